@@ -1,0 +1,106 @@
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { CRLNumber, id_ce_cRLNumber } from '@peculiar/asn1-x509';
+import {
+  AuthorityKeyIdentifierExtension,
+  Extension,
+  SubjectKeyIdentifierExtension,
+  X509Certificate,
+  X509Crl,
+  X509CrlGenerator,
+  X509CrlReason,
+} from './x509.js';
+import { signingAlgorithm, type SigningKey } from './keys.js';
+import { fromX509Name } from './name.js';
+import { toPem } from './pem.js';
+import { normalizeSerial } from './serial.js';
+import type { DistinguishedName, RevocationReason } from './types.js';
+import { toArrayBuffer } from './bytes.js';
+
+export interface CrlEntry {
+  serial: string;
+  revokedAt: Date;
+  reason: RevocationReason;
+}
+
+export interface CreateCrlParams {
+  issuerPem: string;
+  signingKey: SigningKey;
+  crlNumber: number;
+  thisUpdate: Date;
+  nextUpdate: Date;
+  entries: CrlEntry[];
+}
+
+/** A v2 CRL with AKI and CRL number, entries sorted by serial so the same records give the same CRL. */
+export async function createCrl(params: CreateCrlParams): Promise<string> {
+  const issuer = new X509Certificate(params.issuerPem);
+  const keyId = issuer.getExtension(SubjectKeyIdentifierExtension)?.keyId;
+  const extensions: Extension[] = [
+    new Extension(id_ce_cRLNumber, false, AsnConvert.serialize(new CRLNumber(params.crlNumber))),
+  ];
+  if (keyId) extensions.unshift(new AuthorityKeyIdentifierExtension(keyId));
+  const entries = [...params.entries]
+    .sort((a, b) => compareSerials(a.serial, b.serial))
+    .map((entry) => ({
+      serialNumber: entry.serial,
+      revocationDate: entry.revokedAt,
+      // RFC 5280 5.3.1: the reason code "unspecified" SHOULD be left out.
+      ...(entry.reason === 'unspecified' ? {} : { reason: X509CrlReason[entry.reason] }),
+    }));
+  const crl = await X509CrlGenerator.create({
+    issuer: issuer.subjectName,
+    thisUpdate: params.thisUpdate,
+    nextUpdate: params.nextUpdate,
+    signingKey: params.signingKey.privateKey,
+    signingAlgorithm: signingAlgorithm(params.signingKey.spec),
+    extensions,
+    entries,
+  });
+  return toPem(new Uint8Array(crl.rawData), 'X509 CRL');
+}
+
+function compareSerials(a: string, b: string): number {
+  const x = normalizeSerial(a).padStart(40, '0');
+  const y = normalizeSerial(b).padStart(40, '0');
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+export interface CrlInfo {
+  issuer: DistinguishedName;
+  thisUpdate: Date;
+  nextUpdate?: Date;
+  crlNumber?: number;
+  entries: CrlEntry[];
+}
+
+const REASON_NAMES = new Map<number, RevocationReason>([
+  [X509CrlReason.keyCompromise, 'keyCompromise'],
+  [X509CrlReason.cACompromise, 'cACompromise'],
+  [X509CrlReason.affiliationChanged, 'affiliationChanged'],
+  [X509CrlReason.superseded, 'superseded'],
+  [X509CrlReason.cessationOfOperation, 'cessationOfOperation'],
+]);
+
+export function parseCrl(input: string | Uint8Array): CrlInfo {
+  const crl = new X509Crl(typeof input === 'string' ? input : toArrayBuffer(input));
+  const numberExtension = crl.extensions.find((extension) => extension.type === id_ce_cRLNumber);
+  return {
+    issuer: fromX509Name(crl.issuerName),
+    thisUpdate: crl.thisUpdate,
+    ...(crl.nextUpdate ? { nextUpdate: crl.nextUpdate } : {}),
+    ...(numberExtension
+      ? { crlNumber: AsnConvert.parse(numberExtension.value, CRLNumber).value }
+      : {}),
+    entries: crl.entries.map((entry) => ({
+      serial: normalizeSerial(entry.serialNumber),
+      revokedAt: entry.revocationDate,
+      reason: (entry.reason !== undefined && REASON_NAMES.get(entry.reason)) || 'unspecified',
+    })),
+  };
+}
+
+/** Verifies a CRL's signature with its issuer's public key. */
+export async function verifyCrlSignature(crlPem: string, issuerPem: string): Promise<boolean> {
+  const issuer = new X509Certificate(issuerPem);
+  return new X509Crl(crlPem).verify({ publicKey: issuer.publicKey });
+}

@@ -1,0 +1,102 @@
+import { KeyObject, createPrivateKey, createPublicKey, webcrypto } from 'node:crypto';
+import { encryptPrivateKeyInfo } from './pbes2.js';
+import { toPem } from './pem.js';
+
+type CryptoKey = webcrypto.CryptoKey;
+const { subtle } = webcrypto;
+
+export type EcCurve = 'P-256' | 'P-384';
+export type KeySpec = { type: 'ecdsa'; curve: EcCurve } | { type: 'rsa'; bits: number };
+
+export interface KeyPair {
+  spec: KeySpec;
+  privateKey: CryptoKey;
+  publicKey: CryptoKey;
+}
+
+export interface SigningKey {
+  spec: KeySpec;
+  privateKey: CryptoKey;
+}
+
+/** Thrown when an encrypted key cannot be decrypted with the password given. */
+export class KeyPasswordError extends Error {
+  constructor(readonly reason: 'missing' | 'wrong') {
+    super(reason === 'missing' ? 'the key is encrypted and no password was given' : 'wrong password for the key');
+  }
+}
+
+export function describeKey(spec: KeySpec): string {
+  return spec.type === 'ecdsa' ? `ECDSA ${spec.curve}` : `RSA ${spec.bits}`;
+}
+
+function importAlgorithm(spec: KeySpec): webcrypto.EcKeyImportParams | webcrypto.RsaHashedImportParams {
+  return spec.type === 'ecdsa'
+    ? { name: 'ECDSA', namedCurve: spec.curve }
+    : { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' };
+}
+
+/** The signature algorithm a key signs with: SHA-384 for P-384, SHA-256 otherwise. */
+export function signingAlgorithm(spec: KeySpec): webcrypto.EcdsaParams | webcrypto.Algorithm {
+  if (spec.type === 'ecdsa') return { name: 'ECDSA', hash: spec.curve === 'P-384' ? 'SHA-384' : 'SHA-256' };
+  return { name: 'RSASSA-PKCS1-v1_5' };
+}
+
+export async function generateKeyPair(spec: KeySpec): Promise<KeyPair> {
+  const algorithm =
+    spec.type === 'ecdsa'
+      ? { name: 'ECDSA', namedCurve: spec.curve }
+      : {
+          name: 'RSASSA-PKCS1-v1_5',
+          hash: 'SHA-256',
+          modulusLength: spec.bits,
+          publicExponent: new Uint8Array([1, 0, 1]),
+        };
+  const pair = (await subtle.generateKey(algorithm, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
+  return { spec, privateKey: pair.privateKey, publicKey: pair.publicKey };
+}
+
+/** PKCS#8 PEM; encrypted with PBES2 (see pbes2.ts) when a password is given. */
+export async function exportPrivateKey(privateKey: CryptoKey, password?: string): Promise<string> {
+  const der = new Uint8Array(await subtle.exportKey('pkcs8', privateKey));
+  if (password === undefined) return toPem(der, 'PRIVATE KEY');
+  return toPem(await encryptPrivateKeyInfo(der, password), 'ENCRYPTED PRIVATE KEY');
+}
+
+export function isEncryptedKeyPem(pem: string): boolean {
+  return pem.includes('-----BEGIN ENCRYPTED PRIVATE KEY-----');
+}
+
+export function keySpecOf(key: KeyObject): KeySpec {
+  const details = key.asymmetricKeyDetails ?? {};
+  if (key.asymmetricKeyType === 'ec') {
+    if (details.namedCurve === 'prime256v1') return { type: 'ecdsa', curve: 'P-256' };
+    if (details.namedCurve === 'secp384r1') return { type: 'ecdsa', curve: 'P-384' };
+    throw new Error(`unsupported elliptic curve ${details.namedCurve ?? 'unknown'}`);
+  }
+  if (key.asymmetricKeyType === 'rsa') return { type: 'rsa', bits: details.modulusLength ?? 0 };
+  throw new Error(`unsupported key type ${key.asymmetricKeyType ?? 'unknown'}`);
+}
+
+/** Reads a PKCS#8 (optionally encrypted) PEM key for signing. */
+export async function importPrivateKey(pem: string, password?: string): Promise<SigningKey> {
+  const encrypted = isEncryptedKeyPem(pem);
+  if (encrypted && password === undefined) throw new KeyPasswordError('missing');
+  let keyObject: KeyObject;
+  try {
+    keyObject = createPrivateKey(encrypted ? { key: pem, format: 'pem', passphrase: password } : pem);
+  } catch (error) {
+    if (encrypted) throw new KeyPasswordError('wrong');
+    throw error;
+  }
+  const spec = keySpecOf(keyObject);
+  const der = keyObject.export({ type: 'pkcs8', format: 'der' });
+  const privateKey = await subtle.importKey('pkcs8', der, importAlgorithm(spec), true, ['sign']);
+  return { spec, privateKey };
+}
+
+/** The public half of a signing key, as a CryptoKey for certificate and CSR builders. */
+export async function publicKeyOf(key: SigningKey): Promise<CryptoKey> {
+  const spki = createPublicKey(KeyObject.from(key.privateKey)).export({ type: 'spki', format: 'der' });
+  return subtle.importKey('spki', spki, importAlgorithm(key.spec), true, ['verify']);
+}
