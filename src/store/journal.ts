@@ -1,0 +1,37 @@
+import { readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeFileAtomic } from './atomic.js';
+import { JOURNAL_FILE } from './layout.js';
+
+/**
+ * What a change is about to do, written before its first file so that the next command can undo
+ * a change that was interrupted before it was committed.
+ */
+export interface Journal {
+  summary: string;
+  /** HEAD before the change; undefined in a repository without commits. */
+  parent?: string;
+  startedAt: string;
+  /** Paths (relative to the CA directory) written or removed, which did not exist before. */
+  created: string[];
+  /** Paths that existed before and are written or removed. */
+  changed: string[];
+  moves: { from: string; to: string }[];
+}
+
+export async function readJournal(dir: string): Promise<Journal | undefined> {
+  try {
+    return JSON.parse(await readFile(join(dir, JOURNAL_FILE), 'utf8')) as Journal;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
+export async function writeJournal(dir: string, journal: Journal): Promise<void> {
+  await writeFileAtomic(join(dir, JOURNAL_FILE), `${JSON.stringify(journal, null, 2)}\n`);
+}
+
+export async function clearJournal(dir: string): Promise<void> {
+  await rm(join(dir, JOURNAL_FILE), { force: true });
+}

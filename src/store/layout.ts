@@ -1,0 +1,36 @@
+/** Every file name in the CA directory lives here. */
+
+export const ROOT_NAME = 'root-ca';
+export const INTERMEDIATE_NAME = 'ca';
+
+export const CONFIG_FILE = 'certified.json';
+export const GITIGNORE_FILE = '.gitignore';
+export const GITATTRIBUTES_FILE = '.gitattributes';
+export const LOCK_FILE = '.certified.lock';
+export const JOURNAL_FILE = '.certified.journal';
+export const TEMP_SUFFIX = '.certified-tmp';
+
+export const CERTS_DIR = 'certs';
+export const PRIVATE_DIR = 'private';
+export const CSR_DIR = 'csr';
+export const CRL_DIR = 'crl';
+export const RECORDS_DIR = 'records';
+export const REVOKED_DIR = 'revoked';
+
+export const certPath = (name: string): string => `${CERTS_DIR}/${name}.crt`;
+export const chainPath = (name: string): string => `${CERTS_DIR}/${name}.chain.crt`;
+export const keyPath = (name: string): string => `${PRIVATE_DIR}/${name}.key`;
+export const csrPath = (name: string): string => `${CSR_DIR}/${name}.csr`;
+export const crlPath = (issuer: string): string => `${CRL_DIR}/${issuer}.crl`;
+export const recordsDir = (issuer: string): string => `${RECORDS_DIR}/${issuer}`;
+export const recordPath = (issuer: string, serial: string): string => `${recordsDir(issuer)}/${serial}.json`;
+/** Where a revoked certificate's files go, so that its name can be issued again. */
+export const revokedDir = (name: string, serial: string): string => `${REVOKED_DIR}/${name}-${serial}`;
+
+export const GITIGNORE_CONTENT = `# Written by certified. Private keys are committed only when encrypted (certified adds
+# those explicitly); an unencrypted key never enters git.
+/${PRIVATE_DIR}/**/*.key
+/${LOCK_FILE}
+/${JOURNAL_FILE}
+*${TEMP_SUFFIX}
+`;

@@ -1,0 +1,28 @@
+import type { DistinguishedName, RevocationReason } from '../pki/types.js';
+
+export type RecordProfile = 'root' | 'ca' | 'server' | 'client' | 'server+client' | 'self-signed';
+
+/** One issued certificate, stored at records/<issuer>/<serial>.json. */
+export interface CertificateRecord {
+  name: string;
+  serial: string;
+  issuer: string;
+  subject: DistinguishedName;
+  /** Formatted as OpenSSL prints them: DNS:x, IP Address:y, email:z, URI:u. */
+  sans: string[];
+  profile: RecordProfile;
+  key: string;
+  notBefore: string;
+  notAfter: string;
+  fingerprint: string;
+  status: 'valid' | 'revoked';
+  revocation?: { date: string; reason: RevocationReason };
+}
+
+export function serializeRecord(record: CertificateRecord): string {
+  return `${JSON.stringify(record, null, 2)}\n`;
+}
+
+export function parseRecord(text: string): CertificateRecord {
+  return JSON.parse(text) as CertificateRecord;
+}
