@@ -1,0 +1,88 @@
+import { parseCertificate, type CertificateInfo } from '../pki/certificate.js';
+import { importPrivateKey, isEncryptedKeyPem, KeyPasswordError, type SigningKey } from '../pki/keys.js';
+import type { CaStore } from '../store/ca-store.js';
+import { CONFIG_FILE, INTERMEDIATE_NAME, ROOT_NAME, certPath, chainPath, keyPath } from '../store/layout.js';
+import { parseConfig, type CaConfig } from './config.js';
+import { CertifiedError, NoCaError, PasswordError } from './errors.js';
+
+export interface PasswordSource {
+  flag: string;
+  env: string;
+}
+
+export const ROOT_PASSWORD: PasswordSource = { flag: '--root-password', env: 'CERTIFIED_ROOT_PASSWORD' };
+export const CA_PASSWORD: PasswordSource = { flag: '--ca-password', env: 'CERTIFIED_CA_PASSWORD' };
+
+export async function loadConfig(store: CaStore): Promise<CaConfig> {
+  const text = await store.readText(CONFIG_FILE);
+  if (text === undefined || !(await store.exists(certPath(ROOT_NAME)))) throw new NoCaError(store.dir);
+  try {
+    return parseConfig(text);
+  } catch (error) {
+    throw new CertifiedError(`"${CONFIG_FILE}" cannot be read: ${(error as Error).message}`, {
+      code: 'BAD_CONFIG',
+      hint: `Restore it from git ("git checkout -- ${CONFIG_FILE}").`,
+      cause: error,
+    });
+  }
+}
+
+export async function loadCertificate(store: CaStore, name: string): Promise<CertificateInfo | undefined> {
+  const pem = await store.readText(certPath(name));
+  return pem === undefined ? undefined : parseCertificate(pem);
+}
+
+/** The issuer's chain without the root: its chain file, or its certificate alone. */
+export async function loadChainPem(store: CaStore, name: string): Promise<string> {
+  if (name === ROOT_NAME) return '';
+  return (await store.readText(chainPath(name))) ?? (await store.readText(certPath(name))) ?? '';
+}
+
+export async function isKeyEncrypted(store: CaStore, name: string): Promise<boolean> {
+  const pem = await store.readText(keyPath(name));
+  return pem !== undefined && isEncryptedKeyPem(pem);
+}
+
+export async function loadSigningKey(
+  store: CaStore,
+  name: string,
+  password: string | undefined,
+  source: PasswordSource,
+): Promise<SigningKey> {
+  const path = keyPath(name);
+  const pem = await store.readText(path);
+  if (pem === undefined) {
+    throw new CertifiedError(`the key of "${name}" is not at "${path}"`, {
+      code: 'NO_KEY',
+      hint: name === ROOT_NAME
+        ? `The root key is kept offline: copy it back to "${path}" for this command, then move it away again.`
+        : `Restore "${path}" from your backup.`,
+    });
+  }
+  try {
+    return await importPrivateKey(pem, password);
+  } catch (error) {
+    if (!(error instanceof KeyPasswordError)) throw error;
+    if (error.reason === 'missing') {
+      throw new PasswordError(`"${path}" is encrypted and no password was given`, `Pass ${source.flag} - (one line on stdin) or set ${source.env}.`);
+    }
+    throw new PasswordError(`the password for "${path}" is wrong`, 'Nothing was changed. Check the password and try again.');
+  }
+}
+
+export interface Issuer {
+  name: string;
+  certificate: CertificateInfo;
+  chainPem: string;
+  key: SigningKey;
+}
+
+export async function loadIssuer(store: CaStore, name: string, password: string | undefined, source: PasswordSource): Promise<Issuer> {
+  const certificate = await loadCertificate(store, name);
+  if (!certificate) {
+    if (name === INTERMEDIATE_NAME) throw new NoCaError(store.dir);
+    throw new CertifiedError(`there is no issuing CA "${name}" in "${store.dir}"`, { code: 'NO_ISSUER', hint: 'Check --issuer against "certified ls".' });
+  }
+  const key = await loadSigningKey(store, name, password, source);
+  return { name, certificate, chainPem: await loadChainPem(store, name), key };
+}

@@ -1,0 +1,28 @@
+import type { DistinguishedName } from '../pki/types.js';
+
+/** certified.json: the CA's saved defaults, used by every later command. */
+export interface CaConfig {
+  version: 1;
+  /** The root's DN; leaves take the attributes they do not give from it (not the CN). */
+  subject: DistinguishedName;
+  crlUrl?: string;
+  rootCrlUrl?: string;
+  ocspUrl?: string;
+  crlDays: number;
+}
+
+export function serializeConfig(config: CaConfig): string {
+  return `${JSON.stringify(config, null, 2)}\n`;
+}
+
+export function parseConfig(text: string): CaConfig {
+  const parsed = JSON.parse(text) as CaConfig;
+  if (parsed.version !== 1 || typeof parsed.subject !== 'object') throw new Error('unsupported certified.json');
+  return parsed;
+}
+
+/** A leaf's subject: what was given, the rest of C, ST, L, O, OU from the CA's defaults. */
+export function withDefaults(given: DistinguishedName, defaults: DistinguishedName): DistinguishedName {
+  const { CN: _cn, ...inherited } = defaults;
+  return { ...inherited, ...given };
+}

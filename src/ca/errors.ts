@@ -1,0 +1,72 @@
+/** Every failure a user can act on. The CLI prints `certified: <message>` and the hint, once. */
+export class CertifiedError extends Error {
+  readonly code: string;
+  readonly hint: string | undefined;
+  /** 1 for bad input and failed operations, 2 for usage errors. */
+  readonly exitCode: 1 | 2;
+
+  constructor(message: string, options: { code: string; hint?: string; exitCode?: 1 | 2; cause?: unknown }) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = options.code;
+    this.hint = options.hint;
+    this.exitCode = options.exitCode ?? 1;
+  }
+}
+
+export class UsageError extends CertifiedError {
+  constructor(message: string, hint = 'Run "certified --help" for usage.') {
+    super(message, { code: 'USAGE', hint, exitCode: 2 });
+  }
+}
+
+export class InvalidInputError extends CertifiedError {
+  constructor(message: string, hint?: string) {
+    super(message, { code: 'INVALID_INPUT', ...(hint ? { hint } : {}) });
+  }
+}
+
+export class NoCaError extends CertifiedError {
+  constructor(dir: string) {
+    super(`there is no CA in "${dir}"`, {
+      code: 'NO_CA',
+      hint: 'Run "certified --ca CN=..." first, or point --db (or CERTIFIED_DB) at your CA directory.',
+    });
+  }
+}
+
+export class CaExistsError extends CertifiedError {
+  constructor(dir: string) {
+    super(`a CA already exists in "${dir}"`, {
+      code: 'CA_EXISTS',
+      hint: 'Nothing was changed. To replace the intermediate, revoke it first with "certified --ca --revoke".',
+    });
+  }
+}
+
+export class NameTakenError extends CertifiedError {
+  constructor(name: string, path: string) {
+    super(`the name "${name}" is already taken by "${path}"`, {
+      code: 'NAME_TAKEN',
+      hint: `Revoke it first ("certified --revoke --name ${name}"), or choose another name with --name.`,
+    });
+  }
+}
+
+export class PasswordError extends CertifiedError {
+  constructor(message: string, hint: string) {
+    super(message, { code: 'PASSWORD', hint });
+  }
+}
+
+export class LockError extends CertifiedError {
+  constructor(message: string, hint: string) {
+    super(message, { code: 'LOCKED', hint });
+  }
+}
+
+export class StorageError extends CertifiedError {
+  constructor(message: string, cause: unknown) {
+    super(message, { code: 'STORAGE', hint: 'Nothing was committed; fix the cause and run the command again.', cause });
+  }
+}

@@ -1,0 +1,155 @@
+import { createCertificate, type CertificateInfo } from '../pki/certificate.js';
+import { describeKey, exportPrivateKey, generateKeyPair, type KeyPair, type KeySpec } from '../pki/keys.js';
+import { randomSerial } from '../pki/serial.js';
+import type { DistinguishedName } from '../pki/types.js';
+import type { CaStore, FileWrite } from '../store/ca-store.js';
+import {
+  CONFIG_FILE,
+  GITIGNORE_CONTENT,
+  GITIGNORE_FILE,
+  INTERMEDIATE_NAME,
+  ROOT_NAME,
+  certPath,
+  chainPath,
+  keyPath,
+} from '../store/layout.js';
+import type { Issuer } from './ca-files.js';
+import { recordWrite, toRecord } from './certificate-record.js';
+import { commitMessage, isoDate } from './commit-message.js';
+import { serializeConfig, type CaConfig } from './config.js';
+import { CaExistsError } from './errors.js';
+import { buildCrl } from './generate-crl.js';
+import { formatDn } from '../pki/name.js';
+import { BACKDATE_MS, CA_KEY_USAGE, DEFAULT_CRL_DAYS, INTERMEDIATE_PATH_LENGTH } from './profiles.js';
+
+export interface InitCaParams {
+  subject: DistinguishedName;
+  key: KeySpec;
+  days: number;
+  crlUrl?: string;
+  rootCrlUrl?: string;
+  ocspUrl?: string;
+  rootPassword: string;
+  intermediatePassword?: string;
+  commandLine: string;
+  now?: Date;
+}
+
+export interface InitCaResult {
+  root: CertificateInfo;
+  intermediate: CertificateInfo;
+  rootKeyPath: string;
+  intermediateKeyEncrypted: boolean;
+  commit: string;
+}
+
+/** The intermediate's name differs from the root's so that the two can never be confused. */
+export function intermediateSubject(root: DistinguishedName): DistinguishedName {
+  return { ...root, CN: `${root.CN ?? ''} Intermediate`.trim() };
+}
+
+export async function initCa(store: CaStore, params: InitCaParams): Promise<InitCaResult> {
+  return store.locked(async () => {
+    if ((await store.exists(certPath(ROOT_NAME))) || (await store.exists(certPath(INTERMEDIATE_NAME)))) {
+      throw new CaExistsError(store.dir);
+    }
+    const now = params.now ?? new Date();
+    const notBefore = new Date(now.getTime() - BACKDATE_MS);
+    const notAfter = new Date(now.getTime() + params.days * 86_400_000);
+    const [rootKeys, intermediateKeys] = await Promise.all([generateKeyPair(params.key), generateKeyPair(params.key)]);
+
+    const root = await createCertificate({
+      subject: params.subject,
+      publicKey: rootKeys.publicKey,
+      serial: randomSerial(),
+      notBefore,
+      notAfter,
+      signingKey: rootKeys,
+      ca: {},
+      keyUsage: CA_KEY_USAGE,
+    });
+    const intermediate = await createCertificate({
+      subject: intermediateSubject(params.subject),
+      publicKey: intermediateKeys.publicKey,
+      serial: randomSerial(),
+      notBefore,
+      notAfter,
+      issuerPem: root.pem,
+      signingKey: rootKeys,
+      ca: { pathLength: INTERMEDIATE_PATH_LENGTH },
+      keyUsage: CA_KEY_USAGE,
+      ...(params.rootCrlUrl ? { crlUrl: params.rootCrlUrl } : {}),
+      ...(params.ocspUrl ? { ocspUrl: params.ocspUrl } : {}),
+    });
+
+    const config: CaConfig = {
+      version: 1,
+      subject: params.subject,
+      ...(params.crlUrl ? { crlUrl: params.crlUrl } : {}),
+      ...(params.rootCrlUrl ? { rootCrlUrl: params.rootCrlUrl } : {}),
+      ...(params.ocspUrl ? { ocspUrl: params.ocspUrl } : {}),
+      crlDays: DEFAULT_CRL_DAYS,
+    };
+    const rootRecord = toRecord(root, ROOT_NAME, ROOT_NAME, 'root');
+    const intermediateRecord = toRecord(intermediate, INTERMEDIATE_NAME, ROOT_NAME, 'ca');
+    const rootIssuer: Issuer = { name: ROOT_NAME, certificate: root, chainPem: '', key: rootKeys };
+    const intermediateIssuer: Issuer = { name: INTERMEDIATE_NAME, certificate: intermediate, chainPem: intermediate.pem, key: intermediateKeys };
+    const crlOptions = { now, days: config.crlDays };
+
+    const writes: FileWrite[] = [
+      { path: GITIGNORE_FILE, content: GITIGNORE_CONTENT, commit: true },
+      { path: CONFIG_FILE, content: serializeConfig(config), commit: true },
+      { path: certPath(ROOT_NAME), content: root.pem, commit: true },
+      { path: certPath(INTERMEDIATE_NAME), content: intermediate.pem, commit: true },
+      { path: chainPath(INTERMEDIATE_NAME), content: intermediate.pem, commit: true },
+      await keyWrite(ROOT_NAME, rootKeys, params.rootPassword, false),
+      await keyWrite(INTERMEDIATE_NAME, intermediateKeys, params.intermediatePassword, true),
+      recordWrite(rootRecord),
+      recordWrite(intermediateRecord),
+      await buildCrl(store, rootIssuer, { ...crlOptions, records: [rootRecord, intermediateRecord] }),
+      await buildCrl(store, intermediateIssuer, { ...crlOptions, records: [] }),
+    ];
+    const keyName = describeKey(params.key);
+    const message = commitMessage({
+      summary: `Create CA "${params.subject.CN}" (${keyName}, expires ${isoDate(notAfter)})`,
+      commandLine: params.commandLine,
+      details: [
+        `Root:         ${formatDn(root.subject)}`,
+        `              serial ${root.serial}, ${keyName}, expires ${isoDate(root.notAfter)}`,
+        `              SHA-256 ${root.fingerprint}`,
+        `Intermediate: ${formatDn(intermediate.subject)}`,
+        `              serial ${intermediate.serial}, ${keyName}, expires ${isoDate(intermediate.notAfter)}`,
+        `              SHA-256 ${intermediate.fingerprint}`,
+        `The root key is encrypted and not committed; the intermediate key is ${
+          params.intermediatePassword === undefined ? 'not encrypted and not committed' : 'encrypted and committed'
+        }.`,
+      ],
+      trailers: {
+        'Certified-Action': 'init-ca',
+        'Certified-Name': INTERMEDIATE_NAME,
+        'Certified-Serial': intermediate.serial,
+        'Certified-Fingerprint': intermediate.fingerprint,
+        'Certified-Root-Serial': root.serial,
+        'Certified-Root-Fingerprint': root.fingerprint,
+      },
+    });
+    const { commit } = await store.apply({ message, writes });
+    return {
+      root,
+      intermediate,
+      rootKeyPath: keyPath(ROOT_NAME),
+      intermediateKeyEncrypted: params.intermediatePassword !== undefined,
+      commit,
+    };
+  });
+}
+
+/** A key file: committed only when encrypted, and the root key never. */
+export async function keyWrite(name: string, keys: KeyPair, password: string | undefined, commitWhenEncrypted: boolean): Promise<FileWrite> {
+  return {
+    path: keyPath(name),
+    content: await exportPrivateKey(keys.privateKey, password),
+    private: true,
+    commit: commitWhenEncrypted && password !== undefined,
+  };
+}

@@ -1,0 +1,67 @@
+import type { KeySpec } from '../pki/keys.js';
+import { InvalidInputError, UsageError } from './errors.js';
+import { DEFAULT_CA_KEY, DEFAULT_CA_RSA_BITS, DEFAULT_LEAF_KEY, DEFAULT_LEAF_RSA_BITS } from './profiles.js';
+
+const MAX_DAYS = 36_500;
+const MIN_BITS = 2048;
+const MAX_BITS = 8192;
+
+function wholeNumber(value: string): number | undefined {
+  return /^[0-9]{1,9}$/.test(value) ? Number(value) : undefined;
+}
+
+export function parseDays(value: string, option = '--days'): number {
+  const days = wholeNumber(value);
+  if (days === undefined || days < 1 || days > MAX_DAYS) {
+    throw new InvalidInputError(
+      `${option} must be a whole number of days from 1 to ${MAX_DAYS}, got "${value.slice(0, 20)}"`,
+      `Write it like ${option} 365.`,
+    );
+  }
+  return days;
+}
+
+export function parseSeconds(value: string, option: string): number {
+  const seconds = wholeNumber(value);
+  if (seconds === undefined) throw new InvalidInputError(`${option} must be a whole number of seconds, got "${value.slice(0, 20)}"`);
+  return seconds;
+}
+
+export interface KeyOptions {
+  keyType?: string;
+  bits?: string;
+}
+
+/** The key to generate: `--bits` implies RSA; defaults differ for CAs (P-384 / RSA 4096) and leaves (P-256 / RSA 2048). */
+export function parseKeySpec(options: KeyOptions, kind: 'ca' | 'leaf'): KeySpec {
+  const type = options.keyType?.toLowerCase();
+  if (type !== undefined && type !== 'ecdsa' && type !== 'rsa') {
+    throw new UsageError(`--key-type must be "ecdsa" or "rsa", got "${options.keyType?.slice(0, 20)}"`);
+  }
+  if (options.bits !== undefined) {
+    if (type === 'ecdsa') throw new UsageError('--bits is for RSA keys and cannot go with --key-type ecdsa', 'Drop --bits, or use --key-type rsa.');
+    const bits = wholeNumber(options.bits);
+    if (bits === undefined || bits < MIN_BITS || bits > MAX_BITS || bits % 8 !== 0) {
+      throw new InvalidInputError(
+        `--bits must be a multiple of 8 from ${MIN_BITS} to ${MAX_BITS}, got "${options.bits.slice(0, 20)}"`,
+        'Use --bits 2048, 3072 or 4096.',
+      );
+    }
+    return { type: 'rsa', bits };
+  }
+  if (type === 'rsa') return { type: 'rsa', bits: kind === 'ca' ? DEFAULT_CA_RSA_BITS : DEFAULT_LEAF_RSA_BITS };
+  return kind === 'ca' ? DEFAULT_CA_KEY : DEFAULT_LEAF_KEY;
+}
+
+export function parseUrl(value: string, option: string): string {
+  let ok = /^[\x21-\x7e]+$/.test(value);
+  if (ok) {
+    try {
+      ok = ['http:', 'https:', 'ldap:'].includes(new URL(value).protocol);
+    } catch {
+      ok = false;
+    }
+  }
+  if (!ok) throw new InvalidInputError(`${option} must be an http(s) URL, got "${value.slice(0, 60)}"`, `Write it like ${option} http://pki.example.com/ca.crl.`);
+  return value;
+}

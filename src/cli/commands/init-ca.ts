@@ -1,0 +1,75 @@
+import { initCa } from '../../ca/init-ca.js';
+import { parseSubjectArguments, validateDn } from '../../ca/names.js';
+import { parseDays, parseKeySpec, parseUrl } from '../../ca/options.js';
+import { DEFAULT_CA_DAYS } from '../../ca/profiles.js';
+import { UsageError } from '../../ca/errors.js';
+import { keyPath } from '../../store/layout.js';
+import { redactedCommandLine } from '../command-line.js';
+import { openStore } from '../context.js';
+import type { RootOptions } from '../options.js';
+import { data, longDate, shown, status, warning, withSpinner } from '../output.js';
+import { promptDn } from '../prompts.js';
+import { requireSecret, resolveSecret, type SecretRequest } from '../secrets.js';
+
+const LEAF_ONLY = ['client', 'server', 'name', 'password', 'caPassword'] as const;
+
+export async function runInitCa(args: string[], options: RootOptions, argv: string[]): Promise<void> {
+  for (const option of LEAF_ONLY) {
+    if (options[option] !== undefined) {
+      throw new UsageError(`--${option.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} is for issuing certificates, not for --ca`);
+    }
+  }
+  const parsed = parseSubjectArguments(args);
+  if (parsed.sans.length) throw new UsageError('a CA takes no +names', 'Give only the subject, like C=US O=Example CN="Example CA".');
+  const interactive = parsed.dn.CN === undefined && process.stdin.isTTY === true;
+  const subject = validateDn(interactive ? await promptDn(parsed.dn) : parsed.dn);
+  const key = parseKeySpec(options, 'ca');
+  const days = options.days === undefined ? DEFAULT_CA_DAYS : parseDays(options.days);
+  const urls = {
+    ...(options.crlUrl ? { crlUrl: parseUrl(options.crlUrl, '--crl-url') } : {}),
+    ...(options.rootCrlUrl ? { rootCrlUrl: parseUrl(options.rootCrlUrl, '--root-crl-url') } : {}),
+    ...(options.ocspUrl ? { ocspUrl: parseUrl(options.ocspUrl, '--ocsp-url') } : {}),
+  };
+  const store = openStore(options);
+  const rootRequest: SecretRequest = {
+    label: 'the root key',
+    flag: '--root-password',
+    flagValue: options.rootPassword,
+    env: 'CERTIFIED_ROOT_PASSWORD',
+    prompt: { confirm: true },
+    forNewKey: true,
+  };
+  const rootPassword = requireSecret(await resolveSecret(rootRequest), rootRequest);
+  const intermediatePassword = await resolveSecret({
+    label: 'the intermediate key',
+    flag: '--intermediate-password',
+    flagValue: options.intermediatePassword,
+    env: 'CERTIFIED_INTERMEDIATE_PASSWORD',
+    ...(interactive ? { prompt: { confirm: true } } : {}),
+    forNewKey: true,
+  });
+
+  const result = await withSpinner(`Making the root and intermediate CA (${key.type === 'rsa' ? `RSA ${key.bits}` : `ECDSA ${key.curve}`})...`, () =>
+    initCa(store, {
+      subject,
+      key,
+      days,
+      ...urls,
+      rootPassword,
+      ...(intermediatePassword ? { intermediatePassword } : {}),
+      commandLine: redactedCommandLine(argv),
+    }),
+  );
+
+  data(result.root.pem);
+  status(`Created the root CA "${result.root.subject.CN}" and its intermediate "${result.intermediate.subject.CN}" in ${shown(store.dir)}.`);
+  status(`The root certificate is at ${shown(store.path('certs/root-ca.crt'))}: install it where your certificates must be trusted (it is printed above).`);
+  status(`It will expire on ${longDate(result.root.notAfter)}.`);
+  await warning(
+    `the root key ${shown(store.path(result.rootKeyPath))} is encrypted and git-ignored: move it somewhere safe and offline. It is needed only to replace or revoke the intermediate.`,
+  );
+  if (!result.intermediateKeyEncrypted) {
+    status(`The intermediate key ${shown(store.path(keyPath('ca')))} is not encrypted, so it is git-ignored: back it up yourself, or use --intermediate-password to have it encrypted and committed.`);
+  }
+  status(`Committed as ${result.commit.slice(0, 12)}.`);
+}

@@ -1,0 +1,76 @@
+import { isKeyEncrypted } from '../../ca/ca-files.js';
+import { UsageError } from '../../ca/errors.js';
+import { issueCertificate } from '../../ca/issue-certificate.js';
+import { deriveName, parseSubjectArguments, subjectAltNames, validateDn, validateName } from '../../ca/names.js';
+import { parseDays, parseKeySpec } from '../../ca/options.js';
+import { DEFAULT_LEAF_DAYS, type LeafProfile } from '../../ca/profiles.js';
+import { INTERMEDIATE_NAME } from '../../store/layout.js';
+import { redactedCommandLine } from '../command-line.js';
+import { openStore } from '../context.js';
+import type { RootOptions } from '../options.js';
+import { data, longDate, shown, status, warning, withSpinner } from '../output.js';
+import { resolveSecret, requireSecret } from '../secrets.js';
+
+const CA_ONLY = ['rootPassword', 'intermediatePassword', 'crlUrl', 'rootCrlUrl', 'ocspUrl'] as const;
+
+export async function runIssue(args: string[], options: RootOptions, argv: string[]): Promise<void> {
+  for (const option of CA_ONLY) {
+    if (options[option] !== undefined) {
+      throw new UsageError(`--${option.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} goes with --ca`, 'Add --ca to make a CA, or drop the option.');
+    }
+  }
+  if (options.client && options.server) {
+    throw new UsageError('--client and --server cannot go together', 'Leave both out for a certificate that is both.');
+  }
+  const parsed = parseSubjectArguments(args);
+  const dn = validateDn(parsed.dn);
+  const cn = dn.CN ?? '';
+  const name = options.name !== undefined ? validateName(options.name) : deriveName(cn);
+  const sans = subjectAltNames(cn, parsed.sans);
+  const profile: LeafProfile = options.client ? 'client' : options.server ? 'server' : 'server+client';
+  const key = parseKeySpec(options, 'leaf');
+  const days = options.days === undefined ? DEFAULT_LEAF_DAYS : parseDays(options.days);
+  const store = openStore(options);
+
+  const password = await resolveSecret({
+    label: `the key of "${name}"`,
+    flag: '--password',
+    flagValue: options.password,
+    env: 'CERTIFIED_PASSWORD',
+    forNewKey: true,
+  });
+  const caRequest = {
+    label: 'the intermediate key',
+    flag: '--ca-password',
+    flagValue: options.caPassword,
+    env: 'CERTIFIED_CA_PASSWORD',
+    prompt: { confirm: false },
+  };
+  const caPassword = (await isKeyEncrypted(store, INTERMEDIATE_NAME))
+    ? requireSecret(await resolveSecret(caRequest), caRequest)
+    : undefined;
+
+  const result = await withSpinner(`Issuing ${name}...`, () =>
+    issueCertificate(store, {
+      name,
+      subject: dn,
+      sans,
+      profile,
+      key,
+      days,
+      ...(password ? { password } : {}),
+      ...(caPassword ? { caPassword } : {}),
+      commandLine: redactedCommandLine(argv),
+    }),
+  );
+
+  data(result.chainPem);
+  const names = result.certificate.sans.map((san) => san.value);
+  status(`Issued "${name}" (${profile}) for ${names.length ? names.map((n) => `"${n}"`).join(', ') : `CN "${cn}"`}.`);
+  status(
+    `The certificate is at ${shown(store.path(result.files.certificate))}, the chain at ${shown(store.path(result.files.chain))} and the key at ${shown(store.path(result.files.key))}.`,
+  );
+  status(`It will expire on ${longDate(result.certificate.notAfter)}.`);
+  for (const text of result.warnings) await warning(text);
+  status(`Use the chain file for nginx's ssl_certificate and Node's "cert"; committed as ${result.commit.slice(0, 12)}.`);
+}

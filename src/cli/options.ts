@@ -1,0 +1,19 @@
+/** The options of the root command (`certified [options] [subject...]`). */
+export interface RootOptions {
+  ca?: boolean;
+  db?: string;
+  client?: boolean;
+  server?: boolean;
+  keyType?: string;
+  bits?: string;
+  days?: string;
+  name?: string;
+  password?: string;
+  caPassword?: string;
+  rootPassword?: string;
+  intermediatePassword?: string;
+  crlUrl?: string;
+  rootCrlUrl?: string;
+  ocspUrl?: string;
+  lockTimeout?: string;
+}

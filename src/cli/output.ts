@@ -1,0 +1,57 @@
+import { relative } from 'node:path';
+import type { ChalkInstance } from 'chalk';
+
+let chalkInstance: ChalkInstance | undefined;
+
+/** chalk for stderr; it ignores NO_COLOR by itself, so honour it here. */
+export async function colors(): Promise<ChalkInstance> {
+  if (!chalkInstance) {
+    const { Chalk } = await import('chalk');
+    const enabled = process.stderr.isTTY && !('NO_COLOR' in process.env) && process.env.TERM !== 'dumb';
+    chalkInstance = new Chalk({ level: enabled ? 1 : 0 });
+  }
+  return chalkInstance;
+}
+
+export function status(line = ''): void {
+  process.stderr.write(`${line}\n`);
+}
+
+export async function note(text: string): Promise<void> {
+  status(`${(await colors()).cyan('Note:')} ${text}`);
+}
+
+export async function warning(text: string): Promise<void> {
+  status(`${(await colors()).yellow('Warning:')} ${text}`);
+}
+
+export function data(text: string): void {
+  process.stdout.write(text.endsWith('\n') || text === '' ? text : `${text}\n`);
+}
+
+/** A path as the user should type it: relative to where they stand, quoted. */
+export function shown(absolutePath: string): string {
+  const rel = relative(process.cwd(), absolutePath);
+  return `"${rel === '' ? '.' : rel.startsWith('..') ? absolutePath : rel}"`;
+}
+
+export function longDate(date: Date): string {
+  return date.toLocaleDateString('en-GB', { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' });
+}
+
+const FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+
+/** A spinner on a TTY for slow steps (RSA key generation); nothing at all on a pipe. */
+export async function withSpinner<T>(text: string, work: () => Promise<T>): Promise<T> {
+  if (!process.stderr.isTTY) return work();
+  let frame = 0;
+  const draw = () => process.stderr.write(`\r${FRAMES[frame++ % FRAMES.length]} ${text}`);
+  const timer = setInterval(draw, 80);
+  draw();
+  try {
+    return await work();
+  } finally {
+    clearInterval(timer);
+    process.stderr.write('\r\x1b[2K');
+  }
+}

@@ -1,0 +1,23 @@
+import type { DistinguishedName } from '../pki/types.js';
+
+const FIELDS = [
+  ['C', 'Country (two letters)'],
+  ['ST', 'State or province'],
+  ['L', 'Locality'],
+  ['O', 'Organization'],
+  ['OU', 'Organizational unit'],
+  ['CN', 'Common name of the CA'],
+] as const;
+
+/** Asks for the DN on a TTY, showing what was given on the command line as defaults. */
+export async function promptDn(given: DistinguishedName): Promise<DistinguishedName> {
+  const { input } = await import('@inquirer/prompts');
+  const dn: DistinguishedName = {};
+  for (const [attribute, message] of FIELDS) {
+    const answer = (
+      await input({ message: `${message}:`, ...(given[attribute] ? { default: given[attribute] } : {}), required: attribute === 'CN' })
+    ).trim();
+    if (answer) dn[attribute] = answer;
+  }
+  return dn;
+}

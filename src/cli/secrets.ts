@@ -1,0 +1,69 @@
+import { createInterface, type Interface } from 'node:readline';
+import { InvalidInputError, PasswordError } from '../ca/errors.js';
+
+let reader: { rl: Interface; lines: AsyncIterator<string> } | undefined;
+
+/** One line of stdin per `-` secret, in the order the command asks for them. */
+async function readStdinLine(): Promise<string | undefined> {
+  if (!reader) {
+    const rl = createInterface({ input: process.stdin, terminal: false });
+    reader = { rl, lines: rl[Symbol.asyncIterator]() };
+  }
+  const next = await reader.lines.next();
+  return next.done ? undefined : next.value;
+}
+
+export function closeStdin(): void {
+  reader?.rl.close();
+  reader = undefined;
+}
+
+export interface SecretRequest {
+  /** What the secret is for, e.g. "the root key". */
+  label: string;
+  flag: string;
+  flagValue: string | undefined;
+  env: string;
+  /** Prompt on a TTY when no other source gave it. */
+  prompt?: { confirm: boolean };
+  /** The secret will encrypt a new key: enforce a minimum length. */
+  forNewKey?: boolean;
+}
+
+export const MIN_PASSWORD_LENGTH = 8;
+
+/** From the flag (`-` reads a line of stdin), the environment, or a masked prompt on a TTY. */
+export async function resolveSecret(request: SecretRequest): Promise<string | undefined> {
+  let secret: string | undefined;
+  if (request.flagValue === '-') {
+    secret = await readStdinLine();
+    if (secret === undefined) throw new PasswordError(`${request.flag} - found no line on stdin`, `Pipe the password in, e.g. printf '%s\\n' "$PASSWORD" | certified ... ${request.flag} -`);
+  } else if (request.flagValue !== undefined) {
+    secret = request.flagValue;
+  } else if (process.env[request.env]) {
+    secret = process.env[request.env];
+  } else if (request.prompt && process.stdin.isTTY) {
+    secret = await promptSecret(request.label, request.prompt.confirm);
+  }
+  if (secret !== undefined && request.forNewKey && [...secret].length < MIN_PASSWORD_LENGTH) {
+    throw new InvalidInputError(`the password for ${request.label} is too short`, `Use at least ${MIN_PASSWORD_LENGTH} characters.`);
+  }
+  return secret;
+}
+
+export function requireSecret(secret: string | undefined, request: SecretRequest): string {
+  if (secret === undefined || secret === '') {
+    throw new PasswordError(`${request.label} needs a password and none was given`, `Pass ${request.flag} - (one line on stdin) or set ${request.env}.`);
+  }
+  return secret;
+}
+
+async function promptSecret(label: string, confirm: boolean): Promise<string> {
+  const { password } = await import('@inquirer/prompts');
+  const first = await password({ message: `Password for ${label}:`, mask: '*' });
+  if (confirm) {
+    const again = await password({ message: 'Repeat the password:', mask: '*' });
+    if (again !== first) throw new PasswordError('the two passwords differ', 'Run the command again and type the same password twice.');
+  }
+  return first;
+}
