@@ -48,6 +48,9 @@ export function validateDn(dn: DistinguishedName, { requireCn = true } = {}): Di
   if (requireCn && (dn.CN === undefined || dn.CN === '')) {
     throw new InvalidInputError('the common name is missing or empty', 'Give one, like CN=host.example.com.');
   }
+  if (dn.C !== undefined && !/^[A-Z]{2}$/.test(dn.C)) {
+    throw new InvalidInputError(`C must be a two-letter country code, got "${printable(dn.C)}"`, 'Use an ISO 3166 code like C=US.');
+  }
   for (const attribute of DN_ATTRIBUTES) {
     const value = dn[attribute];
     if (value === undefined) continue;
@@ -64,9 +67,6 @@ export function validateDn(dn: DistinguishedName, { requireCn = true } = {}): Di
         `Shorten ${attribute} (RFC 5280 upper bound).`,
       );
     }
-  }
-  if (dn.C !== undefined && !/^[A-Z]{2}$/.test(dn.C)) {
-    throw new InvalidInputError(`C must be a two-letter country code, got "${printable(dn.C)}"`, 'Use an ISO 3166 code like C=US.');
   }
   return dn;
 }
@@ -138,7 +138,9 @@ export function parseSan(input: string): SubjectAltName {
   if (kind === 'URI') return { type: 'uri', value: normalizeUri(value) };
   if (kind === 'EMAIL' || (!kind && value.includes('@'))) return { type: 'email', value: normalizeEmail(value) };
   if (kind === 'IP' || (!kind && (isIPv4(value) || isIPv6(value)))) {
-    if (!isIPv4(value) && !isIPv6(value)) throw new InvalidInputError(`"${printable(value)}" is not a valid IP address`);
+    if ((!isIPv4(value) && !isIPv6(value)) || value.includes('%')) {
+      throw new InvalidInputError(`"${printable(value)}" is not a valid IP address`, 'IPv6 zone IDs (%eth0) cannot go in a certificate.');
+    }
     return { type: 'ip', value };
   }
   return { type: 'dns', value: normalizeDnsName(value) };

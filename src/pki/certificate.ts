@@ -89,7 +89,11 @@ export function parseCertificate(pem: string | Uint8Array): CertificateInfo {
 /** True when `pem` carries a valid signature by the key of `issuerPem`. */
 export async function verifyCertificateSignature(pem: string, issuerPem: string): Promise<boolean> {
   const issuer = new X509Certificate(issuerPem);
-  return new X509Certificate(pem).verify({ publicKey: await issuer.publicKey.export(), signatureOnly: true });
+  try {
+    return await new X509Certificate(pem).verify({ publicKey: issuer.publicKey, signatureOnly: true });
+  } catch {
+    return false; // a key of another algorithm than the signature's
+  }
 }
 
 const SAN_TYPES: Record<string, SanType> = { dns: 'dns', ip: 'ip', email: 'email', url: 'uri' };

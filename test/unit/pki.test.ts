@@ -1,0 +1,54 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { createCertificate, parseCertificate, verifyCertificateSignature } from '../../src/pki/certificate.js';
+import { createCrl, parseCrl, verifyCrlSignature } from '../../src/pki/crl.js';
+import { createCsr, parseCsr } from '../../src/pki/csr.js';
+import { exportPrivateKey, generateKeyPair, importPrivateKey } from '../../src/pki/keys.js';
+import { readPemBlocks } from '../../src/pki/pem.js';
+import { randomSerial } from '../../src/pki/serial.js';
+
+describe('pki', () => {
+  it('round-trips encrypted keys and refuses a wrong password', async () => {
+    const keys = await generateKeyPair({ type: 'ecdsa', curve: 'P-256' });
+    const pem = await exportPrivateKey(keys.privateKey, 'a good password');
+    assert.match(pem, /^-----BEGIN ENCRYPTED PRIVATE KEY-----\n[\s\S]+-----END ENCRYPTED PRIVATE KEY-----\n$/);
+    assert.deepEqual((await importPrivateKey(pem, 'a good password')).spec, { type: 'ecdsa', curve: 'P-256' });
+    await assert.rejects(importPrivateKey(pem, 'wrong'), /wrong password/);
+    await assert.rejects(importPrivateKey(pem), /no password/);
+  });
+
+  it('makes serials of 128 random bits', () => {
+    const serials = new Set(Array.from({ length: 100 }, randomSerial));
+    assert.equal(serials.size, 100);
+    for (const serial of serials) assert.match(serial, /^[0-9a-f]{32}$/);
+  });
+
+  it('builds a chain, a CSR with SANs and a CRL that verify and parse back', async () => {
+    const caKeys = await generateKeyPair({ type: 'ecdsa', curve: 'P-384' });
+    const now = new Date();
+    const later = new Date(now.getTime() + 86_400_000);
+    const ca = await createCertificate({ subject: { CN: 'Test CA' }, publicKey: caKeys.publicKey, serial: randomSerial(), notBefore: now, notAfter: later, signingKey: caKeys, ca: {}, keyUsage: ['keyCertSign', 'cRLSign'] });
+    const leafKeys = await generateKeyPair({ type: 'rsa', bits: 2048 });
+    const sans = [{ type: 'dns' as const, value: 'a.example.com' }, { type: 'ip' as const, value: '10.0.0.1' }];
+    const leaf = await createCertificate({ subject: { C: 'US', CN: 'a.example.com' }, publicKey: leafKeys.publicKey, serial: randomSerial(), notBefore: now, notAfter: later, issuerPem: ca.pem, signingKey: caKeys, keyUsage: ['digitalSignature'], extendedKeyUsage: ['serverAuth'], sans });
+    assert.ok(await verifyCertificateSignature(leaf.pem, ca.pem));
+    assert.ok(!(await verifyCertificateSignature(ca.pem, leaf.pem)));
+    const parsed = parseCertificate(leaf.pem);
+    assert.deepEqual(parsed.subject, { C: 'US', CN: 'a.example.com' });
+    assert.deepEqual(parsed.sans, sans);
+    assert.deepEqual(parsed.key, { type: 'rsa', bits: 2048 });
+    assert.equal(parsed.authorityKeyId, ca.subjectKeyId);
+    assert.equal(readPemBlocks(leaf.pem + ca.pem).length, 2);
+
+    const csr = await parseCsr(await createCsr({ subject: { CN: 'a.example.com' }, sans, keyPair: leafKeys }));
+    assert.ok(csr.signatureValid);
+    assert.deepEqual(csr.sans, sans);
+
+    const crlPem = await createCrl({ issuerPem: ca.pem, signingKey: caKeys, crlNumber: 7, thisUpdate: now, nextUpdate: later, entries: [{ serial: leaf.serial, revokedAt: now, reason: 'keyCompromise' }] });
+    assert.match(crlPem, /^-----BEGIN X509 CRL-----\n[\s\S]+\n-----END X509 CRL-----\n$/);
+    assert.ok(await verifyCrlSignature(crlPem, ca.pem));
+    const crl = parseCrl(crlPem);
+    assert.equal(crl.crlNumber, 7);
+    assert.deepEqual(crl.entries.map((entry) => [entry.serial, entry.reason]), [[leaf.serial, 'keyCompromise']]);
+  });
+});
