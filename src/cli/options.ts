@@ -16,4 +16,15 @@ export interface RootOptions {
   rootCrlUrl?: string;
   ocspUrl?: string;
   lockTimeout?: string;
+  revoke?: boolean;
+  reason?: string;
+  issuer?: string;
+  selfSigned?: boolean;
+  /** false with --no-sign */
+  sign?: boolean;
+  csr?: string;
+  crlDays?: string;
+  permitDns?: string[];
+  permitIp?: string[];
+  dryRun?: boolean;
 }

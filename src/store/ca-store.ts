@@ -30,6 +30,8 @@ export interface StoreEvents {
 
 export interface StoreOptions extends StoreEvents {
   lockTimeoutMs: number;
+  /** Validate and build everything, write nothing: apply() returns without touching the disk. */
+  dryRun?: boolean;
 }
 
 const UNENCRYPTED_KEY = /-----BEGIN (?:RSA |EC )?PRIVATE KEY-----/;
@@ -103,8 +105,12 @@ export class CaStore {
       return result;
     } finally {
       await lock.release();
-      if (!existed && !committed) await rm(this.dir, { recursive: true, force: true });
+      if (!existed && (!committed || this.dryRun)) await rm(this.dir, { recursive: true, force: true });
     }
+  }
+
+  get dryRun(): boolean {
+    return this.options.dryRun === true;
   }
 
   /** Applies a change: journal, atomic writes, one commit of exactly the paths it touched. */
@@ -114,6 +120,7 @@ export class CaStore {
         throw new Error(`refusing to commit the unencrypted private key "${write.path}"`);
       }
     }
+    if (this.dryRun) return { commit: '' };
     const repo = await gitFindWorkTree(this.dir);
     if (!repo) await gitInit(this.dir);
     const touched = [

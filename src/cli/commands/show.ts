@@ -1,0 +1,6 @@
+import { notBuiltYet } from '../not-built-yet.js';
+
+// Placeholder: see the open issue that owns this command.
+export async function runShow(_args: string[], _options: unknown, _argv: string[]): Promise<void> {
+  throw notBuiltYet('show');
+}
