@@ -3,12 +3,14 @@ import { createCsr } from '../pki/csr.js';
 import { describeKey, generateKeyPair, type KeySpec } from '../pki/keys.js';
 import { randomSerial } from '../pki/serial.js';
 import type { DistinguishedName, SubjectAltName } from '../pki/types.js';
-import type { CaStore } from '../store/ca-store.js';
+import type { CaStore, FileWrite } from '../store/ca-store.js';
+import type { CertificateRecord } from '../store/records.js';
+import { formatDn } from '../pki/name.js';
 import { INTERMEDIATE_NAME, certPath, chainPath, csrPath, keyPath } from '../store/layout.js';
-import { CA_PASSWORD, loadConfig, loadIssuer } from './ca-files.js';
+import { CA_PASSWORD, loadConfig, loadIssuer, type Issuer } from './ca-files.js';
 import { recordWrite, toRecord } from './certificate-record.js';
 import { commitMessage, isoDate } from './commit-message.js';
-import { withDefaults } from './config.js';
+import { withDefaults, type CaConfig } from './config.js';
 import { NameTakenError } from './errors.js';
 import { keyWrite } from './init-ca.js';
 import { formatSan } from './names.js';
@@ -39,81 +41,110 @@ export interface IssueCertificateResult {
   commit: string;
 }
 
+export interface PreparedIssue {
+  result: Omit<IssueCertificateResult, 'commit'>;
+  writes: FileWrite[];
+  record: CertificateRecord;
+  /** The commit summary line and the details block for the commit message. */
+  summary: string;
+  details: string[];
+  trailers: Record<string, string>;
+}
+
+/** Issues one certificate: locks, builds, commits. */
 export async function issueCertificate(store: CaStore, params: IssueCertificateParams): Promise<IssueCertificateResult> {
   return store.locked(async () => {
     const config = await loadConfig(store);
     const issuer = await loadIssuer(store, params.issuer ?? INTERMEDIATE_NAME, params.caPassword, CA_PASSWORD);
-    for (const path of [certPath(params.name), keyPath(params.name)]) {
-      if (await store.exists(path)) throw new NameTakenError(params.name, path);
-    }
-    const warnings: string[] = [];
-    const now = params.now ?? new Date();
-    let notAfter = new Date(now.getTime() + params.days * 86_400_000);
-    if (notAfter > issuer.certificate.notAfter) {
-      notAfter = issuer.certificate.notAfter;
-      warnings.push(`the certificate is cut to end with its issuer on ${isoDate(notAfter)}.`);
-    }
-    if (params.profile !== 'client' && params.days > APPLE_MAX_SERVER_DAYS) {
-      warnings.push(`Apple platforms reject TLS server certificates valid for more than ${APPLE_MAX_SERVER_DAYS} days.`);
-    }
-    if (params.profile !== 'client' && !params.sans.some((san) => san.type === 'dns' || san.type === 'ip')) {
-      warnings.push('the certificate has no DNS name or IP address, so TLS clients will not accept it for a server.');
-    }
-    const subject = withDefaults(params.subject, config.subject);
-    const keys = await generateKeyPair(params.key);
-    const certificate = await createCertificate({
-      subject,
-      publicKey: keys.publicKey,
-      serial: randomSerial(),
-      notBefore: new Date(now.getTime() - BACKDATE_MS),
-      notAfter,
-      issuerPem: issuer.certificate.pem,
-      signingKey: issuer.key,
-      ...leafKeyUsage(params.profile, params.key),
-      sans: params.sans,
-      ...(config.crlUrl ? { crlUrl: config.crlUrl } : {}),
-      ...(config.ocspUrl ? { ocspUrl: config.ocspUrl } : {}),
-    });
-    const csr = await createCsr({ subject, sans: params.sans, keyPair: keys });
-    const chainPem = certificate.pem + issuer.chainPem;
-    const record = toRecord(certificate, params.name, issuer.name, params.profile);
-    const files = {
-      certificate: certPath(params.name),
-      chain: chainPath(params.name),
-      key: keyPath(params.name),
-      csr: csrPath(params.name),
-    };
-    const keyName = describeKey(params.key);
-    const sanText = params.sans.map(formatSan).join(', ') || '(none)';
+    const prepared = await prepareIssue(store, config, issuer, params);
     const message = commitMessage({
-      summary: `Issue ${params.name} (${params.profile}, ${keyName}, expires ${isoDate(notAfter)})`,
+      summary: prepared.summary,
       commandLine: params.commandLine,
-      details: [
-        `Subject: ${Object.entries(subject).map(([k, v]) => `${k}=${v}`).join(', ')}`,
-        `SANs:    ${sanText}`,
-        `Issuer:  ${issuer.name} (${issuer.certificate.subject.CN ?? ''})`,
-        `Serial:  ${certificate.serial}`,
-        `Valid:   ${certificate.notBefore.toISOString()} to ${certificate.notAfter.toISOString()}`,
-        `SHA-256: ${certificate.fingerprint}`,
-      ],
-      trailers: {
-        'Certified-Action': 'issue',
-        'Certified-Name': params.name,
-        'Certified-Issuer': issuer.name,
-        'Certified-Serial': certificate.serial,
-        'Certified-Fingerprint': certificate.fingerprint,
-      },
+      details: prepared.details,
+      trailers: prepared.trailers,
     });
-    const { commit } = await store.apply({
-      message,
-      writes: [
-        { path: files.certificate, content: certificate.pem, commit: true },
-        { path: files.chain, content: chainPem, commit: true },
-        await keyWrite(params.name, keys, params.password, true),
-        { path: files.csr, content: csr, commit: true },
-        recordWrite(record),
-      ],
-    });
-    return { name: params.name, certificate, chainPem, files, keyEncrypted: params.password !== undefined, warnings, commit };
+    const { commit } = await store.apply({ message, writes: prepared.writes });
+    return { ...prepared.result, commit };
   });
+}
+
+/**
+ * Builds everything one issuance writes, without writing: for callers that hold the lock and
+ * commit several changes at once (apply). Refuses a name that is taken.
+ */
+export async function prepareIssue(
+  store: CaStore,
+  config: CaConfig,
+  issuer: Issuer,
+  params: Omit<IssueCertificateParams, 'commandLine' | 'caPassword' | 'issuer'>,
+): Promise<PreparedIssue> {
+  for (const path of [certPath(params.name), keyPath(params.name)]) {
+    if (await store.exists(path)) throw new NameTakenError(params.name, path);
+  }
+  const warnings: string[] = [];
+  const now = params.now ?? new Date();
+  let notAfter = new Date(now.getTime() + params.days * 86_400_000);
+  if (notAfter > issuer.certificate.notAfter) {
+    notAfter = issuer.certificate.notAfter;
+    warnings.push(`the certificate is cut to end with its issuer on ${isoDate(notAfter)}.`);
+  }
+  if (params.profile !== 'client' && params.days > APPLE_MAX_SERVER_DAYS) {
+    warnings.push(`Apple platforms reject TLS server certificates valid for more than ${APPLE_MAX_SERVER_DAYS} days.`);
+  }
+  if (params.profile !== 'client' && !params.sans.some((san) => san.type === 'dns' || san.type === 'ip')) {
+    warnings.push('the certificate has no DNS name or IP address, so TLS clients will not accept it for a server.');
+  }
+  const subject = withDefaults(params.subject, config.subject);
+  const keys = await generateKeyPair(params.key);
+  const certificate = await createCertificate({
+    subject,
+    publicKey: keys.publicKey,
+    serial: randomSerial(),
+    notBefore: new Date(now.getTime() - BACKDATE_MS),
+    notAfter,
+    issuerPem: issuer.certificate.pem,
+    signingKey: issuer.key,
+    ...leafKeyUsage(params.profile, params.key),
+    sans: params.sans,
+    ...(config.crlUrl ? { crlUrl: config.crlUrl } : {}),
+    ...(config.ocspUrl ? { ocspUrl: config.ocspUrl } : {}),
+  });
+  const csr = await createCsr({ subject, sans: params.sans, keyPair: keys });
+  const chainPem = certificate.pem + issuer.chainPem;
+  const record = toRecord(certificate, params.name, issuer.name, params.profile);
+  const files = {
+    certificate: certPath(params.name),
+    chain: chainPath(params.name),
+    key: keyPath(params.name),
+    csr: csrPath(params.name),
+  };
+  const keyName = describeKey(params.key);
+  const sanText = params.sans.map(formatSan).join(', ') || '(none)';
+  return {
+    result: { name: params.name, certificate, chainPem, files, keyEncrypted: params.password !== undefined, warnings },
+    writes: [
+      { path: files.certificate, content: certificate.pem, commit: true },
+      { path: files.chain, content: chainPem, commit: true },
+      await keyWrite(params.name, keys, params.password, true),
+      { path: files.csr, content: csr, commit: true },
+      recordWrite(record),
+    ],
+    record,
+    summary: `Issue ${params.name} (${params.profile}, ${keyName}, expires ${isoDate(notAfter)})`,
+    details: [
+      `Subject: ${formatDn(subject)}`,
+      `SANs:    ${sanText}`,
+      `Issuer:  ${issuer.name} (${issuer.certificate.subject.CN ?? ''})`,
+      `Serial:  ${certificate.serial}`,
+      `Valid:   ${certificate.notBefore.toISOString()} to ${certificate.notAfter.toISOString()}`,
+      `SHA-256: ${certificate.fingerprint}`,
+    ],
+    trailers: {
+      'Certified-Action': 'issue',
+      'Certified-Name': params.name,
+      'Certified-Issuer': issuer.name,
+      'Certified-Serial': certificate.serial,
+      'Certified-Fingerprint': certificate.fingerprint,
+    },
+  };
 }
