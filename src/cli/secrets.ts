@@ -24,8 +24,8 @@ export interface SecretRequest {
   flag: string;
   flagValue: string | undefined;
   env: string;
-  /** Prompt on a TTY when no other source gave it. */
-  prompt?: { confirm: boolean };
+  /** Prompt on a TTY when no other source gave it; an optional one may be left empty. */
+  prompt?: { confirm: boolean; optional?: boolean };
   /** The secret will encrypt a new key: enforce a minimum length. */
   forNewKey?: boolean;
 }
@@ -43,7 +43,7 @@ export async function resolveSecret(request: SecretRequest): Promise<string | un
   } else if (process.env[request.env]) {
     secret = process.env[request.env];
   } else if (request.prompt && process.stdin.isTTY) {
-    secret = await promptSecret(request.label, request.prompt.confirm);
+    secret = await promptSecret(request.label, request.prompt.confirm, request.prompt.optional === true);
   }
   if (secret !== undefined && request.forNewKey && [...secret].length < MIN_PASSWORD_LENGTH) {
     throw new InvalidInputError(`the password for ${request.label} is too short`, `Use at least ${MIN_PASSWORD_LENGTH} characters.`);
@@ -58,9 +58,10 @@ export function requireSecret(secret: string | undefined, request: SecretRequest
   return secret;
 }
 
-async function promptSecret(label: string, confirm: boolean): Promise<string> {
+async function promptSecret(label: string, confirm: boolean, optional: boolean): Promise<string | undefined> {
   const { password } = await import('@inquirer/prompts');
-  const first = await password({ message: `Password for ${label}:`, mask: '*' });
+  const first = await password({ message: `Password for ${label}${optional ? ' (empty for none)' : ''}:`, mask: '*' });
+  if (optional && first === '') return undefined;
   if (confirm) {
     const again = await password({ message: 'Repeat the password:', mask: '*' });
     if (again !== first) throw new PasswordError('the two passwords differ', 'Run the command again and type the same password twice.');

@@ -45,7 +45,7 @@ export async function runInitCa(args: string[], options: RootOptions, argv: stri
     flag: '--intermediate-password',
     flagValue: options.intermediatePassword,
     env: 'CERTIFIED_INTERMEDIATE_PASSWORD',
-    ...(interactive ? { prompt: { confirm: true } } : {}),
+    ...(interactive ? { prompt: { confirm: true, optional: true } } : {}),
     forNewKey: true,
   });
 
@@ -63,7 +63,7 @@ export async function runInitCa(args: string[], options: RootOptions, argv: stri
 
   data(result.root.pem);
   status(`Created the root CA "${result.root.subject.CN}" and its intermediate "${result.intermediate.subject.CN}" in ${shown(store.dir)}.`);
-  status(`The root certificate is at ${shown(store.path('certs/root-ca.crt'))}: install it where your certificates must be trusted (it is printed above).`);
+  status(`The root certificate is at ${shown(store.path('certs/root-ca.crt'))}: install it where your certificates must be trusted (it is also printed on stdout).`);
   status(`It will expire on ${longDate(result.root.notAfter)}.`);
   await warning(
     `the root key ${shown(store.path(result.rootKeyPath))} is encrypted and git-ignored: move it somewhere safe and offline. It is needed only to replace or revoke the intermediate.`,
