@@ -9,6 +9,8 @@ export const DEFAULT_LOCK_TIMEOUT_SECONDS = 60;
 export interface StoreFlags {
   db?: string;
   lockTimeout?: string;
+  /** --dry-run: validate and build everything, write nothing (see CaStore's dryRun). */
+  dryRun?: boolean;
 }
 
 export function caDirectory(flags: StoreFlags): string {
@@ -21,6 +23,7 @@ export function openStore(flags: StoreFlags): CaStore {
   const dir = caDirectory(flags);
   return CaStore.open(dir, {
     lockTimeoutMs: seconds * 1000,
+    dryRun: flags.dryRun === true,
     onLockWait: (holder) =>
       status(`Waiting for the lock on ${shown(dir)}, held by process ${holder.pid} since ${holder.since} (up to ${seconds} s)...`),
     onRecovered: (outcome, summary) =>

@@ -86,7 +86,8 @@ export class CaStore {
    */
   async locked<T>(work: () => Promise<T>): Promise<T> {
     const existed = await stat(this.dir).then(() => true, () => false);
-    await mkdir(this.dir, { recursive: true });
+    // The first directory mkdir made (etc/ of etc/ssl): removed again if nothing is committed.
+    const madeDir = (await mkdir(this.dir, { recursive: true })) ?? this.dir;
     let lock;
     try {
       lock = await acquireLock(this.dir, {
@@ -94,7 +95,7 @@ export class CaStore {
         ...(this.options.onLockWait ? { onWait: this.options.onLockWait } : {}),
       });
     } catch (error) {
-      if (!existed) await rm(this.dir, { recursive: true, force: true });
+      if (!existed) await rm(madeDir, { recursive: true, force: true });
       throw error;
     }
     let committed = false;
@@ -105,7 +106,7 @@ export class CaStore {
       return result;
     } finally {
       await lock.release();
-      if (!existed && (!committed || this.dryRun)) await rm(this.dir, { recursive: true, force: true });
+      if (!existed && (!committed || this.dryRun)) await rm(madeDir, { recursive: true, force: true });
     }
   }
 

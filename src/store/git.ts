@@ -77,3 +77,27 @@ export async function gitRestorePaths(dir: string, paths: string[]): Promise<voi
   await client.raw(['reset', '-q', 'HEAD', '--', ...paths]).catch(() => undefined);
   if (tracked.length) await client.raw(['checkout', 'HEAD', '--', ...tracked]);
 }
+
+/** Sets a key in the repository's own config (.git/config of the work tree that holds `dir`). */
+export async function gitSetConfig(dir: string, key: string, value: string): Promise<void> {
+  const { simpleGit } = await import('simple-git');
+  // simple-git refuses to set a textconv command unless told that it is meant.
+  const client = simpleGit({ baseDir: dir, maxConcurrentProcesses: 1, unsafe: { allowUnsafeDiffTextConv: true } });
+  await client.raw(['config', '--local', key, value]);
+}
+
+/**
+ * `git log` of the commits that touch `dir`, newest first, in the given --format; '' when the
+ * repository has no commits yet.
+ */
+export async function gitLog(dir: string, format: string): Promise<string> {
+  if (!(await gitHead(dir))) return '';
+  return (await git(dir)).raw(['log', `--format=${format}`, '--', '.']);
+}
+
+/** Paths under `dir` (relative to it) tracked in the index whose staged content matches `pattern` (ERE). */
+export async function gitGrepTracked(dir: string, pattern: string): Promise<string[]> {
+  const client = await git(dir);
+  const output = await client.raw(['grep', '--cached', '-l', '-I', '-E', '-e', pattern, '--', '.']).catch(() => '');
+  return output.split('\n').filter(Boolean);
+}

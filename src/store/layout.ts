@@ -34,3 +34,12 @@ export const GITIGNORE_CONTENT = `# Written by certified. Private keys are commi
 /${JOURNAL_FILE}
 *${TEMP_SUFFIX}
 `;
+
+/** Makes git diff, log -p and show print certificates decoded (see "certified git-setup"). */
+export const DIFF_DRIVER = 'certified';
+export const GITATTRIBUTES_CONTENT = `# Written by certified: git diff and log -p show these files decoded once the
+# diff driver is set up in the clone ("certified git-setup").
+*.crt diff=${DIFF_DRIVER}
+*.csr diff=${DIFF_DRIVER}
+*.crl diff=${DIFF_DRIVER}
+`;

@@ -1,6 +1,27 @@
-import { notBuiltYet } from '../not-built-yet.js';
+import { checkCa } from '../../ca/check-ca.js';
+import { UsageError } from '../../ca/errors.js';
+import { openStore, type StoreFlags } from '../context.js';
+import { data, shown, status } from '../output.js';
 
-// Placeholder: see the open issue that owns this command.
-export async function runCheck(_args: string[], _options: unknown, _argv: string[]): Promise<void> {
-  throw notBuiltYet('check');
+export interface CheckOptions extends StoreFlags {
+  json?: boolean;
+}
+
+/** `certified check`: exit 0 when the CA is healthy, 1 with one finding per line otherwise. */
+export async function runCheck(args: string[], options: CheckOptions, _argv: string[]): Promise<void> {
+  if (args.length) throw new UsageError('check takes no arguments', 'Example: certified check --json');
+  const store = openStore(options);
+  const result = await checkCa(store);
+  if (options.json) {
+    data(`${JSON.stringify({ ok: result.findings.length === 0, ...result }, null, 2)}\n`);
+  } else {
+    for (const item of result.findings) data(`${item.path}: ${item.message} [${item.code}]`);
+  }
+  const counted = `${result.certificates} certificate(s), ${result.records} record(s), ${result.crls} CRL(s)`;
+  if (result.findings.length) {
+    status(`certified: ${result.findings.length} finding(s) in ${shown(store.dir)} (${counted} checked).`);
+    process.exitCode = 1;
+  } else {
+    status(`The CA in ${shown(store.dir)} passes every check (${counted}).`);
+  }
 }

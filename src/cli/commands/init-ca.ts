@@ -1,3 +1,4 @@
+import { configureDiffDriver } from '../../ca/git-setup.js';
 import { initCa } from '../../ca/init-ca.js';
 import { parseSubjectArguments, validateDn } from '../../ca/names.js';
 import { parseDays, parseKeySpec, parseUrl } from '../../ca/options.js';
@@ -6,6 +7,8 @@ import { UsageError } from '../../ca/errors.js';
 import { keyPath } from '../../store/layout.js';
 import { redactedCommandLine } from '../command-line.js';
 import { openStore } from '../context.js';
+import { reportDryRun } from '../dry-run.js';
+import { textconvCommand } from './git-setup.js';
 import type { RootOptions } from '../options.js';
 import { data, longDate, shown, status, warning, withSpinner } from '../output.js';
 import { promptDn } from '../prompts.js';
@@ -61,6 +64,7 @@ export async function runInitCa(args: string[], options: RootOptions, argv: stri
     }),
   );
 
+  if (store.dryRun) return reportDryRun(result.root.pem + result.intermediate.pem);
   data(result.root.pem);
   status(`Created the root CA "${result.root.subject.CN}" and its intermediate "${result.intermediate.subject.CN}" in ${shown(store.dir)}.`);
   status(`The root certificate is at ${shown(store.path('certs/root-ca.crt'))}: install it where your certificates must be trusted (it is also printed on stdout).`);
@@ -72,4 +76,8 @@ export async function runInitCa(args: string[], options: RootOptions, argv: stri
     status(`The intermediate key ${shown(store.path(keyPath('ca')))} is not encrypted, so it is git-ignored: back it up yourself, or use --intermediate-password to have it encrypted and committed.`);
   }
   status(`Committed as ${result.commit.slice(0, 12)}.`);
+  await configureDiffDriver(store, textconvCommand()).then(
+    () => status('git diff and git log -p in this clone now show certificates decoded; in other clones run "certified git-setup" once.'),
+    (error: Error) => warning(`could not set up the git diff driver (${error.message}); run "certified git-setup" later.`),
+  );
 }

@@ -7,6 +7,7 @@ import { DEFAULT_LEAF_DAYS, type LeafProfile } from '../../ca/profiles.js';
 import { INTERMEDIATE_NAME } from '../../store/layout.js';
 import { redactedCommandLine } from '../command-line.js';
 import { openStore } from '../context.js';
+import { reportDryRun } from '../dry-run.js';
 import type { RootOptions } from '../options.js';
 import { data, longDate, shown, status, warning, withSpinner } from '../output.js';
 import { resolveSecret, requireSecret } from '../secrets.js';
@@ -64,6 +65,7 @@ export async function runIssue(args: string[], options: RootOptions, argv: strin
     }),
   );
 
+  if (store.dryRun) return reportDryRun(result.certificate.pem);
   data(result.chainPem);
   const names = result.certificate.sans.map((san) => san.value);
   status(`Issued "${name}" (${profile}) for ${names.length ? names.map((n) => `"${n}"`).join(', ') : `CN "${cn}"`}.`);

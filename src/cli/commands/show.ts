@@ -1,6 +1,42 @@
-import { notBuiltYet } from '../not-built-yet.js';
+import { readFile } from 'node:fs/promises';
+import { CertifiedError, InvalidInputError, UsageError } from '../../ca/errors.js';
+import { formatViews, viewsToJson } from '../../ca/describe.js';
+import { inspectContent } from '../../pki/inspect.js';
+import { certPath } from '../../store/layout.js';
+import { openStore, type StoreFlags } from '../context.js';
+import { data } from '../output.js';
 
-// Placeholder: see the open issue that owns this command.
-export async function runShow(_args: string[], _options: unknown, _argv: string[]): Promise<void> {
-  throw notBuiltYet('show');
+export interface ShowOptions extends StoreFlags {
+  json?: boolean;
+}
+
+/**
+ * `certified show FILE|NAME`: a file path (anywhere, as git's textconv passes a temp file) or the
+ * name of a certificate in the CA (certs/NAME.crt). Prints each certificate, CSR and CRL in it.
+ */
+export async function runShow(args: string[], options: ShowOptions, _argv: string[]): Promise<void> {
+  const target = args[0];
+  if (target === undefined || args.length > 1) throw new UsageError('show takes one file or name', 'Example: certified show certs/web.crt');
+  const content = await readTarget(target, options);
+  if (content.length === 0) return; // an empty file (git may pass one): nothing to show
+  let views;
+  try {
+    views = await inspectContent(content);
+  } catch (error) {
+    throw new InvalidInputError(`"${target}" holds ${(error as Error).message}`, 'Give a PEM or DER certificate, CSR or CRL.');
+  }
+  data(options.json ? `${JSON.stringify(viewsToJson(views), null, 2)}\n` : formatViews(views));
+}
+
+async function readTarget(target: string, options: StoreFlags): Promise<Uint8Array> {
+  const asFile = await readFile(target).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return undefined;
+    throw new CertifiedError(`failed to read "${target}": ${error.message}`, { code: 'READ', hint: 'Check the path and its permissions.' });
+  });
+  if (asFile) return asFile;
+  if (!target.includes('/')) {
+    const inCa = await openStore(options).readText(certPath(target)).catch(() => undefined);
+    if (inCa !== undefined) return Buffer.from(inCa);
+  }
+  throw new InvalidInputError(`there is no file "${target}" and no certificate of that name in the CA`, 'Give a file path or a name from "certified ls".');
 }

@@ -1,0 +1,124 @@
+import { verifyCertificateSignature } from '../pki/certificate.js';
+import { inspectCertificate, inspectContent, type CertificateView } from '../pki/inspect.js';
+import type { CaStore } from '../store/ca-store.js';
+import { gitGrepTracked } from '../store/git.js';
+import { CERTS_DIR, RECORDS_DIR, certPath, chainPath, recordPath } from '../store/layout.js';
+import { parseRecord, type CertificateRecord } from '../store/records.js';
+import { loadConfig } from './ca-files.js';
+import { checkCrls } from './check-crls.js';
+import { finding, sortFindings, type Finding } from './check-findings.js';
+import { checkProfile } from './check-profile.js';
+
+export interface CheckResult {
+  findings: Finding[];
+  certificates: number;
+  records: number;
+  crls: number;
+}
+
+/** An unencrypted PEM private key header, PKCS#8 or traditional (the text is built, never written out). */
+const PLAINTEXT_KEY_PATTERN = ['BEGIN', ' (RSA |EC |DSA |OPENSSH )?', 'PRIVATE KEY'].join('');
+
+/**
+ * Consistency and policy of the CA directory, for CI: certificates and records match one to one,
+ * certificates verify against their issuers and follow the profile, CRLs are signed, fresh and
+ * list exactly the revoked records, and git tracks no unencrypted private key. Reads, never writes.
+ */
+export async function checkCa(store: CaStore, options: { now?: Date } = {}): Promise<CheckResult> {
+  await loadConfig(store);
+  const now = options.now ?? new Date();
+  const findings: Finding[] = [];
+  const records = await loadAllRecords(store, findings);
+  const certificates = await loadCertificates(store, findings);
+
+  const bySerial = new Map(records.map((record) => [`${record.serial}`, record]));
+  for (const [name, view] of certificates) {
+    const path = certPath(name);
+    const record = bySerial.get(view.serial);
+    if (!record) findings.push(finding(path, 'no-record', `serial ${view.serial} has no record in ${RECORDS_DIR}/`));
+    else if (record.name !== name) findings.push(finding(path, 'record-mismatch', `its record ${recordPath(record.issuer, record.serial)} names "${record.name}"`));
+    else if (record.status === 'revoked') findings.push(finding(path, 'revoked-in-certs', `serial ${view.serial} is revoked but the certificate is still in ${CERTS_DIR}/`));
+    if (record && record.fingerprint !== view.fingerprint) {
+      findings.push(finding(path, 'record-mismatch', `its SHA-256 fingerprint differs from its record's (the file was changed after issuing)`));
+    }
+    const issuer = issuerOf(name, view, record, certificates);
+    if (!issuer) {
+      findings.push(finding(path, 'no-issuer', `its issuer "${record?.issuer ?? view.issuer.CN ?? '?'}" is not in ${CERTS_DIR}/`));
+    } else if (!(await verifyCertificateSignature(view.pem, issuer.view.pem))) {
+      findings.push(finding(path, 'bad-signature', `the signature does not verify against its issuer "${certPath(issuer.name)}"`));
+    }
+    findings.push(...checkProfile(name, view, record, issuer?.view));
+    findings.push(...(await checkChainFile(store, name, view)));
+  }
+  for (const record of records) {
+    if (record.status !== 'valid') continue;
+    const view = certificates.get(record.name);
+    if (!view || view.serial !== record.serial) {
+      const where = view ? `"${certPath(record.name)}" holds serial ${view.serial}` : `"${certPath(record.name)}" is missing`;
+      findings.push(finding(recordPath(record.issuer, record.serial), 'missing-certificate', `the record of "${record.name}" is valid but ${where}`));
+    }
+  }
+  const crls = await checkCrls(store, certificates, records, now, findings);
+  for (const path of await gitGrepTracked(store.dir, PLAINTEXT_KEY_PATTERN)) {
+    findings.push(finding(path, 'plaintext-key-tracked', 'an unencrypted private key is tracked by git: remove it from git ("git rm --cached") and from the history, and replace the key'));
+  }
+  return { findings: sortFindings(findings), certificates: certificates.size, records: records.length, crls };
+}
+
+async function loadAllRecords(store: CaStore, findings: Finding[]): Promise<CertificateRecord[]> {
+  const records: CertificateRecord[] = [];
+  for (const issuer of await store.list(RECORDS_DIR)) {
+    for (const file of await store.list(`${RECORDS_DIR}/${issuer}`)) {
+      if (!file.endsWith('.json')) continue;
+      const path = `${RECORDS_DIR}/${issuer}/${file}`;
+      try {
+        records.push(parseRecord((await store.readText(path)) ?? ''));
+      } catch (error) {
+        findings.push(finding(path, 'unreadable', `not a record: ${(error as Error).message}`));
+      }
+    }
+  }
+  return records;
+}
+
+async function loadCertificates(store: CaStore, findings: Finding[]): Promise<Map<string, CertificateView>> {
+  const certificates = new Map<string, CertificateView>();
+  for (const file of await store.list(CERTS_DIR)) {
+    if (!file.endsWith('.crt') || file.endsWith('.chain.crt')) continue;
+    const name = file.slice(0, -'.crt'.length);
+    try {
+      certificates.set(name, inspectCertificate((await store.readText(certPath(name))) ?? ''));
+    } catch (error) {
+      findings.push(finding(certPath(name), 'unreadable', `not a certificate: ${(error as Error).message}`));
+    }
+  }
+  return certificates;
+}
+
+/** The issuer by the record's name; a self-signed certificate is its own; else by key identifier. */
+function issuerOf(
+  name: string,
+  view: CertificateView,
+  record: CertificateRecord | undefined,
+  certificates: Map<string, CertificateView>,
+): { name: string; view: CertificateView } | undefined {
+  if (view.selfSigned) return { name, view };
+  const byRecord = record ? certificates.get(record.issuer) : undefined;
+  if (record && byRecord) return { name: record.issuer, view: byRecord };
+  for (const [candidate, other] of certificates) {
+    if (other.isCa && other.subjectKeyId !== undefined && other.subjectKeyId === view.authorityKeyId) return { name: candidate, view: other };
+  }
+  return undefined;
+}
+
+async function checkChainFile(store: CaStore, name: string, view: CertificateView): Promise<Finding[]> {
+  const text = await store.readText(chainPath(name));
+  if (text === undefined) return [];
+  try {
+    const [first] = await inspectContent(Buffer.from(text));
+    if (first?.kind === 'certificate' && first.fingerprint === view.fingerprint) return [];
+  } catch {
+    // reported below
+  }
+  return [finding(chainPath(name), 'chain-mismatch', `does not start with the certificate in "${certPath(name)}"`)];
+}

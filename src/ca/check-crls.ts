@@ -1,0 +1,54 @@
+import { verifyCrlSignature } from '../pki/crl.js';
+import { inspectCrl, type CertificateView } from '../pki/inspect.js';
+import type { CaStore } from '../store/ca-store.js';
+import { crlPath } from '../store/layout.js';
+import type { CertificateRecord } from '../store/records.js';
+import { isoSeconds } from './describe.js';
+import { finding, type Finding } from './check-findings.js';
+
+/**
+ * Every CA in certs/ has a CRL that it signed, that is not past its nextUpdate, and that lists
+ * exactly its revoked records (never its own serial). Returns how many CRLs were read.
+ */
+export async function checkCrls(
+  store: CaStore,
+  certificates: Map<string, CertificateView>,
+  records: CertificateRecord[],
+  now: Date,
+  findings: Finding[],
+): Promise<number> {
+  let count = 0;
+  for (const [name, ca] of certificates) {
+    if (!ca.isCa) continue;
+    const path = crlPath(name);
+    const pem = await store.readText(path);
+    if (pem === undefined) {
+      findings.push(finding(path, 'missing-crl', `the CA "${name}" has no CRL: run "certified crl --issuer ${name}"`));
+      continue;
+    }
+    count++;
+    let crl;
+    try {
+      crl = inspectCrl(pem);
+    } catch (error) {
+      findings.push(finding(path, 'unreadable', `not a CRL: ${(error as Error).message}`));
+      continue;
+    }
+    const signed = await verifyCrlSignature(crl.pem, ca.pem).catch(() => false);
+    if (!signed) findings.push(finding(path, 'bad-crl-signature', `the signature does not verify against its issuer "certs/${name}.crt"`));
+    if (!crl.nextUpdate || crl.nextUpdate <= now) {
+      findings.push(
+        finding(path, 'stale-crl', `${crl.nextUpdate ? `expired at ${isoSeconds(crl.nextUpdate)}` : 'has no nextUpdate'}: run "certified crl --issuer ${name}"`),
+      );
+    }
+    const expected = new Set(
+      records.filter((record) => record.issuer === name && record.status === 'revoked' && record.serial !== ca.serial).map((record) => record.serial),
+    );
+    const listed = new Set(crl.entries.map((entry) => entry.serial));
+    const missing = [...expected].filter((serial) => !listed.has(serial)).sort();
+    const extra = [...listed].filter((serial) => !expected.has(serial)).sort();
+    if (missing.length) findings.push(finding(path, 'crl-entries', `does not list the revoked serial(s) ${missing.join(', ')}`));
+    if (extra.length) findings.push(finding(path, 'crl-entries', `lists serial(s) ${extra.join(', ')} that no revoked record of "${name}" has`));
+  }
+  return count;
+}

@@ -1,0 +1,163 @@
+import {
+  BasicConstraintsExtension,
+  ExtendedKeyUsageExtension,
+  KeyUsageFlags,
+  KeyUsagesExtension,
+  Pkcs10CertificateRequest,
+  X509Certificate,
+  X509Crl,
+  type HashedAlgorithm,
+} from './x509.js';
+import { toArrayBuffer } from './bytes.js';
+import { fingerprintOf, parseCertificate, type CertificateInfo } from './certificate.js';
+import { parseCrl, type CrlInfo } from './crl.js';
+import { parseCsr, type CsrInfo } from './csr.js';
+import { readPemBlocks } from './pem.js';
+
+/** A certificate as `certified show` and `certified check` see it: every field a reviewer needs. */
+export interface CertificateView extends CertificateInfo {
+  kind: 'certificate';
+  signatureAlgorithm: string;
+  /** Every key usage bit set, by its RFC 5280 name. */
+  keyUsageNames: string[];
+  keyUsageCritical: boolean;
+  /** serverAuth, clientAuth, ... or the OID when it has no name here. */
+  extendedKeyUsageNames: string[];
+  basicConstraintsCritical: boolean;
+}
+
+export interface CsrView extends Omit<CsrInfo, 'publicKey'> {
+  kind: 'csr';
+  signatureAlgorithm: string;
+}
+
+export interface CrlView extends CrlInfo {
+  kind: 'crl';
+  pem: string;
+  signatureAlgorithm: string;
+  fingerprint: string;
+}
+
+/** A PEM block that is no certificate, CSR or CRL (a key, say): named, never decoded. */
+export interface OtherView {
+  kind: 'other';
+  label: string;
+}
+
+/** A block that claims to be one of ours but does not parse. */
+export interface UnreadableView {
+  kind: 'unreadable';
+  label: string;
+  error: string;
+}
+
+export type PkiView = CertificateView | CsrView | CrlView | OtherView | UnreadableView;
+
+const KEY_USAGE_NAMES = [
+  'digitalSignature',
+  'nonRepudiation',
+  'keyEncipherment',
+  'dataEncipherment',
+  'keyAgreement',
+  'keyCertSign',
+  'cRLSign',
+  'encipherOnly',
+  'decipherOnly',
+] as const;
+
+const EKU_NAMES: Record<string, string> = {
+  '1.3.6.1.5.5.7.3.1': 'serverAuth',
+  '1.3.6.1.5.5.7.3.2': 'clientAuth',
+  '1.3.6.1.5.5.7.3.3': 'codeSigning',
+  '1.3.6.1.5.5.7.3.4': 'emailProtection',
+  '1.3.6.1.5.5.7.3.8': 'timeStamping',
+  '1.3.6.1.5.5.7.3.9': 'OCSPSigning',
+  '2.5.29.37.0': 'anyExtendedKeyUsage',
+};
+
+function algorithmName(algorithm: HashedAlgorithm): string {
+  const hash = (algorithm.hash as { name?: string } | undefined)?.name;
+  return hash ? `${algorithm.name} with ${hash}` : algorithm.name;
+}
+
+export function inspectCertificate(input: string | Uint8Array): CertificateView {
+  const certificate = new X509Certificate(typeof input === 'string' ? input : toArrayBuffer(input));
+  const keyUsage = certificate.getExtension(KeyUsagesExtension);
+  const eku = certificate.getExtension(ExtendedKeyUsageExtension);
+  const basic = certificate.getExtension(BasicConstraintsExtension);
+  return {
+    ...parseCertificate(new Uint8Array(certificate.rawData)),
+    kind: 'certificate',
+    signatureAlgorithm: algorithmName(certificate.signatureAlgorithm),
+    keyUsageNames: KEY_USAGE_NAMES.filter((name) => ((keyUsage?.usages ?? 0) & KeyUsageFlags[name]) !== 0),
+    keyUsageCritical: keyUsage?.critical ?? false,
+    extendedKeyUsageNames: (eku?.usages ?? []).map((oid) => EKU_NAMES[String(oid)] ?? String(oid)),
+    basicConstraintsCritical: basic?.critical ?? false,
+  };
+}
+
+export async function inspectCsr(input: string | Uint8Array): Promise<CsrView> {
+  const request = new Pkcs10CertificateRequest(typeof input === 'string' ? input : toArrayBuffer(input));
+  const { publicKey: _publicKey, ...info } = await parseCsr(new Uint8Array(request.rawData));
+  return { ...info, kind: 'csr', signatureAlgorithm: algorithmName(request.signatureAlgorithm) };
+}
+
+export function inspectCrl(input: string | Uint8Array): CrlView {
+  const crl = new X509Crl(typeof input === 'string' ? input : toArrayBuffer(input));
+  const der = new Uint8Array(crl.rawData);
+  return {
+    ...parseCrl(der),
+    kind: 'crl',
+    pem: crl.toString('pem').replace(/-----(BEGIN|END) CRL-----/g, '-----$1 X509 CRL-----').replace(/\r\n/g, '\n').trimEnd() + '\n',
+    signatureAlgorithm: algorithmName(crl.signatureAlgorithm),
+    fingerprint: fingerprintOf(der),
+  };
+}
+
+const LABELS: Record<string, 'certificate' | 'csr' | 'crl'> = {
+  CERTIFICATE: 'certificate',
+  'TRUSTED CERTIFICATE': 'certificate',
+  'CERTIFICATE REQUEST': 'csr',
+  'NEW CERTIFICATE REQUEST': 'csr',
+  'X509 CRL': 'crl',
+  CRL: 'crl',
+};
+
+async function inspectDer(kind: 'certificate' | 'csr' | 'crl', der: Uint8Array): Promise<PkiView> {
+  if (kind === 'certificate') return inspectCertificate(der);
+  if (kind === 'csr') return inspectCsr(der);
+  return inspectCrl(der);
+}
+
+/**
+ * Every certificate, CSR and CRL in a file's content, in order: PEM (one block or many, as in a
+ * chain) or a single DER object. A block that does not parse is reported, not thrown, so that one
+ * bad block never hides the others. Throws only when the content holds nothing we know.
+ */
+export async function inspectContent(content: Uint8Array): Promise<PkiView[]> {
+  const text = Buffer.from(content).toString('latin1');
+  if (text.includes('-----BEGIN ')) {
+    const views: PkiView[] = [];
+    for (const block of readPemBlocks(text)) {
+      const kind = LABELS[block.label];
+      if (!kind) {
+        views.push({ kind: 'other', label: block.label });
+        continue;
+      }
+      try {
+        views.push(await inspectDer(kind, block.der));
+      } catch (error) {
+        views.push({ kind: 'unreadable', label: block.label, error: (error as Error).message });
+      }
+    }
+    return views;
+  }
+  for (const kind of ['certificate', 'crl', 'csr'] as const) {
+    try {
+      return [await inspectDer(kind, content)];
+    } catch {
+      // not this kind: try the next
+    }
+  }
+  throw new Error('no certificate, CSR or CRL found (neither PEM nor DER)');
+}
