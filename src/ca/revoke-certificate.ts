@@ -22,6 +22,13 @@ export function parseReason(value: string | undefined): RevokeReason {
   return found;
 }
 
+/** Only the root cannot be revoked: nothing above it could sign the CRL. */
+export function assertRevocable(name: string): void {
+  if (name === ROOT_NAME) {
+    throw new CertifiedError('the root cannot be revoked', { code: 'ROOT_REVOKE', hint: 'Stop trusting it instead, and make a new CA in a new directory.' });
+  }
+}
+
 export type Move = NonNullable<ChangeSet['moves']>[number];
 
 export interface PreparedRevocation {
@@ -49,9 +56,7 @@ export async function prepareRevocation(
   now: Date,
   options: { keepKey?: boolean } = {},
 ): Promise<PreparedRevocation> {
-  if (target === ROOT_NAME) {
-    throw new CertifiedError('the root cannot be revoked', { code: 'ROOT_REVOKE', hint: 'Stop trusting it instead, and make a new CA in a new directory.' });
-  }
+  assertRevocable(target);
   const { certificate, record } = await locateCertificate(store, target);
   if (issuer !== undefined && record.issuer !== issuer) {
     throw new CertifiedError(`"${target}" was issued by "${record.issuer}", not by "${issuer}"`, {

@@ -3,7 +3,7 @@ import { UsageError } from '../../ca/errors.js';
 import { locateCertificate } from '../../ca/find-record.js';
 import { resolveIssuer } from '../../ca/issuers.js';
 import { parseDays } from '../../ca/options.js';
-import { parseReason, revokeCertificate } from '../../ca/revoke-certificate.js';
+import { assertRevocable, parseReason, revokeCertificate } from '../../ca/revoke-certificate.js';
 import { INTERMEDIATE_NAME } from '../../store/layout.js';
 import { redactedCommandLine } from '../command-line.js';
 import { openStore } from '../context.js';
@@ -23,6 +23,7 @@ export async function runRevoke(args: string[], options: RootOptions, argv: stri
   if (name === INTERMEDIATE_NAME) {
     throw new UsageError('the intermediate is revoked by the root', 'Run "certified --ca --revoke --root-password -".');
   }
+  assertRevocable(name);
   const reason = parseReason(options.reason);
   const crlDays = options.crlDays === undefined ? undefined : parseDays(options.crlDays, '--crl-days');
   const store = openStore(options);
