@@ -1,5 +1,6 @@
 import { certificatePublicKey, type CertificateInfo } from '../pki/certificate.js';
 import type { CaStore } from '../store/ca-store.js';
+import type { CertificateRecord } from '../store/records.js';
 import { loadConfig, loadIssuer, isKeyEncrypted, passwordSourceFor } from './ca-files.js';
 import { commitMessage, isoDate } from './commit-message.js';
 import { CertifiedError, PasswordError } from './errors.js';
@@ -29,6 +30,16 @@ export interface RenewCertificateResult extends IssueCertificateResult {
   reusedKey: boolean;
 }
 
+/** Only certificates a CA issued for servers and clients are renewed; CAs are replaced. */
+export function assertRenewable(record: CertificateRecord): void {
+  if (!LEAF_PROFILES.includes(record.profile)) {
+    throw new CertifiedError(`"${record.name}" is a ${record.profile} certificate; renew is for certificates a CA issued`, {
+      code: 'NOT_RENEWABLE',
+      hint: record.profile === 'ca' ? 'Make a new CA with "certified --ca --issuer=.." and revoke the old one.' : 'Issue it again.',
+    });
+  }
+}
+
 /** The validity the old certificate had, in whole days. */
 export function lifetimeDays(certificate: CertificateInfo): number {
   return Math.max(1, Math.round((certificate.notAfter.getTime() - certificate.notBefore.getTime() - BACKDATE_MS) / 86_400_000));
@@ -43,12 +54,7 @@ export async function renewCertificate(store: CaStore, params: RenewCertificateP
     const config = await loadConfig(store);
     const now = params.now ?? new Date();
     const { certificate, record } = await locateCertificate(store, params.name);
-    if (!LEAF_PROFILES.includes(record.profile)) {
-      throw new CertifiedError(`"${params.name}" is a ${record.profile} certificate; renew is for certificates a CA issued`, {
-        code: 'NOT_RENEWABLE',
-        hint: record.profile === 'ca' ? 'Make a new CA with "certified --ca --issuer=.." and revoke the old one.' : 'Issue it again.',
-      });
-    }
+    assertRenewable(record);
     if (!params.reuseKey && params.password === undefined && (await isKeyEncrypted(store, params.name))) {
       throw new PasswordError(`the key of "${params.name}" is encrypted, so its new key needs a password too`, 'Pass --password - (one line on stdin) or set CERTIFIED_PASSWORD, or keep the key with --reuse-key.');
     }

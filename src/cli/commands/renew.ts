@@ -1,7 +1,7 @@
 import { loadConfig } from '../../ca/ca-files.js';
 import { locateCertificate } from '../../ca/find-record.js';
 import { parseDays } from '../../ca/options.js';
-import { renewCertificate } from '../../ca/renew-certificate.js';
+import { assertRenewable, renewCertificate } from '../../ca/renew-certificate.js';
 import { redactedCommandLine } from '../command-line.js';
 import { openStore } from '../context.js';
 import { data, longDate, shown, status, warning } from '../output.js';
@@ -24,6 +24,7 @@ export async function runRenew(args: string[], options: RenewOptions, argv: stri
   const store = openStore(options);
   await loadConfig(store);
   const { record } = await locateCertificate(store, name);
+  assertRenewable(record);
   const password = options.reuseKey
     ? undefined
     : await resolveSecret({ label: `the new key of "${name}"`, flag: '--password', flagValue: options.password, env: 'CERTIFIED_PASSWORD', forNewKey: true });
