@@ -65,6 +65,10 @@ describe('certified --ca --revoke, then a new intermediate under the same root',
     // The old leaf chains only to the revoked intermediate.
     const old = openssl(['verify', '-crl_check_all', '-CAfile', join(db, 'certs/root-ca.crt'), '-untrusted', join(moved, 'ca.crt'), '-CRLfile', join(db, 'crl/root-ca.crl'), '-CRLfile', join(db, 'crl/ca.crl'), join(db, 'certs/old.example.com.crt')]);
     assert.notEqual(old.status, 0);
+    const renewed = await run(['renew', 'CN=old.example.com'], { cwd });
+    assert.equal(renewed.code, 0, renewed.stderr);
+    const again = verifyWithCrls(db, join(db, 'certs/ca.crt'), join(db, 'certs/old.example.com.crt'));
+    assert.ok(again.ok, again.output);
 
     await assertRefused(['--ca', 'CN=Another'], { cwd, env: ROOT }, 1, /a CA already exists in ".*"\. Nothing was changed\. To replace the intermediate, revoke it first/);
   });
