@@ -3,7 +3,8 @@ import { importPrivateKey, isEncryptedKeyPem, KeyPasswordError, type SigningKey 
 import type { CaStore } from '../store/ca-store.js';
 import { CONFIG_FILE, INTERMEDIATE_NAME, ROOT_NAME, certPath, chainPath, keyPath } from '../store/layout.js';
 import { parseConfig, type CaConfig } from './config.js';
-import { CertifiedError, NoCaError, PasswordError } from './errors.js';
+import { CertifiedError, IssuerRevokedError, NoCaError, PasswordError } from './errors.js';
+import { findRecord, lastRevocation } from './find-record.js';
 
 export interface PasswordSource {
   flag: string;
@@ -12,6 +13,11 @@ export interface PasswordSource {
 
 export const ROOT_PASSWORD: PasswordSource = { flag: '--root-password', env: 'CERTIFIED_ROOT_PASSWORD' };
 export const CA_PASSWORD: PasswordSource = { flag: '--ca-password', env: 'CERTIFIED_CA_PASSWORD' };
+
+/** The root key opens with the root password; every other CA key with --ca-password. */
+export function passwordSourceFor(issuer: string): PasswordSource {
+  return issuer === ROOT_NAME ? ROOT_PASSWORD : CA_PASSWORD;
+}
 
 export async function loadConfig(store: CaStore): Promise<CaConfig> {
   const text = await store.readText(CONFIG_FILE);
@@ -79,6 +85,13 @@ export interface Issuer {
 
 export async function loadIssuer(store: CaStore, name: string, password: string | undefined, source: PasswordSource): Promise<Issuer> {
   const certificate = await loadCertificate(store, name);
+  const record = certificate ? await findRecord(store, certificate.serial) : await lastRevocation(store, name);
+  if (record?.status === 'revoked' && record.revocation) {
+    const hint = name === INTERMEDIATE_NAME
+      ? 'Make a new intermediate under the root with "certified --ca --root-password -", then issue again.'
+      : `Issue from another CA with --issuer, or make a new one with "certified --ca --issuer=ca CN=..".`;
+    throw new IssuerRevokedError(name, record.revocation.date, record.revocation.reason, hint);
+  }
   if (!certificate) {
     if (name === INTERMEDIATE_NAME) throw new NoCaError(store.dir);
     throw new CertifiedError(`there is no issuing CA "${name}" in "${store.dir}"`, { code: 'NO_ISSUER', hint: 'Check --issuer against "certified ls".' });

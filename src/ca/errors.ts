@@ -70,3 +70,27 @@ export class StorageError extends CertifiedError {
     super(message, { code: 'STORAGE', hint: 'Nothing was committed; fix the cause and run the command again.', cause });
   }
 }
+
+export class UnknownCertificateError extends CertifiedError {
+  constructor(name: string) {
+    super(`there is no certificate named "${name}"`, {
+      code: 'UNKNOWN_CERTIFICATE',
+      hint: 'Check the name with "certified ls" (NAME is the CN lower-cased, spaces as dashes, or --name).',
+    });
+  }
+}
+
+export class AlreadyRevokedError extends CertifiedError {
+  constructor(name: string, serial: string, date: string) {
+    super(`"${name}" (serial ${serial}) was already revoked on ${date.slice(0, 10)}`, {
+      code: 'ALREADY_REVOKED',
+      hint: `Nothing was changed. Issue a new one with "certified CN=..".`,
+    });
+  }
+}
+
+export class IssuerRevokedError extends CertifiedError {
+  constructor(name: string, date: string, reason: string, hint: string) {
+    super(`the issuing CA "${name}" was revoked on ${date.slice(0, 10)} (${reason})`, { code: 'ISSUER_REVOKED', hint });
+  }
+}

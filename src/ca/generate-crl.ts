@@ -1,8 +1,9 @@
 import { createCrl, parseCrl } from '../pki/crl.js';
 import type { CaStore, FileWrite } from '../store/ca-store.js';
-import { crlPath, recordsDir } from '../store/layout.js';
+import { CRL_DIR, certPath, crlPath, recordsDir } from '../store/layout.js';
 import { parseRecord, type CertificateRecord } from '../store/records.js';
-import type { Issuer } from './ca-files.js';
+import { loadIssuer, passwordSourceFor, type Issuer } from './ca-files.js';
+import { commitMessage, isoDate } from './commit-message.js';
 
 export async function loadRecords(store: CaStore, issuer: string): Promise<CertificateRecord[]> {
   const dir = recordsDir(issuer);
@@ -11,15 +12,17 @@ export async function loadRecords(store: CaStore, issuer: string): Promise<Certi
   return records;
 }
 
+export interface CrlOptions {
+  now: Date;
+  days: number;
+  records?: CertificateRecord[];
+}
+
 /**
  * The issuer's CRL from its records alone (plus `extra`, records changed by the same command),
  * numbered one past the current CRL.
  */
-export async function buildCrl(
-  store: CaStore,
-  issuer: Issuer,
-  options: { now: Date; days: number; records?: CertificateRecord[] },
-): Promise<FileWrite> {
+export async function buildCrl(store: CaStore, issuer: Issuer, options: CrlOptions): Promise<FileWrite> {
   const path = crlPath(issuer.name);
   const current = await store.readText(path);
   const crlNumber = (current ? (parseCrl(current).crlNumber ?? 0) : 0) + 1;
@@ -37,4 +40,63 @@ export async function buildCrl(
     ),
   });
   return { path, content, commit: true };
+}
+
+/** The CRL from the records on disk with `changed` (records the same command rewrites) in place of theirs. */
+export async function buildCrlWith(
+  store: CaStore,
+  issuer: Issuer,
+  changed: CertificateRecord[],
+  options: Omit<CrlOptions, 'records'>,
+): Promise<FileWrite> {
+  const bySerial = new Map((await loadRecords(store, issuer.name)).map((record) => [record.serial, record]));
+  for (const record of changed) if (record.issuer === issuer.name) bySerial.set(record.serial, record);
+  return buildCrl(store, issuer, { ...options, records: [...bySerial.values()] });
+}
+
+/** Every CA that publishes a CRL and still has its certificate (a revoked CA's files are moved away). */
+export async function listCrlIssuers(store: CaStore): Promise<string[]> {
+  const names = (await store.list(CRL_DIR)).filter((file) => file.endsWith('.crl')).map((file) => file.slice(0, -'.crl'.length));
+  const present = await Promise.all(names.map((name) => store.exists(certPath(name))));
+  return names.filter((_, index) => present[index]);
+}
+
+export interface ResignCrlsParams {
+  issuers: string[];
+  /** The password of each issuer's key, by issuer name, where it is encrypted. */
+  passwords: Record<string, string | undefined>;
+  days: number;
+  commandLine: string;
+  now?: Date;
+}
+
+export interface ResignCrlsResult {
+  crls: { issuer: string; path: string; crlNumber: number; entries: number }[];
+  nextUpdate: Date;
+  commit: string;
+}
+
+/** Re-signs the CRLs of `issuers` from their records, in one commit. */
+export async function resignCrls(store: CaStore, params: ResignCrlsParams): Promise<ResignCrlsResult> {
+  return store.locked(async () => {
+    const now = params.now ?? new Date();
+    const writes: FileWrite[] = [];
+    const crls: ResignCrlsResult['crls'] = [];
+    for (const name of params.issuers) {
+      const issuer = await loadIssuer(store, name, params.passwords[name], passwordSourceFor(name));
+      const write = await buildCrl(store, issuer, { now, days: params.days });
+      const info = parseCrl(write.content);
+      writes.push(write);
+      crls.push({ issuer: name, path: write.path, crlNumber: info.crlNumber ?? 0, entries: info.entries.length });
+    }
+    const nextUpdate = new Date(now.getTime() + params.days * 86_400_000);
+    const message = commitMessage({
+      summary: `Re-sign the CRL${crls.length === 1 ? '' : 's'} of ${crls.map((crl) => crl.issuer).join(', ')} (next update ${isoDate(nextUpdate)})`,
+      commandLine: params.commandLine,
+      details: crls.map((crl) => `${crl.path}: CRL number ${crl.crlNumber}, ${crl.entries} revoked`),
+      trailers: { 'Certified-Action': 'crl', 'Certified-Issuers': crls.map((crl) => crl.issuer).join(', ') },
+    });
+    const { commit } = await store.apply({ message, writes });
+    return { crls, nextUpdate, commit };
+  });
 }

@@ -1,4 +1,4 @@
-import { createCertificate, type CertificateInfo } from '../pki/certificate.js';
+import { createCertificate, type CertificateInfo, type CreateCertificateParams } from '../pki/certificate.js';
 import { createCsr } from '../pki/csr.js';
 import { describeKey, generateKeyPair, type KeySpec } from '../pki/keys.js';
 import { randomSerial } from '../pki/serial.js';
@@ -14,6 +14,7 @@ import { withDefaults, type CaConfig } from './config.js';
 import { NameTakenError } from './errors.js';
 import { keyWrite } from './init-ca.js';
 import { formatSan } from './names.js';
+import { crlUrlFor } from './issuers.js';
 import { APPLE_MAX_SERVER_DAYS, BACKDATE_MS, leafKeyUsage, type LeafProfile } from './profiles.js';
 
 export interface IssueCertificateParams {
@@ -29,6 +30,10 @@ export interface IssueCertificateParams {
   issuer?: string;
   commandLine: string;
   now?: Date;
+  /** Renewal: the same change moves the name's current files away. */
+  replacing?: boolean;
+  /** Renewal with --reuse-key: certify this key; no new key or CSR is written. */
+  publicKey?: CreateCertificateParams['publicKey'];
 }
 
 export interface IssueCertificateResult {
@@ -78,7 +83,7 @@ export async function prepareIssue(
   issuer: Issuer,
   params: Omit<IssueCertificateParams, 'commandLine' | 'caPassword' | 'issuer'>,
 ): Promise<PreparedIssue> {
-  for (const path of [certPath(params.name), keyPath(params.name)]) {
+  for (const path of params.replacing ? [] : [certPath(params.name), keyPath(params.name)]) {
     if (await store.exists(path)) throw new NameTakenError(params.name, path);
   }
   const warnings: string[] = [];
@@ -95,10 +100,11 @@ export async function prepareIssue(
     warnings.push('the certificate has no DNS name or IP address, so TLS clients will not accept it for a server.');
   }
   const subject = withDefaults(params.subject, config.subject);
-  const keys = await generateKeyPair(params.key);
+  const keys = params.publicKey ? undefined : await generateKeyPair(params.key);
+  const crlUrl = crlUrlFor(config, issuer.name);
   const certificate = await createCertificate({
     subject,
-    publicKey: keys.publicKey,
+    publicKey: params.publicKey ?? keys!.publicKey,
     serial: randomSerial(),
     notBefore: new Date(now.getTime() - BACKDATE_MS),
     notAfter,
@@ -106,10 +112,10 @@ export async function prepareIssue(
     signingKey: issuer.key,
     ...leafKeyUsage(params.profile, params.key),
     sans: params.sans,
-    ...(config.crlUrl ? { crlUrl: config.crlUrl } : {}),
+    ...(crlUrl ? { crlUrl } : {}),
     ...(config.ocspUrl ? { ocspUrl: config.ocspUrl } : {}),
   });
-  const csr = await createCsr({ subject, sans: params.sans, keyPair: keys });
+  const csr = keys ? await createCsr({ subject, sans: params.sans, keyPair: keys }) : undefined;
   const chainPem = certificate.pem + issuer.chainPem;
   const record = toRecord(certificate, params.name, issuer.name, params.profile);
   const files = {
@@ -125,8 +131,8 @@ export async function prepareIssue(
     writes: [
       { path: files.certificate, content: certificate.pem, commit: true },
       { path: files.chain, content: chainPem, commit: true },
-      await keyWrite(params.name, keys, params.password, true),
-      { path: files.csr, content: csr, commit: true },
+      ...(keys ? [await keyWrite(params.name, keys, params.password, true)] : []),
+      ...(csr ? [{ path: files.csr, content: csr, commit: true }] : []),
       recordWrite(record),
     ],
     record,

@@ -150,3 +150,8 @@ export function fingerprintOf(der: Uint8Array): string {
 export function describeKeyOf(info: CertificateInfo): string {
   return describeKey(info.key);
 }
+
+/** The public key a certificate certifies, for issuing a new certificate over the same key. */
+export function certificatePublicKey(pem: string): CreateCertificateParams['publicKey'] {
+  return new X509Certificate(pem).publicKey;
+}

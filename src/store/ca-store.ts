@@ -143,7 +143,7 @@ export class CaStore {
     };
     await writeJournal(this.dir, journal);
     for (const move of change.moves ?? []) {
-      await mkdir(dirname(this.path(move.to)), { recursive: true });
+      await mkdir(dirname(this.path(move.to)), { recursive: true, mode: move.to.startsWith(`${PRIVATE_DIR}/`) ? 0o700 : 0o755 });
       await rename(this.path(move.from), this.path(move.to)).catch((error) => {
         throw new StoreWriteError('move', move.from, error);
       });
@@ -184,8 +184,8 @@ export class CaStore {
     const all = [...journal.created, ...journal.changed];
     await this.removeTempFiles(all);
     for (const move of [...journal.moves].reverse()) {
-      const movedAway = !(await this.exists(move.from)) && (await this.exists(move.to));
-      if (movedAway) await rename(this.path(move.to), this.path(move.from));
+      // The source may already hold a new file of the same change (renew): the moved one wins.
+      if (await this.exists(move.to)) await rename(this.path(move.to), this.path(move.from));
     }
     await gitRestorePaths(this.dir, all).catch(() => undefined);
     for (const path of journal.created) await rm(this.path(path), { force: true });

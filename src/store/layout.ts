@@ -26,6 +26,8 @@ export const recordsDir = (issuer: string): string => `${RECORDS_DIR}/${issuer}`
 export const recordPath = (issuer: string, serial: string): string => `${recordsDir(issuer)}/${serial}.json`;
 /** Where a revoked certificate's files go, so that its name can be issued again. */
 export const revokedDir = (name: string, serial: string): string => `${REVOKED_DIR}/${name}-${serial}`;
+/** A revoked certificate's key: under private/ so that the .gitignore pattern still covers it. */
+export const revokedKeyPath = (name: string, serial: string): string => `${PRIVATE_DIR}/${REVOKED_DIR}/${name}-${serial}.key`;
 
 export const GITIGNORE_CONTENT = `# Written by certified. Private keys are committed only when encrypted (certified adds
 # those explicitly); an unencrypted key never enters git.

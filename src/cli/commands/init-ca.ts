@@ -4,7 +4,7 @@ import { parseSubjectArguments, validateDn } from '../../ca/names.js';
 import { parseDays, parseKeySpec, parseUrl } from '../../ca/options.js';
 import { DEFAULT_CA_DAYS } from '../../ca/profiles.js';
 import { UsageError } from '../../ca/errors.js';
-import { keyPath } from '../../store/layout.js';
+import { INTERMEDIATE_NAME, ROOT_NAME, certPath, keyPath } from '../../store/layout.js';
 import { redactedCommandLine } from '../command-line.js';
 import { openStore } from '../context.js';
 import { reportDryRun } from '../dry-run.js';
@@ -17,6 +17,15 @@ import { requireSecret, resolveSecret, type SecretRequest } from '../secrets.js'
 const LEAF_ONLY = ['client', 'server', 'name', 'password', 'caPassword'] as const;
 
 export async function runInitCa(args: string[], options: RootOptions, argv: string[]): Promise<void> {
+  if (options.issuer !== undefined) {
+    const { runCreateSubCa } = await import('./create-sub-ca.js');
+    return runCreateSubCa(args, options, argv);
+  }
+  const existing = openStore(options);
+  if ((await existing.exists(certPath(ROOT_NAME))) && !(await existing.exists(certPath(INTERMEDIATE_NAME)))) {
+    const { runReplaceIntermediate } = await import('./replace-intermediate.js');
+    return runReplaceIntermediate(existing, args, options, argv);
+  }
   for (const option of LEAF_ONLY) {
     if (options[option] !== undefined) {
       throw new UsageError(`--${option.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} is for issuing certificates, not for --ca`);

@@ -1,16 +1,17 @@
-import { isKeyEncrypted } from '../../ca/ca-files.js';
 import { UsageError } from '../../ca/errors.js';
 import { issueCertificate } from '../../ca/issue-certificate.js';
 import { deriveName, parseSubjectArguments, subjectAltNames, validateDn, validateName } from '../../ca/names.js';
 import { parseDays, parseKeySpec } from '../../ca/options.js';
 import { DEFAULT_LEAF_DAYS, type LeafProfile } from '../../ca/profiles.js';
-import { INTERMEDIATE_NAME } from '../../store/layout.js';
+import { resolveIssuer } from '../../ca/issuers.js';
+import { INTERMEDIATE_NAME, ROOT_NAME } from '../../store/layout.js';
 import { redactedCommandLine } from '../command-line.js';
 import { openStore } from '../context.js';
 import { reportDryRun } from '../dry-run.js';
 import type { RootOptions } from '../options.js';
 import { data, longDate, shown, status, warning, withSpinner } from '../output.js';
-import { resolveSecret, requireSecret } from '../secrets.js';
+import { resolveSecret } from '../secrets.js';
+import { issuerPassword } from '../target.js';
 
 const CA_ONLY = ['rootPassword', 'intermediatePassword', 'crlUrl', 'rootCrlUrl', 'ocspUrl'] as const;
 
@@ -40,16 +41,9 @@ export async function runIssue(args: string[], options: RootOptions, argv: strin
     env: 'CERTIFIED_PASSWORD',
     forNewKey: true,
   });
-  const caRequest = {
-    label: 'the intermediate key',
-    flag: '--ca-password',
-    flagValue: options.caPassword,
-    env: 'CERTIFIED_CA_PASSWORD',
-    prompt: { confirm: false },
-  };
-  const caPassword = (await isKeyEncrypted(store, INTERMEDIATE_NAME))
-    ? requireSecret(await resolveSecret(caRequest), caRequest)
-    : undefined;
+  const issuer = options.issuer === undefined ? INTERMEDIATE_NAME : await resolveIssuer(store, options.issuer);
+  if (issuer === ROOT_NAME) throw new UsageError('the root signs only CAs', 'Issue from the intermediate (leave --issuer out) or a sub-CA.');
+  const caPassword = await issuerPassword(store, issuer, options);
 
   const result = await withSpinner(`Issuing ${name}...`, () =>
     issueCertificate(store, {
@@ -61,6 +55,7 @@ export async function runIssue(args: string[], options: RootOptions, argv: strin
       days,
       ...(password ? { password } : {}),
       ...(caPassword ? { caPassword } : {}),
+      ...(issuer === INTERMEDIATE_NAME ? {} : { issuer }),
       commandLine: redactedCommandLine(argv),
     }),
   );

@@ -1,6 +1,47 @@
-import { notBuiltYet } from '../not-built-yet.js';
+import { loadConfig } from '../../ca/ca-files.js';
+import { locateCertificate } from '../../ca/find-record.js';
+import { parseDays } from '../../ca/options.js';
+import { assertRenewable, renewCertificate } from '../../ca/renew-certificate.js';
+import { redactedCommandLine } from '../command-line.js';
+import { openStore } from '../context.js';
+import { data, longDate, shown, status, warning } from '../output.js';
+import { resolveSecret } from '../secrets.js';
+import { issuerPassword, targetName } from '../target.js';
 
-// Placeholder: see the open issue that owns this command.
-export async function runRenew(_args: string[], _options: unknown, _argv: string[]): Promise<void> {
-  throw notBuiltYet('renew');
+export interface RenewOptions {
+  db?: string;
+  lockTimeout?: string;
+  name?: string;
+  reuseKey?: boolean;
+  days?: string;
+  password?: string;
+  caPassword?: string;
+}
+
+export async function runRenew(args: string[], options: RenewOptions, argv: string[]): Promise<void> {
+  const name = targetName(args, options.name, 'renew');
+  const days = options.days === undefined ? undefined : parseDays(options.days);
+  const store = openStore(options);
+  await loadConfig(store);
+  const { record } = await locateCertificate(store, name);
+  assertRenewable(record);
+  const password = options.reuseKey
+    ? undefined
+    : await resolveSecret({ label: `the new key of "${name}"`, flag: '--password', flagValue: options.password, env: 'CERTIFIED_PASSWORD', forNewKey: true });
+  const caPassword = await issuerPassword(store, record.issuer, options);
+
+  const result = await renewCertificate(store, {
+    name,
+    ...(days ? { days } : {}),
+    ...(options.reuseKey ? { reuseKey: true } : {}),
+    ...(password ? { password } : {}),
+    ...(caPassword ? { caPassword } : {}),
+    commandLine: redactedCommandLine(argv),
+  });
+  data(result.chainPem);
+  status(`Renewed "${name}" (serial ${result.certificate.serial}, ${result.reusedKey ? 'same key' : 'new key'}); serial ${result.replaced.serial} is revoked as superseded.`);
+  status(`The certificate is at ${shown(store.path(result.files.certificate))}, the chain at ${shown(store.path(result.files.chain))} and the key at ${shown(store.path(result.files.key))}.`);
+  status(`It will expire on ${longDate(result.certificate.notAfter)}.`);
+  for (const text of result.warnings) await warning(text);
+  status(`Install the new chain${result.reusedKey ? '' : ' and key'} where the old one was; committed as ${result.commit.slice(0, 12)}.`);
 }

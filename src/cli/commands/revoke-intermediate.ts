@@ -1,6 +1,40 @@
-import { notBuiltYet } from '../not-built-yet.js';
+import { loadConfig } from '../../ca/ca-files.js';
+import { UsageError } from '../../ca/errors.js';
+import { parseDays } from '../../ca/options.js';
+import { parseReason, revokeCertificate } from '../../ca/revoke-certificate.js';
+import { INTERMEDIATE_NAME, ROOT_NAME } from '../../store/layout.js';
+import { redactedCommandLine } from '../command-line.js';
+import { openStore } from '../context.js';
+import type { RootOptions } from '../options.js';
+import { shown, status } from '../output.js';
+import { issuerPassword, refuseOptions } from '../target.js';
 
-// Placeholder: see the open issue that owns this command.
-export async function runRevokeIntermediate(_args: string[], _options: unknown, _argv: string[]): Promise<void> {
-  throw notBuiltYet('revoke-intermediate');
+const NOT_WITH_CA_REVOKE = [
+  'client', 'server', 'keyType', 'bits', 'days', 'name', 'password', 'caPassword', 'intermediatePassword', 'crlUrl', 'rootCrlUrl',
+  'ocspUrl', 'issuer', 'selfSigned', 'csr', 'permitDns', 'permitIp',
+] as const;
+
+/** `certified --ca --revoke`: the root revokes the intermediate; issuing stops until a new one is made. */
+export async function runRevokeIntermediate(args: string[], options: RootOptions, argv: string[]): Promise<void> {
+  refuseOptions(options, NOT_WITH_CA_REVOKE, '--ca --revoke');
+  if (args.length) throw new UsageError('--ca --revoke takes no subject: it revokes the intermediate', 'To revoke a sub-CA, run "certified --revoke CN=..".');
+  const reason = parseReason(options.reason);
+  const crlDays = options.crlDays === undefined ? undefined : parseDays(options.crlDays, '--crl-days');
+  const store = openStore(options);
+  await loadConfig(store);
+  const password = await issuerPassword(store, ROOT_NAME, options);
+
+  const result = await revokeCertificate(store, {
+    name: INTERMEDIATE_NAME,
+    issuer: ROOT_NAME,
+    reason,
+    ...(password ? { password } : {}),
+    ...(crlDays ? { crlDays } : {}),
+    commandLine: redactedCommandLine(argv),
+  });
+  status(`Revoked the intermediate (serial ${result.record.serial}, ${reason}); the root's CRL ${shown(store.path(result.crl.path))} (number ${result.crl.crlNumber}) lists it.`);
+  status(`Its files moved to ${shown(store.path(result.movedTo))}; committed as ${result.commit.slice(0, 12)}.`);
+  status('Certificates it issued no longer verify, and issuing is refused until you make a new intermediate:');
+  status('  certified --ca --root-password -');
+  status('then renew each certificate with "certified renew CN=..".');
 }

@@ -1,6 +1,46 @@
-import { notBuiltYet } from '../not-built-yet.js';
+import { loadConfig } from '../../ca/ca-files.js';
+import { UsageError } from '../../ca/errors.js';
+import { locateCertificate } from '../../ca/find-record.js';
+import { resolveIssuer } from '../../ca/issuers.js';
+import { parseDays } from '../../ca/options.js';
+import { assertRevocable, parseReason, revokeCertificate } from '../../ca/revoke-certificate.js';
+import { INTERMEDIATE_NAME } from '../../store/layout.js';
+import { redactedCommandLine } from '../command-line.js';
+import { openStore } from '../context.js';
+import type { RootOptions } from '../options.js';
+import { shown, status } from '../output.js';
+import { issuerPassword, refuseOptions, targetName } from '../target.js';
 
-// Placeholder: see the open issue that owns this command.
-export async function runRevoke(_args: string[], _options: unknown, _argv: string[]): Promise<void> {
-  throw notBuiltYet('revoke');
+const NOT_WITH_REVOKE = [
+  'client', 'server', 'keyType', 'bits', 'days', 'password', 'intermediatePassword', 'crlUrl', 'rootCrlUrl', 'ocspUrl',
+  'selfSigned', 'csr', 'permitDns', 'permitIp',
+] as const;
+
+export async function runRevoke(args: string[], options: RootOptions, argv: string[]): Promise<void> {
+  refuseOptions(options, NOT_WITH_REVOKE, '--revoke');
+  if (options.sign === false) throw new UsageError('--no-sign does not go with --revoke');
+  const name = targetName(args, options.name, 'revoke');
+  if (name === INTERMEDIATE_NAME) {
+    throw new UsageError('the intermediate is revoked by the root', 'Run "certified --ca --revoke --root-password -".');
+  }
+  assertRevocable(name);
+  const reason = parseReason(options.reason);
+  const crlDays = options.crlDays === undefined ? undefined : parseDays(options.crlDays, '--crl-days');
+  const store = openStore(options);
+  await loadConfig(store);
+  const issuer = options.issuer === undefined ? undefined : await resolveIssuer(store, options.issuer);
+  const { record } = await locateCertificate(store, name);
+  const password = await issuerPassword(store, record.issuer, options);
+
+  const result = await revokeCertificate(store, {
+    name,
+    ...(issuer ? { issuer } : {}),
+    reason,
+    ...(password ? { password } : {}),
+    ...(crlDays ? { crlDays } : {}),
+    commandLine: redactedCommandLine(argv),
+  });
+  status(`Revoked "${name}" (serial ${result.record.serial}, ${reason}).`);
+  status(`The CRL ${shown(store.path(result.crl.path))} (number ${result.crl.crlNumber}) lists it; publish it where the CRL URL points.`);
+  status(`Its files moved to ${shown(store.path(result.movedTo))}, so the name can be issued again; committed as ${result.commit.slice(0, 12)}.`);
 }

@@ -1,0 +1,56 @@
+import type { CaStore } from '../store/ca-store.js';
+import { CRL_DIR, INTERMEDIATE_NAME, ROOT_NAME } from '../store/layout.js';
+import type { CaConfig } from './config.js';
+import { loadCertificate } from './ca-files.js';
+import { CertifiedError } from './errors.js';
+import { printable, validateName } from './names.js';
+
+/**
+ * The file name of the CA that `input` (a file name like "team-ca" or a CN like "Team CA") names.
+ * Every CA publishes crl/NAME.crl, so the candidates are those; a revoked CA still resolves, so
+ * that loading it reports the revocation.
+ */
+export async function resolveIssuer(store: CaStore, input: string): Promise<string> {
+  const names = (await store.list(CRL_DIR)).filter((file) => file.endsWith('.crl')).map((file) => file.slice(0, -'.crl'.length));
+  const derived = input.trim().toLowerCase().replace(/\s+/g, '-');
+  for (const candidate of [input, derived]) {
+    if (isValidName(candidate) && names.includes(candidate)) return checkCa(store, candidate, input);
+  }
+  for (const name of names) {
+    const certificate = await loadCertificate(store, name);
+    if (certificate?.subject.CN?.toLowerCase() === input.trim().toLowerCase()) return checkCa(store, name, input);
+  }
+  throw new CertifiedError(`there is no CA "${printable(input)}" in "${store.dir}"`, {
+    code: 'NO_ISSUER',
+    hint: `Give --issuer the file name or CN of a CA: ${names.map((name) => `"${name}"`).join(', ') || 'none yet'}.`,
+  });
+}
+
+async function checkCa(store: CaStore, name: string, input: string): Promise<string> {
+  const certificate = await loadCertificate(store, name);
+  if (certificate && !certificate.isCa) {
+    throw new CertifiedError(`"${printable(input)}" is not a CA`, { code: 'NOT_A_CA', hint: 'Give --issuer a CA, like --issuer ca.' });
+  }
+  return name;
+}
+
+/**
+ * The CRL URL for certificates `issuer` signs: the root's from --root-crl-url, the intermediate's
+ * from --crl-url, and a sub-CA's derived from --crl-url when that ends in "/ca.crl" (the same
+ * place, "/NAME.crl"); otherwise none, since a URL of another issuer's CRL would be wrong.
+ */
+export function crlUrlFor(config: CaConfig, issuer: string): string | undefined {
+  if (issuer === ROOT_NAME) return config.rootCrlUrl;
+  if (issuer === INTERMEDIATE_NAME) return config.crlUrl;
+  if (config.crlUrl?.endsWith(`/${INTERMEDIATE_NAME}.crl`)) return `${config.crlUrl.slice(0, -`${INTERMEDIATE_NAME}.crl`.length)}${issuer}.crl`;
+  return undefined;
+}
+
+function isValidName(name: string): boolean {
+  try {
+    validateName(name);
+    return true;
+  } catch {
+    return false;
+  }
+}

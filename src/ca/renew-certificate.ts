@@ -1,0 +1,95 @@
+import { certificatePublicKey, type CertificateInfo } from '../pki/certificate.js';
+import type { CaStore } from '../store/ca-store.js';
+import type { CertificateRecord } from '../store/records.js';
+import { loadConfig, loadIssuer, isKeyEncrypted, passwordSourceFor } from './ca-files.js';
+import { commitMessage, isoDate } from './commit-message.js';
+import { CertifiedError, PasswordError } from './errors.js';
+import { locateCertificate } from './find-record.js';
+import { buildCrlWith } from './generate-crl.js';
+import { prepareIssue, type IssueCertificateResult } from './issue-certificate.js';
+import { BACKDATE_MS, type LeafProfile } from './profiles.js';
+import { prepareRevocation } from './revoke-certificate.js';
+
+const LEAF_PROFILES: readonly string[] = ['server', 'client', 'server+client'] satisfies LeafProfile[];
+
+export interface RenewCertificateParams {
+  name: string;
+  /** Default: as long as the old certificate was valid. */
+  days?: number;
+  /** Certify the old key again instead of making a new one. */
+  reuseKey?: boolean;
+  /** Encrypts the new key; required when the old key was encrypted. */
+  password?: string;
+  caPassword?: string;
+  commandLine: string;
+  now?: Date;
+}
+
+export interface RenewCertificateResult extends IssueCertificateResult {
+  replaced: { serial: string };
+  reusedKey: boolean;
+}
+
+/** Only certificates a CA issued for servers and clients are renewed; CAs are replaced. */
+export function assertRenewable(record: CertificateRecord): void {
+  if (!LEAF_PROFILES.includes(record.profile)) {
+    throw new CertifiedError(`"${record.name}" is a ${record.profile} certificate; renew is for certificates a CA issued`, {
+      code: 'NOT_RENEWABLE',
+      hint: record.profile === 'ca' ? 'Make a new CA with "certified --ca --issuer=.." and revoke the old one.' : 'Issue it again.',
+    });
+  }
+}
+
+/** The validity the old certificate had, in whole days. */
+export function lifetimeDays(certificate: CertificateInfo): number {
+  return Math.max(1, Math.round((certificate.notAfter.getTime() - certificate.notBefore.getTime() - BACKDATE_MS) / 86_400_000));
+}
+
+/**
+ * A new certificate with the same subject, names, profile and issuer, and the old one revoked as
+ * superseded (record, CRL, files moved away), in one commit.
+ */
+export async function renewCertificate(store: CaStore, params: RenewCertificateParams): Promise<RenewCertificateResult> {
+  return store.locked(async () => {
+    const config = await loadConfig(store);
+    const now = params.now ?? new Date();
+    const { certificate, record } = await locateCertificate(store, params.name);
+    assertRenewable(record);
+    if (!params.reuseKey && params.password === undefined && (await isKeyEncrypted(store, params.name))) {
+      throw new PasswordError(`the key of "${params.name}" is encrypted, so its new key needs a password too`, 'Pass --password - (one line on stdin) or set CERTIFIED_PASSWORD, or keep the key with --reuse-key.');
+    }
+    const issuer = await loadIssuer(store, record.issuer, params.caPassword, passwordSourceFor(record.issuer));
+    const revocation = await prepareRevocation(store, record.issuer, params.name, 'superseded', now, { keepKey: params.reuseKey === true });
+    const issued = await prepareIssue(store, config, issuer, {
+      name: params.name,
+      subject: certificate.subject,
+      sans: certificate.sans,
+      profile: record.profile as LeafProfile,
+      key: certificate.key,
+      days: params.days ?? lifetimeDays(certificate),
+      ...(params.password !== undefined && !params.reuseKey ? { password: params.password } : {}),
+      now,
+      replacing: true,
+      ...(params.reuseKey ? { publicKey: certificatePublicKey(certificate.pem) } : {}),
+    });
+    const crl = await buildCrlWith(store, issuer, [revocation.record, issued.record], { now, days: config.crlDays });
+    const newSerial = issued.record.serial;
+    const message = commitMessage({
+      summary: `Renew ${params.name} (serial ${record.serial} -> ${newSerial}, ${params.reuseKey ? 'same key' : 'new key'}, expires ${isoDate(issued.result.certificate.notAfter)})`,
+      commandLine: params.commandLine,
+      details: [...issued.details, `Replaces: serial ${record.serial}, revoked as superseded (files moved to ${revocation.moves[0]?.to.replace(/\/[^/]+$/, '/') ?? '-'})`, `CRL:     ${crl.path}`],
+      trailers: {
+        'Certified-Action': 'renew',
+        'Certified-Name': params.name,
+        'Certified-Issuer': record.issuer,
+        'Certified-Serial': newSerial,
+        'Certified-Fingerprint': issued.result.certificate.fingerprint,
+        'Certified-Replaces': record.serial,
+        'Certified-Reason': 'superseded',
+      },
+    });
+    const { commit } = await store.apply({ message, writes: [...revocation.writes, ...issued.writes, crl], moves: revocation.moves });
+    const keyEncrypted = params.reuseKey ? await isKeyEncrypted(store, params.name) : params.password !== undefined;
+    return { ...issued.result, keyEncrypted, commit, replaced: { serial: record.serial }, reusedKey: params.reuseKey === true };
+  });
+}

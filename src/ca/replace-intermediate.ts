@@ -1,0 +1,101 @@
+import { createCertificate, type CertificateInfo } from '../pki/certificate.js';
+import { describeKey, generateKeyPair, type KeySpec } from '../pki/keys.js';
+import { formatDn } from '../pki/name.js';
+import { randomSerial } from '../pki/serial.js';
+import type { DistinguishedName } from '../pki/types.js';
+import type { CaStore, FileWrite } from '../store/ca-store.js';
+import { INTERMEDIATE_NAME, ROOT_NAME, certPath, chainPath } from '../store/layout.js';
+import { ROOT_PASSWORD, loadConfig, loadIssuer, type Issuer } from './ca-files.js';
+import { recordWrite, toRecord } from './certificate-record.js';
+import { commitMessage, isoDate } from './commit-message.js';
+import { withDefaults } from './config.js';
+import { CaExistsError } from './errors.js';
+import { buildCrl } from './generate-crl.js';
+import { intermediateSubject, keyWrite } from './init-ca.js';
+import { BACKDATE_MS, CA_KEY_USAGE, INTERMEDIATE_PATH_LENGTH } from './profiles.js';
+
+export interface ReplaceIntermediateParams {
+  /** Attributes for the new intermediate; the rest from the saved DN (CN: "<root CN> Intermediate"). */
+  subject: DistinguishedName;
+  /** Default: the root's key type. */
+  key?: KeySpec;
+  days: number;
+  rootPassword?: string;
+  intermediatePassword?: string;
+  commandLine: string;
+  now?: Date;
+}
+
+export interface ReplaceIntermediateResult {
+  intermediate: CertificateInfo;
+  warnings: string[];
+  keyEncrypted: boolean;
+  commit: string;
+}
+
+/**
+ * A new intermediate under the existing root, after the old one was revoked: the saved defaults
+ * (DN, CRL and OCSP URLs) stay. Refused while an intermediate exists.
+ */
+export async function replaceIntermediate(store: CaStore, params: ReplaceIntermediateParams): Promise<ReplaceIntermediateResult> {
+  return store.locked(async () => {
+    const config = await loadConfig(store);
+    if (await store.exists(certPath(INTERMEDIATE_NAME))) throw new CaExistsError(store.dir);
+    const root = await loadIssuer(store, ROOT_NAME, params.rootPassword, ROOT_PASSWORD);
+    const now = params.now ?? new Date();
+    const warnings: string[] = [];
+    const notAfter = new Date(Math.min(now.getTime() + params.days * 86_400_000, root.certificate.notAfter.getTime()));
+    const asked = new Date(now.getTime() + params.days * 86_400_000);
+    // Within a day of the issuer's end is what the default asks for: no warning for that.
+    if (asked.getTime() > root.certificate.notAfter.getTime() + 86_400_000) {
+      warnings.push(`the intermediate is cut to end with the root on ${isoDate(notAfter)}.`);
+    }
+    const spec = params.key ?? root.certificate.key;
+    const keys = await generateKeyPair(spec);
+    const subject = withDefaults({ ...intermediateSubject(config.subject), ...params.subject }, config.subject);
+    const intermediate = await createCertificate({
+      subject,
+      publicKey: keys.publicKey,
+      serial: randomSerial(),
+      notBefore: new Date(now.getTime() - BACKDATE_MS),
+      notAfter,
+      issuerPem: root.certificate.pem,
+      signingKey: root.key,
+      ca: { pathLength: INTERMEDIATE_PATH_LENGTH },
+      keyUsage: CA_KEY_USAGE,
+      ...(config.rootCrlUrl ? { crlUrl: config.rootCrlUrl } : {}),
+      ...(config.ocspUrl ? { ocspUrl: config.ocspUrl } : {}),
+    });
+    const record = toRecord(intermediate, INTERMEDIATE_NAME, ROOT_NAME, 'ca');
+    const issuer: Issuer = { name: INTERMEDIATE_NAME, certificate: intermediate, chainPem: intermediate.pem, key: keys };
+    const writes: FileWrite[] = [
+      { path: certPath(INTERMEDIATE_NAME), content: intermediate.pem, commit: true },
+      { path: chainPath(INTERMEDIATE_NAME), content: intermediate.pem, commit: true },
+      await keyWrite(INTERMEDIATE_NAME, keys, params.intermediatePassword, true),
+      recordWrite(record),
+      await buildCrl(store, issuer, { now, days: config.crlDays }),
+    ];
+    const keyName = describeKey(spec);
+    const message = commitMessage({
+      summary: `Replace the intermediate with "${subject.CN}" (${keyName}, expires ${isoDate(notAfter)})`,
+      commandLine: params.commandLine,
+      details: [
+        `Subject: ${formatDn(subject)}`,
+        `Issuer:  ${ROOT_NAME} (${root.certificate.subject.CN ?? ''})`,
+        `Serial:  ${intermediate.serial}`,
+        `Valid:   ${intermediate.notBefore.toISOString()} to ${intermediate.notAfter.toISOString()}`,
+        `SHA-256: ${intermediate.fingerprint}`,
+        `The key is ${params.intermediatePassword === undefined ? 'not encrypted and not committed' : 'encrypted and committed'}.`,
+      ],
+      trailers: {
+        'Certified-Action': 'init-intermediate',
+        'Certified-Name': INTERMEDIATE_NAME,
+        'Certified-Issuer': ROOT_NAME,
+        'Certified-Serial': intermediate.serial,
+        'Certified-Fingerprint': intermediate.fingerprint,
+      },
+    });
+    const { commit } = await store.apply({ message, writes });
+    return { intermediate, warnings, keyEncrypted: params.intermediatePassword !== undefined, commit };
+  });
+}

@@ -1,0 +1,49 @@
+import { parseSubjectArguments, validateDn } from '../../ca/names.js';
+import { parseDays, parseKeySpec } from '../../ca/options.js';
+import { DEFAULT_CA_DAYS } from '../../ca/profiles.js';
+import { replaceIntermediate } from '../../ca/replace-intermediate.js';
+import { UsageError } from '../../ca/errors.js';
+import type { CaStore } from '../../store/ca-store.js';
+import { ROOT_NAME, keyPath } from '../../store/layout.js';
+import { redactedCommandLine } from '../command-line.js';
+import type { RootOptions } from '../options.js';
+import { data, longDate, shown, status, warning, withSpinner } from '../output.js';
+import { resolveSecret } from '../secrets.js';
+import { issuerPassword, refuseOptions } from '../target.js';
+
+const NOT_FOR_REPLACEMENT = ['client', 'server', 'name', 'password', 'caPassword', 'crlUrl', 'rootCrlUrl', 'ocspUrl', 'selfSigned', 'csr'] as const;
+
+/** `certified --ca` when the root exists and the intermediate was revoked: a new intermediate, saved defaults kept. */
+export async function runReplaceIntermediate(store: CaStore, args: string[], options: RootOptions, argv: string[]): Promise<void> {
+  refuseOptions(options, NOT_FOR_REPLACEMENT, '--ca once the root exists (the saved defaults are kept)');
+  const parsed = parseSubjectArguments(args);
+  if (parsed.sans.length) throw new UsageError('a CA takes no +names');
+  const subject = validateDn(parsed.dn, { requireCn: false });
+  const key = options.keyType === undefined && options.bits === undefined ? undefined : parseKeySpec(options, 'ca');
+  const days = options.days === undefined ? DEFAULT_CA_DAYS : parseDays(options.days);
+  const rootPassword = await issuerPassword(store, ROOT_NAME, options);
+  const intermediatePassword = await resolveSecret({
+    label: 'the intermediate key',
+    flag: '--intermediate-password',
+    flagValue: options.intermediatePassword,
+    env: 'CERTIFIED_INTERMEDIATE_PASSWORD',
+    forNewKey: true,
+  });
+
+  const result = await withSpinner('Making a new intermediate...', () =>
+    replaceIntermediate(store, {
+      subject,
+      ...(key ? { key } : {}),
+      days,
+      ...(rootPassword ? { rootPassword } : {}),
+      ...(intermediatePassword ? { intermediatePassword } : {}),
+      commandLine: redactedCommandLine(argv),
+    }),
+  );
+  data(result.intermediate.pem);
+  status(`Made a new intermediate "${result.intermediate.subject.CN}" (serial ${result.intermediate.serial}) under the existing root.`);
+  status(`It will expire on ${longDate(result.intermediate.notAfter)}.`);
+  for (const text of result.warnings) await warning(text);
+  if (!result.keyEncrypted) status(`Its key ${shown(store.path(keyPath('ca')))} is not encrypted, so it is git-ignored: back it up yourself.`);
+  status(`Issue and renew certificates as before; committed as ${result.commit.slice(0, 12)}.`);
+}
