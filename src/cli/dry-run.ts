@@ -1,9 +1,30 @@
 import { formatViews } from '../ca/describe.js';
 import { inspectContent } from '../pki/inspect.js';
+import type { CaStore } from '../store/ca-store.js';
 import { data, status } from './output.js';
 
-/** --dry-run: the decoded certificates (or CRLs) that would have been made on stdout, and a note. */
-export async function reportDryRun(pem: string): Promise<void> {
-  data(formatViews(await inspectContent(Buffer.from(pem))));
-  status('Dry run: nothing was written.');
+const DECODABLE = /\.(crt|crl|csr)$/;
+
+/**
+ * --dry-run: the certificates, CRLs and CSRs the command would have written, decoded on stdout;
+ * the files it would have written or moved and the commit summary on stderr.
+ */
+export async function reportDryRun(store: CaStore): Promise<void> {
+  const change = store.plannedChange;
+  if (!change) {
+    status('Dry run: nothing would change.');
+    return;
+  }
+  const seen = new Set<string>();
+  for (const write of change.writes) {
+    if (!DECODABLE.test(write.path) || write.path.endsWith('.chain.crt') || seen.has(write.content)) continue;
+    seen.add(write.content);
+    data(`# ${write.path}`);
+    data(formatViews(await inspectContent(Buffer.from(write.content))));
+  }
+  status(`Dry run: the commit would be "${change.message.split('\n')[0] ?? ''}", with:`);
+  for (const write of change.writes) status(`  write  ${write.path}${write.commit ? '' : ' (not committed)'}`);
+  for (const move of change.moves ?? []) status(`  move   ${move.from} -> ${move.to}`);
+  for (const path of change.removes ?? []) status(`  remove ${path}`);
+  status('Nothing was written.');
 }

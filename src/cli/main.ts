@@ -84,7 +84,8 @@ function buildProgram(argv: string[]): Command {
     .option('--issuer <ca>', 'only this CA')
     .option('--crl-days <n>', 'days until the next update (default 7)')
     .option('--ca-password <password>', 'password of the issuing CA key')
-    .option('--root-password <password>', 'password of the root key (for the root CRL)');
+    .option('--root-password <password>', 'password of the root key (for the root CRL)')
+    .option('--dry-run', 'show the CRLs that would be made, write nothing');
   sub('ls', 'list the certificates', async () => (await import('./commands/ls.js')).runLs)
     .option('--json', 'an array of objects, for scripts')
     .option('--expiring <days>', 'only those expiring within DAYS; exit 1 if any')

@@ -114,6 +114,9 @@ export class CaStore {
     return this.options.dryRun === true;
   }
 
+  /** In a dry run, the change apply() would have made. */
+  plannedChange: ChangeSet | undefined;
+
   /** Applies a change: journal, atomic writes, one commit of exactly the paths it touched. */
   async apply(change: ChangeSet): Promise<{ commit: string }> {
     for (const write of change.writes) {
@@ -121,7 +124,10 @@ export class CaStore {
         throw new Error(`refusing to commit the unencrypted private key "${write.path}"`);
       }
     }
-    if (this.dryRun) return { commit: '' };
+    if (this.dryRun) {
+      this.plannedChange = change;
+      return { commit: '' };
+    }
     const repo = await gitFindWorkTree(this.dir);
     if (!repo) await gitInit(this.dir);
     const touched = [

@@ -6,6 +6,7 @@ import { DEFAULT_CA_DAYS } from '../../ca/profiles.js';
 import { UsageError } from '../../ca/errors.js';
 import { redactedCommandLine } from '../command-line.js';
 import { openStore } from '../context.js';
+import { reportDryRun } from '../dry-run.js';
 import type { RootOptions } from '../options.js';
 import { data, longDate, shown, status, warning, withSpinner } from '../output.js';
 import { resolveSecret } from '../secrets.js';
@@ -45,6 +46,7 @@ export async function runCreateSubCa(args: string[], options: RootOptions, argv:
       commandLine: redactedCommandLine(argv),
     }),
   );
+  if (store.dryRun) return reportDryRun(store);
   data(result.chainPem);
   status(`Created the CA "${result.certificate.subject.CN}" (${name}), signed by "${issuer}".`);
   status(`The certificate is at ${shown(store.path(result.files.certificate))}, the chain at ${shown(store.path(result.files.chain))}, the key at ${shown(store.path(result.files.key))} and its CRL at ${shown(store.path(result.files.crl))}.`);

@@ -5,6 +5,7 @@ import { parseDays } from '../../ca/options.js';
 import { ROOT_NAME, keyPath } from '../../store/layout.js';
 import { redactedCommandLine } from '../command-line.js';
 import { openStore } from '../context.js';
+import { reportDryRun } from '../dry-run.js';
 import { longDate, note, shown, status } from '../output.js';
 import { issuerPassword } from '../target.js';
 
@@ -30,6 +31,7 @@ export async function runCrl(_args: string[], options: CrlOptions, argv: string[
   for (const issuer of issuers) passwords[issuer] = await issuerPassword(store, issuer, options);
 
   const result = await resignCrls(store, { issuers, passwords, days: days ?? config.crlDays, commandLine: redactedCommandLine(argv) });
+  if (store.dryRun) return reportDryRun(store);
   for (const crl of result.crls) {
     status(`Re-signed ${shown(store.path(crl.path))}: CRL number ${crl.crlNumber}, ${crl.entries} revoked.`);
   }

@@ -73,7 +73,7 @@ export async function runInitCa(args: string[], options: RootOptions, argv: stri
     }),
   );
 
-  if (store.dryRun) return reportDryRun(result.root.pem + result.intermediate.pem);
+  if (store.dryRun) return reportDryRun(store);
   data(result.root.pem);
   status(`Created the root CA "${result.root.subject.CN}" and its intermediate "${result.intermediate.subject.CN}" in ${shown(store.dir)}.`);
   status(`The root certificate is at ${shown(store.path('certs/root-ca.crt'))}: install it where your certificates must be trusted (it is also printed on stdout).`);

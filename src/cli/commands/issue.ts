@@ -60,7 +60,7 @@ export async function runIssue(args: string[], options: RootOptions, argv: strin
     }),
   );
 
-  if (store.dryRun) return reportDryRun(result.certificate.pem);
+  if (store.dryRun) return reportDryRun(store);
   data(result.chainPem);
   const names = result.certificate.sans.map((san) => san.value);
   status(`Issued "${name}" (${profile}) for ${names.length ? names.map((n) => `"${n}"`).join(', ') : `CN "${cn}"`}.`);

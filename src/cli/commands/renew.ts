@@ -4,6 +4,7 @@ import { parseDays } from '../../ca/options.js';
 import { assertRenewable, renewCertificate } from '../../ca/renew-certificate.js';
 import { redactedCommandLine } from '../command-line.js';
 import { openStore } from '../context.js';
+import { reportDryRun } from '../dry-run.js';
 import { data, longDate, shown, status, warning } from '../output.js';
 import { resolveSecret } from '../secrets.js';
 import { issuerPassword, targetName } from '../target.js';
@@ -38,6 +39,7 @@ export async function runRenew(args: string[], options: RenewOptions, argv: stri
     ...(caPassword ? { caPassword } : {}),
     commandLine: redactedCommandLine(argv),
   });
+  if (store.dryRun) return reportDryRun(store);
   data(result.chainPem);
   status(`Renewed "${name}" (serial ${result.certificate.serial}, ${result.reusedKey ? 'same key' : 'new key'}); serial ${result.replaced.serial} is revoked as superseded.`);
   status(`The certificate is at ${shown(store.path(result.files.certificate))}, the chain at ${shown(store.path(result.files.chain))} and the key at ${shown(store.path(result.files.key))}.`);

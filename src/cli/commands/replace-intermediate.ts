@@ -10,6 +10,7 @@ import type { RootOptions } from '../options.js';
 import { data, longDate, shown, status, warning, withSpinner } from '../output.js';
 import { resolveSecret } from '../secrets.js';
 import { issuerPassword, refuseOptions } from '../target.js';
+import { reportDryRun } from '../dry-run.js';
 
 const NOT_FOR_REPLACEMENT = ['client', 'server', 'name', 'password', 'caPassword', 'crlUrl', 'rootCrlUrl', 'ocspUrl', 'selfSigned', 'csr'] as const;
 
@@ -40,6 +41,7 @@ export async function runReplaceIntermediate(store: CaStore, args: string[], opt
       commandLine: redactedCommandLine(argv),
     }),
   );
+  if (store.dryRun) return reportDryRun(store);
   data(result.intermediate.pem);
   status(`Made a new intermediate "${result.intermediate.subject.CN}" (serial ${result.intermediate.serial}) under the existing root.`);
   status(`It will expire on ${longDate(result.intermediate.notAfter)}.`);

@@ -5,6 +5,7 @@ import { parseReason, revokeCertificate } from '../../ca/revoke-certificate.js';
 import { INTERMEDIATE_NAME, ROOT_NAME } from '../../store/layout.js';
 import { redactedCommandLine } from '../command-line.js';
 import { openStore } from '../context.js';
+import { reportDryRun } from '../dry-run.js';
 import type { RootOptions } from '../options.js';
 import { shown, status } from '../output.js';
 import { issuerPassword, refuseOptions } from '../target.js';
@@ -32,6 +33,7 @@ export async function runRevokeIntermediate(args: string[], options: RootOptions
     ...(crlDays ? { crlDays } : {}),
     commandLine: redactedCommandLine(argv),
   });
+  if (store.dryRun) return reportDryRun(store);
   status(`Revoked the intermediate (serial ${result.record.serial}, ${reason}); the root's CRL ${shown(store.path(result.crl.path))} (number ${result.crl.crlNumber}) lists it.`);
   status(`Its files moved to ${shown(store.path(result.movedTo))}; committed as ${result.commit.slice(0, 12)}.`);
   status('Certificates it issued no longer verify, and issuing is refused until you make a new intermediate:');

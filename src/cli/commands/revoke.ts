@@ -7,6 +7,7 @@ import { assertRevocable, parseReason, revokeCertificate } from '../../ca/revoke
 import { INTERMEDIATE_NAME } from '../../store/layout.js';
 import { redactedCommandLine } from '../command-line.js';
 import { openStore } from '../context.js';
+import { reportDryRun } from '../dry-run.js';
 import type { RootOptions } from '../options.js';
 import { shown, status } from '../output.js';
 import { issuerPassword, refuseOptions, targetName } from '../target.js';
@@ -40,6 +41,7 @@ export async function runRevoke(args: string[], options: RootOptions, argv: stri
     ...(crlDays ? { crlDays } : {}),
     commandLine: redactedCommandLine(argv),
   });
+  if (store.dryRun) return reportDryRun(store);
   status(`Revoked "${name}" (serial ${result.record.serial}, ${reason}).`);
   status(`The CRL ${shown(store.path(result.crl.path))} (number ${result.crl.crlNumber}) lists it; publish it where the CRL URL points.`);
   status(`Its files moved to ${shown(store.path(result.movedTo))}, so the name can be issued again; committed as ${result.commit.slice(0, 12)}.`);
