@@ -1,5 +1,5 @@
 import { createCertificate, type CertificateInfo } from '../pki/certificate.js';
-import { createCsr } from '../pki/csr.js';
+import { createCsr, type CsrInfo } from '../pki/csr.js';
 import { describeKey, generateKeyPair, type KeySpec } from '../pki/keys.js';
 import { randomSerial } from '../pki/serial.js';
 import type { DistinguishedName, SubjectAltName } from '../pki/types.js';
@@ -29,13 +29,19 @@ export interface IssueCertificateParams {
   issuer?: string;
   commandLine: string;
   now?: Date;
+  /**
+   * Sign this existing public key (from a CSR made elsewhere) instead of generating a key: then
+   * no key file is written, `csrPem` is stored as the request, and `key` describes this key.
+   */
+  existingKey?: { publicKey: CsrInfo['publicKey']; csrPem: string };
 }
 
 export interface IssueCertificateResult {
   name: string;
   certificate: CertificateInfo;
   chainPem: string;
-  files: { certificate: string; chain: string; key: string; csr: string };
+  /** `key` is absent when an existing public key was signed. */
+  files: { certificate: string; chain: string; key?: string; csr: string };
   keyEncrypted: boolean;
   warnings: string[];
   commit: string;
@@ -78,8 +84,14 @@ export async function prepareIssue(
   issuer: Issuer,
   params: Omit<IssueCertificateParams, 'commandLine' | 'caPassword' | 'issuer'>,
 ): Promise<PreparedIssue> {
-  for (const path of [certPath(params.name), keyPath(params.name)]) {
+  const existing = params.existingKey;
+  // A key already at private/NAME.key may be the one a CSR was made with (--no-sign, then --csr).
+  for (const path of existing ? [certPath(params.name)] : [certPath(params.name), keyPath(params.name)]) {
     if (await store.exists(path)) throw new NameTakenError(params.name, path);
+  }
+  if (existing) {
+    const storedCsr = await store.readText(csrPath(params.name));
+    if (storedCsr !== undefined && storedCsr !== existing.csrPem) throw new NameTakenError(params.name, csrPath(params.name));
   }
   const warnings: string[] = [];
   const now = params.now ?? new Date();
@@ -95,10 +107,10 @@ export async function prepareIssue(
     warnings.push('the certificate has no DNS name or IP address, so TLS clients will not accept it for a server.');
   }
   const subject = withDefaults(params.subject, config.subject);
-  const keys = await generateKeyPair(params.key);
+  const keys = existing ? undefined : await generateKeyPair(params.key);
   const certificate = await createCertificate({
     subject,
-    publicKey: keys.publicKey,
+    publicKey: keys ? keys.publicKey : existing!.publicKey,
     serial: randomSerial(),
     notBefore: new Date(now.getTime() - BACKDATE_MS),
     notAfter,
@@ -109,28 +121,28 @@ export async function prepareIssue(
     ...(config.crlUrl ? { crlUrl: config.crlUrl } : {}),
     ...(config.ocspUrl ? { ocspUrl: config.ocspUrl } : {}),
   });
-  const csr = await createCsr({ subject, sans: params.sans, keyPair: keys });
+  const csr = keys ? await createCsr({ subject, sans: params.sans, keyPair: keys }) : existing!.csrPem;
   const chainPem = certificate.pem + issuer.chainPem;
   const record = toRecord(certificate, params.name, issuer.name, params.profile);
   const files = {
     certificate: certPath(params.name),
     chain: chainPath(params.name),
-    key: keyPath(params.name),
+    ...(keys ? { key: keyPath(params.name) } : {}),
     csr: csrPath(params.name),
   };
   const keyName = describeKey(params.key);
   const sanText = params.sans.map(formatSan).join(', ') || '(none)';
   return {
-    result: { name: params.name, certificate, chainPem, files, keyEncrypted: params.password !== undefined, warnings },
+    result: { name: params.name, certificate, chainPem, files, keyEncrypted: keys !== undefined && params.password !== undefined, warnings },
     writes: [
       { path: files.certificate, content: certificate.pem, commit: true },
       { path: files.chain, content: chainPem, commit: true },
-      await keyWrite(params.name, keys, params.password, true),
+      ...(keys ? [await keyWrite(params.name, keys, params.password, true)] : []),
       { path: files.csr, content: csr, commit: true },
       recordWrite(record),
     ],
     record,
-    summary: `Issue ${params.name} (${params.profile}, ${keyName}, expires ${isoDate(notAfter)})`,
+    summary: `${existing ? 'Sign the CSR of' : 'Issue'} ${params.name} (${params.profile}, ${keyName}, expires ${isoDate(notAfter)})`,
     details: [
       `Subject: ${formatDn(subject)}`,
       `SANs:    ${sanText}`,
@@ -140,7 +152,7 @@ export async function prepareIssue(
       `SHA-256: ${certificate.fingerprint}`,
     ],
     trailers: {
-      'Certified-Action': 'issue',
+      'Certified-Action': existing ? 'sign-csr' : 'issue',
       'Certified-Name': params.name,
       'Certified-Issuer': issuer.name,
       'Certified-Serial': certificate.serial,
