@@ -31,8 +31,6 @@ export interface CertificateListing {
   revocation?: CertificateRecord['revocation'];
 }
 
-/** How many record files are read at once: enough to keep the disk busy, few enough file handles. */
-const READ_BATCH = 128;
 const LEAF_PROFILES = new Set(['server', 'client', 'server+client', 'self-signed']);
 
 /** Every certificate from records/<issuer>/<serial>.json (certificates are not read), sorted by name. */
@@ -57,24 +55,21 @@ async function readRecords(store: CaStore): Promise<CertificateRecord[]> {
   for (const issuer of await store.list(RECORDS_DIR)) {
     for (const file of await store.list(recordsDir(issuer))) if (file.endsWith('.json')) paths.push(`${recordsDir(issuer)}/${file}`);
   }
+  const texts = store.readTexts(paths);
   const records: CertificateRecord[] = [];
-  for (let start = 0; start < paths.length; start += READ_BATCH) {
-    const batch = paths.slice(start, start + READ_BATCH);
-    const texts = await Promise.all(batch.map((path) => store.readText(path)));
-    texts.forEach((text, index) => {
-      if (text === undefined) return; // removed meanwhile
-      try {
-        records.push(parseRecord(text));
-      } catch (error) {
-        const path = batch[index] ?? '';
-        throw new CertifiedError(`the record "${path}" cannot be read: ${(error as Error).message}`, {
-          code: 'BAD_RECORD',
-          hint: `Restore it from git ("git checkout -- ${path}").`,
-          cause: error,
-        });
-      }
-    });
-  }
+  texts.forEach((text, index) => {
+    if (text === undefined) return; // removed meanwhile
+    try {
+      records.push(parseRecord(text));
+    } catch (error) {
+      const path = paths[index] ?? '';
+      throw new CertifiedError(`the record "${path}" cannot be read: ${(error as Error).message}`, {
+        code: 'BAD_RECORD',
+        hint: `Restore it from git ("git checkout -- ${path}").`,
+        cause: error,
+      });
+    }
+  });
   return records;
 }
 
