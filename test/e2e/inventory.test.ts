@@ -118,6 +118,8 @@ describe('certified ls and yaml', () => {
     // Options after the command name are the command's, --db included.
     const elsewhere = await run(['ls', '--issuer', 'self-signed', '--db', db], { cwd: tempDir() });
     assert.equal(elsewhere.stdout, selfSigned.stdout);
+    const before = await run(['--db', db, 'ls', '--issuer', 'self-signed'], { cwd: tempDir() });
+    assert.equal(before.stdout, selfSigned.stdout);
   });
 
   it('ls --expiring DAYS lists what expires within DAYS and exits 1, else exits 0', async () => {
