@@ -80,7 +80,8 @@ function buildProgram(argv: string[]): Command {
         const command = params[params.length - 1] as Command;
         const run = await load();
         // `certified --db D ls` still works; the command's own options win.
-        await run(command.args, { ...program.opts(), ...command.opts() } as never, argv);
+        const options: Record<string, unknown> = { ...program.opts(), ...command.opts() };
+        await run(command.args, options as never, argv);
       });
 
   sub('crl', 're-sign the CRLs before they expire (for cron or CI)', async () => (await import('./commands/crl.js')).runCrl)
