@@ -110,7 +110,7 @@ describe('certified --csr FILE', () => {
     const badCn = opensslCsr('badcn', ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256'], '/CN=..\\/..\\/etc');
     const weak = opensslCsr('weak', ['-newkey', 'rsa:1024'], '/CN=weak.example.com');
 
-    const before = snapshot(cwd);
+    const unchanged = snapshot(cwd);
     const cases: [string[], RegExp][] = [
       [['--csr', tampered], /is not a usable certificate signing request: its signature does not match its key/],
       [['--csr', truncated], /is not a usable certificate signing request: no complete "CERTIFICATE REQUEST" PEM block/],
@@ -133,7 +133,7 @@ describe('certified --csr FILE', () => {
       assert.match(result.stderr, message);
       assert.equal(result.stderr.split('\n').length, 2, `one line: ${result.stderr}`);
       assert.doesNotMatch(result.stderr, /DEBUG=certified/, 'an expected error, not a crash');
-      assert.deepEqual(snapshot(cwd), before, args.join(' '));
+      assert.deepEqual(snapshot(cwd), unchanged, args.join(' '));
     }
     // OpenSSL agrees that the tampered one is bad and the original good.
     // (openssl req -verify exits 0 either way: read what it says.)
