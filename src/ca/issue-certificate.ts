@@ -1,5 +1,5 @@
 import { createCertificate, type CertificateInfo, type CreateCertificateParams } from '../pki/certificate.js';
-import { createCsr } from '../pki/csr.js';
+import { createCsr, type CsrInfo } from '../pki/csr.js';
 import { describeKey, generateKeyPair, type KeySpec } from '../pki/keys.js';
 import { randomSerial } from '../pki/serial.js';
 import type { DistinguishedName, SubjectAltName } from '../pki/types.js';
@@ -11,10 +11,10 @@ import { CA_PASSWORD, loadConfig, loadIssuer, type Issuer } from './ca-files.js'
 import { recordWrite, toRecord } from './certificate-record.js';
 import { commitMessage, isoDate } from './commit-message.js';
 import { withDefaults, type CaConfig } from './config.js';
+import { crlUrlFor } from './issuers.js';
 import { NameTakenError } from './errors.js';
 import { keyWrite } from './init-ca.js';
 import { formatSan } from './names.js';
-import { crlUrlFor } from './issuers.js';
 import { APPLE_MAX_SERVER_DAYS, BACKDATE_MS, leafKeyUsage, type LeafProfile } from './profiles.js';
 
 export interface IssueCertificateParams {
@@ -30,9 +30,14 @@ export interface IssueCertificateParams {
   issuer?: string;
   commandLine: string;
   now?: Date;
+  /**
+   * Sign this existing public key (from a CSR made elsewhere) instead of generating a key: then
+   * no key file is written, `csrPem` is stored as the request, and `key` describes this key.
+   */
+  existingKey?: { publicKey: CsrInfo['publicKey']; csrPem: string };
   /** Renewal: the same change moves the name's current files away. */
   replacing?: boolean;
-  /** Renewal with --reuse-key: certify this key; no new key or CSR is written. */
+  /** Renewal with --reuse-key: certify the key already at private/NAME.key; no key or CSR is written. */
   publicKey?: CreateCertificateParams['publicKey'];
 }
 
@@ -40,7 +45,8 @@ export interface IssueCertificateResult {
   name: string;
   certificate: CertificateInfo;
   chainPem: string;
-  files: { certificate: string; chain: string; key: string; csr: string };
+  /** `key` is absent when an existing public key was signed. */
+  files: { certificate: string; chain: string; key?: string; csr: string };
   keyEncrypted: boolean;
   warnings: string[];
   commit: string;
@@ -83,8 +89,15 @@ export async function prepareIssue(
   issuer: Issuer,
   params: Omit<IssueCertificateParams, 'commandLine' | 'caPassword' | 'issuer'>,
 ): Promise<PreparedIssue> {
-  for (const path of params.replacing ? [] : [certPath(params.name), keyPath(params.name)]) {
+  const existing = params.existingKey;
+  // A key already at private/NAME.key may be the one a CSR was made with (--no-sign, then --csr).
+  const taken = params.replacing ? [] : existing ? [certPath(params.name)] : [certPath(params.name), keyPath(params.name)];
+  for (const path of taken) {
     if (await store.exists(path)) throw new NameTakenError(params.name, path);
+  }
+  if (existing) {
+    const storedCsr = await store.readText(csrPath(params.name));
+    if (storedCsr !== undefined && storedCsr !== existing.csrPem) throw new NameTakenError(params.name, csrPath(params.name));
   }
   const warnings: string[] = [];
   const now = params.now ?? new Date();
@@ -100,11 +113,11 @@ export async function prepareIssue(
     warnings.push('the certificate has no DNS name or IP address, so TLS clients will not accept it for a server.');
   }
   const subject = withDefaults(params.subject, config.subject);
-  const keys = params.publicKey ? undefined : await generateKeyPair(params.key);
+  const keys = existing || params.publicKey ? undefined : await generateKeyPair(params.key);
   const crlUrl = crlUrlFor(config, issuer.name);
   const certificate = await createCertificate({
     subject,
-    publicKey: params.publicKey ?? keys!.publicKey,
+    publicKey: keys ? keys.publicKey : (params.publicKey ?? existing!.publicKey),
     serial: randomSerial(),
     notBefore: new Date(now.getTime() - BACKDATE_MS),
     notAfter,
@@ -115,19 +128,19 @@ export async function prepareIssue(
     ...(crlUrl ? { crlUrl } : {}),
     ...(config.ocspUrl ? { ocspUrl: config.ocspUrl } : {}),
   });
-  const csr = keys ? await createCsr({ subject, sans: params.sans, keyPair: keys }) : undefined;
+  const csr = keys ? await createCsr({ subject, sans: params.sans, keyPair: keys }) : existing?.csrPem;
   const chainPem = certificate.pem + issuer.chainPem;
   const record = toRecord(certificate, params.name, issuer.name, params.profile);
   const files = {
     certificate: certPath(params.name),
     chain: chainPath(params.name),
-    key: keyPath(params.name),
+    ...(existing ? {} : { key: keyPath(params.name) }),
     csr: csrPath(params.name),
   };
   const keyName = describeKey(params.key);
   const sanText = params.sans.map(formatSan).join(', ') || '(none)';
   return {
-    result: { name: params.name, certificate, chainPem, files, keyEncrypted: params.password !== undefined, warnings },
+    result: { name: params.name, certificate, chainPem, files, keyEncrypted: keys !== undefined && params.password !== undefined, warnings },
     writes: [
       { path: files.certificate, content: certificate.pem, commit: true },
       { path: files.chain, content: chainPem, commit: true },
@@ -136,7 +149,7 @@ export async function prepareIssue(
       recordWrite(record),
     ],
     record,
-    summary: `Issue ${params.name} (${params.profile}, ${keyName}, expires ${isoDate(notAfter)})`,
+    summary: `${existing ? 'Sign the CSR of' : 'Issue'} ${params.name} (${params.profile}, ${keyName}, expires ${isoDate(notAfter)})`,
     details: [
       `Subject: ${formatDn(subject)}`,
       `SANs:    ${sanText}`,
@@ -146,7 +159,7 @@ export async function prepareIssue(
       `SHA-256: ${certificate.fingerprint}`,
     ],
     trailers: {
-      'Certified-Action': 'issue',
+      'Certified-Action': existing ? 'sign-csr' : 'issue',
       'Certified-Name': params.name,
       'Certified-Issuer': issuer.name,
       'Certified-Serial': certificate.serial,

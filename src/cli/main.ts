@@ -55,6 +55,8 @@ function buildProgram(argv: string[]): Command {
     .option('--lock-timeout <seconds>', 'how long to wait for another certified process (default 60)')
     .addHelpText('after', EXAMPLES)
     .showSuggestionAfterError(false)
+    // Options after a command name are that command's (`ls --issuer X --db D`), not the root's.
+    .enablePositionalOptions()
     .exitOverride()
     .configureOutput({ outputError: () => undefined })
     .action(async (subject: string[], options: RootOptions) => {
@@ -77,7 +79,9 @@ function buildProgram(argv: string[]): Command {
       .action(async (...params: unknown[]) => {
         const command = params[params.length - 1] as Command;
         const run = await load();
-        await run(command.args, command.optsWithGlobals() as never, argv);
+        // `certified --db D ls` still works; the command's own options win.
+        const options: Record<string, unknown> = { ...program.opts(), ...command.opts() };
+        await run(command.args, options as never, argv);
       });
 
   sub('crl', 're-sign the CRLs before they expire (for cron or CI)', async () => (await import('./commands/crl.js')).runCrl)

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { access, mkdir, readFile, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { writeFileAtomic } from './atomic.js';
@@ -68,6 +69,21 @@ export class CaStore {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw new StoreWriteError('read', rel, error);
     }
+  }
+
+  /**
+   * Many small files (e.g. every record, for ls): read synchronously, which is several times faster
+   * than fs/promises for thousands of files. Undefined for a file that does not exist.
+   */
+  readTexts(rels: string[]): (string | undefined)[] {
+    return rels.map((rel) => {
+      try {
+        return readFileSync(this.path(rel), 'utf8');
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+        throw new StoreWriteError('read', rel, error);
+      }
+    });
   }
 
   /** File names in a directory of the CA, sorted; empty when it does not exist. */

@@ -2,6 +2,8 @@
 
 export const ROOT_NAME = 'root-ca';
 export const INTERMEDIATE_NAME = 'ca';
+/** The records directory (and record `issuer`) of self-signed certificates: records/self-signed/. */
+export const SELF_SIGNED_ISSUER = 'self-signed';
 
 export const CONFIG_FILE = 'certified.json';
 export const GITIGNORE_FILE = '.gitignore';

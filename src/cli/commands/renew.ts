@@ -42,7 +42,7 @@ export async function runRenew(args: string[], options: RenewOptions, argv: stri
   if (store.dryRun) return reportDryRun(store);
   data(result.chainPem);
   status(`Renewed "${name}" (serial ${result.certificate.serial}, ${result.reusedKey ? 'same key' : 'new key'}); serial ${result.replaced.serial} is revoked as superseded.`);
-  status(`The certificate is at ${shown(store.path(result.files.certificate))}, the chain at ${shown(store.path(result.files.chain))} and the key at ${shown(store.path(result.files.key))}.`);
+  status(`The certificate is at ${shown(store.path(result.files.certificate))}, the chain at ${shown(store.path(result.files.chain))} and the key at ${shown(store.path(result.files.key ?? ''))}.`);
   status(`It will expire on ${longDate(result.certificate.notAfter)}.`);
   for (const text of result.warnings) await warning(text);
   status(`Install the new chain${result.reusedKey ? '' : ' and key'} where the old one was; committed as ${result.commit.slice(0, 12)}.`);

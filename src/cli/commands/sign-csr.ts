@@ -1,6 +1,71 @@
-import { notBuiltYet } from '../not-built-yet.js';
+import { readFile } from 'node:fs/promises';
+import { isKeyEncrypted } from '../../ca/ca-files.js';
+import { CertifiedError, UsageError } from '../../ca/errors.js';
+import { validateName } from '../../ca/names.js';
+import { parseDays } from '../../ca/options.js';
+import { DEFAULT_LEAF_DAYS, type LeafProfile } from '../../ca/profiles.js';
+import { signCsr } from '../../ca/sign-csr.js';
+import { INTERMEDIATE_NAME } from '../../store/layout.js';
+import { redactedCommandLine } from '../command-line.js';
+import { openStore } from '../context.js';
+import type { RootOptions } from '../options.js';
+import { data, longDate, shown, status, warning } from '../output.js';
+import { CA_OPTIONS, MODE_OPTIONS, rejectOptions } from '../reject-options.js';
+import { requireSecret, resolveSecret } from '../secrets.js';
 
-// Placeholder: see the open issue that owns this command.
-export async function runSignCsr(_args: string[], _options: unknown, _argv: string[]): Promise<void> {
-  throw notBuiltYet('sign-csr');
+const MAX_CSR_BYTES = 1 << 20;
+
+export async function runSignCsr(args: string[], options: RootOptions, argv: string[]): Promise<void> {
+  rejectOptions(options, '--csr', [...CA_OPTIONS, ...MODE_OPTIONS.filter((option) => option !== 'csr'), 'keyType', 'bits', 'password', 'dryRun']);
+  if (args.length) throw new UsageError('the subject and names come from the CSR', `Drop "${args[0]?.slice(0, 40)}", or make a new CSR.`);
+  if (options.client && options.server) {
+    throw new UsageError('--client and --server cannot go together', 'Leave both out for a certificate that is both.');
+  }
+  const file = options.csr ?? '';
+  const name = options.name !== undefined ? validateName(options.name) : undefined;
+  const profile: LeafProfile = options.client ? 'client' : options.server ? 'server' : 'server+client';
+  const days = options.days === undefined ? DEFAULT_LEAF_DAYS : parseDays(options.days);
+  const input = await readCsrFile(file);
+  const store = openStore(options);
+  const issuer = options.issuer ?? INTERMEDIATE_NAME;
+  const caRequest = {
+    label: 'the issuing CA key',
+    flag: '--ca-password',
+    flagValue: options.caPassword,
+    env: 'CERTIFIED_CA_PASSWORD',
+    prompt: { confirm: false },
+  };
+  const caPassword = (await isKeyEncrypted(store, issuer)) ? requireSecret(await resolveSecret(caRequest), caRequest) : undefined;
+
+  const result = await signCsr(store, {
+    input,
+    source: file,
+    ...(name ? { name } : {}),
+    profile,
+    days,
+    ...(caPassword ? { caPassword } : {}),
+    ...(options.issuer ? { issuer: options.issuer } : {}),
+    commandLine: redactedCommandLine(argv),
+  });
+
+  data(result.chainPem);
+  const names = result.certificate.sans.map((san) => `"${san.value}"`);
+  status(`Signed the CSR ${shown(file)} as "${result.name}" (${profile}, ${result.keyName}) for ${names.length ? names.join(', ') : `CN "${result.certificate.subject.CN ?? ''}"`}.`);
+  status(`The certificate is at ${shown(store.path(result.files.certificate))} and the chain at ${shown(store.path(result.files.chain))}; the key stays with whoever made the CSR.`);
+  status(`It will expire on ${longDate(result.certificate.notAfter)}.`);
+  for (const text of result.warnings) await warning(text);
+  status(`Committed as ${result.commit.slice(0, 12)}.`);
+}
+
+/** The CSR file is user input, read here; ca/ gets the bytes. */
+async function readCsrFile(file: string): Promise<Uint8Array> {
+  try {
+    const bytes = await readFile(file);
+    if (bytes.length > MAX_CSR_BYTES) throw new Error('it is over 1 MiB, too large for a CSR');
+    return new Uint8Array(bytes);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (error as Error).message;
+    throw new CertifiedError(`cannot read the CSR "${file.slice(0, 100)}": ${why}`, { code: 'BAD_CSR', hint: 'Check the path given to --csr.' });
+  }
 }

@@ -1,0 +1,73 @@
+import { parseCertificate } from '../pki/certificate.js';
+import { exportPrivateKey, importPrivateKey, isEncryptedKeyPem, KeyPasswordError } from '../pki/keys.js';
+import type { CaStore } from '../store/ca-store.js';
+import { CERTS_DIR, CONFIG_FILE, INTERMEDIATE_NAME, PRIVATE_DIR, RECORDS_DIR, ROOT_NAME, certPath, keyPath } from '../store/layout.js';
+import { NoCaError } from './errors.js';
+
+export interface HieraEntry {
+  /** NAME.crt or NAME.key */
+  key: string;
+  /** The PEM text, ending in a newline. */
+  value: string;
+}
+
+export interface HieraExport {
+  entries: HieraEntry[];
+  /** Encrypted keys left out: no password was given, or it does not open them. */
+  skipped: { path: string; reason: 'no password' | 'wrong password' }[];
+}
+
+const CHAIN_SUFFIX = '.chain.crt';
+
+/**
+ * Every certificate (certs/NAME.crt, not the chain files) and every key on disk that is not a
+ * CA's, for Hiera. Encrypted keys are decrypted with `password` when it opens them.
+ */
+export async function exportHiera(store: CaStore, password?: string): Promise<HieraExport> {
+  const certFiles = (await store.list(CERTS_DIR)).filter((file) => file.endsWith('.crt') && !file.endsWith(CHAIN_SUFFIX));
+  const keyFiles = (await store.list(PRIVATE_DIR)).filter((file) => file.endsWith('.key'));
+  if (!certFiles.length && !keyFiles.length && !(await store.exists(CONFIG_FILE)) && !(await store.list(RECORDS_DIR)).length) {
+    throw new NoCaError(store.dir);
+  }
+  const entries: HieraEntry[] = [];
+  const skipped: HieraExport['skipped'] = [];
+  for (const file of certFiles) {
+    const value = await store.readText(`${CERTS_DIR}/${file}`);
+    if (value !== undefined) entries.push({ key: file, value });
+  }
+  for (const file of keyFiles) {
+    const name = file.slice(0, -'.key'.length);
+    if (await isCaName(store, name)) continue;
+    const pem = await store.readText(keyPath(name));
+    if (pem === undefined) continue;
+    if (!isEncryptedKeyPem(pem)) {
+      entries.push({ key: file, value: pem });
+      continue;
+    }
+    if (password === undefined) {
+      skipped.push({ path: keyPath(name), reason: 'no password' });
+      continue;
+    }
+    try {
+      const key = await importPrivateKey(pem, password);
+      entries.push({ key: file, value: await exportPrivateKey(key.privateKey) });
+    } catch (error) {
+      if (!(error instanceof KeyPasswordError)) throw error;
+      skipped.push({ path: keyPath(name), reason: 'wrong password' });
+    }
+  }
+  entries.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return { entries, skipped };
+}
+
+/** The root, the intermediate, and any name whose certificate is a CA (sub-CAs). */
+async function isCaName(store: CaStore, name: string): Promise<boolean> {
+  if (name === ROOT_NAME || name === INTERMEDIATE_NAME) return true;
+  const pem = await store.readText(certPath(name));
+  if (pem === undefined) return false;
+  try {
+    return parseCertificate(pem).isCa;
+  } catch {
+    return true; // unreadable: do not hand out a key we cannot classify
+  }
+}

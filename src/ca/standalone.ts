@@ -1,0 +1,38 @@
+import type { DistinguishedName } from '../pki/types.js';
+import type { CaStore, FileWrite } from '../store/ca-store.js';
+import { CONFIG_FILE, GITIGNORE_CONTENT, GITIGNORE_FILE, INTERMEDIATE_NAME, ROOT_NAME, certPath, csrPath, keyPath } from '../store/layout.js';
+import { parseConfig } from './config.js';
+import { CertifiedError, InvalidInputError, NameTakenError } from './errors.js';
+import { withDefaults } from './config.js';
+
+/** Helpers for commands that work with or without a CA in the directory (--self-signed, --no-sign). */
+
+/** The subject with the CA's saved defaults when there is a CA; as given when there is none. */
+export async function subjectWithOptionalDefaults(store: CaStore, given: DistinguishedName): Promise<DistinguishedName> {
+  const text = await store.readText(CONFIG_FILE);
+  if (text === undefined) return given;
+  try {
+    return withDefaults(given, parseConfig(text).subject);
+  } catch (error) {
+    throw new CertifiedError(`"${CONFIG_FILE}" cannot be read: ${(error as Error).message}`, {
+      code: 'BAD_CONFIG',
+      hint: `Restore it from git ("git checkout -- ${CONFIG_FILE}").`,
+      cause: error,
+    });
+  }
+}
+
+/** Refuses the CA's own names and any name whose certificate, key or request already exists. */
+export async function refuseTakenName(store: CaStore, name: string): Promise<void> {
+  if (name === ROOT_NAME || name === INTERMEDIATE_NAME) {
+    throw new InvalidInputError(`the name "${name}" is reserved for the CA`, 'Choose another name with --name.');
+  }
+  for (const path of [certPath(name), keyPath(name), csrPath(name)]) {
+    if (await store.exists(path)) throw new NameTakenError(name, path);
+  }
+}
+
+/** The .gitignore that keeps unencrypted keys out of git, when the directory has none yet (no CA). */
+export async function gitignoreWrites(store: CaStore): Promise<FileWrite[]> {
+  return (await store.exists(GITIGNORE_FILE)) ? [] : [{ path: GITIGNORE_FILE, content: GITIGNORE_CONTENT, commit: true }];
+}

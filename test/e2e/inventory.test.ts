@@ -1,0 +1,220 @@
+import assert from 'node:assert/strict';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { before, describe, it } from 'node:test';
+import { parse } from 'yaml';
+import { makeCa, openssl, readText, run, snapshot, tempDir } from '../helpers/cli.js';
+
+const UNENCRYPTED_KEY = /-----BEGIN (?:RSA |EC )?PRIVATE KEY-----/;
+const KEY_PASSWORD = 'inventory key password';
+
+interface Expected {
+  name: string;
+  cn: string;
+  subject: Record<string, string>;
+  issuer: string;
+  profile: string;
+  key: string;
+}
+
+/** What OpenSSL reads from certs/NAME.crt, in the shape of one `ls --json` object. */
+function fromOpenssl(db: string, expected: Expected, status = 'valid') {
+  const file = join(db, `certs/${expected.name}.crt`);
+  const out = openssl(['x509', '-in', file, '-noout', '-serial', '-startdate', '-enddate', '-fingerprint', '-sha256', '-ext', 'subjectAltName']).stdout;
+  const field = (label: string) => new RegExp(`^${label}=(.*)$`, 'm').exec(out)?.[1] ?? '';
+  const sanLine = /X509v3 Subject Alternative Name: *\n\s*(.*)\n/.exec(out)?.[1];
+  return {
+    name: expected.name,
+    cn: expected.cn,
+    subject: expected.subject,
+    sans: sanLine ? sanLine.split(', ') : [],
+    issuer: expected.issuer,
+    serial: field('serial').toLowerCase().replace(/^(00)+/, ''),
+    notBefore: new Date(field('notBefore')).toISOString(),
+    notAfter: new Date(field('notAfter')).toISOString(),
+    status,
+    profile: expected.profile,
+    key: expected.key,
+    fingerprint: field('sha256 Fingerprint'),
+  };
+}
+
+/** The cells of each line (runs separated by two or more spaces) and where each cell starts. */
+function table(stdout: string): { cells: string[][]; starts: number[][] } {
+  const lines = stdout.split('\n');
+  assert.equal(lines.pop(), '', 'ends with a newline');
+  const matches = lines.map((line) => [...line.matchAll(/\S+(?: \S+)*/g)]);
+  return { cells: matches.map((m) => m.map((match) => match[0])), starts: matches.map((m) => m.map((match) => match.index ?? -1)) };
+}
+
+function shortSans(sans: string[]): string {
+  return sans.map((san) => san.replace(/^(?:DNS|IP Address|email):/, '')).join(',') || '-';
+}
+
+describe('certified ls and yaml', () => {
+  let cwd: string;
+  let db: string;
+  let expected: Expected[];
+  before(async () => {
+    cwd = tempDir();
+    db = join(cwd, 'etc/ssl');
+    await makeCa(cwd);
+    const ok = async (args: string[], input?: string) => {
+      const result = await run(args, { cwd, ...(input === undefined ? {} : { input }) });
+      assert.equal(result.code, 0, `${args.join(' ')}: ${result.stderr}`);
+    };
+    await ok(['CN=web.example.com', '+10.0.0.1']);
+    await ok(['--client', '--days', '20', 'CN=alice', '+alice@example.com']);
+    await ok(['--password', '-', 'CN=enc.example.com'], `${KEY_PASSWORD}\n`);
+    await ok(['--self-signed', '--days', '400', 'CN=legacy.example.com']);
+    await ok(['--no-sign', 'CN=pending.example.com']);
+    const work = tempDir();
+    const csr = join(work, 'vendor.csr');
+    openssl(['req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(work, 'vendor.key'), '-subj', '/CN=vendor.example.com', '-out', csr]);
+    await ok(['--csr', csr, '--server']);
+    const example = (cn: string) => ({ C: 'US', O: 'Example', CN: cn });
+    expected = [
+      { name: 'alice', cn: 'alice', subject: example('alice'), issuer: 'ca', profile: 'client', key: 'ECDSA P-256' },
+      { name: 'ca', cn: 'Example CA Intermediate', subject: example('Example CA Intermediate'), issuer: 'root-ca', profile: 'ca', key: 'ECDSA P-384' },
+      { name: 'enc.example.com', cn: 'enc.example.com', subject: example('enc.example.com'), issuer: 'ca', profile: 'server+client', key: 'ECDSA P-256' },
+      { name: 'legacy.example.com', cn: 'legacy.example.com', subject: example('legacy.example.com'), issuer: 'self-signed', profile: 'self-signed', key: 'ECDSA P-256' },
+      { name: 'root-ca', cn: 'Example CA', subject: example('Example CA'), issuer: 'root-ca', profile: 'root', key: 'ECDSA P-384' },
+      { name: 'vendor.example.com', cn: 'vendor.example.com', subject: example('vendor.example.com'), issuer: 'ca', profile: 'server', key: 'RSA 2048' },
+      { name: 'web.example.com', cn: 'web.example.com', subject: example('web.example.com'), issuer: 'ca', profile: 'server+client', key: 'ECDSA P-256' },
+    ];
+  });
+
+  it('ls prints one aligned line per certificate, sorted by name, with what OpenSSL reads from each', async () => {
+    const result = await run(['ls'], { cwd });
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stderr, '');
+    const { cells, starts } = table(result.stdout);
+    const rows = expected.map((entry) => {
+      const facts = fromOpenssl(db, entry);
+      return [facts.name, facts.cn, shortSans(facts.sans), facts.issuer, facts.serial, facts.notAfter.slice(0, 10), 'valid'];
+    });
+    assert.deepEqual(cells, [['NAME', 'CN', 'SANS', 'ISSUER', 'SERIAL', 'EXPIRES', 'STATUS'], ...rows]);
+    for (const line of starts) assert.deepEqual(line, starts[0], 'every column starts at the same place');
+    assert.equal(rows[0]![2], 'alice@example.com');
+    assert.equal(rows[6]![2], 'web.example.com,10.0.0.1');
+  });
+
+  it('ls --json is an array of objects matching the certificates; --issuer filters by name or CN', async () => {
+    const result = await run(['ls', '--json'], { cwd });
+    assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual(JSON.parse(result.stdout), expected.map((entry) => fromOpenssl(db, entry)));
+
+    const byCa = await run(['ls', '--json', '--issuer', 'ca'], { cwd });
+    assert.deepEqual(JSON.parse(byCa.stdout).map((entry: { name: string }) => entry.name), ['alice', 'enc.example.com', 'vendor.example.com', 'web.example.com']);
+    const byCn = await run(['ls', '--json', '--issuer', 'Example CA Intermediate'], { cwd });
+    assert.equal(byCn.stdout, byCa.stdout);
+    const byRoot = await run(['ls', '--issuer', 'Example CA'], { cwd });
+    assert.deepEqual(table(byRoot.stdout).cells.slice(1).map((row) => row[0]), ['ca', 'root-ca']);
+    const selfSigned = await run(['ls', '--issuer', 'self-signed'], { cwd });
+    assert.deepEqual(table(selfSigned.stdout).cells.slice(1).map((row) => row[0]), ['legacy.example.com']);
+    const unknown = await run(['ls', '--issuer', 'Nope CA'], { cwd });
+    assert.equal(unknown.code, 1);
+    assert.equal(unknown.stderr, 'certified: there is no issuing CA "Nope CA". Give the name or CN of a CA listed by "certified ls".\n');
+    // Options after the command name are the command's, --db included.
+    const elsewhere = await run(['ls', '--issuer', 'self-signed', '--db', db], { cwd: tempDir() });
+    assert.equal(elsewhere.stdout, selfSigned.stdout);
+    const before = await run(['--db', db, 'ls', '--issuer', 'self-signed'], { cwd: tempDir() });
+    assert.equal(before.stdout, selfSigned.stdout);
+  });
+
+  it('ls --expiring DAYS lists what expires within DAYS and exits 1, else exits 0', async () => {
+    const soon = await run(['ls', '--expiring', '30'], { cwd });
+    assert.equal(soon.code, 1);
+    assert.deepEqual(table(soon.stdout).cells.slice(1).map((row) => row[0]), ['alice']);
+    assert.equal(soon.stderr, '1 certificate expires within 30 days (or already expired): renew it.\n');
+    const json = await run(['ls', '--expiring', '30', '--json'], { cwd });
+    assert.equal(json.code, 1);
+    assert.deepEqual(JSON.parse(json.stdout), [fromOpenssl(db, expected[0]!)]);
+    const later = await run(['ls', '--expiring', '19'], { cwd });
+    assert.equal(later.code, 0);
+    assert.equal(later.stdout, '');
+    assert.equal(later.stderr, 'No certificate expires within 19 days.\n');
+    const year = await run(['ls', '--expiring', '401', '--json'], { cwd });
+    assert.equal(year.code, 1);
+    assert.deepEqual(JSON.parse(year.stdout).map((entry: { name: string }) => entry.name), ['alice', 'enc.example.com', 'legacy.example.com', 'vendor.example.com', 'web.example.com']);
+    const bad = await run(['ls', '--expiring', 'soon'], { cwd });
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /^certified: --expiring must be a whole number of days/);
+  });
+
+  it('ls shows revoked and expired records; --expiring counts expired ones, never revoked ones', async () => {
+    const copy = join(tempDir(), 'ssl');
+    cpSync(db, copy, { recursive: true });
+    const recordOf = (name: string) => {
+      const path = join(copy, `records/ca/${fromOpenssl(db, expected.find((entry) => entry.name === name)!).serial}.json`);
+      return { path, record: JSON.parse(readFileSync(path, 'utf8')) };
+    };
+    const web = recordOf('web.example.com');
+    writeFileSync(web.path, JSON.stringify({ ...web.record, notAfter: '2001-01-01T00:00:00.000Z', status: 'revoked', revocation: { date: '2000-06-01T00:00:00.000Z', reason: 'keyCompromise' } }));
+    const enc = recordOf('enc.example.com');
+    writeFileSync(enc.path, JSON.stringify({ ...enc.record, notAfter: '2001-01-01T00:00:00.000Z' }));
+    const listed = await run(['ls', '--db', copy], { cwd });
+    const status = Object.fromEntries(table(listed.stdout).cells.slice(1).map((row) => [row[0], row[6]]));
+    assert.equal(status['web.example.com'], 'revoked');
+    assert.equal(status['enc.example.com'], 'expired');
+    assert.equal(status['alice'], 'valid');
+    const expiring = await run(['ls', '--db', copy, '--expiring', '30'], { cwd });
+    assert.equal(expiring.code, 1);
+    assert.deepEqual(table(expiring.stdout).cells.slice(1).map((row) => [row[0], row[5], row[6]]), [
+      ['alice', fromOpenssl(db, expected[0]!).notAfter.slice(0, 10), 'valid'],
+      ['enc.example.com', '2001-01-01', 'expired'],
+    ]);
+  });
+
+  it('ls refuses a directory with no CA and no certificates', async () => {
+    const empty = tempDir();
+    const result = await run(['ls'], { cwd: empty });
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /^certified: there is no CA in ".*etc\/ssl"\. Run "certified --ca CN=\.\.\." first/);
+    assert.deepEqual([...snapshot(empty).keys()], []);
+  });
+
+  it('yaml prints every certificate and every non-CA key on disk; an encrypted key only with its password', async () => {
+    const before = snapshot(cwd);
+    const result = await run(['yaml'], { cwd });
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stderr, 'Note: "private/enc.example.com.key" is encrypted and left out: pass --password - (or set CERTIFIED_PASSWORD) to include it.\n');
+    assert.match(result.stdout, /^---\n/);
+    assert.match(result.stdout, /\nweb\.example\.com\.crt: \|\n  -----BEGIN CERTIFICATE-----\n/);
+    const parsed = parse(result.stdout) as Record<string, string>;
+    const file = (path: string) => readText(join(db, path));
+    assert.deepEqual(parsed, {
+      'alice.crt': file('certs/alice.crt'),
+      'alice.key': file('private/alice.key'),
+      'ca.crt': file('certs/ca.crt'),
+      'enc.example.com.crt': file('certs/enc.example.com.crt'),
+      'legacy.example.com.crt': file('certs/legacy.example.com.crt'),
+      'legacy.example.com.key': file('private/legacy.example.com.key'),
+      'pending.example.com.key': file('private/pending.example.com.key'),
+      'root-ca.crt': file('certs/root-ca.crt'),
+      'vendor.example.com.crt': file('certs/vendor.example.com.crt'),
+      'web.example.com.crt': file('certs/web.example.com.crt'),
+      'web.example.com.key': file('private/web.example.com.key'),
+    });
+    assert.equal(Object.keys(parsed).join(' '), Object.keys(parsed).sort().join(' '), 'sorted');
+
+    const withPassword = await run(['yaml', '--password', '-'], { cwd, input: `${KEY_PASSWORD}\n` });
+    assert.equal(withPassword.code, 0, withPassword.stderr);
+    assert.equal(withPassword.stderr, '');
+    const decrypted = (parse(withPassword.stdout) as Record<string, string>)['enc.example.com.key'] ?? '';
+    assert.match(decrypted, UNENCRYPTED_KEY);
+    const keyFile = join(tempDir(), 'enc.key');
+    writeFileSync(keyFile, decrypted);
+    assert.equal(
+      openssl(['pkey', '-in', keyFile, '-pubout']).stdout,
+      openssl(['x509', '-in', join(db, 'certs/enc.example.com.crt'), '-noout', '-pubkey']).stdout,
+      'the decrypted key is the certificate key',
+    );
+
+    const wrong = await run(['yaml', '--password', 'not the password'], { cwd });
+    assert.equal(wrong.code, 0);
+    assert.equal(wrong.stdout, result.stdout);
+    assert.equal(wrong.stderr, 'Note: "private/enc.example.com.key" is left out: the password given does not open it.\n');
+    assert.deepEqual(snapshot(cwd), before, 'yaml changes nothing');
+  });
+});
