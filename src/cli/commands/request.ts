@@ -3,6 +3,7 @@ import { parseKeySpec } from '../../ca/options.js';
 import { requestCertificate } from '../../ca/request-certificate.js';
 import { redactedCommandLine } from '../command-line.js';
 import { openStore } from '../context.js';
+import { reportDryRun } from '../dry-run.js';
 import type { RootOptions } from '../options.js';
 import { data, shown, status, withSpinner } from '../output.js';
 import { CA_OPTIONS, MODE_OPTIONS, rejectOptions } from '../reject-options.js';
@@ -17,7 +18,6 @@ export async function runRequest(args: string[], options: RootOptions, argv: str
     'days',
     'client',
     'server',
-    'dryRun',
   ]);
   const parsed = parseSubjectArguments(args);
   const dn = validateDn(parsed.dn);
@@ -45,6 +45,7 @@ export async function runRequest(args: string[], options: RootOptions, argv: str
     }),
   );
 
+  if (store.dryRun) return reportDryRun(store);
   data(result.csrPem);
   status(`The request is at ${shown(store.path(result.files.csr))} and the key at ${shown(store.path(result.files.key))}.`);
   status(

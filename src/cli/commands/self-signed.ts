@@ -5,13 +5,14 @@ import { selfSignCertificate } from '../../ca/self-signed.js';
 import { UsageError } from '../../ca/errors.js';
 import { redactedCommandLine } from '../command-line.js';
 import { openStore } from '../context.js';
+import { reportDryRun } from '../dry-run.js';
 import type { RootOptions } from '../options.js';
 import { data, longDate, shown, status, warning, withSpinner } from '../output.js';
 import { CA_OPTIONS, MODE_OPTIONS, rejectOptions } from '../reject-options.js';
 import { resolveSecret } from '../secrets.js';
 
 export async function runSelfSigned(args: string[], options: RootOptions, argv: string[]): Promise<void> {
-  rejectOptions(options, '--self-signed', [...CA_OPTIONS, ...MODE_OPTIONS.filter((option) => option !== 'selfSigned'), 'caPassword', 'issuer', 'dryRun']);
+  rejectOptions(options, '--self-signed', [...CA_OPTIONS, ...MODE_OPTIONS.filter((option) => option !== 'selfSigned'), 'caPassword', 'issuer']);
   if (options.client && options.server) {
     throw new UsageError('--client and --server cannot go together', 'Leave both out for a certificate that is both.');
   }
@@ -45,6 +46,7 @@ export async function runSelfSigned(args: string[], options: RootOptions, argv: 
     }),
   );
 
+  if (store.dryRun) return reportDryRun(store);
   data(result.certificate.pem);
   status(`Made the self-signed "${name}" (${profile}); it is its own issuer, so clients must trust this certificate itself.`);
   status(`The certificate is at ${shown(store.path(result.files.certificate))} and the key at ${shown(store.path(result.files.key))}.`);
