@@ -1,0 +1,83 @@
+import assert from 'node:assert/strict';
+import { cpSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it, type TestContext } from 'node:test';
+import { REPO, tempDir } from '../helpers/cli.js';
+import { extractBlocks, type WikiBlock } from '../helpers/wiki-blocks.js';
+import { cleanUpPage, createPageContext, runBlock, type KeyType } from '../helpers/wiki-page.js';
+
+// Every sh/nginx/js block of every wiki page, run in order against real nginx, curl, OpenSSL, NSS,
+// GnuTLS, Node and Chromium, once with the default ECDSA keys and once with RSA keys.
+// The convention the pages follow is in wiki/README.md.
+
+const WIKI = join(REPO, 'wiki');
+/** Home makes the CA the other pages start from; the rest follow a reader's path. */
+const ORDER = ['Home.md', 'trust.md', 'nginx.md', 'node-tls.md', 'client-certificates.md', 'revoke-and-rotate.md', 'operations.md'];
+
+function wikiPages(): string[] {
+  const pages = readdirSync(WIKI).filter((name) => name.endsWith('.md') && name !== 'README.md');
+  const rank = (name: string) => (ORDER.includes(name) ? ORDER.indexOf(name) : ORDER.length);
+  return pages.sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+}
+
+function blocksOf(page: string): WikiBlock[] {
+  return extractBlocks(readFileSync(join(WIKI, page), 'utf8'), `wiki/${page}`);
+}
+
+function summary(block: WikiBlock): string {
+  const first = block.body.split('\n').find((line) => line.trim() && !line.trim().startsWith('#')) ?? '';
+  const file = block.attributes.get('file');
+  const skip = block.attributes.get('skip');
+  const what = file ? `writes ${file}` : skip !== undefined ? `syntax only (${skip})` : first.trim().slice(0, 60);
+  return `line ${block.line} ${block.language}: ${what}`;
+}
+
+async function runPage(t: TestContext, page: string, keyType: KeyType, caFrom: string | undefined): Promise<string> {
+  const work = tempDir(`certified-wiki-${keyType}-`);
+  if (caFrom) cpSync(join(caFrom, 'etc/ssl'), join(work, 'etc/ssl'), { recursive: true });
+  const context = await createPageContext(work, keyType);
+  let pending: { section: string; reason: string } | undefined;
+  try {
+    for (const block of blocksOf(page)) {
+      if (pending && pending.section !== block.section) pending = undefined;
+      if (pending) {
+        await t.test(summary(block), { skip: pending.reason }, () => {});
+        continue;
+      }
+      await t.test(summary(block), async (sub) => {
+        const outcome = await runBlock(block, context);
+        if (outcome.kind === 'pending') {
+          pending = { section: block.section, reason: outcome.reason };
+          sub.skip(outcome.reason);
+        }
+      });
+    }
+  } finally {
+    cleanUpPage(context);
+  }
+  return work;
+}
+
+// The two key types run side by side: most of a page's time is spent waiting on servers and judges.
+describe('wiki pages', { concurrency: 2 }, () => {
+  it('are all runnable in a known order, with every block well-formed', () => {
+    const pages = wikiPages();
+    for (const page of ORDER) assert.ok(pages.includes(page), `wiki/${page} is missing`);
+    for (const page of pages) assert.ok(blocksOf(page).length > 0, `wiki/${page} has no sh/nginx/js block`);
+  });
+
+  for (const keyType of ['ecdsa', 'rsa'] as const) {
+    describe(`with ${keyType === 'ecdsa' ? 'the default ECDSA keys' : '--key-type rsa'}`, () => {
+      let home: string | undefined;
+      for (const page of wikiPages()) {
+        it(`wiki/${page}`, async (t) => {
+          if (page === 'Home.md') home = await runPage(t, page, keyType, undefined);
+          else {
+            assert.ok(home, 'wiki/Home.md must run first: it makes the CA the other pages use');
+            await runPage(t, page, keyType, home);
+          }
+        });
+      }
+    });
+  }
+});
