@@ -66,6 +66,17 @@ describe('wiki pages', { concurrency: 2 }, () => {
     for (const page of pages) assert.ok(blocksOf(page).length > 0, `wiki/${page} has no sh/nginx/js block`);
   });
 
+  it('only skip blocks for the reasons the README lists', () => {
+    const readme = readFileSync(join(REPO, 'README.md'), 'utf8');
+    const wikiSection = readme.slice(readme.indexOf('## Wiki'), readme.indexOf('## Development'));
+    for (const page of wikiPages()) {
+      for (const block of blocksOf(page)) {
+        const reason = block.attributes.get('skip');
+        if (reason !== undefined) assert.ok(wikiSection.includes(`\`${reason}\``), `wiki/${page}:${block.line}: skip=${reason} is not explained in the README's Wiki section`);
+      }
+    }
+  });
+
   for (const keyType of ['ecdsa', 'rsa'] as const) {
     describe(`with ${keyType === 'ecdsa' ? 'the default ECDSA keys' : '--key-type rsa'}`, () => {
       let home: string | undefined;
