@@ -78,7 +78,8 @@ describe('wiki pages', { concurrency: 2 }, () => {
   });
 
   for (const keyType of ['ecdsa', 'rsa'] as const) {
-    describe(`with ${keyType === 'ecdsa' ? 'the default ECDSA keys' : '--key-type rsa'}`, () => {
+    // Pages of one key type run in order (concurrency is inherited from the parent otherwise).
+    describe(`with ${keyType === 'ecdsa' ? 'the default ECDSA keys' : '--key-type rsa'}`, { concurrency: 1 }, () => {
       let home: string | undefined;
       for (const page of wikiPages()) {
         it(`wiki/${page}`, async (t) => {
