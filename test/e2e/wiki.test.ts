@@ -63,7 +63,12 @@ describe('wiki pages', { concurrency: 2 }, () => {
   it('are all runnable in a known order, with every block well-formed', () => {
     const pages = wikiPages();
     for (const page of ORDER) assert.ok(pages.includes(page), `wiki/${page} is missing`);
-    for (const page of pages) assert.ok(blocksOf(page).length > 0, `wiki/${page} has no sh/nginx/js block`);
+    for (const page of ORDER) assert.ok(blocksOf(page).length > 0, `wiki/${page} has no sh/nginx/js block`);
+    for (const page of pages) {
+      const text = readFileSync(join(WIKI, page), 'utf8');
+      const unrun = /^(?:```|~~~)\s*(bash|shell|console|zsh|javascript|mjs)\b/m.exec(text);
+      assert.equal(unrun, null, `wiki/${page}: a "${unrun?.[1]}" block is never run by the tests: label it sh or js`);
+    }
   });
 
   it('only skip blocks for the reasons the README lists', () => {
