@@ -1,0 +1,178 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { dirname, join } from 'node:path';
+import { BIN, REPO, ROOT_PASSWORD, baseEnv } from './cli.js';
+import { substituteVariables, type PageVariable, type WikiBlock } from './wiki-blocks.js';
+
+/** What a wiki page runs with: see wiki/README.md. */
+export interface PageContext {
+  work: string;
+  env: NodeJS.ProcessEnv;
+  variables: Record<PageVariable, string>;
+  /** Process groups of every sh block, killed when the page ends. */
+  groups: number[];
+}
+
+export type KeyType = 'ecdsa' | 'rsa';
+
+export type BlockOutcome =
+  | { kind: 'ran'; code: number; output: string }
+  | { kind: 'checked' }
+  | { kind: 'written'; path: string }
+  | { kind: 'pending'; reason: string };
+
+const BLOCK_TIMEOUT_MS = 60_000;
+const NOT_BUILT = /"([\w-]+)" is not built yet/;
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * A `certified` for the RSA run: the same CLI with `--key-type rsa` added to every command that
+ * makes a key (not to subcommands, revocations or CSR signing, and not when a block chose a type).
+ */
+function writeKeyTypeWrapper(dir: string): void {
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, 'certified');
+  const script = `#!/usr/bin/env bash
+# Written by test/helpers/wiki-page.ts: the wiki's RSA run.
+add=1
+case "\${1:-}" in crl|ls|yaml|renew|show|log|check|git-setup|export|trust|serve|plan|apply) add=0 ;; esac
+for arg in "$@"; do
+  case "$arg" in --revoke|--csr|--csr=*|--key-type|--key-type=*|--bits|--bits=*|--help|--version) add=0 ;; esac
+done
+if [ "$add" = 1 ]; then exec ${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} --key-type rsa "$@"; fi
+exec ${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} "$@"
+`;
+  writeFileSync(path, script);
+  chmodSync(path, 0o755);
+}
+
+export async function createPageContext(work: string, keyType: KeyType): Promise<PageContext> {
+  const home = join(work, 'home');
+  mkdirSync(home, { recursive: true });
+  const wrapperDir = join(work, '.wiki-bin');
+  const pathDirs = [join(REPO, 'bin')];
+  if (keyType === 'rsa') {
+    writeKeyTypeWrapper(wrapperDir);
+    pathDirs.unshift(wrapperDir);
+  }
+  const variables = { CA_DIR: join(work, 'etc/ssl'), PORT: String(await freePort()), PORT2: String(await freePort()), PORT3: String(await freePort()) };
+  const env = baseEnv({
+    ...variables,
+    PATH: [...pathDirs, process.env.PATH ?? '/usr/bin:/bin'].join(':'),
+    HOME: home,
+    CERTIFIED_ROOT_PASSWORD: ROOT_PASSWORD,
+    GNUPGHOME: undefined,
+    SSL_CERT_FILE: undefined,
+    NODE_EXTRA_CA_CERTS: undefined,
+  });
+  return { work, env, variables, groups: [] };
+}
+
+function runProcess(context: PageContext, command: string, args: string[]): Promise<{ code: number; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd: context.work, env: context.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    if (child.pid) context.groups.push(child.pid);
+    let output = '';
+    child.stdout.on('data', (chunk) => (output += chunk));
+    child.stderr.on('data', (chunk) => (output += chunk));
+    const timer = setTimeout(() => child.kill('SIGKILL'), BLOCK_TIMEOUT_MS);
+    child.on('error', reject);
+    // 'exit', not 'close': a block may leave a server running in the background holding the pipes.
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      setTimeout(() => resolve({ code: code ?? (signal ? 128 : 1), output }), 20);
+    });
+  });
+}
+
+function syntaxCheck(block: WikiBlock, context: PageContext): void {
+  const file = join(context.work, '.wiki-check' + (block.language === 'js' ? '.mjs' : '.sh'));
+  writeFileSync(file, block.body);
+  const result = block.language === 'js' ? spawnSync(process.execPath, ['--check', file], { encoding: 'utf8' }) : spawnSync('bash', ['-n', file], { encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`syntax error in the block at line ${block.line}: ${result.stderr}`);
+}
+
+function pendingReason(block: WikiBlock, output: string): string | undefined {
+  const notBuilt = NOT_BUILT.exec(output);
+  if (notBuilt) return `waits for "certified ${notBuilt[1]}", which is not built yet: this runs once it is merged`;
+  const marker = block.attributes.get('pending-if');
+  if (marker && output.includes(marker)) return `waits for a command that is not built yet (its output says: "${marker}")`;
+  return undefined;
+}
+
+/** Runs (or writes, or syntax-checks) one block and asserts its outcome; see wiki/README.md. */
+export async function runBlock(block: WikiBlock, context: PageContext): Promise<BlockOutcome> {
+  if (block.attributes.has('skip')) {
+    syntaxCheck(block, context);
+    return { kind: 'checked' };
+  }
+  const file = block.attributes.get('file');
+  if (file) {
+    const path = join(context.work, file);
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, block.language === 'nginx' ? substituteVariables(block.body, context.variables) : block.body, { mode: 0o755 });
+    if (block.language === 'js') syntaxCheck(block, context);
+    return { kind: 'written', path };
+  }
+  if (block.language === 'nginx') throw new Error(`the nginx block at line ${block.line} needs file=NAME`);
+  let result: { code: number; output: string };
+  if (block.language === 'js') {
+    const script = join(context.work, '.wiki-block.mjs');
+    writeFileSync(script, block.body);
+    result = await runProcess(context, process.execPath, [script]);
+  } else {
+    result = await runProcess(context, 'bash', ['-e', '-o', 'pipefail', '-c', block.body]);
+  }
+  const pending = pendingReason(block, result.output);
+  if (pending) return { kind: 'pending', reason: pending };
+  const fails = block.attributes.has('fails');
+  if (fails ? result.code === 0 : result.code !== 0) {
+    throw new Error(`the block at line ${block.line} exited with ${result.code}${fails ? ' (it should fail)' : ''}:\n${result.output}`);
+  }
+  const expected = block.attributes.get('expect');
+  if (expected !== undefined && !result.output.includes(expected)) {
+    throw new Error(`the block at line ${block.line} should print "${expected}"; it printed:\n${result.output}`);
+  }
+  return { kind: 'ran', ...result };
+}
+
+/** Stops what the page left running: its process groups and every daemon with a *.pid file. */
+export function cleanUpPage(context: PageContext): void {
+  for (const group of context.groups) {
+    try {
+      process.kill(-group, 'SIGTERM');
+    } catch {
+      // already gone
+    }
+  }
+  const walk = (dir: string, depth: number): void => {
+    if (depth > 3) return;
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory() && entry.name !== '.git' && entry.name !== 'home') walk(path, depth + 1);
+      else if (entry.isFile() && entry.name.endsWith('.pid')) {
+        const pid = Number(readFileSync(path, 'utf8').trim());
+        if (Number.isInteger(pid) && pid > 1) {
+          try {
+            process.kill(pid, 'SIGTERM'); // nginx's master stops its workers on TERM
+          } catch {
+            // already gone
+          }
+        }
+      }
+    }
+  };
+  walk(context.work, 0);
+}
