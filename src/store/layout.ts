@@ -30,7 +30,7 @@ export const revokedDir = (name: string, serial: string): string => `${REVOKED_D
 export const GITIGNORE_CONTENT = `# Written by certified. Private keys are committed only when encrypted (certified adds
 # those explicitly); an unencrypted key never enters git.
 /${PRIVATE_DIR}/**/*.key
-/${LOCK_FILE}
+/${LOCK_FILE}*
 /${JOURNAL_FILE}
 *${TEMP_SUFFIX}
 `;
