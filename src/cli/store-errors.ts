@@ -28,7 +28,7 @@ export function storeErrorToCertified(error: unknown): CertifiedError | undefine
     );
   }
   if (error instanceof StoreWriteError) {
-    const why = (error.errno && WHY[error.errno]) ?? (/No space left/i.test(error.message) ? WHY.ENOSPC : undefined);
+    const why = (error.errno && WHY[error.errno]) ?? (/No space left|Out of diskspace|disk quota/i.test(error.message) ? WHY.ENOSPC : /Read-only file system/i.test(error.message) ? WHY.EROFS : undefined);
     const gitBusy = /index\.lock': File exists/.test(error.message);
     if (gitBusy) return new LockError(`git is busy in the CA repository (index.lock exists)`, 'If no git command is running, remove ".git/index.lock" and run the command again.');
     const what = `failed to ${error.action} "${error.path}"`;

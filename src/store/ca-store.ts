@@ -161,7 +161,7 @@ export class CaStore {
         ...(change.moves ?? []).filter((move) => move.commit).flatMap((move) => [move.from, move.to]),
       ];
       commit = await gitCommitPaths(this.dir, toCommit, change.message).catch((error) => {
-        throw new StoreWriteError('commit', toCommit.join('", "'), error);
+        throw new StoreWriteError('commit the change in', this.dir, error);
       });
     } catch (error) {
       // Undo at once (the disk may be full or read-only); if even that fails, the journal stays
@@ -224,7 +224,11 @@ export class CaStore {
       const movedAway = !(await this.exists(move.from)) && (await this.exists(move.to));
       if (movedAway) await rename(this.path(move.to), this.path(move.from));
     }
-    await gitRestorePaths(this.dir, all).catch(() => undefined);
+    // If git cannot restore its index (disk full), stop before removing files: the journal stays
+    // and the next command undoes the rest.
+    await gitRestorePaths(this.dir, all).catch((error) => {
+      throw new StoreWriteError('undo the unfinished change in', this.dir, error);
+    });
     for (const path of journal.created) await rm(this.path(path), { force: true });
     await this.removeEmptyDirs(all);
   }

@@ -93,6 +93,6 @@ export async function gitRestorePaths(dir: string, paths: string[]): Promise<voi
   const tracked = (await client.raw(['ls-tree', '-r', '--name-only', 'HEAD', '--', ...paths]))
     .split('\n')
     .filter(Boolean);
-  await client.raw(['reset', '-q', 'HEAD', '--', ...paths]).catch(() => undefined);
+  await client.raw(['reset', '-q', 'HEAD', '--', ...paths]);
   if (tracked.length) await client.raw(['checkout', 'HEAD', '--', ...tracked]);
 }
