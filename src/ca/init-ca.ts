@@ -5,6 +5,8 @@ import type { DistinguishedName } from '../pki/types.js';
 import type { CaStore, FileWrite } from '../store/ca-store.js';
 import {
   CONFIG_FILE,
+  GITATTRIBUTES_CONTENT,
+  GITATTRIBUTES_FILE,
   GITIGNORE_CONTENT,
   GITIGNORE_FILE,
   INTERMEDIATE_NAME,
@@ -98,6 +100,7 @@ export async function initCa(store: CaStore, params: InitCaParams): Promise<Init
 
     const writes: FileWrite[] = [
       { path: GITIGNORE_FILE, content: GITIGNORE_CONTENT, commit: true },
+      { path: GITATTRIBUTES_FILE, content: GITATTRIBUTES_CONTENT, commit: true },
       { path: CONFIG_FILE, content: serializeConfig(config), commit: true },
       { path: certPath(ROOT_NAME), content: root.pem, commit: true },
       { path: certPath(INTERMEDIATE_NAME), content: intermediate.pem, commit: true },
