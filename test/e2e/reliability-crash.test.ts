@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
-import { commitCount, makeCa, run, tempDir } from '../helpers/cli.js';
+import { ROOT_PASSWORD, commitCount, makeCa, run, tempDir } from '../helpers/cli.js';
 import { assertAllOrNothing, assertCaSound, start } from '../helpers/ca-state.js';
 
 const INTERRUPTED = /Warning: an earlier command was interrupted \("Issue ([^ ]+) [^"]*"\): it has been (finished|rolled back)\./;
@@ -53,6 +53,26 @@ describe('crash safety: a killed command leaves the CA as before or as after', (
       assertCaSound(db);
     });
   }
+
+  it('recovers a crashed "certified --ca" (the first commit of a new repository) either way', async () => {
+    for (const [step, outcome] of [
+      ['after-writes', 'rolled back'],
+      ['after-commit-before-journal-clear', 'finished'],
+    ] as const) {
+      const dir = tempDir();
+      const crashed = await start(['--ca', 'CN=Crash CA'], dir, { CERTIFIED_ROOT_PASSWORD: ROOT_PASSWORD, CERTIFIED_TEST_CRASH_AT: step }).done;
+      assert.equal(crashed.signal, 'SIGKILL', crashed.stderr);
+      const again = await run(['--ca', 'CN=Crash CA'], { cwd: dir, env: { CERTIFIED_ROOT_PASSWORD: ROOT_PASSWORD } });
+      assert.match(again.stderr, new RegExp(`interrupted \\("Create CA "Crash CA" [^\\n]*: it has been ${outcome}\\.`));
+      // Rolled back: the second --ca makes the CA. Finished: the CA exists, so it is refused.
+      assert.equal(again.code, outcome === 'finished' ? 1 : 0, again.stderr);
+      const db = join(dir, 'etc/ssl');
+      assert.equal(commitCount(db), 1);
+      const issued = await run(['CN=after-crash.example.com'], { cwd: dir });
+      assert.equal(issued.code, 0, issued.stderr);
+      assertCaSound(db);
+    }
+  });
 
   it('survives SIGKILL at 15 moments spread over a whole run', async () => {
     // Calibrate on this machine: how long one uninterrupted run takes (not asserted).
