@@ -1,6 +1,6 @@
 import type { CaStore } from '../store/ca-store.js';
 import { gitFindWorkTree, gitSetConfig } from '../store/git.js';
-import { DIFF_DRIVER, GITATTRIBUTES_CONTENT, GITATTRIBUTES_FILE } from '../store/layout.js';
+import { CRL_MERGE_DRIVER, DIFF_DRIVER, GITATTRIBUTES_CONTENT, GITATTRIBUTES_FILE } from '../store/layout.js';
 import { loadConfig } from './ca-files.js';
 import { commitMessage } from './commit-message.js';
 import { CertifiedError } from './errors.js';
@@ -58,5 +58,8 @@ export async function configureDiffDriver(store: CaStore, textconv: string): Pro
   }
   await gitSetConfig(store.dir, `diff.${DIFF_DRIVER}.textconv`, textconv);
   await gitSetConfig(store.dir, `diff.${DIFF_DRIVER}.cachetextconv`, 'true');
+  // Both sides of a merge may have rewritten a CRL: keep one; "certified crl" rebuilds it from the records.
+  await gitSetConfig(store.dir, `merge.${CRL_MERGE_DRIVER}.name`, 'keep one side; "certified crl" rebuilds CRLs from the records');
+  await gitSetConfig(store.dir, `merge.${CRL_MERGE_DRIVER}.driver`, 'true');
   return repository;
 }

@@ -38,7 +38,9 @@ export function parseSubjectArguments(args: string[]): SubjectArguments {
     }
     const attribute = key as DnAttribute;
     if (dn[attribute] !== undefined) throw new UsageError(`${attribute} is given twice`, `Give ${attribute}= once.`);
-    dn[attribute] = arg.slice(equals + 1).trim();
+    // Only spaces are trimmed: String.trim() would also drop a BOM, NBSP or a trailing newline,
+    // which must be refused, not silently changed.
+    dn[attribute] = arg.slice(equals + 1).replace(/^ +| +$/g, '');
   }
   return { dn, sans };
 }
@@ -114,8 +116,11 @@ function normalizeEmail(input: string): string {
   return `${local}@${normalizeDnsName(domain)}`;
 }
 
+/** Longer URIs are not names but payloads; browsers stop near 2,000 characters too. */
+const MAX_URI_LENGTH = 2048;
+
 function normalizeUri(input: string): string {
-  let valid = /^[\x21-\x7e]+$/.test(input);
+  let valid = /^[\x21-\x7e]+$/.test(input) && input.length <= MAX_URI_LENGTH;
   if (valid) {
     try {
       valid = /^[a-z][a-z0-9+.-]*:/i.test(input) && new URL(input).protocol.length > 1;

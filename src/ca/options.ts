@@ -1,5 +1,6 @@
 import type { KeySpec } from '../pki/keys.js';
 import { InvalidInputError, UsageError } from './errors.js';
+import { printable } from './names.js';
 import { DEFAULT_CA_KEY, DEFAULT_CA_RSA_BITS, DEFAULT_LEAF_KEY, DEFAULT_LEAF_RSA_BITS } from './profiles.js';
 
 const MAX_DAYS = 36_500;
@@ -14,7 +15,7 @@ export function parseDays(value: string, option = '--days'): number {
   const days = wholeNumber(value);
   if (days === undefined || days < 1 || days > MAX_DAYS) {
     throw new InvalidInputError(
-      `${option} must be a whole number of days from 1 to ${MAX_DAYS}, got "${value.slice(0, 20)}"`,
+      `${option} must be a whole number of days from 1 to ${MAX_DAYS}, got "${printable(value)}"`,
       `Write it like ${option} 365.`,
     );
   }
@@ -23,7 +24,7 @@ export function parseDays(value: string, option = '--days'): number {
 
 export function parseSeconds(value: string, option: string): number {
   const seconds = wholeNumber(value);
-  if (seconds === undefined) throw new InvalidInputError(`${option} must be a whole number of seconds, got "${value.slice(0, 20)}"`);
+  if (seconds === undefined) throw new InvalidInputError(`${option} must be a whole number of seconds, got "${printable(value)}"`);
   return seconds;
 }
 
@@ -36,14 +37,14 @@ export interface KeyOptions {
 export function parseKeySpec(options: KeyOptions, kind: 'ca' | 'leaf'): KeySpec {
   const type = options.keyType?.toLowerCase();
   if (type !== undefined && type !== 'ecdsa' && type !== 'rsa') {
-    throw new UsageError(`--key-type must be "ecdsa" or "rsa", got "${options.keyType?.slice(0, 20)}"`);
+    throw new UsageError(`--key-type must be "ecdsa" or "rsa", got "${printable(options.keyType ?? '')}"`);
   }
   if (options.bits !== undefined) {
     if (type === 'ecdsa') throw new UsageError('--bits is for RSA keys and cannot go with --key-type ecdsa', 'Drop --bits, or use --key-type rsa.');
     const bits = wholeNumber(options.bits);
     if (bits === undefined || bits < MIN_BITS || bits > MAX_BITS || bits % 8 !== 0) {
       throw new InvalidInputError(
-        `--bits must be a multiple of 8 from ${MIN_BITS} to ${MAX_BITS}, got "${options.bits.slice(0, 20)}"`,
+        `--bits must be a multiple of 8 from ${MIN_BITS} to ${MAX_BITS}, got "${printable(options.bits)}"`,
         'Use --bits 2048, 3072 or 4096.',
       );
     }
@@ -62,6 +63,6 @@ export function parseUrl(value: string, option: string): string {
       ok = false;
     }
   }
-  if (!ok) throw new InvalidInputError(`${option} must be an http(s) URL, got "${value.slice(0, 60)}"`, `Write it like ${option} http://pki.example.com/ca.crl.`);
+  if (!ok) throw new InvalidInputError(`${option} must be an http(s) URL, got "${printable(value)}"`, `Write it like ${option} http://pki.example.com/ca.crl.`);
   return value;
 }

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { parseSeconds } from '../ca/options.js';
-import { CaStore } from '../store/ca-store.js';
+import { CRASH_STEPS, CaStore, type CrashStep } from '../store/ca-store.js';
 import { status, warning, shown } from './output.js';
 
 export const DEFAULT_DB = 'etc/ssl';
@@ -24,9 +24,20 @@ export function openStore(flags: StoreFlags): CaStore {
   return CaStore.open(dir, {
     lockTimeoutMs: seconds * 1000,
     dryRun: flags.dryRun === true,
+    ...crashHook(),
     onLockWait: (holder) =>
       status(`Waiting for the lock on ${shown(dir)}, held by process ${holder.pid} since ${holder.since} (up to ${seconds} s)...`),
     onRecovered: (outcome, summary) =>
       void warning(`an earlier command was interrupted ("${summary}"): it has been ${outcome === 'finished' ? 'finished' : 'rolled back'}.`),
   });
+}
+
+/**
+ * Test hook: CERTIFIED_TEST_CRASH_AT=<step> (after-journal, after-writes,
+ * after-commit-before-journal-clear) makes the store SIGKILL this process at that step, so the
+ * crash tests hit the window between writes and commit deterministically. Unset in normal use.
+ */
+function crashHook(): { crashAt?: CrashStep } {
+  const step = process.env.CERTIFIED_TEST_CRASH_AT;
+  return step !== undefined && (CRASH_STEPS as readonly string[]).includes(step) ? { crashAt: step as CrashStep } : {};
 }

@@ -169,11 +169,17 @@ async function main(): Promise<void> {
 async function report(error: unknown): Promise<number> {
   if (error instanceof CommanderError) {
     if (error.exitCode === 0) return 0;
-    const message = error.message.replace(/^error: /, '');
+    // Commander quotes the user's text: keep it on one line (no control characters) and short.
+    const message = error.message
+      .replace(/^error: /, '')
+      .replace(/[\p{Cc}\p{Cf}\u2028\u2029]/gu, '?')
+      .replace(/'([^']{60})[^']+'/g, "'$1...'")
+      .replace(/\.$/, '');
     process.stderr.write(`certified: ${message}. Run "certified --help" for usage.\n`);
     return 2;
   }
   const { CertifiedError } = await import('../ca/errors.js');
+  error = (await import('./store-errors.js')).storeErrorToCertified(error) ?? error;
   if (error instanceof CertifiedError) {
     process.stderr.write(`certified: ${error.message}.${error.hint ? ` ${error.hint}` : ''}\n`);
     if (process.env.DEBUG?.includes('certified') && error.cause) process.stderr.write(`${String((error.cause as Error).stack ?? error.cause)}\n`);

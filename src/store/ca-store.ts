@@ -2,10 +2,13 @@ import { readFileSync } from 'node:fs';
 import { access, mkdir, readFile, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { writeFileAtomic } from './atomic.js';
-import { gitCommitPaths, gitFindWorkTree, gitHead, gitHeadSubject, gitInit, gitRestorePaths } from './git.js';
+import { gitCommitPaths, gitFindWorkTree, gitHead, gitHeadSubject, gitInit, gitRestorePaths, gitWaitIdle } from './git.js';
 import { clearJournal, readJournal, writeJournal, type Journal } from './journal.js';
-import { PRIVATE_DIR, TEMP_SUFFIX } from './layout.js';
+import { JOURNAL_FILE, PRIVATE_DIR, TEMP_SUFFIX } from './layout.js';
+import { StoreWriteError } from './errors.js';
 import { acquireLock, type LockHolder } from './lock.js';
+
+export { StoreWriteError } from './errors.js';
 
 export interface FileWrite {
   path: string;
@@ -33,15 +36,15 @@ export interface StoreOptions extends StoreEvents {
   lockTimeoutMs: number;
   /** Validate and build everything, write nothing: apply() returns without touching the disk. */
   dryRun?: boolean;
+  /** Test hook only (CERTIFIED_TEST_CRASH_AT, read in cli/context.ts): SIGKILL this process at a step of apply(). */
+  crashAt?: CrashStep;
 }
+
+/** The steps of apply() between which a crash can leave a half-made change, for crash tests. */
+export const CRASH_STEPS = ['after-journal', 'after-writes', 'after-commit-before-journal-clear'] as const;
+export type CrashStep = (typeof CRASH_STEPS)[number];
 
 const UNENCRYPTED_KEY = /-----BEGIN (?:RSA |EC )?PRIVATE KEY-----/;
-
-export class StoreWriteError extends Error {
-  constructor(readonly action: string, readonly path: string, cause: unknown) {
-    super(`failed to ${action} "${path}": ${(cause as Error)?.message ?? String(cause)}`, { cause });
-  }
-}
 
 /** The CA directory: reads, and changes applied under the lock, journaled and committed as one. */
 export class CaStore {
@@ -145,7 +148,11 @@ export class CaStore {
       return { commit: '' };
     }
     const repo = await gitFindWorkTree(this.dir);
-    if (!repo) await gitInit(this.dir);
+    if (!repo) {
+      await gitInit(this.dir).catch((error) => {
+        throw new StoreWriteError('run "git init" in', this.dir, error);
+      });
+    }
     const touched = [
       ...change.writes.map((write) => write.path),
       ...(change.removes ?? []),
@@ -163,7 +170,35 @@ export class CaStore {
       changed,
       moves: (change.moves ?? []).map(({ from, to }) => ({ from, to })),
     };
-    await writeJournal(this.dir, journal);
+    await writeJournal(this.dir, journal).catch((error) => {
+      throw new StoreWriteError('write', JOURNAL_FILE, error);
+    });
+    this.crashPoint('after-journal');
+    let commit: string;
+    try {
+      await this.writeChange(change);
+      this.crashPoint('after-writes');
+      const toCommit = [
+        ...change.writes.filter((write) => write.commit).map((write) => write.path),
+        ...(change.removes ?? []),
+        ...(change.moves ?? []).filter((move) => move.commit).flatMap((move) => [move.from, move.to]),
+      ];
+      commit = await gitCommitPaths(this.dir, toCommit, change.message).catch((error) => {
+        throw new StoreWriteError('commit the change in', this.dir, error);
+      });
+    } catch (error) {
+      // Undo at once (the disk may be full or read-only); if even that fails, the journal stays
+      // and the next command rolls back.
+      const undone = await this.rollBack(journal).then(() => true, () => false);
+      if (undone) await clearJournal(this.dir).catch(() => undefined);
+      throw error;
+    }
+    this.crashPoint('after-commit-before-journal-clear');
+    await clearJournal(this.dir);
+    return { commit };
+  }
+
+  private async writeChange(change: ChangeSet): Promise<void> {
     for (const move of change.moves ?? []) {
       await mkdir(dirname(this.path(move.to)), { recursive: true, mode: move.to.startsWith(`${PRIVATE_DIR}/`) ? 0o700 : 0o755 });
       await rename(this.path(move.from), this.path(move.to)).catch((error) => {
@@ -178,15 +213,16 @@ export class CaStore {
         throw new StoreWriteError('write', write.path, error);
       });
     }
-    for (const path of change.removes ?? []) await rm(this.path(path), { force: true });
-    const toCommit = [
-      ...change.writes.filter((write) => write.commit).map((write) => write.path),
-      ...(change.removes ?? []),
-      ...(change.moves ?? []).filter((move) => move.commit).flatMap((move) => [move.from, move.to]),
-    ];
-    const commit = await gitCommitPaths(this.dir, toCommit, change.message);
-    await clearJournal(this.dir);
-    return { commit };
+    for (const path of change.removes ?? []) {
+      await rm(this.path(path), { force: true }).catch((error) => {
+        throw new StoreWriteError('remove', path, error);
+      });
+    }
+  }
+
+  /** The crash-test hook: dies here, like a power cut, if the test asked for this step. */
+  private crashPoint(step: CrashStep): void {
+    if (this.options.crashAt === step) process.kill(process.pid, 'SIGKILL');
   }
 
   /** Finishes (if it was committed) or rolls back (if not) a change a killed process left. */
@@ -195,6 +231,8 @@ export class CaStore {
     if (!journal) {
       return;
     }
+    // A killed certified may leave its git child running for a moment: let it finish first.
+    await gitWaitIdle(this.dir);
     const head = await gitHead(this.dir);
     const committed = head !== undefined && head !== journal.parent && (await gitHeadSubject(this.dir)) === journal.summary;
     if (!committed) await this.rollBack(journal);
@@ -209,7 +247,11 @@ export class CaStore {
       // The source may already hold a new file of the same change (renew): the moved one wins.
       if (await this.exists(move.to)) await rename(this.path(move.to), this.path(move.from));
     }
-    await gitRestorePaths(this.dir, all).catch(() => undefined);
+    // If git cannot restore its index (disk full), stop before removing files: the journal stays
+    // and the next command undoes the rest.
+    await gitRestorePaths(this.dir, all).catch((error) => {
+      throw new StoreWriteError('undo the unfinished change in', this.dir, error);
+    });
     for (const path of journal.created) await rm(this.path(path), { force: true });
     await this.removeEmptyDirs(all);
   }

@@ -1,6 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { SimpleGit } from 'simple-git';
+import { GitBusyError } from './errors.js';
 
 /** Used when the user has no git identity configured: commit rather than fail. */
 export const FALLBACK_IDENTITY = { name: 'certified', email: 'certified@localhost' };
@@ -21,6 +22,24 @@ export async function gitFindWorkTree(dir: string): Promise<string | undefined> 
     const parent = dirname(current);
     if (parent === current) return undefined;
     current = parent;
+  }
+}
+
+/**
+ * Waits until no git command holds the repository's index lock (a killed certified can leave its
+ * git child running for a moment); a lock that stays for `timeoutMs` is reported as GitBusyError.
+ */
+export async function gitWaitIdle(dir: string, timeoutMs = 5000): Promise<void> {
+  let lock: string;
+  try {
+    lock = resolve(dir, (await (await git(dir)).raw(['rev-parse', '--git-path', 'index.lock'])).trim());
+  } catch {
+    return;
+  }
+  const started = Date.now();
+  while (await stat(lock).then(() => true, () => false)) {
+    if (Date.now() - started > timeoutMs) throw new GitBusyError(lock);
+    await new Promise((done) => setTimeout(done, 50));
   }
 }
 
@@ -74,7 +93,7 @@ export async function gitRestorePaths(dir: string, paths: string[]): Promise<voi
   const tracked = (await client.raw(['ls-tree', '-r', '--name-only', 'HEAD', '--', ...paths]))
     .split('\n')
     .filter(Boolean);
-  await client.raw(['reset', '-q', 'HEAD', '--', ...paths]).catch(() => undefined);
+  await client.raw(['reset', '-q', 'HEAD', '--', ...paths]);
   if (tracked.length) await client.raw(['checkout', 'HEAD', '--', ...tracked]);
 }
 

@@ -34,16 +34,23 @@ export const revokedKeyPath = (name: string, serial: string): string => `${PRIVA
 export const GITIGNORE_CONTENT = `# Written by certified. Private keys are committed only when encrypted (certified adds
 # those explicitly); an unencrypted key never enters git.
 /${PRIVATE_DIR}/**/*.key
-/${LOCK_FILE}
+/${LOCK_FILE}*
 /${JOURNAL_FILE}
 *${TEMP_SUFFIX}
 `;
 
 /** Makes git diff, log -p and show print certificates decoded (see "certified git-setup"). */
 export const DIFF_DRIVER = 'certified';
+/**
+ * Two branches that both rewrote a CRL conflict on it; this merge driver keeps one side, and
+ * "certified crl" then rebuilds the CRL from the merged records (one file per certificate).
+ * Per clone: git config merge.certified-crl.driver true (done by "certified git-setup").
+ */
+export const CRL_MERGE_DRIVER = 'certified-crl';
 export const GITATTRIBUTES_CONTENT = `# Written by certified: git diff and log -p show these files decoded once the
 # diff driver is set up in the clone ("certified git-setup").
 *.crt diff=${DIFF_DRIVER}
 *.csr diff=${DIFF_DRIVER}
 *.crl diff=${DIFF_DRIVER}
+/${CRL_DIR}/*.crl merge=${CRL_MERGE_DRIVER}
 `;

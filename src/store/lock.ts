@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { link, open, readFile, rename, rm } from 'node:fs/promises';
+import { link, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { StoreWriteError } from './errors.js';
 import { LOCK_FILE } from './layout.js';
 
+/** The content of the lock file (one JSON line); a test helper may write it to hold the lock. */
 export interface LockHolder {
   pid: number;
   host: string;
@@ -19,7 +21,7 @@ export interface LockOptions {
 }
 
 export class LockTimeoutError extends Error {
-  constructor(readonly holder: LockHolder | undefined, readonly timeoutMs: number) {
+  constructor(readonly dir: string, readonly holder: LockHolder | undefined, readonly timeoutMs: number) {
     super('timed out waiting for the lock');
   }
 }
@@ -27,6 +29,9 @@ export class LockTimeoutError extends Error {
 export interface Lock {
   release(): Promise<void>;
 }
+
+/** A takeover guard older than this belongs to a process that died while taking over. */
+const GUARD_STALE_MS = 10_000;
 
 function isAlive(pid: number): boolean {
   try {
@@ -48,6 +53,24 @@ async function readHolder(path: string): Promise<LockHolder | undefined> {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
+ * Creates `path` with `content` only if it does not exist, atomically: the content is written to a
+ * temp file first and hard-linked into place, so no reader ever sees an empty lock file.
+ */
+async function createExclusive(path: string, content: string): Promise<boolean> {
+  const temp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.new`;
+  try {
+    await writeFile(temp, content, { flag: 'wx', mode: 0o644 });
+    await link(temp, path);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw new StoreWriteError('create the lock', LOCK_FILE, error);
+  } finally {
+    await rm(temp, { force: true });
+  }
+}
+
+/**
  * An exclusive lock file in the CA directory. A lock whose process is gone (same host) is stale
  * and taken over; a live one is waited for until the timeout.
  */
@@ -57,21 +80,14 @@ export async function acquireLock(dir: string, options: LockOptions): Promise<Lo
   const started = Date.now();
   let noticed = false;
   for (;;) {
-    try {
-      const handle = await open(path, 'wx', 0o644);
-      await handle.writeFile(`${JSON.stringify(me)}\n`);
-      await handle.close();
-      return { release: () => releaseLock(path, me.token) };
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    }
+    if (await createExclusive(path, `${JSON.stringify(me)}\n`)) return { release: () => releaseLock(path, me.token) };
     const holder = await readHolder(path);
     if (holder && holder.host === me.host && !isAlive(holder.pid)) {
       await takeOverStale(path, holder);
       continue;
     }
     const waited = Date.now() - started;
-    if (waited >= options.timeoutMs) throw new LockTimeoutError(holder, options.timeoutMs);
+    if (waited >= options.timeoutMs) throw new LockTimeoutError(dir, holder, options.timeoutMs);
     if (!noticed && holder && waited >= (options.noticeAfterMs ?? 3000)) {
       noticed = true;
       options.onWait?.(holder);
@@ -80,19 +96,23 @@ export async function acquireLock(dir: string, options: LockOptions): Promise<Lo
   }
 }
 
-/** Moves a stale lock aside; if another process replaced it meanwhile, puts that one back. */
+/**
+ * Removes a stale lock. Takeovers are serialized by a guard file, so that two processes that both
+ * saw the same dead holder cannot remove a lock a third has meanwhile taken.
+ */
 async function takeOverStale(path: string, stale: LockHolder): Promise<void> {
-  const aside = `${path}.stale-${process.pid}-${randomBytes(4).toString('hex')}`;
-  try {
-    await rename(path, aside);
-  } catch {
+  const guard = `${path}.takeover`;
+  if (!(await createExclusive(guard, `${process.pid}\n`))) {
+    const age = await stat(guard).then((stats) => Date.now() - stats.mtimeMs, () => 0);
+    if (age > GUARD_STALE_MS) await rm(guard, { force: true });
     return;
   }
-  const moved = await readHolder(aside);
-  if (moved && moved.token !== stale.token) {
-    await link(aside, path).catch(() => undefined);
+  try {
+    const current = await readHolder(path);
+    if (current?.token === stale.token) await rm(path, { force: true });
+  } finally {
+    await rm(guard, { force: true });
   }
-  await rm(aside, { force: true });
 }
 
 async function releaseLock(path: string, token: string): Promise<void> {

@@ -1,0 +1,42 @@
+import { hostname } from 'node:os';
+import { LockError, StorageError, type CertifiedError } from '../ca/errors.js';
+import { GitBusyError, StoreWriteError } from '../store/errors.js';
+import { LockTimeoutError } from '../store/lock.js';
+
+const WHY: Record<string, string> = {
+  ENOSPC: 'the disk is full',
+  EDQUOT: 'the disk quota is exceeded',
+  EROFS: 'the file system is read-only',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+};
+
+/** Turns a store failure (lock timeout, full or read-only disk, busy git) into a one-line CertifiedError. */
+export function storeErrorToCertified(error: unknown): CertifiedError | undefined {
+  if (error instanceof LockTimeoutError) {
+    const holder = error.holder;
+    const who = holder ? `pid ${holder.pid}${holder.host && holder.host !== hostname() ? ` on ${holder.host}` : ''}` : 'pid unknown';
+    return new LockError(
+      `another certified process (${who}) holds the lock on ${error.dir}; gave up after ${Math.round(error.timeoutMs / 1000)} s`,
+      'Run the command again when it has finished, or wait longer with --lock-timeout SECONDS.',
+    );
+  }
+  if (error instanceof GitBusyError) {
+    return new LockError(
+      `git is busy in the CA repository: "${error.path}" exists`,
+      'If no git command is running, remove that file and run the command again.',
+    );
+  }
+  if (error instanceof StoreWriteError) {
+    const why = (error.errno && WHY[error.errno]) ?? (/No space left|Out of diskspace|disk quota/i.test(error.message) ? WHY.ENOSPC : /Read-only file system/i.test(error.message) ? WHY.EROFS : undefined);
+    const gitBusy = /index\.lock': File exists/.test(error.message);
+    if (gitBusy) return new LockError(`git is busy in the CA repository (index.lock exists)`, 'If no git command is running, remove ".git/index.lock" and run the command again.');
+    const what = `failed to ${error.action} "${error.path}"`;
+    return new StorageError(why ? `${what}: ${why}` : firstLine(error.message), error);
+  }
+  return undefined;
+}
+
+function firstLine(text: string): string {
+  return text.split('\n').find((line) => line.trim() !== '')?.trim() ?? text;
+}
