@@ -77,7 +77,7 @@ function buildProgram(argv: string[]): Command {
       .action(async (...params: unknown[]) => {
         const command = params[params.length - 1] as Command;
         const run = await load();
-        await run(command.args, command.opts() as never, argv);
+        await run(command.args, subcommandOptions(program, command) as never, argv);
       });
 
   sub('crl', 're-sign the CRLs before they expire (for cron or CI)', async () => (await import('./commands/crl.js')).runCrl)
@@ -130,6 +130,20 @@ function buildProgram(argv: string[]): Command {
     .option('--allow-revoke', 'allow revoking certificates removed from the manifest')
     .option('--ca-password <password>', 'password of the issuing CA key');
   return program;
+}
+
+/**
+ * Commander gives an option the root also knows (--db, --password, --days...) to the root even
+ * when it comes after the subcommand: take those back for the subcommand that declares them.
+ */
+function subcommandOptions(program: Command, command: Command): Record<string, unknown> {
+  const inherited = program.opts();
+  const taken: Record<string, unknown> = {};
+  for (const option of command.options) {
+    const key = option.attributeName();
+    if (inherited[key] !== undefined) taken[key] = inherited[key];
+  }
+  return { ...taken, ...command.opts() };
 }
 
 /** Which module handles `certified [options] [subject...]`. */
