@@ -117,6 +117,7 @@ function buildProgram(argv: string[]): Command {
     .option('--system', 'the system store (Debian/Ubuntu, RHEL/Fedora)')
     .option('--nss', 'the NSS databases of Chrome and Firefox')
     .option('--java', "Java's cacerts")
+    .option('--java-keystore <file>', "a Java keystore instead of the JDK's cacerts (password: CERTIFIED_JAVA_STOREPASS, default changeit)")
     .option('--uninstall', 'remove it again')
     .option('--root <dir>', 'treat DIR as the file system root (for tests and images)');
   sub('serve', 'serve CRLs and answer OCSP requests', async () => (await import('./commands/serve.js')).runServe)
