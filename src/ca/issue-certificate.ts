@@ -14,6 +14,7 @@ import { withDefaults, type CaConfig } from './config.js';
 import { NameTakenError } from './errors.js';
 import { keyWrite } from './init-ca.js';
 import { formatSan } from './names.js';
+import { assertNamesPermitted, chainNameConstraints } from './name-constraints.js';
 import { APPLE_MAX_SERVER_DAYS, BACKDATE_MS, leafKeyUsage, type LeafProfile } from './profiles.js';
 
 export interface IssueCertificateParams {
@@ -81,6 +82,7 @@ export async function prepareIssue(
   for (const path of [certPath(params.name), keyPath(params.name)]) {
     if (await store.exists(path)) throw new NameTakenError(params.name, path);
   }
+  assertNamesPermitted(params.sans, chainNameConstraints(issuer.chainPem));
   const warnings: string[] = [];
   const now = params.now ?? new Date();
   let notAfter = new Date(now.getTime() + params.days * 86_400_000);

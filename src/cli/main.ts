@@ -51,6 +51,7 @@ function buildProgram(argv: string[]): Command {
     .option('--ocsp-url <url>', 'OCSP URL put in the AIA of the intermediate and the certificates')
     .option('--permit-dns <domain>', 'with --ca: allow only names under this domain (repeatable)', collect)
     .option('--permit-ip <cidr>', 'with --ca: allow only addresses in this range (repeatable)', collect)
+    .option('--permit-email <domain>', 'with --ca: allow only e-mail addresses at this domain or mailbox (repeatable)', collect)
     .option('--dry-run', 'show what would be made, validate everything, write nothing')
     .option('--lock-timeout <seconds>', 'how long to wait for another certified process (default 60)')
     .addHelpText('after', EXAMPLES)

@@ -11,7 +11,7 @@ import type { RootOptions } from '../options.js';
 import { data, longDate, shown, status, warning, withSpinner } from '../output.js';
 import { resolveSecret, requireSecret } from '../secrets.js';
 
-const CA_ONLY = ['rootPassword', 'intermediatePassword', 'crlUrl', 'rootCrlUrl', 'ocspUrl'] as const;
+const CA_ONLY = ['rootPassword', 'intermediatePassword', 'crlUrl', 'rootCrlUrl', 'ocspUrl', 'permitDns', 'permitIp', 'permitEmail'] as const;
 
 export async function runIssue(args: string[], options: RootOptions, argv: string[]): Promise<void> {
   for (const option of CA_ONLY) {
