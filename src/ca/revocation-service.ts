@@ -79,16 +79,21 @@ async function handle(store: CaStore, issuers: OcspIssuer[], ocspPath: string, r
   if (request.method === 'GET' && path.startsWith('/crl/')) return serveCrl(store, path);
   if (request.method === 'POST') return answerOcsp(store, issuers, request.body, false);
   if (request.method === 'GET') {
+    // GET <OCSP URL path>/<url-encoded base64>. Clients differ on the path they put before it (the
+    // certificate's OCSP URL, an override in nginx), so try the part after each "/".
     const base = ocspPath.endsWith('/') ? ocspPath : `${ocspPath}/`;
-    const encoded = path.startsWith(base) ? path.slice(base.length) : path.slice(1);
-    if (encoded === '') return text(404, 'Not found: CRLs are at /crl/<issuer>.crl; OCSP takes POST or GET <base64>.', 'no such path');
-    let der: Uint8Array;
-    try {
-      der = new Uint8Array(Buffer.from(decodeURIComponent(encoded), 'base64'));
-    } catch {
-      return malformed('the GET path is not URL-encoded base64');
-    }
-    return answerOcsp(store, issuers, der, true);
+    const candidates = [...(path.startsWith(base) ? [path.slice(base.length)] : []), ...[...path.matchAll(/\//g)].map((m) => path.slice((m.index ?? 0) + 1))];
+    const requests = candidates.flatMap((encoded) => {
+      try {
+        const der = new Uint8Array(Buffer.from(decodeURIComponent(encoded), 'base64'));
+        return der.length && isOcspRequest(der) ? [der] : [];
+      } catch {
+        return [];
+      }
+    });
+    if (requests[0]) return answerOcsp(store, issuers, requests[0], true);
+    if (path === '/' || path === ocspPath) return text(404, 'Not found: CRLs are at /crl/<issuer>.crl; OCSP takes POST or GET <base64>.', 'no such path');
+    return malformed('the GET path holds no base64 OCSP request');
   }
   return text(405, 'Only GET and POST are served.', `method ${request.method.slice(0, 10)} refused`);
 }
@@ -133,6 +138,15 @@ async function answerOcsp(store: CaStore, issuers: OcspIssuer[], der: Uint8Array
     ...(cacheable && !parsed.nonce ? { cacheSeconds: OCSP_VALIDITY_MS / 1000 } : {}),
     summary: `OCSP ${issuer.name} ${answers.map((answer) => `${answer.query.serial} ${answer.status.status}`).join(', ')}`,
   };
+}
+
+function isOcspRequest(der: Uint8Array): boolean {
+  try {
+    parseOcspRequest(der);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function findIssuer(issuers: OcspIssuer[], query: OcspCertQuery): OcspIssuer | undefined {
