@@ -1,3 +1,4 @@
+import type { NameConstraintSet } from '../pki/extensions.js';
 import type { DistinguishedName } from '../pki/types.js';
 
 /** certified.json: the CA's saved defaults, used by every later command. */
@@ -8,6 +9,8 @@ export interface CaConfig {
   crlUrl?: string;
   rootCrlUrl?: string;
   ocspUrl?: string;
+  /** Permitted subtrees put on the intermediate (and sub-CAs): --permit-dns, --permit-ip, --permit-email. */
+  nameConstraints?: NameConstraintSet;
   crlDays: number;
 }
 

@@ -1,4 +1,5 @@
 import { createCertificate, type CertificateInfo } from '../pki/certificate.js';
+import { nameConstraintsExtension } from '../pki/extensions.js';
 import { describeKey, generateKeyPair, type KeySpec } from '../pki/keys.js';
 import { formatDn } from '../pki/name.js';
 import { randomSerial } from '../pki/serial.js';
@@ -79,6 +80,8 @@ export async function createSubCa(store: CaStore, params: CreateSubCaParams): Pr
       keyUsage: CA_KEY_USAGE,
       ...(crlUrl ? { crlUrl } : {}),
       ...(config.ocspUrl ? { ocspUrl: config.ocspUrl } : {}),
+      // The CA's name constraints bind every CA below the root, not only the first intermediate.
+      ...(config.nameConstraints ? { extraExtensions: [nameConstraintsExtension(config.nameConstraints)] } : {}),
     });
     const chainPem = certificate.pem + issuer.chainPem;
     const record = toRecord(certificate, params.name, params.issuer, 'ca');

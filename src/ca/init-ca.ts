@@ -22,6 +22,7 @@ import { serializeConfig, type CaConfig } from './config.js';
 import { CaExistsError } from './errors.js';
 import { buildCrl } from './generate-crl.js';
 import { formatDn } from '../pki/name.js';
+import { nameConstraintsExtension, type NameConstraintSet } from '../pki/extensions.js';
 import { BACKDATE_MS, CA_KEY_USAGE, DEFAULT_CRL_DAYS, INTERMEDIATE_PATH_LENGTH } from './profiles.js';
 
 export interface InitCaParams {
@@ -31,6 +32,8 @@ export interface InitCaParams {
   crlUrl?: string;
   rootCrlUrl?: string;
   ocspUrl?: string;
+  /** Permitted subtrees for a critical nameConstraints extension on the intermediate. */
+  nameConstraints?: NameConstraintSet;
   rootPassword: string;
   intermediatePassword?: string;
   commandLine: string;
@@ -82,6 +85,7 @@ export async function initCa(store: CaStore, params: InitCaParams): Promise<Init
       keyUsage: CA_KEY_USAGE,
       ...(params.rootCrlUrl ? { crlUrl: params.rootCrlUrl } : {}),
       ...(params.ocspUrl ? { ocspUrl: params.ocspUrl } : {}),
+      ...(params.nameConstraints ? { extraExtensions: [nameConstraintsExtension(params.nameConstraints)] } : {}),
     });
 
     const config: CaConfig = {
@@ -90,6 +94,7 @@ export async function initCa(store: CaStore, params: InitCaParams): Promise<Init
       ...(params.crlUrl ? { crlUrl: params.crlUrl } : {}),
       ...(params.rootCrlUrl ? { rootCrlUrl: params.rootCrlUrl } : {}),
       ...(params.ocspUrl ? { ocspUrl: params.ocspUrl } : {}),
+      ...(params.nameConstraints ? { nameConstraints: params.nameConstraints } : {}),
       crlDays: DEFAULT_CRL_DAYS,
     };
     const rootRecord = toRecord(root, ROOT_NAME, ROOT_NAME, 'root');
@@ -123,6 +128,7 @@ export async function initCa(store: CaStore, params: InitCaParams): Promise<Init
         `Intermediate: ${formatDn(intermediate.subject)}`,
         `              serial ${intermediate.serial}, ${keyName}, expires ${isoDate(intermediate.notAfter)}`,
         `              SHA-256 ${intermediate.fingerprint}`,
+        ...(params.nameConstraints ? [`Name constraints (critical, on the intermediate): permitted ${describePermitted(params.nameConstraints)}`] : []),
         `The root key is encrypted and not committed; the intermediate key is ${
           params.intermediatePassword === undefined ? 'not encrypted and not committed' : 'encrypted and committed'
         }.`,
@@ -155,4 +161,8 @@ export async function keyWrite(name: string, keys: KeyPair, password: string | u
     private: true,
     commit: commitWhenEncrypted && password !== undefined,
   };
+}
+
+export function describePermitted(set: NameConstraintSet): string {
+  return [...set.dns.map((d) => `DNS:${d}`), ...set.ip.map((i) => `IP:${i}`), ...set.email.map((e) => `email:${e}`)].join(', ');
 }

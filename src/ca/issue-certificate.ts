@@ -15,6 +15,7 @@ import { crlUrlFor } from './issuers.js';
 import { NameTakenError } from './errors.js';
 import { keyWrite } from './init-ca.js';
 import { formatSan } from './names.js';
+import { assertNamesPermitted, chainNameConstraints } from './name-constraints.js';
 import { APPLE_MAX_SERVER_DAYS, BACKDATE_MS, leafKeyUsage, type LeafProfile } from './profiles.js';
 
 export interface IssueCertificateParams {
@@ -99,6 +100,7 @@ export async function prepareIssue(
     const storedCsr = await store.readText(csrPath(params.name));
     if (storedCsr !== undefined && storedCsr !== existing.csrPem) throw new NameTakenError(params.name, csrPath(params.name));
   }
+  assertNamesPermitted(params.sans, chainNameConstraints(issuer.chainPem));
   const warnings: string[] = [];
   const now = params.now ?? new Date();
   let notAfter = new Date(now.getTime() + params.days * 86_400_000);

@@ -1,4 +1,5 @@
 import { createCertificate, type CertificateInfo } from '../pki/certificate.js';
+import { nameConstraintsExtension } from '../pki/extensions.js';
 import { describeKey, generateKeyPair, type KeySpec } from '../pki/keys.js';
 import { formatDn } from '../pki/name.js';
 import { randomSerial } from '../pki/serial.js';
@@ -65,6 +66,8 @@ export async function replaceIntermediate(store: CaStore, params: ReplaceInterme
       keyUsage: CA_KEY_USAGE,
       ...(config.rootCrlUrl ? { crlUrl: config.rootCrlUrl } : {}),
       ...(config.ocspUrl ? { ocspUrl: config.ocspUrl } : {}),
+      // The CA's name constraints bind every CA below the root, not only the first intermediate.
+      ...(config.nameConstraints ? { extraExtensions: [nameConstraintsExtension(config.nameConstraints)] } : {}),
     });
     const record = toRecord(intermediate, INTERMEDIATE_NAME, ROOT_NAME, 'ca');
     const issuer: Issuer = { name: INTERMEDIATE_NAME, certificate: intermediate, chainPem: intermediate.pem, key: keys };

@@ -51,6 +51,7 @@ function buildProgram(argv: string[]): Command {
     .option('--ocsp-url <url>', 'OCSP URL put in the AIA of the intermediate and the certificates')
     .option('--permit-dns <domain>', 'with --ca: allow only names under this domain (repeatable)', collect)
     .option('--permit-ip <cidr>', 'with --ca: allow only addresses in this range (repeatable)', collect)
+    .option('--permit-email <domain>', 'with --ca: allow only e-mail addresses at this domain or mailbox (repeatable)', collect)
     .option('--dry-run', 'show what would be made, validate everything, write nothing')
     .option('--lock-timeout <seconds>', 'how long to wait for another certified process (default 60)')
     .addHelpText('after', EXAMPLES)
@@ -122,6 +123,7 @@ function buildProgram(argv: string[]): Command {
     .option('--system', 'the system store (Debian/Ubuntu, RHEL/Fedora)')
     .option('--nss', 'the NSS databases of Chrome and Firefox')
     .option('--java', "Java's cacerts")
+    .option('--java-keystore <file>', "a Java keystore instead of the JDK's cacerts (password: CERTIFIED_JAVA_STOREPASS, default changeit)")
     .option('--uninstall', 'remove it again')
     .option('--root <dir>', 'treat DIR as the file system root (for tests and images)');
   sub('serve', 'serve CRLs and answer OCSP requests', async () => (await import('./commands/serve.js')).runServe)
@@ -136,6 +138,7 @@ function buildProgram(argv: string[]): Command {
     .option('--ca-password <password>', 'password of the issuing CA key');
   return program;
 }
+
 
 /** Which module handles `certified [options] [subject...]`. */
 function rootCommand(options: RootOptions): Loader {

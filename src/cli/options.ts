@@ -26,5 +26,6 @@ export interface RootOptions {
   crlDays?: string;
   permitDns?: string[];
   permitIp?: string[];
+  permitEmail?: string[];
   dryRun?: boolean;
 }

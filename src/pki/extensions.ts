@@ -11,6 +11,9 @@ import {
   KeyUsagesExtension,
   SubjectAlternativeNameExtension,
 } from './x509.js';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { GeneralName as AsnGeneralName, GeneralSubtree, GeneralSubtrees, NameConstraints, id_ce_nameConstraints } from '@peculiar/asn1-x509';
+import { Extension as X509Extension, X509Certificate } from './x509.js';
 import type { ExtendedKeyUsageName, KeyUsageName, SubjectAltName } from './types.js';
 
 export interface ExtensionParams {
@@ -47,4 +50,39 @@ export function profileExtensions(params: ExtensionParams): Extension[] {
     extensions.push(new AuthorityInfoAccessExtension({ ocsp: [new GeneralName('url', params.ocspUrl)] }));
   }
   return extensions;
+}
+
+/** Permitted subtrees of a CA's nameConstraints: DNS domains, CIDR ranges, e-mail domains or mailboxes. */
+export interface NameConstraintSet {
+  dns: string[];
+  ip: string[];
+  email: string[];
+}
+
+/**
+ * A critical nameConstraints extension (RFC 5280 4.2.1.10) with these permitted subtrees, for any
+ * CA certificate: the intermediate, and sub-CAs through `extraExtensions` of createCertificate.
+ */
+export function nameConstraintsExtension(permitted: NameConstraintSet): X509Extension {
+  const subtrees = [
+    ...permitted.dns.map((dNSName) => new AsnGeneralName({ dNSName })),
+    ...permitted.ip.map((iPAddress) => new AsnGeneralName({ iPAddress })),
+    ...permitted.email.map((rfc822Name) => new AsnGeneralName({ rfc822Name })),
+  ].map((base) => new GeneralSubtree({ base }));
+  const value = new NameConstraints({ permittedSubtrees: new GeneralSubtrees(subtrees) });
+  return new X509Extension(id_ce_nameConstraints, true, AsnConvert.serialize(value));
+}
+
+/** The permitted subtrees of a certificate's nameConstraints, or undefined when it has none. */
+export function readNameConstraints(pem: string): NameConstraintSet | undefined {
+  const extension = new X509Certificate(pem).extensions.find((candidate) => candidate.type === id_ce_nameConstraints);
+  if (!extension) return undefined;
+  const value = AsnConvert.parse(extension.value, NameConstraints);
+  const set: NameConstraintSet = { dns: [], ip: [], email: [] };
+  for (const { base } of value.permittedSubtrees ?? []) {
+    if (base.dNSName !== undefined) set.dns.push(base.dNSName);
+    else if (base.iPAddress !== undefined) set.ip.push(base.iPAddress);
+    else if (base.rfc822Name !== undefined) set.email.push(base.rfc822Name);
+  }
+  return set;
 }

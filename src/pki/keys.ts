@@ -1,4 +1,4 @@
-import { KeyObject, createPrivateKey, createPublicKey, webcrypto } from 'node:crypto';
+import { KeyObject, X509Certificate as NodeX509Certificate, createPrivateKey, createPublicKey, webcrypto } from 'node:crypto';
 import { encryptPrivateKeyInfo } from './pbes2.js';
 import { toPem } from './pem.js';
 
@@ -99,4 +99,14 @@ export async function importPrivateKey(pem: string, password?: string): Promise<
 export async function publicKeyOf(key: SigningKey): Promise<CryptoKey> {
   const spki = createPublicKey(KeyObject.from(key.privateKey)).export({ type: 'spki', format: 'der' });
   return subtle.importKey('spki', spki, importAlgorithm(key.spec), true, ['verify']);
+}
+
+/** The DER PrivateKeyInfo (PKCS#8) of a key, for containers such as PKCS#12. */
+export async function privateKeyInfoOf(key: SigningKey): Promise<Uint8Array> {
+  return new Uint8Array(await subtle.exportKey('pkcs8', key.privateKey));
+}
+
+/** True when the certificate (DER or PEM) holds the public half of this key. */
+export function certificateMatchesKey(certificate: Uint8Array | string, key: SigningKey): boolean {
+  return new NodeX509Certificate(typeof certificate === 'string' ? certificate : Buffer.from(certificate)).checkPrivateKey(KeyObject.from(key.privateKey));
 }

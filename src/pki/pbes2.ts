@@ -30,20 +30,19 @@ class Pbes2Params {
   @AsnProp({ type: AlgorithmIdentifier }) encryptionScheme = new AlgorithmIdentifier();
 }
 
-/**
- * Encrypts a DER PrivateKeyInfo as PKCS#8 EncryptedPrivateKeyInfo with PBES2:
- * PBKDF2-HMAC-SHA256 and AES-256-CBC, which OpenSSL 3 and Node both read.
- */
-export async function encryptPrivateKeyInfo(
-  privateKeyInfo: Uint8Array,
-  password: string,
-  iterations = PBKDF2_ITERATIONS,
-): Promise<Uint8Array> {
+/** What PBES2 made: the AlgorithmIdentifier to put beside the ciphertext, and the ciphertext. */
+export interface Pbes2Result {
+  algorithm: AlgorithmIdentifier;
+  ciphertext: Uint8Array;
+}
+
+/** PBES2 (RFC 8018) with PBKDF2-HMAC-SHA256 and AES-256-CBC over any bytes: keys, PKCS#12 safes. */
+export async function pbes2Encrypt(data: Uint8Array, password: string, iterations = PBKDF2_ITERATIONS): Promise<Pbes2Result> {
   const salt = randomBytes(16);
   const iv = randomBytes(16);
   const key = await pbkdf2Async(Buffer.from(password, 'utf8'), salt, iterations, 32, 'sha256');
   const cipher = createCipheriv('aes-256-cbc', key, iv);
-  const encrypted = Buffer.concat([cipher.update(privateKeyInfo), cipher.final()]);
+  const ciphertext = Buffer.concat([cipher.update(data), cipher.final()]);
 
   const kdfParams = new Pbkdf2Params();
   kdfParams.salt = toArrayBuffer(salt);
@@ -60,13 +59,25 @@ export async function encryptPrivateKeyInfo(
     algorithm: OID_AES256_CBC,
     parameters: AsnConvert.serialize(new EncryptedData(toArrayBuffer(iv))),
   });
+  return {
+    algorithm: new AlgorithmIdentifier({ algorithm: OID_PBES2, parameters: AsnConvert.serialize(schemeParams) }),
+    ciphertext: new Uint8Array(ciphertext),
+  };
+}
 
+/**
+ * Encrypts a DER PrivateKeyInfo as PKCS#8 EncryptedPrivateKeyInfo with PBES2:
+ * PBKDF2-HMAC-SHA256 and AES-256-CBC, which OpenSSL 3 and Node both read.
+ */
+export async function encryptPrivateKeyInfo(
+  privateKeyInfo: Uint8Array,
+  password: string,
+  iterations = PBKDF2_ITERATIONS,
+): Promise<Uint8Array> {
+  const { algorithm, ciphertext } = await pbes2Encrypt(privateKeyInfo, password, iterations);
   const info = new EncryptedPrivateKeyInfo({
-    encryptionAlgorithm: new AlgorithmIdentifier({
-      algorithm: OID_PBES2,
-      parameters: AsnConvert.serialize(schemeParams),
-    }),
-    encryptedData: new EncryptedData(toArrayBuffer(encrypted)),
+    encryptionAlgorithm: algorithm,
+    encryptedData: new EncryptedData(toArrayBuffer(ciphertext)),
   });
   return new Uint8Array(AsnConvert.serialize(info));
 }

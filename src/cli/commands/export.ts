@@ -1,6 +1,40 @@
-import { notBuiltYet } from '../not-built-yet.js';
+import { resolve } from 'node:path';
+import { KEY_PASSWORD, exportPkcs12 } from '../../ca/export-pkcs12.js';
+import { UsageError } from '../../ca/errors.js';
+import { validateName } from '../../ca/names.js';
+import { isKeyEncrypted } from '../../ca/ca-files.js';
+import { openStore } from '../context.js';
+import { shown, status, warning } from '../output.js';
+import { requireSecret, resolveSecret, type SecretRequest } from '../secrets.js';
 
-// Placeholder: see the open issue that owns this command.
-export async function runExport(_args: string[], _options: unknown, _argv: string[]): Promise<void> {
-  throw notBuiltYet('export');
+export interface ExportOptions {
+  db?: string;
+  lockTimeout?: string;
+  p12?: boolean;
+  p12Password?: string;
+  password?: string;
+  out?: string;
+}
+
+export async function runExport(args: string[], options: ExportOptions): Promise<void> {
+  if (!options.p12) throw new UsageError('say which format to export', 'Use --p12 (the only format for now), like: certified export web --p12 --out web.p12.');
+  const name = validateName(args[0] ?? '');
+  const out = resolve(options.out ?? `${name}.p12`);
+  const store = openStore(options);
+  const keyRequest: SecretRequest = { label: `the key of "${name}"`, flag: '--password', flagValue: options.password, env: KEY_PASSWORD.env, prompt: { confirm: false } };
+  const keyPassword = (await isKeyEncrypted(store, name)) ? requireSecret(await resolveSecret(keyRequest), keyRequest) : undefined;
+  const p12Request: SecretRequest = {
+    label: `the file "${out}"`,
+    flag: '--p12-password',
+    flagValue: options.p12Password,
+    env: 'CERTIFIED_P12_PASSWORD',
+    prompt: { confirm: true },
+    forNewKey: true,
+  };
+  const p12Password = requireSecret(await resolveSecret(p12Request), p12Request);
+
+  const result = await exportPkcs12(store, { name, p12Password, out, ...(keyPassword ? { keyPassword } : {}) });
+  status(`Exported "${name}" with its key and ${result.certificates - 1} issuing CA certificate${result.certificates === 2 ? '' : 's'} to ${shown(out)} (PKCS#12, AES-256, SHA-256 MAC).`);
+  await warning(`${shown(out)} holds the private key, protected only by its password: do not commit it; delete it once it is imported.`);
+  status('Import it in a browser or the OS key store, or check it with: openssl pkcs12 -info -nokeys -in ' + shown(out).slice(1, -1));
 }

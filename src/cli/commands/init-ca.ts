@@ -1,6 +1,7 @@
 import { configureDiffDriver } from '../../ca/git-setup.js';
-import { initCa } from '../../ca/init-ca.js';
+import { describePermitted, initCa } from '../../ca/init-ca.js';
 import { parseSubjectArguments, validateDn } from '../../ca/names.js';
+import { parsePermittedSubtrees } from '../../ca/name-constraints.js';
 import { parseDays, parseKeySpec, parseUrl } from '../../ca/options.js';
 import { DEFAULT_CA_DAYS } from '../../ca/profiles.js';
 import { UsageError } from '../../ca/errors.js';
@@ -42,6 +43,7 @@ export async function runInitCa(args: string[], options: RootOptions, argv: stri
     ...(options.rootCrlUrl ? { rootCrlUrl: parseUrl(options.rootCrlUrl, '--root-crl-url') } : {}),
     ...(options.ocspUrl ? { ocspUrl: parseUrl(options.ocspUrl, '--ocsp-url') } : {}),
   };
+  const nameConstraints = parsePermittedSubtrees(options);
   const store = openStore(options);
   const rootRequest: SecretRequest = {
     label: 'the root key',
@@ -67,6 +69,7 @@ export async function runInitCa(args: string[], options: RootOptions, argv: stri
       key,
       days,
       ...urls,
+      ...(nameConstraints ? { nameConstraints } : {}),
       rootPassword,
       ...(intermediatePassword ? { intermediatePassword } : {}),
       commandLine: redactedCommandLine(argv),
@@ -77,6 +80,7 @@ export async function runInitCa(args: string[], options: RootOptions, argv: stri
   data(result.root.pem);
   status(`Created the root CA "${result.root.subject.CN}" and its intermediate "${result.intermediate.subject.CN}" in ${shown(store.dir)}.`);
   status(`The root certificate is at ${shown(store.path('certs/root-ca.crt'))}: install it where your certificates must be trusted (it is also printed on stdout).`);
+  if (nameConstraints) status(`The intermediate may only issue for ${describePermitted(nameConstraints)} (a critical nameConstraints extension).`);
   status(`It will expire on ${longDate(result.root.notAfter)}.`);
   await warning(
     `the root key ${shown(store.path(result.rootKeyPath))} is encrypted and git-ignored: move it somewhere safe and offline. It is needed only to replace or revoke the intermediate.`,

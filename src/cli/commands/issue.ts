@@ -13,7 +13,7 @@ import { data, longDate, shown, status, warning, withSpinner } from '../output.j
 import { resolveSecret } from '../secrets.js';
 import { issuerPassword } from '../target.js';
 
-const CA_ONLY = ['rootPassword', 'intermediatePassword', 'crlUrl', 'rootCrlUrl', 'ocspUrl'] as const;
+const CA_ONLY = ['rootPassword', 'intermediatePassword', 'crlUrl', 'rootCrlUrl', 'ocspUrl', 'permitDns', 'permitIp', 'permitEmail'] as const;
 
 export async function runIssue(args: string[], options: RootOptions, argv: string[]): Promise<void> {
   for (const option of CA_ONLY) {

@@ -1,0 +1,79 @@
+import { isAbsolute, relative } from 'node:path';
+import { parseCertificate, type CertificateInfo } from '../pki/certificate.js';
+import { certificateMatchesKey, privateKeyInfoOf } from '../pki/keys.js';
+import { readPemBlocks } from '../pki/pem.js';
+import { createPkcs12 } from '../pki/pkcs12.js';
+import type { CaStore } from '../store/ca-store.js';
+import { writeExportFile } from '../store/export-file.js';
+import { certPath, chainPath } from '../store/layout.js';
+import { loadSigningKey } from './ca-files.js';
+import { CertifiedError, InvalidInputError } from './errors.js';
+
+export interface ExportPkcs12Params {
+  name: string;
+  /** Password of private/NAME.key when it is encrypted. */
+  keyPassword?: string;
+  /** Password of the .p12 file. */
+  p12Password: string;
+  /** Absolute path of the file to create (outside the CA directory; never overwritten). */
+  out: string;
+}
+
+export interface ExportPkcs12Result {
+  der: Uint8Array;
+  certificate: CertificateInfo;
+  /** How many certificates went in: the certificate and its issuing CAs (not the root). */
+  certificates: number;
+}
+
+export const KEY_PASSWORD = { flag: '--password', env: 'CERTIFIED_PASSWORD' };
+
+/** Key, certificate and chain of NAME as one PKCS#12 file. Reads the CA, changes nothing. */
+export async function exportPkcs12(store: CaStore, params: ExportPkcs12Params): Promise<ExportPkcs12Result> {
+  checkExportPath(store.dir, params.out);
+  const pem = await store.readText(certPath(params.name));
+  if (pem === undefined) {
+    throw new CertifiedError(`there is no certificate "${params.name}" in "${store.dir}"`, {
+      code: 'NOT_FOUND',
+      hint: `Check the name against the files in "${certPath('')}" (NAME.crt), or pass --db.`,
+    });
+  }
+  const certificate = parseCertificate(pem);
+  const chainText = (await store.readText(chainPath(params.name))) ?? pem;
+  const chain = readPemBlocks(chainText).filter((block) => block.label === 'CERTIFICATE').map((block) => block.der);
+  // The chain file starts with the certificate itself; put it first in any case.
+  const issuers = chain.filter((der) => Buffer.compare(Buffer.from(der), Buffer.from(certificate.der)) !== 0);
+  const key = await loadSigningKey(store, params.name, params.keyPassword, KEY_PASSWORD);
+  if (!certificateMatchesKey(certificate.der, key)) {
+    throw new CertifiedError(`the key of "${params.name}" does not belong to its certificate`, {
+      code: 'KEY_MISMATCH',
+      hint: 'Restore the matching key and certificate from git or your backup.',
+    });
+  }
+  const der = await createPkcs12({
+    privateKeyInfo: await privateKeyInfoOf(key),
+    certificates: [certificate.der, ...issuers],
+    friendlyName: certificate.subject.CN ?? params.name,
+    password: params.p12Password,
+  });
+  try {
+    await writeExportFile(params.out, der);
+  } catch (error) {
+    if ((error as { cause?: NodeJS.ErrnoException }).cause?.code === 'EEXIST') {
+      throw new InvalidInputError(`"${params.out}" already exists`, 'Nothing was written. Remove it first, or choose another file with --out.');
+    }
+    throw error;
+  }
+  return { der, certificate, certificates: 1 + issuers.length };
+}
+
+/** A .p12 holds the private key in the clear for whoever has the password: never inside the CA directory. */
+function checkExportPath(caDir: string, outPath: string): void {
+  const rel = relative(caDir, outPath);
+  if (rel === '' || (!rel.startsWith('..') && !isAbsolute(rel))) {
+    throw new InvalidInputError(
+      `"${outPath}" is inside the CA directory`,
+      'A .p12 file must never be committed: write it elsewhere with --out FILE.',
+    );
+  }
+}

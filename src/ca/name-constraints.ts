@@ -1,0 +1,161 @@
+import { BlockList, isIPv4, isIPv6 } from 'node:net';
+import { readNameConstraints, type NameConstraintSet } from '../pki/extensions.js';
+import { readPemBlocks, toPem } from '../pki/pem.js';
+import { parseCertificate } from '../pki/certificate.js';
+import type { SubjectAltName } from '../pki/types.js';
+import { InvalidInputError } from './errors.js';
+import { formatSan, normalizeDnsName, printable } from './names.js';
+
+export type { NameConstraintSet };
+
+export interface PermitOptions {
+  permitDns?: string[];
+  permitIp?: string[];
+  permitEmail?: string[];
+}
+
+/** The --permit-* options as permitted subtrees, each checked and normalised; undefined when none. */
+export function parsePermittedSubtrees(options: PermitOptions): NameConstraintSet | undefined {
+  const set: NameConstraintSet = {
+    dns: (options.permitDns ?? []).map(parsePermittedDomain),
+    ip: (options.permitIp ?? []).map(parsePermittedRange),
+    email: (options.permitEmail ?? []).map(parsePermittedEmail),
+  };
+  return set.dns.length + set.ip.length + set.email.length ? set : undefined;
+}
+
+/** "example.com" (it and every name under it) or ".example.com" (only names under it), as RFC 5280 and OpenSSL read them. */
+function parsePermittedDomain(input: string): string {
+  const dot = input.startsWith('.');
+  const rest = dot ? input.slice(1) : input;
+  if (rest.startsWith('*')) {
+    throw new InvalidInputError(`--permit-dns "${printable(input)}" cannot be a wildcard`, 'Write .example.com for every name under example.com.');
+  }
+  try {
+    return `${dot ? '.' : ''}${normalizeDnsName(rest)}`;
+  } catch {
+    throw new InvalidInputError(`--permit-dns "${printable(input)}" is not a DNS domain`, 'Write it like .internal.example.com or example.com.');
+  }
+}
+
+function parsePermittedRange(input: string): string {
+  const match = /^([0-9a-fA-F:.]+)(?:\/([0-9]{1,3}))?$/.exec(input);
+  const address = match?.[1] ?? '';
+  const family = isIPv4(address) ? 'ipv4' : isIPv6(address) ? 'ipv6' : undefined;
+  const bits = family === 'ipv4' ? 32 : 128;
+  const prefix = match?.[2] === undefined ? bits : Number(match[2]);
+  if (!family || prefix > bits || (family === 'ipv6' && address.includes('.'))) {
+    throw new InvalidInputError(`--permit-ip "${printable(input)}" is not an address range`, 'Write it in CIDR form, like 10.0.0.0/8 or fd00::/8.');
+  }
+  if (networkOf(address, prefix, family) !== canonical(address, family)) {
+    throw new InvalidInputError(
+      `--permit-ip "${printable(input)}" has bits set after the /${prefix} prefix`,
+      `Write the network address, like ${networkOf(address, prefix, family)}/${prefix}.`,
+    );
+  }
+  return `${address}/${prefix}`;
+}
+
+/** "alice@example.com" (one mailbox), "example.com" (mailboxes at that host) or ".example.com" (at any host under it). */
+function parsePermittedEmail(input: string): string {
+  const at = input.lastIndexOf('@');
+  const domain = at >= 0 ? input.slice(at + 1) : input;
+  const local = at >= 0 ? input.slice(0, at) : '';
+  try {
+    if (at >= 0 && !/^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+$/.test(local)) throw new Error('bad mailbox');
+    const host = parsePermittedDomain(domain);
+    return at >= 0 ? `${local}@${host}` : host;
+  } catch {
+    throw new InvalidInputError(`--permit-email "${printable(input)}" is not a mailbox or domain`, 'Write it like example.com, .example.com or alice@example.com.');
+  }
+}
+
+function canonical(address: string, family: 'ipv4' | 'ipv6'): string {
+  return networkOf(address, family === 'ipv4' ? 32 : 128, family);
+}
+
+/** The address with the bits after `prefix` cleared, in a canonical spelling. */
+function networkOf(address: string, prefix: number, family: 'ipv4' | 'ipv6'): string {
+  const bytes = family === 'ipv4' ? address.split('.').map(Number) : ipv6Bytes(address);
+  const masked = bytes.map((byte, index) => {
+    const bits = Math.min(8, Math.max(0, prefix - index * 8));
+    return byte & (0xff << (8 - bits)) & 0xff;
+  });
+  if (family === 'ipv4') return masked.join('.');
+  const groups: string[] = [];
+  for (let i = 0; i < 16; i += 2) groups.push((((masked[i] ?? 0) << 8) | (masked[i + 1] ?? 0)).toString(16));
+  return groups.join(':');
+}
+
+function ipv6Bytes(address: string): number[] {
+  const [head = '', tail] = address.split('::');
+  const left = head ? head.split(':') : [];
+  const right = tail ? tail.split(':') : [];
+  const groups = tail === undefined ? left : [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right];
+  return groups.flatMap((group) => {
+    const value = parseInt(group, 16);
+    return [value >> 8, value & 0xff];
+  });
+}
+
+/** Does `name` fall under the permitted DNS subtree `constraint`? */
+export function dnsPermitted(name: string, constraint: string): boolean {
+  const host = name.toLowerCase().replace(/^\*\./, 'wildcard.');
+  const base = constraint.toLowerCase();
+  if (base.startsWith('.')) return host.endsWith(base);
+  return host === base || host.endsWith(`.${base}`);
+}
+
+function ipPermitted(address: string, range: string): boolean {
+  const [network = '', prefix = ''] = range.split('/');
+  const family = isIPv4(network) ? 'ipv4' : 'ipv6';
+  if ((family === 'ipv4') !== isIPv4(address)) return false;
+  const list = new BlockList();
+  list.addSubnet(network, Number(prefix), family);
+  return list.check(address, family);
+}
+
+function emailPermitted(address: string, constraint: string): boolean {
+  if (constraint.includes('@')) return address.toLowerCase() === constraint.toLowerCase();
+  const host = address.slice(address.lastIndexOf('@') + 1).toLowerCase();
+  const base = constraint.toLowerCase();
+  return base.startsWith('.') ? host.endsWith(base) : host === base;
+}
+
+export interface ConstrainedIssuer {
+  /** The CA's CN, for the error. */
+  name: string;
+  permitted: NameConstraintSet;
+}
+
+/** The name constraints of every CA in a chain (the issuer first, then its issuers). */
+export function chainNameConstraints(chainPem: string): ConstrainedIssuer[] {
+  return readPemBlocks(chainPem).flatMap((block) => {
+    const pem = toPem(block.der, 'CERTIFICATE');
+    const permitted = readNameConstraints(pem);
+    return permitted ? [{ name: parseCertificate(pem).subject.CN ?? 'a CA', permitted }] : [];
+  });
+}
+
+/**
+ * Refuses, before anything is written, a name that a CA in the chain does not permit: clients would
+ * reject the certificate ("permitted subtree violation"). A kind of name with no constraint is free.
+ */
+export function assertNamesPermitted(sans: SubjectAltName[], issuers: ConstrainedIssuer[]): void {
+  for (const { name, permitted } of issuers) {
+    for (const san of sans) {
+      const allowed =
+        san.type === 'dns' ? (permitted.dns.length === 0 || permitted.dns.some((c) => dnsPermitted(san.value, c)))
+        : san.type === 'ip' ? (permitted.ip.length === 0 || permitted.ip.some((c) => ipPermitted(san.value, c)))
+        : san.type === 'email' ? (permitted.email.length === 0 || permitted.email.some((c) => emailPermitted(san.value, c)))
+        : true;
+      if (!allowed) {
+        const list = san.type === 'dns' ? permitted.dns : san.type === 'ip' ? permitted.ip : permitted.email;
+        throw new InvalidInputError(
+          `"${printable(formatSan(san))}" is outside the name constraints of "${name}" (permitted: ${list.join(', ')})`,
+          'Nothing was written. Use a name inside them; the CA cannot issue others.',
+        );
+      }
+    }
+  }
+}

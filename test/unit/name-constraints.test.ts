@@ -1,0 +1,42 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { assertNamesPermitted, dnsPermitted, parsePermittedSubtrees } from '../../src/ca/name-constraints.js';
+import { nameConstraintsExtension } from '../../src/pki/extensions.js';
+
+describe('name constraints', () => {
+  it('matches DNS names as RFC 5280 and OpenSSL do', () => {
+    assert.equal(dnsPermitted('a.example.com', 'example.com'), true);
+    assert.equal(dnsPermitted('example.com', 'example.com'), true);
+    assert.equal(dnsPermitted('badexample.com', 'example.com'), false);
+    assert.equal(dnsPermitted('example.com', '.example.com'), false);
+    assert.equal(dnsPermitted('a.b.example.com', '.example.com'), true);
+    assert.equal(dnsPermitted('*.example.com', '.example.com'), true);
+    assert.equal(dnsPermitted('*.example.com', '.a.example.com'), false);
+    assert.equal(dnsPermitted('A.EXAMPLE.COM', 'example.com'), true);
+  });
+
+  it('parses and normalises the --permit options', () => {
+    assert.equal(parsePermittedSubtrees({}), undefined);
+    assert.deepEqual(parsePermittedSubtrees({ permitDns: ['.Internal.Example.com', 'bücher.example'], permitIp: ['10.0.0.0/8', 'fd00::/8', '192.168.1.7'], permitEmail: ['alice@example.com', '.example.org'] }), {
+      dns: ['.internal.example.com', 'xn--bcher-kva.example'],
+      ip: ['10.0.0.0/8', 'fd00::/8', '192.168.1.7/32'],
+      email: ['alice@example.com', '.example.org'],
+    });
+    assert.throws(() => parsePermittedSubtrees({ permitIp: ['fd00::1/8'] }), /has bits set after the \/8 prefix/);
+  });
+
+  it('checks every kind of SAN against the constraints of its kind only', () => {
+    const issuers = [{ name: 'Test CA', permitted: { dns: ['.example.com'], ip: ['10.0.0.0/8', 'fd00::/8'], email: ['example.com'] } }];
+    assertNamesPermitted([{ type: 'dns', value: 'a.example.com' }, { type: 'ip', value: '10.255.0.1' }, { type: 'ip', value: 'fd12::1' }, { type: 'email', value: 'a@example.com' }, { type: 'uri', value: 'spiffe://x/y' }], issuers);
+    assert.throws(() => assertNamesPermitted([{ type: 'ip', value: '11.0.0.1' }], issuers), /"IP Address:11\.0\.0\.1" is outside the name constraints of "Test CA" \(permitted: 10\.0\.0\.0\/8, fd00::\/8\)/);
+    assert.throws(() => assertNamesPermitted([{ type: 'ip', value: 'fe80::1' }], issuers), /outside/);
+    assert.throws(() => assertNamesPermitted([{ type: 'email', value: 'a@sub.example.com' }], issuers), /outside/);
+    assertNamesPermitted([{ type: 'ip', value: '192.168.0.1' }], [{ name: 'DNS only', permitted: { dns: ['example.com'], ip: [], email: [] } }]);
+  });
+
+  it('builds a critical extension', () => {
+    const extension = nameConstraintsExtension({ dns: ['example.com'], ip: ['10.0.0.0/8'], email: [] });
+    assert.equal(extension.type, '2.5.29.30');
+    assert.equal(extension.critical, true);
+  });
+});
