@@ -70,15 +70,17 @@ export async function issueCertificate(store: CaStore, params: IssueCertificateP
 
 /**
  * Builds everything one issuance writes, without writing: for callers that hold the lock and
- * commit several changes at once (apply). Refuses a name that is taken.
+ * commit several changes at once (apply). Refuses a name that is taken, unless `replacing` (the
+ * caller moves the old certificate's files away in the same change).
  */
 export async function prepareIssue(
   store: CaStore,
   config: CaConfig,
   issuer: Issuer,
   params: Omit<IssueCertificateParams, 'commandLine' | 'caPassword' | 'issuer'>,
+  options: { replacing?: boolean } = {},
 ): Promise<PreparedIssue> {
-  for (const path of [certPath(params.name), keyPath(params.name)]) {
+  for (const path of options.replacing ? [] : [certPath(params.name), keyPath(params.name)]) {
     if (await store.exists(path)) throw new NameTakenError(params.name, path);
   }
   const warnings: string[] = [];

@@ -77,7 +77,7 @@ function buildProgram(argv: string[]): Command {
       .action(async (...params: unknown[]) => {
         const command = params[params.length - 1] as Command;
         const run = await load();
-        await run(command.args, command.opts() as never, argv);
+        await run(command.args, command.optsWithGlobals() as never, argv);
       });
 
   sub('crl', 're-sign the CRLs before they expire (for cron or CI)', async () => (await import('./commands/crl.js')).runCrl)

@@ -182,9 +182,9 @@ export class CaStore {
   private async rollBack(journal: Journal): Promise<void> {
     const all = [...journal.created, ...journal.changed];
     await this.removeTempFiles(all);
+    // `to` exists only if the move happened; `from` may hold a new file written over it since.
     for (const move of [...journal.moves].reverse()) {
-      const movedAway = !(await this.exists(move.from)) && (await this.exists(move.to));
-      if (movedAway) await rename(this.path(move.to), this.path(move.from));
+      if (await this.exists(move.to)) await rename(this.path(move.to), this.path(move.from));
     }
     await gitRestorePaths(this.dir, all).catch(() => undefined);
     for (const path of journal.created) await rm(this.path(path), { force: true });
