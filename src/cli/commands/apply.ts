@@ -46,7 +46,8 @@ export async function runApply(_args: string[], options: ApplyOptions, argv: str
         });
       }
       const { confirm } = await import('@inquirer/prompts');
-      return confirm({ message: `Apply these ${plan.actions.length} changes?`, default: false });
+      const n = plan.actions.length;
+      return confirm({ message: `Apply ${n === 1 ? 'this change' : `these ${n} changes`}?`, default: false });
     },
   });
   if (result.plan.actions.length === 0) return;
