@@ -8,9 +8,10 @@ import { commitMessage } from './commit-message.js';
 import type { CaConfig } from './config.js';
 import { CertifiedError } from './errors.js';
 import { buildCrl } from './generate-crl.js';
-import { prepareIssue } from './issue-certificate.js';
+import { prepareIssue, type PreparedIssue } from './issue-certificate.js';
+import { prepareIssues, type IssueJob } from './issue-pool.js';
 import { prepareRevocationStandIn, prepareSubCaStandIn } from './manifest-stand-ins.js';
-import { MANIFEST_FILE } from './manifest.js';
+import { MANIFEST_FILE, type ManifestEntry } from './manifest.js';
 import { planManifest, formatAction, type Plan, type PlanAction } from './plan.js';
 
 export interface ApplyManifestParams {
@@ -82,14 +83,30 @@ export async function applyManifest(store: CaStore, params: ApplyManifestParams)
       }
       const { commit } = await store.apply({
         message,
-        writes: [...built.flatMap((b) => b.change.writes), ...crls],
+        writes: lastWritePerPath([...built.flatMap((b) => b.change.writes), ...crls]),
         moves: built.flatMap((b) => b.change.moves ?? []),
       });
       result.commits.push(commit);
     };
 
+    const context = { ...params, now };
+    // Sub-CAs first: the leaves of the same apply may be signed by them.
+    const builtCas = new Map<PlanAction, Built>();
     for (const action of plan.actions) {
-      const built = await buildAction(store, config, action, { ...params, now }, issuerOf, issuers, result.warnings);
+      if (action.entry?.profile === 'ca') builtCas.set(action, await buildAction(store, config, action, context, issuerOf, issuers, result.warnings));
+    }
+    // Then every leaf, on all cores, one batch per issuer.
+    const leaves = plan.actions.filter((action) => action.entry && action.entry.profile !== 'ca');
+    const prepared = new Map<string, PreparedIssue>();
+    for (const issuerName of new Set(leaves.map((action) => action.entry?.issuer ?? INTERMEDIATE_NAME))) {
+      const group = leaves.filter((action) => action.entry?.issuer === issuerName);
+      const jobs = group.map((action) => ({ params: issueParams(action.entry!, context), replacing: action.record !== undefined }));
+      const results = await prepareIssues(store, config, await issuerOf(issuerName), jobs);
+      group.forEach((action, index) => prepared.set(action.name, results[index]!));
+    }
+    for (const action of plan.actions) {
+      const built =
+        builtCas.get(action) ?? (await buildAction(store, config, action, context, issuerOf, issuers, result.warnings, prepared.get(action.name)));
       for (const record of built.revoked) replaceRecord(records, record);
       result.issued += built.issued;
       if (params.commitEach) await commitBuilt([built], built.change.message);
@@ -109,6 +126,7 @@ async function buildAction(
   issuerOf: (name: string) => Promise<Issuer>,
   issuers: Map<string, Issuer>,
   warnings: string[],
+  preparedIssue?: PreparedIssue,
 ): Promise<Built> {
   const now = params.now;
   const writes: FileWrite[] = [];
@@ -138,22 +156,7 @@ async function buildAction(
       details.push(`Serial: ${subCa.record.serial}`, `SHA-256: ${subCa.record.fingerprint}`);
       trailers['Certified-Serial'] = subCa.record.serial;
     } else {
-      const prepared = await prepareIssue(
-        store,
-        config,
-        issuer,
-        {
-          name: entry.name,
-          subject: { CN: entry.cn },
-          sans: entry.sans,
-          profile: entry.profile,
-          key: entry.key,
-          days: entry.days,
-          ...(params.password ? { password: params.password } : {}),
-          now,
-        },
-        { replacing },
-      );
+      const prepared = preparedIssue ?? (await prepareIssue(store, config, issuer, issueParams(entry, params), { replacing }));
       const record = { ...prepared.record, managed: true };
       const recordFile = recordPath(record.issuer, record.serial);
       writes.push(...prepared.writes.map((write) => (write.path === recordFile ? recordWrite(record) : write)));
@@ -167,8 +170,26 @@ async function buildAction(
   return { change: { message, writes, moves }, revoked, issued: entry ? 1 : 0 };
 }
 
+function issueParams(entry: ManifestEntry, params: { password?: string; now: Date }): IssueJob['params'] {
+  return {
+    name: entry.name,
+    subject: { CN: entry.cn },
+    sans: entry.sans,
+    profile: entry.profile === 'ca' ? 'server+client' : entry.profile,
+    key: entry.key,
+    days: entry.days,
+    ...(params.password ? { password: params.password } : {}),
+    now: params.now,
+  };
+}
+
 function verb(action: PlanAction): string {
   return { issue: 'Issue', renew: 'Renew', reissue: 'Reissue', revoke: 'Revoke' }[action.kind];
+}
+
+/** The store writes in parallel: when a path is written twice (a CRL), keep the last content. */
+function lastWritePerPath(writes: FileWrite[]): FileWrite[] {
+  return [...new Map(writes.map((write) => [write.path, write])).values()];
 }
 
 function replaceRecord(records: Map<string, CertificateRecord[]>, record: CertificateRecord): void {

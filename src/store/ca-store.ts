@@ -34,6 +34,9 @@ export interface StoreOptions extends StoreEvents {
   dryRun?: boolean;
 }
 
+/** How many files apply() writes at once. */
+const WRITE_CONCURRENCY = 16;
+
 const UNENCRYPTED_KEY = /-----BEGIN (?:RSA |EC )?PRIVATE KEY-----/;
 
 export class StoreWriteError extends Error {
@@ -147,14 +150,20 @@ export class CaStore {
         throw new StoreWriteError('move', move.from, error);
       });
     }
-    for (const write of change.writes) {
-      await writeFileAtomic(this.path(write.path), write.content, {
-        mode: write.private ? 0o600 : 0o644,
-        dirMode: write.private || write.path.startsWith(`${PRIVATE_DIR}/`) ? 0o700 : 0o755,
-      }).catch((error) => {
-        throw new StoreWriteError('write', write.path, error);
-      });
-    }
+    // Several writes at a time: each waits for its fsync, and a large change (apply) has thousands.
+    let next = 0;
+    const writer = async (): Promise<void> => {
+      for (let write = change.writes[next++]; write; write = change.writes[next++]) {
+        const path = write.path;
+        await writeFileAtomic(this.path(path), write.content, {
+          mode: write.private ? 0o600 : 0o644,
+          dirMode: write.private || path.startsWith(`${PRIVATE_DIR}/`) ? 0o700 : 0o755,
+        }).catch((error) => {
+          throw new StoreWriteError('write', path, error);
+        });
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(WRITE_CONCURRENCY, change.writes.length) }, writer));
     for (const path of change.removes ?? []) await rm(this.path(path), { force: true });
     const toCommit = [
       ...change.writes.filter((write) => write.commit).map((write) => write.path),
