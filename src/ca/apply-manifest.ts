@@ -149,7 +149,8 @@ async function buildAction(
     const issuer = await issuerOf(entry.issuer);
     const replacing = action.record !== undefined;
     if (entry.profile === 'ca') {
-      const subCa = await prepareSubCaStandIn(store, config, issuer, entry, { ...(params.password ? { password: params.password } : {}), now, replacing });
+      // A sub-CA key is encrypted like the intermediate's, with the CA password, so that apply can load it again.
+      const subCa = await prepareSubCaStandIn(store, config, issuer, entry, { ...(params.caPassword ? { password: params.caPassword } : {}), now, replacing });
       issuers.set(entry.name, subCa.issuer);
       writes.push(...subCa.writes);
       summary = `${verb(action)} sub-CA ${entry.name} (expires ${subCa.record.notAfter.slice(0, 10)})`;
