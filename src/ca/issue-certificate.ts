@@ -82,17 +82,19 @@ export async function issueCertificate(store: CaStore, params: IssueCertificateP
 
 /**
  * Builds everything one issuance writes, without writing: for callers that hold the lock and
- * commit several changes at once (apply). Refuses a name that is taken.
+ * commit several changes at once (apply). Refuses a name that is taken, unless `replacing` (the
+ * caller moves the old certificate's files away in the same change).
  */
 export async function prepareIssue(
   store: CaStore,
   config: CaConfig,
   issuer: Issuer,
   params: Omit<IssueCertificateParams, 'commandLine' | 'caPassword' | 'issuer'>,
+  options: { replacing?: boolean } = {},
 ): Promise<PreparedIssue> {
   const existing = params.existingKey;
   // A key already at private/NAME.key may be the one a CSR was made with (--no-sign, then --csr).
-  const taken = params.replacing ? [] : existing ? [certPath(params.name)] : [certPath(params.name), keyPath(params.name)];
+  const taken = params.replacing || options.replacing ? [] : existing ? [certPath(params.name)] : [certPath(params.name), keyPath(params.name)];
   for (const path of taken) {
     if (await store.exists(path)) throw new NameTakenError(params.name, path);
   }

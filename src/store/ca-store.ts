@@ -44,6 +44,9 @@ export interface StoreOptions extends StoreEvents {
 export const CRASH_STEPS = ['after-journal', 'after-writes', 'after-commit-before-journal-clear'] as const;
 export type CrashStep = (typeof CRASH_STEPS)[number];
 
+/** How many files apply() writes at once. */
+const WRITE_CONCURRENCY = 16;
+
 const UNENCRYPTED_KEY = /-----BEGIN (?:RSA |EC )?PRIVATE KEY-----/;
 
 /** The CA directory: reads, and changes applied under the lock, journaled and committed as one. */
@@ -205,14 +208,20 @@ export class CaStore {
         throw new StoreWriteError('move', move.from, error);
       });
     }
-    for (const write of change.writes) {
-      await writeFileAtomic(this.path(write.path), write.content, {
-        mode: write.private ? 0o600 : 0o644,
-        dirMode: write.private || write.path.startsWith(`${PRIVATE_DIR}/`) ? 0o700 : 0o755,
-      }).catch((error) => {
-        throw new StoreWriteError('write', write.path, error);
-      });
-    }
+    // Several writes at a time: each waits for its fsync, and a large change (apply) has thousands.
+    let next = 0;
+    const writer = async (): Promise<void> => {
+      for (let write = change.writes[next++]; write; write = change.writes[next++]) {
+        const path = write.path;
+        await writeFileAtomic(this.path(path), write.content, {
+          mode: write.private ? 0o600 : 0o644,
+          dirMode: write.private || path.startsWith(`${PRIVATE_DIR}/`) ? 0o700 : 0o755,
+        }).catch((error) => {
+          throw new StoreWriteError('write', path, error);
+        });
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(WRITE_CONCURRENCY, change.writes.length) }, writer));
     for (const path of change.removes ?? []) {
       await rm(this.path(path), { force: true }).catch((error) => {
         throw new StoreWriteError('remove', path, error);
@@ -243,8 +252,8 @@ export class CaStore {
   private async rollBack(journal: Journal): Promise<void> {
     const all = [...journal.created, ...journal.changed];
     await this.removeTempFiles(all);
+    // `to` exists only if the move happened; `from` may hold a new file written over it since.
     for (const move of [...journal.moves].reverse()) {
-      // The source may already hold a new file of the same change (renew): the moved one wins.
       if (await this.exists(move.to)) await rename(this.path(move.to), this.path(move.from));
     }
     // If git cannot restore its index (disk full), stop before removing files: the journal stays

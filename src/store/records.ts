@@ -17,6 +17,8 @@ export interface CertificateRecord {
   fingerprint: string;
   status: 'valid' | 'revoked';
   revocation?: { date: string; reason: RevocationReason };
+  /** Issued by `certified apply` from certificates.yaml: apply may renew, reissue and revoke it. */
+  managed?: boolean;
 }
 
 export function serializeRecord(record: CertificateRecord): string {

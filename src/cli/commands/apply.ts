@@ -1,6 +1,68 @@
-import { notBuiltYet } from '../not-built-yet.js';
+import { applyManifest } from '../../ca/apply-manifest.js';
+import { isKeyEncrypted } from '../../ca/ca-files.js';
+import { CertifiedError } from '../../ca/errors.js';
+import { INTERMEDIATE_NAME } from '../../store/layout.js';
+import { redactedCommandLine } from '../command-line.js';
+import { openStore, type StoreFlags } from '../context.js';
+import { note, status, warning } from '../output.js';
+import { requireSecret, resolveSecret } from '../secrets.js';
+import { printPlan } from './plan.js';
 
-// Placeholder: see the open issue that owns this command.
-export async function runApply(_args: string[], _options: unknown, _argv: string[]): Promise<void> {
-  throw notBuiltYet('apply');
+export interface ApplyOptions extends StoreFlags {
+  yes?: boolean;
+  commitEach?: boolean;
+  allowRevoke?: boolean;
+  caPassword?: string;
+}
+
+const MAX_WARNINGS = 10;
+
+export async function runApply(_args: string[], options: ApplyOptions, argv: string[]): Promise<void> {
+  const store = openStore(options);
+  const caRequest = {
+    label: 'the intermediate key',
+    flag: '--ca-password',
+    flagValue: options.caPassword,
+    env: 'CERTIFIED_CA_PASSWORD',
+    prompt: { confirm: false },
+  };
+  const caPassword = (await isKeyEncrypted(store, INTERMEDIATE_NAME)) ? requireSecret(await resolveSecret(caRequest), caRequest) : undefined;
+  // New keys are encrypted (and committed) only when CERTIFIED_PASSWORD is set.
+  const password = await resolveSecret({ label: 'the new keys', flag: '--password', flagValue: undefined, env: 'CERTIFIED_PASSWORD', forNewKey: true });
+
+  const result = await applyManifest(store, {
+    ...(caPassword ? { caPassword } : {}),
+    ...(password ? { password } : {}),
+    commitEach: options.commitEach === true,
+    allowRevoke: options.allowRevoke === true,
+    commandLine: redactedCommandLine(argv),
+    onPlan: (plan) => printPlan(plan, status),
+    confirm: async (plan) => {
+      if (options.yes) return true;
+      if (!process.stdin.isTTY) {
+        throw new CertifiedError('apply needs a confirmation and stdin is not a terminal', {
+          code: 'CONFIRM',
+          hint: 'Nothing was changed. Review "certified plan", then run "certified apply --yes".',
+        });
+      }
+      const { confirm } = await import('@inquirer/prompts');
+      const n = plan.actions.length;
+      return confirm({ message: `Apply ${n === 1 ? 'this change' : `these ${n} changes`}?`, default: false });
+    },
+  });
+  if (result.plan.actions.length === 0) return;
+  if (!result.applied) {
+    status('Nothing was changed.');
+    return;
+  }
+  const shown = result.warnings.slice(0, MAX_WARNINGS);
+  for (const text of shown) await warning(text);
+  if (result.warnings.length > shown.length) await warning(`and ${result.warnings.length - shown.length} more warnings like these.`);
+  if (result.issued > 0 && !password) {
+    await note('the new keys are not encrypted, so they are git-ignored and stay in "private/" on this machine. Set CERTIFIED_PASSWORD to have them encrypted and committed.');
+  }
+  const commits = result.commits.map((commit) => commit.slice(0, 12));
+  status(
+    `Applied ${result.plan.actions.length} change${result.plan.actions.length === 1 ? '' : 's'} from certificates.yaml in ${commits.length} commit${commits.length === 1 ? '' : 's'}${commits.length === 1 ? ` (${commits[0]})` : ''}.`,
+  );
 }

@@ -1,0 +1,216 @@
+import type { RevocationReason } from '../pki/types.js';
+import type { CaStore, ChangeSet, FileWrite } from '../store/ca-store.js';
+import { INTERMEDIATE_NAME, recordPath } from '../store/layout.js';
+import type { CertificateRecord } from '../store/records.js';
+import { CA_PASSWORD, loadConfig, loadIssuer, type Issuer } from './ca-files.js';
+import { recordWrite } from './certificate-record.js';
+import { commitMessage } from './commit-message.js';
+import type { CaConfig } from './config.js';
+import { CertifiedError } from './errors.js';
+import { buildCrl } from './generate-crl.js';
+import { prepareIssue, type PreparedIssue } from './issue-certificate.js';
+import { prepareIssues, type IssueJob } from './issue-pool.js';
+import { prepareSubCaStandIn } from './manifest-sub-ca.js';
+import { prepareRevocation } from './revoke-certificate.js';
+import { MANIFEST_FILE, type ManifestEntry } from './manifest.js';
+import { planManifest, formatAction, type Plan, type PlanAction } from './plan.js';
+
+export interface ApplyManifestParams {
+  caPassword?: string;
+  /** Encrypts the new keys (then they are committed); otherwise they stay git-ignored. */
+  password?: string;
+  commitEach: boolean;
+  allowRevoke: boolean;
+  commandLine: string;
+  now?: Date;
+  /** Sees the plan under the lock before anything is built (to print it). */
+  onPlan?: (plan: Plan) => void;
+  /** Asked after the checks, before anything is written; false stops with nothing changed. */
+  confirm: (plan: Plan) => Promise<boolean>;
+}
+
+export interface ApplyManifestResult {
+  plan: Plan;
+  /** False when the user said no (or there was nothing to do). */
+  applied: boolean;
+  commits: string[];
+  issued: number;
+  warnings: string[];
+}
+
+export class RevokeNotAllowedError extends CertifiedError {
+  constructor(names: string[]) {
+    super(`the plan revokes ${names.length} certificate${names.length === 1 ? '' : 's'} removed from ${MANIFEST_FILE} (${names.join(', ')})`, {
+      code: 'REVOKE_NOT_ALLOWED',
+      hint: 'Nothing was changed. Check the plan, then run "certified apply --allow-revoke", or put the entries back.',
+    });
+  }
+}
+
+/** One action, built and ready to commit. */
+interface Built {
+  change: ChangeSet;
+  /** Records revoked by this action, by issuer, for the CRL. */
+  revoked: CertificateRecord[];
+  issued: number;
+}
+
+/** Makes the CA match certificates.yaml: one commit for the whole plan, or one per action. */
+export async function applyManifest(store: CaStore, params: ApplyManifestParams): Promise<ApplyManifestResult> {
+  return store.locked(async () => {
+    const now = params.now ?? new Date();
+    const plan = await planManifest(store, now);
+    params.onPlan?.(plan);
+    const revokes = plan.actions.filter((action) => action.kind === 'revoke');
+    if (revokes.length && !params.allowRevoke) throw new RevokeNotAllowedError(revokes.map((action) => action.name));
+    const result: ApplyManifestResult = { plan, applied: false, commits: [], issued: 0, warnings: [] };
+    if (plan.actions.length === 0 || !(await params.confirm(plan))) return result;
+
+    const config = await loadConfig(store);
+    const issuers = new Map<string, Issuer>();
+    const issuerOf = async (name: string): Promise<Issuer> => {
+      let issuer = issuers.get(name);
+      if (!issuer) issuers.set(name, (issuer = await loadIssuer(store, name, params.caPassword, CA_PASSWORD)));
+      return issuer;
+    };
+    // Signing needs the keys: load the intermediate's first so that a wrong password fails before any work.
+    await issuerOf(INTERMEDIATE_NAME);
+    const records = plan.records;
+    const pending: Built[] = [];
+    const commitBuilt = async (built: Built[], message: string): Promise<void> => {
+      const crls: FileWrite[] = [];
+      for (const issuerName of new Set(built.flatMap((b) => b.revoked.map((record) => record.issuer)))) {
+        crls.push(await buildCrl(store, await issuerOf(issuerName), { now, days: config.crlDays, records: records.get(issuerName) ?? [] }));
+      }
+      const { commit } = await store.apply({
+        message,
+        writes: lastWritePerPath([...built.flatMap((b) => b.change.writes), ...crls]),
+        moves: built.flatMap((b) => b.change.moves ?? []),
+      });
+      result.commits.push(commit);
+    };
+
+    const context = { ...params, now };
+    // Sub-CAs first: the leaves of the same apply may be signed by them.
+    const builtCas = new Map<PlanAction, Built>();
+    for (const action of plan.actions) {
+      if (action.entry?.profile === 'ca') builtCas.set(action, await buildAction(store, config, action, context, issuerOf, issuers, result.warnings));
+    }
+    // Then every leaf, on all cores, one batch per issuer.
+    const leaves = plan.actions.filter((action) => action.entry && action.entry.profile !== 'ca');
+    const prepared = new Map<string, PreparedIssue>();
+    for (const issuerName of new Set(leaves.map((action) => action.entry?.issuer ?? INTERMEDIATE_NAME))) {
+      const group = leaves.filter((action) => action.entry?.issuer === issuerName);
+      const jobs = group.map((action) => ({ params: issueParams(action.entry!, context), replacing: action.record !== undefined }));
+      const results = await prepareIssues(store, config, await issuerOf(issuerName), jobs);
+      group.forEach((action, index) => prepared.set(action.name, results[index]!));
+    }
+    for (const action of plan.actions) {
+      const built =
+        builtCas.get(action) ?? (await buildAction(store, config, action, context, issuerOf, issuers, result.warnings, prepared.get(action.name)));
+      for (const record of built.revoked) replaceRecord(records, record);
+      result.issued += built.issued;
+      if (params.commitEach) await commitBuilt([built], built.change.message);
+      else pending.push(built);
+    }
+    if (!params.commitEach) await commitBuilt(pending, applyMessage(plan, pending, params.commandLine));
+    result.applied = true;
+    return result;
+  });
+}
+
+async function buildAction(
+  store: CaStore,
+  config: CaConfig,
+  action: PlanAction,
+  params: ApplyManifestParams & { now: Date },
+  issuerOf: (name: string) => Promise<Issuer>,
+  issuers: Map<string, Issuer>,
+  warnings: string[],
+  preparedIssue?: PreparedIssue,
+): Promise<Built> {
+  const now = params.now;
+  const writes: FileWrite[] = [];
+  const moves: NonNullable<ChangeSet['moves']> = [];
+  const revoked: CertificateRecord[] = [];
+  if (action.record) {
+    const reason: RevocationReason = action.kind === 'revoke' ? 'cessationOfOperation' : 'superseded';
+    const revocation = await prepareRevocation(store, action.record.issuer, action.record.name, reason, now);
+    writes.push(...revocation.writes);
+    moves.push(...revocation.moves);
+    revoked.push(revocation.record);
+  }
+  const entry = action.entry;
+  let summary = `Revoke ${action.name} (removed from ${MANIFEST_FILE})`;
+  const details = [formatAction(action)];
+  const trailers: Record<string, string> = { 'Certified-Action': `apply-${action.kind}`, 'Certified-Name': action.name };
+  if (action.record) trailers['Certified-Revoked-Serial'] = action.record.serial;
+  if (entry) {
+    const issuer = await issuerOf(entry.issuer);
+    const replacing = action.record !== undefined;
+    if (entry.profile === 'ca') {
+      // A sub-CA key is encrypted like the intermediate's, with the CA password, so that apply can load it again.
+      const subCa = await prepareSubCaStandIn(store, config, issuer, entry, { ...(params.caPassword ? { password: params.caPassword } : {}), now, replacing });
+      issuers.set(entry.name, subCa.issuer);
+      writes.push(...subCa.writes);
+      summary = `${verb(action)} sub-CA ${entry.name} (expires ${subCa.record.notAfter.slice(0, 10)})`;
+      details.push(`Serial: ${subCa.record.serial}`, `SHA-256: ${subCa.record.fingerprint}`);
+      trailers['Certified-Serial'] = subCa.record.serial;
+    } else {
+      const prepared = preparedIssue ?? (await prepareIssue(store, config, issuer, issueParams(entry, params), { replacing }));
+      const record = { ...prepared.record, managed: true };
+      const recordFile = recordPath(record.issuer, record.serial);
+      writes.push(...prepared.writes.map((write) => (write.path === recordFile ? recordWrite(record) : write)));
+      warnings.push(...prepared.result.warnings.map((warning) => `${entry.name}: ${warning}`));
+      summary = prepared.summary.replace(/^Issue/, verb(action));
+      details.push(...prepared.details);
+      Object.assign(trailers, { 'Certified-Serial': record.serial, 'Certified-Fingerprint': record.fingerprint });
+    }
+  }
+  const message = commitMessage({ summary, commandLine: params.commandLine, details, trailers });
+  return { change: { message, writes, moves }, revoked, issued: entry ? 1 : 0 };
+}
+
+function issueParams(entry: ManifestEntry, params: { password?: string; now: Date }): IssueJob['params'] {
+  return {
+    name: entry.name,
+    subject: { CN: entry.cn },
+    sans: entry.sans,
+    profile: entry.profile === 'ca' ? 'server+client' : entry.profile,
+    key: entry.key,
+    days: entry.days,
+    ...(params.password ? { password: params.password } : {}),
+    now: params.now,
+  };
+}
+
+function verb(action: PlanAction): string {
+  return { issue: 'Issue', renew: 'Renew', reissue: 'Reissue', revoke: 'Revoke' }[action.kind];
+}
+
+/** The store writes in parallel: when a path is written twice (a CRL), keep the last content. */
+function lastWritePerPath(writes: FileWrite[]): FileWrite[] {
+  return [...new Map(writes.map((write) => [write.path, write])).values()];
+}
+
+function replaceRecord(records: Map<string, CertificateRecord[]>, record: CertificateRecord): void {
+  const list = records.get(record.issuer) ?? [];
+  const index = list.findIndex((known) => known.serial === record.serial);
+  if (index >= 0) list[index] = record;
+  else list.push(record);
+  records.set(record.issuer, list);
+}
+
+/** The single commit of a whole apply: counts in the summary, one line per action below. */
+function applyMessage(plan: Plan, built: Built[], commandLine: string): string {
+  const counts = (['issue', 'renew', 'reissue', 'revoke'] as const)
+    .map((kind) => [kind, plan.actions.filter((action) => action.kind === kind).length] as const)
+    .filter(([, count]) => count > 0)
+    .map(([kind, count]) => `${count} ${{ issue: 'issued', renew: 'renewed', reissue: 'reissued', revoke: 'revoked' }[kind]}`);
+  return commitMessage({
+    summary: `Apply ${MANIFEST_FILE}: ${counts.join(', ')}`,
+    commandLine,
+    details: built.map((b) => b.change.message.split('\n')[0] ?? ''),
+    trailers: { 'Certified-Action': 'apply', 'Certified-Changes': String(plan.actions.length) },
+  });
+}

@@ -1,0 +1,25 @@
+/** A worker thread of issue-pool.ts: prepares the issuances it is sent, writes nothing. */
+import { parentPort, workerData } from 'node:worker_threads';
+import { CaStore } from '../store/ca-store.js';
+import type { Issuer } from './ca-files.js';
+import type { CaConfig } from './config.js';
+import { CertifiedError } from './errors.js';
+import { prepareIssue } from './issue-certificate.js';
+import type { IssueJob } from './issue-pool.js';
+
+const { dir, config, issuer } = workerData as { dir: string; config: CaConfig; issuer: Issuer };
+const store = CaStore.open(dir, { lockTimeoutMs: 0 });
+
+parentPort?.on('message', async ({ id, jobs }: { id: number; jobs: IssueJob[] }) => {
+  try {
+    const results = [];
+    for (const job of jobs) results.push(await prepareIssue(store, config, issuer, job.params, { replacing: job.replacing }));
+    parentPort?.postMessage({ id, results });
+  } catch (error) {
+    const known = error instanceof CertifiedError;
+    parentPort?.postMessage({
+      id,
+      error: { message: (error as Error).message, ...(known ? { code: error.code, ...(error.hint ? { hint: error.hint } : {}) } : {}) },
+    });
+  }
+});

@@ -1,0 +1,215 @@
+import type { KeySpec } from '../pki/keys.js';
+import type { SubjectAltName } from '../pki/types.js';
+import { INTERMEDIATE_NAME, ROOT_NAME } from '../store/layout.js';
+import { CertifiedError } from './errors.js';
+import { printable, subjectAltNames, validateDn, validateName } from './names.js';
+import { parseKeySpec } from './options.js';
+import { DEFAULT_CA_DAYS, DEFAULT_LEAF_DAYS, type LeafProfile } from './profiles.js';
+
+export const MANIFEST_FILE = 'certificates.yaml';
+export const DEFAULT_RENEW_BEFORE_DAYS = 30;
+const MAX_DAYS = 36_500;
+
+/** One certificate the manifest asks for, validated, with the line it is declared on. */
+export interface ManifestEntry {
+  name: string;
+  line: number;
+  cn: string;
+  /** As they go into the certificate: a DNS- or IP-shaped CN first, then `san`, without repeats. */
+  sans: SubjectAltName[];
+  /** `ca` for a sub-CA (`ca: true`). */
+  profile: LeafProfile | 'ca';
+  days: number;
+  key: KeySpec;
+  issuer: string;
+}
+
+export interface Manifest {
+  entries: ManifestEntry[];
+  renewBeforeDays: number;
+}
+
+/** A manifest that cannot be used; the message starts with `certificates.yaml:LINE:`. */
+export class ManifestError extends CertifiedError {
+  constructor(line: number, message: string, hint?: string) {
+    super(`${MANIFEST_FILE}:${line}: ${message}`, {
+      code: 'BAD_MANIFEST',
+      hint: hint ?? 'Fix certificates.yaml and run the command again; nothing was changed.',
+    });
+  }
+}
+
+const TOP_KEYS = ['defaults', 'certificates', 'renew_before'];
+const DEFAULT_KEYS = ['days', 'key', 'bits'];
+const ENTRY_KEYS = ['cn', 'san', 'profile', 'days', 'key', 'bits', 'ca', 'issuer'];
+const PROFILES: Record<string, LeafProfile> = { server: 'server', client: 'client', both: 'server+client' };
+
+type Yaml = typeof import('yaml');
+type Node = import('yaml').Node | import('yaml').Pair | null | undefined;
+interface Field {
+  line: number;
+  value: unknown;
+  node: Node;
+}
+
+/** Parses and validates certificates.yaml; every error names its line. */
+export async function parseManifest(text: string): Promise<Manifest> {
+  const yaml = await import('yaml');
+  const lineCounter = new yaml.LineCounter();
+  const doc = yaml.parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const lineOf = (node: Node, fallback = 1): number => {
+    const range = node && 'range' in node ? node.range : undefined;
+    return range ? lineCounter.linePos(range[0]).line : fallback;
+  };
+  const first = doc.errors[0];
+  if (first) {
+    const line = first.linePos?.[0].line ?? lineCounter.linePos(first.pos[0]).line;
+    throw new ManifestError(line, `it is not valid YAML: ${first.message.split('\n')[0]?.replace(/ at line \d+, column \d+:?$/, '')}`);
+  }
+  if (doc.contents === null) throw new ManifestError(1, 'it is empty', 'Add a "certificates:" map (see "certified plan --help").');
+  const top = mapFields(yaml, doc.contents, 'the manifest', TOP_KEYS, lineOf);
+  const defaults = top.defaults ? mapFields(yaml, top.defaults.node, 'defaults', DEFAULT_KEYS, lineOf) : {};
+  const defaultDays = defaults.days ? days(defaults.days, 'defaults.days') : DEFAULT_LEAF_DAYS;
+  const defaultKey = defaults.key ? keyType(defaults.key, 'defaults.key') : undefined;
+  const defaultBits = defaults.bits ? bits(defaults.bits, 'defaults.bits') : undefined;
+  const renewBeforeDays = top.renew_before ? renewBefore(top.renew_before) : DEFAULT_RENEW_BEFORE_DAYS;
+
+  if (!top.certificates) throw new ManifestError(1, 'there is no "certificates:" map', 'Add one: certificates: { web: { cn: web.example.com } }.');
+  const certificates = top.certificates;
+  if (!yaml.isMap(certificates.node)) throw new ManifestError(certificates.line, '"certificates" must be a map of name: { cn: ..., san: [...] }');
+  const entries: ManifestEntry[] = [];
+  for (const pair of certificates.node.items) {
+    const line = lineOf(pair.key as Node, certificates.line);
+    const name = yaml.isScalar(pair.key) ? String(pair.key.value) : '';
+    wrap(line, 'certificate name', () => validateName(name));
+    if (name === INTERMEDIATE_NAME || name === ROOT_NAME) {
+      throw new ManifestError(line, `"${name}" is the name of the CA itself`, 'Choose another name for this certificate.');
+    }
+    const fields = mapFields(yaml, pair.value as Node, `"${name}"`, ENTRY_KEYS, lineOf, line);
+    const isCa = fields.ca ? flag(fields.ca, 'ca') : false;
+    if (!fields.cn) throw new ManifestError(line, `"${name}" has no cn`, 'Give it one, like { cn: host.example.com }.');
+    const cn = scalarText(fields.cn, 'cn');
+    wrap(fields.cn.line, 'cn', () => validateDn({ CN: cn }));
+    const sanList = fields.san ? stringList(yaml, fields.san, 'san', lineOf) : [];
+    const sans = subjectAltNames(cn, []);
+    for (const item of sanList) {
+      const [san] = wrap(item.line, 'san', () => subjectAltNames(undefined, [String(item.value)]));
+      if (san && !sans.some((known) => known.type === san.type && known.value === san.value)) sans.push(san);
+    }
+    if (isCa && fields.profile) throw new ManifestError(fields.profile.line, `"${name}" is a CA and cannot have a profile`, 'Drop "profile" or "ca: true".');
+    const profile = isCa ? 'ca' : fields.profile ? profileOf(fields.profile) : 'server+client';
+    const key = wrapKey(fields.key ?? defaults.key, fields.bits ?? (fields.key ? undefined : defaults.bits), isCa ? 'ca' : 'leaf', defaultKey, defaultBits);
+    const issuer = fields.issuer ? scalarText(fields.issuer, 'issuer') : INTERMEDIATE_NAME;
+    if (fields.issuer) wrap(fields.issuer.line, 'issuer', () => validateName(issuer));
+    if (isCa && issuer !== INTERMEDIATE_NAME) {
+      throw new ManifestError(fields.issuer?.line ?? line, `the sub-CA "${name}" must be issued by "${INTERMEDIATE_NAME}"`, 'Sub-CAs have pathlen 0 and cannot sign other CAs.');
+    }
+    entries.push({
+      name,
+      line,
+      cn,
+      sans,
+      profile,
+      days: fields.days ? days(fields.days, 'days') : isCa ? DEFAULT_CA_DAYS : defaultDays,
+      key,
+      issuer,
+    });
+  }
+  for (const entry of entries) {
+    if (entry.issuer === INTERMEDIATE_NAME) continue;
+    const target = entries.find((other) => other.name === entry.issuer);
+    if (target && target.profile !== 'ca') {
+      throw new ManifestError(entry.line, `the issuer of "${entry.name}", "${entry.issuer}", is not a CA`, `Add "ca: true" to "${entry.issuer}" or pick another issuer.`);
+    }
+  }
+  return { entries, renewBeforeDays };
+}
+
+function mapFields(yaml: Yaml, node: Node, what: string, allowed: string[], lineOf: (node: Node, fallback?: number) => number, fallback = 1): Record<string, Field> {
+  const line = lineOf(node, fallback);
+  if (!yaml.isMap(node)) throw new ManifestError(line, `${what} must be a map (key: value)`);
+  const fields: Record<string, Field> = {};
+  for (const pair of node.items) {
+    const keyLine = lineOf(pair.key as Node, line);
+    const key = yaml.isScalar(pair.key) ? String(pair.key.value) : '';
+    if (!allowed.includes(key)) {
+      throw new ManifestError(keyLine, `unknown key "${printable(key)}" in ${what}`, `Use ${allowed.join(', ')}.`);
+    }
+    const value = pair.value as Node;
+    fields[key] = { line: lineOf(value, keyLine), value: yaml.isScalar(value) ? value.value : undefined, node: value };
+  }
+  return fields;
+}
+
+/** Turns a validation error of names.ts into one that names the line. */
+function wrap<T>(line: number, what: string, check: () => T): T {
+  try {
+    return check();
+  } catch (error) {
+    if (error instanceof CertifiedError) {
+      const message = error.message.replace(/--key-type/g, 'key').replace(/--bits/g, 'bits');
+      throw new ManifestError(line, `${what ? `${what} ` : ''}${message}`, error.hint?.replace(/--bits/g, 'bits'));
+    }
+    throw error;
+  }
+}
+
+function scalarText(field: Field, what: string): string {
+  if (typeof field.value !== 'string' && typeof field.value !== 'number') throw new ManifestError(field.line, `${what} must be a text value`);
+  return String(field.value);
+}
+
+function stringList(yaml: Yaml, field: Field, what: string, lineOf: (node: Node, fallback?: number) => number): Field[] {
+  if (!yaml.isSeq(field.node)) throw new ManifestError(field.line, `${what} must be a list, like [a.example.com, 10.0.0.1]`);
+  return field.node.items.map((item) => {
+    const line = lineOf(item as Node, field.line);
+    if (!yaml.isScalar(item) || (typeof item.value !== 'string' && typeof item.value !== 'number')) {
+      throw new ManifestError(line, `every ${what} must be a text value`);
+    }
+    return { line, value: item.value, node: item };
+  });
+}
+
+function days(field: Field, what: string): number {
+  const value = field.value;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > MAX_DAYS) {
+    throw new ManifestError(field.line, `${what} must be a whole number of days from 1 to ${MAX_DAYS}, got "${printable(String(value ?? ''))}"`);
+  }
+  return value;
+}
+
+function keyType(field: Field, what: string): 'ecdsa' | 'rsa' {
+  if (field.value !== 'ecdsa' && field.value !== 'rsa') {
+    throw new ManifestError(field.line, `${what} must be "ecdsa" or "rsa", got "${printable(String(field.value ?? ''))}"`);
+  }
+  return field.value;
+}
+
+function bits(field: Field, what: string): string {
+  if (typeof field.value !== 'number') throw new ManifestError(field.line, `${what} must be a number, like 2048`);
+  return String(field.value);
+}
+
+function wrapKey(keyField: Field | undefined, bitsField: Field | undefined, kind: 'ca' | 'leaf', defaultKey?: string, defaultBits?: string): KeySpec {
+  const line = bitsField?.line ?? keyField?.line ?? 1;
+  const type = keyField ? keyType(keyField, 'key') : defaultKey;
+  const size = bitsField ? bits(bitsField, 'bits') : type === 'rsa' ? defaultBits : undefined;
+  return wrap(line, '', () => parseKeySpec({ ...(type ? { keyType: type } : {}), ...(size ? { bits: size } : {}) }, kind));
+}
+
+function flag(field: Field, what: string): boolean {
+  if (typeof field.value !== 'boolean') throw new ManifestError(field.line, `${what} must be true or false`);
+  return field.value;
+}
+
+function profileOf(field: Field): LeafProfile {
+  const profile = typeof field.value === 'string' ? PROFILES[field.value] : undefined;
+  if (!profile) throw new ManifestError(field.line, `profile must be server, client or both, got "${printable(String(field.value ?? ''))}"`);
+  return profile;
+}
+
+function renewBefore(field: Field): number {
+  const match = typeof field.value === 'string' ? /^([0-9]{1,5})d$/.exec(field.value) : null;
+  if (!match) throw new ManifestError(field.line, `renew_before must be a number of days like "30d", got "${printable(String(field.value ?? ''))}"`);
+  return Number(match[1]);
+}
