@@ -80,7 +80,8 @@ export async function issueRange(dir: string, first: number, count: number): Pro
 /** One commit of everything, then a gc as a long-lived repository would have had by itself. */
 export function commitAll(dir: string, message: string): void {
   git(dir, ['add', '-A', '.']);
-  git(dir, ['-c', 'user.name=bench', '-c', 'user.email=bench@localhost', 'commit', '-q', '--no-verify', '-m', message]);
+  // No automatic gc in the background: it would still be running when the timed commands start.
+  git(dir, ['-c', 'gc.auto=0', '-c', 'user.name=bench', '-c', 'user.email=bench@localhost', 'commit', '-q', '--no-verify', '-m', message]);
   git(dir, ['gc', '-q']);
 }
 

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 
 /** Used when the user has no git identity configured: commit rather than fail. */
@@ -69,6 +69,8 @@ export async function gitInit(dir: string): Promise<void> {
 }
 
 export async function gitHead(dir: string): Promise<string | undefined> {
+  const fromFiles = await readHead(dir).catch(() => null);
+  if (fromFiles !== null) return fromFiles;
   try {
     return (await (await git(dir)).raw(['rev-parse', '--verify', '-q', 'HEAD'])).trim() || undefined;
   } catch {
@@ -82,6 +84,39 @@ export async function gitHeadSubject(dir: string): Promise<string | undefined> {
   } catch {
     return undefined;
   }
+}
+
+const OBJECT_ID = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
+
+/**
+ * HEAD's commit read from the repository's files, as `git rev-parse HEAD` would give it, saving a
+ * git process per command: the loose ref or packed-refs, undefined before the first commit. Null
+ * for anything less plain (reftable, a symbolic ref to a symbolic ref): then git is asked.
+ */
+async function readHead(dir: string): Promise<string | undefined | null> {
+  const workTree = await gitFindWorkTree(dir);
+  if (!workTree) return null;
+  let gitDir = join(workTree, '.git');
+  if ((await stat(gitDir)).isFile()) {
+    const pointer = /^gitdir: (.+)$/m.exec(await readFile(gitDir, 'utf8'));
+    if (!pointer?.[1]) return null;
+    gitDir = resolve(workTree, pointer[1].trim());
+  }
+  const commonFile = await readFile(join(gitDir, 'commondir'), 'utf8').catch(() => undefined);
+  const commonDir = commonFile === undefined ? gitDir : resolve(gitDir, commonFile.trim());
+  if (await stat(join(commonDir, 'reftable')).then(() => true, () => false)) return null;
+  const head = (await readFile(join(gitDir, 'HEAD'), 'utf8')).trim();
+  if (OBJECT_ID.test(head)) return head;
+  const ref = /^ref: (refs\/heads\/\S+)$/.exec(head)?.[1];
+  if (!ref) return null;
+  const loose = await readFile(join(commonDir, ref), 'utf8').then((text) => text.trim(), () => undefined);
+  if (loose !== undefined) return OBJECT_ID.test(loose) ? loose : null;
+  const packed = await readFile(join(commonDir, 'packed-refs'), 'utf8').catch(() => '');
+  for (const line of packed.split('\n')) {
+    const [id, name] = line.split(' ');
+    if (name === ref && id && OBJECT_ID.test(id)) return id;
+  }
+  return undefined;
 }
 
 /** `git commit` prints "[branch (root-commit) <id>] summary"; with core.abbrev=no the id is whole. */
