@@ -58,12 +58,22 @@ export interface CertificateInfo {
   selfSigned: boolean;
 }
 
+/** The issuer's parsed certificate, kept between calls: a process that issues many parses it once. */
+let lastIssuer: { pem: string; certificate: X509Certificate; keyId: string | undefined } | undefined;
+
+function parseIssuer(pem: string): { certificate: X509Certificate; keyId: string | undefined } {
+  if (lastIssuer?.pem !== pem) {
+    const certificate = new X509Certificate(pem);
+    lastIssuer = { pem, certificate, keyId: certificate.getExtension(SubjectKeyIdentifierExtension)?.keyId };
+  }
+  return lastIssuer;
+}
+
 export async function createCertificate(params: CreateCertificateParams): Promise<CertificateInfo> {
-  const issuer = params.issuerPem === undefined ? undefined : new X509Certificate(params.issuerPem);
+  const parsedIssuer = params.issuerPem === undefined ? undefined : parseIssuer(params.issuerPem);
+  const issuer = parsedIssuer?.certificate;
   const ski = await SubjectKeyIdentifierExtension.create(params.publicKey);
-  const issuerKeyId = issuer
-    ? issuer.getExtension(SubjectKeyIdentifierExtension)?.keyId
-    : ski.keyId;
+  const issuerKeyId = parsedIssuer ? parsedIssuer.keyId : ski.keyId;
   const extensions = [...profileExtensions(params), ski, ...(params.extraExtensions ?? [])];
   if (issuerKeyId) extensions.push(new AuthorityKeyIdentifierExtension(issuerKeyId));
   const subject = toX509Name(params.subject);

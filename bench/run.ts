@@ -1,0 +1,113 @@
+/**
+ * npm run bench: the performance figures of issue 7, measured with the built CLI (bin/certified)
+ * as a user runs it. Every figure is the median wall time of several runs, with the largest peak
+ * RSS of those runs. BENCH_CERTS (default 10000) sets the size of the grown CA.
+ */
+import { execSync } from 'node:child_process';
+import { cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
+import { baselineIssue, prepareBaseline } from './baseline.js';
+import { commitAll, hostName, issueMany, revokeMany } from './grow.js';
+import { HAS_TIME, ROOT_PASSWORD, certified, formatTable, measure, sample, scratchDir, type Row } from './measure.js';
+
+const CERTS = Number(process.env.BENCH_CERTS ?? 10_000);
+const REVOKED = Math.min(999, Math.floor(CERTS / 10));
+const rows: Row[] = [];
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+function add(row: Row): Row {
+  rows.push(row);
+  log(`  ${row.label}: ${row.ms === undefined ? row.note : `${row.ms.toFixed(0)} ms`}`);
+  return row;
+}
+
+function makeCa(dir: string, extra: string[] = []) {
+  return certified(['--ca', '--db', dir, ...extra, 'O=Bench', 'CN=Bench CA'], { cwd: dir, env: { CERTIFIED_ROOT_PASSWORD: ROOT_PASSWORD } });
+}
+
+const ok = (label: string, result: { code: number; stderr: string }) => {
+  if (result.code !== 0) throw new Error(`${label} failed: ${result.stderr}`);
+};
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  log(`certified bench: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}, load ${loadavg()[0]?.toFixed(2)}`);
+  if (!HAS_TIME) log('Note: /usr/bin/time is missing (apt-get install time): peak RSS is not measured.');
+
+  log('Floor:');
+  add(measure('node -e 0', 7, () => sample(process.execPath, ['-e', '0'], { cwd: process.cwd() })));
+  const version = add(measure('certified --version', 7, () => certified(['--version'], { cwd: process.cwd() })));
+
+  log('Making the CA:');
+  const caDefault = add(measure('certified --ca (ECDSA P-384)', 5, () => makeCa(scratchDir('ca'))));
+  add(measure('certified --ca --key-type rsa (RSA 4096)', 3, () => makeCa(scratchDir('ca-rsa'), ['--key-type', 'rsa'])));
+
+  log('Issuing, in a CA with 10 certificates:');
+  const small = scratchDir('small');
+  ok('certified --ca', makeCa(small));
+  await issueMany(small, 0, 10);
+  commitAll(small, 'bench: 10 certificates');
+  const issueSmall = add(measure('certified CN=host (ECDSA P-256)', 7, (i) => certified(['--db', small, `CN=small-${i}.example.com`], { cwd: small })));
+  const issueSmallRsa = add(measure('certified CN=host --bits 2048', 5, (i) => certified(['--db', small, '--bits', '2048', `CN=small-rsa-${i}.example.com`], { cwd: small })));
+
+  log('Baseline: openssl + git add + git commit:');
+  const repo = prepareBaseline(small);
+  const baseEc = add(measure('baseline: openssl ecparam/req/x509 -req + git (P-256)', 7, (i) => baselineIssue(repo, `ec-${i}`, 'ecdsa')));
+  const baseRsa = add(measure('baseline: openssl genrsa/req/x509 -req + git (RSA 2048)', 5, (i) => baselineIssue(repo, `rsa-${i}`, 'rsa')));
+
+  log(`Growth: a CA with ${CERTS} certificates (made through the library, one commit):`);
+  const big = scratchDir('big');
+  ok('certified --ca', makeCa(big));
+  const growStarted = Date.now();
+  const records = await issueMany(big, 0, CERTS);
+  const issuedMs = Date.now() - growStarted;
+  await revokeMany(big, records.slice(0, REVOKED));
+  commitAll(big, `bench: ${CERTS} certificates, ${REVOKED} revoked`);
+  log(`  made ${CERTS} certificates in ${(issuedMs / 1000).toFixed(1)} s (${(CERTS / (issuedMs / 1000)).toFixed(0)}/s), revoked ${REVOKED}, committed in ${((Date.now() - growStarted - issuedMs) / 1000).toFixed(1)} s`);
+  const issueBig = add(measure(`certified CN=host at ${CERTS}`, 7, (i) => certified(['--db', big, `CN=big-${i}.example.com`], { cwd: big })));
+  const ls = add(measure(`certified ls --json at ${CERTS}`, 5, () => certified(['ls', '--json', '--db', big], { cwd: big })));
+  const revoke = add(
+    measure(`certified --revoke at ${CERTS} (CRL of ${REVOKED + 1}+ entries)`, 5, (i) =>
+      certified(['--revoke', '--db', big, '--name', hostName(CERTS - 1 - i)], { cwd: big }),
+    ),
+  );
+  add(measure(`certified crl at ${CERTS}`, 5, () => certified(['crl', '--db', big], { cwd: big })));
+  const check = add(
+    measure(`certified check at ${CERTS}`, 3, () => certified(['check', '--db', big], { cwd: big }), (s) => s.code === 0 || s.code === 1),
+  );
+  const files = Number(execSync(`du -sk --exclude=.git ${JSON.stringify(big)}`).toString().split('\t')[0]);
+  const packed = Number(execSync(`du -sk ${JSON.stringify(join(big, '.git'))}`).toString().split('\t')[0]);
+  const total = CERTS + issueBig.runs;
+
+  process.stdout.write(`\n${formatTable(rows)}\n\n`);
+  const ratio = (a?: number, b?: number) => (a !== undefined && b ? (a / b).toFixed(2) : 'n/a');
+  const lines = [
+    `Machine: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}, ${process.platform}.`,
+    `Our time / baseline: ${ratio(issueSmall.ms, baseEc.ms)} (P-256), ${ratio(issueSmallRsa.ms, baseRsa.ms)} (RSA 2048).`,
+    `Issue at ${CERTS} / at 10: ${ratio(issueBig.ms, issueSmall.ms)}.`,
+    `CA directory per certificate: ${((files * 1024) / total / 1024).toFixed(1)} KiB of files, ${((packed * 1024) / total / 1024).toFixed(1)} KiB of .git (after gc).`,
+    `Made ${CERTS} certificates through the library at ${(CERTS / (issuedMs / 1000)).toFixed(0)} per second.`,
+    '',
+    'Targets:',
+    target('certified CN=host <= 150 ms', issueSmall.ms, 150),
+    target('certified CN=host <= 0.5x baseline', issueSmall.ms, baseEc.ms === undefined ? undefined : baseEc.ms * 0.5),
+    target('certified --version <= 80 ms', version.ms, 80),
+    target('certified --ca <= 400 ms', caDefault.ms, 400),
+    target(`issue at ${CERTS} <= 1.2x at 10`, issueBig.ms, issueSmall.ms === undefined ? undefined : issueSmall.ms * 1.2),
+    target('ls --json <= 1 s', ls.ms, 1000),
+    target('revoke with a 1,000-entry CRL <= 300 ms', revoke.ms, 300),
+    target('check <= 5 s', check.ms, 5000),
+    target('peak RSS <= 120 MiB', Math.max(...rows.filter((row) => !row.label.startsWith('baseline')).map((row) => row.rssMb ?? 0)), 120, 'MiB'),
+    '',
+    `Bench took ${((Date.now() - started) / 1000).toFixed(0)} s.`,
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+function target(label: string, value: number | undefined, limit: number | undefined, unit = 'ms'): string {
+  if (value === undefined || limit === undefined) return `- ${label}: n/a`;
+  const verdict = value <= limit ? 'met' : `missed by ${(value - limit).toFixed(0)} ${unit} (${((value / limit - 1) * 100).toFixed(0)}%)`;
+  return `- ${label}: ${value.toFixed(0)} ${unit} (limit ${limit.toFixed(0)}): ${verdict}`;
+}
+
+await main();

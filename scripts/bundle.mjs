@@ -1,0 +1,67 @@
+// Bundles the CLI into dist/bundle/ (run by `npm run build` after tsc has type-checked and
+// compiled to dist/). Why: Node 20 spends most of a command's start-up resolving and compiling the
+// ~300 files of @peculiar/x509 and its ASN.1 packages; one file per lazily loaded command is far
+// cheaper. Each command stays its own chunk, so `--version` and help still load only commander.
+import { readFile, rm } from 'node:fs/promises';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const outdir = join(root, 'dist/bundle');
+
+/**
+ * A source file that uses import.meta.url (to find package.json or bin/) gets the URL it has in
+ * dist/, where tsc put it, not the URL of the chunk it is bundled into.
+ */
+const keepImportMetaUrl = {
+  name: 'keep-import-meta-url',
+  setup(builder) {
+    builder.onLoad({ filter: /[\\/]src[\\/].*\.ts$/ }, async (args) => {
+      const source = await readFile(args.path, 'utf8');
+      if (!source.includes('import.meta.url')) return undefined;
+      const compiled = join(root, 'dist', relative(join(root, 'src'), args.path)).replace(/\.ts$/, '.js');
+      const fromChunk = relative(outdir, compiled).split('\\').join('/');
+      const url = `new URL(${JSON.stringify(fromChunk)}, import.meta.url).href`;
+      return { contents: source.replaceAll('import.meta.url', url), loader: 'ts' };
+    });
+  },
+};
+
+/**
+ * The ASN.1 packages under @peculiar/x509 define hundreds of schema classes (CMS, PKCS#12, X.509
+ * attributes) at load time, and do not say that they have no other side effects, so bundlers keep
+ * them all. They have none: declaring it lets esbuild drop the classes nothing uses.
+ */
+const PURE_PACKAGES = /^(?:@peculiar\/asn1-[a-z0-9-]+|asn1js|pvtsutils|pvutils)$/;
+const pureAsn1 = {
+  name: 'pure-asn1',
+  setup(builder) {
+    builder.onResolve({ filter: PURE_PACKAGES }, async (args) => {
+      if (args.pluginData?.pure) return undefined;
+      const resolved = await builder.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: { pure: true } });
+      if (resolved.errors.length) return { errors: resolved.errors };
+      return { path: resolved.path, sideEffects: false };
+    });
+  },
+};
+
+await rm(outdir, { recursive: true, force: true });
+await build({
+  absWorkingDir: root,
+  entryPoints: ['src/cli/main.ts'],
+  outdir,
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  // Packages that ship both prefer their ES module build (tree-shakeable, no CJS wrapper).
+  mainFields: ['module', 'main'],
+  // CommonJS packages inside an ES module bundle still need require() for Node's built-ins.
+  banner: { js: "import { createRequire as __certifiedRequire } from 'node:module';\nconst require = __certifiedRequire(import.meta.url);" },
+  plugins: [keepImportMetaUrl, ...(process.env.BUNDLE_NO_PURE ? [] : [pureAsn1])],
+  sourcemap: 'linked',
+  legalComments: 'none',
+  logLevel: 'warning',
+});

@@ -1,0 +1,80 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { gitCommitPaths, gitHead } from '../../src/store/git.js';
+
+const dirs: string[] = [];
+after(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+function git(dir: string, args: string[]): string {
+  const result = spawnSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@localhost', ...args], { cwd: dir, encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`git ${args.join(' ')}: ${result.stderr}`);
+  return result.stdout.trim();
+}
+
+function repo(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'certified-git-'));
+  dirs.push(dir);
+  git(dir, ['init', '-q']);
+  return dir;
+}
+
+function commitFile(dir: string, name: string, text: string): void {
+  writeFileSync(join(dir, name), text);
+  git(dir, ['add', name]);
+  git(dir, ['commit', '-q', '-m', `add ${name}`]);
+}
+
+describe('gitHead reads HEAD as git rev-parse does', () => {
+  it('is undefined before the first commit', async () => {
+    assert.equal(await gitHead(repo()), undefined);
+  });
+
+  it('follows a loose branch ref, packed refs, a detached HEAD and a subdirectory', async () => {
+    const dir = repo();
+    commitFile(dir, 'a.txt', 'a');
+    assert.equal(await gitHead(dir), git(dir, ['rev-parse', 'HEAD']));
+    git(dir, ['pack-refs', '--all']);
+    commitFile(dir, 'b.txt', 'b');
+    git(dir, ['pack-refs', '--all']);
+    assert.equal(await gitHead(dir), git(dir, ['rev-parse', 'HEAD']));
+    git(dir, ['checkout', '-q', '--detach', 'HEAD~1']);
+    assert.equal(await gitHead(dir), git(dir, ['rev-parse', 'HEAD']));
+    mkdirSync(join(dir, 'etc/ssl'), { recursive: true });
+    assert.equal(await gitHead(join(dir, 'etc/ssl')), git(dir, ['rev-parse', 'HEAD']));
+  });
+
+  it('works in a linked work tree, whose .git is a file', async () => {
+    const dir = repo();
+    commitFile(dir, 'a.txt', 'a');
+    const linked = join(dir, '..', `${dir.split('/').pop()}-linked`);
+    dirs.push(linked);
+    git(dir, ['worktree', 'add', '-q', '-b', 'other', linked]);
+    commitFile(linked, 'b.txt', 'b');
+    assert.equal(await gitHead(linked), git(linked, ['rev-parse', 'HEAD']));
+    assert.notEqual(await gitHead(linked), await gitHead(dir));
+  });
+});
+
+describe('gitCommitPaths', () => {
+  it('commits exactly the paths given, returns the full commit id, and leaves other staged changes staged', async () => {
+    const dir = repo();
+    commitFile(dir, 'user.txt', 'v1');
+    writeFileSync(join(dir, 'user.txt'), 'v2');
+    git(dir, ['add', 'user.txt']);
+    writeFileSync(join(dir, 'untracked.txt'), 'mine');
+    mkdirSync(join(dir, 'certs'));
+    writeFileSync(join(dir, 'certs/a.crt'), 'cert');
+    const id = await gitCommitPaths(dir, ['certs/a.crt'], 'Issue a\n\ndetails');
+    assert.equal(id, git(dir, ['rev-parse', 'HEAD']));
+    assert.equal(git(dir, ['show', '--name-only', '--format=', 'HEAD']), 'certs/a.crt');
+    assert.equal(git(dir, ['log', '-1', '--format=%B']), 'Issue a\n\ndetails');
+    assert.equal(git(dir, ['diff', '--cached', '--name-only']), 'user.txt');
+    assert.match(git(dir, ['status', '--porcelain']), /\?\? untracked\.txt/);
+  });
+});
