@@ -54,7 +54,9 @@ interface Field {
 
 /** Parses and validates certificates.yaml; every error names its line. */
 export async function parseManifest(text: string): Promise<Manifest> {
-  const yaml = await import('yaml');
+  // The bundle may hand a CommonJS namespace back under `default`.
+  const loaded = await import('yaml');
+  const yaml = ((loaded as { default?: Yaml }).default ?? loaded) as Yaml;
   const lineCounter = new yaml.LineCounter();
   const doc = yaml.parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const lineOf = (node: Node, fallback = 1): number => {

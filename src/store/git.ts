@@ -180,10 +180,7 @@ export async function gitRestorePaths(dir: string, paths: string[]): Promise<voi
 
 /** Sets a key in the repository's own config (.git/config of the work tree that holds `dir`). */
 export async function gitSetConfig(dir: string, key: string, value: string): Promise<void> {
-  const { simpleGit } = await import('simple-git');
-  // simple-git refuses to set a textconv command unless told that it is meant.
-  const client = simpleGit({ baseDir: dir, maxConcurrentProcesses: 1, unsafe: { allowUnsafeDiffTextConv: true } });
-  await client.raw(['config', '--local', key, value]);
+  await (await git(dir)).raw(['config', '--local', key, value]);
 }
 
 /**

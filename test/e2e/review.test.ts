@@ -140,8 +140,20 @@ describe('review: show, git diffs, trailers, log, dry run', () => {
     const before = snapshot(cwd);
     const dry = await run(['--dry-run', '--client', 'CN=dry.example.com'], { cwd });
     assert.equal(dry.code, 0, dry.stderr);
-    assert.equal(dry.stderr, 'Dry run: nothing was written.\n');
-    assert.match(dry.stdout, /^Certificate:\n  Subject: +C=US, O=Example, CN=dry\.example\.com\n  Issuer: +C=US, O=Example, CN=Example CA Intermediate\n/);
+    assert.equal(
+      dry.stderr.replace(/expires \d{4}-\d{2}-\d{2}/, 'expires DATE').replace(/[0-9a-f]{32}/, 'SERIAL'),
+      [
+        'Dry run: the commit would be "Issue dry.example.com (client, ECDSA P-256, expires DATE)", with:',
+        '  write  certs/dry.example.com.crt',
+        '  write  certs/dry.example.com.chain.crt',
+        '  write  private/dry.example.com.key (not committed)',
+        '  write  csr/dry.example.com.csr',
+        '  write  records/ca/SERIAL.json',
+        'Nothing was written.',
+        '',
+      ].join('\n'),
+    );
+    assert.match(dry.stdout, /^# certs\/dry\.example\.com\.crt\nCertificate:\n  Subject: +C=US, O=Example, CN=dry\.example\.com\n  Issuer: +C=US, O=Example, CN=Example CA Intermediate\n/);
     assert.match(dry.stdout, /\n  Extended key usage: +clientAuth\n/);
     const refused = await run(['--dry-run', 'CN=web.example.com'], { cwd });
     assert.equal(refused.code, 1, 'validation still runs');
@@ -151,8 +163,8 @@ describe('review: show, git diffs, trailers, log, dry run', () => {
     const fresh = tempDir();
     const ca = await run(['--ca', '--dry-run', 'O=Example', 'CN=Dry CA'], { cwd: fresh, env: { CERTIFIED_ROOT_PASSWORD: ROOT_PASSWORD } });
     assert.equal(ca.code, 0, ca.stderr);
-    assert.match(ca.stdout, /^Certificate \(1 of 2\):\n  Subject: +O=Example, CN=Dry CA\n  Issuer: +O=Example, CN=Dry CA \(self-signed\)\n[\s\S]*Certificate \(2 of 2\):\n  Subject: +O=Example, CN=Dry CA Intermediate\n/);
-    assert.match(ca.stderr, /Dry run: nothing was written\.\n$/);
+    assert.match(ca.stdout, /^# certs\/root-ca\.crt\nCertificate:\n  Subject: +O=Example, CN=Dry CA\n  Issuer: +O=Example, CN=Dry CA \(self-signed\)\n[\s\S]*# certs\/ca\.crt\nCertificate:\n  Subject: +O=Example, CN=Dry CA Intermediate\n/);
+    assert.match(ca.stderr, /write +private\/root-ca\.key \(not committed\)\n[\s\S]*Nothing was written\.\n$/);
     assert.equal(existsSync(join(fresh, 'etc')), false);
   });
 });
