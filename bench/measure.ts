@@ -80,7 +80,7 @@ export function median(values: number[]): number {
 export interface Row {
   label: string;
   runs: number;
-  /** Median wall time in ms; undefined when the command is not built yet. */
+  /** Median wall time in ms. */
   ms?: number;
   /** Largest peak RSS over the runs, MiB. */
   rssMb?: number;
@@ -89,17 +89,13 @@ export interface Row {
   note?: string;
 }
 
-export class NotBuiltError extends Error {}
-
 /**
- * Runs `once` `runs` times (each gets the run's index) and summarises. A command that answers
- * "is not built yet" gives a row marked n/a; any other failure stops the bench.
+ * Runs `once` `runs` times (each gets the run's index) and summarises; a failure stops the bench.
  */
 export function measure(label: string, runs: number, once: (index: number) => Sample, accept: (s: Sample) => boolean = (s) => s.code === 0): Row {
   const samples: Sample[] = [];
   for (let index = 0; index < runs; index++) {
     const result = once(index);
-    if (result.code !== 0 && /is not built yet/.test(result.stderr)) return { label, runs: 0, note: 'n/a (not built)' };
     if (!accept(result)) throw new Error(`${label}: exit ${result.code}: ${result.stderr.trim() || result.stdout.trim()}`);
     samples.push(result);
   }

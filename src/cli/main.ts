@@ -10,10 +10,32 @@ Examples:
   $ certified CN=host.example.com +alt.example.com +10.0.0.1
   $ certified --client CN=alice +alice@example.com --days 90
   $ certified --bits 3072 --name web CN="Web frontend" +web.example.com
+  $ certified --revoke --reason keyCompromise CN=host.example.com
+  $ certified --ca --issuer ca CN="Team CA" --password -
+  $ certified --self-signed CN=dev.local
+  $ certified --no-sign CN=vendor.example.com +www.vendor.example.com
+  $ certified --csr request.csr --server --days 90
 
 The CA lives in ./etc/ssl (--db DIR or CERTIFIED_DB to change); every change is one git commit.
 Passwords: the flag, "-" to read one line of stdin, CERTIFIED_ROOT_PASSWORD,
 CERTIFIED_INTERMEDIATE_PASSWORD, CERTIFIED_CA_PASSWORD, CERTIFIED_PASSWORD, or a prompt on a TTY.`;
+
+/** Examples shown under each subcommand's --help. */
+const SUBCOMMAND_EXAMPLES: Record<string, string[]> = {
+  crl: ['certified crl', 'certified crl --issuer ca --crl-days 14'],
+  ls: ['certified ls', 'certified ls --json', 'certified ls --expiring 30'],
+  yaml: ['certified yaml > hieradata/certificates.yaml'],
+  renew: ['certified renew CN=host.example.com', 'certified renew --name web --reuse-key'],
+  show: ['certified show host.example.com', 'certified show crl/ca.crl --json'],
+  log: ['certified log', 'certified log --json'],
+  check: ['certified check', 'certified check --json'],
+  'git-setup': ['certified git-setup'],
+  export: ['certified export alice --p12 --p12-password - --out alice.p12'],
+  trust: ['certified trust --nss', 'certified trust --system --uninstall'],
+  serve: ['certified serve --listen 127.0.0.1:8080'],
+  plan: ['certified plan', 'certified plan --json'],
+  apply: ['certified apply --yes', 'certified apply --yes --allow-revoke --commit-each'],
+};
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
@@ -73,6 +95,7 @@ function buildProgram(argv: string[]): Command {
     program
       .command(name)
       .description(description)
+      .addHelpText('after', `\nExamples:\n${(SUBCOMMAND_EXAMPLES[name] ?? []).map((line) => `  $ ${line}`).join('\n')}`)
       .option('--db <dir>', 'the CA directory (default: etc/ssl, or CERTIFIED_DB)')
       .option('--lock-timeout <seconds>', 'how long to wait for another certified process (default 60)')
       .exitOverride()

@@ -92,10 +92,6 @@ describe('parallel use: certified processes queue on the lock', () => {
 
   it('revocations interleaved with issuing keep the CA consistent', async (t) => {
     const probe = await run(['--revoke', 'CN=par-0.example.com'], { cwd });
-    if (/is not built yet/.test(probe.stderr)) {
-      t.skip('"certified --revoke" is not built yet (issue 3, another helper): re-enable when it is');
-      return;
-    }
     assert.equal(probe.code, 0, probe.stderr);
     const commits = commitCount(db);
     const jobs = [
