@@ -1,8 +1,6 @@
+import { newKeyPassword, parseLeafRequest } from '../leaf-request.js';
 import { UsageError } from '../../ca/errors.js';
 import { issueCertificate } from '../../ca/issue-certificate.js';
-import { deriveName, parseSubjectArguments, subjectAltNames, validateDn, validateName } from '../../ca/names.js';
-import { parseDays, parseKeySpec } from '../../ca/options.js';
-import { DEFAULT_LEAF_DAYS, type LeafProfile } from '../../ca/profiles.js';
 import { resolveIssuer } from '../../ca/issuers.js';
 import { INTERMEDIATE_NAME, ROOT_NAME } from '../../store/layout.js';
 import { redactedCommandLine } from '../command-line.js';
@@ -10,7 +8,6 @@ import { openStore } from '../context.js';
 import { reportDryRun } from '../dry-run.js';
 import type { RootOptions } from '../options.js';
 import { data, longDate, shown, status, warning, withSpinner } from '../output.js';
-import { resolveSecret } from '../secrets.js';
 import { issuerPassword } from '../target.js';
 
 const CA_ONLY = ['rootPassword', 'intermediatePassword', 'crlUrl', 'rootCrlUrl', 'ocspUrl', 'permitDns', 'permitIp', 'permitEmail'] as const;
@@ -21,26 +18,10 @@ export async function runIssue(args: string[], options: RootOptions, argv: strin
       throw new UsageError(`--${option.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} goes with --ca`, 'Add --ca to make a CA, or drop the option.');
     }
   }
-  if (options.client && options.server) {
-    throw new UsageError('--client and --server cannot go together', 'Leave both out for a certificate that is both.');
-  }
-  const parsed = parseSubjectArguments(args);
-  const dn = validateDn(parsed.dn);
-  const cn = dn.CN ?? '';
-  const name = options.name !== undefined ? validateName(options.name) : deriveName(cn);
-  const sans = subjectAltNames(cn, parsed.sans);
-  const profile: LeafProfile = options.client ? 'client' : options.server ? 'server' : 'server+client';
-  const key = parseKeySpec(options, 'leaf');
-  const days = options.days === undefined ? DEFAULT_LEAF_DAYS : parseDays(options.days);
+  const { dn, cn, name, sans, profile, key, days } = parseLeafRequest(args, options);
   const store = openStore(options);
 
-  const password = await resolveSecret({
-    label: `the key of "${name}"`,
-    flag: '--password',
-    flagValue: options.password,
-    env: 'CERTIFIED_PASSWORD',
-    forNewKey: true,
-  });
+  const password = await newKeyPassword(name, options);
   const issuer = options.issuer === undefined ? INTERMEDIATE_NAME : await resolveIssuer(store, options.issuer);
   if (issuer === ROOT_NAME) throw new UsageError('the root signs only CAs', 'Issue from the intermediate (leave --issuer out) or a sub-CA.');
   const caPassword = await issuerPassword(store, issuer, options);

@@ -1,5 +1,4 @@
-import { deriveName, parseSubjectArguments, subjectAltNames, validateDn, validateName } from '../../ca/names.js';
-import { parseKeySpec } from '../../ca/options.js';
+import { newKeyPassword, parseLeafRequest } from '../leaf-request.js';
 import { requestCertificate } from '../../ca/request-certificate.js';
 import { redactedCommandLine } from '../command-line.js';
 import { openStore } from '../context.js';
@@ -7,7 +6,6 @@ import { reportDryRun } from '../dry-run.js';
 import type { RootOptions } from '../options.js';
 import { data, shown, status, withSpinner } from '../output.js';
 import { CA_OPTIONS, MODE_OPTIONS, rejectOptions } from '../reject-options.js';
-import { resolveSecret } from '../secrets.js';
 
 export async function runRequest(args: string[], options: RootOptions, argv: string[]): Promise<void> {
   rejectOptions(options, '--no-sign', [
@@ -19,20 +17,9 @@ export async function runRequest(args: string[], options: RootOptions, argv: str
     'client',
     'server',
   ]);
-  const parsed = parseSubjectArguments(args);
-  const dn = validateDn(parsed.dn);
-  const cn = dn.CN ?? '';
-  const name = options.name !== undefined ? validateName(options.name) : deriveName(cn);
-  const sans = subjectAltNames(cn, parsed.sans);
-  const key = parseKeySpec(options, 'leaf');
+  const { dn, name, sans, key } = parseLeafRequest(args, options);
   const store = openStore(options);
-  const password = await resolveSecret({
-    label: `the key of "${name}"`,
-    flag: '--password',
-    flagValue: options.password,
-    env: 'CERTIFIED_PASSWORD',
-    forNewKey: true,
-  });
+  const password = await newKeyPassword(name, options);
 
   const result = await withSpinner(`Making the key and request for ${name}...`, () =>
     requestCertificate(store, {
