@@ -3,32 +3,9 @@ import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { commitCount, git, makeCa, openssl, readText, run, snapshot, tempDir } from '../helpers/cli.js';
+import { committedFiles, publicKey, serialOf, verifyChain, x509Text } from '../helpers/judge.js';
 
 const UNENCRYPTED_KEY = /-----BEGIN (?:RSA |EC )?PRIVATE KEY-----/;
-
-function x509Text(path: string): string {
-  return openssl(['x509', '-in', path, '-noout', '-text']).stdout;
-}
-
-function serialOf(path: string): string {
-  return openssl(['x509', '-in', path, '-noout', '-serial']).stdout.trim().split('=')[1]!.toLowerCase().replace(/^(00)+/, '');
-}
-
-function committedFiles(db: string): string[] {
-  return git(db, ['show', '--name-only', '--format=', 'HEAD']).trim().split('\n').sort();
-}
-
-function verifyChain(db: string, certificate: string, purpose?: string) {
-  const args = ['verify', '-x509_strict', '-CAfile', join(db, 'certs/root-ca.crt'), '-untrusted', join(db, 'certs/ca.crt')];
-  return openssl([...args, ...(purpose ? ['-purpose', purpose] : []), certificate]);
-}
-
-/** The public key of a certificate, a CSR or a private key, as OpenSSL prints it. */
-function publicKey(kind: 'x509' | 'req' | 'pkey', path: string): string {
-  const result = kind === 'pkey' ? openssl(['pkey', '-in', path, '-pubout']) : openssl([kind, '-in', path, '-noout', '-pubkey']);
-  assert.equal(result.status, 0, result.stderr);
-  return result.stdout;
-}
 
 describe('certified --self-signed', () => {
   it('makes a self-signed leaf with no CA: its own issuer, CA:FALSE, a git repository, the key git-ignored', async () => {
