@@ -29,6 +29,8 @@ export interface CertificateListing {
   key: string;
   fingerprint: string;
   revocation?: CertificateRecord['revocation'];
+  /** Present (true) when certificates.yaml manages it: "certified apply" may renew or revoke it. */
+  managed?: true;
 }
 
 const LEAF_PROFILES = new Set(['server', 'client', 'server+client', 'self-signed']);
@@ -89,6 +91,7 @@ function toListing(record: CertificateRecord, now: string): CertificateListing {
     key: record.key,
     fingerprint: record.fingerprint,
     ...(record.revocation ? { revocation: record.revocation } : {}),
+    ...(record.managed ? { managed: true as const } : {}),
   };
 }
 

@@ -92,6 +92,13 @@ describe('certified plan and apply', () => {
     assert.match(san, /TLS Web Server Authentication\n/);
     for (const name of ['web', 'alice', 'build-ca', 'builder']) assert.equal(valid(ca, name)[0]?.managed, true, name);
     assert.equal(valid(ca, 'hand.example.com')[0]?.managed, undefined, 'hand-issued certificates are not managed');
+    const listed = await cli(['ls']);
+    const statusOf = (name: string) => listed.stdout.split('\n').find((line) => line.startsWith(`${name} `))?.trim().split(/\s{2,}/).pop();
+    assert.equal(statusOf('web'), 'valid (manifest)');
+    assert.equal(statusOf('hand.example.com'), 'valid');
+    const listedJson = JSON.parse((await cli(['ls', '--json'])).stdout) as { name: string; managed?: boolean }[];
+    assert.equal(listedJson.find((entry) => entry.name === 'web')?.managed, true);
+    assert.equal(listedJson.find((entry) => entry.name === 'hand.example.com')?.managed, undefined);
 
     const again = await cli(['plan']);
     assert.equal(again.code, 0);

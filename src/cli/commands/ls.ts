@@ -46,7 +46,7 @@ function row(listing: CertificateListing): string[] {
     listing.issuer,
     listing.serial,
     listing.notAfter.slice(0, 10),
-    listing.status,
+    listing.managed ? `${listing.status} (manifest)` : listing.status,
   ];
 }
 
