@@ -50,14 +50,16 @@ export async function setupGitDiff(store: CaStore, params: GitSetupParams): Prom
   return { ...(commit ? { commit } : {}), repository };
 }
 
-/** The per-clone part: diff.certified.textconv and cachetextconv in the repository's .git/config. */
+/**
+ * The per-clone part: diff.certified.textconv (and the CRL merge driver) in .git/config. No
+ * cachetextconv: git stores that cache as commits, which fail in a clone with no identity (CI).
+ */
 export async function configureDiffDriver(store: CaStore, textconv: string): Promise<string> {
   const repository = await gitFindWorkTree(store.dir);
   if (!repository) {
     throw new CertifiedError(`"${store.dir}" is not in a git repository`, { code: 'NO_GIT', hint: 'Run "git init" there first.' });
   }
   await gitSetConfig(store.dir, `diff.${DIFF_DRIVER}.textconv`, textconv);
-  await gitSetConfig(store.dir, `diff.${DIFF_DRIVER}.cachetextconv`, 'true');
   // Both sides of a merge may have rewritten a CRL: keep one; "certified crl" rebuilds it from the records.
   await gitSetConfig(store.dir, `merge.${CRL_MERGE_DRIVER}.name`, 'keep one side; "certified crl" rebuilds CRLs from the records');
   await gitSetConfig(store.dir, `merge.${CRL_MERGE_DRIVER}.driver`, 'true');

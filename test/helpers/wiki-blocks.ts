@@ -24,7 +24,7 @@ export interface WikiBlock {
 
 const FENCE = /^(`{3,}|~{3,})\s*([^\s`]*)\s*(.*)$/;
 const ATTRIBUTE = /([A-Za-z][\w-]*)(?:=("[^"]*"|\S+))?/g;
-const KNOWN_ATTRIBUTES = new Set(['file', 'skip', 'expect', 'fails', 'pending-if']);
+const KNOWN_ATTRIBUTES = new Set(['file', 'skip', 'expect', 'fails']);
 
 export function parseAttributes(text: string): Map<string, string> {
   const attributes = new Map<string, string>();

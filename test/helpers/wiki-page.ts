@@ -19,11 +19,9 @@ export type KeyType = 'ecdsa' | 'rsa';
 export type BlockOutcome =
   | { kind: 'ran'; code: number; output: string }
   | { kind: 'checked' }
-  | { kind: 'written'; path: string }
-  | { kind: 'pending'; reason: string };
+  | { kind: 'written'; path: string };
 
 const BLOCK_TIMEOUT_MS = 60_000;
-const NOT_BUILT = /"([\w-]+)" is not built yet/;
 
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -104,14 +102,6 @@ function syntaxCheck(block: WikiBlock, context: PageContext): void {
   if (result.status !== 0) throw new Error(`syntax error in the block at line ${block.line}: ${result.stderr}`);
 }
 
-function pendingReason(block: WikiBlock, output: string): string | undefined {
-  const notBuilt = NOT_BUILT.exec(output);
-  if (notBuilt) return `waits for "certified ${notBuilt[1]}", which is not built yet: this runs once it is merged`;
-  const marker = block.attributes.get('pending-if');
-  if (marker && output.includes(marker)) return `waits for a command that is not built yet (its output says: "${marker}")`;
-  return undefined;
-}
-
 /** Runs (or writes, or syntax-checks) one block and asserts its outcome; see wiki/README.md. */
 export async function runBlock(block: WikiBlock, context: PageContext): Promise<BlockOutcome> {
   if (block.attributes.has('skip')) {
@@ -135,8 +125,6 @@ export async function runBlock(block: WikiBlock, context: PageContext): Promise<
   } else {
     result = await runProcess(context, 'bash', ['-e', '-o', 'pipefail', '-c', block.body]);
   }
-  const pending = pendingReason(block, result.output);
-  if (pending) return { kind: 'pending', reason: pending };
   const fails = block.attributes.has('fails');
   if (fails ? result.code === 0 : result.code !== 0) {
     throw new Error(`the block at line ${block.line} exited with ${result.code}${fails ? ' (it should fail)' : ''}:\n${result.output}`);

@@ -118,6 +118,6 @@ describe('commit messages and history', () => {
   it('writes .gitattributes when missing and adds only the lines a user file lacks', () => {
     assert.equal(gitAttributesContent(undefined), GITATTRIBUTES_CONTENT);
     assert.equal(gitAttributesContent(GITATTRIBUTES_CONTENT), undefined);
-    assert.equal(gitAttributesContent('*.png binary\n*.crt  diff=certified'), '*.png binary\n*.crt  diff=certified\n*.csr diff=certified\n*.crl diff=certified\n');
+    assert.equal(gitAttributesContent('*.png binary\n*.crt  diff=certified'), '*.png binary\n*.crt  diff=certified\n*.csr diff=certified\n*.crl diff=certified\n/crl/*.crl merge=certified-crl\n');
   });
 });
