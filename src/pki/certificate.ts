@@ -1,4 +1,4 @@
-import { createHash, type webcrypto } from 'node:crypto';
+import { X509Certificate as NodeX509Certificate, createHash, type KeyObject, type webcrypto } from 'node:crypto';
 import {
   AuthorityKeyIdentifierExtension,
   AuthorityInfoAccessExtension,
@@ -98,17 +98,29 @@ export function parseCertificate(pem: string | Uint8Array): CertificateInfo {
 
 /** True when `pem` carries a valid signature by the key of `issuerPem`. */
 export async function verifyCertificateSignature(pem: string, issuerPem: string): Promise<boolean> {
-  const issuer = new X509Certificate(issuerPem);
+  // Node's native verifier: `check` calls this once per certificate, thousands of times.
   try {
-    return await new X509Certificate(pem).verify({ publicKey: issuer.publicKey, signatureOnly: true });
+    return new NodeX509Certificate(pem).verify(issuerPublicKey(issuerPem));
   } catch {
-    return false; // a key of another algorithm than the signature's
+    return false; // unparseable, or a key of another algorithm than the signature's
   }
+}
+
+const issuerKeys = new Map<string, KeyObject>();
+
+function issuerPublicKey(issuerPem: string): KeyObject {
+  let key = issuerKeys.get(issuerPem);
+  if (!key) {
+    key = new NodeX509Certificate(issuerPem).publicKey;
+    issuerKeys.set(issuerPem, key);
+  }
+  return key;
 }
 
 const SAN_TYPES: Record<string, SanType> = { dns: 'dns', ip: 'ip', email: 'email', url: 'uri' };
 
-function describeCertificate(certificate: X509Certificate): CertificateInfo {
+/** The plain view of an already parsed certificate (parsing is the slow part: do it once). */
+export function describeCertificate(certificate: X509Certificate): CertificateInfo {
   const der = new Uint8Array(certificate.rawData);
   const basic = certificate.getExtension(BasicConstraintsExtension);
   const keyUsageFlags = certificate.getExtension(KeyUsagesExtension)?.usages ?? 0;

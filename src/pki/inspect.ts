@@ -9,7 +9,7 @@ import {
   type HashedAlgorithm,
 } from './x509.js';
 import { toArrayBuffer } from './bytes.js';
-import { fingerprintOf, parseCertificate, type CertificateInfo } from './certificate.js';
+import { describeCertificate, fingerprintOf, type CertificateInfo } from './certificate.js';
 import { parseCrl, type CrlInfo } from './crl.js';
 import { parseCsr, type CsrInfo } from './csr.js';
 import { readPemBlocks } from './pem.js';
@@ -86,7 +86,7 @@ export function inspectCertificate(input: string | Uint8Array): CertificateView 
   const eku = certificate.getExtension(ExtendedKeyUsageExtension);
   const basic = certificate.getExtension(BasicConstraintsExtension);
   return {
-    ...parseCertificate(new Uint8Array(certificate.rawData)),
+    ...describeCertificate(certificate),
     kind: 'certificate',
     signatureAlgorithm: algorithmName(certificate.signatureAlgorithm),
     keyUsageNames: KEY_USAGE_NAMES.filter((name) => ((keyUsage?.usages ?? 0) & KeyUsageFlags[name]) !== 0),
