@@ -128,13 +128,21 @@ export interface ConstrainedIssuer {
   permitted: NameConstraintSet;
 }
 
+/** Parsed chains, by their PEM text: apply checks thousands of names against one or two chains. */
+const constraintsByChain = new Map<string, ConstrainedIssuer[]>();
+
 /** The name constraints of every CA in a chain (the issuer first, then its issuers). */
 export function chainNameConstraints(chainPem: string): ConstrainedIssuer[] {
-  return readPemBlocks(chainPem).flatMap((block) => {
-    const pem = toPem(block.der, 'CERTIFICATE');
-    const permitted = readNameConstraints(pem);
-    return permitted ? [{ name: parseCertificate(pem).subject.CN ?? 'a CA', permitted }] : [];
-  });
+  let constraints = constraintsByChain.get(chainPem);
+  if (!constraints) {
+    constraints = readPemBlocks(chainPem).flatMap((block) => {
+      const pem = toPem(block.der, 'CERTIFICATE');
+      const permitted = readNameConstraints(pem);
+      return permitted ? [{ name: parseCertificate(pem).subject.CN ?? 'a CA', permitted }] : [];
+    });
+    constraintsByChain.set(chainPem, constraints);
+  }
+  return constraints;
 }
 
 /**

@@ -1,4 +1,5 @@
-import { X509Certificate as NodeX509Certificate, createHash, type KeyObject, type webcrypto } from 'node:crypto';
+import { KeyObject, X509Certificate as NodeX509Certificate, createHash, type webcrypto } from 'node:crypto';
+import { isIPv4 } from 'node:net';
 import {
   AuthorityKeyIdentifierExtension,
   AuthorityInfoAccessExtension,
@@ -88,7 +89,54 @@ export async function createCertificate(params: CreateCertificateParams): Promis
     signingAlgorithm: signingAlgorithm(params.signingKey.spec),
     extensions,
   });
-  return describeCertificate(certificate);
+  return describeCreated(certificate, params, ski.keyId, issuerKeyId);
+}
+
+/**
+ * The plain view of a certificate just built, its extensions taken from the parameters it was
+ * built with: parsing them back costs more than building them, and apply issues thousands. Where
+ * the encoding may not give back the same text (IPv6 addresses, extra extensions), it parses.
+ */
+function describeCreated(
+  certificate: X509Certificate,
+  params: CreateCertificateParams,
+  subjectKeyId: string,
+  authorityKeyId: string | undefined,
+): CertificateInfo {
+  const sans = params.sans ?? [];
+  if (params.extraExtensions?.length || sans.some((san) => san.type === 'ip' && !isIPv4(san.value))) return describeCertificate(certificate);
+  const der = new Uint8Array(certificate.rawData);
+  const keyUsage = new Set(params.keyUsage);
+  return {
+    pem: toPem(der, 'CERTIFICATE'),
+    der,
+    subject: fromX509Name(certificate.subjectName),
+    issuer: fromX509Name(certificate.issuerName),
+    serial: normalizeSerial(certificate.serialNumber),
+    notBefore: certificate.notBefore,
+    notAfter: certificate.notAfter,
+    fingerprint: fingerprintOf(der),
+    key: publicKeySpec(params.publicKey),
+    isCa: params.ca !== undefined,
+    ...(params.ca?.pathLength !== undefined ? { pathLength: params.ca.pathLength } : {}),
+    keyUsage: KEY_USAGES.filter((usage) => keyUsage.has(usage)),
+    extendedKeyUsage: [...(params.extendedKeyUsage ?? [])],
+    sans: sans.map(({ type, value }) => ({ type, value })),
+    crlUrls: params.crlUrl ? [params.crlUrl] : [],
+    ocspUrls: params.ocspUrl ? [params.ocspUrl] : [],
+    subjectKeyId,
+    ...(authorityKeyId ? { authorityKeyId } : {}),
+    selfSigned: certificate.subjectName.toString() === certificate.issuerName.toString(),
+  };
+}
+
+function publicKeySpec(key: CreateCertificateParams['publicKey']): KeySpec {
+  // A PublicKey of @peculiar/x509 (a key read from a CSR or a certificate) carries its DER.
+  if ('rawData' in key) return keySpecOf(createPublicKey({ key: Buffer.from(key.rawData), format: 'der', type: 'spki' }));
+  const algorithm = key.algorithm as Partial<webcrypto.EcKeyAlgorithm & webcrypto.RsaHashedKeyAlgorithm>;
+  if (algorithm.namedCurve === 'P-256' || algorithm.namedCurve === 'P-384') return { type: 'ecdsa', curve: algorithm.namedCurve };
+  if (algorithm.modulusLength) return { type: 'rsa', bits: algorithm.modulusLength };
+  return keySpecOf(KeyObject.from(key));
 }
 
 export function parseCertificate(pem: string | Uint8Array): CertificateInfo {
@@ -117,6 +165,9 @@ function issuerPublicKey(issuerPem: string): KeyObject {
   return key;
 }
 
+/** The key usages a certificate's description lists, in this order. */
+const KEY_USAGES = ['digitalSignature', 'keyEncipherment', 'keyCertSign', 'cRLSign'] as const;
+
 const SAN_TYPES: Record<string, SanType> = { dns: 'dns', ip: 'ip', email: 'email', url: 'uri' };
 
 /** The plain view of an already parsed certificate (parsing is the slow part: do it once). */
@@ -124,7 +175,8 @@ export function describeCertificate(certificate: X509Certificate): CertificateIn
   const der = new Uint8Array(certificate.rawData);
   const basic = certificate.getExtension(BasicConstraintsExtension);
   const keyUsageFlags = certificate.getExtension(KeyUsagesExtension)?.usages ?? 0;
-  const eku = certificate.getExtension(ExtendedKeyUsageExtension)?.usages ?? [];
+  // Plain arrays: some of the library's lists are Array subclasses, and map/flatMap would keep them.
+  const eku = [...(certificate.getExtension(ExtendedKeyUsageExtension)?.usages ?? [])];
   const san = certificate.getExtension(SubjectAlternativeNameExtension);
   const crl = certificate.getExtension(CRLDistributionPointsExtension);
   const aia = certificate.getExtension(AuthorityInfoAccessExtension);
@@ -143,22 +195,22 @@ export function describeCertificate(certificate: X509Certificate): CertificateIn
     key: keySpecOf(keyObject),
     isCa: basic?.ca ?? false,
     ...(basic?.pathLength !== undefined ? { pathLength: basic.pathLength } : {}),
-    keyUsage: (['digitalSignature', 'keyEncipherment', 'keyCertSign', 'cRLSign'] as const).filter(
+    keyUsage: KEY_USAGES.filter(
       (usage) => (keyUsageFlags & KeyUsageFlags[usage]) !== 0,
     ),
     extendedKeyUsage: eku.flatMap((oid) =>
       oid === '1.3.6.1.5.5.7.3.1' ? ['serverAuth' as const] : oid === '1.3.6.1.5.5.7.3.2' ? ['clientAuth' as const] : [],
     ),
-    sans: (san?.names.items ?? []).flatMap((name) => {
+    sans: [...(san?.names.items ?? [])].flatMap((name) => {
       const type = SAN_TYPES[name.type];
       return type ? [{ type, value: name.value }] : [];
     }),
-    crlUrls: (crl?.distributionPoints ?? []).flatMap((point) =>
+    crlUrls: [...(crl?.distributionPoints ?? [])].flatMap((point) =>
       (point.distributionPoint?.fullName ?? []).flatMap((name) =>
         name.uniformResourceIdentifier ? [name.uniformResourceIdentifier] : [],
       ),
     ),
-    ocspUrls: (aia?.ocsp ?? []).map((name) => name.value),
+    ocspUrls: [...(aia?.ocsp ?? [])].map((name) => name.value),
     ...(subjectKeyId ? { subjectKeyId } : {}),
     ...(authorityKeyId ? { authorityKeyId } : {}),
     selfSigned: certificate.subjectName.toString() === certificate.issuerName.toString(),

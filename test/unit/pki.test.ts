@@ -51,4 +51,35 @@ describe('pki', () => {
     assert.equal(crl.crlNumber, 7);
     assert.deepEqual(crl.entries.map((entry) => [entry.serial, entry.reason]), [[leaf.serial, 'keyCompromise']]);
   });
+
+  it('describes a certificate it builds exactly as parsing the certificate back does', async () => {
+    const now = new Date();
+    const later = new Date(now.getTime() + 86_400_000);
+    const caKeys = await generateKeyPair({ type: 'ecdsa', curve: 'P-384' });
+    const rsaKeys = await generateKeyPair({ type: 'rsa', bits: 2048 });
+    const p256Keys = await generateKeyPair({ type: 'ecdsa', curve: 'P-256' });
+    const root = await createCertificate({ subject: { C: 'US', O: 'Example', CN: 'Test Root' }, publicKey: caKeys.publicKey, serial: randomSerial(), notBefore: now, notAfter: later, signingKey: caKeys, ca: {}, keyUsage: ['cRLSign', 'keyCertSign'] });
+    const common = { serial: randomSerial(), notBefore: now, notAfter: later, issuerPem: root.pem, signingKey: caKeys };
+    const built = [
+      root,
+      await createCertificate({ ...common, subject: { CN: 'Sub CA' }, publicKey: rsaKeys.publicKey, ca: { pathLength: 0 }, keyUsage: ['keyCertSign', 'cRLSign', 'digitalSignature'], crlUrl: 'http://crl.example.com/root.crl' }),
+      await createCertificate({
+        ...common,
+        subject: { C: 'US', ST: 'CA', L: 'SF', O: 'Example', OU: 'Web', CN: 'both.example.com' },
+        publicKey: p256Keys.publicKey,
+        keyUsage: ['keyEncipherment', 'digitalSignature'],
+        extendedKeyUsage: ['clientAuth', 'serverAuth'],
+        sans: [
+          { type: 'dns', value: '*.example.com' },
+          { type: 'ip', value: '192.168.1.20' },
+          { type: 'email', value: 'ops@example.com' },
+          { type: 'uri', value: 'spiffe://example.com/web' },
+        ],
+        crlUrl: 'http://crl.example.com/ca.crl',
+        ocspUrl: 'http://ocsp.example.com',
+      }),
+      await createCertificate({ ...common, subject: { CN: 'v6' }, publicKey: p256Keys.publicKey, keyUsage: ['digitalSignature'], extendedKeyUsage: ['serverAuth'], sans: [{ type: 'ip', value: '2001:DB8:0::1' }] }),
+    ];
+    for (const certificate of built) assert.deepEqual(certificate, parseCertificate(certificate.pem), certificate.subject.CN);
+  });
 });
