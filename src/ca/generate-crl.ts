@@ -5,11 +5,11 @@ import { parseRecord, type CertificateRecord } from '../store/records.js';
 import { loadIssuer, passwordSourceFor, type Issuer } from './ca-files.js';
 import { commitMessage, isoDate } from './commit-message.js';
 
+/** Every record of an issuer (read synchronously: for thousands of small files that is several times faster). */
 export async function loadRecords(store: CaStore, issuer: string): Promise<CertificateRecord[]> {
   const dir = recordsDir(issuer);
   const files = (await store.list(dir)).filter((file) => file.endsWith('.json'));
-  const records = await Promise.all(files.map(async (file) => parseRecord((await store.readText(`${dir}/${file}`)) ?? '')));
-  return records;
+  return store.readTexts(files.map((file) => `${dir}/${file}`)).map((text) => parseRecord(text ?? ''));
 }
 
 export interface CrlOptions {
@@ -18,28 +18,35 @@ export interface CrlOptions {
   records?: CertificateRecord[];
 }
 
+/** A CRL file to write, with the number and the count of entries it was signed with. */
+export interface CrlWrite extends FileWrite {
+  crlNumber: number;
+  entries: number;
+}
+
 /**
  * The issuer's CRL from its records alone (plus `extra`, records changed by the same command),
  * numbered one past the current CRL.
  */
-export async function buildCrl(store: CaStore, issuer: Issuer, options: CrlOptions): Promise<FileWrite> {
+export async function buildCrl(store: CaStore, issuer: Issuer, options: CrlOptions): Promise<CrlWrite> {
   const path = crlPath(issuer.name);
   const current = await store.readText(path);
   const crlNumber = (current ? (parseCrl(current).crlNumber ?? 0) : 0) + 1;
   const records = options.records ?? (await loadRecords(store, issuer.name));
+  const entries = records.flatMap((record) =>
+    record.status === 'revoked' && record.revocation && record.issuer === issuer.name && record.serial !== issuer.certificate.serial
+      ? [{ serial: record.serial, revokedAt: new Date(record.revocation.date), reason: record.revocation.reason }]
+      : [],
+  );
   const content = await createCrl({
     issuerPem: issuer.certificate.pem,
     signingKey: issuer.key,
     crlNumber,
     thisUpdate: options.now,
     nextUpdate: new Date(options.now.getTime() + options.days * 86_400_000),
-    entries: records.flatMap((record) =>
-      record.status === 'revoked' && record.revocation && record.issuer === issuer.name && record.serial !== issuer.certificate.serial
-        ? [{ serial: record.serial, revokedAt: new Date(record.revocation.date), reason: record.revocation.reason }]
-        : [],
-    ),
+    entries,
   });
-  return { path, content, commit: true };
+  return { path, content, commit: true, crlNumber, entries: entries.length };
 }
 
 /** The CRL from the records on disk with `changed` (records the same command rewrites) in place of theirs. */
@@ -48,7 +55,7 @@ export async function buildCrlWith(
   issuer: Issuer,
   changed: CertificateRecord[],
   options: Omit<CrlOptions, 'records'>,
-): Promise<FileWrite> {
+): Promise<CrlWrite> {
   const bySerial = new Map((await loadRecords(store, issuer.name)).map((record) => [record.serial, record]));
   for (const record of changed) if (record.issuer === issuer.name) bySerial.set(record.serial, record);
   return buildCrl(store, issuer, { ...options, records: [...bySerial.values()] });
@@ -85,9 +92,8 @@ export async function resignCrls(store: CaStore, params: ResignCrlsParams): Prom
     for (const name of params.issuers) {
       const issuer = await loadIssuer(store, name, params.passwords[name], passwordSourceFor(name));
       const write = await buildCrl(store, issuer, { now, days: params.days });
-      const info = parseCrl(write.content);
       writes.push(write);
-      crls.push({ issuer: name, path: write.path, crlNumber: info.crlNumber ?? 0, entries: info.entries.length });
+      crls.push({ issuer: name, path: write.path, crlNumber: write.crlNumber, entries: write.entries });
     }
     const nextUpdate = new Date(now.getTime() + params.days * 86_400_000);
     const message = commitMessage({

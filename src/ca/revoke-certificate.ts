@@ -1,5 +1,4 @@
 import type { CertificateInfo } from '../pki/certificate.js';
-import { parseCrl } from '../pki/crl.js';
 import { isEncryptedKeyPem } from '../pki/keys.js';
 import { formatDn } from '../pki/name.js';
 import type { CaStore, ChangeSet, FileWrite } from '../store/ca-store.js';
@@ -128,7 +127,7 @@ export async function revokeCertificate(store: CaStore, params: RevokeCertificat
     const prepared = await prepareRevocation(store, params.issuer, params.name, params.reason, now);
     const issuer = await loadIssuer(store, prepared.record.issuer, params.password, passwordSourceFor(prepared.record.issuer));
     const crl = await buildCrlWith(store, issuer, [prepared.record], { now, days: params.crlDays ?? config.crlDays });
-    const crlNumber = parseCrl(crl.content).crlNumber ?? 0;
+    const crlNumber = crl.crlNumber;
     const message = commitMessage({
       summary: prepared.summary,
       commandLine: params.commandLine,
