@@ -2,27 +2,25 @@
  * `certified apply` of a 1,000-certificate manifest, in one process (issue 9). The bench runner
  * (bench/run.ts) calls benchApply(); `node dist-test/bench/apply.js` runs it alone.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-
-const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const BIN = join(REPO, 'bin/certified');
+import { ROOT_PASSWORD, certified, type Sample } from './measure.js';
 
 export interface BenchApplyResult {
   certsPerSecond: number;
   certificates: number;
   /** Wall time of the whole `certified apply --yes` process, commit included. */
   seconds: number;
+  /** The apply run itself: wall, CPU and peak RSS. */
+  sample: Sample;
 }
 
-function certified(args: string[], cwd: string): void {
-  const env: NodeJS.ProcessEnv = { ...process.env, CERTIFIED_ROOT_PASSWORD: 'bench root password', CERTIFIED_DB: join(cwd, 'ca') };
-  for (const key of ['CERTIFIED_PASSWORD', 'CERTIFIED_CA_PASSWORD']) delete env[key];
-  const result = spawnSync(process.execPath, [BIN, ...args], { cwd, env, encoding: 'utf8' });
-  if (result.status !== 0) throw new Error(`certified ${args.join(' ')} failed: ${result.stderr}`);
+function run(args: string[], cwd: string): Sample {
+  const result = certified(args, { cwd, env: { CERTIFIED_ROOT_PASSWORD: ROOT_PASSWORD, CERTIFIED_DB: join(cwd, 'ca') } });
+  if (result.code !== 0) throw new Error(`certified ${args.join(' ')} failed: ${result.stderr}`);
+  return result;
 }
 
 /** A manifest of `count` server certificates with two SANs each, default keys (ECDSA P-256). */
@@ -35,12 +33,11 @@ export function benchManifest(count: number): string {
 export async function benchApply(count = 1000): Promise<BenchApplyResult> {
   const dir = mkdtempSync(join(tmpdir(), 'certified-bench-apply-'));
   try {
-    certified(['--ca', 'CN=Bench CA'], dir);
+    run(['--ca', 'CN=Bench CA'], dir);
     writeFileSync(join(dir, 'ca', 'certificates.yaml'), benchManifest(count));
-    const start = performance.now();
-    certified(['apply', '--yes'], dir);
-    const seconds = (performance.now() - start) / 1000;
-    return { certsPerSecond: Math.round(count / seconds), certificates: count, seconds: Number(seconds.toFixed(2)) };
+    const sample = run(['apply', '--yes'], dir);
+    const seconds = sample.ms / 1000;
+    return { certsPerSecond: Math.round(count / seconds), certificates: count, seconds: Number(seconds.toFixed(2)), sample };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -48,5 +45,6 @@ export async function benchApply(count = 1000): Promise<BenchApplyResult> {
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const count = Number(process.argv[2] ?? 1000);
-  console.log(JSON.stringify(await benchApply(count)));
+  const { sample, ...result } = await benchApply(count);
+  console.log(JSON.stringify({ ...result, cpuMs: sample.cpuMs, rssKb: sample.rssKb }));
 }

@@ -80,6 +80,13 @@ async function main(): Promise<void> {
   log('Declarative: certified apply --yes of a 1,000-certificate manifest (one process, one commit):');
   const applied = await benchApply(1000);
   log(`  ${applied.certificates} certificates in ${applied.seconds} s: ${applied.certsPerSecond} per second`);
+  rows.push({
+    label: `certified apply --yes (${applied.certificates}-certificate manifest)`,
+    runs: 1,
+    ms: applied.sample.ms,
+    ...(applied.sample.rssKb === undefined ? {} : { rssMb: applied.sample.rssKb / 1024 }),
+    ...(applied.sample.cpuMs === undefined ? {} : { cpuMs: applied.sample.cpuMs }),
+  });
   const files = Number(execSync(`du -sk --exclude=.git ${JSON.stringify(big)}`).toString().split('\t')[0]);
   const packed = Number(execSync(`du -sk ${JSON.stringify(join(big, '.git'))}`).toString().split('\t')[0]);
   const total = CERTS + issueBig.runs;
@@ -103,7 +110,8 @@ async function main(): Promise<void> {
     target('revoke with a 1,000-entry CRL <= 300 ms', revoke.ms, 300),
     target('check <= 5 s', check.ms, 5000),
     `- apply >= 200 certificates/s: ${applied.certsPerSecond}/s: ${applied.certsPerSecond >= 200 ? 'met' : `missed (${((applied.certsPerSecond / 200) * 100).toFixed(0)}% of the target)`}`,
-    target('peak RSS <= 120 MiB', Math.max(...rows.filter((row) => !row.label.startsWith('baseline')).map((row) => row.rssMb ?? 0)), 120, 'MiB'),
+    // The target is per command at 10,000 certificates; apply's row (1,000 new ones in one process) is reported apart.
+    target('peak RSS <= 120 MiB', Math.max(...rows.filter((row) => !row.label.startsWith('baseline') && !row.label.startsWith('certified apply')).map((row) => row.rssMb ?? 0)), 120, 'MiB'),
     '',
     `Bench took ${((Date.now() - started) / 1000).toFixed(0)} s.`,
   ];
