@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { access, mkdir, readFile, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { writeFileAtomic } from './atomic.js';
-import { gitCommitPaths, gitFindWorkTree, gitHead, gitHeadSubject, gitInit, gitRestorePaths, gitWaitIdle } from './git.js';
+import { gitCommitPaths, gitFindWorkTree, gitHead, gitHeadSubject, gitIndexMatchesHead, gitInit, gitRestorePaths, gitWaitIdle } from './git.js';
 import { clearJournal, readJournal, writeJournal, type Journal } from './journal.js';
 import { JOURNAL_FILE, PRIVATE_DIR, TEMP_SUFFIX } from './layout.js';
 import { StoreWriteError } from './errors.js';
@@ -165,6 +165,8 @@ export class CaStore {
     const changed: string[] = [];
     for (const path of touched) (await this.exists(path) ? changed : created).push(path);
     const parent = await gitHead(this.dir);
+    // Asked while the files are written; see gitCommitPaths.
+    const indexMatchedHead = gitIndexMatchesHead(this.dir).catch(() => false);
     const journal: Journal = {
       summary: change.message.split('\n')[0] ?? '',
       ...(parent ? { parent } : {}),
@@ -186,7 +188,7 @@ export class CaStore {
         ...(change.removes ?? []),
         ...(change.moves ?? []).filter((move) => move.commit).flatMap((move) => [move.from, move.to]),
       ];
-      commit = await gitCommitPaths(this.dir, toCommit, change.message).catch((error) => {
+      commit = await gitCommitPaths(this.dir, toCommit, change.message, { indexMatchedHead: await indexMatchedHead }).catch((error) => {
         throw new StoreWriteError('commit the change in', this.dir, error);
       });
     } catch (error) {

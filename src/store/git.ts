@@ -108,11 +108,10 @@ export async function gitHeadSubject(dir: string): Promise<string | undefined> {
 const OBJECT_ID = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
 
 /**
- * HEAD's commit read from the repository's files, as `git rev-parse HEAD` would give it, saving a
- * git process per command: the loose ref or packed-refs, undefined before the first commit. Null
- * for anything less plain (reftable, a symbolic ref to a symbolic ref): then git is asked.
+ * The git directory of the work tree that holds `dir` (a linked work tree's own, whose .git is a
+ * file) and the common directory its refs live in; null when there is none or it is not plain.
  */
-async function readHead(dir: string): Promise<string | undefined | null> {
+async function findGitDirs(dir: string): Promise<{ gitDir: string; commonDir: string } | null> {
   const workTree = await gitFindWorkTree(dir);
   if (!workTree) return null;
   let gitDir = join(workTree, '.git');
@@ -122,7 +121,18 @@ async function readHead(dir: string): Promise<string | undefined | null> {
     gitDir = resolve(workTree, pointer[1].trim());
   }
   const commonFile = await readFile(join(gitDir, 'commondir'), 'utf8').catch(() => undefined);
-  const commonDir = commonFile === undefined ? gitDir : resolve(gitDir, commonFile.trim());
+  return { gitDir, commonDir: commonFile === undefined ? gitDir : resolve(gitDir, commonFile.trim()) };
+}
+
+/**
+ * HEAD's commit read from the repository's files, as `git rev-parse HEAD` would give it, saving a
+ * git process per command: the loose ref or packed-refs, undefined before the first commit. Null
+ * for anything less plain (reftable, a symbolic ref to a symbolic ref): then git is asked.
+ */
+async function readHead(dir: string): Promise<string | undefined | null> {
+  const dirs = await findGitDirs(dir);
+  if (!dirs) return null;
+  const { gitDir, commonDir } = dirs;
   if (await stat(join(commonDir, 'reftable')).then(() => true, () => false)) return null;
   const head = (await readFile(join(gitDir, 'HEAD'), 'utf8')).trim();
   if (OBJECT_ID.test(head)) return head;
@@ -141,16 +151,41 @@ async function readHead(dir: string): Promise<string | undefined | null> {
 /** `git commit` prints "[branch (root-commit) <id>] summary"; with core.abbrev=no the id is whole. */
 const COMMIT_LINE = /^\[[^\]\n]*?\b([0-9a-f]{40}|[0-9a-f]{64})\] /m;
 
+/** What git keeps while a merge, cherry-pick, revert or rebase is under way. */
+const OPERATION_FILES = ['MERGE_HEAD', 'CHERRY_PICK_HEAD', 'REVERT_HEAD', 'rebase-merge', 'rebase-apply', 'sequencer'];
+
+/**
+ * True when the index holds exactly HEAD (nothing staged) and no merge, cherry-pick, revert or
+ * rebase is under way: then, once our paths are staged, a plain `git commit` records them and
+ * nothing else. False when unsure (no commit yet, an unusual repository layout, an error).
+ */
+export async function gitIndexMatchesHead(dir: string): Promise<boolean> {
+  const dirs = await findGitDirs(dir).catch(() => null);
+  if (!dirs || (await gitHead(dir)) === undefined) return false;
+  for (const name of OPERATION_FILES) {
+    if (await stat(join(dirs.gitDir, name)).then(() => true, () => false)) return false;
+  }
+  // Exit 0: nothing staged; 1: something is.
+  return (await git(dir)).raw(['diff', '--cached', '--quiet']).then(() => true, () => false);
+}
+
 /**
  * Stages exactly `paths` (relative to `dir`; deleted paths stage their removal) and commits only
  * them, so a user's other staged or unstaged changes are never swept in. Returns the commit id.
- * Two git processes: `add`, then `commit --only` (which prints the full id, so no rev-parse).
- * The repository's hooks run as for any commit.
+ * Two git processes: `add`, then `commit` (which prints the full id, so no rev-parse). The
+ * repository's hooks run as for any commit.
+ *
+ * `indexMatchedHead` is gitIndexMatchesHead() asked before the paths were staged. When it is
+ * false, `commit --only -- <paths>` keeps the user's staged changes out. When it is true a plain
+ * `commit` records the same tree, much faster in a large repository: `--only` rebuilds a
+ * temporary index from HEAD, which took 0.5 s at 40,000 files when a new path sorts before most
+ * others (0.1 s for the plain commit).
  */
-export async function gitCommitPaths(dir: string, paths: string[], message: string): Promise<string> {
+export async function gitCommitPaths(dir: string, paths: string[], message: string, options: { indexMatchedHead?: boolean } = {}): Promise<string> {
   const client = await git(dir);
   await client.raw(['add', '-f', '-A', '--', ...paths]);
-  const commitArgs = ['-c', 'core.abbrev=no', 'commit', '--no-edit', '-m', message, '--only', '--', ...paths];
+  const only = options.indexMatchedHead ? [] : ['--only', '--', ...paths];
+  const commitArgs = ['-c', 'core.abbrev=no', 'commit', '--no-edit', '-m', message, ...only];
   let output: string;
   try {
     output = await client.raw(commitArgs);

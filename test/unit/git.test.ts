@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { gitCommitPaths, gitHead } from '../../src/store/git.js';
+import { gitCommitPaths, gitHead, gitIndexMatchesHead } from '../../src/store/git.js';
 
 const dirs: string[] = [];
 after(() => {
@@ -76,5 +76,32 @@ describe('gitCommitPaths', () => {
     assert.equal(git(dir, ['log', '-1', '--format=%B']), 'Issue a\n\ndetails');
     assert.equal(git(dir, ['diff', '--cached', '--name-only']), 'user.txt');
     assert.match(git(dir, ['status', '--porcelain']), /\?\? untracked\.txt/);
+  });
+
+  it('commits the same way with a plain commit when the index matched HEAD, removals included', async () => {
+    const dir = repo();
+    mkdirSync(join(dir, 'certs'));
+    commitFile(dir, 'certs/old.crt', 'old');
+    writeFileSync(join(dir, 'unstaged.txt'), 'mine');
+    assert.equal(await gitIndexMatchesHead(dir), true);
+    rmSync(join(dir, 'certs/old.crt'));
+    writeFileSync(join(dir, 'certs/b.crt'), 'cert');
+    const id = await gitCommitPaths(dir, ['certs/b.crt', 'certs/old.crt'], 'Replace old', { indexMatchedHead: true });
+    assert.equal(id, git(dir, ['rev-parse', 'HEAD']));
+    assert.equal(git(dir, ['show', '--name-status', '--format=', 'HEAD']), 'A\tcerts/b.crt\nD\tcerts/old.crt');
+    assert.match(git(dir, ['status', '--porcelain']), /^\?\? unstaged\.txt$/);
+  });
+
+  it('says the index does not match HEAD when something is staged, before the first commit, or during a merge', async () => {
+    const dir = repo();
+    assert.equal(await gitIndexMatchesHead(dir), false, 'no commit yet');
+    commitFile(dir, 'a.txt', 'a');
+    writeFileSync(join(dir, 'a.txt'), 'staged');
+    git(dir, ['add', 'a.txt']);
+    assert.equal(await gitIndexMatchesHead(dir), false, 'a staged change');
+    git(dir, ['commit', '-q', '-m', 'a2']);
+    assert.equal(await gitIndexMatchesHead(dir), true);
+    writeFileSync(join(dir, '.git/MERGE_HEAD'), `${git(dir, ['rev-parse', 'HEAD'])}\n`);
+    assert.equal(await gitIndexMatchesHead(dir), false, 'a merge under way');
   });
 });
