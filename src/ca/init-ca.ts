@@ -62,6 +62,12 @@ export async function initCa(store: CaStore, params: InitCaParams): Promise<Init
     const notBefore = new Date(now.getTime() - BACKDATE_MS);
     const notAfter = new Date(now.getTime() + params.days * 86_400_000);
     const [rootKeys, intermediateKeys] = await Promise.all([generateKeyPair(params.key), generateKeyPair(params.key)]);
+    // Encrypting a key (PBKDF2, 600,000 rounds) takes ~170 ms on libuv's threads: start now, sign meanwhile.
+    const keyWrites = Promise.all([
+      keyWrite(ROOT_NAME, rootKeys, params.rootPassword, false),
+      keyWrite(INTERMEDIATE_NAME, intermediateKeys, params.intermediatePassword, true),
+    ]);
+    keyWrites.catch(() => undefined); // awaited below; this only keeps an early failure from being reported as unhandled
 
     const root = await createCertificate({
       subject: params.subject,
@@ -103,6 +109,10 @@ export async function initCa(store: CaStore, params: InitCaParams): Promise<Init
     const intermediateIssuer: Issuer = { name: INTERMEDIATE_NAME, certificate: intermediate, chainPem: intermediate.pem, key: intermediateKeys };
     const crlOptions = { now, days: config.crlDays };
 
+    const crls = [
+      await buildCrl(store, rootIssuer, { ...crlOptions, records: [rootRecord, intermediateRecord] }),
+      await buildCrl(store, intermediateIssuer, { ...crlOptions, records: [] }),
+    ];
     const writes: FileWrite[] = [
       { path: GITIGNORE_FILE, content: GITIGNORE_CONTENT, commit: true },
       { path: GITATTRIBUTES_FILE, content: GITATTRIBUTES_CONTENT, commit: true },
@@ -110,12 +120,10 @@ export async function initCa(store: CaStore, params: InitCaParams): Promise<Init
       { path: certPath(ROOT_NAME), content: root.pem, commit: true },
       { path: certPath(INTERMEDIATE_NAME), content: intermediate.pem, commit: true },
       { path: chainPath(INTERMEDIATE_NAME), content: intermediate.pem, commit: true },
-      await keyWrite(ROOT_NAME, rootKeys, params.rootPassword, false),
-      await keyWrite(INTERMEDIATE_NAME, intermediateKeys, params.intermediatePassword, true),
+      ...(await keyWrites),
       recordWrite(rootRecord),
       recordWrite(intermediateRecord),
-      await buildCrl(store, rootIssuer, { ...crlOptions, records: [rootRecord, intermediateRecord] }),
-      await buildCrl(store, intermediateIssuer, { ...crlOptions, records: [] }),
+      ...crls,
     ];
     const keyName = describeKey(params.key);
     const message = commitMessage({
