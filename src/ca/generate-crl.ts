@@ -1,4 +1,4 @@
-import { createCrl, parseCrl } from '../pki/crl.js';
+import { createCrl, readCrlNumber } from '../pki/crl.js';
 import type { CaStore, FileWrite } from '../store/ca-store.js';
 import { CRL_DIR, certPath, crlPath, recordsDir } from '../store/layout.js';
 import { parseRecord, type CertificateRecord } from '../store/records.js';
@@ -31,7 +31,7 @@ export interface CrlWrite extends FileWrite {
 export async function buildCrl(store: CaStore, issuer: Issuer, options: CrlOptions): Promise<CrlWrite> {
   const path = crlPath(issuer.name);
   const current = await store.readText(path);
-  const crlNumber = (current ? (parseCrl(current).crlNumber ?? 0) : 0) + 1;
+  const crlNumber = (current ? (readCrlNumber(current) ?? 0) : 0) + 1;
   const records = options.records ?? (await loadRecords(store, issuer.name));
   const entries = records.flatMap((record) =>
     record.status === 'revoked' && record.revocation && record.issuer === issuer.name && record.serial !== issuer.certificate.serial

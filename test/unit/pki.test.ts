@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createCertificate, parseCertificate, verifyCertificateSignature } from '../../src/pki/certificate.js';
-import { createCrl, parseCrl, verifyCrlSignature } from '../../src/pki/crl.js';
+import { createCrl, parseCrl, readCrlNumber, verifyCrlSignature } from '../../src/pki/crl.js';
 import { createCsr, parseCsr } from '../../src/pki/csr.js';
 import { exportPrivateKey, generateKeyPair, importPrivateKey } from '../../src/pki/keys.js';
 import { readPemBlocks } from '../../src/pki/pem.js';
@@ -49,6 +49,7 @@ describe('pki', () => {
     assert.ok(await verifyCrlSignature(crlPem, ca.pem));
     const crl = parseCrl(crlPem);
     assert.equal(crl.crlNumber, 7);
+    assert.equal(readCrlNumber(crlPem), 7);
     assert.deepEqual(crl.entries.map((entry) => [entry.serial, entry.reason]), [[leaf.serial, 'keyCompromise']]);
   });
 
