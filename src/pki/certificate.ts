@@ -105,17 +105,9 @@ function describeCreated(
 ): CertificateInfo {
   const sans = params.sans ?? [];
   if (params.extraExtensions?.length || sans.some((san) => san.type === 'ip' && !isIPv4(san.value))) return describeCertificate(certificate);
-  const der = new Uint8Array(certificate.rawData);
   const keyUsage = new Set(params.keyUsage);
   return {
-    pem: toPem(der, 'CERTIFICATE'),
-    der,
-    subject: fromX509Name(certificate.subjectName),
-    issuer: fromX509Name(certificate.issuerName),
-    serial: normalizeSerial(certificate.serialNumber),
-    notBefore: certificate.notBefore,
-    notAfter: certificate.notAfter,
-    fingerprint: fingerprintOf(der),
+    ...describeEnvelope(certificate),
     key: publicKeySpec(params.publicKey),
     isCa: params.ca !== undefined,
     ...(params.ca?.pathLength !== undefined ? { pathLength: params.ca.pathLength } : {}),
@@ -172,7 +164,6 @@ const SAN_TYPES: Record<string, SanType> = { dns: 'dns', ip: 'ip', email: 'email
 
 /** The plain view of an already parsed certificate (parsing is the slow part: do it once). */
 export function describeCertificate(certificate: X509Certificate): CertificateInfo {
-  const der = new Uint8Array(certificate.rawData);
   const basic = certificate.getExtension(BasicConstraintsExtension);
   const keyUsageFlags = certificate.getExtension(KeyUsagesExtension)?.usages ?? 0;
   // Plain arrays: some of the library's lists are Array subclasses, and map/flatMap would keep them.
@@ -184,14 +175,7 @@ export function describeCertificate(certificate: X509Certificate): CertificateIn
   const authorityKeyId = certificate.getExtension(AuthorityKeyIdentifierExtension)?.keyId;
   const keyObject = createPublicKey({ key: Buffer.from(certificate.publicKey.rawData), format: 'der', type: 'spki' });
   return {
-    pem: toPem(der, 'CERTIFICATE'),
-    der,
-    subject: fromX509Name(certificate.subjectName),
-    issuer: fromX509Name(certificate.issuerName),
-    serial: normalizeSerial(certificate.serialNumber),
-    notBefore: certificate.notBefore,
-    notAfter: certificate.notAfter,
-    fingerprint: fingerprintOf(der),
+    ...describeEnvelope(certificate),
     key: keySpecOf(keyObject),
     isCa: basic?.ca ?? false,
     ...(basic?.pathLength !== undefined ? { pathLength: basic.pathLength } : {}),
@@ -214,6 +198,21 @@ export function describeCertificate(certificate: X509Certificate): CertificateIn
     ...(subjectKeyId ? { subjectKeyId } : {}),
     ...(authorityKeyId ? { authorityKeyId } : {}),
     selfSigned: certificate.subjectName.toString() === certificate.issuerName.toString(),
+  };
+}
+
+/** What every description has, read from the certificate's outer structure (no extension is parsed). */
+function describeEnvelope(certificate: X509Certificate): Pick<CertificateInfo, 'pem' | 'der' | 'subject' | 'issuer' | 'serial' | 'notBefore' | 'notAfter' | 'fingerprint'> {
+  const der = new Uint8Array(certificate.rawData);
+  return {
+    pem: toPem(der, 'CERTIFICATE'),
+    der,
+    subject: fromX509Name(certificate.subjectName),
+    issuer: fromX509Name(certificate.issuerName),
+    serial: normalizeSerial(certificate.serialNumber),
+    notBefore: certificate.notBefore,
+    notAfter: certificate.notAfter,
+    fingerprint: fingerprintOf(der),
   };
 }
 
