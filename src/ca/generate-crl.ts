@@ -4,6 +4,7 @@ import { CRL_DIR, certPath, crlPath, recordsDir } from '../store/layout.js';
 import { parseRecord, type CertificateRecord } from '../store/records.js';
 import { loadIssuer, passwordSourceFor, type Issuer } from './ca-files.js';
 import { commitMessage, isoDate } from './commit-message.js';
+import { CertifiedError } from './errors.js';
 
 /** Every record of an issuer (read synchronously: for thousands of small files that is several times faster). */
 export async function loadRecords(store: CaStore, issuer: string): Promise<CertificateRecord[]> {
@@ -31,7 +32,7 @@ export interface CrlWrite extends FileWrite {
 export async function buildCrl(store: CaStore, issuer: Issuer, options: CrlOptions): Promise<CrlWrite> {
   const path = crlPath(issuer.name);
   const current = await store.readText(path);
-  const crlNumber = (current ? (readCrlNumber(current) ?? 0) : 0) + 1;
+  const crlNumber = (current ? (currentCrlNumber(path, current) ?? 0) : 0) + 1;
   const records = options.records ?? (await loadRecords(store, issuer.name));
   const entries = records.flatMap((record) =>
     record.status === 'revoked' && record.revocation && record.issuer === issuer.name && record.serial !== issuer.certificate.serial
@@ -47,6 +48,18 @@ export async function buildCrl(store: CaStore, issuer: Issuer, options: CrlOptio
     entries,
   });
   return { path, content, commit: true, crlNumber, entries: entries.length };
+}
+
+function currentCrlNumber(path: string, pem: string): number | undefined {
+  try {
+    return readCrlNumber(pem);
+  } catch (error) {
+    throw new CertifiedError(`"${path}" is not a readable CRL, so the next CRL number is unknown: ${(error as Error).message}`, {
+      code: 'BAD_CRL',
+      hint: `Restore it from git ("git checkout -- ${path}"), then run the command again.`,
+      cause: error,
+    });
+  }
 }
 
 /** The CRL from the records on disk with `changed` (records the same command rewrites) in place of theirs. */

@@ -128,28 +128,27 @@ export interface ConstrainedIssuer {
   permitted: NameConstraintSet;
 }
 
-/** Parsed chains, by their PEM text: apply checks thousands of names against one or two chains. */
-const constraintsByChain = new Map<string, ConstrainedIssuer[]>();
+/** The last chain parsed: apply checks thousands of names against the same chain. */
+let lastChain: { pem: string; constraints: readonly ConstrainedIssuer[] } | undefined;
 
 /** The name constraints of every CA in a chain (the issuer first, then its issuers). */
-export function chainNameConstraints(chainPem: string): ConstrainedIssuer[] {
-  let constraints = constraintsByChain.get(chainPem);
-  if (!constraints) {
-    constraints = readPemBlocks(chainPem).flatMap((block) => {
+export function chainNameConstraints(chainPem: string): readonly ConstrainedIssuer[] {
+  if (lastChain?.pem !== chainPem) {
+    const constraints = readPemBlocks(chainPem).flatMap((block) => {
       const pem = toPem(block.der, 'CERTIFICATE');
       const permitted = readNameConstraints(pem);
       return permitted ? [{ name: parseCertificate(pem).subject.CN ?? 'a CA', permitted }] : [];
     });
-    constraintsByChain.set(chainPem, constraints);
+    lastChain = { pem: chainPem, constraints: Object.freeze(constraints) };
   }
-  return constraints;
+  return lastChain.constraints;
 }
 
 /**
  * Refuses, before anything is written, a name that a CA in the chain does not permit: clients would
  * reject the certificate ("permitted subtree violation"). A kind of name with no constraint is free.
  */
-export function assertNamesPermitted(sans: SubjectAltName[], issuers: ConstrainedIssuer[]): void {
+export function assertNamesPermitted(sans: SubjectAltName[], issuers: readonly ConstrainedIssuer[]): void {
   for (const { name, permitted } of issuers) {
     for (const san of sans) {
       const allowed =

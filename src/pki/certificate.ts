@@ -1,4 +1,4 @@
-import { KeyObject, X509Certificate as NodeX509Certificate, createHash, type webcrypto } from 'node:crypto';
+import { KeyObject, X509Certificate as NodeX509Certificate, createHash, createPublicKey, type webcrypto } from 'node:crypto';
 import { isIPv4 } from 'node:net';
 import {
   AuthorityKeyIdentifierExtension,
@@ -21,7 +21,6 @@ import { fromX509Name, toX509Name } from './name.js';
 import { toPem } from './pem.js';
 import { normalizeSerial } from './serial.js';
 import type { DistinguishedName, ExtendedKeyUsageName, KeyUsageName, SanType, SubjectAltName } from './types.js';
-import { createPublicKey } from 'node:crypto';
 import { toArrayBuffer } from './bytes.js';
 
 export interface CreateCertificateParams extends ExtensionParams {

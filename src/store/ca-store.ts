@@ -165,8 +165,6 @@ export class CaStore {
     const changed: string[] = [];
     for (const path of touched) (await this.exists(path) ? changed : created).push(path);
     const parent = await gitHead(this.dir);
-    // Asked while the files are written; see gitCommitPaths.
-    const indexMatchedHead = gitIndexMatchesHead(this.dir).catch(() => false);
     const journal: Journal = {
       summary: change.message.split('\n')[0] ?? '',
       ...(parent ? { parent } : {}),
@@ -188,7 +186,9 @@ export class CaStore {
         ...(change.removes ?? []),
         ...(change.moves ?? []).filter((move) => move.commit).flatMap((move) => [move.from, move.to]),
       ];
-      commit = await gitCommitPaths(this.dir, toCommit, change.message, { indexMatchedHead: await indexMatchedHead }).catch((error) => {
+      // Asked after the files are written, right before staging: see gitCommitPaths.
+      const indexMatchedHead = await gitIndexMatchesHead(this.dir).catch(() => false);
+      commit = await gitCommitPaths(this.dir, toCommit, change.message, { indexMatchedHead }).catch((error) => {
         throw new StoreWriteError('commit the change in', this.dir, error);
       });
     } catch (error) {

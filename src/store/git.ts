@@ -165,8 +165,9 @@ export async function gitIndexMatchesHead(dir: string): Promise<boolean> {
   for (const name of OPERATION_FILES) {
     if (await stat(join(dirs.gitDir, name)).then(() => true, () => false)) return false;
   }
-  // Exit 0: nothing staged; 1: something is.
-  return (await git(dir)).raw(['diff', '--cached', '--quiet']).then(() => true, () => false);
+  // Exit 0: nothing staged; 1: something is. The plumbing command over the whole repository, so
+  // that neither diff.relative (from a CA in a subdirectory) nor ignored submodules hide a change.
+  return (await git(dir)).raw(['diff-index', '--cached', '--quiet', '--ignore-submodules=none', 'HEAD', '--']).then(() => true, () => false);
 }
 
 /**
@@ -175,7 +176,7 @@ export async function gitIndexMatchesHead(dir: string): Promise<boolean> {
  * Two git processes: `add`, then `commit` (which prints the full id, so no rev-parse). The
  * repository's hooks run as for any commit.
  *
- * `indexMatchedHead` is gitIndexMatchesHead() asked before the paths were staged. When it is
+ * `indexMatchedHead` is gitIndexMatchesHead() asked just before the paths are staged. When it is
  * false, `commit --only -- <paths>` keeps the user's staged changes out. When it is true a plain
  * `commit` records the same tree, much faster in a large repository: `--only` rebuilds a
  * temporary index from HEAD, which took 0.5 s at 40,000 files when a new path sorts before most

@@ -104,4 +104,27 @@ describe('gitCommitPaths', () => {
     writeFileSync(join(dir, '.git/MERGE_HEAD'), `${git(dir, ['rev-parse', 'HEAD'])}\n`);
     assert.equal(await gitIndexMatchesHead(dir), false, 'a merge under way');
   });
+
+  it('sees a change staged outside the CA directory, even with diff.relative, and in an ignored submodule', async () => {
+    const dir = repo();
+    mkdirSync(join(dir, 'etc/ssl'), { recursive: true });
+    commitFile(dir, 'etc/ssl/ca.crt', 'ca');
+    commitFile(dir, 'app.txt', 'v1');
+    git(dir, ['config', 'diff.relative', 'true']);
+    writeFileSync(join(dir, 'app.txt'), 'v2');
+    git(dir, ['add', 'app.txt']);
+    assert.equal(await gitIndexMatchesHead(join(dir, 'etc/ssl')), false, 'staged outside, diff.relative=true');
+    git(dir, ['commit', '-q', '-m', 'app v2']);
+    assert.equal(await gitIndexMatchesHead(join(dir, 'etc/ssl')), true);
+
+    const module = repo();
+    commitFile(module, 'lib.txt', 'v1');
+    git(dir, ['-c', 'protocol.file.allow=always', 'submodule', '-q', 'add', module, 'lib']);
+    git(dir, ['config', '-f', '.gitmodules', 'submodule.lib.ignore', 'all']);
+    git(dir, ['add', '.gitmodules']);
+    git(dir, ['commit', '-q', '-m', 'submodule']);
+    commitFile(join(dir, 'lib'), 'lib.txt', 'v2');
+    git(dir, ['add', 'lib']);
+    assert.equal(await gitIndexMatchesHead(join(dir, 'etc/ssl')), false, 'staged submodule change, ignore=all');
+  });
 });
