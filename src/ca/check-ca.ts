@@ -65,29 +65,35 @@ export async function checkCa(store: CaStore, options: { now?: Date } = {}): Pro
   return { findings: sortFindings(findings), certificates: certificates.size, records: records.length, crls };
 }
 
+// Files are read with store.readTexts, one at a time so that an unreadable one is a finding: for
+// thousands of small files, synchronous reads are several times faster than awaited ones.
+
 async function loadAllRecords(store: CaStore, findings: Finding[]): Promise<CertificateRecord[]> {
-  const records: CertificateRecord[] = [];
+  const paths: string[] = [];
   for (const issuer of await store.list(RECORDS_DIR)) {
     for (const file of await store.list(`${RECORDS_DIR}/${issuer}`)) {
-      if (!file.endsWith('.json')) continue;
-      const path = `${RECORDS_DIR}/${issuer}/${file}`;
-      try {
-        records.push(parseRecord((await store.readText(path)) ?? ''));
-      } catch (error) {
-        findings.push(finding(path, 'unreadable', `not a record: ${(error as Error).message}`));
-      }
+      if (file.endsWith('.json')) paths.push(`${RECORDS_DIR}/${issuer}/${file}`);
+    }
+  }
+  const records: CertificateRecord[] = [];
+  for (const path of paths) {
+    try {
+      records.push(parseRecord(store.readTexts([path])[0] ?? ''));
+    } catch (error) {
+      findings.push(finding(path, 'unreadable', `not a record: ${(error as Error).message}`));
     }
   }
   return records;
 }
 
 async function loadCertificates(store: CaStore, findings: Finding[]): Promise<Map<string, CertificateView>> {
+  const names = (await store.list(CERTS_DIR))
+    .filter((file) => file.endsWith('.crt') && !file.endsWith('.chain.crt'))
+    .map((file) => file.slice(0, -'.crt'.length));
   const certificates = new Map<string, CertificateView>();
-  for (const file of await store.list(CERTS_DIR)) {
-    if (!file.endsWith('.crt') || file.endsWith('.chain.crt')) continue;
-    const name = file.slice(0, -'.crt'.length);
+  for (const name of names) {
     try {
-      certificates.set(name, inspectCertificate((await store.readText(certPath(name))) ?? ''));
+      certificates.set(name, inspectCertificate(store.readTexts([certPath(name)])[0] ?? ''));
     } catch (error) {
       findings.push(finding(certPath(name), 'unreadable', `not a certificate: ${(error as Error).message}`));
     }
@@ -112,7 +118,7 @@ function issuerOf(
 }
 
 async function checkChainFile(store: CaStore, name: string, view: CertificateView): Promise<Finding[]> {
-  const text = await store.readText(chainPath(name));
+  const [text] = store.readTexts([chainPath(name)]);
   if (text === undefined) return [];
   // certified writes the chain as the certificate's own PEM followed by its issuers: no parse needed.
   if (text.startsWith(view.pem)) return [];
