@@ -1,10 +1,10 @@
-import { verifyCertificateSignature } from '../pki/certificate.js';
-import { inspectCertificate, inspectContent, type CertificateView } from '../pki/inspect.js';
+import { inspectContent, type CertificateView } from '../pki/inspect.js';
 import type { CaStore } from '../store/ca-store.js';
 import { gitGrepTracked } from '../store/git.js';
 import { CERTS_DIR, RECORDS_DIR, certPath, chainPath, recordPath } from '../store/layout.js';
 import { parseRecord, type CertificateRecord } from '../store/records.js';
 import { loadConfig } from './ca-files.js';
+import { CertificateChecker, type SignaturePair } from './check-certificates.js';
 import { checkCrls } from './check-crls.js';
 import { finding, sortFindings, type Finding } from './check-findings.js';
 import { checkProfile } from './check-profile.js';
@@ -29,8 +29,32 @@ export async function checkCa(store: CaStore, options: { now?: Date } = {}): Pro
   const now = options.now ?? new Date();
   const findings: Finding[] = [];
   const records = await loadAllRecords(store, findings);
-  const certificates = await loadCertificates(store, findings);
+  const names = (await store.list(CERTS_DIR))
+    .filter((file) => file.endsWith('.crt') && !file.endsWith('.chain.crt'))
+    .map((file) => file.slice(0, -'.crt'.length));
+  const checker = await CertificateChecker.start(store, names.length);
+  try {
+    const certificates = await loadCertificates(checker, names, findings);
+    findings.push(...(await checkCertificates(store, checker, certificates, records)));
+    const crls = await checkCrls(store, certificates, records, now, findings);
+    for (const path of await gitGrepTracked(store.dir, PLAINTEXT_KEY_PATTERN)) {
+      findings.push(finding(path, 'plaintext-key-tracked', 'an unencrypted private key is tracked by git: remove it from git ("git rm --cached") and from the history, and replace the key'));
+    }
+    return { findings: sortFindings(findings), certificates: certificates.size, records: records.length, crls };
+  } finally {
+    await checker.close();
+  }
+}
 
+/** Each certificate against its record, its issuer (signature), the profile and its chain file; each valid record against its certificate. */
+async function checkCertificates(
+  store: CaStore,
+  checker: CertificateChecker,
+  certificates: Map<string, CertificateView>,
+  records: CertificateRecord[],
+): Promise<Finding[]> {
+  const findings: Finding[] = [];
+  const signed: { name: string; issuerName: string; pair: SignaturePair }[] = [];
   const bySerial = new Map(records.map((record) => [`${record.serial}`, record]));
   for (const [name, view] of certificates) {
     const path = certPath(name);
@@ -44,8 +68,8 @@ export async function checkCa(store: CaStore, options: { now?: Date } = {}): Pro
     const issuer = issuerOf(name, view, record, certificates);
     if (!issuer) {
       findings.push(finding(path, 'no-issuer', `its issuer "${record?.issuer ?? view.issuer.CN ?? '?'}" is not in ${CERTS_DIR}/`));
-    } else if (!(await verifyCertificateSignature(view.pem, issuer.view.pem))) {
-      findings.push(finding(path, 'bad-signature', `the signature does not verify against its issuer "${certPath(issuer.name)}"`));
+    } else {
+      signed.push({ name, issuerName: issuer.name, pair: [view.pem, issuer.view.pem] });
     }
     findings.push(...checkProfile(name, view, record, issuer?.view));
     findings.push(...(await checkChainFile(store, name, view)));
@@ -58,16 +82,15 @@ export async function checkCa(store: CaStore, options: { now?: Date } = {}): Pro
       findings.push(finding(recordPath(record.issuer, record.serial), 'missing-certificate', `the record of "${record.name}" is valid but ${where}`));
     }
   }
-  const crls = await checkCrls(store, certificates, records, now, findings);
-  for (const path of await gitGrepTracked(store.dir, PLAINTEXT_KEY_PATTERN)) {
-    findings.push(finding(path, 'plaintext-key-tracked', 'an unencrypted private key is tracked by git: remove it from git ("git rm --cached") and from the history, and replace the key'));
-  }
-  return { findings: sortFindings(findings), certificates: certificates.size, records: records.length, crls };
+  const verified = await checker.verify(signed.map((entry) => entry.pair));
+  signed.forEach(({ name, issuerName }, index) => {
+    if (!verified[index]) findings.push(finding(certPath(name), 'bad-signature', `the signature does not verify against its issuer "${certPath(issuerName)}"`));
+  });
+  return findings;
 }
 
 // Files are read with store.readTexts, one at a time so that an unreadable one is a finding: for
 // thousands of small files, synchronous reads are several times faster than awaited ones.
-
 async function loadAllRecords(store: CaStore, findings: Finding[]): Promise<CertificateRecord[]> {
   const paths: string[] = [];
   for (const issuer of await store.list(RECORDS_DIR)) {
@@ -86,18 +109,14 @@ async function loadAllRecords(store: CaStore, findings: Finding[]): Promise<Cert
   return records;
 }
 
-async function loadCertificates(store: CaStore, findings: Finding[]): Promise<Map<string, CertificateView>> {
-  const names = (await store.list(CERTS_DIR))
-    .filter((file) => file.endsWith('.crt') && !file.endsWith('.chain.crt'))
-    .map((file) => file.slice(0, -'.crt'.length));
+async function loadCertificates(checker: CertificateChecker, names: string[], findings: Finding[]): Promise<Map<string, CertificateView>> {
   const certificates = new Map<string, CertificateView>();
-  for (const name of names) {
-    try {
-      certificates.set(name, inspectCertificate(store.readTexts([certPath(name)])[0] ?? ''));
-    } catch (error) {
-      findings.push(finding(certPath(name), 'unreadable', `not a certificate: ${(error as Error).message}`));
-    }
-  }
+  const inspected = await checker.inspect(names);
+  names.forEach((name, index) => {
+    const result = inspected[index];
+    if (result && 'view' in result) certificates.set(name, result.view);
+    else findings.push(finding(certPath(name), 'unreadable', `not a certificate: ${result?.error ?? 'not decoded'}`));
+  });
   return certificates;
 }
 

@@ -3,9 +3,9 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { CaStore } from '../store/ca-store.js';
 import type { Issuer } from './ca-files.js';
 import type { CaConfig } from './config.js';
-import { CertifiedError } from './errors.js';
 import { prepareIssue } from './issue-certificate.js';
 import type { IssueJob } from './issue-pool.js';
+import { errorReply } from './worker-pool.js';
 
 const { dir, config, issuer } = workerData as { dir: string; config: CaConfig; issuer: Issuer };
 const store = CaStore.open(dir, { lockTimeoutMs: 0 });
@@ -16,10 +16,6 @@ parentPort?.on('message', async ({ id, jobs }: { id: number; jobs: IssueJob[] })
     for (const job of jobs) results.push(await prepareIssue(store, config, issuer, job.params, { replacing: job.replacing }));
     parentPort?.postMessage({ id, results });
   } catch (error) {
-    const known = error instanceof CertifiedError;
-    parentPort?.postMessage({
-      id,
-      error: { message: (error as Error).message, ...(known ? { code: error.code, ...(error.hint ? { hint: error.hint } : {}) } : {}) },
-    });
+    parentPort?.postMessage(errorReply(id, error));
   }
 });

@@ -251,6 +251,32 @@ describe('certified check', () => {
     assert.match(result.lines[1] ?? '', /^crl\/ca\.crl: expired at \d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z: run "certified crl --issuer ca" \[stale-crl\]$/);
   });
 
+  it('checks a large CA in worker threads, with the same findings', async () => {
+    const big = tempDir();
+    const dir = join(big, 'etc/ssl');
+    await makeCa(big);
+    const entries = Array.from({ length: 240 }, (_, i) => `  host-${i}: { cn: host-${i}.example.com, profile: server }`);
+    writeFileSync(join(dir, 'certificates.yaml'), ['defaults: { days: 90, key: ecdsa }', 'certificates:', ...entries, ''].join('\n'));
+    const applied = await run(['apply', '--yes', '--db', dir], { cwd: big });
+    assert.equal(applied.code, 0, applied.stderr);
+    const healthy = await check(dir);
+    assert.equal(healthy.code, 0, healthy.stdout + healthy.stderr);
+    assert.match(healthy.stderr, /passes every check \(242 certificate\(s\), 242 record\(s\), 2 CRL\(s\)\)/);
+
+    const tampered = join(dir, 'certs/host-7.crt');
+    const der = Buffer.from(readText(tampered).replace(/-----[A-Z ]+-----|\s/g, ''), 'base64');
+    der[der.length - 1]! ^= 0x01;
+    writeFileSync(tampered, `-----BEGIN CERTIFICATE-----\n${der.toString('base64').match(/.{1,64}/g)!.join('\n')}\n-----END CERTIFICATE-----\n`);
+    writeFileSync(join(dir, 'certs/host-200.crt'), 'not a certificate\n');
+    const result = await check(dir);
+    assert.equal(result.code, 1);
+    const codes = result.lines.map((line) => line.replace(/: .*\[/, ': ['));
+    assert.ok(codes.includes('certs/host-7.crt: [bad-signature]'), result.stdout);
+    assert.ok(codes.includes('certs/host-7.chain.crt: [chain-mismatch]'), result.stdout);
+    assert.ok(codes.includes('certs/host-200.crt: [unreadable]'), result.stdout);
+    assert.equal(codes.filter((line) => line.includes('[bad-signature]')).length, 1, result.stdout);
+  });
+
   it('finds an unencrypted private key committed to git', async () => {
     const dir = copy();
     const key = join(dir, 'private/leaked.key');
