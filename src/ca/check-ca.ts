@@ -137,7 +137,12 @@ function issuerOf(
 }
 
 async function checkChainFile(store: CaStore, name: string, view: CertificateView): Promise<Finding[]> {
-  const [text] = store.readTexts([chainPath(name)]);
+  let text: string | undefined;
+  try {
+    [text] = store.readTexts([chainPath(name)]);
+  } catch (error) {
+    return [finding(chainPath(name), 'unreadable', `cannot be read: ${(error as Error).message}`)];
+  }
   if (text === undefined) return [];
   // certified writes the chain as the certificate's own PEM followed by its issuers: no parse needed.
   if (text.startsWith(view.pem)) return [];

@@ -13,7 +13,16 @@ export interface WorkerReply<R> {
 
 /** Worker threads of one script, kept for several rounds of work (see map). */
 export class WorkerPool {
-  private constructor(private readonly workers: Worker[]) {}
+  /** Set by the first failed round or dead thread: the pool is then closed and refuses more work. */
+  private failure: Error | undefined;
+
+  private constructor(private readonly workers: Worker[]) {
+    for (const worker of workers) {
+      // Between rounds too: an error or an exit must not crash the process or go unnoticed.
+      worker.on('error', (error) => (this.failure ??= error));
+      worker.on('exit', (code) => (this.failure ??= new Error(`a worker thread stopped (exit code ${code})`)));
+    }
+  }
 
   /** One thread per core, at most `maxThreads` (there is no use for more threads than chunks). */
   static async start(script: URL, workerData: unknown, maxThreads: number): Promise<WorkerPool> {
@@ -24,12 +33,14 @@ export class WorkerPool {
 
   /**
    * Posts each chunk as `{ id, ...message(chunk) }` to the next free thread; the results come back
-   * in the order of the chunks. The first error stops the round and is thrown as a CertifiedError.
+   * in the order of the chunks. The first failure (a worker's error reply, a thread that throws or
+   * stops) closes the pool and is thrown: a reply is CertifiedError with the worker's code and hint.
    */
   async map<T, R>(chunks: T[][], message: (chunk: T[]) => object): Promise<R[]> {
+    if (this.failure) throw this.failure;
     const results: R[][] = new Array(chunks.length);
     let next = 0;
-    const listeners: { worker: Worker; onMessage: (reply: WorkerReply<R>) => void; onError: (error: Error) => void }[] = [];
+    const detach: (() => void)[] = [];
     try {
       await Promise.all(
         this.workers.map(
@@ -38,22 +49,32 @@ export class WorkerPool {
               const send = () => {
                 if (next >= chunks.length) return resolve();
                 const id = next++;
-                worker.postMessage({ id, ...message(chunks[id]!) });
+                try {
+                  worker.postMessage({ id, ...message(chunks[id]!) });
+                } catch (error) {
+                  reject(error);
+                }
               };
               const onMessage = (reply: WorkerReply<R>) => {
                 if (reply.error) return reject(new CertifiedError(reply.error.message, { code: reply.error.code ?? 'WORKER', ...(reply.error.hint ? { hint: reply.error.hint } : {}) }));
+                if (reply.results?.length !== chunks[reply.id]?.length) return reject(new Error(`a worker thread answered ${reply.results?.length ?? 0} results for ${chunks[reply.id]?.length ?? 0} jobs`));
                 results[reply.id] = reply.results ?? [];
                 send();
               };
-              worker.on('message', onMessage);
-              worker.on('error', reject);
-              listeners.push({ worker, onMessage, onError: reject });
+              const onExit = (code: number) => reject(new Error(`a worker thread stopped (exit code ${code})`));
+              worker.on('message', onMessage).on('error', reject).on('exit', onExit);
+              detach.push(() => worker.off('message', onMessage).off('error', reject).off('exit', onExit));
               send();
             }),
         ),
       );
+    } catch (error) {
+      // Other threads may still be busy with this round: stop them, so no stale reply is ever read.
+      this.failure ??= error as Error;
+      await this.close();
+      throw error;
     } finally {
-      for (const { worker, onMessage, onError } of listeners) worker.off('message', onMessage).off('error', onError);
+      for (const off of detach) off();
     }
     return results.flat();
   }

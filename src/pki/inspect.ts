@@ -91,7 +91,7 @@ export function inspectCertificate(input: string | Uint8Array): CertificateView 
     signatureAlgorithm: algorithmName(certificate.signatureAlgorithm),
     keyUsageNames: KEY_USAGE_NAMES.filter((name) => ((keyUsage?.usages ?? 0) & KeyUsageFlags[name]) !== 0),
     keyUsageCritical: keyUsage?.critical ?? false,
-    extendedKeyUsageNames: (eku?.usages ?? []).map((oid) => EKU_NAMES[String(oid)] ?? String(oid)),
+    extendedKeyUsageNames: [...(eku?.usages ?? [])].map((oid) => EKU_NAMES[String(oid)] ?? String(oid)),
     basicConstraintsCritical: basic?.critical ?? false,
   };
 }
