@@ -18,7 +18,8 @@ import { formatSan } from './names.js';
 import { assertNamesPermitted, chainNameConstraints } from './name-constraints.js';
 import { APPLE_MAX_SERVER_DAYS, BACKDATE_MS, leafKeyUsage, type LeafProfile } from './profiles.js';
 
-export interface IssueCertificateParams {
+/** What a new leaf certificate is made of, whoever signs it (the CA, or itself: self-signed.ts). */
+export interface LeafParams {
   name: string;
   subject: DistinguishedName;
   sans: SubjectAltName[];
@@ -27,10 +28,13 @@ export interface IssueCertificateParams {
   days: number;
   /** Encrypts the new key (and then commits it). */
   password?: string;
-  caPassword?: string;
-  issuer?: string;
   commandLine: string;
   now?: Date;
+}
+
+export interface IssueCertificateParams extends LeafParams {
+  caPassword?: string;
+  issuer?: string;
   /**
    * Sign this existing public key (from a CSR made elsewhere) instead of generating a key: then
    * no key file is written, `csrPem` is stored as the request, and `key` describes this key.

@@ -1,29 +1,18 @@
 import { createCertificate, type CertificateInfo } from '../pki/certificate.js';
-import { describeKey, generateKeyPair, type KeySpec } from '../pki/keys.js';
+import { describeKey, generateKeyPair } from '../pki/keys.js';
 import { formatDn } from '../pki/name.js';
 import { randomSerial } from '../pki/serial.js';
-import type { DistinguishedName, SubjectAltName } from '../pki/types.js';
 import type { CaStore } from '../store/ca-store.js';
 import { SELF_SIGNED_ISSUER, certPath, keyPath } from '../store/layout.js';
 import { recordWrite, toRecord } from './certificate-record.js';
 import { commitMessage, isoDate } from './commit-message.js';
 import { keyWrite } from './init-ca.js';
+import type { LeafParams } from './issue-certificate.js';
 import { formatSan } from './names.js';
-import { APPLE_MAX_SERVER_DAYS, BACKDATE_MS, leafKeyUsage, type LeafProfile } from './profiles.js';
+import { APPLE_MAX_SERVER_DAYS, BACKDATE_MS, leafKeyUsage } from './profiles.js';
 import { gitignoreWrites, refuseTakenName, subjectWithOptionalDefaults } from './standalone.js';
 
-export interface SelfSignParams {
-  name: string;
-  subject: DistinguishedName;
-  sans: SubjectAltName[];
-  profile: LeafProfile;
-  key: KeySpec;
-  days: number;
-  /** Encrypts the new key (and then commits it). */
-  password?: string;
-  commandLine: string;
-  now?: Date;
-}
+export type SelfSignParams = LeafParams;
 
 export interface SelfSignResult {
   name: string;
