@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { baseEnv } from '../test/helpers/env.js';
 
 /** The checkout: dist-test/bench -> ../.. */
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -31,17 +32,6 @@ export interface RunSpec {
 }
 
 
-/** The environment of every run: ours without CERTIFIED_* variables, no colour. */
-export function benchEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) if (!key.startsWith('CERTIFIED_')) env[key] = value;
-  env.NO_COLOR = '1';
-  for (const [key, value] of Object.entries(extra)) {
-    if (value === undefined) delete env[key];
-    else env[key] = value;
-  }
-  return env;
-}
 
 /** Runs one command to its end: wall time from spawn to exit, and its peak RSS. */
 export function sample(command: string, args: string[], spec: RunSpec): Sample {
@@ -51,7 +41,7 @@ export function sample(command: string, args: string[], spec: RunSpec): Sample {
   const started = process.hrtime.bigint();
   const result = spawnSync(file, argv, {
     cwd: spec.cwd,
-    env: benchEnv(spec.env),
+    env: baseEnv(spec.env),
     input: spec.input ?? '',
     encoding: 'utf8',
     maxBuffer: 256 * 1024 * 1024,

@@ -5,6 +5,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after } from 'node:test';
+import { baseEnv } from './env.js';
+
+export { baseEnv };
 
 /** The checkout: dist-test/test/helpers -> ../../.. */
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -26,17 +29,6 @@ export interface RunOptions {
   timeoutMs?: number;
 }
 
-/** The environment every test run starts from: no CERTIFIED_* variables leak in from the caller. */
-export function baseEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) if (!key.startsWith('CERTIFIED_')) env[key] = value;
-  env.NO_COLOR = '1';
-  for (const [key, value] of Object.entries(extra)) {
-    if (value === undefined) delete env[key];
-    else env[key] = value;
-  }
-  return env;
-}
 
 /** Runs the built CLI; stdin is closed (or fed `input`) unless silentStdin. */
 export function run(args: string[], options: RunOptions): Promise<RunResult> {
