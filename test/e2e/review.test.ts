@@ -140,8 +140,9 @@ describe('review: show, git diffs, trailers, log, dry run', () => {
     const before = snapshot(cwd);
     const dry = await run(['--dry-run', '--client', 'CN=dry.example.com'], { cwd });
     assert.equal(dry.code, 0, dry.stderr);
+    // A record is named by its serial without leading zero bytes (normalizeSerial): 1 to 16 bytes of hex.
     assert.equal(
-      dry.stderr.replace(/expires \d{4}-\d{2}-\d{2}/, 'expires DATE').replace(/[0-9a-f]{32}/, 'SERIAL'),
+      dry.stderr.replace(/expires \d{4}-\d{2}-\d{2}/, 'expires DATE').replace(/(?<=records\/ca\/)(?:[0-9a-f]{2}){1,16}(?=\.json)/, 'SERIAL'),
       [
         'Dry run: the commit would be "Issue dry.example.com (client, ECDSA P-256, expires DATE)", with:',
         '  write  certs/dry.example.com.crt',
