@@ -1,31 +1,33 @@
 import { KeyObject, X509Certificate as NodeX509Certificate, createHash, createPublicKey, type webcrypto } from 'node:crypto';
 import { isIPv4 } from 'node:net';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { Certificate, Extensions, TBSCertificate, Validity, Version, type Name as AsnName } from '@peculiar/asn1-x509';
 import {
   AuthorityKeyIdentifierExtension,
   AuthorityInfoAccessExtension,
   BasicConstraintsExtension,
   CRLDistributionPointsExtension,
   ExtendedKeyUsageExtension,
-  type Extension,
   KeyUsageFlags,
   KeyUsagesExtension,
   type PublicKey,
   SubjectAlternativeNameExtension,
   SubjectKeyIdentifierExtension,
   X509Certificate,
-  X509CertificateGenerator,
 } from './x509.js';
-import { profileExtensions, type ExtensionParams } from './extensions.js';
-import { keySpecOf, signingAlgorithm, describeKey, type KeySpec, type SigningKey } from './keys.js';
-import { fromX509Name, toX509Name } from './name.js';
+import { authorityKeyIdExtension, profileExtensions, subjectKeyIdExtension, type Extension, type ExtensionParams } from './extensions.js';
+import { keySpecOf, describeKey, type KeySpec, type SigningKey } from './keys.js';
+import { definedAttributes, fromX509Name, toAsnName } from './name.js';
 import { toPem } from './pem.js';
 import { normalizeSerial } from './serial.js';
+import { keyIdentifier, signStructure, signatureAlgorithmIdentifier, subjectPublicKeyInfo } from './signature.js';
 import type { DistinguishedName, ExtendedKeyUsageName, KeyUsageName, SanType, SubjectAltName } from './types.js';
 import { toArrayBuffer } from './bytes.js';
 
 export interface CreateCertificateParams extends ExtensionParams {
   subject: DistinguishedName;
   publicKey: webcrypto.CryptoKey | PublicKey;
+  /** Hex; encoded as a positive INTEGER without leading zero bytes. */
   serial: string;
   notBefore: Date;
   notAfter: Date;
@@ -58,55 +60,99 @@ export interface CertificateInfo {
   selfSigned: boolean;
 }
 
-/** The issuer's parsed certificate, kept between calls: a process that issues many parses it once. */
-let lastIssuer: { pem: string; certificate: X509Certificate; keyId: string | undefined } | undefined;
+/** What a certificate needs of its issuer: its subject name, exactly as encoded, and its key identifier. */
+interface IssuerName {
+  pem: string;
+  name: AsnName;
+  nameDer: Buffer;
+  dn: DistinguishedName;
+  keyId: string | undefined;
+}
 
-function parseIssuer(pem: string): { certificate: X509Certificate; keyId: string | undefined } {
+/** The issuer's parsed certificate, kept between calls: a process that issues many parses it once. */
+let lastIssuer: IssuerName | undefined;
+
+function parseIssuer(pem: string): IssuerName {
   if (lastIssuer?.pem !== pem) {
     const certificate = new X509Certificate(pem);
-    lastIssuer = { pem, certificate, keyId: certificate.getExtension(SubjectKeyIdentifierExtension)?.keyId };
+    const name = AsnConvert.parse(certificate.rawData, Certificate).tbsCertificate.subject;
+    lastIssuer = {
+      pem,
+      name,
+      nameDer: Buffer.from(AsnConvert.serialize(name)),
+      dn: fromX509Name(certificate.subjectName),
+      keyId: certificate.getExtension(SubjectKeyIdentifierExtension)?.keyId,
+    };
   }
   return lastIssuer;
 }
 
+/**
+ * Builds and signs a certificate with the ASN.1 schema of @peculiar/asn1-x509 and Node's native
+ * signing. The X.509 library's generator costs ~3x more: it re-parses every extension, name and
+ * key it is given and then the whole certificate it made, and signs through WebCrypto's promises.
+ */
 export async function createCertificate(params: CreateCertificateParams): Promise<CertificateInfo> {
-  const parsedIssuer = params.issuerPem === undefined ? undefined : parseIssuer(params.issuerPem);
-  const issuer = parsedIssuer?.certificate;
-  const ski = await SubjectKeyIdentifierExtension.create(params.publicKey);
-  const issuerKeyId = parsedIssuer ? parsedIssuer.keyId : ski.keyId;
-  const extensions = [...profileExtensions(params), ski, ...(params.extraExtensions ?? [])];
-  if (issuerKeyId) extensions.push(new AuthorityKeyIdentifierExtension(issuerKeyId));
-  const subject = toX509Name(params.subject);
-  const certificate = await X509CertificateGenerator.create({
-    serialNumber: params.serial,
+  const issuer = params.issuerPem === undefined ? undefined : parseIssuer(params.issuerPem);
+  const spki = subjectPublicKeyInfo(params.publicKey);
+  const subjectKeyId = keyIdentifier(spki);
+  const authorityKeyId = issuer ? issuer.keyId : subjectKeyId;
+  const extensions = [...profileExtensions(params), subjectKeyIdExtension(subjectKeyId), ...(params.extraExtensions ?? [])];
+  if (authorityKeyId) extensions.push(authorityKeyIdExtension(authorityKeyId));
+  const subject = toAsnName(params.subject);
+  const tbsCertificate = new TBSCertificate({
+    version: Version.v3,
+    serialNumber: positiveInteger(params.serial),
+    signature: signatureAlgorithmIdentifier(params.signingKey.spec),
+    issuer: issuer ? issuer.name : subject,
+    validity: new Validity({ notBefore: params.notBefore, notAfter: params.notAfter }),
     subject,
-    issuer: issuer ? issuer.subjectName : subject,
-    notBefore: params.notBefore,
-    notAfter: params.notAfter,
-    publicKey: params.publicKey,
-    signingKey: params.signingKey.privateKey,
-    signingAlgorithm: signingAlgorithm(params.signingKey.spec),
-    extensions,
+    subjectPublicKeyInfo: spki,
+    extensions: new Extensions(extensions),
   });
-  return describeCreated(certificate, params, ski.keyId, issuerKeyId);
+  const der = signStructure(tbsCertificate, params.signingKey);
+  const selfSigned = !issuer || issuer.nameDer.equals(Buffer.from(AsnConvert.serialize(subject)));
+  return describeCreated(der, params, { issuerDn: issuer?.dn, subjectKeyId, authorityKeyId, selfSigned });
+}
+
+/** A hex serial as the content octets of a positive INTEGER: no leading zero bytes, a 00 before a high bit. */
+function positiveInteger(hex: string): ArrayBuffer {
+  let bytes = Buffer.from(hex.length % 2 ? `0${hex}` : hex, 'hex');
+  let first = 0;
+  while (first < bytes.length - 1 && bytes[first] === 0) first++;
+  bytes = bytes.subarray(first);
+  if (bytes.length === 0 || bytes[0]! > 0x7f) bytes = Buffer.concat([Buffer.alloc(1), bytes]);
+  return toArrayBuffer(bytes);
+}
+
+/** Whole seconds, as UTCTime and GeneralizedTime encode a date. */
+function wholeSeconds(date: Date): Date {
+  return new Date(Math.floor(date.getTime() / 1000) * 1000);
 }
 
 /**
- * The plain view of a certificate just built, its extensions taken from the parameters it was
- * built with: parsing them back costs more than building them, and apply issues thousands. Where
- * the encoding may not give back the same text (IPv6 addresses, extra extensions), it parses.
+ * The plain view of a certificate just built, taken from the parameters it was built with:
+ * parsing it back costs more than building it, and apply issues thousands. Where the encoding may
+ * not give back the same text (IPv6 addresses, extra extensions), it parses.
  */
 function describeCreated(
-  certificate: X509Certificate,
+  der: Uint8Array,
   params: CreateCertificateParams,
-  subjectKeyId: string,
-  authorityKeyId: string | undefined,
+  built: { issuerDn: DistinguishedName | undefined; subjectKeyId: string; authorityKeyId: string | undefined; selfSigned: boolean },
 ): CertificateInfo {
   const sans = params.sans ?? [];
-  if (params.extraExtensions?.length || sans.some((san) => san.type === 'ip' && !isIPv4(san.value))) return describeCertificate(certificate);
+  if (params.extraExtensions?.length || sans.some((san) => san.type === 'ip' && !isIPv4(san.value))) return parseCertificate(der);
   const keyUsage = new Set(params.keyUsage);
+  const subject = definedAttributes(params.subject);
   return {
-    ...describeEnvelope(certificate),
+    pem: toPem(der, 'CERTIFICATE'),
+    der,
+    subject,
+    issuer: built.issuerDn ?? subject,
+    serial: normalizeSerial(Buffer.from(positiveInteger(params.serial)).toString('hex')),
+    notBefore: wholeSeconds(params.notBefore),
+    notAfter: wholeSeconds(params.notAfter),
+    fingerprint: fingerprintOf(der),
     key: publicKeySpec(params.publicKey),
     isCa: params.ca !== undefined,
     ...(params.ca?.pathLength !== undefined ? { pathLength: params.ca.pathLength } : {}),
@@ -115,9 +161,9 @@ function describeCreated(
     sans: sans.map(({ type, value }) => ({ type, value })),
     crlUrls: params.crlUrl ? [params.crlUrl] : [],
     ocspUrls: params.ocspUrl ? [params.ocspUrl] : [],
-    subjectKeyId,
-    ...(authorityKeyId ? { authorityKeyId } : {}),
-    selfSigned: certificate.subjectName.toString() === certificate.issuerName.toString(),
+    subjectKeyId: built.subjectKeyId,
+    ...(built.authorityKeyId ? { authorityKeyId: built.authorityKeyId } : {}),
+    selfSigned: built.selfSigned,
   };
 }
 

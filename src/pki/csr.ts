@@ -1,13 +1,13 @@
-import {
-  Pkcs10CertificateRequest,
-  Pkcs10CertificateRequestGenerator,
-  type PublicKey,
-  SubjectAlternativeNameExtension,
-} from './x509.js';
+import { Pkcs10CertificateRequest, type PublicKey, SubjectAlternativeNameExtension } from './x509.js';
 import { createPublicKey } from 'node:crypto';
+import { Attributes, CertificationRequestInfo } from '@peculiar/asn1-csr';
+import { id_pkcs9_at_extensionRequest } from '@peculiar/asn1-pkcs9';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { Attribute, Extensions } from '@peculiar/asn1-x509';
 import { sanExtension } from './extensions.js';
-import { keySpecOf, signingAlgorithm, type KeyPair, type KeySpec } from './keys.js';
-import { fromX509Name, toX509Name } from './name.js';
+import { keySpecOf, type KeyPair, type KeySpec } from './keys.js';
+import { fromX509Name, toAsnName } from './name.js';
+import { signStructure, subjectPublicKeyInfo } from './signature.js';
 import { toPem } from './pem.js';
 import type { DistinguishedName, SanType, SubjectAltName } from './types.js';
 import { toArrayBuffer } from './bytes.js';
@@ -20,14 +20,14 @@ export interface CreateCsrParams {
   keyPair: KeyPair;
 }
 
+/** A PKCS#10 request signed by its own key; the SANs travel in an extensionRequest attribute. */
 export async function createCsr(params: CreateCsrParams): Promise<string> {
-  const csr = await Pkcs10CertificateRequestGenerator.create({
-    name: toX509Name(params.subject),
-    keys: { privateKey: params.keyPair.privateKey, publicKey: params.keyPair.publicKey },
-    signingAlgorithm: signingAlgorithm(params.keyPair.spec),
-    extensions: params.sans.length ? [sanExtension(params.sans)] : [],
-  });
-  return toPem(new Uint8Array(csr.rawData), 'CERTIFICATE REQUEST');
+  const attributes = new Attributes();
+  if (params.sans.length) {
+    attributes.push(new Attribute({ type: id_pkcs9_at_extensionRequest, values: [AsnConvert.serialize(new Extensions([sanExtension(params.sans)]))] }));
+  }
+  const info = new CertificationRequestInfo({ subject: toAsnName(params.subject), subjectPKInfo: subjectPublicKeyInfo(params.keyPair.publicKey), attributes });
+  return toPem(signStructure(info, params.keyPair), 'CERTIFICATE REQUEST');
 }
 
 export interface CsrInfo {

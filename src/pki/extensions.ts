@@ -1,20 +1,41 @@
+import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
 import {
-  AuthorityInfoAccessExtension,
-  AuthorityKeyIdentifierExtension,
-  BasicConstraintsExtension,
-  CRLDistributionPointsExtension,
+  AccessDescription,
+  AuthorityInfoAccessSyntax,
+  AuthorityKeyIdentifier,
+  BasicConstraints,
+  CRLDistributionPoints,
+  DistributionPoint,
+  DistributionPointName,
   ExtendedKeyUsage,
-  ExtendedKeyUsageExtension,
-  type Extension,
+  Extension,
   GeneralName,
+  GeneralSubtree,
+  GeneralSubtrees,
+  KeyIdentifier,
+  KeyUsage,
   KeyUsageFlags,
-  KeyUsagesExtension,
-  SubjectAlternativeNameExtension,
-} from './x509.js';
-import { AsnConvert } from '@peculiar/asn1-schema';
-import { GeneralName as AsnGeneralName, GeneralSubtree, GeneralSubtrees, NameConstraints, id_ce_nameConstraints } from '@peculiar/asn1-x509';
-import { Extension as X509Extension, X509Certificate } from './x509.js';
+  NameConstraints,
+  SubjectAlternativeName,
+  SubjectKeyIdentifier,
+  id_ad_ocsp,
+  id_ce_authorityKeyIdentifier,
+  id_ce_basicConstraints,
+  id_ce_cRLDistributionPoints,
+  id_ce_extKeyUsage,
+  id_ce_keyUsage,
+  id_ce_nameConstraints,
+  id_ce_subjectAltName,
+  id_ce_subjectKeyIdentifier,
+  id_kp_clientAuth,
+  id_kp_serverAuth,
+  id_pe_authorityInfoAccess,
+} from '@peculiar/asn1-x509';
+import { X509Certificate } from './x509.js';
 import type { ExtendedKeyUsageName, KeyUsageName, SubjectAltName } from './types.js';
+
+/** A certificate extension as the ASN.1 schema of @peculiar/asn1-x509 has it. */
+export { Extension };
 
 export interface ExtensionParams {
   /** Present for CA certificates; pathLength undefined means unlimited. */
@@ -26,30 +47,58 @@ export interface ExtensionParams {
   ocspUrl?: string;
 }
 
-const SAN_TYPE = { dns: 'dns', ip: 'ip', email: 'email', uri: 'url' } as const;
+const EXTENDED_KEY_USAGE: Record<ExtendedKeyUsageName, string> = { serverAuth: id_kp_serverAuth, clientAuth: id_kp_clientAuth };
 
-export function sanExtension(sans: SubjectAltName[]): SubjectAlternativeNameExtension {
-  return new SubjectAlternativeNameExtension(sans.map((san) => ({ type: SAN_TYPE[san.type], value: san.value })));
+function extension(extnID: string, critical: boolean, value: object): Extension {
+  return new Extension({ extnID, critical, extnValue: new OctetString(AsnConvert.serialize(value)) });
 }
 
-/** The profile extensions; SKI and AKI are added by the certificate builder. */
+function generalName(san: SubjectAltName): GeneralName {
+  switch (san.type) {
+    case 'dns':
+      return new GeneralName({ dNSName: san.value });
+    case 'ip':
+      return new GeneralName({ iPAddress: san.value });
+    case 'email':
+      return new GeneralName({ rfc822Name: san.value });
+    case 'uri':
+      return new GeneralName({ uniformResourceIdentifier: san.value });
+  }
+}
+
+export function sanExtension(sans: SubjectAltName[]): Extension {
+  return extension(id_ce_subjectAltName, false, new SubjectAlternativeName(sans.map(generalName)));
+}
+
+/** The profile extensions; the key identifiers are added by the certificate builder. */
 export function profileExtensions(params: ExtensionParams): Extension[] {
-  const extensions: Extension[] = [
-    new BasicConstraintsExtension(params.ca !== undefined, params.ca?.pathLength, true),
-    new KeyUsagesExtension(
-      params.keyUsage.reduce((flags, usage) => flags | KeyUsageFlags[usage], 0),
-      true,
-    ),
+  const extensions = [
+    extension(id_ce_basicConstraints, true, new BasicConstraints({ cA: params.ca !== undefined, ...(params.ca?.pathLength !== undefined ? { pathLenConstraint: params.ca.pathLength } : {}) })),
+    extension(id_ce_keyUsage, true, new KeyUsage(params.keyUsage.reduce((flags, usage) => flags | KeyUsageFlags[usage], 0))),
   ];
   if (params.extendedKeyUsage?.length) {
-    extensions.push(new ExtendedKeyUsageExtension(params.extendedKeyUsage.map((usage) => ExtendedKeyUsage[usage])));
+    extensions.push(extension(id_ce_extKeyUsage, false, new ExtendedKeyUsage(params.extendedKeyUsage.map((usage) => EXTENDED_KEY_USAGE[usage]))));
   }
   if (params.sans?.length) extensions.push(sanExtension(params.sans));
-  if (params.crlUrl) extensions.push(new CRLDistributionPointsExtension([params.crlUrl]));
+  if (params.crlUrl) {
+    const fullName = [new GeneralName({ uniformResourceIdentifier: params.crlUrl })];
+    extensions.push(extension(id_ce_cRLDistributionPoints, false, new CRLDistributionPoints([new DistributionPoint({ distributionPoint: new DistributionPointName({ fullName }) })])));
+  }
   if (params.ocspUrl) {
-    extensions.push(new AuthorityInfoAccessExtension({ ocsp: [new GeneralName('url', params.ocspUrl)] }));
+    const ocsp = new AccessDescription({ accessMethod: id_ad_ocsp, accessLocation: new GeneralName({ uniformResourceIdentifier: params.ocspUrl }) });
+    extensions.push(extension(id_pe_authorityInfoAccess, false, new AuthorityInfoAccessSyntax([ocsp])));
   }
   return extensions;
+}
+
+/** subjectKeyIdentifier (RFC 5280 4.2.1.2) with this key identifier (hex). */
+export function subjectKeyIdExtension(keyId: string): Extension {
+  return extension(id_ce_subjectKeyIdentifier, false, new SubjectKeyIdentifier(Buffer.from(keyId, 'hex')));
+}
+
+/** authorityKeyIdentifier (RFC 5280 4.2.1.1) naming the issuer's key identifier (hex). */
+export function authorityKeyIdExtension(keyId: string): Extension {
+  return extension(id_ce_authorityKeyIdentifier, false, new AuthorityKeyIdentifier({ keyIdentifier: new KeyIdentifier(Buffer.from(keyId, 'hex')) }));
 }
 
 /** Permitted subtrees of a CA's nameConstraints: DNS domains, CIDR ranges, e-mail domains or mailboxes. */
@@ -63,14 +112,13 @@ export interface NameConstraintSet {
  * A critical nameConstraints extension (RFC 5280 4.2.1.10) with these permitted subtrees, for any
  * CA certificate: the intermediate, and sub-CAs through `extraExtensions` of createCertificate.
  */
-export function nameConstraintsExtension(permitted: NameConstraintSet): X509Extension {
+export function nameConstraintsExtension(permitted: NameConstraintSet): Extension {
   const subtrees = [
-    ...permitted.dns.map((dNSName) => new AsnGeneralName({ dNSName })),
-    ...permitted.ip.map((iPAddress) => new AsnGeneralName({ iPAddress })),
-    ...permitted.email.map((rfc822Name) => new AsnGeneralName({ rfc822Name })),
+    ...permitted.dns.map((dNSName) => new GeneralName({ dNSName })),
+    ...permitted.ip.map((iPAddress) => new GeneralName({ iPAddress })),
+    ...permitted.email.map((rfc822Name) => new GeneralName({ rfc822Name })),
   ].map((base) => new GeneralSubtree({ base }));
-  const value = new NameConstraints({ permittedSubtrees: new GeneralSubtrees(subtrees) });
-  return new X509Extension(id_ce_nameConstraints, true, AsnConvert.serialize(value));
+  return extension(id_ce_nameConstraints, true, new NameConstraints({ permittedSubtrees: new GeneralSubtrees(subtrees) }));
 }
 
 /** The permitted subtrees of a certificate's nameConstraints, or undefined when it has none. */

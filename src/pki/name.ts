@@ -1,15 +1,31 @@
-import { Name, type JsonNameParams } from './x509.js';
+import { AttributeTypeAndValue, AttributeValue, Name as AsnName, RelativeDistinguishedName } from '@peculiar/asn1-x509';
+import type { Name } from './x509.js';
 import { DN_ATTRIBUTES, type DistinguishedName, type DnAttribute } from './types.js';
 
-/** C is a PrintableString (RFC 5280); every other attribute is a UTF8String. */
-export function toX509Name(dn: DistinguishedName): Name {
-  const json: JsonNameParams = [];
-  for (const attribute of DN_ATTRIBUTES) {
-    const value = dn[attribute];
-    if (value === undefined) continue;
-    json.push({ [attribute]: [attribute === 'C' ? { printableString: value } : { utf8String: value }] });
-  }
-  return new Name(json);
+const ATTRIBUTE_TYPE: Record<DnAttribute, string> = {
+  C: '2.5.4.6',
+  ST: '2.5.4.8',
+  L: '2.5.4.7',
+  O: '2.5.4.10',
+  OU: '2.5.4.11',
+  CN: '2.5.4.3',
+};
+
+/** One attribute per RDN, in DN_ATTRIBUTES order. C is a PrintableString (RFC 5280); every other attribute is a UTF8String. */
+export function toAsnName(dn: DistinguishedName): AsnName {
+  return new AsnName(
+    DN_ATTRIBUTES.flatMap((attribute) => {
+      const value = dn[attribute];
+      if (value === undefined) return [];
+      const typed = new AttributeValue(attribute === 'C' ? { printableString: value } : { utf8String: value });
+      return [new RelativeDistinguishedName([new AttributeTypeAndValue({ type: ATTRIBUTE_TYPE[attribute], value: typed })])];
+    }),
+  );
+}
+
+/** The attributes of `dn` that are set, as a certificate built from it reads back. */
+export function definedAttributes(dn: DistinguishedName): DistinguishedName {
+  return Object.fromEntries(DN_ATTRIBUTES.flatMap((attribute) => (dn[attribute] === undefined ? [] : [[attribute, dn[attribute]]])));
 }
 
 function isDnAttribute(type: string): type is DnAttribute {

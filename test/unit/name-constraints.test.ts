@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { NameConstraints } from '@peculiar/asn1-x509';
 import { assertNamesPermitted, dnsPermitted, parsePermittedSubtrees } from '../../src/ca/name-constraints.js';
 import { nameConstraintsExtension } from '../../src/pki/extensions.js';
 
@@ -36,7 +38,10 @@ describe('name constraints', () => {
 
   it('builds a critical extension', () => {
     const extension = nameConstraintsExtension({ dns: ['example.com'], ip: ['10.0.0.0/8'], email: [] });
-    assert.equal(extension.type, '2.5.29.30');
+    assert.equal(extension.extnID, '2.5.29.30');
     assert.equal(extension.critical, true);
+    const value = AsnConvert.parse(extension.extnValue.buffer, NameConstraints);
+    assert.deepEqual([...(value.permittedSubtrees ?? [])].map(({ base }) => base.dNSName ?? base.iPAddress), ['example.com', '10.0.0.0/8']);
+    assert.equal(value.excludedSubtrees, undefined);
   });
 });

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { Certificate } from '@peculiar/asn1-x509';
 import { createCertificate, parseCertificate, verifyCertificateSignature } from '../../src/pki/certificate.js';
 import { createCrl, parseCrl, readCrlNumber, verifyCrlSignature } from '../../src/pki/crl.js';
 import { createCsr, parseCsr } from '../../src/pki/csr.js';
@@ -82,5 +84,45 @@ describe('pki', () => {
       await createCertificate({ ...common, subject: { CN: 'v6' }, publicKey: p256Keys.publicKey, keyUsage: ['digitalSignature'], extendedKeyUsage: ['serverAuth'], sans: [{ type: 'ip', value: '2001:DB8:0::1' }] }),
     ];
     for (const certificate of built) assert.deepEqual(certificate, parseCertificate(certificate.pem), certificate.subject.CN);
+  });
+
+  it('signs with the algorithm each key type names, as native verifiers check it', async () => {
+    const now = new Date();
+    const later = new Date(now.getTime() + 86_400_000);
+    const signers = [
+      { spec: { type: 'rsa', bits: 2048 }, oid: '1.2.840.113549.1.1.11', parameters: true }, // sha256WithRSAEncryption, NULL parameters
+      { spec: { type: 'ecdsa', curve: 'P-256' }, oid: '1.2.840.10045.4.3.2', parameters: false }, // ecdsa-with-SHA256
+      { spec: { type: 'ecdsa', curve: 'P-384' }, oid: '1.2.840.10045.4.3.3', parameters: false }, // ecdsa-with-SHA384
+    ] as const;
+    const leafKeys = await generateKeyPair({ type: 'ecdsa', curve: 'P-256' });
+    for (const { spec, oid, parameters } of signers) {
+      const keys = await generateKeyPair(spec);
+      const ca = await createCertificate({ subject: { CN: `CA ${oid}` }, publicKey: keys.publicKey, serial: randomSerial(), notBefore: now, notAfter: later, signingKey: keys, ca: {}, keyUsage: ['keyCertSign'] });
+      const leaf = await createCertificate({ subject: { CN: 'leaf' }, publicKey: leafKeys.publicKey, serial: randomSerial(), notBefore: now, notAfter: later, issuerPem: ca.pem, signingKey: keys, keyUsage: ['digitalSignature'] });
+      const asn = AsnConvert.parse(leaf.der, Certificate);
+      assert.equal(asn.signatureAlgorithm.algorithm, oid);
+      assert.equal(asn.tbsCertificate.signature.algorithm, oid);
+      assert.equal(asn.signatureAlgorithm.parameters !== undefined, parameters);
+      assert.ok(await verifyCertificateSignature(leaf.pem, ca.pem), oid);
+      assert.ok(await verifyCertificateSignature(ca.pem, ca.pem), `${oid}, self-signed`);
+      const csr = await parseCsr(await createCsr({ subject: { CN: 'leaf' }, sans: [], keyPair: keys }));
+      assert.ok(csr.signatureValid, `${oid}, CSR`);
+    }
+  });
+
+  it('encodes a serial as a positive INTEGER and reads it back without leading zero bytes', async () => {
+    const keys = await generateKeyPair({ type: 'ecdsa', curve: 'P-256' });
+    const now = new Date();
+    const cases: [serial: string, content: string, readBack: string][] = [
+      ['ff01', '00ff01', 'ff01'],
+      ['0000ab', '00ab', 'ab'],
+      ['007f', '7f', '7f'],
+    ];
+    for (const [serial, content, readBack] of cases) {
+      const certificate = await createCertificate({ subject: { CN: serial }, publicKey: keys.publicKey, serial, notBefore: now, notAfter: new Date(now.getTime() + 60_000), signingKey: keys, keyUsage: ['digitalSignature'] });
+      assert.equal(Buffer.from(AsnConvert.parse(certificate.der, Certificate).tbsCertificate.serialNumber).toString('hex'), content);
+      assert.equal(certificate.serial, readBack);
+      assert.equal(parseCertificate(certificate.pem).serial, readBack);
+    }
   });
 });
