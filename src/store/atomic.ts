@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { TEMP_SUFFIX } from './layout.js';
@@ -8,11 +9,14 @@ export interface WriteOptions {
   dirMode?: number;
 }
 
+function tempPath(path: string): string {
+  return join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}${TEMP_SUFFIX}`);
+}
+
 /** Writes a file so that readers see the old content or the new, never a part: temp file, fsync, rename. */
 export async function writeFileAtomic(path: string, content: string | Uint8Array, options: WriteOptions = {}): Promise<void> {
-  const dir = dirname(path);
-  await mkdir(dir, { recursive: true, mode: options.dirMode ?? 0o755 });
-  const temp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}${TEMP_SUFFIX}`);
+  await mkdir(dirname(path), { recursive: true, mode: options.dirMode ?? 0o755 });
+  const temp = tempPath(path);
   const handle = await open(temp, 'wx', options.mode ?? 0o644);
   try {
     await handle.writeFile(content);
@@ -28,5 +32,31 @@ export async function writeFileAtomic(path: string, content: string | Uint8Array
   } catch (error) {
     await rm(temp, { force: true });
     throw error;
+  }
+}
+
+/**
+ * writeFileAtomic without the fsync, synchronously: for thousands of files whose durability the
+ * caller ensures otherwise (syncFile before it commits, or git's own copy).
+ */
+export function writeFileAtomicUnsynced(path: string, content: string | Uint8Array, options: WriteOptions = {}): void {
+  mkdirSync(dirname(path), { recursive: true, mode: options.dirMode ?? 0o755 });
+  const temp = tempPath(path);
+  try {
+    writeFileSync(temp, content, { flag: 'wx', mode: options.mode ?? 0o644 });
+    renameSync(temp, path);
+  } catch (error) {
+    rmSync(temp, { force: true });
+    throw error;
+  }
+}
+
+/** Waits until a file written earlier is on the disk. */
+export async function syncFile(path: string): Promise<void> {
+  const handle = await open(path, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
   }
 }

@@ -1,8 +1,19 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { access, mkdir, readFile, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
-import { writeFileAtomic } from './atomic.js';
-import { gitCommitPaths, gitFindWorkTree, gitHead, gitHeadSubject, gitIndexMatchesHead, gitInit, gitRestorePaths, gitWaitIdle } from './git.js';
+import { syncFile, writeFileAtomic, writeFileAtomicUnsynced } from './atomic.js';
+import {
+  PACK_MIN_OBJECTS,
+  gitCommitPaths,
+  gitFindWorkTree,
+  gitHead,
+  gitHeadSubject,
+  gitIndexMatchesHead,
+  gitInit,
+  gitRestorePaths,
+  gitWaitIdle,
+  gitWriteBlobs,
+} from './git.js';
 import { clearJournal, readJournal, writeJournal, type Journal } from './journal.js';
 import { JOURNAL_FILE, PRIVATE_DIR, TEMP_SUFFIX } from './layout.js';
 import { StoreWriteError } from './errors.js';
@@ -44,7 +55,7 @@ export interface StoreOptions extends StoreEvents {
 export const CRASH_STEPS = ['after-journal', 'after-writes', 'after-commit-before-journal-clear'] as const;
 export type CrashStep = (typeof CRASH_STEPS)[number];
 
-/** How many files apply() writes at once. */
+/** How many files apply() writes (or fsyncs) at once. */
 const WRITE_CONCURRENCY = 16;
 
 const UNENCRYPTED_KEY = /-----BEGIN (?:RSA |EC )?PRIVATE KEY-----/;
@@ -163,7 +174,8 @@ export class CaStore {
     ];
     const created: string[] = [];
     const changed: string[] = [];
-    for (const path of touched) (await this.exists(path) ? changed : created).push(path);
+    // Synchronously: a large change (apply) touches thousands of paths.
+    for (const path of touched) (existsSync(this.path(path)) ? changed : created).push(path);
     const parent = await gitHead(this.dir);
     const journal: Journal = {
       summary: change.message.split('\n')[0] ?? '',
@@ -179,7 +191,7 @@ export class CaStore {
     this.crashPoint('after-journal');
     let commit: string;
     try {
-      await this.writeChange(change);
+      await this.writeFilesAndObjects(change);
       this.crashPoint('after-writes');
       const toCommit = [
         ...change.writes.filter((write) => write.commit).map((write) => write.path),
@@ -203,32 +215,72 @@ export class CaStore {
     return { commit };
   }
 
-  private async writeChange(change: ChangeSet): Promise<void> {
+  /**
+   * Writes the change's files. A change that commits many files (apply) also stores what it
+   * commits as one git pack, meanwhile: then staging writes no loose object, and the committed
+   * files need no fsync each, since git fsyncs the pack that holds their content. Files git does
+   * not keep (unencrypted keys) are fsynced before the commit whatever the size: there is no other
+   * copy.
+   */
+  private async writeFilesAndObjects(change: ChangeSet): Promise<void> {
     for (const move of change.moves ?? []) {
       await mkdir(dirname(this.path(move.to)), { recursive: true, mode: move.to.startsWith(`${PRIVATE_DIR}/`) ? 0o700 : 0o755 });
       await rename(this.path(move.from), this.path(move.to)).catch((error) => {
         throw new StoreWriteError('move', move.from, error);
       });
     }
-    // Several writes at a time: each waits for its fsync, and a large change (apply) has thousands.
-    let next = 0;
-    const writer = async (): Promise<void> => {
-      for (let write = change.writes[next++]; write; write = change.writes[next++]) {
-        const path = write.path;
-        await writeFileAtomic(this.path(path), write.content, {
-          mode: write.private ? 0o600 : 0o644,
-          dirMode: write.private || path.startsWith(`${PRIVATE_DIR}/`) ? 0o700 : 0o755,
-        }).catch((error) => {
-          throw new StoreWriteError('write', path, error);
-        });
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(WRITE_CONCURRENCY, change.writes.length) }, writer));
+    const committed = change.writes.filter((write) => write.commit);
+    if (committed.length < PACK_MIN_OBJECTS) {
+      await forEachConcurrently(change.writes, WRITE_CONCURRENCY, (write) =>
+        writeFileAtomic(this.path(write.path), write.content, this.writeOptions(write)).catch((error) => {
+          throw new StoreWriteError('write', write.path, error);
+        }),
+      );
+    } else {
+      const pack = gitWriteBlobs(this.dir, committed.map((write) => write.content)).catch((error) => {
+        throw new StoreWriteError('store the new files in git in', this.dir, error);
+      });
+      const files = this.writeManyFiles(change.writes);
+      // Both finish before an error is raised: the rollback must not race a write still running.
+      const outcomes = await Promise.allSettled([pack, files]);
+      for (const outcome of outcomes) if (outcome.status === 'rejected') throw outcome.reason;
+    }
     for (const path of change.removes ?? []) {
       await rm(this.path(path), { force: true }).catch((error) => {
         throw new StoreWriteError('remove', path, error);
       });
     }
+  }
+
+  /**
+   * Thousands of files: written synchronously, which is several times faster than a chain of
+   * promises per file, with a pause every hundred files so that the pack is fed meanwhile. Then
+   * the files git does not keep are fsynced, several at a time.
+   */
+  private async writeManyFiles(writes: FileWrite[]): Promise<void> {
+    for (const [index, write] of writes.entries()) {
+      if (index % 100 === 99) await new Promise((resume) => setImmediate(resume));
+      try {
+        writeFileAtomicUnsynced(this.path(write.path), write.content, this.writeOptions(write));
+      } catch (error) {
+        throw new StoreWriteError('write', write.path, error);
+      }
+    }
+    await forEachConcurrently(
+      writes.filter((write) => !write.commit),
+      WRITE_CONCURRENCY,
+      (write) =>
+        syncFile(this.path(write.path)).catch((error) => {
+          throw new StoreWriteError('write', write.path, error);
+        }),
+    );
+  }
+
+  private writeOptions(write: FileWrite): { mode: number; dirMode: number } {
+    return {
+      mode: write.private ? 0o600 : 0o644,
+      dirMode: write.private || write.path.startsWith(`${PRIVATE_DIR}/`) ? 0o700 : 0o755,
+    };
   }
 
   /** The crash-test hook: dies here, like a power cut, if the test asked for this step. */
@@ -284,4 +336,13 @@ export class CaStore {
       }
     }
   }
+}
+
+/** Runs `work` for every item, at most `limit` at a time; stops starting new ones after a failure. */
+async function forEachConcurrently<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const runner = async (): Promise<void> => {
+    for (let item = items[next++]; item !== undefined; item = items[next++]) await work(item);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, runner));
 }

@@ -1,0 +1,80 @@
+import assert from 'node:assert/strict';
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { CaStore, StoreWriteError, type FileWrite } from '../../src/store/ca-store.js';
+import { PACK_MIN_OBJECTS } from '../../src/store/git.js';
+import { GITIGNORE_CONTENT, JOURNAL_FILE } from '../../src/store/layout.js';
+import { git, tempDir } from '../helpers/cli.js';
+
+/** A CA-like repository with one commit, and a change of `count` certificates (a record and a key each). */
+function setUp(count: number): { dir: string; writes: FileWrite[] } {
+  const dir = tempDir();
+  git(dir, ['init', '-q']);
+  writeFileSync(join(dir, '.gitignore'), GITIGNORE_CONTENT);
+  git(dir, ['add', '.gitignore']);
+  git(dir, ['-c', 'user.name=t', '-c', 'user.email=t@localhost', 'commit', '-q', '-m', 'Create CA']);
+  const writes: FileWrite[] = [];
+  for (let i = 0; i < count; i++) {
+    writes.push({ path: `certs/host-${i}.crt`, content: `certificate ${i}\n`, commit: true });
+    writes.push({ path: `private/host-${i}.key`, content: `key ${i}, never committed\n`, private: true, commit: false });
+  }
+  return { dir, writes };
+}
+
+function looseObjects(dir: string): number {
+  return Number(/^count: (\d+)$/m.exec(git(dir, ['count-objects', '-v']))?.[1]);
+}
+
+describe('a change that commits many files', () => {
+  it('stores their content as one pack, commits exactly them, and keeps private files private', async () => {
+    const count = PACK_MIN_OBJECTS + 20;
+    const { dir, writes } = setUp(count);
+    const before = looseObjects(dir);
+    const store = CaStore.open(dir, { lockTimeoutMs: 5000 });
+    const { commit } = await store.locked(() => store.apply({ message: 'Apply certificates.yaml', writes }));
+
+    assert.equal(git(dir, ['rev-parse', 'HEAD']).trim(), commit);
+    const committed = git(dir, ['show', '--name-only', '--format=', 'HEAD']).trim().split('\n');
+    assert.equal(committed.length, count);
+    assert.ok(committed.every((path) => path.startsWith('certs/')));
+    assert.equal(git(dir, ['show', 'HEAD:certs/host-7.crt']), 'certificate 7\n');
+    // The blobs went into the pack: loose are only the commit and its two trees.
+    assert.equal(looseObjects(dir) - before, 3);
+    assert.equal(readFileSync(join(dir, 'private/host-7.key'), 'utf8'), 'key 7, never committed\n');
+    assert.equal(statSync(join(dir, 'private/host-7.key')).mode & 0o777, 0o600);
+    assert.equal(statSync(join(dir, 'private')).mode & 0o777, 0o700);
+    assert.equal(git(dir, ['status', '--porcelain']), '');
+    assert.ok(!existsSync(join(dir, JOURNAL_FILE)));
+  });
+
+  describe('when git cannot store the pack', () => {
+    const shimDir = tempDir();
+    const path = process.env.PATH;
+    before(() => {
+      const realGit = join(git(shimDir, ['--exec-path']).trim(), 'git');
+      mkdirSync(shimDir, { recursive: true });
+      writeFileSync(join(shimDir, 'git'), `#!/bin/sh\nif [ "$1" = fast-import ]; then echo "fatal: no space left on device" >&2; exit 128; fi\nexec "${realGit}" "$@"\n`);
+      chmodSync(join(shimDir, 'git'), 0o755);
+      process.env.PATH = `${shimDir}:${path ?? ''}`;
+    });
+    after(() => {
+      process.env.PATH = path;
+    });
+
+    it('fails with the reason, and leaves no file, no commit and no journal', async () => {
+      const { dir, writes } = setUp(PACK_MIN_OBJECTS);
+      const head = git(dir, ['rev-parse', 'HEAD']);
+      const store = CaStore.open(dir, { lockTimeoutMs: 5000 });
+      await assert.rejects(
+        store.locked(() => store.apply({ message: 'Apply certificates.yaml', writes })),
+        (error: unknown) => error instanceof StoreWriteError && /store the new files in git in .*no space left on device/.test(error.message),
+      );
+      assert.equal(git(dir, ['rev-parse', 'HEAD']), head);
+      assert.ok(!existsSync(join(dir, 'certs')), 'no certificate is left');
+      assert.ok(!existsSync(join(dir, 'private/host-0.key')), 'no key is left');
+      assert.ok(!existsSync(join(dir, JOURNAL_FILE)));
+      assert.equal(git(dir, ['status', '--porcelain']), '');
+    });
+  });
+});
