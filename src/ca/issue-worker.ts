@@ -12,8 +12,8 @@ const store = CaStore.open(dir, { lockTimeoutMs: 0 });
 
 parentPort?.on('message', async ({ id, jobs }: { id: number; jobs: IssueJob[] }) => {
   try {
-    const results = [];
-    for (const job of jobs) results.push(await prepareIssue(store, config, issuer, job.params, { replacing: job.replacing }));
+    // All at once: while one waits for a key from libuv's threads, another builds its certificate.
+    const results = await Promise.all(jobs.map((job) => prepareIssue(store, config, issuer, job.params, { replacing: job.replacing })));
     parentPort?.postMessage({ id, results });
   } catch (error) {
     parentPort?.postMessage(errorReply(id, error));
