@@ -1,7 +1,7 @@
 import { KeyObject, X509Certificate as NodeX509Certificate, createHash, createPublicKey, type webcrypto } from 'node:crypto';
 import { isIPv4 } from 'node:net';
 import { AsnConvert } from '@peculiar/asn1-schema';
-import { Certificate, Extensions, TBSCertificate, Validity, Version, type Name as AsnName } from '@peculiar/asn1-x509';
+import { Extensions, TBSCertificate, Validity, Version } from '@peculiar/asn1-x509';
 import {
   AuthorityKeyIdentifierExtension,
   AuthorityInfoAccessExtension,
@@ -19,7 +19,8 @@ import { authorityKeyIdExtension, profileExtensions, subjectKeyIdExtension, type
 import { keySpecOf, describeKey, type KeySpec, type SigningKey } from './keys.js';
 import { definedAttributes, fromX509Name, toAsnName } from './name.js';
 import { toPem } from './pem.js';
-import { normalizeSerial } from './serial.js';
+import { normalizeSerial, serialOctets } from './serial.js';
+import { readIssuer } from './issuer.js';
 import { keyIdentifier, signStructure, signatureAlgorithmIdentifier, subjectPublicKeyInfo } from './signature.js';
 import type { DistinguishedName, ExtendedKeyUsageName, KeyUsageName, SanType, SubjectAltName } from './types.js';
 import { toArrayBuffer } from './bytes.js';
@@ -60,40 +61,13 @@ export interface CertificateInfo {
   selfSigned: boolean;
 }
 
-/** What a certificate needs of its issuer: its subject name, exactly as encoded, and its key identifier. */
-interface IssuerName {
-  pem: string;
-  name: AsnName;
-  nameDer: Buffer;
-  dn: DistinguishedName;
-  keyId: string | undefined;
-}
-
-/** The issuer's parsed certificate, kept between calls: a process that issues many parses it once. */
-let lastIssuer: IssuerName | undefined;
-
-function parseIssuer(pem: string): IssuerName {
-  if (lastIssuer?.pem !== pem) {
-    const certificate = new X509Certificate(pem);
-    const name = AsnConvert.parse(certificate.rawData, Certificate).tbsCertificate.subject;
-    lastIssuer = {
-      pem,
-      name,
-      nameDer: Buffer.from(AsnConvert.serialize(name)),
-      dn: fromX509Name(certificate.subjectName),
-      keyId: certificate.getExtension(SubjectKeyIdentifierExtension)?.keyId,
-    };
-  }
-  return lastIssuer;
-}
-
 /**
  * Builds and signs a certificate with the ASN.1 schema of @peculiar/asn1-x509 and Node's native
  * signing. The X.509 library's generator costs ~3x more: it re-parses every extension, name and
  * key it is given and then the whole certificate it made, and signs through WebCrypto's promises.
  */
 export async function createCertificate(params: CreateCertificateParams): Promise<CertificateInfo> {
-  const issuer = params.issuerPem === undefined ? undefined : parseIssuer(params.issuerPem);
+  const issuer = params.issuerPem === undefined ? undefined : readIssuer(params.issuerPem);
   const spki = subjectPublicKeyInfo(params.publicKey);
   const subjectKeyId = keyIdentifier(spki);
   const authorityKeyId = issuer ? issuer.keyId : subjectKeyId;
@@ -102,7 +76,7 @@ export async function createCertificate(params: CreateCertificateParams): Promis
   const subject = toAsnName(params.subject);
   const tbsCertificate = new TBSCertificate({
     version: Version.v3,
-    serialNumber: positiveInteger(params.serial),
+    serialNumber: serialOctets(params.serial),
     signature: signatureAlgorithmIdentifier(params.signingKey.spec),
     issuer: issuer ? issuer.name : subject,
     validity: new Validity({ notBefore: params.notBefore, notAfter: params.notAfter }),
@@ -113,16 +87,6 @@ export async function createCertificate(params: CreateCertificateParams): Promis
   const der = signStructure(tbsCertificate, params.signingKey);
   const selfSigned = !issuer || issuer.nameDer.equals(Buffer.from(AsnConvert.serialize(subject)));
   return describeCreated(der, params, { issuerDn: issuer?.dn, subjectKeyId, authorityKeyId, selfSigned });
-}
-
-/** A hex serial as the content octets of a positive INTEGER: no leading zero bytes, a 00 before a high bit. */
-function positiveInteger(hex: string): ArrayBuffer {
-  let bytes = Buffer.from(hex.length % 2 ? `0${hex}` : hex, 'hex');
-  let first = 0;
-  while (first < bytes.length - 1 && bytes[first] === 0) first++;
-  bytes = bytes.subarray(first);
-  if (bytes.length === 0 || bytes[0]! > 0x7f) bytes = Buffer.concat([Buffer.alloc(1), bytes]);
-  return toArrayBuffer(bytes);
 }
 
 /** Whole seconds, as UTCTime and GeneralizedTime encode a date. */
@@ -149,7 +113,7 @@ function describeCreated(
     der,
     subject,
     issuer: built.issuerDn ?? subject,
-    serial: normalizeSerial(Buffer.from(positiveInteger(params.serial)).toString('hex')),
+    serial: normalizeSerial(Buffer.from(serialOctets(params.serial)).toString('hex')),
     notBefore: wholeSeconds(params.notBefore),
     notAfter: wholeSeconds(params.notAfter),
     fingerprint: fingerprintOf(der),

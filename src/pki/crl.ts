@@ -1,18 +1,13 @@
 import { AsnConvert } from '@peculiar/asn1-schema';
-import { CRLNumber, CertificateList, id_ce_cRLNumber } from '@peculiar/asn1-x509';
-import {
-  AuthorityKeyIdentifierExtension,
-  Extension,
-  SubjectKeyIdentifierExtension,
-  X509Certificate,
-  X509Crl,
-  X509CrlGenerator,
-  X509CrlReason,
-} from './x509.js';
-import { signingAlgorithm, type SigningKey } from './keys.js';
+import { CRLNumber, CertificateList, Extensions, RevokedCertificate, TBSCertList, Time, Version, id_ce_cRLNumber } from '@peculiar/asn1-x509';
+import { X509Certificate, X509Crl, X509CrlReason } from './x509.js';
+import { authorityKeyIdExtension, crlNumberExtension, crlReasonExtension } from './extensions.js';
+import { readIssuer } from './issuer.js';
+import type { SigningKey } from './keys.js';
+import { signStructure, signatureAlgorithmIdentifier } from './signature.js';
 import { fromX509Name } from './name.js';
 import { readPemBlocks, toPem } from './pem.js';
-import { normalizeSerial } from './serial.js';
+import { normalizeSerial, serialOctets } from './serial.js';
 import type { DistinguishedName, RevocationReason } from './types.js';
 import { toArrayBuffer } from './bytes.js';
 
@@ -31,32 +26,37 @@ export interface CreateCrlParams {
   entries: CrlEntry[];
 }
 
-/** A v2 CRL with AKI and CRL number, entries sorted by serial so the same records give the same CRL. */
+/**
+ * A v2 CRL with AKI and CRL number, entries sorted by serial so the same records give the same CRL.
+ * Built with the asn1-x509 schema like certificates (see createCertificate): the X.509 library's
+ * generator re-parses every entry, checks duplicates in quadratic time and parses its result back.
+ */
 export async function createCrl(params: CreateCrlParams): Promise<string> {
-  const issuer = new X509Certificate(params.issuerPem);
-  const keyId = issuer.getExtension(SubjectKeyIdentifierExtension)?.keyId;
-  const extensions: Extension[] = [
-    new Extension(id_ce_cRLNumber, false, AsnConvert.serialize(new CRLNumber(params.crlNumber))),
-  ];
-  if (keyId) extensions.unshift(new AuthorityKeyIdentifierExtension(keyId));
-  const entries = [...params.entries]
-    .sort((a, b) => compareSerials(a.serial, b.serial))
-    .map((entry) => ({
-      serialNumber: entry.serial,
-      revocationDate: entry.revokedAt,
+  const issuer = readIssuer(params.issuerPem);
+  const extensions = [...(issuer.keyId ? [authorityKeyIdExtension(issuer.keyId)] : []), crlNumberExtension(params.crlNumber)];
+  const entries = [...params.entries].sort((a, b) => compareSerials(a.serial, b.serial));
+  const seen = new Set<string>();
+  const revokedCertificates = entries.map((entry) => {
+    const serial = normalizeSerial(entry.serial);
+    if (seen.has(serial)) throw new Error(`serial ${serial} is listed twice in the CRL`);
+    seen.add(serial);
+    return new RevokedCertificate({
+      userCertificate: serialOctets(entry.serial),
+      revocationDate: new Time(entry.revokedAt),
       // RFC 5280 5.3.1: the reason code "unspecified" SHOULD be left out.
-      ...(entry.reason === 'unspecified' ? {} : { reason: X509CrlReason[entry.reason] }),
-    }));
-  const crl = await X509CrlGenerator.create({
-    issuer: issuer.subjectName,
-    thisUpdate: params.thisUpdate,
-    nextUpdate: params.nextUpdate,
-    signingKey: params.signingKey.privateKey,
-    signingAlgorithm: signingAlgorithm(params.signingKey.spec),
-    extensions,
-    entries,
+      ...(entry.reason === 'unspecified' ? {} : { crlEntryExtensions: new Extensions([crlReasonExtension(entry.reason)]) }),
+    });
   });
-  return toPem(new Uint8Array(crl.rawData), 'X509 CRL');
+  const tbsCertList = new TBSCertList({
+    version: Version.v2,
+    signature: signatureAlgorithmIdentifier(params.signingKey.spec),
+    issuer: issuer.name,
+    thisUpdate: new Time(params.thisUpdate),
+    nextUpdate: new Time(params.nextUpdate),
+    ...(revokedCertificates.length ? { revokedCertificates } : {}),
+    crlExtensions: new Extensions(extensions),
+  });
+  return toPem(signStructure(tbsCertList, params.signingKey), 'X509 CRL');
 }
 
 function compareSerials(a: string, b: string): number {

@@ -4,6 +4,9 @@ import {
   AuthorityInfoAccessSyntax,
   AuthorityKeyIdentifier,
   BasicConstraints,
+  CRLNumber,
+  CRLReason,
+  CRLReasons,
   CRLDistributionPoints,
   DistributionPoint,
   DistributionPointName,
@@ -22,6 +25,8 @@ import {
   id_ce_authorityKeyIdentifier,
   id_ce_basicConstraints,
   id_ce_cRLDistributionPoints,
+  id_ce_cRLNumber,
+  id_ce_cRLReasons,
   id_ce_extKeyUsage,
   id_ce_keyUsage,
   id_ce_nameConstraints,
@@ -32,7 +37,7 @@ import {
   id_pe_authorityInfoAccess,
 } from '@peculiar/asn1-x509';
 import { X509Certificate } from './x509.js';
-import type { ExtendedKeyUsageName, KeyUsageName, SubjectAltName } from './types.js';
+import type { ExtendedKeyUsageName, KeyUsageName, RevocationReason, SubjectAltName } from './types.js';
 
 /** A certificate extension as the ASN.1 schema of @peculiar/asn1-x509 has it. */
 export { Extension };
@@ -99,6 +104,16 @@ export function subjectKeyIdExtension(keyId: string): Extension {
 /** authorityKeyIdentifier (RFC 5280 4.2.1.1) naming the issuer's key identifier (hex). */
 export function authorityKeyIdExtension(keyId: string): Extension {
   return extension(id_ce_authorityKeyIdentifier, false, new AuthorityKeyIdentifier({ keyIdentifier: new KeyIdentifier(Buffer.from(keyId, 'hex')) }));
+}
+
+/** cRLNumber (RFC 5280 5.2.3). */
+export function crlNumberExtension(crlNumber: number): Extension {
+  return extension(id_ce_cRLNumber, false, new CRLNumber(crlNumber));
+}
+
+/** reasonCode of a CRL entry (RFC 5280 5.3.1). */
+export function crlReasonExtension(reason: RevocationReason): Extension {
+  return extension(id_ce_cRLReasons, false, new CRLReason(CRLReasons[reason]));
 }
 
 /** Permitted subtrees of a CA's nameConstraints: DNS domains, CIDR ranges, e-mail domains or mailboxes. */
