@@ -1,7 +1,9 @@
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { forEachConcurrently } from './concurrently.js';
 import { TEMP_SUFFIX } from './layout.js';
 
 export interface WriteOptions {
@@ -35,10 +37,7 @@ export async function writeFileAtomic(path: string, content: string | Uint8Array
   }
 }
 
-/**
- * writeFileAtomic without the fsync, synchronously: for thousands of files whose durability the
- * caller ensures otherwise (syncFile before it commits, or git's own copy).
- */
+/** writeFileAtomic without the fsync, synchronously: for thousands of files, flushed together with syncFiles. */
 export function writeFileAtomicUnsynced(path: string, content: string | Uint8Array, options: WriteOptions = {}): void {
   mkdirSync(dirname(path), { recursive: true, mode: options.dirMode ?? 0o755 });
   const temp = tempPath(path);
@@ -51,8 +50,24 @@ export function writeFileAtomicUnsynced(path: string, content: string | Uint8Arr
   }
 }
 
-/** Waits until a file written earlier is on the disk. */
-export async function syncFile(path: string): Promise<void> {
+/**
+ * Waits until files written by writeFileAtomicUnsynced are on the disk. On Linux one syncfs(2) of
+ * their file system does it, through coreutils' `sync --file-system` (Node has no binding for
+ * syncfs): 5,000 fsyncs took 1.3 to 2.4 s here, one syncfs 0.2 s. Elsewhere, or if that fails,
+ * each file is fsynced, several at a time.
+ */
+export async function syncFiles(dir: string, paths: string[]): Promise<void> {
+  if (process.platform === 'linux' && (await syncFileSystem(dir))) return;
+  await forEachConcurrently(paths, 16, syncFile);
+}
+
+function syncFileSystem(dir: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    execFile('sync', ['--file-system', dir], (error) => resolve(!error));
+  });
+}
+
+async function syncFile(path: string): Promise<void> {
   const handle = await open(path, 'r');
   try {
     await handle.sync();

@@ -1,7 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { access, mkdir, readFile, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
-import { syncFile, writeFileAtomic, writeFileAtomicUnsynced } from './atomic.js';
+import { syncFiles, writeFileAtomic, writeFileAtomicUnsynced } from './atomic.js';
+import { forEachConcurrently } from './concurrently.js';
 import {
   PACK_MIN_OBJECTS,
   gitCommitPaths,
@@ -217,10 +218,8 @@ export class CaStore {
 
   /**
    * Writes the change's files. A change that commits many files (apply) also stores what it
-   * commits as one git pack, meanwhile: then staging writes no loose object, and the committed
-   * files need no fsync each, since git fsyncs the pack that holds their content. Files git does
-   * not keep (unencrypted keys) are fsynced before the commit whatever the size: there is no other
-   * copy.
+   * commits as one git pack, meanwhile, so that staging writes no loose object (see
+   * gitWriteBlobs), and its files are flushed to the disk together (see syncFiles).
    */
   private async writeFilesAndObjects(change: ChangeSet): Promise<void> {
     for (const move of change.moves ?? []) {
@@ -254,8 +253,8 @@ export class CaStore {
 
   /**
    * Thousands of files: written synchronously, which is several times faster than a chain of
-   * promises per file, with a pause every hundred files so that the pack is fed meanwhile. Then
-   * the files git does not keep are fsynced, several at a time.
+   * promises per file, with a pause every hundred files so that the pack is fed meanwhile; then
+   * flushed to the disk at once.
    */
   private async writeManyFiles(writes: FileWrite[]): Promise<void> {
     for (const [index, write] of writes.entries()) {
@@ -266,14 +265,9 @@ export class CaStore {
         throw new StoreWriteError('write', write.path, error);
       }
     }
-    await forEachConcurrently(
-      writes.filter((write) => !write.commit),
-      WRITE_CONCURRENCY,
-      (write) =>
-        syncFile(this.path(write.path)).catch((error) => {
-          throw new StoreWriteError('write', write.path, error);
-        }),
-    );
+    await syncFiles(this.dir, writes.map((write) => this.path(write.path))).catch((error) => {
+      throw new StoreWriteError('flush the new files to the disk in', this.dir, error);
+    });
   }
 
   private writeOptions(write: FileWrite): { mode: number; dirMode: number } {
@@ -338,11 +332,3 @@ export class CaStore {
   }
 }
 
-/** Runs `work` for every item, at most `limit` at a time; stops starting new ones after a failure. */
-async function forEachConcurrently<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const runner = async (): Promise<void> => {
-    for (let item = items[next++]; item !== undefined; item = items[next++]) await work(item);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, runner));
-}

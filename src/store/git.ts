@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { readFile, stat } from 'node:fs/promises';
+import { open, readFile, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { GitBusyError } from './errors.js';
 
@@ -177,23 +177,27 @@ export async function gitIndexMatchesHead(dir: string): Promise<boolean> {
 /**
  * Stages exactly `paths` (relative to `dir`; deleted paths stage their removal) and commits only
  * them, so a user's other staged or unstaged changes are never swept in. Returns the commit id.
- * Two git processes: `update-index` (the paths on stdin, taken literally, however many), then
- * `commit` (which prints the full id, so no rev-parse). The repository's hooks run as for any
- * commit.
+ * Two git processes: `update-index` (the paths on stdin, taken literally, however many; for
+ * thousands of paths much faster than `git add`, which matches every file against every
+ * pathspec), then `commit` (which prints the full id, so no rev-parse). The repository's hooks
+ * run as for any commit. Like `git add`, it refuses paths outside a sparse checkout.
  *
  * `indexMatchedHead` is gitIndexMatchesHead() asked just before the paths are staged. When it is
- * false, `commit --only -- <paths>` keeps the user's staged changes out. When it is true a plain
+ * false, `commit --only <paths>` keeps the user's staged changes out. When it is true a plain
  * `commit` records the same tree, much faster in a large repository: `--only` rebuilds a
  * temporary index from HEAD, which took 0.5 s at 40,000 files when a new path sorts before most
  * others (0.1 s for the plain commit).
  */
 export async function gitCommitPaths(dir: string, paths: string[], message: string, options: { indexMatchedHead?: boolean } = {}): Promise<string> {
   const client = await git(dir);
-  const pathList = paths.map((path) => `${path}\0`).join('');
-  await client.raw(['update-index', '-z', '--add', '--remove', '--stdin'], pathList);
-  const only = options.indexMatchedHead ? [] : ['--only', '--pathspec-from-file=-', '--pathspec-file-nul'];
-  const commitArgs = ['-c', 'core.abbrev=no', '--literal-pathspecs', 'commit', '--no-edit', '-m', message, ...only];
-  const commitInput = options.indexMatchedHead ? undefined : pathList;
+  const hidden = await skipWorktreePaths(dir, client, paths);
+  if (hidden.length) {
+    throw new Error(`"${hidden[0]}" is outside your sparse-checkout definition (its index entry is marked skip-worktree): add the CA directory to the sparse checkout`);
+  }
+  await client.raw(['update-index', '-z', '--add', '--remove', '--replace', '--stdin'], paths.map((path) => `${path}\0`).join(''));
+  const only = options.indexMatchedHead ? [] : ['--only', ...PATHSPECS_FROM_STDIN];
+  const commitArgs = ['-c', 'core.abbrev=no', 'commit', '--no-edit', '-m', message, ...only];
+  const commitInput = options.indexMatchedHead ? undefined : literalPathspecs(paths);
   let output: string;
   try {
     output = await client.raw(commitArgs, commitInput);
@@ -205,13 +209,15 @@ export async function gitCommitPaths(dir: string, paths: string[], message: stri
   return COMMIT_LINE.exec(output)?.[1] ?? (await client.raw(['rev-parse', 'HEAD'])).trim();
 }
 
-/** Below this many objects `git fast-import` writes loose objects anyway (fastimport.unpackLimit, 100 by default). */
+/** From this many committed files on, a change stores their content as one pack first (gitWriteBlobs). */
 export const PACK_MIN_OBJECTS = 100;
 
 /**
- * Stores `contents` as blobs in one new pack (`git fast-import`), which git fsyncs as it does every
- * pack. Staging the files with that content afterwards finds each object already stored and writes
- * no loose object: for thousands of files (apply), one pack instead of thousands of small files.
+ * Stores `contents` as blobs in one new pack (`git fast-import`). Staging the files with that
+ * content afterwards finds each object already stored and writes no loose object: for thousands
+ * of files (apply), one pack instead of thousands of small files. unpackLimit=0: fast-import would
+ * otherwise explode a pack of few new objects (100 by default, or the repository's setting) into
+ * loose objects.
  */
 export async function gitWriteBlobs(dir: string, contents: (string | Uint8Array)[]): Promise<void> {
   const stream: Buffer[] = [];
@@ -220,7 +226,7 @@ export async function gitWriteBlobs(dir: string, contents: (string | Uint8Array)
     stream.push(Buffer.from(`blob\ndata ${data.length}\n`), data, Buffer.from('\n'));
   }
   stream.push(Buffer.from('done\n'));
-  await (await git(dir)).raw(['fast-import', '--quiet', '--done'], Buffer.concat(stream));
+  await (await git(dir)).raw(['-c', 'fastimport.unpackLimit=0', 'fast-import', '--quiet', '--done'], Buffer.concat(stream));
 }
 
 /** Puts `paths` back as they are in HEAD (index and work tree); paths HEAD does not have are unstaged. */
@@ -229,14 +235,58 @@ export async function gitRestorePaths(dir: string, paths: string[]): Promise<voi
   const client = await git(dir);
   const head = await gitHead(dir);
   if (!head) {
-    await client.raw(['rm', '-q', '--cached', '-r', '--ignore-unmatch', '--', ...paths]);
+    await client.raw(['rm', '-q', '--cached', '-r', '--ignore-unmatch', ...PATHSPECS_FROM_STDIN], literalPathspecs(paths));
     return;
   }
-  const tracked = (await client.raw(['ls-tree', '-r', '--name-only', 'HEAD', '--', ...paths]))
-    .split('\n')
-    .filter(Boolean);
-  await client.raw(['reset', '-q', 'HEAD', '--', ...paths]);
-  if (tracked.length) await client.raw(['checkout', 'HEAD', '--', ...tracked]);
+  const tracked = await pathsInHead(client, paths);
+  await client.raw(['reset', '-q', 'HEAD', ...PATHSPECS_FROM_STDIN], literalPathspecs(paths));
+  if (tracked.length) await client.raw(['checkout', 'HEAD', ...PATHSPECS_FROM_STDIN], literalPathspecs(tracked));
+}
+
+/** Pathspecs go on stdin, NUL-separated: a large apply has more paths than a command line holds. */
+const PATHSPECS_FROM_STDIN = ['--pathspec-from-file=-', '--pathspec-file-nul'];
+
+/** Each path as a pathspec that matches exactly it (no glob), for PATHSPECS_FROM_STDIN. */
+function literalPathspecs(paths: string[]): string {
+  return paths.map((path) => `:(literal)${path}\0`).join('');
+}
+
+/** The paths (relative to the client's directory) that HEAD has: one cat-file for any number. */
+async function pathsInHead(client: GitClient, paths: string[]): Promise<string[]> {
+  const types = (await client.raw(['cat-file', '--batch-check=%(objecttype)'], paths.map((path) => `HEAD:./${path}\n`).join(''))).split('\n');
+  return paths.filter((_, index) => types[index] === 'blob');
+}
+
+/**
+ * The paths whose index entry is marked skip-worktree (outside a sparse checkout). `git add`
+ * refuses them; `update-index --remove` would drop them from the index, and the commit would
+ * delete them. Only index versions 3 and 4 can hold that flag: git writes version 2 until an
+ * entry needs it, so a plain repository costs one read of 8 bytes, not a listing of the index.
+ */
+async function skipWorktreePaths(dir: string, client: GitClient, paths: string[]): Promise<string[]> {
+  const dirs = await findGitDirs(dir).catch(() => null);
+  const version = dirs ? await indexVersion(join(dirs.gitDir, 'index')) : undefined;
+  if (version === 2 || version === 0) return [];
+  const listing = await client.raw(['ls-files', '-v', '-z']);
+  const hidden = new Set(listing.split('\0').flatMap((entry) => (entry.startsWith('S ') ? [entry.slice(2)] : [])));
+  return paths.filter((path) => hidden.has(path));
+}
+
+/** The version in an index file's header; 0 when there is no index yet, undefined when unknown. */
+async function indexVersion(indexFile: string): Promise<number | undefined> {
+  let handle;
+  try {
+    handle = await open(indexFile, 'r');
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ENOENT' ? 0 : undefined;
+  }
+  try {
+    const header = Buffer.alloc(8);
+    const { bytesRead } = await handle.read(header, 0, 8, 0);
+    return bytesRead === 8 && header.toString('latin1', 0, 4) === 'DIRC' ? header.readUInt32BE(4) : undefined;
+  } finally {
+    await handle.close();
+  }
 }
 
 /** Sets a key in the repository's own config (.git/config of the work tree that holds `dir`). */

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { gitCommitPaths, gitHead, gitIndexMatchesHead } from '../../src/store/git.js';
+import { gitCommitPaths, gitHead, gitIndexMatchesHead, gitRestorePaths } from '../../src/store/git.js';
 
 const dirs: string[] = [];
 after(() => {
@@ -126,5 +126,55 @@ describe('gitCommitPaths', () => {
     commitFile(join(dir, 'lib'), 'lib.txt', 'v2');
     git(dir, ['add', 'lib']);
     assert.equal(await gitIndexMatchesHead(join(dir, 'etc/ssl')), false, 'staged submodule change, ignore=all');
+  });
+
+  it("runs the repository's hooks with git's usual pathspec rules (no literal-pathspec mode leaks into them)", async () => {
+    const dir = repo();
+    commitFile(dir, 'README', 'readme');
+    const log = join(dir, 'hook.log');
+    // A guard hook of the kind teams write: it looks at what is staged with a glob pathspec.
+    writeFileSync(join(dir, '.git/hooks/pre-commit'), `#!/bin/sh\necho "literal=$GIT_LITERAL_PATHSPECS staged=$(git diff --cached --name-only -- '*.crt' | tr '\\n' ' ')" >> "${log}"\n`);
+    chmodSync(join(dir, '.git/hooks/pre-commit'), 0o755);
+    mkdirSync(join(dir, 'certs'));
+    writeFileSync(join(dir, 'certs/a.crt'), 'a');
+    await gitCommitPaths(dir, ['certs/a.crt'], 'Issue a', { indexMatchedHead: true });
+    writeFileSync(join(dir, 'certs/b.crt'), 'b');
+    await gitCommitPaths(dir, ['certs/b.crt'], 'Issue b', { indexMatchedHead: false });
+    assert.equal(readFileSync(log, 'utf8'), 'literal= staged=certs/a.crt \nliteral= staged=certs/b.crt \n');
+  });
+
+  it('takes paths literally: a name with glob characters commits that file only', async () => {
+    const dir = repo();
+    commitFile(dir, 'README', 'readme');
+    writeFileSync(join(dir, 'a[1].crt'), 'bracket');
+    writeFileSync(join(dir, 'a1.crt'), 'not mine');
+    git(dir, ['add', 'a1.crt']);
+    await gitCommitPaths(dir, ['a[1].crt'], 'Issue a[1]', { indexMatchedHead: false });
+    assert.equal(git(dir, ['show', '--name-only', '--format=', 'HEAD']), 'a[1].crt');
+    assert.equal(git(dir, ['diff', '--cached', '--name-only']), 'a1.crt');
+  });
+
+  it('refuses a path outside a sparse checkout, as git add does, instead of committing its deletion', async () => {
+    const dir = repo();
+    mkdirSync(join(dir, 'certs'));
+    commitFile(dir, 'certs/s.crt', 'v1');
+    git(dir, ['update-index', '--skip-worktree', 'certs/s.crt']);
+    writeFileSync(join(dir, 'certs/s.crt'), 'v2');
+    await assert.rejects(gitCommitPaths(dir, ['certs/s.crt'], 'Renew s', { indexMatchedHead: true }), /"certs\/s\.crt" is outside your sparse-checkout definition/);
+    assert.equal(git(dir, ['log', '-1', '--format=%s']), 'add certs/s.crt');
+    assert.equal(git(dir, ['ls-files', 'certs/s.crt']), 'certs/s.crt');
+  });
+
+  it('restores any number of paths, more than a command line holds', async () => {
+    const dir = repo();
+    commitFile(dir, 'kept.txt', 'v1');
+    writeFileSync(join(dir, 'kept.txt'), 'half-made change');
+    writeFileSync(join(dir, 'new.txt'), 'new');
+    git(dir, ['add', 'kept.txt', 'new.txt']);
+    // ~2.5 MB of paths: more than Linux's 2 MB for the arguments of one process.
+    const many = Array.from({ length: 15_000 }, (_, i) => `records/ca/${'0'.repeat(140)}${i}.json`);
+    await gitRestorePaths(dir, [...many, 'kept.txt', 'new.txt']);
+    assert.equal(readFileSync(join(dir, 'kept.txt'), 'utf8'), 'v1');
+    assert.equal(git(dir, ['status', '--porcelain']), '?? new.txt');
   });
 });
