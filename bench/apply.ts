@@ -2,11 +2,10 @@
  * `certified apply` of a 1,000-certificate manifest, in one process (issue 9). The bench runner
  * (bench/run.ts) calls benchApply(); `node dist-test/bench/apply.js` runs it alone.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ROOT_PASSWORD, certified, type Sample } from './measure.js';
+import { ROOT_PASSWORD, certified, scratchDir, type Sample } from './measure.js';
 
 export interface BenchApplyResult {
   certsPerSecond: number;
@@ -31,16 +30,13 @@ export function benchManifest(count: number): string {
 }
 
 export async function benchApply(count = 1000): Promise<BenchApplyResult> {
-  const dir = mkdtempSync(join(tmpdir(), 'certified-bench-apply-'));
-  try {
-    run(['--ca', 'CN=Bench CA'], dir);
-    writeFileSync(join(dir, 'ca', 'certificates.yaml'), benchManifest(count));
-    const sample = run(['apply', '--yes'], dir);
-    const seconds = sample.ms / 1000;
-    return { certsPerSecond: Math.round(count / seconds), certificates: count, seconds: Number(seconds.toFixed(2)), sample };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  // Removed when the bench exits, not now: see the note on deleted files in run.ts.
+  const dir = scratchDir('apply');
+  run(['--ca', 'CN=Bench CA'], dir);
+  writeFileSync(join(dir, 'ca', 'certificates.yaml'), benchManifest(count));
+  const sample = run(['apply', '--yes'], dir);
+  const seconds = sample.ms / 1000;
+  return { certsPerSecond: Math.round(count / seconds), certificates: count, seconds: Number(seconds.toFixed(2)), sample };
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
