@@ -59,6 +59,9 @@ export type CrashStep = (typeof CRASH_STEPS)[number];
 /** How many files apply() writes (or fsyncs) at once. */
 const WRITE_CONCURRENCY = 16;
 
+/** What creating a file in a directory one may only read fails with. */
+const READ_ONLY_ERRORS = new Set(['EACCES', 'EPERM', 'EROFS']);
+
 const UNENCRYPTED_KEY = /-----BEGIN (?:RSA |EC )?PRIVATE KEY-----/;
 
 /** The CA directory: reads, and changes applied under the lock, journaled and committed as one. */
@@ -141,6 +144,21 @@ export class CaStore {
     } finally {
       await lock.release();
       if (!existed && (!committed || this.dryRun)) await rm(madeDir, { recursive: true, force: true });
+    }
+  }
+
+  /**
+   * Runs `work`, which only reads, under the lock (so that a change an interrupted command left
+   * is finished or undone first); on a read-only directory or file system, where the lock cannot
+   * be made, without it, unless such a change is pending.
+   */
+  async lockedIfWritable<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await this.locked(work);
+    } catch (error) {
+      const readOnly = error instanceof StoreWriteError && error.action === 'create the lock' && READ_ONLY_ERRORS.has(error.errno ?? '');
+      if (!readOnly || (await readJournal(this.dir))) throw error;
+      return work();
     }
   }
 

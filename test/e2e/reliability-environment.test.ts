@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, rmSync, statfsSync, writeFileSync } from 'node:f
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { ROOT_PASSWORD, commitCount, git, makeCa, run, snapshot, tempDir, tool } from '../helpers/cli.js';
+import { JOURNAL_FILE } from '../../src/store/layout.js';
 import { assertAllOrNothing, assertCaSound } from '../helpers/ca-state.js';
 
 /** No git identity from anywhere: an empty HOME, no XDG config, no GIT_* identity variables. */
@@ -70,6 +71,29 @@ describe('environment: odd machines give a clear outcome, never a corrupted CA',
     assert.equal(commitCount(db), commits);
     assert.equal(tool('mount', ['-o', 'remount,rw', mount.dir]).status, 0);
     assertCaSound(db);
+  });
+
+  it('plan on a read-only CA directory: the plan, without the lock; refused while an interrupted change waits', async (t) => {
+    const mount = mountTmpfs(t, '4m');
+    if ('skip' in mount) return t.skip(mount.skip);
+    await makeCa(mount.dir);
+    const db = join(mount.dir, 'etc/ssl');
+    writeFileSync(join(db, 'certificates.yaml'), 'certificates:\n  web: { cn: web.example.com, profile: server }\n');
+    assert.equal(tool('mount', ['-o', 'remount,ro', mount.dir]).status, 0);
+    const before = snapshot(mount.dir);
+    const plan = await run(['plan'], { cwd: mount.dir });
+    assert.equal(plan.code, 2, plan.stderr);
+    assert.match(plan.stdout, /^\+ issue web \(server, /m);
+    assert.deepEqual(snapshot(mount.dir), before);
+
+    // A change a killed command left must be finished or undone first, which needs write access.
+    assert.equal(tool('mount', ['-o', 'remount,rw', mount.dir]).status, 0);
+    writeFileSync(join(db, JOURNAL_FILE), JSON.stringify({ summary: 'Issue x', startedAt: new Date().toISOString(), created: [], changed: [], moves: [] }));
+    assert.equal(tool('mount', ['-o', 'remount,ro', mount.dir]).status, 0);
+    const pending = await run(['plan'], { cwd: mount.dir });
+    assert.equal(pending.code, 1);
+    assert.match(pending.stderr, /^certified: failed to create the lock[^\n]*read-only/);
+    assert.equal(tool('mount', ['-o', 'remount,rw', mount.dir]).status, 0);
   });
 
   it('the disk full at many points of a command: a clean error or a whole certificate, never a broken CA', async (t) => {

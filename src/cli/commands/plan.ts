@@ -13,8 +13,9 @@ export const PLAN_HAS_CHANGES = 2;
 
 export async function runPlan(_args: string[], options: PlanOptions): Promise<void> {
   const store = openStore(options);
-  // Under the lock, so that a change an interrupted command left is finished or undone first.
-  const plan = await store.locked(() => planManifest(store));
+  // Under the lock where it can be taken, so that a change an interrupted command left is
+  // finished or undone first; a read-only checkout (a CI job, a reviewer's clone) is planned as is.
+  const plan = await store.lockedIfWritable(() => planManifest(store));
   if (options.json) data(JSON.stringify(planJson(plan), null, 2));
   else printPlan(plan, data);
   if (plan.actions.length) process.exitCode = PLAN_HAS_CHANGES;
