@@ -74,9 +74,10 @@ export async function createCertificate(params: CreateCertificateParams): Promis
   const extensions = [...profileExtensions(params), subjectKeyIdExtension(subjectKeyId), ...(params.extraExtensions ?? [])];
   if (authorityKeyId) extensions.push(authorityKeyIdExtension(authorityKeyId));
   const subject = toAsnName(params.subject);
+  const serialNumber = serialOctets(params.serial);
   const tbsCertificate = new TBSCertificate({
     version: Version.v3,
-    serialNumber: serialOctets(params.serial),
+    serialNumber,
     signature: signatureAlgorithmIdentifier(params.signingKey.spec),
     issuer: issuer ? issuer.name : subject,
     validity: new Validity({ notBefore: params.notBefore, notAfter: params.notAfter }),
@@ -86,7 +87,8 @@ export async function createCertificate(params: CreateCertificateParams): Promis
   });
   const der = signStructure(tbsCertificate, params.signingKey);
   const selfSigned = !issuer || issuer.nameDer.equals(Buffer.from(AsnConvert.serialize(subject)));
-  return describeCreated(der, params, { issuerDn: issuer?.dn, subjectKeyId, authorityKeyId, selfSigned });
+  const serial = normalizeSerial(Buffer.from(serialNumber).toString('hex'));
+  return describeCreated(der, params, { serial, issuerDn: issuer?.dn, subjectKeyId, authorityKeyId, selfSigned });
 }
 
 /** Whole seconds, as UTCTime and GeneralizedTime encode a date. */
@@ -102,7 +104,7 @@ function wholeSeconds(date: Date): Date {
 function describeCreated(
   der: Uint8Array,
   params: CreateCertificateParams,
-  built: { issuerDn: DistinguishedName | undefined; subjectKeyId: string; authorityKeyId: string | undefined; selfSigned: boolean },
+  built: { serial: string; issuerDn: DistinguishedName | undefined; subjectKeyId: string; authorityKeyId: string | undefined; selfSigned: boolean },
 ): CertificateInfo {
   const sans = params.sans ?? [];
   if (params.extraExtensions?.length || sans.some((san) => san.type === 'ip' && !isIPv4(san.value))) return parseCertificate(der);
@@ -113,7 +115,7 @@ function describeCreated(
     der,
     subject,
     issuer: built.issuerDn ?? subject,
-    serial: normalizeSerial(Buffer.from(serialOctets(params.serial)).toString('hex')),
+    serial: built.serial,
     notBefore: wholeSeconds(params.notBefore),
     notAfter: wholeSeconds(params.notAfter),
     fingerprint: fingerprintOf(der),

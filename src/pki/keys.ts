@@ -36,12 +36,6 @@ function importAlgorithm(spec: KeySpec): webcrypto.EcKeyImportParams | webcrypto
     : { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' };
 }
 
-/** The signature algorithm a key signs with: SHA-384 for P-384, SHA-256 otherwise. */
-export function signingAlgorithm(spec: KeySpec): webcrypto.EcdsaParams | webcrypto.Algorithm {
-  if (spec.type === 'ecdsa') return { name: 'ECDSA', hash: spec.curve === 'P-384' ? 'SHA-384' : 'SHA-256' };
-  return { name: 'RSASSA-PKCS1-v1_5' };
-}
-
 export async function generateKeyPair(spec: KeySpec): Promise<KeyPair> {
   const algorithm =
     spec.type === 'ecdsa'

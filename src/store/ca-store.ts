@@ -56,7 +56,7 @@ export interface StoreOptions extends StoreEvents {
 export const CRASH_STEPS = ['after-journal', 'after-writes', 'after-commit-before-journal-clear'] as const;
 export type CrashStep = (typeof CRASH_STEPS)[number];
 
-/** How many files apply() writes (or fsyncs) at once. */
+/** How many files apply() writes at once, each with its fsync, in a change below PACK_MIN_OBJECTS. */
 const WRITE_CONCURRENCY = 16;
 
 /** What creating a file in a directory one may only read fails with. */
@@ -349,4 +349,3 @@ export class CaStore {
     }
   }
 }
-
