@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
-import { LockError, StorageError, type CertifiedError } from '../ca/errors.js';
-import { GitBusyError, StoreWriteError } from '../store/errors.js';
+import { CertifiedError, LockError, StorageError } from '../ca/errors.js';
+import { GitBusyError, PendingChangeError, SkipWorktreeError, StoreWriteError } from '../store/errors.js';
 import { LockTimeoutError } from '../store/lock.js';
 
 const WHY: Record<string, string> = {
@@ -26,6 +26,15 @@ export function storeErrorToCertified(error: unknown): CertifiedError | undefine
       `git is busy in the CA repository: "${error.path}" exists`,
       'If no git command is running, remove that file and run the command again.',
     );
+  }
+  if (error instanceof SkipWorktreeError) {
+    return new CertifiedError(error.message, {
+      code: 'SPARSE_CHECKOUT',
+      hint: `Nothing was written. Add the CA directory to the sparse checkout (git sparse-checkout add), or run "git update-index --no-skip-worktree ${error.path}" in it, then run the command again.`,
+    });
+  }
+  if (error instanceof PendingChangeError) {
+    return new LockError(error.message, 'Run any certified command where the CA directory can be written: it finishes or undoes that change first.');
   }
   if (error instanceof StoreWriteError) {
     const why = (error.errno && WHY[error.errno]) ?? (/No space left|Out of diskspace|disk quota/i.test(error.message) ? WHY.ENOSPC : /Read-only file system/i.test(error.message) ? WHY.EROFS : undefined);

@@ -37,11 +37,12 @@ export async function createCrl(params: CreateCrlParams): Promise<string> {
   const entries = [...params.entries].sort((a, b) => compareSerials(a.serial, b.serial));
   const seen = new Set<string>();
   const revokedCertificates = entries.map((entry) => {
-    const serial = normalizeSerial(entry.serial);
-    if (seen.has(serial)) throw new Error(`serial ${serial} is listed twice in the CRL`);
-    seen.add(serial);
+    const userCertificate = serialOctets(entry.serial);
+    const key = Buffer.from(userCertificate).toString('hex');
+    if (seen.has(key)) throw new Error(`serial ${normalizeSerial(entry.serial)} is listed twice in the CRL`);
+    seen.add(key);
     return new RevokedCertificate({
-      userCertificate: serialOctets(entry.serial),
+      userCertificate,
       revocationDate: new Time(entry.revokedAt),
       // RFC 5280 5.3.1: the reason code "unspecified" SHOULD be left out.
       ...(entry.reason === 'unspecified' ? {} : { crlEntryExtensions: new Extensions([crlReasonExtension(entry.reason)]) }),

@@ -11,13 +11,14 @@ import {
   gitHeadSubject,
   gitIndexMatchesHead,
   gitInit,
+  gitRefuseSkipWorktree,
   gitRestorePaths,
   gitWaitIdle,
   gitWriteBlobs,
 } from './git.js';
 import { clearJournal, readJournal, writeJournal, type Journal } from './journal.js';
 import { JOURNAL_FILE, PRIVATE_DIR, TEMP_SUFFIX } from './layout.js';
-import { StoreWriteError } from './errors.js';
+import { PendingChangeError, SkipWorktreeError, StoreWriteError } from './errors.js';
 import { acquireLock, type LockHolder } from './lock.js';
 
 export { StoreWriteError } from './errors.js';
@@ -157,7 +158,9 @@ export class CaStore {
       return await this.locked(work);
     } catch (error) {
       const readOnly = error instanceof StoreWriteError && error.action === 'create the lock' && READ_ONLY_ERRORS.has(error.errno ?? '');
-      if (!readOnly || (await readJournal(this.dir))) throw error;
+      if (!readOnly) throw error;
+      const pending = await readJournal(this.dir).catch(() => ({ summary: 'unreadable journal' }));
+      if (pending) throw new PendingChangeError(this.dir, pending.summary, { cause: error });
       return work();
     }
   }
@@ -186,6 +189,15 @@ export class CaStore {
         throw new StoreWriteError('run "git init" in', this.dir, error);
       });
     }
+    const toCommit = [
+      ...change.writes.filter((write) => write.commit).map((write) => write.path),
+      ...(change.removes ?? []),
+      ...(change.moves ?? []).filter((move) => move.commit).flatMap((move) => [move.from, move.to]),
+    ];
+    await gitRefuseSkipWorktree(this.dir, toCommit).catch((error) => {
+      if (error instanceof SkipWorktreeError) throw error;
+      throw new StoreWriteError('read the git index of', this.dir, error);
+    });
     const touched = [
       ...change.writes.map((write) => write.path),
       ...(change.removes ?? []),
@@ -212,11 +224,6 @@ export class CaStore {
     try {
       await this.writeFilesAndObjects(change);
       this.crashPoint('after-writes');
-      const toCommit = [
-        ...change.writes.filter((write) => write.commit).map((write) => write.path),
-        ...(change.removes ?? []),
-        ...(change.moves ?? []).filter((move) => move.commit).flatMap((move) => [move.from, move.to]),
-      ];
       // Asked after the files are written, right before staging: see gitCommitPaths.
       const indexMatchedHead = await gitIndexMatchesHead(this.dir).catch(() => false);
       commit = await gitCommitPaths(this.dir, toCommit, change.message, { indexMatchedHead }).catch((error) => {
@@ -272,7 +279,7 @@ export class CaStore {
   /**
    * Thousands of files: written synchronously, which is several times faster than a chain of
    * promises per file, with a pause every hundred files so that the pack is fed meanwhile; then
-   * flushed to the disk at once.
+   * flushed to the disk (see syncFiles).
    */
   private async writeManyFiles(writes: FileWrite[]): Promise<void> {
     for (const [index, write] of writes.entries()) {
@@ -283,7 +290,8 @@ export class CaStore {
         throw new StoreWriteError('write', write.path, error);
       }
     }
-    await syncFiles(this.dir, writes.map((write) => this.path(write.path))).catch((error) => {
+    const paths = (commit: boolean) => writes.filter((write) => write.commit === commit).map((write) => this.path(write.path));
+    await syncFiles(this.dir, { committed: paths(true), uncommitted: paths(false) }).catch((error) => {
       throw new StoreWriteError('flush the new files to the disk in', this.dir, error);
     });
   }

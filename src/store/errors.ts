@@ -14,3 +14,17 @@ export class GitBusyError extends Error {
     super(`git's lock "${path}" exists`);
   }
 }
+
+/** A path a change would commit is marked skip-worktree (outside a sparse checkout): git add refuses it, and a commit would delete it. */
+export class SkipWorktreeError extends Error {
+  constructor(readonly path: string) {
+    super(`"${path}" is marked skip-worktree (outside your sparse checkout), so git would not commit it`);
+  }
+}
+
+/** Reading needs an interrupted change finished or undone first, and the CA directory is read-only. */
+export class PendingChangeError extends Error {
+  constructor(readonly dir: string, readonly summary: string, options: { cause: unknown }) {
+    super(`an interrupted change ("${summary}") must be finished or undone first, and "${dir}" cannot be written`, options);
+  }
+}

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
-import { open, readFile, stat } from 'node:fs/promises';
+import { open, readFile, readdir, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { GitBusyError } from './errors.js';
+import { GitBusyError, SkipWorktreeError } from './errors.js';
 
 /** Used when the user has no git identity configured: commit rather than fail. */
 export const FALLBACK_IDENTITY = { name: 'certified', email: 'certified@localhost' };
@@ -180,7 +180,7 @@ export async function gitIndexMatchesHead(dir: string): Promise<boolean> {
  * Two git processes: `update-index` (the paths on stdin, taken literally, however many; for
  * thousands of paths much faster than `git add`, which matches every file against every
  * pathspec), then `commit` (which prints the full id, so no rev-parse). The repository's hooks
- * run as for any commit. Like `git add`, it refuses paths outside a sparse checkout.
+ * run as for any commit. The caller refuses skip-worktree paths first (gitRefuseSkipWorktree).
  *
  * `indexMatchedHead` is gitIndexMatchesHead() asked just before the paths are staged. When it is
  * false, `commit --only <paths>` keeps the user's staged changes out. When it is true a plain
@@ -190,10 +190,6 @@ export async function gitIndexMatchesHead(dir: string): Promise<boolean> {
  */
 export async function gitCommitPaths(dir: string, paths: string[], message: string, options: { indexMatchedHead?: boolean } = {}): Promise<string> {
   const client = await git(dir);
-  const hidden = await skipWorktreePaths(dir, client, paths);
-  if (hidden.length) {
-    throw new Error(`"${hidden[0]}" is outside your sparse-checkout definition (its index entry is marked skip-worktree): add the CA directory to the sparse checkout`);
-  }
   await client.raw(['update-index', '-z', '--add', '--remove', '--replace', '--stdin'], paths.map((path) => `${path}\0`).join(''));
   const only = options.indexMatchedHead ? [] : ['--only', ...PATHSPECS_FROM_STDIN];
   const commitArgs = ['-c', 'core.abbrev=no', 'commit', '--no-edit', '-m', message, ...only];
@@ -240,7 +236,8 @@ export async function gitRestorePaths(dir: string, paths: string[]): Promise<voi
   }
   const tracked = await pathsInHead(client, paths);
   await client.raw(['reset', '-q', 'HEAD', ...PATHSPECS_FROM_STDIN], literalPathspecs(paths));
-  if (tracked.length) await client.raw(['checkout', 'HEAD', ...PATHSPECS_FROM_STDIN], literalPathspecs(tracked));
+  // --ignore-skip-worktree-bits: restore a path marked skip-worktree too, rather than fail on it.
+  if (tracked.length) await client.raw(['checkout', '--ignore-skip-worktree-bits', 'HEAD', ...PATHSPECS_FROM_STDIN], literalPathspecs(tracked));
 }
 
 /** Pathspecs go on stdin, NUL-separated: a large apply has more paths than a command line holds. */
@@ -258,27 +255,34 @@ async function pathsInHead(client: GitClient, paths: string[]): Promise<string[]
 }
 
 /**
- * The paths whose index entry is marked skip-worktree (outside a sparse checkout). `git add`
- * refuses them; `update-index --remove` would drop them from the index, and the commit would
- * delete them. Only index versions 3 and 4 can hold that flag: git writes version 2 until an
- * entry needs it, so a plain repository costs one read of 8 bytes, not a listing of the index.
+ * Refuses paths whose index entry is marked skip-worktree (outside a sparse checkout), as `git add`
+ * does: `update-index --remove` would drop them from the index, and the commit would delete them.
+ * Asked before anything is written. Only index versions 3 and 4 can hold the flag, and git writes
+ * version 2 until an entry needs it, so a plain repository costs one read of 8 bytes; a split
+ * index (whose shared part may hold the flag) or an unknown index is always listed.
  */
-async function skipWorktreePaths(dir: string, client: GitClient, paths: string[]): Promise<string[]> {
+export async function gitRefuseSkipWorktree(dir: string, paths: string[]): Promise<void> {
   const dirs = await findGitDirs(dir).catch(() => null);
-  const version = dirs ? await indexVersion(join(dirs.gitDir, 'index')) : undefined;
-  if (version === 2 || version === 0) return [];
-  const listing = await client.raw(['ls-files', '-v', '-z']);
+  if (dirs && (await indexVersion(join(dirs.gitDir, 'index'))) === 2 && !(await hasSharedIndex(dirs.gitDir))) return;
+  if (!(await gitFindWorkTree(dir))) return;
+  // -t tags skip-worktree entries "S"; -v would lower-case the tag of assume-unchanged ones.
+  const listing = await (await git(dir)).raw(['ls-files', '-t', '-z']);
   const hidden = new Set(listing.split('\0').flatMap((entry) => (entry.startsWith('S ') ? [entry.slice(2)] : [])));
-  return paths.filter((path) => hidden.has(path));
+  const path = paths.find((candidate) => hidden.has(candidate));
+  if (path !== undefined) throw new SkipWorktreeError(path);
 }
 
-/** The version in an index file's header; 0 when there is no index yet, undefined when unknown. */
+async function hasSharedIndex(gitDir: string): Promise<boolean> {
+  return (await readdir(gitDir).catch(() => [] as string[])).some((name) => name.startsWith('sharedindex.'));
+}
+
+/** The version in an index file's header; 2 when there is no index yet (nothing to flag), undefined when unknown. */
 async function indexVersion(indexFile: string): Promise<number | undefined> {
   let handle;
   try {
     handle = await open(indexFile, 'r');
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'ENOENT' ? 0 : undefined;
+    return (error as NodeJS.ErrnoException).code === 'ENOENT' ? 2 : undefined;
   }
   try {
     const header = Buffer.alloc(8);

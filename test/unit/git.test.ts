@@ -4,7 +4,8 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { gitCommitPaths, gitHead, gitIndexMatchesHead, gitRestorePaths } from '../../src/store/git.js';
+import { SkipWorktreeError } from '../../src/store/errors.js';
+import { gitCommitPaths, gitHead, gitIndexMatchesHead, gitRefuseSkipWorktree, gitRestorePaths } from '../../src/store/git.js';
 
 const dirs: string[] = [];
 after(() => {
@@ -154,15 +155,20 @@ describe('gitCommitPaths', () => {
     assert.equal(git(dir, ['diff', '--cached', '--name-only']), 'a1.crt');
   });
 
-  it('refuses a path outside a sparse checkout, as git add does, instead of committing its deletion', async () => {
-    const dir = repo();
-    mkdirSync(join(dir, 'certs'));
-    commitFile(dir, 'certs/s.crt', 'v1');
-    git(dir, ['update-index', '--skip-worktree', 'certs/s.crt']);
-    writeFileSync(join(dir, 'certs/s.crt'), 'v2');
-    await assert.rejects(gitCommitPaths(dir, ['certs/s.crt'], 'Renew s', { indexMatchedHead: true }), /"certs\/s\.crt" is outside your sparse-checkout definition/);
-    assert.equal(git(dir, ['log', '-1', '--format=%s']), 'add certs/s.crt');
-    assert.equal(git(dir, ['ls-files', 'certs/s.crt']), 'certs/s.crt');
+  it('refuses a path marked skip-worktree, as git add does, also in a split index and when also assume-unchanged', async () => {
+    for (const setUp of [[], [['config', 'core.splitIndex', 'true'], ['update-index', '--split-index']], [['update-index', '--assume-unchanged', 'certs/s.crt']]]) {
+      const dir = repo();
+      mkdirSync(join(dir, 'certs'));
+      commitFile(dir, 'certs/s.crt', 'v1');
+      commitFile(dir, 'certs/other.crt', 'v1');
+      git(dir, ['update-index', '--skip-worktree', 'certs/s.crt']);
+      for (const args of setUp) git(dir, args);
+      const label = setUp.map((args) => args.join(' ')).join('; ') || 'plain index';
+      await assert.rejects(gitRefuseSkipWorktree(dir, ['certs/new.crt', 'certs/s.crt']), (error: unknown) => error instanceof SkipWorktreeError && error.path === 'certs/s.crt', label);
+      await gitRefuseSkipWorktree(dir, ['certs/new.crt', 'certs/other.crt']);
+    }
+    // A new repository (no index yet) and a plain one are answered without listing the index.
+    await gitRefuseSkipWorktree(repo(), ['certs/a.crt']);
   });
 
   it('restores any number of paths, more than a command line holds', async () => {

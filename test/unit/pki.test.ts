@@ -110,6 +110,17 @@ describe('pki', () => {
     }
   });
 
+  it('refuses a CRL that lists one serial twice, however it is written', async () => {
+    const keys = await generateKeyPair({ type: 'ecdsa', curve: 'P-256' });
+    const now = new Date();
+    const ca = await createCertificate({ subject: { CN: 'CA' }, publicKey: keys.publicKey, serial: randomSerial(), notBefore: now, notAfter: new Date(now.getTime() + 60_000), signingKey: keys, ca: {}, keyUsage: ['cRLSign'] });
+    const entry = (serial: string) => ({ serial, revokedAt: now, reason: 'superseded' as const });
+    const crl = (serials: string[]) => createCrl({ issuerPem: ca.pem, signingKey: keys, crlNumber: 1, thisUpdate: now, nextUpdate: now, entries: serials.map(entry) });
+    await assert.rejects(crl(['fff', '0fff']), /serial .* is listed twice/);
+    await assert.rejects(crl(['00ab', 'AB']), /serial .* is listed twice/);
+    assert.equal(parseCrl(await crl(['fff', '1fff'])).entries.length, 2);
+  });
+
   it('encodes a serial as a positive INTEGER and reads it back without leading zero bytes', async () => {
     const keys = await generateKeyPair({ type: 'ecdsa', curve: 'P-256' });
     const now = new Date();
