@@ -1,10 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { toArrayBuffer } from './bytes.js';
 
-/** 128 random bits as lower-case hex; the certificate builder encodes it as a positive INTEGER. */
+/**
+ * 16 random bytes as lower-case hex, the first of them 0x01 to 0x7f: the INTEGER is then always 16
+ * octets (no sign byte, no leading zero) and the hex always 32 digits, with 127 random bits, far
+ * above the 64 the CA/Browser Forum asks for.
+ */
 export function randomSerial(): string {
   const bytes = randomBytes(16);
-  if (bytes.every((byte) => byte === 0)) bytes[15] = 1;
+  bytes[0] = 1 + (bytes[0]! % 127);
   return bytes.toString('hex');
 }
 

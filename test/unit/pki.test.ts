@@ -7,7 +7,7 @@ import { createCrl, parseCrl, readCrlNumber, verifyCrlSignature } from '../../sr
 import { createCsr, parseCsr } from '../../src/pki/csr.js';
 import { exportPrivateKey, generateKeyPair, importPrivateKey } from '../../src/pki/keys.js';
 import { readPemBlocks } from '../../src/pki/pem.js';
-import { randomSerial } from '../../src/pki/serial.js';
+import { randomSerial, serialOctets } from '../../src/pki/serial.js';
 
 describe('pki', () => {
   it('round-trips encrypted keys and refuses a wrong password', async () => {
@@ -19,10 +19,13 @@ describe('pki', () => {
     await assert.rejects(importPrivateKey(pem), /no password/);
   });
 
-  it('makes serials of 128 random bits', () => {
-    const serials = new Set(Array.from({ length: 100 }, randomSerial));
-    assert.equal(serials.size, 100);
-    for (const serial of serials) assert.match(serial, /^[0-9a-f]{32}$/);
+  it('makes random serials that always encode as 16 octets', () => {
+    const serials = new Set(Array.from({ length: 2000 }, randomSerial));
+    assert.equal(serials.size, 2000);
+    for (const serial of serials) {
+      assert.match(serial, /^(0[1-9a-f]|[1-7][0-9a-f])[0-9a-f]{30}$/);
+      assert.equal(serialOctets(serial).byteLength, 16);
+    }
   });
 
   it('builds a chain, a CSR with SANs and a CRL that verify and parse back', async () => {
