@@ -1,44 +1,13 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { access, mkdir, readFile, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
-import { dirname, join, relative, resolve, sep } from 'node:path';
-import { syncFiles, writeFileAtomic, writeFileAtomicUnsynced } from './atomic.js';
-import { forEachConcurrently } from './concurrently.js';
-import {
-  PACK_MIN_OBJECTS,
-  gitCommitPaths,
-  gitFindWorkTree,
-  gitHead,
-  gitHeadSubject,
-  gitIndexMatchesHead,
-  gitInit,
-  gitRefuseSkipWorktree,
-  gitRestorePaths,
-  gitWaitIdle,
-  gitWriteBlobs,
-} from './git.js';
-import { clearJournal, readJournal, writeJournal, type Journal } from './journal.js';
-import { JOURNAL_FILE, PRIVATE_DIR, TEMP_SUFFIX } from './layout.js';
-import { PendingChangeError, SkipWorktreeError, StoreWriteError } from './errors.js';
+import { mkdir, rm, stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { JournalledChange, type ChangeSet, type CrashStep } from './change.js';
+import { PendingChangeError, StoreWriteError } from './errors.js';
+import { readJournal } from './journal.js';
 import { acquireLock, type LockHolder } from './lock.js';
+import { CaReader } from './reader.js';
 
 export { StoreWriteError } from './errors.js';
-
-export interface FileWrite {
-  path: string;
-  content: string;
-  /** Private files get mode 0600 in a 0700 directory. */
-  private?: boolean;
-  /** False for files that must never enter git (unencrypted keys, the root key). */
-  commit: boolean;
-}
-
-export interface ChangeSet {
-  /** The commit message; its first line is the summary. */
-  message: string;
-  writes: FileWrite[];
-  removes?: string[];
-  moves?: { from: string; to: string; commit: boolean }[];
-}
+export { CRASH_STEPS, type ChangeSet, type CrashStep, type FileWrite } from './change.js';
 
 export interface StoreEvents {
   onLockWait?: (holder: LockHolder) => void;
@@ -49,73 +18,29 @@ export interface StoreOptions extends StoreEvents {
   lockTimeoutMs: number;
   /** Validate and build everything, write nothing: apply() returns without touching the disk. */
   dryRun?: boolean;
-  /** Test hook only (CERTIFIED_TEST_CRASH_AT, read in cli/context.ts): SIGKILL this process at a step of apply(). */
+  /** Test hook only (read in cli/): SIGKILL this process at a step of apply(). */
   crashAt?: CrashStep;
 }
-
-/** The steps of apply() between which a crash can leave a half-made change, for crash tests. */
-export const CRASH_STEPS = ['after-journal', 'after-writes', 'after-commit-before-journal-clear'] as const;
-export type CrashStep = (typeof CRASH_STEPS)[number];
-
-/** How many files apply() writes at once, each with its fsync, in a change below PACK_MIN_OBJECTS. */
-const WRITE_CONCURRENCY = 16;
 
 /** What creating a file in a directory one may only read fails with. */
 const READ_ONLY_ERRORS = new Set(['EACCES', 'EPERM', 'EROFS']);
 
 const UNENCRYPTED_KEY = /-----BEGIN (?:RSA |EC )?PRIVATE KEY-----/;
 
-/** The CA directory: reads, and changes applied under the lock, journaled and committed as one. */
-export class CaStore {
+/** The CA directory: reads, and changes applied under the lock, journalled and committed as one. */
+export class CaStore extends CaReader {
+  private readonly change: JournalledChange;
+
   private constructor(
-    readonly dir: string,
+    dir: string,
     private readonly options: StoreOptions,
-  ) {}
+  ) {
+    super(dir);
+    this.change = new JournalledChange(this.dir, options.crashAt);
+  }
 
   static open(dir: string, options: StoreOptions): CaStore {
     return new CaStore(resolve(dir), options);
-  }
-
-  path(rel: string): string {
-    return join(this.dir, rel);
-  }
-
-  async exists(rel: string): Promise<boolean> {
-    return access(this.path(rel)).then(() => true, () => false);
-  }
-
-  async readText(rel: string): Promise<string | undefined> {
-    try {
-      return await readFile(this.path(rel), 'utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw new StoreWriteError('read', rel, error);
-    }
-  }
-
-  /**
-   * Many small files (e.g. every record, for ls): read synchronously, which is several times faster
-   * than fs/promises for thousands of files. Undefined for a file that does not exist.
-   */
-  readTexts(rels: string[]): (string | undefined)[] {
-    return rels.map((rel) => {
-      try {
-        return readFileSync(this.path(rel), 'utf8');
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-        throw new StoreWriteError('read', rel, error);
-      }
-    });
-  }
-
-  /** File names in a directory of the CA, sorted; empty when it does not exist. */
-  async list(rel: string): Promise<string[]> {
-    try {
-      return (await readdir(this.path(rel))).sort();
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw error;
-    }
   }
 
   /**
@@ -138,7 +63,8 @@ export class CaStore {
     }
     let committed = false;
     try {
-      await this.recover();
+      const recovered = await this.change.recover();
+      if (recovered) this.options.onRecovered?.(recovered.outcome, recovered.summary);
       const result = await work();
       committed = true;
       return result;
@@ -183,177 +109,6 @@ export class CaStore {
       this.plannedChange = change;
       return { commit: '' };
     }
-    const repo = await gitFindWorkTree(this.dir);
-    if (!repo) {
-      await gitInit(this.dir).catch((error) => {
-        throw new StoreWriteError('run "git init" in', this.dir, error);
-      });
-    }
-    const toCommit = [
-      ...change.writes.filter((write) => write.commit).map((write) => write.path),
-      ...(change.removes ?? []),
-      ...(change.moves ?? []).filter((move) => move.commit).flatMap((move) => [move.from, move.to]),
-    ];
-    await gitRefuseSkipWorktree(this.dir, toCommit).catch((error) => {
-      if (error instanceof SkipWorktreeError) throw error;
-      throw new StoreWriteError('read the git index of', this.dir, error);
-    });
-    const touched = [
-      ...change.writes.map((write) => write.path),
-      ...(change.removes ?? []),
-      ...(change.moves ?? []).flatMap((move) => [move.from, move.to]),
-    ];
-    const created: string[] = [];
-    const changed: string[] = [];
-    // Synchronously: a large change (apply) touches thousands of paths.
-    for (const path of touched) (existsSync(this.path(path)) ? changed : created).push(path);
-    const parent = await gitHead(this.dir);
-    const journal: Journal = {
-      summary: change.message.split('\n')[0] ?? '',
-      ...(parent ? { parent } : {}),
-      startedAt: new Date().toISOString(),
-      created,
-      changed,
-      moves: (change.moves ?? []).map(({ from, to }) => ({ from, to })),
-    };
-    await writeJournal(this.dir, journal).catch((error) => {
-      throw new StoreWriteError('write', JOURNAL_FILE, error);
-    });
-    this.crashPoint('after-journal');
-    let commit: string;
-    try {
-      await this.writeFilesAndObjects(change);
-      this.crashPoint('after-writes');
-      // Asked after the files are written, right before staging: see gitCommitPaths.
-      const indexMatchedHead = await gitIndexMatchesHead(this.dir).catch(() => false);
-      commit = await gitCommitPaths(this.dir, toCommit, change.message, { indexMatchedHead }).catch((error) => {
-        throw new StoreWriteError('commit the change in', this.dir, error);
-      });
-    } catch (error) {
-      // Undo at once (the disk may be full or read-only); if even that fails, the journal stays
-      // and the next command rolls back.
-      const undone = await this.rollBack(journal).then(() => true, () => false);
-      if (undone) await clearJournal(this.dir).catch(() => undefined);
-      throw error;
-    }
-    this.crashPoint('after-commit-before-journal-clear');
-    await clearJournal(this.dir);
-    return { commit };
-  }
-
-  /**
-   * Writes the change's files. A change that commits many files (apply) also stores what it
-   * commits as one git pack, meanwhile, so that staging writes no loose object (see
-   * gitWriteBlobs), and its files are flushed to the disk together (see syncFiles).
-   */
-  private async writeFilesAndObjects(change: ChangeSet): Promise<void> {
-    for (const move of change.moves ?? []) {
-      await mkdir(dirname(this.path(move.to)), { recursive: true, mode: move.to.startsWith(`${PRIVATE_DIR}/`) ? 0o700 : 0o755 });
-      await rename(this.path(move.from), this.path(move.to)).catch((error) => {
-        throw new StoreWriteError('move', move.from, error);
-      });
-    }
-    const committed = change.writes.filter((write) => write.commit);
-    if (committed.length < PACK_MIN_OBJECTS) {
-      await forEachConcurrently(change.writes, WRITE_CONCURRENCY, (write) =>
-        writeFileAtomic(this.path(write.path), write.content, this.writeOptions(write)).catch((error) => {
-          throw new StoreWriteError('write', write.path, error);
-        }),
-      );
-    } else {
-      const pack = gitWriteBlobs(this.dir, committed.map((write) => write.content)).catch((error) => {
-        throw new StoreWriteError('store the new files in git in', this.dir, error);
-      });
-      const files = this.writeManyFiles(change.writes);
-      // Both finish before an error is raised: the rollback must not race a write still running.
-      const outcomes = await Promise.allSettled([pack, files]);
-      for (const outcome of outcomes) if (outcome.status === 'rejected') throw outcome.reason;
-    }
-    for (const path of change.removes ?? []) {
-      await rm(this.path(path), { force: true }).catch((error) => {
-        throw new StoreWriteError('remove', path, error);
-      });
-    }
-  }
-
-  /**
-   * Thousands of files: written synchronously, which is several times faster than a chain of
-   * promises per file, with a pause every hundred files so that the pack is fed meanwhile; then
-   * flushed to the disk (see syncFiles).
-   */
-  private async writeManyFiles(writes: FileWrite[]): Promise<void> {
-    for (const [index, write] of writes.entries()) {
-      if (index % 100 === 99) await new Promise((resume) => setImmediate(resume));
-      try {
-        writeFileAtomicUnsynced(this.path(write.path), write.content, this.writeOptions(write));
-      } catch (error) {
-        throw new StoreWriteError('write', write.path, error);
-      }
-    }
-    const paths = (commit: boolean) => writes.filter((write) => write.commit === commit).map((write) => this.path(write.path));
-    await syncFiles(this.dir, { committed: paths(true), uncommitted: paths(false) }).catch((error) => {
-      throw new StoreWriteError('flush the new files to the disk in', this.dir, error);
-    });
-  }
-
-  private writeOptions(write: FileWrite): { mode: number; dirMode: number } {
-    return {
-      mode: write.private ? 0o600 : 0o644,
-      dirMode: write.private || write.path.startsWith(`${PRIVATE_DIR}/`) ? 0o700 : 0o755,
-    };
-  }
-
-  /** The crash-test hook: dies here, like a power cut, if the test asked for this step. */
-  private crashPoint(step: CrashStep): void {
-    if (this.options.crashAt === step) process.kill(process.pid, 'SIGKILL');
-  }
-
-  /** Finishes (if it was committed) or rolls back (if not) a change a killed process left. */
-  private async recover(): Promise<void> {
-    const journal = await readJournal(this.dir);
-    if (!journal) {
-      return;
-    }
-    // A killed certified may leave its git child running for a moment: let it finish first.
-    await gitWaitIdle(this.dir);
-    const head = await gitHead(this.dir);
-    const committed = head !== undefined && head !== journal.parent && (await gitHeadSubject(this.dir)) === journal.summary;
-    if (!committed) await this.rollBack(journal);
-    await clearJournal(this.dir);
-    this.options.onRecovered?.(committed ? 'finished' : 'rolled back', journal.summary);
-  }
-
-  private async rollBack(journal: Journal): Promise<void> {
-    const all = [...journal.created, ...journal.changed];
-    await this.removeTempFiles(all);
-    // `to` exists only if the move happened; `from` may hold a new file written over it since.
-    for (const move of [...journal.moves].reverse()) {
-      if (await this.exists(move.to)) await rename(this.path(move.to), this.path(move.from));
-    }
-    // If git cannot restore its index (disk full), stop before removing files: the journal stays
-    // and the next command undoes the rest.
-    await gitRestorePaths(this.dir, all).catch((error) => {
-      throw new StoreWriteError('undo the unfinished change in', this.dir, error);
-    });
-    for (const path of journal.created) await rm(this.path(path), { force: true });
-    await this.removeEmptyDirs(all);
-  }
-
-  private async removeTempFiles(paths: string[]): Promise<void> {
-    for (const dir of new Set(paths.map((path) => dirname(this.path(path))))) {
-      for (const name of await readdir(dir).catch(() => [] as string[])) {
-        if (name.endsWith(TEMP_SUFFIX)) await rm(join(dir, name), { force: true });
-      }
-    }
-  }
-
-  private async removeEmptyDirs(paths: string[]): Promise<void> {
-    for (const path of paths) {
-      let dir = dirname(this.path(path));
-      while (dir !== this.dir && relative(this.dir, dir).split(sep)[0] !== '..') {
-        if (!(await rmdir(dir).then(() => true, () => false))) break;
-        dir = dirname(dir);
-      }
-    }
+    return this.change.apply(change);
   }
 }

@@ -1,5 +1,5 @@
 import { open } from 'node:fs/promises';
-import { StoreWriteError } from './ca-store.js';
+import { StoreWriteError } from './errors.js';
 
 /** Writes an exported secret (a .p12) as a new file, mode 0600; an existing file is never overwritten. */
 export async function writeExportFile(path: string, content: Uint8Array): Promise<void> {
