@@ -33,7 +33,7 @@ const keepImportMetaUrl = {
 };
 
 /** Worker thread scripts, bundled as entry points of their own so that a worker starts as fast as the CLI. */
-const WORKERS = { 'issue-worker': 'src/ca/issue-worker.ts', 'check-worker': 'src/ca/check-worker.ts' };
+const WORKERS = { 'issue-worker': 'src/ca/issuing/issue-worker.ts', 'check-worker': 'src/ca/review/check-worker.ts' };
 const WORKER_URL = new RegExp(`new URL\\('\\./(?:${Object.keys(WORKERS).join('|')})\\.js', import\\.meta\\.url\\)`, 'g');
 
 /**

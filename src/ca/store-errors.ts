@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { CertifiedError, LockError, StorageError } from '../ca/errors.js';
+import { CertifiedError, LockError, StorageError } from './errors.js';
 import { GitBusyError, PendingChangeError, SkipWorktreeError, StoreWriteError } from '../store/errors.js';
 import { LockTimeoutError } from '../store/lock.js';
 

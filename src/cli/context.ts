@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { parseSeconds } from '../ca/options.js';
-import { CRASH_STEPS, CaStore, type CrashStep } from '../store/ca-store.js';
+import { CRASH_STEPS, openCaDirectory, type CaStore, type CrashStep } from '../ca/ca-directory.js';
 import { status, warning, shown } from './output.js';
 
 export const DEFAULT_DB = 'etc/ssl';
@@ -21,7 +21,7 @@ export function caDirectory(flags: StoreFlags): string {
 export function openStore(flags: StoreFlags): CaStore {
   const seconds = flags.lockTimeout === undefined ? DEFAULT_LOCK_TIMEOUT_SECONDS : parseSeconds(flags.lockTimeout, '--lock-timeout');
   const dir = caDirectory(flags);
-  return CaStore.open(dir, {
+  return openCaDirectory(dir, {
     lockTimeoutMs: seconds * 1000,
     dryRun: flags.dryRun === true,
     ...crashHook(),

@@ -1,6 +1,6 @@
-import { formatViews } from '../ca/describe.js';
-import { inspectContent } from '../pki/inspect.js';
-import type { CaStore } from '../store/ca-store.js';
+import { formatViews } from '../ca/review/describe.js';
+import { inspectContent } from '../ca/review/describe.js';
+import type { CaStore } from '../ca/ca-directory.js';
 import { data, status } from './output.js';
 
 const DECODABLE = /\.(crt|crl|csr)$/;

@@ -2,8 +2,8 @@ import { UsageError } from '../ca/errors.js';
 import { deriveName, parseSubjectArguments, subjectAltNames, validateDn, validateName } from '../ca/names.js';
 import { parseDays, parseKeySpec } from '../ca/options.js';
 import { DEFAULT_LEAF_DAYS, type LeafProfile } from '../ca/profiles.js';
-import type { KeySpec } from '../pki/keys.js';
-import type { DistinguishedName, SubjectAltName } from '../pki/types.js';
+import type { KeySpec } from '../ca/types.js';
+import type { DistinguishedName, SubjectAltName } from '../ca/types.js';
 import type { RootOptions } from './options.js';
 import { resolveSecret } from './secrets.js';
 

@@ -205,7 +205,7 @@ async function report(error: unknown): Promise<number> {
     return 2;
   }
   const { CertifiedError } = await import('../ca/errors.js');
-  error = (await import('./store-errors.js')).storeErrorToCertified(error) ?? error;
+  error = (await import('../ca/store-errors.js')).storeErrorToCertified(error) ?? error;
   if (error instanceof CertifiedError) {
     process.stderr.write(`certified: ${error.message}.${error.hint ? ` ${error.hint}` : ''}\n`);
     if (process.env.DEBUG?.includes('certified') && error.cause) process.stderr.write(`${String((error.cause as Error).stack ?? error.cause)}\n`);

@@ -1,4 +1,4 @@
-import type { DistinguishedName } from '../pki/types.js';
+import type { DistinguishedName } from '../ca/types.js';
 
 const FIELDS = [
   ['C', 'Country (two letters)'],

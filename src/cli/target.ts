@@ -1,8 +1,8 @@
 import { isKeyEncrypted } from '../ca/ca-files.js';
 import { UsageError } from '../ca/errors.js';
 import { deriveName, parseSubjectArguments, validateDn, validateName } from '../ca/names.js';
-import type { CaStore } from '../store/ca-store.js';
-import { INTERMEDIATE_NAME, ROOT_NAME } from '../store/layout.js';
+import type { CaStore } from '../ca/ca-directory.js';
+import { INTERMEDIATE_NAME, ROOT_NAME } from '../ca/layout.js';
 import { requireSecret, resolveSecret, type SecretRequest } from './secrets.js';
 
 /** The certificate a command acts on: `CN=..` (its derived name) or `--name NAME`, not both. */

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFile, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from './atomic.js';
+import { writeFileAtomic } from '../store/atomic.js';
 
 /**
  * The file and command work of `certified trust`: the one place that runs update-ca-certificates,

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { CertificateInfo } from '../../src/pki/certificate.js';
-import { crlUrlFor } from '../../src/ca/issuers.js';
-import { lifetimeDays } from '../../src/ca/renew-certificate.js';
-import { parseReason } from '../../src/ca/revoke-certificate.js';
+import { crlUrlFor } from '../../src/ca/authorities/issuers.js';
+import { lifetimeDays } from '../../src/ca/issuing/renew-certificate.js';
+import { parseReason } from '../../src/ca/revocation/revoke-certificate.js';
 
 describe('parseReason', () => {
   it('defaults to unspecified and accepts the five reasons in any case', () => {

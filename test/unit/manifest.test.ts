@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseManifest } from '../../src/ca/manifest.js';
+import { parseManifest } from '../../src/ca/manifest/manifest.js';
 
 test('a manifest with defaults, profiles, a sub-CA and renew_before', async () => {
   const manifest = await parseManifest(`defaults: { days: 200, key: rsa, bits: 3072 }

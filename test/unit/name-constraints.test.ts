@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { NameConstraints } from '@peculiar/asn1-x509';
-import { assertNamesPermitted, dnsPermitted, parsePermittedSubtrees } from '../../src/ca/name-constraints.js';
+import { assertNamesPermitted, dnsPermitted, parsePermittedSubtrees } from '../../src/ca/authorities/name-constraints.js';
 import { nameConstraintsExtension } from '../../src/pki/extensions.js';
 
 describe('name constraints', () => {

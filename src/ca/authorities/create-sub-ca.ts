@@ -1,20 +1,21 @@
-import { createCertificate, type CertificateInfo } from '../pki/certificate.js';
-import { nameConstraintsExtension } from '../pki/extensions.js';
-import { describeKey, generateKeyPair, type KeySpec } from '../pki/keys.js';
-import { formatDn } from '../pki/name.js';
-import { randomSerial } from '../pki/serial.js';
-import type { DistinguishedName } from '../pki/types.js';
-import type { CaStore, FileWrite } from '../store/ca-store.js';
-import { INTERMEDIATE_NAME, ROOT_NAME, certPath, chainPath, crlPath, keyPath } from '../store/layout.js';
-import { loadConfig, loadIssuer, passwordSourceFor, type Issuer } from './ca-files.js';
-import { recordWrite, toRecord } from './certificate-record.js';
-import { commitMessage, isoDate } from './commit-message.js';
-import { withDefaults } from './config.js';
-import { CertifiedError, NameTakenError } from './errors.js';
-import { buildCrl } from './generate-crl.js';
+import { createCertificate, type CertificateInfo } from '../../pki/certificate.js';
+import { nameConstraintsExtension } from '../../pki/extensions.js';
+import { describeKey, generateKeyPair, type KeySpec } from '../../pki/keys.js';
+import { formatDn } from '../../pki/name.js';
+import { randomSerial } from '../../pki/serial.js';
+import type { DistinguishedName } from '../../pki/types.js';
+import type { CaStore, FileWrite } from '../../store/ca-store.js';
+import { INTERMEDIATE_NAME, ROOT_NAME, certPath, chainPath, crlPath, keyPath } from '../../store/layout.js';
+import { loadConfig, passwordSourceFor } from '../ca-files.js';
+import { loadIssuer, type Issuer } from '../load-issuer.js';
+import { recordWrite, toRecord } from '../certificate-record.js';
+import { commitMessage, isoDate } from '../commit-message.js';
+import { withDefaults } from '../config.js';
+import { CertifiedError, NameTakenError } from '../errors.js';
+import { buildCrl } from '../revocation/generate-crl.js';
 import { keyWrite } from './init-ca.js';
 import { crlUrlFor } from './issuers.js';
-import { BACKDATE_MS, CA_KEY_USAGE, SUB_CA_PATH_LENGTH } from './profiles.js';
+import { BACKDATE_MS, CA_KEY_USAGE, SUB_CA_PATH_LENGTH } from '../profiles.js';
 
 export interface CreateSubCaParams {
   name: string;

@@ -1,8 +1,8 @@
-import { createCertificate, type CertificateInfo } from '../pki/certificate.js';
-import { describeKey, exportPrivateKey, generateKeyPair, type KeyPair, type KeySpec } from '../pki/keys.js';
-import { randomSerial } from '../pki/serial.js';
-import type { DistinguishedName } from '../pki/types.js';
-import type { CaStore, FileWrite } from '../store/ca-store.js';
+import { createCertificate, type CertificateInfo } from '../../pki/certificate.js';
+import { describeKey, exportPrivateKey, generateKeyPair, type KeyPair, type KeySpec } from '../../pki/keys.js';
+import { randomSerial } from '../../pki/serial.js';
+import type { DistinguishedName } from '../../pki/types.js';
+import type { CaStore, FileWrite } from '../../store/ca-store.js';
 import {
   CONFIG_FILE,
   GITATTRIBUTES_CONTENT,
@@ -14,16 +14,16 @@ import {
   certPath,
   chainPath,
   keyPath,
-} from '../store/layout.js';
-import type { Issuer } from './ca-files.js';
-import { recordWrite, toRecord } from './certificate-record.js';
-import { commitMessage, isoDate } from './commit-message.js';
-import { serializeConfig, type CaConfig } from './config.js';
-import { CaExistsError } from './errors.js';
-import { buildCrl } from './generate-crl.js';
-import { formatDn } from '../pki/name.js';
-import { nameConstraintsExtension, type NameConstraintSet } from '../pki/extensions.js';
-import { BACKDATE_MS, CA_KEY_USAGE, DEFAULT_CRL_DAYS, INTERMEDIATE_PATH_LENGTH } from './profiles.js';
+} from '../../store/layout.js';
+import type { Issuer } from '../load-issuer.js';
+import { recordWrite, toRecord } from '../certificate-record.js';
+import { commitMessage, isoDate } from '../commit-message.js';
+import { serializeConfig, type CaConfig } from '../config.js';
+import { CaExistsError } from '../errors.js';
+import { buildCrl } from '../revocation/generate-crl.js';
+import { formatDn } from '../../pki/name.js';
+import { nameConstraintsExtension, type NameConstraintSet } from '../../pki/extensions.js';
+import { BACKDATE_MS, CA_KEY_USAGE, DEFAULT_CRL_DAYS, INTERMEDIATE_PATH_LENGTH } from '../profiles.js';
 
 export interface InitCaParams {
   subject: DistinguishedName;

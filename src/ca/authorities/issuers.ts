@@ -1,9 +1,9 @@
-import type { CaStore } from '../store/ca-store.js';
-import { CRL_DIR, INTERMEDIATE_NAME, ROOT_NAME } from '../store/layout.js';
-import type { CaConfig } from './config.js';
-import { loadCertificate } from './ca-files.js';
-import { CertifiedError } from './errors.js';
-import { printable, validateName } from './names.js';
+import type { CaStore } from '../../store/ca-store.js';
+import { CRL_DIR, INTERMEDIATE_NAME, ROOT_NAME } from '../../store/layout.js';
+import type { CaConfig } from '../config.js';
+import { loadCertificate } from '../ca-files.js';
+import { CertifiedError } from '../errors.js';
+import { printable, validateName } from '../names.js';
 
 /**
  * The file name of the CA that `input` (a file name like "team-ca" or a CN like "Team CA") names.

@@ -1,10 +1,10 @@
 import { BlockList, isIPv4, isIPv6 } from 'node:net';
-import { readNameConstraints, type NameConstraintSet } from '../pki/extensions.js';
-import { readPemBlocks, toPem } from '../pki/pem.js';
-import { parseCertificate } from '../pki/certificate.js';
-import type { SubjectAltName } from '../pki/types.js';
-import { InvalidInputError } from './errors.js';
-import { formatSan, normalizeDnsName, printable } from './names.js';
+import { readNameConstraints, type NameConstraintSet } from '../../pki/extensions.js';
+import { readPemBlocks, toPem } from '../../pki/pem.js';
+import { parseCertificate } from '../../pki/certificate.js';
+import type { SubjectAltName } from '../../pki/types.js';
+import { InvalidInputError } from '../errors.js';
+import { formatSan, normalizeDnsName, printable } from '../names.js';
 
 export type { NameConstraintSet };
 

@@ -1,19 +1,20 @@
-import { createCertificate, type CertificateInfo } from '../pki/certificate.js';
-import { nameConstraintsExtension } from '../pki/extensions.js';
-import { describeKey, generateKeyPair, type KeySpec } from '../pki/keys.js';
-import { formatDn } from '../pki/name.js';
-import { randomSerial } from '../pki/serial.js';
-import type { DistinguishedName } from '../pki/types.js';
-import type { CaStore, FileWrite } from '../store/ca-store.js';
-import { INTERMEDIATE_NAME, ROOT_NAME, certPath, chainPath } from '../store/layout.js';
-import { ROOT_PASSWORD, loadConfig, loadIssuer, type Issuer } from './ca-files.js';
-import { recordWrite, toRecord } from './certificate-record.js';
-import { commitMessage, isoDate } from './commit-message.js';
-import { withDefaults } from './config.js';
-import { CaExistsError } from './errors.js';
-import { buildCrl } from './generate-crl.js';
+import { createCertificate, type CertificateInfo } from '../../pki/certificate.js';
+import { nameConstraintsExtension } from '../../pki/extensions.js';
+import { describeKey, generateKeyPair, type KeySpec } from '../../pki/keys.js';
+import { formatDn } from '../../pki/name.js';
+import { randomSerial } from '../../pki/serial.js';
+import type { DistinguishedName } from '../../pki/types.js';
+import type { CaStore, FileWrite } from '../../store/ca-store.js';
+import { INTERMEDIATE_NAME, ROOT_NAME, certPath, chainPath } from '../../store/layout.js';
+import { ROOT_PASSWORD, loadConfig } from '../ca-files.js';
+import { loadIssuer, type Issuer } from '../load-issuer.js';
+import { recordWrite, toRecord } from '../certificate-record.js';
+import { commitMessage, isoDate } from '../commit-message.js';
+import { withDefaults } from '../config.js';
+import { CaExistsError } from '../errors.js';
+import { buildCrl } from '../revocation/generate-crl.js';
 import { intermediateSubject, keyWrite } from './init-ca.js';
-import { BACKDATE_MS, CA_KEY_USAGE, INTERMEDIATE_PATH_LENGTH } from './profiles.js';
+import { BACKDATE_MS, CA_KEY_USAGE, INTERMEDIATE_PATH_LENGTH } from '../profiles.js';
 
 export interface ReplaceIntermediateParams {
   /** Attributes for the new intermediate; the rest from the saved DN (CN: "<root CN> Intermediate"). */

@@ -1,13 +1,13 @@
 import { isAbsolute, relative } from 'node:path';
-import { parseCertificate, type CertificateInfo } from '../pki/certificate.js';
-import { certificateMatchesKey, privateKeyInfoOf } from '../pki/keys.js';
-import { readPemBlocks } from '../pki/pem.js';
-import { createPkcs12 } from '../pki/pkcs12.js';
-import type { CaStore } from '../store/ca-store.js';
-import { writeExportFile } from '../store/export-file.js';
-import { certPath, chainPath } from '../store/layout.js';
-import { loadSigningKey } from './ca-files.js';
-import { CertifiedError, InvalidInputError } from './errors.js';
+import { parseCertificate, type CertificateInfo } from '../../pki/certificate.js';
+import { certificateMatchesKey, privateKeyInfoOf } from '../../pki/keys.js';
+import { readPemBlocks } from '../../pki/pem.js';
+import { createPkcs12 } from '../../pki/pkcs12.js';
+import type { CaStore } from '../../store/ca-store.js';
+import { writeExportFile } from '../../store/export-file.js';
+import { certPath, chainPath } from '../../store/layout.js';
+import { loadSigningKey } from '../ca-files.js';
+import { CertifiedError, InvalidInputError } from '../errors.js';
 
 export interface ExportPkcs12Params {
   name: string;

@@ -1,8 +1,8 @@
-import { parseCertificate } from '../pki/certificate.js';
-import { exportPrivateKey, importPrivateKey, isEncryptedKeyPem, KeyPasswordError } from '../pki/keys.js';
-import type { CaStore } from '../store/ca-store.js';
-import { CERTS_DIR, CONFIG_FILE, INTERMEDIATE_NAME, PRIVATE_DIR, RECORDS_DIR, ROOT_NAME, certPath, keyPath } from '../store/layout.js';
-import { NoCaError } from './errors.js';
+import { parseCertificate } from '../../pki/certificate.js';
+import { exportPrivateKey, importPrivateKey, isEncryptedKeyPem, KeyPasswordError } from '../../pki/keys.js';
+import type { CaStore } from '../../store/ca-store.js';
+import { CERTS_DIR, CONFIG_FILE, INTERMEDIATE_NAME, PRIVATE_DIR, RECORDS_DIR, ROOT_NAME, certPath, keyPath } from '../../store/layout.js';
+import { NoCaError } from '../errors.js';
 
 export interface HieraEntry {
   /** NAME.crt or NAME.key */

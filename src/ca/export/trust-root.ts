@@ -1,8 +1,8 @@
 import { join } from 'node:path';
-import { parseCertificate } from '../pki/certificate.js';
-import { readPemBlocks } from '../pki/pem.js';
-import type { CaStore } from '../store/ca-store.js';
-import { ROOT_NAME, certPath } from '../store/layout.js';
+import { parseCertificate } from '../../pki/certificate.js';
+import { readPemBlocks } from '../../pki/pem.js';
+import type { CaStore } from '../../store/ca-store.js';
+import { ROOT_NAME, certPath } from '../../store/layout.js';
 import {
   TrustStoreError,
   findNssDatabases,
@@ -19,8 +19,8 @@ import {
   runSystemUpdate,
   type CommandResult,
   type JavaKeystore,
-} from '../store/trust-stores.js';
-import { CertifiedError, NoCaError } from './errors.js';
+} from '../../trust/trust-stores.js';
+import { CertifiedError, NoCaError } from '../errors.js';
 
 export const TRUST_STORES = ['system', 'nss', 'java'] as const;
 export type TrustStoreKind = (typeof TRUST_STORES)[number];

@@ -1,22 +1,23 @@
-import { createCertificate, type CertificateInfo, type CreateCertificateParams } from '../pki/certificate.js';
-import { createCsr, type CsrInfo } from '../pki/csr.js';
-import { describeKey, generateKeyPair, type KeySpec } from '../pki/keys.js';
-import { randomSerial } from '../pki/serial.js';
-import type { DistinguishedName, SubjectAltName } from '../pki/types.js';
-import type { CaStore, FileWrite } from '../store/ca-store.js';
-import type { CertificateRecord } from '../store/records.js';
-import { formatDn } from '../pki/name.js';
-import { INTERMEDIATE_NAME, certPath, chainPath, csrPath, keyPath } from '../store/layout.js';
-import { CA_PASSWORD, loadConfig, loadIssuer, type Issuer } from './ca-files.js';
-import { recordWrite, toRecord } from './certificate-record.js';
-import { commitMessage, isoDate } from './commit-message.js';
-import { withDefaults, type CaConfig } from './config.js';
-import { crlUrlFor } from './issuers.js';
-import { NameTakenError } from './errors.js';
-import { keyWrite } from './init-ca.js';
-import { formatSan } from './names.js';
-import { assertNamesPermitted, chainNameConstraints } from './name-constraints.js';
-import { APPLE_MAX_SERVER_DAYS, BACKDATE_MS, leafKeyUsage, type LeafProfile } from './profiles.js';
+import { createCertificate, type CertificateInfo, type CreateCertificateParams } from '../../pki/certificate.js';
+import { createCsr, type CsrInfo } from '../../pki/csr.js';
+import { describeKey, generateKeyPair, type KeySpec } from '../../pki/keys.js';
+import { randomSerial } from '../../pki/serial.js';
+import type { DistinguishedName, SubjectAltName } from '../../pki/types.js';
+import type { CaStore, FileWrite } from '../../store/ca-store.js';
+import type { CertificateRecord } from '../../store/records.js';
+import { formatDn } from '../../pki/name.js';
+import { INTERMEDIATE_NAME, certPath, chainPath, csrPath, keyPath } from '../../store/layout.js';
+import { CA_PASSWORD, loadConfig } from '../ca-files.js';
+import { loadIssuer, type Issuer } from '../load-issuer.js';
+import { recordWrite, toRecord } from '../certificate-record.js';
+import { commitMessage, isoDate } from '../commit-message.js';
+import { withDefaults, type CaConfig } from '../config.js';
+import { crlUrlFor } from '../authorities/issuers.js';
+import { NameTakenError } from '../errors.js';
+import { keyWrite } from '../authorities/init-ca.js';
+import { formatSan } from '../names.js';
+import { assertNamesPermitted, chainNameConstraints } from '../authorities/name-constraints.js';
+import { APPLE_MAX_SERVER_DAYS, BACKDATE_MS, leafKeyUsage, type LeafProfile } from '../profiles.js';
 
 /** What a new leaf certificate is made of, whoever signs it (the CA, or itself: self-signed.ts). */
 export interface LeafParams {

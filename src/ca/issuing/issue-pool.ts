@@ -1,8 +1,8 @@
-import type { CaStore } from '../store/ca-store.js';
-import type { Issuer } from './ca-files.js';
-import type { CaConfig } from './config.js';
+import type { CaStore } from '../../store/ca-store.js';
+import type { Issuer } from '../load-issuer.js';
+import type { CaConfig } from '../config.js';
 import { prepareIssue, type IssueCertificateParams, type PreparedIssue } from './issue-certificate.js';
-import { chunked, runInWorkers, worthWorkers } from './worker-pool.js';
+import { chunked, runInWorkers, worthWorkers } from '../worker-pool.js';
 
 export interface IssueJob {
   params: Omit<IssueCertificateParams, 'commandLine' | 'caPassword' | 'issuer'>;

@@ -1,14 +1,15 @@
-import { certificatePublicKey, type CertificateInfo } from '../pki/certificate.js';
-import type { CaStore } from '../store/ca-store.js';
-import type { CertificateRecord } from '../store/records.js';
-import { loadConfig, loadIssuer, isKeyEncrypted, passwordSourceFor } from './ca-files.js';
-import { commitMessage, isoDate } from './commit-message.js';
-import { CertifiedError, PasswordError } from './errors.js';
-import { locateCertificate } from './find-record.js';
-import { buildCrlWith } from './generate-crl.js';
+import { certificatePublicKey, type CertificateInfo } from '../../pki/certificate.js';
+import type { CaStore } from '../../store/ca-store.js';
+import type { CertificateRecord } from '../../store/records.js';
+import { loadConfig, isKeyEncrypted, passwordSourceFor } from '../ca-files.js';
+import { loadIssuer } from '../load-issuer.js';
+import { commitMessage, isoDate } from '../commit-message.js';
+import { CertifiedError, PasswordError } from '../errors.js';
+import { locateCertificate } from '../find-record.js';
+import { buildCrlWith } from '../revocation/generate-crl.js';
 import { prepareIssue, type IssueCertificateResult } from './issue-certificate.js';
-import { BACKDATE_MS, type LeafProfile } from './profiles.js';
-import { prepareRevocation } from './revoke-certificate.js';
+import { BACKDATE_MS, type LeafProfile } from '../profiles.js';
+import { prepareRevocation } from '../revocation/revoke-certificate.js';
 
 const LEAF_PROFILES: readonly string[] = ['server', 'client', 'server+client'] satisfies LeafProfile[];
 

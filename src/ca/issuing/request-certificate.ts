@@ -1,12 +1,12 @@
-import { createCsr } from '../pki/csr.js';
-import { describeKey, generateKeyPair, type KeySpec } from '../pki/keys.js';
-import { formatDn } from '../pki/name.js';
-import type { DistinguishedName, SubjectAltName } from '../pki/types.js';
-import type { CaStore } from '../store/ca-store.js';
-import { csrPath, keyPath } from '../store/layout.js';
-import { commitMessage } from './commit-message.js';
-import { keyWrite } from './init-ca.js';
-import { formatSan } from './names.js';
+import { createCsr } from '../../pki/csr.js';
+import { describeKey, generateKeyPair, type KeySpec } from '../../pki/keys.js';
+import { formatDn } from '../../pki/name.js';
+import type { DistinguishedName, SubjectAltName } from '../../pki/types.js';
+import type { CaStore } from '../../store/ca-store.js';
+import { csrPath, keyPath } from '../../store/layout.js';
+import { commitMessage } from '../commit-message.js';
+import { keyWrite } from '../authorities/init-ca.js';
+import { formatSan } from '../names.js';
 import { gitignoreWrites, refuseTakenName, subjectWithOptionalDefaults } from './standalone.js';
 
 export interface RequestCertificateParams {

@@ -1,15 +1,15 @@
-import { createCertificate, type CertificateInfo } from '../pki/certificate.js';
-import { describeKey, generateKeyPair } from '../pki/keys.js';
-import { formatDn } from '../pki/name.js';
-import { randomSerial } from '../pki/serial.js';
-import type { CaStore } from '../store/ca-store.js';
-import { SELF_SIGNED_ISSUER, certPath, keyPath } from '../store/layout.js';
-import { recordWrite, toRecord } from './certificate-record.js';
-import { commitMessage, isoDate } from './commit-message.js';
-import { keyWrite } from './init-ca.js';
+import { createCertificate, type CertificateInfo } from '../../pki/certificate.js';
+import { describeKey, generateKeyPair } from '../../pki/keys.js';
+import { formatDn } from '../../pki/name.js';
+import { randomSerial } from '../../pki/serial.js';
+import type { CaStore } from '../../store/ca-store.js';
+import { SELF_SIGNED_ISSUER, certPath, keyPath } from '../../store/layout.js';
+import { recordWrite, toRecord } from '../certificate-record.js';
+import { commitMessage, isoDate } from '../commit-message.js';
+import { keyWrite } from '../authorities/init-ca.js';
 import type { LeafParams } from './issue-certificate.js';
-import { formatSan } from './names.js';
-import { APPLE_MAX_SERVER_DAYS, BACKDATE_MS, leafKeyUsage } from './profiles.js';
+import { formatSan } from '../names.js';
+import { APPLE_MAX_SERVER_DAYS, BACKDATE_MS, leafKeyUsage } from '../profiles.js';
 import { gitignoreWrites, refuseTakenName, subjectWithOptionalDefaults } from './standalone.js';
 
 export type SelfSignParams = LeafParams;

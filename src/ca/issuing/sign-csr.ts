@@ -1,11 +1,11 @@
-import { parseCsr, type CsrInfo } from '../pki/csr.js';
-import { describeKey } from '../pki/keys.js';
-import { readPemBlocks } from '../pki/pem.js';
-import type { CaStore } from '../store/ca-store.js';
-import { CertifiedError, InvalidInputError } from './errors.js';
+import { parseCsr, type CsrInfo } from '../../pki/csr.js';
+import { describeKey } from '../../pki/keys.js';
+import { readPemBlocks } from '../../pki/pem.js';
+import type { CaStore } from '../../store/ca-store.js';
+import { CertifiedError, InvalidInputError } from '../errors.js';
 import { issueCertificate, type IssueCertificateParams, type IssueCertificateResult } from './issue-certificate.js';
-import { deriveName, printable, subjectAltNames, validateDn } from './names.js';
-import type { LeafProfile } from './profiles.js';
+import { deriveName, printable, subjectAltNames, validateDn } from '../names.js';
+import type { LeafProfile } from '../profiles.js';
 
 const MIN_RSA_BITS = 2048;
 const CSR_LABELS = ['CERTIFICATE REQUEST', 'NEW CERTIFICATE REQUEST'];

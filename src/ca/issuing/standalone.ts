@@ -1,9 +1,9 @@
-import type { DistinguishedName } from '../pki/types.js';
-import type { CaStore, FileWrite } from '../store/ca-store.js';
-import { CONFIG_FILE, GITIGNORE_CONTENT, GITIGNORE_FILE, INTERMEDIATE_NAME, ROOT_NAME, certPath, csrPath, keyPath } from '../store/layout.js';
-import { parseConfig } from './config.js';
-import { CertifiedError, InvalidInputError, NameTakenError } from './errors.js';
-import { withDefaults } from './config.js';
+import type { DistinguishedName } from '../../pki/types.js';
+import type { CaStore, FileWrite } from '../../store/ca-store.js';
+import { CONFIG_FILE, GITIGNORE_CONTENT, GITIGNORE_FILE, INTERMEDIATE_NAME, ROOT_NAME, certPath, csrPath, keyPath } from '../../store/layout.js';
+import { parseConfig } from '../config.js';
+import { CertifiedError, InvalidInputError, NameTakenError } from '../errors.js';
+import { withDefaults } from '../config.js';
 
 /** Helpers for commands that work with or without a CA in the directory (--self-signed, --no-sign). */
 

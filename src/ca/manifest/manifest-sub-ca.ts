@@ -3,20 +3,20 @@
  * (create-sub-ca.ts) locks and commits by itself, so apply, which commits many changes at once,
  * builds its own. TODO: extract a shared prepareSubCa from create-sub-ca.ts and use it in both.
  */
-import { createCertificate } from '../pki/certificate.js';
-import { generateKeyPair } from '../pki/keys.js';
-import { randomSerial } from '../pki/serial.js';
-import type { CaStore, FileWrite } from '../store/ca-store.js';
-import { certPath, chainPath, keyPath } from '../store/layout.js';
-import type { CertificateRecord } from '../store/records.js';
-import type { Issuer } from './ca-files.js';
-import { recordWrite, toRecord } from './certificate-record.js';
-import { withDefaults, type CaConfig } from './config.js';
-import { NameTakenError } from './errors.js';
-import { buildCrl } from './generate-crl.js';
-import { keyWrite } from './init-ca.js';
+import { createCertificate } from '../../pki/certificate.js';
+import { generateKeyPair } from '../../pki/keys.js';
+import { randomSerial } from '../../pki/serial.js';
+import type { CaStore, FileWrite } from '../../store/ca-store.js';
+import { certPath, chainPath, keyPath } from '../../store/layout.js';
+import type { CertificateRecord } from '../../store/records.js';
+import type { Issuer } from '../load-issuer.js';
+import { recordWrite, toRecord } from '../certificate-record.js';
+import { withDefaults, type CaConfig } from '../config.js';
+import { NameTakenError } from '../errors.js';
+import { buildCrl } from '../revocation/generate-crl.js';
+import { keyWrite } from '../authorities/init-ca.js';
 import type { ManifestEntry } from './manifest.js';
-import { BACKDATE_MS, CA_KEY_USAGE, SUB_CA_PATH_LENGTH } from './profiles.js';
+import { BACKDATE_MS, CA_KEY_USAGE, SUB_CA_PATH_LENGTH } from '../profiles.js';
 
 export interface PreparedSubCa {
   writes: FileWrite[];

@@ -1,10 +1,10 @@
-import type { KeySpec } from '../pki/keys.js';
-import type { SubjectAltName } from '../pki/types.js';
-import { INTERMEDIATE_NAME, ROOT_NAME } from '../store/layout.js';
-import { CertifiedError } from './errors.js';
-import { printable, subjectAltNames, validateDn, validateName } from './names.js';
-import { parseKeySpec } from './options.js';
-import { DEFAULT_CA_DAYS, DEFAULT_LEAF_DAYS, type LeafProfile } from './profiles.js';
+import type { KeySpec } from '../../pki/keys.js';
+import type { SubjectAltName } from '../../pki/types.js';
+import { INTERMEDIATE_NAME, ROOT_NAME } from '../../store/layout.js';
+import { CertifiedError } from '../errors.js';
+import { printable, subjectAltNames, validateDn, validateName } from '../names.js';
+import { parseKeySpec } from '../options.js';
+import { DEFAULT_CA_DAYS, DEFAULT_LEAF_DAYS, type LeafProfile } from '../profiles.js';
 
 export const MANIFEST_FILE = 'certificates.yaml';
 export const DEFAULT_RENEW_BEFORE_DAYS = 30;

@@ -1,12 +1,12 @@
-import { describeKey } from '../pki/keys.js';
-import type { CaStore } from '../store/ca-store.js';
-import { INTERMEDIATE_NAME, RECORDS_DIR, certPath } from '../store/layout.js';
-import type { CertificateRecord } from '../store/records.js';
-import { loadConfig } from './ca-files.js';
-import { CertifiedError } from './errors.js';
-import { loadRecords } from './generate-crl.js';
+import { describeKey } from '../../pki/keys.js';
+import type { CaStore } from '../../store/ca-store.js';
+import { INTERMEDIATE_NAME, RECORDS_DIR, certPath } from '../../store/layout.js';
+import type { CertificateRecord } from '../../store/records.js';
+import { loadConfig } from '../ca-files.js';
+import { CertifiedError } from '../errors.js';
+import { loadRecords } from '../revocation/generate-crl.js';
 import { MANIFEST_FILE, ManifestError, parseManifest, type Manifest, type ManifestEntry } from './manifest.js';
-import { formatSan } from './names.js';
+import { formatSan } from '../names.js';
 
 export type PlanActionKind = 'issue' | 'renew' | 'reissue' | 'revoke';
 

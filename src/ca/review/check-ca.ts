@@ -1,9 +1,9 @@
-import { inspectContent, type CertificateView } from '../pki/inspect.js';
-import type { CaStore } from '../store/ca-store.js';
-import { gitGrepTracked } from '../store/git.js';
-import { CERTS_DIR, RECORDS_DIR, certPath, chainPath, recordPath } from '../store/layout.js';
-import { parseRecord, type CertificateRecord } from '../store/records.js';
-import { loadConfig } from './ca-files.js';
+import { inspectContent, type CertificateView } from '../../pki/inspect.js';
+import type { CaStore } from '../../store/ca-store.js';
+import { gitGrepTracked } from '../../store/git.js';
+import { CERTS_DIR, RECORDS_DIR, certPath, chainPath, recordPath } from '../../store/layout.js';
+import { parseRecord, type CertificateRecord } from '../../store/records.js';
+import { loadConfig } from '../ca-files.js';
 import { CertificateChecker, type SignaturePair } from './check-certificates.js';
 import { checkCrls } from './check-crls.js';
 import { finding, sortFindings, type Finding } from './check-findings.js';

@@ -1,8 +1,8 @@
-import { verifyCertificateSignature } from '../pki/certificate.js';
-import { inspectCertificate, type CertificateView } from '../pki/inspect.js';
-import type { CaStore } from '../store/ca-store.js';
-import { certPath } from '../store/layout.js';
-import { WorkerPool, chunked, worthWorkers } from './worker-pool.js';
+import { verifyCertificateSignature } from '../../pki/certificate.js';
+import { inspectCertificate, type CertificateView } from '../../pki/inspect.js';
+import type { CaStore } from '../../store/ca-store.js';
+import { certPath } from '../../store/layout.js';
+import { WorkerPool, chunked, worthWorkers } from '../worker-pool.js';
 
 /** A certificate file decoded, or why it could not be. */
 export type Inspected = { view: CertificateView } | { error: string };

@@ -1,8 +1,8 @@
-import { verifyCrlSignature } from '../pki/crl.js';
-import { inspectCrl, type CertificateView } from '../pki/inspect.js';
-import type { CaStore } from '../store/ca-store.js';
-import { crlPath } from '../store/layout.js';
-import type { CertificateRecord } from '../store/records.js';
+import { verifyCrlSignature } from '../../pki/crl.js';
+import { inspectCrl, type CertificateView } from '../../pki/inspect.js';
+import type { CaStore } from '../../store/ca-store.js';
+import { crlPath } from '../../store/layout.js';
+import type { CertificateRecord } from '../../store/records.js';
 import { isoSeconds } from './describe.js';
 import { finding, type Finding } from './check-findings.js';
 

@@ -1,7 +1,7 @@
-import type { CertificateView } from '../pki/inspect.js';
-import type { CertificateRecord } from '../store/records.js';
-import { certPath } from '../store/layout.js';
-import { isoDate } from './commit-message.js';
+import type { CertificateView } from '../../pki/inspect.js';
+import type { CertificateRecord } from '../../store/records.js';
+import { certPath } from '../../store/layout.js';
+import { isoDate } from '../commit-message.js';
 import { finding, type Finding } from './check-findings.js';
 
 export const MIN_RSA_BITS = 2048;

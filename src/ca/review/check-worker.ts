@@ -1,8 +1,8 @@
 /** A worker thread of check-ca.ts: decodes certificates and verifies signatures; writes nothing. */
 import { parentPort, workerData } from 'node:worker_threads';
-import { CaStore } from '../store/ca-store.js';
+import { CaStore } from '../../store/ca-store.js';
 import { inspectCertificates, verifySignatures, type CheckTask } from './check-certificates.js';
-import { errorReply } from './worker-pool.js';
+import { errorReply } from '../worker-pool.js';
 
 const store = CaStore.open((workerData as { dir: string }).dir, { lockTimeoutMs: 0 });
 

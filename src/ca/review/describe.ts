@@ -1,7 +1,7 @@
-import { describeKey } from '../pki/keys.js';
-import type { CertificateView, CrlView, CsrView, PkiView } from '../pki/inspect.js';
-import { formatDn } from '../pki/name.js';
-import { formatSan } from './names.js';
+import { describeKey } from '../../pki/keys.js';
+import type { CertificateView, CrlView, CsrView, PkiView } from '../../pki/inspect.js';
+import { formatDn } from '../../pki/name.js';
+import { formatSan } from '../names.js';
 
 /**
  * The decoded view of certificates, CSRs and CRLs that `certified show`, the git diff driver and
@@ -145,3 +145,4 @@ export function viewsToJson(views: PkiView[]): unknown[] {
     return view;
   });
 }
+export { inspectContent } from '../../pki/inspect.js';

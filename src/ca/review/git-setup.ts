@@ -1,9 +1,9 @@
-import type { CaStore } from '../store/ca-store.js';
-import { gitFindWorkTree, gitSetConfig } from '../store/git.js';
-import { CRL_MERGE_DRIVER, DIFF_DRIVER, GITATTRIBUTES_CONTENT, GITATTRIBUTES_FILE } from '../store/layout.js';
-import { loadConfig } from './ca-files.js';
-import { commitMessage } from './commit-message.js';
-import { CertifiedError } from './errors.js';
+import type { CaStore } from '../../store/ca-store.js';
+import { gitFindWorkTree, gitSetConfig } from '../../store/git.js';
+import { CRL_MERGE_DRIVER, DIFF_DRIVER, GITATTRIBUTES_CONTENT, GITATTRIBUTES_FILE } from '../../store/layout.js';
+import { loadConfig } from '../ca-files.js';
+import { commitMessage } from '../commit-message.js';
+import { CertifiedError } from '../errors.js';
 
 /** The .gitattributes lines the diff driver needs. */
 const ATTRIBUTE_LINES = GITATTRIBUTES_CONTENT.split('\n').filter((line) => line !== '' && !line.startsWith('#'));

@@ -1,5 +1,5 @@
-import type { CaStore } from '../store/ca-store.js';
-import { gitLog } from '../store/git.js';
+import type { CaStore } from '../../store/ca-store.js';
+import { gitLog } from '../../store/git.js';
 
 /** One commit that touched the CA directory, as `certified log` shows it. */
 export interface HistoryEntry {

@@ -1,9 +1,9 @@
-import type { DistinguishedName } from '../pki/types.js';
-import type { CaStore } from '../store/ca-store.js';
-import { CONFIG_FILE, RECORDS_DIR, SELF_SIGNED_ISSUER, recordsDir } from '../store/layout.js';
-import { parseRecord, type CertificateRecord } from '../store/records.js';
-import { CertifiedError, InvalidInputError, NoCaError } from './errors.js';
-import { printable } from './names.js';
+import type { DistinguishedName } from '../../pki/types.js';
+import type { CaStore } from '../../store/ca-store.js';
+import { CONFIG_FILE, RECORDS_DIR, SELF_SIGNED_ISSUER, recordsDir } from '../../store/layout.js';
+import { parseRecord, type CertificateRecord } from '../../store/records.js';
+import { CertifiedError, InvalidInputError, NoCaError } from '../errors.js';
+import { printable } from '../names.js';
 
 export interface ListCertificatesParams {
   /** Only certificates not revoked or superseded whose notAfter is within this many days (or past). */

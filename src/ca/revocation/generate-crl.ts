@@ -1,10 +1,11 @@
-import { createCrl, readCrlNumber } from '../pki/crl.js';
-import type { CaStore, FileWrite } from '../store/ca-store.js';
-import { CRL_DIR, certPath, crlPath, recordsDir } from '../store/layout.js';
-import { parseRecord, type CertificateRecord } from '../store/records.js';
-import { loadIssuer, passwordSourceFor, type Issuer } from './ca-files.js';
-import { commitMessage, isoDate } from './commit-message.js';
-import { CertifiedError } from './errors.js';
+import { createCrl, readCrlNumber } from '../../pki/crl.js';
+import type { CaStore, FileWrite } from '../../store/ca-store.js';
+import { CRL_DIR, certPath, crlPath, recordsDir } from '../../store/layout.js';
+import { parseRecord, type CertificateRecord } from '../../store/records.js';
+import { passwordSourceFor } from '../ca-files.js';
+import { loadIssuer, type Issuer } from '../load-issuer.js';
+import { commitMessage, isoDate } from '../commit-message.js';
+import { CertifiedError } from '../errors.js';
 
 /** Every record of an issuer (read synchronously: for thousands of small files that is several times faster). */
 export async function loadRecords(store: CaStore, issuer: string): Promise<CertificateRecord[]> {

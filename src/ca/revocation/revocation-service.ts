@@ -1,11 +1,11 @@
-import { createOcspResponse, issuerHashes, ocspErrorResponse, parseOcspRequest, OcspRequestError, type OcspCertQuery, type OcspCertStatus } from '../pki/ocsp.js';
-import type { SigningKey } from '../pki/keys.js';
-import { readPemBlocks } from '../pki/pem.js';
-import type { CaStore } from '../store/ca-store.js';
-import { RECORDS_DIR, certPath, crlPath, recordPath } from '../store/layout.js';
-import { parseRecord } from '../store/records.js';
-import { CA_PASSWORD, loadConfig, loadSigningKey } from './ca-files.js';
-import { CertifiedError } from './errors.js';
+import { createOcspResponse, issuerHashes, ocspErrorResponse, parseOcspRequest, OcspRequestError, type OcspCertQuery, type OcspCertStatus } from '../../pki/ocsp.js';
+import type { SigningKey } from '../../pki/keys.js';
+import { readPemBlocks } from '../../pki/pem.js';
+import type { CaStore } from '../../store/ca-store.js';
+import { RECORDS_DIR, certPath, crlPath, recordPath } from '../../store/layout.js';
+import { parseRecord } from '../../store/records.js';
+import { CA_PASSWORD, loadConfig, loadSigningKey } from '../ca-files.js';
+import { CertifiedError } from '../errors.js';
 
 /** What `certified serve` answers: CRLs as DER and OCSP (RFC 6960), from the CA directory as it is at each request. */
 

@@ -1,14 +1,15 @@
-import type { CertificateInfo } from '../pki/certificate.js';
-import { isEncryptedKeyPem } from '../pki/keys.js';
-import { formatDn } from '../pki/name.js';
-import type { CaStore, ChangeSet, FileWrite } from '../store/ca-store.js';
-import { ROOT_NAME, certPath, chainPath, csrPath, keyPath, revokedDir, revokedKeyPath } from '../store/layout.js';
-import type { CertificateRecord } from '../store/records.js';
-import { loadConfig, loadIssuer, passwordSourceFor } from './ca-files.js';
-import { recordWrite } from './certificate-record.js';
-import { commitMessage } from './commit-message.js';
-import { CertifiedError, UsageError } from './errors.js';
-import { locateCertificate } from './find-record.js';
+import type { CertificateInfo } from '../../pki/certificate.js';
+import { isEncryptedKeyPem } from '../../pki/keys.js';
+import { formatDn } from '../../pki/name.js';
+import type { CaStore, ChangeSet, FileWrite } from '../../store/ca-store.js';
+import { ROOT_NAME, certPath, chainPath, csrPath, keyPath, revokedDir, revokedKeyPath } from '../../store/layout.js';
+import type { CertificateRecord } from '../../store/records.js';
+import { loadConfig, passwordSourceFor } from '../ca-files.js';
+import { loadIssuer } from '../load-issuer.js';
+import { recordWrite } from '../certificate-record.js';
+import { commitMessage } from '../commit-message.js';
+import { CertifiedError, UsageError } from '../errors.js';
+import { locateCertificate } from '../find-record.js';
 import { buildCrlWith } from './generate-crl.js';
 
 export const REVOCATION_REASONS = ['unspecified', 'keyCompromise', 'superseded', 'cessationOfOperation', 'affiliationChanged'] as const;

@@ -1,7 +1,7 @@
-import { applyManifest } from '../../ca/apply-manifest.js';
+import { applyManifest } from '../../ca/manifest/apply-manifest.js';
 import { isKeyEncrypted } from '../../ca/ca-files.js';
 import { CertifiedError } from '../../ca/errors.js';
-import { INTERMEDIATE_NAME } from '../../store/layout.js';
+import { INTERMEDIATE_NAME } from '../../ca/layout.js';
 import { redactedCommandLine } from '../command-line.js';
 import { openStore, type StoreFlags } from '../context.js';
 import { note, status, warning } from '../output.js';

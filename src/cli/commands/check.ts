@@ -1,4 +1,4 @@
-import { checkCa } from '../../ca/check-ca.js';
+import { checkCa } from '../../ca/review/check-ca.js';
 import { UsageError } from '../../ca/errors.js';
 import { openStore, type StoreFlags } from '../context.js';
 import { data, shown, status } from '../output.js';

@@ -1,5 +1,5 @@
-import { createSubCa } from '../../ca/create-sub-ca.js';
-import { resolveIssuer } from '../../ca/issuers.js';
+import { createSubCa } from '../../ca/authorities/create-sub-ca.js';
+import { resolveIssuer } from '../../ca/authorities/issuers.js';
 import { deriveName, parseSubjectArguments, validateDn, validateName } from '../../ca/names.js';
 import { parseDays, parseKeySpec } from '../../ca/options.js';
 import { DEFAULT_CA_DAYS } from '../../ca/profiles.js';

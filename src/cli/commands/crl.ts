@@ -1,8 +1,8 @@
 import { loadConfig } from '../../ca/ca-files.js';
-import { listCrlIssuers, resignCrls } from '../../ca/generate-crl.js';
-import { resolveIssuer } from '../../ca/issuers.js';
+import { listCrlIssuers, resignCrls } from '../../ca/revocation/generate-crl.js';
+import { resolveIssuer } from '../../ca/authorities/issuers.js';
 import { parseDays } from '../../ca/options.js';
-import { ROOT_NAME, keyPath } from '../../store/layout.js';
+import { ROOT_NAME, keyPath } from '../../ca/layout.js';
 import { redactedCommandLine } from '../command-line.js';
 import { openStore } from '../context.js';
 import { reportDryRun } from '../dry-run.js';

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { KEY_PASSWORD, exportPkcs12 } from '../../ca/export-pkcs12.js';
+import { KEY_PASSWORD, exportPkcs12 } from '../../ca/export/export-pkcs12.js';
 import { UsageError } from '../../ca/errors.js';
 import { validateName } from '../../ca/names.js';
 import { isKeyEncrypted } from '../../ca/ca-files.js';

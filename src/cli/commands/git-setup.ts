@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { setupGitDiff } from '../../ca/git-setup.js';
+import { setupGitDiff } from '../../ca/review/git-setup.js';
 import { redactedCommandLine } from '../command-line.js';
 import { openStore, type StoreFlags } from '../context.js';
 import { note, shown, status } from '../output.js';

@@ -1,11 +1,11 @@
-import { configureDiffDriver } from '../../ca/git-setup.js';
-import { describePermitted, initCa } from '../../ca/init-ca.js';
+import { configureDiffDriver } from '../../ca/review/git-setup.js';
+import { describePermitted, initCa } from '../../ca/authorities/init-ca.js';
 import { parseSubjectArguments, validateDn } from '../../ca/names.js';
-import { parsePermittedSubtrees } from '../../ca/name-constraints.js';
+import { parsePermittedSubtrees } from '../../ca/authorities/name-constraints.js';
 import { parseDays, parseKeySpec, parseUrl } from '../../ca/options.js';
 import { DEFAULT_CA_DAYS } from '../../ca/profiles.js';
 import { UsageError } from '../../ca/errors.js';
-import { INTERMEDIATE_NAME, ROOT_NAME, certPath, keyPath } from '../../store/layout.js';
+import { INTERMEDIATE_NAME, ROOT_NAME, certPath, keyPath } from '../../ca/layout.js';
 import { redactedCommandLine } from '../command-line.js';
 import { openStore } from '../context.js';
 import { reportDryRun } from '../dry-run.js';

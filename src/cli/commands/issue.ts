@@ -1,8 +1,8 @@
 import { newKeyPassword, parseLeafRequest } from '../leaf-request.js';
 import { UsageError } from '../../ca/errors.js';
-import { issueCertificate } from '../../ca/issue-certificate.js';
-import { resolveIssuer } from '../../ca/issuers.js';
-import { INTERMEDIATE_NAME, ROOT_NAME } from '../../store/layout.js';
+import { issueCertificate } from '../../ca/issuing/issue-certificate.js';
+import { resolveIssuer } from '../../ca/authorities/issuers.js';
+import { INTERMEDIATE_NAME, ROOT_NAME } from '../../ca/layout.js';
 import { redactedCommandLine } from '../command-line.js';
 import { openStore } from '../context.js';
 import { reportDryRun } from '../dry-run.js';

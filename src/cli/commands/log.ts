@@ -1,4 +1,4 @@
-import { readHistory, type HistoryEntry } from '../../ca/history.js';
+import { readHistory, type HistoryEntry } from '../../ca/review/history.js';
 import { UsageError } from '../../ca/errors.js';
 import { openStore, type StoreFlags } from '../context.js';
 import { data, shown, status } from '../output.js';

@@ -1,4 +1,4 @@
-import { listCertificates, type CertificateListing } from '../../ca/list-certificates.js';
+import { listCertificates, type CertificateListing } from '../../ca/review/list-certificates.js';
 import { parseDays } from '../../ca/options.js';
 import { openStore, type StoreFlags } from '../context.js';
 import { data, note, shown, status } from '../output.js';

@@ -1,5 +1,5 @@
-import { describeKey } from '../../pki/keys.js';
-import { formatAction, planManifest, type Plan } from '../../ca/plan.js';
+import { describeKey } from '../../ca/types.js';
+import { formatAction, planManifest, type Plan } from '../../ca/manifest/plan.js';
 import { formatSan } from '../../ca/names.js';
 import { openStore, type StoreFlags } from '../context.js';
 import { data, status } from '../output.js';

@@ -1,7 +1,7 @@
 import { loadConfig } from '../../ca/ca-files.js';
 import { locateCertificate } from '../../ca/find-record.js';
 import { parseDays } from '../../ca/options.js';
-import { assertRenewable, renewCertificate } from '../../ca/renew-certificate.js';
+import { assertRenewable, renewCertificate } from '../../ca/issuing/renew-certificate.js';
 import { redactedCommandLine } from '../command-line.js';
 import { openStore } from '../context.js';
 import { reportDryRun } from '../dry-run.js';

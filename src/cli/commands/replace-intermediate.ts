@@ -1,10 +1,10 @@
 import { parseSubjectArguments, validateDn } from '../../ca/names.js';
 import { parseDays, parseKeySpec } from '../../ca/options.js';
 import { DEFAULT_CA_DAYS } from '../../ca/profiles.js';
-import { replaceIntermediate } from '../../ca/replace-intermediate.js';
+import { replaceIntermediate } from '../../ca/authorities/replace-intermediate.js';
 import { UsageError } from '../../ca/errors.js';
-import type { CaStore } from '../../store/ca-store.js';
-import { ROOT_NAME, keyPath } from '../../store/layout.js';
+import type { CaStore } from '../../ca/ca-directory.js';
+import { ROOT_NAME, keyPath } from '../../ca/layout.js';
 import { redactedCommandLine } from '../command-line.js';
 import type { RootOptions } from '../options.js';
 import { data, longDate, shown, status, warning, withSpinner } from '../output.js';

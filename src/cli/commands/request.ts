@@ -1,5 +1,5 @@
 import { newKeyPassword, parseLeafRequest } from '../leaf-request.js';
-import { requestCertificate } from '../../ca/request-certificate.js';
+import { requestCertificate } from '../../ca/issuing/request-certificate.js';
 import { redactedCommandLine } from '../command-line.js';
 import { openStore } from '../context.js';
 import { reportDryRun } from '../dry-run.js';

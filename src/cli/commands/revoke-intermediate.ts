@@ -1,8 +1,8 @@
 import { loadConfig } from '../../ca/ca-files.js';
 import { UsageError } from '../../ca/errors.js';
 import { parseDays } from '../../ca/options.js';
-import { parseReason, revokeCertificate } from '../../ca/revoke-certificate.js';
-import { INTERMEDIATE_NAME, ROOT_NAME } from '../../store/layout.js';
+import { parseReason, revokeCertificate } from '../../ca/revocation/revoke-certificate.js';
+import { INTERMEDIATE_NAME, ROOT_NAME } from '../../ca/layout.js';
 import { redactedCommandLine } from '../command-line.js';
 import { openStore } from '../context.js';
 import { reportDryRun } from '../dry-run.js';

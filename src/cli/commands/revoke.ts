@@ -1,10 +1,10 @@
 import { loadConfig } from '../../ca/ca-files.js';
 import { UsageError } from '../../ca/errors.js';
 import { locateCertificate } from '../../ca/find-record.js';
-import { resolveIssuer } from '../../ca/issuers.js';
+import { resolveIssuer } from '../../ca/authorities/issuers.js';
 import { parseDays } from '../../ca/options.js';
-import { assertRevocable, parseReason, revokeCertificate } from '../../ca/revoke-certificate.js';
-import { INTERMEDIATE_NAME } from '../../store/layout.js';
+import { assertRevocable, parseReason, revokeCertificate } from '../../ca/revocation/revoke-certificate.js';
+import { INTERMEDIATE_NAME } from '../../ca/layout.js';
 import { redactedCommandLine } from '../command-line.js';
 import { openStore } from '../context.js';
 import { reportDryRun } from '../dry-run.js';

@@ -1,5 +1,5 @@
 import { newKeyPassword, parseLeafRequest } from '../leaf-request.js';
-import { selfSignCertificate } from '../../ca/self-signed.js';
+import { selfSignCertificate } from '../../ca/issuing/self-signed.js';
 import { redactedCommandLine } from '../command-line.js';
 import { openStore } from '../context.js';
 import { reportDryRun } from '../dry-run.js';

@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { CertifiedError, InvalidInputError, UsageError } from '../../ca/errors.js';
-import { formatViews, viewsToJson } from '../../ca/describe.js';
-import { inspectContent } from '../../pki/inspect.js';
-import { certPath } from '../../store/layout.js';
+import { formatViews, viewsToJson } from '../../ca/review/describe.js';
+import { inspectContent } from '../../ca/review/describe.js';
+import { certPath } from '../../ca/layout.js';
 import { openStore, type StoreFlags } from '../context.js';
 import { data } from '../output.js';
 

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { trustRoot, type TrustOutcome, type TrustStoreKind } from '../../ca/trust.js';
+import { trustRoot, type TrustOutcome, type TrustStoreKind } from '../../ca/export/trust-root.js';
 import { openStore } from '../context.js';
 import { data, status } from '../output.js';
 

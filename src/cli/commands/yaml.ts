@@ -1,4 +1,4 @@
-import { exportHiera } from '../../ca/export-yaml.js';
+import { exportHiera } from '../../ca/export/export-yaml.js';
 import { openStore, type StoreFlags } from '../context.js';
 import { renderHieraYaml } from '../hiera-yaml.js';
 import { data, note } from '../output.js';

@@ -1,0 +1,31 @@
+import type { CaStore } from '../store/ca-store.js';
+import { INTERMEDIATE_NAME } from '../store/layout.js';
+import { loadCertificate, loadChainPem, loadSigningKey, type PasswordSource } from './ca-files.js';
+import { CertifiedError, IssuerRevokedError, NoCaError } from './errors.js';
+import { findRecord, lastRevocation } from './find-record.js';
+import type { CertificateInfo } from '../pki/certificate.js';
+import type { SigningKey } from '../pki/keys.js';
+
+export interface Issuer {
+  name: string;
+  certificate: CertificateInfo;
+  chainPem: string;
+  key: SigningKey;
+}
+
+export async function loadIssuer(store: CaStore, name: string, password: string | undefined, source: PasswordSource): Promise<Issuer> {
+  const certificate = await loadCertificate(store, name);
+  const record = certificate ? await findRecord(store, certificate.serial) : await lastRevocation(store, name);
+  if (record?.status === 'revoked' && record.revocation) {
+    const hint = name === INTERMEDIATE_NAME
+      ? 'Make a new intermediate under the root with "certified --ca --root-password -", then issue again.'
+      : `Issue from another CA with --issuer, or make a new one with "certified --ca --issuer=ca CN=..".`;
+    throw new IssuerRevokedError(name, record.revocation.date, record.revocation.reason, hint);
+  }
+  if (!certificate) {
+    if (name === INTERMEDIATE_NAME) throw new NoCaError(store.dir);
+    throw new CertifiedError(`there is no issuing CA "${name}" in "${store.dir}"`, { code: 'NO_ISSUER', hint: 'Check --issuer against "certified ls".' });
+  }
+  const key = await loadSigningKey(store, name, password, source);
+  return { name, certificate, chainPem: await loadChainPem(store, name), key };
+}
