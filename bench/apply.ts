@@ -1,5 +1,5 @@
 /**
- * `certified apply` of a 1,000-certificate manifest, in one process (issue 9). The bench runner
+ * `certified apply` of a 1,000-certificate manifest, in one process. The bench runner
  * (bench/run.ts) calls benchApply(); `node dist-test/bench/apply.js` runs it alone.
  */
 import { writeFileSync } from 'node:fs';

@@ -1,5 +1,5 @@
 /**
- * npm run bench: the performance figures of issue 7, measured with the built CLI (bin/certified)
+ * npm run bench: the performance figures, measured with the built CLI (bin/certified)
  * as a user runs it. Every figure is the median wall time of several runs, with the largest peak
  * RSS of those runs. BENCH_CERTS (default 10000) sets the size of the grown CA.
  */

@@ -35,7 +35,7 @@ export interface GitClient {
 }
 
 /**
- * Runs git directly (execFile, no shell). This replaced simple-git (issue 7): loading simple-git
+ * Runs git directly (execFile, no shell). This replaced simple-git: loading simple-git
  * cost ~60 ms of every command that commits, for four plain `git` calls.
  */
 async function git(baseDir: string, config: string[] = []): Promise<GitClient> {
