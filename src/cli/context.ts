@@ -1,9 +1,7 @@
-import { resolve } from 'node:path';
 import { parseSeconds } from '../ca/options.js';
-import { CRASH_STEPS, openCaDirectory, type CaStore, type CrashStep } from '../ca/ca-directory.js';
+import { CRASH_STEPS, locateCaDirectory, openCaDirectory, type CaStore, type CrashStep } from '../ca/ca-directory.js';
 import { status, warning, shown } from './output.js';
 
-export const DEFAULT_DB = 'etc/ssl';
 export const DEFAULT_LOCK_TIMEOUT_SECONDS = 60;
 
 export interface StoreFlags {
@@ -14,10 +12,10 @@ export interface StoreFlags {
 }
 
 export function caDirectory(flags: StoreFlags): string {
-  return resolve(flags.db ?? process.env.CERTIFIED_DB ?? DEFAULT_DB);
+  return locateCaDirectory(process.cwd(), flags.db ?? process.env.CERTIFIED_DB);
 }
 
-/** The CA directory from --db, CERTIFIED_DB or etc/ssl, telling the user about waits and recoveries. */
+/** The CA directory (--db, CERTIFIED_DB, the nearest certified.json upward, or ./etc/ssl), telling the user about waits and recoveries. */
 export function openStore(flags: StoreFlags): CaStore {
   const seconds = flags.lockTimeout === undefined ? DEFAULT_LOCK_TIMEOUT_SECONDS : parseSeconds(flags.lockTimeout, '--lock-timeout');
   const dir = caDirectory(flags);
