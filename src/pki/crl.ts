@@ -90,7 +90,7 @@ export function parseCrl(input: string | Uint8Array): CrlInfo {
     thisUpdate: crl.thisUpdate,
     ...(crl.nextUpdate ? { nextUpdate: crl.nextUpdate } : {}),
     ...(numberExtension
-      ? { crlNumber: AsnConvert.parse(numberExtension.value, CRLNumber).value }
+      ? { crlNumber: decodeCrlNumber(numberExtension.value) }
       : {}),
     entries: crl.entries.map((entry) => ({
       serial: normalizeSerial(entry.serialNumber),
@@ -109,7 +109,14 @@ export function readCrlNumber(pem: string): number | undefined {
   if (!block) throw new Error('no PEM block in the CRL');
   const list = AsnConvert.parse(block.der, CertificateList);
   const extension = list.tbsCertList.crlExtensions?.find((candidate) => candidate.extnID === id_ce_cRLNumber);
-  return extension ? AsnConvert.parse(extension.extnValue, CRLNumber).value : undefined;
+  return extension ? decodeCrlNumber(extension.extnValue) : undefined;
+}
+
+/** The schema gives INTEGERs of four bytes or more as decimal strings; CRL numbers here are safe integers. */
+function decodeCrlNumber(der: BufferSource): number {
+  const value = Number(AsnConvert.parse(der, CRLNumber).value);
+  if (!Number.isSafeInteger(value) || value < 0) throw new Error('its CRL number is out of range');
+  return value;
 }
 
 /** Verifies a CRL's signature with its issuer's public key. */

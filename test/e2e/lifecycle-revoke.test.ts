@@ -3,7 +3,7 @@ import { existsSync, renameSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { ROOT_PASSWORD, commitCount, git, makeCa, openssl, readText, run, tempDir } from '../helpers/cli.js';
-import { assertRefused, crlNumber, crlText, revokedDirOf, serialOf, verifyCrl, verifyWithCrls } from '../helpers/lifecycle.js';
+import { assertNextCrlNumber, assertRefused, crlNumber, nowSeconds, crlText, revokedDirOf, serialOf, verifyCrl, verifyWithCrls } from '../helpers/lifecycle.js';
 
 describe('certified --revoke and certified crl', () => {
   let cwd: string;
@@ -21,6 +21,7 @@ describe('certified --revoke and certified crl', () => {
   it('revokes: record, CRL judged by OpenSSL, files moved away, key still git-ignored, one commit', async () => {
     const serial = serialOf(join(db, 'certs/host.example.com.crt'));
     const number = crlNumber(join(db, 'crl/ca.crl'));
+    const since = nowSeconds();
     const commits = commitCount(db);
     const result = await run(['--revoke', '--reason', 'keyCompromise', 'CN=host.example.com'], { cwd });
     assert.equal(result.code, 0, result.stderr);
@@ -35,7 +36,7 @@ describe('certified --revoke and certified crl', () => {
     const crl = readText(join(db, 'crl/ca.crl'));
     assert.match(crl, /^-----BEGIN X509 CRL-----\n[\s\S]+\n-----END X509 CRL-----\n$/);
     assert.match(verifyCrl(join(db, 'crl/ca.crl'), join(db, 'certs/ca.crt')), /verify OK/);
-    assert.equal(crlNumber(join(db, 'crl/ca.crl')), number + 1);
+    assertNextCrlNumber(join(db, 'crl/ca.crl'), number, since);
     const text = crlText(join(db, 'crl/ca.crl'));
     assert.match(text, /Version 2/);
     assert.match(text, /X509v3 Authority Key Identifier/);
@@ -97,10 +98,11 @@ describe('certified --revoke and certified crl', () => {
       assert.equal((await run(['--name', name, `CN=${name}.example.com`], { cwd })).code, 0);
       const serial = serialOf(join(db, `certs/${name}.crt`));
       const number = crlNumber(join(db, 'crl/ca.crl'));
+      const since = nowSeconds();
       const args = reason === 'unspecified' ? ['--revoke', '--name', name] : ['--revoke', '--reason', reason, '--name', name];
       const result = await run(args, { cwd });
       assert.equal(result.code, 0, result.stderr);
-      assert.equal(crlNumber(join(db, 'crl/ca.crl')), number + 1);
+      assertNextCrlNumber(join(db, 'crl/ca.crl'), number, since);
       const entry = new RegExp(`Serial Number: ${serial.toUpperCase()}\\n\\s*Revocation Date: [^\\n]+\\n(\\s*CRL entry extensions:\\n\\s*X509v3 CRL Reason Code: \\n\\s*([^\\n]+)\\n)?`).exec(crlText(join(db, 'crl/ca.crl')));
       assert.ok(entry, `serial ${serial} listed`);
       assert.equal(entry[2], shown, `reason of ${reason}`);
@@ -122,6 +124,7 @@ describe('certified --revoke and certified crl', () => {
   it('certified crl re-signs from the records alone, skipping the offline root key with a note', async () => {
     const before = crlText(join(db, 'crl/ca.crl')).match(/Serial Number: \w+/g);
     const caNumber = crlNumber(join(db, 'crl/ca.crl'));
+    const since = nowSeconds();
     const rootCrl = readText(join(db, 'crl/root-ca.crl'));
     renameSync(join(db, 'private/root-ca.key'), join(cwd, 'root-ca.key'));
     try {
@@ -132,7 +135,7 @@ describe('certified --revoke and certified crl', () => {
       assert.equal(commitCount(db), commits + 1);
       assert.deepEqual(git(db, ['show', '--no-renames', '--name-only', '--format=', 'HEAD']).trim().split('\n'), ['crl/ca.crl']);
       assert.match(git(db, ['log', '-1', '--format=%B']), /Certified-Action: crl\n/);
-      assert.equal(crlNumber(join(db, 'crl/ca.crl')), caNumber + 1);
+      assertNextCrlNumber(join(db, 'crl/ca.crl'), caNumber, since);
       assert.deepEqual(crlText(join(db, 'crl/ca.crl')).match(/Serial Number: \w+/g), before);
       assert.match(verifyCrl(join(db, 'crl/ca.crl'), join(db, 'certs/ca.crt')), /verify OK/);
       const next = openssl(['crl', '-in', join(db, 'crl/ca.crl'), '-noout', '-nextupdate']).stdout.trim().replace('nextUpdate=', '');
@@ -147,10 +150,11 @@ describe('certified --revoke and certified crl', () => {
     await assertRefused(['crl'], { cwd }, 1, /the root key needs a password and none was given/);
     await assertRefused(['crl', '--root-password', 'wrong password'], { cwd }, 1, /the password for "private\/root-ca\.key" is wrong/);
     const rootNumber = crlNumber(join(db, 'crl/root-ca.crl'));
+    const bothSince = nowSeconds();
     const both = await run(['crl', '--root-password', '-'], { cwd, input: `${ROOT_PASSWORD}\n` });
     assert.equal(both.code, 0, both.stderr);
     assert.deepEqual(git(db, ['show', '--no-renames', '--name-only', '--format=', 'HEAD']).trim().split('\n').sort(), ['crl/ca.crl', 'crl/root-ca.crl']);
-    assert.equal(crlNumber(join(db, 'crl/root-ca.crl')), rootNumber + 1);
+    assertNextCrlNumber(join(db, 'crl/root-ca.crl'), rootNumber, bothSince);
     assert.match(verifyCrl(join(db, 'crl/root-ca.crl'), join(db, 'certs/root-ca.crt')), /verify OK/);
     assert.doesNotMatch(git(db, ['log', '-1', '--format=%B']), new RegExp(ROOT_PASSWORD));
   });

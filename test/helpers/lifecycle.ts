@@ -23,6 +23,19 @@ export function crlNumber(file: string): number {
   return Number(match[1]);
 }
 
+/** The clock in seconds, as CRL numbers count it. */
+export const nowSeconds = (): number => Math.floor(Date.now() / 1000);
+
+/**
+ * A CRL re-signed since `since` (seconds) over one numbered `previous`: numbered by its signing
+ * time, or previous + 1 where that is larger, so it is greater than any number published before.
+ */
+export function assertNextCrlNumber(file: string, previous: number, since: number): void {
+  const number = crlNumber(file);
+  assert.ok(number > previous, `CRL number ${number} is not greater than ${previous}`);
+  assert.ok(number >= Math.max(previous + 1, since) && number <= Math.max(previous + 1, nowSeconds()), `CRL number ${number} is neither the signing time nor ${previous} + 1`);
+}
+
 /** `openssl crl -verify` against the issuer's certificate: "verify OK" or not. */
 export function verifyCrl(crl: string, issuer: string): string {
   const out = openssl(['crl', '-in', crl, '-noout', '-verify', '-CAfile', issuer]);

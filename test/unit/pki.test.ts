@@ -55,6 +55,12 @@ describe('pki', () => {
     const crl = parseCrl(crlPem);
     assert.equal(crl.crlNumber, 7);
     assert.equal(readCrlNumber(crlPem), 7);
+    // Numbers of four bytes or more (every signing-time number) come back as numbers, not strings.
+    for (const big of [1_796_124_460, 3_000_000_000, 2 ** 40 + 5]) {
+      const bigPem = await createCrl({ issuerPem: ca.pem, signingKey: caKeys, crlNumber: big, thisUpdate: now, nextUpdate: later, entries: [] });
+      assert.strictEqual(readCrlNumber(bigPem), big);
+      assert.strictEqual(parseCrl(bigPem).crlNumber, big);
+    }
     assert.deepEqual(crl.entries.map((entry) => [entry.serial, entry.reason]), [[leaf.serial, 'keyCompromise']]);
   });
 

@@ -27,13 +27,16 @@ export interface CrlWrite extends FileWrite {
 }
 
 /**
- * The issuer's CRL from its records alone (plus `extra`, records changed by the same command),
- * numbered one past the current CRL.
+ * The issuer's CRL from its records alone (plus `extra`, records changed by the same command).
+ * Its number is the signing time in seconds, or one past the current CRL's number if that is
+ * larger: branches that each re-signed a CRL merge into a CRL whose next number is greater than
+ * every number either branch published, whichever side the merge kept.
  */
 export async function buildCrl(store: CaStore, issuer: Issuer, options: CrlOptions): Promise<CrlWrite> {
   const path = crlPath(issuer.name);
   const current = await store.readText(path);
-  const crlNumber = (current ? (currentCrlNumber(path, current) ?? 0) : 0) + 1;
+  const previous = current ? (currentCrlNumber(path, current) ?? 0) : 0;
+  const crlNumber = Math.max(previous + 1, Math.floor(options.now.getTime() / 1000));
   const records = options.records ?? (await loadRecords(store, issuer.name));
   const entries = records.flatMap((record) =>
     record.status === 'revoked' && record.revocation && record.issuer === issuer.name && record.serial !== issuer.certificate.serial
