@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { CertifiedError, LockError, StorageError } from './errors.js';
-import { GitBusyError, PendingChangeError, SkipWorktreeError, StoreWriteError } from '../store/errors.js';
+import { GitBusyError, GitOperationError, PendingChangeError, SkipWorktreeError, StoreWriteError } from '../store/errors.js';
 import { LockTimeoutError } from '../store/lock.js';
 
 const WHY: Record<string, string> = {
@@ -31,6 +31,14 @@ export function storeErrorToCertified(error: unknown): CertifiedError | undefine
     return new CertifiedError(error.message, {
       code: 'SPARSE_CHECKOUT',
       hint: `Nothing was written. Add the CA directory to the sparse checkout (git sparse-checkout add), or run "git update-index --no-skip-worktree ${error.path}" in it, then run the command again.`,
+    });
+  }
+  if (error instanceof GitOperationError) {
+    return new CertifiedError(`${error.message}, so nothing was changed`, {
+      code: 'GIT_OPERATION',
+      hint: error.operation === 'merge'
+        ? 'Finish the merge first: resolve the conflicts, "git add" them and "git commit" (or "git merge --abort"). "certified crl" resolves conflicts in CRLs itself.'
+        : `Finish it first ("git ${error.operation} --continue") or abort it ("git ${error.operation} --abort").`,
     });
   }
   if (error instanceof PendingChangeError) {

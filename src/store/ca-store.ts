@@ -1,13 +1,14 @@
 import { mkdir, rm, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { JournalledChange, type ChangeSet, type CrashStep } from './change.js';
+import { JournalledChange, type ChangeResult, type ChangeSet, type CrashStep } from './change.js';
 import { PendingChangeError, StoreWriteError } from './errors.js';
+import { gitOperationUnderWay, gitUnmergedPaths, gitUnmergedVersion } from './git-merge.js';
 import { readJournal } from './journal.js';
 import { acquireLock, type LockHolder } from './lock.js';
 import { CaReader } from './reader.js';
 
 export { StoreWriteError } from './errors.js';
-export { CRASH_STEPS, type ChangeSet, type CrashStep, type FileWrite } from './change.js';
+export { CRASH_STEPS, type ChangeResult, type ChangeSet, type CrashStep, type FileWrite } from './change.js';
 
 export interface StoreEvents {
   onLockWait?: (holder: LockHolder) => void;
@@ -99,7 +100,7 @@ export class CaStore extends CaReader {
   plannedChange: ChangeSet | undefined;
 
   /** Applies a change: journal, atomic writes, one commit of exactly the paths it touched. */
-  async apply(change: ChangeSet): Promise<{ commit: string }> {
+  async apply(change: ChangeSet): Promise<ChangeResult> {
     for (const write of change.writes) {
       if (write.commit && UNENCRYPTED_KEY.test(write.content)) {
         throw new Error(`refusing to commit the unencrypted private key "${write.path}"`);
@@ -110,5 +111,16 @@ export class CaStore extends CaReader {
       return { commit: '' };
     }
     return this.change.apply(change);
+  }
+
+  /** The merge under way in the CA's repository, with the paths git could not merge; undefined when none is. */
+  async unfinishedMerge(): Promise<{ unmerged: string[] } | undefined> {
+    if ((await gitOperationUnderWay(this.dir)) !== 'merge') return undefined;
+    return { unmerged: await gitUnmergedPaths(this.dir) };
+  }
+
+  /** Our side (2) or theirs (3) of a path git could not merge. */
+  unmergedVersion(rel: string, stage: 2 | 3): Promise<string | undefined> {
+    return gitUnmergedVersion(this.dir, rel, stage);
   }
 }

@@ -3,7 +3,8 @@ import { mkdir, readdir, rename, rm, rmdir } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { syncFiles, writeFileAtomic, writeFileAtomicUnsynced } from './atomic.js';
 import { forEachConcurrently } from './concurrently.js';
-import { SkipWorktreeError, StoreWriteError } from './errors.js';
+import { GitOperationError, SkipWorktreeError, StoreWriteError } from './errors.js';
+import { gitOperationUnderWay, gitStagePaths } from './git-merge.js';
 import {
   PACK_MIN_OBJECTS,
   gitCommitPaths,
@@ -36,6 +37,18 @@ export interface ChangeSet {
   writes: FileWrite[];
   removes?: string[];
   moves?: { from: string; to: string; commit: boolean }[];
+  /**
+   * During an unfinished git merge, stage the change (resolving its paths) for the merge commit
+   * instead of committing it. Without it, a change is refused while a merge, cherry-pick, revert
+   * or rebase is under way, before anything is written.
+   */
+  stageDuringMerge?: boolean;
+}
+
+/** What apply() did: the commit it made, or, during a merge, that it staged the change instead. */
+export interface ChangeResult {
+  commit: string;
+  stagedForMerge?: true;
 }
 
 /** The steps of apply() between which a crash can leave a half-made change, for crash tests. */
@@ -66,7 +79,9 @@ export class JournalledChange {
   }
 
   /** Applies a change: journal, atomic writes, one commit of exactly the paths it touched. */
-  async apply(change: ChangeSet): Promise<{ commit: string }> {
+  async apply(change: ChangeSet): Promise<ChangeResult> {
+    const operation = await gitOperationUnderWay(this.dir);
+    if (operation && !(operation === 'merge' && change.stageDuringMerge)) throw new GitOperationError(this.dir, operation);
     const repo = await gitFindWorkTree(this.dir);
     if (!repo) {
       await gitInit(this.dir).catch((error) => {
@@ -108,11 +123,18 @@ export class JournalledChange {
     try {
       await this.writeFilesAndObjects(change);
       this.crashPoint('after-writes');
-      // Asked after the files are written, right before staging: see gitCommitPaths.
-      const indexMatchedHead = await gitIndexMatchesHead(this.dir).catch(() => false);
-      commit = await gitCommitPaths(this.dir, toCommit, change.message, { indexMatchedHead }).catch((error) => {
-        throw new StoreWriteError('commit the change in', this.dir, error);
-      });
+      if (operation === 'merge') {
+        await gitStagePaths(this.dir, toCommit).catch((error) => {
+          throw new StoreWriteError('stage the change for the merge in', this.dir, error);
+        });
+        commit = '';
+      } else {
+        // Asked after the files are written, right before staging: see gitCommitPaths.
+        const indexMatchedHead = await gitIndexMatchesHead(this.dir).catch(() => false);
+        commit = await gitCommitPaths(this.dir, toCommit, change.message, { indexMatchedHead }).catch((error) => {
+          throw new StoreWriteError('commit the change in', this.dir, error);
+        });
+      }
     } catch (error) {
       // Undo at once (the disk may be full or read-only); if even that fails, the journal stays
       // and the next command rolls back.
@@ -122,7 +144,7 @@ export class JournalledChange {
     }
     this.crashPoint('after-commit-before-journal-clear');
     await clearJournal(this.dir);
-    return { commit };
+    return operation === 'merge' ? { commit, stagedForMerge: true } : { commit };
   }
 
   /**

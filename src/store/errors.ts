@@ -28,3 +28,10 @@ export class PendingChangeError extends Error {
     super(`an interrupted change ("${summary}") must be finished or undone first, and "${dir}" cannot be written`, options);
   }
 }
+
+/** git is in the middle of a merge, cherry-pick, revert or rebase in the CA's repository. */
+export class GitOperationError extends Error {
+  constructor(readonly dir: string, readonly operation: 'merge' | 'cherry-pick' | 'revert' | 'rebase') {
+    super(`a git ${operation} is under way in the repository of "${dir}"`);
+  }
+}

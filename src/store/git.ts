@@ -38,7 +38,7 @@ export interface GitClient {
  * Runs git directly (execFile, no shell). This replaced simple-git: loading simple-git
  * cost ~60 ms of every command that commits, for four plain `git` calls.
  */
-async function git(baseDir: string, config: string[] = []): Promise<GitClient> {
+export async function git(baseDir: string, config: string[] = []): Promise<GitClient> {
   const prefix = config.flatMap((entry) => ['-c', entry]);
   return {
     raw: (args, input) =>
@@ -115,7 +115,7 @@ const OBJECT_ID = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
  * The git directory of the work tree that holds `dir` (a linked work tree's own, whose .git is a
  * file) and the common directory its refs live in; null when there is none or it is not plain.
  */
-async function findGitDirs(dir: string): Promise<{ gitDir: string; commonDir: string } | null> {
+export async function findGitDirs(dir: string): Promise<{ gitDir: string; commonDir: string } | null> {
   const workTree = await gitFindWorkTree(dir);
   if (!workTree) return null;
   let gitDir = join(workTree, '.git');
@@ -156,7 +156,7 @@ async function readHead(dir: string): Promise<string | undefined | null> {
 const COMMIT_LINE = /^\[[^\]\n]*?\b([0-9a-f]{40}|[0-9a-f]{64})\] /m;
 
 /** What git keeps while a merge, cherry-pick, revert or rebase is under way. */
-const OPERATION_FILES = ['MERGE_HEAD', 'CHERRY_PICK_HEAD', 'REVERT_HEAD', 'rebase-merge', 'rebase-apply', 'sequencer'];
+export const OPERATION_FILES = ['MERGE_HEAD', 'CHERRY_PICK_HEAD', 'REVERT_HEAD', 'rebase-merge', 'rebase-apply', 'sequencer'];
 
 /**
  * True when the index holds exactly HEAD (nothing staged) and no merge, cherry-pick, revert or

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
-import { commitCount, git, makeCa, run, tempDir } from '../helpers/cli.js';
+import { commitCount, git, makeCa, run, tempDir, tool } from '../helpers/cli.js';
+import { crlNumber, serialOf, verifyWithCrls } from '../helpers/lifecycle.js';
 
 /** A clone of the CA repository at `origin`, as a teammate makes it. */
 function cloneCa(origin: string, into: string, name = 'company-ca'): string {
@@ -57,5 +58,105 @@ describe('a clone of the CA is found the way git finds a repository', () => {
     const elsewhere = await run(['ls', '--db', join(cwd, 'etc/ssl'), '--json'], { cwd: clone });
     assert.equal(elsewhere.code, 0, elsewhere.stderr);
     assert.equal(JSON.parse(elsewhere.stdout).some((row: { name: string }) => row.name === 'from-a-clone.example.com'), false);
+  });
+});
+
+const CA_PASSWORD = 'intermediate password';
+// The intermediate key and leaf keys are encrypted, so they are committed and every clone can issue and revoke.
+const TEAM_ENV = { CERTIFIED_CA_PASSWORD: CA_PASSWORD, CERTIFIED_PASSWORD: 'leaf key password' };
+
+/** A team: the CA pushed to a bare repository, and clones of it. */
+async function makeTeam(): Promise<{ remote: string; clone: (name: string) => string }> {
+  const cwd = tempDir();
+  await makeCa(cwd, ['--intermediate-password', CA_PASSWORD]);
+  const remote = join(tempDir(), 'ca.git');
+  git(cwd, ['clone', '-q', '--bare', join(cwd, 'etc/ssl'), remote]);
+  const home = tempDir();
+  return { remote, clone: (name) => cloneCa(remote, home, name) };
+}
+
+async function certified(dir: string, args: string[]): Promise<string> {
+  const result = await run(args, { cwd: dir, env: TEAM_ENV });
+  assert.equal(result.code, 0, `certified ${args.join(' ')}: ${result.stderr}`);
+  return result.stderr;
+}
+
+/** check passes, and OpenSSL agrees with every record's status under -crl_check_all. */
+async function assertConsistent(dir: string, revoked: string[], valid: string[]): Promise<void> {
+  const check = await run(['check'], { cwd: dir });
+  assert.equal(check.code, 0, `check: ${check.stdout}${check.stderr}`);
+  for (const name of valid) {
+    const verdict = verifyWithCrls(dir, join(dir, 'certs/ca.crt'), join(dir, `certs/${name}.crt`));
+    assert.equal(verdict.ok, true, `${name} should verify: ${verdict.output}`);
+  }
+  for (const file of revoked) {
+    const verdict = verifyWithCrls(dir, join(dir, 'certs/ca.crt'), file);
+    assert.equal(verdict.ok, false, `${file} should be refused as revoked`);
+    assert.match(verdict.output, /certificate revoked/);
+  }
+}
+
+/** The revoked copy of `name` (its files move to revoked/NAME-SERIAL/). */
+function revokedCopy(dir: string, name: string, serial: string): string {
+  return join(dir, 'revoked', `${name}-${serial}`, `${name}.crt`);
+}
+
+describe('branches that revoke merge into CRLs that list every revocation, numbered past both sides', () => {
+  it('a conflicting merge without git-setup: "certified crl" resolves the CRL conflict, "git commit" finishes', async () => {
+    const team = await makeTeam();
+    const alice = team.clone('alice');
+    for (const name of ['one', 'two', 'three']) await certified(alice, [`CN=${name}.example.com`]);
+    git(alice, ['push', '-q', 'origin', 'HEAD']);
+    const bob = team.clone('bob');
+    const serials = Object.fromEntries(['one', 'two'].map((name) => [name, serialOf(join(alice, `certs/${name}.example.com.crt`))]));
+
+    git(bob, ['checkout', '-q', '-b', 'revoke-two']);
+    await certified(bob, ['--revoke', 'CN=two.example.com']);
+    const bobNumber = crlNumber(join(bob, 'crl/ca.crl'));
+    await certified(alice, ['--revoke', '--reason', 'keyCompromise', 'CN=one.example.com']);
+    const aliceNumber = crlNumber(join(alice, 'crl/ca.crl'));
+    git(alice, ['push', '-q', 'origin', 'HEAD']);
+
+    git(bob, ['fetch', '-q', 'origin']);
+    const merge = tool('git', ['-C', bob, 'merge', '--no-edit', 'origin/HEAD']);
+    assert.notEqual(merge.status, 0, 'both branches rewrote crl/ca.crl: git cannot merge it alone');
+    assert.deepEqual(git(bob, ['diff', '--name-only', '--diff-filter=U']).trim().split('\n'), ['crl/ca.crl']);
+
+    const refused = await run(['CN=during-merge.example.com'], { cwd: bob, env: TEAM_ENV });
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /^certified: a git merge is under way in the repository of ".+", so nothing was changed\. Finish the merge first/m);
+
+    const resolved = await certified(bob, ['crl']);
+    assert.match(resolved, /staged for the merge under way: finish it with "git commit"/);
+    assert.equal(git(bob, ['diff', '--name-only', '--diff-filter=U']).trim(), '');
+    git(bob, ['commit', '-q', '--no-edit']);
+    assert.ok(crlNumber(join(bob, 'crl/ca.crl')) > Math.max(aliceNumber, bobNumber));
+    await assertConsistent(
+      bob,
+      [revokedCopy(bob, 'one.example.com', serials.one!), revokedCopy(bob, 'two.example.com', serials.two!)],
+      ['three.example.com'],
+    );
+  });
+
+  it('a merge with the CRL merge driver of git-setup completes; one "certified crl" then lists both sides', async () => {
+    const team = await makeTeam();
+    const alice = team.clone('alice');
+    for (const name of ['one', 'two']) await certified(alice, [`CN=${name}.example.com`]);
+    git(alice, ['push', '-q', 'origin', 'HEAD']);
+    const bob = team.clone('bob');
+    await certified(bob, ['git-setup']);
+    const serials = Object.fromEntries(['one', 'two'].map((name) => [name, serialOf(join(alice, `certs/${name}.example.com.crt`))]));
+
+    await certified(alice, ['--revoke', 'CN=one.example.com']);
+    const aliceNumber = crlNumber(join(alice, 'crl/ca.crl'));
+    git(alice, ['push', '-q', 'origin', 'HEAD']);
+    git(bob, ['checkout', '-q', '-b', 'revoke-two']);
+    await certified(bob, ['--revoke', 'CN=two.example.com']);
+    const bobNumber = crlNumber(join(bob, 'crl/ca.crl'));
+    git(bob, ['pull', '-q', '--no-rebase', '--no-edit', 'origin', 'HEAD']);
+
+    await certified(bob, ['crl']);
+    assert.ok(crlNumber(join(bob, 'crl/ca.crl')) > Math.max(aliceNumber, bobNumber));
+    await assertConsistent(bob, [revokedCopy(bob, 'one.example.com', serials.one!), revokedCopy(bob, 'two.example.com', serials.two!)], []);
   });
 });

@@ -18,6 +18,8 @@ export interface CrlOptions {
   now: Date;
   days: number;
   records?: CertificateRecord[];
+  /** The number the new CRL must exceed, where the current file cannot tell (a merge conflict). */
+  previous?: number;
 }
 
 /** A CRL file to write, with the number and the count of entries it was signed with. */
@@ -34,8 +36,8 @@ export interface CrlWrite extends FileWrite {
  */
 export async function buildCrl(store: CaStore, issuer: Issuer, options: CrlOptions): Promise<CrlWrite> {
   const path = crlPath(issuer.name);
-  const current = await store.readText(path);
-  const previous = current ? (currentCrlNumber(path, current) ?? 0) : 0;
+  const current = options.previous === undefined ? await store.readText(path) : undefined;
+  const previous = options.previous ?? (current ? (currentCrlNumber(path, current) ?? 0) : 0);
   const crlNumber = Math.max(previous + 1, Math.floor(options.now.getTime() / 1000));
   const records = options.records ?? (await loadRecords(store, issuer.name));
   const entries = records.flatMap((record) =>
@@ -98,17 +100,27 @@ export interface ResignCrlsResult {
   crls: { issuer: string; path: string; crlNumber: number; entries: number }[];
   nextUpdate: Date;
   commit: string;
+  /** During an unfinished merge the CRLs are staged for the merge commit, not committed. */
+  stagedForMerge: boolean;
 }
 
-/** Re-signs the CRLs of `issuers` from their records, in one commit. */
+/**
+ * Re-signs the CRLs of `issuers` from their records, in one commit. During an unfinished merge
+ * whose only conflicts are CRLs, it resolves them: each CRL is rebuilt from the merged records,
+ * numbered past both sides, and staged for the merge commit.
+ */
 export async function resignCrls(store: CaStore, params: ResignCrlsParams): Promise<ResignCrlsResult> {
   return store.locked(async () => {
     const now = params.now ?? new Date();
+    const merge = await store.unfinishedMerge();
+    if (merge) refuseForeignConflicts(merge.unmerged, params.issuers);
     const writes: FileWrite[] = [];
     const crls: ResignCrlsResult['crls'] = [];
     for (const name of params.issuers) {
       const issuer = await loadIssuer(store, name, params.passwords[name], passwordSourceFor(name));
-      const write = await buildCrl(store, issuer, { now, days: params.days });
+      const conflicted = merge?.unmerged.includes(crlPath(name)) === true;
+      const previous = conflicted ? await highestCrlNumberOfSides(store, crlPath(name)) : undefined;
+      const write = await buildCrl(store, issuer, { now, days: params.days, ...(previous === undefined ? {} : { previous }) });
       writes.push(write);
       crls.push({ issuer: name, path: write.path, crlNumber: write.crlNumber, entries: write.entries });
     }
@@ -119,7 +131,32 @@ export async function resignCrls(store: CaStore, params: ResignCrlsParams): Prom
       details: crls.map((crl) => `${crl.path}: CRL number ${crl.crlNumber}, ${crl.entries} revoked`),
       trailers: { 'Certified-Action': 'crl', 'Certified-Issuers': crls.map((crl) => crl.issuer).join(', ') },
     });
-    const { commit } = await store.apply({ message, writes });
-    return { crls, nextUpdate, commit };
+    const { commit, stagedForMerge } = await store.apply({ message, writes, stageDuringMerge: true });
+    return { crls, nextUpdate, commit, stagedForMerge: stagedForMerge === true };
   });
+}
+
+/** During a merge, conflicts in anything but the CRLs being re-signed are the user's to resolve first. */
+function refuseForeignConflicts(unmerged: string[], issuers: string[]): void {
+  const ours = new Set(issuers.map((name) => crlPath(name)));
+  const foreign = unmerged.filter((path) => !ours.has(path));
+  if (foreign.length === 0) return;
+  const offlineCrls = foreign.filter((path) => path.startsWith(`${CRL_DIR}/`));
+  throw new CertifiedError(`the merge has conflicts that certified does not resolve: ${foreign.slice(0, 5).join(', ')}${foreign.length > 5 ? ', ...' : ''}`, {
+    code: 'MERGE_CONFLICTS',
+    hint: offlineCrls.length
+      ? 'A CRL whose key is not here cannot be re-signed: bring the key back, or take either side ("git checkout --theirs" on it, then "git add" it) and re-sign it later. Nothing was changed.'
+      : 'Resolve those conflicts and "git add" them, then run "certified crl" again to re-sign the CRLs, and finish with "git commit". Nothing was changed.',
+  });
+}
+
+/** The larger CRL number of the two sides of a CRL git could not merge (0 where neither side reads). */
+async function highestCrlNumberOfSides(store: CaStore, path: string): Promise<number> {
+  let highest = 0;
+  for (const stage of [2, 3] as const) {
+    const pem = await store.unmergedVersion(path, stage);
+    if (pem === undefined) continue;
+    highest = Math.max(highest, currentCrlNumber(path, pem) ?? 0);
+  }
+  return highest;
 }

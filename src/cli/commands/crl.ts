@@ -35,5 +35,9 @@ export async function runCrl(_args: string[], options: CrlOptions, argv: string[
   for (const crl of result.crls) {
     status(`Re-signed ${shown(store.path(crl.path))}: CRL number ${crl.crlNumber}, ${crl.entries} revoked.`);
   }
-  status(`The next update is due by ${longDate(result.nextUpdate)}; committed as ${result.commit.slice(0, 12)}.`);
+  if (result.stagedForMerge) {
+    status(`The next update is due by ${longDate(result.nextUpdate)}. The CRLs are staged for the merge under way: finish it with "git commit".`);
+  } else {
+    status(`The next update is due by ${longDate(result.nextUpdate)}; committed as ${result.commit.slice(0, 12)}.`);
+  }
 }
