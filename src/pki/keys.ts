@@ -104,3 +104,17 @@ export async function privateKeyInfoOf(key: SigningKey): Promise<Uint8Array> {
 export function certificateMatchesKey(certificate: Uint8Array | string, key: SigningKey): boolean {
   return new NodeX509Certificate(typeof certificate === 'string' ? certificate : Buffer.from(certificate)).checkPrivateKey(KeyObject.from(key.privateKey));
 }
+
+/**
+ * Whether a PEM private key is the private half of the certificate's public key; undefined for a
+ * key that cannot be read without its password (an encrypted key) or at all.
+ */
+export function certificatePemMatchesKeyPem(certificatePem: string, keyPem: string): boolean | undefined {
+  let key: KeyObject;
+  try {
+    key = createPrivateKey(keyPem);
+  } catch {
+    return undefined;
+  }
+  return new NodeX509Certificate(certificatePem).checkPrivateKey(key);
+}

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { commitCount, git, makeCa, run, tempDir, tool } from '../helpers/cli.js';
@@ -158,5 +158,51 @@ describe('branches that revoke merge into CRLs that list every revocation, numbe
     await certified(bob, ['crl']);
     assert.ok(crlNumber(join(bob, 'crl/ca.crl')) > Math.max(aliceNumber, bobNumber));
     await assertConsistent(bob, [revokedCopy(bob, 'one.example.com', serials.one!), revokedCopy(bob, 'two.example.com', serials.two!)], []);
+  });
+});
+
+describe('check finds what branches leave behind', () => {
+  it('reports two valid records for one name, left by merging two branches that issued it, naming both serials', async () => {
+    const team = await makeTeam();
+    const alice = team.clone('alice');
+    const bob = team.clone('bob');
+    git(bob, ['checkout', '-q', '-b', 'web']);
+    await certified(bob, ['CN=web.example.com']);
+    await certified(alice, ['CN=web.example.com']);
+    git(alice, ['push', '-q', 'origin', 'HEAD']);
+    const kept = serialOf(join(alice, 'certs/web.example.com.crt'));
+    const spare = serialOf(join(bob, 'certs/web.example.com.crt'));
+    git(bob, ['fetch', '-q', 'origin']);
+    assert.notEqual(tool('git', ['-C', bob, 'merge', '--no-edit', 'origin/HEAD']).status, 0);
+    git(bob, ['checkout', '--theirs', '--', 'certs', 'private', 'csr']);
+    git(bob, ['add', 'certs', 'private', 'csr']);
+    git(bob, ['commit', '-q', '--no-edit']);
+
+    const check = await run(['check'], { cwd: bob });
+    assert.equal(check.code, 1);
+    const lines = check.stdout.trim().split('\n');
+    assert.deepEqual(lines, [
+      `certs/web.example.com.crt: 2 valid records name "web.example.com" (serials ${[`${kept} (in certs/)`, spare].sort((a, b) => (a < b ? -1 : 1)).join(', ')}), as after a merge of two branches that issued it: revoke the one not in use with "certified revoke --serial ${spare}" [duplicate-name]`,
+    ]);
+  });
+
+  it('reports an unencrypted key that no certificate of this branch uses, and one that is not its certificate\'s', async () => {
+    const team = await makeTeam();
+    const alice = team.clone('alice');
+    git(alice, ['checkout', '-q', '-b', 'feature']);
+    const unencrypted = await run(['CN=left.example.com'], { cwd: alice, env: { CERTIFIED_CA_PASSWORD: CA_PASSWORD } });
+    assert.equal(unencrypted.code, 0, unencrypted.stderr);
+    git(alice, ['checkout', '-q', '-']);
+    assert.equal(existsSync(join(alice, 'private/left.example.com.key')), true, 'git ignores the key, so it stays');
+    const orphan = await run(['check'], { cwd: alice });
+    assert.equal(orphan.code, 1);
+    assert.match(orphan.stdout, /^private\/left\.example\.com\.key: no certificate of this branch uses this key \(there is no "certs\/left\.example\.com\.crt"\); .* \[orphan-key\]$/m);
+
+    const other = await run(['CN=other.example.com'], { cwd: alice, env: { CERTIFIED_CA_PASSWORD: CA_PASSWORD } });
+    assert.equal(other.code, 0, other.stderr);
+    renameSync(join(alice, 'private/left.example.com.key'), join(alice, 'private/other.example.com.key'));
+    const mismatch = await run(['check'], { cwd: alice });
+    assert.equal(mismatch.code, 1);
+    assert.deepEqual(mismatch.stdout.trim().split('\n').map((line) => line.replace(/:.*\[/, ' [')), ['private/other.example.com.key [key-mismatch]']);
   });
 });

@@ -6,6 +6,7 @@ import { parseRecord, type CertificateRecord } from '../../store/records.js';
 import { loadConfig } from '../ca-files.js';
 import { CertificateChecker, type SignaturePair } from './check-certificates.js';
 import { checkCrls } from './check-crls.js';
+import { checkKeys } from './check-keys.js';
 import { finding, sortFindings, type Finding } from './check-findings.js';
 import { checkProfile } from './check-profile.js';
 
@@ -37,6 +38,7 @@ export async function checkCa(store: CaStore, options: { now?: Date } = {}): Pro
     const certificates = await loadCertificates(checker, names, findings);
     findings.push(...(await checkCertificates(store, checker, certificates, records)));
     const crls = await checkCrls(store, certificates, records, now, findings);
+    findings.push(...(await checkKeys(store, certificates)));
     for (const path of await gitGrepTracked(store.dir, PLAINTEXT_KEY_PATTERN)) {
       findings.push(finding(path, 'plaintext-key-tracked', 'an unencrypted private key is tracked by git: remove it from git ("git rm --cached") and from the history, and replace the key'));
     }
@@ -74,8 +76,16 @@ async function checkCertificates(
     findings.push(...checkProfile(name, view, record, issuer?.view));
     findings.push(...(await checkChainFile(store, name, view)));
   }
+  const duplicates = duplicateNames(records);
+  for (const [name, group] of duplicates) {
+    const inCerts = certificates.get(name)?.serial;
+    const spare = group.filter((record) => record.serial !== inCerts);
+    const serials = group.map((record) => `${record.serial}${record.serial === inCerts ? ` (in ${CERTS_DIR}/)` : ''}`).join(', ');
+    const fix = spare.map((record) => `"certified revoke --serial ${record.serial}"`).join(', then ');
+    findings.push(finding(certPath(name), 'duplicate-name', `${group.length} valid records name "${name}" (serials ${serials}), as after a merge of two branches that issued it: revoke the one${spare.length > 1 ? 's' : ''} not in use with ${fix}`));
+  }
   for (const record of records) {
-    if (record.status !== 'valid') continue;
+    if (record.status !== 'valid' || duplicates.has(record.name)) continue;
     const view = certificates.get(record.name);
     if (!view || view.serial !== record.serial) {
       const where = view ? `"${certPath(record.name)}" holds serial ${view.serial}` : `"${certPath(record.name)}" is missing`;
@@ -87,6 +97,15 @@ async function checkCertificates(
     if (!verified[index]) findings.push(finding(certPath(name), 'bad-signature', `the signature does not verify against its issuer "${certPath(issuerName)}"`));
   });
   return findings;
+}
+
+/** Names that more than one valid record holds, with those records. */
+function duplicateNames(records: CertificateRecord[]): Map<string, CertificateRecord[]> {
+  const byName = new Map<string, CertificateRecord[]>();
+  for (const record of records) {
+    if (record.status === 'valid') byName.set(record.name, [...(byName.get(record.name) ?? []), record]);
+  }
+  return new Map([...byName].filter(([, group]) => group.length > 1));
 }
 
 // Files are read with store.readTexts, one at a time so that an unreadable one is a finding: for
