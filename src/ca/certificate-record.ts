@@ -17,6 +17,8 @@ export function toRecord(certificate: CertificateInfo, name: string, issuer: str
     notBefore: certificate.notBefore.toISOString(),
     notAfter: certificate.notAfter.toISOString(),
     fingerprint: certificate.fingerprint,
+    ...((profile === 'root' || profile === 'ca') && certificate.subjectKeyId ? { subjectKeyId: certificate.subjectKeyId } : {}),
+    ...(profile !== 'root' && profile !== 'self-signed' && certificate.authorityKeyId ? { authorityKeyId: certificate.authorityKeyId } : {}),
     status: 'valid',
   };
 }

@@ -15,6 +15,10 @@ export interface CertificateRecord {
   notBefore: string;
   notAfter: string;
   fingerprint: string;
+  /** A CA's own key identifier, matched by the authorityKeyId of what it issued. */
+  subjectKeyId?: string;
+  /** The key identifier of the CA certificate that issued it: which one, when a name was reused. */
+  authorityKeyId?: string;
   status: 'valid' | 'revoked';
   revocation?: { date: string; reason: RevocationReason };
   /** Issued by `certified apply` from certificates.yaml: apply may renew, reissue and revoke it. */

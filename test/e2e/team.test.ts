@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, renameSync } from 'node:fs';
+import { existsSync, readdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { commitCount, git, makeCa, run, tempDir, tool } from '../helpers/cli.js';
@@ -77,6 +77,13 @@ async function makeTeam(): Promise<{ remote: string; clone: (name: string) => st
 
 async function certified(dir: string, args: string[]): Promise<string> {
   const result = await run(args, { cwd: dir, env: TEAM_ENV });
+  assert.equal(result.code, 0, `certified ${args.join(' ')}: ${result.stderr}`);
+  return result.stderr;
+}
+
+/** As `certified`, with no password in the environment: keys stay unencrypted. */
+async function certifiedPlain(dir: string, args: string[]): Promise<string> {
+  const result = await run(args, { cwd: dir });
   assert.equal(result.code, 0, `certified ${args.join(' ')}: ${result.stderr}`);
   return result.stderr;
 }
@@ -204,5 +211,42 @@ describe('check finds what branches leave behind', () => {
     const mismatch = await run(['check'], { cwd: alice });
     assert.equal(mismatch.code, 1);
     assert.deepEqual(mismatch.stdout.trim().split('\n').map((line) => line.replace(/:.*\[/, ' [')), ['private/other.example.com.key [key-mismatch]']);
+  });
+});
+
+describe('revoking a CA marks what it issued', () => {
+  it('a revoked sub-CA: its leaves are issuer-revoked in ls, and check reports each once with the fix', async () => {
+    const cwd = tempDir();
+    await makeCa(cwd);
+    const db = join(cwd, 'etc/ssl');
+    await certifiedPlain(cwd, ['--ca', '--issuer', 'ca', 'CN=Team CA']);
+    for (const name of ['a', 'b']) await certifiedPlain(cwd, ['--issuer', 'team-ca', `CN=${name}.example.com`]);
+    await certifiedPlain(cwd, ['CN=other.example.com']);
+    await certifiedPlain(cwd, ['--revoke', '--reason', 'keyCompromise', '--name', 'team-ca']);
+
+    const ls = await run(['ls', '--json'], { cwd });
+    assert.equal(ls.code, 0, ls.stderr);
+    const status = Object.fromEntries((JSON.parse(ls.stdout) as { name: string; status: string }[]).map((row) => [row.name, row.status]));
+    assert.deepEqual([status['a.example.com'], status['b.example.com'], status['other.example.com'], status['team-ca']], ['issuer-revoked', 'issuer-revoked', 'valid', 'revoked']);
+
+    const check = await run(['check'], { cwd });
+    assert.equal(check.code, 1);
+    assert.deepEqual(check.stdout.trim().split('\n'), ['a', 'b'].map((name) =>
+      `certs/${name}.example.com.crt: the CA "team-ca" above it (serial ${serialOf(join(db, `revoked/${readdirSync(join(db, 'revoked'))[0]}/team-ca.crt`))}) was revoked on ${new Date().toISOString().slice(0, 10)}, so it is no longer trusted: move it to another CA with "certified renew --issuer ca --name ${name}.example.com", or revoke it [issuer-revoked]`));
+  });
+
+  it('a replaced intermediate: the old one\'s leaves are issuer-revoked, not bad-signature; the new one\'s are valid', async () => {
+    const cwd = tempDir();
+    await makeCa(cwd);
+    await certifiedPlain(cwd, ['CN=old.example.com']);
+    const env = { CERTIFIED_ROOT_PASSWORD: 'root password for tests' };
+    assert.equal((await run(['--ca', '--revoke'], { cwd, env })).code, 0);
+    assert.equal((await run(['--ca'], { cwd, env })).code, 0);
+    await certifiedPlain(cwd, ['CN=new.example.com']);
+    const rows = JSON.parse((await run(['ls', '--json'], { cwd })).stdout) as { name: string; status: string }[];
+    assert.deepEqual(rows.filter((row) => row.name.endsWith('.example.com')).map((row) => `${row.name} ${row.status}`), ['new.example.com valid', 'old.example.com issuer-revoked']);
+    const check = await run(['check'], { cwd });
+    assert.equal(check.code, 1);
+    assert.deepEqual(check.stdout.trim().split('\n').map((line) => line.replace(/:.*\[/, ' [')), ['certs/old.example.com.crt [issuer-revoked]']);
   });
 });

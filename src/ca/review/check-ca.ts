@@ -1,9 +1,10 @@
 import { inspectContent, type CertificateView } from '../../pki/inspect.js';
 import type { CaStore } from '../../store/ca-store.js';
 import { gitGrepTracked } from '../../store/git.js';
-import { CERTS_DIR, RECORDS_DIR, certPath, chainPath, recordPath } from '../../store/layout.js';
+import { CERTS_DIR, INTERMEDIATE_NAME, RECORDS_DIR, certPath, chainPath, recordPath } from '../../store/layout.js';
 import { parseRecord, type CertificateRecord } from '../../store/records.js';
 import { loadConfig } from '../ca-files.js';
+import { IssuerRevocations } from '../issuer-revocations.js';
 import { CertificateChecker, type SignaturePair } from './check-certificates.js';
 import { checkCrls } from './check-crls.js';
 import { checkKeys } from './check-keys.js';
@@ -38,10 +39,11 @@ export async function checkCa(store: CaStore, options: { now?: Date } = {}): Pro
     const certificates = await loadCertificates(checker, names, findings);
     findings.push(...(await checkCertificates(store, checker, certificates, records)));
     const crls = await checkCrls(store, certificates, records, now, findings);
-    findings.push(...(await checkKeys(store, certificates)));
-    for (const path of await gitGrepTracked(store.dir, PLAINTEXT_KEY_PATTERN)) {
+    const trackedKeys = await gitGrepTracked(store.dir, PLAINTEXT_KEY_PATTERN);
+    for (const path of trackedKeys) {
       findings.push(finding(path, 'plaintext-key-tracked', 'an unencrypted private key is tracked by git: remove it from git ("git rm --cached") and from the history, and replace the key'));
     }
+    findings.push(...(await checkKeys(store, certificates, new Set(trackedKeys))));
     return { findings: sortFindings(findings), certificates: certificates.size, records: records.length, crls };
   } finally {
     await checker.close();
@@ -58,9 +60,18 @@ async function checkCertificates(
   const findings: Finding[] = [];
   const signed: { name: string; issuerName: string; pair: SignaturePair }[] = [];
   const bySerial = new Map(records.map((record) => [`${record.serial}`, record]));
+  const issuers = new IssuerRevocations(records);
+  const replacement = records.some((record) => record.name === INTERMEDIATE_NAME && record.status === 'valid' && !issuers.revokedAbove(record)) ? INTERMEDIATE_NAME : 'CA';
   for (const [name, view] of certificates) {
     const path = certPath(name);
     const record = bySerial.get(view.serial);
+    const revokedCa = record?.status === 'valid' ? issuers.revokedAbove(record) : undefined;
+    if (revokedCa) {
+      const when = revokedCa.revocation?.date.slice(0, 10) ?? '?';
+      findings.push(finding(path, 'issuer-revoked', `the CA "${revokedCa.name}" above it (serial ${revokedCa.serial}) was revoked on ${when}, so it is no longer trusted: move it to another CA with "certified renew --issuer ${replacement} --name ${name}", or revoke it`));
+      findings.push(...(await checkChainFile(store, name, view)));
+      continue;
+    }
     if (!record) findings.push(finding(path, 'no-record', `serial ${view.serial} has no record in ${RECORDS_DIR}/`));
     else if (record.name !== name) findings.push(finding(path, 'record-mismatch', `its record ${recordPath(record.issuer, record.serial)} names "${record.name}"`));
     else if (record.status === 'revoked') findings.push(finding(path, 'revoked-in-certs', `serial ${view.serial} is revoked but the certificate is still in ${CERTS_DIR}/`));

@@ -9,6 +9,7 @@ export type FindingCode =
   | 'key-mismatch'
   | 'revoked-in-certs'
   | 'no-issuer'
+  | 'issuer-revoked'
   | 'bad-signature'
   | 'chain-mismatch'
   | 'profile'

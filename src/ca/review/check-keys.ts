@@ -8,13 +8,15 @@ import { finding, type Finding } from './check-findings.js';
  * Unencrypted keys in private/ that no certificate of this branch uses. git ignores them, so they
  * stay on disk when a branch is switched: a key with no certificate (nor a CSR waiting for one),
  * or one that is not the key of the certificate of its name. Encrypted keys are tracked by git
- * and switch with the branch, and cannot be read without their password: they are not checked.
+ * and switch with the branch, and cannot be read without their password: they are not checked,
+ * nor are the `tracked` unencrypted ones (a finding of their own).
  */
-export async function checkKeys(store: CaStore, certificates: Map<string, CertificateView>): Promise<Finding[]> {
+export async function checkKeys(store: CaStore, certificates: Map<string, CertificateView>, tracked: Set<string>): Promise<Finding[]> {
   const findings: Finding[] = [];
   const names = (await store.list(PRIVATE_DIR)).filter((file) => file.endsWith('.key')).map((file) => file.slice(0, -'.key'.length));
   for (const name of names) {
     const path = keyPath(name);
+    if (tracked.has(path)) continue;
     const pem = await store.readText(path);
     if (pem === undefined || isEncryptedKeyPem(pem)) continue;
     const certificate = certificates.get(name);

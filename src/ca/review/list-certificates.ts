@@ -3,6 +3,7 @@ import type { CaStore } from '../../store/ca-store.js';
 import { CONFIG_FILE, RECORDS_DIR, SELF_SIGNED_ISSUER, recordsDir } from '../../store/layout.js';
 import { parseRecord, type CertificateRecord } from '../../store/records.js';
 import { CertifiedError, InvalidInputError, NoCaError } from '../errors.js';
+import { IssuerRevocations } from '../issuer-revocations.js';
 import { printable } from '../names.js';
 
 export interface ListCertificatesParams {
@@ -23,7 +24,7 @@ export interface CertificateListing {
   serial: string;
   notBefore: string;
   notAfter: string;
-  /** "valid" or "expired", or the record's own status ("revoked", ...). */
+  /** "valid", "expired", "issuer-revoked" (a CA above it was revoked), or the record's own status ("revoked"). */
   status: string;
   profile: string;
   key: string;
@@ -40,7 +41,8 @@ export async function listCertificates(store: CaStore, params: ListCertificatesP
   const records = await readRecords(store);
   if (records.length === 0 && !(await store.exists(CONFIG_FILE))) throw new NoCaError(store.dir);
   const now = (params.now ?? new Date()).toISOString();
-  let listings = records.map((record) => toListing(record, now));
+  const issuers = new IssuerRevocations(records);
+  let listings = records.map((record) => toListing(record, now, issuers));
   if (params.issuer !== undefined) {
     const issuer = resolveIssuer(records, params.issuer);
     listings = listings.filter((listing) => listing.issuer === issuer);
@@ -75,8 +77,8 @@ async function readRecords(store: CaStore): Promise<CertificateRecord[]> {
   return records;
 }
 
-function toListing(record: CertificateRecord, now: string): CertificateListing {
-  const status = record.status !== 'valid' ? record.status : record.notAfter < now ? 'expired' : 'valid';
+function toListing(record: CertificateRecord, now: string, issuers: IssuerRevocations): CertificateListing {
+  const status = record.status !== 'valid' ? record.status : record.notAfter < now ? 'expired' : issuers.revokedAbove(record) ? 'issuer-revoked' : 'valid';
   return {
     name: record.name,
     cn: record.subject.CN ?? '',
