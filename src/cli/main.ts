@@ -17,8 +17,9 @@ Examples:
   $ certified --csr request.csr --server --days 90
 
 The CA lives in ./etc/ssl (--db DIR or CERTIFIED_DB to change); every change is one git commit.
-Passwords: the flag, "-" to read one line of stdin, CERTIFIED_ROOT_PASSWORD,
-CERTIFIED_INTERMEDIATE_PASSWORD, CERTIFIED_CA_PASSWORD, CERTIFIED_PASSWORD, or a prompt on a TTY.`;
+Passwords: the flag, "-" to read one line of stdin (one line per "-", in the order of the flags),
+CERTIFIED_ROOT_PASSWORD, CERTIFIED_INTERMEDIATE_PASSWORD, CERTIFIED_CA_PASSWORD, CERTIFIED_PASSWORD,
+or a prompt on a TTY.`;
 
 /** Examples shown under each subcommand's --help. */
 const SUBCOMMAND_EXAMPLES: Record<string, string[]> = {
