@@ -118,6 +118,7 @@ function buildProgram(argv: string[]): Command {
   sub('ls', 'list the certificates', async () => (await import('./commands/ls.js')).runLs)
     .option('--json', 'an array of objects, for scripts')
     .option('--expiring <days>', 'only those expiring within DAYS; exit 1 if any')
+    .option('--all', 'also the revoked and superseded ones (--json always lists them)')
     .option('--issuer <ca>', 'only those issued by this CA');
   sub('yaml', 'print certificates and keys as Hiera-compatible YAML', async () => (await import('./commands/yaml.js')).runYaml)
     .option('--password <password>', 'password to decrypt encrypted keys');
