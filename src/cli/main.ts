@@ -17,8 +17,9 @@ Examples:
   $ certified --csr request.csr --server --days 90
 
 The CA lives in ./etc/ssl (--db DIR or CERTIFIED_DB to change); every change is one git commit.
-Passwords: the flag, "-" to read one line of stdin, CERTIFIED_ROOT_PASSWORD,
-CERTIFIED_INTERMEDIATE_PASSWORD, CERTIFIED_CA_PASSWORD, CERTIFIED_PASSWORD, or a prompt on a TTY.`;
+Passwords: the flag, "-" to read one line of stdin (one line per "-", in the order of the flags),
+CERTIFIED_ROOT_PASSWORD, CERTIFIED_INTERMEDIATE_PASSWORD, CERTIFIED_CA_PASSWORD, CERTIFIED_PASSWORD,
+or a prompt on a TTY.`;
 
 /** Examples shown under each subcommand's --help. */
 const SUBCOMMAND_EXAMPLES: Record<string, string[]> = {
@@ -117,6 +118,7 @@ function buildProgram(argv: string[]): Command {
   sub('ls', 'list the certificates', async () => (await import('./commands/ls.js')).runLs)
     .option('--json', 'an array of objects, for scripts')
     .option('--expiring <days>', 'only those expiring within DAYS; exit 1 if any')
+    .option('--all', 'also the revoked and superseded ones (--json always lists them)')
     .option('--issuer <ca>', 'only those issued by this CA');
   sub('yaml', 'print certificates and keys as Hiera-compatible YAML', async () => (await import('./commands/yaml.js')).runYaml)
     .option('--password <password>', 'password to decrypt encrypted keys');

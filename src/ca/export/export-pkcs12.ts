@@ -28,16 +28,25 @@ export interface ExportPkcs12Result {
 
 export const KEY_PASSWORD = { flag: '--password', env: 'CERTIFIED_PASSWORD' };
 
-/** Key, certificate and chain of NAME as one PKCS#12 file. Reads the CA, changes nothing. */
-export async function exportPkcs12(store: CaStore, params: ExportPkcs12Params): Promise<ExportPkcs12Result> {
+/**
+ * Refuses what no password can fix (no such certificate, a file inside the CA directory) before
+ * the caller asks for any password; exportPkcs12 checks it again.
+ */
+export async function checkExportPkcs12(store: CaStore, params: Pick<ExportPkcs12Params, 'name' | 'out'>): Promise<string> {
   checkExportPath(store.dir, params.out);
   const pem = await store.readText(certPath(params.name));
   if (pem === undefined) {
     throw new CertifiedError(`there is no certificate "${params.name}" in "${store.dir}"`, {
       code: 'NOT_FOUND',
-      hint: `Check the name against the files in "${certPath('')}" (NAME.crt), or pass --db.`,
+      hint: 'Run "certified ls" to list the certificates and their names.',
     });
   }
+  return pem;
+}
+
+/** Key, certificate and chain of NAME as one PKCS#12 file. Reads the CA, changes nothing. */
+export async function exportPkcs12(store: CaStore, params: ExportPkcs12Params): Promise<ExportPkcs12Result> {
+  const pem = await checkExportPkcs12(store, params);
   const certificate = parseCertificate(pem);
   const chainText = (await store.readText(chainPath(params.name))) ?? pem;
   const chain = readPemBlocks(chainText).filter((block) => block.label === 'CERTIFICATE').map((block) => block.der);

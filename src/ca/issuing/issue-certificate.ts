@@ -54,6 +54,8 @@ export interface IssueCertificateResult {
   /** `key` is absent when an existing public key was signed. */
   files: { certificate: string; chain: string; key?: string; csr: string };
   keyEncrypted: boolean;
+  /** The issuing CA's key, so that a caller can say when the new key is of another type. */
+  issuerKey: KeySpec;
   warnings: string[];
   commit: string;
 }
@@ -149,7 +151,7 @@ export async function prepareIssue(
   const keyName = describeKey(params.key);
   const sanText = params.sans.map(formatSan).join(', ') || '(none)';
   return {
-    result: { name: params.name, certificate, chainPem, files, keyEncrypted: keys !== undefined && params.password !== undefined, warnings },
+    result: { name: params.name, certificate, chainPem, files, keyEncrypted: keys !== undefined && params.password !== undefined, issuerKey: issuer.key.spec, warnings },
     writes: [
       { path: files.certificate, content: certificate.pem, commit: true },
       { path: files.chain, content: chainPem, commit: true },

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { KEY_PASSWORD, exportPkcs12 } from '../../ca/export/export-pkcs12.js';
+import { KEY_PASSWORD, checkExportPkcs12, exportPkcs12 } from '../../ca/export/export-pkcs12.js';
 import { UsageError } from '../../ca/errors.js';
 import { validateName } from '../../ca/names.js';
 import { isKeyEncrypted } from '../../ca/ca-files.js';
@@ -21,6 +21,7 @@ export async function runExport(args: string[], options: ExportOptions): Promise
   const name = validateName(args[0] ?? '');
   const out = resolve(options.out ?? `${name}.p12`);
   const store = openStore(options);
+  await checkExportPkcs12(store, { name, out });
   const keyRequest: SecretRequest = { label: `the key of "${name}"`, flag: '--password', flagValue: options.password, env: KEY_PASSWORD.env, prompt: { confirm: false } };
   const keyPassword = (await isKeyEncrypted(store, name)) ? requireSecret(await resolveSecret(keyRequest), keyRequest) : undefined;
   const p12Request: SecretRequest = {

@@ -7,7 +7,7 @@ import { redactedCommandLine } from '../command-line.js';
 import { openStore } from '../context.js';
 import { reportDryRun } from '../dry-run.js';
 import type { RootOptions } from '../options.js';
-import { data, longDate, shown, status, warning, withSpinner } from '../output.js';
+import { data, longDate, note, shown, status, warning, withSpinner } from '../output.js';
 import { issuerPassword } from '../target.js';
 
 const CA_ONLY = ['rootPassword', 'intermediatePassword', 'crlUrl', 'rootCrlUrl', 'ocspUrl', 'permitDns', 'permitIp', 'permitEmail'] as const;
@@ -50,5 +50,15 @@ export async function runIssue(args: string[], options: RootOptions, argv: strin
   );
   status(`It will expire on ${longDate(result.certificate.notAfter)}.`);
   for (const text of result.warnings) await warning(text);
-  status(`Use the chain file for nginx's ssl_certificate and Node's "cert"; committed as ${result.commit.slice(0, 12)}.`);
+  // Leaves are ECDSA P-256 unless asked otherwise, whatever the CA's key: say so under an RSA CA.
+  if (options.keyType === undefined && options.bits === undefined && key.type === 'ecdsa' && result.issuerKey.type === 'rsa') {
+    await note(`the new key is ECDSA ${key.curve} while the CA's key is RSA; use --key-type rsa for an RSA key.`);
+  }
+  const commit = result.commit.slice(0, 12);
+  if (profile === 'client') {
+    const files = `--cert ${shown(store.path(result.files.chain))} --key ${shown(store.path(result.files.key ?? ''))}`;
+    status(`Present it from the client with its key (curl ${files}), or export it for a browser with "certified export ${name} --p12"; committed as ${commit}.`);
+  } else {
+    status(`Use the chain file for nginx's ssl_certificate and Node's "cert"; committed as ${commit}.`);
+  }
 }
