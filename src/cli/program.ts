@@ -1,0 +1,373 @@
+import { Command, CommanderError, Option } from 'commander';
+import * as flag from './flags.js';
+
+/** A command module's entry point: `runX(args, options, argv)`. */
+export type Run = (args: string[], options: never, argv: string[]) => Promise<void>;
+
+/** A commander error, with the command whose parser raised it (undefined: the root). */
+export type CommandError = CommanderError & { commandName?: string };
+
+interface CommandSpec {
+  name: string;
+  /** Lowercase, no period. */
+  summary: string;
+  arguments?: [string, string][];
+  options: Option[];
+  /** Options this command takes only together with another: the attribute name -> the options that need it. */
+  needs?: Record<string, string[]>;
+  /** Extra words after the declared arguments reach the command, which explains the refusal itself. */
+  excessArguments?: boolean;
+  examples: string[];
+  /** Loads the command module only when the command runs, so --version and help stay fast. */
+  load: (options: Record<string, unknown>) => Promise<Run>;
+}
+
+const SUBJECT: [string, string] = ['[subject...]', 'subject attributes (C= ST= L= O= OU= CN=) and +names: DNS, IPv4/IPv6, e-mail, +URI:uri'];
+const TARGET: [string, string] = ['[subject...]', 'CN=.. of the certificate (or --name)'];
+
+function commandSpecs(): CommandSpec[] {
+  return [
+    {
+      name: 'init',
+      summary: 'make the CA (a root and an intermediate), a sub-CA with --issuer, or a new intermediate after the old one was revoked',
+      arguments: [['[subject...]', 'the CA subject (C= ST= L= O= OU= CN=)']],
+      options: [
+        flag.issuer('make a sub-CA signed by this CA (by CN or file name) instead of the root'),
+        flag.name('with --issuer: file name for the sub-CA (default: the CN, lower-case, spaces as dashes)'),
+        flag.keyType(),
+        flag.bits(),
+        flag.days('validity in days (default 3650)'),
+        flag.password('with --issuer: encrypt the sub-CA key (then it is committed)'),
+        flag.caPassword('with --issuer: password of the issuing CA key'),
+        flag.rootPassword('password of the root key (encrypts a new root)'),
+        flag.intermediatePassword(),
+        flag.crlUrl(),
+        flag.rootCrlUrl(),
+        flag.ocspUrl(),
+        flag.permitDns(),
+        flag.permitIp(),
+        flag.permitEmail(),
+        flag.dryRun(),
+        ...flag.store(),
+      ],
+      needs: { issuer: ['name', 'password', 'caPassword'] },
+      examples: [
+        'certified init C=US O=Example CN="Example CA" --root-password -',
+        'certified init --permit-dns example.com --permit-ip 10.0.0.0/8 CN="Example CA"',
+        'certified init --issuer ca CN="Team CA" --password -',
+        'certified init --root-password -',
+      ],
+      load: async () => (await import('./commands/init-ca.js')).runInitCa,
+    },
+    {
+      name: 'issue',
+      summary: 'issue a certificate and its key from the intermediate or a sub-CA',
+      arguments: [SUBJECT],
+      options: [flag.issuer(), ...flag.leaf(), flag.password('encrypt the new key (then it is committed)'), flag.caPassword(), flag.dryRun(), ...flag.store()],
+      examples: [
+        'certified issue CN=host.example.com +alt.example.com +10.0.0.1',
+        'certified issue --client CN=alice +alice@example.com --days 90',
+        'certified issue --bits 3072 --name web CN="Web frontend" +web.example.com',
+        'certified issue --issuer "Team CA" CN=svc.team.example.com',
+        'certified CN=host.example.com',
+      ],
+      load: async () => (await import('./commands/issue.js')).runIssue,
+    },
+    {
+      name: 'revoke',
+      summary: 'revoke a certificate (with --ca: the intermediate) and republish the CRL',
+      arguments: [TARGET],
+      options: [
+        new Option('--ca', 'revoke the intermediate (the root signs the CRL); issuing stops until "certified init" makes a new one').conflicts([
+          'name',
+          'issuer',
+          'caPassword',
+        ]),
+        flag.name('the certificate to revoke'),
+        flag.issuer('the CA that issued it, by CN or file name'),
+        flag.reason(),
+        flag.crlDays(),
+        flag.caPassword(),
+        flag.rootPassword('password of the root key (when the root signs the CRL)'),
+        flag.dryRun(),
+        ...flag.store(),
+      ],
+      examples: ['certified revoke --reason keyCompromise CN=host.example.com', 'certified revoke --name web', 'certified revoke --ca --root-password -'],
+      load: async (options) =>
+        options.ca
+          ? (await import('./commands/revoke-intermediate.js')).runRevokeIntermediate
+          : (await import('./commands/revoke.js')).runRevoke,
+    },
+    {
+      name: 'renew',
+      summary: 'issue a new certificate with the same names, superseding the old one',
+      arguments: [['[subject...]', 'CN=.. (or --name)']],
+      options: [
+        flag.name('the certificate to renew'),
+        new Option('--reuse-key', 'keep the same key'),
+        flag.days('validity in days'),
+        flag.password('password of the certificate key'),
+        flag.caPassword(),
+        flag.dryRun(),
+        ...flag.store(),
+      ],
+      examples: ['certified renew CN=host.example.com', 'certified renew --name web --reuse-key'],
+      load: async () => (await import('./commands/renew.js')).runRenew,
+    },
+    {
+      name: 'crl',
+      summary: 're-sign the CRLs before they expire (for cron or CI)',
+      options: [
+        flag.issuer('only this CA'),
+        flag.crlDays('days until the next update (default 7)'),
+        flag.caPassword(),
+        flag.rootPassword('password of the root key (for the root CRL)'),
+        flag.dryRun('show the CRLs that would be made, write nothing'),
+        ...flag.store(),
+      ],
+      examples: ['certified crl', 'certified crl --issuer ca --crl-days 14'],
+      load: async () => (await import('./commands/crl.js')).runCrl,
+    },
+    {
+      name: 'sign',
+      summary: 'sign a CSR made elsewhere',
+      arguments: [['<csr-file>', 'the certificate signing request (PEM or DER)']],
+      excessArguments: true,
+      options: [
+        flag.name('file name for the certificate (default: from the CSR)'),
+        flag.client(),
+        flag.server(),
+        flag.days('validity in days (default 365)'),
+        flag.issuer(),
+        flag.caPassword(),
+        flag.dryRun(),
+        ...flag.store(),
+      ],
+      examples: ['certified sign request.csr --server --days 90', 'certified sign request.csr --name vendor --issuer "Team CA"'],
+      load: async () => (await import('./commands/sign-csr.js')).runSignCsr,
+    },
+    {
+      name: 'request',
+      summary: 'make a key and a CSR (csr/NAME.csr) for another CA to sign',
+      arguments: [SUBJECT],
+      options: [flag.name(), flag.keyType(), flag.bits(), flag.password('encrypt the new key (then it is committed)'), flag.dryRun(), ...flag.store()],
+      examples: ['certified request CN=vendor.example.com +www.vendor.example.com', 'certified request --bits 4096 O="Vendor Inc" CN=vendor.example.com'],
+      load: async () => (await import('./commands/request.js')).runRequest,
+    },
+    {
+      name: 'self-signed',
+      summary: 'make a self-signed certificate (no CA needed)',
+      arguments: [SUBJECT],
+      options: [...flag.leaf(), flag.password('encrypt the new key (then it is committed)'), flag.dryRun(), ...flag.store()],
+      examples: ['certified self-signed CN=dev.local +localhost +127.0.0.1', 'certified self-signed --server --days 30 CN=test.example.com'],
+      load: async () => (await import('./commands/self-signed.js')).runSelfSigned,
+    },
+    {
+      name: 'ls',
+      summary: 'list the certificates',
+      options: [
+        flag.json('an array of objects, for scripts'),
+        new Option('--expiring <days>', 'only those expiring within DAYS; exit 1 if any'),
+        flag.issuer('only those issued by this CA'),
+        ...flag.store(),
+      ],
+      examples: ['certified ls', 'certified ls --json', 'certified ls --expiring 30'],
+      load: async () => (await import('./commands/ls.js')).runLs,
+    },
+    {
+      name: 'show',
+      summary: 'decode a certificate, CSR or CRL',
+      arguments: [['<file-or-name>', 'a file, or the name of a certificate in the CA']],
+      options: [flag.json('as JSON'), ...flag.store()],
+      examples: ['certified show host.example.com', 'certified show crl/ca.crl --json'],
+      load: async () => (await import('./commands/show.js')).runShow,
+    },
+    {
+      name: 'log',
+      summary: "the CA's history from git",
+      options: [flag.json('as JSON'), ...flag.store()],
+      examples: ['certified log', 'certified log --json'],
+      load: async () => (await import('./commands/log.js')).runLog,
+    },
+    {
+      name: 'check',
+      summary: 'check the CA for consistency and policy (for CI)',
+      options: [flag.json('findings as JSON'), ...flag.store()],
+      examples: ['certified check', 'certified check --json'],
+      load: async () => (await import('./commands/check.js')).runCheck,
+    },
+    {
+      name: 'plan',
+      summary: 'show what "apply" would do to match certificates.yaml',
+      options: [flag.json('as JSON'), ...flag.store()],
+      examples: ['certified plan', 'certified plan --json'],
+      load: async () => (await import('./commands/plan.js')).runPlan,
+    },
+    {
+      name: 'apply',
+      summary: 'issue, renew and revoke to match certificates.yaml',
+      options: [
+        new Option('--yes', 'do not ask for confirmation'),
+        new Option('--commit-each', 'one commit per action'),
+        new Option('--allow-revoke', 'allow revoking certificates removed from the manifest'),
+        flag.caPassword(),
+        ...flag.store(),
+      ],
+      examples: ['certified apply --yes', 'certified apply --yes --allow-revoke --commit-each'],
+      load: async () => (await import('./commands/apply.js')).runApply,
+    },
+    {
+      name: 'export',
+      summary: 'export a certificate with its key and chain',
+      arguments: [['<name>', 'the certificate']],
+      options: [
+        new Option('--p12', 'as PKCS#12'),
+        new Option('--p12-password <password>', 'password of the .p12 file'),
+        flag.password('password of the certificate key, if encrypted'),
+        new Option('--out <file>', 'where to write it (default: NAME.p12)'),
+        ...flag.store(),
+      ],
+      examples: ['certified export alice --p12 --p12-password - --out alice.p12'],
+      load: async () => (await import('./commands/export.js')).runExport,
+    },
+    {
+      name: 'trust',
+      summary: 'install the root certificate into trust stores',
+      options: [
+        new Option('--system', 'the system store (Debian/Ubuntu, RHEL/Fedora)'),
+        new Option('--nss', 'the NSS databases of Chrome and Firefox'),
+        new Option('--java', "Java's cacerts"),
+        new Option('--java-keystore <file>', "a Java keystore instead of the JDK's cacerts (password: CERTIFIED_JAVA_STOREPASS, default changeit)"),
+        new Option('--uninstall', 'remove it again'),
+        new Option('--root <dir>', 'treat DIR as the file system root (for tests and images)'),
+        ...flag.store(),
+      ],
+      examples: ['certified trust --nss', 'certified trust --system --uninstall'],
+      load: async () => (await import('./commands/trust.js')).runTrust,
+    },
+    {
+      name: 'serve',
+      summary: 'serve CRLs and answer OCSP requests',
+      options: [new Option('--listen <address>', 'host:port to listen on').default('127.0.0.1:8080'), flag.caPassword('password of the issuing CA keys'), ...flag.store()],
+      examples: ['certified serve --listen 127.0.0.1:8080'],
+      load: async () => (await import('./commands/serve.js')).runServe,
+    },
+    {
+      name: 'yaml',
+      summary: 'print certificates and keys as Hiera-compatible YAML',
+      options: [flag.password('password to decrypt encrypted keys'), ...flag.store()],
+      examples: ['certified yaml > hieradata/certificates.yaml'],
+      load: async () => (await import('./commands/yaml.js')).runYaml,
+    },
+    {
+      name: 'git-setup',
+      summary: 'make git diff and log show decoded certificates in this clone',
+      options: flag.store(),
+      examples: ['certified git-setup'],
+      load: async () => (await import('./commands/git-setup.js')).runGitSetup,
+    },
+  ];
+}
+
+const ROOT_HELP = `
+The seed's forms still work: each is rewritten to its command before parsing, so it takes
+exactly that command's options:
+  certified --ca ...                 certified init ...
+  certified --ca --issuer X ...      certified init --issuer X ...
+  certified [options] CN=.. +names   certified issue [options] CN=.. +names
+  certified --revoke ...             certified revoke ...
+  certified --ca --revoke ...        certified revoke --ca ...
+  certified --self-signed ...        certified self-signed ...
+  certified --no-sign ...            certified request ...
+  certified --csr FILE ...           certified sign FILE ...
+
+Examples:
+  $ certified --ca C=US O=Example CN="Example CA" --root-password -
+  $ certified CN=host.example.com +alt.example.com +10.0.0.1
+  $ certified --client CN=alice +alice@example.com --days 90
+  $ certified --bits 3072 --name web CN="Web frontend" +web.example.com
+  $ certified --revoke --reason keyCompromise CN=host.example.com
+  $ certified --ca --issuer ca CN="Team CA" --password -
+  $ certified --self-signed CN=dev.local
+  $ certified --no-sign CN=vendor.example.com +www.vendor.example.com
+  $ certified --csr request.csr --server --days 90
+  $ certified help issue
+
+The CA lives in ./etc/ssl (--db DIR or CERTIFIED_DB to change); every change is one git commit.
+Passwords: the flag, "-" to read one line of stdin, CERTIFIED_ROOT_PASSWORD,
+CERTIFIED_INTERMEDIATE_PASSWORD, CERTIFIED_CA_PASSWORD, CERTIFIED_PASSWORD, or a prompt on a TTY.`;
+
+/** Tags a parse error with the command that raised it, for the one-line message in main.ts. */
+const failIn =
+  (name: string | undefined) =>
+  (error: CommanderError): never => {
+    throw Object.assign(error, { commandName: name });
+  };
+
+/** The one commander program: a root that only dispatches, and one command per verb with its own options. */
+export function buildProgram(version: string, argv: string[]): Command {
+  const program = new Command('certified')
+    .description('run an internal certificate authority out of a git repository')
+    .usage('[options] <command> [args]')
+    .version(version, '-V, --version', 'print the version')
+    .helpOption('-h, --help', 'print this help')
+    .helpCommand('help [command]', 'print the help of a command')
+    .addHelpText('after', ROOT_HELP)
+    .showSuggestionAfterError(true)
+    // Stops commander's "did you mean" for a command's unknown option at that command's own options.
+    .enablePositionalOptions()
+    .exitOverride(failIn(undefined))
+    .configureOutput({ outputError: () => undefined });
+
+  for (const spec of commandSpecs()) {
+    const command = program
+      .command(spec.name)
+      .description(spec.summary)
+      .addHelpText('after', `\nExamples:\n${spec.examples.map((line) => `  $ ${line}`).join('\n')}`)
+      .showSuggestionAfterError(true)
+      .allowExcessArguments(spec.excessArguments === true)
+      .exitOverride(failIn(spec.name))
+      .configureOutput({ outputError: () => undefined });
+    for (const [name, description] of spec.arguments ?? []) command.argument(name, description);
+    for (const option of spec.options) command.addOption(option);
+    command.action(async () => {
+      const options = command.opts();
+      checkNeeds(command, spec.needs ?? {});
+      const run = await spec.load(options);
+      // `sign FILE`: the module takes the file as options.csr, like the seed's --csr FILE.
+      const [first = '', ...rest] = command.args;
+      if (spec.name === 'sign') await run(rest, { ...options, csr: first } as never, argv);
+      else await run(command.args, options as never, argv);
+    });
+  }
+  return program;
+}
+
+/** Options a command takes only together with another (`init --name` needs --issuer), refused like a conflict. */
+function checkNeeds(command: Command, needs: Record<string, string[]>): void {
+  for (const [needed, dependents] of Object.entries(needs)) {
+    if (command.getOptionValue(needed) !== undefined) continue;
+    for (const dependent of dependents) {
+      if (command.getOptionValue(dependent) === undefined) continue;
+      const flags = (attribute: string) => command.options.find((option) => option.attributeName() === attribute)?.flags ?? attribute;
+      command.error(`error: option '${flags(dependent)}' can only be used with option '${flags(needed)}'`, { code: 'commander.missingDependency', exitCode: 2 });
+    }
+  }
+}
+
+/** The long options of every command, by whether they take a value: what the alias rewriting must know. */
+export function declaredOptions(program: Command): { valueOptions: Set<string>; flagOptions: Set<string> } {
+  const valueOptions = new Set<string>();
+  const flagOptions = new Set<string>();
+  for (const command of program.commands) {
+    for (const option of command.options) {
+      if (option.long) (option.required || option.optional ? valueOptions : flagOptions).add(option.long);
+    }
+  }
+  return { valueOptions, flagOptions };
+}
+
+/** The command names, `help` included. */
+export function commandNames(program: Command): Set<string> {
+  return new Set([...program.commands.map((command) => command.name()), 'help']);
+}
