@@ -32,7 +32,10 @@ function commandSpecs(): CommandSpec[] {
       summary: 'make the CA (a root and an intermediate), a sub-CA with --issuer, or a new intermediate after the old one was revoked',
       arguments: [['[subject...]', 'the CA subject (C= ST= L= O= OU= CN=)']],
       options: [
-        flag.issuer('make a sub-CA signed by this CA (by CN or file name) instead of the root'),
+        // A sub-CA has no intermediate and inherits no URLs or name constraints from these options.
+        flag
+          .issuer('make a sub-CA signed by this CA (by CN or file name) instead of the root')
+          .conflicts(['intermediatePassword', 'crlUrl', 'rootCrlUrl', 'ocspUrl', 'permitDns', 'permitIp', 'permitEmail']),
         flag.name('with --issuer: file name for the sub-CA (default: the CN, lower-case, spaces as dashes)'),
         flag.keyType(),
         flag.bits(),
