@@ -165,6 +165,17 @@ function assertSameOutcome(seed: RunResult, sub: RunResult, seedDir: string, sub
   assert.equal(commitCount(join(seedDir, 'etc/ssl')), commitCount(join(subDir, 'etc/ssl')), what);
 }
 
+/** A new intermediate under the existing root keeps the saved URLs and name constraints: init refuses new ones (it dropped --permit-* silently). */
+async function assertReplacementRefuses(cwd: string): Promise<void> {
+  const before = snapshot(cwd);
+  for (const [flag, value] of [['--permit-dns', 'example.com'], ['--permit-email', 'example.com'], ['--crl-url', 'http://pki.example.com/ca.crl']] as const) {
+    const result = await run(['init', flag, value], { cwd, env: ENV });
+    assert.equal(result.code, 2, result.stderr);
+    assert.equal(result.stderr, `certified: ${flag} does not go with a new intermediate under the existing root (the saved defaults are kept). Drop ${flag}.\n`);
+  }
+  assert.deepEqual(snapshot(cwd), before);
+}
+
 describe('each seed form does exactly what its command does', () => {
   it('in two fresh CAs, step by step: --ca, CN=.., --csr, --self-signed, --no-sign, --ca --issuer, --revoke, --ca --revoke', async () => {
     const seedDir = tempDir();
@@ -186,6 +197,7 @@ describe('each seed form does exactly what its command does', () => {
       ['--ca (a new intermediate)', ['--ca'], ['init']],
     ];
     for (const [what, seedArgs, subArgs] of steps) {
+      if (what.startsWith('--ca (a new intermediate)')) await assertReplacementRefuses(subDir);
       const [seed, sub] = await Promise.all([run(seedArgs, { cwd: seedDir, env: ENV }), run(subArgs, { cwd: subDir, env: ENV })]);
       assert.equal(seed.code, 0, `${what}: ${seed.stderr}`);
       assertSameOutcome(seed, sub, seedDir, subDir, what);
