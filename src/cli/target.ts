@@ -36,12 +36,3 @@ export async function issuerPassword(
         };
   return requireSecret(await resolveSecret(request), request);
 }
-
-/** Options that make no sense for a command: a usage error naming the first one given. */
-export function refuseOptions(options: object, names: readonly string[], context: string): void {
-  for (const option of names) {
-    if ((options as Record<string, unknown>)[option] !== undefined) {
-      throw new UsageError(`--${option.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} does not go with ${context}`);
-    }
-  }
-}

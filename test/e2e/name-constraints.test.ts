@@ -121,6 +121,6 @@ describe('name constraints (--ca --permit-dns/--permit-ip/--permit-email)', () =
     }
     const leaf = await run(['CN=x.internal.example.com', '--permit-dns', '.example.com'], { cwd });
     assert.equal(leaf.code, 2);
-    assert.match(leaf.stderr, /--permit-dns goes with --ca/);
+    assert.equal(leaf.stderr, `certified: unknown option '--permit-dns' for "issue". Run "certified issue --help" for usage.\n`);
   });
 });

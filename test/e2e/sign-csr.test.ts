@@ -101,7 +101,7 @@ describe('certified --csr FILE', () => {
       [['--csr', good, '--name', 'ca'], /the name "ca" is already taken by "certs\/ca\.crt"/],
       [['--csr', join(work, 'missing.csr')], /cannot read the CSR ".*missing\.csr": no such file/],
       [['--csr', good, 'CN=other.example.com'], /the subject and names come from the CSR/],
-      [['--csr', good, '--bits', '4096'], /--bits cannot go with --csr/],
+      [['--csr', good, '--bits', '4096'], /^certified: unknown option '--bits' for "sign"\. Run "certified sign --help" for usage\.\n$/],
     ];
     for (const [args, message] of cases) {
       const result = await run(args, { cwd });

@@ -10,13 +10,10 @@ import { reportDryRun } from '../dry-run.js';
 import type { RootOptions } from '../options.js';
 import { data, longDate, shown, status, warning, withSpinner } from '../output.js';
 import { resolveSecret } from '../secrets.js';
-import { issuerPassword, refuseOptions } from '../target.js';
-
-const NOT_FOR_SUB_CA = ['client', 'server', 'intermediatePassword', 'crlUrl', 'rootCrlUrl', 'ocspUrl', 'selfSigned', 'csr'] as const;
+import { issuerPassword } from '../target.js';
 
 /** `certified --ca --issuer=X CN=..`: a sub-CA signed by X. Its key is encrypted with --password. */
 export async function runCreateSubCa(args: string[], options: RootOptions, argv: string[]): Promise<void> {
-  refuseOptions(options, NOT_FOR_SUB_CA, '--ca --issuer');
   const parsed = parseSubjectArguments(args);
   if (parsed.sans.length) throw new UsageError('a CA takes no +names', 'Give only the subject, like CN="Team CA".');
   const dn = validateDn(parsed.dn);

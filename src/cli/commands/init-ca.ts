@@ -15,8 +15,6 @@ import { data, longDate, shown, status, warning, withSpinner } from '../output.j
 import { promptDn } from '../prompts.js';
 import { requireSecret, resolveSecret, type SecretRequest } from '../secrets.js';
 
-const LEAF_ONLY = ['client', 'server', 'name', 'password', 'caPassword'] as const;
-
 export async function runInitCa(args: string[], options: RootOptions, argv: string[]): Promise<void> {
   if (options.issuer !== undefined) {
     const { runCreateSubCa } = await import('./create-sub-ca.js');
@@ -26,11 +24,6 @@ export async function runInitCa(args: string[], options: RootOptions, argv: stri
   if ((await existing.exists(certPath(ROOT_NAME))) && !(await existing.exists(certPath(INTERMEDIATE_NAME)))) {
     const { runReplaceIntermediate } = await import('./replace-intermediate.js');
     return runReplaceIntermediate(existing, args, options, argv);
-  }
-  for (const option of LEAF_ONLY) {
-    if (options[option] !== undefined) {
-      throw new UsageError(`--${option.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} is for issuing certificates, not for --ca`);
-    }
   }
   const parsed = parseSubjectArguments(args);
   if (parsed.sans.length) throw new UsageError('a CA takes no +names', 'Give only the subject, like C=US O=Example CN="Example CA".');

@@ -10,14 +10,7 @@ import type { RootOptions } from '../options.js';
 import { data, longDate, note, shown, status, warning, withSpinner } from '../output.js';
 import { issuerPassword } from '../target.js';
 
-const CA_ONLY = ['rootPassword', 'intermediatePassword', 'crlUrl', 'rootCrlUrl', 'ocspUrl', 'permitDns', 'permitIp', 'permitEmail'] as const;
-
 export async function runIssue(args: string[], options: RootOptions, argv: string[]): Promise<void> {
-  for (const option of CA_ONLY) {
-    if (options[option] !== undefined) {
-      throw new UsageError(`--${option.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} goes with --ca`, 'Add --ca to make a CA, or drop the option.');
-    }
-  }
   const { dn, cn, name, sans, profile, key, days } = parseLeafRequest(args, options);
   const store = openStore(options);
 

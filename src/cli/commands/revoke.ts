@@ -10,16 +10,9 @@ import { openStore } from '../context.js';
 import { reportDryRun } from '../dry-run.js';
 import type { RootOptions } from '../options.js';
 import { shown, status } from '../output.js';
-import { issuerPassword, refuseOptions, targetName } from '../target.js';
-
-const NOT_WITH_REVOKE = [
-  'client', 'server', 'keyType', 'bits', 'days', 'password', 'intermediatePassword', 'crlUrl', 'rootCrlUrl', 'ocspUrl',
-  'selfSigned', 'csr', 'permitDns', 'permitIp',
-] as const;
+import { issuerPassword, targetName } from '../target.js';
 
 export async function runRevoke(args: string[], options: RootOptions, argv: string[]): Promise<void> {
-  refuseOptions(options, NOT_WITH_REVOKE, '--revoke');
-  if (options.sign === false) throw new UsageError('--no-sign does not go with --revoke');
   const name = targetName(args, options.name, 'revoke');
   if (name === INTERMEDIATE_NAME) {
     throw new UsageError('the intermediate is revoked by the root', 'Run "certified --ca --revoke --root-password -".');

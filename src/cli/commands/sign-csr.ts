@@ -11,13 +11,11 @@ import { openStore } from '../context.js';
 import { reportDryRun } from '../dry-run.js';
 import type { RootOptions } from '../options.js';
 import { data, longDate, shown, status, warning } from '../output.js';
-import { CA_OPTIONS, MODE_OPTIONS, rejectOptions } from '../reject-options.js';
 import { requireSecret, resolveSecret } from '../secrets.js';
 
 const MAX_CSR_BYTES = 1 << 20;
 
 export async function runSignCsr(args: string[], options: RootOptions, argv: string[]): Promise<void> {
-  rejectOptions(options, '--csr', [...CA_OPTIONS, ...MODE_OPTIONS.filter((option) => option !== 'csr'), 'keyType', 'bits', 'password']);
   if (args.length) throw new UsageError('the subject and names come from the CSR', `Drop "${args[0]?.slice(0, 40)}", or make a new CSR.`);
   if (options.client && options.server) {
     throw new UsageError('--client and --server cannot go together', 'Leave both out for a certificate that is both.');
