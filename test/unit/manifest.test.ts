@@ -28,7 +28,7 @@ renew_before: 10d
     issuer: 'ca',
   });
   assert.deepEqual([alice?.profile, alice?.days, alice?.key], ['client', 90, { type: 'ecdsa', curve: 'P-256' }]);
-  assert.deepEqual([buildCa?.profile, buildCa?.days, buildCa?.key, buildCa?.line], ['ca', 3650, { type: 'rsa', bits: 3072 }, 5]);
+  assert.deepEqual([buildCa?.profile, buildCa?.days, buildCa?.key, buildCa?.line, buildCa?.sans], ['ca', 3650, { type: 'rsa', bits: 3072 }, 5, []]);
   assert.deepEqual([runner?.profile, runner?.issuer], ['server+client', 'build-ca']);
 });
 
@@ -42,6 +42,7 @@ test('defaults when the manifest gives none', async () => {
 });
 
 const refusals: [string, string][] = [
+  ['certificates:\n  x: { cn: x, ca: true, san: [x.example.com] }\n', 'certificates.yaml:2: "x" is a CA and cannot have san'],
   ['certificates:\n  web: { cn: web.example.com, san: [ok.example.com, bad..x] }\n', 'certificates.yaml:2: san "bad..x" is not a valid DNS name: labels are letters, digits and inner dashes'],
   ['certificates:\n  web:\n    cn: web.example.com\n    san:\n      - 10.0.0.1\n      - "*.*.example.com"\n', 'certificates.yaml:6: san "*.*.example.com" is not a valid wildcard'],
   ['certificates:\n  web: { cn: "" }\n', 'certificates.yaml:2: cn the common name is missing or empty'],
