@@ -162,7 +162,7 @@ export async function buildCertificate(request: CertificateRequest): Promise<Bui
         notAfter,
         issuerPem: issuer.certificate.pem,
         signingKey: issuer.key,
-        ...leafKeyUsage(request.profile, request.key),
+        ...leafKeyUsage(request.profile, request.key, request.sans),
         sans: request.sans,
         ...(crlUrl ? { crlUrl } : {}),
         ...(policy.ocspUrl ? { ocspUrl: policy.ocspUrl } : {}),
@@ -178,7 +178,7 @@ export async function buildCertificate(request: CertificateRequest): Promise<Bui
         notBefore,
         notAfter: asked,
         signingKey: request.signingKey,
-        ...leafKeyUsage(request.profile, request.key),
+        ...leafKeyUsage(request.profile, request.key, request.sans),
         sans: request.sans,
       });
       return { certificate, warnings };

@@ -65,7 +65,8 @@ describe('certified --csr FILE', () => {
     const text = x509Text(crt);
     assert.match(text, /Public-Key: \(2048 bit\)/);
     assert.match(text, /Key Usage: critical\n\s*Digital Signature, Key Encipherment\n/);
-    assert.match(text, /Extended Key Usage: \n\s*TLS Web Client Authentication\n/);
+    // An e-mail address on a client certificate brings emailProtection (S/MIME), as with mkcert.
+    assert.match(text, /Extended Key Usage: \n\s*TLS Web Client Authentication, E-mail Protection\n/);
     assert.match(text, /email:bob@example\.com\n/);
     assert.equal(publicKey('x509', crt), publicKey('pkey', join(work, 'rsa.key')));
   });

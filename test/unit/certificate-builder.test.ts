@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -10,6 +10,7 @@ import { CA_PASSWORD, ROOT_PASSWORD as ROOT_SOURCE, loadConfig } from '../../src
 import { buildCertificate } from '../../src/ca/certificate-builder.js';
 import { loadIssuer } from '../../src/ca/load-issuer.js';
 import { issueCertificate, prepareIssue } from '../../src/ca/issuing/issue-certificate.js';
+import { selfSignCertificate } from '../../src/ca/issuing/self-signed.js';
 import { signCsr } from '../../src/ca/issuing/sign-csr.js';
 import { generateKeyPair } from '../../src/pki/keys.js';
 import { CaStore } from '../../src/store/ca-store.js';
@@ -27,6 +28,12 @@ function files(dir: string): string[] {
 
 function commits(dir: string): string {
   return spawnSync('git', ['-C', dir, 'rev-list', 'HEAD'], { encoding: 'utf8' }).stdout;
+}
+
+function x509Text(pem: string): string {
+  const result = spawnSync('openssl', ['x509', '-noout', '-text'], { input: pem, encoding: 'utf8' });
+  assert.equal(result.status, 0, result.stderr);
+  return result.stdout;
 }
 
 describe('who may sign what, at every entry point of ca/', () => {
@@ -115,5 +122,34 @@ describe('who may sign what, at every entry point of ca/', () => {
     assert.equal(built.certificate.notAfter.getTime(), team.certificate.notAfter.getTime());
     assert.deepEqual(built.warnings, [`the certificate is cut to end with its issuer on ${team.certificate.notAfter.toISOString().slice(0, 10)}.`]);
     assert.equal(built.certificate.notBefore.getTime(), Math.floor((now.getTime() - 60_000) / 1000) * 1000);
+  });
+});
+
+describe('emailProtection for an e-mail address on a client certificate', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'certified-email-'));
+  const store = CaStore.open(dir, { lockTimeoutMs: 10_000 });
+  const common = { commandLine: 'certified (unit test)', key: KEY, days: 90 };
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('is added with clientAuth and an e-mail SAN, and only then (openssl judges)', async () => {
+    await initCa(store, { subject: { CN: 'Mail CA' }, key: KEY, days: 3650, rootPassword: ROOT_PASSWORD, commandLine: 'certified (unit test)' });
+    const email = { type: 'email' as const, value: 'alice@example.com' };
+    const alice = await issueCertificate(store, { ...common, name: 'alice', subject: { CN: 'alice' }, sans: [email], profile: 'client' });
+    assert.match(x509Text(alice.certificate.pem), /X509v3 Extended Key Usage: \n\s*TLS Web Client Authentication, E-mail Protection\n/);
+    assert.deepEqual(alice.certificate.extendedKeyUsage, ['clientAuth', 'emailProtection']);
+    const caFile = join(dir, 'certs/root-ca.crt');
+    const chain = join(dir, 'certs/ca.crt');
+    const verify = spawnSync('openssl', ['verify', '-purpose', 'smimesign', '-CAfile', caFile, '-untrusted', chain, join(dir, 'certs/alice.crt')], { encoding: 'utf8' });
+    assert.equal(verify.status, 0, verify.stdout + verify.stderr);
+
+    const both = await issueCertificate(store, { ...common, name: 'bob', subject: { CN: 'bob.example.com' }, sans: [{ type: 'dns', value: 'bob.example.com' }, { ...email, value: 'bob@example.com' }], profile: 'server+client' });
+    assert.match(x509Text(both.certificate.pem), /TLS Web Server Authentication, TLS Web Client Authentication, E-mail Protection\n/);
+    const server = await issueCertificate(store, { ...common, name: 'srv', subject: { CN: 'srv.example.com' }, sans: [{ type: 'dns', value: 'srv.example.com' }, { ...email, value: 'srv@example.com' }], profile: 'server' });
+    assert.doesNotMatch(x509Text(server.certificate.pem), /E-mail Protection/);
+    const plain = await issueCertificate(store, { ...common, name: 'carol', subject: { CN: 'carol' }, sans: [], profile: 'client' });
+    assert.doesNotMatch(x509Text(plain.certificate.pem), /E-mail Protection/);
+    const self = await selfSignCertificate(store, { ...common, name: 'dave', subject: { CN: 'dave' }, sans: [{ ...email, value: 'dave@example.com' }], profile: 'client' });
+    assert.match(x509Text(self.certificate.pem), /TLS Web Client Authentication, E-mail Protection\n/);
+    assert.ok(readFileSync(join(dir, 'certs/alice.crt'), 'utf8').includes(alice.certificate.pem.trim()));
   });
 });
