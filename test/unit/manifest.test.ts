@@ -28,7 +28,7 @@ renew_before: 10d
     issuer: 'ca',
   });
   assert.deepEqual([alice?.profile, alice?.days, alice?.key], ['client', 90, { type: 'ecdsa', curve: 'P-256' }]);
-  assert.deepEqual([buildCa?.profile, buildCa?.days, buildCa?.key, buildCa?.line, buildCa?.sans], ['ca', 3650, { type: 'rsa', bits: 3072 }, 5, []]);
+  assert.deepEqual([buildCa?.profile, buildCa?.days, buildCa?.key, buildCa?.line, buildCa?.sans], ['ca', 200, { type: 'rsa', bits: 3072 }, 5, []]);
   assert.deepEqual([runner?.profile, runner?.issuer], ['server+client', 'build-ca']);
 });
 
@@ -39,6 +39,18 @@ test('defaults when the manifest gives none', async () => {
     [365, { type: 'ecdsa', curve: 'P-256' }],
     [3650, { type: 'ecdsa', curve: 'P-384' }],
   ]);
+});
+
+test('defaults.days holds for a sub-CA too; its own days win; without either a CA gets 3650', async () => {
+  const manifest = await parseManifest(`defaults: { days: 400 }
+certificates:
+  team-ca:  { cn: Team CA, ca: true }
+  other-ca: { cn: Other CA, ca: true, days: 1000 }
+  web:      { cn: web.example.com }
+`);
+  assert.deepEqual(manifest.entries.map((e) => [e.name, e.days]), [['team-ca', 400], ['other-ca', 1000], ['web', 400]]);
+  const bare = await parseManifest('certificates:\n  team-ca: { cn: team.example.com, ca: true }\n');
+  assert.deepEqual(bare.entries.map((e) => [e.days, e.sans]), [[3650, []]]);
 });
 
 const refusals: [string, string][] = [

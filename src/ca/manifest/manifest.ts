@@ -71,7 +71,7 @@ export async function parseManifest(text: string): Promise<Manifest> {
   if (doc.contents === null) throw new ManifestError(1, 'it is empty', 'Add a "certificates:" map (see "certified plan --help").');
   const top = mapFields(yaml, doc.contents, 'the manifest', TOP_KEYS, lineOf);
   const defaults = top.defaults ? mapFields(yaml, top.defaults.node, 'defaults', DEFAULT_KEYS, lineOf) : {};
-  const defaultDays = defaults.days ? days(defaults.days, 'defaults.days') : DEFAULT_LEAF_DAYS;
+  const defaultDays = defaults.days ? days(defaults.days, 'defaults.days') : undefined;
   const defaultKey = defaults.key ? keyType(defaults.key, 'defaults.key') : undefined;
   const defaultBits = defaults.bits ? bits(defaults.bits, 'defaults.bits') : undefined;
   const renewBeforeDays = top.renew_before ? renewBefore(top.renew_before) : DEFAULT_RENEW_BEFORE_DAYS;
@@ -114,7 +114,7 @@ export async function parseManifest(text: string): Promise<Manifest> {
       cn,
       sans,
       profile,
-      days: fields.days ? days(fields.days, 'days') : isCa ? DEFAULT_CA_DAYS : defaultDays,
+      days: fields.days ? days(fields.days, 'days') : (defaultDays ?? (isCa ? DEFAULT_CA_DAYS : DEFAULT_LEAF_DAYS)),
       key,
       issuer,
     });
