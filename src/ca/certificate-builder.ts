@@ -108,81 +108,49 @@ export function assertMaySign(issuer: Issuer, kind: CertificateKind): void {
 export async function buildCertificate(request: CertificateRequest): Promise<BuiltCertificate> {
   const warnings: string[] = [];
   const asked = new Date(request.now.getTime() + request.days * DAY_MS);
-  const notBefore = new Date(request.now.getTime() - BACKDATE_MS);
-  const serial = randomSerial();
+  const common = {
+    subject: request.subject,
+    publicKey: request.publicKey,
+    serial: randomSerial(),
+    notBefore: new Date(request.now.getTime() - BACKDATE_MS),
+    ...profileOf(request),
+  };
+  if (request.kind === 'root' || request.kind === 'self-signed') {
+    if (request.kind === 'self-signed') warnings.push(...leafWarnings(request));
+    const certificate = await createCertificate({ ...common, notAfter: asked, signingKey: request.signingKey });
+    return { certificate, warnings };
+  }
+  const { issuer, policy } = request;
+  assertMaySign(issuer, request.kind);
+  if (request.kind === 'leaf') assertNamesPermitted(request.sans, chainNameConstraints(issuer.chainPem));
+  const notAfter = cutToIssuer(asked, issuer, request.kind, warnings);
+  if (request.kind === 'leaf') warnings.push(...leafWarnings(request));
+  const crlUrl = crlUrlFor(policy, issuer.name);
+  const certificate = await createCertificate({
+    ...common,
+    notAfter,
+    issuerPem: issuer.certificate.pem,
+    signingKey: issuer.key,
+    ...(crlUrl ? { crlUrl } : {}),
+    ...(policy.ocspUrl ? { ocspUrl: policy.ocspUrl } : {}),
+    // The CA's name constraints bind every CA below the root, not only the first intermediate.
+    ...(request.kind !== 'leaf' && policy.nameConstraints ? { extraExtensions: [nameConstraintsExtension(policy.nameConstraints)] } : {}),
+  });
+  return { certificate, warnings };
+}
+
+/** Basic constraints, key usages and names by kind (and, for a leaf, by profile). */
+function profileOf(request: CertificateRequest): Pick<CreateCertificateParams, 'ca' | 'keyUsage' | 'extendedKeyUsage' | 'sans'> {
   switch (request.kind) {
-    case 'root': {
-      const certificate = await createCertificate({
-        subject: request.subject,
-        publicKey: request.publicKey,
-        serial,
-        notBefore,
-        notAfter: asked,
-        signingKey: request.signingKey,
-        ca: {},
-        keyUsage: CA_KEY_USAGE,
-      });
-      return { certificate, warnings };
-    }
+    case 'root':
+      return { ca: {}, keyUsage: CA_KEY_USAGE };
     case 'intermediate':
-    case 'sub-ca': {
-      const { issuer, policy } = request;
-      assertMaySign(issuer, request.kind);
-      const notAfter = cutToIssuer(asked, issuer, request.kind, warnings);
-      const crlUrl = crlUrlFor(policy, issuer.name);
-      const certificate = await createCertificate({
-        subject: request.subject,
-        publicKey: request.publicKey,
-        serial,
-        notBefore,
-        notAfter,
-        issuerPem: issuer.certificate.pem,
-        signingKey: issuer.key,
-        ca: { pathLength: request.kind === 'intermediate' ? INTERMEDIATE_PATH_LENGTH : SUB_CA_PATH_LENGTH },
-        keyUsage: CA_KEY_USAGE,
-        ...(crlUrl ? { crlUrl } : {}),
-        ...(policy.ocspUrl ? { ocspUrl: policy.ocspUrl } : {}),
-        // The CA's name constraints bind every CA below the root, not only the first intermediate.
-        ...(policy.nameConstraints ? { extraExtensions: [nameConstraintsExtension(policy.nameConstraints)] } : {}),
-      });
-      return { certificate, warnings };
-    }
-    case 'leaf': {
-      const { issuer, policy } = request;
-      assertMaySign(issuer, 'leaf');
-      assertNamesPermitted(request.sans, chainNameConstraints(issuer.chainPem));
-      const notAfter = cutToIssuer(asked, issuer, 'leaf', warnings);
-      warnings.push(...leafWarnings(request));
-      const crlUrl = crlUrlFor(policy, issuer.name);
-      const certificate = await createCertificate({
-        subject: request.subject,
-        publicKey: request.publicKey,
-        serial,
-        notBefore,
-        notAfter,
-        issuerPem: issuer.certificate.pem,
-        signingKey: issuer.key,
-        ...leafKeyUsage(request.profile, request.key, request.sans),
-        sans: request.sans,
-        ...(crlUrl ? { crlUrl } : {}),
-        ...(policy.ocspUrl ? { ocspUrl: policy.ocspUrl } : {}),
-      });
-      return { certificate, warnings };
-    }
-    case 'self-signed': {
-      warnings.push(...leafWarnings(request));
-      const certificate = await createCertificate({
-        subject: request.subject,
-        publicKey: request.publicKey,
-        serial,
-        notBefore,
-        notAfter: asked,
-        signingKey: request.signingKey,
-        ...leafKeyUsage(request.profile, request.key, request.sans),
-        sans: request.sans,
-      });
-      return { certificate, warnings };
-    }
+      return { ca: { pathLength: INTERMEDIATE_PATH_LENGTH }, keyUsage: CA_KEY_USAGE };
+    case 'sub-ca':
+      return { ca: { pathLength: SUB_CA_PATH_LENGTH }, keyUsage: CA_KEY_USAGE };
+    case 'leaf':
+    case 'self-signed':
+      return { ...leafKeyUsage(request.profile, request.key, request.sans), sans: request.sans };
   }
 }
 
