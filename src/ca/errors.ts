@@ -53,6 +53,23 @@ export class NameTakenError extends CertifiedError {
   }
 }
 
+/** The root's key stays offline and signs only CAs: a leaf comes from the intermediate or a sub-CA. */
+export class RootSignsOnlyCasError extends CertifiedError {
+  constructor() {
+    super('the root signs only CAs', {
+      code: 'ROOT_SIGNS_ONLY_CAS',
+      hint: 'Nothing was written. Issue it from the intermediate "ca" (the default issuer) or from a sub-CA.',
+    });
+  }
+}
+
+/** A CA with pathlen 0 (a sub-CA) may sign leaves only. */
+export class PathLengthError extends CertifiedError {
+  constructor(issuer: string) {
+    super(`the CA "${issuer}" may not sign CAs (pathlen 0)`, { code: 'PATH_LENGTH', hint: 'Nothing was written. Sign the new CA with the intermediate "ca".' });
+  }
+}
+
 export class PasswordError extends CertifiedError {
   constructor(message: string, hint: string) {
     super(message, { code: 'PASSWORD', hint });

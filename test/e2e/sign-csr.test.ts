@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
-import { commitCount, git, makeCa, openssl, readText, run, snapshot, tempDir } from '../helpers/cli.js';
+import { ROOT_PASSWORD, commitCount, git, makeCa, openssl, readText, run, snapshot, tempDir } from '../helpers/cli.js';
+import { assertRefused } from '../helpers/lifecycle.js';
 import { committedFiles, publicKey, serialOf, verifyChain, x509Text } from '../helpers/judge.js';
 
 describe('certified --csr FILE', () => {
@@ -64,9 +65,17 @@ describe('certified --csr FILE', () => {
     const text = x509Text(crt);
     assert.match(text, /Public-Key: \(2048 bit\)/);
     assert.match(text, /Key Usage: critical\n\s*Digital Signature, Key Encipherment\n/);
-    assert.match(text, /Extended Key Usage: \n\s*TLS Web Client Authentication\n/);
+    // An e-mail address on a client certificate brings emailProtection (S/MIME), as with mkcert.
+    assert.match(text, /Extended Key Usage: \n\s*TLS Web Client Authentication, E-mail Protection\n/);
     assert.match(text, /email:bob@example\.com\n/);
     assert.equal(publicKey('x509', crt), publicKey('pkey', join(work, 'rsa.key')));
+  });
+
+  it('refuses to have the root sign a CSR (the root signs only CAs): exit 1, one line, no file, no commit', async () => {
+    const file = opensslCsr('to-root', ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256'], '/CN=rooted.example.com', 'DNS:rooted.example.com');
+    const result = await assertRefused(['--csr', file, '--issuer', 'root-ca', '--ca-password', '-'], { cwd, input: `${ROOT_PASSWORD}\n` }, 1, /^certified: the root signs only CAs\. /);
+    assert.match(result.stderr, /Issue it from the intermediate "ca" \(the default issuer\) or from a sub-CA\.\n$/);
+    assert.ok(!existsSync(join(db, 'certs/rooted.example.com.crt')));
   });
 
   it('refuses a tampered signature, truncated or foreign input and bad names with one line, no file and no commit', async () => {

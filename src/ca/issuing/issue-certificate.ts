@@ -1,7 +1,6 @@
-import { createCertificate, type CertificateInfo, type CreateCertificateParams } from '../../pki/certificate.js';
+import type { CertificateInfo, CreateCertificateParams } from '../../pki/certificate.js';
 import { createCsr, type CsrInfo } from '../../pki/csr.js';
 import { describeKey, generateKeyPair, type KeySpec } from '../../pki/keys.js';
-import { randomSerial } from '../../pki/serial.js';
 import type { DistinguishedName, SubjectAltName } from '../../pki/types.js';
 import type { CaStore, FileWrite } from '../../store/ca-store.js';
 import type { CertificateRecord } from '../../store/records.js';
@@ -12,12 +11,11 @@ import { loadIssuer, type Issuer } from '../load-issuer.js';
 import { recordWrite, toRecord } from '../certificate-record.js';
 import { commitMessage, isoDate } from '../commit-message.js';
 import { withDefaults, type CaConfig } from '../config.js';
-import { crlUrlFor } from '../authorities/issuers.js';
 import { NameTakenError } from '../errors.js';
 import { keyWrite } from '../authorities/init-ca.js';
 import { formatSan } from '../names.js';
-import { assertNamesPermitted, chainNameConstraints } from '../authorities/name-constraints.js';
-import { APPLE_MAX_SERVER_DAYS, BACKDATE_MS, leafKeyUsage, type LeafProfile } from '../profiles.js';
+import { assertMaySign, buildCertificate } from '../certificate-builder.js';
+import type { LeafProfile } from '../profiles.js';
 
 /** What a new leaf certificate is made of, whoever signs it (the CA, or itself: self-signed.ts). */
 export interface LeafParams {
@@ -109,36 +107,22 @@ export async function prepareIssue(
     const storedCsr = await store.readText(csrPath(params.name));
     if (storedCsr !== undefined && storedCsr !== existing.csrPem) throw new NameTakenError(params.name, csrPath(params.name));
   }
-  assertNamesPermitted(params.sans, chainNameConstraints(issuer.chainPem));
-  const warnings: string[] = [];
-  const now = params.now ?? new Date();
-  let notAfter = new Date(now.getTime() + params.days * 86_400_000);
-  if (notAfter > issuer.certificate.notAfter) {
-    notAfter = issuer.certificate.notAfter;
-    warnings.push(`the certificate is cut to end with its issuer on ${isoDate(notAfter)}.`);
-  }
-  if (params.profile !== 'client' && params.days > APPLE_MAX_SERVER_DAYS) {
-    warnings.push(`Apple platforms reject TLS server certificates valid for more than ${APPLE_MAX_SERVER_DAYS} days.`);
-  }
-  if (params.profile !== 'client' && !params.sans.some((san) => san.type === 'dns' || san.type === 'ip')) {
-    warnings.push('the certificate has no DNS name or IP address, so TLS clients will not accept it for a server.');
-  }
+  assertMaySign(issuer, 'leaf');
   const subject = withDefaults(params.subject, config.subject);
   const keys = existing || params.publicKey ? undefined : await generateKeyPair(params.key);
-  const crlUrl = crlUrlFor(config, issuer.name);
-  const certificate = await createCertificate({
+  const { certificate, warnings } = await buildCertificate({
+    kind: 'leaf',
     subject,
     publicKey: keys ? keys.publicKey : (params.publicKey ?? existing!.publicKey),
-    serial: randomSerial(),
-    notBefore: new Date(now.getTime() - BACKDATE_MS),
-    notAfter,
-    issuerPem: issuer.certificate.pem,
-    signingKey: issuer.key,
-    ...leafKeyUsage(params.profile, params.key),
+    key: params.key,
+    profile: params.profile,
     sans: params.sans,
-    ...(crlUrl ? { crlUrl } : {}),
-    ...(config.ocspUrl ? { ocspUrl: config.ocspUrl } : {}),
+    issuer,
+    policy: config,
+    days: params.days,
+    now: params.now ?? new Date(),
   });
+  const notAfter = certificate.notAfter;
   const csr = keys ? await createCsr({ subject, sans: params.sans, keyPair: keys }) : existing?.csrPem;
   const chainPem = certificate.pem + issuer.chainPem;
   const record = toRecord(certificate, params.name, issuer.name, params.profile);

@@ -11,7 +11,7 @@ import { CertifiedError } from '../errors.js';
 import { buildCrl } from '../revocation/generate-crl.js';
 import { prepareIssue, type PreparedIssue } from '../issuing/issue-certificate.js';
 import { prepareIssues, type IssueJob } from '../issuing/issue-pool.js';
-import { prepareSubCaStandIn } from './manifest-sub-ca.js';
+import { prepareSubCa } from '../authorities/create-sub-ca.js';
 import { prepareRevocation } from '../revocation/revoke-certificate.js';
 import { MANIFEST_FILE, type ManifestEntry } from './manifest.js';
 import { planManifest, formatAction, type Plan, type PlanAction } from './plan.js';
@@ -151,12 +151,22 @@ async function buildAction(
     const replacing = action.record !== undefined;
     if (entry.profile === 'ca') {
       // A sub-CA key is encrypted like the intermediate's, with the CA password, so that apply can load it again.
-      const subCa = await prepareSubCaStandIn(store, config, issuer, entry, { ...(params.caPassword ? { password: params.caPassword } : {}), now, replacing });
-      issuers.set(entry.name, subCa.issuer);
-      writes.push(...subCa.writes);
-      summary = `${verb(action)} sub-CA ${entry.name} (expires ${subCa.record.notAfter.slice(0, 10)})`;
-      details.push(`Serial: ${subCa.record.serial}`, `SHA-256: ${subCa.record.fingerprint}`);
-      trailers['Certified-Serial'] = subCa.record.serial;
+      const subCa = await prepareSubCa(store, config, issuer, {
+        name: entry.name,
+        subject: { CN: entry.cn },
+        key: entry.key,
+        days: entry.days,
+        ...(params.caPassword ? { password: params.caPassword } : {}),
+        now,
+        replacing,
+      });
+      const record = { ...subCa.record, managed: true };
+      issuers.set(entry.name, subCa.self);
+      writes.push(...subCa.writes.map((write) => (write.path === recordPath(record.issuer, record.serial) ? recordWrite(record) : write)));
+      warnings.push(...subCa.warnings.map((warning) => `${entry.name}: ${warning}`));
+      summary = `${verb(action)} sub-CA ${entry.name} (expires ${record.notAfter.slice(0, 10)})`;
+      details.push(`Serial: ${record.serial}`, `SHA-256: ${record.fingerprint}`);
+      trailers['Certified-Serial'] = record.serial;
     } else {
       const prepared = preparedIssue ?? (await prepareIssue(store, config, issuer, issueParams(entry, params), { replacing }));
       const record = { ...prepared.record, managed: true };

@@ -15,7 +15,7 @@ export interface ManifestEntry {
   name: string;
   line: number;
   cn: string;
-  /** As they go into the certificate: a DNS- or IP-shaped CN first, then `san`, without repeats. */
+  /** As they go into the certificate: a DNS- or IP-shaped CN first, then `san`, without repeats; none for a CA. */
   sans: SubjectAltName[];
   /** `ca` for a sub-CA (`ca: true`). */
   profile: LeafProfile | 'ca';
@@ -71,7 +71,7 @@ export async function parseManifest(text: string): Promise<Manifest> {
   if (doc.contents === null) throw new ManifestError(1, 'it is empty', 'Add a "certificates:" map (see "certified plan --help").');
   const top = mapFields(yaml, doc.contents, 'the manifest', TOP_KEYS, lineOf);
   const defaults = top.defaults ? mapFields(yaml, top.defaults.node, 'defaults', DEFAULT_KEYS, lineOf) : {};
-  const defaultDays = defaults.days ? days(defaults.days, 'defaults.days') : DEFAULT_LEAF_DAYS;
+  const defaultDays = defaults.days ? days(defaults.days, 'defaults.days') : undefined;
   const defaultKey = defaults.key ? keyType(defaults.key, 'defaults.key') : undefined;
   const defaultBits = defaults.bits ? bits(defaults.bits, 'defaults.bits') : undefined;
   const renewBeforeDays = top.renew_before ? renewBefore(top.renew_before) : DEFAULT_RENEW_BEFORE_DAYS;
@@ -92,8 +92,10 @@ export async function parseManifest(text: string): Promise<Manifest> {
     if (!fields.cn) throw new ManifestError(line, `"${name}" has no cn`, 'Give it one, like { cn: host.example.com }.');
     const cn = scalarText(fields.cn, 'cn');
     wrap(fields.cn.line, 'cn', () => validateDn({ CN: cn }));
+    // A CA certifies no names of its own (as with "--ca --issuer"): its CN is only a name.
+    if (isCa && fields.san) throw new ManifestError(fields.san.line, `"${name}" is a CA and cannot have san`, 'Drop "san" or "ca: true".');
     const sanList = fields.san ? stringList(yaml, fields.san, 'san', lineOf) : [];
-    const sans = subjectAltNames(cn, []);
+    const sans = isCa ? [] : subjectAltNames(cn, []);
     for (const item of sanList) {
       const [san] = wrap(item.line, 'san', () => subjectAltNames(undefined, [String(item.value)]));
       if (san && !sans.some((known) => known.type === san.type && known.value === san.value)) sans.push(san);
@@ -112,7 +114,7 @@ export async function parseManifest(text: string): Promise<Manifest> {
       cn,
       sans,
       profile,
-      days: fields.days ? days(fields.days, 'days') : isCa ? DEFAULT_CA_DAYS : defaultDays,
+      days: fields.days ? days(fields.days, 'days') : (defaultDays ?? (isCa ? DEFAULT_CA_DAYS : DEFAULT_LEAF_DAYS)),
       key,
       issuer,
     });
