@@ -1,3 +1,5 @@
+import type { KeyRole } from './passwords.js';
+
 /** Every failure a user can act on. The CLI prints `certified: <message>` and the hint, once. */
 export class CertifiedError extends Error {
   readonly code: string;
@@ -53,9 +55,19 @@ export class NameTakenError extends CertifiedError {
   }
 }
 
+/**
+ * A password that is missing or wrong. `role` says whose key it is for, so the caller can say where
+ * to give it; `problem` says what is wrong: no password for an existing key (`missing`), a wrong
+ * one (`wrong`), or none for a new key that must be encrypted like the one it replaces (`new-key`).
+ */
 export class PasswordError extends CertifiedError {
-  constructor(message: string, hint: string) {
-    super(message, { code: 'PASSWORD', hint });
+  readonly role: KeyRole | undefined;
+  readonly problem: 'missing' | 'wrong' | 'new-key' | undefined;
+
+  constructor(message: string, hint: string | undefined, detail: { role?: KeyRole; problem?: 'missing' | 'wrong' | 'new-key' } = {}) {
+    super(message, { code: 'PASSWORD', ...(hint ? { hint } : {}) });
+    this.role = detail.role;
+    this.problem = detail.problem;
   }
 }
 

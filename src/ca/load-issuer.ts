@@ -1,6 +1,7 @@
 import type { CaStore } from '../store/ca-store.js';
 import { INTERMEDIATE_NAME } from '../store/layout.js';
-import { loadCertificate, loadChainPem, loadSigningKey, type PasswordSource } from './ca-files.js';
+import { loadCertificate, loadChainPem, loadSigningKey } from './ca-files.js';
+import { caKeyRole, type AskPassword } from './passwords.js';
 import { CertifiedError, IssuerRevokedError, NoCaError } from './errors.js';
 import { findRecord, lastRevocation } from './find-record.js';
 import type { CertificateInfo } from '../pki/certificate.js';
@@ -13,7 +14,8 @@ export interface Issuer {
   key: SigningKey;
 }
 
-export async function loadIssuer(store: CaStore, name: string, password: string | undefined, source: PasswordSource): Promise<Issuer> {
+/** A CA that signs: its certificate, chain and key (the password asked only when the key is encrypted). */
+export async function loadIssuer(store: CaStore, name: string, askPassword: AskPassword): Promise<Issuer> {
   const certificate = await loadCertificate(store, name);
   const record = certificate ? await findRecord(store, certificate.serial) : await lastRevocation(store, name);
   if (record?.status === 'revoked' && record.revocation) {
@@ -26,6 +28,6 @@ export async function loadIssuer(store: CaStore, name: string, password: string 
     if (name === INTERMEDIATE_NAME) throw new NoCaError(store.dir);
     throw new CertifiedError(`there is no issuing CA "${name}" in "${store.dir}"`, { code: 'NO_ISSUER', hint: 'Check --issuer against "certified ls".' });
   }
-  const key = await loadSigningKey(store, name, password, source);
+  const key = await loadSigningKey(store, name, askPassword, caKeyRole(name));
   return { name, certificate, chainPem: await loadChainPem(store, name), key };
 }

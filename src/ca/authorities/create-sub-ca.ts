@@ -6,7 +6,8 @@ import { randomSerial } from '../../pki/serial.js';
 import type { DistinguishedName } from '../../pki/types.js';
 import type { CaStore, FileWrite } from '../../store/ca-store.js';
 import { INTERMEDIATE_NAME, ROOT_NAME, certPath, chainPath, crlPath, keyPath } from '../../store/layout.js';
-import { loadConfig, passwordSourceFor } from '../ca-files.js';
+import { loadConfig } from '../ca-files.js';
+import type { AskPassword } from '../passwords.js';
 import { loadIssuer, type Issuer } from '../load-issuer.js';
 import { recordWrite, toRecord } from '../certificate-record.js';
 import { commitMessage, isoDate } from '../commit-message.js';
@@ -24,8 +25,8 @@ export interface CreateSubCaParams {
   issuer: string;
   key: KeySpec;
   days: number;
-  /** The password of the signing CA's key. */
-  issuerPassword?: string;
+  /** Asked for the signing CA's key only when it is encrypted. */
+  askPassword: AskPassword;
   /** Encrypts the new CA's key (and then commits it). */
   password?: string;
   commandLine: string;
@@ -51,7 +52,7 @@ export async function createSubCa(store: CaStore, params: CreateSubCaParams): Pr
     for (const path of [certPath(params.name), keyPath(params.name)]) {
       if (await store.exists(path)) throw new NameTakenError(params.name, path);
     }
-    const issuer = await loadIssuer(store, params.issuer, params.issuerPassword, passwordSourceFor(params.issuer));
+    const issuer = await loadIssuer(store, params.issuer, params.askPassword);
     if (issuer.certificate.pathLength === 0) {
       throw new CertifiedError(`the CA "${params.issuer}" may not sign CAs (pathlen 0)`, {
         code: 'PATH_LENGTH',

@@ -6,7 +6,8 @@ import { randomSerial } from '../../pki/serial.js';
 import type { DistinguishedName } from '../../pki/types.js';
 import type { CaStore, FileWrite } from '../../store/ca-store.js';
 import { INTERMEDIATE_NAME, ROOT_NAME, certPath, chainPath } from '../../store/layout.js';
-import { ROOT_PASSWORD, loadConfig } from '../ca-files.js';
+import { loadConfig } from '../ca-files.js';
+import type { AskPassword } from '../passwords.js';
 import { loadIssuer, type Issuer } from '../load-issuer.js';
 import { recordWrite, toRecord } from '../certificate-record.js';
 import { commitMessage, isoDate } from '../commit-message.js';
@@ -22,7 +23,8 @@ export interface ReplaceIntermediateParams {
   /** Default: the root's key type. */
   key?: KeySpec;
   days: number;
-  rootPassword?: string;
+  /** Asked for the root key only when it is encrypted. */
+  askPassword: AskPassword;
   intermediatePassword?: string;
   commandLine: string;
   now?: Date;
@@ -43,7 +45,7 @@ export async function replaceIntermediate(store: CaStore, params: ReplaceInterme
   return store.locked(async () => {
     const config = await loadConfig(store);
     if (await store.exists(certPath(INTERMEDIATE_NAME))) throw new CaExistsError(store.dir);
-    const root = await loadIssuer(store, ROOT_NAME, params.rootPassword, ROOT_PASSWORD);
+    const root = await loadIssuer(store, ROOT_NAME, params.askPassword);
     const now = params.now ?? new Date();
     const warnings: string[] = [];
     const notAfter = new Date(Math.min(now.getTime() + params.days * 86_400_000, root.certificate.notAfter.getTime()));

@@ -4,7 +4,8 @@ import { formatDn } from '../../pki/name.js';
 import type { CaStore, ChangeSet, FileWrite } from '../../store/ca-store.js';
 import { ROOT_NAME, certPath, chainPath, csrPath, keyPath, revokedDir, revokedKeyPath } from '../../store/layout.js';
 import type { CertificateRecord } from '../../store/records.js';
-import { loadConfig, passwordSourceFor } from '../ca-files.js';
+import { loadConfig } from '../ca-files.js';
+import type { AskPassword } from '../passwords.js';
 import { loadIssuer } from '../load-issuer.js';
 import { recordWrite } from '../certificate-record.js';
 import { commitMessage } from '../commit-message.js';
@@ -106,8 +107,8 @@ export interface RevokeCertificateParams {
   /** When given, the certificate must have been issued by this CA. */
   issuer?: string;
   reason: RevokeReason;
-  /** The password of the issuing CA's key (the root password when the root is the issuer). */
-  password?: string;
+  /** Asked for the issuing CA's key (the root's when the root is the issuer) only when it is encrypted. */
+  askPassword: AskPassword;
   crlDays?: number;
   commandLine: string;
   now?: Date;
@@ -126,7 +127,7 @@ export async function revokeCertificate(store: CaStore, params: RevokeCertificat
     const config = await loadConfig(store);
     const now = params.now ?? new Date();
     const prepared = await prepareRevocation(store, params.issuer, params.name, params.reason, now);
-    const issuer = await loadIssuer(store, prepared.record.issuer, params.password, passwordSourceFor(prepared.record.issuer));
+    const issuer = await loadIssuer(store, prepared.record.issuer, params.askPassword);
     const crl = await buildCrlWith(store, issuer, [prepared.record], { now, days: params.crlDays ?? config.crlDays });
     const crlNumber = crl.crlNumber;
     const message = commitMessage({

@@ -10,7 +10,8 @@ import { reportDryRun } from '../dry-run.js';
 import type { RootOptions } from '../options.js';
 import { data, longDate, shown, status, warning, withSpinner } from '../output.js';
 import { resolveSecret } from '../secrets.js';
-import { issuerPassword, refuseOptions } from '../target.js';
+import { askPasswordFrom } from '../passwords.js';
+import { refuseOptions } from '../target.js';
 
 const NOT_FOR_SUB_CA = ['client', 'server', 'intermediatePassword', 'crlUrl', 'rootCrlUrl', 'ocspUrl', 'selfSigned', 'csr'] as const;
 
@@ -32,7 +33,6 @@ export async function runCreateSubCa(args: string[], options: RootOptions, argv:
     env: 'CERTIFIED_PASSWORD',
     forNewKey: true,
   });
-  const signingPassword = await issuerPassword(store, issuer, options);
 
   const result = await withSpinner(`Making the CA "${dn.CN}"...`, () =>
     createSubCa(store, {
@@ -41,7 +41,7 @@ export async function runCreateSubCa(args: string[], options: RootOptions, argv:
       issuer,
       key,
       days,
-      ...(signingPassword ? { issuerPassword: signingPassword } : {}),
+      askPassword: askPasswordFrom({ rootPassword: options.rootPassword, caPassword: options.caPassword }),
       ...(password ? { password } : {}),
       commandLine: redactedCommandLine(argv),
     }),

@@ -8,7 +8,7 @@ import { openStore } from '../context.js';
 import { reportDryRun } from '../dry-run.js';
 import type { RootOptions } from '../options.js';
 import { data, longDate, shown, status, warning, withSpinner } from '../output.js';
-import { issuerPassword } from '../target.js';
+import { askPasswordFrom } from '../passwords.js';
 
 const CA_ONLY = ['rootPassword', 'intermediatePassword', 'crlUrl', 'rootCrlUrl', 'ocspUrl', 'permitDns', 'permitIp', 'permitEmail'] as const;
 
@@ -24,7 +24,6 @@ export async function runIssue(args: string[], options: RootOptions, argv: strin
   const password = await newKeyPassword(name, options);
   const issuer = options.issuer === undefined ? INTERMEDIATE_NAME : await resolveIssuer(store, options.issuer);
   if (issuer === ROOT_NAME) throw new UsageError('the root signs only CAs', 'Issue from the intermediate (leave --issuer out) or a sub-CA.');
-  const caPassword = await issuerPassword(store, issuer, options);
 
   const result = await withSpinner(`Issuing ${name}...`, () =>
     issueCertificate(store, {
@@ -35,7 +34,7 @@ export async function runIssue(args: string[], options: RootOptions, argv: strin
       key,
       days,
       ...(password ? { password } : {}),
-      ...(caPassword ? { caPassword } : {}),
+      askPassword: askPasswordFrom(options),
       ...(issuer === INTERMEDIATE_NAME ? {} : { issuer }),
       commandLine: redactedCommandLine(argv),
     }),

@@ -8,7 +8,8 @@ import { openStore } from '../context.js';
 import { reportDryRun } from '../dry-run.js';
 import type { RootOptions } from '../options.js';
 import { shown, status } from '../output.js';
-import { issuerPassword, refuseOptions } from '../target.js';
+import { askPasswordFrom } from '../passwords.js';
+import { refuseOptions } from '../target.js';
 
 const NOT_WITH_CA_REVOKE = [
   'client', 'server', 'keyType', 'bits', 'days', 'name', 'password', 'caPassword', 'intermediatePassword', 'crlUrl', 'rootCrlUrl',
@@ -23,13 +24,12 @@ export async function runRevokeIntermediate(args: string[], options: RootOptions
   const crlDays = options.crlDays === undefined ? undefined : parseDays(options.crlDays, '--crl-days');
   const store = openStore(options);
   await loadConfig(store);
-  const password = await issuerPassword(store, ROOT_NAME, options);
 
   const result = await revokeCertificate(store, {
     name: INTERMEDIATE_NAME,
     issuer: ROOT_NAME,
     reason,
-    ...(password ? { password } : {}),
+    askPassword: askPasswordFrom(options),
     ...(crlDays ? { crlDays } : {}),
     commandLine: redactedCommandLine(argv),
   });

@@ -1,6 +1,5 @@
 import { loadConfig } from '../../ca/ca-files.js';
 import { UsageError } from '../../ca/errors.js';
-import { locateCertificate } from '../../ca/find-record.js';
 import { resolveIssuer } from '../../ca/authorities/issuers.js';
 import { parseDays } from '../../ca/options.js';
 import { assertRevocable, parseReason, revokeCertificate } from '../../ca/revocation/revoke-certificate.js';
@@ -10,7 +9,8 @@ import { openStore } from '../context.js';
 import { reportDryRun } from '../dry-run.js';
 import type { RootOptions } from '../options.js';
 import { shown, status } from '../output.js';
-import { issuerPassword, refuseOptions, targetName } from '../target.js';
+import { askPasswordFrom } from '../passwords.js';
+import { refuseOptions, targetName } from '../target.js';
 
 const NOT_WITH_REVOKE = [
   'client', 'server', 'keyType', 'bits', 'days', 'password', 'intermediatePassword', 'crlUrl', 'rootCrlUrl', 'ocspUrl',
@@ -30,14 +30,12 @@ export async function runRevoke(args: string[], options: RootOptions, argv: stri
   const store = openStore(options);
   await loadConfig(store);
   const issuer = options.issuer === undefined ? undefined : await resolveIssuer(store, options.issuer);
-  const { record } = await locateCertificate(store, name);
-  const password = await issuerPassword(store, record.issuer, options);
 
   const result = await revokeCertificate(store, {
     name,
     ...(issuer ? { issuer } : {}),
     reason,
-    ...(password ? { password } : {}),
+    askPassword: askPasswordFrom(options),
     ...(crlDays ? { crlDays } : {}),
     commandLine: redactedCommandLine(argv),
   });
