@@ -186,7 +186,7 @@ export function validateName(name: string): string {
   if (!NAME.test(name) || name.includes('..') || name.endsWith('.chain') || [...name].length > 100) {
     throw new InvalidInputError(
       `"${printable(name)}" cannot be used as a file name`,
-      'Use --name with lower-case letters, digits, dots, dashes, "_" or "@" (at most 100, not ending in ".chain").',
+      ['Use ', { option: 'name' }, ' with lower-case letters, digits, dots, dashes, "_" or "@" (at most 100, not ending in ".chain").'],
     );
   }
   return name;
@@ -200,7 +200,7 @@ export function deriveName(cn: string): string {
   } catch {
     throw new InvalidInputError(
       `cannot derive a file name from CN "${printable(cn)}"`,
-      'Give one with --name NAME (lower-case letters, digits, dots, dashes).',
+      ['Give one with ', { option: 'name', value: 'NAME' }, ' (lower-case letters, digits, dots, dashes).'],
     );
   }
 }

@@ -10,6 +10,7 @@ import { CaExistsError, PasswordError } from '../../src/ca/errors.js';
 import { issueCertificate } from '../../src/ca/issuing/issue-certificate.js';
 import type { AskPassword, PasswordRequest } from '../../src/ca/passwords.js';
 import { chooseCrlIssuers } from '../../src/ca/revocation/generate-crl.js';
+import { renderHint } from '../../src/cli/error-hints.js';
 
 const dirs: string[] = [];
 after(() => {
@@ -85,6 +86,20 @@ describe('passwords go through the caller\'s callback', () => {
     const result = await issueCertificate(store, { ...leaf('by-cn'), issuer: 'Unit CA Intermediate', askPassword: ask });
     assert.match(result.chainPem, /BEGIN CERTIFICATE/);
     assert.deepEqual(ask.calls, []);
+  });
+});
+
+describe('the CLI renders password hints by role', () => {
+  it('names the flag and variable of the role, and --reuse-key for a renewed key', () => {
+    const missing = (role: 'root' | 'ca' | 'certificate') => renderHint(new PasswordError('x', undefined, { role, problem: 'missing' }));
+    assert.equal(missing('root'), 'Pass --root-password - (one line on stdin) or set CERTIFIED_ROOT_PASSWORD.');
+    assert.equal(missing('ca'), 'Pass --ca-password - (one line on stdin) or set CERTIFIED_CA_PASSWORD.');
+    assert.equal(missing('certificate'), 'Pass --password - (one line on stdin) or set CERTIFIED_PASSWORD.');
+    assert.equal(
+      renderHint(new PasswordError('x', undefined, { role: 'certificate', problem: 'new-key' })),
+      'Pass --password - (one line on stdin) or set CERTIFIED_PASSWORD, or keep the key with --reuse-key.',
+    );
+    assert.equal(renderHint(new PasswordError('x', 'Check it.', { role: 'ca', problem: 'wrong' })), 'Check it.');
   });
 });
 

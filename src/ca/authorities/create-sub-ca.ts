@@ -15,13 +15,13 @@ import { withDefaults } from '../config.js';
 import { CertifiedError, NameTakenError } from '../errors.js';
 import { buildCrl } from '../revocation/generate-crl.js';
 import { keyWrite } from './init-ca.js';
-import { crlUrlFor } from './issuers.js';
+import { crlUrlFor, resolveIssuer } from './issuers.js';
 import { BACKDATE_MS, CA_KEY_USAGE, SUB_CA_PATH_LENGTH } from '../profiles.js';
 
 export interface CreateSubCaParams {
   name: string;
   subject: DistinguishedName;
-  /** The signing CA's file name (resolved from --issuer). */
+  /** The signing CA, by file name or CN. */
   issuer: string;
   key: KeySpec;
   days: number;
@@ -34,6 +34,8 @@ export interface CreateSubCaParams {
 }
 
 export interface CreateSubCaResult {
+  /** The signing CA's file name. */
+  issuer: string;
   certificate: CertificateInfo;
   chainPem: string;
   files: { certificate: string; chain: string; key: string; crl: string };
@@ -44,10 +46,11 @@ export interface CreateSubCaResult {
 
 /** A subordinate CA (pathlen 0) signed by `issuer`, with its own empty CRL, in one commit. */
 export async function createSubCa(store: CaStore, params: CreateSubCaParams): Promise<CreateSubCaResult> {
+  params = { ...params, issuer: await resolveIssuer(store, params.issuer) };
   return store.locked(async () => {
     const config = await loadConfig(store);
     if (params.name === ROOT_NAME || params.name === INTERMEDIATE_NAME) {
-      throw new CertifiedError(`"${params.name}" is reserved for the root and the intermediate`, { code: 'RESERVED_NAME', hint: 'Choose another CN or --name.' });
+      throw new CertifiedError(`"${params.name}" is reserved for the root and the intermediate`, { code: 'RESERVED_NAME', hint: ['Choose another CN or ', { option: 'name' }, '.'] });
     }
     for (const path of [certPath(params.name), keyPath(params.name)]) {
       if (await store.exists(path)) throw new NameTakenError(params.name, path);
@@ -56,7 +59,7 @@ export async function createSubCa(store: CaStore, params: CreateSubCaParams): Pr
     if (issuer.certificate.pathLength === 0) {
       throw new CertifiedError(`the CA "${params.issuer}" may not sign CAs (pathlen 0)`, {
         code: 'PATH_LENGTH',
-        hint: 'Sign the new CA with the intermediate: --issuer ca.',
+        hint: ['Sign the new CA with the intermediate: ', { option: 'issuer', value: 'ca' }, '.'],
       });
     }
     const now = params.now ?? new Date();
@@ -117,6 +120,6 @@ export async function createSubCa(store: CaStore, params: CreateSubCaParams): Pr
       },
     });
     const { commit } = await store.apply({ message, writes });
-    return { certificate, chainPem, files, keyEncrypted: params.password !== undefined, warnings, commit };
+    return { issuer: params.issuer, certificate, chainPem, files, keyEncrypted: params.password !== undefined, warnings, commit };
   });
 }

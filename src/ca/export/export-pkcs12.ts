@@ -34,7 +34,7 @@ export async function exportPkcs12(store: CaStore, params: ExportPkcs12Params): 
   if (pem === undefined) {
     throw new CertifiedError(`there is no certificate "${params.name}" in "${store.dir}"`, {
       code: 'NOT_FOUND',
-      hint: `Check the name against the files in "${certPath('')}" (NAME.crt), or pass --db.`,
+      hint: [`Check the name against the files in "${certPath('')}" (NAME.crt), or pass `, { option: 'db' }, '.'],
     });
   }
   const certificate = parseCertificate(pem);
@@ -59,7 +59,7 @@ export async function exportPkcs12(store: CaStore, params: ExportPkcs12Params): 
     await writeExportFile(params.out, der);
   } catch (error) {
     if ((error as { cause?: NodeJS.ErrnoException }).cause?.code === 'EEXIST') {
-      throw new InvalidInputError(`"${params.out}" already exists`, 'Nothing was written. Remove it first, or choose another file with --out.');
+      throw new InvalidInputError(`"${params.out}" already exists`, ['Nothing was written. Remove it first, or choose another file with ', { option: 'out' }, '.']);
     }
     throw error;
   }
@@ -72,7 +72,7 @@ function checkExportPath(caDir: string, outPath: string): void {
   if (rel === '' || (!rel.startsWith('..') && !isAbsolute(rel))) {
     throw new InvalidInputError(
       `"${outPath}" is inside the CA directory`,
-      'A .p12 file must never be committed: write it elsewhere with --out FILE.',
+      ['A .p12 file must never be committed: write it elsewhere with ', { option: 'out', value: 'FILE' }, '.'],
     );
   }
 }

@@ -74,7 +74,7 @@ export async function signCsr(store: CaStore, params: SignCsrParams): Promise<Si
     name = params.name ?? deriveName(subject.CN ?? '');
   } catch (error) {
     if (!(error instanceof InvalidInputError)) throw error;
-    throw new InvalidInputError(`the CSR is refused: ${error.message}`, error.hint ?? 'Ask for a new CSR with valid names.');
+    throw new InvalidInputError(['the CSR is refused: ', ...error.messageParts], error.hintParts ?? 'Ask for a new CSR with valid names.');
   }
   const issue: IssueCertificateParams = {
     name,

@@ -45,7 +45,7 @@ export class RevokeNotAllowedError extends CertifiedError {
   constructor(names: string[]) {
     super(`the plan revokes ${names.length} certificate${names.length === 1 ? '' : 's'} removed from ${MANIFEST_FILE} (${names.join(', ')})`, {
       code: 'REVOKE_NOT_ALLOWED',
-      hint: 'Nothing was changed. Check the plan, then run "certified apply --allow-revoke", or put the entries back.',
+      hint: ['Nothing was changed. Check the plan, then run "certified apply ', { option: 'allowRevoke' }, '", or put the entries back.'],
     });
   }
 }

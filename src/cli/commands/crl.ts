@@ -17,7 +17,7 @@ export interface CrlOptions {
 }
 
 export async function runCrl(_args: string[], options: CrlOptions, argv: string[]): Promise<void> {
-  const days = options.crlDays === undefined ? undefined : parseDays(options.crlDays, '--crl-days');
+  const days = options.crlDays === undefined ? undefined : parseDays(options.crlDays, 'crlDays');
   const store = openStore(options);
   const config = await loadConfig(store);
   const { issuers, skipped } = await chooseCrlIssuers(store, options.issuer);

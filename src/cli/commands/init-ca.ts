@@ -40,9 +40,9 @@ export async function runInitCa(args: string[], options: RootOptions, argv: stri
   const key = parseKeySpec(options, 'ca');
   const days = options.days === undefined ? DEFAULT_CA_DAYS : parseDays(options.days);
   const urls = {
-    ...(options.crlUrl ? { crlUrl: parseUrl(options.crlUrl, '--crl-url') } : {}),
-    ...(options.rootCrlUrl ? { rootCrlUrl: parseUrl(options.rootCrlUrl, '--root-crl-url') } : {}),
-    ...(options.ocspUrl ? { ocspUrl: parseUrl(options.ocspUrl, '--ocsp-url') } : {}),
+    ...(options.crlUrl ? { crlUrl: parseUrl(options.crlUrl, 'crlUrl') } : {}),
+    ...(options.rootCrlUrl ? { rootCrlUrl: parseUrl(options.rootCrlUrl, 'rootCrlUrl') } : {}),
+    ...(options.ocspUrl ? { ocspUrl: parseUrl(options.ocspUrl, 'ocspUrl') } : {}),
   };
   const nameConstraints = parsePermittedSubtrees(options);
   const store = openStore(options);

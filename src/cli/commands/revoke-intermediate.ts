@@ -21,7 +21,7 @@ export async function runRevokeIntermediate(args: string[], options: RootOptions
   refuseOptions(options, NOT_WITH_CA_REVOKE, '--ca --revoke');
   if (args.length) throw new UsageError('--ca --revoke takes no subject: it revokes the intermediate', 'To revoke a sub-CA, run "certified --revoke CN=..".');
   const reason = parseReason(options.reason);
-  const crlDays = options.crlDays === undefined ? undefined : parseDays(options.crlDays, '--crl-days');
+  const crlDays = options.crlDays === undefined ? undefined : parseDays(options.crlDays, 'crlDays');
   const store = openStore(options);
   await loadConfig(store);
 

@@ -1,6 +1,5 @@
 import { loadConfig } from '../../ca/ca-files.js';
 import { UsageError } from '../../ca/errors.js';
-import { resolveIssuer } from '../../ca/authorities/issuers.js';
 import { parseDays } from '../../ca/options.js';
 import { assertRevocable, parseReason, revokeCertificate } from '../../ca/revocation/revoke-certificate.js';
 import { INTERMEDIATE_NAME } from '../../ca/layout.js';
@@ -26,14 +25,13 @@ export async function runRevoke(args: string[], options: RootOptions, argv: stri
   }
   assertRevocable(name);
   const reason = parseReason(options.reason);
-  const crlDays = options.crlDays === undefined ? undefined : parseDays(options.crlDays, '--crl-days');
+  const crlDays = options.crlDays === undefined ? undefined : parseDays(options.crlDays, 'crlDays');
   const store = openStore(options);
   await loadConfig(store);
-  const issuer = options.issuer === undefined ? undefined : await resolveIssuer(store, options.issuer);
 
   const result = await revokeCertificate(store, {
     name,
-    ...(issuer ? { issuer } : {}),
+    ...(options.issuer === undefined ? {} : { issuer: options.issuer }),
     reason,
     askPassword: askPasswordFrom(options),
     ...(crlDays ? { crlDays } : {}),
