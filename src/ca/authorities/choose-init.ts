@@ -11,7 +11,11 @@ export type InitKind = 'new-ca' | 'replace-intermediate';
  * is asked for, so that an existing CA is reported as such, not as a missing root password.
  */
 export async function chooseInit(store: CaStore): Promise<InitKind> {
-  const [root, intermediate] = await Promise.all([store.exists(certPath(ROOT_NAME)), store.exists(certPath(INTERMEDIATE_NAME))]);
-  if (intermediate) throw new CaExistsError(store.dir);
-  return root ? 'replace-intermediate' : 'new-ca';
+  if (!(await store.exists(''))) return 'new-ca';
+  // Under the lock, so that a change a killed command left (a half-made CA) is undone or finished first.
+  return store.lockedIfWritable(async () => {
+    const [root, intermediate] = await Promise.all([store.exists(certPath(ROOT_NAME)), store.exists(certPath(INTERMEDIATE_NAME))]);
+    if (intermediate) throw new CaExistsError(store.dir);
+    return root ? 'replace-intermediate' : 'new-ca';
+  });
 }
