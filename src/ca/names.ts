@@ -202,7 +202,7 @@ export const NAME_RULE =
 /** Checks a file name for a certificate: it can never leave the CA directory or clash with a chain file. */
 export function validateName(name: string): string {
   if (!NAME.test(name) || name.includes('..') || name.endsWith('.chain') || [...name].length > NAME_MAX_LENGTH) {
-    throw new InvalidInputError(`"${printable(name)}" cannot be used as a file name`, `Use --name with ${NAME_RULE}.`);
+    throw new InvalidInputError(`"${printable(name)}" cannot be used as a file name`, ['Use ', { option: 'name' }, ` with ${NAME_RULE}.`]);
   }
   return name;
 }
@@ -223,7 +223,7 @@ export function deriveName(cn: string): string {
   } catch {
     throw new InvalidInputError(
       `cannot derive a file name from CN "${printable(cn)}"`,
-      `Give one with --name NAME (${NAME_RULE}); from a CN, spaces become dashes and an IPv6 address's colons become dashes.`,
+      ['Give one with ', { option: 'name', value: 'NAME' }, ` (${NAME_RULE}); from a CN, spaces become dashes and an IPv6 address's colons become dashes.`],
     );
   }
 }

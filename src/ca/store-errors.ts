@@ -18,7 +18,7 @@ export function storeErrorToCertified(error: unknown): CertifiedError | undefine
     const who = holder ? `pid ${holder.pid}${holder.host && holder.host !== hostname() ? ` on ${holder.host}` : ''}` : 'pid unknown';
     return new LockError(
       `another certified process (${who}) holds the lock on ${error.dir}; gave up after ${Math.round(error.timeoutMs / 1000)} s`,
-      'Run the command again when it has finished, or wait longer with --lock-timeout SECONDS.',
+      ['Run the command again when it has finished, or wait longer with ', { option: 'lockTimeout', value: 'SECONDS' }, '.'],
     );
   }
   if (error instanceof GitBusyError) {

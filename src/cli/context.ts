@@ -19,7 +19,7 @@ export function caDirectory(flags: StoreFlags): string {
 
 /** The CA directory from --db, CERTIFIED_DB or etc/ssl, telling the user about waits and recoveries. */
 export function openStore(flags: StoreFlags): CaStore {
-  const seconds = flags.lockTimeout === undefined ? DEFAULT_LOCK_TIMEOUT_SECONDS : parseSeconds(flags.lockTimeout, '--lock-timeout');
+  const seconds = flags.lockTimeout === undefined ? DEFAULT_LOCK_TIMEOUT_SECONDS : parseSeconds(flags.lockTimeout, 'lockTimeout');
   const dir = caDirectory(flags);
   return openCaDirectory(dir, {
     lockTimeoutMs: seconds * 1000,

@@ -38,7 +38,9 @@ async function report(error: unknown): Promise<number> {
   const { CertifiedError } = await import('../ca/errors.js');
   error = (await import('../ca/store-errors.js')).storeErrorToCertified(error) ?? error;
   if (error instanceof CertifiedError) {
-    process.stderr.write(`certified: ${error.message}.${error.hint ? ` ${error.hint}` : ''}\n`);
+    const { FLAGS, renderHint } = await import('./error-hints.js');
+    const hint = renderHint(error);
+    process.stderr.write(`certified: ${error.renderMessage(FLAGS)}.${hint ? ` ${hint}` : ''}\n`);
     if (process.env.DEBUG?.includes('certified') && error.cause) process.stderr.write(`${String((error.cause as Error).stack ?? error.cause)}\n`);
     return error.exitCode;
   }

@@ -28,6 +28,23 @@ describe('certified --csr FILE', () => {
     return out;
   }
 
+  it('finds --issuer by CN as issuing does: a sub-CA named "Team CSR CA" signs the CSR', async () => {
+    const made = await run(['--ca', '--issuer', 'ca', 'CN=Team CSR CA'], { cwd });
+    assert.equal(made.code, 0, made.stderr);
+    const file = opensslCsr('team', ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256'], '/CN=team-api.example.com', 'DNS:team-api.example.com');
+    const result = await run(['--csr', file, '--issuer', 'Team CSR CA'], { cwd });
+    assert.equal(result.code, 0, result.stderr);
+    const crt = join(db, 'certs/team-api.example.com.crt');
+    assert.match(x509Text(crt), /Issuer: .*CN ?= ?Team CSR CA\n/);
+    assert.equal(JSON.parse(readText(join(db, `records/team-csr-ca/${serialOf(crt)}.json`))).issuer, 'team-csr-ca');
+    const issued = await run(['--issuer', 'Team CSR CA', 'CN=team-web.example.com'], { cwd });
+    assert.equal(issued.code, 0, issued.stderr);
+    assert.match(x509Text(join(db, 'certs/team-web.example.com.crt')), /Issuer: .*CN ?= ?Team CSR CA\n/);
+    const unknown = await run(['--csr', file, '--name', 'other', '--issuer', 'Nobody CA'], { cwd });
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /^certified: there is no CA "Nobody CA" in ".*"\. Give --issuer the file name or CN of a CA: .*"team-csr-ca"/);
+  });
+
   it('signs an ECDSA CSR: the chain verifies, the SANs are kept, no key file, one commit', async () => {
     const file = opensslCsr('ec', ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256'], '/CN=api.example.com', 'DNS:api.example.com,DNS:API2.example.com,IP:10.1.1.1');
     const commits = commitCount(db);

@@ -6,7 +6,8 @@ import { join, relative } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { initCa } from '../../src/ca/authorities/init-ca.js';
 import { createSubCa } from '../../src/ca/authorities/create-sub-ca.js';
-import { CA_PASSWORD, ROOT_PASSWORD as ROOT_SOURCE, loadConfig } from '../../src/ca/ca-files.js';
+import { loadConfig } from '../../src/ca/ca-files.js';
+import { noPassword, type AskPassword } from '../../src/ca/passwords.js';
 import { buildCertificate } from '../../src/ca/certificate-builder.js';
 import { loadIssuer } from '../../src/ca/load-issuer.js';
 import { issueCertificate, prepareIssue } from '../../src/ca/issuing/issue-certificate.js';
@@ -16,6 +17,8 @@ import { generateKeyPair } from '../../src/pki/keys.js';
 import { CaStore } from '../../src/store/ca-store.js';
 
 const ROOT_PASSWORD = 'root password for unit tests';
+/** Opens the root key; no other key here is encrypted. */
+const rootPassword: AskPassword = async (request) => (request.role === 'root' ? ROOT_PASSWORD : undefined);
 const KEY = { type: 'ecdsa', curve: 'P-256' } as const;
 const ROOT_REFUSAL = { code: 'ROOT_SIGNS_ONLY_CAS', message: 'the root signs only CAs', hint: 'Nothing was written. Issue it from the intermediate "ca" (the default issuer) or from a sub-CA.' };
 
@@ -39,7 +42,7 @@ function x509Text(pem: string): string {
 describe('who may sign what, at every entry point of ca/', () => {
   const dir = mkdtempSync(join(tmpdir(), 'certified-builder-'));
   const store = CaStore.open(dir, { lockTimeoutMs: 10_000 });
-  const common = { commandLine: 'certified (unit test)' };
+  const common = { commandLine: 'certified (unit test)', askPassword: rootPassword };
   let csrPem = '';
   let snapshot: { files: string[]; commits: string };
 
@@ -65,19 +68,19 @@ describe('who may sign what, at every entry point of ca/', () => {
 
   it('issueCertificate refuses a leaf from the root', async () => {
     const params = { name: 'leaf.example.com', subject: { CN: 'leaf.example.com' }, sans: [{ type: 'dns' as const, value: 'leaf.example.com' }], profile: 'server' as const, key: KEY, days: 90 };
-    await assert.rejects(issueCertificate(store, { ...params, issuer: 'root-ca', caPassword: ROOT_PASSWORD, ...common }), ROOT_REFUSAL);
+    await assert.rejects(issueCertificate(store, { ...params, issuer: 'root-ca', ...common }), ROOT_REFUSAL);
     assertUnchanged();
   });
 
   it('signCsr refuses to have the root sign a CSR', async () => {
     const input = new TextEncoder().encode(csrPem);
-    await assert.rejects(signCsr(store, { input, source: 'req.csr', profile: 'server+client', days: 90, issuer: 'root-ca', caPassword: ROOT_PASSWORD, ...common }), ROOT_REFUSAL);
+    await assert.rejects(signCsr(store, { input, source: 'req.csr', profile: 'server+client', days: 90, issuer: 'root-ca', ...common }), ROOT_REFUSAL);
     assertUnchanged();
   });
 
   it("prepareIssue (apply's path) and buildCertificate itself refuse a leaf from the root", async () => {
     const config = await loadConfig(store);
-    const root = await loadIssuer(store, 'root-ca', ROOT_PASSWORD, ROOT_SOURCE);
+    const root = await loadIssuer(store, 'root-ca', rootPassword);
     const params = { name: 'x.example.com', subject: { CN: 'x.example.com' }, sans: [{ type: 'dns' as const, value: 'x.example.com' }], profile: 'server' as const, key: KEY, days: 90 };
     await assert.rejects(prepareIssue(store, config, root, params), ROOT_REFUSAL);
     const keys = await generateKeyPair(KEY);
@@ -96,7 +99,7 @@ describe('who may sign what, at every entry point of ca/', () => {
       message: 'the CA "team-ca" may not sign CAs (pathlen 0)',
     });
     const config = await loadConfig(store);
-    const team = await loadIssuer(store, 'team-ca', undefined, CA_PASSWORD);
+    const team = await loadIssuer(store, 'team-ca', noPassword);
     const keys = await generateKeyPair(KEY);
     await assert.rejects(buildCertificate({ kind: 'sub-ca', subject: { CN: 'Z CA' }, publicKey: keys.publicKey, issuer: team, policy: config, days: 1, now: new Date() }), { code: 'PATH_LENGTH' });
     assertUnchanged();
@@ -104,7 +107,7 @@ describe('who may sign what, at every entry point of ca/', () => {
 
   it('cuts a leaf to its issuer and says so, backdated by a minute', async () => {
     const config = await loadConfig(store);
-    const team = await loadIssuer(store, 'team-ca', undefined, CA_PASSWORD);
+    const team = await loadIssuer(store, 'team-ca', noPassword);
     const keys = await generateKeyPair(KEY);
     const now = new Date();
     const built = await buildCertificate({
@@ -128,7 +131,7 @@ describe('who may sign what, at every entry point of ca/', () => {
 describe('emailProtection for an e-mail address on a client certificate', () => {
   const dir = mkdtempSync(join(tmpdir(), 'certified-email-'));
   const store = CaStore.open(dir, { lockTimeoutMs: 10_000 });
-  const common = { commandLine: 'certified (unit test)', key: KEY, days: 90 };
+  const common = { commandLine: 'certified (unit test)', key: KEY, days: 90, askPassword: noPassword };
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   it('is added with clientAuth and an e-mail SAN, and only then (openssl judges)', async () => {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { deriveName, normalizeDnsName, parseSan, parseSubjectArguments, subjectAltNames, validateDn, validateName } from '../../src/ca/names.js';
 import { CertifiedError } from '../../src/ca/errors.js';
+import { FLAGS } from '../../src/cli/error-hints.js';
 
 describe('parseSan', () => {
   it('tells DNS names, IPs, e-mail addresses and URIs apart', () => {
@@ -55,8 +56,8 @@ describe('names of files', () => {
       assert.throws(() => validateName(bad), /cannot be used as a file name/, bad);
     }
     const rule = 'lower-case or caseless letters, digits, dots, dashes, "_" and "@", starting with a letter or digit, at most 100 characters, without ".." and not ending in ".chain"';
-    assert.throws(() => validateName('A'), (error: CertifiedError) => error.hint === `Use --name with ${rule}.`);
-    assert.throws(() => deriveName('fe80::1%eth0'), (error: CertifiedError) => error.message === 'cannot derive a file name from CN "fe80::1%eth0"' && error.hint?.includes(`(${rule})`) === true);
+    assert.throws(() => validateName('A'), (error: CertifiedError) => error.renderHint(FLAGS) === `Use --name with ${rule}.`);
+    assert.throws(() => deriveName('fe80::1%eth0'), (error: CertifiedError) => error.message === 'cannot derive a file name from CN "fe80::1%eth0"' && error.renderHint(FLAGS)?.includes(`(${rule})`) === true);
   });
   for (const bad of ['../x', 'a/b', '.hidden', 'x.chain', 'a\\b', 'café$(id)', '..']) {
     it(`never lets ${JSON.stringify(bad)} name a file`, () => {

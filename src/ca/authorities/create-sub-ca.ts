@@ -5,7 +5,8 @@ import type { DistinguishedName } from '../../pki/types.js';
 import type { CaStore, FileWrite } from '../../store/ca-store.js';
 import type { CertificateRecord } from '../../store/records.js';
 import { INTERMEDIATE_NAME, ROOT_NAME, certPath, chainPath, crlPath, keyPath } from '../../store/layout.js';
-import { loadConfig, passwordSourceFor } from '../ca-files.js';
+import { loadConfig } from '../ca-files.js';
+import type { AskPassword } from '../passwords.js';
 import { loadIssuer, type Issuer } from '../load-issuer.js';
 import { recordWrite, toRecord } from '../certificate-record.js';
 import { commitMessage, isoDate } from '../commit-message.js';
@@ -14,16 +15,17 @@ import { assertMaySign, buildCertificate } from '../certificate-builder.js';
 import { CertifiedError, NameTakenError } from '../errors.js';
 import { buildCrl } from '../revocation/generate-crl.js';
 import { keyWrite } from './init-ca.js';
+import { resolveIssuer } from './issuers.js';
 
 export interface CreateSubCaParams {
   name: string;
   subject: DistinguishedName;
-  /** The signing CA's file name (resolved from --issuer). */
+  /** The signing CA, by file name or CN. */
   issuer: string;
   key: KeySpec;
   days: number;
-  /** The password of the signing CA's key. */
-  issuerPassword?: string;
+  /** Asked for the signing CA's key only when it is encrypted. */
+  askPassword: AskPassword;
   /** Encrypts the new CA's key (and then commits it). */
   password?: string;
   commandLine: string;
@@ -31,6 +33,8 @@ export interface CreateSubCaParams {
 }
 
 export interface CreateSubCaResult {
+  /** The signing CA's file name. */
+  issuer: string;
   certificate: CertificateInfo;
   chainPem: string;
   files: { certificate: string; chain: string; key: string; crl: string };
@@ -41,10 +45,11 @@ export interface CreateSubCaResult {
 
 /** A subordinate CA (pathlen 0) signed by `issuer`, with its own empty CRL, in one commit. */
 export async function createSubCa(store: CaStore, params: CreateSubCaParams): Promise<CreateSubCaResult> {
+  params = { ...params, issuer: await resolveIssuer(store, params.issuer) };
   return store.locked(async () => {
     const config = await loadConfig(store);
     await refuseSubCaName(store, params.name);
-    const issuer = await loadIssuer(store, params.issuer, params.issuerPassword, passwordSourceFor(params.issuer));
+    const issuer = await loadIssuer(store, params.issuer, params.askPassword);
     const now = params.now ?? new Date();
     const prepared = await prepareSubCa(store, config, issuer, { ...params, now });
     const { certificate, subject } = prepared;
@@ -70,7 +75,7 @@ export async function createSubCa(store: CaStore, params: CreateSubCaParams): Pr
     });
     const { commit } = await store.apply({ message, writes: prepared.writes });
     const { chainPem, files, warnings } = prepared;
-    return { certificate, chainPem, files, keyEncrypted: params.password !== undefined, warnings, commit };
+    return { issuer: params.issuer, certificate, chainPem, files, keyEncrypted: params.password !== undefined, warnings, commit };
   });
 }
 
@@ -134,7 +139,7 @@ export async function prepareSubCa(store: CaStore, config: CaConfig, issuer: Iss
 /** The CA's own names are reserved, and a name in use is refused. */
 async function refuseSubCaName(store: CaStore, name: string): Promise<void> {
   if (name === ROOT_NAME || name === INTERMEDIATE_NAME) {
-    throw new CertifiedError(`"${name}" is reserved for the root and the intermediate`, { code: 'RESERVED_NAME', hint: 'Choose another CN or --name.' });
+    throw new CertifiedError(`"${name}" is reserved for the root and the intermediate`, { code: 'RESERVED_NAME', hint: ['Choose another CN or ', { option: 'name' }, '.'] });
   }
   for (const path of [certPath(name), keyPath(name)]) {
     if (await store.exists(path)) throw new NameTakenError(name, path);

@@ -4,7 +4,8 @@ import { formatDn } from '../../pki/name.js';
 import type { DistinguishedName } from '../../pki/types.js';
 import type { CaStore, FileWrite } from '../../store/ca-store.js';
 import { INTERMEDIATE_NAME, ROOT_NAME, certPath, chainPath } from '../../store/layout.js';
-import { ROOT_PASSWORD, loadConfig } from '../ca-files.js';
+import { loadConfig } from '../ca-files.js';
+import type { AskPassword } from '../passwords.js';
 import { loadIssuer, type Issuer } from '../load-issuer.js';
 import { recordWrite, toRecord } from '../certificate-record.js';
 import { commitMessage, isoDate } from '../commit-message.js';
@@ -20,7 +21,8 @@ export interface ReplaceIntermediateParams {
   /** Default: the root's key type. */
   key?: KeySpec;
   days: number;
-  rootPassword?: string;
+  /** Asked for the root key only when it is encrypted. */
+  askPassword: AskPassword;
   intermediatePassword?: string;
   commandLine: string;
   now?: Date;
@@ -41,7 +43,7 @@ export async function replaceIntermediate(store: CaStore, params: ReplaceInterme
   return store.locked(async () => {
     const config = await loadConfig(store);
     if (await store.exists(certPath(INTERMEDIATE_NAME))) throw new CaExistsError(store.dir);
-    const root = await loadIssuer(store, ROOT_NAME, params.rootPassword, ROOT_PASSWORD);
+    const root = await loadIssuer(store, ROOT_NAME, params.askPassword);
     const now = params.now ?? new Date();
     const spec = params.key ?? root.certificate.key;
     const keys = await generateKeyPair(spec);

@@ -8,11 +8,12 @@ import { writeExportFile } from '../../store/export-file.js';
 import { certPath, chainPath } from '../../store/layout.js';
 import { loadSigningKey } from '../ca-files.js';
 import { CertifiedError, InvalidInputError } from '../errors.js';
+import type { AskPassword } from '../passwords.js';
 
 export interface ExportPkcs12Params {
   name: string;
-  /** Password of private/NAME.key when it is encrypted. */
-  keyPassword?: string;
+  /** Asked for private/NAME.key only when it is encrypted. */
+  askPassword: AskPassword;
   /** Password of the .p12 file. */
   p12Password: string;
   /** Absolute path of the file to create (outside the CA directory; never overwritten). */
@@ -25,8 +26,6 @@ export interface ExportPkcs12Result {
   /** How many certificates went in: the certificate and its issuing CAs (not the root). */
   certificates: number;
 }
-
-export const KEY_PASSWORD = { flag: '--password', env: 'CERTIFIED_PASSWORD' };
 
 /**
  * Refuses what no password can fix (no such certificate, a file inside the CA directory) before
@@ -52,7 +51,7 @@ export async function exportPkcs12(store: CaStore, params: ExportPkcs12Params): 
   const chain = readPemBlocks(chainText).filter((block) => block.label === 'CERTIFICATE').map((block) => block.der);
   // The chain file starts with the certificate itself; put it first in any case.
   const issuers = chain.filter((der) => Buffer.compare(Buffer.from(der), Buffer.from(certificate.der)) !== 0);
-  const key = await loadSigningKey(store, params.name, params.keyPassword, KEY_PASSWORD);
+  const key = await loadSigningKey(store, params.name, params.askPassword, 'certificate');
   if (!certificateMatchesKey(certificate.der, key)) {
     throw new CertifiedError(`the key of "${params.name}" does not belong to its certificate`, {
       code: 'KEY_MISMATCH',
@@ -69,7 +68,7 @@ export async function exportPkcs12(store: CaStore, params: ExportPkcs12Params): 
     await writeExportFile(params.out, der);
   } catch (error) {
     if ((error as { cause?: NodeJS.ErrnoException }).cause?.code === 'EEXIST') {
-      throw new InvalidInputError(`"${params.out}" already exists`, 'Nothing was written. Remove it first, or choose another file with --out.');
+      throw new InvalidInputError(`"${params.out}" already exists`, ['Nothing was written. Remove it first, or choose another file with ', { option: 'out' }, '.']);
     }
     throw error;
   }
@@ -82,7 +81,7 @@ function checkExportPath(caDir: string, outPath: string): void {
   if (rel === '' || (!rel.startsWith('..') && !isAbsolute(rel))) {
     throw new InvalidInputError(
       `"${outPath}" is inside the CA directory`,
-      'A .p12 file must never be committed: write it elsewhere with --out FILE.',
+      ['A .p12 file must never be committed: write it elsewhere with ', { option: 'out', value: 'FILE' }, '.'],
     );
   }
 }

@@ -6,7 +6,9 @@ import type { CaStore, FileWrite } from '../../store/ca-store.js';
 import type { CertificateRecord } from '../../store/records.js';
 import { formatDn } from '../../pki/name.js';
 import { INTERMEDIATE_NAME, certPath, chainPath, csrPath, keyPath } from '../../store/layout.js';
-import { CA_PASSWORD, loadConfig } from '../ca-files.js';
+import { loadConfig } from '../ca-files.js';
+import { resolveIssuer } from '../authorities/issuers.js';
+import type { AskPassword } from '../passwords.js';
 import { loadIssuer, type Issuer } from '../load-issuer.js';
 import { recordWrite, toRecord } from '../certificate-record.js';
 import { commitMessage, isoDate } from '../commit-message.js';
@@ -32,7 +34,9 @@ export interface LeafParams {
 }
 
 export interface IssueCertificateParams extends LeafParams {
-  caPassword?: string;
+  /** Asked for the issuing CA's key only when it is encrypted. */
+  askPassword: AskPassword;
+  /** The issuing CA by file name or CN; default: the intermediate. */
   issuer?: string;
   /**
    * Sign this existing public key (from a CSR made elsewhere) instead of generating a key: then
@@ -72,7 +76,8 @@ export interface PreparedIssue {
 export async function issueCertificate(store: CaStore, params: IssueCertificateParams): Promise<IssueCertificateResult> {
   return store.locked(async () => {
     const config = await loadConfig(store);
-    const issuer = await loadIssuer(store, params.issuer ?? INTERMEDIATE_NAME, params.caPassword, CA_PASSWORD);
+    const issuerName = params.issuer === undefined ? INTERMEDIATE_NAME : await resolveIssuer(store, params.issuer);
+    const issuer = await loadIssuer(store, issuerName, params.askPassword);
     const prepared = await prepareIssue(store, config, issuer, params);
     const message = commitMessage({
       summary: prepared.summary,
@@ -94,7 +99,7 @@ export async function prepareIssue(
   store: CaStore,
   config: CaConfig,
   issuer: Issuer,
-  params: Omit<IssueCertificateParams, 'commandLine' | 'caPassword' | 'issuer'>,
+  params: Omit<IssueCertificateParams, 'commandLine' | 'askPassword' | 'issuer'>,
   options: { replacing?: boolean } = {},
 ): Promise<PreparedIssue> {
   const existing = params.existingKey;

@@ -1,7 +1,7 @@
 import type { KeySpec } from '../../pki/keys.js';
 import type { SubjectAltName } from '../../pki/types.js';
 import { INTERMEDIATE_NAME, ROOT_NAME } from '../../store/layout.js';
-import { CertifiedError } from '../errors.js';
+import { CertifiedError, type TextPart, type Spelling } from '../errors.js';
 import { printable, subjectAltNames, validateDn, validateName } from '../names.js';
 import { parseKeySpec } from '../options.js';
 import { DEFAULT_CA_DAYS, DEFAULT_LEAF_DAYS, type LeafProfile } from '../profiles.js';
@@ -30,8 +30,14 @@ export interface Manifest {
 }
 
 /** A manifest that cannot be used; the message starts with `certificates.yaml:LINE:`. */
+/** Options as a manifest entry names them: `key`, `bits`. */
+const MANIFEST_KEYS: Spelling = {
+  option: (option) => (option === 'keyType' ? 'key' : option),
+  variable: (variable) => variable,
+};
+
 export class ManifestError extends CertifiedError {
-  constructor(line: number, message: string, hint?: string) {
+  constructor(line: number, message: string, hint?: string | readonly TextPart[]) {
     super(`${MANIFEST_FILE}:${line}: ${message}`, {
       code: 'BAD_MANIFEST',
       hint: hint ?? 'Fix certificates.yaml and run the command again; nothing was changed.',
@@ -68,7 +74,7 @@ export async function parseManifest(text: string): Promise<Manifest> {
     const line = first.linePos?.[0].line ?? lineCounter.linePos(first.pos[0]).line;
     throw new ManifestError(line, `it is not valid YAML: ${first.message.split('\n')[0]?.replace(/ at line \d+, column \d+:?$/, '')}`);
   }
-  if (doc.contents === null) throw new ManifestError(1, 'it is empty', 'Add a "certificates:" map (see "certified plan --help").');
+  if (doc.contents === null) throw new ManifestError(1, 'it is empty', 'Add a "certificates:" map (see the help of "certified plan").');
   const top = mapFields(yaml, doc.contents, 'the manifest', TOP_KEYS, lineOf);
   const defaults = top.defaults ? mapFields(yaml, top.defaults.node, 'defaults', DEFAULT_KEYS, lineOf) : {};
   const defaultDays = defaults.days ? days(defaults.days, 'defaults.days') : undefined;
@@ -151,8 +157,7 @@ function wrap<T>(line: number, what: string, check: () => T): T {
     return check();
   } catch (error) {
     if (error instanceof CertifiedError) {
-      const message = error.message.replace(/--key-type/g, 'key').replace(/--bits/g, 'bits');
-      throw new ManifestError(line, `${what ? `${what} ` : ''}${message}`, error.hint?.replace(/--bits/g, 'bits'));
+      throw new ManifestError(line, `${what ? `${what} ` : ''}${error.renderMessage(MANIFEST_KEYS)}`, error.renderHint(MANIFEST_KEYS));
     }
     throw error;
   }

@@ -1,4 +1,4 @@
-/** What `certified check` can find wrong; stable codes for scripts (--json). */
+/** What `certified check` can find wrong; stable codes for scripts (JSON output). */
 export type FindingCode =
   | 'unreadable'
   | 'no-record'

@@ -1,23 +1,17 @@
 import { newKeyPassword, parseLeafRequest } from '../leaf-request.js';
-import { UsageError } from '../../ca/errors.js';
 import { issueCertificate } from '../../ca/issuing/issue-certificate.js';
-import { resolveIssuer } from '../../ca/authorities/issuers.js';
-import { INTERMEDIATE_NAME, ROOT_NAME } from '../../ca/layout.js';
 import { redactedCommandLine } from '../command-line.js';
 import { openStore } from '../context.js';
 import { reportDryRun } from '../dry-run.js';
 import type { RootOptions } from '../options.js';
 import { data, longDate, note, shown, status, warning, withSpinner } from '../output.js';
-import { issuerPassword } from '../target.js';
+import { askPasswordFrom } from '../passwords.js';
 
 export async function runIssue(args: string[], options: RootOptions, argv: string[]): Promise<void> {
   const { dn, cn, name, sans, profile, key, days } = parseLeafRequest(args, options);
   const store = openStore(options);
 
   const password = await newKeyPassword(name, options);
-  const issuer = options.issuer === undefined ? INTERMEDIATE_NAME : await resolveIssuer(store, options.issuer);
-  if (issuer === ROOT_NAME) throw new UsageError('the root signs only CAs', 'Issue from the intermediate (leave --issuer out) or a sub-CA.');
-  const caPassword = await issuerPassword(store, issuer, options);
 
   const result = await withSpinner(`Issuing ${name}...`, () =>
     issueCertificate(store, {
@@ -28,8 +22,8 @@ export async function runIssue(args: string[], options: RootOptions, argv: strin
       key,
       days,
       ...(password ? { password } : {}),
-      ...(caPassword ? { caPassword } : {}),
-      ...(issuer === INTERMEDIATE_NAME ? {} : { issuer }),
+      askPassword: askPasswordFrom(options),
+      ...(options.issuer === undefined ? {} : { issuer: options.issuer }),
       commandLine: redactedCommandLine(argv),
     }),
   );

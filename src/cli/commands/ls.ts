@@ -13,7 +13,7 @@ export interface LsOptions extends StoreFlags {
 const COLUMNS = ['NAME', 'CN', 'SANS', 'ISSUER', 'SERIAL', 'EXPIRES', 'STATUS'] as const;
 
 export async function runLs(_args: string[], options: LsOptions, _argv: string[]): Promise<void> {
-  const expiringDays = options.expiring === undefined ? undefined : parseDays(options.expiring, '--expiring');
+  const expiringDays = options.expiring === undefined ? undefined : parseDays(options.expiring, 'expiring');
   const store = openStore(options);
   const listings = await listCertificates(store, {
     ...(expiringDays === undefined ? {} : { expiringDays }),

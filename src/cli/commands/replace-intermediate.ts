@@ -4,12 +4,12 @@ import { DEFAULT_CA_DAYS } from '../../ca/profiles.js';
 import { replaceIntermediate } from '../../ca/authorities/replace-intermediate.js';
 import { UsageError } from '../../ca/errors.js';
 import type { CaStore } from '../../ca/ca-directory.js';
-import { ROOT_NAME, keyPath } from '../../ca/layout.js';
+import { keyPath } from '../../ca/layout.js';
 import { redactedCommandLine } from '../command-line.js';
 import type { RootOptions } from '../options.js';
 import { data, longDate, shown, status, warning, withSpinner } from '../output.js';
 import { resolveSecret } from '../secrets.js';
-import { issuerPassword } from '../target.js';
+import { askPasswordFrom } from '../passwords.js';
 import { reportDryRun } from '../dry-run.js';
 
 /** Options of `init` that only a new CA takes: a replacement keeps the saved URLs and name constraints. */
@@ -27,7 +27,6 @@ export async function runReplaceIntermediate(store: CaStore, args: string[], opt
   const subject = validateDn(parsed.dn, { requireCn: false });
   const key = options.keyType === undefined && options.bits === undefined ? undefined : parseKeySpec(options, 'ca');
   const days = options.days === undefined ? DEFAULT_CA_DAYS : parseDays(options.days);
-  const rootPassword = await issuerPassword(store, ROOT_NAME, options);
   const intermediatePassword = await resolveSecret({
     label: 'the intermediate key',
     flag: '--intermediate-password',
@@ -41,7 +40,7 @@ export async function runReplaceIntermediate(store: CaStore, args: string[], opt
       subject,
       ...(key ? { key } : {}),
       days,
-      ...(rootPassword ? { rootPassword } : {}),
+      askPassword: askPasswordFrom(options),
       ...(intermediatePassword ? { intermediatePassword } : {}),
       commandLine: redactedCommandLine(argv),
     }),
