@@ -7,7 +7,8 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { CA_PASSWORD, loadConfig } from '../src/ca/ca-files.js';
+import { loadConfig } from '../src/ca/ca-files.js';
+import { noPassword } from '../src/ca/passwords.js';
 import { loadIssuer } from '../src/ca/load-issuer.js';
 import { prepareIssue } from '../src/ca/issuing/issue-certificate.js';
 import { CaStore, type FileWrite } from '../src/store/ca-store.js';
@@ -60,7 +61,7 @@ export async function issueMany(dir: string, first: number, count: number): Prom
 export async function issueRange(dir: string, first: number, count: number): Promise<CertificateRecord[]> {
   const store = openBench(dir);
   const config = await loadConfig(store);
-  const issuer = await loadIssuer(store, INTERMEDIATE_NAME, undefined, CA_PASSWORD);
+  const issuer = await loadIssuer(store, INTERMEDIATE_NAME, noPassword);
   const records: CertificateRecord[] = [];
   await pool(count, 16, async (offset) => {
     const name = hostName(first + offset);

@@ -4,19 +4,7 @@ import type { CaStore } from '../store/ca-store.js';
 import { CONFIG_FILE, INTERMEDIATE_NAME, ROOT_NAME, certPath, chainPath, keyPath } from '../store/layout.js';
 import { parseConfig, type CaConfig } from './config.js';
 import { CertifiedError, NoCaError, PasswordError } from './errors.js';
-
-export interface PasswordSource {
-  flag: string;
-  env: string;
-}
-
-export const ROOT_PASSWORD: PasswordSource = { flag: '--root-password', env: 'CERTIFIED_ROOT_PASSWORD' };
-export const CA_PASSWORD: PasswordSource = { flag: '--ca-password', env: 'CERTIFIED_CA_PASSWORD' };
-
-/** The root key opens with the root password; every other CA key with --ca-password. */
-export function passwordSourceFor(issuer: string): PasswordSource {
-  return issuer === ROOT_NAME ? ROOT_PASSWORD : CA_PASSWORD;
-}
+import { keyLabel, type AskPassword, type KeyRole } from './passwords.js';
 
 export async function loadConfig(store: CaStore): Promise<CaConfig> {
   const text = await store.readText(CONFIG_FILE);
@@ -48,12 +36,11 @@ export async function isKeyEncrypted(store: CaStore, name: string): Promise<bool
   return pem !== undefined && isEncryptedKeyPem(pem);
 }
 
-export async function loadSigningKey(
-  store: CaStore,
-  name: string,
-  password: string | undefined,
-  source: PasswordSource,
-): Promise<SigningKey> {
+/**
+ * The key of `name`, opened with a password from `askPassword` only when the file really is
+ * encrypted (so an unencrypted key never triggers a prompt). `role` says whose key it is.
+ */
+export async function loadSigningKey(store: CaStore, name: string, askPassword: AskPassword, role: KeyRole): Promise<SigningKey> {
   const path = keyPath(name);
   const pem = await store.readText(path);
   if (pem === undefined) {
@@ -64,13 +51,14 @@ export async function loadSigningKey(
         : `Restore "${path}" from your backup.`,
     });
   }
+  const password = isEncryptedKeyPem(pem) ? await askPassword({ role, name, path }) : undefined;
   try {
-    return await importPrivateKey(pem, password);
+    return await importPrivateKey(pem, password === '' ? undefined : password);
   } catch (error) {
     if (!(error instanceof KeyPasswordError)) throw error;
     if (error.reason === 'missing') {
-      throw new PasswordError(`"${path}" is encrypted and no password was given`, `Pass ${source.flag} - (one line on stdin) or set ${source.env}.`);
+      throw new PasswordError(`${keyLabel({ role, name })} needs a password and none was given`, undefined, { role, problem: 'missing' });
     }
-    throw new PasswordError(`the password for "${path}" is wrong`, 'Nothing was changed. Check the password and try again.');
+    throw new PasswordError(`the password for "${path}" is wrong`, 'Nothing was changed. Check the password and try again.', { role, problem: 'wrong' });
   }
 }

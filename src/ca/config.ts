@@ -9,7 +9,7 @@ export interface CaConfig {
   crlUrl?: string;
   rootCrlUrl?: string;
   ocspUrl?: string;
-  /** Permitted subtrees put on the intermediate (and sub-CAs): --permit-dns, --permit-ip, --permit-email. */
+  /** Permitted subtrees put on the intermediate (and sub-CAs): DNS domains, address ranges, e-mail domains. */
   nameConstraints?: NameConstraintSet;
   crlDays: number;
 }

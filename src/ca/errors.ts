@@ -1,28 +1,50 @@
-/** Every failure a user can act on. The CLI prints `certified: <message>` and the hint, once. */
+import type { KeyRole } from './passwords.js';
+import { PLAIN, renderText, toParts, type Spelling, type Text, type TextPart } from './text.js';
+
+export type { OptionName, Spelling, Text, TextPart, VariableName } from './text.js';
+
+/**
+ * Every failure a user can act on. The CLI prints `certified: <message>` and the hint, once,
+ * with the options in them spelled as its flags (renderMessage, renderHint); `message` and `hint`
+ * spell them in words.
+ */
 export class CertifiedError extends Error {
   readonly code: string;
   readonly hint: string | undefined;
+  readonly messageParts: readonly TextPart[];
+  readonly hintParts: readonly TextPart[] | undefined;
   /** 1 for bad input and failed operations, 2 for usage errors. */
   readonly exitCode: 1 | 2;
 
-  constructor(message: string, options: { code: string; hint?: string; exitCode?: 1 | 2; cause?: unknown }) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+  constructor(message: Text, options: { code: string; hint?: Text | undefined; exitCode?: 1 | 2; cause?: unknown }) {
+    super(renderText(toParts(message), PLAIN), options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.code = options.code;
-    this.hint = options.hint;
+    this.messageParts = toParts(message);
+    this.hintParts = options.hint === undefined ? undefined : toParts(options.hint);
+    this.hint = this.renderHint(PLAIN);
     this.exitCode = options.exitCode ?? 1;
+  }
+
+  renderMessage(spelling: Spelling): string {
+    return renderText(this.messageParts, spelling);
+  }
+
+  renderHint(spelling: Spelling): string | undefined {
+    return this.hintParts && renderText(this.hintParts, spelling);
   }
 }
 
+/** Bad usage (exit 2); without a hint the CLI points at its help. */
 export class UsageError extends CertifiedError {
-  constructor(message: string, hint = 'Run "certified --help" for usage.') {
+  constructor(message: Text, hint?: Text) {
     super(message, { code: 'USAGE', hint, exitCode: 2 });
   }
 }
 
 export class InvalidInputError extends CertifiedError {
-  constructor(message: string, hint?: string) {
-    super(message, { code: 'INVALID_INPUT', ...(hint ? { hint } : {}) });
+  constructor(message: Text, hint?: Text) {
+    super(message, { code: 'INVALID_INPUT', hint });
   }
 }
 
@@ -30,7 +52,7 @@ export class NoCaError extends CertifiedError {
   constructor(dir: string) {
     super(`there is no CA in "${dir}"`, {
       code: 'NO_CA',
-      hint: 'Run "certified --ca CN=..." first, or point --db (or CERTIFIED_DB) at your CA directory.',
+      hint: ['Run "certified ', { option: 'ca' }, ' CN=..." first, or point ', { option: 'db' }, ' (or ', { variable: 'db' }, ') at your CA directory.'],
     });
   }
 }
@@ -39,7 +61,7 @@ export class CaExistsError extends CertifiedError {
   constructor(dir: string) {
     super(`a CA already exists in "${dir}"`, {
       code: 'CA_EXISTS',
-      hint: 'Nothing was changed. To replace the intermediate, revoke it first with "certified --ca --revoke".',
+      hint: ['Nothing was changed. To replace the intermediate, revoke it first with "certified ', { option: 'ca' }, ' ', { option: 'revoke' }, '".'],
     });
   }
 }
@@ -48,19 +70,46 @@ export class NameTakenError extends CertifiedError {
   constructor(name: string, path: string) {
     super(`the name "${name}" is already taken by "${path}"`, {
       code: 'NAME_TAKEN',
-      hint: `Revoke it first ("certified --revoke --name ${name}"), or choose another name with --name.`,
+      hint: ['Revoke it first ("certified ', { option: 'revoke' }, ' ', { option: 'name', value: name }, '"), or choose another name with ', { option: 'name' }, '.'],
     });
   }
 }
 
+/** The root's key stays offline and signs only CAs: a leaf comes from the intermediate or a sub-CA. */
+export class RootSignsOnlyCasError extends CertifiedError {
+  constructor() {
+    super('the root signs only CAs', {
+      code: 'ROOT_SIGNS_ONLY_CAS',
+      hint: 'Nothing was written. Issue it from the intermediate "ca" (the default issuer) or from a sub-CA.',
+    });
+  }
+}
+
+/** A CA with pathlen 0 (a sub-CA) may sign leaves only. */
+export class PathLengthError extends CertifiedError {
+  constructor(issuer: string) {
+    super(`the CA "${issuer}" may not sign CAs (pathlen 0)`, { code: 'PATH_LENGTH', hint: 'Nothing was written. Sign the new CA with the intermediate "ca".' });
+  }
+}
+
+/**
+ * A password that is missing or wrong. `role` says whose key it is for, so the caller can say where
+ * to give it; `problem` says what is wrong: no password for an existing key (`missing`), a wrong
+ * one (`wrong`), or none for a new key that must be encrypted like the one it replaces (`new-key`).
+ */
 export class PasswordError extends CertifiedError {
-  constructor(message: string, hint: string) {
-    super(message, { code: 'PASSWORD', hint });
+  readonly role: KeyRole | undefined;
+  readonly problem: 'missing' | 'wrong' | 'new-key' | undefined;
+
+  constructor(message: string, hint: string | undefined, detail: { role?: KeyRole; problem?: 'missing' | 'wrong' | 'new-key' } = {}) {
+    super(message, { code: 'PASSWORD', ...(hint ? { hint } : {}) });
+    this.role = detail.role;
+    this.problem = detail.problem;
   }
 }
 
 export class LockError extends CertifiedError {
-  constructor(message: string, hint: string) {
+  constructor(message: string, hint: string | readonly TextPart[]) {
     super(message, { code: 'LOCKED', hint });
   }
 }
@@ -75,7 +124,7 @@ export class UnknownCertificateError extends CertifiedError {
   constructor(name: string) {
     super(`there is no certificate named "${name}"`, {
       code: 'UNKNOWN_CERTIFICATE',
-      hint: 'Check the name with "certified ls" (NAME is the CN lower-cased, spaces as dashes, or --name).',
+      hint: ['Check the name with "certified ls" (NAME is the CN lower-cased, spaces as dashes, or ', { option: 'name' }, ').'],
     });
   }
 }
@@ -90,7 +139,7 @@ export class AlreadyRevokedError extends CertifiedError {
 }
 
 export class IssuerRevokedError extends CertifiedError {
-  constructor(name: string, date: string, reason: string, hint: string) {
+  constructor(name: string, date: string, reason: string, hint: string | readonly TextPart[]) {
     super(`the issuing CA "${name}" was revoked on ${date.slice(0, 10)} (${reason})`, { code: 'ISSUER_REVOKED', hint });
   }
 }

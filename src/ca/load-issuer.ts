@@ -1,7 +1,8 @@
 import type { CaStore } from '../store/ca-store.js';
 import { INTERMEDIATE_NAME } from '../store/layout.js';
-import { loadCertificate, loadChainPem, loadSigningKey, type PasswordSource } from './ca-files.js';
-import { CertifiedError, IssuerRevokedError, NoCaError } from './errors.js';
+import { loadCertificate, loadChainPem, loadSigningKey } from './ca-files.js';
+import { caKeyRole, type AskPassword } from './passwords.js';
+import { CertifiedError, IssuerRevokedError, NoCaError, type TextPart } from './errors.js';
 import { findRecord, lastRevocation } from './find-record.js';
 import type { CertificateInfo } from '../pki/certificate.js';
 import type { SigningKey } from '../pki/keys.js';
@@ -13,19 +14,20 @@ export interface Issuer {
   key: SigningKey;
 }
 
-export async function loadIssuer(store: CaStore, name: string, password: string | undefined, source: PasswordSource): Promise<Issuer> {
+/** A CA that signs: its certificate, chain and key (the password asked only when the key is encrypted). */
+export async function loadIssuer(store: CaStore, name: string, askPassword: AskPassword): Promise<Issuer> {
   const certificate = await loadCertificate(store, name);
   const record = certificate ? await findRecord(store, certificate.serial) : await lastRevocation(store, name);
   if (record?.status === 'revoked' && record.revocation) {
-    const hint = name === INTERMEDIATE_NAME
-      ? 'Make a new intermediate under the root with "certified --ca --root-password -", then issue again.'
-      : `Issue from another CA with --issuer, or make a new one with "certified --ca --issuer=ca CN=..".`;
+    const hint: TextPart[] = name === INTERMEDIATE_NAME
+      ? ['Make a new intermediate under the root with "certified ', { option: 'ca' }, ' ', { option: 'rootPassword', value: '-' }, '", then issue again.']
+      : ['Issue from another CA with ', { option: 'issuer' }, ', or make a new one with "certified ', { option: 'ca' }, ' ', { option: 'issuer' }, '=ca CN=..".'];
     throw new IssuerRevokedError(name, record.revocation.date, record.revocation.reason, hint);
   }
   if (!certificate) {
     if (name === INTERMEDIATE_NAME) throw new NoCaError(store.dir);
-    throw new CertifiedError(`there is no issuing CA "${name}" in "${store.dir}"`, { code: 'NO_ISSUER', hint: 'Check --issuer against "certified ls".' });
+    throw new CertifiedError(`there is no issuing CA "${name}" in "${store.dir}"`, { code: 'NO_ISSUER', hint: ['Check ', { option: 'issuer' }, ' against "certified ls".'] });
   }
-  const key = await loadSigningKey(store, name, password, source);
+  const key = await loadSigningKey(store, name, askPassword, caKeyRole(name));
   return { name, certificate, chainPem: await loadChainPem(store, name), key };
 }

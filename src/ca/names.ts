@@ -179,28 +179,51 @@ export function formatSan(san: SubjectAltName): string {
   return `${label}:${san.value}`;
 }
 
-const NAME = /^[\p{Ll}\p{Lo}0-9][\p{Ll}\p{Lo}0-9._@-]*$/u;
+/**
+ * What a certificate's file name may hold. The pattern and the error text are built from these
+ * lists, so the message names exactly what is accepted.
+ */
+const NAME_LETTERS = { pattern: '\\p{Ll}\\p{Lo}0-9', text: 'lower-case or caseless letters, digits' };
+const NAME_PUNCTUATION: ReadonlyArray<readonly [character: string, text: string]> = [
+  ['.', 'dots'],
+  ['-', 'dashes'],
+  ['_', '"_"'],
+  ['@', '"@"'],
+];
+const NAME_MAX_LENGTH = 100;
+const NAME = new RegExp(`^[${NAME_LETTERS.pattern}][${NAME_LETTERS.pattern}${NAME_PUNCTUATION.map(([c]) => c.replace(/[\\\]^-]/, '\\$&')).join('')}]*$`, 'u');
+const NAME_PUNCTUATION_TEXT = NAME_PUNCTUATION.map(([, text]) => text);
+
+/** "lower-case letters, digits, dots, dashes, "_" and "@", starting with ...": what validateName accepts. */
+export const NAME_RULE =
+  `${NAME_LETTERS.text}, ${NAME_PUNCTUATION_TEXT.slice(0, -1).join(', ')} and ${NAME_PUNCTUATION_TEXT.at(-1)}, ` +
+  `starting with a letter or digit, at most ${NAME_MAX_LENGTH} characters, without ".." and not ending in ".chain"`;
 
 /** Checks a file name for a certificate: it can never leave the CA directory or clash with a chain file. */
 export function validateName(name: string): string {
-  if (!NAME.test(name) || name.includes('..') || name.endsWith('.chain') || [...name].length > 100) {
-    throw new InvalidInputError(
-      `"${printable(name)}" cannot be used as a file name`,
-      'Use --name with lower-case letters, digits, dots, dashes, "_" or "@" (at most 100, not ending in ".chain").',
-    );
+  if (!NAME.test(name) || name.includes('..') || name.endsWith('.chain') || [...name].length > NAME_MAX_LENGTH) {
+    throw new InvalidInputError(`"${printable(name)}" cannot be used as a file name`, ['Use ', { option: 'name' }, ` with ${NAME_RULE}.`]);
   }
   return name;
 }
 
-/** The file name derived from a CN: lower-cased, spaces to dashes, a leading "*." as "wildcard.". */
+/**
+ * The file name derived from a CN: lower-cased, spaces to dashes, a leading "*." as "wildcard.".
+ * An IPv6 address (whose colons no file name may hold) has each ":" turned into "-", and a "0"
+ * put before a leading "::" (the same address) so that the name starts with a digit:
+ * 2001:db8::7 -> 2001-db8--7, ::1 -> 0--1. IPv4 addresses are names as they are.
+ */
 export function deriveName(cn: string): string {
-  const name = cn.trim().toLowerCase().replace(/\s+/g, '-').replace(/^\*\./, 'wildcard.');
+  const trimmed = cn.trim();
+  const name = isIPv6(trimmed)
+    ? trimmed.toLowerCase().replace(/^::/, '0::').replace(/:/g, '-')
+    : trimmed.toLowerCase().replace(/\s+/g, '-').replace(/^\*\./, 'wildcard.');
   try {
     return validateName(name);
   } catch {
     throw new InvalidInputError(
       `cannot derive a file name from CN "${printable(cn)}"`,
-      'Give one with --name NAME (lower-case letters, digits, dots, dashes).',
+      ['Give one with ', { option: 'name', value: 'NAME' }, ` (${NAME_RULE}); from a CN, spaces become dashes and an IPv6 address's colons become dashes.`],
     );
   }
 }

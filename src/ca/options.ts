@@ -11,20 +11,23 @@ function wholeNumber(value: string): number | undefined {
   return /^[0-9]{1,9}$/.test(value) ? Number(value) : undefined;
 }
 
-export function parseDays(value: string, option = '--days'): number {
+export function parseDays(value: string, option: 'days' | 'crlDays' | 'expiring' = 'days'): number {
   const days = wholeNumber(value);
   if (days === undefined || days < 1 || days > MAX_DAYS) {
-    throw new InvalidInputError(
-      `${option} must be a whole number of days from 1 to ${MAX_DAYS}, got "${printable(value)}"`,
-      `Write it like ${option} 365.`,
-    );
+    throw new InvalidInputError([{ option }, ` must be a whole number of days from 1 to ${MAX_DAYS}, got "${printable(value)}"`], [
+      'Write it like ',
+      { option, value: '365' },
+      '.',
+    ]);
   }
   return days;
 }
 
-export function parseSeconds(value: string, option: string): number {
+export function parseSeconds(value: string, option: 'lockTimeout'): number {
   const seconds = wholeNumber(value);
-  if (seconds === undefined) throw new InvalidInputError(`${option} must be a whole number of seconds, got "${printable(value)}"`);
+  if (seconds === undefined) {
+    throw new InvalidInputError([{ option }, ` must be a whole number of seconds, got "${printable(value)}"`]);
+  }
   return seconds;
 }
 
@@ -33,19 +36,21 @@ export interface KeyOptions {
   bits?: string;
 }
 
-/** The key to generate: `--bits` implies RSA; defaults differ for CAs (P-384 / RSA 4096) and leaves (P-256 / RSA 2048). */
+/** The key to generate: an RSA key size implies RSA; defaults differ for CAs (P-384 / RSA 4096) and leaves (P-256 / RSA 2048). */
 export function parseKeySpec(options: KeyOptions, kind: 'ca' | 'leaf'): KeySpec {
   const type = options.keyType?.toLowerCase();
   if (type !== undefined && type !== 'ecdsa' && type !== 'rsa') {
-    throw new UsageError(`--key-type must be "ecdsa" or "rsa", got "${printable(options.keyType ?? '')}"`);
+    throw new UsageError([{ option: 'keyType' }, ` must be "ecdsa" or "rsa", got "${printable(options.keyType ?? '')}"`]);
   }
   if (options.bits !== undefined) {
-    if (type === 'ecdsa') throw new UsageError('--bits is for RSA keys and cannot go with --key-type ecdsa', 'Drop --bits, or use --key-type rsa.');
+    if (type === 'ecdsa') {
+      throw new UsageError([{ option: 'bits' }, ' is for RSA keys and cannot go with ', { option: 'keyType', value: 'ecdsa' }], ['Drop ', { option: 'bits' }, ', or use ', { option: 'keyType', value: 'rsa' }, '.']);
+    }
     const bits = wholeNumber(options.bits);
     if (bits === undefined || bits < MIN_BITS || bits > MAX_BITS || bits % 8 !== 0) {
       throw new InvalidInputError(
-        `--bits must be a multiple of 8 from ${MIN_BITS} to ${MAX_BITS}, got "${printable(options.bits)}"`,
-        'Use --bits 2048, 3072 or 4096.',
+        [{ option: 'bits' }, ` must be a multiple of 8 from ${MIN_BITS} to ${MAX_BITS}, got "${printable(options.bits)}"`],
+        ['Use ', { option: 'bits', value: '2048' }, ', 3072 or 4096.'],
       );
     }
     return { type: 'rsa', bits };
@@ -54,7 +59,7 @@ export function parseKeySpec(options: KeyOptions, kind: 'ca' | 'leaf'): KeySpec 
   return kind === 'ca' ? DEFAULT_CA_KEY : DEFAULT_LEAF_KEY;
 }
 
-export function parseUrl(value: string, option: string): string {
+export function parseUrl(value: string, option: 'crlUrl' | 'rootCrlUrl' | 'ocspUrl'): string {
   let ok = /^[\x21-\x7e]+$/.test(value);
   if (ok) {
     try {
@@ -63,6 +68,12 @@ export function parseUrl(value: string, option: string): string {
       ok = false;
     }
   }
-  if (!ok) throw new InvalidInputError(`${option} must be an http(s) URL, got "${printable(value)}"`, `Write it like ${option} http://pki.example.com/ca.crl.`);
+  if (!ok) {
+    throw new InvalidInputError([{ option }, ` must be an http(s) URL, got "${printable(value)}"`], [
+      'Write it like ',
+      { option, value: 'http://pki.example.com/ca.crl' },
+      '.',
+    ]);
+  }
   return value;
 }

@@ -1,5 +1,5 @@
 import type { KeySpec } from '../pki/keys.js';
-import type { ExtendedKeyUsageName, KeyUsageName } from '../pki/types.js';
+import type { ExtendedKeyUsageName, KeyUsageName, SubjectAltName } from '../pki/types.js';
 
 export type LeafProfile = 'server' | 'client' | 'server+client';
 
@@ -21,9 +21,22 @@ export const DEFAULT_CA_RSA_BITS = 4096;
 export const DEFAULT_LEAF_KEY: KeySpec = { type: 'ecdsa', curve: 'P-256' };
 export const DEFAULT_LEAF_RSA_BITS = 2048;
 
-export function leafKeyUsage(profile: LeafProfile, key: KeySpec): { keyUsage: KeyUsageName[]; extendedKeyUsage: ExtendedKeyUsageName[] } {
+/**
+ * A leaf's key usages by profile and key type. A client certificate that carries an e-mail address
+ * also gets emailProtection (S/MIME), as mkcert does.
+ */
+export function leafKeyUsage(
+  profile: LeafProfile,
+  key: KeySpec,
+  sans: readonly SubjectAltName[] = [],
+): { keyUsage: KeyUsageName[]; extendedKeyUsage: ExtendedKeyUsageName[] } {
   const keyUsage: KeyUsageName[] = key.type === 'rsa' ? ['digitalSignature', 'keyEncipherment'] : ['digitalSignature'];
+  return { keyUsage, extendedKeyUsage: leafExtendedKeyUsage(profile, sans) };
+}
+
+export function leafExtendedKeyUsage(profile: LeafProfile, sans: readonly SubjectAltName[]): ExtendedKeyUsageName[] {
   const extendedKeyUsage: ExtendedKeyUsageName[] =
     profile === 'server' ? ['serverAuth'] : profile === 'client' ? ['clientAuth'] : ['serverAuth', 'clientAuth'];
-  return { keyUsage, extendedKeyUsage };
+  if (profile !== 'server' && sans.some((san) => san.type === 'email')) extendedKeyUsage.push('emailProtection');
+  return extendedKeyUsage;
 }

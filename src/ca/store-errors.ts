@@ -11,6 +11,13 @@ const WHY: Record<string, string> = {
   EPERM: 'permission denied',
 };
 
+/** How the user ends a git operation that is under way. */
+const GIT_ENDS: Record<Exclude<GitOperationError['operation'], 'merge'>, { finish: string; abort: string }> = {
+  'cherry-pick': { finish: 'git cherry-pick --continue', abort: 'git cherry-pick --abort' },
+  revert: { finish: 'git revert --continue', abort: 'git revert --abort' },
+  rebase: { finish: 'git rebase --continue', abort: 'git rebase --abort' },
+};
+
 /** Turns a store failure (lock timeout, full or read-only disk, busy git) into a one-line CertifiedError. */
 export function storeErrorToCertified(error: unknown): CertifiedError | undefined {
   if (error instanceof LockTimeoutError) {
@@ -18,7 +25,7 @@ export function storeErrorToCertified(error: unknown): CertifiedError | undefine
     const who = holder ? `pid ${holder.pid}${holder.host && holder.host !== hostname() ? ` on ${holder.host}` : ''}` : 'pid unknown';
     return new LockError(
       `another certified process (${who}) holds the lock on ${error.dir}; gave up after ${Math.round(error.timeoutMs / 1000)} s`,
-      'Run the command again when it has finished, or wait longer with --lock-timeout SECONDS.',
+      ['Run the command again when it has finished, or wait longer with ', { option: 'lockTimeout', value: 'SECONDS' }, '.'],
     );
   }
   if (error instanceof GitBusyError) {
@@ -38,7 +45,7 @@ export function storeErrorToCertified(error: unknown): CertifiedError | undefine
       code: 'GIT_OPERATION',
       hint: error.operation === 'merge'
         ? 'Finish the merge first: resolve the conflicts, "git add" them and "git commit" (or "git merge --abort"). "certified crl" resolves conflicts in CRLs itself.'
-        : `Finish it first ("git ${error.operation} --continue") or abort it ("git ${error.operation} --abort").`,
+        : `Finish it first ("${GIT_ENDS[error.operation].finish}") or abort it ("${GIT_ENDS[error.operation].abort}").`,
     });
   }
   if (error instanceof PendingChangeError) {

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
-import { CertifiedError } from './errors.js';
+import { CertifiedError, type TextPart } from './errors.js';
 
 const MAX_THREADS = 8;
 
@@ -8,7 +8,7 @@ const MAX_THREADS = 8;
 export interface WorkerReply<R> {
   id: number;
   results?: R[];
-  error?: { message: string; code?: string; hint?: string };
+  error?: { message: string | readonly TextPart[]; code?: string; hint?: readonly TextPart[] };
 }
 
 /** Worker threads of one script, kept for several rounds of work (see map). */
@@ -56,7 +56,7 @@ export class WorkerPool {
                 }
               };
               const onMessage = (reply: WorkerReply<R>) => {
-                if (reply.error) return reject(new CertifiedError(reply.error.message, { code: reply.error.code ?? 'WORKER', ...(reply.error.hint ? { hint: reply.error.hint } : {}) }));
+                if (reply.error) return reject(new CertifiedError(reply.error.message, { code: reply.error.code ?? 'WORKER', hint: reply.error.hint }));
                 if (reply.results?.length !== chunks[reply.id]?.length) return reject(new Error(`a worker thread answered ${reply.results?.length ?? 0} results for ${chunks[reply.id]?.length ?? 0} jobs`));
                 results[reply.id] = reply.results ?? [];
                 send();
@@ -99,7 +99,7 @@ export function errorReply(id: number, error: unknown): WorkerReply<never> {
   const known = error instanceof CertifiedError;
   return {
     id,
-    error: { message: (error as Error).message, ...(known ? { code: error.code, ...(error.hint ? { hint: error.hint } : {}) } : {}) },
+    error: { message: known ? error.messageParts : (error as Error).message, ...(known ? { code: error.code, ...(error.hintParts ? { hint: error.hintParts } : {}) } : {}) },
   };
 }
 

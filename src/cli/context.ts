@@ -17,7 +17,7 @@ export function caDirectory(flags: StoreFlags): string {
 
 /** The CA directory (--db, CERTIFIED_DB, the nearest certified.json upward, or ./etc/ssl), telling the user about waits and recoveries. */
 export function openStore(flags: StoreFlags): CaStore {
-  const seconds = flags.lockTimeout === undefined ? DEFAULT_LOCK_TIMEOUT_SECONDS : parseSeconds(flags.lockTimeout, '--lock-timeout');
+  const seconds = flags.lockTimeout === undefined ? DEFAULT_LOCK_TIMEOUT_SECONDS : parseSeconds(flags.lockTimeout, 'lockTimeout');
   const dir = caDirectory(flags);
   return openCaDirectory(dir, {
     lockTimeoutMs: seconds * 1000,

@@ -1,4 +1,4 @@
-/** The options of the root command (`certified [options] [subject...]`). */
+/** The options of the commands that make or revoke certificates (init, issue, revoke, sign, request, self-signed); each declares only its own. */
 export interface RootOptions {
   ca?: boolean;
   db?: string;
@@ -16,12 +16,9 @@ export interface RootOptions {
   rootCrlUrl?: string;
   ocspUrl?: string;
   lockTimeout?: string;
-  revoke?: boolean;
   reason?: string;
   issuer?: string;
-  selfSigned?: boolean;
-  /** false with --no-sign */
-  sign?: boolean;
+  /** `sign FILE`: the CSR file. */
   csr?: string;
   crlDays?: string;
   permitDns?: string[];

@@ -1,9 +1,13 @@
 import { createInterface, type Interface } from 'node:readline';
 import { InvalidInputError, PasswordError } from '../ca/errors.js';
+import { SECRET_OPTIONS } from './command-line.js';
 
 let reader: { rl: Interface; lines: AsyncIterator<string> } | undefined;
+/** The lines read so far: line i belongs to the i-th secret flag given as "-". */
+const stdinLines: Array<string | undefined> = [];
+/** Secret flags given as "-" in the order of the command line; then those it did not show, in the order asked. */
+let stdinFlags: string[] | undefined;
 
-/** One line of stdin per `-` secret, in the order the command asks for them. */
 async function readStdinLine(): Promise<string | undefined> {
   if (!reader) {
     const rl = createInterface({ input: process.stdin, terminal: false });
@@ -13,9 +17,41 @@ async function readStdinLine(): Promise<string | undefined> {
   return next.done ? undefined : next.value;
 }
 
+/** `--p12-password - --password -` or `--password=-`: the secret flags that read stdin, as typed. */
+function stdinFlagsOf(argv: string[]): string[] {
+  const flags: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] ?? '';
+    if (arg === '--') break;
+    const equals = arg.indexOf('=');
+    if (equals > 0 && SECRET_OPTIONS.includes(arg.slice(0, equals))) {
+      if (arg.slice(equals + 1) === '-') flags.push(arg.slice(0, equals));
+    } else if (SECRET_OPTIONS.includes(arg)) {
+      if (argv[i + 1] === '-') flags.push(arg);
+      i++;
+    }
+  }
+  return flags;
+}
+
+/**
+ * The line of stdin for a secret flag given as "-": one line per such flag, in the order the flags
+ * stand on the command line, whatever order the command needs them in (a flag given twice takes
+ * the line of its last "-", as its value is the last one).
+ */
+async function stdinLineFor(flag: string): Promise<string | undefined> {
+  stdinFlags ??= stdinFlagsOf(process.argv.slice(2));
+  let index = stdinFlags.lastIndexOf(flag);
+  if (index < 0) index = stdinFlags.push(flag) - 1;
+  while (stdinLines.length <= index) stdinLines.push(await readStdinLine());
+  return stdinLines[index];
+}
+
 export function closeStdin(): void {
   reader?.rl.close();
   reader = undefined;
+  stdinLines.length = 0;
+  stdinFlags = undefined;
 }
 
 export interface SecretRequest {
@@ -36,7 +72,7 @@ export const MIN_PASSWORD_LENGTH = 8;
 export async function resolveSecret(request: SecretRequest): Promise<string | undefined> {
   let secret: string | undefined;
   if (request.flagValue === '-') {
-    secret = await readStdinLine();
+    secret = await stdinLineFor(request.flag);
     if (secret === undefined) throw new PasswordError(`${request.flag} - found no line on stdin`, `Pipe the password in, e.g. printf '%s\\n' "$PASSWORD" | certified ... ${request.flag} -`);
   } else if (request.flagValue !== undefined) {
     secret = request.flagValue;

@@ -171,6 +171,12 @@ function issuerPublicKey(issuerPem: string): KeyObject {
 /** The key usages a certificate's description lists, in this order. */
 const KEY_USAGES = ['digitalSignature', 'keyEncipherment', 'keyCertSign', 'cRLSign'] as const;
 
+const EXTENDED_KEY_USAGE_NAMES: Record<string, ExtendedKeyUsageName> = {
+  '1.3.6.1.5.5.7.3.1': 'serverAuth',
+  '1.3.6.1.5.5.7.3.2': 'clientAuth',
+  '1.3.6.1.5.5.7.3.4': 'emailProtection',
+};
+
 const SAN_TYPES: Record<string, SanType> = { dns: 'dns', ip: 'ip', email: 'email', url: 'uri' };
 
 /** The plain view of an already parsed certificate (parsing is the slow part: do it once). */
@@ -193,9 +199,10 @@ export function describeCertificate(certificate: X509Certificate): CertificateIn
     keyUsage: KEY_USAGES.filter(
       (usage) => (keyUsageFlags & KeyUsageFlags[usage]) !== 0,
     ),
-    extendedKeyUsage: eku.flatMap((oid) =>
-      oid === '1.3.6.1.5.5.7.3.1' ? ['serverAuth' as const] : oid === '1.3.6.1.5.5.7.3.2' ? ['clientAuth' as const] : [],
-    ),
+    extendedKeyUsage: eku.flatMap((oid) => {
+      const name = EXTENDED_KEY_USAGE_NAMES[String(oid)];
+      return name ? [name] : [];
+    }),
     sans: [...(san?.names.items ?? [])].flatMap((name) => {
       const type = SAN_TYPES[name.type];
       return type ? [{ type, value: name.value }] : [];

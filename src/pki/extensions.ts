@@ -33,6 +33,7 @@ import {
   id_ce_subjectAltName,
   id_ce_subjectKeyIdentifier,
   id_kp_clientAuth,
+  id_kp_emailProtection,
   id_kp_serverAuth,
   id_pe_authorityInfoAccess,
 } from '@peculiar/asn1-x509';
@@ -52,7 +53,11 @@ export interface ExtensionParams {
   ocspUrl?: string;
 }
 
-const EXTENDED_KEY_USAGE: Record<ExtendedKeyUsageName, string> = { serverAuth: id_kp_serverAuth, clientAuth: id_kp_clientAuth };
+const EXTENDED_KEY_USAGE: Record<ExtendedKeyUsageName, string> = {
+  serverAuth: id_kp_serverAuth,
+  clientAuth: id_kp_clientAuth,
+  emailProtection: id_kp_emailProtection,
+};
 
 function extension(extnID: string, critical: boolean, value: object): Extension {
   return new Extension({ extnID, critical, extnValue: new OctetString(AsnConvert.serialize(value)) });

@@ -10,7 +10,7 @@ export interface SubjectAltName {
 }
 
 export type KeyUsageName = 'digitalSignature' | 'keyEncipherment' | 'keyCertSign' | 'cRLSign';
-export type ExtendedKeyUsageName = 'serverAuth' | 'clientAuth';
+export type ExtendedKeyUsageName = 'serverAuth' | 'clientAuth' | 'emailProtection';
 
 export type RevocationReason =
   | 'unspecified'

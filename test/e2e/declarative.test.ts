@@ -46,7 +46,7 @@ const MANIFEST = `defaults: { days: 365, key: ecdsa }
 certificates:
   web:      { cn: web.internal.example.com, san: [api.internal.example.com, 10.0.0.5], profile: server }
   alice:    { cn: alice, san: [alice@example.com], profile: client, days: 90 }
-  build-ca: { cn: Build CA, ca: true, issuer: ca }
+  build-ca: { cn: Build CA, ca: true, issuer: ca, days: 3650 }
   builder:  { cn: builder.internal.example.com, issuer: build-ca }
 renew_before: 30d
 `;

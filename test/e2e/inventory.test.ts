@@ -89,10 +89,12 @@ describe('certified ls and yaml', () => {
     assert.equal(result.code, 0, result.stderr);
     assert.equal(result.stderr, '');
     const { cells, starts } = table(result.stdout);
+    // Whole serials would make the table 135 columns wide: it shows their first 8 digits to fit 120.
     const rows = expected.map((entry) => {
       const facts = fromOpenssl(db, entry);
-      return [facts.name, facts.cn, shortSans(facts.sans), facts.issuer, facts.serial, facts.notAfter.slice(0, 10), 'valid'];
+      return [facts.name, facts.cn, shortSans(facts.sans), facts.issuer, `${facts.serial.slice(0, 8)}…`, facts.notAfter.slice(0, 10), 'valid'];
     });
+    for (const line of result.stdout.trimEnd().split('\n')) assert.ok([...line].length <= 120, line);
     assert.deepEqual(cells, [['NAME', 'CN', 'SANS', 'ISSUER', 'SERIAL', 'EXPIRES', 'STATUS'], ...rows]);
     for (const line of starts) assert.deepEqual(line, starts[0], 'every column starts at the same place');
     assert.equal(rows[0]![2], 'alice@example.com');
@@ -142,7 +144,7 @@ describe('certified ls and yaml', () => {
     assert.match(bad.stderr, /^certified: --expiring must be a whole number of days/);
   });
 
-  it('ls shows revoked and expired records; --expiring counts expired ones, never revoked ones', async () => {
+  it('ls --all shows revoked and expired records; --expiring counts expired ones, never revoked ones', async () => {
     const copy = join(tempDir(), 'ssl');
     cpSync(db, copy, { recursive: true });
     const recordOf = (name: string) => {
@@ -153,7 +155,9 @@ describe('certified ls and yaml', () => {
     writeFileSync(web.path, JSON.stringify({ ...web.record, notAfter: '2001-01-01T00:00:00.000Z', status: 'revoked', revocation: { date: '2000-06-01T00:00:00.000Z', reason: 'keyCompromise' } }));
     const enc = recordOf('enc.example.com');
     writeFileSync(enc.path, JSON.stringify({ ...enc.record, notAfter: '2001-01-01T00:00:00.000Z' }));
-    const listed = await run(['ls', '--db', copy], { cwd });
+    // Revoked certificates are listed with --all only.
+    const listed = await run(['ls', '--all', '--db', copy], { cwd });
+    assert.equal(listed.stderr, '');
     const status = Object.fromEntries(table(listed.stdout).cells.slice(1).map((row) => [row[0], row[6]]));
     assert.equal(status['web.example.com'], 'revoked');
     assert.equal(status['enc.example.com'], 'expired');
@@ -216,5 +220,75 @@ describe('certified ls and yaml', () => {
     assert.equal(wrong.stdout, result.stdout);
     assert.equal(wrong.stderr, 'Note: "private/enc.example.com.key" is left out: the password given does not open it.\n');
     assert.deepEqual(snapshot(cwd), before, 'yaml changes nothing');
+  });
+});
+
+describe('certified ls in a terminal', () => {
+  const SUB_CA = 'platform-engineering-team-intermediate-certificate-authority';
+  const LONG = 'payments-gateway.internal.eu-west-1.example.com';
+  let cwd: string;
+  before(async () => {
+    cwd = tempDir();
+    await makeCa(cwd);
+    const ok = async (args: string[]) => {
+      const result = await run(args, { cwd });
+      assert.equal(result.code, 0, `${args.join(' ')}: ${result.stderr}`);
+    };
+    await ok(['--ca', '--issuer', 'ca', 'CN=Platform Engineering Team Intermediate Certificate Authority']);
+    await ok(['--issuer', SUB_CA, `CN=${LONG}`, '+api.payments.internal.eu-west-1.example.com', '+admin.payments.internal.eu-west-1.example.com', '+10.20.30.40', '+2001:db8::1234:5678']);
+    await ok(['--client', 'CN=Alice Example-Longname', '+alice.example-longname@example.com']);
+    await ok(['CN=web.example.com']);
+    await ok(['--revoke', 'CN=Alice Example-Longname']);
+    await ok(['renew', 'CN=web.example.com']);
+  });
+
+  const widthOf = (stdout: string) => Math.max(...stdout.trimEnd().split('\n').map((line) => [...line].length));
+
+  it('fits 120 columns, cutting long cells with "…", and hides revoked and superseded certificates', async () => {
+    const json = await run(['ls', '--json'], { cwd });
+    const everything = JSON.parse(json.stdout) as { name: string; status: string; serial: string }[];
+    assert.equal(everything.length, 7, 'root, intermediate, sub-CA, the long one, alice, web and the web it replaced');
+
+    const result = await run(['ls'], { cwd });
+    assert.equal(result.code, 0, result.stderr);
+    assert.ok(widthOf(result.stdout) <= 120, result.stdout);
+    assert.equal(result.stderr, 'Note: 2 revoked or superseded certificates are not shown; "certified ls --all" lists them too.\n');
+    const { cells, starts } = table(result.stdout);
+    assert.deepEqual(cells[0], ['NAME', 'CN', 'SANS', 'ISSUER', 'SERIAL', 'EXPIRES', 'STATUS']);
+    for (const line of starts) assert.deepEqual(line, starts[0], 'every column starts at the same place');
+    const current = everything.filter((entry) => entry.status === 'valid');
+    assert.equal(cells.length - 1, current.length);
+    cells.slice(1).forEach((row, index) => {
+      const entry = current[index]!;
+      const name = row[0]!;
+      assert.ok(name === entry.name || (name.endsWith('…') && entry.name.startsWith(name.slice(0, -1))), `${name} for ${entry.name}`);
+      assert.equal(row[4], `${entry.serial.slice(0, 8)}…`);
+      assert.equal(row[6], 'valid');
+    });
+    const long = cells.find((row) => LONG.startsWith(row[0]!.replace(/…$/, '')))!;
+    assert.ok(long[2]!.startsWith('payments-gateway.') && long[2]!.endsWith('…'), 'the SANs are cut, not wrapped');
+    assert.ok([...long[0]!].length >= 30, 'the name gives way last');
+
+    const all = await run(['ls', '--all'], { cwd });
+    assert.equal(all.code, 0, all.stderr);
+    assert.equal(all.stderr, '');
+    assert.ok(widthOf(all.stdout) <= 120, all.stdout);
+    const allRows = table(all.stdout).cells.slice(1);
+    assert.equal(allRows.length, everything.length);
+    assert.deepEqual(allRows.map((row) => row[6]), everything.map((entry) => entry.status));
+    const revoked = everything.filter((entry) => entry.status === 'revoked').map((entry) => `${entry.serial.slice(0, 8)}…`);
+    assert.deepEqual(allRows.filter((row) => row[6] === 'revoked').map((row) => row[4]), revoked);
+    assert.equal(everything.filter((entry) => entry.status === 'revoked').length, 2);
+
+    // --json is not cut and lists every record, revoked ones included; --all changes nothing there.
+    assert.equal((await run(['ls', '--json', '--all'], { cwd })).stdout, json.stdout);
+    assert.ok(everything.every((entry) => entry.serial.length >= 30));
+  });
+
+  it('keeps a small CA whole and --expiring as it was', async () => {
+    const expiring = await run(['ls', '--expiring', '4000'], { cwd });
+    assert.equal(expiring.code, 1);
+    assert.equal(expiring.stderr, '5 certificates expire within 4000 days (or already expired): renew them.\n');
+    assert.ok(widthOf(expiring.stdout) <= 120);
   });
 });

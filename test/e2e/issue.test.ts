@@ -42,7 +42,8 @@ describe('certified CN=.. (issue)', () => {
     assert.match(cert, /NIST CURVE: P-256/);
     assert.match(cert, /Basic Constraints: critical\n\s*CA:FALSE\n/);
     assert.match(cert, /Key Usage: critical\n\s*Digital Signature\n/);
-    assert.match(cert, /Extended Key Usage: \n\s*TLS Web Server Authentication, TLS Web Client Authentication\n/);
+    // The e-mail address brings emailProtection (S/MIME) along with clientAuth, as with mkcert.
+    assert.match(cert, /Extended Key Usage: \n\s*TLS Web Server Authentication, TLS Web Client Authentication, E-mail Protection\n/);
     assert.match(
       cert,
       /DNS:host\.example\.com, DNS:alt\.example\.com, DNS:\*\.apps\.example\.com, IP Address:10\.0\.0\.1, IP Address:2001:DB8:0:0:0:0:0:1, email:alice@example\.com, URI:spiffe:\/\/example\.org\/svc, DNS:xn--bcher-kva\.example\n/,

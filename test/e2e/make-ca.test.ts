@@ -120,6 +120,17 @@ describe('certified --ca', () => {
     assert.deepEqual(snapshot(cwd), before);
   });
 
+  it('says a CA already exists before asking for any password (no root password, no TTY)', async () => {
+    const cwd = tempDir();
+    await makeCa(cwd);
+    const before = snapshot(cwd);
+    const again = await run(['--ca', 'CN=again'], { cwd, silentStdin: true, timeoutMs: 10_000 });
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /^certified: a CA already exists in ".*etc\/ssl"\. Nothing was changed\. [^\n]*\n$/);
+    assert.doesNotMatch(again.stderr, /password/);
+    assert.deepEqual(snapshot(cwd), before);
+  });
+
   it('without a TTY and without a root password, fails at once and leaves nothing', async () => {
     const cwd = tempDir();
     const result = await run(['--ca', 'CN=Example CA'], { cwd, silentStdin: true, timeoutMs: 10_000 });

@@ -6,7 +6,7 @@ import { createCertificate } from '../../src/pki/certificate.js';
 import { generateKeyPair, importPrivateKey } from '../../src/pki/keys.js';
 import { randomSerial } from '../../src/pki/serial.js';
 import type { SubjectAltName } from '../../src/pki/types.js';
-import { commitCount, makeCa, openssl, run, snapshot, tempDir, tool } from '../helpers/cli.js';
+import { commitCount, git, makeCa, openssl, run, snapshot, tempDir, tool } from '../helpers/cli.js';
 
 const PERMIT = ['--permit-dns', '.internal.example.com', '--permit-ip', '10.0.0.0/8', '--permit-email', 'example.com'];
 
@@ -121,6 +121,38 @@ describe('name constraints (--ca --permit-dns/--permit-ip/--permit-email)', () =
     }
     const leaf = await run(['CN=x.internal.example.com', '--permit-dns', '.example.com'], { cwd });
     assert.equal(leaf.code, 2);
-    assert.match(leaf.stderr, /--permit-dns goes with --ca/);
+    assert.equal(leaf.stderr, `certified: unknown option '--permit-dns' for "issue". Run "certified issue --help" for usage.\n`);
+  });
+});
+
+describe('a sub-CA from certificates.yaml is the same as one from --ca --issuer', () => {
+  it('has the same nameConstraints, CRL and OCSP URLs and no SANs, and OpenSSL verifies a leaf under it', async () => {
+    const cwd = tempDir();
+    const db = join(cwd, 'etc/ssl');
+    await makeCa(cwd, ['--permit-dns', '.example.com', '--crl-url', 'http://pki.example.com/crl/ca.crl', '--ocsp-url', 'http://pki.example.com/ocsp']);
+    const byHand = await run(['--ca', '--issuer', 'ca', 'CN=hand.example.com'], { cwd });
+    assert.equal(byHand.code, 0, byHand.stderr);
+    writeFileSync(join(db, 'certificates.yaml'), 'certificates:\n  applied-ca: { cn: applied.example.com, ca: true }\n  svc:        { cn: svc.example.com, issuer: applied-ca }\n');
+    git(db, ['add', 'certificates.yaml']);
+    git(db, ['-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-q', '-m', 'Add certificates.yaml']);
+    const applied = await run(['apply', '--yes'], { cwd, timeoutMs: 300_000 });
+    assert.equal(applied.code, 0, applied.stderr);
+
+    const extensions = (name: string) => {
+      const out = openssl(['x509', '-in', join(db, `certs/${name}.crt`), '-noout', '-ext', 'basicConstraints,keyUsage,extendedKeyUsage,subjectAltName,nameConstraints,crlDistributionPoints,authorityInfoAccess']);
+      assert.equal(out.status, 0, out.stderr);
+      return out.stdout;
+    };
+    const hand = extensions('hand.example.com');
+    assert.match(hand, /X509v3 Name Constraints: critical\n\s+Permitted:\n\s+DNS:\.example\.com\n/);
+    assert.match(hand, /X509v3 Basic Constraints: critical\n\s+CA:TRUE, pathlen:0\n/);
+    assert.match(hand, /URI:http:\/\/pki\.example\.com\/crl\/ca\.crl/);
+    assert.match(hand, /OCSP - URI:http:\/\/pki\.example\.com\/ocsp/);
+    assert.doesNotMatch(hand, /Subject Alternative Name/);
+    assert.equal(extensions('applied-ca'), hand);
+
+    const verify = openssl(['verify', '-x509_strict', '-CAfile', join(db, 'certs/root-ca.crt'), '-untrusted', join(db, 'certs/applied-ca.chain.crt'), join(db, 'certs/svc.crt')]);
+    assert.equal(verify.status, 0, verify.stdout + verify.stderr);
+    assert.match(extensions('svc'), /URI:http:\/\/pki\.example\.com\/crl\/applied-ca\.crl/);
   });
 });

@@ -108,6 +108,33 @@ describe('certified export NAME --p12', () => {
     }
   });
 
+  it('names an unknown certificate and how to list them, before asking for any password', async () => {
+    const before = snapshot(cwd);
+    for (const extra of [[], ['--password', '-', '--p12-password', '-']]) {
+      const result = await run(['export', 'nobody', '--p12', ...extra], { cwd, input: `${KEY_PASSWORD}\n${P12_PASSWORD}\n` });
+      assert.equal(result.code, 1);
+      assert.equal(result.stdout, '');
+      assert.equal(result.stderr, `certified: there is no certificate "nobody" in "${db}". Run "certified ls" to list the certificates and their names.\n`);
+    }
+    assert.deepEqual(snapshot(cwd), before);
+  });
+
+  it('reads "-" passwords from stdin one line each, in the order of the flags', async () => {
+    for (const [flags, input, out] of [
+      [['--p12-password', '-', '--password', '-'], `${P12_PASSWORD}\n${KEY_PASSWORD}\n`, 'p12-first.p12'],
+      [['--password', '-', '--p12-password', '-'], `${KEY_PASSWORD}\n${P12_PASSWORD}\n`, 'key-first.p12'],
+      [['--p12-password=-', '--password=-'], `${P12_PASSWORD}\n${KEY_PASSWORD}\n`, 'equals.p12'],
+    ] as const) {
+      const result = await run(['export', 'rsa.example.com', '--p12', ...flags, '--out', out], { cwd, input });
+      assert.equal(result.code, 0, `${flags.join(' ')}: ${result.stderr}`);
+      const file = join(cwd, out);
+      assert.equal(openssl(['pkcs12', '-info', '-nokeys', '-in', file, '-passin', `pass:${P12_PASSWORD}`]).status, 0, `${out} opens with the .p12 password`);
+      assert.notEqual(openssl(['pkcs12', '-info', '-nokeys', '-in', file, '-passin', `pass:${KEY_PASSWORD}`]).status, 0, `${out} does not open with the key password`);
+      const keyPub = tool('openssl', ['pkey', '-pubout'], { input: openssl(['pkcs12', '-in', file, '-nocerts', '-nodes', '-passin', `pass:${P12_PASSWORD}`]).stdout }).stdout;
+      assert.equal(keyPub, openssl(['x509', '-in', join(db, 'certs/rsa.example.com.crt'), '-noout', '-pubkey']).stdout, 'the key opened with the key password is in it');
+    }
+  });
+
   it('refuses without a password, inside the CA, over an existing file, for an unknown name or a wrong key password', async () => {
     writeFileSync(join(cwd, 'taken.p12'), 'mine');
     const before = snapshot(db);

@@ -33,8 +33,9 @@ const BAD_INPUT: [string[], 1 | 2, RegExp][] = [
   [['--frobnicate', 'CN=ok.example.com'], 2, /unknown option '--frobnicate'/],
   [['--client', '--server', 'CN=ok.example.com'], 2, /--client and --server cannot go together/],
   [['XX=1', 'CN=ok.example.com'], 2, /unknown subject attribute "XX"/],
-  [['hello'], 2, /unexpected argument "hello"/],
-  [['--root-password', 'x', 'CN=ok.example.com'], 2, /--root-password goes with --ca/],
+  [['hello'], 2, /^certified: unknown command 'hello', did you mean 'help'\? Run "certified --help" for usage\.\n$/],
+  [['CN=ok.example.com', 'hello'], 2, /unexpected argument "hello"/],
+  [['--root-password', 'x', 'CN=ok.example.com'], 2, /^certified: unknown option '--root-password' for "issue"\. Run "certified issue --help" for usage\.\n$/],
 ];
 
 describe('bad input is refused with one line, a non-zero exit, no file and no commit', () => {

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
-import { commitCount, git, makeCa, openssl, readText, run, snapshot, tempDir } from '../helpers/cli.js';
+import { ROOT_PASSWORD, commitCount, git, makeCa, openssl, readText, run, snapshot, tempDir } from '../helpers/cli.js';
+import { assertRefused } from '../helpers/lifecycle.js';
 import { committedFiles, publicKey, serialOf, verifyChain, x509Text } from '../helpers/judge.js';
 
 describe('certified --csr FILE', () => {
@@ -26,6 +27,23 @@ describe('certified --csr FILE', () => {
     assert.equal(result.status, 0, result.stderr);
     return out;
   }
+
+  it('finds --issuer by CN as issuing does: a sub-CA named "Team CSR CA" signs the CSR', async () => {
+    const made = await run(['--ca', '--issuer', 'ca', 'CN=Team CSR CA'], { cwd });
+    assert.equal(made.code, 0, made.stderr);
+    const file = opensslCsr('team', ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256'], '/CN=team-api.example.com', 'DNS:team-api.example.com');
+    const result = await run(['--csr', file, '--issuer', 'Team CSR CA'], { cwd });
+    assert.equal(result.code, 0, result.stderr);
+    const crt = join(db, 'certs/team-api.example.com.crt');
+    assert.match(x509Text(crt), /Issuer: .*CN ?= ?Team CSR CA\n/);
+    assert.equal(JSON.parse(readText(join(db, `records/team-csr-ca/${serialOf(crt)}.json`))).issuer, 'team-csr-ca');
+    const issued = await run(['--issuer', 'Team CSR CA', 'CN=team-web.example.com'], { cwd });
+    assert.equal(issued.code, 0, issued.stderr);
+    assert.match(x509Text(join(db, 'certs/team-web.example.com.crt')), /Issuer: .*CN ?= ?Team CSR CA\n/);
+    const unknown = await run(['--csr', file, '--name', 'other', '--issuer', 'Nobody CA'], { cwd });
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /^certified: there is no CA "Nobody CA" in ".*"\. Give --issuer the file name or CN of a CA: .*"team-csr-ca"/);
+  });
 
   it('signs an ECDSA CSR: the chain verifies, the SANs are kept, no key file, one commit', async () => {
     const file = opensslCsr('ec', ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256'], '/CN=api.example.com', 'DNS:api.example.com,DNS:API2.example.com,IP:10.1.1.1');
@@ -64,9 +82,17 @@ describe('certified --csr FILE', () => {
     const text = x509Text(crt);
     assert.match(text, /Public-Key: \(2048 bit\)/);
     assert.match(text, /Key Usage: critical\n\s*Digital Signature, Key Encipherment\n/);
-    assert.match(text, /Extended Key Usage: \n\s*TLS Web Client Authentication\n/);
+    // An e-mail address on a client certificate brings emailProtection (S/MIME), as with mkcert.
+    assert.match(text, /Extended Key Usage: \n\s*TLS Web Client Authentication, E-mail Protection\n/);
     assert.match(text, /email:bob@example\.com\n/);
     assert.equal(publicKey('x509', crt), publicKey('pkey', join(work, 'rsa.key')));
+  });
+
+  it('refuses to have the root sign a CSR (the root signs only CAs): exit 1, one line, no file, no commit', async () => {
+    const file = opensslCsr('to-root', ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256'], '/CN=rooted.example.com', 'DNS:rooted.example.com');
+    const result = await assertRefused(['--csr', file, '--issuer', 'root-ca', '--ca-password', '-'], { cwd, input: `${ROOT_PASSWORD}\n` }, 1, /^certified: the root signs only CAs\. /);
+    assert.match(result.stderr, /Issue it from the intermediate "ca" \(the default issuer\) or from a sub-CA\.\n$/);
+    assert.ok(!existsSync(join(db, 'certs/rooted.example.com.crt')));
   });
 
   it('refuses a tampered signature, truncated or foreign input and bad names with one line, no file and no commit', async () => {
@@ -101,7 +127,7 @@ describe('certified --csr FILE', () => {
       [['--csr', good, '--name', 'ca'], /the name "ca" is already taken by "certs\/ca\.crt"/],
       [['--csr', join(work, 'missing.csr')], /cannot read the CSR ".*missing\.csr": no such file/],
       [['--csr', good, 'CN=other.example.com'], /the subject and names come from the CSR/],
-      [['--csr', good, '--bits', '4096'], /--bits cannot go with --csr/],
+      [['--csr', good, '--bits', '4096'], /^certified: unknown option '--bits' for "sign"\. Run "certified sign --help" for usage\.\n$/],
     ];
     for (const [args, message] of cases) {
       const result = await run(args, { cwd });

@@ -15,7 +15,7 @@ describe('parseReason', () => {
   });
 
   it('refuses anything else as a usage error naming the choices', () => {
-    assert.throws(() => parseReason('cACompromise'), { exitCode: 2, message: /--reason must be one of unspecified, keyCompromise, superseded, cessationOfOperation, affiliationChanged, got "cACompromise"/ });
+    assert.throws(() => parseReason('cACompromise'), { exitCode: 2, message: /^the revocation reason must be one of unspecified, keyCompromise, superseded, cessationOfOperation, affiliationChanged, got "cACompromise"$/ });
     assert.throws(() => parseReason(''), { exitCode: 2 });
   });
 });

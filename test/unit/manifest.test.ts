@@ -28,7 +28,7 @@ renew_before: 10d
     issuer: 'ca',
   });
   assert.deepEqual([alice?.profile, alice?.days, alice?.key], ['client', 90, { type: 'ecdsa', curve: 'P-256' }]);
-  assert.deepEqual([buildCa?.profile, buildCa?.days, buildCa?.key, buildCa?.line], ['ca', 3650, { type: 'rsa', bits: 3072 }, 5]);
+  assert.deepEqual([buildCa?.profile, buildCa?.days, buildCa?.key, buildCa?.line, buildCa?.sans], ['ca', 200, { type: 'rsa', bits: 3072 }, 5, []]);
   assert.deepEqual([runner?.profile, runner?.issuer], ['server+client', 'build-ca']);
 });
 
@@ -41,7 +41,20 @@ test('defaults when the manifest gives none', async () => {
   ]);
 });
 
+test('defaults.days holds for a sub-CA too; its own days win; without either a CA gets 3650', async () => {
+  const manifest = await parseManifest(`defaults: { days: 400 }
+certificates:
+  team-ca:  { cn: Team CA, ca: true }
+  other-ca: { cn: Other CA, ca: true, days: 1000 }
+  web:      { cn: web.example.com }
+`);
+  assert.deepEqual(manifest.entries.map((e) => [e.name, e.days]), [['team-ca', 400], ['other-ca', 1000], ['web', 400]]);
+  const bare = await parseManifest('certificates:\n  team-ca: { cn: team.example.com, ca: true }\n');
+  assert.deepEqual(bare.entries.map((e) => [e.days, e.sans]), [[3650, []]]);
+});
+
 const refusals: [string, string][] = [
+  ['certificates:\n  x: { cn: x, ca: true, san: [x.example.com] }\n', 'certificates.yaml:2: "x" is a CA and cannot have san'],
   ['certificates:\n  web: { cn: web.example.com, san: [ok.example.com, bad..x] }\n', 'certificates.yaml:2: san "bad..x" is not a valid DNS name: labels are letters, digits and inner dashes'],
   ['certificates:\n  web:\n    cn: web.example.com\n    san:\n      - 10.0.0.1\n      - "*.*.example.com"\n', 'certificates.yaml:6: san "*.*.example.com" is not a valid wildcard'],
   ['certificates:\n  web: { cn: "" }\n', 'certificates.yaml:2: cn the common name is missing or empty'],

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { deriveName, normalizeDnsName, parseSan, parseSubjectArguments, subjectAltNames, validateDn, validateName } from '../../src/ca/names.js';
 import { CertifiedError } from '../../src/ca/errors.js';
+import { FLAGS } from '../../src/cli/error-hints.js';
 
 describe('parseSan', () => {
   it('tells DNS names, IPs, e-mail addresses and URIs apart', () => {
@@ -41,6 +42,22 @@ describe('names of files', () => {
     assert.equal(deriveName('Build Server'), 'build-server');
     assert.equal(deriveName('*.example.com'), 'wildcard.example.com');
     assert.equal(deriveName('Zoë Laptop'), 'zoë-laptop');
+  });
+  it('derives from an IPv6 CN: colons to dashes, a leading "::" as "0--"', () => {
+    assert.equal(deriveName('2001:db8::7'), '2001-db8--7');
+    assert.equal(deriveName('2001:DB8::A'), '2001-db8--a');
+    assert.equal(deriveName('::1'), '0--1');
+    assert.equal(deriveName('::ffff:10.0.0.1'), '0--ffff-10.0.0.1');
+    assert.equal(deriveName('10.0.0.1'), '10.0.0.1');
+  });
+  it('names in both errors exactly the characters a name may hold', () => {
+    for (const good of ['a', '0', 'a.b-c_d@e', 'zoë', '日本', 'x'.repeat(100)]) assert.equal(validateName(good), good);
+    for (const bad of ['A', '_a', '-a', '@a', 'a b', 'a+b', 'a:b', 'x'.repeat(101)]) {
+      assert.throws(() => validateName(bad), /cannot be used as a file name/, bad);
+    }
+    const rule = 'lower-case or caseless letters, digits, dots, dashes, "_" and "@", starting with a letter or digit, at most 100 characters, without ".." and not ending in ".chain"';
+    assert.throws(() => validateName('A'), (error: CertifiedError) => error.renderHint(FLAGS) === `Use --name with ${rule}.`);
+    assert.throws(() => deriveName('fe80::1%eth0'), (error: CertifiedError) => error.message === 'cannot derive a file name from CN "fe80::1%eth0"' && error.renderHint(FLAGS)?.includes(`(${rule})`) === true);
   });
   for (const bad of ['../x', 'a/b', '.hidden', 'x.chain', 'a\\b', 'café$(id)', '..']) {
     it(`never lets ${JSON.stringify(bad)} name a file`, () => {

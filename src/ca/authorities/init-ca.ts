@@ -1,6 +1,5 @@
-import { createCertificate, type CertificateInfo } from '../../pki/certificate.js';
+import type { CertificateInfo } from '../../pki/certificate.js';
 import { describeKey, exportPrivateKey, generateKeyPair, type KeyPair, type KeySpec } from '../../pki/keys.js';
-import { randomSerial } from '../../pki/serial.js';
 import type { DistinguishedName } from '../../pki/types.js';
 import type { CaStore, FileWrite } from '../../store/ca-store.js';
 import {
@@ -22,8 +21,9 @@ import { serializeConfig, type CaConfig } from '../config.js';
 import { CaExistsError } from '../errors.js';
 import { buildCrl } from '../revocation/generate-crl.js';
 import { formatDn } from '../../pki/name.js';
-import { nameConstraintsExtension, type NameConstraintSet } from '../../pki/extensions.js';
-import { BACKDATE_MS, CA_KEY_USAGE, DEFAULT_CRL_DAYS, INTERMEDIATE_PATH_LENGTH } from '../profiles.js';
+import type { NameConstraintSet } from '../../pki/extensions.js';
+import { buildCertificate } from '../certificate-builder.js';
+import { DEFAULT_CRL_DAYS } from '../profiles.js';
 
 export interface InitCaParams {
   subject: DistinguishedName;
@@ -59,8 +59,6 @@ export async function initCa(store: CaStore, params: InitCaParams): Promise<Init
       throw new CaExistsError(store.dir);
     }
     const now = params.now ?? new Date();
-    const notBefore = new Date(now.getTime() - BACKDATE_MS);
-    const notAfter = new Date(now.getTime() + params.days * 86_400_000);
     const [rootKeys, intermediateKeys] = await Promise.all([generateKeyPair(params.key), generateKeyPair(params.key)]);
     // Encrypting a key (PBKDF2, 600,000 rounds) takes ~170 ms on libuv's threads: start now, sign meanwhile.
     const keyWrites = Promise.all([
@@ -68,31 +66,6 @@ export async function initCa(store: CaStore, params: InitCaParams): Promise<Init
       keyWrite(INTERMEDIATE_NAME, intermediateKeys, params.intermediatePassword, true),
     ]);
     keyWrites.catch(() => undefined); // awaited below; this only keeps an early failure from being reported as unhandled
-
-    const root = await createCertificate({
-      subject: params.subject,
-      publicKey: rootKeys.publicKey,
-      serial: randomSerial(),
-      notBefore,
-      notAfter,
-      signingKey: rootKeys,
-      ca: {},
-      keyUsage: CA_KEY_USAGE,
-    });
-    const intermediate = await createCertificate({
-      subject: intermediateSubject(params.subject),
-      publicKey: intermediateKeys.publicKey,
-      serial: randomSerial(),
-      notBefore,
-      notAfter,
-      issuerPem: root.pem,
-      signingKey: rootKeys,
-      ca: { pathLength: INTERMEDIATE_PATH_LENGTH },
-      keyUsage: CA_KEY_USAGE,
-      ...(params.rootCrlUrl ? { crlUrl: params.rootCrlUrl } : {}),
-      ...(params.ocspUrl ? { ocspUrl: params.ocspUrl } : {}),
-      ...(params.nameConstraints ? { extraExtensions: [nameConstraintsExtension(params.nameConstraints)] } : {}),
-    });
 
     const config: CaConfig = {
       version: 1,
@@ -103,9 +76,21 @@ export async function initCa(store: CaStore, params: InitCaParams): Promise<Init
       ...(params.nameConstraints ? { nameConstraints: params.nameConstraints } : {}),
       crlDays: DEFAULT_CRL_DAYS,
     };
+    const { certificate: root } = await buildCertificate({ kind: 'root', subject: params.subject, publicKey: rootKeys.publicKey, signingKey: rootKeys, days: params.days, now });
+    const rootIssuer: Issuer = { name: ROOT_NAME, certificate: root, chainPem: '', key: rootKeys };
+    const { certificate: intermediate } = await buildCertificate({
+      kind: 'intermediate',
+      subject: intermediateSubject(params.subject),
+      publicKey: intermediateKeys.publicKey,
+      issuer: rootIssuer,
+      policy: config,
+      days: params.days,
+      now,
+    });
+    const notAfter = root.notAfter;
+
     const rootRecord = toRecord(root, ROOT_NAME, ROOT_NAME, 'root');
     const intermediateRecord = toRecord(intermediate, INTERMEDIATE_NAME, ROOT_NAME, 'ca');
-    const rootIssuer: Issuer = { name: ROOT_NAME, certificate: root, chainPem: '', key: rootKeys };
     const intermediateIssuer: Issuer = { name: INTERMEDIATE_NAME, certificate: intermediate, chainPem: intermediate.pem, key: intermediateKeys };
     const crlOptions = { now, days: config.crlDays };
 

@@ -22,21 +22,21 @@ export async function resolveIssuer(store: CaStore, input: string): Promise<stri
   }
   throw new CertifiedError(`there is no CA "${printable(input)}" in "${store.dir}"`, {
     code: 'NO_ISSUER',
-    hint: `Give --issuer the file name or CN of a CA: ${names.map((name) => `"${name}"`).join(', ') || 'none yet'}.`,
+    hint: ['Give ', { option: 'issuer' }, ` the file name or CN of a CA: ${names.map((name) => `"${name}"`).join(', ') || 'none yet'}.`],
   });
 }
 
 async function checkCa(store: CaStore, name: string, input: string): Promise<string> {
   const certificate = await loadCertificate(store, name);
   if (certificate && !certificate.isCa) {
-    throw new CertifiedError(`"${printable(input)}" is not a CA`, { code: 'NOT_A_CA', hint: 'Give --issuer a CA, like --issuer ca.' });
+    throw new CertifiedError(`"${printable(input)}" is not a CA`, { code: 'NOT_A_CA', hint: ['Give ', { option: 'issuer' }, ' a CA, like ', { option: 'issuer', value: 'ca' }, '.'] });
   }
   return name;
 }
 
 /**
- * The CRL URL for certificates `issuer` signs: the root's from --root-crl-url, the intermediate's
- * from --crl-url, and a sub-CA's derived from --crl-url when that ends in "/ca.crl" (the same
+ * The CRL URL for certificates `issuer` signs: the root's CRL URL for the root, the intermediate's
+ * for the intermediate, and a sub-CA's derived from the intermediate's when that ends in "/ca.crl" (the same
  * place, "/NAME.crl"); otherwise none, since a URL of another issuer's CRL would be wrong.
  */
 export function crlUrlFor(config: CaConfig, issuer: string): string | undefined {

@@ -14,7 +14,7 @@ export interface PermitOptions {
   permitEmail?: string[];
 }
 
-/** The --permit-* options as permitted subtrees, each checked and normalised; undefined when none. */
+/** The permitted DNS domains, address ranges and e-mail domains as permitted subtrees, each checked and normalised; undefined when none. */
 export function parsePermittedSubtrees(options: PermitOptions): NameConstraintSet | undefined {
   const set: NameConstraintSet = {
     dns: (options.permitDns ?? []).map(parsePermittedDomain),
@@ -29,12 +29,12 @@ function parsePermittedDomain(input: string): string {
   const dot = input.startsWith('.');
   const rest = dot ? input.slice(1) : input;
   if (rest.startsWith('*')) {
-    throw new InvalidInputError(`--permit-dns "${printable(input)}" cannot be a wildcard`, 'Write .example.com for every name under example.com.');
+    throw new InvalidInputError([{ option: 'permitDns' }, ` "${printable(input)}" cannot be a wildcard`], 'Write .example.com for every name under example.com.');
   }
   try {
     return `${dot ? '.' : ''}${normalizeDnsName(rest)}`;
   } catch {
-    throw new InvalidInputError(`--permit-dns "${printable(input)}" is not a DNS domain`, 'Write it like .internal.example.com or example.com.');
+    throw new InvalidInputError([{ option: 'permitDns' }, ` "${printable(input)}" is not a DNS domain`], 'Write it like .internal.example.com or example.com.');
   }
 }
 
@@ -45,11 +45,11 @@ function parsePermittedRange(input: string): string {
   const bits = family === 'ipv4' ? 32 : 128;
   const prefix = match?.[2] === undefined ? bits : Number(match[2]);
   if (!family || prefix > bits || (family === 'ipv6' && address.includes('.'))) {
-    throw new InvalidInputError(`--permit-ip "${printable(input)}" is not an address range`, 'Write it in CIDR form, like 10.0.0.0/8 or fd00::/8.');
+    throw new InvalidInputError([{ option: 'permitIp' }, ` "${printable(input)}" is not an address range`], 'Write it in CIDR form, like 10.0.0.0/8 or fd00::/8.');
   }
   if (networkOf(address, prefix, family) !== canonical(address, family)) {
     throw new InvalidInputError(
-      `--permit-ip "${printable(input)}" has bits set after the /${prefix} prefix`,
+      [{ option: 'permitIp' }, ` "${printable(input)}" has bits set after the /${prefix} prefix`],
       `Write the network address, like ${networkOf(address, prefix, family)}/${prefix}.`,
     );
   }
@@ -66,7 +66,7 @@ function parsePermittedEmail(input: string): string {
     const host = parsePermittedDomain(domain);
     return at >= 0 ? `${local}@${host}` : host;
   } catch {
-    throw new InvalidInputError(`--permit-email "${printable(input)}" is not a mailbox or domain`, 'Write it like example.com, .example.com or alice@example.com.');
+    throw new InvalidInputError([{ option: 'permitEmail' }, ` "${printable(input)}" is not a mailbox or domain`], 'Write it like example.com, .example.com or alice@example.com.');
   }
 }
 

@@ -1,12 +1,11 @@
-import { createCertificate, type CertificateInfo } from '../../pki/certificate.js';
-import { nameConstraintsExtension } from '../../pki/extensions.js';
+import type { CertificateInfo } from '../../pki/certificate.js';
 import { describeKey, generateKeyPair, type KeySpec } from '../../pki/keys.js';
 import { formatDn } from '../../pki/name.js';
-import { randomSerial } from '../../pki/serial.js';
 import type { DistinguishedName } from '../../pki/types.js';
 import type { CaStore, FileWrite } from '../../store/ca-store.js';
 import { INTERMEDIATE_NAME, ROOT_NAME, certPath, chainPath } from '../../store/layout.js';
-import { ROOT_PASSWORD, loadConfig } from '../ca-files.js';
+import { loadConfig } from '../ca-files.js';
+import type { AskPassword } from '../passwords.js';
 import { loadIssuer, type Issuer } from '../load-issuer.js';
 import { recordWrite, toRecord } from '../certificate-record.js';
 import { commitMessage, isoDate } from '../commit-message.js';
@@ -14,7 +13,7 @@ import { withDefaults } from '../config.js';
 import { CaExistsError } from '../errors.js';
 import { buildCrl } from '../revocation/generate-crl.js';
 import { intermediateSubject, keyWrite } from './init-ca.js';
-import { BACKDATE_MS, CA_KEY_USAGE, INTERMEDIATE_PATH_LENGTH } from '../profiles.js';
+import { buildCertificate } from '../certificate-builder.js';
 
 export interface ReplaceIntermediateParams {
   /** Attributes for the new intermediate; the rest from the saved DN (CN: "<root CN> Intermediate"). */
@@ -22,7 +21,8 @@ export interface ReplaceIntermediateParams {
   /** Default: the root's key type. */
   key?: KeySpec;
   days: number;
-  rootPassword?: string;
+  /** Asked for the root key only when it is encrypted. */
+  askPassword: AskPassword;
   intermediatePassword?: string;
   commandLine: string;
   now?: Date;
@@ -43,33 +43,21 @@ export async function replaceIntermediate(store: CaStore, params: ReplaceInterme
   return store.locked(async () => {
     const config = await loadConfig(store);
     if (await store.exists(certPath(INTERMEDIATE_NAME))) throw new CaExistsError(store.dir);
-    const root = await loadIssuer(store, ROOT_NAME, params.rootPassword, ROOT_PASSWORD);
+    const root = await loadIssuer(store, ROOT_NAME, params.askPassword);
     const now = params.now ?? new Date();
-    const warnings: string[] = [];
-    const notAfter = new Date(Math.min(now.getTime() + params.days * 86_400_000, root.certificate.notAfter.getTime()));
-    const asked = new Date(now.getTime() + params.days * 86_400_000);
-    // Within a day of the issuer's end is what the default asks for: no warning for that.
-    if (asked.getTime() > root.certificate.notAfter.getTime() + 86_400_000) {
-      warnings.push(`the intermediate is cut to end with the root on ${isoDate(notAfter)}.`);
-    }
     const spec = params.key ?? root.certificate.key;
     const keys = await generateKeyPair(spec);
     const subject = withDefaults({ ...intermediateSubject(config.subject), ...params.subject }, config.subject);
-    const intermediate = await createCertificate({
+    const { certificate: intermediate, warnings } = await buildCertificate({
+      kind: 'intermediate',
       subject,
       publicKey: keys.publicKey,
-      serial: randomSerial(),
-      notBefore: new Date(now.getTime() - BACKDATE_MS),
-      notAfter,
-      issuerPem: root.certificate.pem,
-      signingKey: root.key,
-      ca: { pathLength: INTERMEDIATE_PATH_LENGTH },
-      keyUsage: CA_KEY_USAGE,
-      ...(config.rootCrlUrl ? { crlUrl: config.rootCrlUrl } : {}),
-      ...(config.ocspUrl ? { ocspUrl: config.ocspUrl } : {}),
-      // The CA's name constraints bind every CA below the root, not only the first intermediate.
-      ...(config.nameConstraints ? { extraExtensions: [nameConstraintsExtension(config.nameConstraints)] } : {}),
+      issuer: root,
+      policy: config,
+      days: params.days,
+      now,
     });
+    const notAfter = intermediate.notAfter;
     const record = toRecord(intermediate, INTERMEDIATE_NAME, ROOT_NAME, 'ca');
     const issuer: Issuer = { name: INTERMEDIATE_NAME, certificate: intermediate, chainPem: intermediate.pem, key: keys };
     const writes: FileWrite[] = [

@@ -8,11 +8,12 @@ import { writeExportFile } from '../../store/export-file.js';
 import { certPath, chainPath } from '../../store/layout.js';
 import { loadSigningKey } from '../ca-files.js';
 import { CertifiedError, InvalidInputError } from '../errors.js';
+import type { AskPassword } from '../passwords.js';
 
 export interface ExportPkcs12Params {
   name: string;
-  /** Password of private/NAME.key when it is encrypted. */
-  keyPassword?: string;
+  /** Asked for private/NAME.key only when it is encrypted. */
+  askPassword: AskPassword;
   /** Password of the .p12 file. */
   p12Password: string;
   /** Absolute path of the file to create (outside the CA directory; never overwritten). */
@@ -26,24 +27,31 @@ export interface ExportPkcs12Result {
   certificates: number;
 }
 
-export const KEY_PASSWORD = { flag: '--password', env: 'CERTIFIED_PASSWORD' };
-
-/** Key, certificate and chain of NAME as one PKCS#12 file. Reads the CA, changes nothing. */
-export async function exportPkcs12(store: CaStore, params: ExportPkcs12Params): Promise<ExportPkcs12Result> {
+/**
+ * Refuses what no password can fix (no such certificate, a file inside the CA directory) before
+ * the caller asks for any password; exportPkcs12 checks it again.
+ */
+export async function checkExportPkcs12(store: CaStore, params: Pick<ExportPkcs12Params, 'name' | 'out'>): Promise<string> {
   checkExportPath(store.dir, params.out);
   const pem = await store.readText(certPath(params.name));
   if (pem === undefined) {
     throw new CertifiedError(`there is no certificate "${params.name}" in "${store.dir}"`, {
       code: 'NOT_FOUND',
-      hint: `Check the name against the files in "${certPath('')}" (NAME.crt), or pass --db.`,
+      hint: 'Run "certified ls" to list the certificates and their names.',
     });
   }
+  return pem;
+}
+
+/** Key, certificate and chain of NAME as one PKCS#12 file. Reads the CA, changes nothing. */
+export async function exportPkcs12(store: CaStore, params: ExportPkcs12Params): Promise<ExportPkcs12Result> {
+  const pem = await checkExportPkcs12(store, params);
   const certificate = parseCertificate(pem);
   const chainText = (await store.readText(chainPath(params.name))) ?? pem;
   const chain = readPemBlocks(chainText).filter((block) => block.label === 'CERTIFICATE').map((block) => block.der);
   // The chain file starts with the certificate itself; put it first in any case.
   const issuers = chain.filter((der) => Buffer.compare(Buffer.from(der), Buffer.from(certificate.der)) !== 0);
-  const key = await loadSigningKey(store, params.name, params.keyPassword, KEY_PASSWORD);
+  const key = await loadSigningKey(store, params.name, params.askPassword, 'certificate');
   if (!certificateMatchesKey(certificate.der, key)) {
     throw new CertifiedError(`the key of "${params.name}" does not belong to its certificate`, {
       code: 'KEY_MISMATCH',
@@ -60,7 +68,7 @@ export async function exportPkcs12(store: CaStore, params: ExportPkcs12Params): 
     await writeExportFile(params.out, der);
   } catch (error) {
     if ((error as { cause?: NodeJS.ErrnoException }).cause?.code === 'EEXIST') {
-      throw new InvalidInputError(`"${params.out}" already exists`, 'Nothing was written. Remove it first, or choose another file with --out.');
+      throw new InvalidInputError(`"${params.out}" already exists`, ['Nothing was written. Remove it first, or choose another file with ', { option: 'out' }, '.']);
     }
     throw error;
   }
@@ -73,7 +81,7 @@ function checkExportPath(caDir: string, outPath: string): void {
   if (rel === '' || (!rel.startsWith('..') && !isAbsolute(rel))) {
     throw new InvalidInputError(
       `"${outPath}" is inside the CA directory`,
-      'A .p12 file must never be committed: write it elsewhere with --out FILE.',
+      ['A .p12 file must never be committed: write it elsewhere with ', { option: 'out', value: 'FILE' }, '.'],
     );
   }
 }

@@ -3,6 +3,7 @@ import { exportPrivateKey, importPrivateKey, isEncryptedKeyPem, KeyPasswordError
 import type { CaStore } from '../../store/ca-store.js';
 import { CERTS_DIR, CONFIG_FILE, INTERMEDIATE_NAME, PRIVATE_DIR, RECORDS_DIR, ROOT_NAME, certPath, keyPath } from '../../store/layout.js';
 import { NoCaError } from '../errors.js';
+import type { AskPassword } from '../passwords.js';
 
 export interface HieraEntry {
   /** NAME.crt or NAME.key */
@@ -21,9 +22,10 @@ const CHAIN_SUFFIX = '.chain.crt';
 
 /**
  * Every certificate (certs/NAME.crt, not the chain files) and every key on disk that is not a
- * CA's, for Hiera. Encrypted keys are decrypted with `password` when it opens them.
+ * CA's, for Hiera. Encrypted keys are decrypted with the password `askPassword` gives for them,
+ * when it opens them; it is asked only for encrypted keys.
  */
-export async function exportHiera(store: CaStore, password?: string): Promise<HieraExport> {
+export async function exportHiera(store: CaStore, askPassword: AskPassword): Promise<HieraExport> {
   const certFiles = (await store.list(CERTS_DIR)).filter((file) => file.endsWith('.crt') && !file.endsWith(CHAIN_SUFFIX));
   const keyFiles = (await store.list(PRIVATE_DIR)).filter((file) => file.endsWith('.key'));
   if (!certFiles.length && !keyFiles.length && !(await store.exists(CONFIG_FILE)) && !(await store.list(RECORDS_DIR)).length) {
@@ -44,7 +46,8 @@ export async function exportHiera(store: CaStore, password?: string): Promise<Hi
       entries.push({ key: file, value: pem });
       continue;
     }
-    if (password === undefined) {
+    const password = await askPassword({ role: 'certificate', name, path: keyPath(name) });
+    if (!password) {
       skipped.push({ path: keyPath(name), reason: 'no password' });
       continue;
     }

@@ -21,6 +21,7 @@ import {
   type JavaKeystore,
 } from '../../trust/trust-stores.js';
 import { CertifiedError, NoCaError } from '../errors.js';
+import { PLAIN, renderText, type TextPart } from '../text.js';
 
 export const TRUST_STORES = ['system', 'nss', 'java'] as const;
 export type TrustStoreKind = (typeof TRUST_STORES)[number];
@@ -147,12 +148,12 @@ function trustJava(context: StoreContext, explicit: boolean): TrustOutcome {
   if (uninstall) {
     if (!has.ok) return { store: 'java', location, action: 'not there' };
     const ran = javaDelete(java, context.slug);
-    check(ran, 'Check the keystore password (CERTIFIED_JAVA_STOREPASS) and permissions.');
+    check(ran, ['Check the keystore password (', { variable: 'javaStorePass' }, ') and permissions.']);
     return { store: 'java', location, action: 'removed', detail: `ran ${maskStorePassword(ran.shown)}` };
   }
   if (has.ok) return { store: 'java', location, action: 'already trusted' };
   const ran = javaAdd(java, context.slug, context.file);
-  check(ran, 'Check the keystore password (CERTIFIED_JAVA_STOREPASS) and permissions; the JDK\'s cacerts needs sudo.');
+  check(ran, ['Check the keystore password (', { variable: 'javaStorePass' }, ") and permissions; the JDK's cacerts needs sudo."]);
   return { store: 'java', location, action: 'installed', detail: `ran ${maskStorePassword(ran.shown)}` };
 }
 
@@ -165,12 +166,15 @@ function manualCommands(platform: 'darwin' | 'win32', file: string, commonName: 
   return uninstall ? [`certutil -delstore Root "${commonName}"`] : [`certutil -addstore -f Root "${file}"`];
 }
 
-function check(result: CommandResult, hint: string): void {
+function check(result: CommandResult, hint: string | readonly TextPart[]): void {
   if (result.ok) return;
   const shown = maskStorePassword(result.shown);
-  if (result.missing) throw new TrustStoreError(`"${shown.split(' ')[0]}" was not found`, hint);
+  const parts = typeof hint === 'string' ? [hint] : hint;
+  const fail = (message: string) =>
+    Object.assign(new TrustStoreError(message, renderText(parts, PLAIN)), { hintParts: parts });
+  if (result.missing) throw fail(`"${shown.split(' ')[0]}" was not found`);
   const firstLine = result.output.split('\n').find((line) => line.trim()) ?? 'no output';
-  throw new TrustStoreError(`"${shown}" failed: ${firstLine.trim()}`, hint);
+  throw fail(`"${shown}" failed: ${firstLine.trim()}`);
 }
 
 function sameCertificate(a: string, b: string): boolean {
@@ -181,5 +185,6 @@ function sameCertificate(a: string, b: string): boolean {
 
 function wrap(error: unknown): unknown {
   if (!(error instanceof TrustStoreError)) return error;
-  return new CertifiedError(error.message, { code: 'TRUST_STORE', hint: error.hint, cause: error });
+  const parts = (error as TrustStoreError & { hintParts?: readonly TextPart[] }).hintParts;
+  return new CertifiedError(error.message, { code: 'TRUST_STORE', hint: parts ?? error.hint, cause: error });
 }

@@ -1,23 +1,23 @@
-import { createCertificate, type CertificateInfo, type CreateCertificateParams } from '../../pki/certificate.js';
+import type { CertificateInfo, CreateCertificateParams } from '../../pki/certificate.js';
 import { createCsr, type CsrInfo } from '../../pki/csr.js';
 import { describeKey, generateKeyPair, type KeySpec } from '../../pki/keys.js';
-import { randomSerial } from '../../pki/serial.js';
 import type { DistinguishedName, SubjectAltName } from '../../pki/types.js';
 import type { CaStore, FileWrite } from '../../store/ca-store.js';
 import type { CertificateRecord } from '../../store/records.js';
 import { formatDn } from '../../pki/name.js';
 import { INTERMEDIATE_NAME, certPath, chainPath, csrPath, keyPath } from '../../store/layout.js';
-import { CA_PASSWORD, loadConfig } from '../ca-files.js';
+import { loadConfig } from '../ca-files.js';
+import { resolveIssuer } from '../authorities/issuers.js';
+import type { AskPassword } from '../passwords.js';
 import { loadIssuer, type Issuer } from '../load-issuer.js';
 import { recordWrite, toRecord } from '../certificate-record.js';
 import { commitMessage, isoDate } from '../commit-message.js';
 import { withDefaults, type CaConfig } from '../config.js';
-import { crlUrlFor } from '../authorities/issuers.js';
 import { NameTakenError } from '../errors.js';
 import { keyWrite } from '../authorities/init-ca.js';
 import { formatSan } from '../names.js';
-import { assertNamesPermitted, chainNameConstraints } from '../authorities/name-constraints.js';
-import { APPLE_MAX_SERVER_DAYS, BACKDATE_MS, leafKeyUsage, type LeafProfile } from '../profiles.js';
+import { assertMaySign, buildCertificate } from '../certificate-builder.js';
+import type { LeafProfile } from '../profiles.js';
 
 /** What a new leaf certificate is made of, whoever signs it (the CA, or itself: self-signed.ts). */
 export interface LeafParams {
@@ -34,7 +34,9 @@ export interface LeafParams {
 }
 
 export interface IssueCertificateParams extends LeafParams {
-  caPassword?: string;
+  /** Asked for the issuing CA's key only when it is encrypted. */
+  askPassword: AskPassword;
+  /** The issuing CA by file name or CN; default: the intermediate. */
   issuer?: string;
   /**
    * Sign this existing public key (from a CSR made elsewhere) instead of generating a key: then
@@ -54,6 +56,8 @@ export interface IssueCertificateResult {
   /** `key` is absent when an existing public key was signed. */
   files: { certificate: string; chain: string; key?: string; csr: string };
   keyEncrypted: boolean;
+  /** The issuing CA's key, so that a caller can say when the new key is of another type. */
+  issuerKey: KeySpec;
   warnings: string[];
   commit: string;
 }
@@ -72,7 +76,8 @@ export interface PreparedIssue {
 export async function issueCertificate(store: CaStore, params: IssueCertificateParams): Promise<IssueCertificateResult> {
   return store.locked(async () => {
     const config = await loadConfig(store);
-    const issuer = await loadIssuer(store, params.issuer ?? INTERMEDIATE_NAME, params.caPassword, CA_PASSWORD);
+    const issuerName = params.issuer === undefined ? INTERMEDIATE_NAME : await resolveIssuer(store, params.issuer);
+    const issuer = await loadIssuer(store, issuerName, params.askPassword);
     const prepared = await prepareIssue(store, config, issuer, params);
     const message = commitMessage({
       summary: prepared.summary,
@@ -94,7 +99,7 @@ export async function prepareIssue(
   store: CaStore,
   config: CaConfig,
   issuer: Issuer,
-  params: Omit<IssueCertificateParams, 'commandLine' | 'caPassword' | 'issuer'>,
+  params: Omit<IssueCertificateParams, 'commandLine' | 'askPassword' | 'issuer'>,
   options: { replacing?: boolean } = {},
 ): Promise<PreparedIssue> {
   const existing = params.existingKey;
@@ -107,36 +112,22 @@ export async function prepareIssue(
     const storedCsr = await store.readText(csrPath(params.name));
     if (storedCsr !== undefined && storedCsr !== existing.csrPem) throw new NameTakenError(params.name, csrPath(params.name));
   }
-  assertNamesPermitted(params.sans, chainNameConstraints(issuer.chainPem));
-  const warnings: string[] = [];
-  const now = params.now ?? new Date();
-  let notAfter = new Date(now.getTime() + params.days * 86_400_000);
-  if (notAfter > issuer.certificate.notAfter) {
-    notAfter = issuer.certificate.notAfter;
-    warnings.push(`the certificate is cut to end with its issuer on ${isoDate(notAfter)}.`);
-  }
-  if (params.profile !== 'client' && params.days > APPLE_MAX_SERVER_DAYS) {
-    warnings.push(`Apple platforms reject TLS server certificates valid for more than ${APPLE_MAX_SERVER_DAYS} days.`);
-  }
-  if (params.profile !== 'client' && !params.sans.some((san) => san.type === 'dns' || san.type === 'ip')) {
-    warnings.push('the certificate has no DNS name or IP address, so TLS clients will not accept it for a server.');
-  }
+  assertMaySign(issuer, 'leaf');
   const subject = withDefaults(params.subject, config.subject);
   const keys = existing || params.publicKey ? undefined : await generateKeyPair(params.key);
-  const crlUrl = crlUrlFor(config, issuer.name);
-  const certificate = await createCertificate({
+  const { certificate, warnings } = await buildCertificate({
+    kind: 'leaf',
     subject,
     publicKey: keys ? keys.publicKey : (params.publicKey ?? existing!.publicKey),
-    serial: randomSerial(),
-    notBefore: new Date(now.getTime() - BACKDATE_MS),
-    notAfter,
-    issuerPem: issuer.certificate.pem,
-    signingKey: issuer.key,
-    ...leafKeyUsage(params.profile, params.key),
+    key: params.key,
+    profile: params.profile,
     sans: params.sans,
-    ...(crlUrl ? { crlUrl } : {}),
-    ...(config.ocspUrl ? { ocspUrl: config.ocspUrl } : {}),
+    issuer,
+    policy: config,
+    days: params.days,
+    now: params.now ?? new Date(),
   });
+  const notAfter = certificate.notAfter;
   const csr = keys ? await createCsr({ subject, sans: params.sans, keyPair: keys }) : existing?.csrPem;
   const chainPem = certificate.pem + issuer.chainPem;
   const record = toRecord(certificate, params.name, issuer.name, params.profile);
@@ -149,7 +140,7 @@ export async function prepareIssue(
   const keyName = describeKey(params.key);
   const sanText = params.sans.map(formatSan).join(', ') || '(none)';
   return {
-    result: { name: params.name, certificate, chainPem, files, keyEncrypted: keys !== undefined && params.password !== undefined, warnings },
+    result: { name: params.name, certificate, chainPem, files, keyEncrypted: keys !== undefined && params.password !== undefined, issuerKey: issuer.key.spec, warnings },
     writes: [
       { path: files.certificate, content: certificate.pem, commit: true },
       { path: files.chain, content: chainPem, commit: true },

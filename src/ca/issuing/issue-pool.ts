@@ -5,7 +5,7 @@ import { prepareIssue, type IssueCertificateParams, type PreparedIssue } from '.
 import { chunked, runInWorkers, worthWorkers } from '../worker-pool.js';
 
 export interface IssueJob {
-  params: Omit<IssueCertificateParams, 'commandLine' | 'caPassword' | 'issuer'>;
+  params: Omit<IssueCertificateParams, 'commandLine' | 'askPassword' | 'issuer'>;
   replacing: boolean;
 }
 

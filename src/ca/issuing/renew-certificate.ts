@@ -1,7 +1,8 @@
 import { certificatePublicKey, type CertificateInfo } from '../../pki/certificate.js';
 import type { CaStore } from '../../store/ca-store.js';
 import type { CertificateRecord } from '../../store/records.js';
-import { loadConfig, isKeyEncrypted, passwordSourceFor } from '../ca-files.js';
+import { loadConfig, isKeyEncrypted } from '../ca-files.js';
+import type { AskPassword } from '../passwords.js';
 import { loadIssuer } from '../load-issuer.js';
 import { commitMessage, isoDate } from '../commit-message.js';
 import { CertifiedError, PasswordError } from '../errors.js';
@@ -21,7 +22,8 @@ export interface RenewCertificateParams {
   reuseKey?: boolean;
   /** Encrypts the new key; required when the old key was encrypted. */
   password?: string;
-  caPassword?: string;
+  /** Asked for the issuing CA's key only when it is encrypted. */
+  askPassword: AskPassword;
   commandLine: string;
   now?: Date;
 }
@@ -36,7 +38,7 @@ export function assertRenewable(record: CertificateRecord): void {
   if (!LEAF_PROFILES.includes(record.profile)) {
     throw new CertifiedError(`"${record.name}" is a ${record.profile} certificate; renew is for certificates a CA issued`, {
       code: 'NOT_RENEWABLE',
-      hint: record.profile === 'ca' ? 'Make a new CA with "certified --ca --issuer=.." and revoke the old one.' : 'Issue it again.',
+      hint: record.profile === 'ca' ? ['Make a new CA with "certified ', { option: 'ca' }, ' ', { option: 'issuer' }, '=.." and revoke the old one.'] : 'Issue it again.',
     });
   }
 }
@@ -57,9 +59,9 @@ export async function renewCertificate(store: CaStore, params: RenewCertificateP
     const { certificate, record } = await locateCertificate(store, params.name);
     assertRenewable(record);
     if (!params.reuseKey && params.password === undefined && (await isKeyEncrypted(store, params.name))) {
-      throw new PasswordError(`the key of "${params.name}" is encrypted, so its new key needs a password too`, 'Pass --password - (one line on stdin) or set CERTIFIED_PASSWORD, or keep the key with --reuse-key.');
+      throw new PasswordError(`the key of "${params.name}" is encrypted, so its new key needs a password too`, undefined, { role: 'certificate', problem: 'new-key' });
     }
-    const issuer = await loadIssuer(store, record.issuer, params.caPassword, passwordSourceFor(record.issuer));
+    const issuer = await loadIssuer(store, record.issuer, params.askPassword);
     const revocation = await prepareRevocation(store, record.issuer, params.name, 'superseded', now, { keepKey: params.reuseKey === true });
     const issued = await prepareIssue(store, config, issuer, {
       name: params.name,

@@ -1,7 +1,6 @@
-import { createCertificate, type CertificateInfo } from '../../pki/certificate.js';
+import type { CertificateInfo } from '../../pki/certificate.js';
 import { describeKey, generateKeyPair } from '../../pki/keys.js';
 import { formatDn } from '../../pki/name.js';
-import { randomSerial } from '../../pki/serial.js';
 import type { CaStore } from '../../store/ca-store.js';
 import { SELF_SIGNED_ISSUER, certPath, keyPath } from '../../store/layout.js';
 import { recordWrite, toRecord } from '../certificate-record.js';
@@ -9,7 +8,7 @@ import { commitMessage, isoDate } from '../commit-message.js';
 import { keyWrite } from '../authorities/init-ca.js';
 import type { LeafParams } from './issue-certificate.js';
 import { formatSan } from '../names.js';
-import { APPLE_MAX_SERVER_DAYS, BACKDATE_MS, leafKeyUsage } from '../profiles.js';
+import { buildCertificate } from '../certificate-builder.js';
 import { gitignoreWrites, refuseTakenName, subjectWithOptionalDefaults } from './standalone.js';
 
 export type SelfSignParams = LeafParams;
@@ -32,23 +31,19 @@ export async function selfSignCertificate(store: CaStore, params: SelfSignParams
   return store.locked(async () => {
     await refuseTakenName(store, params.name);
     const subject = await subjectWithOptionalDefaults(store, params.subject);
-    const now = params.now ?? new Date();
-    const notAfter = new Date(now.getTime() + params.days * 86_400_000);
-    const warnings: string[] = [];
-    if (params.profile !== 'client' && params.days > APPLE_MAX_SERVER_DAYS) {
-      warnings.push(`Apple platforms reject TLS server certificates valid for more than ${APPLE_MAX_SERVER_DAYS} days.`);
-    }
     const keys = await generateKeyPair(params.key);
-    const certificate = await createCertificate({
+    const { certificate, warnings } = await buildCertificate({
+      kind: 'self-signed',
       subject,
       publicKey: keys.publicKey,
-      serial: randomSerial(),
-      notBefore: new Date(now.getTime() - BACKDATE_MS),
-      notAfter,
       signingKey: keys,
-      ...leafKeyUsage(params.profile, params.key),
+      key: params.key,
+      profile: params.profile,
       sans: params.sans,
+      days: params.days,
+      now: params.now ?? new Date(),
     });
+    const notAfter = certificate.notAfter;
     const record = toRecord(certificate, params.name, SELF_SIGNED_ISSUER, 'self-signed');
     const files = { certificate: certPath(params.name), key: keyPath(params.name) };
     const message = commitMessage({

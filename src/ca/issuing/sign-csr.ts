@@ -6,6 +6,7 @@ import { CertifiedError, InvalidInputError } from '../errors.js';
 import { issueCertificate, type IssueCertificateParams, type IssueCertificateResult } from './issue-certificate.js';
 import { deriveName, printable, subjectAltNames, validateDn } from '../names.js';
 import type { LeafProfile } from '../profiles.js';
+import type { AskPassword } from '../passwords.js';
 
 const MIN_RSA_BITS = 2048;
 const CSR_LABELS = ['CERTIFICATE REQUEST', 'NEW CERTIFICATE REQUEST'];
@@ -18,7 +19,8 @@ export interface SignCsrParams {
   name?: string;
   profile: LeafProfile;
   days: number;
-  caPassword?: string;
+  askPassword: AskPassword;
+  /** The issuing CA by file name or CN; default: the intermediate. */
   issuer?: string;
   commandLine: string;
   now?: Date;
@@ -72,7 +74,7 @@ export async function signCsr(store: CaStore, params: SignCsrParams): Promise<Si
     name = params.name ?? deriveName(subject.CN ?? '');
   } catch (error) {
     if (!(error instanceof InvalidInputError)) throw error;
-    throw new InvalidInputError(`the CSR is refused: ${error.message}`, error.hint ?? 'Ask for a new CSR with valid names.');
+    throw new InvalidInputError(['the CSR is refused: ', ...error.messageParts], error.hintParts ?? 'Ask for a new CSR with valid names.');
   }
   const issue: IssueCertificateParams = {
     name,
@@ -81,7 +83,7 @@ export async function signCsr(store: CaStore, params: SignCsrParams): Promise<Si
     profile: params.profile,
     key: csr.key,
     days: params.days,
-    ...(params.caPassword === undefined ? {} : { caPassword: params.caPassword }),
+    askPassword: params.askPassword,
     ...(params.issuer === undefined ? {} : { issuer: params.issuer }),
     commandLine: params.commandLine,
     ...(params.now ? { now: params.now } : {}),

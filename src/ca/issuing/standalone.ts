@@ -5,7 +5,7 @@ import { parseConfig } from '../config.js';
 import { CertifiedError, InvalidInputError, NameTakenError } from '../errors.js';
 import { withDefaults } from '../config.js';
 
-/** Helpers for commands that work with or without a CA in the directory (--self-signed, --no-sign). */
+/** Helpers for commands that work with or without a CA in the directory (self-signed certificates, requests). */
 
 /** The subject with the CA's saved defaults when there is a CA; as given when there is none. */
 export async function subjectWithOptionalDefaults(store: CaStore, given: DistinguishedName): Promise<DistinguishedName> {
@@ -25,7 +25,7 @@ export async function subjectWithOptionalDefaults(store: CaStore, given: Disting
 /** Refuses the CA's own names and any name whose certificate, key or request already exists. */
 export async function refuseTakenName(store: CaStore, name: string): Promise<void> {
   if (name === ROOT_NAME || name === INTERMEDIATE_NAME) {
-    throw new InvalidInputError(`the name "${name}" is reserved for the CA`, 'Choose another name with --name.');
+    throw new InvalidInputError(`the name "${name}" is reserved for the CA`, ['Choose another name with ', { option: 'name' }, '.']);
   }
   for (const path of [certPath(name), keyPath(name), csrPath(name)]) {
     if (await store.exists(path)) throw new NameTakenError(name, path);

@@ -2,7 +2,8 @@ import type { RevocationReason } from '../../pki/types.js';
 import type { CaStore, ChangeSet, FileWrite } from '../../store/ca-store.js';
 import { INTERMEDIATE_NAME, recordPath } from '../../store/layout.js';
 import type { CertificateRecord } from '../../store/records.js';
-import { CA_PASSWORD, loadConfig } from '../ca-files.js';
+import { loadConfig } from '../ca-files.js';
+import type { AskPassword } from '../passwords.js';
 import { loadIssuer, type Issuer } from '../load-issuer.js';
 import { recordWrite } from '../certificate-record.js';
 import { commitMessage } from '../commit-message.js';
@@ -11,13 +12,14 @@ import { CertifiedError } from '../errors.js';
 import { buildCrl } from '../revocation/generate-crl.js';
 import { prepareIssue, type PreparedIssue } from '../issuing/issue-certificate.js';
 import { prepareIssues, type IssueJob } from '../issuing/issue-pool.js';
-import { prepareSubCaStandIn } from './manifest-sub-ca.js';
+import { prepareSubCa } from '../authorities/create-sub-ca.js';
 import { prepareRevocation } from '../revocation/revoke-certificate.js';
 import { MANIFEST_FILE, type ManifestEntry } from './manifest.js';
 import { planManifest, formatAction, type Plan, type PlanAction } from './plan.js';
 
 export interface ApplyManifestParams {
-  caPassword?: string;
+  /** Asked for each issuing CA's key that is encrypted. */
+  askPassword: AskPassword;
   /** Encrypts the new keys (then they are committed); otherwise they stay git-ignored. */
   password?: string;
   commitEach: boolean;
@@ -43,7 +45,7 @@ export class RevokeNotAllowedError extends CertifiedError {
   constructor(names: string[]) {
     super(`the plan revokes ${names.length} certificate${names.length === 1 ? '' : 's'} removed from ${MANIFEST_FILE} (${names.join(', ')})`, {
       code: 'REVOKE_NOT_ALLOWED',
-      hint: 'Nothing was changed. Check the plan, then run "certified apply --allow-revoke", or put the entries back.',
+      hint: ['Nothing was changed. Check the plan, then run "certified apply ', { option: 'allowRevoke' }, '", or put the entries back.'],
     });
   }
 }
@@ -69,9 +71,16 @@ export async function applyManifest(store: CaStore, params: ApplyManifestParams)
 
     const config = await loadConfig(store);
     const issuers = new Map<string, Issuer>();
+    // A new sub-CA's key is encrypted like the intermediate's, with its password: remember it.
+    let caPassword: string | undefined;
+    const askPassword: AskPassword = async (request) => {
+      const password = await params.askPassword(request);
+      if (request.name === INTERMEDIATE_NAME) caPassword = password || undefined;
+      return password;
+    };
     const issuerOf = async (name: string): Promise<Issuer> => {
       let issuer = issuers.get(name);
-      if (!issuer) issuers.set(name, (issuer = await loadIssuer(store, name, params.caPassword, CA_PASSWORD)));
+      if (!issuer) issuers.set(name, (issuer = await loadIssuer(store, name, askPassword)));
       return issuer;
     };
     // Signing needs the keys: load the intermediate's first so that a wrong password fails before any work.
@@ -91,7 +100,7 @@ export async function applyManifest(store: CaStore, params: ApplyManifestParams)
       result.commits.push(commit);
     };
 
-    const context = { ...params, now };
+    const context = { ...params, now, caPassword: () => caPassword };
     // Sub-CAs first: the leaves of the same apply may be signed by them.
     const builtCas = new Map<PlanAction, Built>();
     for (const action of plan.actions) {
@@ -124,7 +133,7 @@ async function buildAction(
   store: CaStore,
   config: CaConfig,
   action: PlanAction,
-  params: ApplyManifestParams & { now: Date },
+  params: ApplyManifestParams & { now: Date; caPassword: () => string | undefined },
   issuerOf: (name: string) => Promise<Issuer>,
   issuers: Map<string, Issuer>,
   warnings: string[],
@@ -151,12 +160,22 @@ async function buildAction(
     const replacing = action.record !== undefined;
     if (entry.profile === 'ca') {
       // A sub-CA key is encrypted like the intermediate's, with the CA password, so that apply can load it again.
-      const subCa = await prepareSubCaStandIn(store, config, issuer, entry, { ...(params.caPassword ? { password: params.caPassword } : {}), now, replacing });
-      issuers.set(entry.name, subCa.issuer);
-      writes.push(...subCa.writes);
-      summary = `${verb(action)} sub-CA ${entry.name} (expires ${subCa.record.notAfter.slice(0, 10)})`;
-      details.push(`Serial: ${subCa.record.serial}`, `SHA-256: ${subCa.record.fingerprint}`);
-      trailers['Certified-Serial'] = subCa.record.serial;
+      const subCa = await prepareSubCa(store, config, issuer, {
+        name: entry.name,
+        subject: { CN: entry.cn },
+        key: entry.key,
+        days: entry.days,
+        ...(params.caPassword() ? { password: params.caPassword() } : {}),
+        now,
+        replacing,
+      });
+      const record = { ...subCa.record, managed: true };
+      issuers.set(entry.name, subCa.self);
+      writes.push(...subCa.writes.map((write) => (write.path === recordPath(record.issuer, record.serial) ? recordWrite(record) : write)));
+      warnings.push(...subCa.warnings.map((warning) => `${entry.name}: ${warning}`));
+      summary = `${verb(action)} sub-CA ${entry.name} (expires ${record.notAfter.slice(0, 10)})`;
+      details.push(`Serial: ${record.serial}`, `SHA-256: ${record.fingerprint}`);
+      trailers['Certified-Serial'] = record.serial;
     } else {
       const prepared = preparedIssue ?? (await prepareIssue(store, config, issuer, issueParams(entry, params), { replacing }));
       const record = { ...prepared.record, managed: true };

@@ -1,7 +1,7 @@
 import type { KeySpec } from '../../pki/keys.js';
 import type { SubjectAltName } from '../../pki/types.js';
 import { INTERMEDIATE_NAME, ROOT_NAME } from '../../store/layout.js';
-import { CertifiedError } from '../errors.js';
+import { CertifiedError, type TextPart, type Spelling } from '../errors.js';
 import { printable, subjectAltNames, validateDn, validateName } from '../names.js';
 import { parseKeySpec } from '../options.js';
 import { DEFAULT_CA_DAYS, DEFAULT_LEAF_DAYS, type LeafProfile } from '../profiles.js';
@@ -15,7 +15,7 @@ export interface ManifestEntry {
   name: string;
   line: number;
   cn: string;
-  /** As they go into the certificate: a DNS- or IP-shaped CN first, then `san`, without repeats. */
+  /** As they go into the certificate: a DNS- or IP-shaped CN first, then `san`, without repeats; none for a CA. */
   sans: SubjectAltName[];
   /** `ca` for a sub-CA (`ca: true`). */
   profile: LeafProfile | 'ca';
@@ -30,8 +30,14 @@ export interface Manifest {
 }
 
 /** A manifest that cannot be used; the message starts with `certificates.yaml:LINE:`. */
+/** Options as a manifest entry names them: `key`, `bits`. */
+const MANIFEST_KEYS: Spelling = {
+  option: (option) => (option === 'keyType' ? 'key' : option),
+  variable: (variable) => variable,
+};
+
 export class ManifestError extends CertifiedError {
-  constructor(line: number, message: string, hint?: string) {
+  constructor(line: number, message: string, hint?: string | readonly TextPart[]) {
     super(`${MANIFEST_FILE}:${line}: ${message}`, {
       code: 'BAD_MANIFEST',
       hint: hint ?? 'Fix certificates.yaml and run the command again; nothing was changed.',
@@ -68,10 +74,10 @@ export async function parseManifest(text: string): Promise<Manifest> {
     const line = first.linePos?.[0].line ?? lineCounter.linePos(first.pos[0]).line;
     throw new ManifestError(line, `it is not valid YAML: ${first.message.split('\n')[0]?.replace(/ at line \d+, column \d+:?$/, '')}`);
   }
-  if (doc.contents === null) throw new ManifestError(1, 'it is empty', 'Add a "certificates:" map (see "certified plan --help").');
+  if (doc.contents === null) throw new ManifestError(1, 'it is empty', 'Add a "certificates:" map (see the help of "certified plan").');
   const top = mapFields(yaml, doc.contents, 'the manifest', TOP_KEYS, lineOf);
   const defaults = top.defaults ? mapFields(yaml, top.defaults.node, 'defaults', DEFAULT_KEYS, lineOf) : {};
-  const defaultDays = defaults.days ? days(defaults.days, 'defaults.days') : DEFAULT_LEAF_DAYS;
+  const defaultDays = defaults.days ? days(defaults.days, 'defaults.days') : undefined;
   const defaultKey = defaults.key ? keyType(defaults.key, 'defaults.key') : undefined;
   const defaultBits = defaults.bits ? bits(defaults.bits, 'defaults.bits') : undefined;
   const renewBeforeDays = top.renew_before ? renewBefore(top.renew_before) : DEFAULT_RENEW_BEFORE_DAYS;
@@ -92,8 +98,10 @@ export async function parseManifest(text: string): Promise<Manifest> {
     if (!fields.cn) throw new ManifestError(line, `"${name}" has no cn`, 'Give it one, like { cn: host.example.com }.');
     const cn = scalarText(fields.cn, 'cn');
     wrap(fields.cn.line, 'cn', () => validateDn({ CN: cn }));
+    // A CA certifies no names of its own (as with "--ca --issuer"): its CN is only a name.
+    if (isCa && fields.san) throw new ManifestError(fields.san.line, `"${name}" is a CA and cannot have san`, 'Drop "san" or "ca: true".');
     const sanList = fields.san ? stringList(yaml, fields.san, 'san', lineOf) : [];
-    const sans = subjectAltNames(cn, []);
+    const sans = isCa ? [] : subjectAltNames(cn, []);
     for (const item of sanList) {
       const [san] = wrap(item.line, 'san', () => subjectAltNames(undefined, [String(item.value)]));
       if (san && !sans.some((known) => known.type === san.type && known.value === san.value)) sans.push(san);
@@ -112,7 +120,7 @@ export async function parseManifest(text: string): Promise<Manifest> {
       cn,
       sans,
       profile,
-      days: fields.days ? days(fields.days, 'days') : isCa ? DEFAULT_CA_DAYS : defaultDays,
+      days: fields.days ? days(fields.days, 'days') : (defaultDays ?? (isCa ? DEFAULT_CA_DAYS : DEFAULT_LEAF_DAYS)),
       key,
       issuer,
     });
@@ -149,8 +157,7 @@ function wrap<T>(line: number, what: string, check: () => T): T {
     return check();
   } catch (error) {
     if (error instanceof CertifiedError) {
-      const message = error.message.replace(/--key-type/g, 'key').replace(/--bits/g, 'bits');
-      throw new ManifestError(line, `${what ? `${what} ` : ''}${message}`, error.hint?.replace(/--bits/g, 'bits'));
+      throw new ManifestError(line, `${what ? `${what} ` : ''}${error.renderMessage(MANIFEST_KEYS)}`, error.renderHint(MANIFEST_KEYS));
     }
     throw error;
   }

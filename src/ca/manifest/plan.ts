@@ -93,7 +93,8 @@ export async function planManifest(store: CaStore, now = new Date()): Promise<Pl
 function differences(entry: ManifestEntry, record: CertificateRecord): string[] {
   const changes: string[] = [];
   if (record.subject.CN !== entry.cn) changes.push(`CN changed: ${record.subject.CN ?? ''} -> ${entry.cn}`);
-  const wanted = entry.sans.map(formatSan);
+  // A CA has no SANs; one made by an older apply may, which is no reason to replace the CA.
+  const wanted = entry.profile === 'ca' ? record.sans : entry.sans.map(formatSan);
   const added = wanted.filter((san) => !record.sans.includes(san));
   const removed = record.sans.filter((san) => !wanted.includes(san));
   if (added.length) changes.push(`SAN added: ${added.join(', ')}`);
@@ -130,6 +131,6 @@ function conflict(entry: ManifestEntry, why: string): ManifestError {
   return new ManifestError(
     entry.line,
     `"${entry.name}" cannot be managed by the manifest: ${why}`,
-    `Revoke it first ("certified --revoke --name ${entry.name}"), or give the entry another name.`,
+    ['Revoke it first ("certified ', { option: 'revoke' }, ' ', { option: 'name', value: entry.name }, '"), or give the entry another name.'],
   );
 }

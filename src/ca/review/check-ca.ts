@@ -9,6 +9,7 @@ import { CertificateChecker, type SignaturePair } from './check-certificates.js'
 import { checkCrls } from './check-crls.js';
 import { checkKeys } from './check-keys.js';
 import { finding, sortFindings, type Finding } from './check-findings.js';
+import type { TextPart } from '../text.js';
 import { checkProfile } from './check-profile.js';
 
 export interface CheckResult {
@@ -68,7 +69,13 @@ async function checkCertificates(
     const revokedCa = record?.status === 'valid' ? issuers.revokedAbove(record) : undefined;
     if (revokedCa) {
       const when = revokedCa.revocation?.date.slice(0, 10) ?? '?';
-      findings.push(finding(path, 'issuer-revoked', `the CA "${revokedCa.name}" above it (serial ${revokedCa.serial}) was revoked on ${when}, so it is no longer trusted: move it to another CA with "certified renew --issuer ${replacement} --name ${name}", or revoke it`));
+      findings.push(finding(path, 'issuer-revoked', [
+        `the CA "${revokedCa.name}" above it (serial ${revokedCa.serial}) was revoked on ${when}, so it is no longer trusted: move it to another CA with "certified renew `,
+        { option: 'issuer', value: replacement },
+        ' ',
+        { option: 'name', value: name },
+        '", or revoke it',
+      ]));
       findings.push(...(await checkChainFile(store, name, view)));
       continue;
     }
@@ -92,8 +99,8 @@ async function checkCertificates(
     const inCerts = certificates.get(name)?.serial;
     const spare = group.filter((record) => record.serial !== inCerts);
     const serials = group.map((record) => `${record.serial}${record.serial === inCerts ? ` (in ${CERTS_DIR}/)` : ''}`).join(', ');
-    const fix = spare.map((record) => `"certified revoke --serial ${record.serial}"`).join(', then ');
-    findings.push(finding(certPath(name), 'duplicate-name', `${group.length} valid records name "${name}" (serials ${serials}), as after a merge of two branches that issued it: revoke the one${spare.length > 1 ? 's' : ''} not in use with ${fix}`));
+    const fix = spare.flatMap((record, index): TextPart[] => [index ? ', then "certified revoke ' : '"certified revoke ', { option: 'serial', value: record.serial }, '"']);
+    findings.push(finding(certPath(name), 'duplicate-name', [`${group.length} valid records name "${name}" (serials ${serials}), as after a merge of two branches that issued it: revoke the one${spare.length > 1 ? 's' : ''} not in use with `, ...fix]));
   }
   for (const record of records) {
     if (record.status !== 'valid' || duplicates.has(record.name)) continue;

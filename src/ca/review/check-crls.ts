@@ -23,7 +23,7 @@ export async function checkCrls(
     const path = crlPath(name);
     const pem = await store.readText(path);
     if (pem === undefined) {
-      findings.push(finding(path, 'missing-crl', `the CA "${name}" has no CRL: run "certified crl --issuer ${name}"`));
+      findings.push(finding(path, 'missing-crl', `the CA "${name}" has no CRL: run "certified crl"`));
       continue;
     }
     count++;
@@ -38,7 +38,7 @@ export async function checkCrls(
     if (!signed) findings.push(finding(path, 'bad-crl-signature', `the signature does not verify against its issuer "certs/${name}.crt"`));
     if (!crl.nextUpdate || crl.nextUpdate <= now) {
       findings.push(
-        finding(path, 'stale-crl', `${crl.nextUpdate ? `expired at ${isoSeconds(crl.nextUpdate)}` : 'has no nextUpdate'}: run "certified crl --issuer ${name}"`),
+        finding(path, 'stale-crl', `${crl.nextUpdate ? `expired at ${isoSeconds(crl.nextUpdate)}` : 'has no nextUpdate'}: run "certified crl"`),
       );
     }
     const expected = new Set(

@@ -1,4 +1,6 @@
-/** What `certified check` can find wrong; stable codes for scripts (--json). */
+import { PLAIN, renderText, toParts, type Text, type TextPart } from '../text.js';
+
+/** What `certified check` can find wrong; stable codes for scripts (JSON output). */
 export type FindingCode =
   | 'unreadable'
   | 'no-record'
@@ -24,16 +26,19 @@ export interface Finding {
   /** The file the finding is about, relative to the CA directory. */
   path: string;
   code: FindingCode;
-  message: string;
+  /** With the options of a fix in it, for the caller to spell (see ca/text.ts). */
+  message: readonly TextPart[];
 }
 
-export function finding(path: string, code: FindingCode, message: string): Finding {
-  return { path, code, message };
+export function finding(path: string, code: FindingCode, message: Text): Finding {
+  return { path, code, message: toParts(message) };
 }
 
 /** Sorted by path, then code and message, so that two runs on the same CA print the same lines. */
 export function sortFindings(findings: Finding[]): Finding[] {
-  return [...findings].sort((a, b) =>
-    a.path !== b.path ? (a.path < b.path ? -1 : 1) : a.code !== b.code ? (a.code < b.code ? -1 : 1) : a.message < b.message ? -1 : a.message > b.message ? 1 : 0,
-  );
+  const plain = new Map(findings.map((item) => [item, renderText(item.message, PLAIN)]));
+  return [...findings].sort((a, b) => {
+    const [x, y] = [plain.get(a) ?? '', plain.get(b) ?? ''];
+    return a.path !== b.path ? (a.path < b.path ? -1 : 1) : a.code !== b.code ? (a.code < b.code ? -1 : 1) : x < y ? -1 : x > y ? 1 : 0;
+  });
 }

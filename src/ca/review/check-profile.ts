@@ -43,7 +43,10 @@ export function checkProfile(name: string, view: CertificateView, record: Certif
   if (!view.keyUsageCritical || !view.keyUsageNames.includes('digitalSignature')) problem('no critical keyUsage digitalSignature');
   if (view.keyUsageNames.some((usage) => usage === 'keyCertSign' || usage === 'cRLSign')) problem('a leaf certificate that may sign certificates or CRLs');
   const expected = record ? LEAF_EKU[record.profile] : undefined;
-  if (expected && [...view.extendedKeyUsageNames].sort().join(',') !== [...expected].sort().join(',')) {
+  // emailProtection comes with an e-mail address on a client certificate (older ones lack it).
+  const withEmail = expected?.includes('clientAuth') && view.sans.some((san) => san.type === 'email');
+  const actual = view.extendedKeyUsageNames.filter((usage) => !(withEmail && usage === 'emailProtection'));
+  if (expected && [...actual].sort().join(',') !== [...expected].sort().join(',')) {
     problem(`extended key usage ${view.extendedKeyUsageNames.join(', ') || '(none)'} does not match the "${record?.profile}" profile (${expected.join(', ')})`);
   }
   return findings;

@@ -5,7 +5,7 @@ import { formatSan } from '../names.js';
 
 /**
  * The decoded view of certificates, CSRs and CRLs that `certified show`, the git diff driver and
- * --dry-run print: plain text, one field per line, always in the same order and with no colour,
+ * dry-run print: plain text, one field per line, always in the same order and with no colour,
  * so that two versions of a file diff line by line.
  */
 export function formatViews(views: PkiView[]): string {

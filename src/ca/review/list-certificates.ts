@@ -97,7 +97,7 @@ function toListing(record: CertificateRecord, now: string, issuers: IssuerRevoca
   };
 }
 
-/** --issuer X: a CA's file name or CN, as found in the records. */
+/** An issuer filter: a CA's file name or CN, as found in the records. */
 function resolveIssuer(records: CertificateRecord[], wanted: string): string {
   if (wanted === SELF_SIGNED_ISSUER || records.some((record) => record.issuer === wanted)) return wanted;
   const cas = records.filter((record) => !LEAF_PROFILES.has(record.profile));

@@ -1,8 +1,9 @@
 import { createCrl, readCrlNumber } from '../../pki/crl.js';
 import type { CaStore, FileWrite } from '../../store/ca-store.js';
-import { CRL_DIR, certPath, crlPath, recordsDir } from '../../store/layout.js';
+import { CRL_DIR, ROOT_NAME, certPath, crlPath, keyPath, recordsDir } from '../../store/layout.js';
 import { parseRecord, type CertificateRecord } from '../../store/records.js';
-import { passwordSourceFor } from '../ca-files.js';
+import type { AskPassword } from '../passwords.js';
+import { resolveIssuer } from '../authorities/issuers.js';
 import { loadIssuer, type Issuer } from '../load-issuer.js';
 import { commitMessage, isoDate } from '../commit-message.js';
 import { CertifiedError } from '../errors.js';
@@ -87,10 +88,34 @@ export async function listCrlIssuers(store: CaStore): Promise<string[]> {
   return names.filter((_, index) => present[index]);
 }
 
+/** A CRL that was not re-signed, and why: the root key is kept offline. */
+export interface SkippedCrl {
+  issuer: string;
+  reason: 'root-key-offline';
+  /** Where the key would have to be for this CRL. */
+  keyPath: string;
+}
+
+/**
+ * The CRLs to re-sign: the one of `issuer` (a file name or CN) when given, else every CA's that
+ * can be signed now. The root's is skipped (and listed) when its key is offline, unless asked for
+ * by name, which then reports the missing key.
+ */
+export async function chooseCrlIssuers(store: CaStore, issuer?: string): Promise<{ issuers: string[]; skipped: SkippedCrl[] }> {
+  if (issuer !== undefined) return { issuers: [await resolveIssuer(store, issuer)], skipped: [] };
+  const issuers = await listCrlIssuers(store);
+  if (!issuers.includes(ROOT_NAME) || (await store.exists(keyPath(ROOT_NAME)))) return { issuers, skipped: [] };
+  return {
+    issuers: issuers.filter((name) => name !== ROOT_NAME),
+    skipped: [{ issuer: ROOT_NAME, reason: 'root-key-offline', keyPath: keyPath(ROOT_NAME) }],
+  };
+}
+
 export interface ResignCrlsParams {
+  /** The issuers from chooseCrlIssuers. */
   issuers: string[];
-  /** The password of each issuer's key, by issuer name, where it is encrypted. */
-  passwords: Record<string, string | undefined>;
+  /** Asked for each issuer's key that is encrypted. */
+  askPassword: AskPassword;
   days: number;
   commandLine: string;
   now?: Date;
@@ -117,7 +142,7 @@ export async function resignCrls(store: CaStore, params: ResignCrlsParams): Prom
     const writes: FileWrite[] = [];
     const crls: ResignCrlsResult['crls'] = [];
     for (const name of params.issuers) {
-      const issuer = await loadIssuer(store, name, params.passwords[name], passwordSourceFor(name));
+      const issuer = await loadIssuer(store, name, params.askPassword);
       const conflicted = merge?.unmerged.includes(crlPath(name)) === true;
       const previous = conflicted ? await highestCrlNumberOfSides(store, crlPath(name)) : undefined;
       const write = await buildCrl(store, issuer, { now, days: params.days, ...(previous === undefined ? {} : { previous }) });

@@ -2,10 +2,11 @@ import { createOcspResponse, issuerHashes, ocspErrorResponse, parseOcspRequest, 
 import type { SigningKey } from '../../pki/keys.js';
 import { readPemBlocks } from '../../pki/pem.js';
 import type { CaStore } from '../../store/ca-store.js';
-import { RECORDS_DIR, certPath, crlPath, recordPath } from '../../store/layout.js';
+import { INTERMEDIATE_NAME, RECORDS_DIR, certPath, crlPath, recordPath } from '../../store/layout.js';
 import { parseRecord } from '../../store/records.js';
-import { CA_PASSWORD, loadConfig, loadSigningKey } from '../ca-files.js';
-import { CertifiedError } from '../errors.js';
+import { loadConfig, loadSigningKey } from '../ca-files.js';
+import { caKeyRole, type AskPassword } from '../passwords.js';
+import { CertifiedError, PasswordError } from '../errors.js';
 
 /** What `certified serve` answers: CRLs as DER and OCSP (RFC 6960), from the CA directory as it is at each request. */
 
@@ -45,7 +46,11 @@ export interface RevocationService {
 export const OCSP_VALIDITY_MS = 3_600_000;
 const NAME = /^[a-z0-9][a-z0-9._@-]{0,99}$/;
 
-export async function openRevocationService(store: CaStore, options: { caPassword?: string }): Promise<RevocationService> {
+/**
+ * Loads every CA key it can use. A key it cannot open is skipped (and listed), except the
+ * intermediate's when its password is missing: then nothing useful could be served.
+ */
+export async function openRevocationService(store: CaStore, options: { askPassword: AskPassword }): Promise<RevocationService> {
   const config = await loadConfig(store);
   const ocspPath = config.ocspUrl ? new URL(config.ocspUrl).pathname : '/';
   const issuers: OcspIssuer[] = [];
@@ -54,17 +59,17 @@ export async function openRevocationService(store: CaStore, options: { caPasswor
     const pem = await store.readText(certPath(name));
     if (pem === undefined) continue;
     try {
-      issuers.push({ name, pem, key: await loadSigningKey(store, name, options.caPassword, CA_PASSWORD), hashes: new Map() });
+      issuers.push({ name, pem, key: await loadSigningKey(store, name, options.askPassword, caKeyRole(name)), hashes: new Map() });
     } catch (error) {
       if (!(error instanceof CertifiedError)) throw error;
+      if (error instanceof PasswordError && error.problem === 'missing' && name === INTERMEDIATE_NAME) throw error;
       skipped.push({ name, reason: error.message });
     }
   }
   if (!issuers.length) {
-    throw new CertifiedError('no CA key is available to sign OCSP responses', {
-      code: 'NO_KEY',
-      hint: 'Pass --ca-password - (one line on stdin) or set CERTIFIED_CA_PASSWORD when the intermediate key is encrypted.',
-    });
+    // Say why with the intermediate's own key when that is what fails (usually a missing password).
+    if (!skipped.some((entry) => entry.name === INTERMEDIATE_NAME)) await loadSigningKey(store, INTERMEDIATE_NAME, options.askPassword, 'ca');
+    throw new PasswordError('no CA key is available to sign OCSP responses', undefined, { role: 'ca', problem: 'missing' });
   }
   return {
     issuers: issuers.map((issuer) => issuer.name),

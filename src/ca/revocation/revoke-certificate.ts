@@ -4,8 +4,10 @@ import { formatDn } from '../../pki/name.js';
 import type { CaStore, ChangeSet, FileWrite } from '../../store/ca-store.js';
 import { ROOT_NAME, certPath, chainPath, csrPath, keyPath, revokedDir, revokedKeyPath } from '../../store/layout.js';
 import type { CertificateRecord } from '../../store/records.js';
-import { loadConfig, passwordSourceFor } from '../ca-files.js';
+import { loadConfig } from '../ca-files.js';
+import type { AskPassword } from '../passwords.js';
 import { loadIssuer } from '../load-issuer.js';
+import { resolveIssuer } from '../authorities/issuers.js';
 import { recordWrite } from '../certificate-record.js';
 import { commitMessage } from '../commit-message.js';
 import { CertifiedError, UsageError } from '../errors.js';
@@ -18,7 +20,9 @@ export type RevokeReason = (typeof REVOCATION_REASONS)[number];
 export function parseReason(value: string | undefined): RevokeReason {
   if (value === undefined) return 'unspecified';
   const found = REVOCATION_REASONS.find((reason) => reason.toLowerCase() === value.toLowerCase());
-  if (!found) throw new UsageError(`--reason must be one of ${REVOCATION_REASONS.join(', ')}, got "${value.slice(0, 30)}"`, 'Write it like --reason keyCompromise.');
+  if (!found) {
+    throw new UsageError([{ option: 'reason' }, ` must be one of ${REVOCATION_REASONS.join(', ')}, got "${value.slice(0, 30)}"`], ['Write it like ', { option: 'reason', value: 'keyCompromise' }, '.']);
+  }
   return found;
 }
 
@@ -61,7 +65,7 @@ export async function prepareRevocation(
   if (issuer !== undefined && record.issuer !== issuer) {
     throw new CertifiedError(`"${target}" was issued by "${record.issuer}", not by "${issuer}"`, {
       code: 'WRONG_ISSUER',
-      hint: `Drop --issuer, or use --issuer ${record.issuer}.`,
+      hint: ['Drop ', { option: 'issuer' }, ', or use ', { option: 'issuer', value: record.issuer }, '.'],
     });
   }
   const revoked: CertificateRecord = { ...record, status: 'revoked', revocation: { date: now.toISOString(), reason } };
@@ -103,11 +107,11 @@ export async function prepareRevocation(
 
 export interface RevokeCertificateParams {
   name: string;
-  /** When given, the certificate must have been issued by this CA. */
+  /** When given (a file name or CN), the certificate must have been issued by this CA. */
   issuer?: string;
   reason: RevokeReason;
-  /** The password of the issuing CA's key (the root password when the root is the issuer). */
-  password?: string;
+  /** Asked for the issuing CA's key (the root's when the root is the issuer) only when it is encrypted. */
+  askPassword: AskPassword;
   crlDays?: number;
   commandLine: string;
   now?: Date;
@@ -125,8 +129,9 @@ export async function revokeCertificate(store: CaStore, params: RevokeCertificat
   return store.locked(async () => {
     const config = await loadConfig(store);
     const now = params.now ?? new Date();
-    const prepared = await prepareRevocation(store, params.issuer, params.name, params.reason, now);
-    const issuer = await loadIssuer(store, prepared.record.issuer, params.password, passwordSourceFor(prepared.record.issuer));
+    const issuerName = params.issuer === undefined ? undefined : await resolveIssuer(store, params.issuer);
+    const prepared = await prepareRevocation(store, issuerName, params.name, params.reason, now);
+    const issuer = await loadIssuer(store, prepared.record.issuer, params.askPassword);
     const crl = await buildCrlWith(store, issuer, [prepared.record], { now, days: params.crlDays ?? config.crlDays });
     const crlNumber = crl.crlNumber;
     const message = commitMessage({

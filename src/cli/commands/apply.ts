@@ -1,11 +1,10 @@
 import { applyManifest } from '../../ca/manifest/apply-manifest.js';
-import { isKeyEncrypted } from '../../ca/ca-files.js';
 import { CertifiedError } from '../../ca/errors.js';
-import { INTERMEDIATE_NAME } from '../../ca/layout.js';
 import { redactedCommandLine } from '../command-line.js';
 import { openStore, type StoreFlags } from '../context.js';
 import { note, status, warning } from '../output.js';
-import { requireSecret, resolveSecret } from '../secrets.js';
+import { askPasswordFrom } from '../passwords.js';
+import { resolveSecret } from '../secrets.js';
 import { printPlan } from './plan.js';
 
 export interface ApplyOptions extends StoreFlags {
@@ -19,19 +18,11 @@ const MAX_WARNINGS = 10;
 
 export async function runApply(_args: string[], options: ApplyOptions, argv: string[]): Promise<void> {
   const store = openStore(options);
-  const caRequest = {
-    label: 'the intermediate key',
-    flag: '--ca-password',
-    flagValue: options.caPassword,
-    env: 'CERTIFIED_CA_PASSWORD',
-    prompt: { confirm: false },
-  };
-  const caPassword = (await isKeyEncrypted(store, INTERMEDIATE_NAME)) ? requireSecret(await resolveSecret(caRequest), caRequest) : undefined;
   // New keys are encrypted (and committed) only when CERTIFIED_PASSWORD is set.
   const password = await resolveSecret({ label: 'the new keys', flag: '--password', flagValue: undefined, env: 'CERTIFIED_PASSWORD', forNewKey: true });
 
   const result = await applyManifest(store, {
-    ...(caPassword ? { caPassword } : {}),
+    askPassword: askPasswordFrom({ caPassword: options.caPassword }, { roles: ['ca'] }),
     ...(password ? { password } : {}),
     commitEach: options.commitEach === true,
     allowRevoke: options.allowRevoke === true,

@@ -1,5 +1,7 @@
 import { checkCa } from '../../ca/review/check-ca.js';
 import { UsageError } from '../../ca/errors.js';
+import { renderText } from '../../ca/text.js';
+import { FLAGS } from '../error-hints.js';
 import { openStore, type StoreFlags } from '../context.js';
 import { data, shown, status } from '../output.js';
 
@@ -11,7 +13,8 @@ export interface CheckOptions extends StoreFlags {
 export async function runCheck(args: string[], options: CheckOptions, _argv: string[]): Promise<void> {
   if (args.length) throw new UsageError('check takes no arguments', 'Example: certified check --json');
   const store = openStore(options);
-  const result = await checkCa(store);
+  const checked = await checkCa(store);
+  const result = { ...checked, findings: checked.findings.map((item) => ({ ...item, message: renderText(item.message, FLAGS) })) };
   if (options.json) {
     data(`${JSON.stringify({ ok: result.findings.length === 0, ...result }, null, 2)}\n`);
   } else {

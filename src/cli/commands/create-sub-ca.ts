@@ -1,5 +1,4 @@
 import { createSubCa } from '../../ca/authorities/create-sub-ca.js';
-import { resolveIssuer } from '../../ca/authorities/issuers.js';
 import { deriveName, parseSubjectArguments, validateDn, validateName } from '../../ca/names.js';
 import { parseDays, parseKeySpec } from '../../ca/options.js';
 import { DEFAULT_CA_DAYS } from '../../ca/profiles.js';
@@ -10,13 +9,10 @@ import { reportDryRun } from '../dry-run.js';
 import type { RootOptions } from '../options.js';
 import { data, longDate, shown, status, warning, withSpinner } from '../output.js';
 import { resolveSecret } from '../secrets.js';
-import { issuerPassword, refuseOptions } from '../target.js';
-
-const NOT_FOR_SUB_CA = ['client', 'server', 'intermediatePassword', 'crlUrl', 'rootCrlUrl', 'ocspUrl', 'selfSigned', 'csr'] as const;
+import { askPasswordFrom } from '../passwords.js';
 
 /** `certified --ca --issuer=X CN=..`: a sub-CA signed by X. Its key is encrypted with --password. */
 export async function runCreateSubCa(args: string[], options: RootOptions, argv: string[]): Promise<void> {
-  refuseOptions(options, NOT_FOR_SUB_CA, '--ca --issuer');
   const parsed = parseSubjectArguments(args);
   if (parsed.sans.length) throw new UsageError('a CA takes no +names', 'Give only the subject, like CN="Team CA".');
   const dn = validateDn(parsed.dn);
@@ -24,7 +20,6 @@ export async function runCreateSubCa(args: string[], options: RootOptions, argv:
   const key = parseKeySpec(options, 'ca');
   const days = options.days === undefined ? DEFAULT_CA_DAYS : parseDays(options.days);
   const store = openStore(options);
-  const issuer = await resolveIssuer(store, options.issuer ?? '');
   const password = await resolveSecret({
     label: `the key of the CA "${name}"`,
     flag: '--password',
@@ -32,23 +27,22 @@ export async function runCreateSubCa(args: string[], options: RootOptions, argv:
     env: 'CERTIFIED_PASSWORD',
     forNewKey: true,
   });
-  const signingPassword = await issuerPassword(store, issuer, options);
 
   const result = await withSpinner(`Making the CA "${dn.CN}"...`, () =>
     createSubCa(store, {
       name,
       subject: dn,
-      issuer,
+      issuer: options.issuer ?? '',
       key,
       days,
-      ...(signingPassword ? { issuerPassword: signingPassword } : {}),
+      askPassword: askPasswordFrom({ rootPassword: options.rootPassword, caPassword: options.caPassword }),
       ...(password ? { password } : {}),
       commandLine: redactedCommandLine(argv),
     }),
   );
   if (store.dryRun) return reportDryRun(store);
   data(result.chainPem);
-  status(`Created the CA "${result.certificate.subject.CN}" (${name}), signed by "${issuer}".`);
+  status(`Created the CA "${result.certificate.subject.CN}" (${name}), signed by "${result.issuer}".`);
   status(`The certificate is at ${shown(store.path(result.files.certificate))}, the chain at ${shown(store.path(result.files.chain))}, the key at ${shown(store.path(result.files.key))} and its CRL at ${shown(store.path(result.files.crl))}.`);
   status(`It will expire on ${longDate(result.certificate.notAfter)}.`);
   for (const text of result.warnings) await warning(text);

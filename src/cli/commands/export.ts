@@ -1,10 +1,10 @@
 import { resolve } from 'node:path';
-import { KEY_PASSWORD, exportPkcs12 } from '../../ca/export/export-pkcs12.js';
+import { checkExportPkcs12, exportPkcs12 } from '../../ca/export/export-pkcs12.js';
 import { UsageError } from '../../ca/errors.js';
 import { validateName } from '../../ca/names.js';
-import { isKeyEncrypted } from '../../ca/ca-files.js';
 import { openStore } from '../context.js';
 import { shown, status, warning } from '../output.js';
+import { askPasswordFrom } from '../passwords.js';
 import { requireSecret, resolveSecret, type SecretRequest } from '../secrets.js';
 
 export interface ExportOptions {
@@ -21,8 +21,7 @@ export async function runExport(args: string[], options: ExportOptions): Promise
   const name = validateName(args[0] ?? '');
   const out = resolve(options.out ?? `${name}.p12`);
   const store = openStore(options);
-  const keyRequest: SecretRequest = { label: `the key of "${name}"`, flag: '--password', flagValue: options.password, env: KEY_PASSWORD.env, prompt: { confirm: false } };
-  const keyPassword = (await isKeyEncrypted(store, name)) ? requireSecret(await resolveSecret(keyRequest), keyRequest) : undefined;
+  await checkExportPkcs12(store, { name, out });
   const p12Request: SecretRequest = {
     label: `the file "${out}"`,
     flag: '--p12-password',
@@ -33,7 +32,7 @@ export async function runExport(args: string[], options: ExportOptions): Promise
   };
   const p12Password = requireSecret(await resolveSecret(p12Request), p12Request);
 
-  const result = await exportPkcs12(store, { name, p12Password, out, ...(keyPassword ? { keyPassword } : {}) });
+  const result = await exportPkcs12(store, { name, p12Password, out, askPassword: askPasswordFrom({ password: options.password }) });
   status(`Exported "${name}" with its key and ${result.certificates - 1} issuing CA certificate${result.certificates === 2 ? '' : 's'} to ${shown(out)} (PKCS#12, AES-256, SHA-256 MAC).`);
   await warning(`${shown(out)} holds the private key, protected only by its password: do not commit it; delete it once it is imported.`);
   status('Import it in a browser or the OS key store, or check it with: openssl pkcs12 -info -nokeys -in ' + shown(out).slice(1, -1));

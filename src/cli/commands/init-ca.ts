@@ -5,7 +5,8 @@ import { parsePermittedSubtrees } from '../../ca/authorities/name-constraints.js
 import { parseDays, parseKeySpec, parseUrl } from '../../ca/options.js';
 import { DEFAULT_CA_DAYS } from '../../ca/profiles.js';
 import { UsageError } from '../../ca/errors.js';
-import { INTERMEDIATE_NAME, ROOT_NAME, certPath, keyPath } from '../../ca/layout.js';
+import { keyPath } from '../../ca/layout.js';
+import { chooseInit } from '../../ca/authorities/choose-init.js';
 import { redactedCommandLine } from '../command-line.js';
 import { openStore } from '../context.js';
 import { reportDryRun } from '../dry-run.js';
@@ -15,22 +16,15 @@ import { data, longDate, shown, status, warning, withSpinner } from '../output.j
 import { promptDn } from '../prompts.js';
 import { requireSecret, resolveSecret, type SecretRequest } from '../secrets.js';
 
-const LEAF_ONLY = ['client', 'server', 'name', 'password', 'caPassword'] as const;
-
 export async function runInitCa(args: string[], options: RootOptions, argv: string[]): Promise<void> {
   if (options.issuer !== undefined) {
     const { runCreateSubCa } = await import('./create-sub-ca.js');
     return runCreateSubCa(args, options, argv);
   }
   const existing = openStore(options);
-  if ((await existing.exists(certPath(ROOT_NAME))) && !(await existing.exists(certPath(INTERMEDIATE_NAME)))) {
+  if ((await chooseInit(existing)) === 'replace-intermediate') {
     const { runReplaceIntermediate } = await import('./replace-intermediate.js');
     return runReplaceIntermediate(existing, args, options, argv);
-  }
-  for (const option of LEAF_ONLY) {
-    if (options[option] !== undefined) {
-      throw new UsageError(`--${option.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} is for issuing certificates, not for --ca`);
-    }
   }
   const parsed = parseSubjectArguments(args);
   if (parsed.sans.length) throw new UsageError('a CA takes no +names', 'Give only the subject, like C=US O=Example CN="Example CA".');
@@ -39,9 +33,9 @@ export async function runInitCa(args: string[], options: RootOptions, argv: stri
   const key = parseKeySpec(options, 'ca');
   const days = options.days === undefined ? DEFAULT_CA_DAYS : parseDays(options.days);
   const urls = {
-    ...(options.crlUrl ? { crlUrl: parseUrl(options.crlUrl, '--crl-url') } : {}),
-    ...(options.rootCrlUrl ? { rootCrlUrl: parseUrl(options.rootCrlUrl, '--root-crl-url') } : {}),
-    ...(options.ocspUrl ? { ocspUrl: parseUrl(options.ocspUrl, '--ocsp-url') } : {}),
+    ...(options.crlUrl ? { crlUrl: parseUrl(options.crlUrl, 'crlUrl') } : {}),
+    ...(options.rootCrlUrl ? { rootCrlUrl: parseUrl(options.rootCrlUrl, 'rootCrlUrl') } : {}),
+    ...(options.ocspUrl ? { ocspUrl: parseUrl(options.ocspUrl, 'ocspUrl') } : {}),
   };
   const nameConstraints = parsePermittedSubtrees(options);
   const store = openStore(options);

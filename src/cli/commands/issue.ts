@@ -1,30 +1,17 @@
 import { newKeyPassword, parseLeafRequest } from '../leaf-request.js';
-import { UsageError } from '../../ca/errors.js';
 import { issueCertificate } from '../../ca/issuing/issue-certificate.js';
-import { resolveIssuer } from '../../ca/authorities/issuers.js';
-import { INTERMEDIATE_NAME, ROOT_NAME } from '../../ca/layout.js';
 import { redactedCommandLine } from '../command-line.js';
 import { openStore } from '../context.js';
 import { reportDryRun } from '../dry-run.js';
 import type { RootOptions } from '../options.js';
-import { data, longDate, shown, status, warning, withSpinner } from '../output.js';
-import { issuerPassword } from '../target.js';
-
-const CA_ONLY = ['rootPassword', 'intermediatePassword', 'crlUrl', 'rootCrlUrl', 'ocspUrl', 'permitDns', 'permitIp', 'permitEmail'] as const;
+import { data, longDate, note, shown, status, warning, withSpinner } from '../output.js';
+import { askPasswordFrom } from '../passwords.js';
 
 export async function runIssue(args: string[], options: RootOptions, argv: string[]): Promise<void> {
-  for (const option of CA_ONLY) {
-    if (options[option] !== undefined) {
-      throw new UsageError(`--${option.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} goes with --ca`, 'Add --ca to make a CA, or drop the option.');
-    }
-  }
   const { dn, cn, name, sans, profile, key, days } = parseLeafRequest(args, options);
   const store = openStore(options);
 
   const password = await newKeyPassword(name, options);
-  const issuer = options.issuer === undefined ? INTERMEDIATE_NAME : await resolveIssuer(store, options.issuer);
-  if (issuer === ROOT_NAME) throw new UsageError('the root signs only CAs', 'Issue from the intermediate (leave --issuer out) or a sub-CA.');
-  const caPassword = await issuerPassword(store, issuer, options);
 
   const result = await withSpinner(`Issuing ${name}...`, () =>
     issueCertificate(store, {
@@ -35,8 +22,8 @@ export async function runIssue(args: string[], options: RootOptions, argv: strin
       key,
       days,
       ...(password ? { password } : {}),
-      ...(caPassword ? { caPassword } : {}),
-      ...(issuer === INTERMEDIATE_NAME ? {} : { issuer }),
+      askPassword: askPasswordFrom(options),
+      ...(options.issuer === undefined ? {} : { issuer: options.issuer }),
       commandLine: redactedCommandLine(argv),
     }),
   );
@@ -50,5 +37,15 @@ export async function runIssue(args: string[], options: RootOptions, argv: strin
   );
   status(`It will expire on ${longDate(result.certificate.notAfter)}.`);
   for (const text of result.warnings) await warning(text);
-  status(`Use the chain file for nginx's ssl_certificate and Node's "cert"; committed as ${result.commit.slice(0, 12)}.`);
+  // Leaves are ECDSA P-256 unless asked otherwise, whatever the CA's key: say so under an RSA CA.
+  if (options.keyType === undefined && options.bits === undefined && key.type === 'ecdsa' && result.issuerKey.type === 'rsa') {
+    await note(`the new key is ECDSA ${key.curve} while the CA's key is RSA; use --key-type rsa for an RSA key.`);
+  }
+  const commit = result.commit.slice(0, 12);
+  if (profile === 'client') {
+    const files = `--cert ${shown(store.path(result.files.chain))} --key ${shown(store.path(result.files.key ?? ''))}`;
+    status(`Present it from the client with its key (curl ${files}), or export it for a browser with "certified export ${name} --p12"; committed as ${commit}.`);
+  } else {
+    status(`Use the chain file for nginx's ssl_certificate and Node's "cert"; committed as ${commit}.`);
+  }
 }

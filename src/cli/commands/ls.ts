@@ -7,19 +7,23 @@ export interface LsOptions extends StoreFlags {
   json?: boolean;
   expiring?: string;
   issuer?: string;
+  all?: boolean;
 }
 
 const COLUMNS = ['NAME', 'CN', 'SANS', 'ISSUER', 'SERIAL', 'EXPIRES', 'STATUS'] as const;
 
 export async function runLs(_args: string[], options: LsOptions, _argv: string[]): Promise<void> {
-  const expiringDays = options.expiring === undefined ? undefined : parseDays(options.expiring, '--expiring');
+  const expiringDays = options.expiring === undefined ? undefined : parseDays(options.expiring, 'expiring');
   const store = openStore(options);
   const listings = await listCertificates(store, {
     ...(expiringDays === undefined ? {} : { expiringDays }),
     ...(options.issuer === undefined ? {} : { issuer: options.issuer }),
   });
+  // The table shows what is in use; revoked (superseded included) only with --all. --json lists all.
+  const shownListings = options.all || options.json ? listings : listings.filter((listing) => listing.status !== 'revoked');
+  const hidden = listings.length - shownListings.length;
   if (options.json) data(`${JSON.stringify(listings, null, 2)}\n`);
-  else if (listings.length) data(formatTable(listings));
+  else if (shownListings.length) data(formatTable(shownListings, terminalWidth()));
   if (expiringDays !== undefined) {
     const count = listings.length;
     status(
@@ -28,10 +32,19 @@ export async function runLs(_args: string[], options: LsOptions, _argv: string[]
         : `${count} certificate${count === 1 ? '' : 's'} expire${count === 1 ? 's' : ''} within ${expiringDays} days (or already expired): renew ${count === 1 ? 'it' : 'them'}.`,
     );
     if (count) process.exitCode = 1;
+  } else if (hidden) {
+    await note(`${hidden} revoked or superseded certificate${hidden === 1 ? ' is' : 's are'} not shown; "certified ls --all" lists ${hidden === 1 ? 'it' : 'them'} too.`);
   } else if (!listings.length && !options.json) {
     await note(`there are no certificates in ${shown(store.dir)}${options.issuer ? ` from "${options.issuer}"` : ''}.`);
   }
 }
+
+/** The terminal's width when stdout is one, else 120 columns (what a pipe or a log gets). */
+function terminalWidth(): number {
+  return process.stdout.isTTY && process.stdout.columns > 0 ? process.stdout.columns : DEFAULT_WIDTH;
+}
+
+const DEFAULT_WIDTH = 120;
 
 /** SANs as people read them: DNS names, addresses and e-mails bare; URIs keep their "URI:". */
 function shortSan(san: string): string {
@@ -50,14 +63,65 @@ function row(listing: CertificateListing): string[] {
   ];
 }
 
-/** Columns padded to the widest cell, two spaces apart; one line per certificate under a header. */
-export function formatTable(listings: CertificateListing[]): string {
+type Column = (typeof COLUMNS)[number];
+
+/**
+ * How the table gives way when it is wider than the terminal: first the serial becomes its first
+ * 8 digits (what a person compares; --json has it whole); then NAME, SANS, CN and ISSUER are cut
+ * with "…" to one common limit, NAME allowed three times and SANS twice as much as the others, so
+ * that the longest cells give way first and short ones stay whole; below their minimums the CN,
+ * then the SANS column is dropped. EXPIRES and STATUS are never cut, and a line never wraps: as
+ * a last resort it is cut at the width.
+ */
+const SERIAL_SHORT = 9;
+const SHARES: Partial<Record<Column, { weight: number; min: number }>> = {
+  NAME: { weight: 3, min: 16 },
+  SANS: { weight: 2, min: 12 },
+  CN: { weight: 1, min: 8 },
+  ISSUER: { weight: 1, min: 8 },
+};
+const DROP: Column[] = ['CN', 'SANS'];
+const GAP = '  ';
+
+const length = (text: string): number => [...text].length;
+
+function cut(text: string, width: number): string {
+  return length(text) <= width ? text : `${[...text].slice(0, width - 1).join('')}…`;
+}
+
+/** Columns padded to the widest cell, two spaces apart, within `width`; one line per certificate under a header. */
+export function formatTable(listings: CertificateListing[], width = DEFAULT_WIDTH): string {
   const rows = [[...COLUMNS] as string[], ...listings.map(row)];
-  const widths = COLUMNS.map((_, column) => Math.max(...rows.map((cells) => [...(cells[column] ?? '')].length)));
+  let columns: Column[] = [...COLUMNS];
+  const natural = new Map(COLUMNS.map((column, index) => [column, Math.max(...rows.map((cells) => length(cells[index] ?? '')))]));
+  const widths = new Map(natural);
+  const total = () => columns.reduce((sum, column) => sum + (widths.get(column) ?? 0), 0) + GAP.length * (columns.length - 1);
+  if (total() > width) widths.set('SERIAL', Math.min(SERIAL_SHORT, natural.get('SERIAL') ?? 0));
+  for (let dropped = 0; total() > width && dropped <= DROP.length; dropped++) {
+    if (dropped > 0) columns = columns.filter((column) => column !== DROP[dropped - 1]);
+    const shared = columns.filter((column) => SHARES[column] !== undefined);
+    // The largest common limit at which the table fits (or the minimums, if none does).
+    for (let limit = Math.max(...shared.map((column) => natural.get(column) ?? 0)); limit >= 0; limit--) {
+      for (const column of shared) {
+        const { weight, min } = SHARES[column]!;
+        const full = natural.get(column) ?? 0;
+        widths.set(column, Math.min(full, Math.max(min, weight * limit)));
+      }
+      if (total() <= width) break;
+    }
+    // What the steps of the limit left over goes to the cut columns, NAME first.
+    for (const column of shared) {
+      const spare = width - total();
+      if (spare > 0) widths.set(column, Math.min(natural.get(column) ?? 0, (widths.get(column) ?? 0) + spare));
+    }
+  }
   const lines = rows.map((cells) =>
-    cells
-      .map((cell, column) => (column === cells.length - 1 ? cell : cell + ' '.repeat((widths[column] ?? 0) - [...cell].length)))
-      .join('  '),
+    columns
+      .map((column, index) => {
+        const cell = cut(cells[COLUMNS.indexOf(column)] ?? '', widths.get(column) ?? 0);
+        return index === columns.length - 1 ? cell : cell + ' '.repeat((widths.get(column) ?? 0) - length(cell));
+      })
+      .join(GAP),
   );
-  return `${lines.join('\n')}\n`;
+  return `${lines.map((line) => cut(line, width)).join('\n')}\n`;
 }

@@ -7,7 +7,8 @@ import { openStore } from '../context.js';
 import { reportDryRun } from '../dry-run.js';
 import { data, longDate, shown, status, warning } from '../output.js';
 import { resolveSecret } from '../secrets.js';
-import { issuerPassword, targetName } from '../target.js';
+import { askPasswordFrom } from '../passwords.js';
+import { targetName } from '../target.js';
 
 export interface RenewOptions {
   db?: string;
@@ -29,14 +30,13 @@ export async function runRenew(args: string[], options: RenewOptions, argv: stri
   const password = options.reuseKey
     ? undefined
     : await resolveSecret({ label: `the new key of "${name}"`, flag: '--password', flagValue: options.password, env: 'CERTIFIED_PASSWORD', forNewKey: true });
-  const caPassword = await issuerPassword(store, record.issuer, options);
 
   const result = await renewCertificate(store, {
     name,
     ...(days ? { days } : {}),
     ...(options.reuseKey ? { reuseKey: true } : {}),
     ...(password ? { password } : {}),
-    ...(caPassword ? { caPassword } : {}),
+    askPassword: askPasswordFrom({ caPassword: options.caPassword }),
     commandLine: redactedCommandLine(argv),
   });
   if (store.dryRun) return reportDryRun(store);

@@ -4,25 +4,29 @@ import { DEFAULT_CA_DAYS } from '../../ca/profiles.js';
 import { replaceIntermediate } from '../../ca/authorities/replace-intermediate.js';
 import { UsageError } from '../../ca/errors.js';
 import type { CaStore } from '../../ca/ca-directory.js';
-import { ROOT_NAME, keyPath } from '../../ca/layout.js';
+import { keyPath } from '../../ca/layout.js';
 import { redactedCommandLine } from '../command-line.js';
 import type { RootOptions } from '../options.js';
 import { data, longDate, shown, status, warning, withSpinner } from '../output.js';
 import { resolveSecret } from '../secrets.js';
-import { issuerPassword, refuseOptions } from '../target.js';
+import { askPasswordFrom } from '../passwords.js';
 import { reportDryRun } from '../dry-run.js';
 
-const NOT_FOR_REPLACEMENT = ['client', 'server', 'name', 'password', 'caPassword', 'crlUrl', 'rootCrlUrl', 'ocspUrl', 'selfSigned', 'csr'] as const;
+/** Options of `init` that only a new CA takes: a replacement keeps the saved URLs and name constraints. */
+const NOT_FOR_REPLACEMENT = ['crlUrl', 'rootCrlUrl', 'ocspUrl', 'permitDns', 'permitIp', 'permitEmail'] as const;
 
 /** `certified --ca` when the root exists and the intermediate was revoked: a new intermediate, saved defaults kept. */
 export async function runReplaceIntermediate(store: CaStore, args: string[], options: RootOptions, argv: string[]): Promise<void> {
-  refuseOptions(options, NOT_FOR_REPLACEMENT, '--ca once the root exists (the saved defaults are kept)');
+  const given = NOT_FOR_REPLACEMENT.find((option) => options[option] !== undefined);
+  if (given) {
+    const flag = `--${given.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+    throw new UsageError(`${flag} does not go with a new intermediate under the existing root (the saved defaults are kept)`, `Drop ${flag}.`);
+  }
   const parsed = parseSubjectArguments(args);
   if (parsed.sans.length) throw new UsageError('a CA takes no +names');
   const subject = validateDn(parsed.dn, { requireCn: false });
   const key = options.keyType === undefined && options.bits === undefined ? undefined : parseKeySpec(options, 'ca');
   const days = options.days === undefined ? DEFAULT_CA_DAYS : parseDays(options.days);
-  const rootPassword = await issuerPassword(store, ROOT_NAME, options);
   const intermediatePassword = await resolveSecret({
     label: 'the intermediate key',
     flag: '--intermediate-password',
@@ -36,7 +40,7 @@ export async function runReplaceIntermediate(store: CaStore, args: string[], opt
       subject,
       ...(key ? { key } : {}),
       days,
-      ...(rootPassword ? { rootPassword } : {}),
+      askPassword: askPasswordFrom(options),
       ...(intermediatePassword ? { intermediatePassword } : {}),
       commandLine: redactedCommandLine(argv),
     }),

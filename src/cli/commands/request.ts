@@ -5,18 +5,8 @@ import { openStore } from '../context.js';
 import { reportDryRun } from '../dry-run.js';
 import type { RootOptions } from '../options.js';
 import { data, shown, status, withSpinner } from '../output.js';
-import { CA_OPTIONS, MODE_OPTIONS, rejectOptions } from '../reject-options.js';
 
 export async function runRequest(args: string[], options: RootOptions, argv: string[]): Promise<void> {
-  rejectOptions(options, '--no-sign', [
-    ...CA_OPTIONS,
-    ...MODE_OPTIONS.filter((option) => option !== 'sign'),
-    'caPassword',
-    'issuer',
-    'days',
-    'client',
-    'server',
-  ]);
   const { dn, name, sans, key } = parseLeafRequest(args, options);
   const store = openStore(options);
   const password = await newKeyPassword(name, options);

@@ -8,28 +8,21 @@ import { openStore } from '../context.js';
 import { reportDryRun } from '../dry-run.js';
 import type { RootOptions } from '../options.js';
 import { shown, status } from '../output.js';
-import { issuerPassword, refuseOptions } from '../target.js';
-
-const NOT_WITH_CA_REVOKE = [
-  'client', 'server', 'keyType', 'bits', 'days', 'name', 'password', 'caPassword', 'intermediatePassword', 'crlUrl', 'rootCrlUrl',
-  'ocspUrl', 'issuer', 'selfSigned', 'csr', 'permitDns', 'permitIp',
-] as const;
+import { askPasswordFrom } from '../passwords.js';
 
 /** `certified --ca --revoke`: the root revokes the intermediate; issuing stops until a new one is made. */
 export async function runRevokeIntermediate(args: string[], options: RootOptions, argv: string[]): Promise<void> {
-  refuseOptions(options, NOT_WITH_CA_REVOKE, '--ca --revoke');
   if (args.length) throw new UsageError('--ca --revoke takes no subject: it revokes the intermediate', 'To revoke a sub-CA, run "certified --revoke CN=..".');
   const reason = parseReason(options.reason);
-  const crlDays = options.crlDays === undefined ? undefined : parseDays(options.crlDays, '--crl-days');
+  const crlDays = options.crlDays === undefined ? undefined : parseDays(options.crlDays, 'crlDays');
   const store = openStore(options);
   await loadConfig(store);
-  const password = await issuerPassword(store, ROOT_NAME, options);
 
   const result = await revokeCertificate(store, {
     name: INTERMEDIATE_NAME,
     issuer: ROOT_NAME,
     reason,
-    ...(password ? { password } : {}),
+    askPassword: askPasswordFrom(options),
     ...(crlDays ? { crlDays } : {}),
     commandLine: redactedCommandLine(argv),
   });

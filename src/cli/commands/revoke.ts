@@ -1,7 +1,5 @@
 import { loadConfig } from '../../ca/ca-files.js';
 import { UsageError } from '../../ca/errors.js';
-import { locateCertificate } from '../../ca/find-record.js';
-import { resolveIssuer } from '../../ca/authorities/issuers.js';
 import { parseDays } from '../../ca/options.js';
 import { assertRevocable, parseReason, revokeCertificate } from '../../ca/revocation/revoke-certificate.js';
 import { INTERMEDIATE_NAME } from '../../ca/layout.js';
@@ -10,34 +8,25 @@ import { openStore } from '../context.js';
 import { reportDryRun } from '../dry-run.js';
 import type { RootOptions } from '../options.js';
 import { shown, status } from '../output.js';
-import { issuerPassword, refuseOptions, targetName } from '../target.js';
-
-const NOT_WITH_REVOKE = [
-  'client', 'server', 'keyType', 'bits', 'days', 'password', 'intermediatePassword', 'crlUrl', 'rootCrlUrl', 'ocspUrl',
-  'selfSigned', 'csr', 'permitDns', 'permitIp',
-] as const;
+import { askPasswordFrom } from '../passwords.js';
+import { targetName } from '../target.js';
 
 export async function runRevoke(args: string[], options: RootOptions, argv: string[]): Promise<void> {
-  refuseOptions(options, NOT_WITH_REVOKE, '--revoke');
-  if (options.sign === false) throw new UsageError('--no-sign does not go with --revoke');
   const name = targetName(args, options.name, 'revoke');
   if (name === INTERMEDIATE_NAME) {
     throw new UsageError('the intermediate is revoked by the root', 'Run "certified --ca --revoke --root-password -".');
   }
   assertRevocable(name);
   const reason = parseReason(options.reason);
-  const crlDays = options.crlDays === undefined ? undefined : parseDays(options.crlDays, '--crl-days');
+  const crlDays = options.crlDays === undefined ? undefined : parseDays(options.crlDays, 'crlDays');
   const store = openStore(options);
   await loadConfig(store);
-  const issuer = options.issuer === undefined ? undefined : await resolveIssuer(store, options.issuer);
-  const { record } = await locateCertificate(store, name);
-  const password = await issuerPassword(store, record.issuer, options);
 
   const result = await revokeCertificate(store, {
     name,
-    ...(issuer ? { issuer } : {}),
+    ...(options.issuer === undefined ? {} : { issuer: options.issuer }),
     reason,
-    ...(password ? { password } : {}),
+    askPassword: askPasswordFrom(options),
     ...(crlDays ? { crlDays } : {}),
     commandLine: redactedCommandLine(argv),
   });

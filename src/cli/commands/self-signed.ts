@@ -5,10 +5,8 @@ import { openStore } from '../context.js';
 import { reportDryRun } from '../dry-run.js';
 import type { RootOptions } from '../options.js';
 import { data, longDate, shown, status, warning, withSpinner } from '../output.js';
-import { CA_OPTIONS, MODE_OPTIONS, rejectOptions } from '../reject-options.js';
 
 export async function runSelfSigned(args: string[], options: RootOptions, argv: string[]): Promise<void> {
-  rejectOptions(options, '--self-signed', [...CA_OPTIONS, ...MODE_OPTIONS.filter((option) => option !== 'selfSigned'), 'caPassword', 'issuer']);
   const { dn, name, sans, profile, key, days } = parseLeafRequest(args, options);
   const store = openStore(options);
   const password = await newKeyPassword(name, options);

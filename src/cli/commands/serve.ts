@@ -3,11 +3,10 @@ import type { AddressInfo } from 'node:net';
 import { isIP } from 'node:net';
 import { InvalidInputError } from '../../ca/errors.js';
 import { openRevocationService, type RevocationService } from '../../ca/revocation/revocation-service.js';
-import { isKeyEncrypted } from '../../ca/ca-files.js';
-import { INTERMEDIATE_NAME, ROOT_NAME } from '../../ca/layout.js';
+import { ROOT_NAME } from '../../ca/layout.js';
 import { openStore } from '../context.js';
 import { note, status, warning } from '../output.js';
-import { requireSecret, resolveSecret, type SecretRequest } from '../secrets.js';
+import { askPasswordFrom } from '../passwords.js';
 
 export interface ServeOptions {
   db?: string;
@@ -32,12 +31,8 @@ export function parseListen(value: string): { host: string; port: number } {
 export async function runServe(_args: string[], options: ServeOptions): Promise<void> {
   const { host, port } = parseListen(options.listen);
   const store = openStore(options);
-  const request: SecretRequest = { label: 'the intermediate key', flag: '--ca-password', flagValue: options.caPassword, env: 'CERTIFIED_CA_PASSWORD', prompt: { confirm: false } };
-  const encrypted = await isKeyEncrypted(store, INTERMEDIATE_NAME);
-  const { prompt: _prompt, ...withoutPrompt } = request;
-  const caPassword = await resolveSecret(encrypted ? request : withoutPrompt);
-  if (encrypted) requireSecret(caPassword, request);
-  const service = await openRevocationService(store, caPassword ? { caPassword } : {});
+  // The root key stays offline: serve opens only the other CAs' keys, with --ca-password.
+  const service = await openRevocationService(store, { askPassword: askPasswordFrom({ caPassword: options.caPassword }, { roles: ['ca'] }) });
   for (const { name, reason } of service.skipped) {
     if (name === ROOT_NAME) await note('the root key stays offline, so OCSP does not answer for the intermediate itself: its status is in the root CRL.');
     else await warning(`no OCSP answers for certificates issued by "${name}": ${reason}.`);

@@ -1,23 +1,19 @@
 import { readFile } from 'node:fs/promises';
-import { isKeyEncrypted } from '../../ca/ca-files.js';
 import { CertifiedError, UsageError } from '../../ca/errors.js';
 import { validateName } from '../../ca/names.js';
 import { parseDays } from '../../ca/options.js';
 import { DEFAULT_LEAF_DAYS, type LeafProfile } from '../../ca/profiles.js';
 import { signCsr } from '../../ca/issuing/sign-csr.js';
-import { INTERMEDIATE_NAME } from '../../ca/layout.js';
 import { redactedCommandLine } from '../command-line.js';
 import { openStore } from '../context.js';
 import { reportDryRun } from '../dry-run.js';
 import type { RootOptions } from '../options.js';
 import { data, longDate, shown, status, warning } from '../output.js';
-import { CA_OPTIONS, MODE_OPTIONS, rejectOptions } from '../reject-options.js';
-import { requireSecret, resolveSecret } from '../secrets.js';
+import { askPasswordFrom } from '../passwords.js';
 
 const MAX_CSR_BYTES = 1 << 20;
 
 export async function runSignCsr(args: string[], options: RootOptions, argv: string[]): Promise<void> {
-  rejectOptions(options, '--csr', [...CA_OPTIONS, ...MODE_OPTIONS.filter((option) => option !== 'csr'), 'keyType', 'bits', 'password']);
   if (args.length) throw new UsageError('the subject and names come from the CSR', `Drop "${args[0]?.slice(0, 40)}", or make a new CSR.`);
   if (options.client && options.server) {
     throw new UsageError('--client and --server cannot go together', 'Leave both out for a certificate that is both.');
@@ -28,15 +24,6 @@ export async function runSignCsr(args: string[], options: RootOptions, argv: str
   const days = options.days === undefined ? DEFAULT_LEAF_DAYS : parseDays(options.days);
   const input = await readCsrFile(file);
   const store = openStore(options);
-  const issuer = options.issuer ?? INTERMEDIATE_NAME;
-  const caRequest = {
-    label: 'the issuing CA key',
-    flag: '--ca-password',
-    flagValue: options.caPassword,
-    env: 'CERTIFIED_CA_PASSWORD',
-    prompt: { confirm: false },
-  };
-  const caPassword = (await isKeyEncrypted(store, issuer)) ? requireSecret(await resolveSecret(caRequest), caRequest) : undefined;
 
   const result = await signCsr(store, {
     input,
@@ -44,7 +31,7 @@ export async function runSignCsr(args: string[], options: RootOptions, argv: str
     ...(name ? { name } : {}),
     profile,
     days,
-    ...(caPassword ? { caPassword } : {}),
+    askPassword: askPasswordFrom(options),
     ...(options.issuer ? { issuer: options.issuer } : {}),
     commandLine: redactedCommandLine(argv),
   });

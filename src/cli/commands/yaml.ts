@@ -2,7 +2,7 @@ import { exportHiera } from '../../ca/export/export-yaml.js';
 import { openStore, type StoreFlags } from '../context.js';
 import { renderHieraYaml } from '../hiera-yaml.js';
 import { data, note } from '../output.js';
-import { resolveSecret } from '../secrets.js';
+import { askPasswordFrom } from '../passwords.js';
 
 export interface YamlOptions extends StoreFlags {
   password?: string;
@@ -10,13 +10,8 @@ export interface YamlOptions extends StoreFlags {
 
 export async function runYaml(_args: string[], options: YamlOptions, _argv: string[]): Promise<void> {
   const store = openStore(options);
-  const password = await resolveSecret({
-    label: 'the encrypted keys',
-    flag: '--password',
-    flagValue: options.password,
-    env: 'CERTIFIED_PASSWORD',
-  });
-  const result = await exportHiera(store, password);
+  // One password for every encrypted key (never prompted): the keys it does not open are left out.
+  const result = await exportHiera(store, askPasswordFrom({ password: options.password }, { prompt: false }));
   data(renderHieraYaml(result.entries));
   for (const { path, reason } of result.skipped) {
     await note(

@@ -1,0 +1,21 @@
+import type { CaStore } from '../../store/ca-store.js';
+import { INTERMEDIATE_NAME, ROOT_NAME, certPath } from '../../store/layout.js';
+import { CaExistsError } from '../errors.js';
+
+/** What `init` does in a CA directory: make a new CA, or a new intermediate under the existing root. */
+export type InitKind = 'new-ca' | 'replace-intermediate';
+
+/**
+ * A new CA where there is none; a new intermediate where the root exists and the intermediate
+ * was revoked (its certificate moved away); refused where both exist. Decided before any password
+ * is asked for, so that an existing CA is reported as such, not as a missing root password.
+ */
+export async function chooseInit(store: CaStore): Promise<InitKind> {
+  if (!(await store.exists(''))) return 'new-ca';
+  // Under the lock, so that a change a killed command left (a half-made CA) is undone or finished first.
+  return store.lockedIfWritable(async () => {
+    const [root, intermediate] = await Promise.all([store.exists(certPath(ROOT_NAME)), store.exists(certPath(INTERMEDIATE_NAME))]);
+    if (intermediate) throw new CaExistsError(store.dir);
+    return root ? 'replace-intermediate' : 'new-ca';
+  });
+}

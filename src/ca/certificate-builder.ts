@@ -1,0 +1,182 @@
+/**
+ * The one place that decides what goes into a certificate of the CA, whatever asks for it: init,
+ * a new intermediate, a sub-CA (by hand or from certificates.yaml), a leaf (ours or a CSR's key),
+ * a self-signed leaf. pki/certificate.ts turns the decision into bytes.
+ */
+import { createCertificate, type CertificateInfo, type CreateCertificateParams } from '../pki/certificate.js';
+import { nameConstraintsExtension } from '../pki/extensions.js';
+import type { KeySpec, SigningKey } from '../pki/keys.js';
+import { randomSerial } from '../pki/serial.js';
+import type { DistinguishedName, SubjectAltName } from '../pki/types.js';
+import { ROOT_NAME } from '../store/layout.js';
+import { crlUrlFor } from './authorities/issuers.js';
+import { assertNamesPermitted, chainNameConstraints } from './authorities/name-constraints.js';
+import { isoDate } from './commit-message.js';
+import type { CaConfig } from './config.js';
+import { CertifiedError, PathLengthError, RootSignsOnlyCasError } from './errors.js';
+import type { Issuer } from './load-issuer.js';
+import {
+  APPLE_MAX_SERVER_DAYS,
+  BACKDATE_MS,
+  CA_KEY_USAGE,
+  INTERMEDIATE_PATH_LENGTH,
+  SUB_CA_PATH_LENGTH,
+  leafKeyUsage,
+  type LeafProfile,
+} from './profiles.js';
+
+const DAY_MS = 86_400_000;
+
+type PublicKey = CreateCertificateParams['publicKey'];
+
+interface Validity {
+  days: number;
+  now: Date;
+}
+
+/** The self-signed CA at the top: signs itself, carries no CRL or OCSP URL. */
+export interface RootRequest extends Validity {
+  kind: 'root';
+  subject: DistinguishedName;
+  publicKey: PublicKey;
+  signingKey: SigningKey;
+}
+
+/** A CA below the root: the intermediate (pathlen 1, signed by the root) or a sub-CA (pathlen 0). */
+export interface CaRequest extends Validity {
+  kind: 'intermediate' | 'sub-ca';
+  subject: DistinguishedName;
+  publicKey: PublicKey;
+  issuer: Issuer;
+  /** The CA's settings: CRL and OCSP URLs, name constraints. */
+  policy: CaConfig;
+}
+
+/** A server or client certificate signed by a CA: over a key made here or a CSR's key. */
+export interface LeafRequest extends Validity {
+  kind: 'leaf';
+  subject: DistinguishedName;
+  publicKey: PublicKey;
+  /** The type of `publicKey` (RSA keys also get keyEncipherment). */
+  key: KeySpec;
+  profile: LeafProfile;
+  sans: SubjectAltName[];
+  issuer: Issuer;
+  /** The CA's settings: CRL and OCSP URLs, name constraints. */
+  policy: CaConfig;
+}
+
+/** A leaf that signs itself (no CA): no CRL or OCSP URL. */
+export interface SelfSignedRequest extends Validity {
+  kind: 'self-signed';
+  subject: DistinguishedName;
+  publicKey: PublicKey;
+  signingKey: SigningKey;
+  key: KeySpec;
+  profile: LeafProfile;
+  sans: SubjectAltName[];
+}
+
+export type CertificateRequest = RootRequest | CaRequest | LeafRequest | SelfSignedRequest;
+export type CertificateKind = CertificateRequest['kind'];
+
+export interface BuiltCertificate {
+  certificate: CertificateInfo;
+  /** Asides for the user, as sentences without the "Warning:" (the validity cut, Apple's limit, ...). */
+  warnings: string[];
+}
+
+/**
+ * Who may sign what: the root signs only CAs (its key stays offline; a leaf under it could not be
+ * revoked without the root key), a CA with pathlen 0 signs no CA, and only a CA signs at all.
+ * Cheap: use cases call it before they make a key, and buildCertificate calls it again.
+ */
+export function assertMaySign(issuer: Issuer, kind: CertificateKind): void {
+  const signsCa = kind === 'intermediate' || kind === 'sub-ca';
+  if (!issuer.certificate.isCa) {
+    throw new CertifiedError(`"${issuer.name}" is not a CA and cannot sign certificates`, { code: 'NOT_A_CA', hint: 'Sign with the intermediate "ca" or a sub-CA.' });
+  }
+  if (!signsCa && (issuer.name === ROOT_NAME || issuer.certificate.selfSigned)) throw new RootSignsOnlyCasError();
+  if (signsCa && issuer.certificate.pathLength === 0) throw new PathLengthError(issuer.name);
+}
+
+/**
+ * Builds and signs one certificate: a fresh serial, notBefore backdated by BACKDATE_MS, notAfter
+ * cut to the issuer's, the CRL and OCSP URLs of the issuer, the CA's name constraints on every CA
+ * below the root, and key usages by kind and profile. Refuses what the issuer may not sign.
+ */
+export async function buildCertificate(request: CertificateRequest): Promise<BuiltCertificate> {
+  const warnings: string[] = [];
+  const asked = new Date(request.now.getTime() + request.days * DAY_MS);
+  const common = {
+    subject: request.subject,
+    publicKey: request.publicKey,
+    serial: randomSerial(),
+    notBefore: new Date(request.now.getTime() - BACKDATE_MS),
+    ...profileOf(request),
+  };
+  if (request.kind === 'root' || request.kind === 'self-signed') {
+    if (request.kind === 'self-signed') warnings.push(...leafWarnings(request));
+    const certificate = await createCertificate({ ...common, notAfter: asked, signingKey: request.signingKey });
+    return { certificate, warnings };
+  }
+  const { issuer, policy } = request;
+  assertMaySign(issuer, request.kind);
+  if (request.kind === 'leaf') assertNamesPermitted(request.sans, chainNameConstraints(issuer.chainPem));
+  const notAfter = cutToIssuer(asked, issuer, request.kind, warnings);
+  if (request.kind === 'leaf') warnings.push(...leafWarnings(request));
+  const crlUrl = crlUrlFor(policy, issuer.name);
+  const certificate = await createCertificate({
+    ...common,
+    notAfter,
+    issuerPem: issuer.certificate.pem,
+    signingKey: issuer.key,
+    ...(crlUrl ? { crlUrl } : {}),
+    ...(policy.ocspUrl ? { ocspUrl: policy.ocspUrl } : {}),
+    // The CA's name constraints bind every CA below the root, not only the first intermediate.
+    ...(request.kind !== 'leaf' && policy.nameConstraints ? { extraExtensions: [nameConstraintsExtension(policy.nameConstraints)] } : {}),
+  });
+  return { certificate, warnings };
+}
+
+/** Basic constraints, key usages and names by kind (and, for a leaf, by profile). */
+function profileOf(request: CertificateRequest): Pick<CreateCertificateParams, 'ca' | 'keyUsage' | 'extendedKeyUsage' | 'sans'> {
+  switch (request.kind) {
+    case 'root':
+      return { ca: {}, keyUsage: CA_KEY_USAGE };
+    case 'intermediate':
+      return { ca: { pathLength: INTERMEDIATE_PATH_LENGTH }, keyUsage: CA_KEY_USAGE };
+    case 'sub-ca':
+      return { ca: { pathLength: SUB_CA_PATH_LENGTH }, keyUsage: CA_KEY_USAGE };
+    case 'leaf':
+    case 'self-signed':
+      return { ...leafKeyUsage(request.profile, request.key, request.sans), sans: request.sans };
+  }
+}
+
+/**
+ * No certificate outlives its issuer. A CA asked to end within a day after its issuer is what the
+ * default validity gives (both count from "now"), so only a longer cut is worth a warning; a leaf
+ * gets one whenever it is cut.
+ */
+function cutToIssuer(asked: Date, issuer: Issuer, kind: 'intermediate' | 'sub-ca' | 'leaf', warnings: string[]): Date {
+  const end = issuer.certificate.notAfter;
+  if (asked.getTime() <= end.getTime()) return asked;
+  const date = isoDate(end);
+  if (kind === 'leaf') warnings.push(`the certificate is cut to end with its issuer on ${date}.`);
+  else if (asked.getTime() > end.getTime() + DAY_MS) {
+    warnings.push(kind === 'intermediate' ? `the intermediate is cut to end with the root on ${date}.` : `the CA is cut to end with its issuer on ${date}.`);
+  }
+  return new Date(end.getTime());
+}
+
+/** What TLS clients will make of a server certificate. */
+function leafWarnings(request: LeafRequest | SelfSignedRequest): string[] {
+  if (request.profile === 'client') return [];
+  const warnings: string[] = [];
+  if (request.days > APPLE_MAX_SERVER_DAYS) warnings.push(`Apple platforms reject TLS server certificates valid for more than ${APPLE_MAX_SERVER_DAYS} days.`);
+  if (request.kind === 'leaf' && !request.sans.some((san) => san.type === 'dns' || san.type === 'ip')) {
+    warnings.push('the certificate has no DNS name or IP address, so TLS clients will not accept it for a server.');
+  }
+  return warnings;
+}

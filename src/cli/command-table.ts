@@ -1,0 +1,271 @@
+import { Option } from 'commander';
+import * as flag from './flags.js';
+
+export type Run = (args: string[], options: never, argv: string[]) => Promise<void>;
+
+export interface CommandSpec {
+  name: string;
+  /** Lowercase, no period. */
+  summary: string;
+  arguments?: [string, string][];
+  options: Option[];
+  /** Options this command takes only together with another: the attribute name -> the options that need it. */
+  needs?: Record<string, string[]>;
+  /** Extra words after the declared arguments reach the command, which explains the refusal itself. */
+  excessArguments?: boolean;
+  examples: string[];
+  /** Loads the command module only when the command runs, so --version and help stay fast. */
+  load: (options: Record<string, unknown>) => Promise<Run>;
+}
+
+const SUBJECT: [string, string] = ['[subject...]', 'subject attributes (C= ST= L= O= OU= CN=) and +names: DNS, IPv4/IPv6, e-mail, +URI:uri'];
+const TARGET: [string, string] = ['[subject...]', 'CN=.. of the certificate (or --name)'];
+
+/** Every command, with only the options its module reads. Built fresh per program: commander keeps parse state on options. */
+export function commandSpecs(): CommandSpec[] {
+  return [
+    {
+      name: 'init',
+      summary: 'make the CA (a root and an intermediate), a sub-CA with --issuer, or a new intermediate after the old one was revoked',
+      arguments: [['[subject...]', 'the CA subject (C= ST= L= O= OU= CN=)']],
+      options: [
+        // A sub-CA has no intermediate and inherits no URLs or name constraints from these options.
+        flag
+          .issuer('make a sub-CA signed by this CA (by CN or file name) instead of the root')
+          .conflicts(['intermediatePassword', 'crlUrl', 'rootCrlUrl', 'ocspUrl', 'permitDns', 'permitIp', 'permitEmail']),
+        flag.name('with --issuer: file name for the sub-CA (default: the CN, lower-case, spaces as dashes)'),
+        flag.keyType(),
+        flag.bits(),
+        flag.days('validity in days (default 3650)'),
+        flag.password('with --issuer: encrypt the sub-CA key (then it is committed)'),
+        flag.caPassword('with --issuer: password of the issuing CA key'),
+        flag.rootPassword('password of the root key (encrypts a new root)'),
+        flag.intermediatePassword(),
+        flag.crlUrl(),
+        flag.rootCrlUrl(),
+        flag.ocspUrl(),
+        flag.permitDns(),
+        flag.permitIp(),
+        flag.permitEmail(),
+        flag.dryRun(),
+        ...flag.store(),
+      ],
+      needs: { issuer: ['name', 'password', 'caPassword'] },
+      examples: [
+        'certified init C=US O=Example CN="Example CA" --root-password -',
+        'certified init --permit-dns example.com --permit-ip 10.0.0.0/8 CN="Example CA"',
+        'certified init --issuer ca CN="Team CA" --password -',
+        'certified init --root-password -',
+      ],
+      load: async () => (await import('./commands/init-ca.js')).runInitCa,
+    },
+    {
+      name: 'issue',
+      summary: 'issue a certificate and its key from the intermediate or a sub-CA',
+      arguments: [SUBJECT],
+      options: [flag.issuer(), ...flag.leaf(), flag.password('encrypt the new key (then it is committed)'), flag.caPassword(), flag.dryRun(), ...flag.store()],
+      examples: [
+        'certified issue CN=host.example.com +alt.example.com +10.0.0.1',
+        'certified issue --client CN=alice +alice@example.com --days 90',
+        'certified issue --bits 3072 --name web CN="Web frontend" +web.example.com',
+        'certified issue --issuer "Team CA" CN=svc.team.example.com',
+        'certified CN=host.example.com',
+      ],
+      load: async () => (await import('./commands/issue.js')).runIssue,
+    },
+    {
+      name: 'revoke',
+      summary: 'revoke a certificate (with --ca: the intermediate) and republish the CRL',
+      arguments: [TARGET],
+      options: [
+        new Option('--ca', 'revoke the intermediate (the root signs the CRL); issuing stops until "certified init" makes a new one').conflicts([
+          'name',
+          'issuer',
+          'caPassword',
+        ]),
+        flag.name('the certificate to revoke'),
+        flag.issuer('the CA that issued it, by CN or file name'),
+        flag.reason(),
+        flag.crlDays(),
+        flag.caPassword(),
+        flag.rootPassword('password of the root key (when the root signs the CRL)'),
+        flag.dryRun(),
+        ...flag.store(),
+      ],
+      examples: ['certified revoke --reason keyCompromise CN=host.example.com', 'certified revoke --name web', 'certified revoke --ca --root-password -'],
+      load: async (options) =>
+        options.ca
+          ? (await import('./commands/revoke-intermediate.js')).runRevokeIntermediate
+          : (await import('./commands/revoke.js')).runRevoke,
+    },
+    {
+      name: 'renew',
+      summary: 'issue a new certificate with the same names, superseding the old one',
+      arguments: [['[subject...]', 'CN=.. (or --name)']],
+      options: [
+        flag.name('the certificate to renew'),
+        new Option('--reuse-key', 'keep the same key'),
+        flag.days('validity in days'),
+        flag.password('password of the certificate key'),
+        flag.caPassword(),
+        flag.dryRun(),
+        ...flag.store(),
+      ],
+      examples: ['certified renew CN=host.example.com', 'certified renew --name web --reuse-key'],
+      load: async () => (await import('./commands/renew.js')).runRenew,
+    },
+    {
+      name: 'crl',
+      summary: 're-sign the CRLs before they expire (for cron or CI)',
+      options: [
+        flag.issuer('only this CA'),
+        flag.crlDays('days until the next update (default 7)'),
+        flag.caPassword(),
+        flag.rootPassword('password of the root key (for the root CRL)'),
+        flag.dryRun('show the CRLs that would be made, write nothing'),
+        ...flag.store(),
+      ],
+      examples: ['certified crl', 'certified crl --issuer ca --crl-days 14'],
+      load: async () => (await import('./commands/crl.js')).runCrl,
+    },
+    {
+      name: 'sign',
+      summary: 'sign a CSR made elsewhere',
+      arguments: [['<csr-file>', 'the certificate signing request (PEM or DER)']],
+      excessArguments: true,
+      options: [
+        flag.name('file name for the certificate (default: from the CSR)'),
+        flag.client(),
+        flag.server(),
+        flag.days('validity in days (default 365)'),
+        flag.issuer(),
+        flag.caPassword(),
+        flag.dryRun(),
+        ...flag.store(),
+      ],
+      examples: ['certified sign request.csr --server --days 90', 'certified sign request.csr --name vendor --issuer "Team CA"'],
+      load: async () => (await import('./commands/sign-csr.js')).runSignCsr,
+    },
+    {
+      name: 'request',
+      summary: 'make a key and a CSR (csr/NAME.csr) for another CA to sign',
+      arguments: [SUBJECT],
+      options: [flag.name(), flag.keyType(), flag.bits(), flag.password('encrypt the new key (then it is committed)'), flag.dryRun(), ...flag.store()],
+      examples: ['certified request CN=vendor.example.com +www.vendor.example.com', 'certified request --bits 4096 O="Vendor Inc" CN=vendor.example.com'],
+      load: async () => (await import('./commands/request.js')).runRequest,
+    },
+    {
+      name: 'self-signed',
+      summary: 'make a self-signed certificate (no CA needed)',
+      arguments: [SUBJECT],
+      options: [...flag.leaf(), flag.password('encrypt the new key (then it is committed)'), flag.dryRun(), ...flag.store()],
+      examples: ['certified self-signed CN=dev.local +localhost +127.0.0.1', 'certified self-signed --server --days 30 CN=test.example.com'],
+      load: async () => (await import('./commands/self-signed.js')).runSelfSigned,
+    },
+    {
+      name: 'ls',
+      summary: 'list the certificates',
+      options: [
+        flag.json('an array of objects, for scripts'),
+        new Option('--expiring <days>', 'only those expiring within DAYS; exit 1 if any'),
+        new Option('--all', 'also the revoked and superseded ones (--json always lists them)'),
+        flag.issuer('only those issued by this CA'),
+        ...flag.store(),
+      ],
+      examples: ['certified ls', 'certified ls --json', 'certified ls --expiring 30'],
+      load: async () => (await import('./commands/ls.js')).runLs,
+    },
+    {
+      name: 'show',
+      summary: 'decode a certificate, CSR or CRL',
+      arguments: [['<file-or-name>', 'a file, or the name of a certificate in the CA']],
+      options: [flag.json('as JSON'), ...flag.store()],
+      examples: ['certified show host.example.com', 'certified show crl/ca.crl --json'],
+      load: async () => (await import('./commands/show.js')).runShow,
+    },
+    {
+      name: 'log',
+      summary: "the CA's history from git",
+      options: [flag.json('as JSON'), ...flag.store()],
+      examples: ['certified log', 'certified log --json'],
+      load: async () => (await import('./commands/log.js')).runLog,
+    },
+    {
+      name: 'check',
+      summary: 'check the CA for consistency and policy (for CI)',
+      options: [flag.json('findings as JSON'), ...flag.store()],
+      examples: ['certified check', 'certified check --json'],
+      load: async () => (await import('./commands/check.js')).runCheck,
+    },
+    {
+      name: 'plan',
+      summary: 'show what "apply" would do to match certificates.yaml',
+      options: [flag.json('as JSON'), ...flag.store()],
+      examples: ['certified plan', 'certified plan --json'],
+      load: async () => (await import('./commands/plan.js')).runPlan,
+    },
+    {
+      name: 'apply',
+      summary: 'issue, renew and revoke to match certificates.yaml',
+      options: [
+        new Option('--yes', 'do not ask for confirmation'),
+        new Option('--commit-each', 'one commit per action'),
+        new Option('--allow-revoke', 'allow revoking certificates removed from the manifest'),
+        flag.caPassword(),
+        ...flag.store(),
+      ],
+      examples: ['certified apply --yes', 'certified apply --yes --allow-revoke --commit-each'],
+      load: async () => (await import('./commands/apply.js')).runApply,
+    },
+    {
+      name: 'export',
+      summary: 'export a certificate with its key and chain',
+      arguments: [['<name>', 'the certificate']],
+      options: [
+        new Option('--p12', 'as PKCS#12'),
+        new Option('--p12-password <password>', 'password of the .p12 file'),
+        flag.password('password of the certificate key, if encrypted'),
+        new Option('--out <file>', 'where to write it (default: NAME.p12)'),
+        ...flag.store(),
+      ],
+      examples: ['certified export alice --p12 --p12-password - --out alice.p12'],
+      load: async () => (await import('./commands/export.js')).runExport,
+    },
+    {
+      name: 'trust',
+      summary: 'install the root certificate into trust stores',
+      options: [
+        new Option('--system', 'the system store (Debian/Ubuntu, RHEL/Fedora)'),
+        new Option('--nss', 'the NSS databases of Chrome and Firefox'),
+        new Option('--java', "Java's cacerts"),
+        new Option('--java-keystore <file>', "a Java keystore instead of the JDK's cacerts (password: CERTIFIED_JAVA_STOREPASS, default changeit)"),
+        new Option('--uninstall', 'remove it again'),
+        new Option('--root <dir>', 'treat DIR as the file system root (for tests and images)'),
+        ...flag.store(),
+      ],
+      examples: ['certified trust --nss', 'certified trust --system --uninstall'],
+      load: async () => (await import('./commands/trust.js')).runTrust,
+    },
+    {
+      name: 'serve',
+      summary: 'serve CRLs and answer OCSP requests',
+      options: [new Option('--listen <address>', 'host:port to listen on').default('127.0.0.1:8080'), flag.caPassword('password of the issuing CA keys'), ...flag.store()],
+      examples: ['certified serve --listen 127.0.0.1:8080'],
+      load: async () => (await import('./commands/serve.js')).runServe,
+    },
+    {
+      name: 'yaml',
+      summary: 'print certificates and keys as Hiera-compatible YAML',
+      options: [flag.password('password to decrypt encrypted keys'), ...flag.store()],
+      examples: ['certified yaml > hieradata/certificates.yaml'],
+      load: async () => (await import('./commands/yaml.js')).runYaml,
+    },
+    {
+      name: 'git-setup',
+      summary: 'make git diff and log show decoded certificates in this clone',
+      options: flag.store(),
+      examples: ['certified git-setup'],
+      load: async () => (await import('./commands/git-setup.js')).runGitSetup,
+    },
+  ];
+}

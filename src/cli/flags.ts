@@ -1,0 +1,47 @@
+import { Option } from 'commander';
+
+/**
+ * The options more than one command takes, defined once and added per command (each command
+ * gets its own Option object: commander keeps parse state on it). A command declares only the
+ * options it reads, so the parser refuses the others.
+ */
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+
+export const db = (): Option => new Option('--db <dir>', 'the CA directory (default: etc/ssl, or CERTIFIED_DB)');
+export const lockTimeout = (): Option => new Option('--lock-timeout <seconds>', 'how long to wait for another certified process (default 60)');
+export const dryRun = (what = 'show what would be made, validate everything, write nothing'): Option => new Option('--dry-run', what);
+export const json = (what = 'as JSON, for scripts'): Option => new Option('--json', what);
+
+export const password = (what: string): Option => new Option('--password <password>', what);
+export const caPassword = (what = 'password of the issuing CA key'): Option => new Option('--ca-password <password>', what);
+export const rootPassword = (what = 'password of the root key'): Option => new Option('--root-password <password>', what);
+export const intermediatePassword = (): Option =>
+  new Option('--intermediate-password <password>', 'encrypt the intermediate key (then it is committed)');
+
+export const issuer = (what = 'the issuing CA, by CN or file name (default: the intermediate, "ca")'): Option => new Option('--issuer <ca>', what);
+export const name = (what = 'file name for the certificate (default: the CN, lower-case, spaces as dashes)'): Option => new Option('--name <name>', what);
+export const days = (what: string): Option => new Option('--days <n>', what);
+export const crlDays = (what = 'days until the next CRL update (default 7)'): Option => new Option('--crl-days <n>', what);
+
+export const client = (): Option => new Option('--client', 'a client certificate (clientAuth only)');
+export const server = (): Option => new Option('--server', 'a server certificate (serverAuth only)');
+export const keyType = (): Option => new Option('--key-type <type>', 'key algorithm').choices(['ecdsa', 'rsa']);
+export const bits = (): Option => new Option('--bits <n>', 'RSA key size (implies --key-type rsa; at least 2048)');
+
+export const reason = (): Option =>
+  new Option('--reason <reason>', 'revocation reason: unspecified, keyCompromise, superseded, cessationOfOperation, affiliationChanged');
+
+export const crlUrl = (): Option => new Option('--crl-url <url>', 'CRL URL put in every certificate the intermediate issues');
+export const rootCrlUrl = (): Option => new Option('--root-crl-url <url>', "CRL URL put in the intermediate (the root's CRL)");
+export const ocspUrl = (): Option => new Option('--ocsp-url <url>', 'OCSP URL put in the AIA of the intermediate and the certificates');
+export const permitDns = (): Option =>
+  new Option('--permit-dns <domain>', 'the intermediate may issue only for names under this domain (repeatable)').argParser(collect);
+export const permitIp = (): Option =>
+  new Option('--permit-ip <cidr>', 'the intermediate may issue only for addresses in this range (repeatable)').argParser(collect);
+export const permitEmail = (): Option =>
+  new Option('--permit-email <domain>', 'the intermediate may issue only for e-mail addresses at this domain or mailbox (repeatable)').argParser(collect);
+
+/** The options of every command that opens the CA directory. */
+export const store = (): Option[] => [db(), lockTimeout()];
+/** What a new leaf key and certificate take (issue, self-signed). */
+export const leaf = (): Option[] => [name(), client(), server(), keyType(), bits(), days('validity in days (default 365)')];
