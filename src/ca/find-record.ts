@@ -4,7 +4,8 @@ import type { CaStore } from '../store/ca-store.js';
 import { RECORDS_DIR, REVOKED_DIR, certPath, recordPath } from '../store/layout.js';
 import { parseRecord, type CertificateRecord } from '../store/records.js';
 import { loadCertificate } from './ca-files.js';
-import { AlreadyRevokedError, CertifiedError, UnknownCertificateError } from './errors.js';
+import { AlreadyRevokedError, CertifiedError, InvalidInputError, UnknownCertificateError } from './errors.js';
+import { printable } from './names.js';
 
 /** The record of a serial, whichever CA issued it: one stat per issuer, never a scan of all records. */
 export async function findRecord(store: CaStore, serial: string): Promise<CertificateRecord | undefined> {
@@ -52,4 +53,25 @@ export async function locateCertificate(store: CaStore, name: string): Promise<L
   }
   if (record.status === 'revoked' && record.revocation) throw new AlreadyRevokedError(name, record.serial, record.revocation.date);
   return { certificate, record };
+}
+
+/**
+ * The valid record of `serial` and, when certs/NAME.crt is that certificate, the certificate. A
+ * record whose name's file holds another serial (the spare left by merging two branches that
+ * issued the same name) has none: it is revoked by its record alone.
+ */
+export async function locateSerial(store: CaStore, serial: string): Promise<{ record: CertificateRecord; certificate?: CertificateInfo }> {
+  if (!/^[0-9a-fA-F][0-9a-fA-F:]{0,79}$/.test(serial)) {
+    throw new InvalidInputError([{ option: 'serial' }, ` must be hexadecimal, like 3ac3526a3c731e42 (colons allowed), got "${printable(serial.slice(0, 60))}"`]);
+  }
+  const record = await findRecord(store, serial.replaceAll(':', ''));
+  if (!record) {
+    throw new CertifiedError(`there is no certificate with serial ${normalizeSerial(serial).slice(0, 40)}`, {
+      code: 'UNKNOWN_SERIAL',
+      hint: 'Check the serial with "certified ls --all --json" or in the finding of "certified check".',
+    });
+  }
+  if (record.status === 'revoked' && record.revocation) throw new AlreadyRevokedError(record.name, record.serial, record.revocation.date);
+  const certificate = await loadCertificate(store, record.name);
+  return certificate?.serial === record.serial ? { record, certificate } : { record };
 }

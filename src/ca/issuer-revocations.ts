@@ -3,6 +3,16 @@ import type { CertificateRecord } from '../store/records.js';
 const CA_PROFILES = new Set(['root', 'ca']);
 
 /**
+ * Whether `record` was issued by this CA certificate rather than by an earlier CA of the same name
+ * (a replaced intermediate): by key identifier, or, for records made before those were kept, by
+ * date (a CA's name can only be used again after it was revoked).
+ */
+export function issuedBy(record: CertificateRecord, ca: { subjectKeyId?: string | undefined; notBefore: Date }): boolean {
+  if (record.authorityKeyId && ca.subjectKeyId) return record.authorityKeyId === ca.subjectKeyId;
+  return ca.notBefore.getTime() <= Date.parse(record.notBefore);
+}
+
+/**
  * Which CA certificate issued each record, and whether it or a CA above it was revoked: the
  * certificates below a revoked CA are no longer trusted, even while their own records are valid.
  * A CA's name can be issued again once it is revoked (a new intermediate is "ca" too), so the
@@ -34,8 +44,6 @@ export class IssuerRevocations {
   issuerOf(record: CertificateRecord): CertificateRecord | undefined {
     if (record.profile === 'root' || record.profile === 'self-signed') return undefined;
     const candidates = this.casByName.get(record.issuer) ?? [];
-    const byKeyId = record.authorityKeyId ? candidates.find((candidate) => candidate.subjectKeyId === record.authorityKeyId) : undefined;
-    if (byKeyId) return byKeyId;
-    return candidates.filter((candidate) => candidate.notBefore <= record.notBefore).pop() ?? candidates[0];
+    return candidates.filter((candidate) => issuedBy(record, { subjectKeyId: candidate.subjectKeyId, notBefore: new Date(candidate.notBefore) })).pop() ?? candidates[0];
   }
 }

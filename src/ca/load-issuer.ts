@@ -4,8 +4,10 @@ import { loadCertificate, loadChainPem, loadSigningKey } from './ca-files.js';
 import { caKeyRole, type AskPassword } from './passwords.js';
 import { CertifiedError, IssuerRevokedError, NoCaError, type TextPart } from './errors.js';
 import { findRecord, lastRevocation } from './find-record.js';
+import { issuedBy } from './issuer-revocations.js';
 import type { CertificateInfo } from '../pki/certificate.js';
 import type { SigningKey } from '../pki/keys.js';
+import type { CertificateRecord } from '../store/records.js';
 
 export interface Issuer {
   name: string;
@@ -30,4 +32,17 @@ export async function loadIssuer(store: CaStore, name: string, askPassword: AskP
   }
   const key = await loadSigningKey(store, name, askPassword, caKeyRole(name));
   return { name, certificate, chainPem: await loadChainPem(store, name), key };
+}
+
+/**
+ * Whether the CA certificate now at certs/ISSUER.crt, unrevoked, is the one that issued `record`.
+ * Not when that CA was revoked: its certificate was moved away, or a new CA of the same name (a
+ * new intermediate) stands there. Then what it issued is no longer trusted anyway, and no CRL
+ * of its is signed again. Records made before key identifiers were kept compare dates.
+ */
+export async function issuedByCurrentCa(store: CaStore, record: CertificateRecord): Promise<boolean> {
+  if (record.profile === 'root' || record.profile === 'self-signed') return true;
+  const current = await loadCertificate(store, record.issuer);
+  if (!current || (await findRecord(store, current.serial))?.status === 'revoked') return false;
+  return issuedBy(record, current);
 }

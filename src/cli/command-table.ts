@@ -82,8 +82,10 @@ export function commandSpecs(): CommandSpec[] {
           'name',
           'issuer',
           'caPassword',
+          'serial',
         ]),
         flag.name('the certificate to revoke'),
+        new Option('--serial <hex>', 'the certificate with this serial, whatever its name (a duplicate left by a merge)').conflicts('name'),
         flag.issuer('the CA that issued it, by CN or file name'),
         flag.reason(),
         flag.crlDays(),
@@ -92,7 +94,12 @@ export function commandSpecs(): CommandSpec[] {
         flag.dryRun(),
         ...flag.store(),
       ],
-      examples: ['certified revoke --reason keyCompromise CN=host.example.com', 'certified revoke --name web', 'certified revoke --ca --root-password -'],
+      examples: [
+        'certified revoke --reason keyCompromise CN=host.example.com',
+        'certified revoke --name web',
+        'certified revoke --serial 3ac3526a3c731e42821fe4bb72a6950e',
+        'certified revoke --ca --root-password -',
+      ],
       load: async (options) =>
         options.ca
           ? (await import('./commands/revoke-intermediate.js')).runRevokeIntermediate
@@ -104,6 +111,7 @@ export function commandSpecs(): CommandSpec[] {
       arguments: [['[subject...]', 'CN=.. (or --name)']],
       options: [
         flag.name('the certificate to renew'),
+        flag.issuer('issue the new one from this CA (by CN or file name), e.g. when its own CA was revoked'),
         new Option('--reuse-key', 'keep the same key'),
         flag.days('validity in days'),
         flag.password('password of the certificate key'),
@@ -111,7 +119,7 @@ export function commandSpecs(): CommandSpec[] {
         flag.dryRun(),
         ...flag.store(),
       ],
-      examples: ['certified renew CN=host.example.com', 'certified renew --name web --reuse-key'],
+      examples: ['certified renew CN=host.example.com', 'certified renew --name web --reuse-key', 'certified renew --issuer ca --name build.example.com'],
       load: async () => (await import('./commands/renew.js')).runRenew,
     },
     {

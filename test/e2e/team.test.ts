@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, renameSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
-import { commitCount, git, makeCa, run, tempDir, tool } from '../helpers/cli.js';
-import { crlNumber, serialOf, verifyWithCrls } from '../helpers/lifecycle.js';
+import { commitCount, git, makeCa, openssl, run, tempDir, tool } from '../helpers/cli.js';
+import { crlNumber, crlText, serialOf, verifyWithCrls } from '../helpers/lifecycle.js';
 
 /** A clone of the CA repository at `origin`, as a teammate makes it. */
 function cloneCa(origin: string, into: string, name = 'company-ca'): string {
@@ -191,6 +191,21 @@ describe('check finds what branches leave behind', () => {
     assert.deepEqual(lines, [
       `certs/web.example.com.crt: 2 valid records name "web.example.com" (serials ${[`${kept} (in certs/)`, spare].sort((a, b) => (a < b ? -1 : 1)).join(', ')}), as after a merge of two branches that issued it: revoke the one not in use with "certified revoke --serial ${spare}" [duplicate-name]`,
     ]);
+
+    const before = commitCount(bob);
+    const revoked = await run(['revoke', '--serial', spare], { cwd: bob, env: TEAM_ENV });
+    assert.equal(revoked.code, 0, revoked.stderr);
+    assert.match(revoked.stderr, /Only its record changed: "certs\/web\.example\.com\.crt" is another certificate, which stays/);
+    assert.equal(commitCount(bob), before + 1);
+    assert.equal(serialOf(join(bob, 'certs/web.example.com.crt')), kept);
+    assert.match(crlText(join(bob, 'crl/ca.crl')), new RegExp(`Serial Number: ${spare.toUpperCase()}`));
+    await assertConsistent(bob, [], ['web.example.com']);
+    const again = await run(['revoke', '--serial', spare], { cwd: bob, env: TEAM_ENV });
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /was already revoked/);
+    const bad = await run(['revoke', '--serial', '../../etc'], { cwd: bob, env: TEAM_ENV });
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /^certified: --serial must be hexadecimal/);
   });
 
   it('reports an unencrypted key that no certificate of this branch uses, and one that is not its certificate\'s', async () => {
@@ -233,6 +248,19 @@ describe('revoking a CA marks what it issued', () => {
     assert.equal(check.code, 1);
     assert.deepEqual(check.stdout.trim().split('\n'), ['a', 'b'].map((name) =>
       `certs/${name}.example.com.crt: the CA "team-ca" above it (serial ${serialOf(join(db, `revoked/${readdirSync(join(db, 'revoked'))[0]}/team-ca.crt`))}) was revoked on ${new Date().toISOString().slice(0, 10)}, so it is no longer trusted: move it to another CA with "certified renew --issuer ca --name ${name}.example.com", or revoke it [issuer-revoked]`));
+
+    // Move one leaf to the intermediate, revoke the other: check passes again.
+    const renewed = await run(['renew', '--issuer', 'ca', '--name', 'a.example.com'], { cwd });
+    assert.equal(renewed.code, 0, renewed.stderr);
+    assert.match(renewed.stderr, /Renewed "a\.example\.com" under "ca"/);
+    assert.match(openssl(['verify', '-CAfile', join(db, 'certs/root-ca.crt'), '-untrusted', join(db, 'certs/ca.crt'), join(db, 'certs/a.example.com.crt')]).stdout, /OK/);
+    const crlBefore = readFileSync(join(db, 'crl/team-ca.crl'), 'utf8');
+    const revoked = await run(['revoke', '--name', 'b.example.com'], { cwd });
+    assert.equal(revoked.code, 0, revoked.stderr);
+    assert.match(revoked.stderr, /Its CA "team-ca" was revoked itself, so no CRL changed/);
+    assert.equal(readFileSync(join(db, 'crl/team-ca.crl'), 'utf8'), crlBefore, 'the revoked CA signs nothing more');
+    const healthy = await run(['check'], { cwd });
+    assert.equal(healthy.code, 0, healthy.stdout + healthy.stderr);
   });
 
   it('a replaced intermediate: the old one\'s leaves are issuer-revoked, not bad-signature; the new one\'s are valid', async () => {
@@ -248,5 +276,8 @@ describe('revoking a CA marks what it issued', () => {
     const check = await run(['check'], { cwd });
     assert.equal(check.code, 1);
     assert.deepEqual(check.stdout.trim().split('\n').map((line) => line.replace(/:.*\[/, ' [')), ['certs/old.example.com.crt [issuer-revoked]']);
+    // The README's way: renew it, and the new intermediate of the same name signs it.
+    await certifiedPlain(cwd, ['renew', 'CN=old.example.com']);
+    assert.equal((await run(['check'], { cwd })).code, 0);
   });
 });

@@ -3,7 +3,8 @@ import type { CaStore } from '../../store/ca-store.js';
 import type { CertificateRecord } from '../../store/records.js';
 import { loadConfig, isKeyEncrypted } from '../ca-files.js';
 import type { AskPassword } from '../passwords.js';
-import { loadIssuer } from '../load-issuer.js';
+import { issuedByCurrentCa, loadIssuer } from '../load-issuer.js';
+import { resolveIssuer } from '../authorities/issuers.js';
 import { commitMessage, isoDate } from '../commit-message.js';
 import { CertifiedError, PasswordError } from '../errors.js';
 import { locateCertificate } from '../find-record.js';
@@ -16,6 +17,8 @@ const LEAF_PROFILES: readonly string[] = ['server', 'client', 'server+client'] s
 
 export interface RenewCertificateParams {
   name: string;
+  /** The CA that signs the new certificate (file name or CN); default: the old one's. */
+  issuer?: string;
   /** Default: as long as the old certificate was valid. */
   days?: number;
   /** Certify the old key again instead of making a new one. */
@@ -29,7 +32,9 @@ export interface RenewCertificateParams {
 }
 
 export interface RenewCertificateResult extends IssueCertificateResult {
-  replaced: { serial: string };
+  /** The CA that signed the new certificate. */
+  issuer: string;
+  replaced: { serial: string; issuer: string };
   reusedKey: boolean;
 }
 
@@ -49,8 +54,10 @@ export function lifetimeDays(certificate: CertificateInfo): number {
 }
 
 /**
- * A new certificate with the same subject, names, profile and issuer, and the old one revoked as
- * superseded (record, CRL, files moved away), in one commit.
+ * A new certificate with the same subject, names and profile, from the same CA or the one given,
+ * and the old one revoked as superseded (record, its CA's CRL, files moved away), in one commit.
+ * When the old one's CA was revoked, its CRL is left alone; the new one comes from the CA now of
+ * that name (a new intermediate), or, where there is none, must come from the CA given.
  */
 export async function renewCertificate(store: CaStore, params: RenewCertificateParams): Promise<RenewCertificateResult> {
   return store.locked(async () => {
@@ -61,7 +68,9 @@ export async function renewCertificate(store: CaStore, params: RenewCertificateP
     if (!params.reuseKey && params.password === undefined && (await isKeyEncrypted(store, params.name))) {
       throw new PasswordError(`the key of "${params.name}" is encrypted, so its new key needs a password too`, undefined, { role: 'certificate', problem: 'new-key' });
     }
-    const issuer = await loadIssuer(store, record.issuer, params.askPassword);
+    const oldIssuerCurrent = await issuedByCurrentCa(store, record);
+    const issuerName = params.issuer === undefined ? record.issuer : await resolveIssuer(store, params.issuer);
+    const issuer = await loadIssuer(store, issuerName, params.askPassword);
     const revocation = await prepareRevocation(store, record.issuer, params.name, 'superseded', now, { keepKey: params.reuseKey === true });
     const issued = await prepareIssue(store, config, issuer, {
       name: params.name,
@@ -75,24 +84,32 @@ export async function renewCertificate(store: CaStore, params: RenewCertificateP
       replacing: true,
       ...(params.reuseKey ? { publicKey: certificatePublicKey(certificate.pem) } : {}),
     });
-    const crl = await buildCrlWith(store, issuer, [revocation.record, issued.record], { now, days: config.crlDays });
+    const crls = [];
+    if (oldIssuerCurrent) {
+      const oldIssuer = issuerName === record.issuer ? issuer : await loadIssuer(store, record.issuer, params.askPassword);
+      crls.push(await buildCrlWith(store, oldIssuer, [revocation.record, issued.record], { now, days: config.crlDays }));
+    }
     const newSerial = issued.record.serial;
     const message = commitMessage({
-      summary: `Renew ${params.name} (serial ${record.serial} -> ${newSerial}, ${params.reuseKey ? 'same key' : 'new key'}, expires ${isoDate(issued.result.certificate.notAfter)})`,
+      summary: `Renew ${params.name}${issuerName === record.issuer ? '' : ` under ${issuerName}`} (serial ${record.serial} -> ${newSerial}, ${params.reuseKey ? 'same key' : 'new key'}, expires ${isoDate(issued.result.certificate.notAfter)})`,
       commandLine: params.commandLine,
-      details: [...issued.details, `Replaces: serial ${record.serial}, revoked as superseded (files moved to ${revocation.moves[0]?.to.replace(/\/[^/]+$/, '/') ?? '-'})`, `CRL:     ${crl.path}`],
+      details: [
+        ...issued.details,
+        `Replaces: serial ${record.serial} of ${record.issuer}, revoked as superseded (files moved to ${revocation.moves[0]?.to.replace(/\/[^/]+$/, '/') ?? '-'})`,
+        crls[0] ? `CRL:     ${crls[0].path}` : `CRL:     none (its CA "${record.issuer}" was revoked)`,
+      ],
       trailers: {
         'Certified-Action': 'renew',
         'Certified-Name': params.name,
-        'Certified-Issuer': record.issuer,
+        'Certified-Issuer': issuerName,
         'Certified-Serial': newSerial,
         'Certified-Fingerprint': issued.result.certificate.fingerprint,
         'Certified-Replaces': record.serial,
         'Certified-Reason': 'superseded',
       },
     });
-    const { commit } = await store.apply({ message, writes: [...revocation.writes, ...issued.writes, crl], moves: revocation.moves });
+    const { commit } = await store.apply({ message, writes: [...revocation.writes, ...issued.writes, ...crls], moves: revocation.moves });
     const keyEncrypted = params.reuseKey ? await isKeyEncrypted(store, params.name) : params.password !== undefined;
-    return { ...issued.result, keyEncrypted, commit, replaced: { serial: record.serial }, reusedKey: params.reuseKey === true };
+    return { ...issued.result, keyEncrypted, commit, issuer: issuerName, replaced: { serial: record.serial, issuer: record.issuer }, reusedKey: params.reuseKey === true };
   });
 }

@@ -5,6 +5,7 @@ import { crlPath } from '../../store/layout.js';
 import type { CertificateRecord } from '../../store/records.js';
 import { isoSeconds } from './describe.js';
 import { finding, type Finding } from './check-findings.js';
+import { issuedBy } from '../issuer-revocations.js';
 
 /**
  * Every CA in certs/ has a CRL that it signed, that is not past its nextUpdate, and that lists
@@ -42,7 +43,9 @@ export async function checkCrls(
       );
     }
     const expected = new Set(
-      records.filter((record) => record.issuer === name && record.status === 'revoked' && record.serial !== ca.serial).map((record) => record.serial),
+      records
+        .filter((record) => record.issuer === name && record.status === 'revoked' && record.serial !== ca.serial && issuedBy(record, ca))
+        .map((record) => record.serial),
     );
     const listed = new Set(crl.entries.map((entry) => entry.serial));
     const missing = [...expected].filter((serial) => !listed.has(serial)).sort();

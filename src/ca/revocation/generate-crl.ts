@@ -6,6 +6,7 @@ import type { AskPassword } from '../passwords.js';
 import { resolveIssuer } from '../authorities/issuers.js';
 import { loadIssuer, type Issuer } from '../load-issuer.js';
 import { commitMessage, isoDate } from '../commit-message.js';
+import { issuedBy } from '../issuer-revocations.js';
 import { CertifiedError } from '../errors.js';
 
 /** Every record of an issuer (read synchronously: for thousands of small files that is several times faster). */
@@ -42,7 +43,7 @@ export async function buildCrl(store: CaStore, issuer: Issuer, options: CrlOptio
   const crlNumber = Math.max(previous + 1, Math.floor(options.now.getTime() / 1000));
   const records = options.records ?? (await loadRecords(store, issuer.name));
   const entries = records.flatMap((record) =>
-    record.status === 'revoked' && record.revocation && record.issuer === issuer.name && record.serial !== issuer.certificate.serial
+    record.status === 'revoked' && record.revocation && record.issuer === issuer.name && record.serial !== issuer.certificate.serial && issuedBy(record, issuer.certificate)
       ? [{ serial: record.serial, revokedAt: new Date(record.revocation.date), reason: record.revocation.reason }]
       : [],
   );

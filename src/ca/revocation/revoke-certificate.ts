@@ -6,12 +6,12 @@ import { ROOT_NAME, certPath, chainPath, csrPath, keyPath, revokedDir, revokedKe
 import type { CertificateRecord } from '../../store/records.js';
 import { loadConfig } from '../ca-files.js';
 import type { AskPassword } from '../passwords.js';
-import { loadIssuer } from '../load-issuer.js';
+import { issuedByCurrentCa, loadIssuer } from '../load-issuer.js';
 import { resolveIssuer } from '../authorities/issuers.js';
 import { recordWrite } from '../certificate-record.js';
 import { commitMessage } from '../commit-message.js';
 import { CertifiedError, UsageError } from '../errors.js';
-import { locateCertificate } from '../find-record.js';
+import { locateCertificate, locateSerial } from '../find-record.js';
 import { buildCrlWith } from './generate-crl.js';
 
 export const REVOCATION_REASONS = ['unspecified', 'keyCompromise', 'superseded', 'cessationOfOperation', 'affiliationChanged'] as const;
@@ -36,7 +36,8 @@ export function assertRevocable(name: string): void {
 export type Move = NonNullable<ChangeSet['moves']>[number];
 
 export interface PreparedRevocation {
-  certificate: CertificateInfo;
+  /** None for a record revoked alone (a spare record of a name whose file holds another serial). */
+  certificate?: CertificateInfo;
   /** The record as revoked. */
   record: CertificateRecord;
   writes: FileWrite[];
@@ -46,22 +47,28 @@ export interface PreparedRevocation {
   trailers: Record<string, string>;
 }
 
+/** The certificate to revoke: the current one of a name, or any valid record by its serial. */
+export type RevocationTarget = string | { serial: string };
+
 /**
  * Everything revoking `target` writes and moves, without the CRL and without writing: for callers
  * that hold the lock and commit several changes at once. `issuer` (a CA name) must match the
  * record's when given. The certificate's files move to revoked/NAME-SERIAL/ and its key to
- * private/revoked/NAME-SERIAL.key (still git-ignored), so the name can be issued again.
+ * private/revoked/NAME-SERIAL.key (still git-ignored), so the name can be issued again. A record
+ * found by serial whose name's files hold another certificate is revoked alone: no file moves.
  */
 export async function prepareRevocation(
   store: CaStore,
   issuer: string | undefined,
-  target: string,
+  revocationTarget: RevocationTarget,
   reason: RevokeReason,
   now: Date,
   options: { keepKey?: boolean } = {},
 ): Promise<PreparedRevocation> {
+  if (typeof revocationTarget === 'string') assertRevocable(revocationTarget);
+  const { certificate, record } = typeof revocationTarget === 'string' ? await locateCertificate(store, revocationTarget) : await locateSerial(store, revocationTarget.serial);
+  const target = record.name;
   assertRevocable(target);
-  const { certificate, record } = await locateCertificate(store, target);
   if (issuer !== undefined && record.issuer !== issuer) {
     throw new CertifiedError(`"${target}" was issued by "${record.issuer}", not by "${issuer}"`, {
       code: 'WRONG_ISSUER',
@@ -71,11 +78,11 @@ export async function prepareRevocation(
   const revoked: CertificateRecord = { ...record, status: 'revoked', revocation: { date: now.toISOString(), reason } };
   const dir = revokedDir(target, record.serial);
   const moves: Move[] = [];
-  const files = [certPath(target), chainPath(target), ...(options.keepKey ? [] : [csrPath(target)])];
+  const files = certificate ? [certPath(target), chainPath(target), ...(options.keepKey ? [] : [csrPath(target)])] : [];
   for (const path of files) {
     if (await store.exists(path)) moves.push({ from: path, to: `${dir}/${path.split('/').pop() ?? path}`, commit: true });
   }
-  const key = options.keepKey ? undefined : await store.readText(keyPath(target));
+  const key = options.keepKey || !certificate ? undefined : await store.readText(keyPath(target));
   if (key !== undefined) {
     // Only an encrypted key is tracked; an unencrypted one moves on disk and stays git-ignored.
     moves.push({ from: keyPath(target), to: revokedKeyPath(target, record.serial), commit: isEncryptedKeyPem(key) });
@@ -93,7 +100,7 @@ export async function prepareRevocation(
       `Serial:  ${record.serial}`,
       `Reason:  ${reason}`,
       `Revoked: ${now.toISOString()}`,
-      `Files:   moved to ${dir}/`,
+      certificate ? `Files:   moved to ${dir}/` : `Files:   none moved (${certPath(target)} holds another certificate)`,
     ],
     trailers: {
       'Certified-Action': 'revoke',
@@ -106,7 +113,8 @@ export async function prepareRevocation(
 }
 
 export interface RevokeCertificateParams {
-  name: string;
+  /** The certificate: the current one of a name, or any valid record by its serial. */
+  target: RevocationTarget;
   /** When given (a file name or CN), the certificate must have been issued by this CA. */
   issuer?: string;
   reason: RevokeReason;
@@ -119,28 +127,40 @@ export interface RevokeCertificateParams {
 
 export interface RevokeCertificateResult {
   record: CertificateRecord;
-  crl: { path: string; crlNumber: number };
-  movedTo: string;
+  /** None when the issuing CA was itself revoked: its CRL is not signed again. */
+  crl?: { path: string; crlNumber: number };
+  /** Where its files went; none for a record revoked alone. */
+  movedTo?: string;
   commit: string;
 }
 
-/** Revokes one certificate: its record, its issuer's CRL and its files moved away, in one commit. */
+/**
+ * Revokes one certificate: its record, its issuer's CRL and its files moved away, in one commit.
+ * Below a CA that was revoked itself, the record and files change but no CRL: that CA's key is
+ * retired, and nothing it issued is trusted any more.
+ */
 export async function revokeCertificate(store: CaStore, params: RevokeCertificateParams): Promise<RevokeCertificateResult> {
   return store.locked(async () => {
     const config = await loadConfig(store);
     const now = params.now ?? new Date();
     const issuerName = params.issuer === undefined ? undefined : await resolveIssuer(store, params.issuer);
-    const prepared = await prepareRevocation(store, issuerName, params.name, params.reason, now);
-    const issuer = await loadIssuer(store, prepared.record.issuer, params.askPassword);
-    const crl = await buildCrlWith(store, issuer, [prepared.record], { now, days: params.crlDays ?? config.crlDays });
-    const crlNumber = crl.crlNumber;
+    const prepared = await prepareRevocation(store, issuerName, params.target, params.reason, now);
+    const writes: FileWrite[] = [...prepared.writes];
+    let crl: RevokeCertificateResult['crl'];
+    if (await issuedByCurrentCa(store, prepared.record)) {
+      const issuer = await loadIssuer(store, prepared.record.issuer, params.askPassword);
+      const crlWrite = await buildCrlWith(store, issuer, [prepared.record], { now, days: params.crlDays ?? config.crlDays });
+      writes.push(crlWrite);
+      crl = { path: crlWrite.path, crlNumber: crlWrite.crlNumber };
+    }
     const message = commitMessage({
       summary: prepared.summary,
       commandLine: params.commandLine,
-      details: [...prepared.details, `CRL:     ${crl.path}, CRL number ${crlNumber}`],
+      details: [...prepared.details, crl ? `CRL:     ${crl.path}, CRL number ${crl.crlNumber}` : `CRL:     none (its CA "${prepared.record.issuer}" was revoked)`],
       trailers: prepared.trailers,
     });
-    const { commit } = await store.apply({ message, writes: [...prepared.writes, crl], moves: prepared.moves });
-    return { record: prepared.record, crl: { path: crl.path, crlNumber }, movedTo: revokedDir(params.name, prepared.record.serial), commit };
+    const { commit } = await store.apply({ message, writes, moves: prepared.moves });
+    const movedTo = prepared.certificate ? revokedDir(prepared.record.name, prepared.record.serial) : undefined;
+    return { record: prepared.record, ...(crl ? { crl } : {}), ...(movedTo ? { movedTo } : {}), commit };
   });
 }

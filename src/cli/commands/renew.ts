@@ -14,6 +14,7 @@ export interface RenewOptions {
   db?: string;
   lockTimeout?: string;
   name?: string;
+  issuer?: string;
   reuseKey?: boolean;
   days?: string;
   password?: string;
@@ -33,6 +34,7 @@ export async function runRenew(args: string[], options: RenewOptions, argv: stri
 
   const result = await renewCertificate(store, {
     name,
+    ...(options.issuer === undefined ? {} : { issuer: options.issuer }),
     ...(days ? { days } : {}),
     ...(options.reuseKey ? { reuseKey: true } : {}),
     ...(password ? { password } : {}),
@@ -41,7 +43,8 @@ export async function runRenew(args: string[], options: RenewOptions, argv: stri
   });
   if (store.dryRun) return reportDryRun(store);
   data(result.chainPem);
-  status(`Renewed "${name}" (serial ${result.certificate.serial}, ${result.reusedKey ? 'same key' : 'new key'}); serial ${result.replaced.serial} is revoked as superseded.`);
+  const under = result.issuer === result.replaced.issuer ? '' : ` under "${result.issuer}"`;
+  status(`Renewed "${name}"${under} (serial ${result.certificate.serial}, ${result.reusedKey ? 'same key' : 'new key'}); serial ${result.replaced.serial} is revoked as superseded.`);
   status(`The certificate is at ${shown(store.path(result.files.certificate))}, the chain at ${shown(store.path(result.files.chain))} and the key at ${shown(store.path(result.files.key ?? ''))}.`);
   status(`It will expire on ${longDate(result.certificate.notAfter)}.`);
   for (const text of result.warnings) await warning(text);

@@ -19,7 +19,7 @@ export async function runRevokeIntermediate(args: string[], options: RootOptions
   await loadConfig(store);
 
   const result = await revokeCertificate(store, {
-    name: INTERMEDIATE_NAME,
+    target: INTERMEDIATE_NAME,
     issuer: ROOT_NAME,
     reason,
     askPassword: askPasswordFrom(options),
@@ -27,8 +27,9 @@ export async function runRevokeIntermediate(args: string[], options: RootOptions
     commandLine: redactedCommandLine(argv),
   });
   if (store.dryRun) return reportDryRun(store);
-  status(`Revoked the intermediate (serial ${result.record.serial}, ${reason}); the root's CRL ${shown(store.path(result.crl.path))} (number ${result.crl.crlNumber}) lists it.`);
-  status(`Its files moved to ${shown(store.path(result.movedTo))}; committed as ${result.commit.slice(0, 12)}.`);
+  const crl = result.crl ? `; the root's CRL ${shown(store.path(result.crl.path))} (number ${result.crl.crlNumber}) lists it` : '';
+  status(`Revoked the intermediate (serial ${result.record.serial}, ${reason})${crl}.`);
+  status(`Its files moved to ${shown(store.path(result.movedTo ?? ''))}; committed as ${result.commit.slice(0, 12)}.`);
   status('Certificates it issued no longer verify, and issuing is refused until you make a new intermediate:');
   status('  certified --ca --root-password -');
   status('then renew each certificate with "certified renew CN=..".');

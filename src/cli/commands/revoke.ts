@@ -12,18 +12,19 @@ import { askPasswordFrom } from '../passwords.js';
 import { targetName } from '../target.js';
 
 export async function runRevoke(args: string[], options: RootOptions, argv: string[]): Promise<void> {
-  const name = targetName(args, options.name, 'revoke');
+  if (options.serial !== undefined && args.length) throw new UsageError('give CN=.. or --serial, not both');
+  const name = options.serial === undefined ? targetName(args, options.name, 'revoke') : undefined;
   if (name === INTERMEDIATE_NAME) {
     throw new UsageError('the intermediate is revoked by the root', 'Run "certified --ca --revoke --root-password -".');
   }
-  assertRevocable(name);
+  if (name !== undefined) assertRevocable(name);
   const reason = parseReason(options.reason);
   const crlDays = options.crlDays === undefined ? undefined : parseDays(options.crlDays, 'crlDays');
   const store = openStore(options);
   await loadConfig(store);
 
   const result = await revokeCertificate(store, {
-    name,
+    target: name ?? { serial: options.serial ?? '' },
     ...(options.issuer === undefined ? {} : { issuer: options.issuer }),
     reason,
     askPassword: askPasswordFrom(options),
@@ -31,7 +32,16 @@ export async function runRevoke(args: string[], options: RootOptions, argv: stri
     commandLine: redactedCommandLine(argv),
   });
   if (store.dryRun) return reportDryRun(store);
-  status(`Revoked "${name}" (serial ${result.record.serial}, ${reason}).`);
-  status(`The CRL ${shown(store.path(result.crl.path))} (number ${result.crl.crlNumber}) lists it; publish it where the CRL URL points.`);
-  status(`Its files moved to ${shown(store.path(result.movedTo))}, so the name can be issued again; committed as ${result.commit.slice(0, 12)}.`);
+  status(`Revoked "${result.record.name}" (serial ${result.record.serial}, ${reason}).`);
+  if (result.crl) {
+    status(`The CRL ${shown(store.path(result.crl.path))} (number ${result.crl.crlNumber}) lists it; publish it where the CRL URL points.`);
+  } else {
+    status(`Its CA "${result.record.issuer}" was revoked itself, so no CRL changed: nothing it issued is trusted any more.`);
+  }
+  const commit = result.commit.slice(0, 12);
+  status(
+    result.movedTo
+      ? `Its files moved to ${shown(store.path(result.movedTo))}, so the name can be issued again; committed as ${commit}.`
+      : `Only its record changed: "certs/${result.record.name}.crt" is another certificate, which stays; committed as ${commit}.`,
+  );
 }
