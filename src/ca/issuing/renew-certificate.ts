@@ -61,7 +61,7 @@ export async function renewCertificate(store: CaStore, params: RenewCertificateP
     if (!params.reuseKey && params.password === undefined && (await isKeyEncrypted(store, params.name))) {
       throw new PasswordError(`the key of "${params.name}" is encrypted, so its new key needs a password too`, undefined, { role: 'certificate', problem: 'new-key' });
     }
-    const issuer = await loadIssuer(store, record.issuer, params.askPassword);
+    const issuer = await loadIssuer(store, record.issuer, params.askPassword, 'leaf');
     const revocation = await prepareRevocation(store, record.issuer, params.name, 'superseded', now, { keepKey: params.reuseKey === true });
     const issued = await prepareIssue(store, config, issuer, {
       name: params.name,
