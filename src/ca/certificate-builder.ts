@@ -91,7 +91,7 @@ export interface BuiltCertificate {
  * revoked without the root key), a CA with pathlen 0 signs no CA, and only a CA signs at all.
  * Cheap: use cases call it before they make a key, and buildCertificate calls it again.
  */
-export function assertMaySign(issuer: Issuer, kind: CertificateKind): void {
+export function assertMaySign(issuer: Pick<Issuer, 'name' | 'certificate'>, kind: CertificateKind): void {
   const signsCa = kind === 'intermediate' || kind === 'sub-ca';
   if (!issuer.certificate.isCa) {
     throw new CertifiedError(`"${issuer.name}" is not a CA and cannot sign certificates`, { code: 'NOT_A_CA', hint: 'Sign with the intermediate "ca" or a sub-CA.' });

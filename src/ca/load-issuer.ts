@@ -8,6 +8,7 @@ import { issuedBy } from './issuer-revocations.js';
 import type { CertificateInfo } from '../pki/certificate.js';
 import type { SigningKey } from '../pki/keys.js';
 import type { CertificateRecord } from '../store/records.js';
+import { assertMaySign, type CertificateKind } from './certificate-builder.js';
 
 export interface Issuer {
   name: string;
@@ -16,8 +17,11 @@ export interface Issuer {
   key: SigningKey;
 }
 
-/** A CA that signs: its certificate, chain and key (the password asked only when the key is encrypted). */
-export async function loadIssuer(store: CaStore, name: string, askPassword: AskPassword): Promise<Issuer> {
+/**
+ * A CA that signs: its certificate, chain and key (the password asked only when the key is
+ * encrypted). With `purpose`, what it may not sign is refused before its key is opened.
+ */
+export async function loadIssuer(store: CaStore, name: string, askPassword: AskPassword, purpose?: CertificateKind): Promise<Issuer> {
   const certificate = await loadCertificate(store, name);
   const record = certificate ? await findRecord(store, certificate.serial) : await lastRevocation(store, name);
   if (record?.status === 'revoked' && record.revocation) {
@@ -30,6 +34,7 @@ export async function loadIssuer(store: CaStore, name: string, askPassword: AskP
     if (name === INTERMEDIATE_NAME) throw new NoCaError(store.dir);
     throw new CertifiedError(`there is no issuing CA "${name}" in "${store.dir}"`, { code: 'NO_ISSUER', hint: ['Check ', { option: 'issuer' }, ' against "certified ls".'] });
   }
+  if (purpose) assertMaySign({ name, certificate }, purpose);
   const key = await loadSigningKey(store, name, askPassword, caKeyRole(name));
   return { name, certificate, chainPem: await loadChainPem(store, name), key };
 }

@@ -49,7 +49,7 @@ export async function createSubCa(store: CaStore, params: CreateSubCaParams): Pr
   return store.locked(async () => {
     const config = await loadConfig(store);
     await refuseSubCaName(store, params.name);
-    const issuer = await loadIssuer(store, params.issuer, params.askPassword);
+    const issuer = await loadIssuer(store, params.issuer, params.askPassword, 'sub-ca');
     const now = params.now ?? new Date();
     const prepared = await prepareSubCa(store, config, issuer, { ...params, now });
     const { certificate, subject } = prepared;

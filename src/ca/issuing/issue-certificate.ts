@@ -77,7 +77,7 @@ export async function issueCertificate(store: CaStore, params: IssueCertificateP
   return store.locked(async () => {
     const config = await loadConfig(store);
     const issuerName = params.issuer === undefined ? INTERMEDIATE_NAME : await resolveIssuer(store, params.issuer);
-    const issuer = await loadIssuer(store, issuerName, params.askPassword);
+    const issuer = await loadIssuer(store, issuerName, params.askPassword, 'leaf');
     const prepared = await prepareIssue(store, config, issuer, params);
     const message = commitMessage({
       summary: prepared.summary,
