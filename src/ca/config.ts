@@ -1,5 +1,7 @@
 import type { NameConstraintSet } from '../pki/extensions.js';
 import type { DistinguishedName } from '../pki/types.js';
+import { ROOT_NAME } from '../store/layout.js';
+import { DEFAULT_ROOT_CRL_DAYS } from './profiles.js';
 
 /** certified.json: the CA's saved defaults, used by every later command. */
 export interface CaConfig {
@@ -12,6 +14,13 @@ export interface CaConfig {
   /** Permitted subtrees put on the intermediate (and sub-CAs): DNS domains, address ranges, e-mail domains. */
   nameConstraints?: NameConstraintSet;
   crlDays: number;
+  /** The root's CRL lifetime; older CAs have none and get the default. */
+  rootCrlDays?: number;
+}
+
+/** How long a CRL of `issuer` stays current: the root's lasts a year by default, the others a week. */
+export function crlDaysFor(config: CaConfig, issuer: string): number {
+  return issuer === ROOT_NAME ? (config.rootCrlDays ?? DEFAULT_ROOT_CRL_DAYS) : config.crlDays;
 }
 
 export function serializeConfig(config: CaConfig): string {

@@ -68,7 +68,7 @@ export async function locateSerial(store: CaStore, serial: string): Promise<{ re
   if (!record) {
     throw new CertifiedError(`there is no certificate with serial ${normalizeSerial(serial).slice(0, 40)}`, {
       code: 'UNKNOWN_SERIAL',
-      hint: 'Check the serial with "certified ls --all --json" or in the finding of "certified check".',
+      hint: 'Check the serial in the finding of "certified check", or in the JSON of "certified ls".',
     });
   }
   if (record.status === 'revoked' && record.revocation) throw new AlreadyRevokedError(record.name, record.serial, record.revocation.date);

@@ -11,7 +11,7 @@ function wholeNumber(value: string): number | undefined {
   return /^[0-9]{1,9}$/.test(value) ? Number(value) : undefined;
 }
 
-export function parseDays(value: string, option: 'days' | 'crlDays' | 'expiring' = 'days'): number {
+export function parseDays(value: string, option: 'days' | 'crlDays' | 'rootCrlDays' | 'expiring' = 'days'): number {
   const days = wholeNumber(value);
   if (days === undefined || days < 1 || days > MAX_DAYS) {
     throw new InvalidInputError([{ option }, ` must be a whole number of days from 1 to ${MAX_DAYS}, got "${printable(value)}"`], [

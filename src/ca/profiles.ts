@@ -15,6 +15,8 @@ export const APPLE_MAX_SERVER_DAYS = 825;
 /** notBefore is backdated this much for clients whose clocks run slow. */
 export const BACKDATE_MS = 60_000;
 export const DEFAULT_CRL_DAYS = 7;
+/** The root's CRL: re-signed only with the root key, which stays offline, so it lives a year. */
+export const DEFAULT_ROOT_CRL_DAYS = 365;
 
 export const DEFAULT_CA_KEY: KeySpec = { type: 'ecdsa', curve: 'P-384' };
 export const DEFAULT_CA_RSA_BITS = 4096;

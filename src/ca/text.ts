@@ -8,7 +8,7 @@
 export type OptionName =
   | 'ca' | 'revoke' | 'issuer' | 'name' | 'days' | 'crlDays' | 'keyType' | 'bits' | 'reason' | 'rootPassword'
   | 'permitDns' | 'permitIp' | 'permitEmail' | 'crlUrl' | 'rootCrlUrl' | 'ocspUrl' | 'out' | 'db' | 'lockTimeout' | 'allowRevoke' | 'expiring'
-  | 'serial';
+  | 'serial' | 'rootCrlDays';
 
 /** A setting the user gives through the environment, by what it is; the caller spells it. */
 export type VariableName = 'db' | 'javaStorePass';
@@ -33,6 +33,7 @@ export interface Spelling {
 const OPTION_WORDS: Partial<Record<OptionName, string>> = {
   days: 'the number of days',
   crlDays: 'the number of days until the next CRL update',
+  rootCrlDays: "the number of days until the next update of the root's CRL",
   expiring: 'the number of days ahead',
   keyType: 'the key type',
   bits: 'the RSA key size',

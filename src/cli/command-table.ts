@@ -32,7 +32,7 @@ export function commandSpecs(): CommandSpec[] {
         // A sub-CA has no intermediate and inherits no URLs or name constraints from these options.
         flag
           .issuer('make a sub-CA signed by this CA (by CN or file name) instead of the root')
-          .conflicts(['intermediatePassword', 'crlUrl', 'rootCrlUrl', 'ocspUrl', 'permitDns', 'permitIp', 'permitEmail']),
+          .conflicts(['intermediatePassword', 'crlUrl', 'rootCrlUrl', 'ocspUrl', 'rootCrlDays', 'permitDns', 'permitIp', 'permitEmail']),
         flag.name('with --issuer: file name for the sub-CA (default: the CN, lower-case, spaces as dashes)'),
         flag.keyType(),
         flag.bits(),
@@ -44,6 +44,7 @@ export function commandSpecs(): CommandSpec[] {
         flag.crlUrl(),
         flag.rootCrlUrl(),
         flag.ocspUrl(),
+        flag.rootCrlDays("days the root's CRLs stay current, saved as rootCrlDays (default 365; the root key stays offline between them)"),
         flag.permitDns(),
         flag.permitIp(),
         flag.permitEmail(),
@@ -127,7 +128,8 @@ export function commandSpecs(): CommandSpec[] {
       summary: 're-sign the CRLs before they expire (for cron or CI)',
       options: [
         flag.issuer('only this CA'),
-        flag.crlDays('days until the next update (default 7)'),
+        flag.crlDays('days until the next update of every CRL but the root\'s (default: crlDays of certified.json, 7)'),
+        flag.rootCrlDays('days until the next update of the root\'s CRL (default: rootCrlDays of certified.json, 365)'),
         flag.caPassword(),
         flag.rootPassword('password of the root key (for the root CRL)'),
         flag.dryRun('show the CRLs that would be made, write nothing'),

@@ -22,6 +22,7 @@ export const issuer = (what = 'the issuing CA, by CN or file name (default: the 
 export const name = (what = 'file name for the certificate (default: the CN, lower-case, spaces as dashes)'): Option => new Option('--name <name>', what);
 export const days = (what: string): Option => new Option('--days <n>', what);
 export const crlDays = (what = 'days until the next CRL update (default 7)'): Option => new Option('--crl-days <n>', what);
+export const rootCrlDays = (what = "days until the next update of the root's CRL (default 365)"): Option => new Option('--root-crl-days <n>', what);
 
 export const client = (): Option => new Option('--client', 'a client certificate (clientAuth only)');
 export const server = (): Option => new Option('--server', 'a server certificate (serverAuth only)');

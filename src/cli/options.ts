@@ -23,6 +23,7 @@ export interface RootOptions {
   /** `sign FILE`: the CSR file. */
   csr?: string;
   crlDays?: string;
+  rootCrlDays?: string;
   permitDns?: string[];
   permitIp?: string[];
   permitEmail?: string[];

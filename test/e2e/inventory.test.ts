@@ -40,11 +40,19 @@ function fromOpenssl(db: string, expected: Expected, status = 'valid') {
 }
 
 /** The cells of each line (runs separated by two or more spaces) and where each cell starts. */
+/** The table of `ls`, without the CRL lines `--expiring` prints after it. */
 function table(stdout: string): { cells: string[][]; starts: number[][] } {
-  const lines = stdout.split('\n');
+  const lines = stdout.split('\n').filter((line) => !line.startsWith('crl/'));
   assert.equal(lines.pop(), '', 'ends with a newline');
   const matches = lines.map((line) => [...line.matchAll(/\S+(?: \S+)*/g)]);
   return { cells: matches.map((m) => m.map((match) => match[0])), starts: matches.map((m) => m.map((match) => match.index ?? -1)) };
+}
+
+/** A CRL's nextUpdate as OpenSSL reads it, in ISO form. */
+function crlNextUpdate(file: string): string {
+  const out = openssl(['crl', '-in', file, '-noout', '-nextupdate']);
+  assert.equal(out.status, 0, out.stderr);
+  return new Date(out.stdout.trim().replace('nextUpdate=', '')).toISOString();
 }
 
 function shortSans(sans: string[]): string {
@@ -128,17 +136,23 @@ describe('certified ls and yaml', () => {
     const soon = await run(['ls', '--expiring', '30'], { cwd });
     assert.equal(soon.code, 1);
     assert.deepEqual(table(soon.stdout).cells.slice(1).map((row) => row[0]), ['alice']);
-    assert.equal(soon.stderr, '1 certificate expires within 30 days (or already expired): renew it.\n');
+    // The intermediate's CRL (7 days) is due too; the root's lives a year.
+    const caCrlDue = crlNextUpdate(join(db, 'crl/ca.crl')).slice(0, 10);
+    assert.deepEqual(soon.stdout.split('\n').filter((line) => line.startsWith('crl/')), [`crl/ca.crl  re-sign by ${caCrlDue}`]);
+    assert.equal(
+      soon.stderr,
+      '1 certificate expires within 30 days (or already expired): renew it.\n1 CRL must be re-signed within 30 days: run "certified crl" (the root\'s with its key: "certified crl --issuer root-ca").\n',
+    );
     const json = await run(['ls', '--expiring', '30', '--json'], { cwd });
     assert.equal(json.code, 1);
-    assert.deepEqual(JSON.parse(json.stdout), [fromOpenssl(db, expected[0]!)]);
-    const later = await run(['ls', '--expiring', '19'], { cwd });
+    assert.deepEqual(JSON.parse(json.stdout), [fromOpenssl(db, expected[0]!), { kind: 'crl', name: 'crl/ca.crl', issuer: 'ca', nextUpdate: crlNextUpdate(join(db, 'crl/ca.crl')) }]);
+    const later = await run(['ls', '--expiring', '5'], { cwd });
     assert.equal(later.code, 0);
     assert.equal(later.stdout, '');
-    assert.equal(later.stderr, 'No certificate expires within 19 days.\n');
+    assert.equal(later.stderr, 'No certificate expires within 5 days.\n');
     const year = await run(['ls', '--expiring', '401', '--json'], { cwd });
     assert.equal(year.code, 1);
-    assert.deepEqual(JSON.parse(year.stdout).map((entry: { name: string }) => entry.name), ['alice', 'enc.example.com', 'legacy.example.com', 'vendor.example.com', 'web.example.com']);
+    assert.deepEqual(JSON.parse(year.stdout).map((entry: { name: string }) => entry.name), ['alice', 'enc.example.com', 'legacy.example.com', 'vendor.example.com', 'web.example.com', 'crl/ca.crl', 'crl/root-ca.crl']);
     const bad = await run(['ls', '--expiring', 'soon'], { cwd });
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /^certified: --expiring must be a whole number of days/);
@@ -288,7 +302,7 @@ describe('certified ls in a terminal', () => {
   it('keeps a small CA whole and --expiring as it was', async () => {
     const expiring = await run(['ls', '--expiring', '4000'], { cwd });
     assert.equal(expiring.code, 1);
-    assert.equal(expiring.stderr, '5 certificates expire within 4000 days (or already expired): renew them.\n');
+    assert.match(expiring.stderr, /^5 certificates expire within 4000 days \(or already expired\): renew them\.\n3 CRLs must be re-signed within 4000 days/);
     assert.ok(widthOf(expiring.stdout) <= 120);
   });
 });

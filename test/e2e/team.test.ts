@@ -281,3 +281,33 @@ describe('revoking a CA marks what it issued', () => {
     assert.equal((await run(['check'], { cwd })).code, 0);
   });
 });
+
+describe('CRL lifetimes an offline root can live with', () => {
+  const daysAhead = (file: string): number => {
+    const out = openssl(['crl', '-in', file, '-noout', '-nextupdate']);
+    return (Date.parse(out.stdout.trim().replace('nextUpdate=', '')) - Date.now()) / 86_400_000;
+  };
+
+  it('the root CRL lives a year (or --root-crl-days), the others a week; check warns before either runs out', async () => {
+    const cwd = tempDir();
+    await makeCa(cwd);
+    const db = join(cwd, 'etc/ssl');
+    assert.ok(Math.abs(daysAhead(join(db, 'crl/root-ca.crl')) - 365) < 0.1);
+    assert.ok(Math.abs(daysAhead(join(db, 'crl/ca.crl')) - 7) < 0.1);
+    assert.equal(JSON.parse(readFileSync(join(db, 'certified.json'), 'utf8')).rootCrlDays, 365);
+    assert.equal((await run(['check'], { cwd })).code, 0);
+
+    const other = tempDir();
+    await makeCa(other, ['--root-crl-days', '90']);
+    assert.ok(Math.abs(daysAhead(join(other, 'etc/ssl/crl/root-ca.crl')) - 90) < 0.1);
+
+    const soon = await run(['crl', '--crl-days', '1', '--root-crl-days', '20', '--root-password', '-'], { cwd, input: 'root password for tests\n' });
+    assert.equal(soon.code, 0, soon.stderr);
+    const check = await run(['check'], { cwd });
+    assert.equal(check.code, 1);
+    assert.deepEqual(check.stdout.trim().split('\n').map((line) => line.replace(/: expires at \S+, within/, ': expires at T, within')), [
+      'crl/ca.crl: expires at T, within 2 days, after which clients that check CRLs refuse its certificates: run "certified crl" [crl-expiring]',
+      'crl/root-ca.crl: expires at T, within 30 days, after which clients that check CRLs refuse its certificates: run "certified crl --issuer root-ca" with the root key [crl-expiring]',
+    ]);
+  });
+});

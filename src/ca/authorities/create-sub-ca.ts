@@ -10,7 +10,7 @@ import type { AskPassword } from '../passwords.js';
 import { loadIssuer, type Issuer } from '../load-issuer.js';
 import { recordWrite, toRecord } from '../certificate-record.js';
 import { commitMessage, isoDate } from '../commit-message.js';
-import { withDefaults, type CaConfig } from '../config.js';
+import { crlDaysFor, withDefaults, type CaConfig } from '../config.js';
 import { assertMaySign, buildCertificate } from '../certificate-builder.js';
 import { CertifiedError, NameTakenError } from '../errors.js';
 import { buildCrl } from '../revocation/generate-crl.js';
@@ -131,7 +131,7 @@ export async function prepareSubCa(store: CaStore, config: CaConfig, issuer: Iss
     { path: files.chain, content: chainPem, commit: true },
     await keyWrite(params.name, keys, params.password, true),
     recordWrite(record),
-    await buildCrl(store, self, { now: params.now, days: config.crlDays }),
+    await buildCrl(store, self, { now: params.now, days: crlDaysFor(config, self.name) }),
   ];
   return { certificate, subject, chainPem, files, writes, record, self, warnings };
 }

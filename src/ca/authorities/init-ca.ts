@@ -17,13 +17,13 @@ import {
 import type { Issuer } from '../load-issuer.js';
 import { recordWrite, toRecord } from '../certificate-record.js';
 import { commitMessage, isoDate } from '../commit-message.js';
-import { serializeConfig, type CaConfig } from '../config.js';
+import { crlDaysFor, serializeConfig, type CaConfig } from '../config.js';
 import { CaExistsError } from '../errors.js';
 import { buildCrl } from '../revocation/generate-crl.js';
 import { formatDn } from '../../pki/name.js';
 import type { NameConstraintSet } from '../../pki/extensions.js';
 import { buildCertificate } from '../certificate-builder.js';
-import { DEFAULT_CRL_DAYS } from '../profiles.js';
+import { DEFAULT_CRL_DAYS, DEFAULT_ROOT_CRL_DAYS } from '../profiles.js';
 
 export interface InitCaParams {
   subject: DistinguishedName;
@@ -36,6 +36,8 @@ export interface InitCaParams {
   nameConstraints?: NameConstraintSet;
   rootPassword: string;
   intermediatePassword?: string;
+  /** The root CRL's lifetime, saved as rootCrlDays. */
+  rootCrlDays?: number;
   commandLine: string;
   now?: Date;
 }
@@ -75,6 +77,7 @@ export async function initCa(store: CaStore, params: InitCaParams): Promise<Init
       ...(params.ocspUrl ? { ocspUrl: params.ocspUrl } : {}),
       ...(params.nameConstraints ? { nameConstraints: params.nameConstraints } : {}),
       crlDays: DEFAULT_CRL_DAYS,
+      rootCrlDays: params.rootCrlDays ?? DEFAULT_ROOT_CRL_DAYS,
     };
     const { certificate: root } = await buildCertificate({ kind: 'root', subject: params.subject, publicKey: rootKeys.publicKey, signingKey: rootKeys, days: params.days, now });
     const rootIssuer: Issuer = { name: ROOT_NAME, certificate: root, chainPem: '', key: rootKeys };
@@ -92,11 +95,9 @@ export async function initCa(store: CaStore, params: InitCaParams): Promise<Init
     const rootRecord = toRecord(root, ROOT_NAME, ROOT_NAME, 'root');
     const intermediateRecord = toRecord(intermediate, INTERMEDIATE_NAME, ROOT_NAME, 'ca');
     const intermediateIssuer: Issuer = { name: INTERMEDIATE_NAME, certificate: intermediate, chainPem: intermediate.pem, key: intermediateKeys };
-    const crlOptions = { now, days: config.crlDays };
-
     const crls = [
-      await buildCrl(store, rootIssuer, { ...crlOptions, records: [rootRecord, intermediateRecord] }),
-      await buildCrl(store, intermediateIssuer, { ...crlOptions, records: [] }),
+      await buildCrl(store, rootIssuer, { now, days: crlDaysFor(config, ROOT_NAME), records: [rootRecord, intermediateRecord] }),
+      await buildCrl(store, intermediateIssuer, { now, days: crlDaysFor(config, INTERMEDIATE_NAME), records: [] }),
     ];
     const writes: FileWrite[] = [
       { path: GITIGNORE_FILE, content: GITIGNORE_CONTENT, commit: true },

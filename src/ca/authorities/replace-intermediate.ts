@@ -9,7 +9,7 @@ import type { AskPassword } from '../passwords.js';
 import { loadIssuer, type Issuer } from '../load-issuer.js';
 import { recordWrite, toRecord } from '../certificate-record.js';
 import { commitMessage, isoDate } from '../commit-message.js';
-import { withDefaults } from '../config.js';
+import { crlDaysFor, withDefaults } from '../config.js';
 import { CaExistsError } from '../errors.js';
 import { buildCrl } from '../revocation/generate-crl.js';
 import { intermediateSubject, keyWrite } from './init-ca.js';
@@ -65,7 +65,7 @@ export async function replaceIntermediate(store: CaStore, params: ReplaceInterme
       { path: chainPath(INTERMEDIATE_NAME), content: intermediate.pem, commit: true },
       await keyWrite(INTERMEDIATE_NAME, keys, params.intermediatePassword, true),
       recordWrite(record),
-      await buildCrl(store, issuer, { now, days: config.crlDays }),
+      await buildCrl(store, issuer, { now, days: crlDaysFor(config, issuer.name) }),
     ];
     const keyName = describeKey(spec);
     const message = commitMessage({

@@ -2,6 +2,7 @@ import { certificatePublicKey, type CertificateInfo } from '../../pki/certificat
 import type { CaStore } from '../../store/ca-store.js';
 import type { CertificateRecord } from '../../store/records.js';
 import { loadConfig, isKeyEncrypted } from '../ca-files.js';
+import { crlDaysFor } from '../config.js';
 import type { AskPassword } from '../passwords.js';
 import { issuedByCurrentCa, loadIssuer } from '../load-issuer.js';
 import { resolveIssuer } from '../authorities/issuers.js';
@@ -87,7 +88,7 @@ export async function renewCertificate(store: CaStore, params: RenewCertificateP
     const crls = [];
     if (oldIssuerCurrent) {
       const oldIssuer = issuerName === record.issuer ? issuer : await loadIssuer(store, record.issuer, params.askPassword);
-      crls.push(await buildCrlWith(store, oldIssuer, [revocation.record, issued.record], { now, days: config.crlDays }));
+      crls.push(await buildCrlWith(store, oldIssuer, [revocation.record, issued.record], { now, days: crlDaysFor(config, oldIssuer.name) }));
     }
     const newSerial = issued.record.serial;
     const message = commitMessage({

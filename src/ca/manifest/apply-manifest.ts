@@ -7,7 +7,7 @@ import type { AskPassword } from '../passwords.js';
 import { loadIssuer, type Issuer } from '../load-issuer.js';
 import { recordWrite } from '../certificate-record.js';
 import { commitMessage } from '../commit-message.js';
-import type { CaConfig } from '../config.js';
+import { crlDaysFor, type CaConfig } from '../config.js';
 import { CertifiedError } from '../errors.js';
 import { buildCrl } from '../revocation/generate-crl.js';
 import { prepareIssue, type PreparedIssue } from '../issuing/issue-certificate.js';
@@ -90,7 +90,7 @@ export async function applyManifest(store: CaStore, params: ApplyManifestParams)
     const commitBuilt = async (built: Built[], message: string): Promise<void> => {
       const crls: FileWrite[] = [];
       for (const issuerName of new Set(built.flatMap((b) => b.revoked.map((record) => record.issuer)))) {
-        crls.push(await buildCrl(store, await issuerOf(issuerName), { now, days: config.crlDays, records: records.get(issuerName) ?? [] }));
+        crls.push(await buildCrl(store, await issuerOf(issuerName), { now, days: crlDaysFor(config, issuerName), records: records.get(issuerName) ?? [] }));
       }
       const { commit } = await store.apply({
         message,

@@ -6,6 +6,9 @@ import type { CertificateRecord } from '../../store/records.js';
 import { isoSeconds } from './describe.js';
 import { finding, type Finding } from './check-findings.js';
 import { issuedBy } from '../issuer-revocations.js';
+import { crlWarningDays } from './expiring-crls.js';
+import type { TextPart } from '../text.js';
+import { ROOT_NAME } from '../../store/layout.js';
 
 /**
  * Every CA in certs/ has a CRL that it signed, that is not past its nextUpdate, and that lists
@@ -41,6 +44,9 @@ export async function checkCrls(
       findings.push(
         finding(path, 'stale-crl', `${crl.nextUpdate ? `expired at ${isoSeconds(crl.nextUpdate)}` : 'has no nextUpdate'}: run "certified crl"`),
       );
+    } else if (crl.nextUpdate.getTime() - now.getTime() < crlWarningDays(name) * 86_400_000) {
+      const fix: TextPart[] = name === ROOT_NAME ? ['run "certified crl ', { option: 'issuer', value: ROOT_NAME }, '" with the root key'] : ['run "certified crl"'];
+      findings.push(finding(path, 'crl-expiring', [`expires at ${isoSeconds(crl.nextUpdate)}, within ${crlWarningDays(name)} days, after which clients that check CRLs refuse its certificates: `, ...fix]));
     }
     const expected = new Set(
       records

@@ -19,6 +19,7 @@ export type FindingCode =
   | 'missing-crl'
   | 'bad-crl-signature'
   | 'stale-crl'
+  | 'crl-expiring'
   | 'crl-entries'
   | 'plaintext-key-tracked';
 

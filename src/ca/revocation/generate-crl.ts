@@ -7,7 +7,9 @@ import { resolveIssuer } from '../authorities/issuers.js';
 import { loadIssuer, type Issuer } from '../load-issuer.js';
 import { commitMessage, isoDate } from '../commit-message.js';
 import { issuedBy } from '../issuer-revocations.js';
-import { CertifiedError } from '../errors.js';
+import { CertifiedError, PasswordError } from '../errors.js';
+import { loadConfig } from '../ca-files.js';
+import { crlDaysFor } from '../config.js';
 
 /** Every record of an issuer (read synchronously: for thousands of small files that is several times faster). */
 export async function loadRecords(store: CaStore, issuer: string): Promise<CertificateRecord[]> {
@@ -89,10 +91,10 @@ export async function listCrlIssuers(store: CaStore): Promise<string[]> {
   return names.filter((_, index) => present[index]);
 }
 
-/** A CRL that was not re-signed, and why: the root key is kept offline. */
+/** A CRL that was not re-signed, and why: the root key is kept offline, or no password for it was given. */
 export interface SkippedCrl {
   issuer: string;
-  reason: 'root-key-offline';
+  reason: 'root-key-offline' | 'no-password';
   /** Where the key would have to be for this CRL. */
   keyPath: string;
 }
@@ -102,12 +104,15 @@ export interface SkippedCrl {
  * can be signed now. The root's is skipped (and listed) when its key is offline, unless asked for
  * by name, which then reports the missing key.
  */
-export async function chooseCrlIssuers(store: CaStore, issuer?: string): Promise<{ issuers: string[]; skipped: SkippedCrl[] }> {
-  if (issuer !== undefined) return { issuers: [await resolveIssuer(store, issuer)], skipped: [] };
+export async function chooseCrlIssuers(store: CaStore, issuer?: string): Promise<{ issuers: string[]; optional: string[]; skipped: SkippedCrl[] }> {
+  if (issuer !== undefined) return { issuers: [await resolveIssuer(store, issuer)], optional: [], skipped: [] };
   const issuers = await listCrlIssuers(store);
-  if (!issuers.includes(ROOT_NAME) || (await store.exists(keyPath(ROOT_NAME)))) return { issuers, skipped: [] };
+  if (!issuers.includes(ROOT_NAME)) return { issuers, optional: [], skipped: [] };
+  // Not asked for by name, the root's CRL (which lives a year) is re-signed only when its key can be opened.
+  if (await store.exists(keyPath(ROOT_NAME))) return { issuers, optional: [ROOT_NAME], skipped: [] };
   return {
     issuers: issuers.filter((name) => name !== ROOT_NAME),
+    optional: [],
     skipped: [{ issuer: ROOT_NAME, reason: 'root-key-offline', keyPath: keyPath(ROOT_NAME) }],
   };
 }
@@ -115,16 +120,22 @@ export async function chooseCrlIssuers(store: CaStore, issuer?: string): Promise
 export interface ResignCrlsParams {
   /** The issuers from chooseCrlIssuers. */
   issuers: string[];
+  /** Issuers whose CRL is skipped, not refused, when no password for their key is given (the root's, unless asked for). */
+  optional?: string[];
   /** Asked for each issuer's key that is encrypted. */
   askPassword: AskPassword;
-  days: number;
+  /** Lifetimes for this run; by default the CA's (crlDaysFor). */
+  days?: number;
+  rootDays?: number;
   commandLine: string;
   now?: Date;
 }
 
 export interface ResignCrlsResult {
-  crls: { issuer: string; path: string; crlNumber: number; entries: number }[];
-  nextUpdate: Date;
+  crls: { issuer: string; path: string; crlNumber: number; entries: number; nextUpdate: Date }[];
+  /** CRLs left as they were because no password opened their key (see ResignCrlsParams.optional). */
+  skipped: SkippedCrl[];
+  /** Empty when every CRL was skipped and nothing was committed. */
   commit: string;
   /** During an unfinished merge the CRLs are staged for the merge commit, not committed. */
   stagedForMerge: boolean;
@@ -140,25 +151,37 @@ export async function resignCrls(store: CaStore, params: ResignCrlsParams): Prom
     const now = params.now ?? new Date();
     const merge = await store.unfinishedMerge();
     if (merge) refuseForeignConflicts(merge.unmerged, params.issuers);
+    const config = await loadConfig(store);
     const writes: FileWrite[] = [];
     const crls: ResignCrlsResult['crls'] = [];
+    const skipped: SkippedCrl[] = [];
     for (const name of params.issuers) {
-      const issuer = await loadIssuer(store, name, params.askPassword);
+      let issuer: Issuer;
+      try {
+        issuer = await loadIssuer(store, name, params.askPassword);
+      } catch (error) {
+        const unopened = error instanceof PasswordError && error.problem === 'missing' && params.optional?.includes(name) === true;
+        if (!unopened || merge?.unmerged.includes(crlPath(name))) throw error;
+        skipped.push({ issuer: name, reason: 'no-password', keyPath: keyPath(name) });
+        continue;
+      }
+      const days = (name === ROOT_NAME ? params.rootDays : params.days) ?? crlDaysFor(config, name);
       const conflicted = merge?.unmerged.includes(crlPath(name)) === true;
       const previous = conflicted ? await highestCrlNumberOfSides(store, crlPath(name)) : undefined;
-      const write = await buildCrl(store, issuer, { now, days: params.days, ...(previous === undefined ? {} : { previous }) });
+      const write = await buildCrl(store, issuer, { now, days, ...(previous === undefined ? {} : { previous }) });
       writes.push(write);
-      crls.push({ issuer: name, path: write.path, crlNumber: write.crlNumber, entries: write.entries });
+      crls.push({ issuer: name, path: write.path, crlNumber: write.crlNumber, entries: write.entries, nextUpdate: new Date(now.getTime() + days * 86_400_000) });
     }
-    const nextUpdate = new Date(now.getTime() + params.days * 86_400_000);
+    if (crls.length === 0) return { crls, skipped, commit: '', stagedForMerge: false };
+    const soonest = new Date(Math.min(...crls.map((crl) => crl.nextUpdate.getTime())));
     const message = commitMessage({
-      summary: `Re-sign the CRL${crls.length === 1 ? '' : 's'} of ${crls.map((crl) => crl.issuer).join(', ')} (next update ${isoDate(nextUpdate)})`,
+      summary: `Re-sign the CRL${crls.length === 1 ? '' : 's'} of ${crls.map((crl) => crl.issuer).join(', ')} (next update ${isoDate(soonest)})`,
       commandLine: params.commandLine,
-      details: crls.map((crl) => `${crl.path}: CRL number ${crl.crlNumber}, ${crl.entries} revoked`),
+      details: crls.map((crl) => `${crl.path}: CRL number ${crl.crlNumber}, ${crl.entries} revoked, next update ${isoDate(crl.nextUpdate)}`),
       trailers: { 'Certified-Action': 'crl', 'Certified-Issuers': crls.map((crl) => crl.issuer).join(', ') },
     });
     const { commit, stagedForMerge } = await store.apply({ message, writes, stageDuringMerge: true });
-    return { crls, nextUpdate, commit, stagedForMerge: stagedForMerge === true };
+    return { crls, skipped, commit, stagedForMerge: stagedForMerge === true };
   });
 }
 

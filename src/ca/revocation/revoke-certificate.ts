@@ -5,6 +5,7 @@ import type { CaStore, ChangeSet, FileWrite } from '../../store/ca-store.js';
 import { ROOT_NAME, certPath, chainPath, csrPath, keyPath, revokedDir, revokedKeyPath } from '../../store/layout.js';
 import type { CertificateRecord } from '../../store/records.js';
 import { loadConfig } from '../ca-files.js';
+import { crlDaysFor } from '../config.js';
 import type { AskPassword } from '../passwords.js';
 import { issuedByCurrentCa, loadIssuer } from '../load-issuer.js';
 import { resolveIssuer } from '../authorities/issuers.js';
@@ -149,7 +150,7 @@ export async function revokeCertificate(store: CaStore, params: RevokeCertificat
     let crl: RevokeCertificateResult['crl'];
     if (await issuedByCurrentCa(store, prepared.record)) {
       const issuer = await loadIssuer(store, prepared.record.issuer, params.askPassword);
-      const crlWrite = await buildCrlWith(store, issuer, [prepared.record], { now, days: params.crlDays ?? config.crlDays });
+      const crlWrite = await buildCrlWith(store, issuer, [prepared.record], { now, days: params.crlDays ?? crlDaysFor(config, issuer.name) });
       writes.push(crlWrite);
       crl = { path: crlWrite.path, crlNumber: crlWrite.crlNumber };
     }

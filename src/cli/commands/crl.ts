@@ -1,5 +1,4 @@
-import { loadConfig } from '../../ca/ca-files.js';
-import { chooseCrlIssuers, resignCrls } from '../../ca/revocation/generate-crl.js';
+import { chooseCrlIssuers, resignCrls, type SkippedCrl } from '../../ca/revocation/generate-crl.js';
 import { parseDays } from '../../ca/options.js';
 import { redactedCommandLine } from '../command-line.js';
 import { openStore } from '../context.js';
@@ -12,27 +11,37 @@ export interface CrlOptions {
   lockTimeout?: string;
   issuer?: string;
   crlDays?: string;
+  rootCrlDays?: string;
   caPassword?: string;
   rootPassword?: string;
 }
 
 export async function runCrl(_args: string[], options: CrlOptions, argv: string[]): Promise<void> {
   const days = options.crlDays === undefined ? undefined : parseDays(options.crlDays, 'crlDays');
+  const rootDays = options.rootCrlDays === undefined ? undefined : parseDays(options.rootCrlDays, 'rootCrlDays');
   const store = openStore(options);
-  const config = await loadConfig(store);
-  const { issuers, skipped } = await chooseCrlIssuers(store, options.issuer);
-  for (const crl of skipped) {
-    await note(`the root key is offline, so the root's CRL was not re-signed: run "certified crl --issuer ${crl.issuer}" with the key in ${shown(store.path(crl.keyPath))}.`);
-  }
+  const { issuers, optional, skipped } = await chooseCrlIssuers(store, options.issuer);
 
-  const result = await resignCrls(store, { issuers, askPassword: askPasswordFrom(options), days: days ?? config.crlDays, commandLine: redactedCommandLine(argv) });
+  const result = await resignCrls(store, {
+    issuers,
+    optional,
+    askPassword: askPasswordFrom(options),
+    ...(days === undefined ? {} : { days }),
+    ...(rootDays === undefined ? {} : { rootDays }),
+    commandLine: redactedCommandLine(argv),
+  });
   if (store.dryRun) return reportDryRun(store);
+  for (const crl of [...skipped, ...result.skipped]) await note(skippedNote(crl, store.path(crl.keyPath)));
   for (const crl of result.crls) {
-    status(`Re-signed ${shown(store.path(crl.path))}: CRL number ${crl.crlNumber}, ${crl.entries} revoked.`);
+    status(`Re-signed ${shown(store.path(crl.path))}: CRL number ${crl.crlNumber}, ${crl.entries} revoked, next update by ${longDate(crl.nextUpdate)}.`);
   }
-  if (result.stagedForMerge) {
-    status(`The next update is due by ${longDate(result.nextUpdate)}. The CRLs are staged for the merge under way: finish it with "git commit".`);
-  } else {
-    status(`The next update is due by ${longDate(result.nextUpdate)}; committed as ${result.commit.slice(0, 12)}.`);
-  }
+  if (result.crls.length === 0) status('Nothing was re-signed.');
+  else if (result.stagedForMerge) status('The CRLs are staged for the merge under way: finish it with "git commit".');
+  else status(`Committed as ${result.commit.slice(0, 12)}.`);
+}
+
+function skippedNote(crl: SkippedCrl, keyFile: string): string {
+  return crl.reason === 'root-key-offline'
+    ? `the root key is offline, so the root's CRL was not re-signed: run "certified crl --issuer ${crl.issuer}" with the key in ${shown(keyFile)}.`
+    : `no password for the root key was given, so the root's CRL was not re-signed: run "certified crl --issuer ${crl.issuer} --root-password -" (or set CERTIFIED_ROOT_PASSWORD).`;
 }

@@ -38,6 +38,7 @@ export async function runInitCa(args: string[], options: RootOptions, argv: stri
     ...(options.ocspUrl ? { ocspUrl: parseUrl(options.ocspUrl, 'ocspUrl') } : {}),
   };
   const nameConstraints = parsePermittedSubtrees(options);
+  const rootCrlDays = options.rootCrlDays === undefined ? undefined : parseDays(options.rootCrlDays, 'rootCrlDays');
   const store = openStore(options);
   const rootRequest: SecretRequest = {
     label: 'the root key',
@@ -66,6 +67,7 @@ export async function runInitCa(args: string[], options: RootOptions, argv: stri
       ...(nameConstraints ? { nameConstraints } : {}),
       rootPassword,
       ...(intermediatePassword ? { intermediatePassword } : {}),
+      ...(rootCrlDays === undefined ? {} : { rootCrlDays }),
       commandLine: redactedCommandLine(argv),
     }),
   );

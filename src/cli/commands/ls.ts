@@ -1,4 +1,5 @@
 import { listCertificates, type CertificateListing } from '../../ca/review/list-certificates.js';
+import { listExpiringCrls } from '../../ca/review/expiring-crls.js';
 import { parseDays } from '../../ca/options.js';
 import { openStore, type StoreFlags } from '../context.js';
 import { data, note, shown, status } from '../output.js';
@@ -22,8 +23,11 @@ export async function runLs(_args: string[], options: LsOptions, _argv: string[]
   // The table shows what is in use; revoked (superseded included) only with --all. --json lists all.
   const shownListings = options.all || options.json ? listings : listings.filter((listing) => listing.status !== 'revoked');
   const hidden = listings.length - shownListings.length;
-  if (options.json) data(`${JSON.stringify(listings, null, 2)}\n`);
+  // --expiring also lists the CRLs due within DAYS: past their nextUpdate, clients refuse every certificate.
+  const crls = expiringDays === undefined || options.issuer !== undefined ? [] : await listExpiringCrls(store, { days: expiringDays });
+  if (options.json) data(`${JSON.stringify([...listings, ...crls], null, 2)}\n`);
   else if (shownListings.length) data(formatTable(shownListings, terminalWidth()));
+  if (!options.json) for (const crl of crls) data(crlLine(crl.name, crl.nextUpdate, terminalWidth()));
   if (expiringDays !== undefined) {
     const count = listings.length;
     status(
@@ -31,12 +35,20 @@ export async function runLs(_args: string[], options: LsOptions, _argv: string[]
         ? `No certificate expires within ${expiringDays} days.`
         : `${count} certificate${count === 1 ? '' : 's'} expire${count === 1 ? 's' : ''} within ${expiringDays} days (or already expired): renew ${count === 1 ? 'it' : 'them'}.`,
     );
-    if (count) process.exitCode = 1;
+    if (crls.length) status(`${crls.length} CRL${crls.length === 1 ? '' : 's'} must be re-signed within ${expiringDays} days: run "certified crl" (the root's with its key: "certified crl --issuer root-ca").`);
+    if (count || crls.length) process.exitCode = 1;
   } else if (hidden) {
     await note(`${hidden} revoked or superseded certificate${hidden === 1 ? ' is' : 's are'} not shown; "certified ls --all" lists ${hidden === 1 ? 'it' : 'them'} too.`);
   } else if (!listings.length && !options.json) {
     await note(`there are no certificates in ${shown(store.dir)}${options.issuer ? ` from "${options.issuer}"` : ''}.`);
   }
+}
+
+/** "crl/NAME.crl  re-sign by DATE", the file name cut with "…" to fit `width`. */
+function crlLine(file: string, nextUpdate: string, width: number): string {
+  const tail = `  re-sign by ${nextUpdate.slice(0, 10)}`;
+  const room = Math.max(8, width - tail.length);
+  return `${[...file].length > room ? `${[...file].slice(0, room - 1).join('')}…` : file}${tail}`;
 }
 
 /** The terminal's width when stdout is one, else 120 columns (what a pipe or a log gets). */

@@ -13,7 +13,7 @@ import { askPasswordFrom } from '../passwords.js';
 import { reportDryRun } from '../dry-run.js';
 
 /** Options of `init` that only a new CA takes: a replacement keeps the saved URLs and name constraints. */
-const NOT_FOR_REPLACEMENT = ['crlUrl', 'rootCrlUrl', 'ocspUrl', 'permitDns', 'permitIp', 'permitEmail'] as const;
+const NOT_FOR_REPLACEMENT = ['crlUrl', 'rootCrlUrl', 'ocspUrl', 'rootCrlDays', 'permitDns', 'permitIp', 'permitEmail'] as const;
 
 /** `certified --ca` when the root exists and the intermediate was revoked: a new intermediate, saved defaults kept. */
 export async function runReplaceIntermediate(store: CaStore, args: string[], options: RootOptions, argv: string[]): Promise<void> {
