@@ -69,6 +69,10 @@ await build({
   // CommonJS packages inside an ES module bundle still need require() for Node's built-ins.
   banner: { js: "import { createRequire as __certifiedRequire } from 'node:module';\nconst require = __certifiedRequire(import.meta.url);" },
   plugins: [keepImportMetaUrl, ...(process.env.BUNDLE_NO_PURE ? [] : [pureAsn1])],
+  // @peculiar/x509's tsyringe checks for the reflect-metadata polyfill when it loads. Bundled, the
+  // polyfill (a CommonJS package) would run where src/pki/x509.ts imports it, which esbuild may
+  // place after the library; left external, it stays an ES import that runs before the chunk.
+  external: ['reflect-metadata'],
   sourcemap: 'linked',
   legalComments: 'none',
   logLevel: 'warning',

@@ -70,7 +70,17 @@ export class NameTakenError extends CertifiedError {
   constructor(name: string, path: string) {
     super(`the name "${name}" is already taken by "${path}"`, {
       code: 'NAME_TAKEN',
-      hint: ['Revoke it first ("certified ', { option: 'revoke' }, ' ', { option: 'name', value: name }, '"), or choose another name with ', { option: 'name' }, '.'],
+      hint: ['Revoke it first ("certified revoke ', { option: 'name', value: name }, '"), or choose another name with ', { option: 'name' }, '.'],
+    });
+  }
+}
+
+/** An unencrypted key git ignores, left on disk by another branch or an interrupted command: not a name in use. */
+export class LeftoverKeyError extends CertifiedError {
+  constructor(name: string, path: string) {
+    super(`"${path}" is a key that no certificate or request of this branch uses (git ignores it, so it stays when you switch branches)`, {
+      code: 'LEFTOVER_KEY',
+      hint: `Nothing was changed. If it belongs to another branch, switch to that branch to use it; else move it out of the CA directory (mv "${path}" ~/${name}.key.old) and run the command again.`,
     });
   }
 }

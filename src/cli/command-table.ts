@@ -14,6 +14,8 @@ export interface CommandSpec {
   /** Extra words after the declared arguments reach the command, which explains the refusal itself. */
   excessArguments?: boolean;
   examples: string[];
+  /** Not listed in the help: run by git, not by people (the CRL merge driver). */
+  hidden?: boolean;
   /** Loads the command module only when the command runs, so --version and help stay fast. */
   load: (options: Record<string, unknown>) => Promise<Run>;
 }
@@ -92,6 +94,7 @@ export function commandSpecs(): CommandSpec[] {
         flag.crlDays(),
         flag.caPassword(),
         flag.rootPassword('password of the root key (when the root signs the CRL)'),
+        new Option('--yes', 'do not ask for confirmation on a terminal'),
         flag.dryRun(),
         ...flag.store(),
       ],
@@ -117,6 +120,7 @@ export function commandSpecs(): CommandSpec[] {
         flag.days('validity in days'),
         flag.password('password of the certificate key'),
         flag.caPassword(),
+        new Option('--yes', 'do not ask for confirmation on a terminal'),
         flag.dryRun(),
         ...flag.store(),
       ],
@@ -276,6 +280,15 @@ export function commandSpecs(): CommandSpec[] {
       options: flag.store(),
       examples: ['certified git-setup'],
       load: async () => (await import('./commands/git-setup.js')).runGitSetup,
+    },
+    {
+      name: 'merge-crl',
+      summary: 'the merge driver git runs for crl/*.crl: keep the side with the higher CRL number',
+      arguments: [['<base>', "the common ancestor's CRL"], ['<ours>', 'our CRL, rewritten with the winner'], ['<theirs>', 'their CRL']],
+      options: [],
+      hidden: true,
+      examples: ['git config merge.certified-crl.driver "certified merge-crl %O %A %B"   # done by certified git-setup'],
+      load: async () => (await import('./commands/merge-crl.js')).runMergeCrl,
     },
   ];
 }

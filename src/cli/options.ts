@@ -1,5 +1,6 @@
 /** The options of the commands that make or revoke certificates (init, issue, revoke, sign, request, self-signed); each declares only its own. */
 export interface RootOptions {
+  yes?: boolean;
   /** revoke --serial */
   serial?: string;
   ca?: boolean;

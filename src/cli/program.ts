@@ -57,7 +57,7 @@ export function buildProgram(version: string, argv: string[]): Command {
 
   for (const spec of commandSpecs()) {
     const command = program
-      .command(spec.name)
+      .command(spec.name, { hidden: spec.hidden === true })
       .description(spec.summary)
       .addHelpText('after', `\nExamples:\n${spec.examples.map((line) => `  $ ${line}`).join('\n')}`)
       .showSuggestionAfterError(true)

@@ -21,3 +21,17 @@ export async function promptDn(given: DistinguishedName): Promise<DistinguishedN
   }
   return dn;
 }
+
+/**
+ * Who confirms a revocation: the user, on a terminal, unless --yes; nobody without a terminal
+ * (scripts and CI proceed as they always did) or in a dry run, which changes nothing.
+ */
+export function confirmation(options: { yes?: boolean | undefined; dryRun?: boolean | undefined }): { confirm?: (question: string) => Promise<boolean> } {
+  if (options.yes || options.dryRun || !process.stdin.isTTY) return {};
+  return {
+    confirm: async (question) => {
+      const { confirm } = await import('@inquirer/prompts');
+      return confirm({ message: question, default: false });
+    },
+  };
+}

@@ -24,6 +24,8 @@ export const chainPath = (name: string): string => `${CERTS_DIR}/${name}.chain.c
 export const keyPath = (name: string): string => `${PRIVATE_DIR}/${name}.key`;
 export const csrPath = (name: string): string => `${CSR_DIR}/${name}.csr`;
 export const crlPath = (issuer: string): string => `${CRL_DIR}/${issuer}.crl`;
+/** The last CRL of a CA whose name a new CA took (a replaced intermediate), kept published beside the new one's. */
+export const retiredCrlPath = (issuer: string, serial: string): string => `${CRL_DIR}/${issuer}-${serial}.crl`;
 export const recordsDir = (issuer: string): string => `${RECORDS_DIR}/${issuer}`;
 export const recordPath = (issuer: string, serial: string): string => `${recordsDir(issuer)}/${serial}.json`;
 /** Where a revoked certificate's files go, so that its name can be issued again. */
@@ -42,9 +44,9 @@ export const GITIGNORE_CONTENT = `# Written by certified. Private keys are commi
 /** Makes git diff, log -p and show print certificates decoded (see "certified git-setup"). */
 export const DIFF_DRIVER = 'certified';
 /**
- * Two branches that both rewrote a CRL conflict on it; this merge driver keeps one side, and
+ * Two branches that both rewrote a CRL conflict on it; this merge driver keeps the higher-numbered side, and
  * "certified crl" then rebuilds the CRL from the merged records (one file per certificate).
- * Per clone: git config merge.certified-crl.driver true (done by "certified git-setup").
+ * Per clone: git config merge.certified-crl.driver "certified merge-crl %O %A %B" (done by "certified git-setup").
  */
 export const CRL_MERGE_DRIVER = 'certified-crl';
 export const GITATTRIBUTES_CONTENT = `# Written by certified: git diff and log -p show these files decoded once the

@@ -154,13 +154,17 @@ describe('branches that revoke merge into CRLs that list every revocation, numbe
     await certified(bob, ['git-setup']);
     const serials = Object.fromEntries(['one', 'two'].map((name) => [name, serialOf(join(alice, `certs/${name}.example.com.crt`))]));
 
-    await certified(alice, ['--revoke', 'CN=one.example.com']);
-    const aliceNumber = crlNumber(join(alice, 'crl/ca.crl'));
-    git(alice, ['push', '-q', 'origin', 'HEAD']);
     git(bob, ['checkout', '-q', '-b', 'revoke-two']);
     await certified(bob, ['--revoke', 'CN=two.example.com']);
     const bobNumber = crlNumber(join(bob, 'crl/ca.crl'));
+    // Alice's side ends with the higher number (revoked, then re-signed once more).
+    await certified(alice, ['--revoke', 'CN=one.example.com']);
+    await certified(alice, ['crl']);
+    const aliceNumber = crlNumber(join(alice, 'crl/ca.crl'));
+    assert.ok(aliceNumber > bobNumber);
+    git(alice, ['push', '-q', 'origin', 'HEAD']);
     git(bob, ['pull', '-q', '--no-rebase', '--no-edit', 'origin', 'HEAD']);
+    assert.equal(crlNumber(join(bob, 'crl/ca.crl')), aliceNumber, 'the merge driver kept the higher-numbered side');
 
     await certified(bob, ['crl']);
     assert.ok(crlNumber(join(bob, 'crl/ca.crl')) > Math.max(aliceNumber, bobNumber));
@@ -219,6 +223,9 @@ describe('check finds what branches leave behind', () => {
     const orphan = await run(['check'], { cwd: alice });
     assert.equal(orphan.code, 1);
     assert.match(orphan.stdout, /^private\/left\.example\.com\.key: no certificate of this branch uses this key \(there is no "certs\/left\.example\.com\.crt"\); .* \[orphan-key\]$/m);
+    const over = await run(['CN=left.example.com'], { cwd: alice, env: { CERTIFIED_CA_PASSWORD: CA_PASSWORD } });
+    assert.equal(over.code, 1);
+    assert.match(over.stderr, /^certified: "private\/left\.example\.com\.key" is a key that no certificate or request of this branch uses \(git ignores it, so it stays when you switch branches\)\. Nothing was changed\. If it belongs to another branch, switch to that branch/);
 
     const other = await run(['CN=other.example.com'], { cwd: alice, env: { CERTIFIED_CA_PASSWORD: CA_PASSWORD } });
     assert.equal(other.code, 0, other.stderr);
@@ -268,8 +275,14 @@ describe('revoking a CA marks what it issued', () => {
     await makeCa(cwd);
     await certifiedPlain(cwd, ['CN=old.example.com']);
     const env = { CERTIFIED_ROOT_PASSWORD: 'root password for tests' };
+    const db = join(cwd, 'etc/ssl');
+    const oldSerial = serialOf(join(db, 'certs/ca.crt'));
     assert.equal((await run(['--ca', '--revoke'], { cwd, env })).code, 0);
     assert.equal((await run(['--ca'], { cwd, env })).code, 0);
+    // The old intermediate's last CRL stays published beside the new one's, signed by the old key.
+    const retired = join(db, `crl/ca-${oldSerial}.crl`);
+    assert.match(openssl(['crl', '-in', retired, '-CAfile', join(db, `revoked/ca-${oldSerial}/ca.crt`), '-noout']).stderr, /verify OK/);
+    assert.match(openssl(['crl', '-in', join(db, 'crl/ca.crl'), '-CAfile', join(db, 'certs/ca.crt'), '-noout']).stderr, /verify OK/);
     await certifiedPlain(cwd, ['CN=new.example.com']);
     const rows = JSON.parse((await run(['ls', '--json'], { cwd })).stdout) as { name: string; status: string }[];
     assert.deepEqual(rows.filter((row) => row.name.endsWith('.example.com')).map((row) => `${row.name} ${row.status}`), ['new.example.com valid', 'old.example.com issuer-revoked']);

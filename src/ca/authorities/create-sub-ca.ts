@@ -4,7 +4,7 @@ import { formatDn } from '../../pki/name.js';
 import type { DistinguishedName } from '../../pki/types.js';
 import type { CaStore, FileWrite } from '../../store/ca-store.js';
 import type { CertificateRecord } from '../../store/records.js';
-import { INTERMEDIATE_NAME, ROOT_NAME, certPath, chainPath, crlPath, keyPath } from '../../store/layout.js';
+import { certPath, chainPath, crlPath, keyPath } from '../../store/layout.js';
 import { loadConfig } from '../ca-files.js';
 import type { AskPassword } from '../passwords.js';
 import { loadIssuer, type Issuer } from '../load-issuer.js';
@@ -12,7 +12,7 @@ import { recordWrite, toRecord } from '../certificate-record.js';
 import { commitMessage, isoDate } from '../commit-message.js';
 import { crlDaysFor, withDefaults, type CaConfig } from '../config.js';
 import { assertMaySign, buildCertificate } from '../certificate-builder.js';
-import { CertifiedError, NameTakenError } from '../errors.js';
+import { assertNewName } from '../names-in-use.js';
 import { buildCrl } from '../revocation/generate-crl.js';
 import { keyWrite } from './init-ca.js';
 import { resolveIssuer } from './issuers.js';
@@ -48,7 +48,7 @@ export async function createSubCa(store: CaStore, params: CreateSubCaParams): Pr
   params = { ...params, issuer: await resolveIssuer(store, params.issuer) };
   return store.locked(async () => {
     const config = await loadConfig(store);
-    await refuseSubCaName(store, params.name);
+    await assertNewName(store, params.name, [certPath(params.name), keyPath(params.name)]);
     const issuer = await loadIssuer(store, params.issuer, params.askPassword, 'sub-ca');
     const now = params.now ?? new Date();
     const prepared = await prepareSubCa(store, config, issuer, { ...params, now });
@@ -109,7 +109,7 @@ export interface PreparedSubCa {
  * createSubCa and for apply, which holds the lock and commits many changes at once.
  */
 export async function prepareSubCa(store: CaStore, config: CaConfig, issuer: Issuer, params: PrepareSubCaParams): Promise<PreparedSubCa> {
-  if (!params.replacing) await refuseSubCaName(store, params.name);
+  if (!params.replacing) await assertNewName(store, params.name, [certPath(params.name), keyPath(params.name)]);
   assertMaySign(issuer, 'sub-ca');
   const subject = withDefaults(params.subject, config.subject);
   const keys = await generateKeyPair(params.key);
@@ -134,14 +134,4 @@ export async function prepareSubCa(store: CaStore, config: CaConfig, issuer: Iss
     await buildCrl(store, self, { now: params.now, days: crlDaysFor(config, self.name) }),
   ];
   return { certificate, subject, chainPem, files, writes, record, self, warnings };
-}
-
-/** The CA's own names are reserved, and a name in use is refused. */
-async function refuseSubCaName(store: CaStore, name: string): Promise<void> {
-  if (name === ROOT_NAME || name === INTERMEDIATE_NAME) {
-    throw new CertifiedError(`"${name}" is reserved for the root and the intermediate`, { code: 'RESERVED_NAME', hint: ['Choose another CN or ', { option: 'name' }, '.'] });
-  }
-  for (const path of [certPath(name), keyPath(name)]) {
-    if (await store.exists(path)) throw new NameTakenError(name, path);
-  }
 }

@@ -3,7 +3,8 @@ import { describeKey, generateKeyPair, type KeySpec } from '../../pki/keys.js';
 import { formatDn } from '../../pki/name.js';
 import type { DistinguishedName } from '../../pki/types.js';
 import type { CaStore, FileWrite } from '../../store/ca-store.js';
-import { INTERMEDIATE_NAME, ROOT_NAME, certPath, chainPath } from '../../store/layout.js';
+import { INTERMEDIATE_NAME, ROOT_NAME, certPath, chainPath, crlPath, retiredCrlPath } from '../../store/layout.js';
+import { lastRevocation } from '../find-record.js';
 import { loadConfig } from '../ca-files.js';
 import type { AskPassword } from '../passwords.js';
 import { loadIssuer, type Issuer } from '../load-issuer.js';
@@ -87,7 +88,12 @@ export async function replaceIntermediate(store: CaStore, params: ReplaceInterme
         'Certified-Fingerprint': intermediate.fingerprint,
       },
     });
-    const { commit } = await store.apply({ message, writes });
+    // The old intermediate's last CRL stays published (its revocations still matter to whoever
+    // checks a certificate it issued), under a name of its own: the new one takes crl/ca.crl.
+    const retired = await lastRevocation(store, INTERMEDIATE_NAME);
+    const keepOldCrl = retired && (await store.exists(crlPath(INTERMEDIATE_NAME)));
+    const moves = keepOldCrl ? [{ from: crlPath(INTERMEDIATE_NAME), to: retiredCrlPath(INTERMEDIATE_NAME, retired.serial), commit: true }] : [];
+    const { commit } = await store.apply({ message, writes, moves });
     return { intermediate, warnings, keyEncrypted: params.intermediatePassword !== undefined, commit };
   });
 }

@@ -3,6 +3,7 @@ import type { CaStore } from '../../store/ca-store.js';
 import type { CertificateRecord } from '../../store/records.js';
 import { loadConfig, isKeyEncrypted } from '../ca-files.js';
 import { crlDaysFor } from '../config.js';
+import { confirmChange, type Confirm } from '../confirm.js';
 import type { AskPassword } from '../passwords.js';
 import { issuedByCurrentCa, loadIssuer } from '../load-issuer.js';
 import { resolveIssuer } from '../authorities/issuers.js';
@@ -28,6 +29,8 @@ export interface RenewCertificateParams {
   password?: string;
   /** Asked for the issuing CA's key only when it is encrypted. */
   askPassword: AskPassword;
+  /** Asked once everything is checked and built, before anything is written (the old one is revoked). */
+  confirm?: Confirm;
   commandLine: string;
   now?: Date;
 }
@@ -109,6 +112,7 @@ export async function renewCertificate(store: CaStore, params: RenewCertificateP
         'Certified-Reason': 'superseded',
       },
     });
+    await confirmChange(params.confirm, `${message.split('\n')[0] ?? 'Renew'}, revoking the old one as superseded?`);
     const { commit } = await store.apply({ message, writes: [...revocation.writes, ...issued.writes, ...crls], moves: revocation.moves });
     const keyEncrypted = params.reuseKey ? await isKeyEncrypted(store, params.name) : params.password !== undefined;
     return { ...issued.result, keyEncrypted, commit, issuer: issuerName, replaced: { serial: record.serial, issuer: record.issuer }, reusedKey: params.reuseKey === true };

@@ -1,8 +1,9 @@
 import type { DistinguishedName } from '../../pki/types.js';
 import type { CaStore, FileWrite } from '../../store/ca-store.js';
-import { CONFIG_FILE, GITIGNORE_CONTENT, GITIGNORE_FILE, INTERMEDIATE_NAME, ROOT_NAME, certPath, csrPath, keyPath } from '../../store/layout.js';
+import { CONFIG_FILE, GITIGNORE_CONTENT, GITIGNORE_FILE, certPath, csrPath, keyPath } from '../../store/layout.js';
 import { parseConfig } from '../config.js';
-import { CertifiedError, InvalidInputError, NameTakenError } from '../errors.js';
+import { CertifiedError } from '../errors.js';
+import { assertNewName } from '../names-in-use.js';
 import { withDefaults } from '../config.js';
 
 /** Helpers for commands that work with or without a CA in the directory (self-signed certificates, requests). */
@@ -24,12 +25,7 @@ export async function subjectWithOptionalDefaults(store: CaStore, given: Disting
 
 /** Refuses the CA's own names and any name whose certificate, key or request already exists. */
 export async function refuseTakenName(store: CaStore, name: string): Promise<void> {
-  if (name === ROOT_NAME || name === INTERMEDIATE_NAME) {
-    throw new InvalidInputError(`the name "${name}" is reserved for the CA`, ['Choose another name with ', { option: 'name' }, '.']);
-  }
-  for (const path of [certPath(name), keyPath(name), csrPath(name)]) {
-    if (await store.exists(path)) throw new NameTakenError(name, path);
-  }
+  await assertNewName(store, name, [certPath(name), keyPath(name), csrPath(name)]);
 }
 
 /** The .gitignore that keeps unencrypted keys out of git, when the directory has none yet (no CA). */

@@ -20,9 +20,14 @@ export function gitAttributesContent(current: string | undefined): string | unde
   return `${current}${current.endsWith('\n') || current === '' ? '' : '\n'}${missing.join('\n')}\n`;
 }
 
-export interface GitSetupParams {
-  /** The shell command git runs as textconv: the absolute path of bin/certified, then "show". */
+/** The shell commands git runs: the absolute path of bin/certified, then "show" or "merge-crl %O %A %B". */
+export interface GitDrivers {
   textconv: string;
+  mergeCrl: string;
+}
+
+export interface GitSetupParams {
+  drivers: GitDrivers;
   commandLine: string;
 }
 
@@ -46,7 +51,7 @@ export async function setupGitDiff(store: CaStore, params: GitSetupParams): Prom
     });
     return (await store.apply({ message, writes: [{ path: GITATTRIBUTES_FILE, content, commit: true }] })).commit;
   });
-  const repository = await configureDiffDriver(store, params.textconv);
+  const repository = await configureDiffDriver(store, params.drivers);
   return { ...(commit ? { commit } : {}), repository };
 }
 
@@ -54,14 +59,14 @@ export async function setupGitDiff(store: CaStore, params: GitSetupParams): Prom
  * The per-clone part: diff.certified.textconv (and the CRL merge driver) in .git/config. No
  * cachetextconv: git stores that cache as commits, which fail in a clone with no identity (CI).
  */
-export async function configureDiffDriver(store: CaStore, textconv: string): Promise<string> {
+export async function configureDiffDriver(store: CaStore, drivers: GitDrivers): Promise<string> {
   const repository = await gitFindWorkTree(store.dir);
   if (!repository) {
     throw new CertifiedError(`"${store.dir}" is not in a git repository`, { code: 'NO_GIT', hint: 'Run "git init" there first.' });
   }
-  await gitSetConfig(store.dir, `diff.${DIFF_DRIVER}.textconv`, textconv);
-  // Both sides of a merge may have rewritten a CRL: keep one; "certified crl" rebuilds it from the records.
-  await gitSetConfig(store.dir, `merge.${CRL_MERGE_DRIVER}.name`, 'keep one side; "certified crl" rebuilds CRLs from the records');
-  await gitSetConfig(store.dir, `merge.${CRL_MERGE_DRIVER}.driver`, 'true');
+  await gitSetConfig(store.dir, `diff.${DIFF_DRIVER}.textconv`, drivers.textconv);
+  // Both sides of a merge may have rewritten a CRL: keep the higher-numbered one; "certified crl" rebuilds it from the records.
+  await gitSetConfig(store.dir, `merge.${CRL_MERGE_DRIVER}.name`, 'keep the higher-numbered side; "certified crl" rebuilds CRLs from the records');
+  await gitSetConfig(store.dir, `merge.${CRL_MERGE_DRIVER}.driver`, drivers.mergeCrl);
   return repository;
 }

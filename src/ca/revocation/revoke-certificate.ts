@@ -6,6 +6,7 @@ import { ROOT_NAME, certPath, chainPath, csrPath, keyPath, revokedDir, revokedKe
 import type { CertificateRecord } from '../../store/records.js';
 import { loadConfig } from '../ca-files.js';
 import { crlDaysFor } from '../config.js';
+import { confirmChange, type Confirm } from '../confirm.js';
 import type { AskPassword } from '../passwords.js';
 import { issuedByCurrentCa, loadIssuer } from '../load-issuer.js';
 import { resolveIssuer } from '../authorities/issuers.js';
@@ -121,6 +122,8 @@ export interface RevokeCertificateParams {
   reason: RevokeReason;
   /** Asked for the issuing CA's key (the root's when the root is the issuer) only when it is encrypted. */
   askPassword: AskPassword;
+  /** Asked once everything is checked and built, before anything is written. */
+  confirm?: Confirm;
   crlDays?: number;
   commandLine: string;
   now?: Date;
@@ -160,6 +163,7 @@ export async function revokeCertificate(store: CaStore, params: RevokeCertificat
       details: [...prepared.details, crl ? `CRL:     ${crl.path}, CRL number ${crl.crlNumber}` : `CRL:     none (its CA "${prepared.record.issuer}" was revoked)`],
       trailers: prepared.trailers,
     });
+    await confirmChange(params.confirm, `${prepared.summary}?`);
     const { commit } = await store.apply({ message, writes, moves: prepared.moves });
     const movedTo = prepared.certificate ? revokedDir(prepared.record.name, prepared.record.serial) : undefined;
     return { record: prepared.record, ...(crl ? { crl } : {}), ...(movedTo ? { movedTo } : {}), commit };

@@ -10,7 +10,7 @@ import { chooseInit } from '../../ca/authorities/choose-init.js';
 import { redactedCommandLine } from '../command-line.js';
 import { openStore } from '../context.js';
 import { reportDryRun } from '../dry-run.js';
-import { textconvCommand } from './git-setup.js';
+import { gitDrivers } from './git-setup.js';
 import type { RootOptions } from '../options.js';
 import { data, longDate, shown, status, warning, withSpinner } from '../output.js';
 import { promptDn } from '../prompts.js';
@@ -85,7 +85,7 @@ export async function runInitCa(args: string[], options: RootOptions, argv: stri
     status(`The intermediate key ${shown(store.path(keyPath('ca')))} is not encrypted, so it is git-ignored: back it up yourself, or use --intermediate-password to have it encrypted and committed.`);
   }
   status(`Committed as ${result.commit.slice(0, 12)}.`);
-  await configureDiffDriver(store, textconvCommand()).then(
+  await configureDiffDriver(store, gitDrivers()).then(
     () => status('git diff and git log -p in this clone now show certificates decoded; in other clones run "certified git-setup" once.'),
     (error: Error) => warning(`could not set up the git diff driver (${error.message}); run "certified git-setup" later.`),
   );

@@ -9,6 +9,7 @@ import { data, longDate, shown, status, warning } from '../output.js';
 import { resolveSecret } from '../secrets.js';
 import { askPasswordFrom } from '../passwords.js';
 import { targetName } from '../target.js';
+import { confirmation } from '../prompts.js';
 
 export interface RenewOptions {
   db?: string;
@@ -19,6 +20,8 @@ export interface RenewOptions {
   days?: string;
   password?: string;
   caPassword?: string;
+  yes?: boolean;
+  dryRun?: boolean;
 }
 
 export async function runRenew(args: string[], options: RenewOptions, argv: string[]): Promise<void> {
@@ -39,6 +42,7 @@ export async function runRenew(args: string[], options: RenewOptions, argv: stri
     ...(options.reuseKey ? { reuseKey: true } : {}),
     ...(password ? { password } : {}),
     askPassword: askPasswordFrom({ caPassword: options.caPassword }),
+    ...confirmation(options),
     commandLine: redactedCommandLine(argv),
   });
   if (store.dryRun) return reportDryRun(store);

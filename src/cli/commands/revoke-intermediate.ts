@@ -9,6 +9,7 @@ import { reportDryRun } from '../dry-run.js';
 import type { RootOptions } from '../options.js';
 import { shown, status } from '../output.js';
 import { askPasswordFrom } from '../passwords.js';
+import { confirmation } from '../prompts.js';
 
 /** `certified --ca --revoke`: the root revokes the intermediate; issuing stops until a new one is made. */
 export async function runRevokeIntermediate(args: string[], options: RootOptions, argv: string[]): Promise<void> {
@@ -23,6 +24,7 @@ export async function runRevokeIntermediate(args: string[], options: RootOptions
     issuer: ROOT_NAME,
     reason,
     askPassword: askPasswordFrom(options),
+    ...confirmation(options),
     ...(crlDays ? { crlDays } : {}),
     commandLine: redactedCommandLine(argv),
   });

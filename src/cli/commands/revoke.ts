@@ -10,6 +10,7 @@ import type { RootOptions } from '../options.js';
 import { shown, status } from '../output.js';
 import { askPasswordFrom } from '../passwords.js';
 import { targetName } from '../target.js';
+import { confirmation } from '../prompts.js';
 
 export async function runRevoke(args: string[], options: RootOptions, argv: string[]): Promise<void> {
   if (options.serial !== undefined && args.length) throw new UsageError('give CN=.. or --serial, not both');
@@ -28,6 +29,7 @@ export async function runRevoke(args: string[], options: RootOptions, argv: stri
     ...(options.issuer === undefined ? {} : { issuer: options.issuer }),
     reason,
     askPassword: askPasswordFrom(options),
+    ...confirmation(options),
     ...(crlDays ? { crlDays } : {}),
     commandLine: redactedCommandLine(argv),
   });

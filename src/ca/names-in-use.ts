@@ -1,0 +1,24 @@
+import type { CaStore } from '../store/ca-store.js';
+import { INTERMEDIATE_NAME, ROOT_NAME, certPath, csrPath, keyPath } from '../store/layout.js';
+import { InvalidInputError, LeftoverKeyError, NameTakenError } from './errors.js';
+
+/**
+ * Refuses a name any of whose `paths` exists. A key with neither a certificate nor a request of
+ * this branch is not a name in use but a leftover git ignored (the key of another branch, or of
+ * an interrupted issue): it is named as such, with how to move it aside.
+ */
+export async function assertNameFree(store: CaStore, name: string, paths: readonly string[]): Promise<void> {
+  for (const path of paths) {
+    if (!(await store.exists(path))) continue;
+    if (path === keyPath(name) && !(await store.exists(certPath(name))) && !(await store.exists(csrPath(name)))) throw new LeftoverKeyError(name, path);
+    throw new NameTakenError(name, path);
+  }
+}
+
+/** A new CA or a certificate without an issuer takes none of the CA's own names, and no name in use. */
+export async function assertNewName(store: CaStore, name: string, paths: readonly string[]): Promise<void> {
+  if (name === ROOT_NAME || name === INTERMEDIATE_NAME) {
+    throw new InvalidInputError(`the name "${name}" is reserved for the root and the intermediate`, ['Choose another CN or ', { option: 'name' }, '.']);
+  }
+  await assertNameFree(store, name, paths);
+}
