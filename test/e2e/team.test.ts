@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
-import { commitCount, git, makeCa, openssl, run, tempDir, tool } from '../helpers/cli.js';
+import { spawnSync } from 'node:child_process';
+import { BIN, baseEnv, commitCount, git, makeCa, openssl, run, tempDir, tool } from '../helpers/cli.js';
 import { crlNumber, crlText, serialOf, verifyWithCrls } from '../helpers/lifecycle.js';
 
 /** A clone of the CA repository at `origin`, as a teammate makes it. */
@@ -322,5 +323,38 @@ describe('CRL lifetimes an offline root can live with', () => {
       'crl/ca.crl: expires at T, within 2 days, after which clients that check CRLs refuse its certificates: run "certified crl" [crl-expiring]',
       'crl/root-ca.crl: expires at T, within 30 days, after which clients that check CRLs refuse its certificates: run "certified crl --issuer root-ca" with the root key [crl-expiring]',
     ]);
+  });
+});
+
+describe('revocation is deliberate on a terminal', () => {
+  /** Runs the CLI on a pseudo-terminal (util-linux `script`), typing `keys` once the prompt is up. */
+  function onTerminal(cwd: string, args: string[], keys: string): { code: number; output: string } {
+    const command = [process.execPath, BIN, ...args].map((word) => `'${word.replace(/'/g, `'\\''`)}'`).join(' ');
+    const result = spawnSync('sh', ['-c', `(sleep 2; printf '${keys}') | script -qec "${command.replace(/"/g, '\\"')}" /dev/null`], {
+      cwd,
+      env: baseEnv({ CERTIFIED_ROOT_PASSWORD: 'root password for tests' }),
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    return { code: result.status ?? 1, output: result.stdout + result.stderr };
+  }
+
+  it('revoke shows the change and asks; "no" changes nothing, --yes does not ask', async () => {
+    const cwd = tempDir();
+    await makeCa(cwd);
+    const db = join(cwd, 'etc/ssl');
+    await certifiedPlain(cwd, ['CN=a.example.com']);
+    const commits = commitCount(db);
+    const declined = onTerminal(cwd, ['revoke', 'CN=a.example.com'], 'n\\r');
+    assert.equal(declined.code, 1, declined.output);
+    assert.match(declined.output, /Revoke a\.example\.com \(serial [0-9a-f]+, unspecified\)\?/);
+    assert.match(declined.output, /certified: cancelled; nothing was changed\./);
+    assert.equal(commitCount(db), commits);
+    assert.equal(existsSync(join(db, 'certs/a.example.com.crt')), true);
+
+    const yes = onTerminal(cwd, ['revoke', '--yes', 'CN=a.example.com'], '');
+    assert.equal(yes.code, 0, yes.output);
+    assert.doesNotMatch(yes.output, /\(y\/N\)/);
+    assert.equal(commitCount(db), commits + 1);
   });
 });
