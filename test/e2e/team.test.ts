@@ -173,6 +173,62 @@ describe('branches that revoke merge into CRLs that list every revocation, numbe
   });
 });
 
+describe('a team of three clones, merging in every way', () => {
+  it('fast-forward, merge commit and conflict: after each, at most "certified crl", then check and OpenSSL agree', async () => {
+    const team = await makeTeam();
+    const alice = team.clone('alice');
+    await certified(alice, ['git-setup']);
+    for (const name of ['a', 'b', 'c']) await certified(alice, [`CN=${name}.example.com`]);
+    git(alice, ['push', '-q', 'origin', 'HEAD']);
+    const bob = team.clone('bob');
+    await certified(bob, ['git-setup']);
+    const carol = team.clone('carol'); // no git-setup
+    const serial = (dir: string, name: string) => serialOf(join(dir, `certs/${name}.example.com.crt`));
+    const published: number[] = [];
+    const publish = (dir: string) => published.push(crlNumber(join(dir, 'crl/ca.crl')));
+    const assertPastPublished = (dir: string) => assert.ok(crlNumber(join(dir, 'crl/ca.crl')) > Math.max(...published), 'numbered past every CRL published before');
+
+    // Bob renews a on a branch; Carol revokes b on main.
+    const oldA = serial(alice, 'a');
+    const oldB = serial(alice, 'b');
+    git(bob, ['checkout', '-q', '-b', 'renew-a']);
+    await certified(bob, ['renew', 'CN=a.example.com']);
+    publish(bob);
+    git(bob, ['push', '-q', 'origin', 'renew-a']);
+    await certified(carol, ['revoke', 'CN=b.example.com']);
+    publish(carol);
+    git(carol, ['push', '-q', 'origin', 'HEAD']);
+
+    // Alice fast-forwards to main: nothing to run.
+    git(alice, ['pull', '-q', '--ff-only', 'origin', 'HEAD']);
+    await assertConsistent(alice, [revokedCopy(alice, 'b.example.com', oldB)], ['a.example.com', 'c.example.com']);
+
+    // Alice merges Bob's branch (a merge commit; the driver keeps the newer CRL), then one "certified crl".
+    git(alice, ['fetch', '-q', 'origin']);
+    git(alice, ['merge', '-q', '--no-edit', 'origin/renew-a']);
+    await certified(alice, ['crl']);
+    assertPastPublished(alice);
+    publish(alice);
+    await assertConsistent(alice, [revokedCopy(alice, 'a.example.com', oldA), revokedCopy(alice, 'b.example.com', oldB)], ['a.example.com', 'c.example.com']);
+    git(alice, ['push', '-q', 'origin', 'HEAD']);
+
+    // Carol, without git-setup, revokes c and merges: a conflict on the CRL that "certified crl" resolves.
+    await certified(carol, ['revoke', 'CN=c.example.com']);
+    publish(carol);
+    const oldC = serial(alice, 'c');
+    git(carol, ['fetch', '-q', 'origin']);
+    assert.notEqual(tool('git', ['-C', carol, 'merge', '--no-edit', 'origin/HEAD']).status, 0);
+    await certified(carol, ['crl']);
+    git(carol, ['commit', '-q', '--no-edit']);
+    assertPastPublished(carol);
+    await assertConsistent(
+      carol,
+      [revokedCopy(carol, 'a.example.com', oldA), revokedCopy(carol, 'b.example.com', oldB), revokedCopy(carol, 'c.example.com', oldC)],
+      ['a.example.com'],
+    );
+  });
+});
+
 describe('check finds what branches leave behind', () => {
   it('reports two valid records for one name, left by merging two branches that issued it, naming both serials', async () => {
     const team = await makeTeam();
