@@ -52,7 +52,7 @@ export class NoCaError extends CertifiedError {
   constructor(dir: string) {
     super(`there is no CA in "${dir}"`, {
       code: 'NO_CA',
-      hint: ['Run "certified ', { option: 'ca' }, ' CN=..." first, or point ', { option: 'db' }, ' (or ', { variable: 'db' }, ') at your CA directory.'],
+      hint: ['Run "certified init CN=..." first, or point ', { option: 'db' }, ' (or ', { variable: 'db' }, ') at your CA directory.'],
     });
   }
 }
@@ -61,7 +61,7 @@ export class CaExistsError extends CertifiedError {
   constructor(dir: string) {
     super(`a CA already exists in "${dir}"`, {
       code: 'CA_EXISTS',
-      hint: ['Nothing was changed. To replace the intermediate, revoke it first with "certified ', { option: 'ca' }, ' ', { option: 'revoke' }, '".'],
+      hint: ['Nothing was changed. To replace the intermediate, revoke it first with "certified revoke ', { option: 'ca' }, '".'],
     });
   }
 }

@@ -26,8 +26,8 @@ export async function loadIssuer(store: CaStore, name: string, askPassword: AskP
   const record = certificate ? await findRecord(store, certificate.serial) : await lastRevocation(store, name);
   if (record?.status === 'revoked' && record.revocation) {
     const hint: TextPart[] = name === INTERMEDIATE_NAME
-      ? ['Make a new intermediate under the root with "certified ', { option: 'ca' }, ' ', { option: 'rootPassword', value: '-' }, '", then issue again.']
-      : ['Issue from another CA with ', { option: 'issuer' }, ', or make a new one with "certified ', { option: 'ca' }, ' ', { option: 'issuer' }, '=ca CN=..".'];
+      ? ['Make a new intermediate under the root with "certified init ', { option: 'rootPassword', value: '-' }, '", then issue again.']
+      : ['Issue from another CA with ', { option: 'issuer' }, ', or make a new one with "certified init ', { option: 'issuer' }, '=ca CN=..".'];
     throw new IssuerRevokedError(name, record.revocation.date, record.revocation.reason, hint);
   }
   if (!certificate) {

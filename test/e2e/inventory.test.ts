@@ -188,7 +188,7 @@ describe('certified ls and yaml', () => {
     const empty = tempDir();
     const result = await run(['ls'], { cwd: empty });
     assert.equal(result.code, 1);
-    assert.match(result.stderr, /^certified: there is no CA in ".*etc\/ssl"\. Run "certified --ca CN=\.\.\." first/);
+    assert.match(result.stderr, /^certified: there is no CA in ".*etc\/ssl"\. Run "certified init CN=\.\.\." first/);
     assert.deepEqual([...snapshot(empty).keys()], []);
   });
 

@@ -41,7 +41,7 @@ describe('certified --ca --revoke, then a new intermediate under the same root',
     const judged = openssl(['verify', '-crl_check', '-CAfile', join(db, 'certs/root-ca.crt'), '-CRLfile', join(db, 'crl/root-ca.crl'), join(moved, 'ca.crt')]);
     assert.match(judged.stdout + judged.stderr, /certificate revoked/);
 
-    await assertRefused(['CN=new.example.com'], { cwd }, 1, /the issuing CA "ca" was revoked on \d{4}-\d{2}-\d{2} \(keyCompromise\)\. Make a new intermediate under the root with "certified --ca/);
+    await assertRefused(['CN=new.example.com'], { cwd }, 1, /the issuing CA "ca" was revoked on \d{4}-\d{2}-\d{2} \(keyCompromise\)\. Make a new intermediate under the root with "certified init --root-password -"/);
     await assertRefused(['--ca', '--revoke'], { cwd, env: ROOT }, 1, /there is no certificate named "ca"|"ca" \(serial [0-9a-f]+\) was already revoked/);
 
     const made = await run(['--ca'], { cwd, env: ROOT });

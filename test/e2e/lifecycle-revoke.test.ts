@@ -114,7 +114,7 @@ describe('certified --revoke and certified crl', () => {
     await assertRefused(['--revoke', 'CN=nobody.example.com'], { cwd }, 1, /there is no certificate named "nobody\.example\.com"/);
     await assertRefused(['--revoke', '--name', 'reason-superseded'], { cwd }, 1, /"reason-superseded" \(serial [0-9a-f]+\) was already revoked on \d{4}-\d{2}-\d{2}/);
     await assertRefused(['--revoke', '--reason', 'boredom', 'CN=good.example.com'], { cwd }, 2, /--reason must be one of unspecified, keyCompromise, superseded, cessationOfOperation, affiliationChanged, got "boredom"/);
-    await assertRefused(['--revoke', '--name', 'ca'], { cwd }, 2, /the intermediate is revoked by the root\. Run "certified --ca --revoke/);
+    await assertRefused(['--revoke', '--name', 'ca'], { cwd }, 2, /the intermediate is revoked by the root\. Run "certified revoke --ca --root-password -"/);
     await assertRefused(['--revoke', '--name', 'root-ca'], { cwd }, 1, /the root cannot be revoked/);
     await assertRefused(['--revoke', '+x.example.com', 'CN=good.example.com'], { cwd }, 2, /revoke takes no \+names/);
     await assertRefused(['--revoke'], { cwd }, 2, /which certificate\?/);

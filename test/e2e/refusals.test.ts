@@ -61,7 +61,7 @@ describe('bad input is refused with one line, a non-zero exit, no file and no co
     const empty = tempDir();
     const result = await run(['CN=host.example.com'], { cwd: empty });
     assert.equal(result.code, 1);
-    assert.match(result.stderr, /^certified: there is no CA in ".*etc\/ssl"\. Run "certified --ca CN=\.\.\." first/);
+    assert.match(result.stderr, /^certified: there is no CA in ".*etc\/ssl"\. Run "certified init CN=\.\.\." first/);
     assert.deepEqual([...snapshot(empty).keys()], []);
     assert.equal(commitCount(join(empty, 'etc/ssl')), 0);
   });

@@ -47,7 +47,7 @@ export function assertRenewable(record: CertificateRecord): void {
   if (!LEAF_PROFILES.includes(record.profile)) {
     throw new CertifiedError(`"${record.name}" is a ${record.profile} certificate; renew is for certificates a CA issued`, {
       code: 'NOT_RENEWABLE',
-      hint: record.profile === 'ca' ? ['Make a new CA with "certified ', { option: 'ca' }, ' ', { option: 'issuer' }, '=.." and revoke the old one.'] : 'Issue it again.',
+      hint: record.profile === 'ca' ? ['Make a new CA with "certified init ', { option: 'issuer' }, '=.." and revoke the old one.'] : 'Issue it again.',
     });
   }
 }

@@ -131,6 +131,6 @@ function conflict(entry: ManifestEntry, why: string): ManifestError {
   return new ManifestError(
     entry.line,
     `"${entry.name}" cannot be managed by the manifest: ${why}`,
-    ['Revoke it first ("certified ', { option: 'revoke' }, ' ', { option: 'name', value: entry.name }, '"), or give the entry another name.'],
+    ['Revoke it first ("certified revoke ', { option: 'name', value: entry.name }, '"), or give the entry another name.'],
   );
 }

@@ -13,7 +13,7 @@ import { confirmation } from '../prompts.js';
 
 /** `certified --ca --revoke`: the root revokes the intermediate; issuing stops until a new one is made. */
 export async function runRevokeIntermediate(args: string[], options: RootOptions, argv: string[]): Promise<void> {
-  if (args.length) throw new UsageError('--ca --revoke takes no subject: it revokes the intermediate', 'To revoke a sub-CA, run "certified --revoke CN=..".');
+  if (args.length) throw new UsageError('revoke --ca takes no subject: it revokes the intermediate', 'To revoke a sub-CA, run "certified revoke CN=..".');
   const reason = parseReason(options.reason);
   const crlDays = options.crlDays === undefined ? undefined : parseDays(options.crlDays, 'crlDays');
   const store = openStore(options);
@@ -33,6 +33,6 @@ export async function runRevokeIntermediate(args: string[], options: RootOptions
   status(`Revoked the intermediate (serial ${result.record.serial}, ${reason})${crl}.`);
   status(`Its files moved to ${shown(store.path(result.movedTo ?? ''))}; committed as ${result.commit.slice(0, 12)}.`);
   status('Certificates it issued no longer verify, and issuing is refused until you make a new intermediate:');
-  status('  certified --ca --root-password -');
+  status('  certified init --root-password -');
   status('then renew each certificate with "certified renew CN=..".');
 }

@@ -16,7 +16,7 @@ export async function runRevoke(args: string[], options: RootOptions, argv: stri
   if (options.serial !== undefined && args.length) throw new UsageError('give CN=.. or --serial, not both');
   const name = options.serial === undefined ? targetName(args, options.name, 'revoke') : undefined;
   if (name === INTERMEDIATE_NAME) {
-    throw new UsageError('the intermediate is revoked by the root', 'Run "certified --ca --revoke --root-password -".');
+    throw new UsageError('the intermediate is revoked by the root', 'Run "certified revoke --ca --root-password -".');
   }
   if (name !== undefined) assertRevocable(name);
   const reason = parseReason(options.reason);
