@@ -78,6 +78,11 @@ describe('parallel use: certified processes queue on the lock', () => {
       assert.equal(commitCount(db), before);
       assert.equal(assertAllOrNothing(db, 'short-wait'), 'absent');
 
+      // A refusal that needs no change takes no lock: init in an existing CA says so at once.
+      const again = await run(['--lock-timeout', '1', 'init', 'CN=Again'], { cwd });
+      assert.equal(again.code, 1);
+      assert.match(again.stderr, /^certified: a CA already exists in /);
+
       // A waiting command goes ahead once the holder dies.
       const waiting = start(['CN=after-holder'], cwd);
       setTimeout(() => holder.kill('SIGKILL'), 300);

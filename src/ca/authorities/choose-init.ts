@@ -1,5 +1,5 @@
 import type { CaStore } from '../../store/ca-store.js';
-import { INTERMEDIATE_NAME, ROOT_NAME, certPath } from '../../store/layout.js';
+import { INTERMEDIATE_NAME, JOURNAL_FILE, ROOT_NAME, certPath } from '../../store/layout.js';
 import { CaExistsError } from '../errors.js';
 
 /** What `init` does in a CA directory: make a new CA, or a new intermediate under the existing root. */
@@ -12,10 +12,12 @@ export type InitKind = 'new-ca' | 'replace-intermediate';
  */
 export async function chooseInit(store: CaStore): Promise<InitKind> {
   if (!(await store.exists(''))) return 'new-ca';
-  // Under the lock, so that a change a killed command left (a half-made CA) is undone or finished first.
-  return store.lockedIfWritable(async () => {
+  const decide = async (): Promise<InitKind> => {
     const [root, intermediate] = await Promise.all([store.exists(certPath(ROOT_NAME)), store.exists(certPath(INTERMEDIATE_NAME))]);
     if (intermediate) throw new CaExistsError(store.dir);
     return root ? 'replace-intermediate' : 'new-ca';
-  });
+  };
+  // What is on disk is the CA, unless a killed command left a change (a half-made CA): then decide
+  // under the lock, which finishes or undoes it first. A refusal takes no lock, so writes nothing.
+  return (await store.exists(JOURNAL_FILE)) ? store.lockedIfWritable(decide) : decide();
 }
