@@ -5,7 +5,7 @@ import { Certificate } from '@peculiar/asn1-x509';
 import { createCertificate, parseCertificate, verifyCertificateSignature } from '../../src/pki/certificate.js';
 import { createCrl, parseCrl, readCrlNumber, verifyCrlSignature } from '../../src/pki/crl.js';
 import { createCsr, parseCsr } from '../../src/pki/csr.js';
-import { exportPrivateKey, generateKeyPair, importPrivateKey } from '../../src/pki/keys.js';
+import { exportPrivateKey, generateKeyPair, importPrivateKey, keyIdOfPrivateKeyPem } from '../../src/pki/keys.js';
 import { readPemBlocks } from '../../src/pki/pem.js';
 import { randomSerial, serialOctets } from '../../src/pki/serial.js';
 
@@ -144,5 +144,23 @@ describe('pki', () => {
       assert.equal(certificate.serial, readBack);
       assert.equal(parseCertificate(certificate.pem).serial, readBack);
     }
+  });
+
+  it('reads a key identifier from an unencrypted PKCS#8 key, EC and RSA, equal to its certificate\'s', async () => {
+    for (const spec of [{ type: 'ecdsa', curve: 'P-256' }, { type: 'rsa', bits: 2048 }] as const) {
+      const keys = await generateKeyPair(spec);
+      const certificate = await createCertificate({
+        subject: { CN: 'k' },
+        publicKey: keys.publicKey,
+        serial: randomSerial(),
+        notBefore: new Date(),
+        notAfter: new Date(Date.now() + 86_400_000),
+        signingKey: keys,
+        keyUsage: ['digitalSignature'],
+      });
+      assert.equal(keyIdOfPrivateKeyPem(await exportPrivateKey(keys.privateKey)), certificate.subjectKeyId);
+      assert.equal(keyIdOfPrivateKeyPem(await exportPrivateKey(keys.privateKey, 'a password here')), undefined);
+    }
+    assert.equal(keyIdOfPrivateKeyPem('not a key'), undefined);
   });
 });

@@ -1,4 +1,4 @@
-import { certificatePemMatchesKeyPem, isEncryptedKeyPem } from '../../pki/keys.js';
+import { isEncryptedKeyPem, keyIdOfPrivateKeyPem } from '../../pki/keys.js';
 import type { CertificateView } from '../../pki/inspect.js';
 import type { CaStore } from '../../store/ca-store.js';
 import { PRIVATE_DIR, certPath, csrPath, keyPath } from '../../store/layout.js';
@@ -23,9 +23,15 @@ export async function checkKeys(store: CaStore, certificates: Map<string, Certif
     if (!certificate) {
       if (await store.exists(csrPath(name))) continue;
       findings.push(finding(path, 'orphan-key', `no certificate of this branch uses this key (there is no "${certPath(name)}"); git ignores it, so it stays behind when you switch branches: if it belongs to another branch, switch back to use it, else move it out of the CA directory`));
-    } else if (certificatePemMatchesKeyPem(certificate.pem, pem) === false) {
+    } else if (isOtherKey(pem, certificate.subjectKeyId)) {
       findings.push(finding(path, 'key-mismatch', `is not the key of "${certPath(name)}" (a key git ignores stays behind when you switch branches): move it out of the CA directory, and switch to the branch it belongs to if you need it`));
     }
   }
   return findings;
+}
+
+/** Whether the key is not the certificate's, by key identifier; a key that cannot tell is given the benefit of the doubt. */
+function isOtherKey(pem: string, subjectKeyId: string | undefined): boolean {
+  const keyId = keyIdOfPrivateKeyPem(pem);
+  return keyId !== undefined && subjectKeyId !== undefined && keyId !== subjectKeyId;
 }
