@@ -4,7 +4,7 @@ import { dirname, join, relative, sep } from 'node:path';
 import { syncFiles, writeFileAtomic, writeFileAtomicUnsynced } from './atomic.js';
 import { forEachConcurrently } from './concurrently.js';
 import { GitOperationError, SkipWorktreeError, StoreWriteError } from './errors.js';
-import { gitOperationUnderWay, gitStagePaths } from './git-merge.js';
+import { gitIndexEntries, gitOperationUnderWay, gitRestoreIndexEntries, gitStagePaths } from './git-merge.js';
 import {
   PACK_MIN_OBJECTS,
   gitCommitPaths,
@@ -107,6 +107,7 @@ export class JournalledChange {
     // Synchronously: a large change (apply) touches thousands of paths.
     for (const path of touched) (existsSync(this.path(path)) ? changed : created).push(path);
     const parent = await gitHead(this.dir);
+    const mergeIndex = operation === 'merge' ? await gitIndexEntries(this.dir, touched) : undefined;
     const journal: Journal = {
       summary: change.message.split('\n')[0] ?? '',
       ...(parent ? { parent } : {}),
@@ -114,6 +115,7 @@ export class JournalledChange {
       created,
       changed,
       moves: (change.moves ?? []).map(({ from, to }) => ({ from, to })),
+      ...(mergeIndex === undefined ? {} : { mergeIndex }),
     };
     await writeJournal(this.dir, journal).catch((error) => {
       throw new StoreWriteError('write', JOURNAL_FILE, error);
@@ -235,8 +237,10 @@ export class JournalledChange {
       if (await this.files.exists(move.to)) await rename(this.path(move.to), this.path(move.from));
     }
     // If git cannot restore its index (disk full), stop before removing files: the journal stays
-    // and the next command undoes the rest.
-    await gitRestorePaths(this.dir, all).catch((error) => {
+    // and the next command undoes the rest. During a merge, the index as it was (conflicts
+    // included), not HEAD: HEAD's version would silently settle a conflict to our side.
+    const restore = journal.mergeIndex === undefined ? gitRestorePaths(this.dir, all) : gitRestoreIndexEntries(this.dir, all, journal.mergeIndex);
+    await restore.catch((error) => {
       throw new StoreWriteError('undo the unfinished change in', this.dir, error);
     });
     for (const path of journal.created) await rm(this.path(path), { force: true });

@@ -43,3 +43,27 @@ export async function gitUnmergedVersion(dir: string, path: string, stage: 2 | 3
 export async function gitStagePaths(dir: string, paths: string[]): Promise<void> {
   await (await git(dir)).raw(['update-index', '-z', '--add', '--remove', '--replace', '--stdin'], paths.map((path) => `${path}\0`).join(''));
 }
+
+/** The index entries of `paths` (relative to `dir`), conflict stages included, as `ls-files -s -z` prints them. */
+export async function gitIndexEntries(dir: string, paths: string[]): Promise<string> {
+  if (paths.length === 0) return '';
+  return (await git(dir)).raw(['ls-files', '-s', '-z', '--', ...paths.map((path) => `:(literal)${path}`)]);
+}
+
+/**
+ * Puts back the index entries `gitIndexEntries` returned for `paths`, and their work-tree files:
+ * a path that was in conflict is in conflict again (its stages, and the conflict markers).
+ */
+export async function gitRestoreIndexEntries(dir: string, paths: string[], entries: string): Promise<void> {
+  if (paths.length === 0) return;
+  const client = await git(dir);
+  const saved = entries.split('\0').filter(Boolean);
+  const removals = paths.map((path) => `0 ${'0'.repeat(40)}\t${path}\0`).join('');
+  await client.raw(['update-index', '-z', '--index-info'], removals + saved.map((line) => `${line}\0`).join(''));
+  const stageOf = (line: string) => line.split('\t')[0]?.split(' ')[2];
+  const pathOf = (line: string) => line.slice(line.indexOf('\t') + 1);
+  const unmerged = [...new Set(saved.filter((line) => stageOf(line) !== '0').map(pathOf))];
+  const merged = saved.filter((line) => stageOf(line) === '0').map(pathOf);
+  if (unmerged.length) await client.raw(['checkout', '-m', '--', ...unmerged.map((path) => `:(literal)${path}`)]);
+  if (merged.length) await client.raw(['checkout', '--', ...merged.map((path) => `:(literal)${path}`)]);
+}

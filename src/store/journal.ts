@@ -17,6 +17,11 @@ export interface Journal {
   /** Paths that existed before and are written or removed. */
   changed: string[];
   moves: { from: string; to: string }[];
+  /**
+   * During a git merge: the index entries of the touched paths before the change (`git ls-files
+   * -s` lines, conflict stages included), which a rollback puts back instead of HEAD's version.
+   */
+  mergeIndex?: string;
 }
 
 export async function readJournal(dir: string): Promise<Journal | undefined> {

@@ -134,6 +134,16 @@ describe('branches that revoke merge into CRLs that list every revocation, numbe
     assert.equal(refused.code, 1);
     assert.match(refused.stderr, /^certified: a git merge is under way in the repository of ".+", so nothing was changed\. Finish the merge first/m);
 
+    // A "certified crl" killed after staging is rolled back to the conflict, not to our side of it.
+    for (const step of ['after-writes', 'after-commit-before-journal-clear']) {
+      const killed = await run(['crl'], { cwd: bob, env: { ...TEAM_ENV, CERTIFIED_TEST_CRASH_AT: step } });
+      assert.notEqual(killed.code, 0);
+      const recovered = await run(['crl', '--dry-run'], { cwd: bob, env: TEAM_ENV });
+      assert.equal(recovered.code, 0, recovered.stderr);
+      assert.match(recovered.stderr, /it has been rolled back/);
+      assert.deepEqual(git(bob, ['diff', '--name-only', '--diff-filter=U']).trim().split('\n'), ['crl/ca.crl'], `in conflict again after a crash ${step}`);
+    }
+
     const resolved = await certified(bob, ['crl']);
     assert.match(resolved, /staged for the merge under way: finish it with "git commit"/);
     assert.equal(git(bob, ['diff', '--name-only', '--diff-filter=U']).trim(), '');
