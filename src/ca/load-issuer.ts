@@ -46,7 +46,8 @@ export async function loadIssuer(store: CaStore, name: string, askPassword: AskP
  * of its is signed again. Records made before key identifiers were kept compare dates.
  */
 export async function issuedByCurrentCa(store: CaStore, record: CertificateRecord): Promise<boolean> {
-  if (record.profile === 'root' || record.profile === 'self-signed') return true;
+  if (record.profile === 'root') return true;
+  if (record.profile === 'self-signed') return false; // its own issuer: no CA, no CRL
   const current = await loadCertificate(store, record.issuer);
   if (!current || (await findRecord(store, current.serial))?.status === 'revoked') return false;
   return issuedBy(record, current);

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, readdirSync, renameSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { spawnSync } from 'node:child_process';
@@ -335,6 +335,25 @@ describe('revoking a CA marks what it issued', () => {
     assert.equal(readFileSync(join(db, 'crl/team-ca.crl'), 'utf8'), crlBefore, 'the revoked CA signs nothing more');
     const healthy = await run(['check'], { cwd });
     assert.equal(healthy.code, 0, healthy.stdout + healthy.stderr);
+  });
+
+  it('apply --allow-revoke retires a managed certificate below a revoked CA, and a self-signed one is revoked without a CRL', async () => {
+    const cwd = tempDir();
+    await makeCa(cwd);
+    const db = join(cwd, 'etc/ssl');
+    await certifiedPlain(cwd, ['init', '--issuer', 'ca', 'CN=Sub CA']);
+    writeFileSync(join(db, 'certificates.yaml'), 'certificates:\n  l.example.com: { cn: l.example.com, issuer: sub-ca }\n');
+    await certifiedPlain(cwd, ['apply', '--yes']);
+    await certifiedPlain(cwd, ['revoke', '--yes', '--name', 'sub-ca']);
+    writeFileSync(join(db, 'certificates.yaml'), 'certificates: {}\n');
+    const applied = await run(['apply', '--yes', '--allow-revoke'], { cwd });
+    assert.equal(applied.code, 0, applied.stderr);
+    assert.equal(JSON.parse((await run(['ls', '--json'], { cwd })).stdout).find((row: { name: string }) => row.name === 'l.example.com').status, 'revoked');
+
+    await certifiedPlain(cwd, ['self-signed', 'CN=s.example.com']);
+    const selfSigned = await run(['revoke', '--yes', 'CN=s.example.com'], { cwd });
+    assert.equal(selfSigned.code, 0, selfSigned.stderr);
+    assert.match(selfSigned.stderr, /It is self-signed, so no CRL lists it/);
   });
 
   it('a replaced intermediate: the old one\'s leaves are issuer-revoked, not bad-signature; the new one\'s are valid', async () => {

@@ -4,7 +4,7 @@ import { INTERMEDIATE_NAME, recordPath } from '../../store/layout.js';
 import type { CertificateRecord } from '../../store/records.js';
 import { loadConfig } from '../ca-files.js';
 import type { AskPassword } from '../passwords.js';
-import { loadIssuer, type Issuer } from '../load-issuer.js';
+import { issuedByCurrentCa, loadIssuer, type Issuer } from '../load-issuer.js';
 import { recordWrite } from '../certificate-record.js';
 import { commitMessage } from '../commit-message.js';
 import { crlDaysFor, type CaConfig } from '../config.js';
@@ -89,7 +89,10 @@ export async function applyManifest(store: CaStore, params: ApplyManifestParams)
     const pending: Built[] = [];
     const commitBuilt = async (built: Built[], message: string): Promise<void> => {
       const crls: FileWrite[] = [];
-      for (const issuerName of new Set(built.flatMap((b) => b.revoked.map((record) => record.issuer)))) {
+      // A CA that was revoked itself signs no CRL any more (see revokeCertificate).
+      const revoked = built.flatMap((b) => b.revoked);
+      const current = await Promise.all(revoked.map((record) => issuedByCurrentCa(store, record)));
+      for (const issuerName of new Set(revoked.filter((_, index) => current[index]).map((record) => record.issuer))) {
         crls.push(await buildCrl(store, await issuerOf(issuerName), { now, days: crlDaysFor(config, issuerName), records: records.get(issuerName) ?? [] }));
       }
       const { commit } = await store.apply({

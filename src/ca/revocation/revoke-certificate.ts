@@ -160,7 +160,9 @@ export async function revokeCertificate(store: CaStore, params: RevokeCertificat
     const message = commitMessage({
       summary: prepared.summary,
       commandLine: params.commandLine,
-      details: [...prepared.details, crl ? `CRL:     ${crl.path}, CRL number ${crl.crlNumber}` : `CRL:     none (its CA "${prepared.record.issuer}" was revoked)`],
+      details: [...prepared.details, crl
+        ? `CRL:     ${crl.path}, CRL number ${crl.crlNumber}`
+        : `CRL:     none (${prepared.record.profile === 'self-signed' ? 'self-signed' : `its CA "${prepared.record.issuer}" was revoked`})`],
       trailers: prepared.trailers,
     });
     await confirmChange(params.confirm, `${prepared.summary}?`);

@@ -47,5 +47,5 @@ export async function runCreateSubCa(args: string[], options: RootOptions, argv:
   status(`It will expire on ${longDate(result.certificate.notAfter)}.`);
   for (const text of result.warnings) await warning(text);
   if (!result.keyEncrypted) status(`Its key is not encrypted, so it is git-ignored: back it up, or use --password to have it encrypted and committed.`);
-  status(`Issue from it with "certified --issuer ${name} CN=.."; committed as ${result.commit.slice(0, 12)}.`);
+  status(`Issue from it with "certified issue --issuer ${name} CN=.."; committed as ${result.commit.slice(0, 12)}.`);
 }

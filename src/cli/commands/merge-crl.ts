@@ -1,4 +1,4 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { open, writeFile } from 'node:fs/promises';
 import { chooseMergedCrl } from '../../ca/revocation/merge-crls.js';
 
 /** A CRL of many thousand entries is a few MiB; nothing git hands the driver is larger. */
@@ -19,7 +19,17 @@ export async function runMergeCrl(args: string[]): Promise<void> {
   if (winner === 'theirs') await writeFile(oursFile, theirs);
 }
 
+/** The file's text, or '' when it is missing or larger than a CRL can be (never read whole). */
 async function readBounded(file: string): Promise<string> {
-  const bytes = await readFile(file).catch(() => Buffer.alloc(0));
-  return bytes.length > MAX_CRL_BYTES ? '' : bytes.toString('utf8');
+  const handle = await open(file, 'r').catch(() => undefined);
+  if (!handle) return '';
+  try {
+    const { size } = await handle.stat();
+    if (size > MAX_CRL_BYTES) return '';
+    const buffer = Buffer.alloc(size);
+    const { bytesRead } = await handle.read(buffer, 0, size, 0);
+    return buffer.subarray(0, bytesRead).toString('utf8');
+  } finally {
+    await handle.close();
+  }
 }

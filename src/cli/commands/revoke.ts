@@ -37,6 +37,8 @@ export async function runRevoke(args: string[], options: RootOptions, argv: stri
   status(`Revoked "${result.record.name}" (serial ${result.record.serial}, ${reason}).`);
   if (result.crl) {
     status(`The CRL ${shown(store.path(result.crl.path))} (number ${result.crl.crlNumber}) lists it; publish it where the CRL URL points.`);
+  } else if (result.record.profile === 'self-signed') {
+    status('It is self-signed, so no CRL lists it: remove it from wherever it is trusted.');
   } else {
     status(`Its CA "${result.record.issuer}" was revoked itself, so no CRL changed: nothing it issued is trusted any more.`);
   }
