@@ -1,7 +1,7 @@
 import { parseCertificate, type CertificateInfo } from '../pki/certificate.js';
 import { importPrivateKey, isEncryptedKeyPem, KeyPasswordError, type SigningKey } from '../pki/keys.js';
 import type { CaStore } from '../store/ca-store.js';
-import { CONFIG_FILE, INTERMEDIATE_NAME, ROOT_NAME, certPath, chainPath, keyPath } from '../store/layout.js';
+import { CONFIG_FILE, ROOT_NAME, certPath, chainPath, keyPath } from '../store/layout.js';
 import { parseConfig, type CaConfig } from './config.js';
 import { CertifiedError, NoCaError, PasswordError } from './errors.js';
 import { keyLabel, type AskPassword, type KeyRole } from './passwords.js';
