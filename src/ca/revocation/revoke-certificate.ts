@@ -67,7 +67,6 @@ export async function prepareRevocation(
   now: Date,
   options: { keepKey?: boolean } = {},
 ): Promise<PreparedRevocation> {
-  if (typeof revocationTarget === 'string') assertRevocable(revocationTarget);
   const { certificate, record } = typeof revocationTarget === 'string' ? await locateCertificate(store, revocationTarget) : await locateSerial(store, revocationTarget.serial);
   const target = record.name;
   assertRevocable(target);

@@ -1,7 +1,7 @@
 import { loadConfig } from '../../ca/ca-files.js';
 import { UsageError } from '../../ca/errors.js';
 import { parseDays } from '../../ca/options.js';
-import { assertRevocable, parseReason, revokeCertificate } from '../../ca/revocation/revoke-certificate.js';
+import { parseReason, revokeCertificate } from '../../ca/revocation/revoke-certificate.js';
 import { INTERMEDIATE_NAME } from '../../ca/layout.js';
 import { redactedCommandLine } from '../command-line.js';
 import { openStore } from '../context.js';
@@ -18,7 +18,6 @@ export async function runRevoke(args: string[], options: RootOptions, argv: stri
   if (name === INTERMEDIATE_NAME) {
     throw new UsageError('the intermediate is revoked by the root', 'Run "certified revoke --ca --root-password -".');
   }
-  if (name !== undefined) assertRevocable(name);
   const reason = parseReason(options.reason);
   const crlDays = options.crlDays === undefined ? undefined : parseDays(options.crlDays, 'crlDays');
   const store = openStore(options);
