@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { open, readFile, readdir, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
+import { childEnv } from './child-env.js';
 import { GitBusyError, SkipWorktreeError } from './errors.js';
 
 /** Used when the user has no git identity configured: commit rather than fail. */
@@ -17,13 +18,14 @@ export class GitCommandError extends Error {
 }
 
 /**
- * The environment git runs in: ours without GIT_* variables and without the editor, pager and
- * askpass variables (the same guard simple-git 4 applies), so a certified started from a git hook
- * or with GIT_DIR set still works on the CA's own repository, and git never opens an editor.
+ * The environment git runs in: childEnv() (no CERTIFIED_* variable, so no password reaches a
+ * hook) without GIT_* variables and without the editor, pager and askpass variables (the same
+ * guard simple-git 4 applies), so a certified started from a git hook or with GIT_DIR set still
+ * works on the CA's own repository, and git never opens an editor.
  */
 function gitEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) {
+  for (const [key, value] of Object.entries(childEnv())) {
     if (!/^(git_|editor$|visual$|pager$|prefix$|ssh_askpass$)/i.test(key.trim())) env[key] = value;
   }
   return env;
