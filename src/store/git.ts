@@ -1,8 +1,11 @@
 import { execFile } from 'node:child_process';
-import { open, readFile, readdir, stat } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { access, constants, mkdtemp, open, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { delimiter, dirname, join, resolve } from 'node:path';
+import { inflateSync } from 'node:zlib';
 import { childEnv } from './child-env.js';
-import { GitBusyError, SkipWorktreeError } from './errors.js';
+import { GitBusyError, GitMissingError, GitOperationError, SkipWorktreeError } from './errors.js';
 
 /** Used when the user has no git identity configured: commit rather than fail. */
 export const FALLBACK_IDENTITY = { name: 'certified', email: 'certified@localhost' };
@@ -48,6 +51,10 @@ export async function git(baseDir: string, config: string[] = []): Promise<GitCl
         const child = execFile('git', [...prefix, ...args], { cwd: baseDir, env: gitEnv(), maxBuffer: 512 * 1024 * 1024 }, (error, stdout, stderr) => {
           if (!error) return resolvePromise(stdout);
           const code = typeof error.code === 'number' ? error.code : null;
+          // ENOENT from spawn: no git on PATH, or no such working directory.
+          if (error.code === 'ENOENT' && (error as NodeJS.ErrnoException).syscall?.startsWith('spawn')) {
+            return void stat(baseDir).then(() => reject(new GitMissingError(error)), () => reject(error));
+          }
           if (code === null && !stderr) return reject(error); // git could not be started at all
           reject(new GitCommandError(args, code, (stderr || stdout).trim()));
         });
@@ -57,6 +64,19 @@ export async function git(baseDir: string, config: string[] = []): Promise<GitCl
         }
       }),
   };
+}
+
+/**
+ * Refuses, with GitMissingError, when no `git` program is on PATH: asked before a change writes
+ * anything, since without git a change can be neither committed nor rolled back (its files' old
+ * versions are in git). A look through PATH, no process.
+ */
+export async function gitCheckInstalled(): Promise<void> {
+  if (process.platform === 'win32') return; // PATHEXT and friends: let spawn find it
+  for (const entry of (process.env.PATH ?? '/usr/bin:/bin').split(delimiter)) {
+    if (await access(join(entry || '.', 'git'), constants.X_OK).then(() => true, () => false)) return;
+  }
+  throw new GitMissingError(undefined);
 }
 
 /** The work tree that contains `dir` (walking up to the nearest `.git`), or undefined. */
@@ -194,17 +214,107 @@ export async function gitCommitPaths(dir: string, paths: string[], message: stri
   const client = await git(dir);
   await client.raw(['update-index', '-z', '--add', '--remove', '--replace', '--stdin'], paths.map((path) => `${path}\0`).join(''));
   const only = options.indexMatchedHead ? [] : ['--only', ...PATHSPECS_FROM_STDIN];
-  const commitArgs = ['-c', 'core.abbrev=no', 'commit', '--no-edit', '-m', message, ...only];
   const commitInput = options.indexMatchedHead ? undefined : literalPathspecs(paths);
-  let output: string;
+  return withMessageFile(dir, message, async (messageFile) => {
+    // The message goes in a file, not in argv: a change naming thousands of hosts has a message
+    // longer than a command line may be (E2BIG); stdin carries the pathspecs.
+    const commitArgs = ['-c', 'core.abbrev=no', 'commit', '--no-edit', '-F', messageFile, ...only];
+    let output: string;
+    try {
+      output = await client.raw(commitArgs, commitInput);
+    } catch (error) {
+      const operation = PARTIAL_COMMIT_REFUSED.exec(String(error))?.[1];
+      if (operation) throw new GitOperationError(dir, operation as GitOperationError['operation']);
+      if (!MISSING_IDENTITY.test(String(error))) throw error;
+      const fallback = await git(dir, [`user.name=${FALLBACK_IDENTITY.name}`, `user.email=${FALLBACK_IDENTITY.email}`]);
+      output = await fallback.raw(commitArgs, commitInput);
+    }
+    return COMMIT_LINE.exec(output)?.[1] ?? (await client.raw(['rev-parse', 'HEAD'])).trim();
+  });
+}
+
+/**
+ * git's refusal when a merge, cherry-pick or revert began after gitIndexMatchesHead looked (or in
+ * a repository whose state files it could not find): reported like the refusal before writing.
+ */
+const PARTIAL_COMMIT_REFUSED = /cannot do a partial commit during a (merge|cherry-pick|revert|rebase)/;
+
+/**
+ * Runs `work` with `message` in a file of its own in the repository's git directory (beside
+ * git's own COMMIT_EDITMSG; the system's temporary directory when that is not found), removed after.
+ */
+async function withMessageFile<T>(dir: string, message: string, work: (file: string) => Promise<T>): Promise<T> {
+  const dirs = await findGitDirs(dir).catch(() => null);
+  const parent = dirs ? dirs.gitDir : await mkdtemp(join(tmpdir(), 'certified-commit-'));
+  const file = join(parent, `CERTIFIED_COMMIT_MSG.${process.pid}.${randomBytes(4).toString('hex')}`);
   try {
-    output = await client.raw(commitArgs, commitInput);
-  } catch (error) {
-    if (!MISSING_IDENTITY.test(String(error))) throw error;
-    const fallback = await git(dir, [`user.name=${FALLBACK_IDENTITY.name}`, `user.email=${FALLBACK_IDENTITY.email}`]);
-    output = await fallback.raw(commitArgs, commitInput);
+    await writeFile(file, message, { mode: 0o600 });
+    return await work(file);
+  } finally {
+    await rm(dirs ? file : parent, { recursive: true, force: true });
   }
-  return COMMIT_LINE.exec(output)?.[1] ?? (await client.raw(['rev-parse', 'HEAD'])).trim();
+}
+
+/** What the user should hear about a commit just made. */
+export type CommitNotice =
+  /** HEAD is detached: the commit is on no branch, and the next checkout leaves it behind. */
+  | { kind: 'detached-head'; commit: string }
+  /** A hook rewrote the message and these Certified-* trailers are no longer in its trailer block. */
+  | { kind: 'trailers-dropped'; commit: string; missing: string[] };
+
+/**
+ * Looks at the commit gitCommitPaths just made from `message`: whether it is on a branch, and
+ * whether its trailers survived the commit-msg hooks (certified log reads them). Costs no git
+ * process unless HEAD is unusual or a hook changed the message.
+ */
+export async function gitCommitNotices(dir: string, commit: string, message: string): Promise<CommitNotice[]> {
+  const notices: CommitNotice[] = [];
+  if (await gitHeadDetached(dir)) notices.push({ kind: 'detached-head', commit });
+  const expected = trailerKeys(message);
+  if (expected.length) {
+    const committed = await readCommitMessage(dir, commit);
+    if (committed.trimEnd() !== message.trimEnd()) {
+      const block = await (await git(dir)).raw(['log', '-1', '--format=%(trailers:only,unfold)', commit, '--']);
+      const found = new Set(block.split('\n').map((line) => /^([A-Za-z0-9-]+):/.exec(line)?.[1]?.toLowerCase()));
+      const missing = expected.filter((key) => !found.has(key.toLowerCase()));
+      if (missing.length) notices.push({ kind: 'trailers-dropped', commit, missing });
+    }
+  }
+  return notices;
+}
+
+/** The Certified-* keys of the last paragraph of `message` (the trailer block commitMessage writes). */
+function trailerKeys(message: string): string[] {
+  const last = message.trimEnd().split(/\n\s*\n/).pop() ?? '';
+  return last.split('\n').flatMap((line) => /^(Certified-[A-Za-z0-9-]+):/.exec(line)?.[1] ?? []);
+}
+
+/** True when HEAD names a commit rather than a branch. */
+async function gitHeadDetached(dir: string): Promise<boolean> {
+  const dirs = await findGitDirs(dir).catch(() => null);
+  const head = dirs ? await readFile(join(dirs.gitDir, 'HEAD'), 'utf8').then((text) => text.trim(), () => '') : '';
+  if (OBJECT_ID.test(head)) return true;
+  if (head.startsWith('ref: ')) return false;
+  // Exit 1: HEAD is not a symbolic ref (detached).
+  return (await git(dir)).raw(['symbolic-ref', '-q', 'HEAD']).then(() => false, (error) => error instanceof GitCommandError && error.exitCode === 1);
+}
+
+/** The message of `commit`: from its loose object (a new commit always is one), else from git. */
+async function readCommitMessage(dir: string, commit: string): Promise<string> {
+  const dirs = await findGitDirs(dir).catch(() => null);
+  const loose = dirs ? await readFile(join(dirs.commonDir, 'objects', commit.slice(0, 2), commit.slice(2))).catch(() => undefined) : undefined;
+  let object: string | undefined;
+  if (loose) {
+    try {
+      const raw = inflateSync(loose).toString('utf8');
+      object = raw.slice(raw.indexOf('\0') + 1);
+    } catch {
+      object = undefined;
+    }
+  }
+  object ??= await (await git(dir)).raw(['cat-file', 'commit', commit]);
+  const start = object.indexOf('\n\n');
+  return start < 0 ? '' : object.slice(start + 2);
 }
 
 /** From this many committed files on, a change stores their content as one pack first (gitWriteBlobs). */
@@ -307,6 +417,16 @@ export async function gitSetConfig(dir: string, key: string, value: string): Pro
 export async function gitLog(dir: string, format: string): Promise<string> {
   if (!(await gitHead(dir))) return '';
   return (await git(dir)).raw(['log', `--format=${format}`, '--', '.']);
+}
+
+/**
+ * The whole messages of `commits`, in their order: one git process, the ids on stdin (any
+ * number of them).
+ */
+export async function gitCommitMessages(dir: string, commits: string[]): Promise<string[]> {
+  if (commits.length === 0) return [];
+  const output = await (await git(dir)).raw(['log', '--no-walk=unsorted', '--stdin', '--format=%x1e%B'], commits.map((id) => `${id}\n`).join(''));
+  return output.split('\x1e').slice(1);
 }
 
 /** Paths under `dir` (relative to it) tracked in the index whose staged content matches `pattern` (ERE). */
