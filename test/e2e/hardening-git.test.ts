@@ -105,6 +105,8 @@ describe('commits in unusual repository states', () => {
       assert.deepEqual(warnings, [`Warning: the commit ${head.slice(0, 12)} is on no branch (HEAD is detached): keep it on a new branch with "git switch -c NAME".`]);
     } finally {
       git(repo, ['checkout', '-q', '-']);
+      // Its key is not committed, so it stayed behind: the commit it belongs to is left aside.
+      rmSync(join(db, 'private/detached.example.com.key'), { force: true });
     }
     const onBranch = await run(['CN=branch.example.com'], { cwd: repo });
     assert.equal(onBranch.code, 0, onBranch.stderr);
@@ -177,6 +179,11 @@ describe('commits in unusual repository states', () => {
     assert.match(log.stderr, new RegExp(`^Note: 2 commit\\(s\\) made by certified lost their trailers to a git hook \\(${dropped?.shortCommit}, ${moved?.shortCommit}\\)`, 'm'));
     const table = await run(['log'], { cwd: repo });
     assert.match(table.stdout, /\bunknown\b/);
+    // check says so too, without failing on it (the history cannot be mended without rewriting it).
+    const check = await run(['check', '--json'], { cwd: repo });
+    assert.equal(check.code, 0, check.stdout + check.stderr);
+    assert.deepEqual((JSON.parse(check.stdout) as { commitsWithoutTrailers?: string[] }).commitsWithoutTrailers, [dropped?.shortCommit, moved?.shortCommit]);
+    assert.match(check.stderr, new RegExp(`^Note: 2 commit\\(s\\) made by certified lost their trailers to a git hook \\(${dropped?.shortCommit}, ${moved?.shortCommit}\\): "certified log" shows what their messages still say\\.$`, 'm'));
   });
 });
 

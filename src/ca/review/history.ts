@@ -46,6 +46,11 @@ export async function readHistory(store: CaStore): Promise<HistoryEntry[]> {
   return entries;
 }
 
+/** The commits certified made whose trailers a git hook dropped (see HistoryEntry.trailersMissing), newest first. */
+export async function commitsWithoutTrailers(store: CaStore): Promise<HistoryEntry[]> {
+  return (await readHistory(store)).filter((entry) => entry.trailersMissing);
+}
+
 /** The "$ certified ..." line commitMessage puts after the summary. */
 const COMMAND_LINE = /^\$ certified(?: |$)/m;
 
