@@ -11,6 +11,8 @@ import { before, describe, it } from 'node:test';
 import { ROOT_PASSWORD, commitCount, git, makeCa, run, snapshot, tempDir, tool } from '../helpers/cli.js';
 import { GitOperationError } from '../../src/store/errors.js';
 import { gitCommitPaths } from '../../src/store/git.js';
+import { runInWorkers } from '../../src/ca/worker-pool.js';
+import { pathToFileURL } from 'node:url';
 
 const PASSWORDS = {
   CERTIFIED_ROOT_PASSWORD: 'root secret 1f3a9c',
@@ -242,5 +244,22 @@ describe('gitCommitPaths', () => {
       assert.equal(error.operation, 'merge');
       return true;
     });
+  });
+});
+
+describe('worker threads', () => {
+  it('start without the CERTIFIED_* variables of the process', async () => {
+    const script = join(tempDir('certified-worker-'), 'env-worker.mjs');
+    writeFileSync(script, [
+      "import { parentPort } from 'node:worker_threads';",
+      "parentPort.on('message', (m) => parentPort.postMessage({ id: m.id, results: m.jobs.map(() => Object.keys(process.env).filter((k) => /^CERTIFIED_/i.test(k))) }));",
+    ].join('\n'));
+    process.env.CERTIFIED_CA_PASSWORD = PASSWORDS.CERTIFIED_CA_PASSWORD;
+    try {
+      const seen = await runInWorkers<number, string[]>(pathToFileURL(script), undefined, [[1]], (jobs) => ({ jobs }));
+      assert.deepEqual(seen, [[]]);
+    } finally {
+      delete process.env.CERTIFIED_CA_PASSWORD;
+    }
   });
 });
