@@ -2,14 +2,14 @@ import { mkdir, rm, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { JournalledChange, type ChangeResult, type ChangeSet, type CrashStep } from './change.js';
 import { PendingChangeError, StoreWriteError } from './errors.js';
-import { gitCommitNotices, type CommitNotice } from './git.js';
+import { gitCommitNotices, type CommitNotice } from './git-notices.js';
 import { gitOperationUnderWay, gitUnmergedPaths, gitUnmergedVersion } from './git-merge.js';
 import { readJournal } from './journal.js';
 import { acquireLock, type LockHolder } from './lock.js';
 import { CaReader } from './reader.js';
 
 export { StoreWriteError } from './errors.js';
-export type { CommitNotice } from './git.js';
+export type { CommitNotice } from './git-notices.js';
 export { CRASH_STEPS, type ChangeResult, type ChangeSet, type CrashStep, type FileWrite } from './change.js';
 
 export interface StoreEvents {
