@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { CertifiedError, LockError, StorageError } from './errors.js';
-import { GitBusyError, GitOperationError, PendingChangeError, SkipWorktreeError, StoreWriteError } from '../store/errors.js';
+import { GitBusyError, GitMissingError, GitOperationError, PendingChangeError, SkipWorktreeError, StoreWriteError } from '../store/errors.js';
 import { LockTimeoutError } from '../store/lock.js';
 
 const WHY: Record<string, string> = {
@@ -20,6 +20,14 @@ const GIT_ENDS: Record<Exclude<GitOperationError['operation'], 'merge'>, { finis
 
 /** Turns a store failure (lock timeout, full or read-only disk, busy git) into a one-line CertifiedError. */
 export function storeErrorToCertified(error: unknown): CertifiedError | undefined {
+  // A missing git, or a git operation git itself found under way, as such however deep it was wrapped.
+  error = causeOfType(error, GitMissingError) ?? causeOfType(error, GitOperationError) ?? error;
+  if (error instanceof GitMissingError) {
+    return new CertifiedError(error.message, {
+      code: 'GIT_MISSING',
+      hint: 'certified keeps the CA in a git repository: install git (for example "sudo apt-get install git") or add the directory that holds it to PATH, then run the command again. Nothing was changed.',
+    });
+  }
   if (error instanceof LockTimeoutError) {
     const holder = error.holder;
     const who = holder ? `pid ${holder.pid}${holder.host && holder.host !== hostname() ? ` on ${holder.host}` : ''}` : 'pid unknown';
@@ -44,7 +52,7 @@ export function storeErrorToCertified(error: unknown): CertifiedError | undefine
     return new CertifiedError(`${error.message}, so nothing was changed`, {
       code: 'GIT_OPERATION',
       hint: error.operation === 'merge'
-        ? 'Finish the merge first: resolve the conflicts, "git add" them and "git commit" (or "git merge --abort"). "certified crl" resolves conflicts in CRLs itself.'
+        ? 'Finish the merge first: resolve the conflicts, "git add" them and run "git merge --continue" (or "git merge --abort"). "certified crl" resolves conflicts in CRLs itself.'
         : `Finish it first ("${GIT_ENDS[error.operation].finish}") or abort it ("${GIT_ENDS[error.operation].abort}").`,
     });
   }
@@ -57,6 +65,14 @@ export function storeErrorToCertified(error: unknown): CertifiedError | undefine
     if (gitBusy) return new LockError(`git is busy in the CA repository (index.lock exists)`, 'If no git command is running, remove ".git/index.lock" and run the command again.');
     const what = `failed to ${error.action} "${error.path}"`;
     return new StorageError(why ? `${what}: ${why}` : firstLine(error.message), error);
+  }
+  return undefined;
+}
+
+/** `error` or the first error of its cause chain that is an instance of `type`. */
+function causeOfType<T>(error: unknown, type: abstract new (...args: never[]) => T): T | undefined {
+  for (let current = error, depth = 0; current instanceof Error && depth < 10; current = current.cause, depth++) {
+    if (current instanceof type) return current;
   }
   return undefined;
 }

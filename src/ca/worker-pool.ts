@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
+import { childEnv } from '../store/child-env.js';
 import { CertifiedError, type TextPart } from './errors.js';
 
 const MAX_THREADS = 8;
@@ -28,7 +29,7 @@ export class WorkerPool {
   static async start(script: URL, workerData: unknown, maxThreads: number): Promise<WorkerPool> {
     const { Worker } = await import('node:worker_threads');
     const threads = Math.max(1, Math.min(availableParallelism(), MAX_THREADS, maxThreads));
-    return new WorkerPool(Array.from({ length: threads }, () => new Worker(script, { workerData })));
+    return new WorkerPool(Array.from({ length: threads }, () => new Worker(script, { workerData, env: childEnv() })));
   }
 
   /**

@@ -27,6 +27,12 @@ export function openStore(flags: StoreFlags): CaStore {
       status(`Waiting for the lock on ${shown(dir)}, held by process ${holder.pid} since ${holder.since} (up to ${seconds} s)...`),
     onRecovered: (outcome, summary) =>
       void warning(`an earlier command was interrupted ("${summary}"): it has been ${outcome === 'finished' ? 'finished' : 'rolled back'}.`),
+    onCommitNotice: (notice) =>
+      void warning(
+        notice.kind === 'detached-head'
+          ? `the commit ${notice.commit.slice(0, 12)} is on no branch (HEAD is detached): keep it on a new branch with "git switch -c NAME".`
+          : `a git hook rewrote the message of commit ${notice.commit.slice(0, 12)} and dropped its trailers (${notice.missing.join(', ')}), so "certified log" cannot tell what it did. Let the commit-msg hook keep the "Certified-" lines at the end of the message.`,
+      ),
   });
 }
 

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { childEnv } from './child-env.js';
 import { forEachConcurrently } from './concurrently.js';
 import { TEMP_SUFFIX } from './layout.js';
 
@@ -68,7 +69,7 @@ export async function syncFiles(dir: string, files: { committed: string[]; uncom
 
 function syncFileSystem(dir: string): Promise<boolean> {
   return new Promise((resolve) => {
-    execFile('sync', ['--file-system', dir], (error) => resolve(!error));
+    execFile('sync', ['--file-system', dir], { env: childEnv() }, (error) => resolve(!error));
   });
 }
 

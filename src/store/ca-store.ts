@@ -2,17 +2,21 @@ import { mkdir, rm, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { JournalledChange, type ChangeResult, type ChangeSet, type CrashStep } from './change.js';
 import { PendingChangeError, StoreWriteError } from './errors.js';
+import { gitCommitNotices, type CommitNotice } from './git-notices.js';
 import { gitOperationUnderWay, gitUnmergedPaths, gitUnmergedVersion } from './git-merge.js';
 import { readJournal } from './journal.js';
 import { acquireLock, type LockHolder } from './lock.js';
 import { CaReader } from './reader.js';
 
 export { StoreWriteError } from './errors.js';
+export type { CommitNotice } from './git-notices.js';
 export { CRASH_STEPS, type ChangeResult, type ChangeSet, type CrashStep, type FileWrite } from './change.js';
 
 export interface StoreEvents {
   onLockWait?: (holder: LockHolder) => void;
   onRecovered?: (outcome: 'finished' | 'rolled back', summary: string) => void;
+  /** After a commit: it is on no branch, or a hook dropped its trailers (see gitCommitNotices). */
+  onCommitNotice?: (notice: CommitNotice) => void;
 }
 
 export interface StoreOptions extends StoreEvents {
@@ -110,7 +114,11 @@ export class CaStore extends CaReader {
       this.plannedChange = change;
       return { commit: '' };
     }
-    return this.change.apply(change);
+    const result = await this.change.apply(change);
+    if (result.commit && this.options.onCommitNotice) {
+      for (const notice of await gitCommitNotices(this.dir, result.commit, change.message).catch(() => [])) this.options.onCommitNotice(notice);
+    }
+    return result;
   }
 
   /** The merge under way in the CA's repository, with the paths git could not merge; undefined when none is. */

@@ -7,6 +7,7 @@ import { GitOperationError, SkipWorktreeError, StoreWriteError } from './errors.
 import { gitIndexEntries, gitOperationUnderWay, gitRestoreIndexEntries, gitStagePaths } from './git-merge.js';
 import {
   PACK_MIN_OBJECTS,
+  gitCheckInstalled,
   gitCommitPaths,
   gitFindWorkTree,
   gitHead,
@@ -82,6 +83,7 @@ export class JournalledChange {
   async apply(change: ChangeSet): Promise<ChangeResult> {
     const operation = await gitOperationUnderWay(this.dir);
     if (operation && !(operation === 'merge' && change.stageDuringMerge)) throw new GitOperationError(this.dir, operation);
+    await gitCheckInstalled();
     const repo = await gitFindWorkTree(this.dir);
     if (!repo) {
       await gitInit(this.dir).catch((error) => {
@@ -220,6 +222,7 @@ export class JournalledChange {
   async recover(): Promise<{ outcome: 'finished' | 'rolled back'; summary: string } | undefined> {
     const journal = await readJournal(this.dir);
     if (!journal) return undefined;
+    await gitCheckInstalled();
     // A killed certified may leave its git child running for a moment: let it finish first.
     await gitWaitIdle(this.dir);
     const head = await gitHead(this.dir);

@@ -35,3 +35,10 @@ export class GitOperationError extends Error {
     super(`a git ${operation} is under way in the repository of "${dir}"`);
   }
 }
+
+/** The `git` program could not be started: it is not installed, or not on PATH. */
+export class GitMissingError extends Error {
+  constructor(cause: unknown) {
+    super('git is not installed or not on PATH', cause === undefined ? undefined : { cause });
+  }
+}

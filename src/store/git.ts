@@ -1,7 +1,10 @@
 import { execFile } from 'node:child_process';
-import { open, readFile, readdir, stat } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
-import { GitBusyError, SkipWorktreeError } from './errors.js';
+import { randomBytes } from 'node:crypto';
+import { access, constants, mkdtemp, open, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { delimiter, dirname, join, resolve } from 'node:path';
+import { childEnv } from './child-env.js';
+import { GitBusyError, GitMissingError, GitOperationError, SkipWorktreeError } from './errors.js';
 
 /** Used when the user has no git identity configured: commit rather than fail. */
 export const FALLBACK_IDENTITY = { name: 'certified', email: 'certified@localhost' };
@@ -17,13 +20,14 @@ export class GitCommandError extends Error {
 }
 
 /**
- * The environment git runs in: ours without GIT_* variables and without the editor, pager and
- * askpass variables (the same guard simple-git 4 applies), so a certified started from a git hook
- * or with GIT_DIR set still works on the CA's own repository, and git never opens an editor.
+ * The environment git runs in: childEnv() (no CERTIFIED_* variable, so no password reaches a
+ * hook) without GIT_* variables and without the editor, pager and askpass variables (the same
+ * guard simple-git 4 applies), so a certified started from a git hook or with GIT_DIR set still
+ * works on the CA's own repository, and git never opens an editor.
  */
 function gitEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) {
+  for (const [key, value] of Object.entries(childEnv())) {
     if (!/^(git_|editor$|visual$|pager$|prefix$|ssh_askpass$)/i.test(key.trim())) env[key] = value;
   }
   return env;
@@ -46,6 +50,10 @@ export async function git(baseDir: string, config: string[] = []): Promise<GitCl
         const child = execFile('git', [...prefix, ...args], { cwd: baseDir, env: gitEnv(), maxBuffer: 512 * 1024 * 1024 }, (error, stdout, stderr) => {
           if (!error) return resolvePromise(stdout);
           const code = typeof error.code === 'number' ? error.code : null;
+          // ENOENT from spawn: no git on PATH, or no such working directory.
+          if (error.code === 'ENOENT' && (error as NodeJS.ErrnoException).syscall?.startsWith('spawn')) {
+            return void stat(baseDir).then(() => reject(new GitMissingError(error)), () => reject(error));
+          }
           if (code === null && !stderr) return reject(error); // git could not be started at all
           reject(new GitCommandError(args, code, (stderr || stdout).trim()));
         });
@@ -55,6 +63,19 @@ export async function git(baseDir: string, config: string[] = []): Promise<GitCl
         }
       }),
   };
+}
+
+/**
+ * Refuses, with GitMissingError, when no `git` program is on PATH: asked before a change writes
+ * anything, since without git a change can be neither committed nor rolled back (its files' old
+ * versions are in git). A look through PATH, no process.
+ */
+export async function gitCheckInstalled(): Promise<void> {
+  if (process.platform === 'win32') return; // PATHEXT and friends: let spawn find it
+  for (const entry of (process.env.PATH ?? '/usr/bin:/bin').split(delimiter)) {
+    if (await access(join(entry || '.', 'git'), constants.X_OK).then(() => true, () => false)) return;
+  }
+  throw new GitMissingError(undefined);
 }
 
 /** The work tree that contains `dir` (walking up to the nearest `.git`), or undefined. */
@@ -109,7 +130,7 @@ export async function gitHeadSubject(dir: string): Promise<string | undefined> {
   }
 }
 
-const OBJECT_ID = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
+export const OBJECT_ID = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
 
 /**
  * The git directory of the work tree that holds `dir` (a linked work tree's own, whose .git is a
@@ -192,17 +213,45 @@ export async function gitCommitPaths(dir: string, paths: string[], message: stri
   const client = await git(dir);
   await client.raw(['update-index', '-z', '--add', '--remove', '--replace', '--stdin'], paths.map((path) => `${path}\0`).join(''));
   const only = options.indexMatchedHead ? [] : ['--only', ...PATHSPECS_FROM_STDIN];
-  const commitArgs = ['-c', 'core.abbrev=no', 'commit', '--no-edit', '-m', message, ...only];
   const commitInput = options.indexMatchedHead ? undefined : literalPathspecs(paths);
-  let output: string;
+  return withMessageFile(dir, message, async (messageFile) => {
+    // The message goes in a file, not in argv: a change naming thousands of hosts has a message
+    // longer than a command line may be (E2BIG); stdin carries the pathspecs.
+    const commitArgs = ['-c', 'core.abbrev=no', 'commit', '--no-edit', '-F', messageFile, ...only];
+    let output: string;
+    try {
+      output = await client.raw(commitArgs, commitInput);
+    } catch (error) {
+      const operation = PARTIAL_COMMIT_REFUSED.exec(String(error))?.[1];
+      if (operation) throw new GitOperationError(dir, operation as GitOperationError['operation']);
+      if (!MISSING_IDENTITY.test(String(error))) throw error;
+      const fallback = await git(dir, [`user.name=${FALLBACK_IDENTITY.name}`, `user.email=${FALLBACK_IDENTITY.email}`]);
+      output = await fallback.raw(commitArgs, commitInput);
+    }
+    return COMMIT_LINE.exec(output)?.[1] ?? (await client.raw(['rev-parse', 'HEAD'])).trim();
+  });
+}
+
+/**
+ * git's refusal when a merge, cherry-pick or revert began after gitIndexMatchesHead looked (or in
+ * a repository whose state files it could not find): reported like the refusal before writing.
+ */
+const PARTIAL_COMMIT_REFUSED = /cannot do a partial commit during a (merge|cherry-pick|revert|rebase)/;
+
+/**
+ * Runs `work` with `message` in a file of its own in the repository's git directory (beside
+ * git's own COMMIT_EDITMSG; the system's temporary directory when that is not found), removed after.
+ */
+async function withMessageFile<T>(dir: string, message: string, work: (file: string) => Promise<T>): Promise<T> {
+  const dirs = await findGitDirs(dir).catch(() => null);
+  const parent = dirs ? dirs.gitDir : await mkdtemp(join(tmpdir(), 'certified-commit-'));
+  const file = join(parent, `CERTIFIED_COMMIT_MSG.${process.pid}.${randomBytes(4).toString('hex')}`);
   try {
-    output = await client.raw(commitArgs, commitInput);
-  } catch (error) {
-    if (!MISSING_IDENTITY.test(String(error))) throw error;
-    const fallback = await git(dir, [`user.name=${FALLBACK_IDENTITY.name}`, `user.email=${FALLBACK_IDENTITY.email}`]);
-    output = await fallback.raw(commitArgs, commitInput);
+    await writeFile(file, message, { mode: 0o600 });
+    return await work(file);
+  } finally {
+    await rm(dirs ? file : parent, { recursive: true, force: true });
   }
-  return COMMIT_LINE.exec(output)?.[1] ?? (await client.raw(['rev-parse', 'HEAD'])).trim();
 }
 
 /** From this many committed files on, a change stores their content as one pack first (gitWriteBlobs). */
@@ -305,6 +354,16 @@ export async function gitSetConfig(dir: string, key: string, value: string): Pro
 export async function gitLog(dir: string, format: string): Promise<string> {
   if (!(await gitHead(dir))) return '';
   return (await git(dir)).raw(['log', `--format=${format}`, '--', '.']);
+}
+
+/**
+ * The whole messages of `commits`, in their order: one git process, the ids on stdin (any
+ * number of them).
+ */
+export async function gitCommitMessages(dir: string, commits: string[]): Promise<string[]> {
+  if (commits.length === 0) return [];
+  const output = await (await git(dir)).raw(['log', '--no-walk=unsorted', '--stdin', '--format=%x1e%B'], commits.map((id) => `${id}\n`).join(''));
+  return output.split('\x1e').slice(1);
 }
 
 /** Paths under `dir` (relative to it) tracked in the index whose staged content matches `pattern` (ERE). */

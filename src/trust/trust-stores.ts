@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { readFile, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../store/atomic.js';
+import { childEnv } from '../store/child-env.js';
 
 /**
  * The file and command work of `certified trust`: the one place that runs update-ca-certificates,
@@ -22,8 +23,8 @@ export interface CommandResult {
   output: string;
 }
 
-function runCommand(command: string, args: string[], env?: NodeJS.ProcessEnv): CommandResult {
-  const result = spawnSync(command, args, { encoding: 'utf8', env: env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+function runCommand(command: string, args: string[]): CommandResult {
+  const result = spawnSync(command, args, { encoding: 'utf8', env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
   const shown = [command, ...args].map((arg) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`)).join(' ');
   const missing = (result.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
   return { shown, ok: !result.error && result.status === 0, missing, output: `${result.stdout ?? ''}${result.stderr ?? ''}`.trim() };

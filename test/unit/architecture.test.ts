@@ -28,6 +28,7 @@ const OTHER_PROGRAMS = [
   'git update-index --no-skip-worktree',
   '--empty-password',
   'git merge --abort',
+  'git merge --continue',
   'git checkout --theirs',
   ...['cherry-pick', 'revert', 'rebase'].flatMap((operation) => [`git ${operation} --continue`, `git ${operation} --abort`]),
 ];

@@ -1,5 +1,5 @@
 import type { CaStore } from '../../store/ca-store.js';
-import { gitLog } from '../../store/git.js';
+import { gitCommitMessages, gitLog } from '../../store/git.js';
 
 /** One commit that touched the CA directory, as `certified log` shows it. */
 export interface HistoryEntry {
@@ -18,6 +18,12 @@ export interface HistoryEntry {
   fingerprint?: string;
   /** Every Certified-* trailer of the commit, as written. */
   trailers: Record<string, string>;
+  /**
+   * Made by certified (its message has the "$ certified ..." line or Certified-* lines) but
+   * without a trailer block: a hook rewrote the message. The Certified-* lines still found
+   * anywhere in it fill the fields; action is "unknown" when none says it.
+   */
+  trailersMissing?: true;
 }
 
 const RECORD = '\x1e';
@@ -26,9 +32,38 @@ const FIELD = '\x1f';
 const FORMAT = `${RECORD}%H${FIELD}%h${FIELD}%aI${FIELD}%an${FIELD}%ae${FIELD}%s${FIELD}%(trailers:only,unfold)`;
 const PREFIX = 'Certified-';
 
-/** The CA's history, newest first, from the trailers of the commits that touch its directory. */
+/**
+ * The CA's history, newest first, from the trailers of the commits that touch its directory.
+ * The messages of the commits without trailers are read whole (one more git process, only when
+ * there are such commits), to tell certified's commits whose trailers a hook dropped from the
+ * user's own.
+ */
 export async function readHistory(store: CaStore): Promise<HistoryEntry[]> {
-  return parseHistory(await gitLog(store.dir, FORMAT));
+  const entries = parseHistory(await gitLog(store.dir, FORMAT));
+  const bare = entries.filter((entry) => Object.keys(entry.trailers).length === 0);
+  const messages = await gitCommitMessages(store.dir, bare.map((entry) => entry.commit));
+  bare.forEach((entry, index) => recoverTrailers(entry, messages[index] ?? ''));
+  return entries;
+}
+
+/** The commits certified made whose trailers a git hook dropped (see HistoryEntry.trailersMissing), newest first. */
+export async function commitsWithoutTrailers(store: CaStore): Promise<HistoryEntry[]> {
+  return (await readHistory(store)).filter((entry) => entry.trailersMissing);
+}
+
+/** The "$ certified ..." line commitMessage puts after the summary. */
+const COMMAND_LINE = /^\$ certified(?: |$)/m;
+
+/** Fills an entry without a trailer block from the Certified-* lines left anywhere in its message. */
+export function recoverTrailers(entry: HistoryEntry, message: string): void {
+  const found = parseTrailers(message);
+  if (Object.keys(found).length === 0 && !COMMAND_LINE.test(message)) return;
+  Object.assign(entry, fieldsOf(found), { action: found[`${PREFIX}Action`] ?? 'unknown', trailers: found, trailersMissing: true });
+}
+
+function fieldsOf(trailers: Record<string, string>): Pick<HistoryEntry, 'name' | 'serial' | 'issuer' | 'fingerprint'> {
+  const pick = (key: string) => (trailers[`${PREFIX}${key}`] !== undefined ? { [key.toLowerCase()]: trailers[`${PREFIX}${key}`] } : {});
+  return { ...pick('Name'), ...pick('Serial'), ...pick('Issuer'), ...pick('Fingerprint') };
 }
 
 export function parseHistory(output: string): HistoryEntry[] {
@@ -38,7 +73,6 @@ export function parseHistory(output: string): HistoryEntry[] {
     .map((chunk) => {
       const [commit = '', shortCommit = '', date = '', author = '', email = '', summary = '', trailerText = ''] = chunk.split(FIELD);
       const trailers = parseTrailers(trailerText);
-      const pick = (key: string) => (trailers[`${PREFIX}${key}`] !== undefined ? { [key.toLowerCase()]: trailers[`${PREFIX}${key}`] } : {});
       return {
         commit,
         shortCommit,
@@ -47,10 +81,7 @@ export function parseHistory(output: string): HistoryEntry[] {
         email,
         summary,
         action: trailers[`${PREFIX}Action`] ?? 'manual',
-        ...pick('Name'),
-        ...pick('Serial'),
-        ...pick('Issuer'),
-        ...pick('Fingerprint'),
+        ...fieldsOf(trailers),
         trailers,
       };
     });

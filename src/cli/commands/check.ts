@@ -1,9 +1,10 @@
 import { checkCa } from '../../ca/review/check-ca.js';
+import { commitsWithoutTrailers } from '../../ca/review/history.js';
 import { UsageError } from '../../ca/errors.js';
 import { renderText } from '../../ca/text.js';
 import { FLAGS } from '../error-hints.js';
 import { openStore, type StoreFlags } from '../context.js';
-import { data, shown, status } from '../output.js';
+import { data, note, shown, status } from '../output.js';
 
 export interface CheckOptions extends StoreFlags {
   json?: boolean;
@@ -14,9 +15,14 @@ export async function runCheck(args: string[], options: CheckOptions, _argv: str
   if (args.length) throw new UsageError('check takes no arguments', 'Example: certified check --json');
   const store = openStore(options);
   const checked = await checkCa(store);
+  // Not a finding: the history cannot be mended without rewriting it, so it must not fail every later check.
+  const withoutTrailers = (await commitsWithoutTrailers(store)).map((entry) => entry.shortCommit);
+  if (withoutTrailers.length) {
+    await note(`${withoutTrailers.length} commit(s) made by certified lost their trailers to a git hook (${withoutTrailers.slice(0, 5).join(', ')}${withoutTrailers.length > 5 ? ', ...' : ''}): "certified log" shows what their messages still say.`);
+  }
   const result = { ...checked, findings: checked.findings.map((item) => ({ ...item, message: renderText(item.message, FLAGS) })) };
   if (options.json) {
-    data(`${JSON.stringify({ ok: result.findings.length === 0, ...result }, null, 2)}\n`);
+    data(`${JSON.stringify({ ok: result.findings.length === 0, ...result, ...(withoutTrailers.length ? { commitsWithoutTrailers: withoutTrailers } : {}) }, null, 2)}\n`);
   } else {
     for (const item of result.findings) data(`${item.path}: ${item.message} [${item.code}]`);
   }

@@ -1,7 +1,7 @@
 import { readHistory, type HistoryEntry } from '../../ca/review/history.js';
 import { UsageError } from '../../ca/errors.js';
 import { openStore, type StoreFlags } from '../context.js';
-import { data, shown, status } from '../output.js';
+import { data, note, shown, status } from '../output.js';
 
 export interface LogOptions extends StoreFlags {
   json?: boolean;
@@ -14,6 +14,11 @@ export async function runLog(args: string[], options: LogOptions, _argv: string[
   if (args.length) throw new UsageError('log takes no arguments', 'Example: certified log --json');
   const store = openStore(options);
   const entries = await readHistory(store);
+  const bare = entries.filter((entry) => entry.trailersMissing);
+  if (bare.length) {
+    const ids = bare.slice(0, 5).map((entry) => entry.shortCommit).join(', ') + (bare.length > 5 ? ', ...' : '');
+    await note(`${bare.length} commit(s) made by certified lost their trailers to a git hook (${ids}): shown from what their messages still say.`);
+  }
   if (options.json) {
     data(`${JSON.stringify(entries, null, 2)}\n`);
     return;
