@@ -6,7 +6,9 @@ import { SubjectAlternativeName } from '@peculiar/asn1-x509';
 import { MAX_SANS, normalizeIp, normalizeUri, parseIpRange } from '../../src/ca/address-forms.js';
 import { CertifiedError } from '../../src/ca/errors.js';
 import { normalizeDnsName, parseSan, sanFromCommonName, subjectAltNames } from '../../src/ca/names.js';
+import { buildCertificate } from '../../src/ca/certificate-builder.js';
 import { sanExtension } from '../../src/pki/extensions.js';
+import { generateKeyPair } from '../../src/pki/keys.js';
 import { formatIpAddress, ipAddressBytes } from '../../src/pki/ip-address.js';
 
 /** Every RFC 4291 2.2 form, with the 16 bytes as hex (what must go into the certificate). */
@@ -175,5 +177,14 @@ describe('the SAN limit', () => {
     assert.equal(subjectAltNames('host.example.com', names).length, MAX_SANS);
     assert.throws(() => subjectAltNames('host.example.com', [...names, 'one-more.example.com']), /1001 names were asked for one certificate, over the limit of 1000/);
     assert.throws(() => subjectAltNames(undefined, Array(10_000).fill('bad name')), /10000 names were asked for one certificate, over the limit of 1000/);
+  });
+
+  it('is held where every certificate is built, for names that were never parsed (a renewal of an older certificate)', async () => {
+    const keys = await generateKeyPair({ type: 'ecdsa', curve: 'P-256' });
+    const sans = Array.from({ length: MAX_SANS + 1 }, (_, i) => ({ type: 'dns' as const, value: `n${i}.example.com` }));
+    const request = { kind: 'self-signed', subject: { CN: 'many' }, publicKey: keys.publicKey, signingKey: keys, key: keys.spec, profile: 'server', now: new Date(), days: 1 } as const;
+    await assert.rejects(buildCertificate({ ...request, sans }), /1001 names were asked for one certificate, over the limit of 1000/);
+    const built = await buildCertificate({ ...request, sans: sans.slice(0, MAX_SANS) });
+    assert.equal(built.certificate.sans.length, MAX_SANS);
   });
 });
