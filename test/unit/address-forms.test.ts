@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { BlockList, SocketAddress, isIPv6 } from 'node:net';
+import { BlockList, SocketAddress, isIPv4, isIPv6 } from 'node:net';
 import { describe, it } from 'node:test';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { SubjectAlternativeName } from '@peculiar/asn1-x509';
@@ -77,6 +77,25 @@ describe('IP addresses: every RFC 4291 text form, the right 16 bytes', () => {
       assert.match(canonical, /^[0-9a-f:]+$/);
     });
   }
+
+  it('agrees with node:net on 20,000 generated strings: the same ones accepted, as the same address', () => {
+    const pieces = ['0', '1', 'a', 'F', 'ff', '1234', '12345', ':', '::', '.', '1.2.3.4', '255', '256', '01'];
+    let seed = 42;
+    const next = (n: number) => (seed = (seed * 1103515245 + 12345) % 2147483648) % n;
+    let accepted = 0;
+    for (let i = 0; i < 20_000; i++) {
+      const text = Array.from({ length: 1 + next(12) }, () => pieces[next(pieces.length)]).join('');
+      const bytes = ipAddressBytes(text);
+      assert.equal(bytes !== undefined, text.includes(':') ? isIPv6(text) : isIPv4(text), text);
+      if (!bytes) continue;
+      accepted++;
+      const family = bytes.length === 16 ? 'ipv6' : 'ipv4';
+      const list = new BlockList();
+      list.addAddress(formatIpAddress(bytes), family);
+      assert.ok(list.check(text, family), text);
+    }
+    assert.ok(accepted > 500, `${accepted} valid addresses among them`);
+  });
 
   it('encodes the SAN extension with those bytes (not "::ffff:10" for "::ffff:10.0.0.1")', () => {
     for (const [text, bytes] of IPV6_FORMS) {
