@@ -11,6 +11,7 @@ import type { DistinguishedName, SubjectAltName } from '../pki/types.js';
 import { ROOT_NAME } from '../store/layout.js';
 import { crlUrlFor } from './authorities/issuers.js';
 import { assertNamesPermitted, chainNameConstraints } from './authorities/name-constraints.js';
+import { assertSanCount } from './address-forms.js';
 import { isoDate } from './commit-message.js';
 import type { CaConfig } from './config.js';
 import { CertifiedError, PathLengthError, RootSignsOnlyCasError } from './errors.js';
@@ -106,6 +107,8 @@ export function assertMaySign(issuer: Pick<Issuer, 'name' | 'certificate'>, kind
  * below the root, and key usages by kind and profile. Refuses what the issuer may not sign.
  */
 export async function buildCertificate(request: CertificateRequest): Promise<BuiltCertificate> {
+  // Every path checks the names when it reads them; this holds for a renewal of an older certificate too.
+  if (request.kind === 'leaf' || request.kind === 'self-signed') assertSanCount(request.sans.length);
   const warnings: string[] = [];
   const asked = new Date(request.now.getTime() + request.days * DAY_MS);
   const common = {

@@ -1,5 +1,6 @@
-import { isIPv4, isIPv6 } from 'node:net';
+import { isIPv6 } from 'node:net';
 import { domainToASCII } from 'node:url';
+import { assertPunycode, assertSanCount, normalizeIp, normalizeUri } from './address-forms.js';
 import { DN_ATTRIBUTES, type DistinguishedName, type DnAttribute, type SubjectAltName } from '../pki/types.js';
 import { InvalidInputError, UsageError } from './errors.js';
 
@@ -102,6 +103,7 @@ export function normalizeDnsName(input: string): string {
   if (wildcard && labels.length < 2) {
     throw new InvalidInputError(`"${printable(input)}" is a wildcard over a top-level domain`, 'Use at least two labels after "*.", like *.example.com.');
   }
+  assertPunycode(ascii, input);
   return wildcard ? `*.${ascii}` : ascii;
 }
 
@@ -116,24 +118,6 @@ function normalizeEmail(input: string): string {
   return `${local}@${normalizeDnsName(domain)}`;
 }
 
-/** Longer URIs are not names but payloads; browsers stop near 2,000 characters too. */
-const MAX_URI_LENGTH = 2048;
-
-function normalizeUri(input: string): string {
-  let valid = /^[\x21-\x7e]+$/.test(input) && input.length <= MAX_URI_LENGTH;
-  if (valid) {
-    try {
-      valid = /^[a-z][a-z0-9+.-]*:/i.test(input) && new URL(input).protocol.length > 1;
-    } catch {
-      valid = false;
-    }
-  }
-  if (!valid) {
-    throw new InvalidInputError(`"${printable(input)}" is not a valid URI`, 'Use an absolute ASCII URI like +URI:spiffe://example.org/service.');
-  }
-  return input;
-}
-
 /** One `+name` argument: URI:..., an e-mail address, an IPv4/IPv6 address or a DNS name. */
 export function parseSan(input: string): SubjectAltName {
   const prefixed = /^(URI|DNS|IP|EMAIL):(.*)$/is.exec(input);
@@ -142,17 +126,18 @@ export function parseSan(input: string): SubjectAltName {
   if (value === '') throw new InvalidInputError('an empty name was given with "+"', 'Write it like +alt.example.com.');
   if (kind === 'URI') return { type: 'uri', value: normalizeUri(value) };
   if (kind === 'EMAIL' || (!kind && value.includes('@'))) return { type: 'email', value: normalizeEmail(value) };
-  if (kind === 'IP' || (!kind && (isIPv4(value) || isIPv6(value)))) {
-    if ((!isIPv4(value) && !isIPv6(value)) || value.includes('%')) {
-      throw new InvalidInputError(`"${printable(value)}" is not a valid IP address`, 'IPv6 zone IDs (%eth0) cannot go in a certificate.');
-    }
-    return { type: 'ip', value };
-  }
+  if (kind === 'IP' || (!kind && looksLikeIp(value))) return { type: 'ip', value: normalizeIp(value) };
   return { type: 'dns', value: normalizeDnsName(value) };
+}
+
+/** An address rather than a name: four dotted numbers, or hex digits, dots and colons (a zone id or a prefix after). */
+function looksLikeIp(value: string): boolean {
+  return /^[0-9.]+$/.test(value) ? value.split('.').length === 4 : value.includes(':') && /^[0-9a-f:.]+(?:%\S*)?(?:\/[0-9]*)?$/i.test(value);
 }
 
 /** The SANs of a certificate: a DNS- or IP-shaped CN first, then the requested names, without repeats. */
 export function subjectAltNames(cn: string | undefined, requested: string[]): SubjectAltName[] {
+  assertSanCount(requested.length);
   const sans: SubjectAltName[] = [];
   const fromCn = cn === undefined ? undefined : sanFromCommonName(cn);
   if (fromCn) sans.push(fromCn);
@@ -160,18 +145,21 @@ export function subjectAltNames(cn: string | undefined, requested: string[]): Su
     const san = parseSan(input);
     if (!sans.some((known) => known.type === san.type && known.value === san.value)) sans.push(san);
   }
+  assertSanCount(sans.length);
   return sans;
 }
 
-/** An IP address, or a name with a dot (or localhost) that is a valid DNS name. */
+/**
+ * The SAN a CN stands for, checked by the same rules as a `+name`: an IP address, or a host name
+ * (letters, digits, ".", "-", "_" and "*", with a dot or a "*", or localhost). A CN that is not host-shaped
+ * ("Alice Smith", "Build Server") names no SAN; a host-shaped one that fails the rules (*.com,
+ * a..b, xn--zz.example) is refused, as the same name after "+" is.
+ */
 export function sanFromCommonName(cn: string): SubjectAltName | undefined {
-  if (isIPv4(cn) || isIPv6(cn)) return { type: 'ip', value: cn };
-  if (!cn.includes('.') && cn.toLowerCase() !== 'localhost') return undefined;
-  try {
-    return { type: 'dns', value: normalizeDnsName(cn) };
-  } catch {
-    return undefined;
-  }
+  if (cn.includes(':') && looksLikeIp(cn)) return parseSan(`IP:${cn}`);
+  if (!/^[\p{L}\p{M}\p{N}*._-]+$/u.test(cn)) return undefined;
+  if (!cn.includes('.') && !cn.includes('*') && cn.toLowerCase() !== 'localhost') return undefined;
+  return parseSan(cn);
 }
 
 export function formatSan(san: SubjectAltName): string {

@@ -1,6 +1,6 @@
 import { Pkcs10CertificateRequest, type PublicKey, SubjectAlternativeNameExtension } from './x509.js';
-import { createPublicKey } from 'node:crypto';
-import { Attributes, CertificationRequestInfo } from '@peculiar/asn1-csr';
+import { createPublicKey, type KeyObject } from 'node:crypto';
+import { Attributes, CertificationRequest, CertificationRequestInfo } from '@peculiar/asn1-csr';
 import { id_pkcs9_at_extensionRequest } from '@peculiar/asn1-pkcs9';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { Attribute, Extensions } from '@peculiar/asn1-x509';
@@ -41,13 +41,51 @@ export interface CsrInfo {
 
 const SAN_TYPES: Record<string, SanType> = { dns: 'dns', ip: 'ip', email: 'email', url: 'uri' };
 
-/** Parses a PEM or DER CSR; throws on anything that is not one. */
+/** A CSR whose key is of a type or curve this CA does not sign; `keyName` says which, like "Ed25519". */
+export class UnsupportedCsrKeyError extends Error {
+  constructor(readonly keyName: string) {
+    super(`unsupported key ${keyName}`);
+    this.name = 'UnsupportedCsrKeyError';
+  }
+}
+
+const CURVE_NAMES: Record<string, string> = { secp521r1: 'P-521', prime256v1: 'P-256', secp384r1: 'P-384', prime192v1: 'P-192', secp224r1: 'P-224' };
+const KEY_TYPE_NAMES: Record<string, string> = { ed25519: 'Ed25519', ed448: 'Ed448', 'rsa-pss': 'RSA-PSS', dsa: 'DSA', dh: 'DH', x25519: 'X25519', x448: 'X448' };
+
+/** "ECDSA P-521", "ECDSA secp256k1", "Ed25519": the key's kind as a user names it. */
+function keyNameOf(key: KeyObject): string {
+  const type = key.asymmetricKeyType ?? 'unknown';
+  if (type === 'ec') {
+    const curve = key.asymmetricKeyDetails?.namedCurve ?? 'unknown curve';
+    return `ECDSA ${CURVE_NAMES[curve] ?? curve}`;
+  }
+  return KEY_TYPE_NAMES[type] ?? type;
+}
+
+/** The key of a CSR, from its SubjectPublicKeyInfo, read natively (it knows every curve). */
+function csrKeySpec(spki: ArrayBuffer): KeySpec {
+  let keyObject: KeyObject;
+  try {
+    keyObject = createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' });
+  } catch {
+    throw new UnsupportedCsrKeyError('of an unknown type');
+  }
+  try {
+    return keySpecOf(keyObject);
+  } catch {
+    throw new UnsupportedCsrKeyError(keyNameOf(keyObject));
+  }
+}
+
+/** Parses a PEM or DER CSR; throws on anything that is not one, UnsupportedCsrKeyError for a key we do not sign. */
 export async function parseCsr(input: string | Uint8Array): Promise<CsrInfo> {
   const csr = new Pkcs10CertificateRequest(typeof input === 'string' ? input : toArrayBuffer(input));
+  // The key first: the library cannot read or verify some (secp256k1), and the user must hear which.
+  const spki = AsnConvert.serialize(AsnConvert.parse(csr.rawData, CertificationRequest).certificationRequestInfo.subjectPKInfo);
+  const key = csrKeySpec(spki);
   // @peculiar/x509 finds CSR extensions reliably only by OID.
   const sanRaw = csr.extensions.find((extension) => extension.type === OID_SUBJECT_ALT_NAME);
   const san = sanRaw ? new SubjectAlternativeNameExtension(sanRaw.rawData) : undefined;
-  const keyObject = createPublicKey({ key: Buffer.from(csr.publicKey.rawData), format: 'der', type: 'spki' });
   return {
     pem: toPem(new Uint8Array(csr.rawData), 'CERTIFICATE REQUEST'),
     subject: fromX509Name(csr.subjectName),
@@ -56,7 +94,7 @@ export async function parseCsr(input: string | Uint8Array): Promise<CsrInfo> {
       if (!type) throw new Error(`unsupported subjectAltName type ${name.type}`);
       return { type, value: name.value };
     }),
-    key: keySpecOf(keyObject),
+    key,
     publicKey: csr.publicKey,
     signatureValid: await csr.verify(),
   };

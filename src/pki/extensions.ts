@@ -37,6 +37,7 @@ import {
   id_kp_serverAuth,
   id_pe_authorityInfoAccess,
 } from '@peculiar/asn1-x509';
+import { ipAsnText } from './ip-address.js';
 import { X509Certificate } from './x509.js';
 import type { ExtendedKeyUsageName, KeyUsageName, RevocationReason, SubjectAltName } from './types.js';
 
@@ -68,7 +69,7 @@ function generalName(san: SubjectAltName): GeneralName {
     case 'dns':
       return new GeneralName({ dNSName: san.value });
     case 'ip':
-      return new GeneralName({ iPAddress: san.value });
+      return new GeneralName({ iPAddress: ipAsnText(san.value) });
     case 'email':
       return new GeneralName({ rfc822Name: san.value });
     case 'uri':
@@ -135,7 +136,7 @@ export interface NameConstraintSet {
 export function nameConstraintsExtension(permitted: NameConstraintSet): Extension {
   const subtrees = [
     ...permitted.dns.map((dNSName) => new GeneralName({ dNSName })),
-    ...permitted.ip.map((iPAddress) => new GeneralName({ iPAddress })),
+    ...permitted.ip.map((range) => new GeneralName({ iPAddress: ipAsnText(range) })),
     ...permitted.email.map((rfc822Name) => new GeneralName({ rfc822Name })),
   ].map((base) => new GeneralSubtree({ base }));
   return extension(id_ce_nameConstraints, true, new NameConstraints({ permittedSubtrees: new GeneralSubtrees(subtrees) }));

@@ -1,10 +1,12 @@
-import { BlockList, isIPv4, isIPv6 } from 'node:net';
+import { BlockList, isIPv4 } from 'node:net';
 import { readNameConstraints, type NameConstraintSet } from '../../pki/extensions.js';
 import { readPemBlocks, toPem } from '../../pki/pem.js';
 import { parseCertificate } from '../../pki/certificate.js';
 import type { SubjectAltName } from '../../pki/types.js';
 import { InvalidInputError } from '../errors.js';
 import { formatSan, normalizeDnsName, printable } from '../names.js';
+import { parseIpRange } from '../address-forms.js';
+import { formatIpAddress } from '../../pki/ip-address.js';
 
 export type { NameConstraintSet };
 
@@ -39,21 +41,18 @@ function parsePermittedDomain(input: string): string {
 }
 
 function parsePermittedRange(input: string): string {
-  const match = /^([0-9a-fA-F:.]+)(?:\/([0-9]{1,3}))?$/.exec(input);
-  const address = match?.[1] ?? '';
-  const family = isIPv4(address) ? 'ipv4' : isIPv6(address) ? 'ipv6' : undefined;
-  const bits = family === 'ipv4' ? 32 : 128;
-  const prefix = match?.[2] === undefined ? bits : Number(match[2]);
-  if (!family || prefix > bits || (family === 'ipv6' && address.includes('.'))) {
-    throw new InvalidInputError([{ option: 'permitIp' }, ` "${printable(input)}" is not an address range`], 'Write it in CIDR form, like 10.0.0.0/8 or fd00::/8.');
+  const range = parseIpRange(input);
+  if (!range) {
+    throw new InvalidInputError([{ option: 'permitIp' }, ` "${printable(input)}" is not an address range`], 'Write it in CIDR form, like 10.0.0.0/8, fd00::/8 or ::ffff:10.0.0.0/104.');
   }
-  if (networkOf(address, prefix, family) !== canonical(address, family)) {
+  const network = networkOf(range.bytes, range.prefix);
+  if (network !== range.address) {
     throw new InvalidInputError(
-      [{ option: 'permitIp' }, ` "${printable(input)}" has bits set after the /${prefix} prefix`],
-      `Write the network address, like ${networkOf(address, prefix, family)}/${prefix}.`,
+      [{ option: 'permitIp' }, ` "${printable(input)}" has bits set after the /${range.prefix} prefix`],
+      `Write the network address, like ${network}/${range.prefix}.`,
     );
   }
-  return `${address}/${prefix}`;
+  return `${range.address}/${range.prefix}`;
 }
 
 /** "alice@example.com" (one mailbox), "example.com" (mailboxes at that host) or ".example.com" (at any host under it). */
@@ -70,32 +69,13 @@ function parsePermittedEmail(input: string): string {
   }
 }
 
-function canonical(address: string, family: 'ipv4' | 'ipv6'): string {
-  return networkOf(address, family === 'ipv4' ? 32 : 128, family);
-}
-
-/** The address with the bits after `prefix` cleared, in a canonical spelling. */
-function networkOf(address: string, prefix: number, family: 'ipv4' | 'ipv6'): string {
-  const bytes = family === 'ipv4' ? address.split('.').map(Number) : ipv6Bytes(address);
+/** The address with the bits after `prefix` cleared, in its canonical text. */
+function networkOf(bytes: Uint8Array, prefix: number): string {
   const masked = bytes.map((byte, index) => {
     const bits = Math.min(8, Math.max(0, prefix - index * 8));
     return byte & (0xff << (8 - bits)) & 0xff;
   });
-  if (family === 'ipv4') return masked.join('.');
-  const groups: string[] = [];
-  for (let i = 0; i < 16; i += 2) groups.push((((masked[i] ?? 0) << 8) | (masked[i + 1] ?? 0)).toString(16));
-  return groups.join(':');
-}
-
-function ipv6Bytes(address: string): number[] {
-  const [head = '', tail] = address.split('::');
-  const left = head ? head.split(':') : [];
-  const right = tail ? tail.split(':') : [];
-  const groups = tail === undefined ? left : [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right];
-  return groups.flatMap((group) => {
-    const value = parseInt(group, 16);
-    return [value >> 8, value & 0xff];
-  });
+  return formatIpAddress(masked);
 }
 
 /** Does `name` fall under the permitted DNS subtree `constraint`? */

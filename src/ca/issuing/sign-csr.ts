@@ -1,4 +1,4 @@
-import { parseCsr, type CsrInfo } from '../../pki/csr.js';
+import { UnsupportedCsrKeyError, parseCsr, type CsrInfo } from '../../pki/csr.js';
 import { describeKey } from '../../pki/keys.js';
 import { readPemBlocks } from '../../pki/pem.js';
 import type { CaStore } from '../../store/ca-store.js';
@@ -10,6 +10,8 @@ import type { AskPassword } from '../passwords.js';
 
 const MIN_RSA_BITS = 2048;
 const CSR_LABELS = ['CERTIFICATE REQUEST', 'NEW CERTIFICATE REQUEST'];
+const SUPPORTED_KEYS = `RSA of ${MIN_RSA_BITS} bits or more, ECDSA P-256 and P-384`;
+const CSR_KEY_HINT = 'Ask for a CSR with an RSA 2048+ or ECDSA P-256/P-384 key.';
 
 export interface SignCsrParams {
   /** The CSR file's bytes (PEM or DER), as read by the caller. */
@@ -49,11 +51,14 @@ export async function readCsr(input: Uint8Array, source: string): Promise<CsrInf
   try {
     csr = await parseCsr(der);
   } catch (error) {
+    if (error instanceof UnsupportedCsrKeyError) {
+      throw new InvalidInputError(`the CSR's key is ${error.keyName}, which certified does not sign (supported: ${SUPPORTED_KEYS})`, ['Nothing was written. ', CSR_KEY_HINT]);
+    }
     throw badCsr(source, 'it cannot be decoded as PKCS#10', error);
   }
   if (!csr.signatureValid) throw badCsr(source, 'its signature does not match its key (it was altered or damaged)');
   if (csr.key.type === 'rsa' && csr.key.bits < MIN_RSA_BITS) {
-    throw new InvalidInputError(`the CSR's key is RSA ${csr.key.bits}, below the minimum of ${MIN_RSA_BITS} bits`, 'Ask for a CSR with an RSA 2048+ or ECDSA P-256/P-384 key.');
+    throw new InvalidInputError(`the CSR's key is RSA ${csr.key.bits}, below the minimum of ${MIN_RSA_BITS} bits`, CSR_KEY_HINT);
   }
   return csr;
 }

@@ -3,6 +3,7 @@ import type { SubjectAltName } from '../../pki/types.js';
 import { INTERMEDIATE_NAME, ROOT_NAME } from '../../store/layout.js';
 import { CertifiedError, type TextPart, type Spelling } from '../errors.js';
 import { printable, subjectAltNames, validateDn, validateName } from '../names.js';
+import { assertSanCount } from '../address-forms.js';
 import { parseKeySpec } from '../options.js';
 import { DEFAULT_CA_DAYS, DEFAULT_LEAF_DAYS, type LeafProfile } from '../profiles.js';
 
@@ -101,11 +102,13 @@ export async function parseManifest(text: string): Promise<Manifest> {
     // A CA certifies no names of its own (as with "--ca --issuer"): its CN is only a name.
     if (isCa && fields.san) throw new ManifestError(fields.san.line, `"${name}" is a CA and cannot have san`, 'Drop "san" or "ca: true".');
     const sanList = fields.san ? stringList(yaml, fields.san, 'san', lineOf) : [];
-    const sans = isCa ? [] : subjectAltNames(cn, []);
+    if (fields.san) wrap(fields.san.line, '', () => assertSanCount(sanList.length));
+    const sans = isCa ? [] : wrap(fields.cn.line, 'cn', () => subjectAltNames(cn, []));
     for (const item of sanList) {
       const [san] = wrap(item.line, 'san', () => subjectAltNames(undefined, [String(item.value)]));
       if (san && !sans.some((known) => known.type === san.type && known.value === san.value)) sans.push(san);
     }
+    wrap(fields.san?.line ?? line, '', () => assertSanCount(sans.length));
     if (isCa && fields.profile) throw new ManifestError(fields.profile.line, `"${name}" is a CA and cannot have a profile`, 'Drop "profile" or "ca: true".');
     const profile = isCa ? 'ca' : fields.profile ? profileOf(fields.profile) : 'server+client';
     const key = wrapKey(fields.key ?? defaults.key, fields.bits ?? (fields.key ? undefined : defaults.bits), isCa ? 'ca' : 'leaf', defaultKey, defaultBits);
