@@ -1,0 +1,103 @@
+import { closeSync, openSync, readSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { CONFIG_FILE, RECORDS_DIR } from './layout.js';
+
+/**
+ * How many bytes each kind of input may hold, in one place. A read stops at the cap plus one byte,
+ * counted on the bytes actually read (never on stat, which a FIFO or /dev/zero misreports).
+ */
+export const READ_LIMITS = {
+  /** A CSR given to sign: a few KiB even with a large RSA key and many names. */
+  csr: 64 << 10,
+  /** A file given to show (git's textconv passes every .crt, .csr, .crl): a CRL can be large. */
+  shown: 64 << 20,
+  /** A private key or a PKCS#12 file: a few KiB. */
+  key: 64 << 10,
+  /** A certificate or a chain in the CA. */
+  certificate: 1 << 20,
+  /** A CRL in the CA (many thousand entries are a few MiB). */
+  crl: 64 << 20,
+  /** certificates.yaml. */
+  manifest: 16 << 20,
+  /** certified.json. */
+  config: 1 << 20,
+  /** One record (records/<issuer>/<serial>.json). */
+  record: 64 << 10,
+  /** The lock file: a pid, a host and a date. */
+  lock: 64 << 10,
+  /** The journal of a change: lists of paths, thousands in a large change. */
+  journal: 256 << 20,
+  /** One line of stdin (a password). */
+  stdinLine: 64 << 10,
+  /** Anything else in the CA directory. */
+  other: 16 << 20,
+} as const;
+
+export type ReadKind = keyof typeof READ_LIMITS;
+
+/** A file held more bytes than its kind may. */
+export class ReadTooLargeError extends Error {
+  constructor(readonly path: string, readonly limit: number) {
+    super(`"${path}" is larger than ${formatBytes(limit)}`);
+  }
+}
+
+export function formatBytes(bytes: number): string {
+  if (bytes >= 1 << 20 && bytes % (1 << 20) === 0) return `${bytes >> 20} MiB`;
+  if (bytes >= 1 << 10 && bytes % (1 << 10) === 0) return `${bytes >> 10} KiB`;
+  return `${bytes} bytes`;
+}
+
+const CHUNK = 1 << 20;
+
+/** The whole file, read in chunks; throws ReadTooLargeError as soon as more than maxBytes came. */
+export async function readBounded(path: string, maxBytes: number): Promise<Buffer> {
+  const handle = await open(path, 'r');
+  try {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const buffer = Buffer.allocUnsafe(Math.min(CHUNK, maxBytes + 1 - total));
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
+      if (bytesRead === 0) break;
+      total += bytesRead;
+      if (total > maxBytes) throw new ReadTooLargeError(path, maxBytes);
+      chunks.push(buffer.subarray(0, bytesRead));
+    }
+    return Buffer.concat(chunks, total);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** readBounded, synchronously (for many small files, where it is several times faster). */
+export function readBoundedSync(path: string, maxBytes: number): Buffer {
+  const fd = openSync(path, 'r');
+  try {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const buffer = Buffer.allocUnsafe(Math.min(CHUNK, maxBytes + 1 - total));
+      const bytesRead = readSync(fd, buffer, 0, buffer.length, null);
+      if (bytesRead === 0) break;
+      total += bytesRead;
+      if (total > maxBytes) throw new ReadTooLargeError(path, maxBytes);
+      chunks.push(buffer.subarray(0, bytesRead));
+    }
+    return Buffer.concat(chunks, total);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The kind of a file of the CA directory, by its path relative to it. */
+export function readKindOf(rel: string): ReadKind {
+  if (rel === CONFIG_FILE) return 'config';
+  if (rel.endsWith('.yaml') || rel.endsWith('.yml')) return 'manifest';
+  if (rel.endsWith('.key') || rel.endsWith('.p12')) return 'key';
+  if (rel.endsWith('.crl')) return 'crl';
+  if (rel.endsWith('.crt')) return 'certificate';
+  if (rel.endsWith('.csr')) return 'csr';
+  if (rel.startsWith(`${RECORDS_DIR}/`) && rel.endsWith('.json')) return 'record';
+  return 'other';
+}
