@@ -3,6 +3,7 @@ import { CertifiedError, LockError, StorageError } from './errors.js';
 import { GitBusyError, GitOperationError, PendingChangeError, SkipWorktreeError, StoreWriteError } from '../store/errors.js';
 import { LockTimeoutError } from '../store/lock.js';
 import { ReadTooLargeError } from '../store/bounded-read.js';
+import { SymlinkedFolderError } from '../store/folders.js';
 
 const WHY: Record<string, string> = {
   ENOSPC: 'the disk is full',
@@ -51,6 +52,12 @@ export function storeErrorToCertified(error: unknown): CertifiedError | undefine
   }
   if (error instanceof PendingChangeError) {
     return new LockError(error.message, 'Run any certified command where the CA directory can be written: it finishes or undoes that change first.');
+  }
+  if (error instanceof SymlinkedFolderError) {
+    return new CertifiedError(`${error.message}, so files written into it would land outside the CA; nothing was written`, {
+      code: 'SYMLINKED_FOLDER',
+      hint: `Replace the link with a real folder holding the same files (mv the files into "${error.folder}/" after removing the link), then run the command again.`,
+    });
   }
   if (error instanceof ReadTooLargeError) {
     return new CertifiedError(`${error.message}, more than such a file can hold`, { code: 'TOO_LARGE', hint: 'Check that file: it was not written by certified.' });
