@@ -1,4 +1,4 @@
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { CONFIG_FILE, RECORDS_DIR } from './layout.js';
 
@@ -50,21 +50,51 @@ export function formatBytes(bytes: number): string {
 
 const CHUNK = 1 << 20;
 
+/**
+ * One buffer the bytes are read into, sized from the file's size when it is a regular file (a
+ * hint only: the cap is checked on the bytes read), grown by doubling otherwise. A 50 MB file
+ * then costs 50 MB, not its chunks plus their concatenation.
+ */
+class Accumulator {
+  private buffer: Buffer;
+  total = 0;
+
+  constructor(readonly path: string, readonly maxBytes: number, sizeHint: number) {
+    this.buffer = Buffer.allocUnsafe(Math.min(maxBytes + 1, Math.max(sizeHint + 1, 4096)));
+  }
+
+  /** Where the next read goes: [buffer, offset, length], at most one byte past the cap. */
+  next(): [Buffer, number, number] {
+    if (this.total === this.buffer.length) {
+      const bigger = Buffer.allocUnsafe(Math.min(this.maxBytes + 1, Math.max(this.buffer.length * 2, CHUNK)));
+      this.buffer.copy(bigger, 0, 0, this.total);
+      this.buffer = bigger;
+    }
+    return [this.buffer, this.total, Math.min(this.buffer.length - this.total, CHUNK)];
+  }
+
+  /** Counts what a read brought; false at the end of the file. */
+  add(bytesRead: number): boolean {
+    this.total += bytesRead;
+    if (this.total > this.maxBytes) throw new ReadTooLargeError(this.path, this.maxBytes);
+    return bytesRead > 0;
+  }
+
+  bytes(): Buffer {
+    return this.buffer.subarray(0, this.total);
+  }
+}
+
 /** The whole file, read in chunks; throws ReadTooLargeError as soon as more than maxBytes came. */
 export async function readBounded(path: string, maxBytes: number): Promise<Buffer> {
   const handle = await open(path, 'r');
   try {
-    const chunks: Buffer[] = [];
-    let total = 0;
+    const hint = await handle.stat().then((stats) => (stats.isFile() ? stats.size : 0), () => 0);
+    const into = new Accumulator(path, maxBytes, hint);
     for (;;) {
-      const buffer = Buffer.allocUnsafe(Math.min(CHUNK, maxBytes + 1 - total));
-      const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
-      if (bytesRead === 0) break;
-      total += bytesRead;
-      if (total > maxBytes) throw new ReadTooLargeError(path, maxBytes);
-      chunks.push(buffer.subarray(0, bytesRead));
+      const [buffer, offset, length] = into.next();
+      if (!into.add((await handle.read(buffer, offset, length, null)).bytesRead)) return into.bytes();
     }
-    return Buffer.concat(chunks, total);
   } finally {
     await handle.close();
   }
@@ -74,17 +104,18 @@ export async function readBounded(path: string, maxBytes: number): Promise<Buffe
 export function readBoundedSync(path: string, maxBytes: number): Buffer {
   const fd = openSync(path, 'r');
   try {
-    const chunks: Buffer[] = [];
-    let total = 0;
-    for (;;) {
-      const buffer = Buffer.allocUnsafe(Math.min(CHUNK, maxBytes + 1 - total));
-      const bytesRead = readSync(fd, buffer, 0, buffer.length, null);
-      if (bytesRead === 0) break;
-      total += bytesRead;
-      if (total > maxBytes) throw new ReadTooLargeError(path, maxBytes);
-      chunks.push(buffer.subarray(0, bytesRead));
+    let hint = 0;
+    try {
+      const stats = fstatSync(fd);
+      if (stats.isFile()) hint = stats.size;
+    } catch {
+      // no hint
     }
-    return Buffer.concat(chunks, total);
+    const into = new Accumulator(path, maxBytes, hint);
+    for (;;) {
+      const [buffer, offset, length] = into.next();
+      if (!into.add(readSync(fd, buffer, offset, length, null))) return into.bytes();
+    }
   } finally {
     closeSync(fd);
   }
