@@ -172,12 +172,15 @@ export async function inspectContent(content: Uint8Array): Promise<PkiView[]> {
     return views;
   }
   if (!isOneDerSequence(content)) throw new Error('no certificate, CSR or CRL found (neither PEM nor DER)');
+  const errors: string[] = [];
   for (const kind of ['certificate', 'crl', 'csr'] as const) {
     try {
       return [await inspectDer(kind, content)];
-    } catch {
-      // not this kind: try the next
+    } catch (error) {
+      errors.push((error as Error).message); // not this kind: try the next
     }
   }
+  // Each parse failed the same way (e.g. the ASN.1 reader's size limit): that says more than "not DER".
+  if (errors.every((message) => message === errors[0])) throw new Error(`a DER object that does not parse (${errors[0]})`);
   throw new Error('no certificate, CSR or CRL found (neither PEM nor DER)');
 }
