@@ -56,7 +56,7 @@ export function storeErrorToCertified(error: unknown): CertifiedError | undefine
   if (error instanceof SymlinkedFolderError) {
     return new CertifiedError(`${error.message}, so files written into it would land outside the CA; nothing was written`, {
       code: 'SYMLINKED_FOLDER',
-      hint: `Replace the link with a real folder holding the same files (mv the files into "${error.folder}/" after removing the link), then run the command again.`,
+      hint: `Replace the link (to "${error.target}") with a real folder holding its files, e.g. rm "${error.folder}" && cp -a "${error.target}" "${error.folder}" in the CA directory, then run the command again.`,
     });
   }
   if (error instanceof ReadTooLargeError) {

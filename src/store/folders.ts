@@ -1,9 +1,9 @@
-import { lstatSync } from 'node:fs';
+import { lstatSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** A folder of the CA directory is a symbolic link: files written "into" it would land elsewhere. */
 export class SymlinkedFolderError extends Error {
-  constructor(readonly dir: string, readonly folder: string) {
+  constructor(readonly dir: string, readonly folder: string, readonly target: string) {
     super(`"${folder}" in "${dir}" is a symbolic link`);
   }
 }
@@ -28,7 +28,15 @@ export function refuseSymlinkedFolders(dir: string, paths: readonly string[]): v
       } catch {
         break; // does not exist yet: the change creates it, and nothing below it exists either
       }
-      if (isLink) throw new SymlinkedFolderError(dir, folder);
+      if (isLink) throw new SymlinkedFolderError(dir, folder, readTarget(join(dir, folder)));
     }
+  }
+}
+
+function readTarget(path: string): string {
+  try {
+    return readlinkSync(path);
+  } catch {
+    return '?';
   }
 }
