@@ -2,6 +2,8 @@ import { hostname } from 'node:os';
 import { CertifiedError, LockError, StorageError } from './errors.js';
 import { GitBusyError, GitMissingError, GitOperationError, PendingChangeError, SkipWorktreeError, StoreWriteError } from '../store/errors.js';
 import { LockTimeoutError } from '../store/lock.js';
+import { ReadTooLargeError } from '../store/bounded-read.js';
+import { SymlinkedFolderError } from '../store/folders.js';
 
 const WHY: Record<string, string> = {
   ENOSPC: 'the disk is full',
@@ -58,6 +60,15 @@ export function storeErrorToCertified(error: unknown): CertifiedError | undefine
   }
   if (error instanceof PendingChangeError) {
     return new LockError(error.message, 'Run any certified command where the CA directory can be written: it finishes or undoes that change first.');
+  }
+  if (error instanceof SymlinkedFolderError) {
+    return new CertifiedError(`${error.message}, so files written into it would land outside the CA; nothing was written`, {
+      code: 'SYMLINKED_FOLDER',
+      hint: `Replace the link (to "${error.target}") with a real folder holding its files, e.g. rm "${error.folder}" && cp -a "${error.target}" "${error.folder}" in the CA directory, then run the command again.`,
+    });
+  }
+  if (error instanceof ReadTooLargeError) {
+    return new CertifiedError(`${error.message}, more than such a file can hold`, { code: 'TOO_LARGE', hint: 'Check that file: it was not written by certified.' });
   }
   if (error instanceof StoreWriteError) {
     const why = (error.errno && WHY[error.errno]) ?? (/No space left|Out of diskspace|disk quota/i.test(error.message) ? WHY.ENOSPC : /Read-only file system/i.test(error.message) ? WHY.EROFS : undefined);

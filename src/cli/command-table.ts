@@ -263,7 +263,7 @@ export function commandSpecs(): CommandSpec[] {
     {
       name: 'serve',
       summary: 'serve CRLs and answer OCSP requests',
-      options: [new Option('--listen <address>', 'host:port to listen on').default('127.0.0.1:8080'), flag.caPassword('password of the issuing CA keys'), ...flag.store()],
+      options: [new Option('--listen <address>', 'host:port to listen on').default('127.0.0.1:8080'), flag.caPassword('password of the issuing CA keys'), flag.rootPassword('password of the root key, to answer OCSP for the CAs it issued (never prompted)'), ...flag.store()],
       examples: ['certified serve --listen 127.0.0.1:8080'],
       load: async () => (await import('./commands/serve.js')).runServe,
     },

@@ -1,20 +1,38 @@
-import { createInterface, type Interface } from 'node:readline';
 import { InvalidInputError, PasswordError } from '../ca/errors.js';
+import { STDIN_LINE_LIMIT, formatLimit } from '../ca/input-files.js';
 import { SECRET_OPTIONS } from './command-line.js';
 
-let reader: { rl: Interface; lines: AsyncIterator<string> } | undefined;
+let reader: { chunks: AsyncIterator<Buffer | string>; pending: string; ended: boolean } | undefined;
 /** The lines read so far: line i belongs to the i-th secret flag given as "-". */
 const stdinLines: Array<string | undefined> = [];
 /** Secret flags given as "-" in the order of the command line; then those it did not show, in the order asked. */
 let stdinFlags: string[] | undefined;
 
+/** One line of stdin, never buffering more than STDIN_LINE_LIMIT bytes without a newline (stdin may be /dev/zero). */
 async function readStdinLine(): Promise<string | undefined> {
   if (!reader) {
-    const rl = createInterface({ input: process.stdin, terminal: false });
-    reader = { rl, lines: rl[Symbol.asyncIterator]() };
+    process.stdin.setEncoding('utf8'); // a character split across two chunks stays whole
+    reader = { chunks: process.stdin[Symbol.asyncIterator]() as AsyncIterator<Buffer | string>, pending: '', ended: false };
   }
-  const next = await reader.lines.next();
-  return next.done ? undefined : next.value;
+  for (;;) {
+    const newline = reader.pending.indexOf('\n');
+    if (newline >= 0) {
+      const line = reader.pending.slice(0, newline);
+      reader.pending = reader.pending.slice(newline + 1);
+      return line.endsWith('\r') ? line.slice(0, -1) : line;
+    }
+    if (Buffer.byteLength(reader.pending) > STDIN_LINE_LIMIT) {
+      throw new InvalidInputError(`a line of stdin is longer than ${formatLimit(STDIN_LINE_LIMIT)}, more than a password may be`, 'Pipe one password per line, e.g. printf \'%s\\n\' "$PASSWORD" | certified ...');
+    }
+    if (reader.ended) {
+      const rest = reader.pending;
+      reader.pending = '';
+      return rest === '' ? undefined : rest;
+    }
+    const next = await reader.chunks.next();
+    if (next.done) reader.ended = true;
+    else reader.pending += typeof next.value === 'string' ? next.value : next.value.toString('utf8');
+  }
 }
 
 /** `--p12-password - --password -` or `--password=-`: the secret flags that read stdin, as typed. */
@@ -48,7 +66,7 @@ async function stdinLineFor(flag: string): Promise<string | undefined> {
 }
 
 export function closeStdin(): void {
-  reader?.rl.close();
+  void reader?.chunks.return?.();
   reader = undefined;
   stdinLines.length = 0;
   stdinFlags = undefined;

@@ -123,7 +123,24 @@ const LABELS: Record<string, 'certificate' | 'csr' | 'crl'> = {
   CRL: 'crl',
 };
 
+/**
+ * Whether the bytes are one DER SEQUENCE whose length covers them exactly, as every certificate,
+ * CSR and CRL is. Checked before parsing: the parser builds large structures from junk (a 50 MB
+ * file of random bytes took gigabytes), and junk almost never passes this.
+ */
+export function isOneDerSequence(der: Uint8Array): boolean {
+  if (der.length < 2 || der[0] !== 0x30) return false;
+  const first = der[1] ?? 0;
+  if (first < 0x80) return 2 + first === der.length;
+  const count = first & 0x7f;
+  if (count === 0 || count > 4 || der.length < 2 + count) return false;
+  let length = 0;
+  for (let i = 0; i < count; i++) length = length * 256 + (der[2 + i] ?? 0);
+  return 2 + count + length === der.length;
+}
+
 async function inspectDer(kind: 'certificate' | 'csr' | 'crl', der: Uint8Array): Promise<PkiView> {
+  if (!isOneDerSequence(der)) throw new Error('not one DER object (its length does not match its content)');
   if (kind === 'certificate') return inspectCertificate(der);
   if (kind === 'csr') return inspectCsr(der);
   return inspectCrl(der);
@@ -135,8 +152,10 @@ async function inspectDer(kind: 'certificate' | 'csr' | 'crl', der: Uint8Array):
  * bad block never hides the others. Throws only when the content holds nothing we know.
  */
 export async function inspectContent(content: Uint8Array): Promise<PkiView[]> {
-  const text = Buffer.from(content).toString('latin1');
-  if (text.includes('-----BEGIN ')) {
+  // Looked for in the bytes: a large DER or junk file is never copied into a string.
+  const bytes = Buffer.from(content.buffer, content.byteOffset, content.byteLength);
+  if (bytes.includes('-----BEGIN ')) {
+    const text = bytes.toString('latin1');
     const views: PkiView[] = [];
     for (const block of readPemBlocks(text)) {
       const kind = LABELS[block.label];
@@ -152,12 +171,16 @@ export async function inspectContent(content: Uint8Array): Promise<PkiView[]> {
     }
     return views;
   }
+  if (!isOneDerSequence(content)) throw new Error('no certificate, CSR or CRL found (neither PEM nor DER)');
+  const errors: string[] = [];
   for (const kind of ['certificate', 'crl', 'csr'] as const) {
     try {
       return [await inspectDer(kind, content)];
-    } catch {
-      // not this kind: try the next
+    } catch (error) {
+      errors.push((error as Error).message); // not this kind: try the next
     }
   }
+  // Each parse failed the same way (e.g. the ASN.1 reader's size limit): that says more than "not DER".
+  if (errors.every((message) => message === errors[0])) throw new Error(`a DER object that does not parse (${errors[0]})`);
   throw new Error('no certificate, CSR or CRL found (neither PEM nor DER)');
 }

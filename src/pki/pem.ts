@@ -25,8 +25,8 @@ const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----\r?\n([A-Za-z0-9+/=\r\n]*?)-----E
 export function readPemBlocks(text: string): PemBlock[] {
   const blocks: PemBlock[] = [];
   for (const match of text.matchAll(PEM_BLOCK)) {
-    const base64 = (match[2] ?? '').replace(/\s+/g, '');
-    blocks.push({ label: match[1] ?? '', der: new Uint8Array(Buffer.from(base64, 'base64')) });
+    // Node's base64 decoder skips the line breaks itself: no copy of a large block without them.
+    blocks.push({ label: match[1] ?? '', der: new Uint8Array(Buffer.from(match[2] ?? '', 'base64')) });
   }
   return blocks;
 }

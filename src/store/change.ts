@@ -19,6 +19,7 @@ import {
   gitWaitIdle,
   gitWriteBlobs,
 } from './git.js';
+import { refuseSymlinkedFolders } from './folders.js';
 import { clearJournal, readJournal, writeJournal, type Journal } from './journal.js';
 import { JOURNAL_FILE, PRIVATE_DIR, TEMP_SUFFIX } from './layout.js';
 import { CaReader } from './reader.js';
@@ -81,6 +82,11 @@ export class JournalledChange {
 
   /** Applies a change: journal, atomic writes, one commit of exactly the paths it touched. */
   async apply(change: ChangeSet): Promise<ChangeResult> {
+    refuseSymlinkedFolders(this.dir, [
+      ...change.writes.map((write) => write.path),
+      ...(change.removes ?? []),
+      ...(change.moves ?? []).flatMap((move) => [move.from, move.to]),
+    ]);
     const operation = await gitOperationUnderWay(this.dir);
     if (operation && !(operation === 'merge' && change.stageDuringMerge)) throw new GitOperationError(this.dir, operation);
     await gitCheckInstalled();

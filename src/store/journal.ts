@@ -1,6 +1,7 @@
-import { readFile, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from './atomic.js';
+import { READ_LIMITS, readBounded } from './bounded-read.js';
 import { JOURNAL_FILE } from './layout.js';
 
 /**
@@ -26,7 +27,7 @@ export interface Journal {
 
 export async function readJournal(dir: string): Promise<Journal | undefined> {
   try {
-    return JSON.parse(await readFile(join(dir, JOURNAL_FILE), 'utf8')) as Journal;
+    return JSON.parse((await readBounded(join(dir, JOURNAL_FILE), READ_LIMITS.journal)).toString('utf8')) as Journal;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { link, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { link, open, rm, stat, writeFile } from 'node:fs/promises';
+import { READ_LIMITS, readBounded } from './bounded-read.js';
 import { join } from 'node:path';
 import { StoreWriteError } from './errors.js';
 import { LOCK_FILE } from './layout.js';
@@ -44,7 +45,7 @@ function isAlive(pid: number): boolean {
 
 async function readHolder(path: string): Promise<LockHolder | undefined> {
   try {
-    return JSON.parse(await readFile(path, 'utf8')) as LockHolder;
+    return JSON.parse((await readBounded(path, READ_LIMITS.lock)).toString('utf8')) as LockHolder;
   } catch {
     return undefined;
   }

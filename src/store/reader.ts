@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { access, readFile, readdir } from 'node:fs/promises';
+import { access, readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { READ_LIMITS, ReadTooLargeError, readBounded, readBoundedSync, readKindOf } from './bounded-read.js';
 import { StoreWriteError } from './errors.js';
 
 /** Reads the CA directory: files by their path relative to it. */
@@ -21,8 +21,9 @@ export class CaReader {
 
   async readText(rel: string): Promise<string | undefined> {
     try {
-      return await readFile(this.path(rel), 'utf8');
+      return (await readBounded(this.path(rel), READ_LIMITS[readKindOf(rel)])).toString('utf8');
     } catch (error) {
+      if (error instanceof ReadTooLargeError) throw new ReadTooLargeError(rel, error.limit);
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw new StoreWriteError('read', rel, error);
     }
@@ -35,8 +36,9 @@ export class CaReader {
   readTexts(rels: string[]): (string | undefined)[] {
     return rels.map((rel) => {
       try {
-        return readFileSync(this.path(rel), 'utf8');
+        return readBoundedSync(this.path(rel), READ_LIMITS[readKindOf(rel)]).toString('utf8');
       } catch (error) {
+        if (error instanceof ReadTooLargeError) throw new ReadTooLargeError(rel, error.limit);
         if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
         throw new StoreWriteError('read', rel, error);
       }

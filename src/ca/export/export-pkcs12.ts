@@ -4,7 +4,7 @@ import { certificateMatchesKey, privateKeyInfoOf } from '../../pki/keys.js';
 import { readPemBlocks } from '../../pki/pem.js';
 import { createPkcs12 } from '../../pki/pkcs12.js';
 import type { CaStore } from '../../store/ca-store.js';
-import { writeExportFile } from '../../store/export-file.js';
+import { locateNewFile, realDirectory, writeExportFile } from '../../store/export-file.js';
 import { certPath, chainPath } from '../../store/layout.js';
 import { loadSigningKey } from '../ca-files.js';
 import { CertifiedError, InvalidInputError } from '../errors.js';
@@ -32,7 +32,7 @@ export interface ExportPkcs12Result {
  * the caller asks for any password; exportPkcs12 checks it again.
  */
 export async function checkExportPkcs12(store: CaStore, params: Pick<ExportPkcs12Params, 'name' | 'out'>): Promise<string> {
-  checkExportPath(store.dir, params.out);
+  await checkExportPath(store.dir, params.out);
   const pem = await store.readText(certPath(params.name));
   if (pem === undefined) {
     throw new CertifiedError(`there is no certificate "${params.name}" in "${store.dir}"`, {
@@ -75,13 +75,34 @@ export async function exportPkcs12(store: CaStore, params: ExportPkcs12Params): 
   return { der, certificate, certificates: 1 + issuers.length };
 }
 
-/** A .p12 holds the private key in the clear for whoever has the password: never inside the CA directory. */
-function checkExportPath(caDir: string, outPath: string): void {
-  const rel = relative(caDir, outPath);
-  if (rel === '' || (!rel.startsWith('..') && !isAbsolute(rel))) {
+/**
+ * A .p12 holds the private key in the clear for whoever has the password: never inside the CA
+ * directory, also not through a symbolic link (to the file, or to a folder on its way) that leads
+ * there, where it could overwrite a CA file.
+ */
+async function checkExportPath(caDir: string, outPath: string): Promise<void> {
+  const inside = (dir: string, path: string) => {
+    const rel = relative(dir, path);
+    return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
+  };
+  if (inside(caDir, outPath)) {
     throw new InvalidInputError(
       `"${outPath}" is inside the CA directory`,
       ['A .p12 file must never be committed: write it elsewhere with ', { option: 'out', value: 'FILE' }, '.'],
+    );
+  }
+  const target = await locateNewFile(outPath);
+  if (target.isSymlink) {
+    throw new InvalidInputError(
+      `"${outPath}" is a symbolic link, and the .p12 file is only ever written as a new file`,
+      ['Nothing was written. Give the path of a new file with ', { option: 'out', value: 'FILE' }, '.'],
+    );
+  }
+  const realCa = await realDirectory(caDir);
+  if (inside(realCa, target.real) || inside(caDir, target.real)) {
+    throw new InvalidInputError(
+      `"${outPath}" leads into the CA directory (it is "${target.real}" once symbolic links are followed)`,
+      ['Nothing was written. A .p12 file must never be committed: write it elsewhere with ', { option: 'out', value: 'FILE' }, '.'],
     );
   }
 }

@@ -55,7 +55,8 @@ export async function openRevocationService(store: CaStore, options: { askPasswo
   const ocspPath = config.ocspUrl ? new URL(config.ocspUrl).pathname : '/';
   const issuers: OcspIssuer[] = [];
   const skipped: RevocationService['skipped'] = [];
-  for (const name of await store.list(RECORDS_DIR)) {
+  // The intermediate before it issued anything has no records folder yet, but answers all the same.
+  for (const name of new Set([INTERMEDIATE_NAME, ...(await store.list(RECORDS_DIR))])) {
     const pem = await store.readText(certPath(name));
     if (pem === undefined) continue;
     try {
@@ -81,6 +82,8 @@ export async function openRevocationService(store: CaStore, options: { askPasswo
 
 async function handle(store: CaStore, issuers: OcspIssuer[], ocspPath: string, request: ServiceRequest): Promise<ServiceAnswer> {
   const path = request.url.split('?')[0] ?? '/';
+  // HEAD is answered as GET; the HTTP layer leaves the body out.
+  if (request.method === 'HEAD') return handle(store, issuers, ocspPath, { ...request, method: 'GET' });
   if (request.method === 'GET' && path.startsWith('/crl/')) return serveCrl(store, path);
   if (request.method === 'POST') return answerOcsp(store, issuers, request.body, false);
   if (request.method === 'GET') {
@@ -100,7 +103,7 @@ async function handle(store: CaStore, issuers: OcspIssuer[], ocspPath: string, r
     if (path === '/' || path === ocspPath) return text(404, 'Not found: CRLs are at /crl/<issuer>.crl; OCSP takes POST or GET <base64>.', 'no such path');
     return malformed('the GET path holds no base64 OCSP request');
   }
-  return text(405, 'Only GET and POST are served.', `method ${request.method.slice(0, 10)} refused`);
+  return text(405, 'Only GET, HEAD and POST are served.', `method ${request.method.slice(0, 10)} refused`);
 }
 
 async function serveCrl(store: CaStore, path: string): Promise<ServiceAnswer> {
@@ -126,7 +129,14 @@ async function answerOcsp(store: CaStore, issuers: OcspIssuer[], der: Uint8Array
   if (!issuer || parsed.queries.some((query) => findIssuer(issuers, query) !== issuer)) {
     return { status: 200, contentType: 'application/ocsp-response', body: ocspErrorResponse('unauthorized'), summary: 'OCSP unauthorized: not an issuer served here' };
   }
-  const answers = await Promise.all(parsed.queries.map(async (query) => ({ query, status: await statusOf(store, issuer.name, query.serial) })));
+  let answers;
+  try {
+    answers = await Promise.all(parsed.queries.map(async (query) => ({ query, status: await statusOf(store, issuer.name, query.serial) })));
+  } catch (error) {
+    // A record that cannot be read or parsed: say so the OCSP way (RFC 6960 internalError), not with an HTTP error.
+    const why = (error as Error).message.split('\n')[0]?.slice(0, 160) ?? '';
+    return { status: 200, contentType: 'application/ocsp-response', body: ocspErrorResponse('internalError'), summary: `OCSP internal error: a record of "${issuer.name}" is unreadable: ${why}` };
+  }
   const body = createOcspResponse({
     issuerPem: issuer.pem,
     signingKey: issuer.key,
@@ -173,6 +183,9 @@ async function statusOf(store: CaStore, issuer: string, serial: string): Promise
   const text = await store.readText(recordPath(issuer, serial));
   if (text === undefined) return { status: 'unknown' };
   const record = parseRecord(text);
+  if (record === null || typeof record !== 'object' || (record.status !== 'revoked' && record.status !== 'valid')) {
+    throw new Error(`"${recordPath(issuer, serial)}" holds no certificate status`);
+  }
   if (record.status === 'revoked') {
     return { status: 'revoked', revokedAt: new Date(record.revocation?.date ?? record.notBefore), reason: record.revocation?.reason ?? 'unspecified' };
   }

@@ -1,8 +1,6 @@
-import { open, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
+import { readInputFile } from '../../ca/input-files.js';
 import { chooseMergedCrl } from '../../ca/revocation/merge-crls.js';
-
-/** A CRL of many thousand entries is a few MiB; nothing git hands the driver is larger. */
-const MAX_CRL_BYTES = 64 << 20;
 
 /**
  * `certified merge-crl BASE OURS THEIRS`, run by git as the merge driver of crl/*.crl: leaves in
@@ -19,17 +17,7 @@ export async function runMergeCrl(args: string[]): Promise<void> {
   if (winner === 'theirs') await writeFile(oursFile, theirs);
 }
 
-/** The file's text, or '' when it is missing or larger than a CRL can be (never read whole). */
+/** The file's text, or '' when it is missing or larger than a CRL can be (read with a cap by ca/). */
 async function readBounded(file: string): Promise<string> {
-  const handle = await open(file, 'r').catch(() => undefined);
-  if (!handle) return '';
-  try {
-    const { size } = await handle.stat();
-    if (size > MAX_CRL_BYTES) return '';
-    const buffer = Buffer.alloc(size);
-    const { bytesRead } = await handle.read(buffer, 0, size, 0);
-    return buffer.subarray(0, bytesRead).toString('utf8');
-  } finally {
-    await handle.close();
-  }
+  return readInputFile(file, 'crl').then((bytes) => Buffer.from(bytes).toString('utf8'), () => '');
 }

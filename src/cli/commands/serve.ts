@@ -13,6 +13,7 @@ export interface ServeOptions {
   lockTimeout?: string;
   listen: string;
   caPassword?: string;
+  rootPassword?: string;
 }
 
 /** Bodies larger than this are refused: an OCSP request is a few hundred bytes. */
@@ -31,10 +32,13 @@ export function parseListen(value: string): { host: string; port: number } {
 export async function runServe(_args: string[], options: ServeOptions): Promise<void> {
   const { host, port } = parseListen(options.listen);
   const store = openStore(options);
-  // The root key stays offline: serve opens only the other CAs' keys, with --ca-password.
-  const service = await openRevocationService(store, { askPassword: askPasswordFrom({ caPassword: options.caPassword }, { roles: ['ca'] }) });
+  // The root key usually stays offline: serve opens it only when it is not encrypted or its
+  // password is given (flag or environment, never a prompt); then OCSP answers for the CAs it issued.
+  const askCa = askPasswordFrom({ caPassword: options.caPassword }, { roles: ['ca'] });
+  const askRoot = askPasswordFrom({ rootPassword: options.rootPassword }, { roles: ['root'], prompt: false });
+  const service = await openRevocationService(store, { askPassword: (request) => (request.role === 'root' ? askRoot(request) : askCa(request)) });
   for (const { name, reason } of service.skipped) {
-    if (name === ROOT_NAME) await note('the root key stays offline, so OCSP does not answer for the intermediate itself: its status is in the root CRL.');
+    if (name === ROOT_NAME) await note('the root key stays offline, so OCSP answers "unauthorized" for the intermediate itself (its status is in the root CRL); give --root-password to answer for it.');
     else await warning(`no OCSP answers for certificates issued by "${name}": ${reason}.`);
   }
 
@@ -93,7 +97,8 @@ function send(
 ): void {
   if (!res.headersSent) {
     res.writeHead(code, { 'Content-Type': contentType, 'Content-Length': String(Buffer.byteLength(body)), ...headers });
-    res.end(body);
+    // HEAD: the headers GET would get (its Content-Length included), no body.
+    res.end(method === 'HEAD' ? undefined : body);
   }
   const shownUrl = url.length > 80 ? `${url.slice(0, 77)}...` : url;
   status(`${method.slice(0, 10)} ${shownUrl.replace(/[^\x21-\x7e]/g, '?')} ${code} ${summary}`);

@@ -1,5 +1,5 @@
-import { readFile } from 'node:fs/promises';
-import { CertifiedError, InvalidInputError, UsageError } from '../../ca/errors.js';
+import { InvalidInputError, UsageError } from '../../ca/errors.js';
+import { InputFileError, readInputFile } from '../../ca/input-files.js';
 import { formatViews, viewsToJson } from '../../ca/review/describe.js';
 import { inspectContent } from '../../ca/review/describe.js';
 import { certPath } from '../../ca/layout.js';
@@ -29,9 +29,9 @@ export async function runShow(args: string[], options: ShowOptions, _argv: strin
 }
 
 async function readTarget(target: string, options: StoreFlags): Promise<Uint8Array> {
-  const asFile = await readFile(target).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return undefined;
-    throw new CertifiedError(`failed to read "${target}": ${error.message}`, { code: 'READ', hint: 'Check the path and its permissions.' });
+  const asFile = await readInputFile(target, 'shown').catch((error: unknown) => {
+    if (error instanceof InputFileError && (error.errno === 'ENOENT' || error.errno === 'ENOTDIR')) return undefined;
+    throw error;
   });
   if (asFile) return asFile;
   if (!target.includes('/')) {

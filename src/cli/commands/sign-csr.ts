@@ -1,5 +1,5 @@
-import { readFile } from 'node:fs/promises';
 import { CertifiedError, UsageError } from '../../ca/errors.js';
+import { InputFileError, readInputFile } from '../../ca/input-files.js';
 import { validateName } from '../../ca/names.js';
 import { parseDays } from '../../ca/options.js';
 import { DEFAULT_LEAF_DAYS, type LeafProfile } from '../../ca/profiles.js';
@@ -10,8 +10,6 @@ import { reportDryRun } from '../dry-run.js';
 import type { RootOptions } from '../options.js';
 import { data, longDate, shown, status, warning } from '../output.js';
 import { askPasswordFrom } from '../passwords.js';
-
-const MAX_CSR_BYTES = 1 << 20;
 
 export async function runSignCsr(args: string[], options: RootOptions, argv: string[]): Promise<void> {
   if (args.length) throw new UsageError('the subject and names come from the CSR', `Drop "${args[0]?.slice(0, 40)}", or make a new CSR.`);
@@ -46,15 +44,12 @@ export async function runSignCsr(args: string[], options: RootOptions, argv: str
   status(`Committed as ${result.commit.slice(0, 12)}.`);
 }
 
-/** The CSR file is user input, read here; ca/ gets the bytes. */
+/** The CSR file is user input, read (with a cap) by ca/; ca/ gets the bytes. */
 async function readCsrFile(file: string): Promise<Uint8Array> {
   try {
-    const bytes = await readFile(file);
-    if (bytes.length > MAX_CSR_BYTES) throw new Error('it is over 1 MiB, too large for a CSR');
-    return new Uint8Array(bytes);
+    return await readInputFile(file, 'csr');
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (error as Error).message;
-    throw new CertifiedError(`cannot read the CSR "${file.slice(0, 100)}": ${why}`, { code: 'BAD_CSR', hint: 'Check the path given to --csr.' });
+    if (!(error instanceof InputFileError)) throw error;
+    throw new CertifiedError(`cannot read the CSR "${file.slice(0, 100)}": ${error.why}`, { code: 'BAD_CSR', hint: 'Check the path given to --csr.' });
   }
 }

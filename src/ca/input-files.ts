@@ -1,0 +1,38 @@
+import { READ_LIMITS, ReadTooLargeError, formatBytes, readBounded } from '../store/bounded-read.js';
+import { CertifiedError } from './errors.js';
+
+/** Files from outside the CA (a CSR to sign, a file to show, a CRL git hands the merge driver), read with a cap. */
+export type InputKind = 'csr' | 'shown' | 'crl';
+
+const WHAT: Record<InputKind, string> = {
+  csr: 'a CSR',
+  shown: 'a certificate, CSR or CRL to show',
+  crl: 'a CRL',
+};
+
+/** The longest line of stdin read (a password). */
+export const STDIN_LINE_LIMIT = READ_LIMITS.stdinLine;
+export const formatLimit = formatBytes;
+
+export const INPUT_LIMITS: Record<InputKind, number> = { csr: READ_LIMITS.csr, shown: READ_LIMITS.shown, crl: READ_LIMITS.crl };
+
+/** Why a file could not be read, in words; the cap when it was too large. */
+export class InputFileError extends CertifiedError {
+  constructor(readonly path: string, readonly kind: InputKind, readonly why: string, readonly errno: string | undefined) {
+    super(`failed to read "${path.slice(0, 100)}": ${why}`, { code: 'READ', hint: kind === 'shown' && errno === undefined ? `Give a certificate, CSR or CRL file of at most ${formatBytes(INPUT_LIMITS.shown)}.` : 'Check the path and its permissions.' });
+  }
+}
+
+/** The bytes of a file from outside, never more than its kind may hold (counted on the bytes read, so /dev/zero or a FIFO stops too). */
+export async function readInputFile(path: string, kind: InputKind): Promise<Uint8Array> {
+  try {
+    return new Uint8Array(await readBounded(path, INPUT_LIMITS[kind]));
+  } catch (error) {
+    if (error instanceof ReadTooLargeError) {
+      throw new InputFileError(path, kind, `it is larger than ${formatBytes(error.limit)}, the most ${WHAT[kind]} may hold`, undefined);
+    }
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (error as Error).message;
+    throw new InputFileError(path, kind, why, code);
+  }
+}
