@@ -1,5 +1,6 @@
 import { parseSeconds } from '../ca/options.js';
 import { CRASH_STEPS, locateCaDirectory, openCaDirectory, type CaStore, type CrashStep } from '../ca/ca-directory.js';
+import { describeKept } from '../ca/store-errors.js';
 import { status, warning, shown } from './output.js';
 
 export const DEFAULT_LOCK_TIMEOUT_SECONDS = 60;
@@ -25,8 +26,11 @@ export function openStore(flags: StoreFlags): CaStore {
     ...crashHook(),
     onLockWait: (holder) =>
       status(`Waiting for the lock on ${shown(dir)}, held by process ${holder.pid} since ${holder.since} (up to ${seconds} s)...`),
-    onRecovered: (outcome, summary) =>
-      void warning(`an earlier command was interrupted ("${summary}"): it has been ${outcome === 'finished' ? 'finished' : 'rolled back'}.`),
+    onRecovered: (outcome, summary, kept) =>
+      void warning(
+        `an earlier command was interrupted ("${summary}"): it has been ${outcome === 'finished' ? 'finished' : 'rolled back'}` +
+          (kept.length ? `, except that ${describeKept(kept)}. Look at "git status" in ${shown(dir)} and commit or remove them.` : '.'),
+      ),
   });
 }
 

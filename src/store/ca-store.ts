@@ -6,13 +6,16 @@ import { gitOperationUnderWay, gitUnmergedPaths, gitUnmergedVersion } from './gi
 import { readJournal } from './journal.js';
 import { acquireLock, type LockHolder } from './lock.js';
 import { CaReader } from './reader.js';
+import type { RollbackReport } from './rollback.js';
 
 export { StoreWriteError } from './errors.js';
+export type { RollbackReport } from './rollback.js';
 export { CRASH_STEPS, type ChangeResult, type ChangeSet, type CrashStep, type FileWrite } from './change.js';
 
 export interface StoreEvents {
   onLockWait?: (holder: LockHolder) => void;
-  onRecovered?: (outcome: 'finished' | 'rolled back', summary: string) => void;
+  /** `kept`: files the rollback left because git holds them or they changed since (see rollBackChange). */
+  onRecovered?: (outcome: 'finished' | 'rolled back', summary: string, kept: RollbackReport['kept']) => void;
 }
 
 export interface StoreOptions extends StoreEvents {
@@ -65,7 +68,7 @@ export class CaStore extends CaReader {
     let committed = false;
     try {
       const recovered = await this.change.recover();
-      if (recovered) this.options.onRecovered?.(recovered.outcome, recovered.summary);
+      if (recovered) this.options.onRecovered?.(recovered.outcome, recovered.summary, recovered.kept);
       const result = await work();
       committed = true;
       return result;

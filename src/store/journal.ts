@@ -1,5 +1,5 @@
-import { readFile, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { open, rm } from 'node:fs/promises';
+import { isAbsolute, join, normalize } from 'node:path';
 import { writeFileAtomic } from './atomic.js';
 import { JOURNAL_FILE } from './layout.js';
 
@@ -18,19 +18,100 @@ export interface Journal {
   changed: string[];
   moves: { from: string; to: string }[];
   /**
+   * The SHA-256 (hex) of the content the change writes at each path: a rollback removes or
+   * restores only a file that still holds exactly that. Absent in journals of older versions.
+   */
+  written?: Record<string, string>;
+  /** Paths written that git never holds (unencrypted keys): their only copy is the file itself. */
+  uncommitted?: string[];
+  /** Set once the change stages its paths: from then on git's index may hold what it wrote. */
+  staging?: true;
+  /**
    * During a git merge: the index entries of the touched paths before the change (`git ls-files
    * -s` lines, conflict stages included), which a rollback puts back instead of HEAD's version.
    */
   mergeIndex?: string;
 }
 
+/** The journal exists but is not one certified wrote (cut short, edited, another program's file). */
+export class CorruptJournalError extends Error {
+  constructor(readonly dir: string, readonly path: string, readonly reason: string) {
+    super(`the journal "${path}" is unreadable (${reason})`);
+  }
+}
+
+/** A journal lists every path of a change: an apply of 100,000 files stays well below this. */
+const MAX_JOURNAL_BYTES = 256 * 1024 * 1024;
+
 export async function readJournal(dir: string): Promise<Journal | undefined> {
+  const path = join(dir, JOURNAL_FILE);
+  let text: string;
   try {
-    return JSON.parse(await readFile(join(dir, JOURNAL_FILE), 'utf8')) as Journal;
+    text = await readBounded(path, MAX_JOURNAL_BYTES);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return undefined;
+    if (code === 'EISDIR' || code === 'E2BIG') throw new CorruptJournalError(dir, path, code === 'EISDIR' ? 'it is a directory' : 'it is too large');
     throw error;
   }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new CorruptJournalError(dir, path, 'not JSON');
+  }
+  const problem = journalProblem(value);
+  if (problem) throw new CorruptJournalError(dir, path, problem);
+  return value as Journal;
+}
+
+async function readBounded(path: string, limit: number): Promise<string> {
+  const handle = await open(path, 'r');
+  try {
+    const size = (await handle.stat()).size;
+    if (size > limit) throw Object.assign(new Error('too large'), { code: 'E2BIG' });
+    const buffer = Buffer.alloc(size);
+    const { bytesRead } = await handle.read(buffer, 0, size, 0);
+    return buffer.subarray(0, bytesRead).toString('utf8');
+  } finally {
+    await handle.close();
+  }
+}
+
+const isString = (value: unknown): value is string => typeof value === 'string';
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** A path a rollback may touch: relative, normalized, inside the CA directory. */
+function isSafePath(value: unknown): boolean {
+  if (!isString(value) || value === '' || value.includes('\0') || isAbsolute(value)) return false;
+  const normal = normalize(value);
+  return normal === value && normal !== '.' && normal !== '..' && !normal.startsWith('../') && !normal.startsWith('..\\');
+}
+
+/** What is wrong with a parsed journal, or undefined when it has the shape certified writes. */
+export function journalProblem(value: unknown): string | undefined {
+  if (!isObject(value)) return 'not a JSON object';
+  if (!isString(value.summary)) return '"summary" is not a string';
+  if (!isString(value.startedAt)) return '"startedAt" is not a string';
+  if (value.parent !== undefined && !isString(value.parent)) return '"parent" is not a string';
+  for (const key of ['created', 'changed'] as const) {
+    const list = value[key];
+    if (!Array.isArray(list)) return `"${key}" is not a list`;
+    if (!list.every(isSafePath)) return `"${key}" holds a path outside the CA directory`;
+  }
+  if (!Array.isArray(value.moves) || !value.moves.every((move) => isObject(move) && isSafePath(move.from) && isSafePath(move.to))) {
+    return '"moves" is not a list of moves inside the CA directory';
+  }
+  if (value.written !== undefined) {
+    if (!isObject(value.written)) return '"written" is not an object';
+    for (const [path, hash] of Object.entries(value.written)) {
+      if (!isSafePath(path) || !isString(hash) || !/^[0-9a-f]{64}$/.test(hash)) return '"written" is not a map of paths to SHA-256 hashes';
+    }
+  }
+  if (value.uncommitted !== undefined && !(Array.isArray(value.uncommitted) && value.uncommitted.every(isSafePath))) return '"uncommitted" is not a list of paths';
+  if (value.staging !== undefined && value.staging !== true) return '"staging" is not true';
+  if (value.mergeIndex !== undefined && !isString(value.mergeIndex)) return '"mergeIndex" is not a string';
+  return undefined;
 }
 
 export async function writeJournal(dir: string, journal: Journal): Promise<void> {
