@@ -25,9 +25,13 @@ export function storeErrorToCertified(error: unknown): CertifiedError | undefine
   if (error instanceof LockTimeoutError) {
     const holder = error.holder;
     const who = holder ? `pid ${holder.pid}${holder.host && holder.host !== hostname() ? ` on ${holder.host}` : ''}` : 'pid unknown';
+    const elsewhere = holder && holder.host && holder.host !== hostname();
+    const clear = elsewhere
+      ? ` If ${holder.host} is gone or runs no certified (pid ${holder.pid}), remove "${error.path}" and run the command again.`
+      : holder ? '' : ` If no certified runs, remove "${error.path}" and run the command again.`;
     return new LockError(
       `another certified process (${who}) holds the lock on ${error.dir}; gave up after ${Math.round(error.timeoutMs / 1000)} s`,
-      ['Run the command again when it has finished, or wait longer with ', { option: 'lockTimeout', value: 'SECONDS' }, '.'],
+      ['Run the command again when it has finished, or wait longer with ', { option: 'lockTimeout', value: 'SECONDS' }, `.${clear}`],
     );
   }
   if (error instanceof GitBusyError) {
