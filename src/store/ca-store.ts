@@ -3,7 +3,8 @@ import { resolve } from 'node:path';
 import { JournalledChange, type ChangeResult, type ChangeSet, type CrashStep } from './change.js';
 import { PendingChangeError, StoreWriteError } from './errors.js';
 import { gitOperationUnderWay, gitUnmergedPaths, gitUnmergedVersion } from './git-merge.js';
-import { readJournal } from './journal.js';
+import { CorruptJournalError, readJournal } from './journal.js';
+import { JOURNAL_FILE } from './layout.js';
 import { acquireLock, type LockHolder } from './lock.js';
 import { CaReader } from './reader.js';
 import type { RollbackReport } from './rollback.js';
@@ -92,6 +93,20 @@ export class CaStore extends CaReader {
       const pending = await readJournal(this.dir).catch(() => ({ summary: 'unreadable journal' }));
       if (pending) throw new PendingChangeError(this.dir, pending.summary, { cause: error });
       return work();
+    }
+  }
+
+  /**
+   * The change a killed command left (its journal), which the next command that takes the lock
+   * finishes or rolls back: for readers that take no lock (check, ls) to report. `unreadable`
+   * holds why a journal of the wrong shape cannot be used.
+   */
+  async pendingChange(): Promise<{ path: string; summary?: string; unreadable?: string } | undefined> {
+    try {
+      const journal = await readJournal(this.dir);
+      return journal ? { path: JOURNAL_FILE, summary: journal.summary } : undefined;
+    } catch (error) {
+      return { path: JOURNAL_FILE, unreadable: error instanceof CorruptJournalError ? error.reason : (error as Error).message };
     }
   }
 
