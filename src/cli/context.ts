@@ -43,3 +43,14 @@ function crashHook(): { crashAt?: CrashStep } {
   const step = process.env.CERTIFIED_TEST_CRASH_AT;
   return step !== undefined && (CRASH_STEPS as readonly string[]).includes(step) ? { crashAt: step as CrashStep } : {};
 }
+
+/**
+ * Says on stderr that a change a killed command left is pending (readers take no lock, so they
+ * see its uncommitted files as if they were the CA).
+ */
+export async function warnPendingChange(store: CaStore): Promise<void> {
+  const pending = await store.pendingChange();
+  if (!pending) return;
+  const what = pending.summary === undefined ? `an interrupted change left an unreadable journal "${pending.path}"` : `an interrupted change ("${pending.summary}") is neither committed nor rolled back`;
+  await warning(`${what}: what is shown may include its uncommitted certificates. Run any command that changes the CA (e.g. "certified crl") to finish or roll it back.`);
+}

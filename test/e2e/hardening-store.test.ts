@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
@@ -145,5 +145,16 @@ describe('store hardening: rollback, journal, lock, folders, fsync', () => {
     assert.equal(result.status, 0, result.stderr);
     const synced = new Set([...readFileSync(trace, 'utf8').matchAll(/fsync\(\d+<([^>]+)>/g)].map((match) => match[1]));
     for (const folder of ['certs', 'private', 'csr', 'records/ca', '']) assert.ok(synced.has(join(db, folder)), `fsync of "${folder || '.'}"`);
+  });
+
+  it('16 commands at once where there is no CA each say so in one line, and leave nothing behind', async () => {
+    const empty = tempDir();
+    const results = await Promise.all(Array.from({ length: 16 }, (_, i) => run(i % 2 ? ['crl'] : [`CN=race-${i}.example.com`], { cwd: empty })));
+    const noCa = `certified: there is no CA in "${join(empty, 'etc/ssl')}". Run "certified init CN=..." first, or point --db (or CERTIFIED_DB) at your CA directory.\n`;
+    for (const result of results) {
+      assert.equal(result.code, 1);
+      assert.equal(result.stderr, noCa);
+    }
+    assert.deepEqual(readdirSync(empty), []);
   });
 });

@@ -1,8 +1,8 @@
 import { listCertificates, type CertificateListing } from '../../ca/review/list-certificates.js';
 import { listExpiringCrls } from '../../ca/review/expiring-crls.js';
 import { parseDays } from '../../ca/options.js';
-import { openStore, type StoreFlags } from '../context.js';
-import { data, note, shown, status, warning } from '../output.js';
+import { openStore, warnPendingChange, type StoreFlags } from '../context.js';
+import { data, note, shown, status } from '../output.js';
 
 export interface LsOptions extends StoreFlags {
   json?: boolean;
@@ -16,11 +16,7 @@ const COLUMNS = ['NAME', 'CN', 'SANS', 'ISSUER', 'SERIAL', 'EXPIRES', 'STATUS'] 
 export async function runLs(_args: string[], options: LsOptions, _argv: string[]): Promise<void> {
   const expiringDays = options.expiring === undefined ? undefined : parseDays(options.expiring, 'expiring');
   const store = openStore(options);
-  const pending = await store.pendingChange();
-  if (pending) {
-    const what = pending.summary === undefined ? `an interrupted change left an unreadable journal "${pending.path}"` : `an interrupted change ("${pending.summary}") is neither committed nor rolled back`;
-    await warning(`${what}: what is listed may include its uncommitted certificates. Run any command that changes the CA (e.g. "certified crl") to finish or roll it back.`);
-  }
+  await warnPendingChange(store);
   const listings = await listCertificates(store, {
     ...(expiringDays === undefined ? {} : { expiringDays }),
     ...(options.issuer === undefined ? {} : { issuer: options.issuer }),

@@ -4,7 +4,7 @@ import { isIP } from 'node:net';
 import { InvalidInputError } from '../../ca/errors.js';
 import { openRevocationService, type RevocationService } from '../../ca/revocation/revocation-service.js';
 import { ROOT_NAME } from '../../ca/layout.js';
-import { openStore } from '../context.js';
+import { openStore, warnPendingChange } from '../context.js';
 import { note, status, warning } from '../output.js';
 import { askPasswordFrom } from '../passwords.js';
 
@@ -31,6 +31,7 @@ export function parseListen(value: string): { host: string; port: number } {
 export async function runServe(_args: string[], options: ServeOptions): Promise<void> {
   const { host, port } = parseListen(options.listen);
   const store = openStore(options);
+  await warnPendingChange(store);
   // The root key stays offline: serve opens only the other CAs' keys, with --ca-password.
   const service = await openRevocationService(store, { askPassword: askPasswordFrom({ caPassword: options.caPassword }, { roles: ['ca'] }) });
   for (const { name, reason } of service.skipped) {
