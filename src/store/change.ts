@@ -140,7 +140,7 @@ export class JournalledChange {
       // From here git's index may hold what the change wrote because the change put it there: a
       // rollback must not take that for the user's own "git add".
       journal.staging = true;
-      await writeJournal(this.dir, journal).catch((error) => {
+      await writeJournal(this.dir, journal, { durable: false }).catch((error) => {
         throw new StoreWriteError('write', JOURNAL_FILE, error);
       });
       if (operation === 'merge') {

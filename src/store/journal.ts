@@ -1,6 +1,6 @@
 import { open, rm } from 'node:fs/promises';
 import { isAbsolute, join, normalize } from 'node:path';
-import { writeFileAtomic } from './atomic.js';
+import { writeFileAtomic, writeFileAtomicUnsynced } from './atomic.js';
 import { JOURNAL_FILE } from './layout.js';
 
 /**
@@ -114,8 +114,16 @@ export function journalProblem(value: unknown): string | undefined {
   return undefined;
 }
 
-export async function writeJournal(dir: string, journal: Journal): Promise<void> {
-  await writeFileAtomic(join(dir, JOURNAL_FILE), `${JSON.stringify(journal, null, 2)}\n`);
+/**
+ * Writes the journal atomically. `durable: false` skips the fsyncs, for the staging mark: after a
+ * power cut that lost it, a rollback takes what the index holds for the user's own and keeps
+ * those files (the safe side), and a cut never leaves the journal half-written on file systems
+ * that flush a file before a rename over another (ext4, XFS, btrfs).
+ */
+export async function writeJournal(dir: string, journal: Journal, options: { durable?: boolean } = {}): Promise<void> {
+  const text = `${JSON.stringify(journal, null, 2)}\n`;
+  if (options.durable === false) writeFileAtomicUnsynced(join(dir, JOURNAL_FILE), text);
+  else await writeFileAtomic(join(dir, JOURNAL_FILE), text);
 }
 
 export async function clearJournal(dir: string): Promise<void> {
