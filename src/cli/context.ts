@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { parseSeconds } from '../ca/options.js';
 import { CRASH_STEPS, locateCaDirectory, openCaDirectory, type CaStore, type CrashStep } from '../ca/ca-directory.js';
 import { describeKept } from '../ca/store-errors.js';
@@ -25,7 +26,7 @@ export function openStore(flags: StoreFlags): CaStore {
     dryRun: flags.dryRun === true,
     ...crashHook(),
     onLockWait: (holder) =>
-      status(`Waiting for the lock on ${shown(dir)}, held by process ${holder.pid} since ${holder.since} (up to ${seconds} s)...`),
+      status(`Waiting for the lock on ${shown(dir)}, held by process ${holder.pid}${holder.host !== hostname() ? ` on ${holder.host}` : ''} since ${holder.since} (up to ${seconds} s)...`),
     onRecovered: (outcome, summary, kept) =>
       void warning(
         `an earlier command was interrupted ("${summary}"): it has been ${outcome === 'finished' ? 'finished' : 'rolled back'}` +
