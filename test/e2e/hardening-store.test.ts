@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { BIN, commitCount, git, makeCa, run, tempDir, tool } from '../helpers/cli.js';
 import { start } from '../helpers/ca-state.js';
+import { gitBlobId } from '../../src/store/git-held.js';
+import { journalProblem } from '../../src/store/journal.js';
 
 const JOURNAL = '.certified.journal';
 const LOCK = '.certified.lock';
@@ -156,5 +158,26 @@ describe('store hardening: rollback, journal, lock, folders, fsync', () => {
       assert.equal(result.stderr, noCa);
     }
     assert.deepEqual(readdirSync(empty), []);
+  });
+
+  it('journalProblem accepts what certified writes and names what is wrong otherwise; gitBlobId matches git', () => {
+    const good = { summary: 's', startedAt: 't', created: ['certs/a.crt'], changed: [], moves: [{ from: 'certs/b.crt', to: 'revoked/b-1/b.crt' }], written: { 'certs/a.crt': 'a'.repeat(64) }, uncommitted: ['private/a.key'] };
+    assert.equal(journalProblem(good), undefined);
+    for (const [bad, problem] of [
+      [[], 'not a JSON object'],
+      [{ ...good, created: 1 }, '"created" is not a list'],
+      [{ ...good, changed: ['/etc/passwd'] }, '"changed" holds a path outside the CA directory'],
+      [{ ...good, created: ['certs/../../x'] }, '"created" holds a path outside the CA directory'],
+      [{ ...good, moves: [{ from: 'a' }] }, '"moves" is not a list of moves inside the CA directory'],
+      [{ ...good, written: { 'certs/a.crt': 'nothex' } }, '"written" is not a map of paths to SHA-256 hashes'],
+      [{ ...good, summary: undefined }, '"summary" is not a string'],
+    ] as const) {
+      assert.equal(journalProblem(bad), problem);
+    }
+    const content = Buffer.from('certificate\n');
+    const dir = tempDir();
+    writeFileSync(join(dir, 'f'), content);
+    const id = tool('git', ['hash-object', join(dir, 'f')]).stdout.trim();
+    assert.equal(gitBlobId(content, id), id);
   });
 });
