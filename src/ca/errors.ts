@@ -125,8 +125,8 @@ export class LockError extends CertifiedError {
 }
 
 export class StorageError extends CertifiedError {
-  constructor(message: string, cause: unknown) {
-    super(message, { code: 'STORAGE', hint: 'Nothing was committed; fix the cause and run the command again.', cause });
+  constructor(message: string, cause: unknown, hint = 'Nothing was committed; fix the cause and run the command again.') {
+    super(message, { code: 'STORAGE', hint, cause });
   }
 }
 

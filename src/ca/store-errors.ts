@@ -1,6 +1,8 @@
 import { hostname } from 'node:os';
 import { CertifiedError, LockError, StorageError } from './errors.js';
-import { GitBusyError, GitMissingError, GitOperationError, PendingChangeError, SkipWorktreeError, StoreWriteError } from '../store/errors.js';
+import { GitBusyError, GitMissingError, GitOperationError, NotAFolderError, PendingChangeError, SkipWorktreeError, StoreWriteError } from '../store/errors.js';
+import { CorruptJournalError } from '../store/journal.js';
+import { JOURNAL_FILE } from '../store/layout.js';
 import { LockTimeoutError } from '../store/lock.js';
 import { ReadTooLargeError } from '../store/bounded-read.js';
 import { SymlinkedFolderError } from '../store/folders.js';
@@ -33,9 +35,13 @@ export function storeErrorToCertified(error: unknown): CertifiedError | undefine
   if (error instanceof LockTimeoutError) {
     const holder = error.holder;
     const who = holder ? `pid ${holder.pid}${holder.host && holder.host !== hostname() ? ` on ${holder.host}` : ''}` : 'pid unknown';
+    const elsewhere = holder && holder.host && holder.host !== hostname();
+    const clear = elsewhere
+      ? ` If ${holder.host} is gone or runs no certified (pid ${holder.pid}), remove "${error.path}" and run the command again.`
+      : holder ? '' : ` If no certified runs, remove "${error.path}" and run the command again.`;
     return new LockError(
       `another certified process (${who}) holds the lock on ${error.dir}; gave up after ${Math.round(error.timeoutMs / 1000)} s`,
-      ['Run the command again when it has finished, or wait longer with ', { option: 'lockTimeout', value: 'SECONDS' }, '.'],
+      ['Run the command again when it has finished, or wait longer with ', { option: 'lockTimeout', value: 'SECONDS' }, `.${clear}`],
     );
   }
   if (error instanceof GitBusyError) {
@@ -70,12 +76,21 @@ export function storeErrorToCertified(error: unknown): CertifiedError | undefine
   if (error instanceof ReadTooLargeError) {
     return new CertifiedError(`${error.message}, more than such a file can hold`, { code: 'TOO_LARGE', hint: 'Check that file: it was not written by certified.' });
   }
+  if (error instanceof NotAFolderError) {
+    return new StorageError(error.message, error, `Nothing was written. Move that file away (e.g. "mv ${error.path} ${error.path}.bak" in the CA directory) and run the command again.`);
+  }
+  if (error instanceof CorruptJournalError) {
+    return new LockError(
+      `${error.message}, so certified cannot tell what an interrupted change left in ${error.dir}`,
+      `Look at "git status" there (remove or commit what that change left), then delete "${error.path}" and run the command again.`,
+    );
+  }
   if (error instanceof StoreWriteError) {
     const why = (error.errno && WHY[error.errno]) ?? (/No space left|Out of diskspace|disk quota/i.test(error.message) ? WHY.ENOSPC : /Read-only file system/i.test(error.message) ? WHY.EROFS : undefined);
     const gitBusy = /index\.lock': File exists/.test(error.message);
     if (gitBusy) return new LockError(`git is busy in the CA repository (index.lock exists)`, 'If no git command is running, remove ".git/index.lock" and run the command again.');
     const what = `failed to ${error.action} "${error.path}"`;
-    return new StorageError(why ? `${what}: ${why}` : firstLine(error.message), error);
+    return new StorageError(why ? `${what}: ${why}` : firstLine(error.message), error, leftoverHint(error.leftover));
   }
   return undefined;
 }
@@ -86,6 +101,34 @@ function causeOfType<T>(error: unknown, type: abstract new (...args: never[]) =>
     if (current instanceof type) return current;
   }
   return undefined;
+}
+
+/** The hint of a change that failed after it began writing: what its undo left, and why. */
+function leftoverHint(leftover: StoreWriteError['leftover']): string | undefined {
+  if (!leftover) return undefined;
+  if ('undoError' in leftover) {
+    const why = firstLine(String((leftover.undoError as Error)?.message ?? leftover.undoError));
+    return `Nothing was committed, but the files it wrote could not be removed (${why}): they and the journal "${JOURNAL_FILE}" stay, and the next certified command removes them once that works. Fix the cause and run the command again.`;
+  }
+  return `Nothing was committed; the rest was undone, but ${describeKept(leftover.kept)}. Fix the cause and run the command again.`;
+}
+
+const KEPT_WHY: Record<string, string> = {
+  'held by git': 'git holds them (committed or added by hand)',
+  'changed since': 'they changed after it wrote them',
+  'belongs to what git holds': 'git holds the rest of that change, and git ignores them: they may be the only copy',
+};
+
+/** "3 file(s) were kept because git holds them (...): a, b, c" for each reason, joined. */
+export function describeKept(kept: readonly { path: string; why: string }[]): string {
+  const reasons = [...new Set(kept.map((item) => item.why))];
+  return reasons
+    .map((why) => {
+      const paths = kept.filter((item) => item.why === why).map((item) => item.path);
+      const shownPaths = paths.slice(0, 5).map((path) => `"${path}"`).join(', ') + (paths.length > 5 ? ` and ${paths.length - 5} more` : '');
+      return `${paths.length} file(s) were kept because ${KEPT_WHY[why] ?? why}: ${shownPaths}`;
+    })
+    .join('; ');
 }
 
 function firstLine(text: string): string {

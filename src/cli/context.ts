@@ -1,5 +1,7 @@
+import { hostname } from 'node:os';
 import { parseSeconds } from '../ca/options.js';
 import { CRASH_STEPS, locateCaDirectory, openCaDirectory, type CaStore, type CrashStep } from '../ca/ca-directory.js';
+import { describeKept } from '../ca/store-errors.js';
 import { status, warning, shown } from './output.js';
 
 export const DEFAULT_LOCK_TIMEOUT_SECONDS = 60;
@@ -24,9 +26,12 @@ export function openStore(flags: StoreFlags): CaStore {
     dryRun: flags.dryRun === true,
     ...crashHook(),
     onLockWait: (holder) =>
-      status(`Waiting for the lock on ${shown(dir)}, held by process ${holder.pid} since ${holder.since} (up to ${seconds} s)...`),
-    onRecovered: (outcome, summary) =>
-      void warning(`an earlier command was interrupted ("${summary}"): it has been ${outcome === 'finished' ? 'finished' : 'rolled back'}.`),
+      status(`Waiting for the lock on ${shown(dir)}, held by process ${holder.pid}${holder.host !== hostname() ? ` on ${holder.host}` : ''} since ${holder.since} (up to ${seconds} s)...`),
+    onRecovered: (outcome, summary, kept) =>
+      void warning(
+        `an earlier command was interrupted ("${summary}"): it has been ${outcome === 'finished' ? 'finished' : 'rolled back'}` +
+          (kept.length ? `, except that ${describeKept(kept)}. Look at "git status" in ${shown(dir)} and commit or remove them.` : '.'),
+      ),
     onCommitNotice: (notice) =>
       void warning(
         notice.kind === 'detached-head'
@@ -44,4 +49,15 @@ export function openStore(flags: StoreFlags): CaStore {
 function crashHook(): { crashAt?: CrashStep } {
   const step = process.env.CERTIFIED_TEST_CRASH_AT;
   return step !== undefined && (CRASH_STEPS as readonly string[]).includes(step) ? { crashAt: step as CrashStep } : {};
+}
+
+/**
+ * Says on stderr that a change a killed command left is pending (readers take no lock, so they
+ * see its uncommitted files as if they were the CA).
+ */
+export async function warnPendingChange(store: CaStore): Promise<void> {
+  const pending = await store.pendingChange();
+  if (!pending) return;
+  const what = pending.summary === undefined ? `an interrupted change left an unreadable journal "${pending.path}"` : `an interrupted change ("${pending.summary}") is neither committed nor rolled back`;
+  await warning(`${what}: what is shown may include its uncommitted certificates. Run any command that changes the CA (e.g. "certified crl") to finish or roll it back.`);
 }

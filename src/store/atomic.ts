@@ -36,6 +36,32 @@ export async function writeFileAtomic(path: string, content: string | Uint8Array
     await rm(temp, { force: true });
     throw error;
   }
+  await syncDirectory(dirname(path));
+}
+
+/** What fsync of a directory fails with where the platform or file system does not support it. */
+const DIRECTORY_SYNC_UNSUPPORTED = new Set(['EINVAL', 'EISDIR', 'EPERM', 'EACCES', 'ENOTSUP', 'EBADF']);
+
+/**
+ * Makes a rename in `dir` durable: without an fsync of the directory, a power cut can lose the new
+ * name even though the file's content is on the disk. Platforms that refuse (Windows opens no
+ * directory; some file systems reject the fsync) are skipped.
+ */
+export async function syncDirectory(dir: string): Promise<void> {
+  let handle;
+  try {
+    handle = await open(dir, 'r');
+  } catch (error) {
+    if (DIRECTORY_SYNC_UNSUPPORTED.has((error as NodeJS.ErrnoException).code ?? '')) return;
+    throw error;
+  }
+  try {
+    await handle.sync();
+  } catch (error) {
+    if (!DIRECTORY_SYNC_UNSUPPORTED.has((error as NodeJS.ErrnoException).code ?? '')) throw error;
+  } finally {
+    await handle.close();
+  }
 }
 
 /** writeFileAtomic without the fsync, synchronously: for thousands of files, flushed together with syncFiles. */
@@ -65,6 +91,9 @@ export async function syncFiles(dir: string, files: { committed: string[]; uncom
     forEachConcurrently(files.uncommitted, 16, syncFile),
   ]);
   if (!flushed) await forEachConcurrently(files.committed, 16, syncFile);
+  // The new names too: syncfs flushed those of the committed files with everything else.
+  const renamedIn = new Set((flushed ? files.uncommitted : [...files.committed, ...files.uncommitted]).map((path) => dirname(path)));
+  await forEachConcurrently([...renamedIn], 16, syncDirectory);
 }
 
 function syncFileSystem(dir: string): Promise<boolean> {

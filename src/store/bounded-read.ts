@@ -23,8 +23,6 @@ export const READ_LIMITS = {
   config: 1 << 20,
   /** One record (records/<issuer>/<serial>.json). */
   record: 64 << 10,
-  /** The lock file: a pid, a host and a date. */
-  lock: 64 << 10,
   /** The journal of a change: lists of paths, thousands in a large change. */
   journal: 256 << 20,
   /** One line of stdin (a password). */

@@ -1,20 +1,24 @@
-import { mkdir, rm, stat } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { mkdir, rm, rmdir } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { JournalledChange, type ChangeResult, type ChangeSet, type CrashStep } from './change.js';
 import { PendingChangeError, StoreWriteError } from './errors.js';
 import { gitCommitNotices, type CommitNotice } from './git-notices.js';
 import { gitOperationUnderWay, gitUnmergedPaths, gitUnmergedVersion } from './git-merge.js';
-import { readJournal } from './journal.js';
-import { acquireLock, type LockHolder } from './lock.js';
+import { CorruptJournalError, readJournal } from './journal.js';
+import { JOURNAL_FILE } from './layout.js';
+import { acquireLock, type Lock, type LockHolder } from './lock.js';
 import { CaReader } from './reader.js';
+import type { RollbackReport } from './rollback.js';
 
 export { StoreWriteError } from './errors.js';
 export type { CommitNotice } from './git-notices.js';
+export type { RollbackReport } from './rollback.js';
 export { CRASH_STEPS, type ChangeResult, type ChangeSet, type CrashStep, type FileWrite } from './change.js';
 
 export interface StoreEvents {
   onLockWait?: (holder: LockHolder) => void;
-  onRecovered?: (outcome: 'finished' | 'rolled back', summary: string) => void;
+  /** `kept`: files the rollback left because git holds them or they changed since (see rollBackChange). */
+  onRecovered?: (outcome: 'finished' | 'rolled back', summary: string, kept: RollbackReport['kept']) => void;
   /** After a commit: it is on no branch, or a hook dropped its trailers (see gitCommitNotices). */
   onCommitNotice?: (notice: CommitNotice) => void;
 }
@@ -25,6 +29,14 @@ export interface StoreOptions extends StoreEvents {
   dryRun?: boolean;
   /** Test hook only (read in cli/): SIGKILL this process at a step of apply(). */
   crashAt?: CrashStep;
+}
+
+/** Removes `dir` and its parents up to `top` while they are empty. */
+async function removeEmptyDirs(dir: string, top: string): Promise<void> {
+  for (let current = dir; current.startsWith(top); current = dirname(current)) {
+    if (!(await rmdir(current).then(() => true, () => false))) return;
+    if (current === top) return;
+  }
 }
 
 /** What creating a file in a directory one may only read fails with. */
@@ -53,29 +65,45 @@ export class CaStore extends CaReader {
    * If the CA directory did not exist and nothing was committed, it is removed again.
    */
   async locked<T>(work: () => Promise<T>): Promise<T> {
-    const existed = await stat(this.dir).then(() => true, () => false);
-    // The first directory mkdir made (etc/ of etc/ssl): removed again if nothing is committed.
-    const madeDir = (await mkdir(this.dir, { recursive: true })) ?? this.dir;
-    let lock;
-    try {
-      lock = await acquireLock(this.dir, {
-        timeoutMs: this.options.lockTimeoutMs,
-        ...(this.options.onLockWait ? { onWait: this.options.onLockWait } : {}),
-      });
-    } catch (error) {
-      if (!existed) await rm(madeDir, { recursive: true, force: true });
-      throw error;
+    const deadline = Date.now() + this.options.lockTimeoutMs;
+    // The topmost directory this command made (etc/ of etc/ssl): removed again if nothing is committed.
+    let made: string | undefined;
+    let lock: Lock;
+    for (;;) {
+      let now: string | undefined;
+      try {
+        now = await mkdir(this.dir, { recursive: true });
+      } catch (error) {
+        // A parent it made was removed meanwhile by another command that found no CA here.
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT' && Date.now() < deadline) continue;
+        throw error;
+      }
+      if (now !== undefined && (made === undefined || made.startsWith(now))) made = now;
+      try {
+        lock = await acquireLock(this.dir, {
+          timeoutMs: Math.max(0, deadline - Date.now()),
+          ...(this.options.onLockWait ? { onWait: this.options.onLockWait } : {}),
+        });
+        break;
+      } catch (error) {
+        // Another command that found no CA here removed the directory it had made: make it again.
+        if (error instanceof StoreWriteError && error.errno === 'ENOENT' && Date.now() < deadline) continue;
+        // Without the lock, only what is empty: another command may be at work in it.
+        if (made !== undefined) await removeEmptyDirs(this.dir, made);
+        throw error;
+      }
     }
     let committed = false;
     try {
       const recovered = await this.change.recover();
-      if (recovered) this.options.onRecovered?.(recovered.outcome, recovered.summary);
+      if (recovered) this.options.onRecovered?.(recovered.outcome, recovered.summary, recovered.kept);
       const result = await work();
       committed = true;
       return result;
     } finally {
+      // Still holding the lock, so that no other command is at work in it (waiting ones make it again).
+      if (made !== undefined && (!committed || this.dryRun)) await rm(made, { recursive: true, force: true, maxRetries: 3 }).catch(() => undefined);
       await lock.release();
-      if (!existed && (!committed || this.dryRun)) await rm(madeDir, { recursive: true, force: true });
     }
   }
 
@@ -93,6 +121,20 @@ export class CaStore extends CaReader {
       const pending = await readJournal(this.dir).catch(() => ({ summary: 'unreadable journal' }));
       if (pending) throw new PendingChangeError(this.dir, pending.summary, { cause: error });
       return work();
+    }
+  }
+
+  /**
+   * The change a killed command left (its journal), which the next command that takes the lock
+   * finishes or rolls back: for readers that take no lock (check, ls) to report. `unreadable`
+   * holds why a journal of the wrong shape cannot be used.
+   */
+  async pendingChange(): Promise<{ path: string; summary?: string; unreadable?: string } | undefined> {
+    try {
+      const journal = await readJournal(this.dir);
+      return journal ? { path: JOURNAL_FILE, summary: journal.summary } : undefined;
+    } catch (error) {
+      return { path: JOURNAL_FILE, unreadable: error instanceof CorruptJournalError ? error.reason : (error as Error).message };
     }
   }
 

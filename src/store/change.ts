@@ -1,10 +1,11 @@
-import { existsSync } from 'node:fs';
-import { mkdir, readdir, rename, rm, rmdir } from 'node:fs/promises';
-import { dirname, join, relative, sep } from 'node:path';
+import { createHash } from 'node:crypto';
+import { existsSync, statSync } from 'node:fs';
+import { mkdir, rename, rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { syncFiles, writeFileAtomic, writeFileAtomicUnsynced } from './atomic.js';
 import { forEachConcurrently } from './concurrently.js';
-import { GitOperationError, SkipWorktreeError, StoreWriteError } from './errors.js';
-import { gitIndexEntries, gitOperationUnderWay, gitRestoreIndexEntries, gitStagePaths } from './git-merge.js';
+import { GitOperationError, NotAFolderError, SkipWorktreeError, StoreWriteError } from './errors.js';
+import { gitIndexEntries, gitOperationUnderWay, gitStagePaths } from './git-merge.js';
 import {
   PACK_MIN_OBJECTS,
   gitCheckInstalled,
@@ -15,13 +16,13 @@ import {
   gitIndexMatchesHead,
   gitInit,
   gitRefuseSkipWorktree,
-  gitRestorePaths,
   gitWaitIdle,
   gitWriteBlobs,
 } from './git.js';
 import { refuseSymlinkedFolders } from './folders.js';
 import { clearJournal, readJournal, writeJournal, type Journal } from './journal.js';
-import { JOURNAL_FILE, PRIVATE_DIR, TEMP_SUFFIX } from './layout.js';
+import { JOURNAL_FILE, PRIVATE_DIR } from './layout.js';
+import { rollBackChange, type RollbackReport } from './rollback.js';
 import { CaReader } from './reader.js';
 
 export interface FileWrite {
@@ -51,6 +52,13 @@ export interface ChangeSet {
 export interface ChangeResult {
   commit: string;
   stagedForMerge?: true;
+}
+
+/** What recover() did with a change a killed process left, and the files its rollback kept. */
+export interface Recovered {
+  outcome: 'finished' | 'rolled back';
+  summary: string;
+  kept: RollbackReport['kept'];
 }
 
 /** The steps of apply() between which a crash can leave a half-made change, for crash tests. */
@@ -110,12 +118,14 @@ export class JournalledChange {
       ...(change.removes ?? []),
       ...(change.moves ?? []).flatMap((move) => [move.from, move.to]),
     ];
+    this.refuseFilesInTheWay(touched);
     const created: string[] = [];
     const changed: string[] = [];
     // Synchronously: a large change (apply) touches thousands of paths.
     for (const path of touched) (existsSync(this.path(path)) ? changed : created).push(path);
     const parent = await gitHead(this.dir);
     const mergeIndex = operation === 'merge' ? await gitIndexEntries(this.dir, touched) : undefined;
+    const uncommitted = change.writes.filter((write) => !write.commit).map((write) => write.path);
     const journal: Journal = {
       summary: change.message.split('\n')[0] ?? '',
       ...(parent ? { parent } : {}),
@@ -123,6 +133,8 @@ export class JournalledChange {
       created,
       changed,
       moves: (change.moves ?? []).map(({ from, to }) => ({ from, to })),
+      written: Object.fromEntries(change.writes.map((write) => [write.path, createHash('sha256').update(write.content).digest('hex')])),
+      ...(uncommitted.length ? { uncommitted } : {}),
       ...(mergeIndex === undefined ? {} : { mergeIndex }),
     };
     await writeJournal(this.dir, journal).catch((error) => {
@@ -133,6 +145,12 @@ export class JournalledChange {
     try {
       await this.writeFilesAndObjects(change);
       this.crashPoint('after-writes');
+      // From here git's index may hold what the change wrote because the change put it there: a
+      // rollback must not take that for the user's own "git add".
+      journal.staging = true;
+      await writeJournal(this.dir, journal, { durable: false }).catch((error) => {
+        throw new StoreWriteError('write', JOURNAL_FILE, error);
+      });
       if (operation === 'merge') {
         await gitStagePaths(this.dir, toCommit).catch((error) => {
           throw new StoreWriteError('stage the change for the merge in', this.dir, error);
@@ -147,14 +165,44 @@ export class JournalledChange {
       }
     } catch (error) {
       // Undo at once (the disk may be full or read-only); if even that fails, the journal stays
-      // and the next command rolls back.
-      const undone = await this.rollBack(journal).then(() => true, () => false);
-      if (undone) await clearJournal(this.dir).catch(() => undefined);
+      // and the next command rolls back. The error says what was left behind.
+      const leftover = await rollBackChange(this.dir, journal, { inProcess: true }).then(
+        async (report) => {
+          await clearJournal(this.dir).catch(() => undefined);
+          return report.kept.length ? { kept: report.kept } : undefined;
+        },
+        (undoError: unknown) => ({ undoError }),
+      );
+      if (leftover && error instanceof StoreWriteError) error.leftover = leftover;
       throw error;
     }
     this.crashPoint('after-commit-before-journal-clear');
     await clearJournal(this.dir);
     return operation === 'merge' ? { commit, stagedForMerge: true } : { commit };
+  }
+
+  /**
+   * Refuses, before the journal and any write, a change one of whose folders is a file (or anything
+   * but a folder): it could only fail half-way. Synchronously: one lstat per distinct folder.
+   */
+  private refuseFilesInTheWay(paths: string[]): void {
+    const seen = new Set<string>();
+    for (const path of paths) {
+      const parts = path.split('/').slice(0, -1);
+      for (let depth = 1; depth <= parts.length; depth++) {
+        const folder = parts.slice(0, depth).join('/');
+        if (seen.has(folder)) continue;
+        seen.add(folder);
+        let stats;
+        try {
+          stats = statSync(this.path(folder));
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code === 'ENOENT') break;
+          throw new StoreWriteError('read', folder, error);
+        }
+        if (!stats.isDirectory()) throw new NotAFolderError(this.dir, folder);
+      }
+    }
   }
 
   /**
@@ -225,7 +273,7 @@ export class JournalledChange {
   }
 
   /** Finishes (if it was committed) or rolls back (if not) a change a killed process left. */
-  async recover(): Promise<{ outcome: 'finished' | 'rolled back'; summary: string } | undefined> {
+  async recover(): Promise<Recovered | undefined> {
     const journal = await readJournal(this.dir);
     if (!journal) return undefined;
     await gitCheckInstalled();
@@ -233,44 +281,8 @@ export class JournalledChange {
     await gitWaitIdle(this.dir);
     const head = await gitHead(this.dir);
     const committed = head !== undefined && head !== journal.parent && (await gitHeadSubject(this.dir)) === journal.summary;
-    if (!committed) await this.rollBack(journal);
+    const kept = committed ? [] : (await rollBackChange(this.dir, journal, { inProcess: false })).kept;
     await clearJournal(this.dir);
-    return { outcome: committed ? 'finished' : 'rolled back', summary: journal.summary };
-  }
-
-  private async rollBack(journal: Journal): Promise<void> {
-    const all = [...journal.created, ...journal.changed];
-    await this.removeTempFiles(all);
-    // `to` exists only if the move happened; `from` may hold a new file written over it since.
-    for (const move of [...journal.moves].reverse()) {
-      if (await this.files.exists(move.to)) await rename(this.path(move.to), this.path(move.from));
-    }
-    // If git cannot restore its index (disk full), stop before removing files: the journal stays
-    // and the next command undoes the rest. During a merge, the index as it was (conflicts
-    // included), not HEAD: HEAD's version would silently settle a conflict to our side.
-    const restore = journal.mergeIndex === undefined ? gitRestorePaths(this.dir, all) : gitRestoreIndexEntries(this.dir, all, journal.mergeIndex);
-    await restore.catch((error) => {
-      throw new StoreWriteError('undo the unfinished change in', this.dir, error);
-    });
-    for (const path of journal.created) await rm(this.path(path), { force: true });
-    await this.removeEmptyDirs(all);
-  }
-
-  private async removeTempFiles(paths: string[]): Promise<void> {
-    for (const dir of new Set(paths.map((path) => dirname(this.path(path))))) {
-      for (const name of await readdir(dir).catch(() => [] as string[])) {
-        if (name.endsWith(TEMP_SUFFIX)) await rm(join(dir, name), { force: true });
-      }
-    }
-  }
-
-  private async removeEmptyDirs(paths: string[]): Promise<void> {
-    for (const path of paths) {
-      let dir = dirname(this.path(path));
-      while (dir !== this.dir && relative(this.dir, dir).split(sep)[0] !== '..') {
-        if (!(await rmdir(dir).then(() => true, () => false))) break;
-        dir = dirname(dir);
-      }
-    }
+    return { outcome: committed ? 'finished' : 'rolled back', summary: journal.summary, kept };
   }
 }

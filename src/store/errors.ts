@@ -1,6 +1,11 @@
 /** A file-system or git operation on the CA directory failed (disk full, read-only, permissions). */
 export class StoreWriteError extends Error {
   readonly errno: string | undefined;
+  /**
+   * Set when a change failed after it began writing and its undo left something: the files it
+   * kept (and why), or the error that stopped the undo (then the journal stays for the next command).
+   */
+  leftover?: { kept: { path: string; why: string }[] } | { undoError: unknown };
 
   constructor(readonly action: string, readonly path: string, cause: unknown) {
     super(`failed to ${action} "${path}": ${(cause as Error)?.message ?? String(cause)}`, { cause });
@@ -40,5 +45,12 @@ export class GitOperationError extends Error {
 export class GitMissingError extends Error {
   constructor(cause: unknown) {
     super('git is not installed or not on PATH', cause === undefined ? undefined : { cause });
+  }
+}
+
+/** Something other than a folder (a file) is where the CA directory needs a folder. */
+export class NotAFolderError extends Error {
+  constructor(readonly dir: string, readonly path: string) {
+    super(`"${path}" in "${dir}" is not a folder, but certified keeps files in it`);
   }
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { link, open, rm, stat, writeFile } from 'node:fs/promises';
-import { READ_LIMITS, readBounded } from './bounded-read.js';
 import { join } from 'node:path';
 import { StoreWriteError } from './errors.js';
 import { LOCK_FILE } from './layout.js';
@@ -12,6 +12,10 @@ export interface LockHolder {
   host: string;
   since: string;
   token: string;
+  /** The holder's process start time (Linux: field 22 of /proc/<pid>/stat), which tells a reused pid. */
+  started?: string;
+  /** The boot id (Linux): a lock from before a restart is stale whatever its pid. */
+  boot?: string;
 }
 
 export interface LockOptions {
@@ -22,7 +26,13 @@ export interface LockOptions {
 }
 
 export class LockTimeoutError extends Error {
-  constructor(readonly dir: string, readonly holder: LockHolder | undefined, readonly timeoutMs: number) {
+  constructor(
+    readonly dir: string,
+    readonly holder: LockHolder | undefined,
+    readonly timeoutMs: number,
+    /** The lock file, for the hint: what to remove if its holder is gone. */
+    readonly path = join(dir, LOCK_FILE),
+  ) {
     super('timed out waiting for the lock');
   }
 }
@@ -43,12 +53,96 @@ function isAlive(pid: number): boolean {
   }
 }
 
-async function readHolder(path: string): Promise<LockHolder | undefined> {
+/** A lock file whose content is not a lock certified wrote is stale once it is this old. */
+const GARBAGE_STALE_MS = 5_000;
+
+/** The lock file as read: its raw content (to take over exactly it), its holder when it parses, its age. */
+interface LockState {
+  raw: string;
+  holder: LockHolder | undefined;
+  ageMs: number;
+}
+
+async function readLock(path: string): Promise<LockState | undefined> {
+  let raw: string;
+  let ageMs: number;
   try {
-    return JSON.parse((await readBounded(path, READ_LIMITS.lock)).toString('utf8')) as LockHolder;
+    const handle = await open(path, 'r');
+    try {
+      const buffer = Buffer.alloc(4096);
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+      raw = buffer.subarray(0, bytesRead).toString('utf8');
+      ageMs = Date.now() - (await handle.stat()).mtimeMs;
+    } finally {
+      await handle.close();
+    }
   } catch {
     return undefined;
   }
+  return { raw, holder: parseHolder(raw), ageMs };
+}
+
+function parseHolder(raw: string): LockHolder | undefined {
+  try {
+    const value = JSON.parse(raw) as Partial<LockHolder>;
+    const optional = (field: unknown) => field === undefined || typeof field === 'string';
+    if (typeof value !== 'object' || value === null) return undefined;
+    if (!Number.isSafeInteger(value.pid) || (value.pid ?? 0) <= 0 || typeof value.host !== 'string' || typeof value.token !== 'string') return undefined;
+    if (typeof value.since !== 'string' || !optional(value.started) || !optional(value.boot)) return undefined;
+    return value as LockHolder;
+  } catch {
+    return undefined;
+  }
+}
+
+async function readHolder(path: string): Promise<LockHolder | undefined> {
+  return (await readLock(path))?.holder;
+}
+
+/** Field 22 of /proc/<pid>/stat (start time in clock ticks since boot); undefined off Linux or when gone. */
+function processStart(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+function processCommandLine(pid: number): string | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
+  } catch {
+    return undefined;
+  }
+}
+
+function bootId(): string | undefined {
+  try {
+    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Why a lock is stale, or undefined when it may be held: garbage older than a few seconds; on this
+ * host, a holder from before a restart, whose process is gone, or whose pid now belongs to another
+ * process (another start time; for a lock that recorded none, a program that is not certified).
+ * A lock from another host is never stale: its process cannot be seen from here.
+ */
+export function staleLockReason(lock: LockState, me: Pick<LockHolder, 'host' | 'boot'>): string | undefined {
+  const holder = lock.holder;
+  if (!holder) return lock.ageMs > GARBAGE_STALE_MS ? 'it is not a lock certified wrote' : undefined;
+  if (holder.host !== me.host) return undefined;
+  if (holder.boot !== undefined && me.boot !== undefined && holder.boot !== me.boot) return 'the machine restarted since';
+  if (!isAlive(holder.pid)) return 'its process is gone';
+  if (holder.started !== undefined) {
+    const started = processStart(holder.pid);
+    return started !== undefined && started !== holder.started ? 'its process id now belongs to another process' : undefined;
+  }
+  const command = processCommandLine(holder.pid);
+  return command !== undefined && !command.includes('certified') ? 'its process id belongs to another program' : undefined;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -77,17 +171,28 @@ async function createExclusive(path: string, content: string): Promise<boolean> 
  */
 export async function acquireLock(dir: string, options: LockOptions): Promise<Lock> {
   const path = join(dir, LOCK_FILE);
-  const me: LockHolder = { pid: process.pid, host: hostname(), since: new Date().toISOString(), token: randomBytes(8).toString('hex') };
-  const started = Date.now();
+  const started = processStart(process.pid);
+  const boot = bootId();
+  const me: LockHolder = {
+    pid: process.pid,
+    host: hostname(),
+    since: new Date().toISOString(),
+    token: randomBytes(8).toString('hex'),
+    ...(started === undefined ? {} : { started }),
+    ...(boot === undefined ? {} : { boot }),
+  };
+  const waitStart = Date.now();
   let noticed = false;
   for (;;) {
     if (await createExclusive(path, `${JSON.stringify(me)}\n`)) return { release: () => releaseLock(path, me.token) };
-    const holder = await readHolder(path);
-    if (holder && holder.host === me.host && !isAlive(holder.pid)) {
-      await takeOverStale(path, holder);
+    const lock = await readLock(path);
+    if (!lock) continue; // released meanwhile
+    const holder = lock.holder;
+    if (staleLockReason(lock, me) !== undefined) {
+      await takeOverStale(path, lock.raw);
       continue;
     }
-    const waited = Date.now() - started;
+    const waited = Date.now() - waitStart;
     if (waited >= options.timeoutMs) throw new LockTimeoutError(dir, holder, options.timeoutMs);
     if (!noticed && holder && waited >= (options.noticeAfterMs ?? 3000)) {
       noticed = true;
@@ -101,7 +206,7 @@ export async function acquireLock(dir: string, options: LockOptions): Promise<Lo
  * Removes a stale lock. Takeovers are serialized by a guard file, so that two processes that both
  * saw the same dead holder cannot remove a lock a third has meanwhile taken.
  */
-async function takeOverStale(path: string, stale: LockHolder): Promise<void> {
+async function takeOverStale(path: string, stale: string): Promise<void> {
   const guard = `${path}.takeover`;
   if (!(await createExclusive(guard, `${process.pid}\n`))) {
     const age = await stat(guard).then((stats) => Date.now() - stats.mtimeMs, () => 0);
@@ -109,8 +214,8 @@ async function takeOverStale(path: string, stale: LockHolder): Promise<void> {
     return;
   }
   try {
-    const current = await readHolder(path);
-    if (current?.token === stale.token) await rm(path, { force: true });
+    const current = await readLock(path);
+    if (current?.raw === stale) await rm(path, { force: true });
   } finally {
     await rm(guard, { force: true });
   }

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
-import { ROOT_PASSWORD, commitCount, makeCa, run, tempDir } from '../helpers/cli.js';
+import { BIN, ROOT_PASSWORD, baseEnv, commitCount, git, makeCa, run, tempDir } from '../helpers/cli.js';
 import { assertAllOrNothing, assertCaSound, start } from '../helpers/ca-state.js';
 
 const INTERRUPTED = /Warning: an earlier command was interrupted \("Issue ([^ ]+) [^"]*"\): it has been (finished|rolled back)\./;
@@ -92,5 +93,54 @@ describe('crash safety: a killed command leaves the CA as before or as after', (
     }
     // Both outcomes must have been exercised for the loop to mean anything.
     assert.ok(outcomes.absent > 0, JSON.stringify(outcomes));
+  });
+
+  it('check reports the change an apply killed at several moments left (exit 1, the journal and the fix), and a writing command recovers', async () => {
+    const dir = tempDir();
+    await makeCa(dir);
+    const ca = join(dir, 'etc/ssl');
+    const count = 100;
+    const lines = ['certificates:', ...Array.from({ length: count }, (_, i) => `  bulk-${i}: { cn: bulk-${i}.example.com, profile: server }`)];
+    writeFileSync(join(ca, 'certificates.yaml'), `${lines.join('\n')}\n`);
+    git(ca, ['add', 'certificates.yaml']);
+    git(ca, ['-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-q', '-m', 'Edit certificates.yaml']);
+    const journal = join(ca, '.certified.journal');
+    let pending = 0;
+    // Killed this long after the journal appeared: while writing, packing, staging, committing.
+    for (const offset of [0, 60, 200]) {
+      const commits = commitCount(ca);
+      const child = spawn(process.execPath, [BIN, 'apply', '--yes'], { cwd: dir, env: baseEnv(), stdio: 'ignore' });
+      const exited = new Promise((resolve) => child.on('exit', resolve));
+      while (child.exitCode === null && !existsSync(journal)) await new Promise((resolve) => setTimeout(resolve, 2));
+      await new Promise((resolve) => setTimeout(resolve, offset));
+      child.kill('SIGKILL');
+      await exited;
+      if (!existsSync(journal)) {
+        // It got to the end first: applied and committed; take it back for the next round.
+        assert.equal(commitCount(ca), commits + 1);
+        git(ca, ['reset', '-q', '--hard', 'HEAD~1']);
+        git(ca, ['clean', '-q', '-fdx', '--', 'certs', 'csr', 'records', 'private/bulk-*']);
+        continue;
+      }
+      pending++;
+      const check = await run(['check'], { cwd: dir });
+      assert.equal(check.code, 1, check.stderr);
+      assert.match(check.stdout, new RegExp(`^\\.certified\\.journal: an interrupted change \\("Apply certificates\\.yaml: ${count} issued"\\) was neither committed nor rolled back, so its files are half-made: run any command that changes the CA \\(e\\.g\\. "certified crl"\\) to finish or roll it back \\[pending-change\\]$`, 'm'));
+      assert.doesNotMatch(check.stderr, /passes every check/);
+      const ls = await run(['ls'], { cwd: dir });
+      assert.match(ls.stderr, /Warning: an interrupted change \("Apply certificates\.yaml: \d+ issued"\) is neither committed nor rolled back/);
+      const crl = await run(['crl'], { cwd: dir });
+      assert.equal(crl.code, 0, crl.stderr);
+      assert.match(crl.stderr, /an earlier command was interrupted \("Apply certificates\.yaml: \d+ issued"\): it has been (rolled back|finished)\./);
+      const after = await run(['check'], { cwd: dir });
+      assert.equal(after.code, 0, after.stdout + after.stderr);
+      assert.equal(git(ca, ['status', '--porcelain', '--untracked-files=all']), '');
+      if (commitCount(ca) > commits + 1) {
+        // It was finished (the kill came after its commit): take it back for the next round.
+        git(ca, ['reset', '-q', '--hard', 'HEAD~2']);
+        git(ca, ['clean', '-q', '-fdx', '--', 'certs', 'csr', 'records', 'private/bulk-*']);
+      }
+    }
+    assert.ok(pending > 0, 'at least one kill left a pending change');
   });
 });

@@ -31,6 +31,7 @@ export async function checkCa(store: CaStore, options: { now?: Date } = {}): Pro
   await loadConfig(store);
   const now = options.now ?? new Date();
   const findings: Finding[] = [];
+  findings.push(...(await pendingChangeFindings(store)));
   const records = await loadAllRecords(store, findings);
   const names = (await store.list(CERTS_DIR))
     .filter((file) => file.endsWith('.crt') && !file.endsWith('.chain.crt'))
@@ -49,6 +50,16 @@ export async function checkCa(store: CaStore, options: { now?: Date } = {}): Pro
   } finally {
     await checker.close();
   }
+}
+
+/** A change a killed command left half-made: what check sees is not the CA until it is finished or rolled back. */
+async function pendingChangeFindings(store: CaStore): Promise<Finding[]> {
+  const pending = await store.pendingChange();
+  if (!pending) return [];
+  if (pending.unreadable !== undefined) {
+    return [finding(pending.path, 'pending-change', `the journal of an interrupted change is unreadable (${pending.unreadable}): look at "git status", commit or remove what that change left, then delete "${pending.path}"`)];
+  }
+  return [finding(pending.path, 'pending-change', `an interrupted change ("${pending.summary}") was neither committed nor rolled back, so its files are half-made: run any command that changes the CA (e.g. "certified crl") to finish or roll it back`)];
 }
 
 /** Each certificate against its record, its issuer (signature), the profile and its chain file; each valid record against its certificate. */

@@ -21,7 +21,8 @@ export type FindingCode =
   | 'stale-crl'
   | 'crl-expiring'
   | 'crl-entries'
-  | 'plaintext-key-tracked';
+  | 'plaintext-key-tracked'
+  | 'pending-change';
 
 export interface Finding {
   /** The file the finding is about, relative to the CA directory. */

@@ -1,7 +1,7 @@
 import { listCertificates, type CertificateListing } from '../../ca/review/list-certificates.js';
 import { listExpiringCrls } from '../../ca/review/expiring-crls.js';
 import { parseDays } from '../../ca/options.js';
-import { openStore, type StoreFlags } from '../context.js';
+import { openStore, warnPendingChange, type StoreFlags } from '../context.js';
 import { data, note, shown, status } from '../output.js';
 
 export interface LsOptions extends StoreFlags {
@@ -16,6 +16,7 @@ const COLUMNS = ['NAME', 'CN', 'SANS', 'ISSUER', 'SERIAL', 'EXPIRES', 'STATUS'] 
 export async function runLs(_args: string[], options: LsOptions, _argv: string[]): Promise<void> {
   const expiringDays = options.expiring === undefined ? undefined : parseDays(options.expiring, 'expiring');
   const store = openStore(options);
+  await warnPendingChange(store);
   const listings = await listCertificates(store, {
     ...(expiringDays === undefined ? {} : { expiringDays }),
     ...(options.issuer === undefined ? {} : { issuer: options.issuer }),

@@ -4,7 +4,7 @@ import { isIP } from 'node:net';
 import { InvalidInputError } from '../../ca/errors.js';
 import { openRevocationService, type RevocationService } from '../../ca/revocation/revocation-service.js';
 import { ROOT_NAME } from '../../ca/layout.js';
-import { openStore } from '../context.js';
+import { openStore, warnPendingChange } from '../context.js';
 import { note, status, warning } from '../output.js';
 import { askPasswordFrom } from '../passwords.js';
 
@@ -32,6 +32,7 @@ export function parseListen(value: string): { host: string; port: number } {
 export async function runServe(_args: string[], options: ServeOptions): Promise<void> {
   const { host, port } = parseListen(options.listen);
   const store = openStore(options);
+  await warnPendingChange(store);
   // The root key usually stays offline: serve opens it only when it is not encrypted or its
   // password is given (flag or environment, never a prompt); then OCSP answers for the CAs it issued.
   const askCa = askPasswordFrom({ caPassword: options.caPassword }, { roles: ['ca'] });
