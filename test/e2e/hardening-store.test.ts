@@ -28,23 +28,40 @@ describe('store hardening: rollback, journal, lock, folders, fsync', () => {
     assert.ok(!existsSync(join(db, JOURNAL)));
   }
 
-  it('a command that fails before its commit (git not on PATH) removes what it wrote at once; a hand commit then commits nothing', async () => {
+  it('a command whose commit fails (a pre-commit hook refuses) removes what it wrote at once; a hand commit then commits nothing', async () => {
+    const hook = join(db, '.git/hooks/pre-commit');
+    writeFileSync(hook, '#!/bin/sh\necho "policy: no commits today" >&2\nexit 1\n', { mode: 0o755 });
+    const commits = commitCount(db);
+    try {
+      const failed = await run(['CN=refused.example.com'], { cwd });
+      assert.equal(failed.code, 1);
+      assert.match(failed.stderr, /^certified: failed to commit the change in ".*": .*\. Nothing was committed; fix the cause and run the command again\.\n$/);
+    } finally {
+      rmSync(hook);
+    }
+    assert.ok(!existsSync(join(db, JOURNAL)), 'no journal is left');
+    for (const path of ['certs/refused.example.com.crt', 'certs/refused.example.com.chain.crt', 'csr/refused.example.com.csr', 'private/refused.example.com.key']) {
+      assert.ok(!existsSync(join(db, path)), `${path} was removed`);
+    }
+    assert.equal(git(db, ['status', '--porcelain', '--untracked-files=all']), '');
+    assert.equal(commitCount(db), commits);
+    const next = await run(['CN=after-refused.example.com'], { cwd });
+    assert.equal(next.code, 0, next.stderr);
+    assert.doesNotMatch(next.stderr, /interrupted/);
+    await assertHealthy();
+  });
+
+  it('a command run without git on PATH stops before writing anything', async () => {
     const noGit = tempDir();
     symlinkSync(process.execPath, join(noGit, 'node'));
     const commits = commitCount(db);
     const failed = await run(['CN=nogit.example.com'], { cwd, env: { PATH: noGit } });
     assert.equal(failed.code, 1);
-    assert.equal(failed.stderr, `certified: failed to commit the change in "${db}": spawn git ENOENT. Nothing was committed; fix the cause and run the command again.\n`);
+    assert.match(failed.stderr, /^certified: git is not installed or not on PATH\..*Nothing was changed\.\n$/);
     assert.ok(!existsSync(join(db, JOURNAL)), 'no journal is left');
-    for (const path of ['certs/nogit.example.com.crt', 'certs/nogit.example.com.chain.crt', 'csr/nogit.example.com.csr', 'private/nogit.example.com.key']) {
-      assert.ok(!existsSync(join(db, path)), `${path} was removed`);
-    }
+    assert.ok(!existsSync(join(db, 'certs/nogit.example.com.crt')));
     assert.equal(git(db, ['status', '--porcelain', '--untracked-files=all']), '');
     assert.equal(commitCount(db), commits);
-    const next = await run(['CN=after-nogit.example.com'], { cwd });
-    assert.equal(next.code, 0, next.stderr);
-    assert.doesNotMatch(next.stderr, /interrupted/);
-    await assertHealthy();
   });
 
   it('a rollback keeps the files of a killed change that the user committed by hand, and its key (the only copy)', async () => {
