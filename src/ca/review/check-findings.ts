@@ -14,6 +14,7 @@ export type FindingCode =
   | 'issuer-revoked'
   | 'bad-signature'
   | 'chain-mismatch'
+  | 'missing-chain'
   | 'profile'
   | 'weak-key'
   | 'missing-crl'
@@ -21,7 +22,8 @@ export type FindingCode =
   | 'stale-crl'
   | 'crl-expiring'
   | 'crl-entries'
-  | 'plaintext-key-tracked';
+  | 'plaintext-key-tracked'
+  | 'git-unavailable';
 
 export interface Finding {
   /** The file the finding is about, relative to the CA directory. */
