@@ -1,12 +1,12 @@
 import type { CaStore } from '../store/ca-store.js';
-import { INTERMEDIATE_NAME } from '../store/layout.js';
+import { INTERMEDIATE_NAME, ROOT_NAME, certPath, keyPath } from '../store/layout.js';
 import { loadCertificate, loadChainPem, loadSigningKey } from './ca-files.js';
 import { caKeyRole, type AskPassword } from './passwords.js';
 import { CertifiedError, IssuerRevokedError, NoCaError, type TextPart } from './errors.js';
 import { findRecord, lastRevocation } from './find-record.js';
 import { issuedBy } from './issuer-revocations.js';
 import type { CertificateInfo } from '../pki/certificate.js';
-import type { SigningKey } from '../pki/keys.js';
+import { certificateMatchesKey, type SigningKey } from '../pki/keys.js';
 import type { CertificateRecord } from '../store/records.js';
 import { assertMaySign, type CertificateKind } from './certificate-builder.js';
 
@@ -36,7 +36,31 @@ export async function loadIssuer(store: CaStore, name: string, askPassword: AskP
   }
   if (purpose) assertMaySign({ name, certificate }, purpose);
   const key = await loadSigningKey(store, name, askPassword, caKeyRole(name));
+  assertCaKey(name, certificate.der, key, record?.issuer);
   return { name, certificate, chainPem: await loadChainPem(store, name), key };
+}
+
+/**
+ * Refuses a CA key that is not the private half of the CA's certificate (another CA's key copied
+ * over it, a key restored from the wrong backup): whatever it signed would fail every verifier.
+ * Called wherever a CA key is opened to sign, before anything is signed or written.
+ */
+export function assertCaKey(name: string, certificate: Uint8Array | string, key: SigningKey, issuer?: string): void {
+  if (certificateMatchesKey(certificate, key)) return;
+  const path = keyPath(name);
+  const hint: TextPart[] = name === ROOT_NAME
+    ? [`Put the root's own key back at "${path}" from where you keep it offline; `, ...lostCaKey(name, issuer), '.']
+    : [`Put the ${name === INTERMEDIATE_NAME ? "intermediate's own key" : `key of "${name}"`} back at "${path}" (from your backup, or "git checkout -- ${path}" if it is encrypted and committed); `, ...lostCaKey(name, issuer), '.'];
+  throw new CertifiedError(`the key "${path}" is not the key of the CA "${name}" (its public key is not the one in "${certPath(name)}"), so nothing was signed`, { code: 'CA_KEY_MISMATCH', hint });
+}
+
+/** What to do when the key of the CA `name` (issued by `issuer`) is lost: "if it is lost, ...". */
+export function lostCaKey(name: string, issuer?: string): TextPart[] {
+  if (name === ROOT_NAME) return ['if it is lost, the root cannot sign again: make a new CA with "certified init" in a new directory'];
+  if (name === INTERMEDIATE_NAME) {
+    return ['if it is lost, revoke the intermediate with "certified revoke ', { option: 'ca' }, ' ', { option: 'rootPassword', value: '-' }, '" and make a new one with "certified init ', { option: 'rootPassword', value: '-' }, '"'];
+  }
+  return ['if it is lost, revoke the CA with "certified revoke ', { option: 'name', value: name }, '" and make a new one with "certified init ', { option: 'issuer', value: issuer ?? '<its issuer>' }, ' CN=.."'];
 }
 
 /**

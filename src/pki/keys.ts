@@ -2,7 +2,7 @@ import { KeyObject, X509Certificate as NodeX509Certificate, createPrivateKey, cr
 import { createHash } from 'node:crypto';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { ECPrivateKey, id_ecPublicKey } from '@peculiar/asn1-ecc';
-import { PrivateKeyInfo } from '@peculiar/asn1-pkcs8';
+import { EncryptedPrivateKeyInfo, PrivateKeyInfo } from '@peculiar/asn1-pkcs8';
 import { RSAPrivateKey, RSAPublicKey, id_rsaEncryption } from '@peculiar/asn1-rsa';
 import { encryptPrivateKeyInfo } from './pbes2.js';
 import { readPemBlocks, toPem } from './pem.js';
@@ -105,9 +105,52 @@ export async function privateKeyInfoOf(key: SigningKey): Promise<Uint8Array> {
   return new Uint8Array(await subtle.exportKey('pkcs8', key.privateKey));
 }
 
-/** True when the certificate (DER or PEM) holds the public half of this key. */
+/**
+ * True when the certificate (DER or PEM) holds the public half of this key: the public key derived
+ * from the private one equals the certificate's (OpenSSL compares the key material). ~0.3 ms of CPU
+ * for EC and RSA keys alike, most of it parsing the certificate; exporting both keys as
+ * SubjectPublicKeyInfo DER to compare the bytes costs three times more (OpenSSL's encoders).
+ */
 export function certificateMatchesKey(certificate: Uint8Array | string, key: SigningKey): boolean {
-  return new NodeX509Certificate(typeof certificate === 'string' ? certificate : Buffer.from(certificate)).checkPrivateKey(KeyObject.from(key.privateKey));
+  const certified = new NodeX509Certificate(typeof certificate === 'string' ? certificate : Buffer.from(certificate)).publicKey;
+  return createPublicKey(KeyObject.from(key.privateKey)).equals(certified);
+}
+
+/** How a key file compares with its certificate when it is read without a password. */
+export type KeyComparison = { result: 'match' | 'mismatch' | 'encrypted' } | { result: 'unreadable'; error: string };
+
+/**
+ * Compares a PEM key file with the certificate of its name, never asking for a password: an
+ * encrypted key only has its structure read ("encrypted": it could not be compared). Fast path:
+ * the key identifier from the key's ASN.1 (see keyIdOfPrivateKeyPem) against the certificate's
+ * subject key identifier, which certified computes the same way; any other key (one without its
+ * public point, a traditional PEM) is opened by OpenSSL and compared with the certificate.
+ */
+export function compareKeyWithCertificate(pem: string, certificate: { pem: string; subjectKeyId?: string | undefined }): KeyComparison {
+  const blocks = readPemBlocks(pem);
+  const [block] = blocks;
+  if (!block || blocks.length > 1) return { result: 'unreadable', error: block ? 'more than one PEM block' : 'no PEM block' };
+  if (block.label === 'ENCRYPTED PRIVATE KEY') {
+    try {
+      AsnConvert.parse(block.der, EncryptedPrivateKeyInfo);
+      return { result: 'encrypted' };
+    } catch (error) {
+      return { result: 'unreadable', error: `an encrypted key block that does not decode: ${(error as Error).message}` };
+    }
+  }
+  const keyId = keyIdOfPrivateKeyPem(pem);
+  if (keyId !== undefined && certificate.subjectKeyId !== undefined) return { result: keyId === certificate.subjectKeyId ? 'match' : 'mismatch' };
+  let key: KeyObject;
+  try {
+    key = createPrivateKey(pem);
+  } catch (error) {
+    return { result: 'unreadable', error: (error as Error).message };
+  }
+  try {
+    return { result: new NodeX509Certificate(certificate.pem).checkPrivateKey(key) ? 'match' : 'mismatch' };
+  } catch {
+    return { result: 'mismatch' }; // a key of another type than the certificate's
+  }
 }
 
 /**

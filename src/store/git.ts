@@ -369,6 +369,10 @@ export async function gitCommitMessages(dir: string, commits: string[]): Promise
 /** Paths under `dir` (relative to it) tracked in the index whose staged content matches `pattern` (ERE). */
 export async function gitGrepTracked(dir: string, pattern: string): Promise<string[]> {
   const client = await git(dir);
-  const output = await client.raw(['grep', '--cached', '-l', '-I', '-E', '-e', pattern, '--', '.']).catch(() => '');
+  // Exit code 1 is "no match"; any other failure (no git, no repository) is thrown: the caller must not read it as "none".
+  const output = await client.raw(['grep', '--cached', '-l', '-I', '-E', '-e', pattern, '--', '.']).catch((error: unknown) => {
+    if (error instanceof GitCommandError && error.exitCode === 1) return '';
+    throw error;
+  });
   return output.split('\n').filter(Boolean);
 }

@@ -203,7 +203,8 @@ describe('certified check', () => {
     assert.equal(result.stdout, '');
     assert.match(result.stderr, /passes every check \(4 certificate\(s\), 4 record\(s\), 2 CRL\(s\)\)/);
     const json = await run(['check', '--json', '--db', db], { cwd });
-    assert.deepEqual(JSON.parse(json.stdout), { ok: true, findings: [], certificates: 4, records: 4, crls: 2 });
+    // The root key, encrypted, is still in private/: check reads no password, so it says it could not compare it.
+    assert.deepEqual(JSON.parse(json.stdout), { ok: true, findings: [], uncheckedKeys: ['private/root-ca.key'], certificates: 4, records: 4, crls: 2 });
   });
 
   it('finds a removed record', async () => {

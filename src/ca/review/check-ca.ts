@@ -1,7 +1,8 @@
-import { inspectContent, type CertificateView } from '../../pki/inspect.js';
+import type { CertificateView } from '../../pki/inspect.js';
+import type { KeyComparison } from '../../pki/keys.js';
 import type { CaStore } from '../../store/ca-store.js';
 import { gitGrepTracked } from '../../store/git.js';
-import { CERTS_DIR, INTERMEDIATE_NAME, RECORDS_DIR, certPath, chainPath, recordPath } from '../../store/layout.js';
+import { CERTS_DIR, INTERMEDIATE_NAME, PRIVATE_DIR, RECORDS_DIR, certPath, recordPath } from '../../store/layout.js';
 import { parseRecord, type CertificateRecord } from '../../store/records.js';
 import { loadConfig } from '../ca-files.js';
 import { IssuerRevocations } from '../issuer-revocations.js';
@@ -11,9 +12,13 @@ import { checkKeys } from './check-keys.js';
 import { finding, sortFindings, type Finding } from './check-findings.js';
 import type { TextPart } from '../text.js';
 import { checkProfile } from './check-profile.js';
+import { checkRecordFields, checkRecordPlace } from './check-records.js';
+import { checkChainFile, expectedChains } from './check-chains.js';
 
 export interface CheckResult {
   findings: Finding[];
+  /** Encrypted keys whose structure was read but which could not be compared with their certificates (no password is asked). */
+  uncheckedKeys: string[];
   certificates: number;
   records: number;
   crls: number;
@@ -32,21 +37,29 @@ export async function checkCa(store: CaStore, options: { now?: Date } = {}): Pro
   const now = options.now ?? new Date();
   const findings: Finding[] = [];
   findings.push(...(await pendingChangeFindings(store)));
-  const records = await loadAllRecords(store, findings);
+  const { records, paths } = await loadAllRecords(store, findings);
   const names = (await store.list(CERTS_DIR))
     .filter((file) => file.endsWith('.crt') && !file.endsWith('.chain.crt'))
     .map((file) => file.slice(0, -'.crt'.length));
   const checker = await CertificateChecker.start(store, names.length);
   try {
-    const certificates = await loadCertificates(checker, names, findings);
-    findings.push(...(await checkCertificates(store, checker, certificates, records)));
+    const { certificates, keys } = await loadCertificates(checker, names, findings);
+    findings.push(...(await checkCertificates(store, checker, certificates, records, paths)));
     const crls = await checkCrls(store, certificates, records, now, findings);
-    const trackedKeys = await gitGrepTracked(store.dir, PLAINTEXT_KEY_PATTERN);
+    let trackedKeys: string[] = [];
+    try {
+      trackedKeys = await gitGrepTracked(store.dir, PLAINTEXT_KEY_PATTERN);
+    } catch (error) {
+      // Without git, check cannot tell whether a key is committed in the clear: that is no pass.
+      const reason = (error as Error).message.split('\n')[0] ?? '';
+      findings.push(finding(PRIVATE_DIR, 'git-unavailable', `could not verify that git tracks no unencrypted private key, because git failed (${reason}): install git or put it on PATH, and run check in the CA's git repository`));
+    }
     for (const path of trackedKeys) {
       findings.push(finding(path, 'plaintext-key-tracked', 'an unencrypted private key is tracked by git: remove it from git ("git rm --cached") and from the history, and replace the key'));
     }
-    findings.push(...(await checkKeys(store, certificates, new Set(trackedKeys))));
-    return { findings: sortFindings(findings), certificates: certificates.size, records: records.length, crls };
+    const checkedKeys = await checkKeys(store, certificates, keys, new Set(trackedKeys));
+    findings.push(...checkedKeys.findings);
+    return { findings: sortFindings(findings), uncheckedKeys: checkedKeys.unchecked, certificates: certificates.size, records: records.length, crls };
   } finally {
     await checker.close();
   }
@@ -68,16 +81,28 @@ async function checkCertificates(
   checker: CertificateChecker,
   certificates: Map<string, CertificateView>,
   records: CertificateRecord[],
+  paths: Map<CertificateRecord, string>,
 ): Promise<Finding[]> {
   const findings: Finding[] = [];
   const signed: { name: string; issuerName: string; pair: SignaturePair }[] = [];
   const bySerial = new Map(records.map((record) => [`${record.serial}`, record]));
   const issuers = new IssuerRevocations(records);
   const replacement = records.some((record) => record.name === INTERMEDIATE_NAME && record.status === 'valid' && !issuers.revokedAbove(record)) ? INTERMEDIATE_NAME : 'CA';
+  const revokedAbove = (view: CertificateView) => {
+    const record = bySerial.get(view.serial);
+    return record?.status === 'valid' ? issuers.revokedAbove(record) : undefined;
+  };
+  const chains = expectedChains(certificates, (name) => {
+    const view = certificates.get(name);
+    if (!view || revokedAbove(view)) return undefined;
+    return issuerOf(name, view, bySerial.get(view.serial), certificates)?.name;
+  });
   for (const [name, view] of certificates) {
     const path = certPath(name);
     const record = bySerial.get(view.serial);
-    const revokedCa = record?.status === 'valid' ? issuers.revokedAbove(record) : undefined;
+    const revokedCa = revokedAbove(view);
+    if (record) findings.push(...checkRecordFields(name, view, record, paths.get(record) ?? recordPath(record.issuer, record.serial)));
+    const chain = view.selfSigned ? [] : checkChainFile(store, name, view, chains.get(name));
     if (revokedCa) {
       const when = revokedCa.revocation?.date.slice(0, 10) ?? '?';
       findings.push(finding(path, 'issuer-revoked', [
@@ -87,15 +112,12 @@ async function checkCertificates(
         { option: 'name', value: name },
         '", or revoke it',
       ]));
-      findings.push(...(await checkChainFile(store, name, view)));
+      findings.push(...chain);
       continue;
     }
     if (!record) findings.push(finding(path, 'no-record', `serial ${view.serial} has no record in ${RECORDS_DIR}/`));
     else if (record.name !== name) findings.push(finding(path, 'record-mismatch', `its record ${recordPath(record.issuer, record.serial)} names "${record.name}"`));
     else if (record.status === 'revoked') findings.push(finding(path, 'revoked-in-certs', `serial ${view.serial} is revoked but the certificate is still in ${CERTS_DIR}/`));
-    if (record && record.fingerprint !== view.fingerprint) {
-      findings.push(finding(path, 'record-mismatch', `its SHA-256 fingerprint differs from its record's (the file was changed after issuing)`));
-    }
     const issuer = issuerOf(name, view, record, certificates);
     if (!issuer) {
       findings.push(finding(path, 'no-issuer', `its issuer "${record?.issuer ?? view.issuer.CN ?? '?'}" is not in ${CERTS_DIR}/`));
@@ -103,7 +125,7 @@ async function checkCertificates(
       signed.push({ name, issuerName: issuer.name, pair: [view.pem, issuer.view.pem] });
     }
     findings.push(...checkProfile(name, view, record, issuer?.view));
-    findings.push(...(await checkChainFile(store, name, view)));
+    findings.push(...chain);
   }
   const duplicates = duplicateNames(records);
   for (const [name, group] of duplicates) {
@@ -139,7 +161,7 @@ function duplicateNames(records: CertificateRecord[]): Map<string, CertificateRe
 
 // Files are read with store.readTexts, one at a time so that an unreadable one is a finding: for
 // thousands of small files, synchronous reads are several times faster than awaited ones.
-async function loadAllRecords(store: CaStore, findings: Finding[]): Promise<CertificateRecord[]> {
+async function loadAllRecords(store: CaStore, findings: Finding[]): Promise<{ records: CertificateRecord[]; paths: Map<CertificateRecord, string> }> {
   const paths: string[] = [];
   for (const issuer of await store.list(RECORDS_DIR)) {
     for (const file of await store.list(`${RECORDS_DIR}/${issuer}`)) {
@@ -147,25 +169,37 @@ async function loadAllRecords(store: CaStore, findings: Finding[]): Promise<Cert
     }
   }
   const records: CertificateRecord[] = [];
+  const places = new Map<CertificateRecord, string>();
   for (const path of paths) {
     try {
-      records.push(parseRecord(store.readTexts([path])[0] ?? ''));
+      const record = parseRecord(store.readTexts([path])[0] ?? '');
+      records.push(record);
+      places.set(record, path);
+      findings.push(...checkRecordPlace(record, path));
     } catch (error) {
       findings.push(finding(path, 'unreadable', `not a record: ${(error as Error).message}`));
     }
   }
-  return records;
+  return { records, paths: places };
 }
 
-async function loadCertificates(checker: CertificateChecker, names: string[], findings: Finding[]): Promise<Map<string, CertificateView>> {
+/** Each certificate decoded, and how the key file of its name compares with it (see inspectCertificates). */
+async function loadCertificates(
+  checker: CertificateChecker,
+  names: string[],
+  findings: Finding[],
+): Promise<{ certificates: Map<string, CertificateView>; keys: Map<string, KeyComparison> }> {
   const certificates = new Map<string, CertificateView>();
+  const keys = new Map<string, KeyComparison>();
   const inspected = await checker.inspect(names);
   names.forEach((name, index) => {
     const result = inspected[index];
-    if (result && 'view' in result) certificates.set(name, result.view);
-    else findings.push(finding(certPath(name), 'unreadable', `not a certificate: ${result?.error ?? 'not decoded'}`));
+    if (result && 'view' in result) {
+      certificates.set(name, result.view);
+      if (result.key) keys.set(name, result.key);
+    } else findings.push(finding(certPath(name), 'unreadable', `not a certificate: ${result?.error ?? 'not decoded'}`));
   });
-  return certificates;
+  return { certificates, keys };
 }
 
 /** The issuer by the record's name; a self-signed certificate is its own; else by key identifier. */
@@ -182,23 +216,4 @@ function issuerOf(
     if (other.isCa && other.subjectKeyId !== undefined && other.subjectKeyId === view.authorityKeyId) return { name: candidate, view: other };
   }
   return undefined;
-}
-
-async function checkChainFile(store: CaStore, name: string, view: CertificateView): Promise<Finding[]> {
-  let text: string | undefined;
-  try {
-    [text] = store.readTexts([chainPath(name)]);
-  } catch (error) {
-    return [finding(chainPath(name), 'unreadable', `cannot be read: ${(error as Error).message}`)];
-  }
-  if (text === undefined) return [];
-  // certified writes the chain as the certificate's own PEM followed by its issuers: no parse needed.
-  if (text.startsWith(view.pem)) return [];
-  try {
-    const [first] = await inspectContent(Buffer.from(text));
-    if (first?.kind === 'certificate' && first.fingerprint === view.fingerprint) return [];
-  } catch {
-    // reported below
-  }
-  return [finding(chainPath(name), 'chain-mismatch', `does not start with the certificate in "${certPath(name)}"`)];
 }

@@ -1,25 +1,37 @@
 import { verifyCertificateSignature } from '../../pki/certificate.js';
 import { inspectCertificate, type CertificateView } from '../../pki/inspect.js';
+import { compareKeyWithCertificate, type KeyComparison } from '../../pki/keys.js';
 import type { CaStore } from '../../store/ca-store.js';
-import { certPath } from '../../store/layout.js';
+import { certPath, keyPath } from '../../store/layout.js';
 import { WorkerPool, chunked, worthWorkers } from '../worker-pool.js';
 
-/** A certificate file decoded, or why it could not be. */
-export type Inspected = { view: CertificateView } | { error: string };
+/** A certificate file decoded, with how private/NAME.key compares with it (none: no key file), or why it could not be. */
+export type Inspected = { view: CertificateView; key?: KeyComparison } | { error: string };
 
 /** A certificate and the certificate of the issuer its signature must verify with. */
 export type SignaturePair = [pem: string, issuerPem: string];
 
 export type CheckTask = { kind: 'inspect'; names: string[] } | { kind: 'verify'; pairs: SignaturePair[] };
 
-/** Reads and decodes certs/NAME.crt for each name (synchronous reads: much faster for thousands of small files). */
+/**
+ * Reads and decodes certs/NAME.crt for each name, and compares private/NAME.key with it in the same
+ * pass (synchronous reads: much faster for thousands of small files).
+ */
 export function inspectCertificates(store: CaStore, names: string[]): Inspected[] {
   return names.map((name) => {
+    let view: CertificateView;
     try {
-      return { view: inspectCertificate(store.readTexts([certPath(name)])[0] ?? '') };
+      view = inspectCertificate(store.readTexts([certPath(name)])[0] ?? '');
     } catch (error) {
       return { error: (error as Error).message };
     }
+    let pem: string | undefined;
+    try {
+      [pem] = store.readTexts([keyPath(name)]);
+    } catch (error) {
+      return { view, key: { result: 'unreadable', error: `cannot be read: ${(error as Error).message}` } };
+    }
+    return pem === undefined ? { view } : { view, key: compareKeyWithCertificate(pem, view) };
   });
 }
 

@@ -14,6 +14,7 @@ export type FindingCode =
   | 'issuer-revoked'
   | 'bad-signature'
   | 'chain-mismatch'
+  | 'missing-chain'
   | 'profile'
   | 'weak-key'
   | 'missing-crl'
@@ -22,7 +23,8 @@ export type FindingCode =
   | 'crl-expiring'
   | 'crl-entries'
   | 'plaintext-key-tracked'
-  | 'pending-change';
+  | 'pending-change'
+  | 'git-unavailable';
 
 export interface Finding {
   /** The file the finding is about, relative to the CA directory. */

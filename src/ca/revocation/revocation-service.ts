@@ -6,6 +6,7 @@ import { INTERMEDIATE_NAME, RECORDS_DIR, certPath, crlPath, recordPath } from '.
 import { parseRecord } from '../../store/records.js';
 import { loadConfig, loadSigningKey } from '../ca-files.js';
 import { caKeyRole, type AskPassword } from '../passwords.js';
+import { assertCaKey } from '../load-issuer.js';
 import { CertifiedError, PasswordError } from '../errors.js';
 
 /** What `certified serve` answers: CRLs as DER and OCSP (RFC 6960), from the CA directory as it is at each request. */
@@ -60,10 +61,14 @@ export async function openRevocationService(store: CaStore, options: { askPasswo
     const pem = await store.readText(certPath(name));
     if (pem === undefined) continue;
     try {
-      issuers.push({ name, pem, key: await loadSigningKey(store, name, options.askPassword, caKeyRole(name)), hashes: new Map() });
+      const key = await loadSigningKey(store, name, options.askPassword, caKeyRole(name));
+      assertCaKey(name, pem, key);
+      issuers.push({ name, pem, key, hashes: new Map() });
     } catch (error) {
       if (!(error instanceof CertifiedError)) throw error;
       if (error instanceof PasswordError && error.problem === 'missing' && name === INTERMEDIATE_NAME) throw error;
+      // Answers signed by the wrong key would fail every client: refuse to serve rather than skip the intermediate.
+      if (error.code === 'CA_KEY_MISMATCH' && name === INTERMEDIATE_NAME) throw error;
       skipped.push({ name, reason: error.message });
     }
   }

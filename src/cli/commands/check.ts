@@ -26,6 +26,11 @@ export async function runCheck(args: string[], options: CheckOptions, _argv: str
   } else {
     for (const item of result.findings) data(`${item.path}: ${item.message} [${item.code}]`);
   }
+  if (result.uncheckedKeys.length) {
+    const listed = result.uncheckedKeys.slice(0, 3).map((path) => `"${path}"`).join(', ');
+    const more = result.uncheckedKeys.length > 3 ? ` and ${result.uncheckedKeys.length - 3} more` : '';
+    status(`Note: ${result.uncheckedKeys.length} encrypted key(s) could not be compared with their certificates, as check asks for no password: ${listed}${more}.`);
+  }
   const counted = `${result.certificates} certificate(s), ${result.records} record(s), ${result.crls} CRL(s)`;
   if (result.findings.length) {
     status(`certified: ${result.findings.length} finding(s) in ${shown(store.dir)} (${counted} checked).`);
