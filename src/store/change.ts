@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { syncFiles, writeFileAtomic, writeFileAtomicUnsynced } from './atomic.js';
 import { forEachConcurrently } from './concurrently.js';
-import { GitOperationError, NotAFolderError, SkipWorktreeError, StoreWriteError } from './errors.js';
+import { GitOperationError, SkipWorktreeError, StoreWriteError } from './errors.js';
 import { gitIndexEntries, gitOperationUnderWay, gitStagePaths } from './git-merge.js';
 import {
   PACK_MIN_OBJECTS,
@@ -19,7 +19,7 @@ import {
   gitWaitIdle,
   gitWriteBlobs,
 } from './git.js';
-import { refuseSymlinkedFolders } from './folders.js';
+import { refuseUnsafeFolders } from './folders.js';
 import { clearJournal, readJournal, writeJournal, type Journal } from './journal.js';
 import { JOURNAL_FILE, PRIVATE_DIR } from './layout.js';
 import { rollBackChange, type RollbackReport } from './rollback.js';
@@ -90,11 +90,12 @@ export class JournalledChange {
 
   /** Applies a change: journal, atomic writes, one commit of exactly the paths it touched. */
   async apply(change: ChangeSet): Promise<ChangeResult> {
-    refuseSymlinkedFolders(this.dir, [
+    const touched = [
       ...change.writes.map((write) => write.path),
       ...(change.removes ?? []),
       ...(change.moves ?? []).flatMap((move) => [move.from, move.to]),
-    ]);
+    ];
+    refuseUnsafeFolders(this.dir, touched);
     const operation = await gitOperationUnderWay(this.dir);
     if (operation && !(operation === 'merge' && change.stageDuringMerge)) throw new GitOperationError(this.dir, operation);
     await gitCheckInstalled();
@@ -113,12 +114,6 @@ export class JournalledChange {
       if (error instanceof SkipWorktreeError) throw error;
       throw new StoreWriteError('read the git index of', this.dir, error);
     });
-    const touched = [
-      ...change.writes.map((write) => write.path),
-      ...(change.removes ?? []),
-      ...(change.moves ?? []).flatMap((move) => [move.from, move.to]),
-    ];
-    this.refuseFilesInTheWay(touched);
     const created: string[] = [];
     const changed: string[] = [];
     // Synchronously: a large change (apply) touches thousands of paths.
@@ -179,30 +174,6 @@ export class JournalledChange {
     this.crashPoint('after-commit-before-journal-clear');
     await clearJournal(this.dir);
     return operation === 'merge' ? { commit, stagedForMerge: true } : { commit };
-  }
-
-  /**
-   * Refuses, before the journal and any write, a change one of whose folders is a file (or anything
-   * but a folder): it could only fail half-way. Synchronously: one lstat per distinct folder.
-   */
-  private refuseFilesInTheWay(paths: string[]): void {
-    const seen = new Set<string>();
-    for (const path of paths) {
-      const parts = path.split('/').slice(0, -1);
-      for (let depth = 1; depth <= parts.length; depth++) {
-        const folder = parts.slice(0, depth).join('/');
-        if (seen.has(folder)) continue;
-        seen.add(folder);
-        let stats;
-        try {
-          stats = statSync(this.path(folder));
-        } catch (error) {
-          if ((error as NodeJS.ErrnoException).code === 'ENOENT') break;
-          throw new StoreWriteError('read', folder, error);
-        }
-        if (!stats.isDirectory()) throw new NotAFolderError(this.dir, folder);
-      }
-    }
   }
 
   /**
