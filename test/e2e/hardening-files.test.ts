@@ -4,13 +4,13 @@
  * One CA for the whole file; each case leaves it as it found it.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BIN, ROOT_PASSWORD, baseEnv, commitCount, makeCa, openssl, run, snapshot, tempDir, type RunResult } from '../helpers/cli.js';
+import { freePort, serve, stop, type Served } from '../helpers/serve.js';
 
 /** Guard only (no timed assertion): a read that never stops is killed and then fails on its message. */
 const GUARD_MS = 20_000;
@@ -39,36 +39,10 @@ function oneLine(stderr: string): string {
   return lines[0]!;
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-interface Served {
-  child: ChildProcess;
-  stderr: () => string;
-}
-
-async function serve(cwd: string, port: number, env: Record<string, string> = {}): Promise<Served> {
-  const child = spawn(process.execPath, [BIN, 'serve', '--listen', `127.0.0.1:${port}`], { cwd, env: baseEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr!.on('data', (chunk) => (stderr += chunk));
-  for (let i = 0; i < 300 && !stderr.includes('Serving') && child.exitCode === null; i++) await sleep(100);
-  assert.match(stderr, /Serving CRLs at /);
-  return { child, stderr: () => stderr };
-}
-
 /** The log so far once it matches (openssl runs synchronously, so serve's lines arrive after it). */
 async function logMatching(served: Served, pattern: RegExp): Promise<string> {
   for (let i = 0; i < 100 && !pattern.test(served.stderr()); i++) await sleep(50);
   return served.stderr();
-}
-
-function stop(served: Served | undefined): void {
-  if (served && served.child.exitCode === null) served.child.kill('SIGKILL');
 }
 
 describe('hardening: files and serve', () => {

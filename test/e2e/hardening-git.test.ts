@@ -116,13 +116,7 @@ describe('commits in unusual repository states', () => {
   });
 
   it('during a conflicting merge: one line saying how to finish or abort it, nothing written', async () => {
-    git(repo, ['checkout', '-q', '-b', 'side']);
-    writeFileSync(join(repo, 'README'), 'side\n');
-    git(repo, ['commit', '-q', '-am', 'side']);
-    git(repo, ['checkout', '-q', '-']);
-    writeFileSync(join(repo, 'README'), 'main\n');
-    git(repo, ['commit', '-q', '-am', 'main']);
-    assert.notEqual(tool('git', ['-C', repo, 'merge', 'side']).status, 0, 'the merge conflicts');
+    startConflictingMerge(repo);
     try {
       const before = snapshot(repo);
       const commits = commitCount(repo);
@@ -232,13 +226,7 @@ describe('gitCommitPaths', () => {
 
   it('a merge git finds under way at commit time is GitOperationError, not git\'s raw refusal', async () => {
     const dir = repo();
-    git(dir, ['checkout', '-q', '-b', 'side']);
-    writeFileSync(join(dir, 'README'), 'side\n');
-    git(dir, ['commit', '-q', '-am', 'side']);
-    git(dir, ['checkout', '-q', '-']);
-    writeFileSync(join(dir, 'README'), 'main\n');
-    git(dir, ['commit', '-q', '-am', 'main']);
-    assert.notEqual(tool('git', ['-C', dir, 'merge', 'side']).status, 0);
+    startConflictingMerge(dir);
     await assert.rejects(gitCommitPaths(dir, ['a.txt'], 'Add a\n', { indexMatchedHead: false }), (error: unknown) => {
       assert.ok(error instanceof GitOperationError, String(error));
       assert.equal(error.operation, 'merge');
@@ -263,3 +251,14 @@ describe('worker threads', () => {
     }
   });
 });
+
+/** Leaves `dir` in the middle of a merge whose README conflicts. */
+function startConflictingMerge(dir: string): void {
+  git(dir, ['checkout', '-q', '-b', 'side']);
+  writeFileSync(join(dir, 'README'), 'side\n');
+  git(dir, ['commit', '-q', '-am', 'side']);
+  git(dir, ['checkout', '-q', '-']);
+  writeFileSync(join(dir, 'README'), 'main\n');
+  git(dir, ['commit', '-q', '-am', 'main']);
+  assert.notEqual(tool('git', ['-C', dir, 'merge', 'side']).status, 0, 'the merge conflicts');
+}

@@ -1,36 +1,11 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BIN, baseEnv, makeCa, openssl, run, tempDir, tool } from '../helpers/cli.js';
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-interface Served {
-  child: ChildProcess;
-  stderr: () => string;
-  exit: Promise<number | null>;
-}
-
-/** Starts `certified serve` and waits (bounded) for its "Serving" line. */
-async function serve(cwd: string, port: number): Promise<Served> {
-  const child = spawn(process.execPath, [BIN, 'serve', '--listen', `127.0.0.1:${port}`], { cwd, env: baseEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr!.on('data', (chunk) => (stderr += chunk));
-  const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  for (let i = 0; i < 300 && !stderr.includes('Serving'); i++) await sleep(100);
-  assert.match(stderr, /Serving CRLs at http:\/\/127\.0\.0\.1:\d+\/crl\/<issuer>\.crl and OCSP for "ca" at http:\/\/127\.0\.0\.1:\d+\/ocsp\./);
-  return { child, stderr: () => stderr, exit };
-}
+import { makeCa, openssl, run, tempDir, tool } from '../helpers/cli.js';
+import { freePort, serve, type Served } from '../helpers/serve.js';
 
 describe('certified serve (CRLs and OCSP)', () => {
   let cwd: string;
@@ -52,6 +27,7 @@ describe('certified serve (CRLs and OCSP)', () => {
       assert.equal(issued.code, 0, issued.stderr);
     }
     served = await serve(cwd, port);
+    assert.match(served.stderr(), /Serving CRLs at http:\/\/127\.0\.0\.1:\d+\/crl\/<issuer>\.crl and OCSP for "ca" at http:\/\/127\.0\.0\.1:\d+\/ocsp\./);
   });
   after(() => {
     if (served.child.exitCode === null) served.child.kill('SIGKILL');
