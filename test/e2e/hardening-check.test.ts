@@ -280,10 +280,22 @@ describe('check finds what it used to pass', () => {
     });
   }
 
-  it('git missing from PATH: check could not verify that no unencrypted key is tracked, and fails', async () => {
-    const result = await check(home, { PATH: join(tempDir(), 'no-git-here') });
+  it('a copy of the CA outside any git repository: check could not verify that no unencrypted key is tracked, and fails', async () => {
+    const { cwd, db } = copyCa();
+    rmSync(join(db, '.git'), { recursive: true, force: true });
+    const result = await check(cwd);
     assert.equal(result.lines.length, 1, result.stdout);
-    assert.match(result.lines[0]!, /^private: could not verify that git tracks no unencrypted private key, because git failed \(.+\): install git or put it on PATH, and run check in the CA's git repository \[git-unavailable\]$/);
+    assert.match(result.lines[0]!, /^private: could not verify that git tracks no unencrypted private key, because git failed \(fatal: not a git repository.*\): install git or put it on PATH, and run check in the CA's git repository \[git-unavailable\]$/);
     assert.equal(result.code, 1);
+  });
+
+  it('git missing from PATH: check could not verify that no unencrypted key is tracked, and fails', async () => {
+    // check reads the history (for commits whose trailers a hook dropped) before it looks for
+    // tracked keys, so a missing git stops it there, in one line; the finding covers a git that
+    // starts but fails.
+    const result = await check(home, { PATH: join(tempDir(), 'no-git-here') });
+    assert.equal(result.code, 1);
+    assert.equal(result.stdout, '');
+    assert.match(result.stderr, /^certified: git is not installed or not on PATH\. .*install git .*\n$/);
   });
 });
