@@ -43,7 +43,10 @@ export async function newAccount(ctx: AcmeContext, body: Buffer, requestUrl: str
     const caKey = KeyObject.from(issuer.key.privateKey);
     ({ kid: eabKid } = await verifyEab(ctx.store, { binding: payload.externalAccountBinding, accountJwk: jwk, url: requestUrl, caKey }));
   }
-  if (await ctx.account(id)) throw new AcmeProblem('unauthorized', 'an account was registered with this key before and has changed keys since', 401);
+  const earlier = await ctx.account(id);
+  if (earlier) {
+    throw new AcmeProblem('unauthorized', earlier.status === 'valid' ? 'an account was registered with this key and has changed keys since' : `the account of this key is ${earlier.status}`, 401);
+  }
   const account: AcmeAccount = { id, jwk, contact, status: 'valid', createdAt: new Date().toISOString(), ...(eabKid ? { eabKid } : {}) };
   await saveAccount(ctx.store, account, 'create', ctx.commandLine);
   ctx.keys.set(id, id);

@@ -10,6 +10,8 @@ import { problemBody, type Reply } from './http.js';
 import { validateChallenge } from './validate.js';
 
 const MAX_IDENTIFIERS = 100;
+/** Orders kept in memory; past this the expired, then the oldest, are forgotten (clients retry). */
+const MAX_ORDERS = 10_000;
 const ORDER_LIFETIME_MS = 7 * 86_400_000;
 /** How long a client should wait before polling an order or challenge being processed. */
 const RETRY_AFTER_SECONDS = '1';
@@ -102,9 +104,23 @@ export async function newOrder(ctx: AcmeContext, body: Buffer, requestUrl: strin
     ctx.authorizations.set(authz.id, authz);
     for (const challenge of authz.challenges) ctx.challenges.set(challenge.id, challenge);
   }
+  forgetOrders(ctx);
   ctx.orders.set(order.id, order);
   ctx.log(`ACME order ${order.id} for ${identifiers.map((identifier) => identifier.value).join(', ')}`);
   return { status: 201, body: orderBody(ctx, order), headers: { Location: url(ctx, `order/${order.id}`) } };
+}
+
+/** Keeps the in-memory state bounded: expired orders go, then the oldest while there are too many. */
+function forgetOrders(ctx: AcmeContext): void {
+  const now = Date.now();
+  for (const order of ctx.orders.values()) {
+    if (order.expires.getTime() > now && ctx.orders.size < MAX_ORDERS) break;
+    ctx.orders.delete(order.id);
+    for (const authz of order.authorizations) {
+      ctx.authorizations.delete(authz.id);
+      for (const challenge of authz.challenges) ctx.challenges.delete(challenge.id);
+    }
+  }
 }
 
 function ownOrder(ctx: AcmeContext, id: string, account: string): Order {
@@ -206,7 +222,8 @@ export async function finalize(ctx: AcmeContext, body: Buffer, requestUrl: strin
     // A refused CSR leaves the order ready for another one.
     order.status = 'ready';
     if (error instanceof AcmeProblem) throw error;
-    if (error instanceof CertifiedError) throw new AcmeProblem('badCSR', error.message);
+    // The CSR was checked; what fails now is the CA (a lock held too long, a key that cannot be opened).
+    if (error instanceof CertifiedError) throw new AcmeProblem('serverInternal', `the certificate could not be issued: ${error.message}`, 500);
     throw error;
   }
   return { status: 200, body: orderBody(ctx, order), headers: { Location: url(ctx, `order/${order.id}`) } };
