@@ -9,7 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import https from 'node:https';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -260,10 +260,31 @@ describe('certified serve --acme-listen (an ACME server)', () => {
     const forged = JSON.stringify({ protected: Buffer.from(JSON.stringify(header)).toString('base64url'), payload: '', signature: Buffer.alloc(64).toString('base64url') });
     assertProblem(await request('POST', dir.newAccount!, forged), 'badSignatureAlgorithm');
 
+    // ES384 accounts are accepted too.
+    const p384 = generateKeyPairSync('ec', { namedCurve: 'P-384' }).privateKey;
+    const header384 = { alg: 'ES384', nonce: await nonce(), url: dir.newAccount, jwk: jwkOf(p384) };
+    const protected384 = Buffer.from(JSON.stringify(header384)).toString('base64url');
+    const payload384 = Buffer.from(JSON.stringify({ onlyReturnExisting: true })).toString('base64url');
+    const signature384 = sign('sha384', Buffer.from(`${protected384}.${payload384}`), { key: p384, dsaEncoding: 'ieee-p1363' }).toString('base64url');
+    assertProblem(await request('POST', dir.newAccount!, JSON.stringify({ protected: protected384, payload: payload384, signature: signature384 })), 'accountDoesNotExist');
+
     // Too large a body, then the server still answers.
     assertProblem(await request('POST', dir.newOrder!, Buffer.alloc(65 * 1024, 0x20)), 'malformed', 413);
     assert.equal((await request('GET', directoryUrl)).status, 200);
     assert.equal(head(), before, 'no refusal wrote anything');
+  });
+
+  it('refuses to start without an acme: policy, and ACME flags without --acme-listen', async () => {
+    const copy = join(tempDir(), 'ssl');
+    cpSync(db, copy, { recursive: true });
+    rmSync(join(copy, 'certificates.yaml'));
+    const port = await freePort();
+    const refused = await run(['serve', '--db', copy, '--acme-listen', `127.0.0.1:${port}`], { cwd, timeoutMs: 20_000 });
+    assert.equal(refused.code, 1, refused.stderr);
+    assert.match(refused.stderr, /^certified: there is no certificates\.yaml, so there is no ACME policy\./m);
+    const usage = await run(['serve', '--db', copy, '--acme-http-port', '8080'], { cwd });
+    assert.equal(usage.code, 2);
+    assert.match(usage.stderr, /option '--acme-http-port <port>' can only be used with option '--acme-listen <address>'/);
   });
 
   it('refuses a CSR whose names are not the order’s, then issues the right one', async () => {
