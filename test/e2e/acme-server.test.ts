@@ -161,6 +161,9 @@ describe('certified serve --acme-listen (an ACME server)', () => {
 
     const check = await run(['check'], { cwd });
     assert.equal(check.code, 0, check.stdout + check.stderr);
+    const listed = await run(['ls'], { cwd });
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.match(listed.stdout, new RegExp(`acme-${serial}`));
 
     // Downloaded again: the same chain.
     assert.equal(await client.getCertificate(finalized), pem);
@@ -190,6 +193,8 @@ describe('certified serve --acme-listen (an ACME server)', () => {
     assert.match(revoked.stdout + revoked.stderr, /certificate revoked/);
     assert.equal(await client.getCertificate(finalized), pem, 'a revoked certificate can still be downloaded');
     await assert.rejects(client.revokeCertificate(pem), /already revoked/);
+    const checkAfter = await run(['check'], { cwd });
+    assert.equal(checkAfter.code, 0, checkAfter.stdout + checkAfter.stderr);
   });
 
   it('serves an ES256 account an IP address, and revokes by the certificate key', async () => {
