@@ -77,7 +77,10 @@ export async function startAcmeServer(params: StartAcmeServerParams): Promise<Ac
     account: (id) => readAccount(params.store, id),
   };
   const { createServer } = await import('node:https');
-  const server = createServer({ cert: certificate.chainPem, key: certificate.keyPem, minVersion: 'TLSv1.2' }, (req, res) => void respond(ctx, req, res));
+  const server = createServer({ cert: certificate.chainPem, key: certificate.keyPem, minVersion: 'TLSv1.2' }, (req, res) => {
+    // A request must never take the server down: whatever escapes the handler closes only its socket.
+    respond(ctx, req, res).catch(() => res.destroy());
+  });
   server.requestTimeout = 10_000;
   server.headersTimeout = 5_000;
   server.keepAliveTimeout = 5_000;
