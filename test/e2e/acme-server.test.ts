@@ -230,6 +230,13 @@ describe('certified serve --acme-listen (an ACME server)', () => {
     const kid = String(created.headers.location);
     const before = head();
 
+    const fresh = await request('GET', dir.newNonce!);
+    assert.equal(fresh.status, 204);
+    assert.match(String(fresh.headers['replay-nonce']), /^[A-Za-z0-9_-]+$/);
+    const other = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
+    assertProblem(await post(other, dir.newAccount!, { contact: ['tel:+15555550100'] }), 'unsupportedContact');
+    assertProblem(await post(other, dir.newAccount!, { contact: ['mailto:a@example.test,b@example.test'] }), 'invalidContact');
+
     assertProblem(await post(accountKey, dir.newOrder!, { identifiers: [{ type: 'dns', value: 'evil.example.org' }] }, kid), 'rejectedIdentifier');
     assertProblem(await post(accountKey, dir.newOrder!, { identifiers: [{ type: 'ip', value: '10.1.2.3' }] }, kid), 'rejectedIdentifier');
     assertProblem(await post(accountKey, dir.newOrder!, { identifiers: [{ type: 'dns', value: 'example.test' }] }, kid), 'rejectedIdentifier');
@@ -254,6 +261,8 @@ describe('certified serve --acme-listen (an ACME server)', () => {
     assert.equal(authz.wildcard, true);
     assert.deepEqual(authz.identifier, { type: 'dns', value: 'wild.example.test' });
     assertProblem(await post(accountKey, JSON.parse(wildcard.body).finalize, { csr: 'AA' }, kid), 'orderNotReady', 403);
+    assertProblem(await request('POST', JSON.parse(wildcard.body).finalize, jws(accountKey, JSON.parse(wildcard.body).finalize, {}, { nonce: await nonce(), kid })), 'orderNotReady', 403);
+    assertProblem(await request('POST', dir.newOrder!, jws(accountKey, dir.newOrder!, { identifiers: [] }, { nonce: await nonce(), kid }), 'application/json'), 'malformed', 415);
 
     // Unknown accounts.
     const stranger = generateKeyPairSync('ed25519').privateKey;
