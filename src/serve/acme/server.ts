@@ -85,6 +85,8 @@ export async function startAcmeServer(params: StartAcmeServerParams): Promise<Ac
   server.headersTimeout = 5_000;
   server.keepAliveTimeout = 5_000;
   server.maxHeadersCount = 100;
+  // A flood of connections waits in the kernel's backlog instead of exhausting file descriptors.
+  server.maxConnections = 1024;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(params.port, params.host, () => {
