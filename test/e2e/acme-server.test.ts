@@ -9,6 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import https from 'node:https';
+import tls from 'node:tls';
 import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -286,6 +287,25 @@ describe('certified serve --acme-listen (an ACME server)', () => {
     assertProblem(await request('POST', dir.newOrder!, Buffer.alloc(65 * 1024, 0x20)), 'malformed', 413);
     assert.equal((await request('GET', directoryUrl)).status, 200);
     assert.equal(head(), before, 'no refusal wrote anything');
+  });
+
+  it('marks a failed validation invalid, and keeps answering while a client is slow', async () => {
+    const client = new acme.Client({ directoryUrl, accountKey: await acme.crypto.createPrivateEcdsaKey() });
+    await client.createAccount({ termsOfServiceAgreed: true });
+    const order = await client.createOrder({ identifiers: [{ type: 'dns', value: 'nothing-here.example.test' }] });
+    const [authz] = await client.getAuthorizations(order);
+    const challenge = authz!.challenges.find((each) => each.type === 'http-01')!;
+    // A slow client holds a connection with half a request meanwhile.
+    const slow = tls.connect({ host: '127.0.0.1', port: Number(new URL(directoryUrl).port), ca: rootPem });
+    await new Promise((resolve) => slow.once('secureConnect', resolve));
+    slow.write('POST /acme/new-order HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1000\r\n\r\n{');
+    await client.completeChallenge(challenge);
+    await assert.rejects(client.waitForValidStatus(challenge));
+    const after = (await client.getAuthorizations(order))[0]!.challenges.find((each) => each.type === 'http-01')!;
+    assert.equal(after.status, 'invalid');
+    assert.equal((after as { error?: { type: string } }).error?.type, 'urn:ietf:params:acme:error:incorrectResponse');
+    assert.equal((await client.getOrder(order)).status, 'invalid');
+    slow.destroy();
   });
 
   it('refuses to start without an acme: policy, and ACME flags without --acme-listen', async () => {
