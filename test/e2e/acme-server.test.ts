@@ -265,6 +265,13 @@ describe('certified serve --acme-listen (an ACME server)', () => {
     assertProblem(await request('POST', JSON.parse(wildcard.body).finalize, jws(accountKey, JSON.parse(wildcard.body).finalize, {}, { nonce: await nonce(), kid })), 'orderNotReady', 403);
     assertProblem(await request('POST', dir.newOrder!, jws(accountKey, dir.newOrder!, { identifiers: [] }, { nonce: await nonce(), kid }), 'application/json'), 'malformed', 415);
 
+    // The policy is read at each order: a name taken out of certificates.yaml is refused at once.
+    writeFileSync(join(db, 'certificates.yaml'), POLICY.replace('.example.test, ', '.example.test, .later.test, '));
+    const later = await post(accountKey, dir.newOrder!, { identifiers: [{ type: 'dns', value: 'a.later.test' }] }, kid);
+    assert.equal(later.status, 201, later.body);
+    writeFileSync(join(db, 'certificates.yaml'), POLICY);
+    assertProblem(await post(accountKey, dir.newOrder!, { identifiers: [{ type: 'dns', value: 'a.later.test' }] }, kid), 'rejectedIdentifier');
+
     // Unknown accounts.
     const stranger = generateKeyPairSync('ed25519').privateKey;
     assertProblem(await post(stranger, dir.newAccount!, { onlyReturnExisting: true }), 'accountDoesNotExist');

@@ -1,6 +1,6 @@
 /** newOrder, orders, authorizations, challenges and finalize (RFC 8555 §7.4-7.5, RFC 8738), in memory. */
 import { randomBytes } from 'node:crypto';
-import { identifierProblem } from '../../ca/acme/policy.js';
+import { identifierProblem, readAcmePolicy } from '../../ca/acme/policy.js';
 import { identifierSan, issueAcmeCertificate } from '../../ca/acme/issue.js';
 import { AcmeProblem, type AcmeIdentifier, type ChallengeType } from '../../ca/acme/types.js';
 import { CertifiedError } from '../../ca/errors.js';
@@ -80,6 +80,13 @@ export async function newOrder(ctx: AcmeContext, body: Buffer, requestUrl: strin
   const request = await verifyRequest(ctx, body, requestUrl, 'kid');
   const account = requireAccount(request);
   const identifiers = readIdentifiers(request.payload);
+  // The policy is the reviewed certificates.yaml as it is now: a name taken out of it is refused at once.
+  try {
+    ctx.policy = await readAcmePolicy(ctx.store);
+  } catch (error) {
+    if (error instanceof CertifiedError) throw new AcmeProblem('serverInternal', `the ACME policy cannot be read: ${error.message}`, 500);
+    throw error;
+  }
   const problems = [];
   for (const identifier of identifiers) {
     const found = await identifierProblem(ctx.store, ctx.policy, identifier);
