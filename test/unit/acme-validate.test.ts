@@ -165,7 +165,7 @@ describe('ACME challenge validation', () => {
       routes = { [path]: serve(`${OTHER_TOKEN}.${keyAuthorization.split('.')[1]}`) };
       assert.deepEqual(await outcome('http-01', dns('a.example.test'), keyAuthorization, targets), {
         type: 'incorrectResponse',
-        detail: `the body of http://a.example.test${path} is not the key authorization of the challenge (it is "${`${OTHER_TOKEN}.${keyAuthorization.split('.')[1]}`.slice(0, 57)}...")`,
+        detail: `the body of http://a.example.test${path} is not the key authorization of the challenge (${OTHER_TOKEN.length + 1 + (keyAuthorization.split('.')[1]?.length ?? 0)} bytes)`,
       });
       routes = { [path]: serve(keyAuthorization.padEnd(9000, ' ')) };
       assert.deepEqual(await outcome('http-01', dns('a.example.test'), keyAuthorization, targets), {
@@ -191,8 +191,9 @@ describe('ACME challenge validation', () => {
       assert.deepEqual(await outcome('http-01', dns('*.example.test'), keyAuthorization, targets), { type: 'unauthorized', detail: 'http-01 cannot validate the wildcard "*.example.test"; use dns-01' });
     });
 
-    it('refuses a token that would change the path', async () => {
+    it('refuses a token that would change the path, and an identifier that is not one, as malformed', async () => {
       assert.deepEqual(await outcome('http-01', dns('a.example.test'), keyAuthorization, targets, '../../etc'), { type: 'malformed', detail: 'the challenge token is not base64url' });
+      assert.deepEqual(await outcome('http-01', ip('10.0.0.0/8'), keyAuthorization, targets), { type: 'malformed', detail: '"10.0.0.0/8" is an IP address range, not an address' });
     });
   });
 
