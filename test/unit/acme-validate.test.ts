@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { createSecureContext, createServer as createTlsServer, type SecureContext, type Server as TlsServer } from 'node:tls';
 import { after, before, describe, it } from 'node:test';
@@ -40,7 +41,7 @@ async function outcome(type: ChallengeType, identifier: AcmeIdentifier, keyAutho
   }
 }
 
-function listening(server: HttpServer | TlsServer | ReturnType<typeof createNetServer>): Promise<number> {
+function listening(server: HttpServer | TlsServer | ReturnType<typeof createHttpsServer> | ReturnType<typeof createNetServer>): Promise<number> {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)));
 }
 
@@ -154,6 +155,26 @@ describe('ACME challenge validation', () => {
         type: 'incorrectResponse',
         detail: `http://a.example.test${path} redirected more than 10 times`,
       });
+    });
+
+    it('follows a redirect to https on the default port without checking its certificate', async () => {
+      const keys = await generateKeyPair({ type: 'ecdsa', curve: 'P-256' });
+      const now = new Date();
+      const certificate = await createCertificate({
+        subject: { CN: 'self-signed' }, publicKey: keys.publicKey, serial: randomSerial(), notBefore: now, notAfter: new Date(now.getTime() + 86_400_000),
+        signingKey: keys, keyUsage: ['digitalSignature'], sans: [{ type: 'dns', value: 'b.example.test' }],
+      });
+      const https = createHttpsServer({ cert: certificate.pem, key: await exportPrivateKey(keys.privateKey) }, (request, response) => {
+        response.writeHead(request.url === '/secure' && request.headers.host === 'b.example.test' ? 200 : 404).end(keyAuthorization);
+      });
+      const httpsPort = await listening(https);
+      routes = { [path]: redirect('https://b.example.test/secure') };
+      try {
+        assert.equal(await outcome('http-01', dns('a.example.test'), keyAuthorization, { ...targets, tlsPort: httpsPort }), 'valid');
+      } finally {
+        https.closeAllConnections();
+        https.close();
+      }
     });
 
     it('calls a wrong status, a wrong body and an oversized body incorrectResponse', async () => {
