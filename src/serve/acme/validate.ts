@@ -1,47 +1,68 @@
-/**
- * Challenge validation. A minimal stand-in (http-01 only) so that the server runs: the VALIDATE
- * engineer's version replaces this file.
- */
-import { request } from 'node:http';
-import { isIP } from 'node:net';
-import { InvalidInputError } from '../../ca/errors.js';
 import { AcmeProblem, type AcmeIdentifier, type ChallengeType, type ValidationTargets } from '../../ca/acme/types.js';
+import { normalizeIp } from '../../ca/address-forms.js';
+import { CertifiedError, InvalidInputError } from '../../ca/errors.js';
+import { normalizeDnsName } from '../../ca/names.js';
+import { deadlineIn, shown } from './validation/deadline.js';
+import { validateDns01 } from './validation/dns-01.js';
+import { validateHttp01 } from './validation/http-01.js';
+import { validateTlsAlpn01 } from './validation/tls-alpn-01.js';
 
-export function parseResolveRule(text: string): { pattern: string; address: string } {
-  const match = /^(\*\.)?([A-Za-z0-9.-]+)=([0-9A-Fa-f:.]+)$/.exec(text);
-  if (!match || !isIP(match[3]!)) throw new InvalidInputError(`"${text.slice(0, 60)}" is not NAME=IP`, 'Write it like *.example.test=127.0.0.1.');
-  return { pattern: `${match[1] ?? ''}${match[2]!.toLowerCase()}`, address: match[3]! };
-}
-
-function addressOf(identifier: AcmeIdentifier, targets: ValidationTargets): string {
-  if (identifier.type === 'ip') return identifier.value;
-  const name = identifier.value.toLowerCase();
-  for (const rule of targets.resolve) {
-    if (rule.pattern === name) return rule.address;
-    if (rule.pattern.startsWith('*.') && name.endsWith(rule.pattern.slice(1))) return rule.address;
+/**
+ * The three ACME challenge validations. Each attempt is bounded by targets.timeoutMs and ends in
+ * nothing (valid) or an AcmeProblem: connection, dns, tls, incorrectResponse or unauthorized
+ * (malformed for an identifier or token the server should never have made, serverInternal for a
+ * bug).
+ */
+export async function validateChallenge(
+  type: ChallengeType,
+  identifier: AcmeIdentifier,
+  token: string,
+  keyAuthorization: string,
+  targets: ValidationTargets,
+): Promise<void> {
+  try {
+    const deadline = deadlineIn(targets.timeoutMs);
+    // A token is base64url (RFC 8555 8): anything else would change the path requested.
+    if (!/^[A-Za-z0-9_-]{1,256}$/.test(token)) throw new AcmeProblem('malformed', 'the challenge token is not base64url');
+    const canonical = canonicalIdentifier(identifier);
+    if (type === 'dns-01') return await validateDns01(canonical, keyAuthorization, targets, deadline);
+    // RFC 8555 7.1.3: a wildcard is proven through DNS only.
+    if (canonical.value.startsWith('*.')) throw new AcmeProblem('unauthorized', `${type} cannot validate the wildcard "${shown(canonical.value)}"; use dns-01`);
+    if (type === 'http-01') return await validateHttp01(canonical.value, token, keyAuthorization, targets, deadline);
+    if (type === 'tls-alpn-01') return await validateTlsAlpn01(canonical, keyAuthorization, targets, deadline);
+    throw new AcmeProblem('malformed', `"${shown(String(type))}" is not a challenge type`);
+  } catch (error) {
+    if (error instanceof AcmeProblem) throw error;
+    if (error instanceof CertifiedError) throw new AcmeProblem('malformed', error.message);
+    throw new AcmeProblem('serverInternal', `the ${String(type)} validation failed unexpectedly: ${error instanceof Error ? error.message : String(error)}`, 500);
   }
-  return name;
 }
 
-export async function validateChallenge(type: ChallengeType, identifier: AcmeIdentifier, token: string, keyAuthorization: string, targets: ValidationTargets): Promise<void> {
-  if (type !== 'http-01') throw new AcmeProblem('unauthorized', `${type} is not validated by this build`);
-  const host = addressOf(identifier, targets);
-  const body = await new Promise<string>((resolve, reject) => {
-    const req = request(
-      { host, port: targets.httpPort, path: `/.well-known/acme-challenge/${token}`, headers: { Host: identifier.value }, timeout: targets.timeoutMs },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => {
-          text += chunk;
-          if (text.length > 4096) req.destroy(new Error('the answer is too long'));
-        });
-        res.on('end', () => (res.statusCode === 200 ? resolve(text) : reject(new AcmeProblem('incorrectResponse', `http-01: ${identifier.value} answered HTTP ${res.statusCode}`, 403))));
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error('timed out')));
-    req.on('error', (error) => reject(error instanceof AcmeProblem ? error : new AcmeProblem('connection', `http-01: cannot fetch from ${identifier.value}: ${error.message}`, 400)));
-    req.end();
-  });
-  if (body.trim() !== keyAuthorization) throw new AcmeProblem('incorrectResponse', `http-01: ${identifier.value} answered another key authorization`, 403);
+function canonicalIdentifier(identifier: AcmeIdentifier): AcmeIdentifier {
+  if (identifier.type === 'ip') return { type: 'ip', value: normalizeIp(identifier.value) };
+  if (identifier.type === 'dns') return { type: 'dns', value: normalizeDnsName(identifier.value) };
+  throw new AcmeProblem('malformed', `"${shown(String((identifier as { type: unknown }).type))}" is not an identifier type`);
+}
+
+/**
+ * One NAME=IP rule pinning where validations of NAME connect: NAME a DNS name or "*." and a name
+ * (every name below it), IP in any form an address may take. Throws InvalidInputError.
+ */
+export function parseResolveRule(text: string): { pattern: string; address: string } {
+  const hint = 'Write it as NAME=IP, like host.example.test=10.0.0.5 or *.example.test=127.0.0.1.';
+  const equals = text.indexOf('=');
+  if (equals < 0) throw new InvalidInputError(`"${shown(text)}" is not a NAME=IP rule: it has no "="`, hint);
+  const name = text.slice(0, equals).trim();
+  const ip = text.slice(equals + 1).trim();
+  if (name === '' || ip === '') throw new InvalidInputError(`"${shown(text)}" is not a NAME=IP rule: the ${name === '' ? 'name' : 'IP address'} is missing`, hint);
+  let pattern: string;
+  let address: string;
+  try {
+    pattern = normalizeDnsName(name);
+    address = normalizeIp(ip);
+  } catch (error) {
+    if (error instanceof InvalidInputError) throw new InvalidInputError(`"${shown(text)}" is not a NAME=IP rule: ${error.message}`, hint);
+    throw error;
+  }
+  return { pattern, address };
 }
