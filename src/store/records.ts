@@ -23,6 +23,8 @@ export interface CertificateRecord {
   revocation?: { date: string; reason: RevocationReason };
   /** Issued by `certified apply` from certificates.yaml: apply may renew, reissue and revoke it. */
   managed?: boolean;
+  /** Issued by the ACME server: the account (its JWK thumbprint) and the order it was issued for. No key file, no CSR. */
+  acme?: { account: string; order: string };
 }
 
 export function serializeRecord(record: CertificateRecord): string {
