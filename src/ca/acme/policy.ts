@@ -13,6 +13,7 @@ import { issuedByCurrentCa } from '../load-issuer.js';
 import { MANIFEST_FILE, parseManifest } from '../manifest/manifest.js';
 import { normalizeDnsName, parseSan, printable } from '../names.js';
 import type { AskPassword } from '../passwords.js';
+import { DEFAULT_LEAF_KEY } from '../profiles.js';
 import { PLAIN } from '../text.js';
 import { allowListCovers } from './allow-list.js';
 import { AcmeProblem, type AcmeIdentifier, type AcmePolicy } from './types.js';
@@ -162,7 +163,7 @@ export async function acmeServerCertificate(store: CaStore, params: AcmeServerCe
         subject,
         sans: [san],
         profile: 'server',
-        key: { type: 'ecdsa', curve: 'P-256' },
+        key: DEFAULT_LEAF_KEY,
       });
   const keyPem = await store.readText(keyPath(ACME_SERVER_NAME));
   if (keyPem === undefined) throw new CertifiedError(`the key of "${ACME_SERVER_NAME}" is missing right after it was made`, { code: 'NO_KEY', hint: 'Run the command again.' });
