@@ -188,6 +188,8 @@ describe('the ACME policy of a CA', () => {
       assert.ok(problem instanceof AcmeProblem, what);
       assert.equal(problem.type, 'rejectedIdentifier', what);
       assert.equal(problem.status, 400, what);
+      const bounded = typeof identifier.value === 'string' && identifier.value !== '' && identifier.value.length <= 255;
+      assert.deepEqual(problem.subproblems, bounded ? [{ type: 'rejectedIdentifier', detail: problem.message, identifier }] : undefined, what);
       if (expected.startsWith('^')) assert.match(problem.message, new RegExp(expected), what);
       else assert.equal(problem.message, expected, what);
     }
@@ -207,6 +209,7 @@ describe('the ACME policy of a CA', () => {
     assert.equal(intermediate.subject, readCert(db, 'ca').subject);
     assert.equal(Math.round((Date.parse(leaf.validTo) - now.getTime()) / 86_400_000), ACME_SERVER_DAYS);
     assert.equal(first.notAfter.getTime(), Date.parse(leaf.validTo));
+    assert.equal(first.notBefore.getTime(), Date.parse(leaf.validFrom));
     assert.ok(leaf.checkPrivateKey(createPrivateKey(first.keyPem)));
     assert.equal(readFileSync(join(db, 'private/acme-server.key'), 'utf8'), first.keyPem);
     assert.equal(git('ls-files', 'private/acme-server.key'), '', 'the unencrypted key is not committed');

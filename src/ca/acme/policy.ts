@@ -50,8 +50,9 @@ export class NoAcmePolicyError extends CertifiedError {
  */
 export async function identifierProblem(store: CaStore, policy: AcmePolicy, identifier: AcmeIdentifier): Promise<AcmeProblem | undefined> {
   const value: unknown = identifier.value;
-  if (typeof value !== 'string' || value === '') return rejected('the identifier has no value');
-  if (value.length > MAX_IDENTIFIER_LENGTH) return rejected(`the identifier "${printable(value)}" is over ${MAX_IDENTIFIER_LENGTH} characters`);
+  if (typeof value !== 'string' || value === '') return rejectedIdentifier('the identifier has no value');
+  if (value.length > MAX_IDENTIFIER_LENGTH) return rejectedIdentifier(`the identifier "${printable(value)}" is over ${MAX_IDENTIFIER_LENGTH} characters`);
+  const rejected = (detail: string) => rejectedIdentifier(detail, { type: identifier.type, value });
   let san: SubjectAltName;
   if (identifier.type === 'dns') {
     const problem = dnsProblem(value);
@@ -76,8 +77,9 @@ export async function identifierProblem(store: CaStore, policy: AcmePolicy, iden
   return undefined;
 }
 
-function rejected(detail: string): AcmeProblem {
-  return new AcmeProblem('rejectedIdentifier', detail);
+/** A rejectedIdentifier problem; with the identifier (once it is known to be a bounded string) as its one subproblem, as RFC 8555 6.7.1 has it. */
+function rejectedIdentifier(detail: string, identifier?: AcmeIdentifier): AcmeProblem {
+  return new AcmeProblem('rejectedIdentifier', detail, 400, identifier ? [{ type: 'rejectedIdentifier', detail, identifier }] : undefined);
 }
 
 function dnsProblem(value: string): string | undefined {
@@ -118,6 +120,7 @@ export interface AcmeServerCertificateResult {
   keyPem: string;
   /** The certificate, then the intermediate (no root). */
   chainPem: string;
+  notBefore: Date;
   notAfter: Date;
   /** Whether a certificate was issued (and committed) now, rather than the one there reused. */
   issued: boolean;
@@ -150,7 +153,7 @@ export async function acmeServerCertificate(store: CaStore, params: AcmeServerCe
       chainPem.startsWith(current.pem.trim()) &&
       compareKeyWithCertificate(keyPem, current).result === 'match' &&
       (await issuedByCurrentCa(store, record));
-    if (reusable) return { keyPem, chainPem, notAfter: current.notAfter, issued: false };
+    if (reusable) return { keyPem, chainPem, notBefore: current.notBefore, notAfter: current.notAfter, issued: false };
   }
   const base = { askPassword: params.askPassword, commandLine: params.commandLine, now: params.now, days: ACME_SERVER_DAYS };
   const subject = { CN: san.value };
@@ -167,7 +170,7 @@ export async function acmeServerCertificate(store: CaStore, params: AcmeServerCe
       });
   const keyPem = await store.readText(keyPath(ACME_SERVER_NAME));
   if (keyPem === undefined) throw new CertifiedError(`the key of "${ACME_SERVER_NAME}" is missing right after it was made`, { code: 'NO_KEY', hint: 'Run the command again.' });
-  return { keyPem, chainPem: result.chainPem, notAfter: result.certificate.notAfter, issued: true };
+  return { keyPem, chainPem: result.chainPem, notBefore: result.certificate.notBefore, notAfter: result.certificate.notAfter, issued: true };
 }
 
 /** The server's host name or address as its certificate names it. */
