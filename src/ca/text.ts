@@ -8,7 +8,8 @@
 export type OptionName =
   | 'ca' | 'revoke' | 'issuer' | 'name' | 'days' | 'crlDays' | 'keyType' | 'bits' | 'reason' | 'rootPassword'
   | 'permitDns' | 'permitIp' | 'permitEmail' | 'crlUrl' | 'rootCrlUrl' | 'ocspUrl' | 'out' | 'db' | 'lockTimeout' | 'allowRevoke' | 'expiring'
-  | 'serial' | 'rootCrlDays';
+  | 'serial' | 'rootCrlDays'
+  | 'acmeListen';
 
 /** A setting the user gives through the environment, by what it is; the caller spells it. */
 export type VariableName = 'db' | 'javaStorePass';

@@ -23,7 +23,7 @@ export interface CertificateRecord {
   revocation?: { date: string; reason: RevocationReason };
   /** Issued by `certified apply` from certificates.yaml: apply may renew, reissue and revoke it. */
   managed?: boolean;
-  /** Issued over ACME: the account (its id) and the order that asked for it. */
+  /** Issued by the ACME server: the account (its JWK thumbprint) and the order it was issued for. No key file, no CSR. */
   acme?: { account: string; order: string };
 }
 

@@ -1,82 +1,188 @@
-/**
- * The ACME policy (certificates.yaml, section acme:) and which identifiers it allows.
- * A minimal stand-in so that the server runs: the POLICY engineer's version replaces this file.
- */
-import { BlockList, isIP } from 'node:net';
+import { compareKeyWithCertificate } from '../../pki/keys.js';
+import type { SubjectAltName } from '../../pki/types.js';
 import type { CaStore } from '../../store/ca-store.js';
-import { certPath, chainPath, keyPath } from '../../store/layout.js';
-import { loadCertificate } from '../ca-files.js';
-import { CertifiedError } from '../errors.js';
+import { INTERMEDIATE_NAME, chainPath, keyPath } from '../../store/layout.js';
+import { normalizeIp } from '../address-forms.js';
+import { assertNamesPermitted, chainNameConstraints } from '../authorities/name-constraints.js';
+import { loadCertificate, loadChainPem } from '../ca-files.js';
+import { CertifiedError, InvalidInputError } from '../errors.js';
+import { findRecord } from '../find-record.js';
 import { issueCertificate } from '../issuing/issue-certificate.js';
 import { renewCertificate } from '../issuing/renew-certificate.js';
-import { MANIFEST_FILE } from '../manifest/manifest.js';
-import { parseSan } from '../names.js';
+import { issuedByCurrentCa } from '../load-issuer.js';
+import { MANIFEST_FILE, parseManifest } from '../manifest/manifest.js';
+import { normalizeDnsName, parseSan, printable } from '../names.js';
 import type { AskPassword } from '../passwords.js';
-import { AcmeProblem, CHALLENGE_TYPES, type AcmeIdentifier, type AcmePolicy, type ChallengeType } from './types.js';
+import { DEFAULT_LEAF_KEY } from '../profiles.js';
+import { PLAIN } from '../text.js';
+import { allowListCovers } from './allow-list.js';
+import { AcmeProblem, type AcmeIdentifier, type AcmePolicy } from './types.js';
 
-const HINT = 'Add an "acme:" section with "allow:" to certificates.yaml, like acme: { allow: [.internal.example.com] }.';
+/** The certificate the ACME server answers HTTPS with: certs/acme-server.crt, private/acme-server.key. */
+export const ACME_SERVER_NAME = 'acme-server';
+export const ACME_SERVER_DAYS = 90;
+/** A DNS name is at most 253 characters (255 with "*."); anything longer is refused before it is looked at. */
+const MAX_IDENTIFIER_LENGTH = 255;
 
+/** The policy of the `acme:` section of certificates.yaml; refuses to go on without one. */
 export async function readAcmePolicy(store: CaStore): Promise<AcmePolicy> {
   const text = await store.readText(MANIFEST_FILE);
-  if (text === undefined) throw new CertifiedError(`there is no ${MANIFEST_FILE}, so there is no ACME policy`, { code: 'NO_ACME_POLICY', hint: HINT });
-  const loaded = await import('yaml');
-  const yaml = ((loaded as unknown as { default?: typeof loaded }).default ?? loaded) as typeof loaded;
-  const doc = yaml.parse(text) as Record<string, unknown> | null;
-  const acme = doc?.acme as Record<string, unknown> | undefined;
-  if (!acme || typeof acme !== 'object') throw new CertifiedError(`${MANIFEST_FILE} has no "acme:" section`, { code: 'NO_ACME_POLICY', hint: HINT });
-  const allow = acme.allow;
-  if (!Array.isArray(allow) || !allow.length || allow.some((entry) => typeof entry !== 'string')) {
-    throw new CertifiedError(`"acme.allow" in ${MANIFEST_FILE} must be a list of names and IP ranges`, { code: 'BAD_ACME_POLICY', hint: HINT });
-  }
-  const days = acme.days === undefined ? 30 : Number(acme.days);
-  const challenges = (acme.challenges === undefined ? [...CHALLENGE_TYPES] : acme.challenges) as ChallengeType[];
-  if (!Number.isInteger(days) || days < 1 || !Array.isArray(challenges) || challenges.some((type) => !CHALLENGE_TYPES.includes(type))) {
-    throw new CertifiedError(`"acme" in ${MANIFEST_FILE} is invalid`, { code: 'BAD_ACME_POLICY', hint: HINT });
-  }
-  return { allow: allow as string[], days, challenges, eab: acme.eab === true };
+  if (text === undefined) throw new NoAcmePolicyError(`there is no ${MANIFEST_FILE} in "${store.dir}"`);
+  const manifest = await parseManifest(text);
+  if (!manifest.acme) throw new NoAcmePolicyError(`${MANIFEST_FILE} has none`);
+  return manifest.acme;
 }
 
-export async function identifierProblem(_store: CaStore, policy: AcmePolicy, identifier: AcmeIdentifier): Promise<AcmeProblem | undefined> {
-  const refuse = (why: string) => new AcmeProblem('rejectedIdentifier', `${identifier.type} identifier "${identifier.value.slice(0, 80)}" ${why}`, 400, [{ type: 'rejectedIdentifier', detail: why, identifier }]);
+export class NoAcmePolicyError extends CertifiedError {
+  constructor(why: string) {
+    super(['serve ', { option: 'acmeListen' }, ` needs an acme: section in ${MANIFEST_FILE} (${why})`], {
+      code: 'NO_ACME_POLICY',
+      hint: `Add one that says which names ACME clients may get, like "acme: { allow: [.internal.example.com, 10.0.0.0/8] }", commit it, and start the server again.`,
+    });
+  }
+}
+
+/**
+ * Why the CA will not certify `identifier` for an ACME client, or undefined: a DNS name must be
+ * lower-case ASCII (punycode) and pass the checks of a `+name` (a wildcard only as "*." and a
+ * name), an IP address must be in its canonical text; either must be covered by the policy's
+ * allow list and by the name constraints of the intermediate and the CAs above it.
+ */
+export async function identifierProblem(store: CaStore, policy: AcmePolicy, identifier: AcmeIdentifier): Promise<AcmeProblem | undefined> {
+  const value: unknown = identifier.value;
+  if (typeof value !== 'string' || value === '') return rejectedIdentifier('the identifier has no value');
+  if (value.length > MAX_IDENTIFIER_LENGTH) return rejectedIdentifier(`the identifier "${printable(value)}" is over ${MAX_IDENTIFIER_LENGTH} characters`);
+  const rejected = (detail: string) => rejectedIdentifier(detail, { type: identifier.type, value });
+  let san: SubjectAltName;
+  if (identifier.type === 'dns') {
+    const problem = dnsProblem(value);
+    if (problem) return rejected(problem);
+    san = { type: 'dns', value };
+  } else if (identifier.type === 'ip') {
+    const problem = ipProblem(value);
+    if (problem) return rejected(problem);
+    san = { type: 'ip', value };
+  } else {
+    return rejected(`the identifier type "${printable(String(identifier.type))}" is not one this CA issues for (dns, ip)`);
+  }
+  if (!allowListCovers(policy.allow, { type: identifier.type, value })) {
+    return rejected(`"${printable(value)}" is not allowed by the ACME policy of this CA (allow: ${policy.allow.join(', ')})`);
+  }
   try {
-    const san = parseSan(`${identifier.type === 'ip' ? 'IP' : 'DNS'}:${identifier.value}`);
-    if (identifier.type === 'ip') {
-      const family = isIP(san.value) === 6 ? 'ipv6' : 'ipv4';
-      const allowed = policy.allow.some((entry) => {
-        const [base, bits] = entry.split('/');
-        if (!base || !isIP(base)) return false;
-        const list = new BlockList();
-        const entryFamily = isIP(base) === 6 ? 'ipv6' : 'ipv4';
-        if (bits === undefined) list.addAddress(base, entryFamily);
-        else list.addSubnet(base, Number(bits), entryFamily);
-        return list.check(san.value, family);
-      });
-      return allowed ? undefined : refuse('is not allowed by the ACME policy');
-    }
-    const name = san.value.replace(/^\*\./, '');
-    const allowed = policy.allow.some((entry) => (entry.startsWith('.') ? name.endsWith(entry.toLowerCase()) && name.length > entry.length : name === entry.toLowerCase()));
-    return allowed ? undefined : refuse('is not allowed by the ACME policy');
+    assertNamesPermitted([san], chainNameConstraints(await loadChainPem(store, INTERMEDIATE_NAME)));
   } catch (error) {
-    if (error instanceof CertifiedError) return refuse(`is not a valid name: ${error.message}`);
+    if (error instanceof InvalidInputError) return rejected(error.renderMessage(PLAIN));
     throw error;
   }
+  return undefined;
 }
 
-/** The server's own HTTPS certificate for `name`: issued once, renewed when a third of its life is left. */
-export async function acmeServerCertificate(store: CaStore, name: string, issuerKey: AskPassword, now: Date): Promise<{ chainPem: string; keyPem: string; notBefore: Date; notAfter: Date }> {
-  const fileName = 'acme-server';
-  const current = await loadCertificate(store, fileName);
-  const covers = current?.sans.some((san) => san.value === name.toLowerCase()) ?? false;
-  const fresh = current && current.notAfter.getTime() - now.getTime() > (current.notAfter.getTime() - current.notBefore.getTime()) / 3;
-  const commandLine = `certified serve (ACME server certificate for ${name})`;
-  if (!current) {
-    await issueCertificate(store, { name: fileName, subject: { CN: name }, sans: [parseSan(name)], profile: 'server', key: { type: 'ecdsa', curve: 'P-256' }, days: 30, askPassword: issuerKey, commandLine, now });
-  } else if (!covers || !fresh) {
-    await renewCertificate(store, { name: fileName, days: 30, askPassword: issuerKey, commandLine, now });
+/** A rejectedIdentifier problem; with the identifier (once it is known to be a bounded string) as its one subproblem, as RFC 8555 6.7.1 has it. */
+function rejectedIdentifier(detail: string, identifier?: AcmeIdentifier): AcmeProblem {
+  return new AcmeProblem('rejectedIdentifier', detail, 400, identifier ? [{ type: 'rejectedIdentifier', detail, identifier }] : undefined);
+}
+
+function dnsProblem(value: string): string | undefined {
+  if (value !== value.toLowerCase()) return `the DNS name "${printable(value)}" is not in lower case`;
+  let normalized: string;
+  try {
+    normalized = normalizeDnsName(value);
+  } catch (error) {
+    if (error instanceof InvalidInputError) return error.renderMessage(PLAIN);
+    throw error;
   }
-  const certificate = await loadCertificate(store, fileName);
-  const chainPem = await store.readText(chainPath(fileName));
-  const keyPem = await store.readText(keyPath(fileName));
-  if (!certificate || chainPem === undefined || keyPem === undefined) throw new CertifiedError(`the ACME server certificate "${certPath(fileName)}" could not be read`, { code: 'ACME_SERVER_CERT' });
-  return { chainPem, keyPem, notBefore: certificate.notBefore, notAfter: certificate.notAfter };
+  if (normalized !== value) return `the DNS name "${printable(value)}" is not in ASCII: ask for "${normalized}"`;
+  return undefined;
+}
+
+function ipProblem(value: string): string | undefined {
+  let normalized: string;
+  try {
+    normalized = normalizeIp(value);
+  } catch (error) {
+    if (error instanceof InvalidInputError) return error.renderMessage(PLAIN);
+    throw error;
+  }
+  if (normalized !== value) return `the IP address "${printable(value)}" is not in its canonical form: ask for "${normalized}"`;
+  return undefined;
+}
+
+export interface AcmeServerCertificateParams {
+  /** The host name or IP address clients reach the server at. */
+  name: string;
+  /** Asked for the intermediate's key only when it is encrypted. */
+  askPassword: AskPassword;
+  now: Date;
+  commandLine: string;
+}
+
+export interface AcmeServerCertificateResult {
+  keyPem: string;
+  /** The certificate, then the intermediate (no root). */
+  chainPem: string;
+  notBefore: Date;
+  notAfter: Date;
+  /** Whether a certificate was issued (and committed) now, rather than the one there reused. */
+  issued: boolean;
+}
+
+/**
+ * The HTTPS certificate of the ACME server for `name`, from the intermediate (server profile, 90
+ * days): the one at certs/acme-server.crt while it names `name`, has its key here, comes from
+ * the current intermediate and has more than a third of its lifetime left; else a new one, the
+ * old one revoked as superseded, in one commit. The key is not encrypted, so git ignores it.
+ */
+export async function acmeServerCertificate(store: CaStore, params: AcmeServerCertificateParams): Promise<AcmeServerCertificateResult> {
+  const san = serverName(params.name);
+  const current = await loadCertificate(store, ACME_SERVER_NAME);
+  if (current) {
+    const record = await findRecord(store, current.serial);
+    const keyPem = await store.readText(keyPath(ACME_SERVER_NAME));
+    const chainPem = await store.readText(chainPath(ACME_SERVER_NAME));
+    const lifetime = current.notAfter.getTime() - current.notBefore.getTime();
+    const fresh = current.notAfter.getTime() - params.now.getTime() > lifetime / 3 && current.notBefore.getTime() <= params.now.getTime();
+    const reusable =
+      fresh &&
+      record?.status === 'valid' &&
+      record.profile === 'server' &&
+      current.sans.length === 1 &&
+      current.sans[0]?.type === san.type &&
+      current.sans[0]?.value === san.value &&
+      keyPem !== undefined &&
+      chainPem !== undefined &&
+      chainPem.startsWith(current.pem.trim()) &&
+      compareKeyWithCertificate(keyPem, current).result === 'match' &&
+      (await issuedByCurrentCa(store, record));
+    if (reusable) return { keyPem, chainPem, notBefore: current.notBefore, notAfter: current.notAfter, issued: false };
+  }
+  const base = { askPassword: params.askPassword, commandLine: params.commandLine, now: params.now, days: ACME_SERVER_DAYS };
+  const subject = { CN: san.value };
+  const result = current
+    ? await renewCertificate(store, { ...base, name: ACME_SERVER_NAME, issuer: INTERMEDIATE_NAME, names: { subject, sans: [san] } })
+    : await issueCertificate(store, {
+        ...base,
+        name: ACME_SERVER_NAME,
+        issuer: INTERMEDIATE_NAME,
+        subject,
+        sans: [san],
+        profile: 'server',
+        key: DEFAULT_LEAF_KEY,
+      });
+  const keyPem = await store.readText(keyPath(ACME_SERVER_NAME));
+  if (keyPem === undefined) throw new CertifiedError(`the key of "${ACME_SERVER_NAME}" is missing right after it was made`, { code: 'NO_KEY', hint: 'Run the command again.' });
+  return { keyPem, chainPem: result.chainPem, notBefore: result.certificate.notBefore, notAfter: result.certificate.notAfter, issued: true };
+}
+
+/** The server's host name or address as its certificate names it. */
+function serverName(name: string): SubjectAltName {
+  let san: SubjectAltName | undefined;
+  try {
+    san = parseSan(name);
+  } catch (error) {
+    if (!(error instanceof InvalidInputError)) throw error;
+  }
+  if ((san?.type !== 'dns' && san?.type !== 'ip') || san.value.startsWith('*')) {
+    throw new InvalidInputError(`the ACME server's name "${printable(name)}" is not a host name or an IP address`, 'Give the name clients reach it at, like acme.internal.example.com or 10.0.0.5.');
+  }
+  return san;
 }

@@ -1,4 +1,5 @@
 import { certificatePublicKey, type CertificateInfo } from '../../pki/certificate.js';
+import type { DistinguishedName, SubjectAltName } from '../../pki/types.js';
 import type { CaStore } from '../../store/ca-store.js';
 import type { CertificateRecord } from '../../store/records.js';
 import { loadConfig, isKeyEncrypted } from '../ca-files.js';
@@ -23,6 +24,8 @@ export interface RenewCertificateParams {
   issuer?: string;
   /** Default: as long as the old certificate was valid. */
   days?: number;
+  /** The names of the new certificate (the ACME server's, when its host name changed); default: the old one's. */
+  names?: { subject: DistinguishedName; sans: SubjectAltName[] };
   /** Certify the old key again instead of making a new one. */
   reuseKey?: boolean;
   /** Encrypts the new key; required when the old key was encrypted. */
@@ -78,8 +81,8 @@ export async function renewCertificate(store: CaStore, params: RenewCertificateP
     const revocation = await prepareRevocation(store, record.issuer, params.name, 'superseded', now, { keepKey: params.reuseKey === true });
     const issued = await prepareIssue(store, config, issuer, {
       name: params.name,
-      subject: certificate.subject,
-      sans: certificate.sans,
+      subject: params.names?.subject ?? certificate.subject,
+      sans: params.names?.sans ?? certificate.sans,
       profile: record.profile as LeafProfile,
       key: certificate.key,
       days: params.days ?? lifetimeDays(certificate),

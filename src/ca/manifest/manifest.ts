@@ -6,6 +6,8 @@ import { printable, subjectAltNames, validateDn, validateName } from '../names.j
 import { assertSanCount } from '../address-forms.js';
 import { parseKeySpec } from '../options.js';
 import { DEFAULT_CA_DAYS, DEFAULT_LEAF_DAYS, type LeafProfile } from '../profiles.js';
+import { normalizeAllowEntry } from '../acme/allow-list.js';
+import { CHALLENGE_TYPES, type AcmePolicy, type ChallengeType } from '../acme/types.js';
 
 export const MANIFEST_FILE = 'certificates.yaml';
 export const DEFAULT_RENEW_BEFORE_DAYS = 30;
@@ -28,7 +30,15 @@ export interface ManifestEntry {
 export interface Manifest {
   entries: ManifestEntry[];
   renewBeforeDays: number;
+  /** The `acme:` section: what the ACME server may issue. */
+  acme?: AcmePolicy;
 }
+
+/** Names of the certificates the ACME server issues (acme-<serial>) and serves with (acme-server). */
+export const ACME_NAME_PREFIX = 'acme-';
+export const ACME_DEFAULT_DAYS = 30;
+/** The longest a publicly trusted TLS certificate may live (CA/Browser Forum), and the most ACME clients expect. */
+export const ACME_MAX_DAYS = 397;
 
 /** A manifest that cannot be used; the message starts with `certificates.yaml:LINE:`. */
 /** Options as a manifest entry names them: `key`, `bits`. */
@@ -46,7 +56,8 @@ export class ManifestError extends CertifiedError {
   }
 }
 
-const TOP_KEYS = ['defaults', 'certificates', 'renew_before'];
+const TOP_KEYS = ['defaults', 'certificates', 'renew_before', 'acme'];
+const ACME_KEYS = ['allow', 'days', 'challenges', 'eab'];
 const DEFAULT_KEYS = ['days', 'key', 'bits'];
 const ENTRY_KEYS = ['cn', 'san', 'profile', 'days', 'key', 'bits', 'ca', 'issuer'];
 const PROFILES: Record<string, LeafProfile> = { server: 'server', client: 'client', both: 'server+client' };
@@ -83,7 +94,11 @@ export async function parseManifest(text: string): Promise<Manifest> {
   const defaultBits = defaults.bits ? bits(defaults.bits, 'defaults.bits') : undefined;
   const renewBeforeDays = top.renew_before ? renewBefore(top.renew_before) : DEFAULT_RENEW_BEFORE_DAYS;
 
-  if (!top.certificates) throw new ManifestError(1, 'there is no "certificates:" map', 'Add one: certificates: { web: { cn: web.example.com } }.');
+  const acme = top.acme ? acmeSection(yaml, top.acme, lineOf) : undefined;
+  if (!top.certificates) {
+    if (acme) return { entries: [], renewBeforeDays, acme };
+    throw new ManifestError(1, 'there is no "certificates:" map', 'Add one: certificates: { web: { cn: web.example.com } }.');
+  }
   const certificates = top.certificates;
   if (!yaml.isMap(certificates.node)) throw new ManifestError(certificates.line, '"certificates" must be a map of name: { cn: ..., san: [...] }');
   const entries: ManifestEntry[] = [];
@@ -93,6 +108,9 @@ export async function parseManifest(text: string): Promise<Manifest> {
     wrap(line, 'certificate name', () => validateName(name));
     if (name === INTERMEDIATE_NAME || name === ROOT_NAME) {
       throw new ManifestError(line, `"${name}" is the name of the CA itself`, 'Choose another name for this certificate.');
+    }
+    if (name.startsWith(ACME_NAME_PREFIX)) {
+      throw new ManifestError(line, `"${name}" starts with "${ACME_NAME_PREFIX}", which names the certificates of the ACME server`, 'Choose another name for this certificate.');
     }
     const fields = mapFields(yaml, pair.value as Node, `"${name}"`, ENTRY_KEYS, lineOf, line);
     const isCa = fields.ca ? flag(fields.ca, 'ca') : false;
@@ -135,7 +153,36 @@ export async function parseManifest(text: string): Promise<Manifest> {
       throw new ManifestError(entry.line, `the issuer of "${entry.name}", "${entry.issuer}", is not a CA`, `Add "ca: true" to "${entry.issuer}" or pick another issuer.`);
     }
   }
-  return { entries, renewBeforeDays };
+  return { entries, renewBeforeDays, ...(acme ? { acme } : {}) };
+}
+
+/** The `acme:` section: allow (required), days, challenges, eab. */
+function acmeSection(yaml: Yaml, field: Field, lineOf: (node: Node, fallback?: number) => number): AcmePolicy {
+  const fields = mapFields(yaml, field.node, 'acme', ACME_KEYS, lineOf, field.line);
+  const example = 'Add one, like allow: [.internal.example.com, 10.0.0.0/8].';
+  if (!fields.allow) throw new ManifestError(field.line, 'acme has no "allow" list of the names and addresses ACME clients may get', example);
+  const allow = stringList(yaml, fields.allow, 'acme.allow', lineOf).map((item) => wrap(item.line, 'acme.allow', () => normalizeAllowEntry(String(item.value))));
+  if (allow.length === 0) throw new ManifestError(fields.allow.line, 'acme.allow is empty, so ACME clients could get nothing', example);
+  let acmeDays = ACME_DEFAULT_DAYS;
+  if (fields.days) {
+    const value = fields.days.value;
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > ACME_MAX_DAYS) {
+      throw new ManifestError(fields.days.line, `acme.days must be a whole number of days from 1 to ${ACME_MAX_DAYS}, got "${printable(String(value ?? ''))}"`);
+    }
+    acmeDays = value;
+  }
+  let challenges: ChallengeType[] = [...CHALLENGE_TYPES];
+  if (fields.challenges) {
+    const items = stringList(yaml, fields.challenges, 'acme.challenges', lineOf);
+    if (items.length === 0) throw new ManifestError(fields.challenges.line, 'acme.challenges is empty, so no client could prove a name', `Leave it out for all three, or list some of ${CHALLENGE_TYPES.join(', ')}.`);
+    challenges = [];
+    for (const item of items) {
+      const type = CHALLENGE_TYPES.find((known) => known === item.value);
+      if (!type) throw new ManifestError(item.line, `unknown challenge "${printable(String(item.value))}" in acme.challenges`, `Use ${CHALLENGE_TYPES.join(', ')}.`);
+      if (!challenges.includes(type)) challenges.push(type);
+    }
+  }
+  return { allow, days: acmeDays, challenges, eab: fields.eab ? flag(fields.eab, 'acme.eab') : false };
 }
 
 function mapFields(yaml: Yaml, node: Node, what: string, allowed: string[], lineOf: (node: Node, fallback?: number) => number, fallback = 1): Record<string, Field> {

@@ -58,7 +58,7 @@ export async function startAcmeServer(params: StartAcmeServerParams): Promise<Ac
     const { importJwk, jwkThumbprint } = await import('../../pki/jws.js');
     keys.set(jwkThumbprint(importJwk(account.jwk)), account.id);
   }
-  let certificate = await acmeServerCertificate(params.store, params.name, params.askPassword, new Date());
+  let certificate = await acmeServerCertificate(params.store, { name: params.name, askPassword: params.askPassword, now: new Date(), commandLine: params.commandLine });
   const hostPart = params.name.includes(':') ? `[${params.name}]` : params.name;
   const ctx: AcmeContext = {
     store: params.store,
@@ -101,7 +101,7 @@ export async function startAcmeServer(params: StartAcmeServerParams): Promise<Ac
       const now = new Date();
       const lifetime = certificate.notAfter.getTime() - certificate.notBefore.getTime();
       if (certificate.notAfter.getTime() - now.getTime() > lifetime / 3) return;
-      certificate = await acmeServerCertificate(params.store, params.name, params.askPassword, now);
+      certificate = await acmeServerCertificate(params.store, { name: params.name, askPassword: params.askPassword, now, commandLine: params.commandLine });
       server.setSecureContext({ cert: certificate.chainPem, key: certificate.keyPem });
       params.log(`ACME server certificate renewed, valid until ${certificate.notAfter.toISOString()}`);
     })().catch((error: unknown) => params.log(`ACME server certificate renewal failed: ${(error as Error).message}`));
