@@ -118,6 +118,7 @@ describe('verifyEab', () => {
     ['no kid', () => handMade({ alg: 'HS256', url: URL_NEW_ACCOUNT }, account.jwk, hmacKey), 'malformed', /no "kid"/],
     ['no url', () => handMade({ alg: 'HS256', kid }, account.jwk, hmacKey), 'malformed', /no "url"/],
     ['a payload that is not a JWK', () => handMade(header(), { hello: 'world' }, hmacKey), 'malformed', /not a public JWK/],
+    ['no binding at all', () => undefined, 'externalAccountRequired', /only with an External Account Binding/],
     ['a string', () => 'header.payload.signature', 'malformed', /flattened JWS/],
     ['no signature', () => ({ protected: b64u(header()), payload: b64u(account.jwk) }), 'malformed', /"signature" must be/],
     ['a header that is not base64url', () => ({ ...handMade(header(), account.jwk, hmacKey), protected: 'e30=' }), 'malformed', /"protected" must be/],

@@ -120,11 +120,15 @@ export interface VerifyEabParams {
 /**
  * Checks a newAccount's External Account Binding: a flattened JWS, MACed (HS256, HS384 or HS512)
  * with the HMAC key of its kid, over the account's own public key, for this URL, without a nonce,
- * with a kid that no other account has used. Throws an AcmeProblem: `malformed` for the shape,
- * `unauthorized` for everything a client could only get wrong without the right key.
+ * with a kid that no other account has used. Throws an AcmeProblem: `externalAccountRequired`
+ * when there is no binding (call it only when the policy requires one), `malformed` for the
+ * shape, `unauthorized` for everything a client could only get wrong without the right key.
  * Marking the kid used is the caller's, in the commit of the account (eabUsedWrite).
  */
 export async function verifyEab(store: CaStore, params: VerifyEabParams): Promise<{ kid: string }> {
+  if (params.binding === undefined || params.binding === null) {
+    throw new AcmeProblem('externalAccountRequired', 'this CA makes accounts only with an External Account Binding: ask its operators for a key ID and an HMAC key');
+  }
   const jws = flattenedJws(params.binding);
   const header = decodeJson(jws.protected, 'protected header');
   const alg = header.alg;
