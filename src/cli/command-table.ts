@@ -269,7 +269,7 @@ export function commandSpecs(): CommandSpec[] {
     },
     {
       name: 'acme',
-      summary: 'manage what ACME clients need: "acme eab" makes an External Account Binding (a key ID and an HMAC key)',
+      summary: 'acme eab: make an External Account Binding (key ID and HMAC key) for an ACME client',
       arguments: [['<action>', '"eab": make an External Account Binding for one ACME account']],
       options: [
         flag.name('who the binding is for, a label kept with it'),
