@@ -280,6 +280,19 @@ export function commandSpecs(): CommandSpec[] {
       load: async () => (await import('./commands/serve.js')).runServe,
     },
     {
+      name: 'acme',
+      summary: 'acme eab: make an External Account Binding (key ID and HMAC key) for an ACME client',
+      arguments: [['<action>', '"eab": make an External Account Binding for one ACME account']],
+      options: [
+        flag.name('who the binding is for, a label kept with it'),
+        flag.caPassword('password of the intermediate key (the HMAC key is stored encrypted to it)'),
+        flag.json('the key ID and HMAC key as JSON, for scripts'),
+        ...flag.store(),
+      ],
+      examples: ['certified acme eab --name ci', 'certified acme eab --name build-farm --ca-password - --json'],
+      load: async () => (await import('./commands/acme-eab.js')).runAcme,
+    },
+    {
       name: 'yaml',
       summary: 'print certificates and keys as Hiera-compatible YAML',
       options: [flag.password('password to decrypt encrypted keys'), ...flag.store()],

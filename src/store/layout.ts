@@ -59,3 +59,7 @@ export const GITATTRIBUTES_CONTENT = `# Written by certified: git diff and log -
 *.crl diff=${DIFF_DRIVER}
 /${CRL_DIR}/*.crl merge=${CRL_MERGE_DRIVER}
 `;
+
+/** ACME External Account Bindings: one file per key id, holding the HMAC key sealed to the intermediate's key. */
+export const ACME_EAB_DIR = 'acme/eab';
+export const eabPath = (kid: string): string => `${ACME_EAB_DIR}/${kid}.json`;

@@ -1,3 +1,4 @@
+import { eabUsedWrite } from './eab.js';
 /**
  * ACME accounts as committed records: acme/accounts/<id>.json, where id is the RFC 7638
  * thumbprint of the account's first key. A key change keeps the id (the account URL stays) and
@@ -54,7 +55,7 @@ const SUMMARIES: Record<AccountChange, string> = {
   'key-change': 'Change the key of the ACME account',
 };
 
-/** Writes the account record in one commit, under the lock. */
+/** Writes the account record (and, for a new bound account, its EAB key marked used) in one commit, under the lock. */
 export async function saveAccount(store: CaStore, account: AcmeAccount, change: AccountChange, commandLine: string): Promise<{ commit: string }> {
   if (!isAccountId(account.id)) throw new Error(`"${account.id.slice(0, 60)}" is not an ACME account id`);
   return store.locked(async () => {
@@ -69,7 +70,9 @@ export async function saveAccount(store: CaStore, account: AcmeAccount, change: 
       ],
       trailers: { 'Certified-Action': `acme-account-${change}`, 'Certified-Acme-Account': account.id },
     });
-    const { commit } = await store.apply({ message, writes: [{ path: acmeAccountPath(account.id), content: `${JSON.stringify(account, null, 2)}\n`, commit: true }] });
+    // A new account bound to an EAB key marks that key used in the same commit, under the lock.
+    const binding = change === 'create' && account.eabKid ? [await eabUsedWrite(store, account.eabKid, account.id)] : [];
+    const { commit } = await store.apply({ message, writes: [{ path: acmeAccountPath(account.id), content: `${JSON.stringify(account, null, 2)}\n`, commit: true }, ...binding] });
     return { commit };
   });
 }

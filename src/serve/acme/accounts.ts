@@ -1,10 +1,7 @@
 /** newAccount, the account resource (read, contact update, deactivation) and keyChange (RFC 8555 §7.3). */
-import { KeyObject } from 'node:crypto';
 import { saveAccount, type AcmeAccount } from '../../ca/acme/accounts.js';
-import { verifyEab } from '../../ca/acme/eab.js';
+import { loadEabKey, verifyEab } from '../../ca/acme/eab.js';
 import { AcmeProblem } from '../../ca/acme/types.js';
-import { INTERMEDIATE_NAME } from '../../ca/layout.js';
-import { loadIssuer } from '../../ca/load-issuer.js';
 import { JwsError, algorithmFitsKey, importJwk, isJwsAlgorithm, parseJws, publicJwk, verifyJws } from '../../pki/jws.js';
 import { isObject, requireAccount, thumbprint, url, verifyRequest, type AcmeContext } from './context.js';
 import type { Reply } from './http.js';
@@ -39,8 +36,7 @@ export async function newAccount(ctx: AcmeContext, body: Buffer, requestUrl: str
   let eabKid: string | undefined;
   if (ctx.policy.eab) {
     if (payload.externalAccountBinding === undefined) throw new AcmeProblem('externalAccountRequired', 'this server requires an External Account Binding for new accounts', 400);
-    const issuer = await loadIssuer(ctx.store, INTERMEDIATE_NAME, ctx.askPassword);
-    const caKey = KeyObject.from(issuer.key.privateKey);
+    const caKey = await loadEabKey(ctx.store, ctx.askPassword);
     ({ kid: eabKid } = await verifyEab(ctx.store, { binding: payload.externalAccountBinding, accountJwk: jwk, url: requestUrl, caKey }));
   }
   const earlier = await ctx.account(id);
