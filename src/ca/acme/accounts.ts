@@ -1,4 +1,3 @@
-import { eabUsedWrite } from './eab.js';
 /**
  * ACME accounts as committed records: acme/accounts/<id>.json, where id is the RFC 7638
  * thumbprint of the account's first key. A key change keeps the id (the account URL stays) and
@@ -7,6 +6,7 @@ import { eabUsedWrite } from './eab.js';
 import type { CaStore } from '../../store/ca-store.js';
 import { ACME_ACCOUNTS_DIR, acmeAccountPath } from '../../store/layout.js';
 import { commitMessage } from '../commit-message.js';
+import { eabUsedWrite } from './eab.js';
 
 export type AccountStatus = 'valid' | 'deactivated' | 'revoked';
 
