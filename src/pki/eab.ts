@@ -1,9 +1,8 @@
 /**
  * The bytes of ACME External Account Binding (RFC 8555 §7.3.4): random key ids and HMAC keys, the
  * HMAC key sealed so that only the holder of a CA private key can open it, the HMAC of a JWS, and
- * RFC 7638 JWK thumbprints.
  */
-import { KeyObject, createCipheriv, createDecipheriv, createHash, createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
+import { KeyObject, createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
 
 export type { KeyObject };
 
@@ -85,29 +84,4 @@ export function openSecret(caKey: KeyObject, sealed: SealedSecret, info: string)
 export function verifyHmac(algorithm: EabMacAlgorithm, key: Uint8Array, signingInput: string, signature: Uint8Array): boolean {
   const expected = createHmac(EAB_MAC_ALGORITHMS[algorithm], key).update(signingInput, 'ascii').digest();
   return signature.length === expected.length && timingSafeEqual(signature, expected);
-}
-
-/** The members RFC 7638 hashes, per key type, in lexicographic order. */
-const THUMBPRINT_MEMBERS: Record<string, readonly string[]> = {
-  EC: ['crv', 'kty', 'x', 'y'],
-  OKP: ['crv', 'kty', 'x'],
-  RSA: ['e', 'kty', 'n'],
-};
-
-/**
- * The RFC 7638 SHA-256 thumbprint of a public JWK, base64url; undefined when it is not a JWK of a
- * known type with its required members as strings.
- */
-export function jwkThumbprintOf(jwk: unknown): string | undefined {
-  if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk)) return undefined;
-  const fields = jwk as Record<string, unknown>;
-  const members = typeof fields.kty === 'string' ? THUMBPRINT_MEMBERS[fields.kty] : undefined;
-  if (!members) return undefined;
-  const canonical: Record<string, string> = {};
-  for (const member of members) {
-    const value = fields[member];
-    if (typeof value !== 'string' || value === '') return undefined;
-    canonical[member] = value;
-  }
-  return createHash('sha256').update(JSON.stringify(canonical), 'utf8').digest('base64url');
 }

@@ -3,7 +3,7 @@
  * the JWK natively, verify with ES256, ES384, RS256 or EdDSA (Ed25519), and the RFC 7638
  * thumbprint. Only bytes here: which header rules apply to which request is the server's concern.
  */
-import { X509Certificate, createHash, createHmac, createPublicKey, timingSafeEqual, verify, type KeyObject } from 'node:crypto';
+import { X509Certificate, createHash, createPublicKey, verify, type KeyObject } from 'node:crypto';
 import { normalizeSerial, serialOctets } from './serial.js';
 
 export type JwsAlgorithm = 'ES256' | 'ES384' | 'RS256' | 'EdDSA';
@@ -114,14 +114,6 @@ export function verifyJws(jws: ParsedJws, alg: JwsAlgorithm, key: KeyObject): bo
   }
 }
 
-/** Verifies an HMAC JWS (HS256/384/512, as External Account Binding uses). */
-export function verifyHmacJws(jws: ParsedJws, alg: string, secret: Uint8Array): boolean {
-  const hash = { HS256: 'sha256', HS384: 'sha384', HS512: 'sha512' }[alg];
-  if (!hash) return false;
-  const expected = createHmac(hash, secret).update(jws.signingInput).digest();
-  return expected.length === jws.signature.length && timingSafeEqual(expected, jws.signature);
-}
-
 /** The public JWK of a key, with only the members RFC 7638 names (what is stored for an account). */
 export function publicJwk(key: KeyObject): JsonWebKey {
   const jwk = key.export({ format: 'jwk' });
@@ -131,12 +123,32 @@ export function publicJwk(key: KeyObject): JsonWebKey {
 
 /** RFC 7638: SHA-256 over the required members in lexicographic order, no whitespace; base64url. */
 export function jwkThumbprint(key: KeyObject): string {
-  const jwk = publicJwk(key) as Record<string, unknown>;
-  const canonical = `{${Object.keys(jwk)
-    .sort()
-    .map((member) => `${JSON.stringify(member)}:${JSON.stringify(jwk[member])}`)
-    .join(',')}}`;
-  return base64url(createHash('sha256').update(canonical).digest());
+  return jwkThumbprintOf(publicJwk(key))!;
+}
+
+/** The members RFC 7638 hashes, per key type, in lexicographic order. */
+const THUMBPRINT_MEMBERS: Record<string, readonly string[]> = {
+  EC: ['crv', 'kty', 'x', 'y'],
+  OKP: ['crv', 'kty', 'x'],
+  RSA: ['e', 'kty', 'n'],
+};
+
+/**
+ * The RFC 7638 SHA-256 thumbprint of a public JWK, base64url; undefined when it is not a JWK of a
+ * known type with its required members as strings.
+ */
+export function jwkThumbprintOf(jwk: unknown): string | undefined {
+  if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk)) return undefined;
+  const fields = jwk as Record<string, unknown>;
+  const members = typeof fields.kty === 'string' ? THUMBPRINT_MEMBERS[fields.kty] : undefined;
+  if (!members) return undefined;
+  const canonical: Record<string, string> = {};
+  for (const member of members) {
+    const value = fields[member];
+    if (typeof value !== 'string' || value === '') return undefined;
+    canonical[member] = value;
+  }
+  return createHash('sha256').update(JSON.stringify(canonical), 'utf8').digest('base64url');
 }
 
 /** Two keys are the same key: equal thumbprints. */

@@ -14,7 +14,8 @@ import { AcmeProblem } from '../../src/ca/acme/types.js';
 import { initCa } from '../../src/ca/authorities/init-ca.js';
 import { openCaDirectory, type CaStore } from '../../src/ca/ca-directory.js';
 import { noPassword } from '../../src/ca/passwords.js';
-import { jwkThumbprintOf, openSecret, sealSecret } from '../../src/pki/eab.js';
+import { openSecret, sealSecret } from '../../src/pki/eab.js';
+import { jwkThumbprintOf } from '../../src/pki/jws.js';
 
 /** acme-client's HTTP client: its createSignedHmacBody is what it sends as externalAccountBinding. */
 interface AcmeHttpClient {

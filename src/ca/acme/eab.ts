@@ -4,7 +4,8 @@
  * it in newAccount. The HMAC key is shown once and committed only sealed to the intermediate's
  * private key (HKDF-SHA256 from its PKCS#8, AES-256-GCM), so the repository alone never yields it.
  */
-import { EAB_MAC_ALGORITHMS, jwkThumbprintOf, keyObjectOf, openSecret, randomEabKid, randomHmacKey, sealSecret, verifyHmac, SEAL_ALGORITHM, type EabMacAlgorithm, type KeyObject, type SealedSecret } from '../../pki/eab.js';
+import { jwkThumbprintOf } from '../../pki/jws.js';
+import { EAB_MAC_ALGORITHMS, keyObjectOf, openSecret, randomEabKid, randomHmacKey, sealSecret, verifyHmac, SEAL_ALGORITHM, type EabMacAlgorithm, type KeyObject, type SealedSecret } from '../../pki/eab.js';
 import type { CaStore, FileWrite } from '../../store/ca-store.js';
 import { INTERMEDIATE_NAME, eabPath } from '../../store/layout.js';
 import { commitMessage } from '../commit-message.js';
