@@ -18,6 +18,9 @@ export const CSR_DIR = 'csr';
 export const CRL_DIR = 'crl';
 export const RECORDS_DIR = 'records';
 export const REVOKED_DIR = 'revoked';
+/** ACME accounts: acme/accounts/<RFC 7638 thumbprint of the first key>.json. */
+export const ACME_ACCOUNTS_DIR = 'acme/accounts';
+export const acmeAccountPath = (id: string): string => `${ACME_ACCOUNTS_DIR}/${id}.json`;
 
 export const certPath = (name: string): string => `${CERTS_DIR}/${name}.crt`;
 export const chainPath = (name: string): string => `${CERTS_DIR}/${name}.chain.crt`;

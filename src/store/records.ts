@@ -23,6 +23,8 @@ export interface CertificateRecord {
   revocation?: { date: string; reason: RevocationReason };
   /** Issued by `certified apply` from certificates.yaml: apply may renew, reissue and revoke it. */
   managed?: boolean;
+  /** Issued over ACME: the account (its id) and the order that asked for it. */
+  acme?: { account: string; order: string };
 }
 
 export function serializeRecord(record: CertificateRecord): string {

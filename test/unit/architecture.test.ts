@@ -1,13 +1,15 @@
 /**
- * The layers, checked on the source: cli -> ca -> (pki | store), trust beside them.
+ * The layers, checked on the source: cli -> ca -> (pki | store), trust beside them, and serve (the
+ * HTTP entry point, started by cli) -> (ca | pki).
  *
  * How it reads the code: a small scanner splits each file into code, string/template text and
  * comments (regular expression literals included, so a quote inside one does not derail it), so
  * comments never count (a comment may explain which flag a function serves; only code and the text
  * it prints can name one) and `--i` (a decrement) is not a flag. What is checked:
  * - imports (static, `export ... from` and dynamic `import()`): cli/ does not import store/, pki/
- *   or trust/; ca/ does not import cli/; pki/ and store/ import neither ca/ nor cli/;
- * - in ca/: no use of the globals `process` or `console`; no string or template text containing
+ *   or trust/; ca/ does not import cli/ or serve/; pki/ and store/ import neither ca/, cli/ nor
+ *   serve/; serve/ imports neither cli/ nor store/;
+ * - in ca/ and serve/: no use of the globals `process` or `console`; no string or template text containing
  *   `--` followed by a letter (a flag), except the few commands of other programs listed in
  *   OTHER_PROGRAMS that a hint tells the user to run; no `CERTIFIED_` in code or text (an
  *   environment variable).
@@ -35,7 +37,7 @@ const OTHER_PROGRAMS = [
 /** `--` then a letter, not inside a longer run of dashes (a PEM line like "-----BEGIN" is not a flag). */
 const FLAG = /(?<![-\w])--[A-Za-z]/;
 
-type Layer = 'cli' | 'ca' | 'pki' | 'store' | 'trust';
+type Layer = 'cli' | 'ca' | 'pki' | 'store' | 'trust' | 'serve';
 
 interface Text {
   text: string;
@@ -223,20 +225,24 @@ describe('architecture', () => {
     assert.deepEqual(importsOf('cli', ['store', 'pki', 'trust']), []);
   });
 
-  it('ca/ does not import cli/; pki/ and store/ import neither ca/ nor cli/', () => {
-    assert.deepEqual([...importsOf('ca', ['cli']), ...importsOf('pki', ['ca', 'cli']), ...importsOf('store', ['ca', 'cli'])], []);
+  it('ca/ does not import cli/ or serve/; pki/ and store/ import neither ca/, cli/ nor serve/', () => {
+    assert.deepEqual([...importsOf('ca', ['cli', 'serve']), ...importsOf('pki', ['ca', 'cli', 'serve']), ...importsOf('store', ['ca', 'cli', 'serve'])], []);
   });
 
-  it('ca/ uses neither process nor console', () => {
+  it('serve/ imports neither cli/ nor store/ (it reaches the CA through ca/, as a command does)', () => {
+    assert.deepEqual(importsOf('serve', ['cli', 'store', 'trust']), []);
+  });
+
+  it('ca/ and serve/ use neither process nor console', () => {
     const found = violations((file) =>
-      file.layer !== 'ca' ? [] : [...file.code.matchAll(/(?<![.\w$])(process|console)\b(?!\s*:)/g)].map((match) => `${file.path} uses ${match[1]}`),
+      file.layer !== 'ca' && file.layer !== 'serve' ? [] : [...file.code.matchAll(/(?<![.\w$])(process|console)\b(?!\s*:)/g)].map((match) => `${file.path} uses ${match[1]}`),
     );
     assert.deepEqual(found, []);
   });
 
-  it('ca/ names no flag and no environment variable', () => {
+  it('ca/ and serve/ name no flag and no environment variable', () => {
     const found = violations((file) => {
-      if (file.layer !== 'ca') return [];
+      if (file.layer !== 'ca' && file.layer !== 'serve') return [];
       const named = file.texts
         .filter(({ text }) => FLAG.test(OTHER_PROGRAMS.reduce((rest, allowed) => rest.split(allowed).join(''), text)) || text.includes('CERTIFIED_'))
         .map(({ text, line }) => `${file.path}:${line} ${JSON.stringify(text.slice(0, 100))}`);

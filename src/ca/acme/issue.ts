@@ -1,0 +1,177 @@
+/**
+ * Issuing and revoking for ACME: a finalized order's CSR becomes a server certificate of the
+ * intermediate, built by the one certificate builder, named acme-<serial> (no key file: the key is
+ * the client's), with a record that says which account and order asked for it; one commit each.
+ * Revocation goes through the CA's revocation, so the CRL is rebuilt in the same commit.
+ */
+import type { CertificateInfo } from '../../pki/certificate.js';
+import { formatDn } from '../../pki/name.js';
+import type { SubjectAltName } from '../../pki/types.js';
+import type { CaStore } from '../../store/ca-store.js';
+import { INTERMEDIATE_NAME, certPath, chainPath, revokedDir } from '../../store/layout.js';
+import type { CertificateRecord } from '../../store/records.js';
+import { loadConfig } from '../ca-files.js';
+import { buildCertificate } from '../certificate-builder.js';
+import { recordWrite, toRecord } from '../certificate-record.js';
+import { commitMessage, isoDate } from '../commit-message.js';
+import { withDefaults } from '../config.js';
+import { AlreadyRevokedError, CertifiedError } from '../errors.js';
+import { findRecord } from '../find-record.js';
+import { loadIssuer } from '../load-issuer.js';
+import { formatSan, parseSan, validateDn } from '../names.js';
+import type { AskPassword } from '../passwords.js';
+import { readCsr } from '../issuing/sign-csr.js';
+import { revokeCertificate, type RevokeReason } from '../revocation/revoke-certificate.js';
+import { AcmeProblem, type AcmeIdentifier } from './types.js';
+
+export interface IssueAcmeParams {
+  /** The CSR from the finalize request (DER). */
+  csr: Uint8Array;
+  /** The order's identifiers: the CSR must name exactly these. */
+  identifiers: AcmeIdentifier[];
+  account: string;
+  order: string;
+  days: number;
+  askPassword: AskPassword;
+  commandLine: string;
+  now?: Date;
+}
+
+export interface IssueAcmeResult {
+  name: string;
+  serial: string;
+  certificate: CertificateInfo;
+  chainPem: string;
+  commit: string;
+}
+
+export const acmeCertificateName = (serial: string): string => `acme-${serial}`;
+
+/** An identifier as a SAN, in the CA's canonical spelling (lower-case names, compressed IPv6). */
+export function identifierSan(identifier: AcmeIdentifier): SubjectAltName {
+  return parseSan(`${identifier.type === 'ip' ? 'IP' : 'DNS'}:${identifier.value}`);
+}
+
+const sanKey = (san: SubjectAltName): string => `${san.type}:${san.value}`;
+
+/** Issues the certificate of a finalized order; throws AcmeProblem badCSR for a CSR that does not fit. */
+export async function issueAcmeCertificate(store: CaStore, params: IssueAcmeParams): Promise<IssueAcmeResult> {
+  let csr;
+  try {
+    csr = await readCsr(params.csr, 'the CSR');
+  } catch (error) {
+    if (error instanceof CertifiedError) throw new AcmeProblem('badCSR', error.message);
+    throw error;
+  }
+  const wanted = params.identifiers.map(identifierSan);
+  let requested: SubjectAltName[];
+  let subject;
+  try {
+    subject = validateDn(csr.subject, { requireCn: false });
+    requested = csr.sans.map((san) => {
+      if (san.type !== 'dns' && san.type !== 'ip') throw new AcmeProblem('badCSR', `the CSR asks for ${san.type} names, which ACME does not issue`);
+      return parseSan(`${san.type === 'ip' ? 'IP' : 'DNS'}:${san.value}`);
+    });
+    if (subject.CN !== undefined) requested.push(parseSan(subject.CN.includes(':') ? `IP:${subject.CN}` : subject.CN));
+  } catch (error) {
+    if (error instanceof CertifiedError) throw new AcmeProblem('badCSR', `the CSR is refused: ${error.message}`);
+    throw error;
+  }
+  const asked = new Set(requested.map(sanKey));
+  const ordered = new Set(wanted.map(sanKey));
+  const extra = [...asked].filter((name) => !ordered.has(name));
+  const missing = [...ordered].filter((name) => !asked.has(name));
+  if (extra.length || missing.length) {
+    throw new AcmeProblem('badCSR', `the CSR's names must be the order's: ${[...(extra.length ? [`not in the order: ${extra.join(', ')}`] : []), ...(missing.length ? [`missing: ${missing.join(', ')}`] : [])].join('; ')}`);
+  }
+  return store.locked(async () => {
+    const config = await loadConfig(store);
+    const issuer = await loadIssuer(store, INTERMEDIATE_NAME, params.askPassword, 'leaf');
+    const cn = subject.CN ?? wanted[0]?.value;
+    const fullSubject = withDefaults(cn === undefined ? {} : { CN: cn }, config.subject);
+    const { certificate } = await buildCertificate({
+      kind: 'leaf',
+      subject: fullSubject,
+      publicKey: csr.publicKey,
+      key: csr.key,
+      profile: 'server',
+      sans: wanted,
+      issuer,
+      policy: config,
+      days: params.days,
+      now: params.now ?? new Date(),
+    });
+    const name = acmeCertificateName(certificate.serial);
+    const chainPem = certificate.pem + issuer.chainPem;
+    const record: CertificateRecord = { ...toRecord(certificate, name, issuer.name, 'server'), acme: { account: params.account, order: params.order } };
+    const message = commitMessage({
+      summary: `Issue ${name} over ACME (server, expires ${isoDate(certificate.notAfter)})`,
+      commandLine: params.commandLine,
+      details: [
+        `Subject: ${formatDn(fullSubject)}`,
+        `SANs:    ${wanted.map(formatSan).join(', ')}`,
+        `Issuer:  ${issuer.name} (${issuer.certificate.subject.CN ?? ''})`,
+        `Serial:  ${certificate.serial}`,
+        `Valid:   ${certificate.notBefore.toISOString()} to ${certificate.notAfter.toISOString()}`,
+        `SHA-256: ${certificate.fingerprint}`,
+        `Account: ${params.account}`,
+        `Order:   ${params.order}`,
+      ],
+      trailers: {
+        'Certified-Action': 'acme-issue',
+        'Certified-Name': name,
+        'Certified-Issuer': issuer.name,
+        'Certified-Serial': certificate.serial,
+        'Certified-Fingerprint': certificate.fingerprint,
+        'Certified-Acme-Account': params.account,
+      },
+    });
+    const { commit } = await store.apply({
+      message,
+      writes: [
+        { path: certPath(name), content: certificate.pem, commit: true },
+        { path: chainPath(name), content: chainPem, commit: true },
+        recordWrite(record),
+      ],
+    });
+    return { name, serial: certificate.serial, certificate, chainPem, commit };
+  });
+}
+
+/** The record of an ACME certificate by serial, or undefined (not ours, or not issued over ACME). */
+export async function findAcmeRecord(store: CaStore, serial: string): Promise<CertificateRecord | undefined> {
+  if (!/^[0-9a-f]{1,40}$/.test(serial)) return undefined;
+  const record = await findRecord(store, serial);
+  return record?.acme && record.name === acmeCertificateName(record.serial) ? record : undefined;
+}
+
+/** The PEM chain of an ACME certificate (leaf then CAs, no root), revoked ones included. */
+export async function acmeCertificateChain(store: CaStore, serial: string): Promise<string | undefined> {
+  const record = await findAcmeRecord(store, serial);
+  if (!record) return undefined;
+  const name = record.name;
+  const current = await store.readText(chainPath(name));
+  if (current !== undefined) return current;
+  return store.readText(`${revokedDir(name, record.serial)}/${name}.chain.crt`);
+}
+
+/** RFC 5280 reason codes ACME clients send, and the ones this CA records. */
+const REASONS: Record<number, RevokeReason> = { 0: 'unspecified', 1: 'keyCompromise', 3: 'affiliationChanged', 4: 'superseded', 5: 'cessationOfOperation' };
+
+export function revocationReason(code: unknown): RevokeReason {
+  if (code === undefined) return 'unspecified';
+  const reason = typeof code === 'number' ? REASONS[code] : undefined;
+  if (!reason) throw new AcmeProblem('badRevocationReason', `reason ${String(code).slice(0, 20)} is not one this CA records (0, 1, 3, 4 or 5)`);
+  return reason;
+}
+
+/** Revokes an ACME certificate by serial: record, CRL and files in one commit. */
+export async function revokeAcmeCertificate(store: CaStore, params: { serial: string; reason: RevokeReason; askPassword: AskPassword; commandLine: string }): Promise<{ commit: string }> {
+  try {
+    const result = await revokeCertificate(store, { target: { serial: params.serial }, reason: params.reason, askPassword: params.askPassword, commandLine: params.commandLine });
+    return { commit: result.commit };
+  } catch (error) {
+    if (error instanceof AlreadyRevokedError) throw new AcmeProblem('alreadyRevoked', error.message);
+    throw error;
+  }
+}

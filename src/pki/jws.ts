@@ -1,0 +1,166 @@
+/**
+ * JSON Web Signatures as ACME uses them (RFC 7515 flattened JSON, RFC 8555 §6.2): parse, import
+ * the JWK natively, verify with ES256, ES384, RS256 or EdDSA (Ed25519), and the RFC 7638
+ * thumbprint. Only bytes here: which header rules apply to which request is the server's concern.
+ */
+import { X509Certificate, createHash, createHmac, createPublicKey, timingSafeEqual, verify, type KeyObject } from 'node:crypto';
+import { normalizeSerial, serialOctets } from './serial.js';
+
+export type JwsAlgorithm = 'ES256' | 'ES384' | 'RS256' | 'EdDSA';
+export const JWS_ALGORITHMS: readonly JwsAlgorithm[] = ['ES256', 'ES384', 'RS256', 'EdDSA'];
+
+export interface ParsedJws {
+  /** The decoded protected header. */
+  header: Record<string, unknown>;
+  /** The payload bytes ("" for POST-as-GET). */
+  payload: Uint8Array;
+  signature: Uint8Array;
+  /** ASCII(protected "." payload), what the signature covers. */
+  signingInput: Uint8Array;
+  /** The base64url protected header and payload as sent (an EAB binding compares them). */
+  protectedB64: string;
+  payloadB64: string;
+}
+
+/** A JWS that cannot be decoded; `message` says why, for a "malformed" problem. */
+export class JwsError extends Error {}
+
+const B64URL = /^[A-Za-z0-9_-]*$/;
+
+export function base64url(bytes: Uint8Array | string): string {
+  return Buffer.from(bytes).toString('base64url');
+}
+
+export function fromBase64url(text: string, what: string): Uint8Array {
+  if (!B64URL.test(text)) throw new JwsError(`${what} is not base64url`);
+  return new Uint8Array(Buffer.from(text, 'base64url'));
+}
+
+/** Parses a flattened JWS (the only serialization RFC 8555 allows). */
+export function parseJws(body: unknown): ParsedJws {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new JwsError('the body is not a JSON object');
+  const { protected: protectedB64, payload: payloadB64, signature: signatureB64 } = body as Record<string, unknown>;
+  if ('signatures' in body) throw new JwsError('only the flattened JSON serialization is accepted');
+  if ('header' in body) throw new JwsError('an unprotected header is not accepted');
+  if (typeof protectedB64 !== 'string' || typeof payloadB64 !== 'string' || typeof signatureB64 !== 'string') {
+    throw new JwsError('protected, payload and signature must be strings');
+  }
+  let header: unknown;
+  try {
+    header = JSON.parse(Buffer.from(fromBase64url(protectedB64, 'the protected header')).toString('utf8'));
+  } catch (error) {
+    if (error instanceof JwsError) throw error;
+    throw new JwsError('the protected header is not JSON');
+  }
+  if (header === null || typeof header !== 'object' || Array.isArray(header)) throw new JwsError('the protected header is not a JSON object');
+  return {
+    header: header as Record<string, unknown>,
+    payload: fromBase64url(payloadB64, 'the payload'),
+    signature: fromBase64url(signatureB64, 'the signature'),
+    signingInput: new Uint8Array(Buffer.from(`${protectedB64}.${payloadB64}`, 'ascii')),
+    protectedB64,
+    payloadB64,
+  };
+}
+
+/** A public JWK as a key object; throws JwsError when it is not a public EC, RSA or OKP key. */
+export function importJwk(jwk: unknown): KeyObject {
+  if (jwk === null || typeof jwk !== 'object' || Array.isArray(jwk)) throw new JwsError('the jwk is not a JSON object');
+  const fields = jwk as Record<string, unknown>;
+  if ('d' in fields || 'p' in fields || 'k' in fields) throw new JwsError('the jwk holds private or symmetric key material');
+  let key: KeyObject;
+  try {
+    key = createPublicKey({ key: fields as import('node:crypto').JsonWebKey, format: 'jwk' });
+  } catch {
+    throw new JwsError('the jwk is not a valid public key');
+  }
+  return key;
+}
+
+/** Whether `alg` fits the key: ES256 on P-256, ES384 on P-384, RS256 on RSA of 2048 bits or more, EdDSA on Ed25519. */
+export function algorithmFitsKey(alg: JwsAlgorithm, key: KeyObject): boolean {
+  const details = key.asymmetricKeyDetails ?? {};
+  switch (alg) {
+    case 'ES256':
+      return key.asymmetricKeyType === 'ec' && details.namedCurve === 'prime256v1';
+    case 'ES384':
+      return key.asymmetricKeyType === 'ec' && details.namedCurve === 'secp384r1';
+    case 'RS256':
+      return key.asymmetricKeyType === 'rsa' && (details.modulusLength ?? 0) >= 2048;
+    case 'EdDSA':
+      return key.asymmetricKeyType === 'ed25519';
+  }
+}
+
+export function isJwsAlgorithm(value: unknown): value is JwsAlgorithm {
+  return typeof value === 'string' && (JWS_ALGORITHMS as readonly string[]).includes(value);
+}
+
+/** Verifies the signature with `key` under `alg` (the caller checked that they fit). */
+export function verifyJws(jws: ParsedJws, alg: JwsAlgorithm, key: KeyObject): boolean {
+  try {
+    switch (alg) {
+      case 'ES256':
+        return jws.signature.length === 64 && verify('sha256', jws.signingInput, { key, dsaEncoding: 'ieee-p1363' }, jws.signature);
+      case 'ES384':
+        return jws.signature.length === 96 && verify('sha384', jws.signingInput, { key, dsaEncoding: 'ieee-p1363' }, jws.signature);
+      case 'RS256':
+        return verify('sha256', jws.signingInput, key, jws.signature);
+      case 'EdDSA':
+        return verify(null, jws.signingInput, key, jws.signature);
+    }
+  } catch {
+    return false;
+  }
+}
+
+/** Verifies an HMAC JWS (HS256/384/512, as External Account Binding uses). */
+export function verifyHmacJws(jws: ParsedJws, alg: string, secret: Uint8Array): boolean {
+  const hash = { HS256: 'sha256', HS384: 'sha384', HS512: 'sha512' }[alg];
+  if (!hash) return false;
+  const expected = createHmac(hash, secret).update(jws.signingInput).digest();
+  return expected.length === jws.signature.length && timingSafeEqual(expected, jws.signature);
+}
+
+/** The public JWK of a key, with only the members RFC 7638 names (what is stored for an account). */
+export function publicJwk(key: KeyObject): JsonWebKey {
+  const jwk = key.export({ format: 'jwk' });
+  const members = jwk.kty === 'EC' ? ['crv', 'kty', 'x', 'y'] : jwk.kty === 'RSA' ? ['e', 'kty', 'n'] : ['crv', 'kty', 'x'];
+  return Object.fromEntries(members.map((member) => [member, (jwk as Record<string, unknown>)[member]])) as JsonWebKey;
+}
+
+/** RFC 7638: SHA-256 over the required members in lexicographic order, no whitespace; base64url. */
+export function jwkThumbprint(key: KeyObject): string {
+  const jwk = publicJwk(key) as Record<string, unknown>;
+  const canonical = `{${Object.keys(jwk)
+    .sort()
+    .map((member) => `${JSON.stringify(member)}:${JSON.stringify(jwk[member])}`)
+    .join(',')}}`;
+  return base64url(createHash('sha256').update(canonical).digest());
+}
+
+/** Two keys are the same key: equal thumbprints. */
+export function sameKey(a: KeyObject, b: KeyObject): boolean {
+  return jwkThumbprint(a) === jwkThumbprint(b);
+}
+
+/** RFC 9773 §4.1: base64url(AKI keyIdentifier) "." base64url(serial INTEGER content octets). */
+export function ariCertId(authorityKeyIdHex: string, serialHex: string): string {
+  return `${base64url(Buffer.from(authorityKeyIdHex, 'hex'))}.${base64url(new Uint8Array(serialOctets(serialHex)))}`;
+}
+
+/** The parts of an ARI cert id as hex, or undefined when it is not one. */
+export function parseAriCertId(id: string): { authorityKeyId: string; serial: string } | undefined {
+  const match = /^([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)$/.exec(id);
+  if (!match || id.length > 200) return undefined;
+  return { authorityKeyId: Buffer.from(match[1]!, 'base64url').toString('hex'), serial: normalizeSerial(Buffer.from(match[2]!, 'base64url').toString('hex')) };
+}
+
+/** The public key a DER certificate certifies, or undefined when it cannot be parsed. */
+export function certificateKeyObject(der: Uint8Array): KeyObject | undefined {
+  try {
+    return new X509Certificate(der).publicKey;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,122 @@
+/** newAccount, the account resource (read, contact update, deactivation) and keyChange (RFC 8555 §7.3). */
+import { KeyObject } from 'node:crypto';
+import { saveAccount, type AcmeAccount } from '../../ca/acme/accounts.js';
+import { verifyEab } from '../../ca/acme/eab.js';
+import { AcmeProblem } from '../../ca/acme/types.js';
+import { INTERMEDIATE_NAME } from '../../ca/layout.js';
+import { loadIssuer } from '../../ca/load-issuer.js';
+import { JwsError, algorithmFitsKey, importJwk, isJwsAlgorithm, parseJws, publicJwk, verifyJws } from '../../pki/jws.js';
+import { isObject, requireAccount, thumbprint, url, verifyRequest, type AcmeContext } from './context.js';
+import type { Reply } from './http.js';
+
+const MAX_CONTACTS = 10;
+
+function accountBody(ctx: AcmeContext, account: AcmeAccount): Record<string, unknown> {
+  return { status: account.status, contact: account.contact, orders: url(ctx, `acct/${account.id}/orders`), createdAt: account.createdAt };
+}
+
+function contacts(value: unknown): string[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value) || value.length > MAX_CONTACTS) throw new AcmeProblem('invalidContact', `contact must be a list of at most ${MAX_CONTACTS} mailto: URLs`);
+  return value.map((entry) => {
+    if (typeof entry !== 'string' || entry.length > 254) throw new AcmeProblem('invalidContact', 'each contact must be a mailto: URL');
+    if (!entry.startsWith('mailto:')) throw new AcmeProblem('unsupportedContact', `only mailto: contacts are accepted, got "${entry.slice(0, 40)}"`);
+    if (!/^mailto:[^@\s,?]+@[A-Za-z0-9.-]+$/.test(entry)) throw new AcmeProblem('invalidContact', `"${entry.slice(0, 60)}" is not a single e-mail address`);
+    return entry;
+  });
+}
+
+export async function newAccount(ctx: AcmeContext, body: Buffer, requestUrl: string): Promise<Reply> {
+  const request = await verifyRequest(ctx, body, requestUrl, 'jwk');
+  const payload = isObject(request.payload) ? request.payload : {};
+  const id = thumbprint(request.key);
+  const existingId = ctx.keys.get(id);
+  const existing = existingId === undefined ? undefined : await ctx.account(existingId);
+  if (existing) return { status: 200, body: accountBody(ctx, existing), headers: { Location: url(ctx, `acct/${existing.id}`) } };
+  if (payload.onlyReturnExisting === true) throw new AcmeProblem('accountDoesNotExist', 'no account has this key', 400);
+  const contact = contacts(payload.contact);
+  const jwk = publicJwk(request.key);
+  let eabKid: string | undefined;
+  if (ctx.policy.eab) {
+    if (payload.externalAccountBinding === undefined) throw new AcmeProblem('externalAccountRequired', 'this server requires an External Account Binding for new accounts', 400);
+    const issuer = await loadIssuer(ctx.store, INTERMEDIATE_NAME, ctx.askPassword);
+    const caKey = KeyObject.from(issuer.key.privateKey);
+    ({ kid: eabKid } = await verifyEab(ctx.store, { binding: payload.externalAccountBinding, accountJwk: jwk, url: requestUrl, caKey }));
+  }
+  const earlier = await ctx.account(id);
+  if (earlier) {
+    throw new AcmeProblem('unauthorized', earlier.status === 'valid' ? 'an account was registered with this key and has changed keys since' : `the account of this key is ${earlier.status}`, 401);
+  }
+  const account: AcmeAccount = { id, jwk, contact, status: 'valid', createdAt: new Date().toISOString(), ...(eabKid ? { eabKid } : {}) };
+  await saveAccount(ctx.store, account, 'create', ctx.commandLine);
+  ctx.keys.set(id, id);
+  ctx.log(`ACME account ${id} registered`);
+  return { status: 201, body: accountBody(ctx, account), headers: { Location: url(ctx, `acct/${id}`) } };
+}
+
+export async function accountResource(ctx: AcmeContext, body: Buffer, requestUrl: string, id: string): Promise<Reply> {
+  const request = await verifyRequest(ctx, body, requestUrl, 'kid');
+  const account = requireAccount(request);
+  if (account.id !== id) throw new AcmeProblem('unauthorized', 'an account can only be read and changed by its own key', 401);
+  const payload = request.payload;
+  if (payload === undefined || (isObject(payload) && Object.keys(payload).length === 0)) return { status: 200, body: accountBody(ctx, account), headers: { Location: url(ctx, `acct/${id}`) } };
+  if (!isObject(payload)) throw new AcmeProblem('malformed', 'the payload must be a JSON object');
+  let updated = account;
+  if (payload.status !== undefined) {
+    if (payload.status !== 'deactivated') throw new AcmeProblem('malformed', 'an account status can only be changed to "deactivated"');
+    updated = { ...account, status: 'deactivated' };
+    await saveAccount(ctx.store, updated, 'deactivate', ctx.commandLine);
+    ctx.keys.delete(thumbprint(request.key));
+    for (const authz of ctx.authorizations.values()) if (authz.account === id && authz.status === 'pending') authz.status = 'deactivated';
+    ctx.log(`ACME account ${id} deactivated`);
+  } else if (payload.contact !== undefined) {
+    updated = { ...account, contact: contacts(payload.contact) };
+    await saveAccount(ctx.store, updated, 'update', ctx.commandLine);
+  }
+  return { status: 200, body: accountBody(ctx, updated), headers: { Location: url(ctx, `acct/${id}`) } };
+}
+
+/** RFC 8555 §7.3.5: the inner JWS, signed by the new key, names the account and its old key. */
+export async function keyChange(ctx: AcmeContext, body: Buffer, requestUrl: string): Promise<Reply> {
+  const request = await verifyRequest(ctx, body, requestUrl, 'kid');
+  const account = requireAccount(request);
+  let inner;
+  let newKey;
+  try {
+    inner = parseJws(request.payload);
+    newKey = importJwk(inner.header.jwk);
+  } catch (error) {
+    if (error instanceof JwsError) throw new AcmeProblem('malformed', `the inner JWS: ${error.message}`);
+    throw error;
+  }
+  const { alg } = inner.header;
+  if (!isJwsAlgorithm(alg) || !algorithmFitsKey(alg, newKey)) throw new AcmeProblem('badSignatureAlgorithm', 'the inner JWS alg is not accepted or does not fit its key');
+  if (inner.header.url !== requestUrl) throw new AcmeProblem('malformed', 'the inner JWS url must be the keyChange URL');
+  if ('nonce' in inner.header) throw new AcmeProblem('malformed', 'the inner JWS must not have a nonce');
+  if (!verifyJws(inner, alg, newKey)) throw new AcmeProblem('malformed', 'the inner JWS signature does not verify');
+  let change: unknown;
+  try {
+    change = JSON.parse(Buffer.from(inner.payload).toString('utf8'));
+  } catch {
+    throw new AcmeProblem('malformed', 'the inner payload is not JSON');
+  }
+  if (!isObject(change) || change.account !== url(ctx, `acct/${account.id}`)) throw new AcmeProblem('malformed', 'the inner payload must name the signing account');
+  let oldKey;
+  try {
+    oldKey = importJwk(change.oldKey);
+  } catch {
+    throw new AcmeProblem('malformed', 'the inner payload oldKey is not a public key');
+  }
+  if (thumbprint(oldKey) !== thumbprint(request.key)) throw new AcmeProblem('unauthorized', 'oldKey is not the account key', 401);
+  const newId = thumbprint(newKey);
+  const holder = ctx.keys.get(newId);
+  if (holder !== undefined || (await ctx.account(newId))) {
+    return { status: 409, body: { type: 'urn:ietf:params:acme:error:malformed', detail: 'another account uses the new key', status: 409 }, headers: { Location: url(ctx, `acct/${holder ?? newId}`) } };
+  }
+  const updated: AcmeAccount = { ...account, jwk: publicJwk(newKey), previousKeys: [...(account.previousKeys ?? []), { jwk: account.jwk, until: new Date().toISOString() }] };
+  await saveAccount(ctx.store, updated, 'key-change', ctx.commandLine);
+  ctx.keys.delete(thumbprint(request.key));
+  ctx.keys.set(newId, account.id);
+  ctx.log(`ACME account ${account.id} changed its key`);
+  return { status: 200, body: accountBody(ctx, updated), headers: { Location: url(ctx, `acct/${account.id}`) } };
+}

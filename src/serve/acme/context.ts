@@ -1,0 +1,161 @@
+/** What every ACME handler shares: the CA, the policy, URLs, nonces, accounts and the in-memory orders. */
+import type { KeyObject } from 'node:crypto';
+import type { CaStore } from '../../ca/ca-directory.js';
+import type { AcmeAccount } from '../../ca/acme/accounts.js';
+import type { AcmeIdentifier, AcmePolicy, AcmeProblem, ChallengeType, ValidationTargets } from '../../ca/acme/types.js';
+import type { AskPassword } from '../../ca/passwords.js';
+import {
+  AcmeProblem as Problem,
+} from '../../ca/acme/types.js';
+import {
+  JwsError,
+  algorithmFitsKey,
+  importJwk,
+  isJwsAlgorithm,
+  jwkThumbprint,
+  parseJws,
+  verifyJws,
+  type ParsedJws,
+} from '../../pki/jws.js';
+import type { NonceStore, Reply } from './http.js';
+
+export interface Challenge {
+  id: string;
+  type: ChallengeType;
+  token: string;
+  status: 'pending' | 'processing' | 'valid' | 'invalid';
+  validated?: string;
+  error?: AcmeProblem;
+  authz: Authorization;
+}
+
+export interface Authorization {
+  id: string;
+  account: string;
+  identifier: AcmeIdentifier;
+  wildcard: boolean;
+  status: 'pending' | 'valid' | 'invalid' | 'deactivated' | 'expired';
+  expires: Date;
+  challenges: Challenge[];
+  order: Order;
+}
+
+export interface Order {
+  id: string;
+  account: string;
+  status: 'pending' | 'ready' | 'processing' | 'valid' | 'invalid';
+  identifiers: AcmeIdentifier[];
+  authorizations: Authorization[];
+  expires: Date;
+  notBefore?: string;
+  notAfter?: string;
+  certificate?: string;
+  error?: AcmeProblem;
+}
+
+export interface AcmeContext {
+  store: CaStore;
+  policy: AcmePolicy;
+  targets: ValidationTargets;
+  askPassword: AskPassword;
+  /** The text recorded as the command of every commit the server makes. */
+  commandLine: string;
+  /** https://NAME:PORT, without a trailing slash. */
+  base: string;
+  nonces: NonceStore;
+  /** Current key thumbprint -> account id. */
+  keys: Map<string, string>;
+  orders: Map<string, Order>;
+  authorizations: Map<string, Authorization>;
+  challenges: Map<string, Challenge>;
+  /** Validations started and not finished, so that a stop can wait for them. */
+  pending: Set<Promise<void>>;
+  log: (line: string) => void;
+  /** Loads an account record (from the CA directory). */
+  account(id: string): Promise<AcmeAccount | undefined>;
+}
+
+export const url = (ctx: AcmeContext, path: string): string => `${ctx.base}/acme/${path}`;
+
+/** A verified request: the JWS, its payload as JSON (undefined for POST-as-GET), and who signed it. */
+export interface SignedRequest {
+  jws: ParsedJws;
+  payload: unknown;
+  key: KeyObject;
+  /** The signer's account, when the request names it with kid. */
+  account?: AcmeAccount;
+  /** The signer's public JWK, when the request carries jwk. */
+  jwk?: JsonWebKey;
+}
+
+/**
+ * RFC 8555 §6.2-6.5: a flattened JWS, an accepted algorithm that fits the key, a nonce this server
+ * gave out and not used yet, the url header equal to the request's URL, exactly one of jwk (only
+ * where `keyFrom` is "jwk" or "either") and kid (an existing, valid account), and a valid signature.
+ */
+export async function verifyRequest(ctx: AcmeContext, body: Buffer, requestUrl: string, keyFrom: 'jwk' | 'kid' | 'either'): Promise<SignedRequest> {
+  let json: unknown;
+  try {
+    json = JSON.parse(body.toString('utf8'));
+  } catch {
+    throw new Problem('malformed', 'the body is not JSON');
+  }
+  let jws: ParsedJws;
+  try {
+    jws = parseJws(json);
+  } catch (error) {
+    if (error instanceof JwsError) throw new Problem('malformed', error.message);
+    throw error;
+  }
+  const { alg, nonce, url: signedUrl, jwk, kid } = jws.header;
+  if (!isJwsAlgorithm(alg)) throw new Problem('badSignatureAlgorithm', `alg ${JSON.stringify(alg)?.slice(0, 30)} is not accepted (ES256, ES384, RS256, EdDSA)`);
+  if (!ctx.nonces.consume(nonce)) throw new Problem('badNonce', 'the nonce is missing, unknown or already used; get a new one');
+  if (signedUrl !== requestUrl) throw new Problem('unauthorized', 'the url in the protected header is not the URL of the request', 401);
+  if ((jwk === undefined) === (kid === undefined)) throw new Problem('malformed', 'the protected header must have exactly one of jwk and kid');
+  let key: KeyObject;
+  let account: AcmeAccount | undefined;
+  if (jwk !== undefined) {
+    if (keyFrom === 'kid') throw new Problem('malformed', 'this request must name its account with kid, not carry a jwk');
+    try {
+      key = importJwk(jwk);
+    } catch (error) {
+      if (error instanceof JwsError) throw new Problem('malformed', error.message);
+      throw error;
+    }
+  } else {
+    if (keyFrom === 'jwk') throw new Problem('malformed', 'this request must carry its key as jwk, not kid');
+    const prefix = url(ctx, 'acct/');
+    const id = typeof kid === 'string' && kid.startsWith(prefix) ? kid.slice(prefix.length) : '';
+    account = await ctx.account(id);
+    if (!account) throw new Problem('accountDoesNotExist', 'there is no account at this kid', 400);
+    if (account.status !== 'valid') throw new Problem('unauthorized', `the account is ${account.status}`, 401);
+    key = importJwk(account.jwk);
+  }
+  if (!algorithmFitsKey(alg, key)) throw new Problem('badSignatureAlgorithm', `alg ${alg} does not fit the ${key.asymmetricKeyType} key`);
+  if (!verifyJws(jws, alg, key)) throw new Problem('malformed', 'the JWS signature does not verify');
+  let payload: unknown;
+  if (jws.payload.length) {
+    try {
+      payload = JSON.parse(Buffer.from(jws.payload).toString('utf8'));
+    } catch {
+      throw new Problem('malformed', 'the payload is not JSON');
+    }
+  }
+  return { jws, payload, key, ...(account ? { account } : {}), ...(jwk !== undefined ? { jwk: jwk as JsonWebKey } : {}) };
+}
+
+export function thumbprint(key: KeyObject): string {
+  return jwkThumbprint(key);
+}
+
+/** The signer's own account, or unauthorized. */
+export function requireAccount(request: SignedRequest): AcmeAccount {
+  if (!request.account) throw new Problem('unauthorized', 'this request must be signed by an account (kid)', 401);
+  return request.account;
+}
+
+export function isObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+export type Handler = (ctx: AcmeContext, body: Buffer, requestUrl: string, id: string) => Promise<Reply>;

@@ -1,0 +1,230 @@
+/** newOrder, orders, authorizations, challenges and finalize (RFC 8555 §7.4-7.5, RFC 8738), in memory. */
+import { randomBytes } from 'node:crypto';
+import { identifierProblem } from '../../ca/acme/policy.js';
+import { identifierSan, issueAcmeCertificate } from '../../ca/acme/issue.js';
+import { AcmeProblem, type AcmeIdentifier, type ChallengeType } from '../../ca/acme/types.js';
+import { CertifiedError } from '../../ca/errors.js';
+import { fromBase64url, JwsError } from '../../pki/jws.js';
+import { isObject, requireAccount, thumbprint, url, verifyRequest, type AcmeContext, type Authorization, type Challenge, type Order } from './context.js';
+import { problemBody, type Reply } from './http.js';
+import { validateChallenge } from './validate.js';
+
+const MAX_IDENTIFIERS = 100;
+/** Orders kept in memory; past this the expired, then the oldest, are forgotten (clients retry). */
+const MAX_ORDERS = 10_000;
+const ORDER_LIFETIME_MS = 7 * 86_400_000;
+/** How long a client should wait before polling an order or challenge being processed. */
+const RETRY_AFTER_SECONDS = '1';
+
+const newId = (): string => randomBytes(16).toString('base64url');
+
+function orderBody(ctx: AcmeContext, order: Order): Record<string, unknown> {
+  return {
+    status: order.status,
+    expires: order.expires.toISOString(),
+    identifiers: order.identifiers,
+    authorizations: order.authorizations.map((authz) => url(ctx, `authz/${authz.id}`)),
+    finalize: url(ctx, `order/${order.id}/finalize`),
+    ...(order.certificate ? { certificate: order.certificate } : {}),
+    ...(order.error ? { error: problemBody(order.error) } : {}),
+  };
+}
+
+function challengeBody(ctx: AcmeContext, challenge: Challenge): Record<string, unknown> {
+  return {
+    type: challenge.type,
+    url: url(ctx, `chall/${challenge.id}`),
+    status: challenge.status,
+    token: challenge.token,
+    ...(challenge.validated ? { validated: challenge.validated } : {}),
+    ...(challenge.error ? { error: problemBody(challenge.error) } : {}),
+  };
+}
+
+function authzBody(ctx: AcmeContext, authz: Authorization): Record<string, unknown> {
+  return {
+    status: authz.status,
+    expires: authz.expires.toISOString(),
+    identifier: authz.identifier,
+    challenges: authz.challenges.map((challenge) => challengeBody(ctx, challenge)),
+    ...(authz.wildcard ? { wildcard: true } : {}),
+  };
+}
+
+/** The identifiers of a newOrder payload, checked in shape and canonical spelling. */
+function readIdentifiers(payload: unknown): AcmeIdentifier[] {
+  if (!isObject(payload) || !Array.isArray(payload.identifiers) || payload.identifiers.length === 0) throw new AcmeProblem('malformed', 'newOrder needs a non-empty "identifiers" list');
+  if (payload.identifiers.length > MAX_IDENTIFIERS) throw new AcmeProblem('rejectedIdentifier', `an order may name at most ${MAX_IDENTIFIERS} identifiers`);
+  if (payload.notBefore !== undefined || payload.notAfter !== undefined) throw new AcmeProblem('malformed', 'notBefore and notAfter are not supported: the lifetime is set by the ACME policy');
+  const seen = new Map<string, AcmeIdentifier>();
+  for (const entry of payload.identifiers) {
+    if (!isObject(entry) || (entry.type !== 'dns' && entry.type !== 'ip') || typeof entry.value !== 'string' || entry.value.length > 255) {
+      throw new AcmeProblem('unsupportedIdentifier', 'identifiers must be { type: "dns" | "ip", value: string }');
+    }
+    const identifier: AcmeIdentifier = { type: entry.type, value: entry.value };
+    try {
+      const wildcard = identifier.type === 'dns' && identifier.value.startsWith('*.');
+      const san = identifierSan(wildcard ? { type: 'dns', value: identifier.value.slice(2) } : identifier);
+      if (san.type !== identifier.type) throw new AcmeProblem('malformed', `"${entry.value.slice(0, 60)}" is not a ${identifier.type} identifier`);
+      identifier.value = wildcard ? `*.${san.value}` : san.value;
+    } catch (error) {
+      if (error instanceof CertifiedError) throw new AcmeProblem('rejectedIdentifier', `"${entry.value.slice(0, 60)}" is refused: ${error.message}`, 400, [{ type: 'rejectedIdentifier', detail: error.message, identifier }]);
+      throw error;
+    }
+    seen.set(`${identifier.type}:${identifier.value}`, identifier);
+  }
+  return [...seen.values()];
+}
+
+export async function newOrder(ctx: AcmeContext, body: Buffer, requestUrl: string): Promise<Reply> {
+  const request = await verifyRequest(ctx, body, requestUrl, 'kid');
+  const account = requireAccount(request);
+  const identifiers = readIdentifiers(request.payload);
+  const problems = [];
+  for (const identifier of identifiers) {
+    const found = await identifierProblem(ctx.store, ctx.policy, identifier);
+    if (found) problems.push(found);
+    else if (identifier.value.startsWith('*.') && !ctx.policy.challenges.includes('dns-01')) {
+      problems.push(new AcmeProblem('rejectedIdentifier', `"${identifier.value}" is a wildcard, which only dns-01 validates, and the ACME policy does not offer dns-01`));
+    }
+  }
+  if (problems.length) {
+    const subproblems = problems.map((found) => ({ type: found.type, detail: found.message, ...(found.subproblems?.[0]?.identifier ? { identifier: found.subproblems[0].identifier } : {}) }));
+    throw new AcmeProblem('rejectedIdentifier', problems.map((found) => found.message).join('; '), 400, subproblems);
+  }
+  const expires = new Date(Date.now() + ORDER_LIFETIME_MS);
+  const order: Order = { id: newId(), account: account.id, status: 'pending', identifiers, authorizations: [], expires };
+  for (const identifier of identifiers) {
+    const wildcard = identifier.value.startsWith('*.');
+    const authz: Authorization = { id: newId(), account: account.id, identifier: wildcard ? { type: 'dns', value: identifier.value.slice(2) } : identifier, wildcard, status: 'pending', expires, challenges: [], order };
+    // Wildcards only through dns-01; IP addresses have no DNS name to put a TXT record under (RFC 8738).
+    const offered: ChallengeType[] = ctx.policy.challenges.filter((type) => (wildcard ? type === 'dns-01' : identifier.type === 'ip' ? type !== 'dns-01' : true));
+    authz.challenges = offered.map((type) => ({ id: newId(), type, token: randomBytes(32).toString('base64url'), status: 'pending', authz }));
+    order.authorizations.push(authz);
+    ctx.authorizations.set(authz.id, authz);
+    for (const challenge of authz.challenges) ctx.challenges.set(challenge.id, challenge);
+  }
+  forgetOrders(ctx);
+  ctx.orders.set(order.id, order);
+  ctx.log(`ACME order ${order.id} for ${identifiers.map((identifier) => identifier.value).join(', ')}`);
+  return { status: 201, body: orderBody(ctx, order), headers: { Location: url(ctx, `order/${order.id}`) } };
+}
+
+/** Keeps the in-memory state bounded: expired orders go, then the oldest while there are too many. */
+function forgetOrders(ctx: AcmeContext): void {
+  const now = Date.now();
+  for (const order of ctx.orders.values()) {
+    if (order.expires.getTime() > now && ctx.orders.size < MAX_ORDERS) break;
+    ctx.orders.delete(order.id);
+    for (const authz of order.authorizations) {
+      ctx.authorizations.delete(authz.id);
+      for (const challenge of authz.challenges) ctx.challenges.delete(challenge.id);
+    }
+  }
+}
+
+function ownOrder(ctx: AcmeContext, id: string, account: string): Order {
+  const order = ctx.orders.get(id);
+  if (!order || order.account !== account) throw new AcmeProblem('malformed', 'there is no such order for this account', 404);
+  return order;
+}
+
+export async function orderResource(ctx: AcmeContext, body: Buffer, requestUrl: string, id: string): Promise<Reply> {
+  const account = requireAccount(await verifyRequest(ctx, body, requestUrl, 'kid'));
+  const order = ownOrder(ctx, id, account.id);
+  return { status: 200, body: orderBody(ctx, order), headers: order.status === 'processing' ? { 'Retry-After': RETRY_AFTER_SECONDS } : {} };
+}
+
+export async function ordersList(ctx: AcmeContext, body: Buffer, requestUrl: string, id: string): Promise<Reply> {
+  const account = requireAccount(await verifyRequest(ctx, body, requestUrl, 'kid'));
+  if (account.id !== id) throw new AcmeProblem('unauthorized', 'an account lists only its own orders', 401);
+  const orders = [...ctx.orders.values()].filter((order) => order.account === id && (order.status === 'pending' || order.status === 'ready' || order.status === 'processing'));
+  return { status: 200, body: { orders: orders.map((order) => url(ctx, `order/${order.id}`)) } };
+}
+
+export async function authzResource(ctx: AcmeContext, body: Buffer, requestUrl: string, id: string): Promise<Reply> {
+  const request = await verifyRequest(ctx, body, requestUrl, 'kid');
+  const account = requireAccount(request);
+  const authz = ctx.authorizations.get(id);
+  if (!authz || authz.account !== account.id) throw new AcmeProblem('malformed', 'there is no such authorization for this account', 404);
+  if (isObject(request.payload) && request.payload.status === 'deactivated') {
+    authz.status = 'deactivated';
+    authz.order.status = 'invalid';
+  }
+  return { status: 200, body: authzBody(ctx, authz) };
+}
+
+/** POST {} starts the validation (in the background); POST-as-GET reads the challenge. */
+export async function challengeResource(ctx: AcmeContext, body: Buffer, requestUrl: string, id: string): Promise<Reply> {
+  const request = await verifyRequest(ctx, body, requestUrl, 'kid');
+  const account = requireAccount(request);
+  const challenge = ctx.challenges.get(id);
+  if (!challenge || challenge.authz.account !== account.id) throw new AcmeProblem('malformed', 'there is no such challenge for this account', 404);
+  const links = [`<${url(ctx, `authz/${challenge.authz.id}`)}>;rel="up"`];
+  if (request.payload !== undefined && challenge.status === 'pending' && challenge.authz.status === 'pending') {
+    challenge.status = 'processing';
+    const keyAuthorization = `${challenge.token}.${thumbprint(request.key)}`;
+    const run = validate(ctx, challenge, keyAuthorization);
+    ctx.pending.add(run);
+    void run.finally(() => ctx.pending.delete(run));
+  }
+  return { status: 200, body: challengeBody(ctx, challenge), links, headers: challenge.status === 'processing' ? { 'Retry-After': RETRY_AFTER_SECONDS } : {} };
+}
+
+async function validate(ctx: AcmeContext, challenge: Challenge, keyAuthorization: string): Promise<void> {
+  const authz = challenge.authz;
+  try {
+    await validateChallenge(challenge.type, authz.identifier, challenge.token, keyAuthorization, ctx.targets);
+    challenge.status = 'valid';
+    challenge.validated = new Date().toISOString();
+    authz.status = 'valid';
+    if (authz.order.status === 'pending' && authz.order.authorizations.every((each) => each.status === 'valid')) authz.order.status = 'ready';
+    ctx.log(`ACME ${challenge.type} for ${authz.identifier.value}: valid`);
+  } catch (error) {
+    challenge.status = 'invalid';
+    challenge.error = error instanceof AcmeProblem ? error : new AcmeProblem('serverInternal', `the validation failed: ${(error as Error).message}`, 500);
+    authz.status = 'invalid';
+    authz.order.status = 'invalid';
+    authz.order.error = challenge.error;
+    ctx.log(`ACME ${challenge.type} for ${authz.identifier.value}: invalid (${challenge.error.message})`);
+  }
+}
+
+export async function finalize(ctx: AcmeContext, body: Buffer, requestUrl: string, id: string): Promise<Reply> {
+  const request = await verifyRequest(ctx, body, requestUrl, 'kid');
+  const account = requireAccount(request);
+  const order = ownOrder(ctx, id, account.id);
+  if (order.status !== 'ready') throw new AcmeProblem('orderNotReady', `the order is ${order.status}, not ready: ${order.status === 'pending' ? 'complete its authorizations first' : 'it cannot be finalized'}`, 403);
+  const payload = request.payload;
+  if (!isObject(payload) || typeof payload.csr !== 'string') throw new AcmeProblem('malformed', 'finalize needs a "csr" (base64url DER)');
+  let csr: Uint8Array;
+  try {
+    csr = fromBase64url(payload.csr, 'the csr');
+  } catch (error) {
+    if (error instanceof JwsError) throw new AcmeProblem('malformed', error.message);
+    throw error;
+  }
+  order.status = 'processing';
+  try {
+    const issued = await issueAcmeCertificate(ctx.store, {
+      csr,
+      identifiers: order.identifiers,
+      account: account.id,
+      order: order.id,
+      days: ctx.policy.days,
+      askPassword: ctx.askPassword,
+      commandLine: ctx.commandLine,
+    });
+    order.status = 'valid';
+    order.certificate = url(ctx, `cert/${issued.serial}`);
+    ctx.log(`ACME order ${order.id}: issued ${issued.name} (commit ${issued.commit.slice(0, 12)})`);
+  } catch (error) {
+    // A refused CSR leaves the order ready for another one.
+    order.status = 'ready';
+    if (error instanceof AcmeProblem) throw error;
+    // The CSR was checked; what fails now is the CA (a lock held too long, a key that cannot be opened).
+    if (error instanceof CertifiedError) throw new AcmeProblem('serverInternal', `the certificate could not be issued: ${error.message}`, 500);
+    throw error;
+  }
+  return { status: 200, body: orderBody(ctx, order), headers: { Location: url(ctx, `order/${order.id}`) } };
+}

@@ -1,0 +1,172 @@
+/**
+ * The ACME server (RFC 8555) on node:https: the router, the directory and nonces, bounded bodies
+ * and timeouts, problem documents, and the server's own certificate renewed before it expires.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { listAccounts } from '../../ca/acme/accounts.js';
+import { acmeServerCertificate, readAcmePolicy } from '../../ca/acme/policy.js';
+import { readAccount } from '../../ca/acme/accounts.js';
+import { AcmeProblem, type ValidationTargets } from '../../ca/acme/types.js';
+import type { CaStore } from '../../ca/ca-directory.js';
+import type { AskPassword } from '../../ca/passwords.js';
+import { accountResource, keyChange, newAccount } from './accounts.js';
+import { certificateResource, renewalInfo, revokeCert } from './certificates.js';
+import { url, type AcmeContext, type Handler } from './context.js';
+import { BodyTooLargeError, NonceStore, problemBody, readBody, send, type Reply } from './http.js';
+import { authzResource, challengeResource, finalize, newOrder, orderResource, ordersList } from './orders.js';
+
+export interface StartAcmeServerParams {
+  store: CaStore;
+  host: string;
+  port: number;
+  /** The name clients use (in the URLs and the server's certificate). */
+  name: string;
+  targets: ValidationTargets;
+  askPassword: AskPassword;
+  commandLine: string;
+  log: (line: string) => void;
+}
+
+export interface AcmeServer {
+  directoryUrl: string;
+  /** Stops accepting, finishes open requests and validations. */
+  close(): Promise<void>;
+}
+
+const CHECK_CERTIFICATE_MS = 3_600_000;
+
+const POST_ROUTES: [RegExp, Handler][] = [
+  [/^\/acme\/new-account$/, (ctx, body, requestUrl) => newAccount(ctx, body, requestUrl)],
+  [/^\/acme\/new-order$/, (ctx, body, requestUrl) => newOrder(ctx, body, requestUrl)],
+  [/^\/acme\/key-change$/, (ctx, body, requestUrl) => keyChange(ctx, body, requestUrl)],
+  [/^\/acme\/revoke-cert$/, (ctx, body, requestUrl) => revokeCert(ctx, body, requestUrl)],
+  [/^\/acme\/acct\/([A-Za-z0-9_-]{1,64})$/, accountResource],
+  [/^\/acme\/acct\/([A-Za-z0-9_-]{1,64})\/orders$/, ordersList],
+  [/^\/acme\/order\/([A-Za-z0-9_-]{1,64})$/, orderResource],
+  [/^\/acme\/order\/([A-Za-z0-9_-]{1,64})\/finalize$/, finalize],
+  [/^\/acme\/authz\/([A-Za-z0-9_-]{1,64})$/, authzResource],
+  [/^\/acme\/chall\/([A-Za-z0-9_-]{1,64})$/, challengeResource],
+  [/^\/acme\/cert\/([0-9a-f]{1,40})$/, certificateResource],
+];
+
+export async function startAcmeServer(params: StartAcmeServerParams): Promise<AcmeServer> {
+  const policy = await readAcmePolicy(params.store);
+  const keys = new Map<string, string>();
+  for (const account of await listAccounts(params.store)) {
+    if (account.status !== 'valid') continue;
+    const { importJwk, jwkThumbprint } = await import('../../pki/jws.js');
+    keys.set(jwkThumbprint(importJwk(account.jwk)), account.id);
+  }
+  let certificate = await acmeServerCertificate(params.store, params.name, params.askPassword, new Date());
+  const hostPart = params.name.includes(':') ? `[${params.name}]` : params.name;
+  const ctx: AcmeContext = {
+    store: params.store,
+    policy,
+    targets: params.targets,
+    askPassword: params.askPassword,
+    commandLine: params.commandLine,
+    base: '',
+    nonces: new NonceStore(),
+    keys,
+    orders: new Map(),
+    authorizations: new Map(),
+    challenges: new Map(),
+    pending: new Set(),
+    log: params.log,
+    account: (id) => readAccount(params.store, id),
+  };
+  const { createServer } = await import('node:https');
+  const server = createServer({ cert: certificate.chainPem, key: certificate.keyPem, minVersion: 'TLSv1.2' }, (req, res) => void respond(ctx, req, res));
+  server.requestTimeout = 10_000;
+  server.headersTimeout = 5_000;
+  server.keepAliveTimeout = 5_000;
+  server.maxHeadersCount = 100;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(params.port, params.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  ctx.base = `https://${hostPart}:${port}`;
+  const renew = setInterval(() => {
+    void (async () => {
+      const now = new Date();
+      const lifetime = certificate.notAfter.getTime() - certificate.notBefore.getTime();
+      if (certificate.notAfter.getTime() - now.getTime() > lifetime / 3) return;
+      certificate = await acmeServerCertificate(params.store, params.name, params.askPassword, now);
+      server.setSecureContext({ cert: certificate.chainPem, key: certificate.keyPem });
+      params.log(`ACME server certificate renewed, valid until ${certificate.notAfter.toISOString()}`);
+    })().catch((error: unknown) => params.log(`ACME server certificate renewal failed: ${(error as Error).message}`));
+  }, CHECK_CERTIFICATE_MS);
+  renew.unref();
+  return {
+    directoryUrl: url(ctx, 'directory'),
+    close: async () => {
+      clearInterval(renew);
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+        setTimeout(() => server.closeAllConnections(), 5_000).unref();
+      });
+      await Promise.allSettled([...ctx.pending]);
+    },
+  };
+}
+
+function directory(ctx: AcmeContext): Record<string, unknown> {
+  return {
+    newNonce: url(ctx, 'new-nonce'),
+    newAccount: url(ctx, 'new-account'),
+    newOrder: url(ctx, 'new-order'),
+    revokeCert: url(ctx, 'revoke-cert'),
+    keyChange: url(ctx, 'key-change'),
+    renewalInfo: url(ctx, 'renewal-info'),
+    meta: { externalAccountRequired: ctx.policy.eab },
+  };
+}
+
+async function route(ctx: AcmeContext, method: string, path: string, body: Buffer, contentType: string): Promise<Reply> {
+  if (path === '/acme/directory' && (method === 'GET' || method === 'HEAD')) return { status: 200, body: directory(ctx) };
+  if (path === '/acme/new-nonce' && (method === 'GET' || method === 'HEAD')) return { status: method === 'HEAD' ? 200 : 204 };
+  const ari = /^\/acme\/renewal-info\/([A-Za-z0-9_.%-]{1,300})$/.exec(path);
+  if (ari && (method === 'GET' || method === 'HEAD')) return renewalInfo(ctx, ari[1]!);
+  for (const [pattern, handler] of POST_ROUTES) {
+    const match = pattern.exec(path);
+    if (!match) continue;
+    if (method !== 'POST') throw new AcmeProblem('malformed', `${path} takes POST (POST-as-GET to read)`, 405);
+    if (contentType.split(';')[0]?.trim().toLowerCase() !== 'application/jose+json') throw new AcmeProblem('malformed', 'the Content-Type must be application/jose+json', 415);
+    return handler(ctx, body, `${ctx.base}${path}`, match[1] ?? '');
+  }
+  throw new AcmeProblem('malformed', 'no such ACME resource', 404);
+}
+
+async function respond(ctx: AcmeContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const method = (req.method ?? 'GET').slice(0, 10);
+  const path = (req.url ?? '/').split('?')[0] ?? '/';
+  const headers = { 'Replay-Nonce': ctx.nonces.next(), Link: `<${url(ctx, 'directory')}>;rel="index"` };
+  let reply: Reply;
+  try {
+    const body = await readBody(req);
+    reply = await route(ctx, method, path, body, String(req.headers['content-type'] ?? ''));
+  } catch (error) {
+    const problem =
+      error instanceof AcmeProblem
+        ? error
+        : error instanceof BodyTooLargeError
+          ? new AcmeProblem('malformed', 'the request body is larger than 64 KiB', 413)
+          : new AcmeProblem('serverInternal', 'the server failed to answer; see its log', 500);
+    if (!(error instanceof AcmeProblem) && !(error instanceof BodyTooLargeError)) ctx.log(`internal error on ${method} ${path.slice(0, 80)}: ${(error as Error).message}`);
+    reply = { status: problem.status, body: problemBody(problem) };
+  }
+  const links = [headers.Link, ...(reply.links ?? [])];
+  send(res, method, { ...reply, links }, { 'Replay-Nonce': headers['Replay-Nonce'] });
+  const shown = path.length > 80 ? `${path.slice(0, 77)}...` : path;
+  ctx.log(`${method} ${shown.replace(/[^\x21-\x7e]/g, '?')} ${reply.status}${reply.status >= 400 && isProblemBody(reply.body) ? ` ${reply.body.type.slice(27)}` : ''}`);
+}
+
+function isProblemBody(body: unknown): body is { type: string } {
+  return typeof body === 'object' && body !== null && typeof (body as { type?: unknown }).type === 'string';
+}
