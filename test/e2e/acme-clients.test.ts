@@ -13,8 +13,9 @@ import { freePort } from '../helpers/serve.js';
 // The ACME server judged by real, unmodified clients (certbot 2.1 and lego 4.9 from Debian): each
 // gets a certificate through http-01, renews it and revokes it; OpenSSL verifies the chain and the
 // CRLs, nginx serves the certificate and curl accepts it, OpenSSL's OCSP client sees the
-// revocation. Names below .example.test resolve to 127.0.0.1 through --acme-resolve, and the
-// http-01 validation connects to the clients' standalone servers on --acme-http-port.
+// revocation; lego also gets one through tls-alpn-01. Names below .example.test resolve to
+// 127.0.0.1 through --acme-resolve, and the validations connect to the clients' standalone
+// servers on --acme-http-port and --acme-tls-port.
 //
 // The clients' flags (certbot --help all, lego --help / lego run|renew|revoke --help):
 //   certbot certonly --standalone --http-01-port P --http-01-address 127.0.0.1 --server URL -d NAME
@@ -25,6 +26,7 @@ import { freePort } from '../helpers/serve.js';
 //   certbot revoke --cert-path PEM --reason keycompromise --no-delete-after-revoke --server URL
 //   lego --server URL --email E --accept-tos --domains NAME --http --http.port 127.0.0.1:P
 //     --path D run | renew --days 365 --no-random-sleep | revoke --reason 1 --keep
+//   lego ... --tls --tls.port 127.0.0.1:P ... run                     (tls-alpn-01)
 //                                                                    (LEGO_CA_CERTIFICATES = root)
 
 const ROOT_PASSWORD_ENV = { CERTIFIED_ROOT_PASSWORD: ROOT_PASSWORD };
@@ -69,21 +71,21 @@ describe('ACME with real clients: certbot and lego', () => {
   const db = join(cwd, 'etc/ssl');
   const root = join(db, 'certs/root-ca.crt');
   const intermediate = join(db, 'certs/ca.crt');
-  let ports: { ocsp: number; acme: number; http: number };
+  let ports: { ocsp: number; acme: number; http: number; tls: number };
   let directory = '';
   let server: ChildProcess | undefined;
   let serverLog = '';
   let serverExit: Promise<number | null> = Promise.resolve(null);
 
   before(async () => {
-    ports = { ocsp: await freePort(), acme: await freePort(), http: await freePort() };
+    ports = { ocsp: await freePort(), acme: await freePort(), http: await freePort(), tls: await freePort() };
     directory = `https://127.0.0.1:${ports.acme}/acme/directory`;
     await makeCa(cwd, ['--ocsp-url', `http://127.0.0.1:${ports.ocsp}/ocsp`]);
     writeFileSync(join(db, 'certificates.yaml'), 'acme:\n  allow: [.example.test]\n  days: 30\n  challenges: [http-01, tls-alpn-01, dns-01]\n  eab: false\n');
     git(db, ['add', 'certificates.yaml']);
     git(db, ['-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-q', '-m', 'Let ACME clients get names below .example.test']);
 
-    const args = ['serve', '--listen', `127.0.0.1:${ports.ocsp}`, '--acme-listen', `127.0.0.1:${ports.acme}`, '--acme-http-port', String(ports.http), '--acme-resolve', '*.example.test=127.0.0.1'];
+    const args = ['serve', '--listen', `127.0.0.1:${ports.ocsp}`, '--acme-listen', `127.0.0.1:${ports.acme}`, '--acme-http-port', String(ports.http), '--acme-tls-port', String(ports.tls), '--acme-resolve', '*.example.test=127.0.0.1'];
     server = spawn(process.execPath, [BIN, ...args], { cwd, env: baseEnv(ROOT_PASSWORD_ENV), stdio: ['ignore', 'pipe', 'pipe'] });
     server.stdout!.on('data', (chunk) => (serverLog += chunk));
     server.stderr!.on('data', (chunk) => (serverLog += chunk));
@@ -216,6 +218,22 @@ http {
       assert.equal(checked.code, 0, checked.output);
     });
 
+    it('is refused a name the policy does not allow, and nothing is committed', async () => {
+      const head = git(db, ['rev-parse', 'HEAD']);
+      const result = await certbot([
+        'certonly', '--standalone', '--http-01-port', String(ports.http), '--http-01-address', '127.0.0.1',
+        '--server', directory, '-d', 'web.example.org', '--agree-tos', '--register-unsafely-without-email',
+      ]);
+      assert.equal(result.code, 1, result.output);
+      // certbot 2.1 on Python 3.11 prints "AttributeError: can't set attribute" for every problem
+      // document (a certbot bug, fixed in 2.2); the problem itself is in its log.
+      const log = readFileSync(join(home, 'logs/letsencrypt.log'), 'utf8');
+      assert.match(log, /"type": "urn:ietf:params:acme:error:rejectedIdentifier"/);
+      assert.match(log, /"detail": "[^\n]*web\.example\.org/);
+      assert.equal(git(db, ['rev-parse', 'HEAD']), head);
+      assert.equal(git(db, ['status', '--porcelain']), '');
+    });
+
     it('revoke --reason keycompromise reaches the CRL and OCSP', async () => {
       const leaf = join(home, 'revoked.pem');
       writeFileSync(leaf, readFileSync(join(live, 'cert.pem')));
@@ -230,10 +248,10 @@ http {
     const certificates = join(home, 'certificates');
     const leaf = join(certificates, 'api.example.test.crt');
     const issuer = join(certificates, 'api.example.test.issuer.crt');
-    const lego = (command: string[]) =>
+    const lego = (command: string[], domain = 'api.example.test') =>
       runTool(
         'lego',
-        ['--server', directory, '--email', 'a@example.test', '--accept-tos', '--domains', 'api.example.test', '--http', '--http.port', `127.0.0.1:${ports.http}`, '--path', home, ...command],
+        ['--server', directory, '--email', 'a@example.test', '--accept-tos', '--domains', domain, '--http', '--http.port', `127.0.0.1:${ports.http}`, '--path', home, ...command],
         { cwd: home, env: { LEGO_CA_CERTIFICATES: root } },
       );
     let firstSerial = '';
@@ -251,6 +269,15 @@ http {
       await assertServedByNginx('api.example.test', leaf, join(certificates, 'api.example.test.key'));
     });
 
+    it('is refused a name the policy does not allow, and nothing is committed', async () => {
+      const head = git(db, ['rev-parse', 'HEAD']);
+      const result = await lego(['run'], 'api.example.org');
+      assert.equal(result.code, 1, result.output);
+      assert.match(result.output, /new-order :: urn:ietf:params:acme:error:rejectedIdentifier :: [^\n]*api\.example\.org/);
+      assert.equal(git(db, ['rev-parse', 'HEAD']), head);
+      assert.equal(git(db, ['status', '--porcelain']), '');
+    });
+
     it('renew --days 365 gets a new certificate (ACME certificates last 30 days)', async () => {
       const result = await lego(['renew', '--days', '365', '--no-random-sleep']);
       assert.equal(result.code, 0, `${result.output}\nserver:\n${serverLog}`);
@@ -264,6 +291,19 @@ http {
       const result = await lego(['revoke', '--reason', '1', '--keep']);
       assert.equal(result.code, 0, `${result.output}\nserver:\n${serverLog}`);
       await assertRevoked(leaf, issuer);
+    });
+  });
+
+  describe('lego 4.9, --tls (tls-alpn-01)', () => {
+    it('run gets a certificate the root verifies, committed in the CA', async () => {
+      const home = tempDir('certified-lego-tls-');
+      const args = ['--server', directory, '--email', 'a@example.test', '--accept-tos', '--domains', 'tls.example.test', '--tls', '--tls.port', `127.0.0.1:${ports.tls}`, '--path', home, 'run'];
+      const result = await runTool('lego', args, { cwd: home, env: { LEGO_CA_CERTIFICATES: root } });
+      assert.equal(result.code, 0, `${result.output}\nserver:\n${serverLog}`);
+      const leaf = join(home, 'certificates/tls.example.test.crt');
+      const checked = await verify(leaf, join(home, 'certificates/tls.example.test.issuer.crt'), true);
+      assert.equal(checked.code, 0, checked.output);
+      assertRecorded(leaf);
     });
   });
 
