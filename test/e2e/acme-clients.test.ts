@@ -190,7 +190,8 @@ http {
     const certbot = (args: string[]) => runTool('certbot', [...args, '--non-interactive', ...dirs], { cwd: home, env: { REQUESTS_CA_BUNDLE: root } });
     let firstSerial = '';
 
-    it('certonly gets a certificate the root verifies, committed in the CA', async () => {
+    it('certonly gets a certificate the root verifies, valid for the 30 days of the policy, committed in the CA', async () => {
+      const started = Date.now();
       const result = await certbot([
         'certonly', '--standalone', '--http-01-port', String(ports.http), '--http-01-address', '127.0.0.1',
         '--server', directory, '-d', 'web.example.test', '--agree-tos', '--register-unsafely-without-email',
@@ -201,6 +202,10 @@ http {
       assert.match(checked.output, /: OK\n/);
       const text = (await runTool('openssl', ['x509', '-in', join(live, 'cert.pem'), '-noout', '-ext', 'subjectAltName'], { cwd })).output;
       assert.match(text, /DNS:web\.example\.test/);
+      // notAfter is the moment of issuing plus `days: 30`, to the second.
+      const notAfter = Date.parse(new X509Certificate(readFileSync(join(live, 'cert.pem'))).validTo);
+      const days30 = 30 * 86_400_000;
+      assert.ok(notAfter >= started + days30 - 1_000 && notAfter <= Date.now() + days30, `notAfter ${new Date(notAfter).toISOString()}`);
       firstSerial = assertRecorded(join(live, 'cert.pem'));
     });
 
