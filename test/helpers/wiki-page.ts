@@ -45,7 +45,7 @@ function writeKeyTypeWrapper(dir: string): void {
   const script = `#!/usr/bin/env bash
 # Written by test/helpers/wiki-page.ts: the wiki's RSA run.
 add=1
-case "\${1:-}" in crl|ls|yaml|renew|revoke|sign|show|log|check|git-setup|export|trust|serve|plan|apply|merge-crl) add=0 ;; esac
+case "\${1:-}" in crl|ls|yaml|renew|revoke|sign|show|log|check|git-setup|export|trust|serve|plan|apply|merge-crl|acme) add=0 ;; esac
 for arg in "$@"; do
   case "$arg" in --revoke|--csr|--csr=*|--key-type|--key-type=*|--bits|--bits=*|--help|--version) add=0 ;; esac
 done
