@@ -27,12 +27,23 @@ export interface SealedSecret {
 
 /** A fresh key id: 16 random bytes, base64url (22 characters). */
 export function randomEabKid(): string {
-  return randomBytes(16).toString('base64url');
+  return optionSafeRandom(16).toString('base64url');
 }
 
 /** A fresh HMAC key: 32 random bytes (a full SHA-256 block's worth of strength). */
 export function randomHmacKey(): Buffer {
-  return randomBytes(32);
+  return optionSafeRandom(32);
+}
+
+/**
+ * Random bytes whose base64url text does not start with "-": clients such as certbot read a value
+ * given as "--eab-kid -x..." as another option. Drawing again costs a sixth of a bit.
+ */
+function optionSafeRandom(size: number): Buffer {
+  for (;;) {
+    const bytes = randomBytes(size);
+    if (!bytes.toString('base64url').startsWith('-')) return bytes;
+  }
 }
 
 /** The private key of a CryptoKey (an extractable one, as keys read from files are) as a KeyObject. */

@@ -49,7 +49,7 @@ describe('certified acme eab', () => {
     assert.equal(Buffer.from(hmacKey, 'base64url').length, 32);
     assert.equal(result.stdout.split(hmacKey).length, 2, 'printed once');
     for (const spelled of spellings(hmacKey)) assert.ok(!result.stderr.includes(spelled), 'not on stderr');
-    assert.match(result.stderr, new RegExp(`certbot --eab-kid ${kid} --eab-hmac-key <HMAC key>, or lego --eab --kid ${kid} --hmac <HMAC key>`));
+    assert.match(result.stderr, new RegExp(`certbot --eab-kid=${kid} --eab-hmac-key=<HMAC key>, or lego --eab --kid=${kid} --hmac=<HMAC key>`));
 
     assert.equal(commitCount(db), commits + 1);
     assert.equal(git(db, ['show', '--format=', '--name-status', 'HEAD']), `A\tacme/eab/${kid}.json\n`);

@@ -14,7 +14,7 @@ import { AcmeProblem } from '../../src/ca/acme/types.js';
 import { initCa } from '../../src/ca/authorities/init-ca.js';
 import { openCaDirectory, type CaStore } from '../../src/ca/ca-directory.js';
 import { noPassword } from '../../src/ca/passwords.js';
-import { openSecret, sealSecret } from '../../src/pki/eab.js';
+import { openSecret, randomEabKid, randomHmacKey, sealSecret } from '../../src/pki/eab.js';
 import { jwkThumbprintOf } from '../../src/pki/jws.js';
 
 /** acme-client's HTTP client: its createSignedHmacBody is what it sends as externalAccountBinding. */
@@ -222,6 +222,15 @@ describe('jwkThumbprintOf', () => {
   it('is undefined for what is not a public JWK of a known type', () => {
     for (const value of [undefined, null, 'x', [], {}, { kty: 'oct', k: 'AAAA' }, { kty: 'EC', crv: 'P-256', x: 'AA' }, { kty: 'RSA', n: 1, e: 'AQAB' }]) {
       assert.equal(jwkThumbprintOf(value), undefined, JSON.stringify(value));
+    }
+  });
+});
+
+describe('key ids and HMAC keys', () => {
+  it('never start with "-", which clients would read as an option (a sixty-fourth of draws would)', () => {
+    for (let i = 0; i < 2000; i++) {
+      assert.ok(!randomEabKid().startsWith('-'));
+      assert.ok(!randomHmacKey().toString('base64url').startsWith('-'));
     }
   });
 });

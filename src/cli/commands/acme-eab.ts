@@ -37,6 +37,6 @@ async function runAcmeEab(options: AcmeOptions, argv: string[]): Promise<void> {
     data(`Key ID:   ${result.kid}\nHMAC key: ${result.hmacKey}`);
   }
   status(`Made the ACME external account binding ${result.kid} at ${shown(store.path(result.path))}; the HMAC key is shown only this once and is stored encrypted to the intermediate's key.`);
-  await note(`give both to the ACME client: certbot --eab-kid ${result.kid} --eab-hmac-key <HMAC key>, or lego --eab --kid ${result.kid} --hmac <HMAC key>.`);
+  await note(`give both to the ACME client: certbot --eab-kid=${result.kid} --eab-hmac-key=<HMAC key>, or lego --eab --kid=${result.kid} --hmac=<HMAC key>.`);
   status(`Committed as ${result.commit.slice(0, 12)}.`);
 }
