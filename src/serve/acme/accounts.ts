@@ -3,7 +3,7 @@ import { saveAccount, type AcmeAccount } from '../../ca/acme/accounts.js';
 import { loadEabKey, verifyEab } from '../../ca/acme/eab.js';
 import { AcmeProblem } from '../../ca/acme/types.js';
 import { JwsError, algorithmFitsKey, importJwk, isJwsAlgorithm, parseJws, publicJwk, verifyJws } from '../../pki/jws.js';
-import { isObject, requireAccount, thumbprint, url, verifyRequest, type AcmeContext } from './context.js';
+import { currentPolicy, isObject, requireAccount, thumbprint, url, verifyRequest, type AcmeContext } from './context.js';
 import type { Reply } from './http.js';
 
 const MAX_CONTACTS = 10;
@@ -34,7 +34,7 @@ export async function newAccount(ctx: AcmeContext, body: Buffer, requestUrl: str
   const contact = contacts(payload.contact);
   const jwk = publicJwk(request.key);
   let eabKid: string | undefined;
-  if (ctx.policy.eab) {
+  if ((await currentPolicy(ctx)).eab) {
     if (payload.externalAccountBinding === undefined) throw new AcmeProblem('externalAccountRequired', 'this server requires an External Account Binding for new accounts', 400);
     const caKey = await loadEabKey(ctx.store, ctx.askPassword);
     ({ kid: eabKid } = await verifyEab(ctx.store, { binding: payload.externalAccountBinding, accountJwk: jwk, url: requestUrl, caKey }));

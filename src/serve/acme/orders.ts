@@ -5,7 +5,7 @@ import { identifierSan, issueAcmeCertificate } from '../../ca/acme/issue.js';
 import { AcmeProblem, type AcmeIdentifier, type ChallengeType } from '../../ca/acme/types.js';
 import { CertifiedError } from '../../ca/errors.js';
 import { fromBase64url, JwsError } from '../../pki/jws.js';
-import { isObject, requireAccount, thumbprint, url, verifyRequest, type AcmeContext, type Authorization, type Challenge, type Order } from './context.js';
+import { isObject, refusedIdentifier, requireAccount, thumbprint, url, verifyRequest, type AcmeContext, type Authorization, type Challenge, type Order } from './context.js';
 import { problemBody, type Reply } from './http.js';
 import { validateChallenge } from './validate.js';
 
@@ -212,6 +212,16 @@ export async function finalize(ctx: AcmeContext, body: Buffer, requestUrl: strin
     throw error;
   }
   order.status = 'processing';
+  // A name taken out of the policy since the order was made is not issued: the order cannot succeed.
+  const refused = await refusedIdentifier(ctx, order.identifiers).catch((error: unknown) => {
+    order.status = 'ready';
+    throw error;
+  });
+  if (refused) {
+    order.status = 'invalid';
+    order.error = refused;
+    throw refused;
+  }
   try {
     const issued = await issueAcmeCertificate(ctx.store, {
       csr,
