@@ -284,6 +284,24 @@ describe('the ACME server end to end: dns-01, tls-alpn-01, EAB, account keys, po
     const other = newClient(await acme.crypto.createPrivateEcdsaKey());
     await other.createAccount({ termsOfServiceAgreed: true });
     await assert.rejects(other.updateAccountKey(newPem));
+
+    // Two accounts asking for one new key at the same moment: one gets it, the other a 409.
+    const contested = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
+    const signed = await Promise.all(
+      [0, 1].map(async () => {
+        const key = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
+        const made = await post(key, dir.newAccount, { termsOfServiceAgreed: true });
+        const kid = String(made.headers.location);
+        const inner = jws(contested, { jwk: jwkOf(contested), url: dir.keyChange }, { account: kid, oldKey: jwkOf(key) });
+        return { kid, body: JSON.stringify(jws(key, { nonce: await nonce(), url: dir.keyChange, kid }, inner)) };
+      }),
+    );
+    const raced = head();
+    const answers = await Promise.all(signed.map(({ body }) => request('POST', dir.keyChange, body)));
+    assert.deepEqual(answers.map((answer) => answer.status).sort(), [200, 409], answers.map((answer) => answer.body).join('\n'));
+    assert.equal(commits(), Number(git(db, ['rev-list', '--count', raced]).trim()) + 1, 'one key change committed');
+    const holders = signed.filter(({ kid }) => JSON.parse(readFileSync(join(db, `acme/accounts/${kid.split('/').pop()}.json`), 'utf8')).jwk.x === jwkOf(contested).x);
+    assert.equal(holders.length, 1);
   });
 
   it('takes a name out of acme.allow by a commit while the server runs: the next order, and a finalize, are refused', async () => {

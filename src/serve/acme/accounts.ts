@@ -44,8 +44,9 @@ export async function newAccount(ctx: AcmeContext, body: Buffer, requestUrl: str
     throw new AcmeProblem('unauthorized', earlier.status === 'valid' ? 'an account was registered with this key and has changed keys since' : `the account of this key is ${earlier.status}`, 401);
   }
   const account: AcmeAccount = { id, jwk, contact, status: 'valid', createdAt: new Date().toISOString(), ...(eabKid ? { eabKid } : {}) };
-  await saveAccount(ctx.store, account, 'create', ctx.commandLine);
-  ctx.keys.set(id, id);
+  // A key change or registration of this key since the lookup above holds it now.
+  if (ctx.keys.has(id)) throw new AcmeProblem('malformed', 'another request took this key at the same moment; send the request again', 409);
+  await holdingKey(ctx, id, id, () => saveAccount(ctx.store, account, 'create', ctx.commandLine));
   ctx.log(`ACME account ${id} registered`);
   return { status: 201, body: accountBody(ctx, account), headers: { Location: url(ctx, `acct/${id}`) } };
 }
@@ -105,14 +106,30 @@ export async function keyChange(ctx: AcmeContext, body: Buffer, requestUrl: stri
   }
   if (thumbprint(oldKey) !== thumbprint(request.key)) throw new AcmeProblem('unauthorized', 'oldKey is not the account key', 401);
   const newId = thumbprint(newKey);
-  const holder = ctx.keys.get(newId);
-  if (holder !== undefined || (await ctx.account(newId))) {
-    return { status: 409, body: { type: 'urn:ietf:params:acme:error:malformed', detail: 'another account uses the new key', status: 409 }, headers: { Location: url(ctx, `acct/${holder ?? newId}`) } };
+  let holder = ctx.keys.get(newId);
+  if (holder === undefined && (await ctx.account(newId))) holder = newId;
+  // Another request may have taken the key while the record was read.
+  holder ??= ctx.keys.get(newId);
+  if (holder !== undefined) {
+    return { status: 409, body: { type: 'urn:ietf:params:acme:error:malformed', detail: 'another account uses the new key', status: 409 }, headers: { Location: url(ctx, `acct/${holder}`) } };
   }
   const updated: AcmeAccount = { ...account, jwk: publicJwk(newKey), previousKeys: [...(account.previousKeys ?? []), { jwk: account.jwk, until: new Date().toISOString() }] };
-  await saveAccount(ctx.store, updated, 'key-change', ctx.commandLine);
+  await holdingKey(ctx, newId, account.id, () => saveAccount(ctx.store, updated, 'key-change', ctx.commandLine));
   ctx.keys.delete(thumbprint(request.key));
-  ctx.keys.set(newId, account.id);
   ctx.log(`ACME account ${account.id} changed its key`);
   return { status: 200, body: accountBody(ctx, updated), headers: { Location: url(ctx, `acct/${account.id}`) } };
+}
+
+/**
+ * Marks `key` (a thumbprint) as `account`'s in the index before the commit, so that a key change
+ * or a registration at the same moment finds it taken; a commit that fails gives it back.
+ */
+async function holdingKey(ctx: AcmeContext, key: string, account: string, save: () => Promise<unknown>): Promise<void> {
+  ctx.keys.set(key, account);
+  try {
+    await save();
+  } catch (error) {
+    if (ctx.keys.get(key) === account) ctx.keys.delete(key);
+    throw error;
+  }
 }
