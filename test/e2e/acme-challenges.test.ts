@@ -334,6 +334,21 @@ describe('the ACME server end to end: dns-01, tls-alpn-01, EAB, account keys, po
     // (notBefore is a minute early for clocks behind ours.)
     assert.equal(Math.round((Date.parse(record.notAfter) - Date.parse(record.notBefore)) / 86_400_000), 7);
     await commitPolicy(policy(ALLOW), 'ACME policy back to 30 days');
+
+    // dns-01 taken out of challenges: a dns-01 challenge offered before is no longer validated.
+    const offered = await client.createOrder({ identifiers: [{ type: 'dns', value: 'nodns.example.test' }] });
+    const [authz] = await client.getAuthorizations(offered);
+    const challenge = authz!.challenges.find((each) => each.type === 'dns-01')!;
+    dns.set('_acme-challenge.nodns.example.test', { txt: [await client.getChallengeKeyAuthorization(challenge)] });
+    await commitPolicy(`${policy(ALLOW)}  challenges: [http-01, tls-alpn-01]\n`, 'ACME policy without dns-01');
+    await assert.rejects(client.createOrder({ identifiers: [{ type: 'dns', value: '*.wild.example.test' }] }), /only dns-01 validates/);
+    await client.completeChallenge(challenge);
+    await assert.rejects(client.waitForValidStatus(challenge));
+    const refused = (await client.getAuthorizations(offered))[0]!.challenges.find((each) => each.type === 'dns-01') as { status: string; error?: { type: string; detail: string } };
+    assert.equal(refused.status, 'invalid');
+    assert.equal(refused.error?.type, 'urn:ietf:params:acme:error:unauthorized');
+    assert.match(refused.error?.detail ?? '', /no longer offers dns-01/);
+    await commitPolicy(policy(ALLOW), 'ACME policy with every challenge');
   });
 
   it('keeps accounts and forgets pending orders across a restart; the client starts over and succeeds', async () => {
