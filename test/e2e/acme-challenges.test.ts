@@ -42,6 +42,8 @@ describe('the ACME server end to end: dns-01, tls-alpn-01, EAB, account keys, po
   let alpnPort: number;
   const txt = new Map<string, string[]>();
   const alpnContexts = new Map<string, tls.SecureContext>();
+  /** Accounts made before the restart: one whose key changed, one Ed25519. */
+  const kept: { changedUrl?: string; changedPem?: string; edUrl?: string; ed?: KeyObject } = {};
 
   const head = () => git(db, ['rev-parse', 'HEAD']).trim();
   const commits = () => Number(git(db, ['rev-list', '--count', 'HEAD']).trim());
@@ -193,11 +195,14 @@ describe('the ACME server end to end: dns-01, tls-alpn-01, EAB, account keys, po
     const client = newClient(await acme.crypto.createPrivateEcdsaKey());
     await client.createAccount({ termsOfServiceAgreed: true });
     const account = client.getAccountUrl().split('/').pop()!;
-    const order = await client.createOrder({ identifiers: [{ type: 'dns', value: 'dns.example.test' }, { type: 'dns', value: '*.wild.example.test' }] });
+    // The wildcard and its base name: two authorizations of one name, two TXT records side by side.
+    const names = ['dns.example.test', '*.wild.example.test', 'wild.example.test'];
+    const order = await client.createOrder({ identifiers: names.map((value) => ({ type: 'dns', value })) });
     const before = commits();
-    const pem = await certify(client, order, 'dns-01', ['dns.example.test', '*.wild.example.test']);
+    const pem = await certify(client, order, 'dns-01', names);
     assert.equal(commits(), before + 1, 'one commit for the certificate');
-    assertIssued(pem, /DNS:dns\.example\.test, DNS:\*\.wild\.example\.test/, account);
+    assert.equal(txt.get('_acme-challenge.wild.example.test')?.length, 2);
+    assertIssued(pem, /DNS:dns\.example\.test, DNS:\*\.wild\.example\.test, DNS:wild\.example\.test/, account);
     assert.ok(dns.queries.includes('_acme-challenge.wild.example.test'), dns.queries.join(' '));
     assert.ok(dns.queries.includes('_acme-challenge.dns.example.test'), dns.queries.join(' '));
     assert.match(git(db, ['log', '-1', '--format=%B']), /^Issue acme-[0-9a-f]+ over ACME/);
@@ -280,6 +285,7 @@ describe('the ACME server end to end: dns-01, tls-alpn-01, EAB, account keys, po
     const again = newClient(newPem);
     await again.createAccount({ onlyReturnExisting: true });
     assert.equal(again.getAccountUrl(), accountUrl);
+    Object.assign(kept, { changedUrl: accountUrl, changedPem: newPem, edUrl, ed });
     // The new key is now held: another account cannot take it either.
     const other = newClient(await acme.crypto.createPrivateEcdsaKey());
     await other.createAccount({ termsOfServiceAgreed: true });
@@ -372,6 +378,12 @@ describe('the ACME server end to end: dns-01, tls-alpn-01, EAB, account keys, po
     const again = newClient(keyPem);
     await again.createAccount({ onlyReturnExisting: true });
     assert.equal(again.getAccountUrl(), accountUrl);
+    // The account whose key changed is found by its new key; the Ed25519 account still signs.
+    const changed = newClient(kept.changedPem!);
+    await changed.createAccount({ onlyReturnExisting: true });
+    assert.equal(changed.getAccountUrl(), kept.changedUrl);
+    const edRead = await post(kept.ed!, kept.edUrl!, '', kept.edUrl);
+    assert.equal(edRead.status, 200, edRead.body);
     const order = await again.createOrder({ identifiers: [{ type: 'dns', value: 'restart.example.test' }] });
     const pem = await certify(again, order, 'dns-01', ['restart.example.test']);
     assertIssued(pem, /DNS:restart\.example\.test/, accountUrl.split('/').pop()!);
