@@ -426,5 +426,23 @@ describe('the ACME server end to end: dns-01, tls-alpn-01, EAB, account keys, po
     await assert.rejects(newClient(await acme.crypto.createPrivateEcdsaKey(), { externalAccountBinding: { kid, hmacKey } }).createAccount({ termsOfServiceAgreed: true }));
     assert.equal(head(), used);
     assert.equal(git(db, ['status', '--porcelain']), '');
+
+    // One fresh binding sent by two new accounts at the same moment: one account, one 403.
+    const fresh = await run(['acme', 'eab', '--name', 'race', '--json'], { cwd, env: { CERTIFIED_CA_PASSWORD: CA_PASSWORD } });
+    assert.equal(fresh.code, 0, fresh.stderr);
+    const { kid: raceKid, hmacKey: raceKey } = JSON.parse(fresh.stdout) as { kid: string; hmacKey: string };
+    const bodies = await Promise.all(
+      [0, 1].map(async () => {
+        const key = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
+        const eab = { protected: b64({ alg: 'HS256', kid: raceKid, url: dir.newAccount }), payload: b64(jwkOf(key)) };
+        const signature = createHmac('sha256', Buffer.from(raceKey, 'base64url')).update(`${eab.protected}.${eab.payload}`).digest('base64url');
+        return JSON.stringify(jws(key, { nonce: await nonce(), url: dir.newAccount, jwk: jwkOf(key) }, { termsOfServiceAgreed: true, externalAccountBinding: { ...eab, signature } }));
+      }),
+    );
+    const raced = head();
+    const answers = await Promise.all(bodies.map((body) => request('POST', dir.newAccount, body)));
+    assert.deepEqual(answers.map((answer) => answer.status).sort(), [201, 403], answers.map((answer) => answer.body).join('\n'));
+    assert.equal(commits(), Number(git(db, ['rev-list', '--count', raced]).trim()) + 1);
+    assert.equal(JSON.parse(readFileSync(join(db, `acme/eab/${raceKid}.json`), 'utf8')).accountId, String(answers.find((answer) => answer.status === 201)!.headers.location).split('/').pop());
   });
 });
