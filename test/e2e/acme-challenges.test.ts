@@ -311,7 +311,8 @@ describe('the ACME server end to end: dns-01, tls-alpn-01, EAB, account keys, po
   });
 
   it('takes a name out of acme.allow by a commit while the server runs: the next order, and a finalize, are refused', async () => {
-    const client = newClient(await acme.crypto.createPrivateEcdsaKey());
+    const clientKey = await acme.crypto.createPrivateEcdsaKey();
+    const client = newClient(clientKey);
     await client.createAccount({ termsOfServiceAgreed: true });
     dns.set('gone.example.net', { a: ['127.0.0.1'] });
     const ready = await client.createOrder({ identifiers: [{ type: 'dns', value: 'gone.example.net' }] });
@@ -355,6 +356,21 @@ describe('the ACME server end to end: dns-01, tls-alpn-01, EAB, account keys, po
     assert.equal(refused.error?.type, 'urn:ietf:params:acme:error:unauthorized');
     assert.match(refused.error?.detail ?? '', /no longer offers dns-01/);
     await commitPolicy(policy(ALLOW), 'ACME policy with every challenge');
+
+    // A policy that does not parse: requests that need it are refused (serverInternal), nothing
+    // else changes, and the next good commit serves again.
+    await commitPolicy('acme:\n  allow: 5\n', 'A broken ACME policy');
+    const broken = head();
+    const key = createPrivateKey(await acme.crypto.createPrivateEcdsaKey());
+    const dir = await directory();
+    assert.equal(dir.meta.externalAccountRequired, false, 'the directory keeps the last good policy');
+    assertProblem(await post(key, dir.newAccount, { termsOfServiceAgreed: true }), 'serverInternal', 500);
+    // (By hand: acme-client answers a 500 by sending the same JWS again, whose nonce is spent.)
+    const brokenOrder = await post(createPrivateKey(clientKey), dir.newOrder, { identifiers: [{ type: 'dns', value: 'broken.example.test' }] }, client.getAccountUrl());
+    assert.match(String(assertProblem(brokenOrder, 'serverInternal', 500).detail), /^the ACME policy cannot be read: /);
+    assert.equal(head(), broken);
+    await commitPolicy(policy(ALLOW), 'ACME policy repaired');
+    assert.equal((await post(key, dir.newAccount, { termsOfServiceAgreed: true })).status, 201);
   });
 
   it('keeps accounts and forgets pending orders across a restart; the client starts over and succeeds', async () => {
