@@ -308,6 +308,24 @@ describe('the ACME server end to end: dns-01, tls-alpn-01, EAB, account keys, po
     assert.equal(commits(), Number(git(db, ['rev-list', '--count', raced]).trim()) + 1, 'one key change committed');
     const holders = signed.filter(({ kid }) => JSON.parse(readFileSync(join(db, `acme/accounts/${kid.split('/').pop()}.json`), 'utf8')).jwk.x === jwkOf(contested).x);
     assert.equal(holders.length, 1);
+
+    // One account changing to two new keys at the same moment: one change, and the other key opens nothing.
+    const owner = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
+    const ownerUrl = String((await post(owner, dir.newAccount, { termsOfServiceAgreed: true })).headers.location);
+    const candidates = [0, 1].map(() => generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey);
+    const changes = await Promise.all(
+      candidates.map(async (candidate) => {
+        const inner = jws(candidate, { jwk: jwkOf(candidate), url: dir.keyChange }, { account: ownerUrl, oldKey: jwkOf(owner) });
+        return JSON.stringify(jws(owner, { nonce: await nonce(), url: dir.keyChange, kid: ownerUrl }, inner));
+      }),
+    );
+    const both = await Promise.all(changes.map((body) => request('POST', dir.keyChange, body)));
+    assert.deepEqual(both.map((answer) => answer.status).sort(), [200, 409], both.map((answer) => answer.body).join('\n'));
+    const winner = candidates[both.findIndex((answer) => answer.status === 200)]!;
+    const loser = candidates[both.findIndex((answer) => answer.status !== 200)]!;
+    assert.equal(JSON.parse(readFileSync(join(db, `acme/accounts/${ownerUrl.split('/').pop()}.json`), 'utf8')).jwk.x, jwkOf(winner).x);
+    assertProblem(await post(loser, dir.newAccount, { onlyReturnExisting: true }), 'accountDoesNotExist');
+    assert.equal((await post(winner, ownerUrl, '', ownerUrl)).status, 200);
   });
 
   it('takes a name out of acme.allow by a commit while the server runs: the next order, and a finalize, are refused', async () => {

@@ -3,10 +3,12 @@ import { saveAccount, type AcmeAccount } from '../../ca/acme/accounts.js';
 import { loadEabKey, verifyEab } from '../../ca/acme/eab.js';
 import { AcmeProblem } from '../../ca/acme/types.js';
 import { JwsError, algorithmFitsKey, importJwk, isJwsAlgorithm, parseJws, publicJwk, verifyJws } from '../../pki/jws.js';
-import { currentPolicy, isObject, requireAccount, thumbprint, url, verifyRequest, type AcmeContext } from './context.js';
+import { currentPolicy, isObject, requireAccount, thumbprint, url, verifyRequest, type AcmeContext, type SignedRequest } from './context.js';
 import type { Reply } from './http.js';
 
 const MAX_CONTACTS = 10;
+/** Per server, the accounts whose key change is being committed: a second one at that moment was signed by the key being replaced. */
+const changingKeys = new WeakMap<AcmeContext, Set<string>>();
 
 function accountBody(ctx: AcmeContext, account: AcmeAccount): Record<string, unknown> {
   return { status: account.status, contact: account.contact, orders: url(ctx, `acct/${account.id}/orders`), createdAt: account.createdAt };
@@ -77,6 +79,23 @@ export async function accountResource(ctx: AcmeContext, body: Buffer, requestUrl
 export async function keyChange(ctx: AcmeContext, body: Buffer, requestUrl: string): Promise<Reply> {
   const request = await verifyRequest(ctx, body, requestUrl, 'kid');
   const account = requireAccount(request);
+  let changing = changingKeys.get(ctx);
+  if (!changing) changingKeys.set(ctx, (changing = new Set()));
+  if (changing.has(account.id)) throw new AcmeProblem('malformed', 'another key change of this account is in progress; read the account again', 409);
+  changing.add(account.id);
+  try {
+    // Read again now that no other change can run: a change committed since the request was verified replaced its key.
+    const current = await ctx.account(account.id);
+    if (!current || current.status !== 'valid' || thumbprint(importJwk(current.jwk)) !== thumbprint(request.key)) {
+      throw new AcmeProblem('malformed', 'another key change of this account is in progress; read the account again', 409);
+    }
+    return await changeKey(ctx, request, requestUrl, current);
+  } finally {
+    changing.delete(account.id);
+  }
+}
+
+async function changeKey(ctx: AcmeContext, request: SignedRequest, requestUrl: string, account: AcmeAccount): Promise<Reply> {
   let inner;
   let newKey;
   try {
