@@ -3,10 +3,12 @@ import { saveAccount, type AcmeAccount } from '../../ca/acme/accounts.js';
 import { loadEabKey, verifyEab } from '../../ca/acme/eab.js';
 import { AcmeProblem } from '../../ca/acme/types.js';
 import { JwsError, algorithmFitsKey, importJwk, isJwsAlgorithm, parseJws, publicJwk, verifyJws } from '../../pki/jws.js';
-import { isObject, requireAccount, thumbprint, url, verifyRequest, type AcmeContext } from './context.js';
+import { currentPolicy, isObject, requireAccount, thumbprint, url, verifyRequest, type AcmeContext, type SignedRequest } from './context.js';
 import type { Reply } from './http.js';
 
 const MAX_CONTACTS = 10;
+/** Per server, the accounts whose key change is being committed: a second one at that moment was signed by the key being replaced. */
+const changingKeys = new WeakMap<AcmeContext, Set<string>>();
 
 function accountBody(ctx: AcmeContext, account: AcmeAccount): Record<string, unknown> {
   return { status: account.status, contact: account.contact, orders: url(ctx, `acct/${account.id}/orders`), createdAt: account.createdAt };
@@ -34,7 +36,7 @@ export async function newAccount(ctx: AcmeContext, body: Buffer, requestUrl: str
   const contact = contacts(payload.contact);
   const jwk = publicJwk(request.key);
   let eabKid: string | undefined;
-  if (ctx.policy.eab) {
+  if ((await currentPolicy(ctx)).eab) {
     if (payload.externalAccountBinding === undefined) throw new AcmeProblem('externalAccountRequired', 'this server requires an External Account Binding for new accounts', 400);
     const caKey = await loadEabKey(ctx.store, ctx.askPassword);
     ({ kid: eabKid } = await verifyEab(ctx.store, { binding: payload.externalAccountBinding, accountJwk: jwk, url: requestUrl, caKey }));
@@ -44,8 +46,9 @@ export async function newAccount(ctx: AcmeContext, body: Buffer, requestUrl: str
     throw new AcmeProblem('unauthorized', earlier.status === 'valid' ? 'an account was registered with this key and has changed keys since' : `the account of this key is ${earlier.status}`, 401);
   }
   const account: AcmeAccount = { id, jwk, contact, status: 'valid', createdAt: new Date().toISOString(), ...(eabKid ? { eabKid } : {}) };
-  await saveAccount(ctx.store, account, 'create', ctx.commandLine);
-  ctx.keys.set(id, id);
+  // A key change or registration of this key since the lookup above holds it now.
+  if (ctx.keys.has(id)) throw new AcmeProblem('malformed', 'another request took this key at the same moment; send the request again', 409);
+  await holdingKey(ctx, id, id, () => saveAccount(ctx.store, account, 'create', ctx.commandLine));
   ctx.log(`ACME account ${id} registered`);
   return { status: 201, body: accountBody(ctx, account), headers: { Location: url(ctx, `acct/${id}`) } };
 }
@@ -76,6 +79,23 @@ export async function accountResource(ctx: AcmeContext, body: Buffer, requestUrl
 export async function keyChange(ctx: AcmeContext, body: Buffer, requestUrl: string): Promise<Reply> {
   const request = await verifyRequest(ctx, body, requestUrl, 'kid');
   const account = requireAccount(request);
+  let changing = changingKeys.get(ctx);
+  if (!changing) changingKeys.set(ctx, (changing = new Set()));
+  if (changing.has(account.id)) throw new AcmeProblem('malformed', 'another key change of this account is in progress; read the account again', 409);
+  changing.add(account.id);
+  try {
+    // Read again now that no other change can run: a change committed since the request was verified replaced its key.
+    const current = await ctx.account(account.id);
+    if (!current || current.status !== 'valid' || thumbprint(importJwk(current.jwk)) !== thumbprint(request.key)) {
+      throw new AcmeProblem('malformed', 'another key change of this account is in progress; read the account again', 409);
+    }
+    return await changeKey(ctx, request, requestUrl, current);
+  } finally {
+    changing.delete(account.id);
+  }
+}
+
+async function changeKey(ctx: AcmeContext, request: SignedRequest, requestUrl: string, account: AcmeAccount): Promise<Reply> {
   let inner;
   let newKey;
   try {
@@ -105,14 +125,30 @@ export async function keyChange(ctx: AcmeContext, body: Buffer, requestUrl: stri
   }
   if (thumbprint(oldKey) !== thumbprint(request.key)) throw new AcmeProblem('unauthorized', 'oldKey is not the account key', 401);
   const newId = thumbprint(newKey);
-  const holder = ctx.keys.get(newId);
-  if (holder !== undefined || (await ctx.account(newId))) {
-    return { status: 409, body: { type: 'urn:ietf:params:acme:error:malformed', detail: 'another account uses the new key', status: 409 }, headers: { Location: url(ctx, `acct/${holder ?? newId}`) } };
+  let holder = ctx.keys.get(newId);
+  if (holder === undefined && (await ctx.account(newId))) holder = newId;
+  // Another request may have taken the key while the record was read.
+  holder ??= ctx.keys.get(newId);
+  if (holder !== undefined) {
+    return { status: 409, body: { type: 'urn:ietf:params:acme:error:malformed', detail: 'another account uses the new key', status: 409 }, headers: { Location: url(ctx, `acct/${holder}`) } };
   }
   const updated: AcmeAccount = { ...account, jwk: publicJwk(newKey), previousKeys: [...(account.previousKeys ?? []), { jwk: account.jwk, until: new Date().toISOString() }] };
-  await saveAccount(ctx.store, updated, 'key-change', ctx.commandLine);
+  await holdingKey(ctx, newId, account.id, () => saveAccount(ctx.store, updated, 'key-change', ctx.commandLine));
   ctx.keys.delete(thumbprint(request.key));
-  ctx.keys.set(newId, account.id);
   ctx.log(`ACME account ${account.id} changed its key`);
   return { status: 200, body: accountBody(ctx, updated), headers: { Location: url(ctx, `acct/${account.id}`) } };
+}
+
+/**
+ * Marks `key` (a thumbprint) as `account`'s in the index before the commit, so that a key change
+ * or a registration at the same moment finds it taken; a commit that fails gives it back.
+ */
+async function holdingKey(ctx: AcmeContext, key: string, account: string, save: () => Promise<unknown>): Promise<void> {
+  ctx.keys.set(key, account);
+  try {
+    await save();
+  } catch (error) {
+    if (ctx.keys.get(key) === account) ctx.keys.delete(key);
+    throw error;
+  }
 }

@@ -4,9 +4,11 @@ import type { CaStore } from '../../ca/ca-directory.js';
 import type { AcmeAccount } from '../../ca/acme/accounts.js';
 import type { AcmeIdentifier, AcmePolicy, AcmeProblem, ChallengeType, ValidationTargets } from '../../ca/acme/types.js';
 import type { AskPassword } from '../../ca/passwords.js';
+import { identifierProblem, readAcmePolicy } from '../../ca/acme/policy.js';
 import {
   AcmeProblem as Problem,
 } from '../../ca/acme/types.js';
+import { CertifiedError } from '../../ca/errors.js';
 import {
   JwsError,
   algorithmFitsKey,
@@ -142,6 +144,31 @@ export async function verifyRequest(ctx: AcmeContext, body: Buffer, requestUrl: 
     }
   }
   return { jws, payload, key, ...(account ? { account } : {}), ...(jwk !== undefined ? { jwk: jwk as JsonWebKey } : {}) };
+}
+
+/**
+ * The policy as certificates.yaml says now (kept in ctx.policy): a commit to the `acme:` section
+ * takes effect at the next request, whether it adds EAB, takes a name out or changes the days.
+ * A policy that cannot be read refuses the request (serverInternal) rather than use an old one.
+ */
+export async function currentPolicy(ctx: AcmeContext): Promise<AcmePolicy> {
+  try {
+    ctx.policy = await readAcmePolicy(ctx.store);
+  } catch (error) {
+    if (error instanceof CertifiedError) throw new Problem('serverInternal', `the ACME policy cannot be read: ${error.message}`, 500);
+    throw error;
+  }
+  return ctx.policy;
+}
+
+/** The first identifier of `identifiers` the current policy refuses (rejectedIdentifier), or undefined. */
+export async function refusedIdentifier(ctx: AcmeContext, identifiers: AcmeIdentifier[]): Promise<AcmeProblem | undefined> {
+  const policy = await currentPolicy(ctx);
+  for (const identifier of identifiers) {
+    const found = await identifierProblem(ctx.store, policy, identifier);
+    if (found) return found;
+  }
+  return undefined;
 }
 
 export function thumbprint(key: KeyObject): string {

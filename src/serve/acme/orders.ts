@@ -5,7 +5,7 @@ import { identifierSan, issueAcmeCertificate } from '../../ca/acme/issue.js';
 import { AcmeProblem, type AcmeIdentifier, type ChallengeType } from '../../ca/acme/types.js';
 import { CertifiedError } from '../../ca/errors.js';
 import { fromBase64url, JwsError } from '../../pki/jws.js';
-import { isObject, requireAccount, thumbprint, url, verifyRequest, type AcmeContext, type Authorization, type Challenge, type Order } from './context.js';
+import { currentPolicy, isObject, refusedIdentifier, requireAccount, thumbprint, url, verifyRequest, type AcmeContext, type Authorization, type Challenge, type Order } from './context.js';
 import { problemBody, type Reply } from './http.js';
 import { validateChallenge } from './validate.js';
 
@@ -181,6 +181,8 @@ export async function challengeResource(ctx: AcmeContext, body: Buffer, requestU
 async function validate(ctx: AcmeContext, challenge: Challenge, keyAuthorization: string): Promise<void> {
   const authz = challenge.authz;
   try {
+    // A challenge type taken out of the policy since the order was made proves nothing any more.
+    if (!(await currentPolicy(ctx)).challenges.includes(challenge.type)) throw new AcmeProblem('unauthorized', `the ACME policy no longer offers ${challenge.type}`, 403);
     await validateChallenge(challenge.type, authz.identifier, challenge.token, keyAuthorization, ctx.targets);
     challenge.status = 'valid';
     challenge.validated = new Date().toISOString();
@@ -212,6 +214,16 @@ export async function finalize(ctx: AcmeContext, body: Buffer, requestUrl: strin
     throw error;
   }
   order.status = 'processing';
+  // A name taken out of the policy since the order was made is not issued: the order cannot succeed.
+  const refused = await refusedIdentifier(ctx, order.identifiers).catch((error: unknown) => {
+    order.status = 'ready';
+    throw error;
+  });
+  if (refused) {
+    order.status = 'invalid';
+    order.error = refused;
+    throw refused;
+  }
   try {
     const issued = await issueAcmeCertificate(ctx.store, {
       csr,

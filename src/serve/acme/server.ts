@@ -134,7 +134,8 @@ function directory(ctx: AcmeContext): Record<string, unknown> {
 }
 
 async function route(ctx: AcmeContext, method: string, path: string, body: Buffer, contentType: string): Promise<Reply> {
-  if (path === '/acme/directory' && (method === 'GET' || method === 'HEAD')) return { status: 200, body: directory(ctx) };
+  // The directory advertises the policy as committed now (externalAccountRequired); the last good one if it cannot be read.
+  if (path === '/acme/directory' && (method === 'GET' || method === 'HEAD')) return { status: 200, body: directory({ ...ctx, policy: await readAcmePolicy(ctx.store).catch(() => ctx.policy) }) };
   if (path === '/acme/new-nonce' && (method === 'GET' || method === 'HEAD')) return { status: method === 'HEAD' ? 200 : 204 };
   const ari = /^\/acme\/renewal-info\/([A-Za-z0-9_.%-]{1,300})$/.exec(path);
   if (ari && (method === 'GET' || method === 'HEAD')) return renewalInfo(ctx, ari[1]!);
