@@ -1,0 +1,283 @@
+/**
+ * The ACME handlers called in process on a real CA directory: the state of orders, authorizations
+ * and challenges (expiry, one validation at a time, what a late result may change), accounts and
+ * their keys, and the conformance details of signed requests.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { createPublicKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { readAccount } from '../../src/ca/acme/accounts.js';
+import { readAcmePolicy } from '../../src/ca/acme/policy.js';
+import { AcmeProblem, type ValidationTargets } from '../../src/ca/acme/types.js';
+import { initCa } from '../../src/ca/authorities/init-ca.js';
+import { openCaDirectory, type CaStore } from '../../src/ca/ca-directory.js';
+import { jwkThumbprint } from '../../src/pki/jws.js';
+import { accountResource, keyChange, newAccount } from '../../src/serve/acme/accounts.js';
+import type { AcmeContext, Order } from '../../src/serve/acme/context.js';
+import { NonceStore, type Reply } from '../../src/serve/acme/http.js';
+import { authzResource, challengeResource, finalize, newOrder, orderResource } from '../../src/serve/acme/orders.js';
+import { validateChallenge } from '../../src/serve/acme/validate.js';
+
+const BASE = 'https://acme.test:4443';
+const u = (path: string): string => `${BASE}/acme/${path}`;
+
+const dirs: string[] = [];
+after(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('ACME state, in process', () => {
+  let store: CaStore;
+  let db: string;
+  let ctx: AcmeContext;
+  let http: Server;
+  /** What the http-01 responder does with a request for a token. */
+  let answer: (token: string, response: ServerResponse) => void = (_token, response) => response.writeHead(404).end();
+  const git = (...args: string[]) => execFileSync('git', ['-C', db, ...args], { encoding: 'utf8' }).trim();
+  const commits = () => Number(git('rev-list', '--count', 'HEAD'));
+
+  function jws(key: KeyObject, url: string, payload: unknown, header: Record<string, unknown>): Buffer {
+    const type = key.asymmetricKeyType;
+    const alg = type === 'rsa' ? 'RS256' : type === 'ed25519' ? 'EdDSA' : 'ES256';
+    const protectedB64 = Buffer.from(JSON.stringify({ alg, url, ...header })).toString('base64url');
+    const payloadB64 = payload === '' ? '' : Buffer.from(JSON.stringify(payload)).toString('base64url');
+    const input = Buffer.from(`${protectedB64}.${payloadB64}`);
+    const signature = type === 'rsa' ? sign('sha256', input, key) : type === 'ed25519' ? sign(null, input, key) : sign('sha256', input, { key, dsaEncoding: 'ieee-p1363' });
+    return Buffer.from(JSON.stringify({ protected: protectedB64, payload: payloadB64, signature: signature.toString('base64url') }));
+  }
+  const jwkOf = (key: KeyObject) => createPublicKey(key).export({ format: 'jwk' });
+  /** A signed body for `url`, by kid (an account id) or by jwk. */
+  const signed = (key: KeyObject, url: string, payload: unknown, account?: string, extra: Record<string, unknown> = {}): Buffer =>
+    jws(key, url, payload, { nonce: ctx.nonces.next(), ...(account ? { kid: u(`acct/${account}`) } : { jwk: jwkOf(key) }), ...extra });
+  async function problemOf(promise: Promise<unknown>): Promise<{ type: string; detail: string; status: number }> {
+    try {
+      await promise;
+    } catch (error) {
+      assert.ok(error instanceof AcmeProblem, String(error));
+      return { type: error.type, detail: error.message, status: error.status };
+    }
+    assert.fail('expected an ACME problem');
+  }
+  const ec = () => generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
+
+  async function register(key: KeyObject, payload: unknown = {}): Promise<string> {
+    const reply = await newAccount(ctx, signed(key, u('new-account'), payload), u('new-account'));
+    assert.equal(reply.status, 201);
+    return String(reply.headers?.Location).split('/').pop()!;
+  }
+  async function order(key: KeyObject, account: string, names: string[]): Promise<Order> {
+    const reply = await newOrder(ctx, signed(key, u('new-order'), { identifiers: names.map((value) => ({ type: 'dns', value })) }, account), u('new-order'));
+    return ctx.orders.get(String(reply.headers?.Location).split('/').pop()!)!;
+  }
+  const body = (reply: Reply) => reply.body as Record<string, unknown>;
+  async function settled(): Promise<void> {
+    await Promise.allSettled([...ctx.pending]);
+  }
+
+  before(async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'certified-acme-state-'));
+    dirs.push(dir);
+    db = join(dir, 'etc/ssl');
+    store = openCaDirectory(db, { lockTimeoutMs: 10_000 });
+    await initCa(store, { subject: { CN: 'ACME State CA' }, key: { type: 'ecdsa', curve: 'P-256' }, days: 400, rootPassword: 'root password', commandLine: 'certified init' });
+    writeFileSync(join(db, 'certificates.yaml'), 'acme:\n  allow: [.example.test, 127.0.0.0/8]\n');
+    git('add', 'certificates.yaml');
+    git('-c', 'user.name=t', '-c', 'user.email=t@example.test', 'commit', '-q', '-m', 'ACME policy');
+    http = createHttpServer((request: IncomingMessage, response: ServerResponse) => answer((request.url ?? '').split('/').pop() ?? '', response));
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+    ctx = {
+      store,
+      policy: await readAcmePolicy(store),
+      targets: { httpPort: (http.address() as AddressInfo).port, tlsPort: 1, resolve: [{ pattern: '*.example.test', address: '127.0.0.1' }], timeoutMs: 5000 },
+      askPassword: async () => undefined,
+      commandLine: 'certified serve --acme-listen 127.0.0.1:4443',
+      base: BASE,
+      nonces: new NonceStore(),
+      keys: new Map(),
+      orders: new Map(),
+      authorizations: new Map(),
+      challenges: new Map(),
+      pending: new Set(),
+      log: () => undefined,
+      account: (id) => readAccount(store, id),
+    };
+  });
+  after(() => {
+    http.closeAllConnections();
+    http.close();
+  });
+
+  describe('expiry', () => {
+    it('turns a pending order past its expires invalid and its authorizations expired, and starts no validation', async () => {
+      const key = ec();
+      const account = await register(key);
+      const made = await order(key, account, ['old.example.test']);
+      const authz = made.authorizations[0]!;
+      made.expires = authz.expires = new Date(Date.now() - 1000);
+      const read = body(await orderResource(ctx, signed(key, u(`order/${made.id}`), '', account), u(`order/${made.id}`), made.id));
+      assert.equal(read.status, 'invalid');
+      assert.match(String((read.error as { detail: string }).detail), /^the order expired at /);
+      const readAuthz = body(await authzResource(ctx, signed(key, u(`authz/${authz.id}`), '', account), u(`authz/${authz.id}`), authz.id));
+      assert.equal(readAuthz.status, 'expired');
+      const challenge = authz.challenges[0]!;
+      const refused = await problemOf(challengeResource(ctx, signed(key, u(`chall/${challenge.id}`), {}, account), u(`chall/${challenge.id}`), challenge.id));
+      assert.equal(refused.type, 'malformed');
+      assert.match(refused.detail, /^the authorization expired at .*; make a new order$/);
+      assert.equal(challenge.status, 'pending');
+      assert.equal(ctx.pending.size, 0, 'no validation started');
+    });
+
+    it('refuses to finalize a ready order past its expires', async () => {
+      const key = ec();
+      const account = await register(key);
+      const made = await order(key, account, ['ready.example.test']);
+      made.status = 'ready';
+      for (const authz of made.authorizations) authz.status = 'valid';
+      made.expires = new Date(Date.now() - 1000);
+      const before = commits();
+      const refused = await problemOf(finalize(ctx, signed(key, u(`order/${made.id}/finalize`), { csr: 'AAAA' }, account), u(`order/${made.id}/finalize`), made.id));
+      assert.equal(refused.type, 'orderNotReady');
+      assert.match(refused.detail, /^the order is invalid, not ready: the order expired at /);
+      assert.equal(made.status, 'invalid');
+      assert.equal(commits(), before);
+    });
+  });
+
+  describe('one validation per authorization', () => {
+    it('refuses a second challenge while the first is processing, and a late failure leaves a deactivated authorization alone', async () => {
+      const key = ec();
+      const account = await register(key);
+      const made = await order(key, account, ['two.example.test']);
+      const authz = made.authorizations[0]!;
+      const [first, second] = authz.challenges;
+      assert.ok(first && second, 'two challenges offered');
+      let release: () => void = () => undefined;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      answer = (_token, response) => void held.then(() => response.writeHead(404).end());
+      await challengeResource(ctx, signed(key, u(`chall/${first.id}`), {}, account), u(`chall/${first.id}`), first.id);
+      assert.equal(first.status, 'processing');
+      const refused = await problemOf(challengeResource(ctx, signed(key, u(`chall/${second.id}`), {}, account), u(`chall/${second.id}`), second.id));
+      assert.deepEqual(refused, { type: 'malformed', detail: 'another challenge of this authorization is being validated; wait for its result', status: 409 });
+      assert.equal(second.status, 'pending');
+      // Deactivated while the validation runs: its failure must not turn it invalid.
+      await authzResource(ctx, signed(key, u(`authz/${authz.id}`), { status: 'deactivated' }, account), u(`authz/${authz.id}`), authz.id);
+      release();
+      await settled();
+      assert.equal(first.status, 'invalid');
+      assert.equal(authz.status, 'deactivated');
+      assert.equal(made.status, 'invalid');
+    });
+
+    it('keeps an issued order valid when one of its authorizations is deactivated, and deactivates only once', async () => {
+      const key = ec();
+      const account = await register(key);
+      const made = await order(key, account, ['done.example.test']);
+      const authz = made.authorizations[0]!;
+      authz.status = 'valid';
+      made.status = 'valid';
+      made.certificate = u('cert/01');
+      await authzResource(ctx, signed(key, u(`authz/${authz.id}`), { status: 'deactivated' }, account), u(`authz/${authz.id}`), authz.id);
+      assert.equal(authz.status, 'deactivated');
+      assert.equal(made.status, 'valid', 'an issued order stays valid');
+      const again = await problemOf(authzResource(ctx, signed(key, u(`authz/${authz.id}`), { status: 'deactivated' }, account), u(`authz/${authz.id}`), authz.id));
+      assert.equal(again.type, 'malformed');
+      assert.equal(again.status, 403);
+    });
+
+    it('does not make a valid authorization of a deactivated one when a validation succeeds late', async () => {
+      const key = ec();
+      const account = await register(key);
+      const made = await order(key, account, ['late.example.test']);
+      const authz = made.authorizations[0]!;
+      const challenge = authz.challenges.find((each) => each.type === 'http-01')!;
+      const keyAuthorization = `${challenge.token}.${jwkThumbprint(createPublicKey(key))}`;
+      let release: () => void = () => undefined;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      answer = (_token, response) => void held.then(() => response.writeHead(200).end(keyAuthorization));
+      await challengeResource(ctx, signed(key, u(`chall/${challenge.id}`), {}, account), u(`chall/${challenge.id}`), challenge.id);
+      await authzResource(ctx, signed(key, u(`authz/${authz.id}`), { status: 'deactivated' }, account), u(`authz/${authz.id}`), authz.id);
+      release();
+      await settled();
+      assert.equal(challenge.status, 'valid');
+      assert.equal(authz.status, 'deactivated');
+      assert.equal(made.status, 'invalid');
+    });
+  });
+
+  void sleep;
+  void keyChange;
+  void accountResource;
+});
+
+describe('http-01 redirects', () => {
+  const TOKEN = 'evaGxfADs6pSRb2LAv9IZf17Dt3juxGJ-PCt92wr-oA';
+  const KEY_AUTHORIZATION = `${TOKEN}.thumbprint`;
+  let http: Server;
+  let targets: ValidationTargets;
+  let routes: Record<string, string> = {};
+  const seen: string[] = [];
+  /** "host path" -> what it answers: a redirect ("> URL"), or a status and body ("404 text"). */
+  const outcome = async (identifier: string, redirectAllow?: string[]): Promise<'valid' | string> => {
+    try {
+      await validateChallenge('http-01', { type: identifier.includes(':') || /^[0-9.]+$/.test(identifier) ? 'ip' : 'dns', value: identifier }, TOKEN, KEY_AUTHORIZATION, { ...targets, ...(redirectAllow ? { redirectAllow } : {}) });
+      return 'valid';
+    } catch (error) {
+      assert.ok(error instanceof AcmeProblem, String(error));
+      return `${error.type}: ${error.message}`;
+    }
+  };
+  const path = `/.well-known/acme-challenge/${TOKEN}`;
+
+  before(async () => {
+    http = createHttpServer((request, response) => {
+      const where = `${request.headers.host} ${request.url}`;
+      seen.push(where);
+      const route = routes[where];
+      if (route === undefined) response.writeHead(404).end('nothing here');
+      else if (route.startsWith('> ')) response.writeHead(302, { Location: route.slice(2) }).end();
+      else response.writeHead(Number(route.slice(0, 3))).end(route.slice(4));
+    });
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+    targets = { httpPort: (http.address() as AddressInfo).port, tlsPort: 1, resolve: [{ pattern: '*.example.test', address: '127.0.0.1' }, { pattern: '*.inside.corp', address: '127.0.0.1' }, { pattern: '*.closed.test', address: '127.0.0.2' }], timeoutMs: 5000 };
+  });
+  after(() => {
+    http.closeAllConnections();
+    http.close();
+  });
+
+  it('follows a redirect on the same host and to a name the allow list covers', async () => {
+    routes = { [`a.example.test ${path}`]: '> /moved', 'a.example.test /moved': `200 ${KEY_AUTHORIZATION}` };
+    assert.equal(await outcome('a.example.test'), 'valid');
+    routes = { [`a.example.test ${path}`]: '> http://b.example.test/there', 'b.example.test /there': `200 ${KEY_AUTHORIZATION}` };
+    assert.equal(await outcome('a.example.test', ['.example.test']), 'valid');
+  });
+
+  it('refuses a redirect to a host outside the allow list (loopback, link-local, internal names) without connecting to it', async () => {
+    for (const location of ['http://secret.inside.corp/admin', 'http://127.0.0.1/', 'http://169.254.169.254/latest/meta-data/', 'http://[::1]/', 'http://b.example.test/there']) {
+      routes = { [`a.example.test ${path}`]: `> ${location}`, 'secret.inside.corp /admin': '200 secret' };
+      seen.length = 0;
+      assert.equal(await outcome('a.example.test', location.includes('example.test') ? ['a.example.test'] : ['.example.test']), `incorrectResponse: http://a.example.test${path} redirected to "${location}", which is neither the same host nor a name the ACME policy allows`);
+      assert.deepEqual(seen, [`a.example.test ${path}`], 'only the identifier was asked');
+    }
+  });
+
+  it('says nothing of the status, size or connection of a host behind a redirect', async () => {
+    const generic = `incorrectResponse: the redirects from http://a.example.test${path} did not lead to the key authorization of the challenge`;
+    for (const target of ['404 not found here', '500 a stack trace', `200 ${'x'.repeat(100)}`, `200 ${'y'.repeat(9000)}`]) {
+      routes = { [`a.example.test ${path}`]: '> http://b.example.test/there', 'b.example.test /there': target };
+      assert.equal(await outcome('a.example.test', ['.example.test']), generic, target.slice(0, 20));
+    }
+    // A second hop refused, and a host that does not answer: the same words.
+    routes = { [`a.example.test ${path}`]: '> http://b.example.test/there', 'b.example.test /there': '> http://secret.inside.corp/admin' };
+    assert.equal(await outcome('a.example.test', ['.example.test']), generic);
+    routes = { [`a.example.test ${path}`]: '> http://x.closed.test/there' };
+    assert.equal(await outcome('a.example.test', ['.example.test', '.closed.test']), generic);
+  });
+});
