@@ -19,7 +19,7 @@ import { AcmeProblem, type ValidationTargets } from '../../src/ca/acme/types.js'
 import { initCa } from '../../src/ca/authorities/init-ca.js';
 import { openCaDirectory, type CaStore } from '../../src/ca/ca-directory.js';
 import { jwkThumbprint } from '../../src/pki/jws.js';
-import { accountResource, keyChange, newAccount } from '../../src/serve/acme/accounts.js';
+import { accountKeys, accountResource, keyChange, newAccount } from '../../src/serve/acme/accounts.js';
 import type { AcmeContext, Order } from '../../src/serve/acme/context.js';
 import { NonceStore, type Reply } from '../../src/serve/acme/http.js';
 import { authzResource, challengeResource, finalize, newOrder, orderResource } from '../../src/serve/acme/orders.js';
@@ -211,9 +211,44 @@ describe('ACME state, in process', () => {
     });
   });
 
+  describe('account keys', () => {
+    /** Changes the account's key from `oldKey` to `newKey`. */
+    async function changeKey(account: string, oldKey: KeyObject, newKey: KeyObject, innerHeader: Record<string, unknown> = {}): Promise<Reply> {
+      const inner = JSON.parse(jws(newKey, u('key-change'), { account: u(`acct/${account}`), oldKey: jwkOf(oldKey) }, { jwk: jwkOf(newKey), ...innerHeader }).toString('utf8')) as unknown;
+      return keyChange(ctx, signed(oldKey, u('key-change'), inner, account), u('key-change'));
+    }
+
+    it('refuses to register the current or an earlier key of a deactivated account, also after a restart', async () => {
+      const [first, second] = [ec(), ec()];
+      const account = await register(first);
+      assert.equal((await changeKey(account, first, second)).status, 200);
+      const deactivated = await accountResource(ctx, signed(second, u(`acct/${account}`), { status: 'deactivated' }, account), u(`acct/${account}`), account);
+      assert.equal(body(deactivated).status, 'deactivated');
+      const restarted = { ...ctx, keys: await accountKeys(store) };
+      for (const [key, context] of [[second, ctx], [first, ctx], [second, restarted], [first, restarted]] as const) {
+        const before = commits();
+        const refused = await problemOf(newAccount(context, signed(key, u('new-account'), {}), u('new-account')));
+        assert.equal(refused.type, 'unauthorized');
+        assert.match(refused.detail, /^the account of this key is deactivated$/);
+        assert.equal(commits(), before, 'nothing committed');
+      }
+    });
+
+    it('refuses to register an earlier key of a valid account, also after a restart', async () => {
+      const [first, second] = [ec(), ec()];
+      const account = await register(first);
+      await changeKey(account, first, second);
+      for (const context of [ctx, { ...ctx, keys: await accountKeys(store) }]) {
+        const refused = await problemOf(newAccount(context, signed(first, u('new-account'), {}), u('new-account')));
+        assert.deepEqual([refused.type, refused.detail], ['unauthorized', 'an account was registered with this key and has changed keys since']);
+        const found = await newAccount(context, signed(second, u('new-account'), { onlyReturnExisting: true }), u('new-account'));
+        assert.equal(found.status, 200);
+        assert.equal(found.headers?.Location, u(`acct/${account}`));
+      }
+    });
+  });
+
   void sleep;
-  void keyChange;
-  void accountResource;
 });
 
 describe('http-01 redirects', () => {

@@ -1,5 +1,6 @@
 /** newAccount, the account resource (read, contact update, deactivation) and keyChange (RFC 8555 §7.3). */
-import { saveAccount, type AcmeAccount } from '../../ca/acme/accounts.js';
+import { listAccounts, saveAccount, type AcmeAccount } from '../../ca/acme/accounts.js';
+import type { CaStore } from '../../ca/ca-directory.js';
 import { loadEabKey, verifyEab } from '../../ca/acme/eab.js';
 import { AcmeProblem } from '../../ca/acme/types.js';
 import { JwsError, algorithmFitsKey, importJwk, isJwsAlgorithm, parseJws, publicJwk, verifyJws } from '../../pki/jws.js';
@@ -29,9 +30,13 @@ export async function newAccount(ctx: AcmeContext, body: Buffer, requestUrl: str
   const request = await verifyRequest(ctx, body, requestUrl, 'jwk');
   const payload = isObject(request.payload) ? request.payload : {};
   const id = thumbprint(request.key);
-  const existingId = ctx.keys.get(id);
-  const existing = existingId === undefined ? undefined : await ctx.account(existingId);
-  if (existing) return { status: 200, body: accountBody(ctx, existing), headers: { Location: url(ctx, `acct/${existing.id}`) } };
+  const existing = await accountOfKey(ctx, id);
+  if (existing) {
+    // RFC 8555 §7.3.6: the key of a deactivated account, or one an account has replaced, is refused for good.
+    if (existing.status !== 'valid') throw new AcmeProblem('unauthorized', `the account of this key is ${existing.status}`, 401);
+    if (thumbprint(importJwk(existing.jwk)) !== id) throw new AcmeProblem('unauthorized', 'an account was registered with this key and has changed keys since', 401);
+    return { status: 200, body: accountBody(ctx, existing), headers: { Location: url(ctx, `acct/${existing.id}`) } };
+  }
   if (payload.onlyReturnExisting === true) throw new AcmeProblem('accountDoesNotExist', 'no account has this key', 400);
   const contact = contacts(payload.contact);
   const jwk = publicJwk(request.key);
@@ -40,10 +45,6 @@ export async function newAccount(ctx: AcmeContext, body: Buffer, requestUrl: str
     if (payload.externalAccountBinding === undefined) throw new AcmeProblem('externalAccountRequired', 'this server requires an External Account Binding for new accounts', 400);
     const caKey = await loadEabKey(ctx.store, ctx.askPassword);
     ({ kid: eabKid } = await verifyEab(ctx.store, { binding: payload.externalAccountBinding, accountJwk: jwk, url: requestUrl, caKey }));
-  }
-  const earlier = await ctx.account(id);
-  if (earlier) {
-    throw new AcmeProblem('unauthorized', earlier.status === 'valid' ? 'an account was registered with this key and has changed keys since' : `the account of this key is ${earlier.status}`, 401);
   }
   const account: AcmeAccount = { id, jwk, contact, status: 'valid', createdAt: new Date().toISOString(), ...(eabKid ? { eabKid } : {}) };
   // A key change or registration of this key since the lookup above holds it now.
@@ -65,7 +66,6 @@ export async function accountResource(ctx: AcmeContext, body: Buffer, requestUrl
     if (payload.status !== 'deactivated') throw new AcmeProblem('malformed', 'an account status can only be changed to "deactivated"');
     updated = { ...account, status: 'deactivated' };
     await saveAccount(ctx.store, updated, 'deactivate', ctx.commandLine);
-    ctx.keys.delete(thumbprint(request.key));
     for (const authz of ctx.authorizations.values()) if (authz.account === id && authz.status === 'pending') authz.status = 'deactivated';
     ctx.log(`ACME account ${id} deactivated`);
   } else if (payload.contact !== undefined) {
@@ -133,10 +133,25 @@ async function changeKey(ctx: AcmeContext, request: SignedRequest, requestUrl: s
     return { status: 409, body: { type: 'urn:ietf:params:acme:error:malformed', detail: 'another account uses the new key', status: 409 }, headers: { Location: url(ctx, `acct/${holder}`) } };
   }
   const updated: AcmeAccount = { ...account, jwk: publicJwk(newKey), previousKeys: [...(account.previousKeys ?? []), { jwk: account.jwk, until: new Date().toISOString() }] };
+  // The old key stays in the index: it can neither sign for the account nor register a new one.
   await holdingKey(ctx, newId, account.id, () => saveAccount(ctx.store, updated, 'key-change', ctx.commandLine));
-  ctx.keys.delete(thumbprint(request.key));
   ctx.log(`ACME account ${account.id} changed its key`);
   return { status: 200, body: accountBody(ctx, updated), headers: { Location: url(ctx, `acct/${account.id}`) } };
+}
+
+/** The account a key (a thumbprint) belongs to, as its current or a previous key, whatever its status. */
+async function accountOfKey(ctx: AcmeContext, key: string): Promise<AcmeAccount | undefined> {
+  const holder = ctx.keys.get(key);
+  return holder === undefined ? ctx.account(key) : ctx.account(holder);
+}
+
+/** Every key of every account, current and previous, of any status: thumbprint -> account id. */
+export async function accountKeys(store: CaStore): Promise<Map<string, string>> {
+  const keys = new Map<string, string>();
+  for (const account of await listAccounts(store)) {
+    for (const jwk of [account.jwk, ...(account.previousKeys ?? []).map((previous) => previous.jwk)]) keys.set(thumbprint(importJwk(jwk)), account.id);
+  }
+  return keys;
 }
 
 /**

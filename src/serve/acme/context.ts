@@ -65,7 +65,7 @@ export interface AcmeContext {
   /** https://NAME:PORT, without a trailing slash. */
   base: string;
   nonces: NonceStore;
-  /** Current key thumbprint -> account id. */
+  /** Key thumbprint -> account id, for every key an account has or had, whatever its status. */
   keys: Map<string, string>;
   orders: Map<string, Order>;
   authorizations: Map<string, Authorization>;

@@ -4,13 +4,12 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { listAccounts } from '../../ca/acme/accounts.js';
 import { acmeServerCertificate, readAcmePolicy } from '../../ca/acme/policy.js';
 import { readAccount } from '../../ca/acme/accounts.js';
 import { AcmeProblem, type ValidationTargets } from '../../ca/acme/types.js';
 import type { CaStore } from '../../ca/ca-directory.js';
 import type { AskPassword } from '../../ca/passwords.js';
-import { accountResource, keyChange, newAccount } from './accounts.js';
+import { accountKeys, accountResource, keyChange, newAccount } from './accounts.js';
 import { certificateResource, renewalInfo, revokeCert } from './certificates.js';
 import { url, type AcmeContext, type Handler } from './context.js';
 import { BodyTooLargeError, NonceStore, problemBody, readBody, send, type Reply } from './http.js';
@@ -52,12 +51,7 @@ const POST_ROUTES: [RegExp, Handler][] = [
 
 export async function startAcmeServer(params: StartAcmeServerParams): Promise<AcmeServer> {
   const policy = await readAcmePolicy(params.store);
-  const keys = new Map<string, string>();
-  for (const account of await listAccounts(params.store)) {
-    if (account.status !== 'valid') continue;
-    const { importJwk, jwkThumbprint } = await import('../../pki/jws.js');
-    keys.set(jwkThumbprint(importJwk(account.jwk)), account.id);
-  }
+  const keys = await accountKeys(params.store);
   let certificate = await acmeServerCertificate(params.store, { name: params.name, askPassword: params.askPassword, now: new Date(), commandLine: params.commandLine });
   const hostPart = params.name.includes(':') ? `[${params.name}]` : params.name;
   const ctx: AcmeContext = {
