@@ -122,6 +122,15 @@ export function publicJwk(key: KeyObject): JsonWebKey {
 }
 
 /** RFC 7638: SHA-256 over the required members in lexicographic order, no whitespace; base64url. */
+/** The RFC 7638 thumbprint of a DER SubjectPublicKeyInfo (a CSR's key), or undefined for one that cannot be read. */
+export function spkiThumbprint(spki: ArrayBuffer | Uint8Array): string | undefined {
+  try {
+    return jwkThumbprint(createPublicKey({ key: Buffer.from(spki instanceof Uint8Array ? spki : new Uint8Array(spki)), format: 'der', type: 'spki' }));
+  } catch {
+    return undefined;
+  }
+}
+
 export function jwkThumbprint(key: KeyObject): string {
   return jwkThumbprintOf(publicJwk(key))!;
 }

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { createPublicKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import { KeyObject, X509Certificate, createPublicKey, generateKeyPairSync, sign } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -18,7 +18,10 @@ import { readAcmePolicy } from '../../src/ca/acme/policy.js';
 import { AcmeProblem, type ValidationTargets } from '../../src/ca/acme/types.js';
 import { initCa } from '../../src/ca/authorities/init-ca.js';
 import { openCaDirectory, type CaStore } from '../../src/ca/ca-directory.js';
-import { jwkThumbprint } from '../../src/pki/jws.js';
+import { issueAcmeCertificate } from '../../src/ca/acme/issue.js';
+import { createCsr } from '../../src/pki/csr.js';
+import { jwkThumbprint, publicJwk } from '../../src/pki/jws.js';
+import { generateKeyPair } from '../../src/pki/keys.js';
 import { accountKeys, accountResource, keyChange, newAccount } from '../../src/serve/acme/accounts.js';
 import type { AcmeContext, Order } from '../../src/serve/acme/context.js';
 import { NonceStore, type Reply } from '../../src/serve/acme/http.js';
@@ -244,6 +247,40 @@ describe('ACME state, in process', () => {
         const found = await newAccount(context, signed(second, u('new-account'), { onlyReturnExisting: true }), u('new-account'));
         assert.equal(found.status, 200);
         assert.equal(found.headers?.Location, u(`acct/${account}`));
+      }
+    });
+  });
+
+  describe('the CSR of a finalize', () => {
+    const account = { account: 'acct', order: 'order', days: 30, askPassword: async () => undefined, commandLine: 'certified serve' };
+    async function csrOf(subject: Record<string, string>, names: string[], keys?: Awaited<ReturnType<typeof generateKeyPair>>): Promise<Uint8Array> {
+      const pem = await createCsr({ subject, sans: names.map((value) => ({ type: 'dns' as const, value })), keyPair: keys ?? (await generateKeyPair({ type: 'ecdsa', curve: 'P-256' })) });
+      return new Uint8Array(Buffer.from(pem.replace(/-----[A-Z ]+-----|\s/g, ''), 'base64'));
+    }
+    const long = `${'a'.repeat(60)}.example.test`;
+    const cnOf = (pem: string) => (new X509Certificate(pem).subject ?? '').split('\n').find((line) => line.startsWith('CN='))?.slice(3);
+
+    it('makes the CN the first name of at most 64 characters, in canonical spelling, or leaves it out', async () => {
+      const cases: [subject: Record<string, string>, names: string[], cn: string | undefined][] = [
+        [{}, [long, 'short.example.test'], 'short.example.test'],
+        [{ CN: 'WWW.Example.TEST' }, [long, 'www.example.test'], 'www.example.test'],
+        [{}, [long], undefined],
+      ];
+      for (const [subject, names, cn] of cases) {
+        const issued = await issueAcmeCertificate(store, { ...account, csr: await csrOf(subject, names), identifiers: names.map((value) => ({ type: 'dns', value: value.toLowerCase() })), accountKeys: [] });
+        assert.equal(cnOf(issued.certificate.pem), cn, JSON.stringify(subject));
+        assert.ok(new X509Certificate(issued.certificate.pem).subjectAltName?.includes(`DNS:${names[0]!.toLowerCase()}`));
+      }
+    });
+
+    it("refuses the account's current or earlier key as the certificate's key, writing nothing", async () => {
+      const keys = await generateKeyPair({ type: 'ecdsa', curve: 'P-256' });
+      const jwk = publicJwk(createPublicKey(KeyObject.from(keys.privateKey)));
+      for (const accountKeys of [[jwk], [jwkOf(ec()), jwk]]) {
+        const before = commits();
+        const refused = await problemOf(issueAcmeCertificate(store, { ...account, csr: await csrOf({}, ['self.example.test'], keys), identifiers: [{ type: 'dns', value: 'self.example.test' }], accountKeys }));
+        assert.deepEqual([refused.type, refused.detail], ['badCSR', "the CSR's key is the account's key; make the certificate a key of its own"]);
+        assert.equal(commits(), before);
       }
     });
   });

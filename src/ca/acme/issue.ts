@@ -18,9 +18,10 @@ import { withDefaults } from '../config.js';
 import { AlreadyRevokedError, CertifiedError } from '../errors.js';
 import { findRecord } from '../find-record.js';
 import { loadIssuer } from '../load-issuer.js';
-import { formatSan, parseSan, validateDn } from '../names.js';
+import { jwkThumbprintOf, spkiThumbprint } from '../../pki/jws.js';
+import { formatSan, parseSan, sanFromCommonName } from '../names.js';
 import type { AskPassword } from '../passwords.js';
-import { readCsr } from '../issuing/sign-csr.js';
+import { csrNames, readCsr } from '../issuing/sign-csr.js';
 import { revokeCertificate, type RevokeReason } from '../revocation/revoke-certificate.js';
 import { AcmeProblem, type AcmeIdentifier } from './types.js';
 
@@ -30,6 +31,8 @@ export interface IssueAcmeParams {
   /** The order's identifiers: the CSR must name exactly these. */
   identifiers: AcmeIdentifier[];
   account: string;
+  /** The account's keys, current and previous: none of them may be the certificate's. */
+  accountKeys: JsonWebKey[];
   order: string;
   days: number;
   askPassword: AskPassword;
@@ -54,6 +57,9 @@ export function identifierSan(identifier: AcmeIdentifier): SubjectAltName {
 
 const sanKey = (san: SubjectAltName): string => `${san.type}:${san.value}`;
 
+/** RFC 5280 ub-common-name. */
+const MAX_CN_LENGTH = 64;
+
 /** Issues the certificate of a finalized order; throws AcmeProblem badCSR for a CSR that does not fit. */
 export async function issueAcmeCertificate(store: CaStore, params: IssueAcmeParams): Promise<IssueAcmeResult> {
   let csr;
@@ -63,16 +69,22 @@ export async function issueAcmeCertificate(store: CaStore, params: IssueAcmePara
     if (error instanceof CertifiedError) throw new AcmeProblem('badCSR', error.message);
     throw error;
   }
+  // Boulder's rule too: the account key signs requests, a certificate needs a key of its own.
+  const csrKey = spkiThumbprint(csr.publicKey.rawData);
+  if (csrKey !== undefined && params.accountKeys.some((jwk) => jwkThumbprintOf(jwk) === csrKey)) {
+    throw new AcmeProblem('badCSR', "the CSR's key is the account's key; make the certificate a key of its own");
+  }
   const wanted = params.identifiers.map(identifierSan);
   let requested: SubjectAltName[];
-  let subject;
+  let cnSan: SubjectAltName | undefined;
   try {
-    subject = validateDn(csr.subject, { requireCn: false });
-    requested = csr.sans.map((san) => {
+    // The same rules as every CSR this CA signs: the CN, when host-shaped, is one of the names.
+    const names = csrNames(csr, { requireCn: false });
+    requested = names.sans.map((san) => {
       if (san.type !== 'dns' && san.type !== 'ip') throw new AcmeProblem('badCSR', `the CSR asks for ${san.type} names, which ACME does not issue`);
-      return parseSan(`${san.type === 'ip' ? 'IP' : 'DNS'}:${san.value}`);
+      return san;
     });
-    if (subject.CN !== undefined) requested.push(parseSan(subject.CN.includes(':') ? `IP:${subject.CN}` : subject.CN));
+    cnSan = names.subject.CN === undefined ? undefined : sanFromCommonName(names.subject.CN);
   } catch (error) {
     if (error instanceof CertifiedError) throw new AcmeProblem('badCSR', `the CSR is refused: ${error.message}`);
     throw error;
@@ -87,7 +99,8 @@ export async function issueAcmeCertificate(store: CaStore, params: IssueAcmePara
   return store.locked(async () => {
     const config = await loadConfig(store);
     const issuer = await loadIssuer(store, INTERMEDIATE_NAME, params.askPassword, 'leaf');
-    const cn = subject.CN ?? wanted[0]?.value;
+    // The CN is a name of the certificate in its canonical spelling, and fits RFC 5280's 64 characters, or there is none.
+    const cn = [...(cnSan ? [cnSan] : []), ...wanted].find((san) => san.value.length <= MAX_CN_LENGTH)?.value;
     const fullSubject = withDefaults(cn === undefined ? {} : { CN: cn }, config.subject);
     const { certificate } = await buildCertificate({
       kind: 'leaf',

@@ -263,6 +263,7 @@ export async function finalize(ctx: AcmeContext, body: Buffer, requestUrl: strin
       csr,
       identifiers: order.identifiers,
       account: account.id,
+      accountKeys: [account.jwk, ...(account.previousKeys ?? []).map((previous) => previous.jwk)],
       order: order.id,
       days: ctx.policy.days,
       askPassword: ctx.askPassword,
