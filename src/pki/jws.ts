@@ -53,6 +53,8 @@ export function parseJws(body: unknown): ParsedJws {
     throw new JwsError('the protected header is not JSON');
   }
   if (header === null || typeof header !== 'object' || Array.isArray(header)) throw new JwsError('the protected header is not a JSON object');
+  // RFC 7515 §4.1.11: extensions listed in crit must be understood, and no extension is.
+  if ('crit' in header) throw new JwsError('the protected header has "crit", and no JWS extension is understood here');
   return {
     header: header as Record<string, unknown>,
     payload: fromBase64url(payloadB64, 'the payload'),

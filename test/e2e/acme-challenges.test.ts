@@ -280,7 +280,7 @@ describe('the ACME server end to end: dns-01, tls-alpn-01, EAB, account keys, po
     assertProblem(await post(oldKey, accountUrl, '', accountUrl), 'malformed');
     assertProblem(await post(oldKey, dir.newOrder, { identifiers: [{ type: 'dns', value: 'old.example.test' }] }, accountUrl), 'malformed');
     assertProblem(await post(oldKey, dir.newAccount, { onlyReturnExisting: true }), 'accountDoesNotExist');
-    assertProblem(await post(oldKey, dir.newAccount, { termsOfServiceAgreed: true }), 'unauthorized', 401);
+    assertProblem(await post(oldKey, dir.newAccount, { termsOfServiceAgreed: true }), 'unauthorized', 403);
     assert.equal(commits(), Number(git(db, ['rev-list', '--count', before]).trim()) + 1, 'the old key registers nothing');
     const again = newClient(newPem);
     await again.createAccount({ onlyReturnExisting: true });

@@ -24,6 +24,7 @@ import { jwkThumbprint, publicJwk } from '../../src/pki/jws.js';
 import { generateKeyPair } from '../../src/pki/keys.js';
 import { accountKeys, accountResource, keyChange, newAccount } from '../../src/serve/acme/accounts.js';
 import type { AcmeContext, Order } from '../../src/serve/acme/context.js';
+import { revokeCert } from '../../src/serve/acme/certificates.js';
 import { NonceStore, type Reply } from '../../src/serve/acme/http.js';
 import { authzResource, challengeResource, finalize, newOrder, orderResource } from '../../src/serve/acme/orders.js';
 import { validateChallenge } from '../../src/serve/acme/validate.js';
@@ -282,6 +283,71 @@ describe('ACME state, in process', () => {
         assert.deepEqual([refused.type, refused.detail], ['badCSR', "the CSR's key is the account's key; make the certificate a key of its own"]);
         assert.equal(commits(), before);
       }
+    });
+  });
+
+  describe('contacts', () => {
+    it('refuses contacts with control, bidi or other non-ASCII characters, writing nothing', async () => {
+      for (const contact of ['mailto:a\u001b[31mb@example.test', 'mailto:admin\u202e@example.test', 'mailto:ops\u0085@example.test', 'mailto:bücher@example.test']) {
+        const before = commits();
+        const refused = await problemOf(newAccount(ctx, signed(ec(), u('new-account'), { contact: [contact] }), u('new-account')));
+        assert.equal(refused.type, 'invalidContact');
+        assert.match(refused.detail, /^"mailto:[\x20-\x7e]+" is not a single e-mail address in printable ASCII$/);
+        assert.equal(commits(), before);
+      }
+    });
+  });
+
+  describe('conformance of signed requests', () => {
+    it('refuses a protected header with crit, and an inner key-change JWS with kid', async () => {
+      const crit = await problemOf(newAccount(ctx, signed(ec(), u('new-account'), {}, undefined, { crit: ['exp'], exp: 1 }), u('new-account')));
+      assert.deepEqual([crit.type, crit.detail], ['malformed', 'the protected header has "crit", and no JWS extension is understood here']);
+      const [first, second] = [ec(), ec()];
+      const account = await register(first);
+      const inner = JSON.parse(jws(second, u('key-change'), { account: u(`acct/${account}`), oldKey: jwkOf(first) }, { jwk: jwkOf(second), kid: u(`acct/${account}`) }).toString('utf8')) as unknown;
+      const before = commits();
+      const kid = await problemOf(keyChange(ctx, signed(first, u('key-change'), inner, account), u('key-change')));
+      assert.deepEqual([kid.type, kid.detail], ['malformed', 'the inner JWS must carry the new key as jwk, not a kid']);
+      assert.equal(commits(), before);
+    });
+
+    it('calls a request signed with a replaced key of another type unauthorized (403), and answers unauthorized with 403 throughout', async () => {
+      const first = ec();
+      const second = generateKeyPairSync('ed25519').privateKey;
+      const account = await register(first);
+      const inner = JSON.parse(jws(second, u('key-change'), { account: u(`acct/${account}`), oldKey: jwkOf(first) }, { jwk: jwkOf(second) }).toString('utf8')) as unknown;
+      assert.equal((await keyChange(ctx, signed(first, u('key-change'), inner, account), u('key-change'))).status, 200);
+      const old = await problemOf(newOrder(ctx, signed(first, u('new-order'), { identifiers: [{ type: 'dns', value: 'x.example.test' }] }, account), u('new-order')));
+      assert.deepEqual(old, { type: 'unauthorized', detail: 'the request is signed with a key this account has replaced', status: 403 });
+      const wrongUrl = await problemOf(newOrder(ctx, signed(second, u('new-account'), { identifiers: [] }, account), u('new-order')));
+      assert.deepEqual([wrongUrl.type, wrongUrl.status], ['unauthorized', 403]);
+      const other = await register(ec());
+      const foreign = await problemOf(accountResource(ctx, signed(second, u(`acct/${other}`), '', account), u(`acct/${other}`), other));
+      assert.deepEqual([foreign.type, foreign.status], ['unauthorized', 403]);
+    });
+
+    it('lets an account holding valid authorizations for every name revoke a certificate another account ordered', async () => {
+      const keys = await generateKeyPair({ type: 'ecdsa', curve: 'P-256' });
+      const pem = await createCsr({ subject: {}, sans: [{ type: 'dns', value: 'shared.example.test' }, { type: 'dns', value: '*.shared.example.test' }], keyPair: keys });
+      const issued = await issueAcmeCertificate(store, {
+        account: 'someone-else', order: 'o', days: 30, askPassword: async () => undefined, commandLine: 'certified serve', accountKeys: [],
+        csr: new Uint8Array(Buffer.from(pem.replace(/-----[A-Z ]+-----|\s/g, ''), 'base64')),
+        identifiers: [{ type: 'dns', value: 'shared.example.test' }, { type: 'dns', value: '*.shared.example.test' }],
+      });
+      const der = new X509Certificate(issued.certificate.pem).raw.toString('base64url');
+      const key = ec();
+      const holder = await register(key);
+      const revoke = () => revokeCert(ctx, signed(key, u('revoke-cert'), { certificate: der }, holder), u('revoke-cert'));
+      // One of the two names only: refused.
+      const made = await order(key, holder, ['shared.example.test', '*.shared.example.test']);
+      made.authorizations[0]!.status = 'valid';
+      const partly = await problemOf(revoke());
+      assert.deepEqual([partly.type, partly.status], ['unauthorized', 403]);
+      for (const authz of made.authorizations) authz.status = 'valid';
+      const before = commits();
+      assert.equal((await revoke()).status, 200);
+      assert.equal(commits(), before + 1);
+      assert.match(git('log', '-1', '--format=%s'), /^Revoke /);
     });
   });
 

@@ -20,11 +20,14 @@ function contacts(value: unknown): string[] {
   if (!Array.isArray(value) || value.length > MAX_CONTACTS) throw new AcmeProblem('invalidContact', `contact must be a list of at most ${MAX_CONTACTS} mailto: URLs`);
   return value.map((entry) => {
     if (typeof entry !== 'string' || entry.length > 254) throw new AcmeProblem('invalidContact', 'each contact must be a mailto: URL');
-    if (!entry.startsWith('mailto:')) throw new AcmeProblem('unsupportedContact', `only mailto: contacts are accepted, got "${entry.slice(0, 40)}"`);
-    if (!/^mailto:[^@\s,?]+@[A-Za-z0-9.-]+$/.test(entry)) throw new AcmeProblem('invalidContact', `"${entry.slice(0, 60)}" is not a single e-mail address`);
+    if (!entry.startsWith('mailto:')) throw new AcmeProblem('unsupportedContact', `only mailto: contacts are accepted, got "${printableAscii(entry.slice(0, 40))}"`);
+    // Printable ASCII only: a contact is committed, and must not carry terminal escapes or bidi controls into git log.
+    if (!/^mailto:[\x21-\x7e]+$/.test(entry) || !/^mailto:[^@\s,?]+@[A-Za-z0-9.-]+$/.test(entry)) throw new AcmeProblem('invalidContact', `"${printableAscii(entry.slice(0, 60))}" is not a single e-mail address in printable ASCII`);
     return entry;
   });
 }
+
+const printableAscii = (text: string): string => text.replace(/[^\x20-\x7e]/g, '?');
 
 export async function newAccount(ctx: AcmeContext, body: Buffer, requestUrl: string): Promise<Reply> {
   const request = await verifyRequest(ctx, body, requestUrl, 'jwk');
@@ -33,8 +36,8 @@ export async function newAccount(ctx: AcmeContext, body: Buffer, requestUrl: str
   const existing = await accountOfKey(ctx, id);
   if (existing) {
     // RFC 8555 §7.3.6: the key of a deactivated account, or one an account has replaced, is refused for good.
-    if (existing.status !== 'valid') throw new AcmeProblem('unauthorized', `the account of this key is ${existing.status}`, 401);
-    if (thumbprint(importJwk(existing.jwk)) !== id) throw new AcmeProblem('unauthorized', 'an account was registered with this key and has changed keys since', 401);
+    if (existing.status !== 'valid') throw new AcmeProblem('unauthorized', `the account of this key is ${existing.status}`, 403);
+    if (thumbprint(importJwk(existing.jwk)) !== id) throw new AcmeProblem('unauthorized', 'an account was registered with this key and has changed keys since', 403);
     return { status: 200, body: accountBody(ctx, existing), headers: { Location: url(ctx, `acct/${existing.id}`) } };
   }
   if (payload.onlyReturnExisting === true) throw new AcmeProblem('accountDoesNotExist', 'no account has this key', 400);
@@ -57,7 +60,7 @@ export async function newAccount(ctx: AcmeContext, body: Buffer, requestUrl: str
 export async function accountResource(ctx: AcmeContext, body: Buffer, requestUrl: string, id: string): Promise<Reply> {
   const request = await verifyRequest(ctx, body, requestUrl, 'kid');
   const account = requireAccount(request);
-  if (account.id !== id) throw new AcmeProblem('unauthorized', 'an account can only be read and changed by its own key', 401);
+  if (account.id !== id) throw new AcmeProblem('unauthorized', 'an account can only be read and changed by its own key', 403);
   const payload = request.payload;
   if (payload === undefined || (isObject(payload) && Object.keys(payload).length === 0)) return { status: 200, body: accountBody(ctx, account), headers: { Location: url(ctx, `acct/${id}`) } };
   if (!isObject(payload)) throw new AcmeProblem('malformed', 'the payload must be a JSON object');
@@ -109,6 +112,7 @@ async function changeKey(ctx: AcmeContext, request: SignedRequest, requestUrl: s
   if (!isJwsAlgorithm(alg) || !algorithmFitsKey(alg, newKey)) throw new AcmeProblem('badSignatureAlgorithm', 'the inner JWS alg is not accepted or does not fit its key');
   if (inner.header.url !== requestUrl) throw new AcmeProblem('malformed', 'the inner JWS url must be the keyChange URL');
   if ('nonce' in inner.header) throw new AcmeProblem('malformed', 'the inner JWS must not have a nonce');
+  if ('kid' in inner.header) throw new AcmeProblem('malformed', 'the inner JWS must carry the new key as jwk, not a kid');
   if (!verifyJws(inner, alg, newKey)) throw new AcmeProblem('malformed', 'the inner JWS signature does not verify');
   let change: unknown;
   try {
@@ -123,7 +127,7 @@ async function changeKey(ctx: AcmeContext, request: SignedRequest, requestUrl: s
   } catch {
     throw new AcmeProblem('malformed', 'the inner payload oldKey is not a public key');
   }
-  if (thumbprint(oldKey) !== thumbprint(request.key)) throw new AcmeProblem('unauthorized', 'oldKey is not the account key', 401);
+  if (thumbprint(oldKey) !== thumbprint(request.key)) throw new AcmeProblem('unauthorized', 'oldKey is not the account key', 403);
   const newId = thumbprint(newKey);
   let holder = ctx.keys.get(newId);
   if (holder === undefined && (await ctx.account(newId))) holder = newId;

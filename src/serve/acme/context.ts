@@ -112,7 +112,7 @@ export async function verifyRequest(ctx: AcmeContext, body: Buffer, requestUrl: 
   const { alg, nonce, url: signedUrl, jwk, kid } = jws.header;
   if (!isJwsAlgorithm(alg)) throw new Problem('badSignatureAlgorithm', `alg ${JSON.stringify(alg)?.slice(0, 30)} is not accepted (ES256, ES384, RS256, EdDSA)`);
   if (!ctx.nonces.consume(nonce)) throw new Problem('badNonce', 'the nonce is missing, unknown or already used; get a new one');
-  if (signedUrl !== requestUrl) throw new Problem('unauthorized', 'the url in the protected header is not the URL of the request', 401);
+  if (signedUrl !== requestUrl) throw new Problem('unauthorized', 'the url in the protected header is not the URL of the request', 403);
   if ((jwk === undefined) === (kid === undefined)) throw new Problem('malformed', 'the protected header must have exactly one of jwk and kid');
   let key: KeyObject;
   let account: AcmeAccount | undefined;
@@ -130,11 +130,14 @@ export async function verifyRequest(ctx: AcmeContext, body: Buffer, requestUrl: 
     const id = typeof kid === 'string' && kid.startsWith(prefix) ? kid.slice(prefix.length) : '';
     account = await ctx.account(id);
     if (!account) throw new Problem('accountDoesNotExist', 'there is no account at this kid', 400);
-    if (account.status !== 'valid') throw new Problem('unauthorized', `the account is ${account.status}`, 401);
+    if (account.status !== 'valid') throw new Problem('unauthorized', `the account is ${account.status}`, 403);
     key = importJwk(account.jwk);
   }
+  const verified = algorithmFitsKey(alg, key) && verifyJws(jws, alg, key);
+  // A key the account has replaced is refused as such, whatever its type.
+  if (!verified && account?.previousKeys?.some((previous) => signedBy(jws, alg, previous.jwk))) throw new Problem('unauthorized', 'the request is signed with a key this account has replaced', 403);
   if (!algorithmFitsKey(alg, key)) throw new Problem('badSignatureAlgorithm', `alg ${alg} does not fit the ${key.asymmetricKeyType} key`);
-  if (!verifyJws(jws, alg, key)) throw new Problem('malformed', 'the JWS signature does not verify');
+  if (!verified) throw new Problem('malformed', 'the JWS signature does not verify');
   let payload: unknown;
   if (jws.payload.length) {
     try {
@@ -144,6 +147,15 @@ export async function verifyRequest(ctx: AcmeContext, body: Buffer, requestUrl: 
     }
   }
   return { jws, payload, key, ...(account ? { account } : {}), ...(jwk !== undefined ? { jwk: jwk as JsonWebKey } : {}) };
+}
+
+function signedBy(jws: ParsedJws, alg: Parameters<typeof verifyJws>[1], jwk: JsonWebKey): boolean {
+  try {
+    const key = importJwk(jwk);
+    return algorithmFitsKey(alg, key) && verifyJws(jws, alg, key);
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -177,7 +189,7 @@ export function thumbprint(key: KeyObject): string {
 
 /** The signer's own account, or unauthorized. */
 export function requireAccount(request: SignedRequest): AcmeAccount {
-  if (!request.account) throw new Problem('unauthorized', 'this request must be signed by an account (kid)', 401);
+  if (!request.account) throw new Problem('unauthorized', 'this request must be signed by an account (kid)', 403);
   return request.account;
 }
 

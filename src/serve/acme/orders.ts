@@ -159,7 +159,7 @@ export async function orderResource(ctx: AcmeContext, body: Buffer, requestUrl: 
 
 export async function ordersList(ctx: AcmeContext, body: Buffer, requestUrl: string, id: string): Promise<Reply> {
   const account = requireAccount(await verifyRequest(ctx, body, requestUrl, 'kid'));
-  if (account.id !== id) throw new AcmeProblem('unauthorized', 'an account lists only its own orders', 401);
+  if (account.id !== id) throw new AcmeProblem('unauthorized', 'an account lists only its own orders', 403);
   const orders = [...ctx.orders.values()].filter((order) => order.account === id && (expireIfDue(order), order.status === 'pending' || order.status === 'ready' || order.status === 'processing'));
   return { status: 200, body: { orders: orders.map((order) => url(ctx, `order/${order.id}`)) } };
 }

@@ -136,7 +136,7 @@ async function route(ctx: AcmeContext, method: string, path: string, body: Buffe
   for (const [pattern, handler] of POST_ROUTES) {
     const match = pattern.exec(path);
     if (!match) continue;
-    if (method !== 'POST') throw new AcmeProblem('malformed', `${path} takes POST (POST-as-GET to read)`, 405);
+    if (method !== 'POST') return { status: 405, body: problemBody(new AcmeProblem('malformed', `${path} takes POST (POST-as-GET to read)`, 405)), headers: { Allow: 'POST' } };
     if (contentType.split(';')[0]?.trim().toLowerCase() !== 'application/jose+json') throw new AcmeProblem('malformed', 'the Content-Type must be application/jose+json', 415);
     return handler(ctx, body, `${ctx.base}${path}`, match[1] ?? '');
   }
