@@ -119,7 +119,7 @@ export function verifyJws(jws: ParsedJws, alg: JwsAlgorithm, key: KeyObject): bo
 /** The public JWK of a key, with only the members RFC 7638 names (what is stored for an account). */
 export function publicJwk(key: KeyObject): JsonWebKey {
   const jwk = key.export({ format: 'jwk' });
-  const members = jwk.kty === 'EC' ? ['crv', 'kty', 'x', 'y'] : jwk.kty === 'RSA' ? ['e', 'kty', 'n'] : ['crv', 'kty', 'x'];
+  const members = THUMBPRINT_MEMBERS[jwk.kty ?? ''] ?? [];
   return Object.fromEntries(members.map((member) => [member, (jwk as Record<string, unknown>)[member]])) as JsonWebKey;
 }
 
@@ -163,9 +163,6 @@ export function jwkThumbprintOf(jwk: unknown): string | undefined {
 }
 
 /** Two keys are the same key: equal thumbprints. */
-export function sameKey(a: KeyObject, b: KeyObject): boolean {
-  return jwkThumbprint(a) === jwkThumbprint(b);
-}
 
 /** RFC 9773 §4.1: base64url(AKI keyIdentifier) "." base64url(serial INTEGER content octets). */
 export function ariCertId(authorityKeyIdHex: string, serialHex: string): string {

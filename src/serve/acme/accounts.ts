@@ -3,9 +3,9 @@ import { listAccounts, saveAccount, type AcmeAccount } from '../../ca/acme/accou
 import type { CaStore } from '../../ca/ca-directory.js';
 import { loadEabKey, verifyEab } from '../../ca/acme/eab.js';
 import { AcmeProblem } from '../../ca/acme/types.js';
-import { JwsError, algorithmFitsKey, importJwk, isJwsAlgorithm, parseJws, publicJwk, verifyJws } from '../../pki/jws.js';
-import { currentPolicy, isObject, requireAccount, thumbprint, url, verifyRequest, type AcmeContext, type SignedRequest } from './context.js';
-import type { Reply } from './http.js';
+import { JwsError, algorithmFitsKey, importJwk, isJwsAlgorithm, jwkThumbprint, parseJws, publicJwk, verifyJws } from '../../pki/jws.js';
+import { currentPolicy, isObject, requireAccount, url, verifyRequest, type AcmeContext, type SignedRequest } from './context.js';
+import { problemBody, type Reply } from './http.js';
 
 const MAX_CONTACTS = 10;
 /** Per server, the accounts whose key change is being committed: a second one at that moment was signed by the key being replaced. */
@@ -32,12 +32,15 @@ const printableAscii = (text: string): string => text.replace(/[^\x20-\x7e]/g, '
 export async function newAccount(ctx: AcmeContext, body: Buffer, requestUrl: string): Promise<Reply> {
   const request = await verifyRequest(ctx, body, requestUrl, 'jwk');
   const payload = isObject(request.payload) ? request.payload : {};
-  const id = thumbprint(request.key);
+  const id = jwkThumbprint(request.key);
   const existing = await accountOfKey(ctx, id);
   if (existing) {
     // RFC 8555 §7.3.6: the key of a deactivated account, or one an account has replaced, is refused for good.
     if (existing.status !== 'valid') throw new AcmeProblem('unauthorized', `the account of this key is ${existing.status}`, 403);
-    if (thumbprint(importJwk(existing.jwk)) !== id) throw new AcmeProblem('unauthorized', 'an account was registered with this key and has changed keys since', 403);
+    if (jwkThumbprint(importJwk(existing.jwk)) !== id) {
+      if (payload.onlyReturnExisting === true) throw new AcmeProblem('accountDoesNotExist', 'no account has this key', 400);
+      throw new AcmeProblem('unauthorized', 'an account was registered with this key and has changed keys since', 403);
+    }
     return { status: 200, body: accountBody(ctx, existing), headers: { Location: url(ctx, `acct/${existing.id}`) } };
   }
   if (payload.onlyReturnExisting === true) throw new AcmeProblem('accountDoesNotExist', 'no account has this key', 400);
@@ -89,7 +92,7 @@ export async function keyChange(ctx: AcmeContext, body: Buffer, requestUrl: stri
   try {
     // Read again now that no other change can run: a change committed since the request was verified replaced its key.
     const current = await ctx.account(account.id);
-    if (!current || current.status !== 'valid' || thumbprint(importJwk(current.jwk)) !== thumbprint(request.key)) {
+    if (!current || current.status !== 'valid' || jwkThumbprint(importJwk(current.jwk)) !== jwkThumbprint(request.key)) {
       throw new AcmeProblem('malformed', 'another key change of this account is in progress; read the account again', 409);
     }
     return await changeKey(ctx, request, requestUrl, current);
@@ -127,14 +130,14 @@ async function changeKey(ctx: AcmeContext, request: SignedRequest, requestUrl: s
   } catch {
     throw new AcmeProblem('malformed', 'the inner payload oldKey is not a public key');
   }
-  if (thumbprint(oldKey) !== thumbprint(request.key)) throw new AcmeProblem('unauthorized', 'oldKey is not the account key', 403);
-  const newId = thumbprint(newKey);
+  if (jwkThumbprint(oldKey) !== jwkThumbprint(request.key)) throw new AcmeProblem('unauthorized', 'oldKey is not the account key', 403);
+  const newId = jwkThumbprint(newKey);
   let holder = ctx.keys.get(newId);
   if (holder === undefined && (await ctx.account(newId))) holder = newId;
   // Another request may have taken the key while the record was read.
   holder ??= ctx.keys.get(newId);
   if (holder !== undefined) {
-    return { status: 409, body: { type: 'urn:ietf:params:acme:error:malformed', detail: 'another account uses the new key', status: 409 }, headers: { Location: url(ctx, `acct/${holder}`) } };
+    return { status: 409, body: problemBody(new AcmeProblem('malformed', 'another account uses the new key', 409)), headers: { Location: url(ctx, `acct/${holder}`) } };
   }
   const updated: AcmeAccount = { ...account, jwk: publicJwk(newKey), previousKeys: [...(account.previousKeys ?? []), { jwk: account.jwk, until: new Date().toISOString() }] };
   // The old key stays in the index: it can neither sign for the account nor register a new one.
@@ -153,7 +156,7 @@ async function accountOfKey(ctx: AcmeContext, key: string): Promise<AcmeAccount 
 export async function accountKeys(store: CaStore): Promise<Map<string, string>> {
   const keys = new Map<string, string>();
   for (const account of await listAccounts(store)) {
-    for (const jwk of [account.jwk, ...(account.previousKeys ?? []).map((previous) => previous.jwk)]) keys.set(thumbprint(importJwk(jwk)), account.id);
+    for (const jwk of [account.jwk, ...(account.previousKeys ?? []).map((previous) => previous.jwk)]) keys.set(jwkThumbprint(importJwk(jwk)), account.id);
   }
   return keys;
 }

@@ -2,8 +2,8 @@
 import { acmeCertificateChain, findAcmeRecord, revocationReason, revokeAcmeCertificate } from '../../ca/acme/issue.js';
 import { AcmeProblem } from '../../ca/acme/types.js';
 import { parseCertificate } from '../../pki/certificate.js';
-import { JwsError, ariCertId, certificateKeyObject, fromBase64url, parseAriCertId } from '../../pki/jws.js';
-import { isObject, thumbprint, verifyRequest, type AcmeContext } from './context.js';
+import { JwsError, ariCertId, certificateKeyObject, fromBase64url, jwkThumbprint, parseAriCertId } from '../../pki/jws.js';
+import { isObject, verifyRequest, type AcmeContext } from './context.js';
 import type { Reply } from './http.js';
 
 /** A client should ask again for renewal information after this long (RFC 9773 §4.3). */
@@ -42,7 +42,7 @@ export async function revokeCert(ctx: AcmeContext, body: Buffer, requestUrl: str
     }
   } else {
     const certificateKey = certificateKeyObject(der);
-    if (!certificateKey || thumbprint(certificateKey) !== thumbprint(request.key)) throw new AcmeProblem('unauthorized', "the request is signed neither by the ordering account nor by the certificate's key", 403);
+    if (!certificateKey || jwkThumbprint(certificateKey) !== jwkThumbprint(request.key)) throw new AcmeProblem('unauthorized', "the request is signed neither by the ordering account nor by the certificate's key", 403);
   }
   if (record.status === 'revoked') throw new AcmeProblem('alreadyRevoked', `the certificate (serial ${serial}) is already revoked`);
   const { commit } = await revokeAcmeCertificate(ctx.store, { serial, reason, askPassword: ctx.askPassword, commandLine: ctx.commandLine });
@@ -68,7 +68,13 @@ function holdsAuthorizations(ctx: AcmeContext, account: string, sans: string[]):
 
 /** GET renewalInfo/<cert id>: the suggested window is the last third of the lifetime (now, once revoked). */
 export async function renewalInfo(ctx: AcmeContext, id: string): Promise<Reply> {
-  const parsed = parseAriCertId(decodeURIComponent(id));
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(id);
+  } catch {
+    throw new AcmeProblem('malformed', 'the renewalInfo path is not valid percent-encoding');
+  }
+  const parsed = parseAriCertId(decoded);
   if (!parsed) throw new AcmeProblem('malformed', 'the renewalInfo path must be base64url(AKI keyIdentifier).base64url(serial)');
   const record = await findAcmeRecord(ctx.store, parsed.serial);
   if (!record || !record.authorityKeyId || ariCertId(record.authorityKeyId, record.serial) !== ariCertId(parsed.authorityKeyId, parsed.serial)) {

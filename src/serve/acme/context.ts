@@ -2,19 +2,15 @@
 import type { KeyObject } from 'node:crypto';
 import type { CaStore } from '../../ca/ca-directory.js';
 import type { AcmeAccount } from '../../ca/acme/accounts.js';
-import type { AcmeIdentifier, AcmePolicy, AcmeProblem, ChallengeType, ValidationTargets } from '../../ca/acme/types.js';
+import { AcmeProblem as Problem, type AcmeIdentifier, type AcmePolicy, type ChallengeType, type ValidationTargets } from '../../ca/acme/types.js';
 import type { AskPassword } from '../../ca/passwords.js';
 import { identifierProblem, readAcmePolicy } from '../../ca/acme/policy.js';
-import {
-  AcmeProblem as Problem,
-} from '../../ca/acme/types.js';
 import { CertifiedError } from '../../ca/errors.js';
 import {
   JwsError,
   algorithmFitsKey,
   importJwk,
   isJwsAlgorithm,
-  jwkThumbprint,
   parseJws,
   verifyJws,
   type ParsedJws,
@@ -27,7 +23,7 @@ export interface Challenge {
   token: string;
   status: 'pending' | 'processing' | 'valid' | 'invalid';
   validated?: string;
-  error?: AcmeProblem;
+  error?: Problem;
   authz: Authorization;
 }
 
@@ -52,7 +48,7 @@ export interface Order {
   notBefore?: string;
   notAfter?: string;
   certificate?: string;
-  error?: AcmeProblem;
+  error?: Problem;
 }
 
 export interface AcmeContext {
@@ -167,24 +163,24 @@ export async function currentPolicy(ctx: AcmeContext): Promise<AcmePolicy> {
   try {
     ctx.policy = await readAcmePolicy(ctx.store);
   } catch (error) {
-    if (error instanceof CertifiedError) throw new Problem('serverInternal', `the ACME policy cannot be read: ${error.message}`, 500);
+    if (error instanceof CertifiedError) {
+      // The details (a path, a line of certificates.yaml) are the operator's, in the log.
+      ctx.log(`the ACME policy cannot be read: ${error.message}`);
+      throw new Problem('serverInternal', "the ACME policy cannot be read; the server's log says why", 500);
+    }
     throw error;
   }
   return ctx.policy;
 }
 
 /** The first identifier of `identifiers` the current policy refuses (rejectedIdentifier), or undefined. */
-export async function refusedIdentifier(ctx: AcmeContext, identifiers: AcmeIdentifier[]): Promise<AcmeProblem | undefined> {
+export async function refusedIdentifier(ctx: AcmeContext, identifiers: AcmeIdentifier[]): Promise<Problem | undefined> {
   const policy = await currentPolicy(ctx);
   for (const identifier of identifiers) {
     const found = await identifierProblem(ctx.store, policy, identifier);
     if (found) return found;
   }
   return undefined;
-}
-
-export function thumbprint(key: KeyObject): string {
-  return jwkThumbprint(key);
 }
 
 /** The signer's own account, or unauthorized. */

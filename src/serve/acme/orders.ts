@@ -1,11 +1,11 @@
 /** newOrder, orders, authorizations, challenges and finalize (RFC 8555 §7.4-7.5, RFC 8738), in memory. */
 import { randomBytes } from 'node:crypto';
-import { identifierProblem, readAcmePolicy } from '../../ca/acme/policy.js';
+import { identifierProblem } from '../../ca/acme/policy.js';
 import { identifierSan, issueAcmeCertificate } from '../../ca/acme/issue.js';
 import { AcmeProblem, type AcmeIdentifier, type ChallengeType } from '../../ca/acme/types.js';
 import { CertifiedError } from '../../ca/errors.js';
-import { fromBase64url, JwsError } from '../../pki/jws.js';
-import { currentPolicy, isObject, refusedIdentifier, requireAccount, thumbprint, url, verifyRequest, type AcmeContext, type Authorization, type Challenge, type Order } from './context.js';
+import { fromBase64url, jwkThumbprint, JwsError } from '../../pki/jws.js';
+import { currentPolicy, isObject, refusedIdentifier, requireAccount, url, verifyRequest, type AcmeContext, type Authorization, type Challenge, type Order } from './context.js';
 import { problemBody, type Reply } from './http.js';
 import { validateChallenge } from './validate.js';
 
@@ -81,12 +81,7 @@ export async function newOrder(ctx: AcmeContext, body: Buffer, requestUrl: strin
   const account = requireAccount(request);
   const identifiers = readIdentifiers(request.payload);
   // The policy is the reviewed certificates.yaml as it is now: a name taken out of it is refused at once.
-  try {
-    ctx.policy = await readAcmePolicy(ctx.store);
-  } catch (error) {
-    if (error instanceof CertifiedError) throw new AcmeProblem('serverInternal', `the ACME policy cannot be read: ${error.message}`, 500);
-    throw error;
-  }
+  await currentPolicy(ctx);
   const problems = [];
   for (const identifier of identifiers) {
     const found = await identifierProblem(ctx.store, ctx.policy, identifier);
@@ -196,7 +191,7 @@ export async function challengeResource(ctx: AcmeContext, body: Buffer, requestU
   }
   if (request.payload !== undefined && challenge.status === 'pending' && challenge.authz.status === 'pending') {
     challenge.status = 'processing';
-    const keyAuthorization = `${challenge.token}.${thumbprint(request.key)}`;
+    const keyAuthorization = `${challenge.token}.${jwkThumbprint(request.key)}`;
     const run = runValidation(ctx, challenge, keyAuthorization);
     ctx.pending.add(run);
     void run.finally(() => ctx.pending.delete(run));
@@ -223,13 +218,14 @@ async function runValidation(ctx: AcmeContext, challenge: Challenge, keyAuthoriz
     ctx.log(`ACME ${challenge.type} for ${authz.identifier.value}: valid`);
   } catch (error) {
     challenge.status = 'invalid';
-    challenge.error = error instanceof AcmeProblem ? error : new AcmeProblem('serverInternal', `the validation failed: ${(error as Error).message}`, 500);
+    challenge.error = error instanceof AcmeProblem ? error : new AcmeProblem('serverInternal', "the validation failed unexpectedly; the server's log says why", 500);
+    const cause = error instanceof AcmeProblem ? error.cause : error;
     if (authz.status === 'pending') authz.status = 'invalid';
     if (authz.order.status === 'pending' || authz.order.status === 'ready') {
       authz.order.status = 'invalid';
       authz.order.error = challenge.error;
     }
-    ctx.log(`ACME ${challenge.type} for ${authz.identifier.value}: invalid (${challenge.error.message})`);
+    ctx.log(`ACME ${challenge.type} for ${authz.identifier.value}: invalid (${challenge.error.message}${cause instanceof Error ? `: ${cause.message}` : ''})`);
   }
 }
 
@@ -277,7 +273,10 @@ export async function finalize(ctx: AcmeContext, body: Buffer, requestUrl: strin
     order.status = 'ready';
     if (error instanceof AcmeProblem) throw error;
     // The CSR was checked; what fails now is the CA (a lock held too long, a key that cannot be opened).
-    if (error instanceof CertifiedError) throw new AcmeProblem('serverInternal', `the certificate could not be issued: ${error.message}`, 500);
+    if (error instanceof CertifiedError) {
+      ctx.log(`ACME order ${order.id}: the certificate could not be issued: ${error.message}`);
+      throw new AcmeProblem('serverInternal', "the certificate could not be issued; the server's log says why", 500);
+    }
     throw error;
   }
   return { status: 200, body: orderBody(ctx, order), headers: { Location: url(ctx, `order/${order.id}`) } };

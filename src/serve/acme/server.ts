@@ -12,7 +12,7 @@ import type { AskPassword } from '../../ca/passwords.js';
 import { accountKeys, accountResource, keyChange, newAccount } from './accounts.js';
 import { certificateResource, renewalInfo, revokeCert } from './certificates.js';
 import { url, type AcmeContext, type Handler } from './context.js';
-import { BodyTooLargeError, NonceStore, problemBody, readBody, send, type Reply } from './http.js';
+import { BodyAbortedError, BodyTooLargeError, NonceStore, problemBody, readBody, send, type Reply } from './http.js';
 import { authzResource, challengeResource, finalize, newOrder, orderResource, ordersList } from './orders.js';
 
 export interface StartAcmeServerParams {
@@ -152,6 +152,10 @@ async function respond(ctx: AcmeContext, req: IncomingMessage, res: ServerRespon
     const body = await readBody(req);
     reply = await route(ctx, method, path, body, String(req.headers['content-type'] ?? ''));
   } catch (error) {
+    if (error instanceof BodyAbortedError) {
+      res.destroy();
+      return;
+    }
     const problem =
       error instanceof AcmeProblem
         ? error
