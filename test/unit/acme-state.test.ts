@@ -12,7 +12,6 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { readAccount } from '../../src/ca/acme/accounts.js';
 import { readAcmePolicy } from '../../src/ca/acme/policy.js';
 import { AcmeProblem, type ValidationTargets } from '../../src/ca/acme/types.js';
@@ -351,7 +350,6 @@ describe('ACME state, in process', () => {
     });
   });
 
-  void sleep;
 });
 
 describe('http-01 redirects', () => {
@@ -359,9 +357,9 @@ describe('http-01 redirects', () => {
   const KEY_AUTHORIZATION = `${TOKEN}.thumbprint`;
   let http: Server;
   let targets: ValidationTargets;
+  /** "host path" -> what it answers: a redirect ("> URL"), or a status and body ("404 text"). */
   let routes: Record<string, string> = {};
   const seen: string[] = [];
-  /** "host path" -> what it answers: a redirect ("> URL"), or a status and body ("404 text"). */
   const outcome = async (identifier: string, redirectAllow?: string[]): Promise<'valid' | string> => {
     try {
       await validateChallenge('http-01', { type: identifier.includes(':') || /^[0-9.]+$/.test(identifier) ? 'ip' : 'dns', value: identifier }, TOKEN, KEY_AUTHORIZATION, { ...targets, ...(redirectAllow ? { redirectAllow } : {}) });
