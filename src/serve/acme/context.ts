@@ -17,6 +17,7 @@ import {
   verifyJws,
   type ParsedJws,
 } from '../../pki/jws.js';
+import type { GroupCommitter } from './group-commit.js';
 import type { NonceStore, Reply } from './http.js';
 
 export interface Challenge {
@@ -70,6 +71,8 @@ export interface AcmeContext {
   challenges: Map<string, Challenge>;
   /** Validations started and not finished, so that a stop can wait for them. */
   pending: Set<Promise<void>>;
+  /** Finalizations that arrive together share one commit. */
+  committer: GroupCommitter;
   log: (line: string) => void;
   /** Loads an account record (from the CA directory). */
   account(id: string): Promise<AcmeAccount | undefined>;

@@ -1,0 +1,65 @@
+/**
+ * Group commit for finalize: the first finalization commits at once; those that arrive while a
+ * commit runs wait and then share the next one (one lock, one issuer load, one git commit), so
+ * throughput does not stop at one git commit per certificate and a lone request waits for nothing.
+ * A failed commit fails every request of its batch (nothing of it is written).
+ */
+import { AcmeProblem } from '../../ca/acme/types.js';
+import { issueAcmeCertificates, type CheckedAcmeRequest, type IssueAcmeResult } from '../../ca/acme/issue.js';
+import type { CaStore } from '../../ca/ca-directory.js';
+
+/** A commit of more than this many certificates is split: a huge message and change gain nothing. */
+export const MAX_BATCH = 256;
+
+interface Waiting {
+  request: CheckedAcmeRequest;
+  resolve: (result: IssueAcmeResult) => void;
+  reject: (error: unknown) => void;
+}
+
+export class GroupCommitter {
+  private queue: Waiting[] = [];
+  private running: Promise<void> | undefined;
+  private closed = false;
+
+  constructor(private readonly store: CaStore) {}
+
+  /** Issues the certificate in the next commit; resolves once that commit is made. */
+  issue(request: CheckedAcmeRequest): Promise<IssueAcmeResult> {
+    if (this.closed) return Promise.reject(new AcmeProblem('serverInternal', 'the server is stopping; retry the finalization in a moment', 503));
+    return new Promise((resolve, reject) => {
+      this.queue.push({ request, resolve, reject });
+      this.running ??= this.run();
+    });
+  }
+
+  /** Takes no more requests, and resolves when every one handed in is committed (or failed). */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.drain();
+  }
+
+  /** Resolves when every request handed in so far is committed (or failed). */
+  async drain(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
+  private async run(): Promise<void> {
+    // Let the requests that arrived in the same turn of the event loop join the first commit.
+    await new Promise((resolve) => setImmediate(resolve));
+    while (this.queue.length) {
+      const batch = this.queue.splice(0, MAX_BATCH);
+      try {
+        const results = await issueAcmeCertificates(this.store, batch.map((waiting) => waiting.request));
+        batch.forEach((waiting, index) => {
+          const result = results[index]!;
+          if (result instanceof AcmeProblem) waiting.reject(result);
+          else waiting.resolve(result);
+        });
+      } catch (error) {
+        for (const waiting of batch) waiting.reject(error);
+      }
+    }
+    this.running = undefined;
+  }
+}
