@@ -132,7 +132,7 @@ export async function verifyRequest(ctx: AcmeContext, body: Buffer, requestUrl: 
     account = await ctx.account(id);
     if (!account) throw new Problem('accountDoesNotExist', 'there is no account at this kid', 400);
     if (account.status !== 'valid') throw new Problem('unauthorized', `the account is ${account.status}`, 401);
-    key = importJwk(account.jwk);
+    key = accountKey(account.jwk);
   }
   if (!algorithmFitsKey(alg, key)) throw new Problem('badSignatureAlgorithm', `alg ${alg} does not fit the ${key.asymmetricKeyType} key`);
   if (!verifyJws(jws, alg, key)) throw new Problem('malformed', 'the JWS signature does not verify');
@@ -145,6 +145,21 @@ export async function verifyRequest(ctx: AcmeContext, body: Buffer, requestUrl: 
     }
   }
   return { jws, payload, key, ...(account ? { account } : {}), ...(jwk !== undefined ? { jwk: jwk as JsonWebKey } : {}) };
+}
+
+/** Accounts' keys as imported: the same JWK always gives the same key, and importing one costs more than the signature check. */
+const importedKeys = new Map<string, KeyObject>();
+const IMPORTED_KEYS_LIMIT = 10_000;
+
+function accountKey(jwk: JsonWebKey): KeyObject {
+  const text = JSON.stringify(jwk);
+  let key = importedKeys.get(text);
+  if (!key) {
+    key = importJwk(jwk);
+    if (importedKeys.size >= IMPORTED_KEYS_LIMIT) importedKeys.delete(importedKeys.keys().next().value!);
+    importedKeys.set(text, key);
+  }
+  return key;
 }
 
 export function thumbprint(key: KeyObject): string {
