@@ -16,10 +16,10 @@ import { loadConfig } from '../ca-files.js';
 import { buildCertificate } from '../certificate-builder.js';
 import { recordWrite, toRecord } from '../certificate-record.js';
 import { commitMessage, isoDate } from '../commit-message.js';
-import { withDefaults } from '../config.js';
+import { withDefaults, type CaConfig } from '../config.js';
 import { AlreadyRevokedError, CertifiedError } from '../errors.js';
 import { findRecord } from '../find-record.js';
-import { loadIssuer } from '../load-issuer.js';
+import { loadIssuer, type Issuer } from '../load-issuer.js';
 import { formatSan, parseSan, validateDn } from '../names.js';
 import type { AskPassword } from '../passwords.js';
 import { readCsr } from '../issuing/sign-csr.js';
@@ -62,6 +62,56 @@ export interface CheckedAcmeRequest {
   csr: Awaited<ReturnType<typeof readCsr>>;
   subjectCn: string | undefined;
   wanted: SubjectAltName[];
+  /** Signed ahead of its commit (presignAcmeRequest), kept only if the CA is unchanged under the lock. */
+  presigned?: Signed;
+}
+
+/** What ACME certificates are signed with: the intermediate and the CA's settings. */
+export interface AcmeSigner {
+  issuer: Issuer;
+  config: CaConfig;
+  /** Equal for two signers that would sign alike. */
+  basis: string;
+}
+
+interface Signed {
+  certificate: CertificateInfo;
+  fullSubject: ReturnType<typeof withDefaults>;
+  basis: string;
+}
+
+/** Loads the signer (no lock: a change made meanwhile is caught by the basis under the lock). */
+export async function loadAcmeSigner(store: CaStore, askPassword: AskPassword): Promise<AcmeSigner> {
+  const config = await loadConfig(store);
+  const issuer = await loadIssuer(store, INTERMEDIATE_NAME, askPassword, 'leaf');
+  return { issuer, config, basis: `${issuer.certificate.fingerprint}\n${issuer.chainPem}\n${JSON.stringify(config)}` };
+}
+
+async function signRequest(request: CheckedAcmeRequest, signer: AcmeSigner): Promise<Signed> {
+  const { params, csr, wanted } = request;
+  const cn = request.subjectCn ?? wanted[0]?.value;
+  const fullSubject = withDefaults(cn === undefined ? {} : { CN: cn }, signer.config.subject);
+  const { certificate } = await buildCertificate({
+    kind: 'leaf',
+    subject: fullSubject,
+    publicKey: csr.publicKey,
+    key: csr.key,
+    profile: 'server',
+    sans: wanted,
+    issuer: signer.issuer,
+    policy: signer.config,
+    days: params.days,
+    now: params.now ?? new Date(),
+  });
+  return { certificate, fullSubject, basis: signer.basis };
+}
+
+/**
+ * Signs a request's certificate before its commit, while the previous commit runs, so that the
+ * commit (under the lock) only writes. Nothing is written; a failure leaves it to the commit.
+ */
+export async function presignAcmeRequest(request: CheckedAcmeRequest, signer: AcmeSigner): Promise<void> {
+  request.presigned = await signRequest(request, signer).catch(() => undefined);
 }
 
 /** Reads and checks a finalize CSR (no lock, nothing written); throws AcmeProblem badCSR when it does not fit. */
@@ -115,36 +165,24 @@ export async function issueAcmeCertificate(store: CaStore, params: IssueAcmePara
 export async function issueAcmeCertificates(store: CaStore, requests: CheckedAcmeRequest[]): Promise<(IssueAcmeResult | AcmeProblem)[]> {
   if (requests.length === 0) return [];
   return store.locked(async () => {
-    const config = await loadConfig(store);
-    const issuer = await loadIssuer(store, INTERMEDIATE_NAME, requests[0]!.params.askPassword, 'leaf');
+    const signer = await loadAcmeSigner(store, requests[0]!.params.askPassword);
+    const issuer = signer.issuer;
     const built: { name: string; certificate: CertificateInfo; chainPem: string; fullSubject: ReturnType<typeof withDefaults>; params: IssueAcmeParams; wanted: SubjectAltName[] }[] = [];
     const writes: FileWrite[] = [];
     /** Per request: the index of its certificate in `built`, or why it is refused. */
     const outcomes: (number | AcmeProblem)[] = [];
     for (const request of requests) {
-      const { params, csr, wanted } = request;
-      const cn = request.subjectCn ?? wanted[0]?.value;
-      const fullSubject = withDefaults(cn === undefined ? {} : { CN: cn }, config.subject);
-      let certificate;
+      const { params, wanted } = request;
+      let signed = request.presigned?.basis === signer.basis ? request.presigned : undefined;
       try {
-        ({ certificate } = await buildCertificate({
-          kind: 'leaf',
-          subject: fullSubject,
-          publicKey: csr.publicKey,
-          key: csr.key,
-          profile: 'server',
-          sans: wanted,
-          issuer,
-          policy: config,
-          days: params.days,
-          now: params.now ?? new Date(),
-        }));
+        signed ??= await signRequest(request, signer);
       } catch (error) {
         // This request's CSR cannot be signed (the others of the batch still can): refused alone.
         if (!(error instanceof CertifiedError)) throw error;
         outcomes.push(error instanceof AcmeProblem ? error : new AcmeProblem('badCSR', `the CSR cannot be signed: ${error.message}`));
         continue;
       }
+      const { certificate, fullSubject } = signed;
       const name = acmeCertificateName(certificate.serial);
       const chainPem = certificate.pem + issuer.chainPem;
       const record: CertificateRecord = { ...toRecord(certificate, name, issuer.name, 'server'), acme: { account: params.account, order: params.order } };

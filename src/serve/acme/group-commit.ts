@@ -1,11 +1,13 @@
 /**
  * Group commit for finalize: a finalization waits a short window (GROUP_WINDOW_MS) for others to
  * join its commit; those that arrive while a commit runs share the next one (one lock, one issuer
- * load, one git commit), so throughput does not stop at one git commit per certificate.
+ * load, one git commit), so throughput does not stop at one git commit per certificate. Each
+ * certificate is signed as its request arrives, while the previous commit runs; under the lock the
+ * commit checks that the CA is unchanged (else signs again) and writes.
  * A failed commit fails every request of its batch (nothing of it is written).
  */
 import { AcmeProblem } from '../../ca/acme/types.js';
-import { issueAcmeCertificates, type CheckedAcmeRequest, type IssueAcmeResult } from '../../ca/acme/issue.js';
+import { issueAcmeCertificates, loadAcmeSigner, presignAcmeRequest, type AcmeSigner, type CheckedAcmeRequest, type IssueAcmeResult } from '../../ca/acme/issue.js';
 import type { CaStore } from '../../ca/ca-directory.js';
 
 /** A commit of more than this many certificates is split: a huge message and change gain nothing. */
@@ -26,12 +28,18 @@ export class GroupCommitter {
   private queue: Waiting[] = [];
   private running: Promise<void> | undefined;
   private closed = false;
+  /** The CA as the last commit found it, to sign with before the next commit (checked again under its lock). */
+  private signer: Promise<AcmeSigner | undefined> | undefined;
 
   constructor(private readonly store: CaStore) {}
 
   /** Issues the certificate in the next commit; resolves once that commit is made. */
-  issue(request: CheckedAcmeRequest): Promise<IssueAcmeResult> {
-    if (this.closed) return Promise.reject(new AcmeProblem('serverInternal', 'the server is stopping; retry the finalization in a moment', 503));
+  async issue(request: CheckedAcmeRequest): Promise<IssueAcmeResult> {
+    // Signed now, while the previous commit runs: the commit then only writes.
+    this.signer ??= loadAcmeSigner(this.store, request.params.askPassword).catch(() => undefined);
+    const signer = await this.signer;
+    if (signer) await presignAcmeRequest(request, signer);
+    if (this.closed) throw new AcmeProblem('serverInternal', 'the server is stopping; retry the finalization in a moment', 503);
     return new Promise((resolve, reject) => {
       this.queue.push({ request, resolve, reject });
       this.running ??= this.run();
@@ -64,6 +72,8 @@ export class GroupCommitter {
       } catch (error) {
         for (const waiting of batch) waiting.reject(error);
       }
+      // The next batch signs with the CA as it is after this commit.
+      this.signer = undefined;
     }
     this.running = undefined;
   }
