@@ -77,9 +77,15 @@ class LeanClient {
   account = '';
 
   constructor(
-    readonly agent: https.Agent,
+    public agent: https.Agent,
     private readonly dir: Record<string, string>,
   ) {}
+
+  /** A new connection: one left idle past the server's keep-alive timeout (5 s) may be cut as it is reused. */
+  reconnect(): void {
+    this.agent.destroy();
+    this.agent = new https.Agent({ ...this.agent.options, keepAlive: true, maxSockets: 1 });
+  }
 
   request(method: string, url: string, body?: string): Promise<Answer> {
     return new Promise((done, fail) => {
@@ -187,8 +193,6 @@ export async function benchAcme(count = 400, clients = 24, log: (line: string) =
     // Untimed: accounts, and the CSRs (the clients' keys are theirs; making them is not the server's cost).
     const probe = new LeanClient(agent, {});
     const dirDoc = JSON.parse((await probe.request('GET', directoryUrl)).body) as Record<string, string>;
-    const pool = Array.from({ length: clients }, () => new LeanClient(new https.Agent({ ca: rootPem, keepAlive: true, maxSockets: 1 }), dirDoc));
-    await Promise.all(pool.map((client) => client.register()));
     const csrKey = await acme.crypto.createPrivateEcdsaKey();
     const names = Array.from({ length: count }, (_, i) => `host-${i}.bench.test`);
     const csrs: string[] = [];
@@ -196,6 +200,9 @@ export async function benchAcme(count = 400, clients = 24, log: (line: string) =
       const [, csrPem] = await acme.crypto.createCsr({ commonName: name }, csrKey);
       csrs.push(acme.crypto.getPemBodyAsB64u(csrPem));
     }
+    const pool = Array.from({ length: clients }, () => new LeanClient(new https.Agent({ ca: rootPem, keepAlive: true, maxSockets: 1 }), dirDoc));
+    await Promise.all(pool.map((client) => client.register()));
+    for (const client of pool) client.reconnect();
     const headBefore = git(db, ['rev-parse', 'HEAD']).trim();
     log(`  ${clients} clients registered, ${count} CSRs ready; issuing...`);
 
@@ -240,6 +247,8 @@ export async function benchAcme(count = 400, clients = 24, log: (line: string) =
       recordsCommitted,
       commits,
     };
+  } catch (error) {
+    throw new Error(`${(error as Error).message}\nThe server's log ends with:\n${serverLog.slice(-3000)}`, { cause: error });
   } finally {
     child.kill('SIGTERM');
     await new Promise<void>((done) => (child.exitCode !== null ? done() : child.once('exit', () => done())));
