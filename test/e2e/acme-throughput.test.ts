@@ -8,12 +8,15 @@ import acme from 'acme-client';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, createPublicKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
-import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import https from 'node:https';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { checkAcmeRequest, issueAcmeCertificates, loadAcmeSigner, presignAcmeRequest } from '../../src/ca/acme/issue.js';
+import { AcmeProblem } from '../../src/ca/acme/types.js';
+import { openCaDirectory } from '../../src/ca/ca-directory.js';
 import { BIN, baseEnv, git, makeCa, run, tempDir } from '../helpers/cli.js';
 import { freePort } from '../helpers/serve.js';
 
@@ -220,6 +223,31 @@ describe('ACME group commit', () => {
     const check = await run(['check'], { cwd });
     assert.equal(check.code, 0, check.stdout + check.stderr);
     for (const { client } of orders) client.agent.destroy();
+  });
+
+  it('keeps a certificate signed ahead of its commit only when the CA is unchanged under the lock', async () => {
+    const store = openCaDirectory(db, { lockTimeoutMs: 10_000 });
+    const askPassword = async () => undefined;
+    const account = readdirSync(join(db, 'acme/accounts'))[0]!.replace(/\.json$/, '');
+    const checked = async (name: string, order: string) =>
+      checkAcmeRequest({ csr: Buffer.from(await csrFor(name), 'base64url'), identifiers: [{ type: 'dns', value: name }], account, order, days: 30, askPassword, commandLine: 'serve' });
+    const signer = await loadAcmeSigner(store, askPassword);
+
+    const stale = await checked('stale.throughput.test', 'order-stale');
+    // As if the intermediate or the CA's settings changed between the signature and the commit.
+    await presignAcmeRequest(stale, { ...signer, basis: 'a CA since replaced' });
+    const current = await checked('current.throughput.test', 'order-current');
+    await presignAcmeRequest(current, signer);
+    const results = await issueAcmeCertificates(store, [stale, current]);
+    const [again, kept] = results.map((result) => {
+      assert.ok(!(result instanceof AcmeProblem), String(result));
+      return result;
+    });
+    assert.notEqual(again!.serial, stale.presigned!.certificate.serial, 'signed again with the CA found under the lock');
+    assert.equal(kept!.serial, current.presigned!.certificate.serial, 'kept: signed by the same CA');
+    for (const { serial } of [again!, kept!]) assert.match(git(db, ['show', `HEAD:certs/acme-${serial}.crt`]), /^-----BEGIN CERTIFICATE-----/);
+    assert.equal(again!.commit, kept!.commit);
+    assert.equal(git(db, ['status', '--porcelain']).trim(), '');
   });
 
   it('fails every finalization of a shared commit that cannot be made, and writes nothing', async () => {
