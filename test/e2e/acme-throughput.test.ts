@@ -8,7 +8,7 @@ import acme from 'acme-client';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, createPublicKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
-import { chmodSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import https from 'node:https';
 import { join } from 'node:path';
@@ -228,7 +228,10 @@ describe('ACME group commit', () => {
   it('keeps a certificate signed ahead of its commit only when the CA is unchanged under the lock', async () => {
     const store = openCaDirectory(db, { lockTimeoutMs: 10_000 });
     const askPassword = async () => undefined;
-    const account = readdirSync(join(db, 'acme/accounts'))[0]!.replace(/\.json$/, '');
+    const client = new Client(rootPem, dir);
+    await client.register();
+    client.agent.destroy();
+    const account = client.accountId;
     const checked = async (name: string, order: string) =>
       checkAcmeRequest({ csr: Buffer.from(await csrFor(name), 'base64url'), identifiers: [{ type: 'dns', value: name }], account, order, days: 30, askPassword, commandLine: 'serve' });
     const signer = await loadAcmeSigner(store, askPassword);
