@@ -24,6 +24,7 @@ import { generateKeyPair } from '../../src/pki/keys.js';
 import { accountKeys, accountResource, keyChange, newAccount } from '../../src/serve/acme/accounts.js';
 import type { AcmeContext, Order } from '../../src/serve/acme/context.js';
 import { revokeCert } from '../../src/serve/acme/certificates.js';
+import { GroupCommitter } from '../../src/serve/acme/group-commit.js';
 import { NonceStore, type Reply } from '../../src/serve/acme/http.js';
 import { authzResource, challengeResource, finalize, newOrder, orderResource } from '../../src/serve/acme/orders.js';
 import { validateChallenge } from '../../src/serve/acme/validate.js';
@@ -108,6 +109,7 @@ describe('ACME state, in process', () => {
       authorizations: new Map(),
       challenges: new Map(),
       pending: new Set(),
+      committer: new GroupCommitter(store),
       log: () => undefined,
       account: (id) => readAccount(store, id),
     };

@@ -15,6 +15,7 @@ import {
   verifyJws,
   type ParsedJws,
 } from '../../pki/jws.js';
+import type { GroupCommitter } from './group-commit.js';
 import type { NonceStore, Reply } from './http.js';
 
 export interface Challenge {
@@ -68,6 +69,8 @@ export interface AcmeContext {
   challenges: Map<string, Challenge>;
   /** Validations started and not finished, so that a stop can wait for them. */
   pending: Set<Promise<void>>;
+  /** Finalizations that arrive together share one commit. */
+  committer: GroupCommitter;
   log: (line: string) => void;
   /** Loads an account record (from the CA directory). */
   account(id: string): Promise<AcmeAccount | undefined>;
@@ -127,7 +130,7 @@ export async function verifyRequest(ctx: AcmeContext, body: Buffer, requestUrl: 
     account = await ctx.account(id);
     if (!account) throw new Problem('accountDoesNotExist', 'there is no account at this kid', 400);
     if (account.status !== 'valid') throw new Problem('unauthorized', `the account is ${account.status}`, 403);
-    key = importJwk(account.jwk);
+    key = accountKey(account.jwk);
   }
   const verified = algorithmFitsKey(alg, key) && verifyJws(jws, alg, key);
   // A key the account has replaced is refused as such, whatever its type.
@@ -181,6 +184,21 @@ export async function refusedIdentifier(ctx: AcmeContext, identifiers: AcmeIdent
     if (found) return found;
   }
   return undefined;
+}
+
+/** Accounts' keys as imported: the same JWK always gives the same key, and importing one costs more than the signature check. */
+const importedKeys = new Map<string, KeyObject>();
+const IMPORTED_KEYS_LIMIT = 10_000;
+
+function accountKey(jwk: JsonWebKey): KeyObject {
+  const text = JSON.stringify(jwk);
+  let key = importedKeys.get(text);
+  if (!key) {
+    key = importJwk(jwk);
+    if (importedKeys.size >= IMPORTED_KEYS_LIMIT) importedKeys.delete(importedKeys.keys().next().value!);
+    importedKeys.set(text, key);
+  }
+  return key;
 }
 
 /** The signer's own account, or unauthorized. */
