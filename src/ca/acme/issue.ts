@@ -5,6 +5,7 @@
  * Revocation goes through the CA's revocation, so the CRL is rebuilt in the same commit.
  */
 import type { CertificateInfo } from '../../pki/certificate.js';
+import type { SigningKey } from '../../pki/keys.js';
 import { formatDn } from '../../pki/name.js';
 import type { SubjectAltName } from '../../pki/types.js';
 import type { CaStore } from '../../store/ca-store.js';
@@ -33,6 +34,8 @@ export interface IssueAcmeParams {
   order: string;
   days: number;
   askPassword: AskPassword;
+  /** The intermediate's key as the server opened it: used while it is still the intermediate's. */
+  issuerKey?: SigningKey;
   commandLine: string;
   now?: Date;
 }
@@ -86,7 +89,7 @@ export async function issueAcmeCertificate(store: CaStore, params: IssueAcmePara
   }
   return store.locked(async () => {
     const config = await loadConfig(store);
-    const issuer = await loadIssuer(store, INTERMEDIATE_NAME, params.askPassword, 'leaf');
+    const issuer = await loadIssuer(store, INTERMEDIATE_NAME, params.askPassword, 'leaf', params.issuerKey);
     const cn = subject.CN ?? wanted[0]?.value;
     const fullSubject = withDefaults(cn === undefined ? {} : { CN: cn }, config.subject);
     const { certificate } = await buildCertificate({
