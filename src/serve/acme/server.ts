@@ -90,6 +90,9 @@ export async function startAcmeServer(params: StartAcmeServerParams): Promise<Ac
   };
   const { createServer } = await import('node:https');
   const server = createServer({ cert: certificate.chainPem, key: certificate.keyPem, minVersion: 'TLSv1.2', handshakeTimeout: limits.handshakeTimeoutMs }, (req, res) => {
+    // The idle timeout is for connections that say nothing; a request being answered (a finalize
+    // waiting for the CA lock) keeps its connection, and keepAliveTimeout takes over after it.
+    req.socket.setTimeout(0);
     // A request must never take the server down: whatever escapes the handler closes only its socket.
     respond(ctx, req, res).catch(() => res.destroy());
   });
