@@ -1,7 +1,8 @@
 /**
  * Issuing and revoking for ACME: a finalized order's CSR becomes a server certificate of the
  * intermediate, built by the one certificate builder, named acme-<serial> (no key file: the key is
- * the client's), with a record that says which account and order asked for it; one commit each.
+ * the client's), with a record that says which account and order asked for it. Finalizations that
+ * arrive together share one commit (issueAcmeCertificates), each certificate with its own record.
  * Revocation goes through the CA's revocation, so the CRL is rebuilt in the same commit.
  */
 import type { CertificateInfo } from '../../pki/certificate.js';
@@ -10,15 +11,16 @@ import { formatDn } from '../../pki/name.js';
 import type { SubjectAltName } from '../../pki/types.js';
 import type { CaStore } from '../../store/ca-store.js';
 import { INTERMEDIATE_NAME, certPath, chainPath, revokedDir } from '../../store/layout.js';
+import type { FileWrite } from '../../store/change.js';
 import type { CertificateRecord } from '../../store/records.js';
 import { loadConfig } from '../ca-files.js';
 import { buildCertificate } from '../certificate-builder.js';
 import { recordWrite, toRecord } from '../certificate-record.js';
 import { commitMessage, isoDate } from '../commit-message.js';
-import { withDefaults } from '../config.js';
+import { withDefaults, type CaConfig } from '../config.js';
 import { AlreadyRevokedError, CertifiedError } from '../errors.js';
 import { findRecord } from '../find-record.js';
-import { loadIssuer } from '../load-issuer.js';
+import { loadIssuer, type Issuer } from '../load-issuer.js';
 import { formatSan, parseSan, validateDn } from '../names.js';
 import type { AskPassword } from '../passwords.js';
 import { readCsr } from '../issuing/sign-csr.js';
@@ -57,8 +59,66 @@ export function identifierSan(identifier: AcmeIdentifier): SubjectAltName {
 
 const sanKey = (san: SubjectAltName): string => `${san.type}:${san.value}`;
 
-/** Issues the certificate of a finalized order; throws AcmeProblem badCSR for a CSR that does not fit. */
-export async function issueAcmeCertificate(store: CaStore, params: IssueAcmeParams): Promise<IssueAcmeResult> {
+/** A finalize request whose CSR fits its order: what a batch needs to sign and commit it. */
+export interface CheckedAcmeRequest {
+  params: IssueAcmeParams;
+  csr: Awaited<ReturnType<typeof readCsr>>;
+  subjectCn: string | undefined;
+  wanted: SubjectAltName[];
+  /** Signed ahead of its commit (presignAcmeRequest), kept only if the CA is unchanged under the lock. */
+  presigned?: Signed;
+}
+
+/** What ACME certificates are signed with: the intermediate and the CA's settings. */
+export interface AcmeSigner {
+  issuer: Issuer;
+  config: CaConfig;
+  /** Equal for two signers that would sign alike. */
+  basis: string;
+}
+
+interface Signed {
+  certificate: CertificateInfo;
+  fullSubject: ReturnType<typeof withDefaults>;
+  basis: string;
+}
+
+/** Loads the signer (no lock: a change made meanwhile is caught by the basis under the lock). */
+export async function loadAcmeSigner(store: CaStore, askPassword: AskPassword, issuerKey?: SigningKey): Promise<AcmeSigner> {
+  const config = await loadConfig(store);
+  const issuer = await loadIssuer(store, INTERMEDIATE_NAME, askPassword, 'leaf', issuerKey);
+  return { issuer, config, basis: `${issuer.certificate.fingerprint}\n${issuer.chainPem}\n${JSON.stringify(config)}` };
+}
+
+async function signRequest(request: CheckedAcmeRequest, signer: AcmeSigner): Promise<Signed> {
+  const { params, csr, wanted } = request;
+  const cn = request.subjectCn ?? wanted[0]?.value;
+  const fullSubject = withDefaults(cn === undefined ? {} : { CN: cn }, signer.config.subject);
+  const { certificate } = await buildCertificate({
+    kind: 'leaf',
+    subject: fullSubject,
+    publicKey: csr.publicKey,
+    key: csr.key,
+    profile: 'server',
+    sans: wanted,
+    issuer: signer.issuer,
+    policy: signer.config,
+    days: params.days,
+    now: params.now ?? new Date(),
+  });
+  return { certificate, fullSubject, basis: signer.basis };
+}
+
+/**
+ * Signs a request's certificate before its commit, while the previous commit runs, so that the
+ * commit (under the lock) only writes. Nothing is written; a failure leaves it to the commit.
+ */
+export async function presignAcmeRequest(request: CheckedAcmeRequest, signer: AcmeSigner): Promise<void> {
+  request.presigned = await signRequest(request, signer).catch(() => undefined);
+}
+
+/** Reads and checks a finalize CSR (no lock, nothing written); throws AcmeProblem badCSR when it does not fit. */
+export async function checkAcmeRequest(params: IssueAcmeParams): Promise<CheckedAcmeRequest> {
   let csr;
   try {
     csr = await readCsr(params.csr, 'the CSR');
@@ -87,57 +147,95 @@ export async function issueAcmeCertificate(store: CaStore, params: IssueAcmePara
   if (extra.length || missing.length) {
     throw new AcmeProblem('badCSR', `the CSR's names must be the order's: ${[...(extra.length ? [`not in the order: ${extra.join(', ')}`] : []), ...(missing.length ? [`missing: ${missing.join(', ')}`] : [])].join('; ')}`);
   }
+  return { params, csr, subjectCn: subject.CN, wanted };
+}
+
+/** Issues the certificate of a finalized order; throws AcmeProblem badCSR for a CSR that does not fit. */
+export async function issueAcmeCertificate(store: CaStore, params: IssueAcmeParams): Promise<IssueAcmeResult> {
+  const [result] = await issueAcmeCertificates(store, [await checkAcmeRequest(params)]);
+  if (result instanceof AcmeProblem) throw result;
+  return result!;
+}
+
+/**
+ * Issues the certificates of several finalized orders in ONE commit (group commit): under one
+ * lock, with the issuer loaded once, each certificate with its own files and record. The message
+ * of a commit of one certificate is the same as ever; for several it follows apply's form: a
+ * summary with the count, one line per certificate, and a Certified-Changes trailer. When the
+ * commit fails, nothing is written and every request fails with the same error; a CSR that cannot
+ * be signed is refused alone (an AcmeProblem in its place), the others are committed.
+ */
+export async function issueAcmeCertificates(store: CaStore, requests: CheckedAcmeRequest[]): Promise<(IssueAcmeResult | AcmeProblem)[]> {
+  if (requests.length === 0) return [];
   return store.locked(async () => {
-    const config = await loadConfig(store);
-    const issuer = await loadIssuer(store, INTERMEDIATE_NAME, params.askPassword, 'leaf', params.issuerKey);
-    const cn = subject.CN ?? wanted[0]?.value;
-    const fullSubject = withDefaults(cn === undefined ? {} : { CN: cn }, config.subject);
-    const { certificate } = await buildCertificate({
-      kind: 'leaf',
-      subject: fullSubject,
-      publicKey: csr.publicKey,
-      key: csr.key,
-      profile: 'server',
-      sans: wanted,
-      issuer,
-      policy: config,
-      days: params.days,
-      now: params.now ?? new Date(),
+    const signer = await loadAcmeSigner(store, requests[0]!.params.askPassword, requests[0]!.params.issuerKey);
+    const issuer = signer.issuer;
+    const built: { name: string; certificate: CertificateInfo; chainPem: string; fullSubject: ReturnType<typeof withDefaults>; params: IssueAcmeParams; wanted: SubjectAltName[] }[] = [];
+    const writes: FileWrite[] = [];
+    /** Per request: the index of its certificate in `built`, or why it is refused. */
+    const outcomes: (number | AcmeProblem)[] = [];
+    for (const request of requests) {
+      const { params, wanted } = request;
+      let signed = request.presigned?.basis === signer.basis ? request.presigned : undefined;
+      try {
+        signed ??= await signRequest(request, signer);
+      } catch (error) {
+        // This request's CSR cannot be signed (the others of the batch still can): refused alone.
+        if (!(error instanceof CertifiedError)) throw error;
+        outcomes.push(error instanceof AcmeProblem ? error : new AcmeProblem('badCSR', `the CSR cannot be signed: ${error.message}`));
+        continue;
+      }
+      const { certificate, fullSubject } = signed;
+      const name = acmeCertificateName(certificate.serial);
+      const chainPem = certificate.pem + issuer.chainPem;
+      const record: CertificateRecord = { ...toRecord(certificate, name, issuer.name, 'server'), acme: { account: params.account, order: params.order } };
+      writes.push({ path: certPath(name), content: certificate.pem, commit: true }, { path: chainPath(name), content: chainPem, commit: true }, recordWrite(record));
+      outcomes.push(built.length);
+      built.push({ name, certificate, chainPem, fullSubject, params, wanted });
+    }
+    if (built.length === 0) return outcomes as AcmeProblem[];
+    let message: string;
+    if (built.length === 1) {
+      const { name, certificate, fullSubject, params, wanted } = built[0]!;
+      message = commitMessage({
+        summary: `Issue ${name} over ACME (server, expires ${isoDate(certificate.notAfter)})`,
+        commandLine: params.commandLine,
+        details: [
+          `Subject: ${formatDn(fullSubject)}`,
+          `SANs:    ${wanted.map(formatSan).join(', ')}`,
+          `Issuer:  ${issuer.name} (${issuer.certificate.subject.CN ?? ''})`,
+          `Serial:  ${certificate.serial}`,
+          `Valid:   ${certificate.notBefore.toISOString()} to ${certificate.notAfter.toISOString()}`,
+          `SHA-256: ${certificate.fingerprint}`,
+          `Account: ${params.account}`,
+          `Order:   ${params.order}`,
+        ],
+        trailers: {
+          'Certified-Action': 'acme-issue',
+          'Certified-Name': name,
+          'Certified-Issuer': issuer.name,
+          'Certified-Serial': certificate.serial,
+          'Certified-Fingerprint': certificate.fingerprint,
+          'Certified-Acme-Account': params.account,
+        },
+      });
+    } else {
+      message = commitMessage({
+        summary: `Issue ${built.length} ACME certificates (server, issuer ${issuer.name})`,
+        commandLine: requests[0]!.params.commandLine,
+        details: built.map(
+          ({ name, certificate, params, wanted }) =>
+            `${name}: ${wanted.map(formatSan).join(', ')}, expires ${isoDate(certificate.notAfter)}, SHA-256 ${certificate.fingerprint}, account ${params.account}, order ${params.order}`,
+        ),
+        trailers: { 'Certified-Action': 'acme-issue', 'Certified-Issuer': issuer.name, 'Certified-Changes': String(built.length) },
+      });
+    }
+    const { commit } = await store.apply({ message, writes });
+    return outcomes.map((outcome) => {
+      if (outcome instanceof AcmeProblem) return outcome;
+      const { name, certificate, chainPem } = built[outcome]!;
+      return { name, serial: certificate.serial, certificate, chainPem, commit };
     });
-    const name = acmeCertificateName(certificate.serial);
-    const chainPem = certificate.pem + issuer.chainPem;
-    const record: CertificateRecord = { ...toRecord(certificate, name, issuer.name, 'server'), acme: { account: params.account, order: params.order } };
-    const message = commitMessage({
-      summary: `Issue ${name} over ACME (server, expires ${isoDate(certificate.notAfter)})`,
-      commandLine: params.commandLine,
-      details: [
-        `Subject: ${formatDn(fullSubject)}`,
-        `SANs:    ${wanted.map(formatSan).join(', ')}`,
-        `Issuer:  ${issuer.name} (${issuer.certificate.subject.CN ?? ''})`,
-        `Serial:  ${certificate.serial}`,
-        `Valid:   ${certificate.notBefore.toISOString()} to ${certificate.notAfter.toISOString()}`,
-        `SHA-256: ${certificate.fingerprint}`,
-        `Account: ${params.account}`,
-        `Order:   ${params.order}`,
-      ],
-      trailers: {
-        'Certified-Action': 'acme-issue',
-        'Certified-Name': name,
-        'Certified-Issuer': issuer.name,
-        'Certified-Serial': certificate.serial,
-        'Certified-Fingerprint': certificate.fingerprint,
-        'Certified-Acme-Account': params.account,
-      },
-    });
-    const { commit } = await store.apply({
-      message,
-      writes: [
-        { path: certPath(name), content: certificate.pem, commit: true },
-        { path: chainPath(name), content: chainPem, commit: true },
-        recordWrite(record),
-      ],
-    });
-    return { name, serial: certificate.serial, certificate, chainPem, commit };
   });
 }
 

@@ -22,6 +22,7 @@ import {
 import { INTERMEDIATE_NAME } from '../../ca/layout.js';
 import { loadIssuer, type Issuer } from '../../ca/load-issuer.js';
 import type { SigningKey } from '../../pki/keys.js';
+import type { GroupCommitter } from './group-commit.js';
 import type { NonceStore, Reply } from './http.js';
 import type { AcmeLimits, PerMinute, ValidationSlots } from './limits.js';
 
@@ -76,6 +77,8 @@ export interface AcmeContext {
   challenges: Map<string, Challenge>;
   /** Validations started and not finished, so that a stop can wait for them. */
   pending: Set<Promise<void>>;
+  /** Finalizations that arrive together share one commit. */
+  committer: GroupCommitter;
   log: (line: string) => void;
   limits: AcmeLimits;
   /** Validations running, in all and per account. */
@@ -142,7 +145,7 @@ export async function verifyRequest(ctx: AcmeContext, body: Buffer, requestUrl: 
     account = await ctx.account(id);
     if (!account) throw new Problem('accountDoesNotExist', 'there is no account at this kid', 400);
     if (account.status !== 'valid') throw new Problem('unauthorized', `the account is ${account.status}`, 401);
-    key = importJwk(account.jwk);
+    key = accountKey(account.jwk);
   }
   if (!algorithmFitsKey(alg, key)) throw new Problem('badSignatureAlgorithm', `alg ${alg} does not fit the ${key.asymmetricKeyType} key`);
   if (!verifyJws(jws, alg, key)) throw new Problem('malformed', 'the JWS signature does not verify');
@@ -190,6 +193,21 @@ export async function currentIssuer(ctx: AcmeContext): Promise<Issuer> {
   const issuer = await loadIssuer(ctx.store, INTERMEDIATE_NAME, ctx.askPassword, undefined, ctx.issuerKey);
   ctx.issuerKey = issuer.key;
   return issuer;
+}
+
+/** Accounts' keys as imported: the same JWK always gives the same key, and importing one costs more than the signature check. */
+const importedKeys = new Map<string, KeyObject>();
+const IMPORTED_KEYS_LIMIT = 10_000;
+
+function accountKey(jwk: JsonWebKey): KeyObject {
+  const text = JSON.stringify(jwk);
+  let key = importedKeys.get(text);
+  if (!key) {
+    key = importJwk(jwk);
+    if (importedKeys.size >= IMPORTED_KEYS_LIMIT) importedKeys.delete(importedKeys.keys().next().value!);
+    importedKeys.set(text, key);
+  }
+  return key;
 }
 
 export function thumbprint(key: KeyObject): string {

@@ -1,7 +1,7 @@
 /** newOrder, orders, authorizations, challenges and finalize (RFC 8555 §7.4-7.5, RFC 8738), in memory. */
 import { randomBytes } from 'node:crypto';
 import { identifierProblem, readAcmePolicy } from '../../ca/acme/policy.js';
-import { identifierSan, issueAcmeCertificate } from '../../ca/acme/issue.js';
+import { checkAcmeRequest, identifierSan } from '../../ca/acme/issue.js';
 import { AcmeProblem, type AcmeIdentifier, type ChallengeType } from '../../ca/acme/types.js';
 import { CertifiedError } from '../../ca/errors.js';
 import { fromBase64url, JwsError } from '../../pki/jws.js';
@@ -245,7 +245,7 @@ export async function finalize(ctx: AcmeContext, body: Buffer, requestUrl: strin
     throw refused;
   }
   try {
-    const issued = await issueAcmeCertificate(ctx.store, {
+    const checked = await checkAcmeRequest({
       csr,
       identifiers: order.identifiers,
       account: account.id,
@@ -255,6 +255,8 @@ export async function finalize(ctx: AcmeContext, body: Buffer, requestUrl: strin
       ...(ctx.issuerKey ? { issuerKey: ctx.issuerKey } : {}),
       commandLine: ctx.commandLine,
     });
+    // Shares its commit with the finalizations that arrive while the previous commit runs.
+    const issued = await ctx.committer.issue(checked);
     order.status = 'valid';
     order.certificate = url(ctx, `cert/${issued.serial}`);
     ctx.log(`ACME order ${order.id}: issued ${issued.name} (commit ${issued.commit.slice(0, 12)})`);

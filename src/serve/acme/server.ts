@@ -15,6 +15,7 @@ import type { AskPassword } from '../../ca/passwords.js';
 import { accountResource, keyChange, newAccount } from './accounts.js';
 import { certificateResource, renewalInfo, revokeCert } from './certificates.js';
 import { url, type AcmeContext, type Handler } from './context.js';
+import { GroupCommitter } from './group-commit.js';
 import { BodyTooLargeError, NonceStore, problemBody, readBody, send, type Reply } from './http.js';
 import { DEFAULT_LIMITS, PerMinute, RateLimited, ValidationSlots, type AcmeLimits } from './limits.js';
 import { authzResource, challengeResource, finalize, newOrder, orderResource, ordersList } from './orders.js';
@@ -81,6 +82,7 @@ export async function startAcmeServer(params: StartAcmeServerParams): Promise<Ac
     authorizations: new Map(),
     challenges: new Map(),
     pending: new Set(),
+    committer: new GroupCommitter(params.store),
     log: params.log,
     limits,
     validations: new ValidationSlots(limits.validations, limits.validationsPerAccount),
@@ -89,10 +91,16 @@ export async function startAcmeServer(params: StartAcmeServerParams): Promise<Ac
     account: (id) => readAccount(params.store, id),
   };
   const { createServer } = await import('node:https');
+  let stopping = false;
+  const answering = new Set<ServerResponse>();
   const server = createServer({ cert: certificate.chainPem, key: certificate.keyPem, minVersion: 'TLSv1.2', handshakeTimeout: limits.handshakeTimeoutMs }, (req, res) => {
     // The idle timeout is for connections that say nothing; a request being answered (a finalize
     // waiting for the CA lock) keeps its connection, and keepAliveTimeout takes over after it.
     req.socket.setTimeout(0);
+    // Stopping: each connection ends with the answer it is waiting for, so the stop waits for no keep-alive.
+    if (stopping) res.setHeader('Connection', 'close');
+    answering.add(res);
+    res.once('close', () => answering.delete(res));
     // A request must never take the server down: whatever escapes the handler closes only its socket.
     respond(ctx, req, res).catch(() => res.destroy());
   });
@@ -129,6 +137,8 @@ export async function startAcmeServer(params: StartAcmeServerParams): Promise<Ac
   return {
     directoryUrl: url(ctx, 'directory'),
     close: async () => {
+      stopping = true;
+      for (const res of answering) if (!res.headersSent) res.setHeader('Connection', 'close');
       clearInterval(renew);
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -136,6 +146,9 @@ export async function startAcmeServer(params: StartAcmeServerParams): Promise<Ac
         setTimeout(() => server.closeAllConnections(), 5_000).unref();
       });
       await Promise.allSettled([...ctx.pending]);
+      // Open finalizations waited for their commit above; a connection cut after 5 s may have left
+      // one queued: its commit is made before the process ends, and nothing new is taken.
+      await ctx.committer.close();
     },
   };
 }
