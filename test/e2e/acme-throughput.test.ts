@@ -34,6 +34,10 @@ interface OrderBody {
   certificate?: string;
 }
 
+/** Each client its own loopback address: the server limits new accounts per client address. */
+let clients = 0;
+const nextAddress = (): string => `127.0.${1 + Math.floor(clients / 250)}.${2 + (clients++ % 250)}`;
+
 /** A small ACME client (ES256, one keep-alive connection): enough to hold many orders at once. */
 class Client {
   readonly key: KeyObject = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
@@ -45,7 +49,7 @@ class Client {
     ca: string,
     private readonly dir: Record<string, string>,
   ) {
-    this.agent = new https.Agent({ ca, keepAlive: true, maxSockets: 1 });
+    this.agent = new https.Agent({ ca, keepAlive: true, maxSockets: 1, localAddress: nextAddress() });
   }
 
   request(method: string, url: string, body?: string): Promise<Answer> {
