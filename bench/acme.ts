@@ -200,7 +200,9 @@ export async function benchAcme(count = 400, clients = 24, log: (line: string) =
       const [, csrPem] = await acme.crypto.createCsr({ commonName: name }, csrKey);
       csrs.push(acme.crypto.getPemBodyAsB64u(csrPem));
     }
-    const pool = Array.from({ length: clients }, () => new LeanClient(new https.Agent({ ca: rootPem, keepAlive: true, maxSockets: 1 }), dirDoc));
+    // Each client from its own loopback address, as real clients are: the server limits new
+    // accounts and connections per address.
+    const pool = Array.from({ length: clients }, (_, i) => new LeanClient(new https.Agent({ ca: rootPem, keepAlive: true, maxSockets: 1, localAddress: `127.0.${1 + Math.floor(i / 250)}.${2 + (i % 250)}` }), dirDoc));
     await Promise.all(pool.map((client) => client.register()));
     for (const client of pool) client.reconnect();
     const headBefore = git(db, ['rev-parse', 'HEAD']).trim();

@@ -19,9 +19,11 @@ export interface Issuer {
 
 /**
  * A CA that signs: its certificate, chain and key (the password asked only when the key is
- * encrypted). With `purpose`, what it may not sign is refused before its key is opened.
+ * encrypted). With `purpose`, what it may not sign is refused before its key is opened. `openKey`,
+ * a key opened earlier (a long-running server keeps it), is used when it is still this CA's key,
+ * so the key file is not decrypted again; otherwise the key file is opened.
  */
-export async function loadIssuer(store: CaStore, name: string, askPassword: AskPassword, purpose?: CertificateKind): Promise<Issuer> {
+export async function loadIssuer(store: CaStore, name: string, askPassword: AskPassword, purpose?: CertificateKind, openKey?: SigningKey): Promise<Issuer> {
   const certificate = await loadCertificate(store, name);
   const record = certificate ? await findRecord(store, certificate.serial) : await lastRevocation(store, name);
   if (record?.status === 'revoked' && record.revocation) {
@@ -35,7 +37,7 @@ export async function loadIssuer(store: CaStore, name: string, askPassword: AskP
     throw new CertifiedError(`there is no issuing CA "${name}" in "${store.dir}"`, { code: 'NO_ISSUER', hint: ['Check ', { option: 'issuer' }, ' against "certified ls".'] });
   }
   if (purpose) assertMaySign({ name, certificate }, purpose);
-  const key = await loadSigningKey(store, name, askPassword, caKeyRole(name));
+  const key = openKey && certificateMatchesKey(certificate.der, openKey) ? openKey : await loadSigningKey(store, name, askPassword, caKeyRole(name));
   assertCaKey(name, certificate.der, key, record?.issuer);
   return { name, certificate, chainPem: await loadChainPem(store, name), key };
 }

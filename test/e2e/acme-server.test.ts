@@ -5,17 +5,16 @@
  */
 import acme from 'acme-client';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
-import { createServer as createHttpServer, type Server } from 'node:http';
 import https from 'node:https';
 import tls from 'node:tls';
 import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { BIN, baseEnv, git, makeCa, openssl, run, tempDir } from '../helpers/cli.js';
+import { git, makeCa, openssl, run, tempDir } from '../helpers/cli.js';
 import { freePort } from '../helpers/serve.js';
+import { startAcmeServer, type AcmeTestServer } from '../helpers/acme.js';
 
 const POLICY = `acme:
   allow: [.example.test, 127.0.0.0/8]
@@ -33,9 +32,8 @@ describe('certified serve --acme-listen (an ACME server)', () => {
   let db: string;
   let rootPem: string;
   let directoryUrl: string;
+  let server: AcmeTestServer;
   let child: ChildProcess;
-  let log = '';
-  let responder: Server;
   const tokens = new Map<string, string>();
 
   const head = () => git(db, ['rev-parse', 'HEAD']).trim();
@@ -99,30 +97,12 @@ describe('certified serve --acme-listen (an ACME server)', () => {
     rootPem = readFileSync(join(db, 'certs/root-ca.crt'), 'utf8');
     acme.axios.defaults.httpsAgent = new https.Agent({ ca: rootPem });
 
-    responder = createHttpServer((req, res) => {
-      const token = (req.url ?? '').replace('/.well-known/acme-challenge/', '');
-      const answer = tokens.get(token);
-      res.writeHead(answer ? 200 : 404).end(answer ?? 'no such token');
-    });
-    const httpPort = await freePort();
-    await new Promise<void>((resolve) => responder.listen(httpPort, '127.0.0.1', resolve));
-    const port = await freePort();
-    child = spawn(process.execPath, [BIN, 'serve', '--acme-listen', `127.0.0.1:${port}`, '--acme-http-port', String(httpPort), '--acme-resolve', '*.example.test=127.0.0.1'], {
-      cwd,
-      env: baseEnv(),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    child.stderr!.on('data', (chunk) => (log += chunk));
-    for (let i = 0; i < 300 && !log.includes('Serving ACME') && child.exitCode === null; i++) await sleep(100);
-    assert.match(log, /Serving ACME at https:\/\/127\.0\.0\.1:\d+\/acme\/directory\./);
-    directoryUrl = `https://127.0.0.1:${port}/acme/directory`;
+    server = await startAcmeServer(cwd, '*.example.test', tokens);
+    child = server.child;
+    directoryUrl = server.directoryUrl;
   });
   after(async () => {
-    if (child?.exitCode === null) {
-      child.kill('SIGTERM');
-      await new Promise((resolve) => child.once('exit', resolve));
-    }
-    responder?.close();
+    await server?.stop();
   });
 
   it('serves a certificate to an RS256 account over http-01, then downloads and revokes it', async () => {

@@ -6,10 +6,9 @@
  */
 import acme from 'acme-client';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createHash, createPublicKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer as createHttpServer, type Server } from 'node:http';
 import https from 'node:https';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -17,8 +16,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { checkAcmeRequest, issueAcmeCertificates, loadAcmeSigner, presignAcmeRequest } from '../../src/ca/acme/issue.js';
 import { AcmeProblem } from '../../src/ca/acme/types.js';
 import { openCaDirectory } from '../../src/ca/ca-directory.js';
-import { BIN, baseEnv, git, makeCa, run, tempDir } from '../helpers/cli.js';
-import { freePort } from '../helpers/serve.js';
+import { git, makeCa, run, tempDir } from '../helpers/cli.js';
+import { startAcmeServer, type AcmeTestServer } from '../helpers/acme.js';
 
 const POLICY = 'acme:\n  allow: [.throughput.test]\n  days: 30\n  challenges: [http-01]\n';
 
@@ -35,6 +34,10 @@ interface OrderBody {
   certificate?: string;
 }
 
+/** Each client its own loopback address: the server limits new accounts per client address. */
+let clients = 0;
+const nextAddress = (): string => `127.0.${1 + Math.floor(clients / 250)}.${2 + (clients++ % 250)}`;
+
 /** A small ACME client (ES256, one keep-alive connection): enough to hold many orders at once. */
 class Client {
   readonly key: KeyObject = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
@@ -46,7 +49,7 @@ class Client {
     ca: string,
     private readonly dir: Record<string, string>,
   ) {
-    this.agent = new https.Agent({ ca, keepAlive: true, maxSockets: 1 });
+    this.agent = new https.Agent({ ca, keepAlive: true, maxSockets: 1, localAddress: nextAddress() });
   }
 
   request(method: string, url: string, body?: string): Promise<Answer> {
@@ -115,9 +118,8 @@ describe('ACME group commit', () => {
   let cwd: string;
   let db: string;
   let rootPem: string;
+  let server: AcmeTestServer;
   let child: ChildProcess;
-  let log = '';
-  let responder: Server;
   let dir: Record<string, string>;
   const tokens = new Map<string, string>();
   let csrKey: Buffer;
@@ -149,31 +151,15 @@ describe('ACME group commit', () => {
     git(db, ['commit', '-q', '-m', 'ACME policy']);
     rootPem = readFileSync(join(db, 'certs/root-ca.crt'), 'utf8');
     csrKey = await acme.crypto.createPrivateEcdsaKey();
-    responder = createHttpServer((req, res) => {
-      const answer = tokens.get((req.url ?? '').replace('/.well-known/acme-challenge/', ''));
-      res.writeHead(answer ? 200 : 404).end(answer ?? 'no such token');
-    });
-    const httpPort = await freePort();
-    await new Promise<void>((resolve) => responder.listen(httpPort, '127.0.0.1', resolve));
-    const port = await freePort();
-    child = spawn(process.execPath, [BIN, 'serve', '--acme-listen', `127.0.0.1:${port}`, '--acme-http-port', String(httpPort), '--acme-resolve', '*.throughput.test=127.0.0.1'], {
-      cwd,
-      env: baseEnv(),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    child.stderr!.on('data', (chunk) => (log += chunk));
-    for (let i = 0; i < 300 && !log.includes('Serving ACME') && child.exitCode === null; i++) await sleep(100);
-    assert.match(log, /Serving ACME at /);
+    server = await startAcmeServer(cwd, '*.throughput.test', tokens);
+    child = server.child;
+    const port = server.port;
     const probe = new Client(rootPem, {});
     dir = JSON.parse((await probe.request('GET', `https://127.0.0.1:${port}/acme/directory`)).body) as Record<string, string>;
     probe.agent.destroy();
   });
   after(async () => {
-    if (child?.exitCode === null) {
-      child.kill('SIGTERM');
-      await new Promise((resolve) => child.once('exit', resolve));
-    }
-    responder?.close();
+    await server?.stop();
   });
 
   it('commits 20 concurrent finalizations in fewer commits, each with its record, all named in the messages', async () => {
@@ -292,9 +278,9 @@ describe('ACME group commit', () => {
     await Promise.race(settled);
     child.kill('SIGTERM');
     const outcomes = await Promise.all(settled);
-    assert.equal(await exited, 0, log);
-    assert.match(log, /Received SIGTERM/);
-    assert.match(log, /Stopped\./);
+    assert.equal(await exited, 0, server.log());
+    assert.match(server.log(), /Received SIGTERM/);
+    assert.match(server.log(), /Stopped\./);
     const inHead = new Set(acmeCertsInHead());
     let answered = 0;
     for (const outcome of outcomes) {

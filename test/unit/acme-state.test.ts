@@ -25,6 +25,7 @@ import { accountKeys, accountResource, keyChange, newAccount } from '../../src/s
 import type { AcmeContext, Order } from '../../src/serve/acme/context.js';
 import { revokeCert } from '../../src/serve/acme/certificates.js';
 import { GroupCommitter } from '../../src/serve/acme/group-commit.js';
+import { DEFAULT_LIMITS, PerMinute, ValidationSlots } from '../../src/serve/acme/limits.js';
 import { NonceStore, type Reply } from '../../src/serve/acme/http.js';
 import { authzResource, challengeResource, finalize, newOrder, orderResource } from '../../src/serve/acme/orders.js';
 import { validateChallenge } from '../../src/serve/acme/validate.js';
@@ -110,6 +111,9 @@ describe('ACME state, in process', () => {
       challenges: new Map(),
       pending: new Set(),
       committer: new GroupCommitter(store),
+      limits: { ...DEFAULT_LIMITS, newAccountsPerMinute: 1000 },
+      validations: new ValidationSlots(DEFAULT_LIMITS.validations, DEFAULT_LIMITS.validationsPerAccount),
+      newAccounts: new PerMinute(1000),
       log: () => undefined,
       account: (id) => readAccount(store, id),
     };

@@ -136,10 +136,12 @@ describe('ACME challenge validation', () => {
       assert.deepEqual(hostHeaders, ['a.example.test', 'a.example.test', '127.0.0.1', 'web.lab.test']);
     });
 
-    it('asks the system resolver when no DNS server is set', async () => {
+    it("asks the system's DNS servers when no DNS server is set (a Resolver the deadline cancels, not the hosts file)", async () => {
       routes = { [path]: serve(keyAuthorization) };
       const { dnsServer: _ignored, ...system } = targets;
-      assert.equal(await outcome('http-01', dns('localhost'), keyAuthorization, system), 'valid');
+      const result = await outcome('http-01', dns('never.invalid'), keyAuthorization, { ...system, timeoutMs: 300 });
+      assert.ok(result !== 'valid' && result.type === 'dns', JSON.stringify(result));
+      assert.match(result.detail, /^could not resolve "never\.invalid": /);
     });
 
     it('follows a redirect to the default http port, and refuses one to another port, scheme or a loop', async () => {

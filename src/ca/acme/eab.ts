@@ -114,8 +114,8 @@ export interface VerifyEabParams {
   accountJwk: JsonWebKey;
   /** The newAccount URL the outer JWS was posted to. */
   url: string;
-  /** The intermediate's private key (loadEabKey). */
-  caKey: KeyObject;
+  /** The intermediate's private key (loadEabKey), or how to get it: asked for only once the binding's shape, kid and status pass. */
+  caKey: KeyObject | (() => Promise<KeyObject>);
 }
 
 /**
@@ -142,20 +142,22 @@ export async function verifyEab(store: CaStore, params: VerifyEabParams): Promis
   const payload = decodeJson(jws.payload, 'payload');
   const kid = header.kid;
 
+  // Everything that needs no secret first: a binding that cannot be right never opens the CA key.
+  const bound = jwkThumbprintOf(payload);
+  if (bound === undefined) throw malformed('the externalAccountBinding payload is not a public JWK');
+  const account = jwkThumbprintOf(params.accountJwk);
+  if (bound !== account) throw unauthorized("the externalAccountBinding binds another key, not the account's");
+  if (header.url !== params.url) throw unauthorized(`the externalAccountBinding was made for the URL "${header.url.slice(0, 200)}", not "${params.url}"`);
   const entry = await readEntry(store, kid);
-  const hmacKey = openSecret(params.caKey, entry.encryptedKey, eabInfo(kid));
+  if (entry.status === 'used' && entry.accountId !== account) throw unauthorized(`the external account binding "${kid}" was already used by another account`);
+  const caKey = typeof params.caKey === 'function' ? await params.caKey() : params.caKey;
+  const hmacKey = openSecret(caKey, entry.encryptedKey, eabInfo(kid));
   if (!hmacKey) {
     throw new AcmeProblem('unauthorized', `the external account binding key ID "${kid}" cannot be opened with the current intermediate key (it was made for an earlier one): ask for a new binding`, 403);
   }
   if (!verifyHmac(alg as EabMacAlgorithm, hmacKey, `${jws.protected}.${jws.payload}`, Buffer.from(jws.signature, 'base64url'))) {
     throw unauthorized(`the externalAccountBinding MAC does not match the HMAC key of "${kid}"`);
   }
-  if (header.url !== params.url) throw unauthorized(`the externalAccountBinding was made for the URL "${header.url.slice(0, 200)}", not "${params.url}"`);
-  const bound = jwkThumbprintOf(payload);
-  if (bound === undefined) throw malformed('the externalAccountBinding payload is not a public JWK');
-  const account = jwkThumbprintOf(params.accountJwk);
-  if (bound !== account) throw unauthorized("the externalAccountBinding binds another key, not the account's");
-  if (entry.status === 'used' && entry.accountId !== account) throw unauthorized(`the external account binding "${kid}" was already used by another account`);
   return { kid };
 }
 

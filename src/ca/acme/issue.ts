@@ -6,6 +6,7 @@
  * Revocation goes through the CA's revocation, so the CRL is rebuilt in the same commit.
  */
 import type { CertificateInfo } from '../../pki/certificate.js';
+import type { SigningKey } from '../../pki/keys.js';
 import { formatDn } from '../../pki/name.js';
 import type { SubjectAltName } from '../../pki/types.js';
 import type { CaStore } from '../../store/ca-store.js';
@@ -38,6 +39,8 @@ export interface IssueAcmeParams {
   order: string;
   days: number;
   askPassword: AskPassword;
+  /** The intermediate's key as the server opened it: used while it is still the intermediate's. */
+  issuerKey?: SigningKey;
   commandLine: string;
   now?: Date;
 }
@@ -88,9 +91,9 @@ interface Signed {
 }
 
 /** Loads the signer (no lock: a change made meanwhile is caught by the basis under the lock). */
-export async function loadAcmeSigner(store: CaStore, askPassword: AskPassword): Promise<AcmeSigner> {
+export async function loadAcmeSigner(store: CaStore, askPassword: AskPassword, issuerKey?: SigningKey): Promise<AcmeSigner> {
   const config = await loadConfig(store);
-  const issuer = await loadIssuer(store, INTERMEDIATE_NAME, askPassword, 'leaf');
+  const issuer = await loadIssuer(store, INTERMEDIATE_NAME, askPassword, 'leaf', issuerKey);
   return { issuer, config, basis: `${issuer.certificate.fingerprint}\n${issuer.chainPem}\n${JSON.stringify(config)}` };
 }
 
@@ -180,7 +183,7 @@ export async function issueAcmeCertificate(store: CaStore, params: IssueAcmePara
 export async function issueAcmeCertificates(store: CaStore, requests: CheckedAcmeRequest[]): Promise<(IssueAcmeResult | AcmeProblem)[]> {
   if (requests.length === 0) return [];
   return store.locked(async () => {
-    const signer = await loadAcmeSigner(store, requests[0]!.params.askPassword);
+    const signer = await loadAcmeSigner(store, requests[0]!.params.askPassword, requests[0]!.params.issuerKey);
     const issuer = signer.issuer;
     const built: { name: string; certificate: CertificateInfo; chainPem: string; fullSubject: ReturnType<typeof withDefaults>; params: IssueAcmeParams; wanted: SubjectAltName[] }[] = [];
     const writes: FileWrite[] = [];

@@ -1,11 +1,13 @@
 /** newAccount, the account resource (read, contact update, deactivation) and keyChange (RFC 8555 §7.3). */
 import { listAccounts, saveAccount, type AcmeAccount } from '../../ca/acme/accounts.js';
 import type { CaStore } from '../../ca/ca-directory.js';
-import { loadEabKey, verifyEab } from '../../ca/acme/eab.js';
+import { verifyEab } from '../../ca/acme/eab.js';
+import { keyObjectOf } from '../../pki/eab.js';
 import { AcmeProblem } from '../../ca/acme/types.js';
 import { JwsError, algorithmFitsKey, importJwk, isJwsAlgorithm, jwkThumbprint, parseJws, publicJwk, verifyJws } from '../../pki/jws.js';
-import { currentPolicy, isObject, requireAccount, url, verifyRequest, type AcmeContext, type SignedRequest } from './context.js';
+import { currentIssuer, currentPolicy, isObject, requireAccount, url, verifyRequest, type AcmeContext, type SignedRequest } from './context.js';
 import { problemBody, type Reply } from './http.js';
+import { RateLimited } from './limits.js';
 
 const MAX_CONTACTS = 10;
 /** Per server, the accounts whose key change is being committed: a second one at that moment was signed by the key being replaced. */
@@ -29,7 +31,7 @@ function contacts(value: unknown): string[] {
 
 const printableAscii = (text: string): string => text.replace(/[^\x20-\x7e]/g, '?');
 
-export async function newAccount(ctx: AcmeContext, body: Buffer, requestUrl: string): Promise<Reply> {
+export async function newAccount(ctx: AcmeContext, body: Buffer, requestUrl: string, client = ''): Promise<Reply> {
   const request = await verifyRequest(ctx, body, requestUrl, 'jwk');
   const payload = isObject(request.payload) ? request.payload : {};
   const id = jwkThumbprint(request.key);
@@ -44,17 +46,21 @@ export async function newAccount(ctx: AcmeContext, body: Buffer, requestUrl: str
     return { status: 200, body: accountBody(ctx, existing), headers: { Location: url(ctx, `acct/${existing.id}`) } };
   }
   if (payload.onlyReturnExisting === true) throw new AcmeProblem('accountDoesNotExist', 'no account has this key', 400);
+  // Each new account is a commit under the CA lock: one client address may make only so many a minute.
+  const wait = ctx.newAccounts.waitSeconds(client);
+  if (wait > 0) throw new RateLimited(`this address registered ${ctx.limits.newAccountsPerMinute} accounts in the last minute; try again in ${wait} s`, wait);
   const contact = contacts(payload.contact);
   const jwk = publicJwk(request.key);
   let eabKid: string | undefined;
   if ((await currentPolicy(ctx)).eab) {
     if (payload.externalAccountBinding === undefined) throw new AcmeProblem('externalAccountRequired', 'this server requires an External Account Binding for new accounts', 400);
-    const caKey = await loadEabKey(ctx.store, ctx.askPassword);
+    const caKey = async () => keyObjectOf((await currentIssuer(ctx)).key.privateKey);
     ({ kid: eabKid } = await verifyEab(ctx.store, { binding: payload.externalAccountBinding, accountJwk: jwk, url: requestUrl, caKey }));
   }
   const account: AcmeAccount = { id, jwk, contact, status: 'valid', createdAt: new Date().toISOString(), ...(eabKid ? { eabKid } : {}) };
   // A key change or registration of this key since the lookup above holds it now.
   if (ctx.keys.has(id)) throw new AcmeProblem('malformed', 'another request took this key at the same moment; send the request again', 409);
+  ctx.newAccounts.record(client);
   await holdingKey(ctx, id, id, () => saveAccount(ctx.store, account, 'create', ctx.commandLine));
   ctx.log(`ACME account ${id} registered`);
   return { status: 201, body: accountBody(ctx, account), headers: { Location: url(ctx, `acct/${id}`) } };

@@ -15,8 +15,12 @@ import {
   verifyJws,
   type ParsedJws,
 } from '../../pki/jws.js';
+import { INTERMEDIATE_NAME } from '../../ca/layout.js';
+import { loadIssuer, type Issuer } from '../../ca/load-issuer.js';
+import type { SigningKey } from '../../pki/keys.js';
 import type { GroupCommitter } from './group-commit.js';
 import type { NonceStore, Reply } from './http.js';
+import type { AcmeLimits, PerMinute, ValidationSlots } from './limits.js';
 
 export interface Challenge {
   id: string;
@@ -72,6 +76,13 @@ export interface AcmeContext {
   /** Finalizations that arrive together share one commit. */
   committer: GroupCommitter;
   log: (line: string) => void;
+  limits: AcmeLimits;
+  /** Validations running, in all and per account. */
+  validations: ValidationSlots;
+  /** Accounts registered per client address in the last minute. */
+  newAccounts: PerMinute;
+  /** The intermediate's key, opened once when the server starts (and again only if the intermediate changes). */
+  issuerKey?: SigningKey;
   /** Loads an account record (from the CA directory). */
   account(id: string): Promise<AcmeAccount | undefined>;
 }
@@ -110,7 +121,7 @@ export async function verifyRequest(ctx: AcmeContext, body: Buffer, requestUrl: 
   }
   const { alg, nonce, url: signedUrl, jwk, kid } = jws.header;
   if (!isJwsAlgorithm(alg)) throw new Problem('badSignatureAlgorithm', `alg ${JSON.stringify(alg)?.slice(0, 30)} is not accepted (ES256, ES384, RS256, EdDSA)`);
-  if (!ctx.nonces.consume(nonce)) throw new Problem('badNonce', 'the nonce is missing, unknown or already used; get a new one');
+  if (!ctx.nonces.consume(nonce)) throw new Problem('badNonce', 'the nonce is missing, unknown, expired or already used; get a new one');
   if (signedUrl !== requestUrl) throw new Problem('unauthorized', 'the url in the protected header is not the URL of the request', 403);
   if ((jwk === undefined) === (kid === undefined)) throw new Problem('malformed', 'the protected header must have exactly one of jwk and kid');
   let key: KeyObject;
@@ -186,6 +197,16 @@ export async function refusedIdentifier(ctx: AcmeContext, identifiers: AcmeIdent
   return undefined;
 }
 
+/**
+ * The intermediate as it is now, with the key the server holds open when it is still the
+ * intermediate's: its key file is decrypted again only after the intermediate was replaced.
+ */
+export async function currentIssuer(ctx: AcmeContext): Promise<Issuer> {
+  const issuer = await loadIssuer(ctx.store, INTERMEDIATE_NAME, ctx.askPassword, undefined, ctx.issuerKey);
+  ctx.issuerKey = issuer.key;
+  return issuer;
+}
+
 /** Accounts' keys as imported: the same JWK always gives the same key, and importing one costs more than the signature check. */
 const importedKeys = new Map<string, KeyObject>();
 const IMPORTED_KEYS_LIMIT = 10_000;
@@ -211,4 +232,5 @@ export function isObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
-export type Handler = (ctx: AcmeContext, body: Buffer, requestUrl: string, id: string) => Promise<Reply>;
+/** `client` is the address the request came from. */
+export type Handler = (ctx: AcmeContext, body: Buffer, requestUrl: string, id: string, client: string) => Promise<Reply>;

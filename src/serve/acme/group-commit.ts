@@ -36,7 +36,7 @@ export class GroupCommitter {
   /** Issues the certificate in the next commit; resolves once that commit is made. */
   async issue(request: CheckedAcmeRequest): Promise<IssueAcmeResult> {
     // Signed now, while the previous commit runs: the commit then only writes.
-    this.signer ??= loadAcmeSigner(this.store, request.params.askPassword).catch(() => undefined);
+    this.signer ??= loadAcmeSigner(this.store, request.params.askPassword, request.params.issuerKey).catch(() => undefined);
     const signer = await this.signer;
     if (signer) await presignAcmeRequest(request, signer);
     if (this.closed) throw new AcmeProblem('serverInternal', 'the server is stopping; retry the finalization in a moment', 503);

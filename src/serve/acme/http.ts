@@ -1,5 +1,5 @@
 /** HTTP plumbing of the ACME server: bounded bodies, JSON and problem documents, nonces. */
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AcmeProblem } from '../../ca/acme/types.js';
 
@@ -34,24 +34,47 @@ export function readBody(req: IncomingMessage): Promise<Buffer> {
   });
 }
 
-/** Nonces the server handed out and not yet used: a bounded set, the oldest forgotten first. */
+/**
+ * Nonces that need no table of their own: each carries the time it was made and an HMAC under a
+ * key of this server process, so a flood of them forgets none. One is accepted once, within
+ * `windowMs` of being made; the used ones are remembered only for that window.
+ */
 export class NonceStore {
-  private readonly issued = new Set<string>();
-  constructor(private readonly limit = 10_000) {}
+  private readonly key = randomBytes(32);
+  /** Used nonces -> when they expire anyway. */
+  private readonly used = new Map<string, number>();
+  private nextSweep = 0;
+  constructor(
+    private readonly windowMs = 600_000,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   next(): string {
-    const nonce = randomBytes(16).toString('base64url');
-    this.issued.add(nonce);
-    if (this.issued.size > this.limit) {
-      const oldest = this.issued.values().next().value;
-      if (oldest !== undefined) this.issued.delete(oldest);
-    }
-    return nonce;
+    const body = Buffer.alloc(14);
+    body.writeUIntBE(this.now(), 0, 6);
+    randomBytes(8).copy(body, 6);
+    return Buffer.concat([body, this.mac(body)]).toString('base64url');
   }
 
-  /** True once per nonce handed out. */
+  /** True once per nonce this server made, within its window. */
   consume(nonce: unknown): boolean {
-    return typeof nonce === 'string' && this.issued.delete(nonce);
+    if (typeof nonce !== 'string' || !/^[A-Za-z0-9_-]{40}$/.test(nonce)) return false;
+    const bytes = Buffer.from(nonce, 'base64url');
+    const body = bytes.subarray(0, 14);
+    if (bytes.length !== 30 || !timingSafeEqual(bytes.subarray(14), this.mac(body))) return false;
+    const now = this.now();
+    const expires = body.readUIntBE(0, 6) + this.windowMs;
+    if (expires <= now || this.used.has(nonce)) return false;
+    this.used.set(nonce, expires);
+    if (now >= this.nextSweep) {
+      for (const [used, until] of this.used) if (until <= now) this.used.delete(used);
+      this.nextSweep = now + Math.min(this.windowMs, 10_000);
+    }
+    return true;
+  }
+
+  private mac(body: Buffer): Buffer {
+    return createHmac('sha256', this.key).update(body).digest().subarray(0, 16);
   }
 }
 

@@ -7,11 +7,10 @@ import { CertifiedError } from '../../ca/errors.js';
 import { fromBase64url, jwkThumbprint, JwsError } from '../../pki/jws.js';
 import { currentPolicy, isObject, refusedIdentifier, requireAccount, url, verifyRequest, type AcmeContext, type Authorization, type Challenge, type Order } from './context.js';
 import { problemBody, type Reply } from './http.js';
+import { RateLimited } from './limits.js';
 import { validateChallenge } from './validate.js';
 
 const MAX_IDENTIFIERS = 100;
-/** Orders kept in memory; past this the expired, then the oldest, are forgotten (clients retry). */
-const MAX_ORDERS = 10_000;
 const ORDER_LIFETIME_MS = 7 * 86_400_000;
 /** How long a client should wait before polling an order or challenge being processed. */
 const RETRY_AFTER_SECONDS = '1';
@@ -80,6 +79,7 @@ export async function newOrder(ctx: AcmeContext, body: Buffer, requestUrl: strin
   const request = await verifyRequest(ctx, body, requestUrl, 'kid');
   const account = requireAccount(request);
   const identifiers = readIdentifiers(request.payload);
+  makeRoomForOrder(ctx, account.id);
   // The policy is the reviewed certificates.yaml as it is now: a name taken out of it is refused at once.
   await currentPolicy(ctx);
   const problems = [];
@@ -106,23 +106,42 @@ export async function newOrder(ctx: AcmeContext, body: Buffer, requestUrl: strin
     ctx.authorizations.set(authz.id, authz);
     for (const challenge of authz.challenges) ctx.challenges.set(challenge.id, challenge);
   }
-  forgetOrders(ctx);
+  makeRoomForOrder(ctx, account.id);
   ctx.orders.set(order.id, order);
   ctx.log(`ACME order ${order.id} for ${identifiers.map((identifier) => identifier.value).join(', ')}`);
   return { status: 201, body: orderBody(ctx, order), headers: { Location: url(ctx, `order/${order.id}`) } };
 }
 
-/** Keeps the in-memory state bounded: expired orders go, then the oldest while there are too many. */
-function forgetOrders(ctx: AcmeContext): void {
+const isOpen = (order: Order): boolean => order.status === 'pending' || order.status === 'ready' || order.status === 'processing';
+
+/**
+ * Keeps the in-memory state bounded, per account: expired orders go; an account at its limit of
+ * open orders is refused (rateLimited); past its limit of kept orders its own finished, then its
+ * own oldest, are forgotten. Another account's orders are never forgotten for this one.
+ */
+function makeRoomForOrder(ctx: AcmeContext, account: string): void {
   const now = Date.now();
+  const own: Order[] = [];
   for (const order of ctx.orders.values()) {
-    if (order.expires.getTime() > now && ctx.orders.size < MAX_ORDERS) break;
-    ctx.orders.delete(order.id);
-    for (const authz of order.authorizations) {
-      ctx.authorizations.delete(authz.id);
-      for (const challenge of authz.challenges) ctx.challenges.delete(challenge.id);
-    }
+    if (order.expires.getTime() <= now) forgetOrder(ctx, order);
+    else if (order.account === account) own.push(order);
   }
+  const open = own.filter(isOpen);
+  if (open.length >= ctx.limits.pendingOrdersPerAccount) {
+    throw new RateLimited(`this account has ${open.length} orders not finished yet, the most one account may have; finish or deactivate some, or try again later`, 60);
+  }
+  const forgettable = [...own.filter((order) => !isOpen(order)), ...open];
+  while (own.length >= ctx.limits.ordersPerAccount && forgettable.length) own.splice(own.indexOf(forgetOrder(ctx, forgettable.shift()!)), 1);
+  if (ctx.orders.size >= ctx.limits.orders) throw new RateLimited('the server holds as many orders as it can; try again later', 60);
+}
+
+function forgetOrder(ctx: AcmeContext, order: Order): Order {
+  ctx.orders.delete(order.id);
+  for (const authz of order.authorizations) {
+    ctx.authorizations.delete(authz.id);
+    for (const challenge of authz.challenges) ctx.challenges.delete(challenge.id);
+  }
+  return order;
 }
 
 function ownOrder(ctx: AcmeContext, id: string, account: string): Order {
@@ -192,7 +211,8 @@ export async function challengeResource(ctx: AcmeContext, body: Buffer, requestU
   if (request.payload !== undefined && challenge.status === 'pending' && challenge.authz.status === 'pending') {
     challenge.status = 'processing';
     const keyAuthorization = `${challenge.token}.${jwkThumbprint(request.key)}`;
-    const run = runValidation(ctx, challenge, keyAuthorization);
+    // Validations wait for a free slot (in all and for this account) rather than being refused.
+    const run = ctx.validations.run(account.id, () => runValidation(ctx, challenge, keyAuthorization));
     ctx.pending.add(run);
     void run.finally(() => ctx.pending.delete(run));
   }
@@ -263,6 +283,7 @@ export async function finalize(ctx: AcmeContext, body: Buffer, requestUrl: strin
       order: order.id,
       days: ctx.policy.days,
       askPassword: ctx.askPassword,
+      ...(ctx.issuerKey ? { issuerKey: ctx.issuerKey } : {}),
       commandLine: ctx.commandLine,
     });
     // Shares its commit with the finalizations that arrive while the previous commit runs.

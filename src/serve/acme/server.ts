@@ -3,7 +3,9 @@
  * and timeouts, problem documents, and the server's own certificate renewed before it expires.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Server as NetServer, Socket } from 'node:net';
+import { INTERMEDIATE_NAME } from '../../ca/layout.js';
+import { loadIssuer } from '../../ca/load-issuer.js';
 import { acmeServerCertificate, readAcmePolicy } from '../../ca/acme/policy.js';
 import { readAccount } from '../../ca/acme/accounts.js';
 import { AcmeProblem, type ValidationTargets } from '../../ca/acme/types.js';
@@ -14,6 +16,7 @@ import { certificateResource, renewalInfo, revokeCert } from './certificates.js'
 import { url, type AcmeContext, type Handler } from './context.js';
 import { GroupCommitter } from './group-commit.js';
 import { BodyAbortedError, BodyTooLargeError, NonceStore, problemBody, readBody, send, type Reply } from './http.js';
+import { DEFAULT_LIMITS, PerMinute, RateLimited, ValidationSlots, type AcmeLimits } from './limits.js';
 import { authzResource, challengeResource, finalize, newOrder, orderResource, ordersList } from './orders.js';
 
 export interface StartAcmeServerParams {
@@ -26,6 +29,8 @@ export interface StartAcmeServerParams {
   askPassword: AskPassword;
   commandLine: string;
   log: (line: string) => void;
+  /** DEFAULT_LIMITS, with these changed (tests use small ones). */
+  limits?: Partial<AcmeLimits>;
 }
 
 export interface AcmeServer {
@@ -37,7 +42,7 @@ export interface AcmeServer {
 const CHECK_CERTIFICATE_MS = 3_600_000;
 
 const POST_ROUTES: [RegExp, Handler][] = [
-  [/^\/acme\/new-account$/, (ctx, body, requestUrl) => newAccount(ctx, body, requestUrl)],
+  [/^\/acme\/new-account$/, (ctx, body, requestUrl, _id, client) => newAccount(ctx, body, requestUrl, client)],
   [/^\/acme\/new-order$/, (ctx, body, requestUrl) => newOrder(ctx, body, requestUrl)],
   [/^\/acme\/key-change$/, (ctx, body, requestUrl) => keyChange(ctx, body, requestUrl)],
   [/^\/acme\/revoke-cert$/, (ctx, body, requestUrl) => revokeCert(ctx, body, requestUrl)],
@@ -53,6 +58,9 @@ const POST_ROUTES: [RegExp, Handler][] = [
 export async function startAcmeServer(params: StartAcmeServerParams): Promise<AcmeServer> {
   const policy = await readAcmePolicy(params.store);
   const keys = await accountKeys(params.store);
+  const limits: AcmeLimits = { ...DEFAULT_LIMITS, ...params.limits };
+  // The intermediate's key is opened once, here, and kept: no request decrypts it again.
+  const issuer = await loadIssuer(params.store, INTERMEDIATE_NAME, params.askPassword);
   let certificate = await acmeServerCertificate(params.store, { name: params.name, askPassword: params.askPassword, now: new Date(), commandLine: params.commandLine });
   const hostPart = params.name.includes(':') ? `[${params.name}]` : params.name;
   const ctx: AcmeContext = {
@@ -70,12 +78,19 @@ export async function startAcmeServer(params: StartAcmeServerParams): Promise<Ac
     pending: new Set(),
     committer: new GroupCommitter(params.store),
     log: params.log,
+    limits,
+    validations: new ValidationSlots(limits.validations, limits.validationsPerAccount),
+    newAccounts: new PerMinute(limits.newAccountsPerMinute),
+    issuerKey: issuer.key,
     account: (id) => readAccount(params.store, id),
   };
   const { createServer } = await import('node:https');
   let stopping = false;
   const answering = new Set<ServerResponse>();
-  const server = createServer({ cert: certificate.chainPem, key: certificate.keyPem, minVersion: 'TLSv1.2' }, (req, res) => {
+  const server = createServer({ cert: certificate.chainPem, key: certificate.keyPem, minVersion: 'TLSv1.2', handshakeTimeout: limits.handshakeTimeoutMs }, (req, res) => {
+    // The idle timeout is for connections that say nothing; a request being answered (a finalize
+    // waiting for the CA lock) keeps its connection, and keepAliveTimeout takes over after it.
+    req.socket.setTimeout(0);
     // Stopping: each connection ends with the answer it is waiting for, so the stop waits for no keep-alive.
     if (stopping) res.setHeader('Connection', 'close');
     answering.add(res);
@@ -87,8 +102,12 @@ export async function startAcmeServer(params: StartAcmeServerParams): Promise<Ac
   server.headersTimeout = 5_000;
   server.keepAliveTimeout = 5_000;
   server.maxHeadersCount = 100;
-  // A flood of connections waits in the kernel's backlog instead of exhausting file descriptors.
-  server.maxConnections = 1024;
+  // A connection that says nothing (before or after its handshake, or between requests) is closed.
+  server.timeout = limits.idleTimeoutMs;
+  // Node accepts every connection and closes those past the limits at once: one client address
+  // cannot take all the connections, and the total stays below the file descriptors.
+  server.maxConnections = limits.connections;
+  limitConnectionsPerAddress(server, limits.connectionsPerAddress);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(params.port, params.host, () => {
@@ -140,7 +159,26 @@ function directory(ctx: AcmeContext): Record<string, unknown> {
   };
 }
 
-async function route(ctx: AcmeContext, method: string, path: string, body: Buffer, contentType: string): Promise<Reply> {
+/** Closes a new connection from an address that already has `limit` open. */
+function limitConnectionsPerAddress(server: NetServer, limit: number): void {
+  const open = new Map<string, number>();
+  server.on('connection', (socket: Socket) => {
+    const address = socket.remoteAddress ?? '';
+    const count = open.get(address) ?? 0;
+    if (count >= limit) {
+      socket.destroy();
+      return;
+    }
+    open.set(address, count + 1);
+    socket.once('close', () => {
+      const left = (open.get(address) ?? 1) - 1;
+      if (left > 0) open.set(address, left);
+      else open.delete(address);
+    });
+  });
+}
+
+async function route(ctx: AcmeContext, method: string, path: string, body: Buffer, contentType: string, client: string): Promise<Reply> {
   // The directory advertises the policy as committed now (externalAccountRequired); the last good one if it cannot be read.
   if (path === '/acme/directory' && (method === 'GET' || method === 'HEAD')) return { status: 200, body: directory({ ...ctx, policy: await readAcmePolicy(ctx.store).catch(() => ctx.policy) }) };
   if (path === '/acme/new-nonce' && (method === 'GET' || method === 'HEAD')) return { status: method === 'HEAD' ? 200 : 204 };
@@ -151,7 +189,7 @@ async function route(ctx: AcmeContext, method: string, path: string, body: Buffe
     if (!match) continue;
     if (method !== 'POST') return { status: 405, body: problemBody(new AcmeProblem('malformed', `${path} takes POST (POST-as-GET to read)`, 405)), headers: { Allow: 'POST' } };
     if (contentType.split(';')[0]?.trim().toLowerCase() !== 'application/jose+json') throw new AcmeProblem('malformed', 'the Content-Type must be application/jose+json', 415);
-    return handler(ctx, body, `${ctx.base}${path}`, match[1] ?? '');
+    return handler(ctx, body, `${ctx.base}${path}`, match[1] ?? '', client);
   }
   throw new AcmeProblem('malformed', 'no such ACME resource', 404);
 }
@@ -163,7 +201,7 @@ async function respond(ctx: AcmeContext, req: IncomingMessage, res: ServerRespon
   let reply: Reply;
   try {
     const body = await readBody(req);
-    reply = await route(ctx, method, path, body, String(req.headers['content-type'] ?? ''));
+    reply = await route(ctx, method, path, body, String(req.headers['content-type'] ?? ''), req.socket.remoteAddress ?? '');
   } catch (error) {
     if (error instanceof BodyAbortedError) {
       res.destroy();
@@ -176,7 +214,7 @@ async function respond(ctx: AcmeContext, req: IncomingMessage, res: ServerRespon
           ? new AcmeProblem('malformed', 'the request body is larger than 64 KiB', 413)
           : new AcmeProblem('serverInternal', 'the server failed to answer; see its log', 500);
     if (!(error instanceof AcmeProblem) && !(error instanceof BodyTooLargeError)) ctx.log(`internal error on ${method} ${path.slice(0, 80)}: ${(error as Error).message}`);
-    reply = { status: problem.status, body: problemBody(problem) };
+    reply = { status: problem.status, body: problemBody(problem), ...(problem instanceof RateLimited ? { headers: { 'Retry-After': String(problem.retryAfterSeconds) } } : {}) };
   }
   const links = [headers.Link, ...(reply.links ?? [])];
   send(res, method, { ...reply, links }, { 'Replay-Nonce': headers['Replay-Nonce'] });

@@ -1,4 +1,4 @@
-import { Resolver, lookup } from 'node:dns/promises';
+import { Resolver } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { AcmeProblem, type ValidationTargets } from '../../../ca/acme/types.js';
 import { beforeDeadline, remainingMs, type Deadline } from './deadline.js';
@@ -24,6 +24,11 @@ function resolverFor(server: NonNullable<ValidationTargets['dnsServer']>, deadli
   return resolver;
 }
 
+/** The system's DNS servers (resolv.conf), asked directly. */
+function systemResolver(deadline: Deadline): Resolver {
+  return new Resolver({ timeout: Math.max(1, Math.min(remainingMs(deadline), 2000)), tries: 2 });
+}
+
 function errorCode(error: unknown): string {
   return error instanceof Error && typeof (error as NodeJS.ErrnoException).code === 'string' ? ((error as NodeJS.ErrnoException).code ?? 'error') : 'error';
 }
@@ -38,15 +43,8 @@ export async function addressesOf(name: string, targets: ValidationTargets, dead
   if (pinned !== undefined) return [pinned];
   const failed = (why: string): AcmeProblem => new AcmeProblem('dns', `could not resolve "${name}": ${why}`);
   const timeout = (): AcmeProblem => failed(`no answer within ${deadline.timeoutMs} ms`);
-  if (targets.dnsServer === undefined) {
-    const found = await beforeDeadline(lookup(name, { all: true }), deadline, timeout).catch((error: unknown) => {
-      if (error instanceof AcmeProblem) throw error;
-      throw failed(NO_RECORD.has(errorCode(error)) ? 'it has no A or AAAA record' : `the lookup failed (${errorCode(error)})`);
-    });
-    if (found.length === 0) throw failed('it has no A or AAAA record');
-    return [...found.filter((entry) => entry.family === 4), ...found.filter((entry) => entry.family !== 4)].map((entry) => entry.address);
-  }
-  const resolver = resolverFor(targets.dnsServer, deadline);
+  // A Resolver, not dns.lookup: its queries are cancelled at the deadline and hold no threadpool thread.
+  const resolver = targets.dnsServer === undefined ? systemResolver(deadline) : resolverFor(targets.dnsServer, deadline);
   const [v4, v6] = await beforeDeadline(Promise.allSettled([resolver.resolve4(name), resolver.resolve6(name)]), deadline, timeout, () => resolver.cancel());
   const addresses = [...(v4.status === 'fulfilled' ? v4.value : []), ...(v6.status === 'fulfilled' ? v6.value : [])];
   if (addresses.length > 0) return addresses;
@@ -59,7 +57,7 @@ export async function addressesOf(name: string, targets: ValidationTargets, dead
  * record does not exist. Throws a `dns` problem when the lookup fails.
  */
 export async function txtRecordsOf(name: string, targets: ValidationTargets, deadline: Deadline): Promise<string[]> {
-  const resolver = targets.dnsServer === undefined ? new Resolver({ timeout: Math.max(1, Math.min(remainingMs(deadline), 2000)), tries: 2 }) : resolverFor(targets.dnsServer, deadline);
+  const resolver = targets.dnsServer === undefined ? systemResolver(deadline) : resolverFor(targets.dnsServer, deadline);
   const failed = (why: string): AcmeProblem => new AcmeProblem('dns', `could not look up the TXT records of "${name}": ${why}`);
   try {
     const records = await beforeDeadline(resolver.resolveTxt(name), deadline, () => failed(`no answer within ${deadline.timeoutMs} ms`), () => resolver.cancel());

@@ -1,0 +1,50 @@
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { BIN, baseEnv } from './cli.js';
+import { freePort } from './serve.js';
+
+/** `certified serve --acme-listen` on loopback, with an http-01 responder answering from `tokens`. */
+export interface AcmeTestServer {
+  child: ChildProcess;
+  /** The server's stderr so far. */
+  log: () => string;
+  port: number;
+  directoryUrl: string;
+  /** Key authorizations by token, for the http-01 responder to answer. */
+  tokens: Map<string, string>;
+  /** SIGTERM the server, wait for it, close the responder. */
+  stop: () => Promise<void>;
+}
+
+/** Starts the server in `cwd` (its CA must have an acme: policy) and waits (bounded) until it serves. */
+export async function startAcmeServer(cwd: string, resolvePattern: string, tokens = new Map<string, string>()): Promise<AcmeTestServer> {
+  const responder: Server = createServer((req, res) => {
+    const answer = tokens.get((req.url ?? '').replace('/.well-known/acme-challenge/', ''));
+    res.writeHead(answer ? 200 : 404).end(answer ?? 'no such token');
+  });
+  const httpPort = await freePort();
+  await new Promise<void>((resolve) => responder.listen(httpPort, '127.0.0.1', resolve));
+  const port = await freePort();
+  const args = ['serve', '--acme-listen', `127.0.0.1:${port}`, '--acme-http-port', String(httpPort), '--acme-resolve', `${resolvePattern}=127.0.0.1`];
+  const child = spawn(process.execPath, [BIN, ...args], { cwd, env: baseEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  child.stderr!.on('data', (chunk) => (log += chunk));
+  for (let i = 0; i < 300 && !log.includes('Serving ACME') && child.exitCode === null; i++) await sleep(100);
+  assert.match(log, /Serving ACME at https:\/\/127\.0\.0\.1:\d+\/acme\/directory\./);
+  return {
+    child,
+    log: () => log,
+    port,
+    directoryUrl: `https://127.0.0.1:${port}/acme/directory`,
+    tokens,
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+        await new Promise((resolve) => child.once('exit', resolve));
+      }
+      responder.close();
+    },
+  };
+}
