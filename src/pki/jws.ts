@@ -53,6 +53,8 @@ export function parseJws(body: unknown): ParsedJws {
     throw new JwsError('the protected header is not JSON');
   }
   if (header === null || typeof header !== 'object' || Array.isArray(header)) throw new JwsError('the protected header is not a JSON object');
+  // RFC 7515 §4.1.11: extensions listed in crit must be understood, and no extension is.
+  if ('crit' in header) throw new JwsError('the protected header has "crit", and no JWS extension is understood here');
   return {
     header: header as Record<string, unknown>,
     payload: fromBase64url(payloadB64, 'the payload'),
@@ -117,11 +119,20 @@ export function verifyJws(jws: ParsedJws, alg: JwsAlgorithm, key: KeyObject): bo
 /** The public JWK of a key, with only the members RFC 7638 names (what is stored for an account). */
 export function publicJwk(key: KeyObject): JsonWebKey {
   const jwk = key.export({ format: 'jwk' });
-  const members = jwk.kty === 'EC' ? ['crv', 'kty', 'x', 'y'] : jwk.kty === 'RSA' ? ['e', 'kty', 'n'] : ['crv', 'kty', 'x'];
+  const members = THUMBPRINT_MEMBERS[jwk.kty ?? ''] ?? [];
   return Object.fromEntries(members.map((member) => [member, (jwk as Record<string, unknown>)[member]])) as JsonWebKey;
 }
 
 /** RFC 7638: SHA-256 over the required members in lexicographic order, no whitespace; base64url. */
+/** The RFC 7638 thumbprint of a DER SubjectPublicKeyInfo (a CSR's key), or undefined for one that cannot be read. */
+export function spkiThumbprint(spki: ArrayBuffer | Uint8Array): string | undefined {
+  try {
+    return jwkThumbprint(createPublicKey({ key: Buffer.from(spki instanceof Uint8Array ? spki : new Uint8Array(spki)), format: 'der', type: 'spki' }));
+  } catch {
+    return undefined;
+  }
+}
+
 export function jwkThumbprint(key: KeyObject): string {
   return jwkThumbprintOf(publicJwk(key))!;
 }
@@ -152,9 +163,6 @@ export function jwkThumbprintOf(jwk: unknown): string | undefined {
 }
 
 /** Two keys are the same key: equal thumbprints. */
-export function sameKey(a: KeyObject, b: KeyObject): boolean {
-  return jwkThumbprint(a) === jwkThumbprint(b);
-}
 
 /** RFC 9773 §4.1: base64url(AKI keyIdentifier) "." base64url(serial INTEGER content octets). */
 export function ariCertId(authorityKeyIdHex: string, serialHex: string): string {

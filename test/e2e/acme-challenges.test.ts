@@ -277,10 +277,10 @@ describe('the ACME server end to end: dns-01, tls-alpn-01, EAB, account keys, po
     const newPem = await acme.crypto.createPrivateEcdsaKey();
     await client.updateAccountKey(newPem);
     assert.equal(commits(), Number(git(db, ['rev-list', '--count', before]).trim()) + 1);
-    assertProblem(await post(oldKey, accountUrl, '', accountUrl), 'malformed');
-    assertProblem(await post(oldKey, dir.newOrder, { identifiers: [{ type: 'dns', value: 'old.example.test' }] }, accountUrl), 'malformed');
+    assertProblem(await post(oldKey, accountUrl, '', accountUrl), 'unauthorized', 403);
+    assertProblem(await post(oldKey, dir.newOrder, { identifiers: [{ type: 'dns', value: 'old.example.test' }] }, accountUrl), 'unauthorized', 403);
     assertProblem(await post(oldKey, dir.newAccount, { onlyReturnExisting: true }), 'accountDoesNotExist');
-    assertProblem(await post(oldKey, dir.newAccount, { termsOfServiceAgreed: true }), 'unauthorized', 401);
+    assertProblem(await post(oldKey, dir.newAccount, { termsOfServiceAgreed: true }), 'unauthorized', 403);
     assert.equal(commits(), Number(git(db, ['rev-list', '--count', before]).trim()) + 1, 'the old key registers nothing');
     const again = newClient(newPem);
     await again.createAccount({ onlyReturnExisting: true });
@@ -385,7 +385,7 @@ describe('the ACME server end to end: dns-01, tls-alpn-01, EAB, account keys, po
     assertProblem(await post(key, dir.newAccount, { termsOfServiceAgreed: true }), 'serverInternal', 500);
     // (By hand: acme-client answers a 500 by sending the same JWS again, whose nonce is spent.)
     const brokenOrder = await post(createPrivateKey(clientKey), dir.newOrder, { identifiers: [{ type: 'dns', value: 'broken.example.test' }] }, client.getAccountUrl());
-    assert.match(String(assertProblem(brokenOrder, 'serverInternal', 500).detail), /^the ACME policy cannot be read: /);
+    assert.match(String(assertProblem(brokenOrder, 'serverInternal', 500).detail), /^the ACME policy cannot be read; the server's log says why$/);
     assert.equal(head(), broken);
     await commitPolicy(policy(ALLOW), 'ACME policy repaired');
     assert.equal((await post(key, dir.newAccount, { termsOfServiceAgreed: true })).status, 201);

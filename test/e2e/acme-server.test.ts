@@ -229,7 +229,7 @@ describe('certified serve --acme-listen (an ACME server)', () => {
     assert.equal(first.status, 200, first.body);
     assertProblem(await request('POST', kid, jws(accountKey, kid, '', { nonce: used, kid })), 'badNonce');
 
-    assertProblem(await post(accountKey, dir.newOrder!, { identifiers: [{ type: 'dns', value: 'a.example.test' }] }, kid, { url: dir.newAccount }), 'unauthorized', 401);
+    assertProblem(await post(accountKey, dir.newOrder!, { identifiers: [{ type: 'dns', value: 'a.example.test' }] }, kid, { url: dir.newAccount }), 'unauthorized', 403);
     assertProblem(await request('POST', dir.newOrder!, '{"protected": 1}'), 'malformed');
     assertProblem(await request('POST', dir.newOrder!, 'not json'), 'malformed');
 

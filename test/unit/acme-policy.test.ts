@@ -141,7 +141,7 @@ describe('the ACME policy of a CA', () => {
     [{ type: 'ip', value: '10.0.255.1' }, ok],
     [{ type: 'ip', value: '10.9.9.9' }, ok],
     [{ type: 'ip', value: 'fd00::1' }, ok],
-    [{ type: 'dns', value: 'example.test' }, '"example.test" is not allowed by the ACME policy of this CA (allow: .example.test, exact.other.test, wide.test, .below.other.test, 10.0.0.0/16, 10.9.9.9, 11.0.0.0/8, fd00::/16, ::ffff:a00:0/104, 192.0.2.0/24)'],
+    [{ type: 'dns', value: 'example.test' }, '"example.test" is not allowed by the ACME policy of this CA'],
     [{ type: 'dns', value: 'badexample.test' }, /^"badexample\.test" is not allowed by the ACME policy/.source],
     [{ type: 'dns', value: 'a.exact.other.test' }, /^"a\.exact\.other\.test" is not allowed/.source],
     [{ type: 'dns', value: '*.exact.other.test' }, /^"\*\.exact\.other\.test" is not allowed/.source],

@@ -21,9 +21,10 @@ import { withDefaults, type CaConfig } from '../config.js';
 import { AlreadyRevokedError, CertifiedError } from '../errors.js';
 import { findRecord } from '../find-record.js';
 import { loadIssuer, type Issuer } from '../load-issuer.js';
-import { formatSan, parseSan, validateDn } from '../names.js';
+import { jwkThumbprintOf, spkiThumbprint } from '../../pki/jws.js';
+import { formatSan, parseSan, sanFromCommonName } from '../names.js';
 import type { AskPassword } from '../passwords.js';
-import { readCsr } from '../issuing/sign-csr.js';
+import { csrNames, readCsr } from '../issuing/sign-csr.js';
 import { revokeCertificate, type RevokeReason } from '../revocation/revoke-certificate.js';
 import { AcmeProblem, type AcmeIdentifier } from './types.js';
 
@@ -33,6 +34,8 @@ export interface IssueAcmeParams {
   /** The order's identifiers: the CSR must name exactly these. */
   identifiers: AcmeIdentifier[];
   account: string;
+  /** The account's keys, current and previous: none of them may be the certificate's. */
+  accountKeys?: JsonWebKey[];
   order: string;
   days: number;
   askPassword: AskPassword;
@@ -59,11 +62,15 @@ export function identifierSan(identifier: AcmeIdentifier): SubjectAltName {
 
 const sanKey = (san: SubjectAltName): string => `${san.type}:${san.value}`;
 
+/** RFC 5280 ub-common-name. */
+const MAX_CN_LENGTH = 64;
+
 /** A finalize request whose CSR fits its order: what a batch needs to sign and commit it. */
 export interface CheckedAcmeRequest {
   params: IssueAcmeParams;
   csr: Awaited<ReturnType<typeof readCsr>>;
-  subjectCn: string | undefined;
+  /** The certificate's CN: one of its names in canonical spelling, of at most 64 characters, or none. */
+  cn: string | undefined;
   wanted: SubjectAltName[];
   /** Signed ahead of its commit (presignAcmeRequest), kept only if the CA is unchanged under the lock. */
   presigned?: Signed;
@@ -92,7 +99,7 @@ export async function loadAcmeSigner(store: CaStore, askPassword: AskPassword, i
 
 async function signRequest(request: CheckedAcmeRequest, signer: AcmeSigner): Promise<Signed> {
   const { params, csr, wanted } = request;
-  const cn = request.subjectCn ?? wanted[0]?.value;
+  const cn = request.cn;
   const fullSubject = withDefaults(cn === undefined ? {} : { CN: cn }, signer.config.subject);
   const { certificate } = await buildCertificate({
     kind: 'leaf',
@@ -126,16 +133,22 @@ export async function checkAcmeRequest(params: IssueAcmeParams): Promise<Checked
     if (error instanceof CertifiedError) throw new AcmeProblem('badCSR', error.message);
     throw error;
   }
+  // Boulder's rule too: the account key signs requests, a certificate needs a key of its own.
+  const csrKey = spkiThumbprint(csr.publicKey.rawData);
+  if (csrKey !== undefined && (params.accountKeys ?? []).some((jwk) => jwkThumbprintOf(jwk) === csrKey)) {
+    throw new AcmeProblem('badCSR', "the CSR's key is the account's key; make the certificate a key of its own");
+  }
   const wanted = params.identifiers.map(identifierSan);
   let requested: SubjectAltName[];
-  let subject;
+  let cnSan: SubjectAltName | undefined;
   try {
-    subject = validateDn(csr.subject, { requireCn: false });
-    requested = csr.sans.map((san) => {
+    // The same rules as every CSR this CA signs: the CN, when host-shaped, is one of the names.
+    const names = csrNames(csr, { requireCn: false });
+    requested = names.sans.map((san) => {
       if (san.type !== 'dns' && san.type !== 'ip') throw new AcmeProblem('badCSR', `the CSR asks for ${san.type} names, which ACME does not issue`);
-      return parseSan(`${san.type === 'ip' ? 'IP' : 'DNS'}:${san.value}`);
+      return san;
     });
-    if (subject.CN !== undefined) requested.push(parseSan(subject.CN.includes(':') ? `IP:${subject.CN}` : subject.CN));
+    cnSan = names.subject.CN === undefined ? undefined : sanFromCommonName(names.subject.CN);
   } catch (error) {
     if (error instanceof CertifiedError) throw new AcmeProblem('badCSR', `the CSR is refused: ${error.message}`);
     throw error;
@@ -147,7 +160,9 @@ export async function checkAcmeRequest(params: IssueAcmeParams): Promise<Checked
   if (extra.length || missing.length) {
     throw new AcmeProblem('badCSR', `the CSR's names must be the order's: ${[...(extra.length ? [`not in the order: ${extra.join(', ')}`] : []), ...(missing.length ? [`missing: ${missing.join(', ')}`] : [])].join('; ')}`);
   }
-  return { params, csr, subjectCn: subject.CN, wanted };
+  // The CN is a name of the certificate in its canonical spelling, and fits RFC 5280's 64 characters, or there is none.
+  const cn = [...(cnSan ? [cnSan] : []), ...wanted].find((san) => san.value.length <= MAX_CN_LENGTH)?.value;
+  return { params, csr, cn, wanted };
 }
 
 /** Issues the certificate of a finalized order; throws AcmeProblem badCSR for a CSR that does not fit. */

@@ -66,7 +66,8 @@ export async function identifierProblem(store: CaStore, policy: AcmePolicy, iden
     return rejected(`the identifier type "${printable(String(identifier.type))}" is not one this CA issues for (dns, ip)`);
   }
   if (!allowListCovers(policy.allow, { type: identifier.type, value })) {
-    return rejected(`"${printable(value)}" is not allowed by the ACME policy of this CA (allow: ${policy.allow.join(', ')})`);
+    // The allow list itself is not shown: it maps the internal network to whoever asks.
+    return rejected(`"${printable(value)}" is not allowed by the ACME policy of this CA`);
   }
   try {
     assertNamesPermitted([san], chainNameConstraints(await loadChainPem(store, INTERMEDIATE_NAME)));

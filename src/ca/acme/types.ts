@@ -9,6 +9,8 @@ export interface ValidationTargets {
   dnsServer?: { host: string; port: number };   // undefined: the system resolver
   resolve: { pattern: string; address: string }[];  // "*.example.test" or "host.example.test" -> IP
   timeoutMs: number;                // per validation attempt, e.g. 10_000
+  /** Where an http-01 redirect may lead besides the identifier itself: entries of the ACME allow list. */
+  redirectAllow?: readonly string[];
 }
 /** An RFC 8555 problem: type is the short name ("malformed"); status the HTTP status. */
 export class AcmeProblem extends Error {

@@ -4,6 +4,7 @@ import { readPemBlocks } from '../../pki/pem.js';
 import type { CaStore } from '../../store/ca-store.js';
 import { CertifiedError, InvalidInputError } from '../errors.js';
 import { issueCertificate, type IssueCertificateParams, type IssueCertificateResult } from './issue-certificate.js';
+import type { DistinguishedName, SubjectAltName } from '../../pki/types.js';
 import { deriveName, printable, subjectAltNames, validateDn } from '../names.js';
 import type { LeafProfile } from '../profiles.js';
 import type { AskPassword } from '../passwords.js';
@@ -64,6 +65,16 @@ export async function readCsr(input: Uint8Array, source: string): Promise<CsrInf
 }
 
 /**
+ * The names a CSR asks for, checked like `+name` arguments (the one rule for every CSR this CA
+ * signs): its subject, and its SANs, led by the SAN its CN stands for when the CN is host-shaped.
+ * Throws InvalidInputError.
+ */
+export function csrNames(csr: CsrInfo, { requireCn = true } = {}): { subject: DistinguishedName; sans: SubjectAltName[] } {
+  const subject = validateDn(csr.subject, { requireCn });
+  return { subject, sans: subjectAltNames(subject.CN, csr.sans.map(formatRequested)) };
+}
+
+/**
  * Signs a CSR made elsewhere (the key never exists here): its CN and SANs pass the same checks as
  * ours, the profile is ours (its other requested extensions are ignored), then it is issued like
  * any certificate, in one commit.
@@ -74,8 +85,7 @@ export async function signCsr(store: CaStore, params: SignCsrParams): Promise<Si
   let sans;
   let name;
   try {
-    subject = validateDn(csr.subject);
-    sans = subjectAltNames(subject.CN, csr.sans.map(formatRequested));
+    ({ subject, sans } = csrNames(csr));
     name = params.name ?? deriveName(subject.CN ?? '');
   } catch (error) {
     if (!(error instanceof InvalidInputError)) throw error;

@@ -11,6 +11,7 @@ import { openStore, warnPendingChange } from '../context.js';
 import { redactedCommandLine } from '../command-line.js';
 import { note, status, warning } from '../output.js';
 import { askPasswordFrom } from '../passwords.js';
+import { BodyAbortedError, BodyTooLargeError, readBody } from '../../serve/acme/http.js';
 
 export interface ServeOptions {
   db?: string;
@@ -26,8 +27,6 @@ export interface ServeOptions {
   rootPassword?: string;
 }
 
-/** Bodies larger than this are refused: an OCSP request is a few hundred bytes. */
-const MAX_BODY = 64 * 1024;
 const DEFAULT_LISTEN = '127.0.0.1:8080';
 const VALIDATION_TIMEOUT_MS = 10_000;
 
@@ -152,9 +151,19 @@ async function respond(service: RevocationService, req: IncomingMessage, res: Se
   const method = req.method ?? 'GET';
   const url = req.url ?? '/';
   try {
-    const body = await readBody(req);
-    if (body === undefined) return send(res, method, url, 413, 'text/plain; charset=utf-8', 'Request too large.\n', 'request too large');
-    const answer = await service.handle({ method, url, body });
+    // The same bounded read as the ACME server's (64 KiB: an OCSP request is a few hundred bytes).
+    let body: Buffer;
+    try {
+      body = await readBody(req);
+    } catch (error) {
+      if (error instanceof BodyTooLargeError) return send(res, method, url, 413, 'text/plain; charset=utf-8', 'Request too large.\n', 'request too large');
+      if (error instanceof BodyAbortedError) {
+        res.destroy();
+        return;
+      }
+      throw error;
+    }
+    const answer = await service.handle({ method, url, body: new Uint8Array(body) });
     const headers: Record<string, string> = {};
     if (answer.cacheSeconds) headers['Cache-Control'] = `max-age=${answer.cacheSeconds}, public, no-transform, must-revalidate`;
     send(res, method, url, answer.status, answer.contentType, answer.body, answer.summary, headers);
@@ -180,20 +189,4 @@ function send(
   }
   const shownUrl = url.length > 80 ? `${url.slice(0, 77)}...` : url;
   status(`${method.slice(0, 10)} ${shownUrl.replace(/[^\x21-\x7e]/g, '?')} ${code} ${summary}`);
-}
-
-/** The request body, or undefined when it is larger than MAX_BODY. */
-function readBody(req: IncomingMessage): Promise<Uint8Array | undefined> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let tooLarge = false;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY) tooLarge = true;
-      else chunks.push(chunk);
-    });
-    req.on('end', () => resolve(tooLarge ? undefined : new Uint8Array(Buffer.concat(chunks))));
-    req.on('error', reject);
-  });
 }

@@ -1,11 +1,12 @@
 /** newAccount, the account resource (read, contact update, deactivation) and keyChange (RFC 8555 §7.3). */
-import { saveAccount, type AcmeAccount } from '../../ca/acme/accounts.js';
+import { listAccounts, saveAccount, type AcmeAccount } from '../../ca/acme/accounts.js';
+import type { CaStore } from '../../ca/ca-directory.js';
 import { verifyEab } from '../../ca/acme/eab.js';
 import { keyObjectOf } from '../../pki/eab.js';
 import { AcmeProblem } from '../../ca/acme/types.js';
-import { JwsError, algorithmFitsKey, importJwk, isJwsAlgorithm, parseJws, publicJwk, verifyJws } from '../../pki/jws.js';
-import { currentIssuer, currentPolicy, isObject, requireAccount, thumbprint, url, verifyRequest, type AcmeContext, type SignedRequest } from './context.js';
-import type { Reply } from './http.js';
+import { JwsError, algorithmFitsKey, importJwk, isJwsAlgorithm, jwkThumbprint, parseJws, publicJwk, verifyJws } from '../../pki/jws.js';
+import { currentIssuer, currentPolicy, isObject, requireAccount, url, verifyRequest, type AcmeContext, type SignedRequest } from './context.js';
+import { problemBody, type Reply } from './http.js';
 import { RateLimited } from './limits.js';
 
 const MAX_CONTACTS = 10;
@@ -21,19 +22,29 @@ function contacts(value: unknown): string[] {
   if (!Array.isArray(value) || value.length > MAX_CONTACTS) throw new AcmeProblem('invalidContact', `contact must be a list of at most ${MAX_CONTACTS} mailto: URLs`);
   return value.map((entry) => {
     if (typeof entry !== 'string' || entry.length > 254) throw new AcmeProblem('invalidContact', 'each contact must be a mailto: URL');
-    if (!entry.startsWith('mailto:')) throw new AcmeProblem('unsupportedContact', `only mailto: contacts are accepted, got "${entry.slice(0, 40)}"`);
-    if (!/^mailto:[^@\s,?]+@[A-Za-z0-9.-]+$/.test(entry)) throw new AcmeProblem('invalidContact', `"${entry.slice(0, 60)}" is not a single e-mail address`);
+    if (!entry.startsWith('mailto:')) throw new AcmeProblem('unsupportedContact', `only mailto: contacts are accepted, got "${printableAscii(entry.slice(0, 40))}"`);
+    // Printable ASCII only: a contact is committed, and must not carry terminal escapes or bidi controls into git log.
+    if (!/^mailto:[\x21-\x7e]+$/.test(entry) || !/^mailto:[^@\s,?]+@[A-Za-z0-9.-]+$/.test(entry)) throw new AcmeProblem('invalidContact', `"${printableAscii(entry.slice(0, 60))}" is not a single e-mail address in printable ASCII`);
     return entry;
   });
 }
 
+const printableAscii = (text: string): string => text.replace(/[^\x20-\x7e]/g, '?');
+
 export async function newAccount(ctx: AcmeContext, body: Buffer, requestUrl: string, client = ''): Promise<Reply> {
   const request = await verifyRequest(ctx, body, requestUrl, 'jwk');
   const payload = isObject(request.payload) ? request.payload : {};
-  const id = thumbprint(request.key);
-  const existingId = ctx.keys.get(id);
-  const existing = existingId === undefined ? undefined : await ctx.account(existingId);
-  if (existing) return { status: 200, body: accountBody(ctx, existing), headers: { Location: url(ctx, `acct/${existing.id}`) } };
+  const id = jwkThumbprint(request.key);
+  const existing = await accountOfKey(ctx, id);
+  if (existing) {
+    // RFC 8555 §7.3.6: the key of a deactivated account, or one an account has replaced, is refused for good.
+    if (existing.status !== 'valid') throw new AcmeProblem('unauthorized', `the account of this key is ${existing.status}`, 403);
+    if (jwkThumbprint(importJwk(existing.jwk)) !== id) {
+      if (payload.onlyReturnExisting === true) throw new AcmeProblem('accountDoesNotExist', 'no account has this key', 400);
+      throw new AcmeProblem('unauthorized', 'an account was registered with this key and has changed keys since', 403);
+    }
+    return { status: 200, body: accountBody(ctx, existing), headers: { Location: url(ctx, `acct/${existing.id}`) } };
+  }
   if (payload.onlyReturnExisting === true) throw new AcmeProblem('accountDoesNotExist', 'no account has this key', 400);
   // Each new account is a commit under the CA lock: one client address may make only so many a minute.
   const wait = ctx.newAccounts.waitSeconds(client);
@@ -45,10 +56,6 @@ export async function newAccount(ctx: AcmeContext, body: Buffer, requestUrl: str
     if (payload.externalAccountBinding === undefined) throw new AcmeProblem('externalAccountRequired', 'this server requires an External Account Binding for new accounts', 400);
     const caKey = async () => keyObjectOf((await currentIssuer(ctx)).key.privateKey);
     ({ kid: eabKid } = await verifyEab(ctx.store, { binding: payload.externalAccountBinding, accountJwk: jwk, url: requestUrl, caKey }));
-  }
-  const earlier = await ctx.account(id);
-  if (earlier) {
-    throw new AcmeProblem('unauthorized', earlier.status === 'valid' ? 'an account was registered with this key and has changed keys since' : `the account of this key is ${earlier.status}`, 401);
   }
   const account: AcmeAccount = { id, jwk, contact, status: 'valid', createdAt: new Date().toISOString(), ...(eabKid ? { eabKid } : {}) };
   // A key change or registration of this key since the lookup above holds it now.
@@ -62,7 +69,7 @@ export async function newAccount(ctx: AcmeContext, body: Buffer, requestUrl: str
 export async function accountResource(ctx: AcmeContext, body: Buffer, requestUrl: string, id: string): Promise<Reply> {
   const request = await verifyRequest(ctx, body, requestUrl, 'kid');
   const account = requireAccount(request);
-  if (account.id !== id) throw new AcmeProblem('unauthorized', 'an account can only be read and changed by its own key', 401);
+  if (account.id !== id) throw new AcmeProblem('unauthorized', 'an account can only be read and changed by its own key', 403);
   const payload = request.payload;
   if (payload === undefined || (isObject(payload) && Object.keys(payload).length === 0)) return { status: 200, body: accountBody(ctx, account), headers: { Location: url(ctx, `acct/${id}`) } };
   if (!isObject(payload)) throw new AcmeProblem('malformed', 'the payload must be a JSON object');
@@ -71,7 +78,6 @@ export async function accountResource(ctx: AcmeContext, body: Buffer, requestUrl
     if (payload.status !== 'deactivated') throw new AcmeProblem('malformed', 'an account status can only be changed to "deactivated"');
     updated = { ...account, status: 'deactivated' };
     await saveAccount(ctx.store, updated, 'deactivate', ctx.commandLine);
-    ctx.keys.delete(thumbprint(request.key));
     for (const authz of ctx.authorizations.values()) if (authz.account === id && authz.status === 'pending') authz.status = 'deactivated';
     ctx.log(`ACME account ${id} deactivated`);
   } else if (payload.contact !== undefined) {
@@ -92,7 +98,7 @@ export async function keyChange(ctx: AcmeContext, body: Buffer, requestUrl: stri
   try {
     // Read again now that no other change can run: a change committed since the request was verified replaced its key.
     const current = await ctx.account(account.id);
-    if (!current || current.status !== 'valid' || thumbprint(importJwk(current.jwk)) !== thumbprint(request.key)) {
+    if (!current || current.status !== 'valid' || jwkThumbprint(importJwk(current.jwk)) !== jwkThumbprint(request.key)) {
       throw new AcmeProblem('malformed', 'another key change of this account is in progress; read the account again', 409);
     }
     return await changeKey(ctx, request, requestUrl, current);
@@ -115,6 +121,7 @@ async function changeKey(ctx: AcmeContext, request: SignedRequest, requestUrl: s
   if (!isJwsAlgorithm(alg) || !algorithmFitsKey(alg, newKey)) throw new AcmeProblem('badSignatureAlgorithm', 'the inner JWS alg is not accepted or does not fit its key');
   if (inner.header.url !== requestUrl) throw new AcmeProblem('malformed', 'the inner JWS url must be the keyChange URL');
   if ('nonce' in inner.header) throw new AcmeProblem('malformed', 'the inner JWS must not have a nonce');
+  if ('kid' in inner.header) throw new AcmeProblem('malformed', 'the inner JWS must carry the new key as jwk, not a kid');
   if (!verifyJws(inner, alg, newKey)) throw new AcmeProblem('malformed', 'the inner JWS signature does not verify');
   let change: unknown;
   try {
@@ -129,20 +136,35 @@ async function changeKey(ctx: AcmeContext, request: SignedRequest, requestUrl: s
   } catch {
     throw new AcmeProblem('malformed', 'the inner payload oldKey is not a public key');
   }
-  if (thumbprint(oldKey) !== thumbprint(request.key)) throw new AcmeProblem('unauthorized', 'oldKey is not the account key', 401);
-  const newId = thumbprint(newKey);
+  if (jwkThumbprint(oldKey) !== jwkThumbprint(request.key)) throw new AcmeProblem('unauthorized', 'oldKey is not the account key', 403);
+  const newId = jwkThumbprint(newKey);
   let holder = ctx.keys.get(newId);
   if (holder === undefined && (await ctx.account(newId))) holder = newId;
   // Another request may have taken the key while the record was read.
   holder ??= ctx.keys.get(newId);
   if (holder !== undefined) {
-    return { status: 409, body: { type: 'urn:ietf:params:acme:error:malformed', detail: 'another account uses the new key', status: 409 }, headers: { Location: url(ctx, `acct/${holder}`) } };
+    return { status: 409, body: problemBody(new AcmeProblem('malformed', 'another account uses the new key', 409)), headers: { Location: url(ctx, `acct/${holder}`) } };
   }
   const updated: AcmeAccount = { ...account, jwk: publicJwk(newKey), previousKeys: [...(account.previousKeys ?? []), { jwk: account.jwk, until: new Date().toISOString() }] };
+  // The old key stays in the index: it can neither sign for the account nor register a new one.
   await holdingKey(ctx, newId, account.id, () => saveAccount(ctx.store, updated, 'key-change', ctx.commandLine));
-  ctx.keys.delete(thumbprint(request.key));
   ctx.log(`ACME account ${account.id} changed its key`);
   return { status: 200, body: accountBody(ctx, updated), headers: { Location: url(ctx, `acct/${account.id}`) } };
+}
+
+/** The account a key (a thumbprint) belongs to, as its current or a previous key, whatever its status. */
+async function accountOfKey(ctx: AcmeContext, key: string): Promise<AcmeAccount | undefined> {
+  const holder = ctx.keys.get(key);
+  return holder === undefined ? ctx.account(key) : ctx.account(holder);
+}
+
+/** Every key of every account, current and previous, of any status: thumbprint -> account id. */
+export async function accountKeys(store: CaStore): Promise<Map<string, string>> {
+  const keys = new Map<string, string>();
+  for (const account of await listAccounts(store)) {
+    for (const jwk of [account.jwk, ...(account.previousKeys ?? []).map((previous) => previous.jwk)]) keys.set(jwkThumbprint(importJwk(jwk)), account.id);
+  }
+  return keys;
 }
 
 /**

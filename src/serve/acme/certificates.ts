@@ -2,8 +2,8 @@
 import { acmeCertificateChain, findAcmeRecord, revocationReason, revokeAcmeCertificate } from '../../ca/acme/issue.js';
 import { AcmeProblem } from '../../ca/acme/types.js';
 import { parseCertificate } from '../../pki/certificate.js';
-import { JwsError, ariCertId, certificateKeyObject, fromBase64url, parseAriCertId } from '../../pki/jws.js';
-import { isObject, thumbprint, verifyRequest, type AcmeContext } from './context.js';
+import { JwsError, ariCertId, certificateKeyObject, fromBase64url, jwkThumbprint, parseAriCertId } from '../../pki/jws.js';
+import { isObject, verifyRequest, type AcmeContext } from './context.js';
 import type { Reply } from './http.js';
 
 /** A client should ask again for renewal information after this long (RFC 9773 §4.3). */
@@ -36,10 +36,13 @@ export async function revokeCert(ctx: AcmeContext, body: Buffer, requestUrl: str
   const record = await findAcmeRecord(ctx.store, serial);
   if (!record || record.fingerprint !== fingerprint) throw new AcmeProblem('malformed', 'this certificate was not issued by this ACME server', 404);
   if (request.account) {
-    if (record.acme?.account !== request.account.id) throw new AcmeProblem('unauthorized', 'the account did not order this certificate', 403);
+    // RFC 8555 §7.6: the ordering account, or one holding valid authorizations for every name of the certificate.
+    if (record.acme?.account !== request.account.id && !holdsAuthorizations(ctx, request.account.id, record.sans)) {
+      throw new AcmeProblem('unauthorized', 'the account neither ordered this certificate nor holds valid authorizations for all its names', 403);
+    }
   } else {
     const certificateKey = certificateKeyObject(der);
-    if (!certificateKey || thumbprint(certificateKey) !== thumbprint(request.key)) throw new AcmeProblem('unauthorized', "the request is signed neither by the ordering account nor by the certificate's key", 403);
+    if (!certificateKey || jwkThumbprint(certificateKey) !== jwkThumbprint(request.key)) throw new AcmeProblem('unauthorized', "the request is signed neither by the ordering account nor by the certificate's key", 403);
   }
   if (record.status === 'revoked') throw new AcmeProblem('alreadyRevoked', `the certificate (serial ${serial}) is already revoked`);
   const { commit } = await revokeAcmeCertificate(ctx.store, { serial, reason, askPassword: ctx.askPassword, commandLine: ctx.commandLine });
@@ -47,9 +50,31 @@ export async function revokeCert(ctx: AcmeContext, body: Buffer, requestUrl: str
   return { status: 200 };
 }
 
+/** Whether `account` holds a valid, unexpired authorization for each of `sans` (as records spell them: "DNS:name", "IP Address:ip"). */
+function holdsAuthorizations(ctx: AcmeContext, account: string, sans: string[]): boolean {
+  const now = Date.now();
+  const held = new Set<string>();
+  for (const authz of ctx.authorizations.values()) {
+    if (authz.account !== account || authz.status !== 'valid' || authz.expires.getTime() <= now) continue;
+    held.add(`${authz.identifier.type}:${authz.wildcard ? '*.' : ''}${authz.identifier.value}`);
+  }
+  return sans.length > 0 && sans.every((san) => {
+    const colon = san.indexOf(':');
+    const label = san.slice(0, colon);
+    const type = label === 'DNS' ? 'dns' : label === 'IP Address' ? 'ip' : undefined;
+    return type !== undefined && held.has(`${type}:${san.slice(colon + 1)}`);
+  });
+}
+
 /** GET renewalInfo/<cert id>: the suggested window is the last third of the lifetime (now, once revoked). */
 export async function renewalInfo(ctx: AcmeContext, id: string): Promise<Reply> {
-  const parsed = parseAriCertId(decodeURIComponent(id));
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(id);
+  } catch {
+    throw new AcmeProblem('malformed', 'the renewalInfo path is not valid percent-encoding');
+  }
+  const parsed = parseAriCertId(decoded);
   if (!parsed) throw new AcmeProblem('malformed', 'the renewalInfo path must be base64url(AKI keyIdentifier).base64url(serial)');
   const record = await findAcmeRecord(ctx.store, parsed.serial);
   if (!record || !record.authorityKeyId || ariCertId(record.authorityKeyId, record.serial) !== ariCertId(parsed.authorityKeyId, parsed.serial)) {

@@ -2,19 +2,15 @@
 import type { KeyObject } from 'node:crypto';
 import type { CaStore } from '../../ca/ca-directory.js';
 import type { AcmeAccount } from '../../ca/acme/accounts.js';
-import type { AcmeIdentifier, AcmePolicy, AcmeProblem, ChallengeType, ValidationTargets } from '../../ca/acme/types.js';
+import { AcmeProblem as Problem, type AcmeIdentifier, type AcmePolicy, type ChallengeType, type ValidationTargets } from '../../ca/acme/types.js';
 import type { AskPassword } from '../../ca/passwords.js';
 import { identifierProblem, readAcmePolicy } from '../../ca/acme/policy.js';
-import {
-  AcmeProblem as Problem,
-} from '../../ca/acme/types.js';
 import { CertifiedError } from '../../ca/errors.js';
 import {
   JwsError,
   algorithmFitsKey,
   importJwk,
   isJwsAlgorithm,
-  jwkThumbprint,
   parseJws,
   verifyJws,
   type ParsedJws,
@@ -32,7 +28,7 @@ export interface Challenge {
   token: string;
   status: 'pending' | 'processing' | 'valid' | 'invalid';
   validated?: string;
-  error?: AcmeProblem;
+  error?: Problem;
   authz: Authorization;
 }
 
@@ -57,7 +53,7 @@ export interface Order {
   notBefore?: string;
   notAfter?: string;
   certificate?: string;
-  error?: AcmeProblem;
+  error?: Problem;
 }
 
 export interface AcmeContext {
@@ -70,7 +66,7 @@ export interface AcmeContext {
   /** https://NAME:PORT, without a trailing slash. */
   base: string;
   nonces: NonceStore;
-  /** Current key thumbprint -> account id. */
+  /** Key thumbprint -> account id, for every key an account has or had, whatever its status. */
   keys: Map<string, string>;
   orders: Map<string, Order>;
   authorizations: Map<string, Authorization>;
@@ -126,7 +122,7 @@ export async function verifyRequest(ctx: AcmeContext, body: Buffer, requestUrl: 
   const { alg, nonce, url: signedUrl, jwk, kid } = jws.header;
   if (!isJwsAlgorithm(alg)) throw new Problem('badSignatureAlgorithm', `alg ${JSON.stringify(alg)?.slice(0, 30)} is not accepted (ES256, ES384, RS256, EdDSA)`);
   if (!ctx.nonces.consume(nonce)) throw new Problem('badNonce', 'the nonce is missing, unknown, expired or already used; get a new one');
-  if (signedUrl !== requestUrl) throw new Problem('unauthorized', 'the url in the protected header is not the URL of the request', 401);
+  if (signedUrl !== requestUrl) throw new Problem('unauthorized', 'the url in the protected header is not the URL of the request', 403);
   if ((jwk === undefined) === (kid === undefined)) throw new Problem('malformed', 'the protected header must have exactly one of jwk and kid');
   let key: KeyObject;
   let account: AcmeAccount | undefined;
@@ -144,11 +140,14 @@ export async function verifyRequest(ctx: AcmeContext, body: Buffer, requestUrl: 
     const id = typeof kid === 'string' && kid.startsWith(prefix) ? kid.slice(prefix.length) : '';
     account = await ctx.account(id);
     if (!account) throw new Problem('accountDoesNotExist', 'there is no account at this kid', 400);
-    if (account.status !== 'valid') throw new Problem('unauthorized', `the account is ${account.status}`, 401);
+    if (account.status !== 'valid') throw new Problem('unauthorized', `the account is ${account.status}`, 403);
     key = accountKey(account.jwk);
   }
+  const verified = algorithmFitsKey(alg, key) && verifyJws(jws, alg, key);
+  // A key the account has replaced is refused as such, whatever its type.
+  if (!verified && account?.previousKeys?.some((previous) => signedBy(jws, alg, previous.jwk))) throw new Problem('unauthorized', 'the request is signed with a key this account has replaced', 403);
   if (!algorithmFitsKey(alg, key)) throw new Problem('badSignatureAlgorithm', `alg ${alg} does not fit the ${key.asymmetricKeyType} key`);
-  if (!verifyJws(jws, alg, key)) throw new Problem('malformed', 'the JWS signature does not verify');
+  if (!verified) throw new Problem('malformed', 'the JWS signature does not verify');
   let payload: unknown;
   if (jws.payload.length) {
     try {
@@ -160,6 +159,15 @@ export async function verifyRequest(ctx: AcmeContext, body: Buffer, requestUrl: 
   return { jws, payload, key, ...(account ? { account } : {}), ...(jwk !== undefined ? { jwk: jwk as JsonWebKey } : {}) };
 }
 
+function signedBy(jws: ParsedJws, alg: Parameters<typeof verifyJws>[1], jwk: JsonWebKey): boolean {
+  try {
+    const key = importJwk(jwk);
+    return algorithmFitsKey(alg, key) && verifyJws(jws, alg, key);
+  } catch {
+    return false;
+  }
+}
+
 /**
  * The policy as certificates.yaml says now (kept in ctx.policy): a commit to the `acme:` section
  * takes effect at the next request, whether it adds EAB, takes a name out or changes the days.
@@ -169,14 +177,18 @@ export async function currentPolicy(ctx: AcmeContext): Promise<AcmePolicy> {
   try {
     ctx.policy = await readAcmePolicy(ctx.store);
   } catch (error) {
-    if (error instanceof CertifiedError) throw new Problem('serverInternal', `the ACME policy cannot be read: ${error.message}`, 500);
+    if (error instanceof CertifiedError) {
+      // The details (a path, a line of certificates.yaml) are the operator's, in the log.
+      ctx.log(`the ACME policy cannot be read: ${error.message}`);
+      throw new Problem('serverInternal', "the ACME policy cannot be read; the server's log says why", 500);
+    }
     throw error;
   }
   return ctx.policy;
 }
 
 /** The first identifier of `identifiers` the current policy refuses (rejectedIdentifier), or undefined. */
-export async function refusedIdentifier(ctx: AcmeContext, identifiers: AcmeIdentifier[]): Promise<AcmeProblem | undefined> {
+export async function refusedIdentifier(ctx: AcmeContext, identifiers: AcmeIdentifier[]): Promise<Problem | undefined> {
   const policy = await currentPolicy(ctx);
   for (const identifier of identifiers) {
     const found = await identifierProblem(ctx.store, policy, identifier);
@@ -210,13 +222,9 @@ function accountKey(jwk: JsonWebKey): KeyObject {
   return key;
 }
 
-export function thumbprint(key: KeyObject): string {
-  return jwkThumbprint(key);
-}
-
 /** The signer's own account, or unauthorized. */
 export function requireAccount(request: SignedRequest): AcmeAccount {
-  if (!request.account) throw new Problem('unauthorized', 'this request must be signed by an account (kid)', 401);
+  if (!request.account) throw new Problem('unauthorized', 'this request must be signed by an account (kid)', 403);
   return request.account;
 }
 

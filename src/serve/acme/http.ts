@@ -7,6 +7,8 @@ import { AcmeProblem } from '../../ca/acme/types.js';
 export const MAX_BODY = 64 * 1024;
 
 export class BodyTooLargeError extends Error {}
+/** The client went away before its body was read: nothing to answer, and not the server's fault. */
+export class BodyAbortedError extends Error {}
 
 /** The request body, refused past MAX_BODY (by Content-Length at once, else as it streams). */
 export function readBody(req: IncomingMessage): Promise<Buffer> {
@@ -28,7 +30,7 @@ export function readBody(req: IncomingMessage): Promise<Buffer> {
       } else chunks.push(chunk);
     });
     req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
+    req.on('error', () => reject(new BodyAbortedError()));
   });
 }
 
@@ -109,8 +111,4 @@ export function send(res: ServerResponse, method: string, reply: Reply, extraHea
   if (reply.links?.length) headers.Link = reply.links;
   res.writeHead(reply.status, headers);
   res.end(method === 'HEAD' ? undefined : payload);
-}
-
-export function problem(type: string, detail: string, status = 400): AcmeProblem {
-  return new AcmeProblem(type, detail, status);
 }

@@ -1,11 +1,11 @@
 /** newOrder, orders, authorizations, challenges and finalize (RFC 8555 §7.4-7.5, RFC 8738), in memory. */
 import { randomBytes } from 'node:crypto';
-import { identifierProblem, readAcmePolicy } from '../../ca/acme/policy.js';
+import { identifierProblem } from '../../ca/acme/policy.js';
 import { checkAcmeRequest, identifierSan } from '../../ca/acme/issue.js';
 import { AcmeProblem, type AcmeIdentifier, type ChallengeType } from '../../ca/acme/types.js';
 import { CertifiedError } from '../../ca/errors.js';
-import { fromBase64url, JwsError } from '../../pki/jws.js';
-import { currentPolicy, isObject, refusedIdentifier, requireAccount, thumbprint, url, verifyRequest, type AcmeContext, type Authorization, type Challenge, type Order } from './context.js';
+import { fromBase64url, jwkThumbprint, JwsError } from '../../pki/jws.js';
+import { currentPolicy, isObject, refusedIdentifier, requireAccount, url, verifyRequest, type AcmeContext, type Authorization, type Challenge, type Order } from './context.js';
 import { problemBody, type Reply } from './http.js';
 import { RateLimited } from './limits.js';
 import { validateChallenge } from './validate.js';
@@ -81,12 +81,7 @@ export async function newOrder(ctx: AcmeContext, body: Buffer, requestUrl: strin
   const identifiers = readIdentifiers(request.payload);
   makeRoomForOrder(ctx, account.id);
   // The policy is the reviewed certificates.yaml as it is now: a name taken out of it is refused at once.
-  try {
-    ctx.policy = await readAcmePolicy(ctx.store);
-  } catch (error) {
-    if (error instanceof CertifiedError) throw new AcmeProblem('serverInternal', `the ACME policy cannot be read: ${error.message}`, 500);
-    throw error;
-  }
+  await currentPolicy(ctx);
   const problems = [];
   for (const identifier of identifiers) {
     const found = await identifierProblem(ctx.store, ctx.policy, identifier);
@@ -152,7 +147,22 @@ function forgetOrder(ctx: AcmeContext, order: Order): Order {
 function ownOrder(ctx: AcmeContext, id: string, account: string): Order {
   const order = ctx.orders.get(id);
   if (!order || order.account !== account) throw new AcmeProblem('malformed', 'there is no such order for this account', 404);
+  expireIfDue(order);
   return order;
+}
+
+/**
+ * RFC 8555 §7.1.6: past its `expires`, an authorization not used yet (pending or valid) becomes
+ * expired, and an order not finalized yet (pending or ready) invalid; issued orders stay valid.
+ */
+function expireIfDue(order: Order, now = Date.now()): void {
+  for (const authz of order.authorizations) {
+    if (authz.expires.getTime() <= now && (authz.status === 'pending' || authz.status === 'valid')) authz.status = 'expired';
+  }
+  if (order.expires.getTime() <= now && (order.status === 'pending' || order.status === 'ready')) {
+    order.status = 'invalid';
+    order.error = new AcmeProblem('malformed', `the order expired at ${order.expires.toISOString()}; make a new one`);
+  }
 }
 
 export async function orderResource(ctx: AcmeContext, body: Buffer, requestUrl: string, id: string): Promise<Reply> {
@@ -163,8 +173,8 @@ export async function orderResource(ctx: AcmeContext, body: Buffer, requestUrl: 
 
 export async function ordersList(ctx: AcmeContext, body: Buffer, requestUrl: string, id: string): Promise<Reply> {
   const account = requireAccount(await verifyRequest(ctx, body, requestUrl, 'kid'));
-  if (account.id !== id) throw new AcmeProblem('unauthorized', 'an account lists only its own orders', 401);
-  const orders = [...ctx.orders.values()].filter((order) => order.account === id && (order.status === 'pending' || order.status === 'ready' || order.status === 'processing'));
+  if (account.id !== id) throw new AcmeProblem('unauthorized', 'an account lists only its own orders', 403);
+  const orders = [...ctx.orders.values()].filter((order) => order.account === id && (expireIfDue(order), order.status === 'pending' || order.status === 'ready' || order.status === 'processing'));
   return { status: 200, body: { orders: orders.map((order) => url(ctx, `order/${order.id}`)) } };
 }
 
@@ -173,9 +183,12 @@ export async function authzResource(ctx: AcmeContext, body: Buffer, requestUrl: 
   const account = requireAccount(request);
   const authz = ctx.authorizations.get(id);
   if (!authz || authz.account !== account.id) throw new AcmeProblem('malformed', 'there is no such authorization for this account', 404);
+  expireIfDue(authz.order);
   if (isObject(request.payload) && request.payload.status === 'deactivated') {
+    // RFC 8555 §7.5.2: only a pending or valid authorization can be deactivated; an order already finalized keeps its status.
+    if (authz.status !== 'pending' && authz.status !== 'valid') throw new AcmeProblem('malformed', `the authorization is ${authz.status}; only a pending or valid one can be deactivated`, 403);
     authz.status = 'deactivated';
-    authz.order.status = 'invalid';
+    if (authz.order.status === 'pending' || authz.order.status === 'ready') authz.order.status = 'invalid';
   }
   return { status: 200, body: authzBody(ctx, authz) };
 }
@@ -186,36 +199,53 @@ export async function challengeResource(ctx: AcmeContext, body: Buffer, requestU
   const account = requireAccount(request);
   const challenge = ctx.challenges.get(id);
   if (!challenge || challenge.authz.account !== account.id) throw new AcmeProblem('malformed', 'there is no such challenge for this account', 404);
+  expireIfDue(challenge.authz.order);
   const links = [`<${url(ctx, `authz/${challenge.authz.id}`)}>;rel="up"`];
+  if (request.payload !== undefined && challenge.status === 'pending') {
+    if (challenge.authz.status === 'expired') throw new AcmeProblem('malformed', `the authorization expired at ${challenge.authz.expires.toISOString()}; make a new order`, 403);
+    // One validation per authorization at a time: a second one could prove it while the first fails it.
+    if (challenge.authz.challenges.some((other) => other.status === 'processing')) {
+      throw new AcmeProblem('malformed', 'another challenge of this authorization is being validated; wait for its result', 409);
+    }
+  }
   if (request.payload !== undefined && challenge.status === 'pending' && challenge.authz.status === 'pending') {
     challenge.status = 'processing';
-    const keyAuthorization = `${challenge.token}.${thumbprint(request.key)}`;
+    const keyAuthorization = `${challenge.token}.${jwkThumbprint(request.key)}`;
     // Validations wait for a free slot (in all and for this account) rather than being refused.
-    const run = ctx.validations.run(account.id, () => validate(ctx, challenge, keyAuthorization));
+    const run = ctx.validations.run(account.id, () => runValidation(ctx, challenge, keyAuthorization));
     ctx.pending.add(run);
     void run.finally(() => ctx.pending.delete(run));
   }
   return { status: 200, body: challengeBody(ctx, challenge), links, headers: challenge.status === 'processing' ? { 'Retry-After': RETRY_AFTER_SECONDS } : {} };
 }
 
-async function validate(ctx: AcmeContext, challenge: Challenge, keyAuthorization: string): Promise<void> {
+/**
+ * Validates one challenge and records the outcome. The authorization and order move only from
+ * where they were when it started (pending): one deactivated, expired or finalized meanwhile stays so.
+ */
+async function runValidation(ctx: AcmeContext, challenge: Challenge, keyAuthorization: string): Promise<void> {
   const authz = challenge.authz;
   try {
     // A challenge type taken out of the policy since the order was made proves nothing any more.
-    if (!(await currentPolicy(ctx)).challenges.includes(challenge.type)) throw new AcmeProblem('unauthorized', `the ACME policy no longer offers ${challenge.type}`, 403);
-    await validateChallenge(challenge.type, authz.identifier, challenge.token, keyAuthorization, ctx.targets);
+    const policy = await currentPolicy(ctx);
+    if (!policy.challenges.includes(challenge.type)) throw new AcmeProblem('unauthorized', `the ACME policy no longer offers ${challenge.type}`, 403);
+    await validateChallenge(challenge.type, authz.identifier, challenge.token, keyAuthorization, { ...ctx.targets, redirectAllow: policy.allow });
     challenge.status = 'valid';
     challenge.validated = new Date().toISOString();
-    authz.status = 'valid';
+    expireIfDue(authz.order);
+    if (authz.status === 'pending') authz.status = 'valid';
     if (authz.order.status === 'pending' && authz.order.authorizations.every((each) => each.status === 'valid')) authz.order.status = 'ready';
     ctx.log(`ACME ${challenge.type} for ${authz.identifier.value}: valid`);
   } catch (error) {
     challenge.status = 'invalid';
-    challenge.error = error instanceof AcmeProblem ? error : new AcmeProblem('serverInternal', `the validation failed: ${(error as Error).message}`, 500);
-    authz.status = 'invalid';
-    authz.order.status = 'invalid';
-    authz.order.error = challenge.error;
-    ctx.log(`ACME ${challenge.type} for ${authz.identifier.value}: invalid (${challenge.error.message})`);
+    challenge.error = error instanceof AcmeProblem ? error : new AcmeProblem('serverInternal', "the validation failed unexpectedly; the server's log says why", 500);
+    const cause = error instanceof AcmeProblem ? error.cause : error;
+    if (authz.status === 'pending') authz.status = 'invalid';
+    if (authz.order.status === 'pending' || authz.order.status === 'ready') {
+      authz.order.status = 'invalid';
+      authz.order.error = challenge.error;
+    }
+    ctx.log(`ACME ${challenge.type} for ${authz.identifier.value}: invalid (${challenge.error.message}${cause instanceof Error ? `: ${cause.message}` : ''})`);
   }
 }
 
@@ -223,7 +253,7 @@ export async function finalize(ctx: AcmeContext, body: Buffer, requestUrl: strin
   const request = await verifyRequest(ctx, body, requestUrl, 'kid');
   const account = requireAccount(request);
   const order = ownOrder(ctx, id, account.id);
-  if (order.status !== 'ready') throw new AcmeProblem('orderNotReady', `the order is ${order.status}, not ready: ${order.status === 'pending' ? 'complete its authorizations first' : 'it cannot be finalized'}`, 403);
+  if (order.status !== 'ready') throw new AcmeProblem('orderNotReady', `the order is ${order.status}, not ready: ${order.status === 'pending' ? 'complete its authorizations first' : (order.error?.message ?? 'it cannot be finalized')}`, 403);
   const payload = request.payload;
   if (!isObject(payload) || typeof payload.csr !== 'string') throw new AcmeProblem('malformed', 'finalize needs a "csr" (base64url DER)');
   let csr: Uint8Array;
@@ -249,6 +279,7 @@ export async function finalize(ctx: AcmeContext, body: Buffer, requestUrl: strin
       csr,
       identifiers: order.identifiers,
       account: account.id,
+      accountKeys: [account.jwk, ...(account.previousKeys ?? []).map((previous) => previous.jwk)],
       order: order.id,
       days: ctx.policy.days,
       askPassword: ctx.askPassword,
@@ -265,7 +296,10 @@ export async function finalize(ctx: AcmeContext, body: Buffer, requestUrl: strin
     order.status = 'ready';
     if (error instanceof AcmeProblem) throw error;
     // The CSR was checked; what fails now is the CA (a lock held too long, a key that cannot be opened).
-    if (error instanceof CertifiedError) throw new AcmeProblem('serverInternal', `the certificate could not be issued: ${error.message}`, 500);
+    if (error instanceof CertifiedError) {
+      ctx.log(`ACME order ${order.id}: the certificate could not be issued: ${error.message}`);
+      throw new AcmeProblem('serverInternal', "the certificate could not be issued; the server's log says why", 500);
+    }
     throw error;
   }
   return { status: 200, body: orderBody(ctx, order), headers: { Location: url(ctx, `order/${order.id}`) } };

@@ -6,17 +6,16 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo, Server as NetServer, Socket } from 'node:net';
 import { INTERMEDIATE_NAME } from '../../ca/layout.js';
 import { loadIssuer } from '../../ca/load-issuer.js';
-import { listAccounts } from '../../ca/acme/accounts.js';
 import { acmeServerCertificate, readAcmePolicy } from '../../ca/acme/policy.js';
 import { readAccount } from '../../ca/acme/accounts.js';
 import { AcmeProblem, type ValidationTargets } from '../../ca/acme/types.js';
 import type { CaStore } from '../../ca/ca-directory.js';
 import type { AskPassword } from '../../ca/passwords.js';
-import { accountResource, keyChange, newAccount } from './accounts.js';
+import { accountKeys, accountResource, keyChange, newAccount } from './accounts.js';
 import { certificateResource, renewalInfo, revokeCert } from './certificates.js';
 import { url, type AcmeContext, type Handler } from './context.js';
 import { GroupCommitter } from './group-commit.js';
-import { BodyTooLargeError, NonceStore, problemBody, readBody, send, type Reply } from './http.js';
+import { BodyAbortedError, BodyTooLargeError, NonceStore, problemBody, readBody, send, type Reply } from './http.js';
 import { DEFAULT_LIMITS, PerMinute, RateLimited, ValidationSlots, type AcmeLimits } from './limits.js';
 import { authzResource, challengeResource, finalize, newOrder, orderResource, ordersList } from './orders.js';
 
@@ -58,12 +57,7 @@ const POST_ROUTES: [RegExp, Handler][] = [
 
 export async function startAcmeServer(params: StartAcmeServerParams): Promise<AcmeServer> {
   const policy = await readAcmePolicy(params.store);
-  const keys = new Map<string, string>();
-  for (const account of await listAccounts(params.store)) {
-    if (account.status !== 'valid') continue;
-    const { importJwk, jwkThumbprint } = await import('../../pki/jws.js');
-    keys.set(jwkThumbprint(importJwk(account.jwk)), account.id);
-  }
+  const keys = await accountKeys(params.store);
   const limits: AcmeLimits = { ...DEFAULT_LIMITS, ...params.limits };
   // The intermediate's key is opened once, here, and kept: no request decrypts it again.
   const issuer = await loadIssuer(params.store, INTERMEDIATE_NAME, params.askPassword);
@@ -193,7 +187,7 @@ async function route(ctx: AcmeContext, method: string, path: string, body: Buffe
   for (const [pattern, handler] of POST_ROUTES) {
     const match = pattern.exec(path);
     if (!match) continue;
-    if (method !== 'POST') throw new AcmeProblem('malformed', `${path} takes POST (POST-as-GET to read)`, 405);
+    if (method !== 'POST') return { status: 405, body: problemBody(new AcmeProblem('malformed', `${path} takes POST (POST-as-GET to read)`, 405)), headers: { Allow: 'POST' } };
     if (contentType.split(';')[0]?.trim().toLowerCase() !== 'application/jose+json') throw new AcmeProblem('malformed', 'the Content-Type must be application/jose+json', 415);
     return handler(ctx, body, `${ctx.base}${path}`, match[1] ?? '', client);
   }
@@ -209,6 +203,10 @@ async function respond(ctx: AcmeContext, req: IncomingMessage, res: ServerRespon
     const body = await readBody(req);
     reply = await route(ctx, method, path, body, String(req.headers['content-type'] ?? ''), req.socket.remoteAddress ?? '');
   } catch (error) {
+    if (error instanceof BodyAbortedError) {
+      res.destroy();
+      return;
+    }
     const problem =
       error instanceof AcmeProblem
         ? error

@@ -34,7 +34,10 @@ export async function validateChallenge(
   } catch (error) {
     if (error instanceof AcmeProblem) throw error;
     if (error instanceof CertifiedError) throw new AcmeProblem('malformed', error.message);
-    throw new AcmeProblem('serverInternal', `the ${String(type)} validation failed unexpectedly: ${error instanceof Error ? error.message : String(error)}`, 500);
+    // The exception's text is for the server's log (the caller logs the cause), not for the client.
+    const problem = new AcmeProblem('serverInternal', `the ${shown(String(type))} validation failed unexpectedly; the server's log says why`, 500);
+    problem.cause = error;
+    throw problem;
   }
 }
 

@@ -1,6 +1,7 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { isIP } from 'node:net';
+import { allowListCovers } from '../../../ca/acme/allow-list.js';
 import { AcmeProblem, type ValidationTargets } from '../../../ca/acme/types.js';
 import { remainingMs, shown, shownUrl, type Deadline } from './deadline.js';
 import { addressesOf } from './resolve.js';
@@ -10,6 +11,10 @@ import { addressesOf } from './resolve.js';
  * authorization. Redirects are followed like Let's Encrypt does: at most MAX_REDIRECTS, only to
  * http or https on their default ports (80, 443; for labs, the targets' httpPort and tlsPort),
  * https without checking the certificate. Never through a proxy; the body read is bounded.
+ * A redirect leads only to the identifier's own host or to a name or address the ACME allow list
+ * covers (targets.redirectAllow): places a client could have this server validate anyway, never
+ * the server's own network. What happens after a redirect is reported in one generic detail, so
+ * that a validation cannot be used to probe which hosts answer and what.
  */
 
 export const MAX_REDIRECTS = 10;
@@ -29,30 +34,44 @@ interface Answer {
 }
 
 export async function validateHttp01(name: string, token: string, keyAuthorization: string, targets: ValidationTargets, deadline: Deadline): Promise<void> {
-  let hop = hopOf(new URL(`http://${isIP(name) === 6 ? `[${name}]` : name}/.well-known/acme-challenge/${token}`));
+  const first = hopOf(new URL(`http://${isIP(name) === 6 ? `[${name}]` : name}/.well-known/acme-challenge/${token}`));
+  let hop = first;
   for (let redirects = 0; ; redirects += 1) {
-    const answer = await fetchHop(hop, targets, deadline);
+    let answer: Answer;
+    try {
+      answer = await fetchHop(hop, targets, deadline);
+    } catch (error) {
+      if (hop === first || !(error instanceof AcmeProblem)) throw error;
+      throw afterRedirect(first);
+    }
     const where = `${hop.url.href}`;
     if (answer.location !== undefined) {
-      if (redirects === MAX_REDIRECTS) throw new AcmeProblem('incorrectResponse', `${shownUrl(where)} redirected more than ${MAX_REDIRECTS} times`);
-      hop = redirectTarget(where, answer.location);
+      if (redirects === MAX_REDIRECTS) throw new AcmeProblem('incorrectResponse', `${shownUrl(first.url.href)} redirected more than ${MAX_REDIRECTS} times`);
+      hop = redirectTarget(where, answer.location, first, targets);
       continue;
     }
+    if (hop !== first && (answer.status !== 200 || answer.body === undefined || answer.body.trim() !== keyAuthorization)) throw afterRedirect(first);
     if (answer.status !== 200) throw new AcmeProblem('incorrectResponse', `${shownUrl(where)} answered with HTTP status ${answer.status}, not 200`);
     if (answer.body === undefined) throw new AcmeProblem('incorrectResponse', `the body of ${shownUrl(where)} is over ${MAX_BODY_BYTES} bytes, not a key authorization`);
     const body = answer.body.trim();
-    // The body is not echoed: a redirect may point inside the server's network, and the detail goes to the client.
     if (body !== keyAuthorization) throw new AcmeProblem('incorrectResponse', `the body of ${shownUrl(where)} is not the key authorization of the challenge (${Buffer.byteLength(body)} bytes)`);
     return;
   }
+}
+
+/** One detail for whatever went wrong after a redirect: no status, size or connection error of a host behind it. */
+function afterRedirect(first: Hop): AcmeProblem {
+  return new AcmeProblem('incorrectResponse', `the redirects from ${shownUrl(first.url.href)} did not lead to the key authorization of the challenge`);
 }
 
 function hopOf(url: URL): Hop {
   return { url, host: url.hostname.replace(/^\[(.*)\]$/, '$1') };
 }
 
-function redirectTarget(from: string, location: string): Hop {
-  const refused = (why: string): AcmeProblem => new AcmeProblem('incorrectResponse', `${shownUrl(from)} redirected to "${shownUrl(location)}", which ${why}`);
+function redirectTarget(from: string, location: string, first: Hop, targets: ValidationTargets): Hop {
+  // Past the first hop, where a redirect points is not shown either.
+  const refused = (why: string): AcmeProblem =>
+    from === first.url.href ? new AcmeProblem('incorrectResponse', `${shownUrl(from)} redirected to "${shownUrl(location)}", which ${why}`) : afterRedirect(first);
   let url: URL;
   try {
     url = new URL(location, from);
@@ -63,7 +82,11 @@ function redirectTarget(from: string, location: string): Hop {
   // URL drops a scheme's default port, so any port left is not 80 for http or 443 for https.
   if (url.port !== '') throw refused('names a port other than 80 for http or 443 for https');
   if (url.username !== '' || url.password !== '') throw refused('carries a user name or password');
-  return hopOf(url);
+  const hop = hopOf(url);
+  if (hop.host !== first.host && !allowListCovers(targets.redirectAllow ?? [], { type: isIP(hop.host) ? 'ip' : 'dns', value: hop.host })) {
+    throw refused('is neither the same host nor a name the ACME policy allows');
+  }
+  return hop;
 }
 
 /** One GET to the first address of the hop's host that accepts a connection. */
