@@ -5,7 +5,7 @@
  * its limit nor push out another account's orders, and new accounts per address are rate-limited.
  */
 import assert from 'node:assert/strict';
-import { createPublicKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import { createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import { connect, type Socket } from 'node:net';
@@ -15,6 +15,7 @@ import { openCaDirectory } from '../../src/ca/ca-directory.js';
 import type { AskPassword } from '../../src/ca/passwords.js';
 import { startAcmeServer, type AcmeServer } from '../../src/serve/acme/server.js';
 import { commitCount, git, makeCa, tempDir } from '../helpers/cli.js';
+import { signJws } from '../helpers/jws.js';
 
 const CA_PASSWORD = 'intermediate secret for limits';
 const policy = (eab: boolean) => `acme:
@@ -51,11 +52,8 @@ describe('the ACME server under floods (limits)', () => {
   const es256 = () => generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
 
   async function post(key: KeyObject, url: string, payload: unknown, account?: string): Promise<Answer> {
-    const header = { alg: 'ES256', url, nonce: await nonce(), ...(account ? { kid: account } : { jwk: createPublicKey(key).export({ format: 'jwk' }) }) };
-    const protectedB64 = Buffer.from(JSON.stringify(header)).toString('base64url');
-    const payloadB64 = payload === '' ? '' : Buffer.from(JSON.stringify(payload)).toString('base64url');
-    const signature = sign('sha256', Buffer.from(`${protectedB64}.${payloadB64}`), { key, dsaEncoding: 'ieee-p1363' });
-    return request('POST', url, JSON.stringify({ protected: protectedB64, payload: payloadB64, signature: signature.toString('base64url') }));
+    const header = { url, nonce: await nonce(), ...(account ? { kid: account } : { jwk: createPublicKey(key).export({ format: 'jwk' }) }) };
+    return request('POST', url, JSON.stringify(signJws(key, header, payload)));
   }
   function assertProblem(answer: Answer, type: string, status: number): Record<string, unknown> {
     assert.equal(answer.headers['content-type'], 'application/problem+json', answer.body);

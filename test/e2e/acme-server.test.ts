@@ -15,6 +15,7 @@ import { after, before, describe, it } from 'node:test';
 import { git, makeCa, openssl, run, tempDir } from '../helpers/cli.js';
 import { freePort } from '../helpers/serve.js';
 import { startAcmeServer, type AcmeTestServer } from '../helpers/acme.js';
+import { signJws } from '../helpers/jws.js';
 
 const POLICY = `acme:
   allow: [.example.test, 127.0.0.0/8]
@@ -51,15 +52,7 @@ describe('certified serve --acme-listen (an ACME server)', () => {
   const nonce = async () => String((await request('HEAD', (await directory()).newNonce!)).headers['replay-nonce']);
 
   /** A JWS signed by `key` (RS256, ES256 or EdDSA by its type), with kid or the key's jwk. */
-  function jws(key: KeyObject, url: string, payload: unknown, header: Record<string, unknown>): string {
-    const type = key.asymmetricKeyType;
-    const alg = type === 'rsa' ? 'RS256' : type === 'ed25519' ? 'EdDSA' : 'ES256';
-    const protectedB64 = Buffer.from(JSON.stringify({ alg, url, ...header })).toString('base64url');
-    const payloadB64 = payload === '' ? '' : Buffer.from(JSON.stringify(payload)).toString('base64url');
-    const input = Buffer.from(`${protectedB64}.${payloadB64}`);
-    const signature = type === 'rsa' ? sign('sha256', input, key) : type === 'ed25519' ? sign(null, input, key) : sign('sha256', input, { key, dsaEncoding: 'ieee-p1363' });
-    return JSON.stringify({ protected: protectedB64, payload: payloadB64, signature: signature.toString('base64url') });
-  }
+  const jws = (key: KeyObject, url: string, payload: unknown, header: Record<string, unknown>): string => JSON.stringify(signJws(key, { url, ...header }, payload));
   const jwkOf = (key: KeyObject) => createPublicKey(key).export({ format: 'jwk' });
   async function post(key: KeyObject, url: string, payload: unknown, account?: string, extra: Record<string, unknown> = {}): Promise<Answer> {
     const header = { nonce: await nonce(), ...(account ? { kid: account } : { jwk: jwkOf(key) }), ...extra };

@@ -7,7 +7,7 @@
 import acme from 'acme-client';
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { createHash, createPublicKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import { createHash, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import { join } from 'node:path';
@@ -18,6 +18,7 @@ import { AcmeProblem } from '../../src/ca/acme/types.js';
 import { openCaDirectory } from '../../src/ca/ca-directory.js';
 import { git, makeCa, run, tempDir } from '../helpers/cli.js';
 import { startAcmeServer, type AcmeTestServer } from '../helpers/acme.js';
+import { signJws } from '../helpers/jws.js';
 
 const POLICY = 'acme:\n  allow: [.throughput.test]\n  days: 30\n  challenges: [http-01]\n';
 
@@ -70,12 +71,9 @@ class Client {
 
   async post(url: string, payload: unknown): Promise<Answer> {
     if (this.nonce === undefined) await this.request('HEAD', this.dir.newNonce!);
-    const header = { alg: 'ES256', url, nonce: this.nonce, ...(this.account ? { kid: this.account } : { jwk: createPublicKey(this.key).export({ format: 'jwk' }) }) };
+    const header = { url, nonce: this.nonce, ...(this.account ? { kid: this.account } : { jwk: createPublicKey(this.key).export({ format: 'jwk' }) }) };
     this.nonce = undefined;
-    const protectedB64 = Buffer.from(JSON.stringify(header)).toString('base64url');
-    const payloadB64 = payload === '' ? '' : Buffer.from(JSON.stringify(payload)).toString('base64url');
-    const signature = sign('sha256', Buffer.from(`${protectedB64}.${payloadB64}`), { key: this.key, dsaEncoding: 'ieee-p1363' });
-    return this.request('POST', url, JSON.stringify({ protected: protectedB64, payload: payloadB64, signature: signature.toString('base64url') }));
+    return this.request('POST', url, JSON.stringify(signJws(this.key, header, payload)));
   }
 
   async register(): Promise<void> {

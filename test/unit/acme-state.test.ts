@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { KeyObject, X509Certificate, createPublicKey, generateKeyPairSync, sign } from 'node:crypto';
+import { KeyObject, X509Certificate, createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -29,6 +29,7 @@ import { DEFAULT_LIMITS, PerMinute, ValidationSlots } from '../../src/serve/acme
 import { NonceStore, type Reply } from '../../src/serve/acme/http.js';
 import { authzResource, challengeResource, finalize, newOrder, orderResource } from '../../src/serve/acme/orders.js';
 import { validateChallenge } from '../../src/serve/acme/validate.js';
+import { signJws } from '../helpers/jws.js';
 
 const BASE = 'https://acme.test:4443';
 const u = (path: string): string => `${BASE}/acme/${path}`;
@@ -48,15 +49,7 @@ describe('ACME state, in process', () => {
   const git = (...args: string[]) => execFileSync('git', ['-C', db, ...args], { encoding: 'utf8' }).trim();
   const commits = () => Number(git('rev-list', '--count', 'HEAD'));
 
-  function jws(key: KeyObject, url: string, payload: unknown, header: Record<string, unknown>): Buffer {
-    const type = key.asymmetricKeyType;
-    const alg = type === 'rsa' ? 'RS256' : type === 'ed25519' ? 'EdDSA' : 'ES256';
-    const protectedB64 = Buffer.from(JSON.stringify({ alg, url, ...header })).toString('base64url');
-    const payloadB64 = payload === '' ? '' : Buffer.from(JSON.stringify(payload)).toString('base64url');
-    const input = Buffer.from(`${protectedB64}.${payloadB64}`);
-    const signature = type === 'rsa' ? sign('sha256', input, key) : type === 'ed25519' ? sign(null, input, key) : sign('sha256', input, { key, dsaEncoding: 'ieee-p1363' });
-    return Buffer.from(JSON.stringify({ protected: protectedB64, payload: payloadB64, signature: signature.toString('base64url') }));
-  }
+  const jws = (key: KeyObject, url: string, payload: unknown, header: Record<string, unknown>): Buffer => Buffer.from(JSON.stringify(signJws(key, { url, ...header }, payload)));
   const jwkOf = (key: KeyObject) => createPublicKey(key).export({ format: 'jwk' });
   /** A signed body for `url`, by kid (an account id) or by jwk. */
   const signed = (key: KeyObject, url: string, payload: unknown, account?: string, extra: Record<string, unknown> = {}): Buffer =>
