@@ -18,6 +18,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { BIN, baseEnv, git, makeCa, openssl, run, tempDir } from '../helpers/cli.js';
 import { DnsResponder } from '../helpers/dns-responder.js';
 import { freePort } from '../helpers/serve.js';
+import { commitAcmePolicy } from '../helpers/acme.js';
 
 const CA_PASSWORD = 'intermediate secret for acme challenges';
 const policy = (allow: string, eab = false) => `acme:\n  allow: [${allow}]\n  days: 30\n${eab ? '  eab: true\n' : ''}`;
@@ -112,9 +113,7 @@ describe('the ACME server end to end: dns-01, tls-alpn-01, EAB, account keys, po
     await exited;
   }
   async function commitPolicy(text: string, message: string): Promise<void> {
-    writeFileSync(join(db, 'certificates.yaml'), text);
-    git(db, ['add', 'certificates.yaml']);
-    git(db, ['commit', '-q', '-m', message]);
+    commitAcmePolicy(db, text, message);
   }
 
   /** Proves every authorization of `order` with `type`. */

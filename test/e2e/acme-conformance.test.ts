@@ -4,14 +4,15 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import https from 'node:https';
 import tls from 'node:tls';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BIN, baseEnv, git, makeCa, tempDir } from '../helpers/cli.js';
+import { BIN, baseEnv, makeCa, tempDir } from '../helpers/cli.js';
 import { freePort } from '../helpers/serve.js';
+import { commitAcmePolicy } from '../helpers/acme.js';
 
 interface Answer {
   status: number;
@@ -50,9 +51,7 @@ describe('certified serve --acme-listen: HTTP-level conformance', () => {
     cwd = tempDir();
     db = join(cwd, 'etc/ssl');
     await makeCa(cwd);
-    writeFileSync(join(db, 'certificates.yaml'), 'acme:\n  allow: [.example.test]\n');
-    git(db, ['add', 'certificates.yaml']);
-    git(db, ['commit', '-q', '-m', 'ACME policy']);
+    commitAcmePolicy(db, 'acme:\n  allow: [.example.test]\n');
     rootPem = readFileSync(join(db, 'certs/root-ca.crt'), 'utf8');
     port = await freePort();
     child = spawn(process.execPath, [BIN, 'serve', '--acme-listen', `127.0.0.1:${port}`], { cwd, env: baseEnv(), stdio: ['ignore', 'pipe', 'pipe'] });

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import https from 'node:https';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
@@ -14,8 +14,9 @@ import { after, before, describe, it } from 'node:test';
 import { openCaDirectory } from '../../src/ca/ca-directory.js';
 import type { AskPassword } from '../../src/ca/passwords.js';
 import { startAcmeServer, type AcmeServer } from '../../src/serve/acme/server.js';
-import { commitCount, git, makeCa, tempDir } from '../helpers/cli.js';
+import { commitCount, makeCa, tempDir } from '../helpers/cli.js';
 import { signJws } from '../helpers/jws.js';
+import { commitAcmePolicy } from '../helpers/acme.js';
 
 const CA_PASSWORD = 'intermediate secret for limits';
 const policy = (eab: boolean) => `acme:
@@ -63,9 +64,7 @@ describe('the ACME server under floods (limits)', () => {
     return problem;
   }
   function commitPolicy(eab: boolean): void {
-    writeFileSync(join(db, 'certificates.yaml'), policy(eab));
-    git(db, ['add', 'certificates.yaml']);
-    git(db, ['commit', '-q', '-m', `ACME policy, eab ${eab}`]);
+    commitAcmePolicy(db, policy(eab), `ACME policy, eab ${eab}`);
   }
   async function newAccount(key: KeyObject): Promise<{ answer: Answer; kid: string }> {
     const answer = await post(key, (await directory()).newAccount!, { termsOfServiceAgreed: true });

@@ -14,6 +14,7 @@ import { certPath, chainPath, recordPath } from '../../src/store/layout.js';
 import { serializeRecord, type CertificateRecord } from '../../src/store/records.js';
 import { commitCount, git, makeCa, openssl, readText, run, snapshot, tempDir } from '../helpers/cli.js';
 import { verifyChain } from '../helpers/judge.js';
+import { commitAcmePolicy } from '../helpers/acme.js';
 
 const ACCOUNT = 'V7ZsAp3Zdr0iIJlVn8S8Ur5FQuJkrCqA3b3SFQ3zX2M';
 const ask = async () => undefined;
@@ -70,9 +71,7 @@ describe('certificates issued over ACME in the CA', () => {
     // Two valid certificates for one DNS name: their names differ, as clients renew before expiry.
     names = [await issueAsAcme(store, work, 'app.example.test', 'order-1'), await issueAsAcme(store, work, 'app.example.test', 'order-2')];
     await acmeServerCertificate(store, { name: 'acme.example.test', askPassword: ask, now: new Date(), commandLine: 'certified serve --acme-listen acme.example.test:14000' });
-    writeFileSync(join(db, 'certificates.yaml'), 'acme:\n  allow: [.example.test]\n');
-    git(db, ['add', 'certificates.yaml']);
-    git(db, ['commit', '-q', '-m', 'Add the ACME policy']);
+    commitAcmePolicy(db, 'acme:\n  allow: [.example.test]\n', 'Add the ACME policy');
   });
 
   it('has files of the acme-<serial> shape: no key, no CSR, a chain that verifies', () => {

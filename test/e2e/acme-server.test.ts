@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { git, makeCa, openssl, run, tempDir } from '../helpers/cli.js';
 import { freePort } from '../helpers/serve.js';
-import { startAcmeServer, type AcmeTestServer } from '../helpers/acme.js';
+import { commitAcmePolicy, startAcmeServer, type AcmeTestServer } from '../helpers/acme.js';
 import { signJws } from '../helpers/jws.js';
 
 const POLICY = `acme:
@@ -84,9 +84,7 @@ describe('certified serve --acme-listen (an ACME server)', () => {
     cwd = tempDir();
     db = join(cwd, 'etc/ssl');
     await makeCa(cwd);
-    writeFileSync(join(db, 'certificates.yaml'), POLICY);
-    git(db, ['add', 'certificates.yaml']);
-    git(db, ['commit', '-q', '-m', 'ACME policy']);
+    commitAcmePolicy(db, POLICY);
     rootPem = readFileSync(join(db, 'certs/root-ca.crt'), 'utf8');
     acme.axios.defaults.httpsAgent = new https.Agent({ ca: rootPem });
 

@@ -17,7 +17,7 @@ import { checkAcmeRequest, issueAcmeCertificates, loadAcmeSigner, presignAcmeReq
 import { AcmeProblem } from '../../src/ca/acme/types.js';
 import { openCaDirectory } from '../../src/ca/ca-directory.js';
 import { git, makeCa, run, tempDir } from '../helpers/cli.js';
-import { startAcmeServer, type AcmeTestServer } from '../helpers/acme.js';
+import { commitAcmePolicy, startAcmeServer, type AcmeTestServer } from '../helpers/acme.js';
 import { signJws } from '../helpers/jws.js';
 
 const POLICY = 'acme:\n  allow: [.throughput.test]\n  days: 30\n  challenges: [http-01]\n';
@@ -144,9 +144,7 @@ describe('ACME group commit', () => {
     cwd = tempDir();
     db = join(cwd, 'etc/ssl');
     await makeCa(cwd);
-    writeFileSync(join(db, 'certificates.yaml'), POLICY);
-    git(db, ['add', 'certificates.yaml']);
-    git(db, ['commit', '-q', '-m', 'ACME policy']);
+    commitAcmePolicy(db, POLICY);
     rootPem = readFileSync(join(db, 'certs/root-ca.crt'), 'utf8');
     csrKey = await acme.crypto.createPrivateEcdsaKey();
     server = await startAcmeServer(cwd, '*.throughput.test', tokens);

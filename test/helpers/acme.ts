@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BIN, baseEnv } from './cli.js';
+import { BIN, baseEnv, git } from './cli.js';
 import { freePort } from './serve.js';
 
 /** `certified serve --acme-listen` on loopback, with an http-01 responder answering from `tokens`. */
@@ -47,4 +49,11 @@ export async function startAcmeServer(cwd: string, resolvePattern: string, token
       responder.close();
     },
   };
+}
+
+/** Writes `text` as the CA's certificates.yaml and commits it, as an operator adds an ACME policy. */
+export function commitAcmePolicy(db: string, text: string, message = 'ACME policy'): void {
+  writeFileSync(join(db, 'certificates.yaml'), text);
+  git(db, ['add', 'certificates.yaml']);
+  git(db, ['commit', '-q', '-m', message]);
 }
