@@ -3,6 +3,8 @@ import { dirname, resolve } from 'node:path';
 import { JournalledChange, type ChangeResult, type ChangeSet, type CrashStep } from './change.js';
 import { PendingChangeError, StoreWriteError } from './errors.js';
 import { gitCommitNotices, type CommitNotice } from './git-notices.js';
+import { findGitDirs, gitCommittedText, gitHead, readHeadOf } from './git.js';
+import { READ_LIMITS, ReadTooLargeError, readKindOf } from './bounded-read.js';
 import { gitOperationUnderWay, gitUnmergedPaths, gitUnmergedVersion } from './git-merge.js';
 import { CorruptJournalError, readJournal } from './journal.js';
 import { JOURNAL_FILE } from './layout.js';
@@ -44,9 +46,18 @@ const READ_ONLY_ERRORS = new Set(['EACCES', 'EPERM', 'EROFS']);
 
 const UNENCRYPTED_KEY = /-----BEGIN (?:RSA |EC )?PRIVATE KEY-----/;
 
+/** A commit this store made: the commit before it, and the paths it wrote, removed or moved. */
+export interface OwnCommit {
+  parent: string | undefined;
+  commit: string;
+  paths: string[];
+}
+
 /** The CA directory: reads, and changes applied under the lock, journalled and committed as one. */
 export class CaStore extends CaReader {
   private readonly change: JournalledChange;
+  private readonly commitListeners = new Set<(commit: OwnCommit) => void>();
+  private gitDirs: Promise<{ gitDir: string; commonDir: string } | null> | undefined;
 
   private constructor(
     dir: string,
@@ -157,10 +168,41 @@ export class CaStore extends CaReader {
       return { commit: '' };
     }
     const result = await this.change.apply(change);
+    if (result.commit && !result.stagedForMerge) {
+      const paths = [...change.writes.map((write) => write.path), ...(change.removes ?? []), ...(change.moves ?? []).flatMap((move) => [move.from, move.to])];
+      for (const listener of this.commitListeners) listener({ parent: result.parent, commit: result.commit, paths });
+    }
     if (result.commit && this.options.onCommitNotice) {
       for (const notice of await gitCommitNotices(this.dir, result.commit, change.message).catch(() => [])) this.options.onCommitNotice(notice);
     }
     return result;
+  }
+
+  /** Calls `listener` after every commit this store makes (not for changes staged for a merge). */
+  onCommit(listener: (commit: OwnCommit) => void): void {
+    this.commitListeners.add(listener);
+  }
+
+  /**
+   * HEAD's commit, undefined before the first: from the repository's files (found once) in a few
+   * small reads, so that a long-running server can ask before each request whether the CA moved.
+   */
+  async headCommit(): Promise<string | undefined> {
+    this.gitDirs ??= findGitDirs(this.dir).catch(() => null);
+    const dirs = await this.gitDirs;
+    const head = dirs ? readHeadOf(dirs) : null;
+    return head === null ? gitHead(this.dir) : head;
+  }
+
+  /** `rel` as `commit` holds it (bounded like the file), undefined when the commit has none. */
+  async readCommittedText(rel: string, commit: string): Promise<string | undefined> {
+    const limit = READ_LIMITS[readKindOf(rel)];
+    try {
+      return await gitCommittedText(this.dir, commit, rel, limit);
+    } catch (error) {
+      if (error instanceof ReadTooLargeError) throw error;
+      throw new StoreWriteError('read the last commit of', rel, error);
+    }
   }
 
   /** The merge under way in the CA's repository, with the paths git could not merge; undefined when none is. */

@@ -51,6 +51,8 @@ export interface ChangeSet {
 /** What apply() did: the commit it made, or, during a merge, that it staged the change instead. */
 export interface ChangeResult {
   commit: string;
+  /** HEAD before the commit (undefined for a repository's first commit). */
+  parent?: string;
   stagedForMerge?: true;
 }
 
@@ -65,8 +67,14 @@ export interface Recovered {
 export const CRASH_STEPS = ['after-journal', 'after-writes', 'after-commit-before-journal-clear'] as const;
 export type CrashStep = (typeof CRASH_STEPS)[number];
 
-/** How many files apply() writes at once, each with its fsync, in a change below PACK_MIN_OBJECTS. */
+/** How many files apply() writes at once, each with its fsync, in a change of fewer than MANY_FILES. */
 const WRITE_CONCURRENCY = 16;
+/**
+ * From this many files, a change writes them synchronously and flushes them together (see
+ * writeManyFiles): each file's own fsync, rename and directory fsync cost ~9 thread-pool round
+ * trips, and an ACME group commit of 24 certificates took ~100 ms writing its 72 files that way.
+ */
+const MANY_FILES = 16;
 
 /**
  * A change to the CA directory, journalled: its files are written and committed as one, or
@@ -173,7 +181,7 @@ export class JournalledChange {
     }
     this.crashPoint('after-commit-before-journal-clear');
     await clearJournal(this.dir);
-    return operation === 'merge' ? { commit, stagedForMerge: true } : { commit };
+    return operation === 'merge' ? { commit, stagedForMerge: true } : { commit, ...(parent ? { parent } : {}) };
   }
 
   /**
@@ -189,7 +197,9 @@ export class JournalledChange {
       });
     }
     const committed = change.writes.filter((write) => write.commit);
-    if (committed.length < PACK_MIN_OBJECTS) {
+    if (change.writes.length >= MANY_FILES && committed.length < PACK_MIN_OBJECTS) {
+      await this.writeManyFiles(change.writes);
+    } else if (committed.length < PACK_MIN_OBJECTS) {
       await forEachConcurrently(change.writes, WRITE_CONCURRENCY, (write) =>
         writeFileAtomic(this.path(write.path), write.content, this.writeOptions(write)).catch((error) => {
           throw new StoreWriteError('write', write.path, error);
@@ -212,9 +222,9 @@ export class JournalledChange {
   }
 
   /**
-   * Thousands of files: written synchronously, which is several times faster than a chain of
-   * promises per file, with a pause every hundred files so that the pack is fed meanwhile; then
-   * flushed to the disk (see syncFiles).
+   * Many files: written synchronously, which is several times faster than a chain of promises per
+   * file, with a pause every hundred files so that the pack (if any) is fed meanwhile; then flushed
+   * to the disk together (see syncFiles).
    */
   private async writeManyFiles(writes: FileWrite[]): Promise<void> {
     for (const [index, write] of writes.entries()) {

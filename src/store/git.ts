@@ -1,8 +1,10 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { access, constants, mkdtemp, open, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
+import { ReadTooLargeError } from './bounded-read.js';
 import { childEnv } from './child-env.js';
 import { GitBusyError, GitMissingError, GitOperationError, SkipWorktreeError } from './errors.js';
 
@@ -35,7 +37,7 @@ function gitEnv(): NodeJS.ProcessEnv {
 
 export interface GitClient {
   /** Runs `git <args>` in the client's directory, `input` on its stdin; resolves with stdout, rejects with GitCommandError. */
-  raw(args: string[], input?: string | Uint8Array): Promise<string>;
+  raw(args: string[], input?: string | Uint8Array, options?: { maxBuffer?: number }): Promise<string>;
 }
 
 /**
@@ -45,9 +47,9 @@ export interface GitClient {
 export async function git(baseDir: string, config: string[] = []): Promise<GitClient> {
   const prefix = config.flatMap((entry) => ['-c', entry]);
   return {
-    raw: (args, input) =>
+    raw: (args, input, options = {}) =>
       new Promise((resolvePromise, reject) => {
-        const child = execFile('git', [...prefix, ...args], { cwd: baseDir, env: gitEnv(), maxBuffer: 512 * 1024 * 1024 }, (error, stdout, stderr) => {
+        const child = execFile('git', [...prefix, ...args], { cwd: baseDir, env: gitEnv(), maxBuffer: options.maxBuffer ?? 512 * 1024 * 1024 }, (error, stdout, stderr) => {
           if (!error) return resolvePromise(stdout);
           const code = typeof error.code === 'number' ? error.code : null;
           // ENOENT from spawn: no git on PATH, or no such working directory.
@@ -156,21 +158,59 @@ export async function findGitDirs(dir: string): Promise<{ gitDir: string; common
  */
 async function readHead(dir: string): Promise<string | undefined | null> {
   const dirs = await findGitDirs(dir);
-  if (!dirs) return null;
-  const { gitDir, commonDir } = dirs;
-  if (await stat(join(commonDir, 'reftable')).then(() => true, () => false)) return null;
-  const head = (await readFile(join(gitDir, 'HEAD'), 'utf8')).trim();
-  if (OBJECT_ID.test(head)) return head;
-  const ref = /^ref: (refs\/heads\/\S+)$/.exec(head)?.[1];
-  if (!ref) return null;
-  const loose = await readFile(join(commonDir, ref), 'utf8').then((text) => text.trim(), () => undefined);
-  if (loose !== undefined) return OBJECT_ID.test(loose) ? loose : null;
-  const packed = await readFile(join(commonDir, 'packed-refs'), 'utf8').catch(() => '');
-  for (const line of packed.split('\n')) {
-    const [id, name] = line.split(' ');
-    if (name === ref && id && OBJECT_ID.test(id)) return id;
+  return dirs ? readHeadOf(dirs) : null;
+}
+
+/**
+ * readHead for git directories already found: a few small synchronous reads, cheap enough for a
+ * server to ask before every request whether the CA changed.
+ */
+export function readHeadOf({ gitDir, commonDir }: { gitDir: string; commonDir: string }): string | undefined | null {
+  try {
+    if (existsSync(join(commonDir, 'reftable'))) return null;
+    const head = readFileSync(join(gitDir, 'HEAD'), 'utf8').trim();
+    if (OBJECT_ID.test(head)) return head;
+    const ref = /^ref: (refs\/heads\/\S+)$/.exec(head)?.[1];
+    if (!ref) return null;
+    let loose: string | undefined;
+    try {
+      loose = readFileSync(join(commonDir, ref), 'utf8').trim();
+    } catch {
+      loose = undefined;
+    }
+    if (loose !== undefined) return OBJECT_ID.test(loose) ? loose : null;
+    let packed = '';
+    try {
+      packed = readFileSync(join(commonDir, 'packed-refs'), 'utf8');
+    } catch {
+      packed = '';
+    }
+    for (const line of packed.split('\n')) {
+      const [id, name] = line.split(' ');
+      if (name === ref && id && OBJECT_ID.test(id)) return id;
+    }
+    return undefined;
+  } catch {
+    return null;
   }
-  return undefined;
+}
+
+/**
+ * The content of `rel` (relative to `dir`) in `commit`, undefined when the commit has no such
+ * file; one `git cat-file`. Refused past `limit` bytes (git's output is cut there).
+ */
+export async function gitCommittedText(dir: string, commit: string, rel: string, limit: number): Promise<string | undefined> {
+  if (!OBJECT_ID.test(commit)) throw new Error(`"${commit.slice(0, 80)}" is not a commit id`);
+  const client = await git(dir);
+  const header = (await client.raw(['cat-file', '--batch-check=%(objecttype) %(objectsize)'], `${commit}:./${rel}\n`)).trim();
+  const [type, size] = header.split(' ');
+  if (type !== 'blob') return undefined;
+  if (Number(size) > limit) throw new ReadTooLargeError(rel, limit);
+  return client.raw(['cat-file', 'blob', `${commit}:./${rel}`], undefined, { maxBuffer: limit }).catch((error: unknown) => {
+    // Replaced since the size was read (a force-pushed branch): still not read past the limit.
+    if ((error as { code?: string }).code === 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER') throw new ReadTooLargeError(rel, limit);
+    throw error;
+  });
 }
 
 /** `git commit` prints "[branch (root-commit) <id>] summary"; with core.abbrev=no the id is whole. */

@@ -1,6 +1,6 @@
 import { access, readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { READ_LIMITS, ReadTooLargeError, readBounded, readBoundedSync, readKindOf } from './bounded-read.js';
+import { READ_LIMITS, ReadTooLargeError, readBoundedSync, readKindOf } from './bounded-read.js';
 import { StoreWriteError } from './errors.js';
 
 /** Reads the CA directory: files by their path relative to it. */
@@ -19,14 +19,13 @@ export class CaReader {
     return access(this.path(rel)).then(() => true, () => false);
   }
 
+  /**
+   * A file of the CA as text, undefined when it does not exist. Read synchronously: the CA's files
+   * are small and local, and a read through fs/promises costs four thread-pool round trips (the
+   * ACME server reads a few per request).
+   */
   async readText(rel: string): Promise<string | undefined> {
-    try {
-      return (await readBounded(this.path(rel), READ_LIMITS[readKindOf(rel)])).toString('utf8');
-    } catch (error) {
-      if (error instanceof ReadTooLargeError) throw new ReadTooLargeError(rel, error.limit);
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw new StoreWriteError('read', rel, error);
-    }
+    return this.readTexts([rel])[0];
   }
 
   /**
