@@ -72,6 +72,11 @@ describe('certified serve --acme-listen: HTTP-level conformance', () => {
       problem(answer, 'malformed', 405);
       assert.equal(answer.headers.allow, 'POST', path);
     }
+    for (const path of ['/acme/directory', '/acme/new-nonce', '/acme/renewal-info/abc.def']) {
+      const answer = await request('POST', path, '{}');
+      problem(answer, 'malformed', 405);
+      assert.equal(answer.headers.allow, 'GET, HEAD', path);
+    }
   });
 
   it('calls a renewalInfo path that is not percent-encoding malformed (400), not a server error', async () => {

@@ -200,7 +200,7 @@ describe('certified serve --acme-listen (an ACME server)', () => {
     const created = await post(accountKey, dir.newAccount!, { termsOfServiceAgreed: true });
     assert.equal(created.status, 201, created.body);
     const kid = String(created.headers.location);
-    const before = head();
+    let before = head();
 
     const fresh = await request('GET', dir.newNonce!);
     assert.equal(fresh.status, 204);
@@ -236,12 +236,19 @@ describe('certified serve --acme-listen (an ACME server)', () => {
     assertProblem(await request('POST', JSON.parse(wildcard.body).finalize, jws(accountKey, JSON.parse(wildcard.body).finalize, {}, { nonce: await nonce(), kid })), 'orderNotReady', 403);
     assertProblem(await request('POST', dir.newOrder!, jws(accountKey, dir.newOrder!, { identifiers: [] }, { nonce: await nonce(), kid }), 'application/json'), 'malformed', 415);
 
-    // The policy is read at each order: a name taken out of certificates.yaml is refused at once.
-    writeFileSync(join(db, 'certificates.yaml'), POLICY.replace('.example.test, ', '.example.test, .later.test, '));
+    assert.equal(head(), before, 'no refusal wrote anything');
+
+    // The policy is the committed certificates.yaml, read at each order: an edit takes effect
+    // once committed (not before), and a name taken out of it is refused at once.
+    const withLater = POLICY.replace('.example.test, ', '.example.test, .later.test, ');
+    writeFileSync(join(db, 'certificates.yaml'), withLater);
+    assertProblem(await post(accountKey, dir.newOrder!, { identifiers: [{ type: 'dns', value: 'a.later.test' }] }, kid), 'rejectedIdentifier');
+    commitAcmePolicy(db, withLater, 'ACME policy: allow .later.test');
     const later = await post(accountKey, dir.newOrder!, { identifiers: [{ type: 'dns', value: 'a.later.test' }] }, kid);
     assert.equal(later.status, 201, later.body);
-    writeFileSync(join(db, 'certificates.yaml'), POLICY);
+    commitAcmePolicy(db, POLICY, 'ACME policy: take .later.test out');
     assertProblem(await post(accountKey, dir.newOrder!, { identifiers: [{ type: 'dns', value: 'a.later.test' }] }, kid), 'rejectedIdentifier');
+    before = head();
 
     // Unknown accounts.
     const stranger = generateKeyPairSync('ed25519').privateKey;
@@ -289,13 +296,19 @@ describe('certified serve --acme-listen (an ACME server)', () => {
   it('refuses to start without an acme: policy, and ACME flags without --acme-listen', async () => {
     const copy = join(tempDir(), 'ssl');
     cpSync(db, copy, { recursive: true });
-    rmSync(join(copy, 'certificates.yaml'));
+    git(copy, ['rm', '-q', 'certificates.yaml']);
+    git(copy, ['commit', '-q', '-m', 'no ACME policy']);
     const port = await freePort();
     const refused = await run(['serve', '--db', copy, '--acme-listen', `127.0.0.1:${port}`], { cwd, timeoutMs: 20_000 });
     assert.equal(refused.code, 1, refused.stderr);
     // One line that names the missing policy (its exact words are the policy module's).
     assert.match(refused.stderr, /^certified: [^\n]*(certificates\.yaml|acme)[^\n]*\n/m);
     assert.doesNotMatch(refused.stderr, /Serving ACME/);
+    // A policy written and not committed is not one yet: it has not been reviewed.
+    writeFileSync(join(copy, 'certificates.yaml'), POLICY);
+    const uncommitted = await run(['serve', '--db', copy, '--acme-listen', `127.0.0.1:${port}`], { cwd, timeoutMs: 20_000 });
+    assert.equal(uncommitted.code, 1, uncommitted.stderr);
+    assert.match(uncommitted.stderr, /^certified: serve --acme-listen needs an acme: section in certificates\.yaml \(certificates\.yaml is not committed yet\)\. Add one [^\n]*, commit it, and start the server again\.\n$/);
     const usage = await run(['serve', '--db', copy, '--acme-http-port', '8080'], { cwd });
     assert.equal(usage.code, 2);
     assert.match(usage.stderr, /option '--acme-http-port <port>' can only be used with option '--acme-listen <address>'/);

@@ -100,25 +100,34 @@ describe('the ACME policy of a CA', () => {
     });
   });
 
-  it('refuses to serve without an acme: section, saying how to add one', async () => {
-    const expectations: [string | undefined, string][] = [
-      [undefined, `serve --acme-listen needs an acme: section in certificates.yaml (there is no certificates.yaml in "${db}")`],
-      ['certificates:\n  web: { cn: web.example.test }\n', 'serve --acme-listen needs an acme: section in certificates.yaml (certificates.yaml has none)'],
-    ];
-    for (const [text, message] of expectations) {
-      if (text !== undefined) writeFileSync(join(db, 'certificates.yaml'), text);
-      await assert.rejects(readAcmePolicy(store), (error: CertifiedError) => {
+  it('refuses to serve without a committed acme: section, saying how to add one', async () => {
+    const commit = (text: string) => {
+      writeFileSync(join(db, 'certificates.yaml'), text);
+      git('add', 'certificates.yaml');
+      git('-c', 'user.name=t', '-c', 'user.email=t@example.test', 'commit', '-q', '-m', 'policy');
+    };
+    const refusal = async (message: string) =>
+      assert.rejects(readAcmePolicy(store), (error: CertifiedError) => {
         assert.equal(error.code, 'NO_ACME_POLICY');
         assert.equal(error.renderMessage(FLAGS), message);
         assert.equal(renderHint(error), 'Add one that says which names ACME clients may get, like "acme: { allow: [.internal.example.com, 10.0.0.0/8] }", commit it, and start the server again.');
         return true;
       });
-    }
-    writeFileSync(join(db, 'certificates.yaml'), 'acme:\n  allow: [.example.test, 10.0.0.0/8]\n  days: 0\n');
+    await refusal(`serve --acme-listen needs an acme: section in certificates.yaml (there is no certificates.yaml in "${db}")`);
+    // A policy is reviewed: one only in the working tree is not used.
+    writeFileSync(join(db, 'certificates.yaml'), 'acme:\n  allow: [.example.test]\n');
+    await refusal('serve --acme-listen needs an acme: section in certificates.yaml (certificates.yaml is not committed yet)');
+    commit('certificates:\n  web: { cn: web.example.test }\n');
+    await refusal('serve --acme-listen needs an acme: section in certificates.yaml (the committed certificates.yaml has none)');
+    writeFileSync(join(db, 'certificates.yaml'), 'acme:\n  allow: [.example.test]\n');
+    await refusal('serve --acme-listen needs an acme: section in certificates.yaml (the committed certificates.yaml has none)');
+    commit('acme:\n  allow: [.example.test, 10.0.0.0/8]\n  days: 0\n');
     await assert.rejects(readAcmePolicy(store), /certificates\.yaml:3: acme\.days must be a whole number of days from 1 to 397, got "0"/);
-    writeFileSync(join(db, 'certificates.yaml'), 'acme:\n  allow: [.example.test, 10.0.0.0/8]\n  challenges: [dns-01]\n');
+    commit('acme:\n  allow: [.example.test, 10.0.0.0/8]\n  challenges: [dns-01]\n');
+    writeFileSync(join(db, 'certificates.yaml'), 'acme:\n  allow: [.everything.test]\n');
     assert.deepEqual(await readAcmePolicy(store), { allow: ['.example.test', '10.0.0.0/8'], days: 30, challenges: ['dns-01'], eab: false });
-    rmSync(join(db, 'certificates.yaml'));
+    git('rm', '-q', '-f', 'certificates.yaml');
+    git('-c', 'user.name=t', '-c', 'user.email=t@example.test', 'commit', '-q', '-m', 'no policy');
   });
 
   const policy: AcmePolicy = {

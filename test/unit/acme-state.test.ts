@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { readAccount } from '../../src/ca/acme/accounts.js';
+import { AcmeView } from '../../src/ca/acme/view.js';
 import { readAcmePolicy } from '../../src/ca/acme/policy.js';
 import { AcmeProblem, type ValidationTargets } from '../../src/ca/acme/types.js';
 import { initCa } from '../../src/ca/authorities/init-ca.js';
@@ -108,7 +108,7 @@ describe('ACME state, in process', () => {
       validations: new ValidationSlots(DEFAULT_LIMITS.validations, DEFAULT_LIMITS.validationsPerAccount),
       newAccounts: new PerMinute(1000),
       log: () => undefined,
-      account: (id) => readAccount(store, id),
+      view: new AcmeView(store),
     };
   });
   after(() => {

@@ -97,7 +97,7 @@ export async function keyChange(ctx: AcmeContext, body: Buffer, requestUrl: stri
   changing.add(account.id);
   try {
     // Read again now that no other change can run: a change committed since the request was verified replaced its key.
-    const current = await ctx.account(account.id);
+    const current = await ctx.view.account(account.id);
     if (!current || current.status !== 'valid' || jwkThumbprint(importJwk(current.jwk)) !== jwkThumbprint(request.key)) {
       throw new AcmeProblem('malformed', 'another key change of this account is in progress; read the account again', 409);
     }
@@ -139,7 +139,7 @@ async function changeKey(ctx: AcmeContext, request: SignedRequest, requestUrl: s
   if (jwkThumbprint(oldKey) !== jwkThumbprint(request.key)) throw new AcmeProblem('unauthorized', 'oldKey is not the account key', 403);
   const newId = jwkThumbprint(newKey);
   let holder = ctx.keys.get(newId);
-  if (holder === undefined && (await ctx.account(newId))) holder = newId;
+  if (holder === undefined && (await ctx.view.account(newId))) holder = newId;
   // Another request may have taken the key while the record was read.
   holder ??= ctx.keys.get(newId);
   if (holder !== undefined) {
@@ -155,7 +155,7 @@ async function changeKey(ctx: AcmeContext, request: SignedRequest, requestUrl: s
 /** The account a key (a thumbprint) belongs to, as its current or a previous key, whatever its status. */
 async function accountOfKey(ctx: AcmeContext, key: string): Promise<AcmeAccount | undefined> {
   const holder = ctx.keys.get(key);
-  return holder === undefined ? ctx.account(key) : ctx.account(holder);
+  return holder === undefined ? ctx.view.account(key) : ctx.view.account(holder);
 }
 
 /** Every key of every account, current and previous, of any status: thumbprint -> account id. */

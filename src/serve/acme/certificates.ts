@@ -11,6 +11,9 @@ const ARI_RETRY_SECONDS = '21600';
 
 export async function certificateResource(ctx: AcmeContext, body: Buffer, requestUrl: string, serial: string): Promise<Reply> {
   const request = await verifyRequest(ctx, body, requestUrl, 'kid');
+  // Most downloads follow their finalize at once: the chain is still in memory.
+  const issued = await ctx.view.issuedChain(serial);
+  if (issued && issued.account === request.account?.id) return { status: 200, text: issued.chainPem, contentType: 'application/pem-certificate-chain' };
   const record = await findAcmeRecord(ctx.store, serial);
   if (!record || record.acme?.account !== request.account?.id) throw new AcmeProblem('malformed', 'there is no such certificate for this account', 404);
   const chain = await acmeCertificateChain(ctx.store, serial);

@@ -4,7 +4,8 @@ import type { CaStore } from '../../ca/ca-directory.js';
 import type { AcmeAccount } from '../../ca/acme/accounts.js';
 import { AcmeProblem as Problem, type AcmeIdentifier, type AcmePolicy, type ChallengeType, type ValidationTargets } from '../../ca/acme/types.js';
 import type { AskPassword } from '../../ca/passwords.js';
-import { identifierProblem, readAcmePolicy } from '../../ca/acme/policy.js';
+import { identifierProblem } from '../../ca/acme/policy.js';
+import type { AcmeView } from '../../ca/acme/view.js';
 import { CertifiedError } from '../../ca/errors.js';
 import {
   JwsError,
@@ -83,8 +84,8 @@ export interface AcmeContext {
   newAccounts: PerMinute;
   /** The intermediate's key, opened once when the server starts (and again only if the intermediate changes). */
   issuerKey?: SigningKey;
-  /** Loads an account record (from the CA directory). */
-  account(id: string): Promise<AcmeAccount | undefined>;
+  /** The committed policy and the account records, read once per change of the CA. */
+  view: AcmeView;
 }
 
 export const url = (ctx: AcmeContext, path: string): string => `${ctx.base}/acme/${path}`;
@@ -138,7 +139,7 @@ export async function verifyRequest(ctx: AcmeContext, body: Buffer, requestUrl: 
     if (keyFrom === 'jwk') throw new Problem('malformed', 'this request must carry its key as jwk, not kid');
     const prefix = url(ctx, 'acct/');
     const id = typeof kid === 'string' && kid.startsWith(prefix) ? kid.slice(prefix.length) : '';
-    account = await ctx.account(id);
+    account = await ctx.view.account(id);
     if (!account) throw new Problem('accountDoesNotExist', 'there is no account at this kid', 400);
     if (account.status !== 'valid') throw new Problem('unauthorized', `the account is ${account.status}`, 403);
     key = accountKey(account.jwk);
@@ -169,13 +170,14 @@ function signedBy(jws: ParsedJws, alg: Parameters<typeof verifyJws>[1], jwk: Jso
 }
 
 /**
- * The policy as certificates.yaml says now (kept in ctx.policy): a commit to the `acme:` section
- * takes effect at the next request, whether it adds EAB, takes a name out or changes the days.
- * A policy that cannot be read refuses the request (serverInternal) rather than use an old one.
+ * The policy as the last commit of certificates.yaml says (kept in ctx.policy): a commit to the
+ * `acme:` section takes effect at the next request, whether it adds EAB, takes a name out or
+ * changes the days; an edit not committed does not. A policy that cannot be read refuses the
+ * request (serverInternal) rather than use an old one.
  */
 export async function currentPolicy(ctx: AcmeContext): Promise<AcmePolicy> {
   try {
-    ctx.policy = await readAcmePolicy(ctx.store);
+    ctx.policy = await ctx.view.policy();
   } catch (error) {
     if (error instanceof CertifiedError) {
       // The details (a path, a line of certificates.yaml) are the operator's, in the log.

@@ -290,6 +290,7 @@ export async function finalize(ctx: AcmeContext, body: Buffer, requestUrl: strin
     const issued = await ctx.committer.issue(checked);
     order.status = 'valid';
     order.certificate = url(ctx, `cert/${issued.serial}`);
+    ctx.view.rememberIssued(issued.serial, { account: account.id, chainPem: issued.chainPem });
     ctx.log(`ACME order ${order.id}: issued ${issued.name} (commit ${issued.commit.slice(0, 12)})`);
   } catch (error) {
     // A refused CSR leaves the order ready for another one.

@@ -6,8 +6,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo, Server as NetServer, Socket } from 'node:net';
 import { INTERMEDIATE_NAME } from '../../ca/layout.js';
 import { loadIssuer } from '../../ca/load-issuer.js';
-import { acmeServerCertificate, readAcmePolicy } from '../../ca/acme/policy.js';
-import { readAccount } from '../../ca/acme/accounts.js';
+import { acmeServerCertificate } from '../../ca/acme/policy.js';
+import { AcmeView } from '../../ca/acme/view.js';
 import { AcmeProblem, type ValidationTargets } from '../../ca/acme/types.js';
 import type { CaStore } from '../../ca/ca-directory.js';
 import type { AskPassword } from '../../ca/passwords.js';
@@ -56,7 +56,8 @@ const POST_ROUTES: [RegExp, Handler][] = [
 ];
 
 export async function startAcmeServer(params: StartAcmeServerParams): Promise<AcmeServer> {
-  const policy = await readAcmePolicy(params.store);
+  const view = new AcmeView(params.store);
+  const policy = await view.policy();
   const keys = await accountKeys(params.store);
   const limits: AcmeLimits = { ...DEFAULT_LIMITS, ...params.limits };
   // The intermediate's key is opened once, here, and kept: no request decrypts it again.
@@ -82,7 +83,7 @@ export async function startAcmeServer(params: StartAcmeServerParams): Promise<Ac
     validations: new ValidationSlots(limits.validations, limits.validationsPerAccount),
     newAccounts: new PerMinute(limits.newAccountsPerMinute),
     issuerKey: issuer.key,
-    account: (id) => readAccount(params.store, id),
+    view,
   };
   const { createServer } = await import('node:https');
   let stopping = false;
@@ -180,10 +181,14 @@ function limitConnectionsPerAddress(server: NetServer, limit: number): void {
 
 async function route(ctx: AcmeContext, method: string, path: string, body: Buffer, contentType: string, client: string): Promise<Reply> {
   // The directory advertises the policy as committed now (externalAccountRequired); the last good one if it cannot be read.
-  if (path === '/acme/directory' && (method === 'GET' || method === 'HEAD')) return { status: 200, body: directory({ ...ctx, policy: await readAcmePolicy(ctx.store).catch(() => ctx.policy) }) };
-  if (path === '/acme/new-nonce' && (method === 'GET' || method === 'HEAD')) return { status: method === 'HEAD' ? 200 : 204 };
+  const readOnly = method === 'GET' || method === 'HEAD';
   const ari = /^\/acme\/renewal-info\/([A-Za-z0-9_.%-]{1,300})$/.exec(path);
-  if (ari && (method === 'GET' || method === 'HEAD')) return renewalInfo(ctx, ari[1]!);
+  if (path === '/acme/directory' || path === '/acme/new-nonce' || ari) {
+    if (!readOnly) return { status: 405, body: problemBody(new AcmeProblem('malformed', `${path.slice(0, 80)} takes GET (or HEAD)`, 405)), headers: { Allow: 'GET, HEAD' } };
+    if (path === '/acme/directory') return { status: 200, body: directory({ ...ctx, policy: await ctx.view.policy().catch(() => ctx.policy) }) };
+    if (path === '/acme/new-nonce') return { status: method === 'HEAD' ? 200 : 204 };
+    return renewalInfo(ctx, ari![1]!);
+  }
   for (const [pattern, handler] of POST_ROUTES) {
     const match = pattern.exec(path);
     if (!match) continue;

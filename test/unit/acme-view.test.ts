@@ -1,0 +1,72 @@
+/**
+ * The ACME server's view of the CA: the committed policy and the account records are read once
+ * per change of the CA. Its own commits keep what they did not write; anyone else's commit (a
+ * merged policy change, an account deactivated by hand) is seen at the next request.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { saveAccount, type AcmeAccount } from '../../src/ca/acme/accounts.js';
+import { AcmeView } from '../../src/ca/acme/view.js';
+import { initCa } from '../../src/ca/authorities/init-ca.js';
+import { openCaDirectory, type CaStore } from '../../src/ca/ca-directory.js';
+
+const ID = 'A'.repeat(43);
+const account = (status: AcmeAccount['status']): AcmeAccount => ({ id: ID, jwk: { kty: 'EC', crv: 'P-256', x: 'x', y: 'y' }, contact: [], status, createdAt: '2026-01-01T00:00:00.000Z' });
+
+describe('the ACME server’s view of the CA', () => {
+  let dir: string;
+  let db: string;
+  let store: CaStore;
+  const git = (...args: string[]) => execFileSync('git', ['-C', db, '-c', 'user.name=t', '-c', 'user.email=t@example.test', ...args], { encoding: 'utf8' }).trim();
+  const commitPolicy = (text: string) => {
+    writeFileSync(join(db, 'certificates.yaml'), text);
+    git('add', 'certificates.yaml');
+    git('commit', '-q', '-m', 'ACME policy');
+  };
+  /** Past the time the view trusts its last look at HEAD. */
+  const later = () => sleep(10);
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'certified-acme-view-'));
+    db = join(dir, 'etc/ssl');
+    store = openCaDirectory(db, { lockTimeoutMs: 10_000 });
+    await initCa(store, { subject: { CN: 'View CA' }, key: { type: 'ecdsa', curve: 'P-256' }, days: 400, rootPassword: 'root password', commandLine: 'certified init' });
+    commitPolicy('acme:\n  allow: [.example.test]\n');
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('follows the committed policy, not the working tree', async () => {
+    const view = new AcmeView(store);
+    assert.deepEqual((await view.policy()).allow, ['.example.test']);
+    writeFileSync(join(db, 'certificates.yaml'), 'acme:\n  allow: [.everything.test]\n');
+    await later();
+    assert.deepEqual((await view.policy()).allow, ['.example.test'], 'an edit not committed is not the policy');
+    commitPolicy('acme:\n  allow: [.other.test]\n');
+    await later();
+    assert.deepEqual((await view.policy()).allow, ['.other.test'], 'a commit is the policy at the next request');
+  });
+
+  it('keeps an account across its own commits, and reads it again after anyone else’s', async () => {
+    const view = new AcmeView(store);
+    await saveAccount(store, account('valid'), 'create', 'certified serve');
+    assert.equal((await view.account(ID))?.status, 'valid');
+    // The server's own commit that changes the account: read again.
+    await saveAccount(store, account('deactivated'), 'deactivate', 'certified serve');
+    assert.equal((await view.account(ID))?.status, 'deactivated');
+    await saveAccount(store, account('valid'), 'update', 'certified serve');
+    assert.equal((await view.account(ID))?.status, 'valid');
+    // Changed in the working tree without a commit: the kept record stands.
+    writeFileSync(join(db, `acme/accounts/${ID}.json`), `${JSON.stringify(account('revoked'))}\n`);
+    await later();
+    assert.equal((await view.account(ID))?.status, 'valid');
+    // Committed by someone else (an operator revoking it by hand): seen at the next request.
+    git('commit', '-q', '-m', 'Revoke an ACME account by hand', '--', `acme/accounts/${ID}.json`);
+    await later();
+    assert.equal((await view.account(ID))?.status, 'revoked');
+  });
+});
