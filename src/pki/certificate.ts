@@ -10,7 +10,6 @@ import {
   ExtendedKeyUsageExtension,
   KeyUsageFlags,
   KeyUsagesExtension,
-  type PublicKey,
   SubjectAlternativeNameExtension,
   SubjectKeyIdentifierExtension,
   X509Certificate,
@@ -21,13 +20,13 @@ import { definedAttributes, fromX509Name, toAsnName } from './name.js';
 import { toPem } from './pem.js';
 import { normalizeSerial, serialOctets } from './serial.js';
 import { readIssuer } from './issuer.js';
-import { keyIdentifier, signStructure, signatureAlgorithmIdentifier, subjectPublicKeyInfo } from './signature.js';
+import { keyIdentifier, signStructure, signatureAlgorithmIdentifier, subjectPublicKeyInfo, type SpkiKey } from './signature.js';
 import type { DistinguishedName, ExtendedKeyUsageName, KeyUsageName, SanType, SubjectAltName } from './types.js';
 import { toArrayBuffer } from './bytes.js';
 
 export interface CreateCertificateParams extends ExtensionParams {
   subject: DistinguishedName;
-  publicKey: webcrypto.CryptoKey | PublicKey;
+  publicKey: webcrypto.CryptoKey | SpkiKey;
   /** Hex; encoded as a positive INTEGER without leading zero bytes. */
   serial: string;
   notBefore: Date;
@@ -135,7 +134,7 @@ function describeCreated(
 
 function publicKeySpec(key: CreateCertificateParams['publicKey']): KeySpec {
   // A PublicKey of @peculiar/x509 (a key read from a CSR or a certificate) carries its DER.
-  if ('rawData' in key) return keySpecOf(createPublicKey({ key: Buffer.from(key.rawData), format: 'der', type: 'spki' }));
+  if ('rawData' in key) return key.spec ?? keySpecOf(createPublicKey({ key: Buffer.from(key.rawData), format: 'der', type: 'spki' }));
   const algorithm = key.algorithm as Partial<webcrypto.EcKeyAlgorithm & webcrypto.RsaHashedKeyAlgorithm>;
   if (algorithm.namedCurve === 'P-256' || algorithm.namedCurve === 'P-384') return { type: 'ecdsa', curve: algorithm.namedCurve };
   if (algorithm.modulusLength) return { type: 'rsa', bits: algorithm.modulusLength };
@@ -143,8 +142,29 @@ function publicKeySpec(key: CreateCertificateParams['publicKey']): KeySpec {
 }
 
 export function parseCertificate(pem: string | Uint8Array): CertificateInfo {
-  const input = typeof pem === 'string' ? pem : toArrayBuffer(pem);
-  return describeCertificate(new X509Certificate(input));
+  if (typeof pem !== 'string') return describeCertificate(new X509Certificate(toArrayBuffer(pem)));
+  // The CA's own certificates are parsed again and again (each issue loads its issuer, a server
+  // each batch): the last few parsed are kept, as the frozen descriptions callers only read.
+  let info = parsedCertificates.get(pem);
+  if (info) {
+    parsedCertificates.delete(pem);
+  } else {
+    info = deepFreeze(describeCertificate(new X509Certificate(pem)));
+    if (parsedCertificates.size >= PARSED_CERTIFICATES_KEPT) parsedCertificates.delete(parsedCertificates.keys().next().value!);
+  }
+  parsedCertificates.set(pem, info);
+  return info;
+}
+
+const PARSED_CERTIFICATES_KEPT = 16;
+const parsedCertificates = new Map<string, CertificateInfo>();
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value) && !ArrayBuffer.isView(value)) {
+    Object.freeze(value);
+    for (const member of Object.values(value)) deepFreeze(member);
+  }
+  return value;
 }
 
 /** True when `pem` carries a valid signature by the key of `issuerPem`. */

@@ -1,5 +1,5 @@
-import { Pkcs10CertificateRequest, type PublicKey, SubjectAlternativeNameExtension } from './x509.js';
-import { createPublicKey, type KeyObject } from 'node:crypto';
+import { Name, Pkcs10CertificateRequest, SubjectAlternativeNameExtension } from './x509.js';
+import { createPublicKey, verify, type KeyObject } from 'node:crypto';
 import { Attributes, CertificationRequest, CertificationRequestInfo } from '@peculiar/asn1-csr';
 import { id_pkcs9_at_extensionRequest } from '@peculiar/asn1-pkcs9';
 import { AsnConvert } from '@peculiar/asn1-schema';
@@ -7,7 +7,7 @@ import { Attribute, Extensions } from '@peculiar/asn1-x509';
 import { sanExtension } from './extensions.js';
 import { keySpecOf, type KeyPair, type KeySpec } from './keys.js';
 import { fromX509Name, toAsnName } from './name.js';
-import { signStructure, subjectPublicKeyInfo } from './signature.js';
+import { signStructure, subjectPublicKeyInfo, type SpkiKey } from './signature.js';
 import { toPem } from './pem.js';
 import type { DistinguishedName, SanType, SubjectAltName } from './types.js';
 import { toArrayBuffer } from './bytes.js';
@@ -35,7 +35,7 @@ export interface CsrInfo {
   subject: DistinguishedName;
   sans: SubjectAltName[];
   key: KeySpec;
-  publicKey: PublicKey;
+  publicKey: SpkiKey;
   signatureValid: boolean;
 }
 
@@ -63,13 +63,15 @@ function keyNameOf(key: KeyObject): string {
 }
 
 /** The key of a CSR, from its SubjectPublicKeyInfo, read natively (it knows every curve). */
-function csrKeySpec(spki: ArrayBuffer): KeySpec {
-  let keyObject: KeyObject;
+function csrKeyObject(spki: ArrayBuffer): KeyObject {
   try {
-    keyObject = createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' });
+    return createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' });
   } catch {
     throw new UnsupportedCsrKeyError('of an unknown type');
   }
+}
+
+function csrKeySpec(keyObject: KeyObject): KeySpec {
   try {
     return keySpecOf(keyObject);
   } catch {
@@ -77,25 +79,64 @@ function csrKeySpec(spki: ArrayBuffer): KeySpec {
   }
 }
 
+/** Signature algorithms a CSR is verified with natively: the hash Node's verify takes, by OID. */
+const NATIVE_SIGNATURE_HASHES: Record<string, string> = {
+  '1.2.840.10045.4.3.2': 'sha256', // ecdsa-with-SHA256
+  '1.2.840.10045.4.3.3': 'sha384',
+  '1.2.840.10045.4.3.4': 'sha512',
+  '1.2.840.113549.1.1.11': 'sha256', // sha256WithRSAEncryption
+  '1.2.840.113549.1.1.12': 'sha384',
+  '1.2.840.113549.1.1.13': 'sha512',
+};
+
+/**
+ * Whether the request's signature is its key's: natively for the usual algorithms (WebCrypto's
+ * promise round trip and key import cost more than the check), through @peculiar/x509 for the rest.
+ */
+async function csrSignatureValid(der: ArrayBuffer, request: CertificationRequest, key: KeyObject): Promise<boolean> {
+  const hash = NATIVE_SIGNATURE_HASHES[request.signatureAlgorithm.algorithm];
+  const signed = request.certificationRequestInfoRaw;
+  if (hash === undefined || signed === undefined) return new Pkcs10CertificateRequest(der).verify();
+  try {
+    return verify(hash, new Uint8Array(signed), key, new Uint8Array(request.signature));
+  } catch {
+    return false; // a signature algorithm that does not fit the key
+  }
+}
+
+/** The subjectAltName names of the request's extensionRequest attribute. */
+function requestedSans(request: CertificationRequest): SubjectAltName[] {
+  for (const attribute of request.certificationRequestInfo.attributes) {
+    if (attribute.type !== id_pkcs9_at_extensionRequest) continue;
+    for (const value of attribute.values) {
+      const san = AsnConvert.parse(value, Extensions).find((extension) => extension.extnID === OID_SUBJECT_ALT_NAME);
+      if (!san) continue;
+      return new SubjectAlternativeNameExtension(AsnConvert.serialize(san)).names.items.map((name) => {
+        const type = SAN_TYPES[name.type];
+        if (!type) throw new Error(`unsupported subjectAltName type ${name.type}`);
+        return { type, value: name.value };
+      });
+    }
+  }
+  return [];
+}
+
 /** Parses a PEM or DER CSR; throws on anything that is not one, UnsupportedCsrKeyError for a key we do not sign. */
 export async function parseCsr(input: string | Uint8Array): Promise<CsrInfo> {
-  const csr = new Pkcs10CertificateRequest(typeof input === 'string' ? input : toArrayBuffer(input));
+  const der = typeof input === 'string' ? new Pkcs10CertificateRequest(input).rawData : toArrayBuffer(input);
+  // One parse of the ASN.1 (the X.509 library's request object parses it again, and each extension).
+  const request = AsnConvert.parse(der, CertificationRequest);
+  const info = request.certificationRequestInfo;
   // The key first: the library cannot read or verify some (secp256k1), and the user must hear which.
-  const spki = AsnConvert.serialize(AsnConvert.parse(csr.rawData, CertificationRequest).certificationRequestInfo.subjectPKInfo);
-  const key = csrKeySpec(spki);
-  // @peculiar/x509 finds CSR extensions reliably only by OID.
-  const sanRaw = csr.extensions.find((extension) => extension.type === OID_SUBJECT_ALT_NAME);
-  const san = sanRaw ? new SubjectAlternativeNameExtension(sanRaw.rawData) : undefined;
+  const spkiDer = AsnConvert.serialize(info.subjectPKInfo);
+  const keyObject = csrKeyObject(spkiDer);
+  const key = csrKeySpec(keyObject);
   return {
-    pem: toPem(new Uint8Array(csr.rawData), 'CERTIFICATE REQUEST'),
-    subject: fromX509Name(csr.subjectName),
-    sans: (san?.names.items ?? []).map((name) => {
-      const type = SAN_TYPES[name.type];
-      if (!type) throw new Error(`unsupported subjectAltName type ${name.type}`);
-      return { type, value: name.value };
-    }),
+    pem: toPem(new Uint8Array(der), 'CERTIFICATE REQUEST'),
+    subject: fromX509Name(new Name(AsnConvert.serialize(info.subject))),
+    sans: requestedSans(request),
     key,
-    publicKey: csr.publicKey,
-    signatureValid: await csr.verify(),
+    publicKey: { rawData: spkiDer, spki: info.subjectPKInfo, spec: key, keyObject },
+    signatureValid: await csrSignatureValid(der, request, keyObject),
   };
 }

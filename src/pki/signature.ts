@@ -69,9 +69,20 @@ function signDer(data: ArrayBuffer, key: SigningKey): ArrayBuffer {
   return signature.buffer.slice(signature.byteOffset, signature.byteOffset + signature.byteLength);
 }
 
+/**
+ * A public key read from DER (a CSR's, a certificate's), with what reading it already learnt:
+ * its parsed SubjectPublicKeyInfo and its type, so that building a certificate for it parses nothing again.
+ */
+export interface SpkiKey {
+  rawData: ArrayBuffer;
+  spki?: SubjectPublicKeyInfo;
+  spec?: KeySpec;
+  keyObject?: KeyObject;
+}
+
 /** The SubjectPublicKeyInfo of a public key: a WebCrypto key, or one read from a CSR or certificate (its DER). */
-export function subjectPublicKeyInfo(key: webcrypto.CryptoKey | { rawData: ArrayBuffer }): SubjectPublicKeyInfo {
-  if ('rawData' in key) return AsnConvert.parse(key.rawData, SubjectPublicKeyInfo);
+export function subjectPublicKeyInfo(key: webcrypto.CryptoKey | SpkiKey): SubjectPublicKeyInfo {
+  if ('rawData' in key) return key.spki ?? AsnConvert.parse(key.rawData, SubjectPublicKeyInfo);
   // A new key goes into its certificate and its CSR: export it once.
   let spki = exportedKeys.get(key);
   if (!spki) exportedKeys.set(key, (spki = AsnConvert.parse(KeyObject.from(key).export({ type: 'spki', format: 'der' }), SubjectPublicKeyInfo)));

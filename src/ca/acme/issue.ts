@@ -21,7 +21,7 @@ import { withDefaults, type CaConfig } from '../config.js';
 import { AlreadyRevokedError, CertifiedError } from '../errors.js';
 import { findRecord } from '../find-record.js';
 import { loadIssuer, type Issuer } from '../load-issuer.js';
-import { jwkThumbprintOf, spkiThumbprint } from '../../pki/jws.js';
+import { jwkThumbprint, jwkThumbprintOf, spkiThumbprint } from '../../pki/jws.js';
 import { formatSan, parseSan, sanFromCommonName } from '../names.js';
 import type { AskPassword } from '../passwords.js';
 import { csrNames, readCsr } from '../issuing/sign-csr.js';
@@ -134,7 +134,7 @@ export async function checkAcmeRequest(params: IssueAcmeParams): Promise<Checked
     throw error;
   }
   // Boulder's rule too: the account key signs requests, a certificate needs a key of its own.
-  const csrKey = spkiThumbprint(csr.publicKey.rawData);
+  const csrKey = csr.publicKey.keyObject ? jwkThumbprint(csr.publicKey.keyObject) : spkiThumbprint(csr.publicKey.rawData);
   if (csrKey !== undefined && (params.accountKeys ?? []).some((jwk) => jwkThumbprintOf(jwk) === csrKey)) {
     throw new AcmeProblem('badCSR', "the CSR's key is the account's key; make the certificate a key of its own");
   }
