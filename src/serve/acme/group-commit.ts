@@ -59,8 +59,9 @@ export class GroupCommitter {
 
   private async run(): Promise<void> {
     while (this.queue.length) {
-      // A short window before each commit lets the finalizations arriving meanwhile join it.
-      if (this.queue.length < MAX_BATCH) await new Promise((resolve) => setTimeout(resolve, GROUP_WINDOW_MS));
+      // A short window before a commit that would hold a single certificate lets the finalizations
+      // arriving meanwhile join it; those that queued up during the previous commit go at once.
+      if (this.queue.length === 1) await new Promise((resolve) => setTimeout(resolve, GROUP_WINDOW_MS));
       const batch = this.queue.splice(0, MAX_BATCH);
       try {
         const results = await issueAcmeCertificates(this.store, batch.map((waiting) => waiting.request));
