@@ -72,7 +72,8 @@ await build({
   // @peculiar/x509's tsyringe checks for the reflect-metadata polyfill when it loads. Bundled, the
   // polyfill (a CommonJS package) would run where src/pki/x509.ts imports it, which esbuild may
   // place after the library; left external, it stays an ES import that runs before the chunk.
-  external: ['reflect-metadata'],
+  // pkcs11js is a native addon (an optional dependency), required at run time only when a token key is used.
+  external: ['reflect-metadata', 'pkcs11js'],
   sourcemap: 'linked',
   legalComments: 'none',
   logLevel: 'warning',

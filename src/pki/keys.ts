@@ -1,4 +1,5 @@
-import { KeyObject, X509Certificate as NodeX509Certificate, createPrivateKey, createPublicKey, webcrypto } from 'node:crypto';
+import { KeyObject, X509Certificate as NodeX509Certificate, createPrivateKey, createPublicKey, sign, webcrypto } from 'node:crypto';
+import type { TokenKey } from './pkcs11.js';
 import { createHash } from 'node:crypto';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { ECPrivateKey, id_ecPublicKey } from '@peculiar/asn1-ecc';
@@ -21,7 +22,32 @@ export interface KeyPair {
 
 export interface SigningKey {
   spec: KeySpec;
+  /** The key in memory, read from a file; absent when a token holds it. */
+  privateKey?: CryptoKey;
+  /** The PKCS#11 token that holds the key and signs with it, when one does. */
+  token?: TokenKey;
+}
+
+/** A key read from a file: in memory. */
+export interface FileKey extends SigningKey {
   privateKey: CryptoKey;
+}
+
+/** The key as Node's crypto takes it, or why it cannot be had: a token never lets it out. */
+export function privateKeyObject(key: SigningKey): KeyObject {
+  if (!key.privateKey) throw new Error('the key is held by a PKCS#11 token and never leaves it');
+  return KeyObject.from(key.privateKey);
+}
+
+/** X.509's signature of `data` with `key`: DER ECDSA-Sig-Value, or PKCS#1 v1.5; on the token when one holds it. */
+export function signWith(key: SigningKey, hash: 'sha256' | 'sha384', data: Uint8Array): Buffer {
+  if (key.token) return key.token.sign(hash, data);
+  return sign(hash, data, { key: privateKeyObject(key), dsaEncoding: 'der' });
+}
+
+/** The public half of a signing key. */
+export function publicKeyObject(key: SigningKey): KeyObject {
+  return key.token ? key.token.publicKey : createPublicKey(privateKeyObject(key));
 }
 
 /** Thrown when an encrypted key cannot be decrypted with the password given. */
@@ -78,7 +104,7 @@ export function keySpecOf(key: KeyObject): KeySpec {
 }
 
 /** Reads a PKCS#8 (optionally encrypted) PEM key for signing. */
-export async function importPrivateKey(pem: string, password?: string): Promise<SigningKey> {
+export async function importPrivateKey(pem: string, password?: string): Promise<FileKey> {
   const encrypted = isEncryptedKeyPem(pem);
   if (encrypted && password === undefined) throw new KeyPasswordError('missing');
   let keyObject: KeyObject;
@@ -96,12 +122,13 @@ export async function importPrivateKey(pem: string, password?: string): Promise<
 
 /** The public half of a signing key, as a CryptoKey for certificate and CSR builders. */
 export async function publicKeyOf(key: SigningKey): Promise<CryptoKey> {
-  const spki = createPublicKey(KeyObject.from(key.privateKey)).export({ type: 'spki', format: 'der' });
+  const spki = publicKeyObject(key).export({ type: 'spki', format: 'der' });
   return subtle.importKey('spki', spki, importAlgorithm(key.spec), true, ['verify']);
 }
 
 /** The DER PrivateKeyInfo (PKCS#8) of a key, for containers such as PKCS#12. */
 export async function privateKeyInfoOf(key: SigningKey): Promise<Uint8Array> {
+  if (!key.privateKey) throw new Error('the key is held by a PKCS#11 token and cannot be exported');
   return new Uint8Array(await subtle.exportKey('pkcs8', key.privateKey));
 }
 
@@ -113,7 +140,7 @@ export async function privateKeyInfoOf(key: SigningKey): Promise<Uint8Array> {
  */
 export function certificateMatchesKey(certificate: Uint8Array | string, key: SigningKey): boolean {
   const certified = new NodeX509Certificate(typeof certificate === 'string' ? certificate : Buffer.from(certificate)).publicKey;
-  return createPublicKey(KeyObject.from(key.privateKey)).equals(certified);
+  return publicKeyObject(key).equals(certified);
 }
 
 /** How a key file compares with its certificate when it is read without a password. */

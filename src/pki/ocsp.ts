@@ -17,7 +17,7 @@ import {
   id_pkix_ocsp_nonce,
 } from '@peculiar/asn1-ocsp';
 import { toArrayBuffer } from './bytes.js';
-import type { SigningKey } from './keys.js';
+import { signWith, type SigningKey } from './keys.js';
 import { readPemBlocks } from './pem.js';
 import { normalizeSerial } from './serial.js';
 import type { RevocationReason } from './types.js';
@@ -123,7 +123,7 @@ export function createOcspResponse(params: CreateOcspResponseParams): Uint8Array
   });
   const tbs = Buffer.from(AsnConvert.serialize(data));
   const { algorithm, hash } = signatureAlgorithm(params.signingKey);
-  const signature = sign(hash, tbs, { key: KeyObject.from(params.signingKey.privateKey), dsaEncoding: 'der' });
+  const signature = signWith(params.signingKey, hash, tbs);
   const basic = new BasicOCSPResponse({ tbsResponseData: data, signatureAlgorithm: algorithm, signature: toArrayBuffer(signature) });
   return encodeResponse(OCSPResponseStatus.successful, new ResponseBytes({ responseType: id_pkix_ocsp_basic, response: new OctetString(AsnConvert.serialize(basic)) }));
 }
@@ -139,7 +139,7 @@ function encodeResponse(status: OCSPResponseStatus, responseBytes?: ResponseByte
   return new Uint8Array(AsnConvert.serialize(new OCSPResponse({ responseStatus: status, ...(responseBytes ? { responseBytes } : {}) })));
 }
 
-function signatureAlgorithm(key: SigningKey): { algorithm: AlgorithmIdentifier; hash: string } {
+function signatureAlgorithm(key: SigningKey): { algorithm: AlgorithmIdentifier; hash: 'sha256' | 'sha384' } {
   if (key.spec.type === 'rsa') {
     return { algorithm: new AlgorithmIdentifier({ algorithm: '1.2.840.113549.1.1.11', parameters: new Uint8Array([0x05, 0x00]).buffer }), hash: 'sha256' };
   }

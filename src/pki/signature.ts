@@ -1,11 +1,12 @@
-import { KeyObject, createHash, sign } from 'node:crypto';
+import { KeyObject, createHash } from 'node:crypto';
 import { id_ecdsaWithSHA256, id_ecdsaWithSHA384 } from '@peculiar/asn1-ecc';
 import { id_sha256WithRSAEncryption } from '@peculiar/asn1-rsa';
 import { AsnConvert, AsnProp, AsnSerializer, AsnPropTypes, AsnType, AsnTypeTypes, type IAsnConverter } from '@peculiar/asn1-schema';
 import { AlgorithmIdentifier, SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
 import { Null, type AsnType as Asn1jsType } from 'asn1js';
 import type { webcrypto } from 'node:crypto';
-import type { KeySpec, SigningKey } from './keys.js';
+import { toArrayBuffer } from './bytes.js';
+import { signWith, type KeySpec, type SigningKey } from './keys.js';
 
 /**
  * The AlgorithmIdentifier of the signatures a key makes: ECDSA with SHA-384 for P-384, with
@@ -65,8 +66,7 @@ export function signStructure(toBeSigned: object, key: SigningKey): Uint8Array {
  */
 function signDer(data: ArrayBuffer, key: SigningKey): ArrayBuffer {
   const hash = key.spec.type === 'ecdsa' && key.spec.curve === 'P-384' ? 'sha384' : 'sha256';
-  const signature = sign(hash, new Uint8Array(data), KeyObject.from(key.privateKey));
-  return signature.buffer.slice(signature.byteOffset, signature.byteOffset + signature.byteLength);
+  return toArrayBuffer(signWith(key, hash, new Uint8Array(data)));
 }
 
 /**
