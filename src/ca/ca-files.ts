@@ -41,6 +41,9 @@ export async function isKeyEncrypted(store: CaStore, name: string): Promise<bool
  * encrypted (so an unencrypted key never triggers a prompt). `role` says whose key it is.
  */
 export async function loadSigningKey(store: CaStore, name: string, askPassword: AskPassword, role: KeyRole): Promise<SigningKey> {
+  // A CA key on a PKCS#11 token has no file: certified.json says where it is.
+  const onToken = role === 'certificate' ? undefined : (await loadConfig(store).catch(() => undefined))?.tokenKeys?.[name];
+  if (onToken) return (await import('./token-keys.js')).openTokenCaKey(name, onToken, askPassword);
   const path = keyPath(name);
   const pem = await store.readText(path);
   if (pem === undefined) {

@@ -16,6 +16,14 @@ export interface CaConfig {
   crlDays: number;
   /** The root's CRL lifetime; older CAs have none and get the default. */
   rootCrlDays?: number;
+  /** CA keys a PKCS#11 token holds, by CA name: no key file exists for these. */
+  tokenKeys?: Record<string, TokenKeyRecord>;
+}
+
+/** Where a CA's key lives on a token: its PKCS#11 URI (never with a PIN) and the module's file name. */
+export interface TokenKeyRecord {
+  uri: string;
+  module: string;
 }
 
 /** How long a CRL of `issuer` stays current: the root's lasts a year by default, the others a week. */

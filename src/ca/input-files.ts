@@ -2,19 +2,20 @@ import { READ_LIMITS, ReadTooLargeError, formatBytes, readBounded } from '../sto
 import { CertifiedError } from './errors.js';
 
 /** Files from outside the CA (a CSR to sign, a file to show, a CRL git hands the merge driver), read with a cap. */
-export type InputKind = 'csr' | 'shown' | 'crl';
+export type InputKind = 'csr' | 'shown' | 'crl' | 'pin';
 
 const WHAT: Record<InputKind, string> = {
   csr: 'a CSR',
   shown: 'a certificate, CSR or CRL to show',
   crl: 'a CRL',
+  pin: 'a PIN file',
 };
 
 /** The longest line of stdin read (a password). */
 export const STDIN_LINE_LIMIT = READ_LIMITS.stdinLine;
 export const formatLimit = formatBytes;
 
-export const INPUT_LIMITS: Record<InputKind, number> = { csr: READ_LIMITS.csr, shown: READ_LIMITS.shown, crl: READ_LIMITS.crl };
+export const INPUT_LIMITS: Record<InputKind, number> = { csr: READ_LIMITS.csr, shown: READ_LIMITS.shown, crl: READ_LIMITS.crl, pin: READ_LIMITS.stdinLine };
 
 /** Why a file could not be read, in words; the cap when it was too large. */
 export class InputFileError extends CertifiedError {

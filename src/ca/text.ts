@@ -9,10 +9,11 @@ export type OptionName =
   | 'ca' | 'revoke' | 'issuer' | 'name' | 'days' | 'crlDays' | 'keyType' | 'bits' | 'reason' | 'rootPassword'
   | 'permitDns' | 'permitIp' | 'permitEmail' | 'crlUrl' | 'rootCrlUrl' | 'ocspUrl' | 'out' | 'db' | 'lockTimeout' | 'allowRevoke' | 'expiring'
   | 'serial' | 'rootCrlDays'
-  | 'acmeListen';
+  | 'acmeListen'
+  | 'pkcs11Module' | 'pin' | 'rootKey' | 'intermediateKey' | 'key';
 
 /** A setting the user gives through the environment, by what it is; the caller spells it. */
-export type VariableName = 'db' | 'javaStorePass';
+export type VariableName = 'db' | 'javaStorePass' | 'pkcs11Module' | 'pkcs11Pin';
 
 /**
  * A message or hint is text with options and variables in it:

@@ -44,5 +44,10 @@ export const permitEmail = (): Option =>
 
 /** The options of every command that opens the CA directory. */
 export const store = (): Option[] => [db(), lockTimeout()];
+/** For the commands that sign with a CA key, which may be on a PKCS#11 token. */
+export const token = (): Option[] => [
+  new Option('--pkcs11-module <path>', 'the PKCS#11 module of the token holding a CA key (or CERTIFIED_PKCS11_MODULE)'),
+  new Option('--pin <pin>', "the token's user PIN (- reads stdin; or CERTIFIED_PKCS11_PIN, or a prompt)"),
+];
 /** What a new leaf key and certificate take (issue, self-signed). */
 export const leaf = (): Option[] => [name(), client(), server(), keyType(), bits(), days('validity in days (default 365)')];

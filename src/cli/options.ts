@@ -15,6 +15,11 @@ export interface RootOptions {
   caPassword?: string;
   rootPassword?: string;
   intermediatePassword?: string;
+  /** init: PKCS#11 URIs of CA keys on a token. */
+  rootKey?: string;
+  intermediateKey?: string;
+  pin?: string;
+  pkcs11Module?: string;
   crlUrl?: string;
   rootCrlUrl?: string;
   ocspUrl?: string;

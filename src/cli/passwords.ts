@@ -1,17 +1,22 @@
 import { keyLabel, type AskPassword, type KeyRole, type PasswordRequest } from '../ca/passwords.js';
+import { fileURLToPath } from 'node:url';
+import { UsageError } from '../ca/errors.js';
+import { InputFileError, readInputFile } from '../ca/input-files.js';
 import { resolveSecret, type SecretRequest } from './secrets.js';
 
 /** Where the password of each kind of key comes from: its flag and its environment variable. */
-export const PASSWORD_SOURCES: Record<KeyRole, { flag: string; env: string; option: 'rootPassword' | 'caPassword' | 'password' }> = {
+export const PASSWORD_SOURCES: Record<KeyRole, { flag: string; env: string; option: 'rootPassword' | 'caPassword' | 'password' | 'pin' }> = {
   root: { flag: '--root-password', env: 'CERTIFIED_ROOT_PASSWORD', option: 'rootPassword' },
   ca: { flag: '--ca-password', env: 'CERTIFIED_CA_PASSWORD', option: 'caPassword' },
   certificate: { flag: '--password', env: 'CERTIFIED_PASSWORD', option: 'password' },
+  pin: { flag: '--pin', env: 'CERTIFIED_PKCS11_PIN', option: 'pin' },
 };
 
 export interface PasswordFlags {
   rootPassword?: string | undefined;
   caPassword?: string | undefined;
   password?: string | undefined;
+  pin?: string | undefined;
 }
 
 /**
@@ -23,8 +28,10 @@ export interface PasswordFlags {
 export function askPasswordFrom(flags: PasswordFlags, options: { roles?: readonly KeyRole[]; prompt?: boolean } = {}): AskPassword {
   const fromStdin = new Map<KeyRole, Promise<string | undefined>>();
   return async (request: PasswordRequest) => {
-    if (options.roles && !options.roles.includes(request.role)) return undefined;
+    if (options.roles && !options.roles.includes(request.role) && request.role !== 'pin') return undefined;
     const source = PASSWORD_SOURCES[request.role];
+    // A PIN the key's URI says where to read (pin-source=file:...), unless given otherwise.
+    if (request.role === 'pin' && request.pinSource && flags.pin === undefined && process.env[source.env] === undefined) return readPinSource(request.pinSource);
     const secret: SecretRequest = {
       label: keyLabel(request),
       flag: source.flag,
@@ -37,4 +44,15 @@ export function askPasswordFrom(flags: PasswordFlags, options: { roles?: readonl
     if (!line) fromStdin.set(request.role, (line = resolveSecret(secret)));
     return line;
   };
+}
+
+/** The first line of the file a PKCS#11 URI's pin-source names (a file: URI or a path). */
+async function readPinSource(source: string): Promise<string> {
+  const path = source.startsWith('file:') ? fileURLToPath(new URL(source)) : source;
+  try {
+    return Buffer.from(await readInputFile(path, 'pin')).toString('utf8').split(/\r?\n/)[0] ?? '';
+  } catch (error) {
+    if (!(error instanceof InputFileError)) throw error;
+    throw new UsageError(`the PIN file "${path.slice(0, 100)}" named by pin-source cannot be read: ${error.why}`, 'Fix pin-source in the URI, or give the PIN with --pin or CERTIFIED_PKCS11_PIN.');
+  }
 }

@@ -1,5 +1,6 @@
 import { Command, type CommanderError } from 'commander';
 import { commandSpecs } from './command-table.js';
+import { useTokenModule } from '../ca/token-module.js';
 
 /** A commander error, with the command whose parser raised it (undefined: the root). */
 export type CommandError = CommanderError & { commandName?: string };
@@ -69,6 +70,8 @@ export function buildProgram(version: string, argv: string[]): Command {
     command.action(async () => {
       const options = command.opts();
       checkNeeds(command, spec.needs ?? {});
+      const tokenModule = (options.pkcs11Module as string | undefined) ?? process.env.CERTIFIED_PKCS11_MODULE;
+      if (tokenModule) useTokenModule(tokenModule);
       const run = await spec.load(options);
       // `sign FILE`: the module takes the file as options.csr, like the seed's --csr FILE.
       const [first = '', ...rest] = command.args;

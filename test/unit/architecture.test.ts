@@ -32,6 +32,8 @@ const OTHER_PROGRAMS = [
   'git merge --abort',
   'git merge --continue',
   'git checkout --theirs',
+  'pkcs11-tool --module MODULE --list-tokens',
+  'pkcs11-tool --module MODULE --list-objects --login',
   ...['cherry-pick', 'revert', 'rebase'].flatMap((operation) => [`git ${operation} --continue`, `git ${operation} --abort`]),
 ];
 /** `--` then a letter, not inside a longer run of dashes (a PEM line like "-----BEGIN" is not a flag). */

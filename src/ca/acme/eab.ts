@@ -5,11 +5,12 @@
  * private key (HKDF-SHA256 from its PKCS#8, AES-256-GCM), so the repository alone never yields it.
  */
 import { jwkThumbprintOf } from '../../pki/jws.js';
+import type { SigningKey } from '../../pki/keys.js';
 import { EAB_MAC_ALGORITHMS, keyObjectOf, openSecret, randomEabKid, randomHmacKey, sealSecret, verifyHmac, SEAL_ALGORITHM, type EabMacAlgorithm, type KeyObject, type SealedSecret } from '../../pki/eab.js';
 import type { CaStore, FileWrite } from '../../store/ca-store.js';
 import { INTERMEDIATE_NAME, eabPath } from '../../store/layout.js';
 import { commitMessage } from '../commit-message.js';
-import { InvalidInputError } from '../errors.js';
+import { CertifiedError, InvalidInputError } from '../errors.js';
 import { loadIssuer } from '../load-issuer.js';
 import { printable } from '../names.js';
 import type { AskPassword } from '../passwords.js';
@@ -54,8 +55,18 @@ export function parseEabName(name: string): string {
 
 /** The intermediate's private key, which seals and opens the HMAC keys (its password asked only if it is encrypted). */
 export async function loadEabKey(store: CaStore, askPassword: AskPassword): Promise<KeyObject> {
-  const issuer = await loadIssuer(store, INTERMEDIATE_NAME, askPassword);
-  return keyObjectOf(issuer.key.privateKey);
+  return eabSealingKey((await loadIssuer(store, INTERMEDIATE_NAME, askPassword)).key);
+}
+
+/** The key that seals EAB HMAC keys: the intermediate's own, which a PKCS#11 token never lets out. */
+export function eabSealingKey(key: SigningKey): KeyObject {
+  if (!key.privateKey) {
+    throw new CertifiedError('external account bindings are sealed with the intermediate\'s key, and a PKCS#11 token holds it (it never leaves the token)', {
+      code: 'EAB_NEEDS_KEY_FILE',
+      hint: 'Turn eab off in the acme: section of certificates.yaml, or keep the intermediate\'s key in a file.',
+    });
+  }
+  return keyObjectOf(key.privateKey);
 }
 
 export interface CreateEabParams {

@@ -1,5 +1,10 @@
 import type { CertificateInfo } from '../../pki/certificate.js';
-import { describeKey, exportPrivateKey, generateKeyPair, type KeyPair, type KeySpec } from '../../pki/keys.js';
+import { createHash } from 'node:crypto';
+import { toArrayBuffer } from '../../pki/bytes.js';
+import { describeKey, exportPrivateKey, generateKeyPair, type KeyPair, type KeySpec, type SigningKey } from '../../pki/keys.js';
+import type { TokenKey } from '../../pki/pkcs11.js';
+import type { Pkcs11Uri } from '../../pki/pkcs11-uri.js';
+import type { SpkiKey } from '../../pki/signature.js';
 import type { DistinguishedName } from '../../pki/types.js';
 import type { CaStore, FileWrite } from '../../store/ca-store.js';
 import {
@@ -18,7 +23,9 @@ import type { Issuer } from '../load-issuer.js';
 import { recordWrite, toRecord } from '../certificate-record.js';
 import { commitMessage, isoDate } from '../commit-message.js';
 import { crlDaysFor, serializeConfig, type CaConfig } from '../config.js';
-import { CaExistsError } from '../errors.js';
+import { CaExistsError, InvalidInputError } from '../errors.js';
+import { noPassword, type AskPassword } from '../passwords.js';
+import { describeTokenKey, makeTokenCaKey } from '../token-keys.js';
 import { buildCrl } from '../revocation/generate-crl.js';
 import { formatDn } from '../../pki/name.js';
 import type { NameConstraintSet } from '../../pki/extensions.js';
@@ -34,8 +41,14 @@ export interface InitCaParams {
   ocspUrl?: string;
   /** Permitted subtrees for a critical nameConstraints extension on the intermediate. */
   nameConstraints?: NameConstraintSet;
-  rootPassword: string;
+  /** Required unless the root's key is on a token. */
+  rootPassword?: string;
   intermediatePassword?: string;
+  /** Keys on PKCS#11 tokens instead of files: made there when the token has none of that name. */
+  rootKeyUri?: Pkcs11Uri;
+  intermediateKeyUri?: Pkcs11Uri;
+  /** Asked for the token's PIN when a key is on a token. */
+  askPassword?: AskPassword;
   /** The root CRL's lifetime, saved as rootCrlDays. */
   rootCrlDays?: number;
   commandLine: string;
@@ -47,7 +60,21 @@ export interface InitCaResult {
   intermediate: CertificateInfo;
   rootKeyPath: string;
   intermediateKeyEncrypted: boolean;
+  /** The URIs of keys on tokens. */
+  rootKeyOnToken?: string;
+  intermediateKeyOnToken?: string;
   commit: string;
+}
+
+/** A token's key as the certificate builder takes a key pair: the public half as its SPKI. */
+async function tokenKeyPair(key: SigningKey & { token: TokenKey }): Promise<SigningKey & { publicKey: SpkiKey }> {
+  const spki = key.token.publicKey.export({ type: 'spki', format: 'der' });
+  return { ...key, publicKey: { rawData: toArrayBuffer(spki), spec: key.spec } };
+}
+
+/** SHA-256 of a key's SubjectPublicKeyInfo, as hex pairs (as OpenSSL prints fingerprints). */
+function publicKeyFingerprint(key: SigningKey & { token: TokenKey }): string {
+  return createHash('sha256').update(key.token.publicKey.export({ type: 'spki', format: 'der' })).digest('hex').toUpperCase().match(/../g)!.join(':');
 }
 
 /** The intermediate's name differs from the root's so that the two can never be confused. */
@@ -61,13 +88,28 @@ export async function initCa(store: CaStore, params: InitCaParams): Promise<Init
       throw new CaExistsError(store.dir);
     }
     const now = params.now ?? new Date();
-    const [rootKeys, intermediateKeys] = await Promise.all([generateKeyPair(params.key), generateKeyPair(params.key)]);
+    const ask = params.askPassword ?? noPassword;
+    // Token keys first: a wrong PIN or a missing module stops here, before anything is made.
+    const rootToken = params.rootKeyUri ? await makeTokenCaKey(ROOT_NAME, params.rootKeyUri, params.key, ask) : undefined;
+    const intermediateToken = params.intermediateKeyUri ? await makeTokenCaKey(INTERMEDIATE_NAME, params.intermediateKeyUri, params.key, ask) : undefined;
+    if (rootToken && intermediateToken && rootToken.key.token === intermediateToken.key.token) {
+      throw new InvalidInputError([{ option: 'rootKey' }, ' and ', { option: 'intermediateKey' }, ' name the same key on the token'], 'Give each CA a key of its own (object=root-ca, object=intermediate).');
+    }
+    if (!rootToken && params.rootPassword === undefined) throw new Error('a root key file needs a password');
+    const [rootKeys, intermediateKeys] = await Promise.all([
+      rootToken ? tokenKeyPair(rootToken.key) : generateKeyPair(params.key),
+      intermediateToken ? tokenKeyPair(intermediateToken.key) : generateKeyPair(params.key),
+    ]);
     // Encrypting a key (PBKDF2, 600,000 rounds) takes ~170 ms on libuv's threads: start now, sign meanwhile.
     const keyWrites = Promise.all([
-      keyWrite(ROOT_NAME, rootKeys, params.rootPassword, false),
-      keyWrite(INTERMEDIATE_NAME, intermediateKeys, params.intermediatePassword, true),
+      ...(rootToken ? [] : [keyWrite(ROOT_NAME, rootKeys as KeyPair, params.rootPassword, false)]),
+      ...(intermediateToken ? [] : [keyWrite(INTERMEDIATE_NAME, intermediateKeys as KeyPair, params.intermediatePassword, true)]),
     ]);
     keyWrites.catch(() => undefined); // awaited below; this only keeps an early failure from being reported as unhandled
+    const tokenKeys = {
+      ...(rootToken ? { [ROOT_NAME]: rootToken.record } : {}),
+      ...(intermediateToken ? { [INTERMEDIATE_NAME]: intermediateToken.record } : {}),
+    };
 
     const config: CaConfig = {
       version: 1,
@@ -78,6 +120,7 @@ export async function initCa(store: CaStore, params: InitCaParams): Promise<Init
       ...(params.nameConstraints ? { nameConstraints: params.nameConstraints } : {}),
       crlDays: DEFAULT_CRL_DAYS,
       rootCrlDays: params.rootCrlDays ?? DEFAULT_ROOT_CRL_DAYS,
+      ...(Object.keys(tokenKeys).length ? { tokenKeys } : {}),
     };
     const { certificate: root } = await buildCertificate({ kind: 'root', subject: params.subject, publicKey: rootKeys.publicKey, signingKey: rootKeys, days: params.days, now });
     const rootIssuer: Issuer = { name: ROOT_NAME, certificate: root, chainPem: '', key: rootKeys };
@@ -111,21 +154,27 @@ export async function initCa(store: CaStore, params: InitCaParams): Promise<Init
       recordWrite(intermediateRecord),
       ...crls,
     ];
-    const keyName = describeKey(params.key);
+    const keyName = rootKeys.spec.type === intermediateKeys.spec.type && describeKey(rootKeys.spec) === describeKey(intermediateKeys.spec) ? describeKey(rootKeys.spec) : `${describeKey(rootKeys.spec)} and ${describeKey(intermediateKeys.spec)}`;
+    const keyLines = [
+      rootToken ? `The root key is an ${describeTokenKey(rootToken)}, public key SHA-256 ${publicKeyFingerprint(rootToken.key)}.` : 'The root key is encrypted and not committed.',
+      intermediateToken
+        ? `The intermediate key is an ${describeTokenKey(intermediateToken)}, public key SHA-256 ${publicKeyFingerprint(intermediateToken.key)}.`
+        : `The intermediate key is ${params.intermediatePassword === undefined ? 'not encrypted and not committed' : 'encrypted and committed'}.`,
+    ];
     const message = commitMessage({
       summary: `Create CA "${params.subject.CN}" (${keyName}, expires ${isoDate(notAfter)})`,
       commandLine: params.commandLine,
       details: [
         `Root:         ${formatDn(root.subject)}`,
-        `              serial ${root.serial}, ${keyName}, expires ${isoDate(root.notAfter)}`,
+        `              serial ${root.serial}, ${describeKey(rootKeys.spec)}, expires ${isoDate(root.notAfter)}`,
         `              SHA-256 ${root.fingerprint}`,
         `Intermediate: ${formatDn(intermediate.subject)}`,
-        `              serial ${intermediate.serial}, ${keyName}, expires ${isoDate(intermediate.notAfter)}`,
+        `              serial ${intermediate.serial}, ${describeKey(intermediateKeys.spec)}, expires ${isoDate(intermediate.notAfter)}`,
         `              SHA-256 ${intermediate.fingerprint}`,
         ...(params.nameConstraints ? [`Name constraints (critical, on the intermediate): permitted ${describePermitted(params.nameConstraints)}`] : []),
-        `The root key is encrypted and not committed; the intermediate key is ${
-          params.intermediatePassword === undefined ? 'not encrypted and not committed' : 'encrypted and committed'
-        }.`,
+        ...(rootToken || intermediateToken
+          ? keyLines
+          : [`The root key is encrypted and not committed; the intermediate key is ${params.intermediatePassword === undefined ? 'not encrypted and not committed' : 'encrypted and committed'}.`]),
       ],
       trailers: {
         'Certified-Action': 'init-ca',
@@ -142,6 +191,8 @@ export async function initCa(store: CaStore, params: InitCaParams): Promise<Init
       intermediate,
       rootKeyPath: keyPath(ROOT_NAME),
       intermediateKeyEncrypted: params.intermediatePassword !== undefined,
+      ...(rootToken ? { rootKeyOnToken: rootToken.record.uri } : {}),
+      ...(intermediateToken ? { intermediateKeyOnToken: intermediateToken.record.uri } : {}),
       commit,
     };
   });

@@ -14,6 +14,7 @@ import { gitDrivers } from './git-setup.js';
 import type { RootOptions } from '../options.js';
 import { data, longDate, shown, status, warning, withSpinner } from '../output.js';
 import { promptDn } from '../prompts.js';
+import { askPasswordFrom } from '../passwords.js';
 import { requireSecret, resolveSecret, type SecretRequest } from '../secrets.js';
 
 export async function runInitCa(args: string[], options: RootOptions, argv: string[]): Promise<void> {
@@ -48,8 +49,12 @@ export async function runInitCa(args: string[], options: RootOptions, argv: stri
     prompt: { confirm: true },
     forNewKey: true,
   };
-  const rootPassword = requireSecret(await resolveSecret(rootRequest), rootRequest);
-  const intermediatePassword = await resolveSecret({
+  const tokenKeys = options.rootKey !== undefined || options.intermediateKey !== undefined ? await import('../../ca/token-keys.js') : undefined;
+  const rootKeyUri = options.rootKey === undefined ? undefined : tokenKeys!.readTokenKeyUri(options.rootKey, { option: 'rootKey' });
+  const intermediateKeyUri = options.intermediateKey === undefined ? undefined : tokenKeys!.readTokenKeyUri(options.intermediateKey, { option: 'intermediateKey' });
+  // A key on a token has no file to encrypt: no password for it.
+  const rootPassword = rootKeyUri ? undefined : requireSecret(await resolveSecret(rootRequest), rootRequest);
+  const intermediatePassword = intermediateKeyUri ? undefined : await resolveSecret({
     label: 'the intermediate key',
     flag: '--intermediate-password',
     flagValue: options.intermediatePassword,
@@ -65,8 +70,11 @@ export async function runInitCa(args: string[], options: RootOptions, argv: stri
       days,
       ...urls,
       ...(nameConstraints ? { nameConstraints } : {}),
-      rootPassword,
+      ...(rootPassword === undefined ? {} : { rootPassword }),
       ...(intermediatePassword ? { intermediatePassword } : {}),
+      ...(rootKeyUri ? { rootKeyUri } : {}),
+      ...(intermediateKeyUri ? { intermediateKeyUri } : {}),
+      askPassword: askPasswordFrom(options),
       ...(rootCrlDays === undefined ? {} : { rootCrlDays }),
       commandLine: redactedCommandLine(argv),
     }),
@@ -78,10 +86,14 @@ export async function runInitCa(args: string[], options: RootOptions, argv: stri
   status(`The root certificate is at ${shown(store.path('certs/root-ca.crt'))}: install it where your certificates must be trusted (it is also printed on stdout).`);
   if (nameConstraints) status(`The intermediate may only issue for ${describePermitted(nameConstraints)} (a critical nameConstraints extension).`);
   status(`It will expire on ${longDate(result.root.notAfter)}.`);
-  await warning(
-    `the root key ${shown(store.path(result.rootKeyPath))} is encrypted and git-ignored: move it somewhere safe and offline. It is needed only to replace or revoke the intermediate.`,
-  );
-  if (!result.intermediateKeyEncrypted) {
+  if (result.rootKeyOnToken) status(`The root key is on the PKCS#11 token (${result.rootKeyOnToken}); it never leaves it.`);
+  else {
+    await warning(
+      `the root key ${shown(store.path(result.rootKeyPath))} is encrypted and git-ignored: move it somewhere safe and offline. It is needed only to replace or revoke the intermediate.`,
+    );
+  }
+  if (result.intermediateKeyOnToken) status(`The intermediate key is on the PKCS#11 token (${result.intermediateKeyOnToken}); it never leaves it.`);
+  else if (!result.intermediateKeyEncrypted) {
     status(`The intermediate key ${shown(store.path(keyPath('ca')))} is not encrypted, so it is git-ignored: back it up yourself, or use --intermediate-password to have it encrypted and committed.`);
   }
   status(`Committed as ${result.commit.slice(0, 12)}.`);

@@ -1,8 +1,7 @@
 /** newAccount, the account resource (read, contact update, deactivation) and keyChange (RFC 8555 §7.3). */
 import { listAccounts, saveAccount, type AcmeAccount } from '../../ca/acme/accounts.js';
 import type { CaStore } from '../../ca/ca-directory.js';
-import { verifyEab } from '../../ca/acme/eab.js';
-import { keyObjectOf } from '../../pki/eab.js';
+import { eabSealingKey, verifyEab } from '../../ca/acme/eab.js';
 import { AcmeProblem } from '../../ca/acme/types.js';
 import { JwsError, algorithmFitsKey, importJwk, isJwsAlgorithm, jwkThumbprint, parseJws, publicJwk, verifyJws } from '../../pki/jws.js';
 import { currentIssuer, currentPolicy, isObject, requireAccount, url, verifyRequest, type AcmeContext, type SignedRequest } from './context.js';
@@ -54,7 +53,7 @@ export async function newAccount(ctx: AcmeContext, body: Buffer, requestUrl: str
   let eabKid: string | undefined;
   if ((await currentPolicy(ctx)).eab) {
     if (payload.externalAccountBinding === undefined) throw new AcmeProblem('externalAccountRequired', 'this server requires an External Account Binding for new accounts', 400);
-    const caKey = async () => keyObjectOf((await currentIssuer(ctx)).key.privateKey);
+    const caKey = async () => eabSealingKey((await currentIssuer(ctx)).key);
     ({ kid: eabKid } = await verifyEab(ctx.store, { binding: payload.externalAccountBinding, accountJwk: jwk, url: requestUrl, caKey }));
   }
   const account: AcmeAccount = { id, jwk, contact, status: 'valid', createdAt: new Date().toISOString(), ...(eabKid ? { eabKid } : {}) };

@@ -1,0 +1,83 @@
+/**
+ * CA keys on PKCS#11 tokens: which module to load, opening a CA's key from its record in
+ * certified.json (the user PIN asked like a password), and making or adopting a key for a new CA.
+ * Errors name the part that failed and what to do, for the CLI to print on one line.
+ */
+import { basename } from 'node:path';
+import { describeKey, type KeySpec, type SigningKey } from '../pki/keys.js';
+import { findModule, openTokenKey, TokenError, type TokenKey } from '../pki/pkcs11.js';
+import { formatPkcs11Uri, parsePkcs11Uri, Pkcs11UriError, type Pkcs11Uri } from '../pki/pkcs11-uri.js';
+import type { TokenKeyRecord } from './config.js';
+import { CertifiedError, InvalidInputError, type TextPart } from './errors.js';
+import type { AskPassword } from './passwords.js';
+import { namedTokenModule } from './token-module.js';
+
+/** A URI given for a CA key, read and checked (no PIN in it), or an error naming the flag. */
+export function readTokenKeyUri(text: string, option: TextPart): Pkcs11Uri {
+  try {
+    return parsePkcs11Uri(text);
+  } catch (error) {
+    if (!(error instanceof Pkcs11UriError)) throw error;
+    throw new InvalidInputError([option, ` is not a usable PKCS#11 URI: ${error.message}`], 'Give one like pkcs11:token=ca;object=intermediate (RFC 7512).');
+  }
+}
+
+/** The module to load: the one named by the user, the URI's module-path, or a well-known one of the recorded name. */
+function modulePath(uri: Pkcs11Uri, recordedName?: string): string {
+  const found = namedTokenModule() ?? uri.query['module-path'] ?? findModule(recordedName ?? uri.query['module-name']);
+  if (found) return found;
+  throw new CertifiedError(`no PKCS#11 module is named${recordedName ? ` and "${recordedName}" is in none of the usual places` : ', and none was found in the usual places'}`, {
+    code: 'NO_PKCS11_MODULE',
+    hint: ['Name the module with ', { option: 'pkcs11Module', value: 'PATH' }, ' or ', { variable: 'pkcs11Module' }, '=PATH (for SoftHSM: /usr/lib/softhsm/libsofthsm2.so).'],
+  });
+}
+
+/** Opened keys, by module and URI: a command that loads an issuer twice logs in once. */
+const opened = new Map<string, TokenKey>();
+
+async function open(name: string, uri: Pkcs11Uri, module: string, askPassword: AskPassword, create?: KeySpec): Promise<TokenKey> {
+  const canonical = formatPkcs11Uri(uri);
+  const cacheKey = `${module}\n${canonical}`;
+  const kept = opened.get(cacheKey);
+  if (kept) return kept;
+  const pin = await askPassword({ role: 'pin', name, path: canonical, ...(uri.query['pin-source'] ? { pinSource: uri.query['pin-source'] } : {}) });
+  try {
+    const key = openTokenKey({ modulePath: module, uri, pin, ...(create ? { create } : {}) });
+    opened.set(cacheKey, key);
+    return key;
+  } catch (error) {
+    if (error instanceof TokenError) throw tokenProblem(error, name, canonical);
+    throw error;
+  }
+}
+
+function tokenProblem(error: TokenError, name: string, uri: string): CertifiedError {
+  const hints: Record<TokenError['problem'], readonly TextPart[]> = {
+    binding: ['Install certified where a C++ compiler is available (npm builds the optional package pkcs11js), then try again.'],
+    module: ['Check the path given with ', { option: 'pkcs11Module' }, ' or ', { variable: 'pkcs11Module' }, '.'],
+    token: ['Check token= in the URI against "pkcs11-tool --module MODULE --list-tokens".'],
+    pin: ['Give the user PIN with ', { option: 'pin' }, ' (- reads it from stdin) or ', { variable: 'pkcs11Pin' }, '; nothing was written.'],
+    object: [`Check object= in "${uri}" against "pkcs11-tool --module MODULE --list-objects --login".`],
+    'key-type': ['Name a key of another object=, or one that does not exist yet (certified makes it: ECDSA P-384, or RSA with ', { option: 'keyType', value: 'rsa' }, ').'],
+  };
+  return new CertifiedError(`the key of "${name}" on the PKCS#11 token cannot be used: ${error.message}`, { code: 'PKCS11', hint: hints[error.problem], cause: error });
+}
+
+/** A CA's key from its record in certified.json. */
+export async function openTokenCaKey(name: string, record: TokenKeyRecord, askPassword: AskPassword): Promise<SigningKey> {
+  const uri = readTokenKeyUri(record.uri, `the PKCS#11 URI of "${name}" in certified.json`);
+  const token = await open(name, uri, modulePath(uri, record.module), askPassword);
+  return { spec: token.spec, token };
+}
+
+/** A key for a new CA: the token's key the URI names, made there (sensitive, not extractable) when it has none. */
+export async function makeTokenCaKey(name: string, uri: Pkcs11Uri, spec: KeySpec, askPassword: AskPassword): Promise<{ key: SigningKey & { token: TokenKey }; record: TokenKeyRecord; created: boolean }> {
+  const module = modulePath(uri);
+  const token = await open(name, uri, module, askPassword, spec);
+  return { key: { spec: token.spec, token }, record: { uri: formatPkcs11Uri(uri), module: basename(module) }, created: token.created };
+}
+
+/** "ECDSA P-384 key made on the token (pkcs11:...)", for messages and commits. */
+export function describeTokenKey(made: { key: SigningKey; record: TokenKeyRecord; created: boolean }): string {
+  return `${describeKey(made.key.spec)} key ${made.created ? 'made on' : 'found on'} the PKCS#11 token (${made.record.uri})`;
+}
