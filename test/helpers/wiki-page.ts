@@ -1,8 +1,8 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { BIN, REPO, ROOT_PASSWORD, baseEnv } from './cli.js';
+import { freePort } from './ports.js';
 import { substituteVariables, type PageVariable, type WikiBlock } from './wiki-blocks.js';
 
 /** What a wiki page runs with: see wiki/README.md. */
@@ -22,18 +22,6 @@ export type BlockOutcome =
   | { kind: 'written'; path: string };
 
 const BLOCK_TIMEOUT_MS = 60_000;
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * A `certified` for the RSA run: the same CLI with `--key-type rsa` added to every command that
