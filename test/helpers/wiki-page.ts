@@ -19,6 +19,7 @@ export type KeyType = 'ecdsa' | 'rsa';
 export type BlockOutcome =
   | { kind: 'ran'; code: number; output: string }
   | { kind: 'checked' }
+  | { kind: 'skipped'; reason: string }
   | { kind: 'written'; path: string };
 
 const BLOCK_TIMEOUT_MS = 60_000;
@@ -90,11 +91,21 @@ function syntaxCheck(block: WikiBlock, context: PageContext): void {
   if (result.status !== 0) throw new Error(`syntax error in the block at line ${block.line}: ${result.stderr}`);
 }
 
+/** Whether `command` is on the page's PATH. */
+function installed(command: string, context: PageContext): boolean {
+  return spawnSync('bash', ['-c', 'command -v "$1"', 'bash', command], { env: context.env, stdio: 'ignore' }).status === 0;
+}
+
 /** Runs (or writes, or syntax-checks) one block and asserts its outcome; see wiki/README.md. */
 export async function runBlock(block: WikiBlock, context: PageContext): Promise<BlockOutcome> {
   if (block.attributes.has('skip')) {
     syntaxCheck(block, context);
     return { kind: 'checked' };
+  }
+  const needs = block.attributes.get('needs');
+  if (needs && !installed(needs, context)) {
+    syntaxCheck(block, context);
+    return { kind: 'skipped', reason: `${needs} is not installed` };
   }
   const file = block.attributes.get('file');
   if (file) {
