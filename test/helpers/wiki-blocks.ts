@@ -5,6 +5,7 @@
  *   ```sh skip=macos
  *   ```nginx file=nginx.conf
  *   ```sh expect="Hello, alice" fails
+ *   ```sh needs=caddy
  * Only sh, nginx and js blocks are read; everything else (yaml, crontab, text) is prose.
  */
 
@@ -24,7 +25,7 @@ export interface WikiBlock {
 
 const FENCE = /^(`{3,}|~{3,})\s*([^\s`]*)\s*(.*)$/;
 const ATTRIBUTE = /([A-Za-z][\w-]*)(?:=("[^"]*"|\S+))?/g;
-const KNOWN_ATTRIBUTES = new Set(['file', 'skip', 'expect', 'fails']);
+const KNOWN_ATTRIBUTES = new Set(['file', 'skip', 'needs', 'expect', 'fails']);
 
 export function parseAttributes(text: string): Map<string, string> {
   const attributes = new Map<string, string>();

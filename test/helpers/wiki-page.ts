@@ -1,8 +1,8 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { BIN, REPO, ROOT_PASSWORD, baseEnv } from './cli.js';
+import { freePort } from './ports.js';
 import { substituteVariables, type PageVariable, type WikiBlock } from './wiki-blocks.js';
 
 /** What a wiki page runs with: see wiki/README.md. */
@@ -19,21 +19,10 @@ export type KeyType = 'ecdsa' | 'rsa';
 export type BlockOutcome =
   | { kind: 'ran'; code: number; output: string }
   | { kind: 'checked' }
+  | { kind: 'skipped'; reason: string }
   | { kind: 'written'; path: string };
 
 const BLOCK_TIMEOUT_MS = 60_000;
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * A `certified` for the RSA run: the same CLI with `--key-type rsa` added to every command that
@@ -102,11 +91,21 @@ function syntaxCheck(block: WikiBlock, context: PageContext): void {
   if (result.status !== 0) throw new Error(`syntax error in the block at line ${block.line}: ${result.stderr}`);
 }
 
+/** Whether `command` is on the page's PATH. */
+function installed(command: string, context: PageContext): boolean {
+  return spawnSync('bash', ['-c', 'command -v "$1"', 'bash', command], { env: context.env, stdio: 'ignore' }).status === 0;
+}
+
 /** Runs (or writes, or syntax-checks) one block and asserts its outcome; see wiki/README.md. */
 export async function runBlock(block: WikiBlock, context: PageContext): Promise<BlockOutcome> {
   if (block.attributes.has('skip')) {
     syntaxCheck(block, context);
     return { kind: 'checked' };
+  }
+  const needs = block.attributes.get('needs');
+  if (needs && !installed(needs, context)) {
+    syntaxCheck(block, context);
+    return { kind: 'skipped', reason: `${needs} is not installed` };
   }
   const file = block.attributes.get('file');
   if (file) {
