@@ -138,3 +138,66 @@ describe('a new CA on a token: key types, and the keys it refuses', { skip }, ()
     }
   });
 });
+
+describe('token keys: where the PIN and the module come from, keys adopted and lost', { skip }, () => {
+  let token: Token;
+  let cwd: string;
+  let db: string;
+  let env: Record<string, string>;
+
+  before(async () => {
+    token = softhsmToken('adopt');
+    const made = token.tool(['--keypairgen', '--key-type', 'EC:prime256v1', '--label', 'existing']);
+    assert.equal(made.status, 0, made.stderr);
+    cwd = tempDir();
+    db = join(cwd, 'etc/ssl');
+    env = { ...token.env, CERTIFIED_PKCS11_MODULE: SOFTHSM_MODULE!, CERTIFIED_ROOT_PASSWORD: ROOT_PASSWORD };
+  });
+
+  it('adopts a key the token already has, the PIN from a pin-source file; the commit shows no PIN', async () => {
+    const pinFile = join(cwd, 'pin.txt');
+    writeFileSync(pinFile, `${USER_PIN}\n`, { mode: 0o600 });
+    const result = await run(['--ca', '--intermediate-key', `pkcs11:token=adopt;object=existing?pin-source=file:${pinFile}`, 'CN=Adopting CA'], { cwd, env });
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stderr, /The intermediate key is on the PKCS#11 token \(pkcs11:token=adopt;object=existing\)/);
+    assert.match(openssl(['x509', '-in', join(db, 'certs/ca.crt'), '-noout', '-text']).stdout, /ASN1 OID: prime256v1/);
+    const message = git(db, ['log', '-1', '--format=%B']);
+    assert.ok(message.includes(`The intermediate key is an ECDSA P-256 key found on the PKCS#11 token (pkcs11:token=adopt;object=existing), public key SHA-256 ${publicKeySha256(join(db, 'certs/ca.crt'))}.`), message);
+    // The URI is recorded without its query: a pin-source is a path on this machine.
+    assert.match(readFileSync(join(db, 'certified.json'), 'utf8'), /"uri": "pkcs11:token=adopt;object=existing"/);
+  });
+
+  it('reads the PIN from stdin with --pin -, and masks a PIN given on the command line in the commit', async () => {
+    const fromStdin = await run(['CN=stdin.example.test', '--pin', '-'], { cwd, env, input: `${USER_PIN}\n` });
+    assert.equal(fromStdin.code, 0, fromStdin.stderr);
+    const fromArgv = await run(['CN=argv.example.test', '--pin', USER_PIN], { cwd, env });
+    assert.equal(fromArgv.code, 0, fromArgv.stderr);
+    const message = git(db, ['log', '-1', '--format=%B']);
+    assert.match(message, /--pin \*\*\*/);
+    assert.doesNotMatch(git(db, ['log', '--format=%B']), new RegExp(USER_PIN));
+  });
+
+  it('names the flag and the variable when the recorded module is nowhere to be found, writing nothing', async () => {
+    const config = join(db, 'certified.json');
+    const original = readFileSync(config, 'utf8');
+    writeFileSync(config, original.replace('"module": "libsofthsm2.so"', '"module": "libnowhere-pkcs11.so"'));
+    git(db, ['commit', '-q', '-am', 'a module this machine does not have']);
+    const before = snapshot(db);
+    const result = await run(['CN=nomodule.example.test'], { cwd, env: { ...env, CERTIFIED_PKCS11_MODULE: undefined, CERTIFIED_PKCS11_PIN: USER_PIN } });
+    assert.equal(result.code, 1, result.stderr);
+    assert.equal(result.stderr, 'certified: no PKCS#11 module is named and "libnowhere-pkcs11.so" is in none of the usual places. Name the module with --pkcs11-module PATH or CERTIFIED_PKCS11_MODULE=PATH (for SoftHSM: /usr/lib/softhsm/libsofthsm2.so).\n');
+    assert.deepEqual(snapshot(db), before);
+    writeFileSync(config, original);
+    git(db, ['commit', '-q', '-am', 'the module back']);
+  });
+
+  it('refuses to sign when the token no longer has the key, writing nothing', async () => {
+    const deleted = token.tool(['--delete-object', '--type', 'privkey', '--label', 'existing']);
+    assert.equal(deleted.status, 0, deleted.stderr);
+    const before = snapshot(db);
+    const result = await run(['CN=lost.example.test'], { cwd, env: { ...env, CERTIFIED_PKCS11_PIN: USER_PIN } });
+    assert.equal(result.code, 1, result.stderr);
+    assert.match(result.stderr, /^certified: the key of "ca" on the PKCS#11 token cannot be used: the token "adopt" has no private key "existing"\. Check object= in "pkcs11:token=adopt;object=existing" against "pkcs11-tool --module MODULE --list-objects --login"\.\n$/);
+    assert.deepEqual(snapshot(db), before);
+  });
+});
