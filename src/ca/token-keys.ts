@@ -57,15 +57,27 @@ async function open(name: string, uri: Pkcs11Uri, module: string, askPassword: A
 }
 
 function tokenProblem(error: TokenError, name: string, uri: string): CertifiedError {
+  const pin: readonly TextPart[] = ['Give the user PIN with ', { option: 'pin' }, ' (- reads it from stdin) or ', { variable: 'pkcs11Pin' }, '; nothing was written.'];
   const hints: Record<TokenError['problem'], readonly TextPart[]> = {
     binding: ['Install certified where a C++ compiler is available (npm builds the optional package pkcs11js), then try again.'],
     module: ['Check the path given with ', { option: 'pkcs11Module' }, ' or ', { variable: 'pkcs11Module' }, '.'],
     token: ['Check token= in the URI against "pkcs11-tool --module MODULE --list-tokens".'],
-    pin: ['Give the user PIN with ', { option: 'pin' }, ' (- reads it from stdin) or ', { variable: 'pkcs11Pin' }, '; nothing was written.'],
+    'no-pin': pin,
+    pin,
     object: [`Check object= in "${uri}" against "pkcs11-tool --module MODULE --list-objects --login".`],
     'key-type': ['Name a key of another object=, or one that does not exist yet (certified makes it: ECDSA P-384, or RSA with ', { option: 'keyType', value: 'rsa' }, ').'],
   };
   return new CertifiedError(`the key of "${name}" on the PKCS#11 token cannot be used: ${error.message}`, { code: 'PKCS11', hint: hints[error.problem], cause: error });
+}
+
+/**
+ * Whether `error` says a CA's token key could not be reached (no module, no such token, no PIN
+ * given), rather than that it was refused (a wrong PIN, a key of the wrong kind): what a command
+ * may pass over for a key it can do without, saying so.
+ */
+export function isUnreachableTokenKey(error: unknown): error is CertifiedError {
+  const cause = error instanceof CertifiedError ? error.cause : undefined;
+  return cause instanceof TokenError && (cause.problem === 'module' || cause.problem === 'token' || cause.problem === 'no-pin' || cause.problem === 'binding');
 }
 
 /** A CA's key from its record in certified.json. */
