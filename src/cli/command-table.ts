@@ -212,8 +212,8 @@ export function commandSpecs(): CommandSpec[] {
     {
       name: 'check',
       summary: 'check the CA for consistency and policy (for CI)',
-      options: [flag.json('findings as JSON'), ...flag.store()],
-      examples: ['certified check', 'certified check --json'],
+      options: [flag.json('findings as JSON'), ...flag.token(), ...flag.store()],
+      examples: ['certified check', 'certified check --json', 'certified check --pin - < pin.txt'],
       load: async () => (await import('./commands/check.js')).runCheck,
     },
     {
