@@ -6,10 +6,10 @@
 import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
 import { toArrayBuffer } from '../pki/bytes.js';
-import { describeKey, type KeySpec, type SigningKey } from '../pki/keys.js';
+import { certificateMatchesKey, describeKey, type KeySpec, type SigningKey } from '../pki/keys.js';
 import { findModule, openTokenKey, TokenError, type TokenKey } from '../pki/pkcs11.js';
 import { formatPkcs11Uri, parsePkcs11Uri, Pkcs11UriError, type Pkcs11Uri } from '../pki/pkcs11-uri.js';
-import type { SpkiKey } from '../pki/signature.js';
+import { keyIdentifier, subjectPublicKeyInfo, type SpkiKey } from '../pki/signature.js';
 import type { FileWrite } from '../store/ca-store.js';
 import { CONFIG_FILE, INTERMEDIATE_NAME } from '../store/layout.js';
 import { serializeConfig, type CaConfig, type TokenKeyRecord } from './config.js';
@@ -122,11 +122,26 @@ export function tokenKeyPair(key: SigningKey & { token: TokenKey }): SigningKey 
 export function assertOwnTokenKey(config: CaConfig, uri: Pkcs11Uri, option: TextPart, name: string, replaced?: string): void {
   const canonical = formatPkcs11Uri(uri);
   const holder = Object.entries(config.tokenKeys ?? {}).find(([, record]) => formatPkcs11Uri(readTokenKeyUri(record.uri, 'certified.json')) === canonical)?.[0];
-  if (holder === undefined) return;
+  if (holder !== undefined) throw sharedKey(option, uri, name, holder === replaced ? undefined : holder);
+}
+
+/**
+ * The same, once the key is open, whatever its URI calls it: refuses the key of one of `holders`,
+ * CA certificates, or of the revoked CA `name` replaces (`revokedKeyId`, its key identifier).
+ */
+export function assertKeyNotInUse(key: SigningKey & { token: TokenKey }, uri: Pkcs11Uri, option: TextPart, name: string, holders: { name: string; certificate: Uint8Array }[], revokedKeyId?: string): void {
+  const holder = holders.find((candidate) => certificateMatchesKey(candidate.certificate, key));
+  if (holder) throw sharedKey(option, uri, name, holder.name);
+  if (revokedKeyId !== undefined && keyIdentifier(subjectPublicKeyInfo(tokenKeyPair(key).publicKey)) === revokedKeyId) throw sharedKey(option, uri, name, undefined);
+}
+
+/** The refusal of a key another CA holds (`holder`), or the revoked CA `name` held (no holder). */
+function sharedKey(option: TextPart, uri: Pkcs11Uri, name: string, holder: string | undefined): InvalidInputError {
+  const canonical = formatPkcs11Uri(uri);
   const { id: _id, ...path } = uri.path;
-  const suggestion = formatPkcs11Uri({ path: { ...path, object: holder === replaced ? `${uri.path.object ?? name}-2` : name }, query: uri.query });
-  throw new InvalidInputError(
-    [option, holder === replaced ? ` names the key of the revoked ${name === INTERMEDIATE_NAME ? 'intermediate' : `CA "${name}"`} (${canonical})` : ` names the key of the CA "${holder}" (${canonical})`],
+  const suggestion = formatPkcs11Uri({ path: { ...path, object: holder === undefined ? `${uri.path.object ?? name}-2` : name }, query: uri.query });
+  return new InvalidInputError(
+    [option, holder === undefined ? ` names the key of the revoked ${name === INTERMEDIATE_NAME ? 'intermediate' : `CA "${name}"`} (${canonical})` : ` names the key of the CA "${holder}" (${canonical})`],
     `Give the new ${name === INTERMEDIATE_NAME ? 'intermediate' : 'CA'} a key of its own, like ${suggestion}.`,
   );
 }

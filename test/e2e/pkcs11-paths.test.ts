@@ -158,6 +158,9 @@ describe('every signing path with the root and intermediate keys on a token', { 
     const commits = commitCount(db);
     for (const [uri, message] of [
       ['pkcs11:token=ca;object=intermediate', /^certified: --key names the key of the CA "ca" \(pkcs11:token=ca;object=intermediate\)\. Give the new CA a key of its own/],
+      // The same keys named otherwise: found by their public keys once the token is open.
+      ['pkcs11:token=ca;object=intermediate;type=private', /^certified: --key names the key of the CA "ca" \(pkcs11:token=ca;object=intermediate;type=private\)\. Give the new CA a key of its own, like pkcs11:token=ca;object=other-ca;type=private\.\n$/],
+      ['pkcs11:token=ca;object=root-ca;type=private', /^certified: --key names the key of the CA "root-ca" \(pkcs11:token=ca;object=root-ca;type=private\)\. /],
       ['pkcs11:token=elsewhere;object=other', /^certified: the key of "other-ca" on the PKCS#11 token cannot be used: there is no token "elsewhere"/],
     ] as const) {
       const refused = await certified(['init', '--issuer', 'ca', '--key', uri, 'CN=Other CA']);
@@ -180,6 +183,12 @@ describe('every signing path with the root and intermediate keys on a token', { 
     const reused = await certified(['init', '--intermediate-key', 'pkcs11:token=ca;object=intermediate']);
     assert.equal(reused.code, 1, reused.stderr);
     assert.match(reused.stderr, /^certified: --intermediate-key names the key of the revoked intermediate \(pkcs11:token=ca;object=intermediate\)\. Give the new intermediate a key of its own, like pkcs11:token=ca;object=intermediate-2\.\n$/);
+    const renamed = await certified(['init', '--intermediate-key', 'pkcs11:token=ca;object=intermediate;type=private']);
+    assert.equal(renamed.code, 1, renamed.stderr);
+    assert.match(renamed.stderr, /^certified: --intermediate-key names the key of the revoked intermediate \(pkcs11:token=ca;object=intermediate;type=private\)\. /);
+    const root = await certified(['init', '--intermediate-key', 'pkcs11:token=ca;object=root-ca;type=private']);
+    assert.equal(root.code, 1, root.stderr);
+    assert.match(root.stderr, /^certified: --intermediate-key names the key of the CA "root-ca" \(pkcs11:token=ca;object=root-ca;type=private\)\. /);
     assert.deepEqual(snapshot(db), before, 'nothing was written');
 
     const made = await certified(['init', '--intermediate-key', 'pkcs11:token=ca;object=intermediate-2']);

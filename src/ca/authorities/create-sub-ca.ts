@@ -6,8 +6,8 @@ import { formatDn } from '../../pki/name.js';
 import type { DistinguishedName } from '../../pki/types.js';
 import type { CaStore, FileWrite } from '../../store/ca-store.js';
 import type { CertificateRecord } from '../../store/records.js';
-import { certPath, chainPath, crlPath, keyPath } from '../../store/layout.js';
-import { loadConfig } from '../ca-files.js';
+import { ROOT_NAME, certPath, chainPath, crlPath, keyPath } from '../../store/layout.js';
+import { loadCertificate, loadConfig } from '../ca-files.js';
 import type { AskPassword } from '../passwords.js';
 import { loadIssuer, type Issuer } from '../load-issuer.js';
 import { recordWrite, toRecord } from '../certificate-record.js';
@@ -16,7 +16,7 @@ import { crlDaysFor, withDefaults, type CaConfig, type TokenKeyRecord } from '..
 import { assertMaySign, buildCertificate } from '../certificate-builder.js';
 import { assertNewName } from '../names-in-use.js';
 import { buildCrl } from '../revocation/generate-crl.js';
-import { assertOwnTokenKey, configWrite, describeTokenKeyWithFingerprint, makeTokenCaKey, tokenKeyPair } from '../token-keys.js';
+import { assertKeyNotInUse, assertOwnTokenKey, configWrite, describeTokenKeyWithFingerprint, makeTokenCaKey, tokenKeyPair } from '../token-keys.js';
 import { keyWrite } from './init-ca.js';
 import { resolveIssuer } from './issuers.js';
 
@@ -59,6 +59,11 @@ export async function createSubCa(store: CaStore, params: CreateSubCaParams): Pr
     if (params.keyUri) assertOwnTokenKey(config, params.keyUri, { option: 'key' }, params.name);
     const issuer = await loadIssuer(store, params.issuer, params.askPassword, 'sub-ca');
     const token = params.keyUri ? await makeTokenCaKey(params.name, params.keyUri, params.key, params.askPassword) : undefined;
+    if (token) {
+      const root = issuer.name === ROOT_NAME ? undefined : await loadCertificate(store, ROOT_NAME);
+      const holders = [{ name: issuer.name, certificate: issuer.certificate.der }, ...(root ? [{ name: ROOT_NAME, certificate: root.der }] : [])];
+      assertKeyNotInUse(token.key, params.keyUri!, { option: 'key' }, params.name, holders);
+    }
     const now = params.now ?? new Date();
     const prepared = await prepareSubCa(store, config, issuer, { ...params, now, ...(token ? { token } : {}) });
     const { certificate, subject } = prepared;

@@ -14,7 +14,7 @@ import { commitMessage, isoDate } from '../commit-message.js';
 import { crlDaysFor, withDefaults } from '../config.js';
 import { CaExistsError } from '../errors.js';
 import { buildCrl } from '../revocation/generate-crl.js';
-import { assertOwnTokenKey, configWrite, describeTokenKeyWithFingerprint, makeTokenCaKey, tokenKeyPair } from '../token-keys.js';
+import { assertKeyNotInUse, assertOwnTokenKey, configWrite, describeTokenKeyWithFingerprint, makeTokenCaKey, tokenKeyPair } from '../token-keys.js';
 import { intermediateSubject, keyWrite } from './init-ca.js';
 import { buildCertificate } from '../certificate-builder.js';
 
@@ -54,6 +54,8 @@ export async function replaceIntermediate(store: CaStore, params: ReplaceInterme
     const root = await loadIssuer(store, ROOT_NAME, params.askPassword);
     const now = params.now ?? new Date();
     const token = params.intermediateKeyUri ? await makeTokenCaKey(INTERMEDIATE_NAME, params.intermediateKeyUri, params.key ?? root.certificate.key, params.askPassword) : undefined;
+    const retired = await lastRevocation(store, INTERMEDIATE_NAME);
+    if (token) assertKeyNotInUse(token.key, params.intermediateKeyUri!, { option: 'intermediateKey' }, INTERMEDIATE_NAME, [{ name: ROOT_NAME, certificate: root.certificate.der }], retired?.subjectKeyId);
     const spec = token ? token.key.spec : (params.key ?? root.certificate.key);
     const keys = token ? tokenKeyPair(token.key) : await generateKeyPair(spec);
     const subject = withDefaults({ ...intermediateSubject(config.subject), ...params.subject }, config.subject);
@@ -102,7 +104,6 @@ export async function replaceIntermediate(store: CaStore, params: ReplaceInterme
     });
     // The old intermediate's last CRL stays published (its revocations still matter to whoever
     // checks a certificate it issued), under a name of its own: the new one takes crl/ca.crl.
-    const retired = await lastRevocation(store, INTERMEDIATE_NAME);
     const keepOldCrl = retired && (await store.exists(crlPath(INTERMEDIATE_NAME)));
     const moves = keepOldCrl ? [{ from: crlPath(INTERMEDIATE_NAME), to: retiredCrlPath(INTERMEDIATE_NAME, retired.serial), commit: true }] : [];
     const { commit } = await store.apply({ message, writes, moves });
