@@ -153,6 +153,25 @@ describe('every signing path with the root and intermediate keys on a token', { 
     assert.match(withoutPin.stderr, /^certified: the key of "team" on the PKCS#11 token cannot be used: the token "ca" needs its user PIN and none was given\./);
   });
 
+  it('keeps the key of a revoked sub-CA from its successor, whose key file then replaces the token record', async () => {
+    const revoked = await certified(['revoke', '--name', 'team', '--yes']);
+    assert.equal(revoked.code, 0, revoked.stderr);
+    const before = snapshot(db);
+    for (const uri of ['pkcs11:token=ca;object=team', 'pkcs11:token=ca;object=team;type=private']) {
+      const reused = await certified(['init', '--issuer', 'ca', '--name', 'team', '--key', uri, 'CN=Team CA']);
+      assert.equal(reused.code, 1, reused.stderr);
+      assert.match(reused.stderr, new RegExp(`^certified: --key names the key of the revoked CA "team" \\(${uri.replace(/[.;=]/g, (c) => `\\${c}`)}\\)\\. Give the new CA a key of its own, like pkcs11:token=ca;object=team-2`));
+    }
+    assert.deepEqual(snapshot(db), before, 'nothing was written');
+    const remade = await certified(['init', '--issuer', 'ca', '--name', 'team', 'CN=Team CA']);
+    assert.equal(remade.code, 0, remade.stderr);
+    assert.equal(tokenKeys(db)?.team, undefined);
+    assert.equal(existsSync(join(db, 'private/team.key')), true);
+    const issued = await certified(['--issuer', 'team', 'CN=again.team.example.test']);
+    assert.equal(issued.code, 0, issued.stderr);
+    assert.match(verify(db, join(db, 'certs/again.team.example.test.crt'), ['ca', 'team']), /: OK\n/);
+  });
+
   it('refuses a sub-CA key the token lacks a usable key for, writing nothing', async () => {
     const before = snapshot(db);
     const commits = commitCount(db);

@@ -8,6 +8,7 @@ import type { CaStore, FileWrite } from '../../store/ca-store.js';
 import type { CertificateRecord } from '../../store/records.js';
 import { ROOT_NAME, certPath, chainPath, crlPath, keyPath } from '../../store/layout.js';
 import { loadCertificate, loadConfig } from '../ca-files.js';
+import { lastRevocation } from '../find-record.js';
 import type { AskPassword } from '../passwords.js';
 import { loadIssuer, type Issuer } from '../load-issuer.js';
 import { recordWrite, toRecord } from '../certificate-record.js';
@@ -56,13 +57,14 @@ export async function createSubCa(store: CaStore, params: CreateSubCaParams): Pr
   return store.locked(async () => {
     const config = await loadConfig(store);
     await assertNewName(store, params.name, [certPath(params.name), keyPath(params.name)]);
-    if (params.keyUri) assertOwnTokenKey(config, params.keyUri, { option: 'key' }, params.name);
+    // A CA of this name may have been revoked: its key is not for the new one either.
+    if (params.keyUri) assertOwnTokenKey(config, params.keyUri, { option: 'key' }, params.name, params.name);
     const issuer = await loadIssuer(store, params.issuer, params.askPassword, 'sub-ca');
     const token = params.keyUri ? await makeTokenCaKey(params.name, params.keyUri, params.key, params.askPassword) : undefined;
     if (token) {
       const root = issuer.name === ROOT_NAME ? undefined : await loadCertificate(store, ROOT_NAME);
       const holders = [{ name: issuer.name, certificate: issuer.certificate.der }, ...(root ? [{ name: ROOT_NAME, certificate: root.der }] : [])];
-      assertKeyNotInUse(token.key, params.keyUri!, { option: 'key' }, params.name, holders);
+      assertKeyNotInUse(token.key, params.keyUri!, { option: 'key' }, params.name, holders, (await lastRevocation(store, params.name))?.subjectKeyId);
     }
     const now = params.now ?? new Date();
     const prepared = await prepareSubCa(store, config, issuer, { ...params, now, ...(token ? { token } : {}) });
