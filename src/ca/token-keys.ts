@@ -3,11 +3,16 @@
  * certified.json (the user PIN asked like a password), and making or adopting a key for a new CA.
  * Errors name the part that failed and what to do, for the CLI to print on one line.
  */
+import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
-import { describeKey, type KeySpec, type SigningKey } from '../pki/keys.js';
+import { toArrayBuffer } from '../pki/bytes.js';
+import { certificateMatchesKey, describeKey, type KeySpec, type SigningKey } from '../pki/keys.js';
 import { findModule, openTokenKey, TokenError, type TokenKey } from '../pki/pkcs11.js';
 import { formatPkcs11Uri, parsePkcs11Uri, Pkcs11UriError, type Pkcs11Uri } from '../pki/pkcs11-uri.js';
-import type { TokenKeyRecord } from './config.js';
+import { keyIdentifier, subjectPublicKeyInfo, type SpkiKey } from '../pki/signature.js';
+import type { FileWrite } from '../store/ca-store.js';
+import { CONFIG_FILE, INTERMEDIATE_NAME } from '../store/layout.js';
+import { serializeConfig, type CaConfig, type TokenKeyRecord } from './config.js';
 import { CertifiedError, InvalidInputError, type TextPart } from './errors.js';
 import type { AskPassword } from './passwords.js';
 import { namedTokenModule } from './token-module.js';
@@ -52,15 +57,27 @@ async function open(name: string, uri: Pkcs11Uri, module: string, askPassword: A
 }
 
 function tokenProblem(error: TokenError, name: string, uri: string): CertifiedError {
+  const pin: readonly TextPart[] = ['Give the user PIN with ', { option: 'pin' }, ' (- reads it from stdin) or ', { variable: 'pkcs11Pin' }, '; nothing was written.'];
   const hints: Record<TokenError['problem'], readonly TextPart[]> = {
     binding: ['Install certified where a C++ compiler is available (npm builds the optional package pkcs11js), then try again.'],
     module: ['Check the path given with ', { option: 'pkcs11Module' }, ' or ', { variable: 'pkcs11Module' }, '.'],
     token: ['Check token= in the URI against "pkcs11-tool --module MODULE --list-tokens".'],
-    pin: ['Give the user PIN with ', { option: 'pin' }, ' (- reads it from stdin) or ', { variable: 'pkcs11Pin' }, '; nothing was written.'],
+    'no-pin': pin,
+    pin,
     object: [`Check object= in "${uri}" against "pkcs11-tool --module MODULE --list-objects --login".`],
     'key-type': ['Name a key of another object=, or one that does not exist yet (certified makes it: ECDSA P-384, or RSA with ', { option: 'keyType', value: 'rsa' }, ').'],
   };
   return new CertifiedError(`the key of "${name}" on the PKCS#11 token cannot be used: ${error.message}`, { code: 'PKCS11', hint: hints[error.problem], cause: error });
+}
+
+/**
+ * Whether `error` says a CA's token key could not be reached (no module, no such token, no PIN
+ * given), rather than that it was refused (a wrong PIN, a key of the wrong kind): what a command
+ * may pass over for a key it can do without, saying so.
+ */
+export function isUnreachableTokenKey(error: unknown): error is CertifiedError {
+  const cause = error instanceof CertifiedError ? error.cause : undefined;
+  return cause instanceof TokenError && (cause.problem === 'module' || cause.problem === 'token' || cause.problem === 'no-pin' || cause.problem === 'binding');
 }
 
 /** A CA's key from its record in certified.json. */
@@ -80,4 +97,59 @@ export async function makeTokenCaKey(name: string, uri: Pkcs11Uri, spec: KeySpec
 /** "ECDSA P-384 key made on the token (pkcs11:...)", for messages and commits. */
 export function describeTokenKey(made: { key: SigningKey; record: TokenKeyRecord; created: boolean }): string {
   return `${describeKey(made.key.spec)} key ${made.created ? 'made on' : 'found on'} the PKCS#11 token (${made.record.uri})`;
+}
+
+/** "ECDSA P-384 key made on the PKCS#11 token (pkcs11:...), public key SHA-256 AB:CD:..", for commit messages. */
+export function describeTokenKeyWithFingerprint(made: { key: SigningKey & { token: TokenKey }; record: TokenKeyRecord; created: boolean }): string {
+  return `${describeTokenKey(made)}, public key SHA-256 ${publicKeyFingerprint(made.key)}`;
+}
+
+/** SHA-256 of a key's SubjectPublicKeyInfo, as hex pairs (as OpenSSL prints fingerprints). */
+function publicKeyFingerprint(key: SigningKey & { token: TokenKey }): string {
+  return createHash('sha256').update(key.token.publicKey.export({ type: 'spki', format: 'der' })).digest('hex').toUpperCase().match(/../g)!.join(':');
+}
+
+/** A token's key as the certificate builder takes a key pair: the public half as its SPKI. */
+export function tokenKeyPair(key: SigningKey & { token: TokenKey }): SigningKey & { publicKey: SpkiKey } {
+  const spki = key.token.publicKey.export({ type: 'spki', format: 'der' });
+  return { ...key, publicKey: { rawData: toArrayBuffer(spki), spec: key.spec } };
+}
+
+/**
+ * Refuses a URI for a new CA's key that names the key of a CA certified.json lists (`replaced`:
+ * the revoked CA the new one replaces), before the token is opened: two CAs must never share a key.
+ */
+export function assertOwnTokenKey(config: CaConfig, uri: Pkcs11Uri, option: TextPart, name: string, replaced?: string): void {
+  const canonical = formatPkcs11Uri(uri);
+  const holder = Object.entries(config.tokenKeys ?? {}).find(([, record]) => formatPkcs11Uri(readTokenKeyUri(record.uri, 'certified.json')) === canonical)?.[0];
+  if (holder !== undefined) throw sharedKey(option, uri, name, holder === replaced ? undefined : holder);
+}
+
+/**
+ * The same, once the key is open, whatever its URI calls it: refuses the key of one of `holders`,
+ * CA certificates, or of the revoked CA `name` replaces (`revokedKeyId`, its key identifier).
+ */
+export function assertKeyNotInUse(key: SigningKey & { token: TokenKey }, uri: Pkcs11Uri, option: TextPart, name: string, holders: { name: string; certificate: Uint8Array }[], revokedKeyId?: string): void {
+  const holder = holders.find((candidate) => certificateMatchesKey(candidate.certificate, key));
+  if (holder) throw sharedKey(option, uri, name, holder.name);
+  if (revokedKeyId !== undefined && keyIdentifier(subjectPublicKeyInfo(tokenKeyPair(key).publicKey)) === revokedKeyId) throw sharedKey(option, uri, name, undefined);
+}
+
+/** The refusal of a key another CA holds (`holder`), or the revoked CA `name` held (no holder). */
+function sharedKey(option: TextPart, uri: Pkcs11Uri, name: string, holder: string | undefined): InvalidInputError {
+  const canonical = formatPkcs11Uri(uri);
+  const { id: _id, ...path } = uri.path;
+  const suggestion = formatPkcs11Uri({ path: { ...path, object: holder === undefined ? `${uri.path.object ?? name}-2` : name }, query: uri.query });
+  return new InvalidInputError(
+    [option, holder === undefined ? ` names the key of the revoked ${name === INTERMEDIATE_NAME ? 'intermediate' : `CA "${name}"`} (${canonical})` : ` names the key of the CA "${holder}" (${canonical})`],
+    `Give the new ${name === INTERMEDIATE_NAME ? 'intermediate' : 'CA'} a key of its own, like ${suggestion}.`,
+  );
+}
+
+/** certified.json with the token key of `name` recorded, or no longer recorded (`record` undefined: a new key file). */
+export function configWrite(config: CaConfig, name: string, record: TokenKeyRecord | undefined): FileWrite {
+  const { [name]: _old, ...others } = config.tokenKeys ?? {};
+  const tokenKeys = record ? { ...others, [name]: record } : others;
+  const { tokenKeys: _all, ...rest } = config;
+  return { path: CONFIG_FILE, content: serializeConfig({ ...rest, ...(Object.keys(tokenKeys).length ? { tokenKeys } : {}) }), commit: true };
 }

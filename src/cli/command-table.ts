@@ -34,7 +34,7 @@ export function commandSpecs(): CommandSpec[] {
         // A sub-CA has no intermediate and inherits no URLs or name constraints from these options.
         flag
           .issuer('make a sub-CA signed by this CA (by CN or file name) instead of the root')
-          .conflicts(['intermediatePassword', 'crlUrl', 'rootCrlUrl', 'ocspUrl', 'rootCrlDays', 'permitDns', 'permitIp', 'permitEmail']),
+          .conflicts(['intermediatePassword', 'rootKey', 'intermediateKey', 'crlUrl', 'rootCrlUrl', 'ocspUrl', 'rootCrlDays', 'permitDns', 'permitIp', 'permitEmail']),
         flag.name('with --issuer: file name for the sub-CA (default: the CN, lower-case, spaces as dashes)'),
         flag.keyType(),
         flag.bits(),
@@ -45,6 +45,7 @@ export function commandSpecs(): CommandSpec[] {
         flag.intermediatePassword(),
         new Option('--root-key <uri>', "keep the root's key on a PKCS#11 token: pkcs11:token=..;object=.. (made there if it has none)").conflicts('rootPassword'),
         new Option('--intermediate-key <uri>', "keep the intermediate's key on a PKCS#11 token (made there if it has none)").conflicts('intermediatePassword'),
+        new Option('--key <uri>', "with --issuer: keep the sub-CA's key on a PKCS#11 token (made there if it has none)").conflicts('password'),
         ...flag.token(),
         flag.crlUrl(),
         flag.rootCrlUrl(),
@@ -56,11 +57,12 @@ export function commandSpecs(): CommandSpec[] {
         flag.dryRun(),
         ...flag.store(),
       ],
-      needs: { issuer: ['name', 'password', 'caPassword'] },
+      needs: { issuer: ['name', 'password', 'caPassword', 'key'] },
       examples: [
         'certified init C=US O=Example CN="Example CA" --root-password -',
         'certified init --permit-dns example.com --permit-ip 10.0.0.0/8 CN="Example CA"',
         'certified init --issuer ca CN="Team CA" --password -',
+        'certified init --issuer ca --key "pkcs11:token=ca;object=team" CN="Team CA"',
         'certified init --root-password -',
       ],
       load: async () => (await import('./commands/init-ca.js')).runInitCa,
@@ -210,8 +212,8 @@ export function commandSpecs(): CommandSpec[] {
     {
       name: 'check',
       summary: 'check the CA for consistency and policy (for CI)',
-      options: [flag.json('findings as JSON'), ...flag.store()],
-      examples: ['certified check', 'certified check --json'],
+      options: [flag.json('findings as JSON'), ...flag.token(), ...flag.store()],
+      examples: ['certified check', 'certified check --json', 'certified check --pin - < pin.txt'],
       load: async () => (await import('./commands/check.js')).runCheck,
     },
     {

@@ -18,6 +18,8 @@ export interface RootOptions {
   /** init: PKCS#11 URIs of CA keys on a token. */
   rootKey?: string;
   intermediateKey?: string;
+  /** init --issuer: the sub-CA's key on a token. */
+  key?: string;
   pin?: string;
   pkcs11Module?: string;
   crlUrl?: string;

@@ -16,7 +16,7 @@ import type { KeySpec } from './keys.js';
 import type { Pkcs11Uri } from './pkcs11-uri.js';
 import { AsnEcSignatureFormatter } from './x509.js';
 
-export type TokenProblem = 'binding' | 'module' | 'token' | 'pin' | 'object' | 'key-type';
+export type TokenProblem = 'binding' | 'module' | 'token' | 'no-pin' | 'pin' | 'object' | 'key-type';
 
 /** A token key that cannot be used; `problem` says which part failed, for the hint. */
 export class TokenError extends Error {
@@ -130,7 +130,7 @@ function findSlot(module: Pkcs11js.PKCS11, uri: Pkcs11Uri): Buffer {
 }
 
 function login(module: Pkcs11js.PKCS11, pkcs11: Binding, session: Buffer, pin: string | undefined, token: string): void {
-  if (pin === undefined || pin === '') throw new TokenError('pin', `the token "${token}" needs its user PIN and none was given`);
+  if (pin === undefined || pin === '') throw new TokenError('no-pin', `the token "${token}" needs its user PIN and none was given`);
   try {
     module.C_Login(session, pkcs11.CKU_USER, pin);
   } catch (error) {

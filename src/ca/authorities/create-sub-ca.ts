@@ -1,19 +1,23 @@
 import type { CertificateInfo } from '../../pki/certificate.js';
-import { describeKey, generateKeyPair, type KeySpec } from '../../pki/keys.js';
+import { describeKey, generateKeyPair, type KeyPair, type KeySpec, type SigningKey } from '../../pki/keys.js';
+import type { TokenKey } from '../../pki/pkcs11.js';
+import type { Pkcs11Uri } from '../../pki/pkcs11-uri.js';
 import { formatDn } from '../../pki/name.js';
 import type { DistinguishedName } from '../../pki/types.js';
 import type { CaStore, FileWrite } from '../../store/ca-store.js';
 import type { CertificateRecord } from '../../store/records.js';
-import { certPath, chainPath, crlPath, keyPath } from '../../store/layout.js';
-import { loadConfig } from '../ca-files.js';
+import { ROOT_NAME, certPath, chainPath, crlPath, keyPath } from '../../store/layout.js';
+import { loadCertificate, loadConfig } from '../ca-files.js';
+import { lastRevocation } from '../find-record.js';
 import type { AskPassword } from '../passwords.js';
 import { loadIssuer, type Issuer } from '../load-issuer.js';
 import { recordWrite, toRecord } from '../certificate-record.js';
 import { commitMessage, isoDate } from '../commit-message.js';
-import { crlDaysFor, withDefaults, type CaConfig } from '../config.js';
+import { crlDaysFor, withDefaults, type CaConfig, type TokenKeyRecord } from '../config.js';
 import { assertMaySign, buildCertificate } from '../certificate-builder.js';
 import { assertNewName } from '../names-in-use.js';
 import { buildCrl } from '../revocation/generate-crl.js';
+import { assertKeyNotInUse, assertOwnTokenKey, configWrite, describeTokenKeyWithFingerprint, makeTokenCaKey, tokenKeyPair } from '../token-keys.js';
 import { keyWrite } from './init-ca.js';
 import { resolveIssuer } from './issuers.js';
 
@@ -28,6 +32,8 @@ export interface CreateSubCaParams {
   askPassword: AskPassword;
   /** Encrypts the new CA's key (and then commits it). */
   password?: string;
+  /** The new CA's key on a PKCS#11 token instead of a file: made there when the token has none of that name. */
+  keyUri?: Pkcs11Uri;
   commandLine: string;
   now?: Date;
 }
@@ -39,6 +45,8 @@ export interface CreateSubCaResult {
   chainPem: string;
   files: { certificate: string; chain: string; key: string; crl: string };
   keyEncrypted: boolean;
+  /** The URI of the key when a token holds it (then there is no key file). */
+  keyOnToken?: string;
   warnings: string[];
   commit: string;
 }
@@ -49,11 +57,19 @@ export async function createSubCa(store: CaStore, params: CreateSubCaParams): Pr
   return store.locked(async () => {
     const config = await loadConfig(store);
     await assertNewName(store, params.name, [certPath(params.name), keyPath(params.name)]);
+    // A CA of this name may have been revoked: its key is not for the new one either.
+    if (params.keyUri) assertOwnTokenKey(config, params.keyUri, { option: 'key' }, params.name, params.name);
     const issuer = await loadIssuer(store, params.issuer, params.askPassword, 'sub-ca');
+    const token = params.keyUri ? await makeTokenCaKey(params.name, params.keyUri, params.key, params.askPassword) : undefined;
+    if (token) {
+      const root = issuer.name === ROOT_NAME ? undefined : await loadCertificate(store, ROOT_NAME);
+      const holders = [{ name: issuer.name, certificate: issuer.certificate.der }, ...(root ? [{ name: ROOT_NAME, certificate: root.der }] : [])];
+      assertKeyNotInUse(token.key, params.keyUri!, { option: 'key' }, params.name, holders, (await lastRevocation(store, params.name))?.subjectKeyId);
+    }
     const now = params.now ?? new Date();
-    const prepared = await prepareSubCa(store, config, issuer, { ...params, now });
+    const prepared = await prepareSubCa(store, config, issuer, { ...params, now, ...(token ? { token } : {}) });
     const { certificate, subject } = prepared;
-    const keyName = describeKey(params.key);
+    const keyName = describeKey(token ? token.key.spec : params.key);
     const message = commitMessage({
       summary: `Create sub-CA ${params.name} under ${params.issuer} (${keyName}, expires ${isoDate(certificate.notAfter)})`,
       commandLine: params.commandLine,
@@ -63,7 +79,9 @@ export async function createSubCa(store: CaStore, params: CreateSubCaParams): Pr
         `Serial:  ${certificate.serial}`,
         `Valid:   ${certificate.notBefore.toISOString()} to ${certificate.notAfter.toISOString()}`,
         `SHA-256: ${certificate.fingerprint}`,
-        `The key is ${params.password === undefined ? 'not encrypted and not committed' : 'encrypted and committed'}.`,
+        token
+          ? `The key is an ${describeTokenKeyWithFingerprint(token)}.`
+          : `The key is ${params.password === undefined ? 'not encrypted and not committed' : 'encrypted and committed'}.`,
       ],
       trailers: {
         'Certified-Action': 'create-ca',
@@ -75,7 +93,7 @@ export async function createSubCa(store: CaStore, params: CreateSubCaParams): Pr
     });
     const { commit } = await store.apply({ message, writes: prepared.writes });
     const { chainPem, files, warnings } = prepared;
-    return { issuer: params.issuer, certificate, chainPem, files, keyEncrypted: params.password !== undefined, warnings, commit };
+    return { issuer: params.issuer, certificate, chainPem, files, keyEncrypted: params.password !== undefined, ...(token ? { keyOnToken: token.record.uri } : {}), warnings, commit };
   });
 }
 
@@ -90,6 +108,8 @@ export interface PrepareSubCaParams {
   now: Date;
   /** The same change moves the name's current files away (apply reissuing a sub-CA). */
   replacing?: boolean;
+  /** The new CA's key, on a PKCS#11 token: no key file, and certified.json records it. */
+  token?: { key: SigningKey & { token: TokenKey }; record: TokenKeyRecord };
 }
 
 export interface PreparedSubCa {
@@ -112,7 +132,7 @@ export async function prepareSubCa(store: CaStore, config: CaConfig, issuer: Iss
   if (!params.replacing) await assertNewName(store, params.name, [certPath(params.name), keyPath(params.name)]);
   assertMaySign(issuer, 'sub-ca');
   const subject = withDefaults(params.subject, config.subject);
-  const keys = await generateKeyPair(params.key);
+  const keys = params.token ? tokenKeyPair(params.token.key) : await generateKeyPair(params.key);
   const { certificate, warnings } = await buildCertificate({
     kind: 'sub-ca',
     subject,
@@ -129,7 +149,9 @@ export async function prepareSubCa(store: CaStore, config: CaConfig, issuer: Iss
   const writes: FileWrite[] = [
     { path: files.certificate, content: certificate.pem, commit: true },
     { path: files.chain, content: chainPem, commit: true },
-    await keyWrite(params.name, keys, params.password, true),
+    ...(params.token ? [configWrite(config, params.name, params.token.record)] : [await keyWrite(params.name, keys as KeyPair, params.password, true)]),
+    // A CA of this name whose key was on a token is gone: its key file now says where the key is.
+    ...(!params.token && config.tokenKeys?.[params.name] ? [configWrite(config, params.name, undefined)] : []),
     recordWrite(record),
     await buildCrl(store, self, { now: params.now, days: crlDaysFor(config, self.name) }),
   ];

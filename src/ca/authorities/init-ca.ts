@@ -1,10 +1,6 @@
 import type { CertificateInfo } from '../../pki/certificate.js';
-import { createHash } from 'node:crypto';
-import { toArrayBuffer } from '../../pki/bytes.js';
-import { describeKey, exportPrivateKey, generateKeyPair, type KeyPair, type KeySpec, type SigningKey } from '../../pki/keys.js';
-import type { TokenKey } from '../../pki/pkcs11.js';
+import { describeKey, exportPrivateKey, generateKeyPair, type KeyPair, type KeySpec } from '../../pki/keys.js';
 import type { Pkcs11Uri } from '../../pki/pkcs11-uri.js';
-import type { SpkiKey } from '../../pki/signature.js';
 import type { DistinguishedName } from '../../pki/types.js';
 import type { CaStore, FileWrite } from '../../store/ca-store.js';
 import {
@@ -25,7 +21,7 @@ import { commitMessage, isoDate } from '../commit-message.js';
 import { crlDaysFor, serializeConfig, type CaConfig } from '../config.js';
 import { CaExistsError, InvalidInputError } from '../errors.js';
 import { noPassword, type AskPassword } from '../passwords.js';
-import { describeTokenKey, makeTokenCaKey } from '../token-keys.js';
+import { describeTokenKeyWithFingerprint, makeTokenCaKey, tokenKeyPair } from '../token-keys.js';
 import { buildCrl } from '../revocation/generate-crl.js';
 import { formatDn } from '../../pki/name.js';
 import type { NameConstraintSet } from '../../pki/extensions.js';
@@ -64,17 +60,6 @@ export interface InitCaResult {
   rootKeyOnToken?: string;
   intermediateKeyOnToken?: string;
   commit: string;
-}
-
-/** A token's key as the certificate builder takes a key pair: the public half as its SPKI. */
-async function tokenKeyPair(key: SigningKey & { token: TokenKey }): Promise<SigningKey & { publicKey: SpkiKey }> {
-  const spki = key.token.publicKey.export({ type: 'spki', format: 'der' });
-  return { ...key, publicKey: { rawData: toArrayBuffer(spki), spec: key.spec } };
-}
-
-/** SHA-256 of a key's SubjectPublicKeyInfo, as hex pairs (as OpenSSL prints fingerprints). */
-function publicKeyFingerprint(key: SigningKey & { token: TokenKey }): string {
-  return createHash('sha256').update(key.token.publicKey.export({ type: 'spki', format: 'der' })).digest('hex').toUpperCase().match(/../g)!.join(':');
 }
 
 /** The intermediate's name differs from the root's so that the two can never be confused. */
@@ -156,9 +141,9 @@ export async function initCa(store: CaStore, params: InitCaParams): Promise<Init
     ];
     const keyName = rootKeys.spec.type === intermediateKeys.spec.type && describeKey(rootKeys.spec) === describeKey(intermediateKeys.spec) ? describeKey(rootKeys.spec) : `${describeKey(rootKeys.spec)} and ${describeKey(intermediateKeys.spec)}`;
     const keyLines = [
-      rootToken ? `The root key is an ${describeTokenKey(rootToken)}, public key SHA-256 ${publicKeyFingerprint(rootToken.key)}.` : 'The root key is encrypted and not committed.',
+      rootToken ? `The root key is an ${describeTokenKeyWithFingerprint(rootToken)}.` : 'The root key is encrypted and not committed.',
       intermediateToken
-        ? `The intermediate key is an ${describeTokenKey(intermediateToken)}, public key SHA-256 ${publicKeyFingerprint(intermediateToken.key)}.`
+        ? `The intermediate key is an ${describeTokenKeyWithFingerprint(intermediateToken)}.`
         : `The intermediate key is ${params.intermediatePassword === undefined ? 'not encrypted and not committed' : 'encrypted and committed'}.`,
     ];
     const message = commitMessage({

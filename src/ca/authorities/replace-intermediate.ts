@@ -1,5 +1,6 @@
 import type { CertificateInfo } from '../../pki/certificate.js';
-import { describeKey, generateKeyPair, type KeySpec } from '../../pki/keys.js';
+import { describeKey, generateKeyPair, type KeyPair, type KeySpec } from '../../pki/keys.js';
+import type { Pkcs11Uri } from '../../pki/pkcs11-uri.js';
 import { formatDn } from '../../pki/name.js';
 import type { DistinguishedName } from '../../pki/types.js';
 import type { CaStore, FileWrite } from '../../store/ca-store.js';
@@ -13,6 +14,7 @@ import { commitMessage, isoDate } from '../commit-message.js';
 import { crlDaysFor, withDefaults } from '../config.js';
 import { CaExistsError } from '../errors.js';
 import { buildCrl } from '../revocation/generate-crl.js';
+import { assertKeyNotInUse, assertOwnTokenKey, configWrite, describeTokenKeyWithFingerprint, makeTokenCaKey, tokenKeyPair } from '../token-keys.js';
 import { intermediateSubject, keyWrite } from './init-ca.js';
 import { buildCertificate } from '../certificate-builder.js';
 
@@ -25,6 +27,8 @@ export interface ReplaceIntermediateParams {
   /** Asked for the root key only when it is encrypted. */
   askPassword: AskPassword;
   intermediatePassword?: string;
+  /** The new intermediate's key on a PKCS#11 token instead of a file: made there when the token has none of that name. */
+  intermediateKeyUri?: Pkcs11Uri;
   commandLine: string;
   now?: Date;
 }
@@ -33,6 +37,8 @@ export interface ReplaceIntermediateResult {
   intermediate: CertificateInfo;
   warnings: string[];
   keyEncrypted: boolean;
+  /** The URI of the key when a token holds it (then there is no key file). */
+  keyOnToken?: string;
   commit: string;
 }
 
@@ -44,10 +50,14 @@ export async function replaceIntermediate(store: CaStore, params: ReplaceInterme
   return store.locked(async () => {
     const config = await loadConfig(store);
     if (await store.exists(certPath(INTERMEDIATE_NAME))) throw new CaExistsError(store.dir);
+    if (params.intermediateKeyUri) assertOwnTokenKey(config, params.intermediateKeyUri, { option: 'intermediateKey' }, INTERMEDIATE_NAME, INTERMEDIATE_NAME);
     const root = await loadIssuer(store, ROOT_NAME, params.askPassword);
     const now = params.now ?? new Date();
-    const spec = params.key ?? root.certificate.key;
-    const keys = await generateKeyPair(spec);
+    const token = params.intermediateKeyUri ? await makeTokenCaKey(INTERMEDIATE_NAME, params.intermediateKeyUri, params.key ?? root.certificate.key, params.askPassword) : undefined;
+    const retired = await lastRevocation(store, INTERMEDIATE_NAME);
+    if (token) assertKeyNotInUse(token.key, params.intermediateKeyUri!, { option: 'intermediateKey' }, INTERMEDIATE_NAME, [{ name: ROOT_NAME, certificate: root.certificate.der }], retired?.subjectKeyId);
+    const spec = token ? token.key.spec : (params.key ?? root.certificate.key);
+    const keys = token ? tokenKeyPair(token.key) : await generateKeyPair(spec);
     const subject = withDefaults({ ...intermediateSubject(config.subject), ...params.subject }, config.subject);
     const { certificate: intermediate, warnings } = await buildCertificate({
       kind: 'intermediate',
@@ -64,7 +74,9 @@ export async function replaceIntermediate(store: CaStore, params: ReplaceInterme
     const writes: FileWrite[] = [
       { path: certPath(INTERMEDIATE_NAME), content: intermediate.pem, commit: true },
       { path: chainPath(INTERMEDIATE_NAME), content: intermediate.pem, commit: true },
-      await keyWrite(INTERMEDIATE_NAME, keys, params.intermediatePassword, true),
+      ...(token ? [] : [await keyWrite(INTERMEDIATE_NAME, keys as KeyPair, params.intermediatePassword, true)]),
+      // certified.json records the new key on the token, or no longer the revoked one's.
+      ...(token || config.tokenKeys?.[INTERMEDIATE_NAME] ? [configWrite(config, INTERMEDIATE_NAME, token?.record)] : []),
       recordWrite(record),
       await buildCrl(store, issuer, { now, days: crlDaysFor(config, issuer.name) }),
     ];
@@ -78,7 +90,9 @@ export async function replaceIntermediate(store: CaStore, params: ReplaceInterme
         `Serial:  ${intermediate.serial}`,
         `Valid:   ${intermediate.notBefore.toISOString()} to ${intermediate.notAfter.toISOString()}`,
         `SHA-256: ${intermediate.fingerprint}`,
-        `The key is ${params.intermediatePassword === undefined ? 'not encrypted and not committed' : 'encrypted and committed'}.`,
+        token
+          ? `The key is an ${describeTokenKeyWithFingerprint(token)}.`
+          : `The key is ${params.intermediatePassword === undefined ? 'not encrypted and not committed' : 'encrypted and committed'}.`,
       ],
       trailers: {
         'Certified-Action': 'init-intermediate',
@@ -90,10 +104,9 @@ export async function replaceIntermediate(store: CaStore, params: ReplaceInterme
     });
     // The old intermediate's last CRL stays published (its revocations still matter to whoever
     // checks a certificate it issued), under a name of its own: the new one takes crl/ca.crl.
-    const retired = await lastRevocation(store, INTERMEDIATE_NAME);
     const keepOldCrl = retired && (await store.exists(crlPath(INTERMEDIATE_NAME)));
     const moves = keepOldCrl ? [{ from: crlPath(INTERMEDIATE_NAME), to: retiredCrlPath(INTERMEDIATE_NAME, retired.serial), commit: true }] : [];
     const { commit } = await store.apply({ message, writes, moves });
-    return { intermediate, warnings, keyEncrypted: params.intermediatePassword !== undefined, commit };
+    return { intermediate, warnings, keyEncrypted: params.intermediatePassword !== undefined, ...(token ? { keyOnToken: token.record.uri } : {}), commit };
   });
 }

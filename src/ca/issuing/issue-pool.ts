@@ -15,10 +15,12 @@ const CHUNK = 20;
 
 /**
  * Prepares many issuances by one issuer (see prepareIssue): on every core, in worker threads of
- * this process, for `certified apply`. Results come back in the order of `jobs`.
+ * this process, for `certified apply`; in this thread when the issuer's key is on a token. Results
+ * come back in the order of `jobs`.
  */
 export async function prepareIssues(store: CaStore, config: CaConfig, issuer: Issuer, jobs: IssueJob[]): Promise<PreparedIssue[]> {
-  if (!worthWorkers(jobs.length, MIN_JOBS_FOR_WORKERS)) {
+  // A key on a PKCS#11 token lives in this thread's session and cannot be sent to a worker: it signs here.
+  if (issuer.key.token || !worthWorkers(jobs.length, MIN_JOBS_FOR_WORKERS)) {
     const results: PreparedIssue[] = [];
     for (const job of jobs) results.push(await prepareIssue(store, config, issuer, job.params, { replacing: job.replacing }));
     return results;

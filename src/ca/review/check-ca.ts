@@ -9,6 +9,8 @@ import { IssuerRevocations } from '../issuer-revocations.js';
 import { CertificateChecker, type SignaturePair } from './check-certificates.js';
 import { checkCrls } from './check-crls.js';
 import { checkKeys } from './check-keys.js';
+import { checkTokenKeys, type TokenKeyCheck } from './check-token-keys.js';
+import { noPassword, type AskPassword } from '../passwords.js';
 import { finding, sortFindings, type Finding } from './check-findings.js';
 import type { TextPart } from '../text.js';
 import { checkProfile } from './check-profile.js';
@@ -19,6 +21,8 @@ export interface CheckResult {
   findings: Finding[];
   /** Encrypted keys whose structure was read but which could not be compared with their certificates (no password is asked). */
   uncheckedKeys: string[];
+  /** CA keys on PKCS#11 tokens, each compared with its certificate or not (the token out of reach); absent when there are none. */
+  tokenKeys?: TokenKeyCheck[];
   certificates: number;
   records: number;
   crls: number;
@@ -32,8 +36,8 @@ const PLAINTEXT_KEY_PATTERN = ['BEGIN', ' (RSA |EC |DSA |OPENSSH )?', 'PRIVATE K
  * certificates verify against their issuers and follow the profile, CRLs are signed, fresh and
  * list exactly the revoked records, and git tracks no unencrypted private key. Reads, never writes.
  */
-export async function checkCa(store: CaStore, options: { now?: Date } = {}): Promise<CheckResult> {
-  await loadConfig(store);
+export async function checkCa(store: CaStore, options: { now?: Date; askPassword?: AskPassword } = {}): Promise<CheckResult> {
+  const config = await loadConfig(store);
   const now = options.now ?? new Date();
   const findings: Finding[] = [];
   findings.push(...(await pendingChangeFindings(store)));
@@ -59,7 +63,16 @@ export async function checkCa(store: CaStore, options: { now?: Date } = {}): Pro
     }
     const checkedKeys = await checkKeys(store, certificates, keys, new Set(trackedKeys));
     findings.push(...checkedKeys.findings);
-    return { findings: sortFindings(findings), uncheckedKeys: checkedKeys.unchecked, certificates: certificates.size, records: records.length, crls };
+    const tokens = await checkTokenKeys(config, certificates, options.askPassword ?? noPassword);
+    findings.push(...tokens.findings);
+    return {
+      findings: sortFindings(findings),
+      uncheckedKeys: checkedKeys.unchecked,
+      ...(tokens.tokenKeys.length ? { tokenKeys: tokens.tokenKeys } : {}),
+      certificates: certificates.size,
+      records: records.length,
+      crls,
+    };
   } finally {
     await checker.close();
   }

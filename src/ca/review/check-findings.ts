@@ -9,6 +9,7 @@ export type FindingCode =
   | 'duplicate-name'
   | 'orphan-key'
   | 'key-mismatch'
+  | 'token-key'
   | 'revoked-in-certs'
   | 'no-issuer'
   | 'issuer-revoked'

@@ -94,9 +94,11 @@ export async function listCrlIssuers(store: CaStore): Promise<string[]> {
 /** A CRL that was not re-signed, and why: the root key is kept offline, or no password for it was given. */
 export interface SkippedCrl {
   issuer: string;
-  reason: 'root-key-offline' | 'no-password';
+  reason: 'root-key-offline' | 'no-password' | 'token-unreachable';
   /** Where the key would have to be for this CRL. */
   keyPath: string;
+  /** For a key on a token: why it could not be opened. */
+  why?: string;
 }
 
 /**
@@ -109,7 +111,8 @@ export async function chooseCrlIssuers(store: CaStore, issuer?: string): Promise
   const issuers = await listCrlIssuers(store);
   if (!issuers.includes(ROOT_NAME)) return { issuers, optional: [], skipped: [] };
   // Not asked for by name, the root's CRL (which lives a year) is re-signed only when its key can be opened.
-  if (await store.exists(keyPath(ROOT_NAME))) return { issuers, optional: [ROOT_NAME], skipped: [] };
+  const onToken = (await loadConfig(store).catch(() => undefined))?.tokenKeys?.[ROOT_NAME] !== undefined;
+  if (onToken || (await store.exists(keyPath(ROOT_NAME)))) return { issuers, optional: [ROOT_NAME], skipped: [] };
   return {
     issuers: issuers.filter((name) => name !== ROOT_NAME),
     optional: [],
@@ -160,10 +163,16 @@ export async function resignCrls(store: CaStore, params: ResignCrlsParams): Prom
       try {
         issuer = await loadIssuer(store, name, params.askPassword);
       } catch (error) {
-        const unopened = error instanceof PasswordError && error.problem === 'missing' && params.optional?.includes(name) === true;
-        if (!unopened || merge?.unmerged.includes(crlPath(name))) throw error;
-        skipped.push({ issuer: name, reason: 'no-password', keyPath: keyPath(name) });
-        continue;
+        const optional = params.optional?.includes(name) === true && !merge?.unmerged.includes(crlPath(name));
+        if (optional && error instanceof PasswordError && error.problem === 'missing') {
+          skipped.push({ issuer: name, reason: 'no-password', keyPath: keyPath(name) });
+          continue;
+        }
+        if (optional && (await import('../token-keys.js')).isUnreachableTokenKey(error)) {
+          skipped.push({ issuer: name, reason: 'token-unreachable', keyPath: keyPath(name), why: error.message });
+          continue;
+        }
+        throw error;
       }
       const days = (name === ROOT_NAME ? params.rootDays : params.days) ?? crlDaysFor(config, name);
       const conflicted = merge?.unmerged.includes(crlPath(name)) === true;

@@ -5,16 +5,19 @@ import { renderText } from '../../ca/text.js';
 import { FLAGS } from '../error-hints.js';
 import { openStore, type StoreFlags } from '../context.js';
 import { data, note, shown, status } from '../output.js';
+import { askPasswordFrom } from '../passwords.js';
 
 export interface CheckOptions extends StoreFlags {
   json?: boolean;
+  pin?: string;
 }
 
 /** `certified check`: exit 0 when the CA is healthy, 1 with one finding per line otherwise. */
 export async function runCheck(args: string[], options: CheckOptions, _argv: string[]): Promise<void> {
   if (args.length) throw new UsageError('check takes no arguments', 'Example: certified check --json');
   const store = openStore(options);
-  const checked = await checkCa(store);
+  // Only a token's PIN, never a prompt: keys on a token are compared when the PIN is given.
+  const checked = await checkCa(store, { askPassword: askPasswordFrom({ pin: options.pin }, { roles: [], prompt: false }) });
   // Not a finding: the history cannot be mended without rewriting it, so it must not fail every later check.
   const withoutTrailers = (await commitsWithoutTrailers(store)).map((entry) => entry.shortCommit);
   if (withoutTrailers.length) {
@@ -30,6 +33,13 @@ export async function runCheck(args: string[], options: CheckOptions, _argv: str
     const listed = result.uncheckedKeys.slice(0, 3).map((path) => `"${path}"`).join(', ');
     const more = result.uncheckedKeys.length > 3 ? ` and ${result.uncheckedKeys.length - 3} more` : '';
     status(`Note: ${result.uncheckedKeys.length} encrypted key(s) could not be compared with their certificates, as check asks for no password: ${listed}${more}.`);
+  }
+  const tokenKeys = result.tokenKeys ?? [];
+  const matched = tokenKeys.filter((key) => key.result === 'match').map((key) => `"${key.name}"`);
+  if (matched.length === 1) status(`The key of ${matched[0]!} on a PKCS#11 token matches its certificate.`);
+  else if (matched.length > 1) status(`The keys of ${matched.slice(0, -1).join(', ')} and ${matched.at(-1)!} on PKCS#11 tokens match their certificates.`);
+  for (const key of tokenKeys.filter((key) => key.result === 'unchecked')) {
+    status(`Note: the key of "${key.name}" on the PKCS#11 token (${key.uri}) could not be compared with its certificate: ${key.reason ?? 'the token could not be reached'}.`);
   }
   const counted = `${result.certificates} certificate(s), ${result.records} record(s), ${result.crls} CRL(s)`;
   if (result.findings.length) {

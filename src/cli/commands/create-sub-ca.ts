@@ -20,7 +20,9 @@ export async function runCreateSubCa(args: string[], options: RootOptions, argv:
   const key = parseKeySpec(options, 'ca');
   const days = options.days === undefined ? DEFAULT_CA_DAYS : parseDays(options.days);
   const store = openStore(options);
-  const password = await resolveSecret({
+  const keyUri = options.key === undefined ? undefined : (await import('../../ca/token-keys.js')).readTokenKeyUri(options.key, { option: 'key' });
+  // A key on a token has no file to encrypt.
+  const password = keyUri ? undefined : await resolveSecret({
     label: `the key of the CA "${name}"`,
     flag: '--password',
     flagValue: options.password,
@@ -35,17 +37,23 @@ export async function runCreateSubCa(args: string[], options: RootOptions, argv:
       issuer: options.issuer ?? '',
       key,
       days,
-      askPassword: askPasswordFrom({ rootPassword: options.rootPassword, caPassword: options.caPassword }),
+      askPassword: askPasswordFrom({ rootPassword: options.rootPassword, caPassword: options.caPassword, pin: options.pin }),
       ...(password ? { password } : {}),
+      ...(keyUri ? { keyUri } : {}),
       commandLine: redactedCommandLine(argv),
     }),
   );
   if (store.dryRun) return reportDryRun(store);
   data(result.chainPem);
   status(`Created the CA "${result.certificate.subject.CN}" (${name}), signed by "${result.issuer}".`);
-  status(`The certificate is at ${shown(store.path(result.files.certificate))}, the chain at ${shown(store.path(result.files.chain))}, the key at ${shown(store.path(result.files.key))} and its CRL at ${shown(store.path(result.files.crl))}.`);
+  if (result.keyOnToken) {
+    status(`The certificate is at ${shown(store.path(result.files.certificate))}, the chain at ${shown(store.path(result.files.chain))} and its CRL at ${shown(store.path(result.files.crl))}.`);
+    status(`The key of "${name}" is on the PKCS#11 token (${result.keyOnToken}); it never leaves it.`);
+  } else {
+    status(`The certificate is at ${shown(store.path(result.files.certificate))}, the chain at ${shown(store.path(result.files.chain))}, the key at ${shown(store.path(result.files.key))} and its CRL at ${shown(store.path(result.files.crl))}.`);
+  }
   status(`It will expire on ${longDate(result.certificate.notAfter)}.`);
   for (const text of result.warnings) await warning(text);
-  if (!result.keyEncrypted) status(`Its key is not encrypted, so it is git-ignored: back it up, or use --password to have it encrypted and committed.`);
+  if (!result.keyEncrypted && !result.keyOnToken) status(`Its key is not encrypted, so it is git-ignored: back it up, or use --password to have it encrypted and committed.`);
   status(`Issue from it with "certified issue --issuer ${name} CN=.."; committed as ${result.commit.slice(0, 12)}.`);
 }

@@ -41,6 +41,7 @@ export async function runCrl(_args: string[], options: CrlOptions, argv: string[
 }
 
 function skippedNote(crl: SkippedCrl, keyFile: string): string {
+  if (crl.reason === 'token-unreachable') return `the root's CRL was not re-signed, as ${crl.why ?? 'its key on the PKCS#11 token could not be opened'}: run "certified crl --issuer ${crl.issuer}" where the token and its PIN are at hand.`;
   return crl.reason === 'root-key-offline'
     ? `the root key is offline, so the root's CRL was not re-signed: run "certified crl --issuer ${crl.issuer}" with the key in ${shown(keyFile)}.`
     : `no password for the root key was given, so the root's CRL was not re-signed: run "certified crl --issuer ${crl.issuer} --root-password -" (or set CERTIFIED_ROOT_PASSWORD).`;

@@ -20,6 +20,7 @@ export interface RenewOptions {
   days?: string;
   password?: string;
   caPassword?: string;
+  pin?: string;
   yes?: boolean;
   dryRun?: boolean;
 }
@@ -41,7 +42,7 @@ export async function runRenew(args: string[], options: RenewOptions, argv: stri
     ...(days ? { days } : {}),
     ...(options.reuseKey ? { reuseKey: true } : {}),
     ...(password ? { password } : {}),
-    askPassword: askPasswordFrom({ caPassword: options.caPassword }),
+    askPassword: askPasswordFrom({ caPassword: options.caPassword, pin: options.pin }),
     ...confirmation(options),
     commandLine: redactedCommandLine(argv),
   });

@@ -13,7 +13,7 @@ import { askPasswordFrom } from '../passwords.js';
 import { reportDryRun } from '../dry-run.js';
 
 /** Options of `init` that only a new CA takes: a replacement keeps the saved URLs and name constraints. */
-const NOT_FOR_REPLACEMENT = ['crlUrl', 'rootCrlUrl', 'ocspUrl', 'rootCrlDays', 'permitDns', 'permitIp', 'permitEmail'] as const;
+const NOT_FOR_REPLACEMENT = ['rootKey', 'crlUrl', 'rootCrlUrl', 'ocspUrl', 'rootCrlDays', 'permitDns', 'permitIp', 'permitEmail'] as const;
 
 /** `certified --ca` when the root exists and the intermediate was revoked: a new intermediate, saved defaults kept. */
 export async function runReplaceIntermediate(store: CaStore, args: string[], options: RootOptions, argv: string[]): Promise<void> {
@@ -27,7 +27,9 @@ export async function runReplaceIntermediate(store: CaStore, args: string[], opt
   const subject = validateDn(parsed.dn, { requireCn: false });
   const key = options.keyType === undefined && options.bits === undefined ? undefined : parseKeySpec(options, 'ca');
   const days = options.days === undefined ? DEFAULT_CA_DAYS : parseDays(options.days);
-  const intermediatePassword = await resolveSecret({
+  const intermediateKeyUri = options.intermediateKey === undefined ? undefined : (await import('../../ca/token-keys.js')).readTokenKeyUri(options.intermediateKey, { option: 'intermediateKey' });
+  // A key on a token has no file to encrypt.
+  const intermediatePassword = intermediateKeyUri ? undefined : await resolveSecret({
     label: 'the intermediate key',
     flag: '--intermediate-password',
     flagValue: options.intermediatePassword,
@@ -42,6 +44,7 @@ export async function runReplaceIntermediate(store: CaStore, args: string[], opt
       days,
       askPassword: askPasswordFrom(options),
       ...(intermediatePassword ? { intermediatePassword } : {}),
+      ...(intermediateKeyUri ? { intermediateKeyUri } : {}),
       commandLine: redactedCommandLine(argv),
     }),
   );
@@ -50,6 +53,7 @@ export async function runReplaceIntermediate(store: CaStore, args: string[], opt
   status(`Made a new intermediate "${result.intermediate.subject.CN}" (serial ${result.intermediate.serial}) under the existing root.`);
   status(`It will expire on ${longDate(result.intermediate.notAfter)}.`);
   for (const text of result.warnings) await warning(text);
-  if (!result.keyEncrypted) status(`Its key ${shown(store.path(keyPath('ca')))} is not encrypted, so it is git-ignored: back it up yourself.`);
+  if (result.keyOnToken) status(`Its key is on the PKCS#11 token (${result.keyOnToken}); it never leaves it.`);
+  else if (!result.keyEncrypted) status(`Its key ${shown(store.path(keyPath('ca')))} is not encrypted, so it is git-ignored: back it up yourself.`);
   status(`Issue and renew certificates as before; committed as ${result.commit.slice(0, 12)}.`);
 }

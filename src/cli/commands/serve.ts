@@ -24,6 +24,7 @@ export interface ServeOptions {
   acmeDns?: string;
   acmeResolve?: string[];
   caPassword?: string;
+  pin?: string;
   rootPassword?: string;
 }
 
@@ -67,7 +68,7 @@ export async function runServe(_args: string[], options: ServeOptions, argv: str
   await warnPendingChange(store);
   // The root key usually stays offline: serve opens it only when it is not encrypted or its
   // password is given (flag or environment, never a prompt); then OCSP answers for the CAs it issued.
-  const askCa = rememberPasswords(askPasswordFrom({ caPassword: options.caPassword }, { roles: ['ca'] }));
+  const askCa = rememberPasswords(askPasswordFrom({ caPassword: options.caPassword, pin: options.pin }, { roles: ['ca'] }));
   const askRoot = askPasswordFrom({ rootPassword: options.rootPassword }, { roles: ['root'], prompt: false });
   const stops: (() => Promise<void>)[] = [];
 
