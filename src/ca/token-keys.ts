@@ -40,14 +40,14 @@ function modulePath(uri: Pkcs11Uri, recordedName?: string): string {
 /** Opened keys, by module and URI: a command that loads an issuer twice logs in once. */
 const opened = new Map<string, TokenKey>();
 
-async function open(name: string, uri: Pkcs11Uri, module: string, askPassword: AskPassword, create?: KeySpec): Promise<TokenKey> {
+async function open(name: string, uri: Pkcs11Uri, module: string, askPassword: AskPassword, create?: KeySpec, dryRun = false): Promise<TokenKey> {
   const canonical = formatPkcs11Uri(uri);
   const cacheKey = `${module}\n${canonical}`;
   const kept = opened.get(cacheKey);
   if (kept) return kept;
   const pin = await askPassword({ role: 'pin', name, path: canonical, ...(uri.query['pin-source'] ? { pinSource: uri.query['pin-source'] } : {}) });
   try {
-    const key = openTokenKey({ modulePath: module, uri, pin, ...(create ? { create } : {}) });
+    const key = openTokenKey({ modulePath: module, uri, pin, ...(create ? { create, dryRun } : {}) });
     opened.set(cacheKey, key);
     return key;
   } catch (error) {
@@ -88,9 +88,10 @@ export async function openTokenCaKey(name: string, record: TokenKeyRecord, askPa
 }
 
 /** A key for a new CA: the token's key the URI names, made there (sensitive, not extractable) when it has none. */
-export async function makeTokenCaKey(name: string, uri: Pkcs11Uri, spec: KeySpec, askPassword: AskPassword): Promise<{ key: SigningKey & { token: TokenKey }; record: TokenKeyRecord; created: boolean }> {
+export async function makeTokenCaKey(name: string, uri: Pkcs11Uri, spec: KeySpec, askPassword: AskPassword, options: { dryRun?: boolean } = {}): Promise<{ key: SigningKey & { token: TokenKey }; record: TokenKeyRecord; created: boolean }> {
   const module = modulePath(uri);
-  const token = await open(name, uri, module, askPassword, spec);
+  // A dry run makes nothing on the token either: a key it would make is one of the moment.
+  const token = await open(name, uri, module, askPassword, spec, options.dryRun === true);
   return { key: { spec: token.spec, token }, record: { uri: formatPkcs11Uri(uri), module: basename(module) }, created: token.created };
 }
 

@@ -4,7 +4,7 @@
  * sign with it. The native binding (the optional pkcs11js package) is loaded only here, only when
  * a token key is used.
  */
-import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
+import { createHash, createPublicKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, join } from 'node:path';
@@ -32,6 +32,8 @@ export interface OpenTokenKeyParams {
   pin: string | undefined;
   /** Makes the key pair on the token when it has no key the URI names. */
   create?: KeySpec;
+  /** With create: a dry run, which leaves the token as it is and signs with a key of the moment instead. */
+  dryRun?: boolean;
 }
 
 /** A private key a token holds: it signs there, and never leaves it. */
@@ -166,6 +168,7 @@ export function openTokenKey(params: OpenTokenKeyParams): TokenKey {
   const named = params.uri.path.object !== undefined ? `"${params.uri.path.object}"` : `id ${params.uri.path.id}`;
   let privates = findObjects(module, session, [{ type: pkcs11.CKA_CLASS, value: pkcs11.CKO_PRIVATE_KEY }, ...select]);
   let created = false;
+  if (privates.length === 0 && params.create && params.dryRun) return keyOfTheMoment(params.create);
   if (privates.length === 0 && params.create) {
     generateKeyPair(module, pkcs11, session, select, params.create);
     privates = findObjects(module, session, [{ type: pkcs11.CKA_CLASS, value: pkcs11.CKO_PRIVATE_KEY }, ...select]);
@@ -246,4 +249,11 @@ function publicHalf(module: Pkcs11js.PKCS11, pkcs11: Binding, session: Buffer, k
   const x = Buffer.from(raw.subarray(1, 1 + size)).toString('base64url');
   const y = Buffer.from(raw.subarray(1 + size)).toString('base64url');
   return { spec: { type: 'ecdsa', curve }, publicKey: createPublicKey({ key: { kty: 'EC', crv: curve, x, y }, format: 'jwk' }) };
+}
+
+/** What a dry run signs with in place of a key it would make on the token: in memory, gone after. */
+function keyOfTheMoment(spec: KeySpec): TokenKey {
+  const { privateKey, publicKey } =
+    spec.type === 'ecdsa' ? generateKeyPairSync('ec', { namedCurve: spec.curve }) : generateKeyPairSync('rsa', { modulusLength: spec.bits });
+  return { spec, publicKey, created: true, sign: (hash, data) => sign(hash, data, { key: privateKey, dsaEncoding: 'der' }) };
 }

@@ -116,6 +116,19 @@ describe('a new CA on a token: key types, and the keys it refuses', { skip }, ()
     assert.match(rootCrl.stdout + rootCrl.stderr, /verify OK/);
   });
 
+  it('makes nothing on the token in a dry run', async () => {
+    const token = softhsmToken('dry');
+    const cwd = tempDir();
+    const env = { ...token.env, CERTIFIED_PKCS11_PIN: USER_PIN, CERTIFIED_PKCS11_MODULE: SOFTHSM_MODULE! };
+    const result = await run(['--ca', '--dry-run', '--root-key', 'pkcs11:token=dry;object=root-ca', '--intermediate-key', 'pkcs11:token=dry;object=intermediate', 'CN=Dry CA'], { cwd, env });
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout + result.stderr, /Dry CA/);
+    const listed = token.tool(['--list-objects']);
+    assert.equal(listed.status, 0, listed.stderr);
+    assert.doesNotMatch(listed.stdout, /Key Object/, 'no key was made on the token');
+    assert.equal(existsSync(join(cwd, 'etc')), false, 'nothing was written');
+  });
+
   it('refuses a PIN in the URI, a key of a curve it does not sign with, and a URI naming no key; nothing is made', async () => {
     const token = softhsmToken('odd');
     const made = token.tool(['--keypairgen', '--key-type', 'EC:secp521r1', '--label', 'p521']);

@@ -60,7 +60,7 @@ export async function createSubCa(store: CaStore, params: CreateSubCaParams): Pr
     // A CA of this name may have been revoked: its key is not for the new one either.
     if (params.keyUri) assertOwnTokenKey(config, params.keyUri, { option: 'key' }, params.name, params.name);
     const issuer = await loadIssuer(store, params.issuer, params.askPassword, 'sub-ca');
-    const token = params.keyUri ? await makeTokenCaKey(params.name, params.keyUri, params.key, params.askPassword) : undefined;
+    const token = params.keyUri ? await makeTokenCaKey(params.name, params.keyUri, params.key, params.askPassword, { dryRun: store.dryRun }) : undefined;
     if (token) {
       const root = issuer.name === ROOT_NAME ? undefined : await loadCertificate(store, ROOT_NAME);
       const holders = [{ name: issuer.name, certificate: issuer.certificate.der }, ...(root ? [{ name: ROOT_NAME, certificate: root.der }] : [])];

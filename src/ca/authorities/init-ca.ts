@@ -75,8 +75,8 @@ export async function initCa(store: CaStore, params: InitCaParams): Promise<Init
     const now = params.now ?? new Date();
     const ask = params.askPassword ?? noPassword;
     // Token keys first: a wrong PIN or a missing module stops here, before anything is made.
-    const rootToken = params.rootKeyUri ? await makeTokenCaKey(ROOT_NAME, params.rootKeyUri, params.key, ask) : undefined;
-    const intermediateToken = params.intermediateKeyUri ? await makeTokenCaKey(INTERMEDIATE_NAME, params.intermediateKeyUri, params.key, ask) : undefined;
+    const rootToken = params.rootKeyUri ? await makeTokenCaKey(ROOT_NAME, params.rootKeyUri, params.key, ask, { dryRun: store.dryRun }) : undefined;
+    const intermediateToken = params.intermediateKeyUri ? await makeTokenCaKey(INTERMEDIATE_NAME, params.intermediateKeyUri, params.key, ask, { dryRun: store.dryRun }) : undefined;
     if (rootToken && intermediateToken && rootToken.key.token === intermediateToken.key.token) {
       throw new InvalidInputError([{ option: 'rootKey' }, ' and ', { option: 'intermediateKey' }, ' name the same key on the token'], 'Give each CA a key of its own (object=root-ca, object=intermediate).');
     }

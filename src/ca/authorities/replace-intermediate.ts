@@ -53,7 +53,7 @@ export async function replaceIntermediate(store: CaStore, params: ReplaceInterme
     if (params.intermediateKeyUri) assertOwnTokenKey(config, params.intermediateKeyUri, { option: 'intermediateKey' }, INTERMEDIATE_NAME, INTERMEDIATE_NAME);
     const root = await loadIssuer(store, ROOT_NAME, params.askPassword);
     const now = params.now ?? new Date();
-    const token = params.intermediateKeyUri ? await makeTokenCaKey(INTERMEDIATE_NAME, params.intermediateKeyUri, params.key ?? root.certificate.key, params.askPassword) : undefined;
+    const token = params.intermediateKeyUri ? await makeTokenCaKey(INTERMEDIATE_NAME, params.intermediateKeyUri, params.key ?? root.certificate.key, params.askPassword, { dryRun: store.dryRun }) : undefined;
     const retired = await lastRevocation(store, INTERMEDIATE_NAME);
     if (token) assertKeyNotInUse(token.key, params.intermediateKeyUri!, { option: 'intermediateKey' }, INTERMEDIATE_NAME, [{ name: ROOT_NAME, certificate: root.certificate.der }], retired?.subjectKeyId);
     const spec = token ? token.key.spec : (params.key ?? root.certificate.key);
