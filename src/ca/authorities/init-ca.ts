@@ -139,7 +139,8 @@ export async function initCa(store: CaStore, params: InitCaParams): Promise<Init
       recordWrite(intermediateRecord),
       ...crls,
     ];
-    const keyName = rootKeys.spec.type === intermediateKeys.spec.type && describeKey(rootKeys.spec) === describeKey(intermediateKeys.spec) ? describeKey(rootKeys.spec) : `${describeKey(rootKeys.spec)} and ${describeKey(intermediateKeys.spec)}`;
+    const [rootKeyName, intermediateKeyName] = [describeKey(rootKeys.spec), describeKey(intermediateKeys.spec)];
+    const keyName = rootKeyName === intermediateKeyName ? rootKeyName : `${rootKeyName} and ${intermediateKeyName}`;
     const keyLines = [
       rootToken ? `The root key is an ${describeTokenKeyWithFingerprint(rootToken)}.` : 'The root key is encrypted and not committed.',
       intermediateToken
@@ -151,10 +152,10 @@ export async function initCa(store: CaStore, params: InitCaParams): Promise<Init
       commandLine: params.commandLine,
       details: [
         `Root:         ${formatDn(root.subject)}`,
-        `              serial ${root.serial}, ${describeKey(rootKeys.spec)}, expires ${isoDate(root.notAfter)}`,
+        `              serial ${root.serial}, ${rootKeyName}, expires ${isoDate(root.notAfter)}`,
         `              SHA-256 ${root.fingerprint}`,
         `Intermediate: ${formatDn(intermediate.subject)}`,
-        `              serial ${intermediate.serial}, ${describeKey(intermediateKeys.spec)}, expires ${isoDate(intermediate.notAfter)}`,
+        `              serial ${intermediate.serial}, ${intermediateKeyName}, expires ${isoDate(intermediate.notAfter)}`,
         `              SHA-256 ${intermediate.fingerprint}`,
         ...(params.nameConstraints ? [`Name constraints (critical, on the intermediate): permitted ${describePermitted(params.nameConstraints)}`] : []),
         ...(rootToken || intermediateToken
