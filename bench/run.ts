@@ -11,6 +11,7 @@ import { commitAll, hostName, issueMany, revokeMany } from './grow.js';
 import { HAS_TIME, ROOT_PASSWORD, certified, formatTable, measure, sample, scratchDir, type Row } from './measure.js';
 import { benchApply } from './apply.js';
 import { benchAcme } from './acme.js';
+import { benchKeyCost, benchTokenIssue, tokenBenchMissing, type KeyCost, type TokenBench } from './token.js';
 
 const CERTS = Number(process.env.BENCH_CERTS ?? 10_000);
 const REVOKED = Math.min(999, Math.floor(CERTS / 10));
@@ -54,6 +55,22 @@ async function main(): Promise<void> {
   commitAll(small, 'bench: 10 certificates');
   const issueSmall = add(measure('certified CN=host (ECDSA P-256)', 7, (i) => certified(['--db', small, `CN=small-${i}.example.com`], { cwd: small })));
   const issueSmallRsa = add(measure('certified CN=host --bits 2048', 5, (i) => certified(['--db', small, '--bits', '2048', `CN=small-rsa-${i}.example.com`], { cwd: small })));
+
+  log('Issuing with the intermediate key on a PKCS#11 token (SoftHSM), interleaved with a key file:');
+  const tokenMissing = tokenBenchMissing();
+  let tokenRun: TokenBench | undefined;
+  let keyCost: KeyCost | undefined;
+  if (tokenMissing) {
+    log(`  skipped: ${tokenMissing}`);
+    rows.push({ label: 'certified CN=host, intermediate key on SoftHSM (PKCS#11)', runs: 0, note: `skipped: ${tokenMissing}` });
+  } else {
+    tokenRun = benchTokenIssue(9);
+    add(tokenRun.file);
+    add({ ...tokenRun.token, note: `token minus file, median of the pairs: ${tokenRun.extraMs.toFixed(0)} ms wall, ${tokenRun.extraCpuMs?.toFixed(0) ?? 'n/a'} ms CPU` });
+    keyCost = benchKeyCost(9);
+    add({ label: "open the intermediate's key and sign once, in a fresh process: key file", runs: 9, ms: keyCost.fileMs });
+    add({ label: "open the intermediate's key and sign once, in a fresh process: SoftHSM", runs: 9, ms: keyCost.tokenMs, note: `${(keyCost.tokenMs - keyCost.fileMs).toFixed(0)} ms more than the file` });
+  }
 
   log('Baseline: openssl + git add + git commit:');
   const repo = prepareBaseline(small);
@@ -130,6 +147,12 @@ async function main(): Promise<void> {
     target('certified CN=host <= 150 ms', issueSmall.ms, 150),
     target('certified CN=host <= 0.5x baseline', issueSmall.ms, baseEc.ms === undefined ? undefined : baseEc.ms * 0.5),
     target('certified --version <= 80 ms', version.ms, 80),
+    ...(tokenRun && keyCost
+      ? [
+          target('CN=host with the intermediate on a token <= 10 ms more than with a key file (whole command, median of pairs)', tokenRun.extraMs, 10),
+          target('the same, opening the key and signing once in-process (less noisy)', keyCost.tokenMs - keyCost.fileMs, 10),
+        ]
+      : [`- CN=host with the intermediate on a token <= 10 ms more than with a key file: skipped (${tokenMissing})`]),
     target('certified --ca <= 400 ms', caDefault.ms, 400),
     target(`issue at ${CERTS} <= 1.2x at 10`, issueBig.ms, issueSmall.ms === undefined ? undefined : issueSmall.ms * 1.2),
     target('ls --json <= 1 s', ls.ms, 1000),

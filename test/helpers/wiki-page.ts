@@ -102,10 +102,11 @@ export async function runBlock(block: WikiBlock, context: PageContext): Promise<
     syntaxCheck(block, context);
     return { kind: 'checked' };
   }
-  const needs = block.attributes.get('needs');
-  if (needs && !installed(needs, context)) {
+  // needs="TOOL OTHER": every one of them must be installed.
+  const missing = (block.attributes.get('needs') ?? '').split(/\s+/).filter((tool) => tool && !installed(tool, context));
+  if (missing.length > 0) {
     syntaxCheck(block, context);
-    return { kind: 'skipped', reason: `${needs} is not installed` };
+    return { kind: 'skipped', reason: `${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not installed` };
   }
   const file = block.attributes.get('file');
   if (file) {

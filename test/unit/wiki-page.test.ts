@@ -25,4 +25,18 @@ describe('runBlock', () => {
       cleanUpPage(context);
     }
   });
+
+  it('runs a needs="TOOL OTHER" block only when every one of them is installed', async () => {
+    const work = tempDir('certified-wiki-page-');
+    const context = await createPageContext(work, 'ecdsa');
+    try {
+      const [both, one] = extractBlocks([`${FENCE}sh needs="bash sh"`, 'touch both', FENCE, `${FENCE}sh needs="bash certified-no-such-tool"`, 'touch one', FENCE].join('\n'));
+      assert.deepEqual(await runBlock(both!, context), { kind: 'ran', code: 0, output: '' });
+      assert.ok(existsSync(join(work, 'both')));
+      assert.deepEqual(await runBlock(one!, context), { kind: 'skipped', reason: 'certified-no-such-tool is not installed' });
+      assert.ok(!existsSync(join(work, 'one')));
+    } finally {
+      cleanUpPage(context);
+    }
+  });
 });
