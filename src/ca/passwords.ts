@@ -23,7 +23,7 @@ export const noPassword: AskPassword = async () => undefined;
 /** The key in words, for prompts and messages: "the root key", "the key of the CA \"team-ca\"". */
 export function keyLabel(request: Pick<PasswordRequest, 'role' | 'name'>): string {
   if (request.role === 'root') return 'the root key';
-  if (request.role === 'pin') return `the PIN of the token holding the key of "${request.name}"`;
+  if (request.role === 'pin') return `the token holding the key of "${request.name}"`;
   if (request.role === 'ca') return request.name === INTERMEDIATE_NAME ? 'the intermediate key' : `the key of the CA "${request.name}"`;
   return `the key of "${request.name}"`;
 }

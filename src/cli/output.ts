@@ -48,13 +48,38 @@ const FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '
 export async function withSpinner<T>(text: string, work: () => Promise<T>): Promise<T> {
   if (!process.stderr.isTTY) return work();
   let frame = 0;
+  let timer: NodeJS.Timeout | undefined;
   const draw = () => process.stderr.write(`\r${FRAMES[frame++ % FRAMES.length]} ${text}`);
-  const timer = setInterval(draw, 80);
-  draw();
+  const spinner = {
+    start: () => {
+      draw();
+      timer = setInterval(draw, 80);
+    },
+    stop: () => {
+      clearInterval(timer);
+      process.stderr.write('\r\x1b[2K');
+    },
+  };
+  activeSpinner = spinner;
+  spinner.start();
   try {
     return await work();
   } finally {
-    clearInterval(timer);
-    process.stderr.write('\r\x1b[2K');
+    spinner.stop();
+    activeSpinner = undefined;
+  }
+}
+
+/** The spinner drawing now, if any: a prompt stops it while it asks (see withoutSpinner). */
+let activeSpinner: { start(): void; stop(): void } | undefined;
+
+/** Runs `ask` (a prompt) with the spinner stopped, so that it does not draw over the question. */
+export async function withoutSpinner<T>(ask: () => Promise<T>): Promise<T> {
+  const spinner = activeSpinner;
+  spinner?.stop();
+  try {
+    return await ask();
+  } finally {
+    if (spinner && activeSpinner === spinner) spinner.start();
   }
 }

@@ -37,6 +37,7 @@ export function askPasswordFrom(flags: PasswordFlags, options: { roles?: readonl
       flag: source.flag,
       flagValue: flags[source.option],
       env: source.env,
+      ...(request.role === 'pin' ? { noun: 'PIN' } : {}),
       ...(options.prompt === false ? {} : { prompt: { confirm: false } }),
     };
     if (secret.flagValue !== '-') return resolveSecret(secret);

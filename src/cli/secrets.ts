@@ -1,6 +1,7 @@
 import { InvalidInputError, PasswordError } from '../ca/errors.js';
 import { STDIN_LINE_LIMIT, formatLimit } from '../ca/input-files.js';
 import { SECRET_OPTIONS } from './command-line.js';
+import { withoutSpinner } from './output.js';
 
 let reader: { chunks: AsyncIterator<Buffer | string>; pending: string; ended: boolean } | undefined;
 /** The lines read so far: line i belongs to the i-th secret flag given as "-". */
@@ -82,6 +83,8 @@ export interface SecretRequest {
   prompt?: { confirm: boolean; optional?: boolean };
   /** The secret will encrypt a new key: enforce a minimum length. */
   forNewKey?: boolean;
+  /** What the prompt asks for: "Password" unless said otherwise ("PIN"). */
+  noun?: string;
 }
 
 export const MIN_PASSWORD_LENGTH = 8;
@@ -97,7 +100,8 @@ export async function resolveSecret(request: SecretRequest): Promise<string | un
   } else if (process.env[request.env]) {
     secret = process.env[request.env];
   } else if (request.prompt && process.stdin.isTTY) {
-    secret = await promptSecret(request.label, request.prompt.confirm, request.prompt.optional === true);
+    const { confirm, optional } = request.prompt;
+    secret = await withoutSpinner(() => promptSecret(request.noun ?? 'Password', request.label, confirm, optional === true));
   }
   if (secret !== undefined && request.forNewKey && [...secret].length < MIN_PASSWORD_LENGTH) {
     throw new InvalidInputError(`the password for ${request.label} is too short`, `Use at least ${MIN_PASSWORD_LENGTH} characters.`);
@@ -112,9 +116,9 @@ export function requireSecret(secret: string | undefined, request: SecretRequest
   return secret;
 }
 
-async function promptSecret(label: string, confirm: boolean, optional: boolean): Promise<string | undefined> {
+async function promptSecret(noun: string, label: string, confirm: boolean, optional: boolean): Promise<string | undefined> {
   const { password } = await import('@inquirer/prompts');
-  const first = await password({ message: `Password for ${label}${optional ? ' (empty for none)' : ''}:`, mask: '*' });
+  const first = await password({ message: `${noun} for ${label}${optional ? ' (empty for none)' : ''}:`, mask: '*' });
   if (optional && first === '') return undefined;
   if (confirm) {
     const again = await password({ message: 'Repeat the password:', mask: '*' });

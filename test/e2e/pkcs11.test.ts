@@ -8,7 +8,8 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
-import { commitCount, git, openssl, run, snapshot, tempDir, ROOT_PASSWORD } from '../helpers/cli.js';
+import { spawn } from 'node:child_process';
+import { BIN, baseEnv, commitCount, git, openssl, run, snapshot, tempDir, ROOT_PASSWORD } from '../helpers/cli.js';
 import { SOFTHSM_MODULE, USER_PIN, softhsmMissing, softhsmToken, type Token } from '../helpers/softhsm.js';
 
 const skip = softhsmMissing();
@@ -79,6 +80,28 @@ describe('a CA whose root and intermediate keys a PKCS#11 token holds', { skip }
     const refused = verify(join(db, gone));
     assert.notEqual(refused.status, 0);
     assert.match(refused.stdout + refused.stderr, /certificate revoked/);
+  });
+
+  it('asks for the PIN on a terminal, masked, with no spinner drawn over the question', async () => {
+    const child = spawn('script', ['-q', '-e', '-c', `${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} CN=prompted.example.test`, '/dev/null'], {
+      cwd,
+      env: baseEnv({ ...token.env, CERTIFIED_PKCS11_MODULE: SOFTHSM_MODULE!, TERM: 'dumb' }),
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let screen = '';
+    let answered = false;
+    child.stdout.on('data', (chunk: Buffer) => {
+      screen += chunk.toString();
+      if (!answered && screen.includes('PIN for the token holding the key of "ca":')) {
+        answered = true;
+        child.stdin.write(`${USER_PIN}\r`);
+      }
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    assert.equal(code, 0, screen);
+    assert.ok(answered, `the PIN was asked for:\n${screen}`);
+    assert.doesNotMatch(screen, new RegExp(USER_PIN), 'the PIN is not echoed');
+    assert.match(git(db, ['log', '-1', '--format=%s']), /^Issue prompted\.example\.test /);
   });
 
   it('refuses a wrong PIN, a missing PIN and a module that is not there, writing nothing', async () => {
