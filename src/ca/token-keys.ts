@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
 import { toArrayBuffer } from '../pki/bytes.js';
 import { certificateMatchesKey, describeKey, type KeySpec, type SigningKey } from '../pki/keys.js';
-import { findModule, openTokenKey, TokenError, type TokenKey } from '../pki/pkcs11.js';
+import { assertPkcs11Support, findModule, openTokenKey, TokenError, type TokenKey } from '../pki/pkcs11.js';
 import { formatPkcs11Uri, parsePkcs11Uri, Pkcs11UriError, type Pkcs11Uri } from '../pki/pkcs11-uri.js';
 import { keyIdentifier, subjectPublicKeyInfo, type SpkiKey } from '../pki/signature.js';
 import type { FileWrite } from '../store/ca-store.js';
@@ -45,6 +45,12 @@ async function open(name: string, uri: Pkcs11Uri, module: string, askPassword: A
   const cacheKey = `${module}\n${canonical}`;
   const kept = opened.get(cacheKey);
   if (kept) return kept;
+  try {
+    assertPkcs11Support(); // before the PIN is asked: without the binding it would be asked for nothing
+  } catch (error) {
+    if (error instanceof TokenError) throw tokenProblem(error, name, canonical);
+    throw error;
+  }
   const pin = await askPassword({ role: 'pin', name, path: canonical, ...(uri.query['pin-source'] ? { pinSource: uri.query['pin-source'] } : {}) });
   try {
     const key = openTokenKey({ modulePath: module, uri, pin, ...(create ? { create, dryRun } : {}) });

@@ -56,6 +56,11 @@ type Binding = typeof Pkcs11js;
 
 let binding: Binding | undefined;
 
+/** Refuses, with TokenError 'binding', where the native binding is not installed: asked before a PIN is. */
+export function assertPkcs11Support(): void {
+  loadBinding();
+}
+
 function loadBinding(): Binding {
   if (binding) return binding;
   try {
@@ -237,7 +242,11 @@ function publicHalf(module: Pkcs11js.PKCS11, pkcs11: Binding, session: Buffer, k
     return { spec: { type: 'rsa', bits }, publicKey };
   }
   if (keyType !== pkcs11.CKK_EC) throw unsupported(keyType === undefined ? 'of an unknown type' : `of PKCS#11 key type ${keyType}`);
-  const publics = findObjects(module, session, [{ type: pkcs11.CKA_CLASS, value: pkcs11.CKO_PUBLIC_KEY }, ...select]);
+  // The public half shares the private key's CKA_ID; its label may differ (ykcs11 names them apart).
+  const [id] = module.C_GetAttributeValue(session, key, [{ type: pkcs11.CKA_ID }]);
+  const byId = Buffer.isBuffer(id?.value) && id.value.length > 0 ? [{ type: pkcs11.CKA_ID, value: id.value }] : select;
+  let publics = findObjects(module, session, [{ type: pkcs11.CKA_CLASS, value: pkcs11.CKO_PUBLIC_KEY }, ...byId]);
+  if (publics.length === 0 && byId !== select) publics = findObjects(module, session, [{ type: pkcs11.CKA_CLASS, value: pkcs11.CKO_PUBLIC_KEY }, ...select]);
   if (publics.length !== 1) throw new TokenError('object', `the key ${named} has ${publics.length ? 'several public keys' : 'no public key object'} beside it, so its public key cannot be read`);
   const [params, point] = module.C_GetAttributeValue(session, publics[0]!, [{ type: pkcs11.CKA_EC_PARAMS }, { type: pkcs11.CKA_EC_POINT }]);
   const oid = AsnConvert.parse(params!.value as Buffer, ECParameters).namedCurve;
