@@ -3,7 +3,7 @@ import { CaStore, type StoreOptions } from '../store/ca-store.js';
 import { CONFIG_FILE } from '../store/layout.js';
 import { findUpward } from '../store/locate.js';
 
-export { CRASH_STEPS, type CaStore, type CrashStep, type OwnCommit, type StoreOptions } from '../store/ca-store.js';
+export { CRASH_STEPS, type CaStore, type CrashStep, type ChangeNotice, type StoreOptions } from '../store/ca-store.js';
 
 /** Where a new CA goes when no CA is found and none is named. */
 export const DEFAULT_CA_DIRECTORY = 'etc/ssl';

@@ -38,6 +38,13 @@ export function serializeConfig(config: CaConfig): string {
 export function parseConfig(text: string): CaConfig {
   const parsed = JSON.parse(text) as CaConfig;
   if (parsed.version !== 1 || typeof parsed.subject !== 'object') throw new Error('unsupported certified.json');
+  const tokenKeys: unknown = parsed.tokenKeys;
+  if (tokenKeys !== undefined) {
+    const fine = (record: unknown) => typeof record === 'object' && record !== null && typeof (record as TokenKeyRecord).uri === 'string' && typeof (record as TokenKeyRecord).module === 'string';
+    if (typeof tokenKeys !== 'object' || tokenKeys === null || Array.isArray(tokenKeys) || !Object.values(tokenKeys).every(fine)) {
+      throw new Error('tokenKeys must map CA names to { "uri": "pkcs11:...", "module": "lib...so" }');
+    }
+  }
   return parsed;
 }
 

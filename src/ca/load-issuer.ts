@@ -49,6 +49,12 @@ export async function loadIssuer(store: CaStore, name: string, askPassword: AskP
  */
 export function assertCaKey(name: string, certificate: Uint8Array | string, key: SigningKey, issuer?: string): void {
   if (certificateMatchesKey(certificate, key)) return;
+  if (key.token) {
+    throw new CertifiedError(`the key on the PKCS#11 token (${key.token.uri}) is not the key of the CA "${name}" (its public key is not the one in "${certPath(name)}"), so nothing was signed`, {
+      code: 'CA_KEY_MISMATCH',
+      hint: [`Check the URI of "${name}" in certified.json (object=, id=) against the token's keys; `, ...lostCaKey(name, issuer), '.'],
+    });
+  }
   const path = keyPath(name);
   const hint: TextPart[] = name === ROOT_NAME
     ? [`Put the root's own key back at "${path}" from where you keep it offline; `, ...lostCaKey(name, issuer), '.']

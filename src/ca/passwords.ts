@@ -1,7 +1,7 @@
 import { INTERMEDIATE_NAME, ROOT_NAME } from '../store/layout.js';
 
 /** Whose key a password opens: the root's, another CA's, a certificate's own, or a PKCS#11 token's user PIN. */
-export type KeyRole = 'root' | 'ca' | 'certificate' | 'pin';
+export type KeyRole = 'root' | 'ca' | 'certificate' | 'pin' | 'root-pin';
 
 /** What ca/ asks for when it opens an encrypted key: the caller decides where the password comes from. */
 export interface PasswordRequest {
@@ -23,7 +23,7 @@ export const noPassword: AskPassword = async () => undefined;
 /** The key in words, for prompts and messages: "the root key", "the key of the CA \"team-ca\"". */
 export function keyLabel(request: Pick<PasswordRequest, 'role' | 'name'>): string {
   if (request.role === 'root') return 'the root key';
-  if (request.role === 'pin') return `the token holding the key of "${request.name}"`;
+  if (request.role === 'pin' || request.role === 'root-pin') return `the token holding the key of "${request.name}"`;
   if (request.role === 'ca') return request.name === INTERMEDIATE_NAME ? 'the intermediate key' : `the key of the CA "${request.name}"`;
   return `the key of "${request.name}"`;
 }

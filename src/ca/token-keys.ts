@@ -10,9 +10,10 @@ import { certificateMatchesKey, describeKey, type KeySpec, type SigningKey } fro
 import { assertPkcs11Support, findModule, openTokenKey, TokenError, type TokenKey } from '../pki/pkcs11.js';
 import { formatPkcs11Uri, parsePkcs11Uri, Pkcs11UriError, type Pkcs11Uri } from '../pki/pkcs11-uri.js';
 import { keyIdentifier, subjectPublicKeyInfo, type SpkiKey } from '../pki/signature.js';
-import type { FileWrite } from '../store/ca-store.js';
-import { CONFIG_FILE, INTERMEDIATE_NAME } from '../store/layout.js';
+import type { CaStore, FileWrite } from '../store/ca-store.js';
+import { CONFIG_FILE, INTERMEDIATE_NAME, ROOT_NAME } from '../store/layout.js';
 import { serializeConfig, type CaConfig, type TokenKeyRecord } from './config.js';
+import { loadCertificate } from './ca-files.js';
 import { CertifiedError, InvalidInputError, type TextPart } from './errors.js';
 import type { AskPassword } from './passwords.js';
 import { namedTokenModule } from './token-module.js';
@@ -51,7 +52,8 @@ async function open(name: string, uri: Pkcs11Uri, module: string, askPassword: A
     if (error instanceof TokenError) throw tokenProblem(error, name, canonical);
     throw error;
   }
-  const pin = await askPassword({ role: 'pin', name, path: canonical, ...(uri.query['pin-source'] ? { pinSource: uri.query['pin-source'] } : {}) });
+  // The root's token has a PIN of its own to give: like the root's password, never given by accident.
+  const pin = await askPassword({ role: name === ROOT_NAME ? 'root-pin' : 'pin', name, path: canonical, ...(uri.query['pin-source'] ? { pinSource: uri.query['pin-source'] } : {}) });
   try {
     const key = openTokenKey({ modulePath: module, uri, pin, ...(create ? { create, dryRun } : {}) });
     opened.set(cacheKey, key);
@@ -63,7 +65,10 @@ async function open(name: string, uri: Pkcs11Uri, module: string, askPassword: A
 }
 
 function tokenProblem(error: TokenError, name: string, uri: string): CertifiedError {
-  const pin: readonly TextPart[] = ['Give the user PIN with ', { option: 'pin' }, ' (- reads it from stdin) or ', { variable: 'pkcs11Pin' }, '; nothing was written.'];
+  const pin: readonly TextPart[] =
+    name === ROOT_NAME
+      ? ["Give the root token's user PIN with ", { option: 'rootPin' }, ' (- reads it from stdin) or ', { variable: 'pkcs11RootPin' }, '; nothing was written.']
+      : ['Give the user PIN with ', { option: 'pin' }, ' (- reads it from stdin) or ', { variable: 'pkcs11Pin' }, '; nothing was written.'];
   const hints: Record<TokenError['problem'], readonly TextPart[]> = {
     binding: ['Install certified where a C++ compiler is available (npm builds the optional package pkcs11js), then try again.'],
     module: ['Check the path given with ', { option: 'pkcs11Module' }, ' or ', { variable: 'pkcs11Module' }, '.'],
@@ -71,6 +76,7 @@ function tokenProblem(error: TokenError, name: string, uri: string): CertifiedEr
     'no-pin': pin,
     pin,
     object: [`Check object= in "${uri}" against "pkcs11-tool --module MODULE --list-objects --login".`],
+    exportable: ['Let certified make the key on the token instead: name an object= that does not exist yet.'],
     'key-type': ['Name a key of another object=, or one that does not exist yet (certified makes it: ECDSA P-384, or RSA with ', { option: 'keyType', value: 'rsa' }, ').'],
   };
   return new CertifiedError(`the key of "${name}" on the PKCS#11 token cannot be used: ${error.message}`, { code: 'PKCS11', hint: hints[error.problem], cause: error });
@@ -82,6 +88,7 @@ function tokenProblem(error: TokenError, name: string, uri: string): CertifiedEr
  * may pass over for a key it can do without, saying so.
  */
 export function isUnreachableTokenKey(error: unknown): error is CertifiedError {
+  if (error instanceof CertifiedError && error.code === 'NO_PKCS11_MODULE') return true;
   const cause = error instanceof CertifiedError ? error.cause : undefined;
   return cause instanceof TokenError && (cause.problem === 'module' || cause.problem === 'token' || cause.problem === 'no-pin' || cause.problem === 'binding');
 }
@@ -89,6 +96,14 @@ export function isUnreachableTokenKey(error: unknown): error is CertifiedError {
 /** A CA's key from its record in certified.json. */
 export async function openTokenCaKey(name: string, record: TokenKeyRecord, askPassword: AskPassword): Promise<SigningKey> {
   const uri = readTokenKeyUri(record.uri, `the PKCS#11 URI of "${name}" in certified.json`);
+  // A recorded URI selects a key and nothing else: a module path or a PIN file in it would come
+  // from whoever last changed certified.json, and a module is code this process would run.
+  if (Object.keys(uri.query).length) {
+    throw new CertifiedError(`the PKCS#11 URI of "${name}" in certified.json has a query (${Object.keys(uri.query).join(', ')}), which certified never records`, {
+      code: 'BAD_CONFIG',
+      hint: [`Restore certified.json from a reviewed commit, or remove the "?..." part of the URI; name the module with `, { option: 'pkcs11Module' }, '.'],
+    });
+  }
   const token = await open(name, uri, modulePath(uri, record.module), askPassword);
   return { spec: token.spec, token };
 }
@@ -140,6 +155,17 @@ export function assertKeyNotInUse(key: SigningKey & { token: TokenKey }, uri: Pk
   const holder = holders.find((candidate) => certificateMatchesKey(candidate.certificate, key));
   if (holder) throw sharedKey(option, uri, name, holder.name);
   if (revokedKeyId !== undefined && keyIdentifier(subjectPublicKeyInfo(tokenKeyPair(key).publicKey)) === revokedKeyId) throw sharedKey(option, uri, name, undefined);
+}
+
+/** The certificates of the CAs whose keys certified.json says are on tokens, but `except`'s: holders a new token key must not be. */
+export async function tokenKeyHolders(store: CaStore, config: CaConfig, except: string): Promise<{ name: string; certificate: Uint8Array }[]> {
+  const holders: { name: string; certificate: Uint8Array }[] = [];
+  for (const name of Object.keys(config.tokenKeys ?? {})) {
+    if (name === except) continue;
+    const certificate = await loadCertificate(store, name);
+    if (certificate) holders.push({ name, certificate: certificate.der });
+  }
+  return holders;
 }
 
 /** The refusal of a key another CA holds (`holder`), or the revoked CA `name` held (no holder). */

@@ -15,7 +15,7 @@ export function renderHint(error: CertifiedError): string | undefined {
   return error.renderHint(FLAGS) ?? (error.exitCode === 2 ? 'Run "certified --help" for usage.' : undefined);
 }
 
-const VARIABLES: Record<VariableName, string> = { db: 'CERTIFIED_DB', javaStorePass: 'CERTIFIED_JAVA_STOREPASS', pkcs11Module: 'CERTIFIED_PKCS11_MODULE', pkcs11Pin: 'CERTIFIED_PKCS11_PIN' };
+const VARIABLES: Record<VariableName, string> = { db: 'CERTIFIED_DB', javaStorePass: 'CERTIFIED_JAVA_STOREPASS', pkcs11Module: 'CERTIFIED_PKCS11_MODULE', pkcs11Pin: 'CERTIFIED_PKCS11_PIN', pkcs11RootPin: 'CERTIFIED_PKCS11_ROOT_PIN' };
 
 /** An option as its flag (`keyType` -> `--key-type`), a variable as its name. */
 export const FLAGS: Spelling = {

@@ -48,6 +48,7 @@ export const store = (): Option[] => [db(), lockTimeout()];
 export const token = (): Option[] => [
   new Option('--pkcs11-module <path>', 'the PKCS#11 module of the token holding a CA key (or CERTIFIED_PKCS11_MODULE)'),
   new Option('--pin <pin>', "the token's user PIN (- reads stdin; or CERTIFIED_PKCS11_PIN, or a prompt)"),
+  new Option('--root-pin <pin>', "the user PIN of the root's token (- reads stdin; or CERTIFIED_PKCS11_ROOT_PIN, or a prompt)"),
 ];
 /** What a new leaf key and certificate take (issue, self-signed). */
 export const leaf = (): Option[] => [name(), client(), server(), keyType(), bits(), days('validity in days (default 365)')];

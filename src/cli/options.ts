@@ -21,6 +21,7 @@ export interface RootOptions {
   /** init --issuer: the sub-CA's key on a token. */
   key?: string;
   pin?: string;
+  rootPin?: string;
   pkcs11Module?: string;
   crlUrl?: string;
   rootCrlUrl?: string;

@@ -79,14 +79,14 @@ function csrKeySpec(keyObject: KeyObject): KeySpec {
   }
 }
 
-/** Signature algorithms a CSR is verified with natively: the hash Node's verify takes, by OID. */
-const NATIVE_SIGNATURE_HASHES: Record<string, string> = {
-  '1.2.840.10045.4.3.2': 'sha256', // ecdsa-with-SHA256
-  '1.2.840.10045.4.3.3': 'sha384',
-  '1.2.840.10045.4.3.4': 'sha512',
-  '1.2.840.113549.1.1.11': 'sha256', // sha256WithRSAEncryption
-  '1.2.840.113549.1.1.12': 'sha384',
-  '1.2.840.113549.1.1.13': 'sha512',
+/** Signature algorithms a CSR is verified with natively: the hash Node's verify takes and the key type they are for, by OID. */
+const NATIVE_SIGNATURES: Record<string, { hash: string; keyType: 'ec' | 'rsa' }> = {
+  '1.2.840.10045.4.3.2': { hash: 'sha256', keyType: 'ec' }, // ecdsa-with-SHA256
+  '1.2.840.10045.4.3.3': { hash: 'sha384', keyType: 'ec' },
+  '1.2.840.10045.4.3.4': { hash: 'sha512', keyType: 'ec' },
+  '1.2.840.113549.1.1.11': { hash: 'sha256', keyType: 'rsa' }, // sha256WithRSAEncryption
+  '1.2.840.113549.1.1.12': { hash: 'sha384', keyType: 'rsa' },
+  '1.2.840.113549.1.1.13': { hash: 'sha512', keyType: 'rsa' },
 };
 
 /**
@@ -94,11 +94,13 @@ const NATIVE_SIGNATURE_HASHES: Record<string, string> = {
  * promise round trip and key import cost more than the check), through @peculiar/x509 for the rest.
  */
 async function csrSignatureValid(der: ArrayBuffer, request: CertificationRequest, key: KeyObject): Promise<boolean> {
-  const hash = NATIVE_SIGNATURE_HASHES[request.signatureAlgorithm.algorithm];
+  const algorithm = NATIVE_SIGNATURES[request.signatureAlgorithm.algorithm];
   const signed = request.certificationRequestInfoRaw;
-  if (hash === undefined || signed === undefined) return new Pkcs10CertificateRequest(der).verify();
+  if (algorithm === undefined || signed === undefined) return new Pkcs10CertificateRequest(der).verify();
+  // Node would check an RSA signature labelled ECDSA (or the reverse) as the key's kind: a request must say what it is.
+  if (key.asymmetricKeyType !== algorithm.keyType) return false;
   try {
-    return verify(hash, new Uint8Array(signed), key, new Uint8Array(request.signature));
+    return verify(algorithm.hash, new Uint8Array(signed), key, new Uint8Array(request.signature));
   } catch {
     return false; // a signature algorithm that does not fit the key
   }

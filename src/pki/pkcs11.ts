@@ -13,10 +13,10 @@ import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
 import { ECParameters } from '@peculiar/asn1-ecc';
 import type * as Pkcs11js from 'pkcs11js';
 import type { KeySpec } from './keys.js';
-import type { Pkcs11Uri } from './pkcs11-uri.js';
+import { formatPkcs11Uri, type Pkcs11Uri } from './pkcs11-uri.js';
 import { AsnEcSignatureFormatter } from './x509.js';
 
-export type TokenProblem = 'binding' | 'module' | 'token' | 'no-pin' | 'pin' | 'object' | 'key-type';
+export type TokenProblem = 'binding' | 'module' | 'token' | 'no-pin' | 'pin' | 'object' | 'key-type' | 'exportable';
 
 /** A token key that cannot be used; `problem` says which part failed, for the hint. */
 export class TokenError extends Error {
@@ -42,6 +42,8 @@ export interface TokenKey {
   publicKey: KeyObject;
   /** True when this call made the key pair on the token. */
   created: boolean;
+  /** The URI that named it, without its query. */
+  uri: string;
   /** X.509's signature of `data`: DER ECDSA-Sig-Value, or PKCS#1 v1.5. */
   sign(hash: 'sha256' | 'sha384', data: Uint8Array): Buffer;
 }
@@ -173,7 +175,7 @@ export function openTokenKey(params: OpenTokenKeyParams): TokenKey {
   const named = params.uri.path.object !== undefined ? `"${params.uri.path.object}"` : `id ${params.uri.path.id}`;
   let privates = findObjects(module, session, [{ type: pkcs11.CKA_CLASS, value: pkcs11.CKO_PRIVATE_KEY }, ...select]);
   let created = false;
-  if (privates.length === 0 && params.create && params.dryRun) return keyOfTheMoment(params.create);
+  if (privates.length === 0 && params.create && params.dryRun) return keyOfTheMoment(params.create, formatPkcs11Uri(params.uri));
   if (privates.length === 0 && params.create) {
     generateKeyPair(module, pkcs11, session, select, params.create);
     privates = findObjects(module, session, [{ type: pkcs11.CKA_CLASS, value: pkcs11.CKO_PRIVATE_KEY }, ...select]);
@@ -182,12 +184,19 @@ export function openTokenKey(params: OpenTokenKeyParams): TokenKey {
   if (privates.length === 0) throw new TokenError('object', `the token "${token}" has no private key ${named}`);
   if (privates.length > 1) throw new TokenError('object', `the token "${token}" has ${privates.length} private keys ${named}: name one with id=...`);
   const key = privates[0]!;
+  // A key found there must stay there: one imported from a file, or that may be exported, is refused.
+  if (!created) {
+    const [sensitive, extractable] = module.C_GetAttributeValue(session, key, [{ type: pkcs11.CKA_SENSITIVE }, { type: pkcs11.CKA_EXTRACTABLE }]);
+    const flag = (attribute: Pkcs11js.Attribute | undefined) => Buffer.isBuffer(attribute?.value) && attribute.value.length > 0 && attribute.value[0] !== 0;
+    if (!flag(sensitive) || flag(extractable)) throw new TokenError('exportable', `the key ${named} on the token "${token}" ${flag(extractable) ? 'may be exported (CKA_EXTRACTABLE)' : 'is not sensitive (CKA_SENSITIVE)'}, so it could leave the token`);
+  }
   const { spec, publicKey } = publicHalf(module, pkcs11, session, key, select, `${named} on the token "${token}"`);
   const formatter = new AsnEcSignatureFormatter();
   return {
     spec,
     publicKey,
     created,
+    uri: formatPkcs11Uri(params.uri),
     sign(hash, data) {
       if (spec.type === 'ecdsa') {
         const digest = createHash(hash).update(data).digest();
@@ -261,8 +270,8 @@ function publicHalf(module: Pkcs11js.PKCS11, pkcs11: Binding, session: Buffer, k
 }
 
 /** What a dry run signs with in place of a key it would make on the token: in memory, gone after. */
-function keyOfTheMoment(spec: KeySpec): TokenKey {
+function keyOfTheMoment(spec: KeySpec, uri: string): TokenKey {
   const { privateKey, publicKey } =
     spec.type === 'ecdsa' ? generateKeyPairSync('ec', { namedCurve: spec.curve }) : generateKeyPairSync('rsa', { modulusLength: spec.bits });
-  return { spec, publicKey, created: true, sign: (hash, data) => sign(hash, data, { key: privateKey, dsaEncoding: 'der' }) };
+  return { spec, publicKey, created: true, uri, sign: (hash, data) => sign(hash, data, { key: privateKey, dsaEncoding: 'der' }) };
 }

@@ -3,7 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { JournalledChange, type ChangeResult, type ChangeSet, type CrashStep } from './change.js';
 import { PendingChangeError, StoreWriteError } from './errors.js';
 import { gitCommitNotices, type CommitNotice } from './git-notices.js';
-import { findGitDirs, gitCommittedText, gitHead, readHeadOf } from './git.js';
+import { findGitDirs, gitCommittedText, gitHead, gitParentOf, readHeadOf } from './git.js';
 import { READ_LIMITS, ReadTooLargeError, readKindOf } from './bounded-read.js';
 import { gitOperationUnderWay, gitUnmergedPaths, gitUnmergedVersion } from './git-merge.js';
 import { CorruptJournalError, readJournal } from './journal.js';
@@ -46,17 +46,17 @@ const READ_ONLY_ERRORS = new Set(['EACCES', 'EPERM', 'EROFS']);
 
 const UNENCRYPTED_KEY = /-----BEGIN (?:RSA |EC )?PRIVATE KEY-----/;
 
-/** A commit this store made: the commit before it, and the paths it wrote, removed or moved. */
-export interface OwnCommit {
-  parent: string | undefined;
-  commit: string;
-  paths: string[];
-}
+/**
+ * What listeners hear of this store's changes: a commit it made (the commit before it, and the
+ * paths it wrote, removed or moved), or a change undone (`rolledBack`: its paths, which readers
+ * may have seen written meanwhile; empty when what happened is not known).
+ */
+export type ChangeNotice = { parent: string | undefined; commit: string; paths: string[] } | { rolledBack: string[] };
 
 /** The CA directory: reads, and changes applied under the lock, journalled and committed as one. */
 export class CaStore extends CaReader {
   private readonly change: JournalledChange;
-  private readonly commitListeners = new Set<(commit: OwnCommit) => void>();
+  private readonly commitListeners = new Set<(commit: ChangeNotice) => void>();
   private gitDirs: Promise<{ gitDir: string; commonDir: string } | null> | undefined;
 
   private constructor(
@@ -167,10 +167,19 @@ export class CaStore extends CaReader {
       this.plannedChange = change;
       return { commit: '' };
     }
-    const result = await this.change.apply(change);
-    if (result.commit && !result.stagedForMerge) {
-      const paths = [...change.writes.map((write) => write.path), ...(change.removes ?? []), ...(change.moves ?? []).flatMap((move) => [move.from, move.to])];
-      for (const listener of this.commitListeners) listener({ parent: result.parent, commit: result.commit, paths });
+    const paths = [...change.writes.map((write) => write.path), ...(change.removes ?? []), ...(change.moves ?? []).flatMap((move) => [move.from, move.to])];
+    let result: ChangeResult;
+    try {
+      result = await this.change.apply(change);
+    } catch (error) {
+      for (const listener of this.commitListeners) listener({ rolledBack: paths });
+      throw error;
+    }
+    if (result.commit && !result.stagedForMerge && this.commitListeners.size) {
+      // The commit's own parent, not HEAD as the change found it: a commit made meanwhile by
+      // someone else is then between the two, and a listener must not take it for nothing.
+      const parent = await gitParentOf(this.dir, result.commit).catch(() => null);
+      for (const listener of this.commitListeners) listener(parent === null ? { rolledBack: [] } : { parent, commit: result.commit, paths });
     }
     if (result.commit && this.options.onCommitNotice) {
       for (const notice of await gitCommitNotices(this.dir, result.commit, change.message).catch(() => [])) this.options.onCommitNotice(notice);
@@ -179,7 +188,7 @@ export class CaStore extends CaReader {
   }
 
   /** Calls `listener` after every commit this store makes (not for changes staged for a merge). */
-  onCommit(listener: (commit: OwnCommit) => void): void {
+  onCommit(listener: (commit: ChangeNotice) => void): void {
     this.commitListeners.add(listener);
   }
 

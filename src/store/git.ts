@@ -195,6 +195,13 @@ export function readHeadOf({ gitDir, commonDir }: { gitDir: string; commonDir: s
   }
 }
 
+/** The first parent of `commit`, undefined for a repository's first commit. */
+export async function gitParentOf(dir: string, commit: string): Promise<string | undefined> {
+  if (!OBJECT_ID.test(commit)) throw new Error(`"${commit.slice(0, 80)}" is not a commit id`);
+  const parent = await (await git(dir)).raw(['rev-parse', '--verify', '-q', `${commit}^`]).then((out) => out.trim(), () => '');
+  return OBJECT_ID.test(parent) ? parent : undefined;
+}
+
 /**
  * The content of `rel` (relative to `dir`) in `commit`, undefined when the commit has no such
  * file; one `git cat-file`. Refused past `limit` bytes (git's output is cut there).

@@ -50,7 +50,7 @@ describe('every signing path with the root and intermediate keys on a token', { 
     token = softhsmToken('ca');
     cwd = tempDir();
     db = join(cwd, 'etc/ssl');
-    env = { ...token.env, CERTIFIED_PKCS11_PIN: USER_PIN, CERTIFIED_PKCS11_MODULE: SOFTHSM_MODULE! };
+    env = { ...token.env, CERTIFIED_PKCS11_PIN: USER_PIN, CERTIFIED_PKCS11_ROOT_PIN: USER_PIN, CERTIFIED_PKCS11_MODULE: SOFTHSM_MODULE! };
     port = await freePort();
     const made = await certified(['--ca', '--root-key', 'pkcs11:token=ca;object=root-ca', '--intermediate-key', 'pkcs11:token=ca;object=intermediate', '--ocsp-url', `http://127.0.0.1:${port}/ocsp`, 'CN=Paths CA']);
     assert.equal(made.code, 0, made.stderr);
@@ -227,7 +227,7 @@ describe('token keys beside key files', { skip }, () => {
     const token = softhsmToken('mixed');
     const cwd = tempDir();
     const db = join(cwd, 'etc/ssl');
-    const env = { ...token.env, CERTIFIED_PKCS11_PIN: USER_PIN, CERTIFIED_PKCS11_MODULE: SOFTHSM_MODULE! };
+    const env = { ...token.env, CERTIFIED_PKCS11_PIN: USER_PIN, CERTIFIED_PKCS11_ROOT_PIN: USER_PIN, CERTIFIED_PKCS11_MODULE: SOFTHSM_MODULE! };
     await makeCa(cwd, ['--intermediate-key', 'pkcs11:token=mixed;object=intermediate'], env);
     const sub = await run(['init', '--issuer', 'ca', '--key', 'pkcs11:token=mixed;object=team', '--name', 'team', 'CN=Team CA'], { cwd, env });
     assert.equal(sub.code, 0, sub.stderr);

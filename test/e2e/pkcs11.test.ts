@@ -32,7 +32,7 @@ describe('a CA whose root and intermediate keys a PKCS#11 token holds', { skip }
     token = softhsmToken('ca');
     cwd = tempDir();
     db = join(cwd, 'etc/ssl');
-    env = { ...token.env, CERTIFIED_PKCS11_PIN: USER_PIN };
+    env = { ...token.env, CERTIFIED_PKCS11_PIN: USER_PIN, CERTIFIED_PKCS11_ROOT_PIN: USER_PIN };
     const made = await certified(['--ca', '--root-key', 'pkcs11:token=ca;object=root-ca', '--intermediate-key', 'pkcs11:token=ca;object=intermediate', '--pkcs11-module', SOFTHSM_MODULE!, 'O=Token', 'CN=Token CA']);
     assert.equal(made.code, 0, made.stderr);
     assert.match(made.stderr, /The root key is on the PKCS#11 token \(pkcs11:token=ca;object=root-ca\); it never leaves it\./);
@@ -82,6 +82,17 @@ describe('a CA whose root and intermediate keys a PKCS#11 token holds', { skip }
     assert.match(refused.stdout + refused.stderr, /certificate revoked/);
   });
 
+  it("opens the root's token only with the root's PIN: crl without it re-signs the others and says why not the root's", async () => {
+    const rootCrl = readFileSync(join(db, 'crl/root-ca.crl'), 'utf8');
+    const intermediateCrl = readFileSync(join(db, 'crl/ca.crl'), 'utf8');
+    await new Promise((resolve) => setTimeout(resolve, 1100)); // a new CRL number (seconds)
+    const result = await certified(['crl'], { CERTIFIED_PKCS11_ROOT_PIN: undefined });
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stderr, /root/);
+    assert.equal(readFileSync(join(db, 'crl/root-ca.crl'), 'utf8'), rootCrl, "the root's CRL is left as it was");
+    assert.notEqual(readFileSync(join(db, 'crl/ca.crl'), 'utf8'), intermediateCrl, "the intermediate's CRL is signed again");
+  });
+
   it('asks for the PIN on a terminal, masked, with no spinner drawn over the question', async () => {
     const child = spawn('script', ['-q', '-e', '-c', `${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} CN=prompted.example.test`, '/dev/null'], {
       cwd,
@@ -120,11 +131,31 @@ describe('a CA whose root and intermediate keys a PKCS#11 token holds', { skip }
   });
 });
 
+describe('certified.json names a key, nothing more', { skip }, () => {
+  it('refuses a recorded URI with a query (a module path or PIN file), loading nothing', async () => {
+    const token = softhsmToken('query');
+    const cwd = tempDir();
+    const env = { ...token.env, CERTIFIED_PKCS11_PIN: USER_PIN, CERTIFIED_PKCS11_MODULE: SOFTHSM_MODULE!, CERTIFIED_ROOT_PASSWORD: ROOT_PASSWORD };
+    const made = await run(['--ca', '--intermediate-key', 'pkcs11:token=query;object=intermediate', 'CN=Query CA'], { cwd, env });
+    assert.equal(made.code, 0, made.stderr);
+    const db = join(cwd, 'etc/ssl');
+    const config = join(db, 'certified.json');
+    const marker = join(cwd, 'loaded');
+    writeFileSync(config, readFileSync(config, 'utf8').replace('pkcs11:token=query;object=intermediate', `pkcs11:token=query;object=intermediate?module-path=${join(cwd, 'evil.so')}&pin-source=file:${marker}`));
+    git(db, ['commit', '-q', '-am', 'a module path slipped into certified.json']);
+    const before = snapshot(db);
+    const result = await run(['CN=never.example.test'], { cwd, env: { ...env, CERTIFIED_PKCS11_MODULE: undefined } });
+    assert.equal(result.code, 1, result.stderr);
+    assert.match(result.stderr, /^certified: the PKCS#11 URI of "ca" in certified\.json has a query \(module-path, pin-source\), which certified never records\. Restore certified\.json from a reviewed commit/);
+    assert.deepEqual(snapshot(db), before);
+  });
+});
+
 describe('a new CA on a token: key types, and the keys it refuses', { skip }, () => {
   it('makes an RSA root on the token beside an intermediate in a file; the root signs its CRL there', async () => {
     const token = softhsmToken('rsa');
     const cwd = tempDir();
-    const env = { ...token.env, CERTIFIED_PKCS11_PIN: USER_PIN, CERTIFIED_PKCS11_MODULE: SOFTHSM_MODULE! };
+    const env = { ...token.env, CERTIFIED_PKCS11_PIN: USER_PIN, CERTIFIED_PKCS11_ROOT_PIN: USER_PIN, CERTIFIED_PKCS11_MODULE: SOFTHSM_MODULE! };
     const made = await run(['--ca', '--key-type', 'rsa', '--root-key', 'pkcs11:token=rsa;object=root', 'CN=RSA Token CA'], { cwd, env });
     assert.equal(made.code, 0, made.stderr);
     const db = join(cwd, 'etc/ssl');
@@ -142,7 +173,7 @@ describe('a new CA on a token: key types, and the keys it refuses', { skip }, ()
   it('makes nothing on the token in a dry run', async () => {
     const token = softhsmToken('dry');
     const cwd = tempDir();
-    const env = { ...token.env, CERTIFIED_PKCS11_PIN: USER_PIN, CERTIFIED_PKCS11_MODULE: SOFTHSM_MODULE! };
+    const env = { ...token.env, CERTIFIED_PKCS11_PIN: USER_PIN, CERTIFIED_PKCS11_ROOT_PIN: USER_PIN, CERTIFIED_PKCS11_MODULE: SOFTHSM_MODULE! };
     const result = await run(['--ca', '--dry-run', '--root-key', 'pkcs11:token=dry;object=root-ca', '--intermediate-key', 'pkcs11:token=dry;object=intermediate', 'CN=Dry CA'], { cwd, env });
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout + result.stderr, /Dry CA/);
@@ -157,13 +188,17 @@ describe('a new CA on a token: key types, and the keys it refuses', { skip }, ()
     const made = token.tool(['--keypairgen', '--key-type', 'EC:secp521r1', '--label', 'p521']);
     assert.equal(made.status, 0, made.stderr);
     const cwd = tempDir();
-    const env = { ...token.env, CERTIFIED_PKCS11_PIN: USER_PIN, CERTIFIED_PKCS11_MODULE: SOFTHSM_MODULE!, CERTIFIED_ROOT_PASSWORD: ROOT_PASSWORD };
+    const env = { ...token.env, CERTIFIED_PKCS11_PIN: USER_PIN, CERTIFIED_PKCS11_ROOT_PIN: USER_PIN, CERTIFIED_PKCS11_MODULE: SOFTHSM_MODULE!, CERTIFIED_ROOT_PASSWORD: ROOT_PASSWORD };
     const cases: [string, number, RegExp][] = [
       ['pkcs11:token=odd;object=ca?pin-value=4711', 1, /^certified: --intermediate-key is not a usable PKCS#11 URI: it holds the PIN \(pin-value\): give the PIN with --pin or CERTIFIED_PKCS11_PIN instead, or point pin-source at a file\. /],
       ['pkcs11:token=odd;object=p521', 1, /^certified: the key of "ca" on the PKCS#11 token cannot be used: the key "p521" on the token "odd" is an ECDSA P-521 key, which certified does not sign with \(ECDSA P-256 or P-384, RSA of 2048 bits or more\)\. /],
       ['pkcs11:token=odd', 1, /^certified: --intermediate-key is not a usable PKCS#11 URI: it names no key: give object=LABEL \(or id=\.\.\.\)\. /],
       ['pkcs11:token=elsewhere;object=ca', 1, /^certified: the key of "ca" on the PKCS#11 token cannot be used: there is no token "elsewhere" \(the module has "odd"\)\. /],
     ];
+    const same = await run(['--ca', '--root-key', 'pkcs11:token=odd;object=shared', '--intermediate-key', 'pkcs11:object=shared', 'CN=Odd CA'], { cwd, env: { ...env, CERTIFIED_PKCS11_ROOT_PIN: USER_PIN } });
+    assert.equal(same.code, 1, same.stderr);
+    assert.match(same.stderr, /^certified: --root-key and --intermediate-key name the same key on the token\. /);
+    assert.equal(existsSync(join(cwd, 'etc')), false, 'nothing was written');
     for (const [uri, code, message] of cases) {
       const result = await run(['--ca', '--intermediate-key', uri, 'CN=Odd CA'], { cwd, env });
       assert.equal(result.code, code, result.stderr);
@@ -219,10 +254,14 @@ describe('token keys: where the PIN and the module come from, keys adopted and l
     writeFileSync(config, original.replace('"module": "libsofthsm2.so"', '"module": "libnowhere-pkcs11.so"'));
     git(db, ['commit', '-q', '-am', 'a module this machine does not have']);
     const before = snapshot(db);
-    const result = await run(['CN=nomodule.example.test'], { cwd, env: { ...env, CERTIFIED_PKCS11_MODULE: undefined, CERTIFIED_PKCS11_PIN: USER_PIN } });
+    const result = await run(['CN=nomodule.example.test'], { cwd, env: { ...env, CERTIFIED_PKCS11_MODULE: undefined, CERTIFIED_PKCS11_PIN: USER_PIN, CERTIFIED_PKCS11_ROOT_PIN: USER_PIN } });
     assert.equal(result.code, 1, result.stderr);
     assert.equal(result.stderr, 'certified: no PKCS#11 module is named and "libnowhere-pkcs11.so" is in none of the usual places. Name the module with --pkcs11-module PATH or CERTIFIED_PKCS11_MODULE=PATH (for SoftHSM: /usr/lib/softhsm/libsofthsm2.so).\n');
     assert.deepEqual(snapshot(db), before);
+    // check, where the module is missing (a CI runner), says what it could not compare and passes.
+    const checked = await run(['check'], { cwd, env: { ...env, CERTIFIED_PKCS11_MODULE: undefined, CERTIFIED_PKCS11_PIN: USER_PIN } });
+    assert.equal(checked.code, 0, checked.stdout + checked.stderr);
+    assert.match(checked.stderr, /the key of "ca" on the PKCS#11 token \(pkcs11:token=adopt;object=existing\) could not be compared with its certificate/);
     writeFileSync(config, original);
     git(db, ['commit', '-q', '-am', 'the module back']);
   });
@@ -231,7 +270,7 @@ describe('token keys: where the PIN and the module come from, keys adopted and l
     const deleted = token.tool(['--delete-object', '--type', 'privkey', '--label', 'existing']);
     assert.equal(deleted.status, 0, deleted.stderr);
     const before = snapshot(db);
-    const result = await run(['CN=lost.example.test'], { cwd, env: { ...env, CERTIFIED_PKCS11_PIN: USER_PIN } });
+    const result = await run(['CN=lost.example.test'], { cwd, env: { ...env, CERTIFIED_PKCS11_PIN: USER_PIN, CERTIFIED_PKCS11_ROOT_PIN: USER_PIN } });
     assert.equal(result.code, 1, result.stderr);
     assert.match(result.stderr, /^certified: the key of "ca" on the PKCS#11 token cannot be used: the token "adopt" has no private key "existing"\. Check object= in "pkcs11:token=adopt;object=existing" against "pkcs11-tool --module MODULE --list-objects --login"\.\n$/);
     assert.deepEqual(snapshot(db), before);

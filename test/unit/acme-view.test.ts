@@ -69,4 +69,51 @@ describe('the ACME server’s view of the CA', () => {
     await later();
     assert.equal((await view.account(ID))?.status, 'revoked');
   });
+
+  /** Runs `during` after the store's next change has written its files and before it commits. */
+  function betweenWriteAndCommit(during: () => Promise<void> | void): () => void {
+    const change = (store as unknown as { change: { writeFilesAndObjects: (set: unknown) => Promise<void> } }).change;
+    const original = change.writeFilesAndObjects.bind(change);
+    change.writeFilesAndObjects = async (set: unknown) => {
+      await original(set);
+      await during();
+    };
+    return () => (change.writeFilesAndObjects = original);
+  }
+
+  it('sees a commit that lands while its own change is being written', async () => {
+    commitPolicy('acme:\n  allow: [.example.test]\n');
+    const view = new AcmeView(store);
+    assert.deepEqual((await view.policy()).allow, ['.example.test']);
+    await later();
+    const restore = betweenWriteAndCommit(() => commitPolicy('acme:\n  allow: [.narrower.test]\n'));
+    try {
+      await saveAccount(store, account('valid'), 'update', 'certified serve');
+    } finally {
+      restore();
+    }
+    await later();
+    assert.deepEqual((await view.policy()).allow, ['.narrower.test'], 'the policy as committed, not as the view last saw it');
+  });
+
+  it('forgets what a change that was rolled back wrote, even if a request read it meanwhile', async () => {
+    await saveAccount(store, { ...account('valid'), contact: ['mailto:ops@example.test'] }, 'update', 'certified serve');
+    const view = new AcmeView(store);
+    assert.equal((await view.account(ID))?.status, 'valid');
+    await later();
+    const restore = betweenWriteAndCommit(async () => {
+      // Another request reads the record while it is written and not committed (first evicted, as a long-running server may have)...
+      (view as unknown as { accounts: Map<string, unknown> }).accounts.clear();
+      assert.equal((await view.account(ID))?.status, 'deactivated');
+      // ...and the commit fails.
+      throw new Error('git commit failed');
+    });
+    try {
+      await assert.rejects(saveAccount(store, account('deactivated'), 'deactivate', 'certified serve'));
+    } finally {
+      restore();
+    }
+    await later();
+    assert.equal((await view.account(ID))?.status, 'valid');
+  });
 });

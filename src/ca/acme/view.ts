@@ -4,7 +4,7 @@
  * server left it: the server's own commits move it along (dropping only what they wrote), and
  * any other commit (a reviewed policy change merged, an account deactivated by hand) drops it all.
  */
-import type { CaStore, OwnCommit } from '../../store/ca-store.js';
+import type { CaStore, ChangeNotice } from '../../store/ca-store.js';
 import { ACME_ACCOUNTS_DIR, REVOKED_DIR } from '../../store/layout.js';
 import { MANIFEST_FILE } from '../manifest/manifest.js';
 import { readAccount, type AcmeAccount } from './accounts.js';
@@ -96,17 +96,30 @@ export class AcmeView {
     this.policyAt = undefined;
   }
 
-  /** A commit of this server's on top of what it saw: only what the commit wrote is dropped. */
-  private follow({ parent, commit, paths }: OwnCommit): void {
+  /**
+   * A commit of this server's on top of what it saw: only what the commit wrote is dropped. A
+   * change undone drops what it wrote too: a request may have read those files in between.
+   */
+  private follow(notice: ChangeNotice): void {
+    if ('rolledBack' in notice) {
+      this.generation++;
+      if (notice.rolledBack.length === 0) this.drop();
+      for (const path of notice.rolledBack) this.forget(path);
+      return;
+    }
+    const { parent, commit, paths } = notice;
     if (this.head === null || parent !== this.head) return; // another commit came between: the next refresh drops everything
     this.head = commit;
     this.generation++;
-    for (const path of paths) {
-      if (path.startsWith(`${ACME_ACCOUNTS_DIR}/`)) this.accounts.delete(path.slice(ACME_ACCOUNTS_DIR.length + 1).replace(/\.json$/, ''));
-      else if (path === MANIFEST_FILE) this.policyAt = undefined;
-      else if (path.startsWith(`${REVOKED_DIR}/`)) this.issued.clear(); // a revocation moves files
-    }
+    for (const path of paths) this.forget(path);
     if (this.policyAt && this.policyAt.head === parent) this.policyAt.head = commit;
     else this.policyAt = undefined;
+  }
+
+  /** Drops what was kept of `path`. */
+  private forget(path: string): void {
+    if (path.startsWith(`${ACME_ACCOUNTS_DIR}/`)) this.accounts.delete(path.slice(ACME_ACCOUNTS_DIR.length + 1).replace(/\.json$/, ''));
+    else if (path === MANIFEST_FILE) this.policyAt = undefined;
+    else if (path.startsWith(`${REVOKED_DIR}/`)) this.issued.clear(); // a revocation moves files
   }
 }

@@ -17,7 +17,7 @@ import { crlDaysFor, withDefaults, type CaConfig, type TokenKeyRecord } from '..
 import { assertMaySign, buildCertificate } from '../certificate-builder.js';
 import { assertNewName } from '../names-in-use.js';
 import { buildCrl } from '../revocation/generate-crl.js';
-import { assertKeyNotInUse, assertOwnTokenKey, configWrite, describeTokenKeyWithFingerprint, makeTokenCaKey, tokenKeyPair } from '../token-keys.js';
+import { assertKeyNotInUse, assertOwnTokenKey, configWrite, describeTokenKeyWithFingerprint, makeTokenCaKey, tokenKeyHolders, tokenKeyPair } from '../token-keys.js';
 import { keyWrite } from './init-ca.js';
 import { resolveIssuer } from './issuers.js';
 
@@ -63,7 +63,7 @@ export async function createSubCa(store: CaStore, params: CreateSubCaParams): Pr
     const token = params.keyUri ? await makeTokenCaKey(params.name, params.keyUri, params.key, params.askPassword, { dryRun: store.dryRun }) : undefined;
     if (token) {
       const root = issuer.name === ROOT_NAME ? undefined : await loadCertificate(store, ROOT_NAME);
-      const holders = [{ name: issuer.name, certificate: issuer.certificate.der }, ...(root ? [{ name: ROOT_NAME, certificate: root.der }] : [])];
+      const holders = [{ name: issuer.name, certificate: issuer.certificate.der }, ...(root ? [{ name: ROOT_NAME, certificate: root.der }] : []), ...(await tokenKeyHolders(store, config, params.name))];
       assertKeyNotInUse(token.key, params.keyUri!, { option: 'key' }, params.name, holders, (await lastRevocation(store, params.name))?.subjectKeyId);
     }
     const now = params.now ?? new Date();

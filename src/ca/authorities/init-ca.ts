@@ -77,7 +77,8 @@ export async function initCa(store: CaStore, params: InitCaParams): Promise<Init
     // Token keys first: a wrong PIN or a missing module stops here, before anything is made.
     const rootToken = params.rootKeyUri ? await makeTokenCaKey(ROOT_NAME, params.rootKeyUri, params.key, ask, { dryRun: store.dryRun }) : undefined;
     const intermediateToken = params.intermediateKeyUri ? await makeTokenCaKey(INTERMEDIATE_NAME, params.intermediateKeyUri, params.key, ask, { dryRun: store.dryRun }) : undefined;
-    if (rootToken && intermediateToken && rootToken.key.token === intermediateToken.key.token) {
+    // However the two URIs spell it: the same public key is the same key.
+    if (rootToken && intermediateToken && rootToken.key.token.publicKey.equals(intermediateToken.key.token.publicKey)) {
       throw new InvalidInputError([{ option: 'rootKey' }, ' and ', { option: 'intermediateKey' }, ' name the same key on the token'], 'Give each CA a key of its own (object=root-ca, object=intermediate).');
     }
     if (!rootToken && params.rootPassword === undefined) throw new Error('a root key file needs a password');

@@ -14,7 +14,7 @@ import { commitMessage, isoDate } from '../commit-message.js';
 import { crlDaysFor, withDefaults } from '../config.js';
 import { CaExistsError } from '../errors.js';
 import { buildCrl } from '../revocation/generate-crl.js';
-import { assertKeyNotInUse, assertOwnTokenKey, configWrite, describeTokenKeyWithFingerprint, makeTokenCaKey, tokenKeyPair } from '../token-keys.js';
+import { assertKeyNotInUse, assertOwnTokenKey, configWrite, describeTokenKeyWithFingerprint, makeTokenCaKey, tokenKeyHolders, tokenKeyPair } from '../token-keys.js';
 import { intermediateSubject, keyWrite } from './init-ca.js';
 import { buildCertificate } from '../certificate-builder.js';
 
@@ -55,7 +55,7 @@ export async function replaceIntermediate(store: CaStore, params: ReplaceInterme
     const now = params.now ?? new Date();
     const token = params.intermediateKeyUri ? await makeTokenCaKey(INTERMEDIATE_NAME, params.intermediateKeyUri, params.key ?? root.certificate.key, params.askPassword, { dryRun: store.dryRun }) : undefined;
     const retired = await lastRevocation(store, INTERMEDIATE_NAME);
-    if (token) assertKeyNotInUse(token.key, params.intermediateKeyUri!, { option: 'intermediateKey' }, INTERMEDIATE_NAME, [{ name: ROOT_NAME, certificate: root.certificate.der }], retired?.subjectKeyId);
+    if (token) assertKeyNotInUse(token.key, params.intermediateKeyUri!, { option: 'intermediateKey' }, INTERMEDIATE_NAME, [{ name: ROOT_NAME, certificate: root.certificate.der }, ...(await tokenKeyHolders(store, config, INTERMEDIATE_NAME))], retired?.subjectKeyId);
     const spec = token ? token.key.spec : (params.key ?? root.certificate.key);
     const keys = token ? tokenKeyPair(token.key) : await generateKeyPair(spec);
     const subject = withDefaults({ ...intermediateSubject(config.subject), ...params.subject }, config.subject);

@@ -29,7 +29,7 @@ async function runAcmeEab(options: AcmeOptions, argv: string[]): Promise<void> {
   // A bad --name is refused before the intermediate's password is asked for.
   const name = options.name === undefined ? undefined : parseEabName(options.name);
   const store = openStore(options);
-  const caKey = await loadEabKey(store, askPasswordFrom(options, { roles: ['ca'] }));
+  const caKey = await loadEabKey(store, askPasswordFrom(options, { roles: ['ca', 'pin'] }));
   const result = await createEab(store, { ...(name === undefined ? {} : { name }), caKey, commandLine: redactedCommandLine(argv) });
   if (options.json) {
     data(JSON.stringify({ kid: result.kid, hmacKey: result.hmacKey, ...(name === undefined ? {} : { name }), path: result.path, commit: result.commit }, null, 2));

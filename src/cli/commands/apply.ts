@@ -23,7 +23,7 @@ export async function runApply(_args: string[], options: ApplyOptions, argv: str
   const password = await resolveSecret({ label: 'the new keys', flag: '--password', flagValue: undefined, env: 'CERTIFIED_PASSWORD', forNewKey: true });
 
   const result = await applyManifest(store, {
-    askPassword: askPasswordFrom({ caPassword: options.caPassword, pin: options.pin }, { roles: ['ca'] }),
+    askPassword: askPasswordFrom({ caPassword: options.caPassword, pin: options.pin }, { roles: ['ca', 'pin'] }),
     ...(password ? { password } : {}),
     commitEach: options.commitEach === true,
     allowRevoke: options.allowRevoke === true,

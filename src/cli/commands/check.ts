@@ -10,6 +10,7 @@ import { askPasswordFrom } from '../passwords.js';
 export interface CheckOptions extends StoreFlags {
   json?: boolean;
   pin?: string;
+  rootPin?: string;
 }
 
 /** `certified check`: exit 0 when the CA is healthy, 1 with one finding per line otherwise. */
@@ -17,7 +18,7 @@ export async function runCheck(args: string[], options: CheckOptions, _argv: str
   if (args.length) throw new UsageError('check takes no arguments', 'Example: certified check --json');
   const store = openStore(options);
   // Only a token's PIN, never a prompt: keys on a token are compared when the PIN is given.
-  const checked = await checkCa(store, { askPassword: askPasswordFrom({ pin: options.pin }, { roles: [], prompt: false }) });
+  const checked = await checkCa(store, { askPassword: askPasswordFrom({ pin: options.pin, rootPin: options.rootPin }, { roles: ['pin', 'root-pin'], prompt: false }) });
   // Not a finding: the history cannot be mended without rewriting it, so it must not fail every later check.
   const withoutTrailers = (await commitsWithoutTrailers(store)).map((entry) => entry.shortCommit);
   if (withoutTrailers.length) {

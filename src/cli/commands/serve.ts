@@ -25,6 +25,7 @@ export interface ServeOptions {
   acmeResolve?: string[];
   caPassword?: string;
   pin?: string;
+  rootPin?: string;
   rootPassword?: string;
 }
 
@@ -68,8 +69,8 @@ export async function runServe(_args: string[], options: ServeOptions, argv: str
   await warnPendingChange(store);
   // The root key usually stays offline: serve opens it only when it is not encrypted or its
   // password is given (flag or environment, never a prompt); then OCSP answers for the CAs it issued.
-  const askCa = rememberPasswords(askPasswordFrom({ caPassword: options.caPassword, pin: options.pin }, { roles: ['ca'] }));
-  const askRoot = askPasswordFrom({ rootPassword: options.rootPassword }, { roles: ['root'], prompt: false });
+  const askCa = rememberPasswords(askPasswordFrom({ caPassword: options.caPassword, pin: options.pin }, { roles: ['ca', 'pin'] }));
+  const askRoot = askPasswordFrom({ rootPassword: options.rootPassword, rootPin: options.rootPin }, { roles: ['root', 'root-pin'], prompt: false });
   const stops: (() => Promise<void>)[] = [];
 
   if (plain && listen !== undefined) stops.push(await startRevocationServer(store, plain, listen, askCa, askRoot));
@@ -121,7 +122,7 @@ async function acmeSettings(options: ServeOptions): Promise<{ host: string; port
 
 async function startRevocationServer(store: ReturnType<typeof openStore>, where: { host: string; port: number }, listen: string, askCa: AskPassword, askRoot: AskPassword): Promise<() => Promise<void>> {
   const { host, port } = where;
-  const service = await openRevocationService(store, { askPassword: (request) => (request.role === 'root' ? askRoot(request) : askCa(request)) });
+  const service = await openRevocationService(store, { askPassword: (request) => (request.role === 'root' || request.role === 'root-pin' ? askRoot(request) : askCa(request)) });
   for (const { name, reason } of service.skipped) {
     if (name === ROOT_NAME) await note('the root key stays offline, so OCSP answers "unauthorized" for the intermediate itself (its status is in the root CRL); give --root-password to answer for it.');
     else await warning(`no OCSP answers for certificates issued by "${name}": ${reason}.`);
