@@ -40,6 +40,8 @@ function modulePath(uri: Pkcs11Uri, recordedName?: string): string {
 
 /** Opened keys, by module and URI: a command that loads an issuer twice logs in once. */
 const opened = new Map<string, TokenKey>();
+/** PINs given, by role and CA name. */
+const pins = new Map<string, string | undefined>();
 
 async function open(name: string, uri: Pkcs11Uri, module: string, askPassword: AskPassword, create?: KeySpec, dryRun = false): Promise<TokenKey> {
   const canonical = formatPkcs11Uri(uri);
@@ -53,10 +55,14 @@ async function open(name: string, uri: Pkcs11Uri, module: string, askPassword: A
     throw error;
   }
   // The root's token has a PIN of its own to give: like the root's password, never given by accident.
-  const pin = await askPassword({ role: name === ROOT_NAME ? 'root-pin' : 'pin', name, path: canonical, ...(uri.query['pin-source'] ? { pinSource: uri.query['pin-source'] } : {}) });
+  const role = name === ROOT_NAME ? 'root-pin' : 'pin';
+  // Asked once per key and command, however often the key is looked at (init looks before it makes).
+  const asked = `${role}\n${name}`;
+  if (!pins.has(asked)) pins.set(asked, await askPassword({ role, name, path: canonical, ...(uri.query['pin-source'] ? { pinSource: uri.query['pin-source'] } : {}) }));
+  const pin = pins.get(asked);
   try {
     const key = openTokenKey({ modulePath: module, uri, pin, ...(create ? { create, dryRun } : {}) });
-    opened.set(cacheKey, key);
+    if (!(dryRun && key.created)) opened.set(cacheKey, key); // a key of the moment stands in for one dry run only
     return key;
   } catch (error) {
     if (error instanceof TokenError) throw tokenProblem(error, name, canonical);

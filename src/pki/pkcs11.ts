@@ -160,43 +160,77 @@ function findObjects(module: Pkcs11js.PKCS11, session: Buffer, template: Pkcs11j
   }
 }
 
-/** Opens (or makes) the key a URI names, logged in for the life of the process. */
+/**
+ * Opens (or makes) the key a URI names, logged in for the life of the process. The session is
+ * read-only unless a key is made (some tokens, Cloud KMS's among them, refuse read-write ones),
+ * and closed again when the key cannot be used; the token's own refusals become TokenErrors.
+ */
 export function openTokenKey(params: OpenTokenKeyParams): TokenKey {
   const pkcs11 = loadBinding();
   const module = loadModule(params.modulePath);
   const slot = findSlot(module, params.uri);
   const token = padded(module.C_GetTokenInfo(slot).label);
-  const session = module.C_OpenSession(slot, pkcs11.CKF_SERIAL_SESSION | pkcs11.CKF_RW_SESSION);
-  login(module, pkcs11, session, params.pin, token);
-  const select: Pkcs11js.Template = [
-    ...(params.uri.path.object !== undefined ? [{ type: pkcs11.CKA_LABEL, value: params.uri.path.object }] : []),
-    ...(params.uri.idBytes !== undefined ? [{ type: pkcs11.CKA_ID, value: Buffer.from(params.uri.idBytes) }] : []),
-  ];
-  const named = params.uri.path.object !== undefined ? `"${params.uri.path.object}"` : `id ${params.uri.path.id}`;
-  let privates = findObjects(module, session, [{ type: pkcs11.CKA_CLASS, value: pkcs11.CKO_PRIVATE_KEY }, ...select]);
-  let created = false;
-  if (privates.length === 0 && params.create && params.dryRun) return keyOfTheMoment(params.create, formatPkcs11Uri(params.uri));
-  if (privates.length === 0 && params.create) {
-    generateKeyPair(module, pkcs11, session, select, params.create);
-    privates = findObjects(module, session, [{ type: pkcs11.CKA_CLASS, value: pkcs11.CKO_PRIVATE_KEY }, ...select]);
-    created = true;
+  let session = openSession(module, pkcs11, slot, false, token);
+  try {
+    login(module, pkcs11, session, params.pin, token);
+    const select: Pkcs11js.Template = [
+      ...(params.uri.path.object !== undefined ? [{ type: pkcs11.CKA_LABEL, value: params.uri.path.object }] : []),
+      ...(params.uri.idBytes !== undefined ? [{ type: pkcs11.CKA_ID, value: Buffer.from(params.uri.idBytes) }] : []),
+    ];
+    const named = params.uri.path.object !== undefined ? `"${params.uri.path.object}"` : `id ${params.uri.path.id}`;
+    let privates = findObjects(module, session, [{ type: pkcs11.CKA_CLASS, value: pkcs11.CKO_PRIVATE_KEY }, ...select]);
+    let created = false;
+    if (privates.length === 0 && params.create && params.dryRun) {
+      module.C_CloseSession(session);
+      return keyOfTheMoment(params.create, formatPkcs11Uri(params.uri));
+    }
+    if (privates.length === 0 && params.create) {
+      // Read-write only to make the key; opened before the read-only one closes, which would log out.
+      const readWrite = openSession(module, pkcs11, slot, true, token);
+      module.C_CloseSession(session);
+      session = readWrite;
+      login(module, pkcs11, session, params.pin, token);
+      generateKeyPair(module, pkcs11, session, select, params.create);
+      privates = findObjects(module, session, [{ type: pkcs11.CKA_CLASS, value: pkcs11.CKO_PRIVATE_KEY }, ...select]);
+      created = true;
+    }
+    if (privates.length === 0) throw new TokenError('object', `the token "${token}" has no private key ${named}`);
+    if (privates.length > 1) throw new TokenError('object', `the token "${token}" has ${privates.length} private keys ${named}: name one with id=...`);
+    const key = privates[0]!;
+    // A key found there must stay there: one imported from a file, or that may be exported, is refused.
+    if (!created) {
+      const [sensitive, extractable] = module.C_GetAttributeValue(session, key, [{ type: pkcs11.CKA_SENSITIVE }, { type: pkcs11.CKA_EXTRACTABLE }]);
+      const flag = (attribute: Pkcs11js.Attribute | undefined) => Buffer.isBuffer(attribute?.value) && attribute.value.length > 0 && attribute.value[0] !== 0;
+      if (!flag(sensitive) || flag(extractable)) throw new TokenError('exportable', `the key ${named} on the token "${token}" ${flag(extractable) ? 'may be exported (CKA_EXTRACTABLE)' : 'is not sensitive (CKA_SENSITIVE)'}, so it could leave the token`);
+    }
+    const { spec, publicKey } = publicHalf(module, pkcs11, session, key, select, `${named} on the token "${token}"`);
+    return tokenSigner(module, pkcs11, session, key, { spec, publicKey, created, uri: formatPkcs11Uri(params.uri) });
+  } catch (error) {
+    try {
+      module.C_CloseSession(session);
+    } catch {
+      // already gone with the token
+    }
+    if (error instanceof TokenError) throw error;
+    throw new TokenError('token', `the token "${token}" refused (${firstLine(error)})`, { cause: error });
   }
-  if (privates.length === 0) throw new TokenError('object', `the token "${token}" has no private key ${named}`);
-  if (privates.length > 1) throw new TokenError('object', `the token "${token}" has ${privates.length} private keys ${named}: name one with id=...`);
-  const key = privates[0]!;
-  // A key found there must stay there: one imported from a file, or that may be exported, is refused.
-  if (!created) {
-    const [sensitive, extractable] = module.C_GetAttributeValue(session, key, [{ type: pkcs11.CKA_SENSITIVE }, { type: pkcs11.CKA_EXTRACTABLE }]);
-    const flag = (attribute: Pkcs11js.Attribute | undefined) => Buffer.isBuffer(attribute?.value) && attribute.value.length > 0 && attribute.value[0] !== 0;
-    if (!flag(sensitive) || flag(extractable)) throw new TokenError('exportable', `the key ${named} on the token "${token}" ${flag(extractable) ? 'may be exported (CKA_EXTRACTABLE)' : 'is not sensitive (CKA_SENSITIVE)'}, so it could leave the token`);
+}
+
+function openSession(module: Pkcs11js.PKCS11, pkcs11: Binding, slot: Buffer, readWrite: boolean, token: string): Buffer {
+  try {
+    return module.C_OpenSession(slot, pkcs11.CKF_SERIAL_SESSION | (readWrite ? pkcs11.CKF_RW_SESSION : 0));
+  } catch (error) {
+    const why = codeOf(error) === pkcs11.CKR_TOKEN_WRITE_PROTECTED ? 'is write-protected, so no key can be made there' : `refused a session (${firstLine(error)})`;
+    throw new TokenError('token', `the token "${token}" ${why}`, { cause: error });
   }
-  const { spec, publicKey } = publicHalf(module, pkcs11, session, key, select, `${named} on the token "${token}"`);
+}
+
+/** The TokenKey of an open session's key: signs there, hashing first for ECDSA. */
+function tokenSigner(module: Pkcs11js.PKCS11, pkcs11: Binding, session: Buffer, key: Buffer, described: Omit<TokenKey, 'sign'>): TokenKey {
+  const { spec } = described;
   const formatter = new AsnEcSignatureFormatter();
   return {
-    spec,
-    publicKey,
-    created,
-    uri: formatPkcs11Uri(params.uri),
+    ...described,
     sign(hash, data) {
       if (spec.type === 'ecdsa') {
         const digest = createHash(hash).update(data).digest();

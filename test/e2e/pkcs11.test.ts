@@ -195,6 +195,11 @@ describe('a new CA on a token: key types, and the keys it refuses', { skip }, ()
       ['pkcs11:token=odd', 1, /^certified: --intermediate-key is not a usable PKCS#11 URI: it names no key: give object=LABEL \(or id=\.\.\.\)\. /],
       ['pkcs11:token=elsewhere;object=ca', 1, /^certified: the key of "ca" on the PKCS#11 token cannot be used: there is no token "elsewhere" \(the module has "odd"\)\. /],
     ];
+    // Both keys are looked at before either is made: the refusal leaves no root key on the token.
+    const refused = await run(['--ca', '--root-key', 'pkcs11:token=odd;object=fresh-root', '--intermediate-key', 'pkcs11:token=odd;object=p521', 'CN=Odd CA'], { cwd, env: { ...env, CERTIFIED_PKCS11_ROOT_PIN: USER_PIN } });
+    assert.equal(refused.code, 1, refused.stderr);
+    assert.match(refused.stderr, /is an ECDSA P-521 key/);
+    assert.doesNotMatch(token.tool(['--list-objects']).stdout, /fresh-root/, 'no root key was made');
     const same = await run(['--ca', '--root-key', 'pkcs11:token=odd;object=shared', '--intermediate-key', 'pkcs11:object=shared', 'CN=Odd CA'], { cwd, env: { ...env, CERTIFIED_PKCS11_ROOT_PIN: USER_PIN } });
     assert.equal(same.code, 1, same.stderr);
     assert.match(same.stderr, /^certified: --root-key and --intermediate-key name the same key on the token\. /);

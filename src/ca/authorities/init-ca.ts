@@ -74,7 +74,12 @@ export async function initCa(store: CaStore, params: InitCaParams): Promise<Init
     }
     const now = params.now ?? new Date();
     const ask = params.askPassword ?? noPassword;
-    // Token keys first: a wrong PIN or a missing module stops here, before anything is made.
+    // Token keys first: a wrong PIN, a missing module or a key that cannot be used stops here, and
+    // both are looked at before either is made, so that a refusal leaves nothing on the token either.
+    if (params.rootKeyUri && params.intermediateKeyUri && !store.dryRun) {
+      await makeTokenCaKey(ROOT_NAME, params.rootKeyUri, params.key, ask, { dryRun: true });
+      await makeTokenCaKey(INTERMEDIATE_NAME, params.intermediateKeyUri, params.key, ask, { dryRun: true });
+    }
     const rootToken = params.rootKeyUri ? await makeTokenCaKey(ROOT_NAME, params.rootKeyUri, params.key, ask, { dryRun: store.dryRun }) : undefined;
     const intermediateToken = params.intermediateKeyUri ? await makeTokenCaKey(INTERMEDIATE_NAME, params.intermediateKeyUri, params.key, ask, { dryRun: store.dryRun }) : undefined;
     // However the two URIs spell it: the same public key is the same key.
