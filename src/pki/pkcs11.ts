@@ -102,7 +102,9 @@ const WELL_KNOWN_MODULES = ['libsofthsm2.so', 'opensc-pkcs11.so', 'libykcs11.so'
 
 /** The path of a PKCS#11 module by file name (or the first well-known one), searched in the usual places. */
 export function findModule(name?: string): string | undefined {
-  for (const file of name ? [basename(name)] : WELL_KNOWN_MODULES) {
+  // RFC 7512's module-name leaves out the prefix and suffix: "softhsm2" is libsofthsm2.so.
+  const files = name === undefined ? WELL_KNOWN_MODULES : /\.(so|dylib|dll)(\.\d+)*$/.test(name) ? [basename(name)] : [`lib${basename(name)}.so`, `${basename(name)}.so`];
+  for (const file of files) {
     for (const directory of MODULE_DIRECTORIES) {
       const path = join(directory, file);
       if (existsSync(path)) return path;

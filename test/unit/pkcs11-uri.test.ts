@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { existsSync } from 'node:fs';
+import { findModule } from '../../src/pki/pkcs11.js';
 import { formatPkcs11Uri, parsePkcs11Uri } from '../../src/pki/pkcs11-uri.js';
 
 describe('PKCS#11 URIs (RFC 7512)', () => {
@@ -27,4 +29,15 @@ describe('PKCS#11 URIs (RFC 7512)', () => {
   for (const [uri, message] of refusals) {
     it(`refuses ${uri.slice(0, 50)}`, () => assert.throws(() => parsePkcs11Uri(uri), message));
   }
+});
+
+const SOFTHSM = ['/usr/lib/softhsm/libsofthsm2.so', '/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so'].find((path) => existsSync(path));
+
+describe('PKCS#11 modules by name', () => {
+  it('finds a module by its file name or by its RFC 7512 module-name, in the usual directories', { skip: SOFTHSM ? false : 'no SoftHSM (apt-get install softhsm2)' }, () => {
+    assert.equal(findModule('libsofthsm2.so'), SOFTHSM);
+    assert.equal(findModule('softhsm2'), SOFTHSM);
+    assert.equal(findModule('/somewhere/else/libsofthsm2.so'), SOFTHSM, 'only the file name is looked for');
+    assert.equal(findModule('no-such-module'), undefined);
+  });
 });
