@@ -8,7 +8,7 @@
 import acme from 'acme-client';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createHmac, createPrivateKey, createPublicKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import { createHmac, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import tls from 'node:tls';
@@ -18,17 +18,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { BIN, baseEnv, git, makeCa, openssl, run, tempDir } from '../helpers/cli.js';
 import { DnsResponder } from '../helpers/dns-responder.js';
 import { freePort } from '../helpers/serve.js';
-import { commitAcmePolicy } from '../helpers/acme.js';
+import { commitAcmePolicy, httpsRequest, type Answer } from '../helpers/acme.js';
+import { signJws } from '../helpers/jws.js';
 
 const CA_PASSWORD = 'intermediate secret for acme challenges';
 const policy = (allow: string, eab = false) => `acme:\n  allow: [${allow}]\n  days: 30\n${eab ? '  eab: true\n' : ''}`;
 const ALLOW = '.example.test, 127.0.0.0/8, gone.example.net';
-
-interface Answer {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
-}
 
 describe('the ACME server end to end: dns-01, tls-alpn-01, EAB, account keys, policy commits, restarts', () => {
   let cwd: string;
@@ -51,40 +46,17 @@ describe('the ACME server end to end: dns-01, tls-alpn-01, EAB, account keys, po
   const newClient = (accountKey: string | Buffer, extra: Partial<acme.ClientOptions> = {}) =>
     new acme.Client({ directoryUrl, accountKey, backoffMin: 50, backoffMax: 500, backoffAttempts: 40, ...extra });
 
-  const request = (method: string, url: string, body?: string): Promise<Answer> =>
-    new Promise((resolve, reject) => {
-      const req = https.request(url, { method, ca: rootPem, headers: body === undefined ? {} : { 'Content-Type': 'application/jose+json', 'Content-Length': String(Buffer.byteLength(body)) } }, (res) => {
-        let text = '';
-        res.on('data', (chunk) => (text += chunk));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
-      });
-      req.on('error', reject);
-      req.end(body);
-    });
+  const request = (method: string, url: string, body?: string): Promise<Answer> => httpsRequest(method, url, { ca: rootPem, ...(body === undefined ? {} : { body }) });
   const directory = async () => JSON.parse((await request('GET', directoryUrl)).body) as { newNonce: string; newAccount: string; newOrder: string; keyChange: string; meta: Record<string, unknown> };
   // From the URL, not the directory: a request must not make the server read its policy first.
   const nonce = async () => String((await request('HEAD', directoryUrl.replace(/directory$/, 'new-nonce'))).headers['replay-nonce']);
   const jwkOf = (key: KeyObject) => createPublicKey(key).export({ format: 'jwk' });
   const b64 = (value: unknown) => (value === '' ? '' : Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url'));
 
-  /** A flattened JWS signed by `key`: ES256/ES384 by its curve, RS256, or EdDSA for Ed25519. */
-  function jws(key: KeyObject, protectedHeader: Record<string, unknown>, payload: unknown): Record<string, string> {
-    const type = key.asymmetricKeyType;
-    const curve = key.asymmetricKeyDetails?.namedCurve;
-    const alg = type === 'rsa' ? 'RS256' : type === 'ed25519' ? 'EdDSA' : curve === 'secp384r1' ? 'ES384' : 'ES256';
-    const protectedB64 = b64({ alg, ...protectedHeader });
-    const payloadB64 = b64(payload);
-    const input = Buffer.from(`${protectedB64}.${payloadB64}`);
-    const signature =
-      type === 'rsa' ? sign('sha256', input, key)
-      : type === 'ed25519' ? sign(null, input, key)
-      : sign(alg === 'ES384' ? 'sha384' : 'sha256', input, { key, dsaEncoding: 'ieee-p1363' });
-    return { protected: protectedB64, payload: payloadB64, signature: signature.toString('base64url') };
-  }
   /** POSTs `payload` ('' for POST-as-GET) signed by `key`, naming the account by kid or carrying the jwk. */
   async function post(key: KeyObject, url: string, payload: unknown, account?: string): Promise<Answer> {
     const header = { nonce: await nonce(), url, ...(account ? { kid: account } : { jwk: jwkOf(key) }) };
-    return request('POST', url, JSON.stringify(jws(key, header, payload)));
+    return request('POST', url, JSON.stringify(signJws(key, header, payload)));
   }
   function assertProblem(answer: Answer, type: string, status = 400): Record<string, unknown> {
     assert.equal(answer.headers['content-type'], 'application/problem+json', answer.body);
@@ -263,7 +235,7 @@ describe('the ACME server end to end: dns-01, tls-alpn-01, EAB, account keys, po
     const accountUrl = client.getAccountUrl();
     const oldKey = createPrivateKey(oldPem);
     const keyChange = async (newKey: KeyObject) => {
-      const inner = jws(newKey, { jwk: jwkOf(newKey), url: dir.keyChange }, { account: accountUrl, oldKey: jwkOf(oldKey) });
+      const inner = signJws(newKey, { jwk: jwkOf(newKey), url: dir.keyChange }, { account: accountUrl, oldKey: jwkOf(oldKey) });
       return post(oldKey, dir.keyChange, inner, accountUrl);
     };
     const before = head();
@@ -297,8 +269,8 @@ describe('the ACME server end to end: dns-01, tls-alpn-01, EAB, account keys, po
         const key = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
         const made = await post(key, dir.newAccount, { termsOfServiceAgreed: true });
         const kid = String(made.headers.location);
-        const inner = jws(contested, { jwk: jwkOf(contested), url: dir.keyChange }, { account: kid, oldKey: jwkOf(key) });
-        return { kid, body: JSON.stringify(jws(key, { nonce: await nonce(), url: dir.keyChange, kid }, inner)) };
+        const inner = signJws(contested, { jwk: jwkOf(contested), url: dir.keyChange }, { account: kid, oldKey: jwkOf(key) });
+        return { kid, body: JSON.stringify(signJws(key, { nonce: await nonce(), url: dir.keyChange, kid }, inner)) };
       }),
     );
     const raced = head();
@@ -314,8 +286,8 @@ describe('the ACME server end to end: dns-01, tls-alpn-01, EAB, account keys, po
     const candidates = [0, 1].map(() => generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey);
     const changes = await Promise.all(
       candidates.map(async (candidate) => {
-        const inner = jws(candidate, { jwk: jwkOf(candidate), url: dir.keyChange }, { account: ownerUrl, oldKey: jwkOf(owner) });
-        return JSON.stringify(jws(owner, { nonce: await nonce(), url: dir.keyChange, kid: ownerUrl }, inner));
+        const inner = signJws(candidate, { jwk: jwkOf(candidate), url: dir.keyChange }, { account: ownerUrl, oldKey: jwkOf(owner) });
+        return JSON.stringify(signJws(owner, { nonce: await nonce(), url: dir.keyChange, kid: ownerUrl }, inner));
       }),
     );
     const both = await Promise.all(changes.map((body) => request('POST', dir.keyChange, body)));
@@ -469,7 +441,7 @@ describe('the ACME server end to end: dns-01, tls-alpn-01, EAB, account keys, po
         const key = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
         const eab = { protected: b64({ alg: 'HS256', kid: raceKid, url: dir.newAccount }), payload: b64(jwkOf(key)) };
         const signature = createHmac('sha256', Buffer.from(raceKey, 'base64url')).update(`${eab.protected}.${eab.payload}`).digest('base64url');
-        return JSON.stringify(jws(key, { nonce: await nonce(), url: dir.newAccount, jwk: jwkOf(key) }, { termsOfServiceAgreed: true, externalAccountBinding: { ...eab, signature } }));
+        return JSON.stringify(signJws(key, { nonce: await nonce(), url: dir.newAccount, jwk: jwkOf(key) }, { termsOfServiceAgreed: true, externalAccountBinding: { ...eab, signature } }));
       }),
     );
     const raced = head();

@@ -5,20 +5,13 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import https from 'node:https';
 import tls from 'node:tls';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BIN, baseEnv, makeCa, tempDir } from '../helpers/cli.js';
 import { freePort } from '../helpers/serve.js';
-import { commitAcmePolicy } from '../helpers/acme.js';
-
-interface Answer {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
-}
+import { commitAcmePolicy, httpsRequest, type Answer } from '../helpers/acme.js';
 
 describe('certified serve --acme-listen: HTTP-level conformance', () => {
   let cwd: string;
@@ -28,17 +21,7 @@ describe('certified serve --acme-listen: HTTP-level conformance', () => {
   let child: ChildProcess;
   let log = '';
 
-  const request = (method: string, path: string, body?: string): Promise<Answer> =>
-    new Promise((resolve, reject) => {
-      const headers = body === undefined ? {} : { 'Content-Type': 'application/jose+json', 'Content-Length': String(Buffer.byteLength(body)) };
-      const req = https.request({ host: '127.0.0.1', port, path, method, ca: rootPem, headers }, (res) => {
-        let text = '';
-        res.on('data', (chunk) => (text += chunk));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
-      });
-      req.on('error', reject);
-      req.end(body);
-    });
+  const request = (method: string, path: string, body?: string): Promise<Answer> => httpsRequest(method, `https://127.0.0.1:${port}${path}`, { ca: rootPem, ...(body === undefined ? {} : { body }) });
   function problem(answer: Answer, type: string, status: number): Record<string, unknown> {
     assert.equal(answer.status, status, answer.body);
     assert.equal(answer.headers['content-type'], 'application/problem+json');

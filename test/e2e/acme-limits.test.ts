@@ -7,7 +7,6 @@
 import assert from 'node:assert/strict';
 import { createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import https from 'node:https';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -16,19 +15,13 @@ import type { AskPassword } from '../../src/ca/passwords.js';
 import { startAcmeServer, type AcmeServer } from '../../src/serve/acme/server.js';
 import { commitCount, makeCa, tempDir } from '../helpers/cli.js';
 import { signJws } from '../helpers/jws.js';
-import { commitAcmePolicy } from '../helpers/acme.js';
+import { commitAcmePolicy, httpsRequest, type Answer } from '../helpers/acme.js';
 
 const CA_PASSWORD = 'intermediate secret for limits';
 const policy = (eab: boolean) => `acme:
   allow: [.example.test, 127.0.0.0/8]
   eab: ${eab}
 `;
-
-interface Answer {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
-}
 
 describe('the ACME server under floods (limits)', () => {
   let db: string;
@@ -38,16 +31,7 @@ describe('the ACME server under floods (limits)', () => {
   let passwordsAsked = 0;
   const logged: string[] = [];
 
-  const request = (method: string, url: string, body?: string): Promise<Answer> =>
-    new Promise((resolve, reject) => {
-      const req = https.request(url, { method, ca: rootPem, agent: false, headers: body === undefined ? {} : { 'Content-Type': 'application/jose+json', 'Content-Length': String(Buffer.byteLength(body)) } }, (res) => {
-        let text = '';
-        res.on('data', (chunk) => (text += chunk));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
-      });
-      req.on('error', reject);
-      req.end(body);
-    });
+  const request = (method: string, url: string, body?: string): Promise<Answer> => httpsRequest(method, url, { ca: rootPem, agent: false, ...(body === undefined ? {} : { body }) });
   const directory = async () => JSON.parse((await request('GET', directoryUrl)).body) as Record<string, string>;
   const nonce = async () => String((await request('HEAD', (await directory()).newNonce!)).headers['replay-nonce']);
   const es256 = () => generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;

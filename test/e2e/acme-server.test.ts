@@ -14,19 +14,13 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { git, makeCa, openssl, run, tempDir } from '../helpers/cli.js';
 import { freePort } from '../helpers/serve.js';
-import { commitAcmePolicy, startAcmeServer, type AcmeTestServer } from '../helpers/acme.js';
+import { commitAcmePolicy, startAcmeServer, type AcmeTestServer, httpsRequest, type Answer } from '../helpers/acme.js';
 import { signJws } from '../helpers/jws.js';
 
 const POLICY = `acme:
   allow: [.example.test, 127.0.0.0/8]
   days: 30
 `;
-
-interface Answer {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
-}
 
 describe('certified serve --acme-listen (an ACME server)', () => {
   let cwd: string;
@@ -38,16 +32,8 @@ describe('certified serve --acme-listen (an ACME server)', () => {
   const tokens = new Map<string, string>();
 
   const head = () => git(db, ['rev-parse', 'HEAD']).trim();
-  const request = (method: string, url: string, body?: string | Buffer, contentType = 'application/jose+json'): Promise<Answer> =>
-    new Promise((resolve, reject) => {
-      const req = https.request(url, { method, ca: rootPem, headers: body === undefined ? {} : { 'Content-Type': contentType, 'Content-Length': String(Buffer.byteLength(body)) } }, (res) => {
-        let text = '';
-        res.on('data', (chunk) => (text += chunk));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
-      });
-      req.on('error', reject);
-      req.end(body);
-    });
+  const request = (method: string, url: string, body?: string | Buffer, contentType?: string): Promise<Answer> =>
+    httpsRequest(method, url, { ca: rootPem, ...(body === undefined ? {} : { body }), ...(contentType ? { contentType } : {}) });
   const directory = async () => JSON.parse((await request('GET', directoryUrl)).body) as Record<string, string>;
   const nonce = async () => String((await request('HEAD', (await directory()).newNonce!)).headers['replay-nonce']);
 

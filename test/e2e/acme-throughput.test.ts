@@ -17,16 +17,10 @@ import { checkAcmeRequest, issueAcmeCertificates, loadAcmeSigner, presignAcmeReq
 import { AcmeProblem } from '../../src/ca/acme/types.js';
 import { openCaDirectory } from '../../src/ca/ca-directory.js';
 import { git, makeCa, run, tempDir } from '../helpers/cli.js';
-import { commitAcmePolicy, startAcmeServer, type AcmeTestServer } from '../helpers/acme.js';
+import { commitAcmePolicy, startAcmeServer, type AcmeTestServer, httpsRequest, type Answer } from '../helpers/acme.js';
 import { signJws } from '../helpers/jws.js';
 
 const POLICY = 'acme:\n  allow: [.throughput.test]\n  days: 30\n  challenges: [http-01]\n';
-
-interface Answer {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
-}
 
 interface OrderBody {
   status: string;
@@ -53,20 +47,10 @@ class Client {
     this.agent = new https.Agent({ ca, keepAlive: true, maxSockets: 1, localAddress: nextAddress() });
   }
 
-  request(method: string, url: string, body?: string): Promise<Answer> {
-    return new Promise((resolve, reject) => {
-      const headers = body === undefined ? {} : { 'Content-Type': 'application/jose+json', 'Content-Length': String(Buffer.byteLength(body)) };
-      const req = https.request(url, { method, agent: this.agent, headers }, (res) => {
-        let text = '';
-        res.on('data', (chunk) => (text += chunk));
-        res.on('end', () => {
-          if (typeof res.headers['replay-nonce'] === 'string') this.nonce = res.headers['replay-nonce'];
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text });
-        });
-      });
-      req.on('error', reject);
-      req.end(body);
-    });
+  async request(method: string, url: string, body?: string): Promise<Answer> {
+    const answer = await httpsRequest(method, url, { agent: this.agent, ...(body === undefined ? {} : { body }) });
+    if (typeof answer.headers['replay-nonce'] === 'string') this.nonce = answer.headers['replay-nonce'];
+    return answer;
   }
 
   async post(url: string, payload: unknown): Promise<Answer> {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
+import https from 'node:https';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -56,4 +57,29 @@ export function commitAcmePolicy(db: string, text: string, message = 'ACME polic
   writeFileSync(join(db, 'certificates.yaml'), text);
   git(db, ['add', 'certificates.yaml']);
   git(db, ['commit', '-q', '-m', message]);
+}
+
+/** An HTTPS answer, its body as text. */
+export interface Answer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+/**
+ * One HTTPS request, trusting `ca` (or through `agent`); a body goes as application/jose+json
+ * unless `contentType` says otherwise.
+ */
+export function httpsRequest(method: string, url: string, options: { ca?: string; agent?: https.Agent | false; body?: string | Buffer; contentType?: string }): Promise<Answer> {
+  const { body } = options;
+  return new Promise((resolve, reject) => {
+    const headers = body === undefined ? {} : { 'Content-Type': options.contentType ?? 'application/jose+json', 'Content-Length': String(Buffer.byteLength(body)) };
+    const req = https.request(url, { method, headers, ...(options.ca !== undefined ? { ca: options.ca } : {}), ...(options.agent !== undefined ? { agent: options.agent } : {}) }, (res) => {
+      let text = '';
+      res.on('data', (chunk) => (text += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
 }
