@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -9,6 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { BIN, ROOT_PASSWORD, baseEnv, git, makeCa, run, tempDir } from '../helpers/cli.js';
 import { serialOf } from '../helpers/judge.js';
 import { freePort } from '../helpers/serve.js';
+import { withNginx } from '../helpers/nginx.js';
 
 // The ACME server judged by real, unmodified clients (certbot 2.1 and lego 4.9 from Debian): each
 // gets a certificate through http-01, renews it and revokes it; OpenSSL verifies the chain and the
@@ -132,43 +133,26 @@ describe('ACME with real clients: certbot and lego', () => {
   async function assertServedByNginx(name: string, fullchain: string, key: string): Promise<void> {
     const work = tempDir('certified-acme-nginx-');
     const port = await freePort();
-    mkdirSync(join(work, 'tmp'));
-    writeFileSync(
-      join(work, 'nginx.conf'),
-      `daemon off;
-master_process off;
-pid ${work}/nginx.pid;
-error_log ${work}/error.log info;
-events {}
-http {
-  access_log off;
-  client_body_temp_path ${work}/tmp; proxy_temp_path ${work}/tmp; fastcgi_temp_path ${work}/tmp; uwsgi_temp_path ${work}/tmp; scgi_temp_path ${work}/tmp;
-  server {
-    listen 127.0.0.1:${port} ssl;
+    await withNginx(
+      work,
+      `    listen 127.0.0.1:${port} ssl;
     server_name ${name};
     ssl_certificate ${fullchain};
     ssl_certificate_key ${key};
-    location / { return 200 "hello from ${name}\\n"; }
-  }
-}
-`,
+    location / { return 200 "hello from ${name}\\n"; }`,
+      async (nginx) => {
+        const curlArgs = ['-sS', '--cacert', root, '--resolve', `${name}:${port}:127.0.0.1`, `https://${name}:${port}/`];
+        let curl: ToolResult = { code: -1, output: '' };
+        for (let attempt = 0; attempt < 50 && !nginx.exited(); attempt++) {
+          curl = await runTool('curl', curlArgs, { cwd: work });
+          if (curl.code !== 7) break; // 7: nothing listens yet
+          await sleep(100);
+        }
+        const log = existsSync(join(work, 'error.log')) ? readFileSync(join(work, 'error.log'), 'utf8') : '';
+        assert.equal(curl.code, 0, `curl: ${curl.output}\nnginx: ${log}`);
+        assert.equal(curl.output, `hello from ${name}\n`);
+      },
     );
-    const nginx = spawn('nginx', ['-p', work, '-c', join(work, 'nginx.conf')], { stdio: 'ignore' });
-    try {
-      const curlArgs = ['-sS', '--cacert', root, '--resolve', `${name}:${port}:127.0.0.1`, `https://${name}:${port}/`];
-      let curl: ToolResult = { code: -1, output: '' };
-      for (let attempt = 0; attempt < 50 && nginx.exitCode === null; attempt++) {
-        curl = await runTool('curl', curlArgs, { cwd: work });
-        if (curl.code !== 7) break; // 7: nothing listens yet
-        await sleep(100);
-      }
-      const log = existsSync(join(work, 'error.log')) ? readFileSync(join(work, 'error.log'), 'utf8') : '';
-      assert.equal(curl.code, 0, `curl: ${curl.output}\nnginx: ${log}`);
-      assert.equal(curl.output, `hello from ${name}\n`);
-    } finally {
-      nginx.kill('SIGTERM');
-      await new Promise((resolve) => (nginx.exitCode === null ? nginx.on('exit', resolve) : resolve(null)));
-    }
   }
 
   /** The CRLs the server rebuilt, and its OCSP responder, both say revoked with the reason. */

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { makeCa, openssl, run, tempDir, tool } from '../helpers/cli.js';
 import { freePort, serve, type Served } from '../helpers/serve.js';
+import { withNginx } from '../helpers/nginx.js';
 
 describe('certified serve (CRLs and OCSP)', () => {
   let cwd: string;
@@ -113,46 +113,29 @@ describe('certified serve (CRLs and OCSP)', () => {
   it('lets nginx staple its OCSP responses (ssl_stapling)', async () => {
     const work = tempDir('certified-nginx-');
     const tlsPort = await freePort();
-    mkdirSync(join(work, 'tmp'));
     writeFileSync(join(work, 'trusted.pem'), readFileSync(join(db, 'certs/ca.crt'), 'utf8') + readFileSync(join(db, 'certs/root-ca.crt'), 'utf8'));
-    writeFileSync(
-      join(work, 'nginx.conf'),
-      `daemon off;
-master_process off;
-pid ${work}/nginx.pid;
-error_log ${work}/error.log info;
-events {}
-http {
-  access_log off;
-  client_body_temp_path ${work}/tmp; proxy_temp_path ${work}/tmp; fastcgi_temp_path ${work}/tmp; uwsgi_temp_path ${work}/tmp; scgi_temp_path ${work}/tmp;
-  server {
-    listen 127.0.0.1:${tlsPort} ssl;
+    await withNginx(
+      work,
+      `    listen 127.0.0.1:${tlsPort} ssl;
     ssl_certificate ${db}/certs/good.example.com.chain.crt;
     ssl_certificate_key ${db}/private/good.example.com.key;
     ssl_stapling on;
     ssl_stapling_verify on;
     ssl_trusted_certificate ${work}/trusted.pem;
-    location / { return 200 "ok\\n"; }
-  }
-}
-`,
+    location / { return 200 "ok\\n"; }`,
+      async () => {
+        let status = '';
+        // nginx fetches the OCSP response on the first handshake and staples it from then on.
+        for (let attempt = 0; attempt < 40 && !/OCSP Response Status: successful/.test(status); attempt++) {
+          await sleep(250);
+          status = tool('openssl', ['s_client', '-connect', `127.0.0.1:${tlsPort}`, '-servername', 'good.example.com', '-status', '-CAfile', join(db, 'certs/root-ca.crt'), '-verify_return_error'], { input: '' }).stdout;
+        }
+        assert.match(status, /OCSP Response Status: successful \(0x0\)/, readFileSync(join(work, 'error.log'), 'utf8'));
+        assert.match(status, /Cert Status: good/);
+        assert.match(status, /Verify return code: 0 \(ok\)/);
+        assert.match(served.stderr(), /POST \/ocsp 200 OCSP ca [0-9a-f]+ good/);
+      },
     );
-    const nginx = spawn('nginx', ['-p', work, '-c', join(work, 'nginx.conf')], { stdio: 'ignore' });
-    try {
-      let status = '';
-      // nginx fetches the OCSP response on the first handshake and staples it from then on.
-      for (let attempt = 0; attempt < 40 && !/OCSP Response Status: successful/.test(status); attempt++) {
-        await sleep(250);
-        status = tool('openssl', ['s_client', '-connect', `127.0.0.1:${tlsPort}`, '-servername', 'good.example.com', '-status', '-CAfile', join(db, 'certs/root-ca.crt'), '-verify_return_error'], { input: '' }).stdout;
-      }
-      assert.match(status, /OCSP Response Status: successful \(0x0\)/, readFileSync(join(work, 'error.log'), 'utf8'));
-      assert.match(status, /Cert Status: good/);
-      assert.match(status, /Verify return code: 0 \(ok\)/);
-      assert.match(served.stderr(), /POST \/ocsp 200 OCSP ca [0-9a-f]+ good/);
-    } finally {
-      nginx.kill('SIGTERM');
-      await new Promise((resolve) => nginx.on('exit', resolve));
-    }
   });
 
   it('stops gracefully on SIGTERM', async () => {
