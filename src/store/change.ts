@@ -51,8 +51,6 @@ export interface ChangeSet {
 /** What apply() did: the commit it made, or, during a merge, that it staged the change instead. */
 export interface ChangeResult {
   commit: string;
-  /** HEAD before the commit (undefined for a repository's first commit). */
-  parent?: string;
   stagedForMerge?: true;
 }
 
@@ -181,7 +179,7 @@ export class JournalledChange {
     }
     this.crashPoint('after-commit-before-journal-clear');
     await clearJournal(this.dir);
-    return operation === 'merge' ? { commit, stagedForMerge: true } : { commit, ...(parent ? { parent } : {}) };
+    return operation === 'merge' ? { commit, stagedForMerge: true } : { commit };
   }
 
   /**

@@ -29,21 +29,15 @@ const MAX_IDENTIFIER_LENGTH = 255;
  * is reviewed, so an edit takes effect once it is committed. Refuses to go on without one.
  */
 export async function readAcmePolicy(store: CaStore, commit?: string): Promise<AcmePolicy> {
-  return (await readCommittedPolicy(store, commit)).policy;
-}
-
-/** readAcmePolicy with the text it was read from (to parse it again only when it changes). */
-export async function readCommittedPolicy(store: CaStore, commit?: string, previous?: { text: string; policy: AcmePolicy }): Promise<{ text: string; policy: AcmePolicy }> {
   const head = commit ?? (await store.headCommit());
   const text = head === undefined ? undefined : await store.readCommittedText(MANIFEST_FILE, head);
   if (text === undefined) {
     const uncommitted = await store.exists(MANIFEST_FILE);
     throw new NoAcmePolicyError(uncommitted ? `${MANIFEST_FILE} is not committed yet` : `there is no ${MANIFEST_FILE} in "${store.dir}"`);
   }
-  if (previous?.text === text) return previous;
   const manifest = await parseManifest(text);
   if (!manifest.acme) throw new NoAcmePolicyError(`the committed ${MANIFEST_FILE} has none`);
-  return { text, policy: manifest.acme };
+  return manifest.acme;
 }
 
 export class NoAcmePolicyError extends CertifiedError {

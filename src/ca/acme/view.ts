@@ -8,7 +8,7 @@ import type { CaStore, ChangeNotice } from '../../store/ca-store.js';
 import { ACME_ACCOUNTS_DIR, REVOKED_DIR } from '../../store/layout.js';
 import { MANIFEST_FILE } from '../manifest/manifest.js';
 import { readAccount, type AcmeAccount } from './accounts.js';
-import { readCommittedPolicy } from './policy.js';
+import { readAcmePolicy } from './policy.js';
 import type { AcmePolicy } from './types.js';
 
 /** Accounts kept in memory; past this many the oldest read is dropped (and read again if asked). */
@@ -32,7 +32,7 @@ export class AcmeView {
   private head: string | undefined | null = null;
   /** Bumped whenever what is kept is dropped: a read begun before must not put back an old record. */
   private generation = 0;
-  private policyAt: { head: string | undefined; text: string; policy: AcmePolicy } | undefined;
+  private policyAt: { head: string | undefined; policy: AcmePolicy } | undefined;
   private readonly accounts = new Map<string, AcmeAccount>();
   private readonly issued = new Map<string, IssuedChain>();
   private headReadAt = -Infinity;
@@ -45,9 +45,9 @@ export class AcmeView {
   async policy(): Promise<AcmePolicy> {
     const head = await this.refresh();
     if (this.policyAt && this.policyAt.head === head) return this.policyAt.policy;
-    const read = await readCommittedPolicy(this.store, head, this.policyAt);
-    if (this.head === head) this.policyAt = { head, ...read };
-    return read.policy;
+    const policy = await readAcmePolicy(this.store, head);
+    if (this.head === head) this.policyAt = { head, policy };
+    return policy;
   }
 
   /** The account record `id`, undefined when there is none. */
