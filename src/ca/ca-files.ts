@@ -1,7 +1,7 @@
 import { parseCertificate, type CertificateInfo } from '../pki/certificate.js';
 import { importPrivateKey, isEncryptedKeyPem, KeyPasswordError, type SigningKey } from '../pki/keys.js';
 import type { CaStore } from '../store/ca-store.js';
-import { CONFIG_FILE, ROOT_NAME, certPath, chainPath, keyPath } from '../store/layout.js';
+import { CONFIG_FILE, CROSS_NAME, ROOT_NAME, certPath, chainPath, keyPath } from '../store/layout.js';
 import { parseConfig, type CaConfig } from './config.js';
 import { CertifiedError, NoCaError, PasswordError } from './errors.js';
 import { keyLabel, type AskPassword, type KeyRole } from './passwords.js';
@@ -25,9 +25,12 @@ export async function loadCertificate(store: CaStore, name: string): Promise<Cer
   return pem === undefined ? undefined : parseCertificate(pem);
 }
 
-/** The issuer's chain without the root: its chain file, or its certificate alone. */
+/**
+ * The issuer's chain without the root: its chain file, or its certificate alone. The root's is
+ * empty, or while a root rotation bridges the two roots, the cross-certificate that leads to the old one.
+ */
 export async function loadChainPem(store: CaStore, name: string): Promise<string> {
-  if (name === ROOT_NAME) return '';
+  if (name === ROOT_NAME) return (await loadConfig(store)).rootRotation?.bridge ? ((await store.readText(certPath(CROSS_NAME))) ?? '') : '';
   return (await store.readText(chainPath(name))) ?? (await store.readText(certPath(name))) ?? '';
 }
 

@@ -43,9 +43,13 @@ export interface RootRequest extends Validity {
   signingKey: SigningKey;
 }
 
-/** A CA below the root: the intermediate (pathlen 1, signed by the root) or a sub-CA (pathlen 0). */
+/**
+ * A CA below the root: the intermediate (pathlen 1, signed by the root), a sub-CA (pathlen 0), or
+ * a cross-certificate (a new root's key and name, signed by the old root: no path length and no
+ * name constraints, exactly like the new root).
+ */
 export interface CaRequest extends Validity {
-  kind: 'intermediate' | 'sub-ca';
+  kind: 'intermediate' | 'sub-ca' | 'cross';
   subject: DistinguishedName;
   publicKey: PublicKey;
   issuer: Issuer;
@@ -93,7 +97,7 @@ export interface BuiltCertificate {
  * Cheap: use cases call it before they make a key, and buildCertificate calls it again.
  */
 export function assertMaySign(issuer: Pick<Issuer, 'name' | 'certificate'>, kind: CertificateKind): void {
-  const signsCa = kind === 'intermediate' || kind === 'sub-ca';
+  const signsCa = kind === 'intermediate' || kind === 'sub-ca' || kind === 'cross';
   if (!issuer.certificate.isCa) {
     throw new CertifiedError(`"${issuer.name}" is not a CA and cannot sign certificates`, { code: 'NOT_A_CA', hint: 'Sign with the intermediate "ca" or a sub-CA.' });
   }
@@ -137,7 +141,7 @@ export async function buildCertificate(request: CertificateRequest): Promise<Bui
     ...(crlUrl ? { crlUrl } : {}),
     ...(policy.ocspUrl ? { ocspUrl: policy.ocspUrl } : {}),
     // The CA's name constraints bind every CA below the root, not only the first intermediate.
-    ...(request.kind !== 'leaf' && policy.nameConstraints ? { extraExtensions: [nameConstraintsExtension(policy.nameConstraints)] } : {}),
+    ...(request.kind !== 'leaf' && request.kind !== 'cross' && policy.nameConstraints ? { extraExtensions: [nameConstraintsExtension(policy.nameConstraints)] } : {}),
   });
   return { certificate, warnings };
 }
@@ -146,6 +150,7 @@ export async function buildCertificate(request: CertificateRequest): Promise<Bui
 function profileOf(request: CertificateRequest): Pick<CreateCertificateParams, 'ca' | 'keyUsage' | 'extendedKeyUsage' | 'sans'> {
   switch (request.kind) {
     case 'root':
+    case 'cross':
       return { ca: {}, keyUsage: CA_KEY_USAGE };
     case 'intermediate':
       return { ca: { pathLength: INTERMEDIATE_PATH_LENGTH }, keyUsage: CA_KEY_USAGE };
@@ -162,13 +167,13 @@ function profileOf(request: CertificateRequest): Pick<CreateCertificateParams, '
  * default validity gives (both count from "now"), so only a longer cut is worth a warning; a leaf
  * gets one whenever it is cut.
  */
-function cutToIssuer(asked: Date, issuer: Issuer, kind: 'intermediate' | 'sub-ca' | 'leaf', warnings: string[]): Date {
+function cutToIssuer(asked: Date, issuer: Issuer, kind: CaRequest['kind'] | 'leaf', warnings: string[]): Date {
   const end = issuer.certificate.notAfter;
   if (asked.getTime() <= end.getTime()) return asked;
   const date = isoDate(end);
   if (kind === 'leaf') warnings.push(`the certificate is cut to end with its issuer on ${date}.`);
   else if (asked.getTime() > end.getTime() + DAY_MS) {
-    warnings.push(kind === 'intermediate' ? `the intermediate is cut to end with the root on ${date}.` : `the CA is cut to end with its issuer on ${date}.`);
+    warnings.push(kind === 'intermediate' ? `the intermediate is cut to end with the root on ${date}.` : kind === 'cross' ? `the cross-certificate is cut to end with the old root on ${date}.` : `the CA is cut to end with its issuer on ${date}.`);
   }
   return new Date(end.getTime());
 }

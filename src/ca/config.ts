@@ -1,6 +1,6 @@
 import type { NameConstraintSet } from '../pki/extensions.js';
 import type { DistinguishedName } from '../pki/types.js';
-import { ROOT_NAME } from '../store/layout.js';
+import { isRootName } from '../store/layout.js';
 import { DEFAULT_ROOT_CRL_DAYS } from './profiles.js';
 
 /** certified.json: the CA's saved defaults, used by every later command. */
@@ -18,6 +18,16 @@ export interface CaConfig {
   rootCrlDays?: number;
   /** CA keys a PKCS#11 token holds, by CA name: no key file exists for these. */
   tokenKeys?: Record<string, TokenKeyRecord>;
+  /** Set by "certified rotate-root": the old root's serial, and whether chains still end with the cross-certificate. */
+  rootRotation?: RootRotation;
+}
+
+export interface RootRotation {
+  oldRootSerial: string;
+  started: string;
+  /** True until "certified rotate-root --finish": chain files end with the cross-certificate and roots.crt holds both roots. */
+  bridge: boolean;
+  finished?: string;
 }
 
 /** Where a CA's key lives on a token: its PKCS#11 URI (never with a PIN) and the module's file name. */
@@ -28,7 +38,7 @@ export interface TokenKeyRecord {
 
 /** How long a CRL of `issuer` stays current: the root's lasts a year by default, the others a week. */
 export function crlDaysFor(config: CaConfig, issuer: string): number {
-  return issuer === ROOT_NAME ? (config.rootCrlDays ?? DEFAULT_ROOT_CRL_DAYS) : config.crlDays;
+  return isRootName(issuer) ? (config.rootCrlDays ?? DEFAULT_ROOT_CRL_DAYS) : config.crlDays;
 }
 
 export function serializeConfig(config: CaConfig): string {

@@ -1,5 +1,5 @@
 import type { CaStore } from '../store/ca-store.js';
-import { INTERMEDIATE_NAME, ROOT_NAME, certPath, csrPath, keyPath } from '../store/layout.js';
+import { RESERVED_NAMES, certPath, csrPath, keyPath } from '../store/layout.js';
 import { InvalidInputError, LeftoverKeyError, NameTakenError } from './errors.js';
 
 /**
@@ -17,7 +17,7 @@ export async function assertNameFree(store: CaStore, name: string, paths: readon
 
 /** A new CA or a certificate without an issuer takes none of the CA's own names, and no name in use. */
 export async function assertNewName(store: CaStore, name: string, paths: readonly string[]): Promise<void> {
-  if (name === ROOT_NAME || name === INTERMEDIATE_NAME) {
+  if (RESERVED_NAMES.has(name)) {
     throw new InvalidInputError(`the name "${name}" is reserved for the root and the intermediate`, ['Choose another CN or ', { option: 'name' }, '.']);
   }
   await assertNameFree(store, name, paths);

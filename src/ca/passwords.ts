@@ -1,4 +1,4 @@
-import { INTERMEDIATE_NAME, ROOT_NAME } from '../store/layout.js';
+import { INTERMEDIATE_NAME, isRootName } from '../store/layout.js';
 
 /** Whose key a password opens: the root's, another CA's, a certificate's own, or a PKCS#11 token's user PIN. */
 export type KeyRole = 'root' | 'ca' | 'certificate' | 'pin' | 'root-pin';
@@ -30,5 +30,5 @@ export function keyLabel(request: Pick<PasswordRequest, 'role' | 'name'>): strin
 
 /** The root key is the root's; every other CA key is a CA's. */
 export function caKeyRole(name: string): KeyRole {
-  return name === ROOT_NAME ? 'root' : 'ca';
+  return isRootName(name) ? 'root' : 'ca';
 }

@@ -11,7 +11,7 @@ import { assertPkcs11Support, findModule, openTokenKey, TokenError, type TokenKe
 import { formatPkcs11Uri, parsePkcs11Uri, Pkcs11UriError, type Pkcs11Uri } from '../pki/pkcs11-uri.js';
 import { keyIdentifier, subjectPublicKeyInfo, type SpkiKey } from '../pki/signature.js';
 import type { CaStore, FileWrite } from '../store/ca-store.js';
-import { CONFIG_FILE, INTERMEDIATE_NAME, ROOT_NAME } from '../store/layout.js';
+import { CONFIG_FILE, INTERMEDIATE_NAME, ROOT_NAME, isRootName } from '../store/layout.js';
 import { serializeConfig, type CaConfig, type TokenKeyRecord } from './config.js';
 import { loadCertificate } from './ca-files.js';
 import { CertifiedError, InvalidInputError, type TextPart } from './errors.js';
@@ -55,7 +55,7 @@ async function open(name: string, uri: Pkcs11Uri, module: string, askPassword: A
     throw error;
   }
   // The root's token has a PIN of its own to give: like the root's password, never given by accident.
-  const role = name === ROOT_NAME ? 'root-pin' : 'pin';
+  const role = isRootName(name) ? 'root-pin' : 'pin';
   // Asked once per key and command, however often the key is looked at (init looks before it makes).
   const asked = `${role}\n${name}`;
   if (!pins.has(asked)) pins.set(asked, await askPassword({ role, name, path: canonical, ...(uri.query['pin-source'] ? { pinSource: uri.query['pin-source'] } : {}) }));
@@ -72,7 +72,7 @@ async function open(name: string, uri: Pkcs11Uri, module: string, askPassword: A
 
 function tokenProblem(error: TokenError, name: string, uri: string): CertifiedError {
   const pin: readonly TextPart[] =
-    name === ROOT_NAME
+    isRootName(name)
       ? ["Give the root token's user PIN with ", { option: 'rootPin' }, ' (- reads it from stdin) or ', { variable: 'pkcs11RootPin' }, '; nothing was written.']
       : ['Give the user PIN with ', { option: 'pin' }, ' (- reads it from stdin) or ', { variable: 'pkcs11Pin' }, '; nothing was written.'];
   const hints: Record<TokenError['problem'], readonly TextPart[]> = {

@@ -1,5 +1,5 @@
 /** Options whose value is a secret: masked wherever the command line is shown or committed. */
-export const SECRET_OPTIONS = ['--password', '--ca-password', '--root-password', '--intermediate-password', '--p12-password', '--pin', '--root-pin'];
+export const SECRET_OPTIONS = ['--password', '--ca-password', '--root-password', '--new-root-password', '--intermediate-password', '--p12-password', '--pin', '--root-pin'];
 
 const SAFE = /^[A-Za-z0-9_@%+=:,./-]+$/;
 

@@ -133,6 +133,30 @@ export function commandSpecs(): CommandSpec[] {
       load: async () => (await import('./commands/renew.js')).runRenew,
     },
     {
+      name: 'rotate-root',
+      summary: 'replace the root: a new root, a cross-certificate from the old one, the intermediate moved under it (--finish ends the bridge)',
+      arguments: [['[subject...]', 'attributes of the new root (default: the old root\'s, CN with this year)']],
+      options: [
+        new Option('--finish', 'every client trusts the new root: drop the cross-certificate from chain files and the old root from certs/roots.crt').conflicts([
+          'days',
+          'keyType',
+          'bits',
+          'rootPassword',
+          'newRootPassword',
+        ]),
+        flag.keyType(),
+        flag.bits(),
+        flag.days('validity of the new root and the intermediate in days (default 3650)'),
+        flag.rootPassword('password of the old root key'),
+        new Option('--new-root-password <password>', 'encrypts the new root key (and the old one, which moves to private/root-ca.old.key)'),
+        flag.dryRun(),
+        ...flag.token(),
+        ...flag.store(),
+      ],
+      examples: ['certified rotate-root --root-password - CN="Example Root 2027"', 'certified rotate-root --finish'],
+      load: async () => (await import('./commands/rotate-root.js')).runRotateRoot,
+    },
+    {
       name: 'crl',
       summary: 're-sign the CRLs before they expire (for cron or CI)',
       options: [

@@ -31,7 +31,7 @@ Examples:
 
 The CA lives in ./etc/ssl (--db DIR or CERTIFIED_DB to change); every change is one git commit.
 Passwords: the flag, "-" to read one line of stdin (one line per "-", in the order of the flags),
-CERTIFIED_ROOT_PASSWORD, CERTIFIED_INTERMEDIATE_PASSWORD, CERTIFIED_CA_PASSWORD, CERTIFIED_PASSWORD,
+CERTIFIED_ROOT_PASSWORD, CERTIFIED_NEW_ROOT_PASSWORD, CERTIFIED_INTERMEDIATE_PASSWORD, CERTIFIED_CA_PASSWORD, CERTIFIED_PASSWORD,
 or a prompt on a TTY.`;
 
 /** Tags a parse error with the command that raised it, for the one-line message in main.ts. */

@@ -2,6 +2,17 @@
 
 export const ROOT_NAME = 'root-ca';
 export const INTERMEDIATE_NAME = 'ca';
+/** After "certified rotate-root": the root it replaced, and the intermediate's certificate under that root. */
+export const OLD_ROOT_NAME = 'root-ca.old';
+export const OLD_INTERMEDIATE_NAME = 'ca.old';
+/** The new root's key certified by the old root: the bridge for clients that trust only the old root. */
+export const CROSS_NAME = 'root-ca.cross';
+/** Every root a client should trust: both while a rotation bridges them, then the new one. */
+export const ROOTS_FILE = 'certs/roots.crt';
+/** A self-signed CA at the top: the root, or the root a rotation replaced. */
+export const isRootName = (name: string): boolean => name === ROOT_NAME || name === OLD_ROOT_NAME;
+/** Names of the CA's own files in certs/: no certificate may take one. */
+export const RESERVED_NAMES: ReadonlySet<string> = new Set([ROOT_NAME, INTERMEDIATE_NAME, OLD_ROOT_NAME, OLD_INTERMEDIATE_NAME, CROSS_NAME, 'roots']);
 /** The records directory (and record `issuer`) of self-signed certificates: records/self-signed/. */
 export const SELF_SIGNED_ISSUER = 'self-signed';
 

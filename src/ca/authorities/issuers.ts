@@ -1,5 +1,5 @@
 import type { CaStore } from '../../store/ca-store.js';
-import { CRL_DIR, INTERMEDIATE_NAME, ROOT_NAME } from '../../store/layout.js';
+import { CRL_DIR, INTERMEDIATE_NAME, OLD_ROOT_NAME, ROOT_NAME } from '../../store/layout.js';
 import type { CaConfig } from '../config.js';
 import { loadCertificate } from '../ca-files.js';
 import { CertifiedError } from '../errors.js';
@@ -41,6 +41,8 @@ async function checkCa(store: CaStore, name: string, input: string): Promise<str
  */
 export function crlUrlFor(config: CaConfig, issuer: string): string | undefined {
   if (issuer === ROOT_NAME) return config.rootCrlUrl;
+  // The old root's CRL moved beside the new root's: crl/root-ca.old.crl.
+  if (issuer === OLD_ROOT_NAME) return config.rootCrlUrl?.endsWith(`/${ROOT_NAME}.crl`) ? `${config.rootCrlUrl.slice(0, -`${ROOT_NAME}.crl`.length)}${OLD_ROOT_NAME}.crl` : undefined;
   if (issuer === INTERMEDIATE_NAME) return config.crlUrl;
   if (config.crlUrl?.endsWith(`/${INTERMEDIATE_NAME}.crl`)) return `${config.crlUrl.slice(0, -`${INTERMEDIATE_NAME}.crl`.length)}${issuer}.crl`;
   return undefined;

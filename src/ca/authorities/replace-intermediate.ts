@@ -70,10 +70,11 @@ export async function replaceIntermediate(store: CaStore, params: ReplaceInterme
     });
     const notAfter = intermediate.notAfter;
     const record = toRecord(intermediate, INTERMEDIATE_NAME, ROOT_NAME, 'ca');
-    const issuer: Issuer = { name: INTERMEDIATE_NAME, certificate: intermediate, chainPem: intermediate.pem, key: keys };
+    // The root's chain is the cross-certificate while a root rotation bridges the two roots.
+    const issuer: Issuer = { name: INTERMEDIATE_NAME, certificate: intermediate, chainPem: intermediate.pem + root.chainPem, key: keys };
     const writes: FileWrite[] = [
       { path: certPath(INTERMEDIATE_NAME), content: intermediate.pem, commit: true },
-      { path: chainPath(INTERMEDIATE_NAME), content: intermediate.pem, commit: true },
+      { path: chainPath(INTERMEDIATE_NAME), content: issuer.chainPem, commit: true },
       ...(token ? [] : [await keyWrite(INTERMEDIATE_NAME, keys as KeyPair, params.intermediatePassword, true)]),
       // certified.json records the new key on the token, or no longer the revoked one's.
       ...(token || config.tokenKeys?.[INTERMEDIATE_NAME] ? [configWrite(config, INTERMEDIATE_NAME, token?.record)] : []),

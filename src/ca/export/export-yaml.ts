@@ -1,7 +1,7 @@
 import { parseCertificate } from '../../pki/certificate.js';
 import { exportPrivateKey, importPrivateKey, isEncryptedKeyPem, KeyPasswordError } from '../../pki/keys.js';
 import type { CaStore } from '../../store/ca-store.js';
-import { CERTS_DIR, CONFIG_FILE, INTERMEDIATE_NAME, PRIVATE_DIR, RECORDS_DIR, ROOT_NAME, certPath, keyPath } from '../../store/layout.js';
+import { CERTS_DIR, CONFIG_FILE, PRIVATE_DIR, RECORDS_DIR, RESERVED_NAMES, certPath, keyPath } from '../../store/layout.js';
 import { NoCaError } from '../errors.js';
 import type { AskPassword } from '../passwords.js';
 
@@ -65,7 +65,7 @@ export async function exportHiera(store: CaStore, askPassword: AskPassword): Pro
 
 /** The root, the intermediate, and any name whose certificate is a CA (sub-CAs). */
 async function isCaName(store: CaStore, name: string): Promise<boolean> {
-  if (name === ROOT_NAME || name === INTERMEDIATE_NAME) return true;
+  if (RESERVED_NAMES.has(name)) return true;
   const pem = await store.readText(certPath(name));
   if (pem === undefined) return false;
   try {

@@ -2,7 +2,8 @@ import { join } from 'node:path';
 import { parseCertificate } from '../../pki/certificate.js';
 import { readPemBlocks } from '../../pki/pem.js';
 import type { CaStore } from '../../store/ca-store.js';
-import { ROOT_NAME, certPath } from '../../store/layout.js';
+import { OLD_ROOT_NAME, ROOT_NAME, certPath } from '../../store/layout.js';
+import { loadConfig } from '../ca-files.js';
 import {
   TrustStoreError,
   findNssDatabases,
@@ -53,38 +54,47 @@ export interface TrustResult {
   outcomes: TrustOutcome[];
   /** On macOS and Windows: the exact commands to run, since certified changes nothing there. */
   manualCommands: string[];
+  /** The old root's CN, installed beside the new one while a root rotation bridges them (or removed with it). */
+  alsoRoots: string[];
 }
 
-/** Installs (or with uninstall, removes) the CA's root certificate in trust stores. Changes nothing in the CA. */
+/**
+ * Installs (or with uninstall, removes) the CA's root certificate in trust stores, and while a root
+ * rotation bridges the two roots, the old root too (uninstall removes both). Changes nothing in the CA.
+ */
 export async function trustRoot(store: CaStore, params: TrustParams): Promise<TrustResult> {
-  const pem = await store.readText(certPath(ROOT_NAME));
-  if (pem === undefined) throw new NoCaError(store.dir);
-  const root = parseCertificate(pem);
-  const commonName = root.subject.CN ?? 'certified root';
-  const slug = `certified-${commonName.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'root'}`;
-  const file = store.path(certPath(ROOT_NAME));
-  const context: StoreContext = { pem, file, slug, commonName, params };
+  const config = await loadConfig(store);
+  const names = [ROOT_NAME, ...(config.rootRotation?.bridge || (params.uninstall && (await store.exists(certPath(OLD_ROOT_NAME)))) ? [OLD_ROOT_NAME] : [])];
   const stores = params.stores.length ? params.stores : TRUST_STORES;
-  const result: TrustResult = { commonName, fingerprint: root.fingerprint, outcomes: [], manualCommands: [] };
-
-  for (const kind of stores) {
-    const explicit = params.stores.includes(kind);
-    try {
-      if (kind === 'system' && (params.platform === 'darwin' || params.platform === 'win32')) {
-        result.manualCommands.push(...manualCommands(params.platform, file, commonName, params.uninstall));
-      } else if (kind === 'system') {
-        result.outcomes.push(await trustSystem(context, explicit));
-      } else if (kind === 'nss') {
-        result.outcomes.push(...(await trustNss(context, explicit)));
-      } else {
-        result.outcomes.push(trustJava(context, explicit));
+  let result: TrustResult | undefined;
+  for (const name of names) {
+    const pem = await store.readText(certPath(name));
+    if (pem === undefined) throw new NoCaError(store.dir);
+    const root = parseCertificate(pem);
+    const commonName = root.subject.CN ?? 'certified root';
+    const slug = `certified-${commonName.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'root'}`;
+    const context: StoreContext = { pem, file: store.path(certPath(name)), slug, commonName, params };
+    result ??= { commonName, fingerprint: root.fingerprint, outcomes: [], manualCommands: [], alsoRoots: [] };
+    if (name !== ROOT_NAME) result.alsoRoots.push(commonName);
+    for (const kind of stores) {
+      const explicit = params.stores.includes(kind);
+      try {
+        if (kind === 'system' && (params.platform === 'darwin' || params.platform === 'win32')) {
+          result.manualCommands.push(...manualCommands(params.platform, context.file, commonName, params.uninstall));
+        } else if (kind === 'system') {
+          result.outcomes.push(await trustSystem(context, explicit));
+        } else if (kind === 'nss') {
+          result.outcomes.push(...(await trustNss(context, explicit)));
+        } else {
+          result.outcomes.push(trustJava(context, explicit));
+        }
+      } catch (error) {
+        if (explicit || !(error instanceof TrustStoreError)) throw wrap(error);
+        result.outcomes.push({ store: kind, location: '', action: 'skipped', detail: error.message });
       }
-    } catch (error) {
-      if (explicit || !(error instanceof TrustStoreError)) throw wrap(error);
-      result.outcomes.push({ store: kind, location: '', action: 'skipped', detail: error.message });
     }
   }
-  return result;
+  return result!;
 }
 
 interface StoreContext {

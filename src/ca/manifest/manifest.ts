@@ -1,6 +1,6 @@
 import type { KeySpec } from '../../pki/keys.js';
 import type { SubjectAltName } from '../../pki/types.js';
-import { INTERMEDIATE_NAME, ROOT_NAME } from '../../store/layout.js';
+import { INTERMEDIATE_NAME, RESERVED_NAMES, ROOT_NAME } from '../../store/layout.js';
 import { CertifiedError, type TextPart, type Spelling } from '../errors.js';
 import { printable, subjectAltNames, validateDn, validateName } from '../names.js';
 import { assertSanCount } from '../address-forms.js';
@@ -106,7 +106,7 @@ export async function parseManifest(text: string): Promise<Manifest> {
     const line = lineOf(pair.key as Node, certificates.line);
     const name = yaml.isScalar(pair.key) ? String(pair.key.value) : '';
     wrap(line, 'certificate name', () => validateName(name));
-    if (name === INTERMEDIATE_NAME || name === ROOT_NAME) {
+    if (RESERVED_NAMES.has(name)) {
       throw new ManifestError(line, `"${name}" is the name of the CA itself`, 'Choose another name for this certificate.');
     }
     if (name.startsWith(ACME_NAME_PREFIX)) {

@@ -2,7 +2,7 @@ import type { CertificateView } from '../../pki/inspect.js';
 import type { KeyComparison } from '../../pki/keys.js';
 import type { CaStore } from '../../store/ca-store.js';
 import { gitGrepTracked } from '../../store/git.js';
-import { CERTS_DIR, INTERMEDIATE_NAME, PRIVATE_DIR, RECORDS_DIR, certPath, recordPath } from '../../store/layout.js';
+import { CERTS_DIR, CROSS_NAME, INTERMEDIATE_NAME, OLD_INTERMEDIATE_NAME, PRIVATE_DIR, RECORDS_DIR, ROOTS_FILE, ROOT_NAME, certPath, crlPath, recordPath } from '../../store/layout.js';
 import { parseRecord, type CertificateRecord } from '../../store/records.js';
 import { loadConfig } from '../ca-files.js';
 import { IssuerRevocations } from '../issuer-revocations.js';
@@ -15,7 +15,8 @@ import { finding, sortFindings, type Finding } from './check-findings.js';
 import type { TextPart } from '../text.js';
 import { checkProfile } from './check-profile.js';
 import { checkRecordFields, checkRecordPlace } from './check-records.js';
-import { checkChainFile, expectedChains } from './check-chains.js';
+import { checkChainFile, expectedChains, type NamedView } from './check-chains.js';
+import { alternativeChains, caTwins, endsAtOldRoot } from './check-rotation.js';
 
 export interface CheckResult {
   findings: Finding[];
@@ -26,6 +27,8 @@ export interface CheckResult {
   certificates: number;
   records: number;
   crls: number;
+  /** While or after a root rotation: certificates whose chain files still lead to the old root (renew moves them). */
+  underOldRoot?: string[];
 }
 
 /** An unencrypted PEM private key header, PKCS#8 or traditional (the text is built, never written out). */
@@ -43,13 +46,22 @@ export async function checkCa(store: CaStore, options: { now?: Date; askPassword
   findings.push(...(await pendingChangeFindings(store)));
   const { records, paths } = await loadAllRecords(store, findings);
   const names = (await store.list(CERTS_DIR))
-    .filter((file) => file.endsWith('.crt') && !file.endsWith('.chain.crt'))
+    .filter((file) => file.endsWith('.crt') && !file.endsWith('.chain.crt') && `${CERTS_DIR}/${file}` !== ROOTS_FILE)
     .map((file) => file.slice(0, -'.crt'.length));
   const checker = await CertificateChecker.start(store, names.length);
   try {
     const { certificates, keys } = await loadCertificates(checker, names, findings);
-    findings.push(...(await checkCertificates(store, checker, certificates, records, paths)));
-    const crls = await checkCrls(store, certificates, records, now, findings);
+    const twins = caTwins(certificates);
+    const cross = config.rootRotation?.bridge ? certificates.get(CROSS_NAME) : undefined;
+    const rootChains = new Map(cross ? [[ROOT_NAME, [{ name: CROSS_NAME, view: cross }]]] : []);
+    const checked = await checkCertificates(store, checker, certificates, records, paths, { twins, rootChains });
+    findings.push(...checked.findings);
+    // Another certificate of a CA (its certificate under the old root, a cross-certificate) shares that CA's CRL.
+    const sharingCrl = new Set<string>();
+    for (const [name, others] of twins) {
+      if (!(await store.exists(crlPath(name))) && (await Promise.all(others.map((other) => store.exists(crlPath(other))))).some(Boolean)) sharingCrl.add(name);
+    }
+    const crls = await checkCrls(store, new Map([...certificates].filter(([name]) => !sharingCrl.has(name))), records, now, findings);
     let trackedKeys: string[] = [];
     try {
       trackedKeys = await gitGrepTracked(store.dir, PLAINTEXT_KEY_PATTERN);
@@ -72,6 +84,7 @@ export async function checkCa(store: CaStore, options: { now?: Date; askPassword
       certificates: certificates.size,
       records: records.length,
       crls,
+      ...(checked.underOldRoot.length ? { underOldRoot: checked.underOldRoot } : {}),
     };
   } finally {
     await checker.close();
@@ -95,8 +108,10 @@ async function checkCertificates(
   certificates: Map<string, CertificateView>,
   records: CertificateRecord[],
   paths: Map<CertificateRecord, string>,
-): Promise<Finding[]> {
+  rotation: { twins: Map<string, string[]>; rootChains: ReadonlyMap<string, NamedView[]> },
+): Promise<{ findings: Finding[]; underOldRoot: string[] }> {
   const findings: Finding[] = [];
+  const underOldRoot: string[] = [];
   const signed: { name: string; issuerName: string; pair: SignaturePair }[] = [];
   const bySerial = new Map(records.map((record) => [`${record.serial}`, record]));
   const issuers = new IssuerRevocations(records);
@@ -105,17 +120,28 @@ async function checkCertificates(
     const record = bySerial.get(view.serial);
     return record?.status === 'valid' ? issuers.revokedAbove(record) : undefined;
   };
-  const chains = expectedChains(certificates, (name) => {
+  const issuerName = (name: string) => {
     const view = certificates.get(name);
     if (!view || revokedAbove(view)) return undefined;
     return issuerOf(name, view, bySerial.get(view.serial), certificates)?.name;
-  });
+  };
+  const chains = expectedChains(certificates, issuerName, rotation.rootChains);
+  const checkChain = (name: string, view: CertificateView): Finding[] => {
+    // The cross-certificate is a link of other chains, not served on its own.
+    if (view.selfSigned || name === CROSS_NAME) return [];
+    const expected = chains.get(name);
+    const found = checkChainFile(store, name, view, expected);
+    const chain = found.length || !expected ? undefined : expected;
+    const alternative = chain ?? (expected ? alternativeChains(expected, rotation.twins, chains).find((other) => checkChainFile(store, name, view, other).length === 0) : undefined);
+    if (alternative && name !== OLD_INTERMEDIATE_NAME && endsAtOldRoot(alternative, issuerName)) underOldRoot.push(name);
+    return alternative ? [] : found;
+  };
   for (const [name, view] of certificates) {
     const path = certPath(name);
     const record = bySerial.get(view.serial);
     const revokedCa = revokedAbove(view);
     if (record) findings.push(...checkRecordFields(name, view, record, paths.get(record) ?? recordPath(record.issuer, record.serial)));
-    const chain = view.selfSigned ? [] : checkChainFile(store, name, view, chains.get(name));
+    const chain = checkChain(name, view);
     if (revokedCa) {
       const when = revokedCa.revocation?.date.slice(0, 10) ?? '?';
       findings.push(finding(path, 'issuer-revoked', [
@@ -160,7 +186,7 @@ async function checkCertificates(
   signed.forEach(({ name, issuerName }, index) => {
     if (!verified[index]) findings.push(finding(certPath(name), 'bad-signature', `the signature does not verify against its issuer "${certPath(issuerName)}"`));
   });
-  return findings;
+  return { findings, underOldRoot };
 }
 
 /** Names that more than one valid record holds, with those records. */

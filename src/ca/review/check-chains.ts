@@ -45,18 +45,24 @@ export function checkChainFile(store: CaStore, name: string, view: CertificateVi
 
 /**
  * The chain of each certificate, as certified writes it: the certificate, then its issuer's chain;
- * a self-signed certificate (the root, a self-signed leaf) has none (empty). Undefined where a CA
+ * a self-signed certificate (the root, a self-signed leaf) has none (empty), but for `rootChains`. Undefined where a CA
  * above is not in certs/ (`issuerOf` answers undefined) or the issuers loop.
  */
-export function expectedChains(certificates: Map<string, CertificateView>, issuerOf: (name: string) => string | undefined): Map<string, NamedView[] | undefined> {
+export function expectedChains(
+  certificates: Map<string, CertificateView>,
+  issuerOf: (name: string) => string | undefined,
+  /** The chain of a self-signed CA, when it has one: the new root's is its cross-certificate while a rotation bridges the roots. */
+  rootChains: ReadonlyMap<string, NamedView[]> = new Map(),
+): Map<string, NamedView[] | undefined> {
   const chains = new Map<string, NamedView[] | undefined>();
   const chainOf = (name: string, depth: number): NamedView[] | undefined => {
     if (chains.has(name)) return chains.get(name);
     const view = certificates.get(name);
     if (!view || depth > 16) return undefined;
     if (view.selfSigned) {
-      chains.set(name, []);
-      return [];
+      const chain = rootChains.get(name) ?? [];
+      chains.set(name, chain);
+      return chain;
     }
     const issuer = issuerOf(name);
     const above = issuer === undefined || issuer === name ? undefined : chainOf(issuer, depth + 1);

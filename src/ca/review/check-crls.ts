@@ -8,7 +8,7 @@ import { finding, type Finding } from './check-findings.js';
 import { issuedBy } from '../issuer-revocations.js';
 import { crlWarningDays } from './expiring-crls.js';
 import type { TextPart } from '../text.js';
-import { ROOT_NAME } from '../../store/layout.js';
+import { isRootName } from '../../store/layout.js';
 
 /**
  * Every CA in certs/ has a CRL that it signed, that is not past its nextUpdate, and that lists
@@ -45,7 +45,7 @@ export async function checkCrls(
         finding(path, 'stale-crl', `${crl.nextUpdate ? `expired at ${isoSeconds(crl.nextUpdate)}` : 'has no nextUpdate'}: run "certified crl"`),
       );
     } else if (crl.nextUpdate.getTime() - now.getTime() < crlWarningDays(name) * 86_400_000) {
-      const fix: TextPart[] = name === ROOT_NAME ? ['run "certified crl ', { option: 'issuer', value: ROOT_NAME }, '" with the root key'] : ['run "certified crl"'];
+      const fix: TextPart[] = isRootName(name) ? ['run "certified crl ', { option: 'issuer', value: name }, '" with the root key'] : ['run "certified crl"'];
       findings.push(finding(path, 'crl-expiring', [`expires at ${isoSeconds(crl.nextUpdate)}, within ${crlWarningDays(name)} days, after which clients that check CRLs refuse its certificates: `, ...fix]));
     }
     const expected = new Set(

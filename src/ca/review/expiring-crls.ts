@@ -1,6 +1,6 @@
 import { inspectCrl } from '../../pki/inspect.js';
 import type { CaStore } from '../../store/ca-store.js';
-import { CRL_DIR, ROOT_NAME, certPath } from '../../store/layout.js';
+import { CRL_DIR, certPath, isRootName } from '../../store/layout.js';
 
 /** A CA's CRL as `ls --expiring` and `check` see it. */
 export interface CrlListing {
@@ -14,7 +14,7 @@ export interface CrlListing {
 
 /** Days ahead at which check warns that a CRL needs re-signing: the root's is signed offline, so it warns early. */
 export function crlWarningDays(issuer: string): number {
-  return issuer === ROOT_NAME ? 30 : 2;
+  return isRootName(issuer) ? 30 : 2;
 }
 
 /** The CRLs of the CAs in certs/ whose nextUpdate is within `days` (or past), by file name. */

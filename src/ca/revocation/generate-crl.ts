@@ -1,6 +1,6 @@
 import { createCrl, readCrlNumber } from '../../pki/crl.js';
 import type { CaStore, FileWrite } from '../../store/ca-store.js';
-import { CRL_DIR, ROOT_NAME, certPath, crlPath, keyPath, recordsDir } from '../../store/layout.js';
+import { CRL_DIR, certPath, crlPath, isRootName, keyPath, recordsDir } from '../../store/layout.js';
 import { parseRecord, type CertificateRecord } from '../../store/records.js';
 import type { AskPassword } from '../passwords.js';
 import { resolveIssuer } from '../authorities/issuers.js';
@@ -108,16 +108,20 @@ export interface SkippedCrl {
  */
 export async function chooseCrlIssuers(store: CaStore, issuer?: string): Promise<{ issuers: string[]; optional: string[]; skipped: SkippedCrl[] }> {
   if (issuer !== undefined) return { issuers: [await resolveIssuer(store, issuer)], optional: [], skipped: [] };
-  const issuers = await listCrlIssuers(store);
-  if (!issuers.includes(ROOT_NAME)) return { issuers, optional: [], skipped: [] };
-  // Not asked for by name, the root's CRL (which lives a year) is re-signed only when its key can be opened.
-  const onToken = (await loadConfig(store).catch(() => undefined))?.tokenKeys?.[ROOT_NAME] !== undefined;
-  if (onToken || (await store.exists(keyPath(ROOT_NAME)))) return { issuers, optional: [ROOT_NAME], skipped: [] };
-  return {
-    issuers: issuers.filter((name) => name !== ROOT_NAME),
-    optional: [],
-    skipped: [{ issuer: ROOT_NAME, reason: 'root-key-offline', keyPath: keyPath(ROOT_NAME) }],
-  };
+  const all = await listCrlIssuers(store);
+  const tokenKeys = all.some(isRootName) ? (await loadConfig(store).catch(() => undefined))?.tokenKeys : undefined;
+  const issuers: string[] = [];
+  const optional: string[] = [];
+  const skipped: SkippedCrl[] = [];
+  for (const name of all) {
+    // Not asked for by name, a root's CRL (which lives a year) is re-signed only when its key can be opened.
+    if (!isRootName(name)) issuers.push(name);
+    else if (tokenKeys?.[name] !== undefined || (await store.exists(keyPath(name)))) {
+      issuers.push(name);
+      optional.push(name);
+    } else skipped.push({ issuer: name, reason: 'root-key-offline', keyPath: keyPath(name) });
+  }
+  return { issuers, optional, skipped };
 }
 
 export interface ResignCrlsParams {
@@ -174,7 +178,7 @@ export async function resignCrls(store: CaStore, params: ResignCrlsParams): Prom
         }
         throw error;
       }
-      const days = (name === ROOT_NAME ? params.rootDays : params.days) ?? crlDaysFor(config, name);
+      const days = (isRootName(name) ? params.rootDays : params.days) ?? crlDaysFor(config, name);
       const conflicted = merge?.unmerged.includes(crlPath(name)) === true;
       const previous = conflicted ? await highestCrlNumberOfSides(store, crlPath(name)) : undefined;
       const write = await buildCrl(store, issuer, { now, days, ...(previous === undefined ? {} : { previous }) });

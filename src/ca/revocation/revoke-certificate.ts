@@ -2,7 +2,7 @@ import type { CertificateInfo } from '../../pki/certificate.js';
 import { isEncryptedKeyPem } from '../../pki/keys.js';
 import { formatDn } from '../../pki/name.js';
 import type { CaStore, ChangeSet, FileWrite } from '../../store/ca-store.js';
-import { ROOT_NAME, certPath, chainPath, csrPath, keyPath, revokedDir, revokedKeyPath } from '../../store/layout.js';
+import { isRootName, certPath, chainPath, csrPath, keyPath, revokedDir, revokedKeyPath } from '../../store/layout.js';
 import type { CertificateRecord } from '../../store/records.js';
 import { loadConfig } from '../ca-files.js';
 import { crlDaysFor } from '../config.js';
@@ -30,7 +30,7 @@ export function parseReason(value: string | undefined): RevokeReason {
 
 /** Only the root cannot be revoked: nothing above it could sign the CRL. */
 export function assertRevocable(name: string): void {
-  if (name === ROOT_NAME) {
+  if (isRootName(name)) {
     throw new CertifiedError('the root cannot be revoked', { code: 'ROOT_REVOKE', hint: 'Stop trusting it instead, and make a new CA in a new directory.' });
   }
 }

@@ -35,6 +35,11 @@ export async function runCheck(args: string[], options: CheckOptions, _argv: str
     const more = result.uncheckedKeys.length > 3 ? ` and ${result.uncheckedKeys.length - 3} more` : '';
     status(`Note: ${result.uncheckedKeys.length} encrypted key(s) could not be compared with their certificates, as check asks for no password: ${listed}${more}.`);
   }
+  const underOldRoot = result.underOldRoot ?? [];
+  if (underOldRoot.length) {
+    const listed = underOldRoot.slice(0, 10).map((name) => `"${name}"`).join(', ');
+    status(`Note: ${underOldRoot.length} certificate(s) still chain to the old root, ${listed}${underOldRoot.length > 10 ? ', ...' : ''}: "certified renew" moves each to the new root.`);
+  }
   const tokenKeys = result.tokenKeys ?? [];
   const matched = tokenKeys.filter((key) => key.result === 'match').map((key) => `"${key.name}"`);
   if (matched.length === 1) status(`The key of ${matched[0]!} on a PKCS#11 token matches its certificate.`);

@@ -38,6 +38,9 @@ export async function runTrust(_args: string[], options: TrustOptions): Promise<
     status(`On ${PLATFORM_NAME[platform] ?? platform} certified does not change the system store itself; run this${options.uninstall ? ' to remove' : ' to trust'} "${result.commonName}":`);
     for (const command of result.manualCommands) data(command);
   }
+  if (result.alsoRoots.length) {
+    status(options.uninstall ? `The old root ${result.alsoRoots.map((name) => `"${name}"`).join(', ')} was looked for too.` : `The old root ${result.alsoRoots.map((name) => `"${name}"`).join(', ')} goes with it while a root rotation bridges the two.`);
+  }
   const changed = result.outcomes.filter((outcome) => outcome.action === 'installed' || outcome.action === 'removed').length;
   if (options.uninstall) {
     status(changed ? `Removed the root "${result.commonName}" from ${changed} store${changed === 1 ? '' : 's'}.` : `Nothing changed: "${result.commonName}" was not in any store.`);
