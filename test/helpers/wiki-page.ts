@@ -36,7 +36,7 @@ function writeKeyTypeWrapper(dir: string): void {
 add=1
 case "\${1:-}" in crl|ls|yaml|renew|revoke|sign|show|log|check|git-setup|export|trust|serve|plan|apply|merge-crl|acme) add=0 ;; esac
 for arg in "$@"; do
-  case "$arg" in --revoke|--csr|--csr=*|--key-type|--key-type=*|--bits|--bits=*|--help|--version) add=0 ;; esac
+  case "$arg" in --revoke|--finish|--csr|--csr=*|--key-type|--key-type=*|--bits|--bits=*|--help|--version) add=0 ;; esac
 done
 if [ "$add" = 1 ]; then exec ${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} --key-type rsa "$@"; fi
 exec ${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} "$@"
