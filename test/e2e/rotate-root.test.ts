@@ -200,5 +200,7 @@ describe('certified rotate-root: a new root bridged by a cross-certificate, then
     assert.equal(certificatesIn(join(db, 'certs/later.example.com.chain.crt')), 2);
     const checked = await run(['check'], { cwd });
     assert.equal(checked.code, 0, checked.stdout + checked.stderr);
+    await assertRefused(['rotate-root', '--finish'], { cwd }, 1, /no root rotation is under way/);
+    await assertRefused(['rotate-root'], { cwd, env: { ...BOTH, ...NEW_ROOT } }, 1, /the root was rotated before, and the root it replaced is still at "certs\/root-ca\.old\.crt"/);
   });
 });

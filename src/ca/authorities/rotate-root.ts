@@ -219,9 +219,9 @@ function assertRotationPossible(config: CaConfig, oldRootPresent: boolean): void
     });
   }
   if (oldRootPresent) {
-    throw new CertifiedError(`the root was rotated before and the root it replaced is still at "${certPath(OLD_ROOT_NAME)}"`, {
+    throw new CertifiedError(`the root was rotated before, and the root it replaced is still at "${certPath(OLD_ROOT_NAME)}"`, {
       code: 'OLD_ROOT_PRESENT',
-      hint: `Once nothing under it is in use, remove its files ("git rm ${certPath(OLD_ROOT_NAME)} ${certPath(OLD_INTERMEDIATE_NAME)} ${chainPath(OLD_INTERMEDIATE_NAME)} ${certPath(CROSS_NAME)} ${crlPath(OLD_ROOT_NAME)}", and keep its records), then rotate again.`,
+      hint: 'A CA keeps one old root: rotating a second time is not supported yet. Make a new CA beside this one to replace the root again.',
     });
   }
 }
