@@ -10,7 +10,8 @@ export type OptionName =
   | 'permitDns' | 'permitIp' | 'permitEmail' | 'crlUrl' | 'rootCrlUrl' | 'ocspUrl' | 'out' | 'db' | 'lockTimeout' | 'allowRevoke' | 'expiring'
   | 'serial' | 'rootCrlDays'
   | 'acmeListen'
-  | 'pkcs11Module' | 'pin' | 'rootPin' | 'rootKey' | 'intermediateKey' | 'key';
+  | 'pkcs11Module' | 'pin' | 'rootPin' | 'rootKey' | 'intermediateKey' | 'key'
+  | 'csr' | 'pathlen';
 
 /** A setting the user gives through the environment, by what it is; the caller spells it. */
 export type VariableName = 'db' | 'javaStorePass' | 'pkcs11Module' | 'pkcs11Pin' | 'pkcs11RootPin';
