@@ -44,6 +44,8 @@ const OPTION_WORDS: Partial<Record<OptionName, string>> = {
   permitDns: 'the permitted DNS domain',
   permitIp: 'the permitted address range',
   permitEmail: 'the permitted e-mail domain',
+  pathlen: 'the path length',
+  csr: 'the CSR file',
   crlUrl: 'the CRL URL',
   rootCrlUrl: "the root's CRL URL",
   ocspUrl: 'the OCSP URL',
