@@ -159,7 +159,7 @@ describe('certified --ca --csr FILE --issuer CA (a CA for an external engine)', 
       [['--ca', '--csr', good, '--issuer', 'ca', 'CN=Other'], 2, /the subject of the CA comes from its CSR/],
       [['--ca', '--csr', good, '--issuer', 'ca', '--password', 'secret-secret'], 2, /option '--csr <file>' cannot be used with option '--password <password>'/],
       [['--ca', '--issuer', 'ca', '--pathlen', '1', 'CN=Sub'], 2, /option '--pathlen <n>' can only be used with option '--csr <file>'/],
-      [['--ca', '--issuer', 'ca', '--permit-dns', 'a.example.com', 'CN=Sub'], 2, /a sub-CA takes the name constraints of the CA it is under/],
+      [['--ca', '--issuer', 'ca', '--permit-dns', 'a.example.com', 'CN=Sub'], 2, /--permit-dns goes with --issuer only for --csr: a sub-CA takes the name constraints of the CA it is under/],
     ];
     for (const [args, code, message] of cases) await assertRefused(args, { cwd }, code, message);
   });

@@ -23,9 +23,8 @@ export async function runInitCa(args: string[], options: RootOptions, argv: stri
     return runCreateExternalCa(args, options, argv);
   }
   if (options.issuer !== undefined) {
-    if (options.permitDns || options.permitIp || options.permitEmail) {
-      throw new UsageError('a sub-CA takes the name constraints of the CA it is under', 'Drop --permit-dns, --permit-ip and --permit-email, or sign an engine\'s CSR with --csr FILE.');
-    }
+    const permit = options.permitDns ? '--permit-dns' : options.permitIp ? '--permit-ip' : options.permitEmail ? '--permit-email' : undefined;
+    if (permit) throw new UsageError(`${permit} goes with --issuer only for --csr: a sub-CA takes the name constraints of the CA it is under`, `Drop ${permit}, or sign an engine's CSR with --csr FILE.`);
     const { runCreateSubCa } = await import('./create-sub-ca.js');
     return runCreateSubCa(args, options, argv);
   }
