@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { ROOT_PASSWORD, commitCount, git, makeCa, openssl, run, tempDir } from '../helpers/cli.js';
@@ -129,6 +129,16 @@ describe('certified --ca --csr FILE --issuer CA (a CA for an external engine)', 
     ]) {
       const result = await assertRefused(args, { cwd }, 1, EXTERNAL);
       assert.match(result.stderr, /give --issuer a CA certified holds, like --issuer ca\.\n$/, args.join(' '));
+    }
+    // certificates.yaml too: plan says so before apply would open any key.
+    const manifest = join(db, 'certificates.yaml');
+    writeFileSync(manifest, 'certificates:\n  api:\n    cn: api.svc.example.com\n    issuer: engine-ca\n');
+    try {
+      for (const args of [['plan'], ['apply', '--yes']]) {
+        await assertRefused(args, { cwd }, 1, /certificates\.yaml:2: the issuer of "api", "engine-ca", is an external CA: certified has no key for it\. .*use issuer: ca\./);
+      }
+    } finally {
+      rmSync(manifest);
     }
   });
 

@@ -10,9 +10,10 @@ import { SUB_CA_PATH_LENGTH } from '../profiles.js';
 import { InvalidInputError } from '../errors.js';
 import { loadIssuer } from '../load-issuer.js';
 import type { AskPassword } from '../passwords.js';
-import { deriveName, validateName } from '../names.js';
+import { deriveName, validateDn, validateName } from '../names.js';
+import type { DistinguishedName } from '../../pki/types.js';
 import { assertNewName } from '../names-in-use.js';
-import { csrNames, readCsr } from '../issuing/sign-csr.js';
+import { readCsr } from '../issuing/sign-csr.js';
 import { loadRecords } from '../revocation/generate-crl.js';
 import { describeKey } from '../../pki/keys.js';
 import { chainNameConstraints, externalConstraints, type ConstrainedIssuer, type NameConstraintSet } from './name-constraints.js';
@@ -59,7 +60,7 @@ export interface CreateExternalCaResult {
  */
 export async function createExternalCa(store: CaStore, params: CreateExternalCaParams): Promise<CreateExternalCaResult> {
   const csr = await readCsr(params.input, params.source);
-  const { subject } = csrNamesOrRefuse(csr);
+  const { subject } = csrSubject(csr);
   const name = params.name !== undefined ? validateName(params.name) : deriveName(subject.CN ?? '');
   const issuerName = await resolveIssuer(store, params.issuer);
   const pathLength = params.pathLength ?? SUB_CA_PATH_LENGTH;
@@ -119,9 +120,10 @@ export async function createExternalCa(store: CaStore, params: CreateExternalCaP
   });
 }
 
-function csrNamesOrRefuse(csr: CsrInfo): ReturnType<typeof csrNames> {
+/** The subject, checked like any CA's (a CN is required). Its SANs are not read: a CA certificate gets none. */
+function csrSubject(csr: CsrInfo): { subject: DistinguishedName } {
   try {
-    return csrNames(csr);
+    return { subject: validateDn(csr.subject, { requireCn: true }) };
   } catch (error) {
     if (!(error instanceof InvalidInputError)) throw error;
     throw new InvalidInputError(['the CSR is refused: ', ...error.messageParts], error.hintParts ?? 'Ask the engine for a new CSR with a CN.');
