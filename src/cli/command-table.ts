@@ -35,7 +35,7 @@ export function commandSpecs(): CommandSpec[] {
         flag
           .issuer('make a sub-CA signed by this CA (by CN or file name) instead of the root')
           .conflicts(['intermediatePassword', 'rootKey', 'intermediateKey', 'crlUrl', 'rootCrlUrl', 'ocspUrl', 'rootCrlDays']),
-        new Option('--csr <file>', "with --issuer: sign the CA certificate of another engine's key (Vault, step-ca, cert-manager, Caddy) from its CSR; certified keeps no key and no CRL for it")
+        new Option('--csr <file>', "with --issuer: sign the CA certificate of another engine's key (Vault, step-ca, cert-manager, AWS Private CA) from its CSR; certified keeps no key and no CRL for it")
           .conflicts(['password', 'key', 'keyType', 'bits']),
         new Option('--pathlen <n>', 'with --csr: how many CAs may stand below the new CA (default 0: it issues leaves only)'),
         flag.name('with --issuer: file name for the sub-CA (default: the CN, lower-case, spaces as dashes)'),
