@@ -207,6 +207,8 @@ describe('certified --ca --csr FILE --issuer CA (a CA for an external engine)', 
     const after = verify(leaf, chain, crls);
     assert.ok(!after.ok);
     assert.match(after.output, /error 23 at 1 depth lookup: certificate revoked/);
+    // Its files moved away, and it is still named as external, not as an unknown CA.
+    await assertRefused(['issue', '--issuer', 'engine-ca', 'CN=late.svc.example.com'], { cwd }, 1, EXTERNAL);
     const check = await run(['check'], { cwd });
     assert.equal(check.code, 0, check.stdout + check.stderr);
   });

@@ -3,7 +3,7 @@ import { CRL_DIR, INTERMEDIATE_NAME, ROOT_NAME } from '../../store/layout.js';
 import type { CaConfig } from '../config.js';
 import { loadCertificate } from '../ca-files.js';
 import { CertifiedError, ExternalCaError } from '../errors.js';
-import { findRecord } from '../find-record.js';
+import { findRecord, lastRevocation } from '../find-record.js';
 import { printable, validateName } from '../names.js';
 
 /**
@@ -26,7 +26,8 @@ export async function resolveIssuer(store: CaStore, input: string): Promise<stri
   for (const candidate of [input, derived]) {
     if (!isValidName(candidate)) continue;
     const certificate = await loadCertificate(store, candidate);
-    if (certificate?.isCa && (await findRecord(store, certificate.serial))?.external) throw new ExternalCaError(candidate);
+    const record = certificate ? await findRecord(store, certificate.serial) : await lastRevocation(store, candidate);
+    if (record?.external && record.profile === 'ca') throw new ExternalCaError(candidate);
   }
   throw new CertifiedError(`there is no CA "${printable(input)}" in "${store.dir}"`, {
     code: 'NO_ISSUER',
