@@ -10,7 +10,7 @@ import { randomSerial } from '../pki/serial.js';
 import type { DistinguishedName, SubjectAltName } from '../pki/types.js';
 import { ROOT_NAME } from '../store/layout.js';
 import { crlUrlFor } from './authorities/issuers.js';
-import { assertNamesPermitted, chainNameConstraints } from './authorities/name-constraints.js';
+import { assertNamesPermitted, chainNameConstraints, externalConstraints, issuerConstraints } from './authorities/name-constraints.js';
 import { assertSanCount } from './address-forms.js';
 import { isoDate } from './commit-message.js';
 import type { CaConfig } from './config.js';
@@ -53,7 +53,7 @@ export interface CaRequest extends Validity {
   policy: CaConfig;
   /** A sub-CA that may sign CAs itself (an external engine's intermediate); default SUB_CA_PATH_LENGTH. */
   pathLength?: number;
-  /** Narrower name constraints than the CA's own, already checked inside the issuer chain's (externalConstraints). */
+  /** Narrower name constraints than the CA's own: each must lie inside the issuer chain's (externalConstraints). */
   nameConstraints?: NameConstraintSet;
 }
 
@@ -137,6 +137,11 @@ export async function buildCertificate(request: CertificateRequest): Promise<Bui
   const notAfter = cutToIssuer(asked, issuer, request.kind, warnings);
   if (request.kind === 'leaf') warnings.push(...leafWarnings(request));
   const crlUrl = crlUrlFor(policy, issuer.name);
+  // The CA's name constraints bind every CA below the root, not only the first intermediate; a CA
+  // for another engine may have narrower ones, never wider.
+  const constraints = request.kind === 'leaf' ? undefined
+    : request.nameConstraints ? externalConstraints(issuerConstraints(issuer.chainPem, policy.nameConstraints), request.nameConstraints)
+    : policy.nameConstraints;
   const certificate = await createCertificate({
     ...common,
     notAfter,
@@ -144,10 +149,7 @@ export async function buildCertificate(request: CertificateRequest): Promise<Bui
     signingKey: issuer.key,
     ...(crlUrl ? { crlUrl } : {}),
     ...(policy.ocspUrl ? { ocspUrl: policy.ocspUrl } : {}),
-    // The CA's name constraints bind every CA below the root, not only the first intermediate.
-    ...(request.kind !== 'leaf' && (request.nameConstraints ?? policy.nameConstraints)
-      ? { extraExtensions: [nameConstraintsExtension((request.nameConstraints ?? policy.nameConstraints)!)] }
-      : {}),
+    ...(constraints ? { extraExtensions: [nameConstraintsExtension(constraints)] } : {}),
   });
   return { certificate, warnings };
 }
@@ -158,7 +160,7 @@ function profileOf(request: CertificateRequest): Pick<CreateCertificateParams, '
     case 'root':
       return { ca: {}, keyUsage: CA_KEY_USAGE };
     case 'intermediate':
-      return { ca: { pathLength: INTERMEDIATE_PATH_LENGTH }, keyUsage: CA_KEY_USAGE };
+      return { ca: { pathLength: request.pathLength ?? INTERMEDIATE_PATH_LENGTH }, keyUsage: CA_KEY_USAGE };
     case 'sub-ca':
       return { ca: { pathLength: request.pathLength ?? SUB_CA_PATH_LENGTH }, keyUsage: CA_KEY_USAGE };
     case 'leaf':

@@ -124,6 +124,14 @@ describe('who may sign what, at every entry point of ca/', () => {
     const root = await loadIssuer(store, 'root-ca', rootPassword);
     assert.equal((await buildCertificate({ ...request, issuer: root, pathLength: 3 })).certificate.pathLength, 3);
     assert.equal((await buildCertificate(request)).certificate.pathLength, 0);
+    // Name constraints narrower than the CA's own, never wider, whoever asks the builder.
+    const policy = { ...config, nameConstraints: { dns: ['example.com'], ip: [], email: [] } };
+    await assert.rejects(buildCertificate({ ...request, policy, nameConstraints: { dns: ['example.org'], ip: [], email: [] } }), {
+      code: 'INVALID_INPUT',
+      message: 'the permitted DNS domain "example.org" is outside the name constraints of "certified.json" (permitted: example.com)',
+    });
+    const narrowed = await buildCertificate({ ...request, policy, nameConstraints: { dns: ['.svc.example.com'], ip: [], email: [] } });
+    assert.match(x509Text(narrowed.certificate.pem), /Permitted:\n\s+DNS:\.svc\.example\.com\n/);
   });
 
   it('cuts a leaf to its issuer and says so, backdated by a minute', async () => {

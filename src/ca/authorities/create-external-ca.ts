@@ -4,7 +4,7 @@ import { keyIdentifier, subjectPublicKeyInfo } from '../../pki/signature.js';
 import type { CsrInfo } from '../../pki/csr.js';
 import type { CaStore } from '../../store/ca-store.js';
 import { RECORDS_DIR, certPath, keyPath } from '../../store/layout.js';
-import { loadCertificate, loadConfig } from '../ca-files.js';
+import { loadCertificate, loadChainPem, loadConfig } from '../ca-files.js';
 import { commitMessage, isoDate } from '../commit-message.js';
 import { SUB_CA_PATH_LENGTH } from '../profiles.js';
 import { InvalidInputError } from '../errors.js';
@@ -16,7 +16,7 @@ import { assertNewName } from '../names-in-use.js';
 import { readCsr } from '../issuing/sign-csr.js';
 import { loadRecords } from '../revocation/generate-crl.js';
 import { describeKey } from '../../pki/keys.js';
-import { chainNameConstraints, externalConstraints, type ConstrainedIssuer, type NameConstraintSet } from './name-constraints.js';
+import { externalConstraints, issuerConstraints, type NameConstraintSet } from './name-constraints.js';
 import { prepareSubCa } from './create-sub-ca.js';
 import { assertMaySign } from '../certificate-builder.js';
 import { resolveIssuer } from './issuers.js';
@@ -71,9 +71,9 @@ export async function createExternalCa(store: CaStore, params: CreateExternalCaP
     // What the issuer may give, before its key is opened (and a password asked).
     const issuerCertificate = await loadCertificate(store, issuerName);
     if (issuerCertificate) assertMaySign({ name: issuerName, certificate: issuerCertificate }, 'sub-ca', pathLength);
+    // Refused here, before the issuer's key is opened; the builder narrows the same way.
+    const nameConstraints = externalConstraints(issuerConstraints(await loadChainPem(store, issuerName), config.nameConstraints), params.permitted);
     const issuer = await loadIssuer(store, issuerName, params.askPassword, 'sub-ca');
-    const chain: ConstrainedIssuer[] = [...chainNameConstraints(issuer.chainPem), ...(config.nameConstraints ? [{ name: 'certified.json', permitted: config.nameConstraints }] : [])];
-    const nameConstraints = externalConstraints(chain, params.permitted);
     const now = params.now ?? new Date();
     const prepared = await prepareSubCa(store, config, issuer, {
       name,

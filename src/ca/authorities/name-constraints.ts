@@ -147,6 +147,11 @@ export function assertNamesPermitted(sans: SubjectAltName[], issuers: readonly C
   }
 }
 
+/** The constraints a CA signed by the issuer of `chainPem` is bound by: the chain's, then the CA's own (certified.json). */
+export function issuerConstraints(chainPem: string, own: NameConstraintSet | undefined): ConstrainedIssuer[] {
+  return [...chainNameConstraints(chainPem), ...(own ? [{ name: 'certified.json', permitted: own }] : [])];
+}
+
 const KINDS = [
   { kind: 'dns', option: 'permitDns', within: dnsWithin, example: 'a domain inside them' },
   { kind: 'ip', option: 'permitIp', within: ipWithin, example: 'a range inside them' },
