@@ -4,17 +4,17 @@
  * a self-signed leaf. pki/certificate.ts turns the decision into bytes.
  */
 import { createCertificate, type CertificateInfo, type CreateCertificateParams } from '../pki/certificate.js';
-import { nameConstraintsExtension } from '../pki/extensions.js';
+import { nameConstraintsExtension, type NameConstraintSet } from '../pki/extensions.js';
 import type { KeySpec, SigningKey } from '../pki/keys.js';
 import { randomSerial } from '../pki/serial.js';
 import type { DistinguishedName, SubjectAltName } from '../pki/types.js';
 import { ROOT_NAME } from '../store/layout.js';
 import { crlUrlFor } from './authorities/issuers.js';
-import { assertNamesPermitted, chainNameConstraints } from './authorities/name-constraints.js';
+import { assertNamesPermitted, chainNameConstraints, externalConstraints, issuerConstraints } from './authorities/name-constraints.js';
 import { assertSanCount } from './address-forms.js';
 import { isoDate } from './commit-message.js';
 import type { CaConfig } from './config.js';
-import { CertifiedError, PathLengthError, RootSignsOnlyCasError } from './errors.js';
+import { CertifiedError, PathLengthError, PathLengthTooLongError, RootSignsOnlyCasError } from './errors.js';
 import type { Issuer } from './load-issuer.js';
 import {
   APPLE_MAX_SERVER_DAYS,
@@ -55,6 +55,10 @@ export interface CaRequest extends Validity {
   issuer: Issuer;
   /** The CA's settings: CRL and OCSP URLs, name constraints. */
   policy: CaConfig;
+  /** A sub-CA that may sign CAs itself (an external engine's intermediate); default SUB_CA_PATH_LENGTH. */
+  pathLength?: number;
+  /** Narrower name constraints than the CA's own: each must lie inside the issuer chain's (externalConstraints). */
+  nameConstraints?: NameConstraintSet;
 }
 
 /** A server or client certificate signed by a CA: over a key made here or a CSR's key. */
@@ -96,13 +100,17 @@ export interface BuiltCertificate {
  * revoked without the root key), a CA with pathlen 0 signs no CA, and only a CA signs at all.
  * Cheap: use cases call it before they make a key, and buildCertificate calls it again.
  */
-export function assertMaySign(issuer: Pick<Issuer, 'name' | 'certificate'>, kind: CertificateKind): void {
+export function assertMaySign(issuer: Pick<Issuer, 'name' | 'certificate'>, kind: CertificateKind, pathLength?: number): void {
   const signsCa = kind === 'intermediate' || kind === 'sub-ca' || kind === 'cross';
   if (!issuer.certificate.isCa) {
     throw new CertifiedError(`"${issuer.name}" is not a CA and cannot sign certificates`, { code: 'NOT_A_CA', hint: 'Sign with the intermediate "ca" or a sub-CA.' });
   }
   if (!signsCa && (issuer.name === ROOT_NAME || issuer.certificate.selfSigned)) throw new RootSignsOnlyCasError();
   if (signsCa && issuer.certificate.pathLength === 0) throw new PathLengthError(issuer.name);
+  // A CA below one with pathlen N may itself have at most N-1 (RFC 5280 4.2.1.9); the root has none.
+  const given = pathLength ?? (kind === 'intermediate' ? INTERMEDIATE_PATH_LENGTH : SUB_CA_PATH_LENGTH);
+  const limit = issuer.certificate.pathLength;
+  if (signsCa && limit !== undefined && given >= limit) throw new PathLengthTooLongError(issuer.name, limit, given);
 }
 
 /**
@@ -128,11 +136,16 @@ export async function buildCertificate(request: CertificateRequest): Promise<Bui
     return { certificate, warnings };
   }
   const { issuer, policy } = request;
-  assertMaySign(issuer, request.kind);
+  assertMaySign(issuer, request.kind, request.kind === 'leaf' ? undefined : request.pathLength);
   if (request.kind === 'leaf') assertNamesPermitted(request.sans, chainNameConstraints(issuer.chainPem));
   const notAfter = cutToIssuer(asked, issuer, request.kind, warnings);
   if (request.kind === 'leaf') warnings.push(...leafWarnings(request));
   const crlUrl = crlUrlFor(policy, issuer.name);
+  // The CA's name constraints bind every CA below the root, not only the first intermediate; a CA
+  // for another engine may have narrower ones, never wider.
+  const constraints = request.kind === 'leaf' || request.kind === 'cross' ? undefined
+    : request.nameConstraints ? externalConstraints(issuerConstraints(issuer.chainPem, policy.nameConstraints), request.nameConstraints)
+    : policy.nameConstraints;
   const certificate = await createCertificate({
     ...common,
     notAfter,
@@ -140,8 +153,7 @@ export async function buildCertificate(request: CertificateRequest): Promise<Bui
     signingKey: issuer.key,
     ...(crlUrl ? { crlUrl } : {}),
     ...(policy.ocspUrl ? { ocspUrl: policy.ocspUrl } : {}),
-    // The CA's name constraints bind every CA below the root, not only the first intermediate.
-    ...(request.kind !== 'leaf' && request.kind !== 'cross' && policy.nameConstraints ? { extraExtensions: [nameConstraintsExtension(policy.nameConstraints)] } : {}),
+    ...(constraints ? { extraExtensions: [nameConstraintsExtension(constraints)] } : {}),
   });
   return { certificate, warnings };
 }
@@ -153,9 +165,9 @@ function profileOf(request: CertificateRequest): Pick<CreateCertificateParams, '
     case 'cross':
       return { ca: {}, keyUsage: CA_KEY_USAGE };
     case 'intermediate':
-      return { ca: { pathLength: INTERMEDIATE_PATH_LENGTH }, keyUsage: CA_KEY_USAGE };
+      return { ca: { pathLength: request.pathLength ?? INTERMEDIATE_PATH_LENGTH }, keyUsage: CA_KEY_USAGE };
     case 'sub-ca':
-      return { ca: { pathLength: SUB_CA_PATH_LENGTH }, keyUsage: CA_KEY_USAGE };
+      return { ca: { pathLength: request.pathLength ?? SUB_CA_PATH_LENGTH }, keyUsage: CA_KEY_USAGE };
     case 'leaf':
     case 'self-signed':
       return { ...leafKeyUsage(request.profile, request.key, request.sans), sans: request.sans };

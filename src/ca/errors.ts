@@ -102,6 +102,26 @@ export class PathLengthError extends CertifiedError {
   }
 }
 
+/** A CA asked for a path length its issuer cannot give (a CA below one with pathlen N gets at most N-1). */
+export class PathLengthTooLongError extends CertifiedError {
+  constructor(issuer: string, issuerPathLength: number, asked: number) {
+    super([`the CA "${issuer}" (pathlen ${issuerPathLength}) cannot sign a CA with `, { option: 'pathlen', value: String(asked) }], {
+      code: 'PATH_LENGTH',
+      hint: ['Nothing was written. Give ', { option: 'pathlen', value: String(issuerPathLength - 1) }, ' or less, or sign it with ', { option: 'issuer', value: 'root-ca' }, '.'],
+    });
+  }
+}
+
+/** A CA whose key is in another engine: certified signed its certificate but cannot sign with it. */
+export class ExternalCaError extends CertifiedError {
+  constructor(name: string) {
+    super(`"${name}" is an external CA: certified has no key for it and cannot sign with it`, {
+      code: 'EXTERNAL_CA',
+      hint: ['Issue from it in the engine that holds its key, or give ', { option: 'issuer' }, ' a CA certified holds, like ', { option: 'issuer', value: 'ca' }, '.'],
+    });
+  }
+}
+
 /**
  * A password that is missing or wrong. `role` says whose key it is for, so the caller can say where
  * to give it; `problem` says what is wrong: no password for an existing key (`missing`), a wrong

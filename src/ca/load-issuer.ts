@@ -2,7 +2,7 @@ import type { CaStore } from '../store/ca-store.js';
 import { INTERMEDIATE_NAME, ROOT_NAME, certPath, keyPath } from '../store/layout.js';
 import { loadCertificate, loadChainPem, loadSigningKey } from './ca-files.js';
 import { caKeyRole, type AskPassword } from './passwords.js';
-import { CertifiedError, IssuerRevokedError, NoCaError, type TextPart } from './errors.js';
+import { CertifiedError, ExternalCaError, IssuerRevokedError, NoCaError, type TextPart } from './errors.js';
 import { findRecord, lastRevocation } from './find-record.js';
 import { issuedBy } from './issuer-revocations.js';
 import type { CertificateInfo } from '../pki/certificate.js';
@@ -26,6 +26,7 @@ export interface Issuer {
 export async function loadIssuer(store: CaStore, name: string, askPassword: AskPassword, purpose?: CertificateKind, openKey?: SigningKey): Promise<Issuer> {
   const certificate = await loadCertificate(store, name);
   const record = certificate ? await findRecord(store, certificate.serial) : await lastRevocation(store, name);
+  if (certificate && record?.external) throw new ExternalCaError(name);
   if (record?.status === 'revoked' && record.revocation) {
     const hint: TextPart[] = name === INTERMEDIATE_NAME
       ? ['Make a new intermediate under the root with "certified init ', { option: 'rootPassword', value: '-' }, '", then issue again.']

@@ -23,6 +23,21 @@ export function parseDays(value: string, option: 'days' | 'crlDays' | 'rootCrlDa
   return days;
 }
 
+/** A CA's path length: how many CAs may stand below it (0: it signs leaves only). */
+export function parsePathLength(value: string): number {
+  const length = wholeNumber(value);
+  if (length === undefined || length > MAX_PATH_LENGTH) {
+    throw new InvalidInputError([{ option: 'pathlen' }, ` must be a whole number from 0 to ${MAX_PATH_LENGTH}, got "${printable(value)}"`], [
+      'Write it like ',
+      { option: 'pathlen', value: '0' },
+      ' (the CA signs leaves only).',
+    ]);
+  }
+  return length;
+}
+
+const MAX_PATH_LENGTH = 8;
+
 export function parseSeconds(value: string, option: 'lockTimeout'): number {
   const seconds = wholeNumber(value);
   if (seconds === undefined) {

@@ -10,7 +10,8 @@ export type OptionName =
   | 'permitDns' | 'permitIp' | 'permitEmail' | 'crlUrl' | 'rootCrlUrl' | 'ocspUrl' | 'out' | 'db' | 'lockTimeout' | 'allowRevoke' | 'expiring'
   | 'serial' | 'rootCrlDays'
   | 'acmeListen'
-  | 'pkcs11Module' | 'pin' | 'rootPin' | 'rootKey' | 'intermediateKey' | 'key' | 'finish';
+  | 'pkcs11Module' | 'pin' | 'rootPin' | 'rootKey' | 'intermediateKey' | 'key'
+  | 'csr' | 'pathlen' | 'finish';
 
 /** A setting the user gives through the environment, by what it is; the caller spells it. */
 export type VariableName = 'db' | 'javaStorePass' | 'pkcs11Module' | 'pkcs11Pin' | 'pkcs11RootPin';
@@ -43,6 +44,8 @@ const OPTION_WORDS: Partial<Record<OptionName, string>> = {
   permitDns: 'the permitted DNS domain',
   permitIp: 'the permitted address range',
   permitEmail: 'the permitted e-mail domain',
+  pathlen: 'the path length',
+  csr: 'the CSR file',
   crlUrl: 'the CRL URL',
   rootCrlUrl: "the root's CRL URL",
   ocspUrl: 'the OCSP URL',

@@ -28,13 +28,16 @@ export function commandSpecs(): CommandSpec[] {
   return [
     {
       name: 'init',
-      summary: 'make the CA (a root and an intermediate), a sub-CA with --issuer, or a new intermediate after the old one was revoked',
+      summary: 'make the CA (a root and an intermediate), a sub-CA with --issuer, a CA for another engine\'s key with --csr, or a new intermediate after the old one was revoked',
       arguments: [['[subject...]', 'the CA subject (C= ST= L= O= OU= CN=)']],
       options: [
         // A sub-CA has no intermediate and inherits no URLs or name constraints from these options.
         flag
           .issuer('make a sub-CA signed by this CA (by CN or file name) instead of the root')
-          .conflicts(['intermediatePassword', 'rootKey', 'intermediateKey', 'crlUrl', 'rootCrlUrl', 'ocspUrl', 'rootCrlDays', 'permitDns', 'permitIp', 'permitEmail']),
+          .conflicts(['intermediatePassword', 'rootKey', 'intermediateKey', 'crlUrl', 'rootCrlUrl', 'ocspUrl', 'rootCrlDays']),
+        new Option('--csr <file>', "with --issuer: sign the CA certificate of another engine's key (Vault, step-ca, cert-manager, AWS Private CA) from its CSR; certified keeps no key and no CRL for it")
+          .conflicts(['password', 'key', 'keyType', 'bits']),
+        new Option('--pathlen <n>', 'with --csr: how many CAs may stand below the new CA (default 0: it issues leaves only)'),
         flag.name('with --issuer: file name for the sub-CA (default: the CN, lower-case, spaces as dashes)'),
         flag.keyType(),
         flag.bits(),
@@ -57,12 +60,14 @@ export function commandSpecs(): CommandSpec[] {
         flag.dryRun(),
         ...flag.store(),
       ],
-      needs: { issuer: ['name', 'password', 'caPassword', 'key'] },
+      needs: { issuer: ['name', 'password', 'caPassword', 'key', 'csr'], csr: ['pathlen'] },
       examples: [
         'certified init C=US O=Example CN="Example CA" --root-password -',
         'certified init --permit-dns example.com --permit-ip 10.0.0.0/8 CN="Example CA"',
         'certified init --issuer ca CN="Team CA" --password -',
         'certified init --issuer ca --key "pkcs11:token=ca;object=team" CN="Team CA"',
+        'certified init --csr vault.csr --issuer ca --name vault --permit-dns .svc.example.com',
+        'certified --ca --csr engine.csr --issuer root-ca --pathlen 1 --root-password -',
         'certified init --root-password -',
       ],
       load: async () => (await import('./commands/init-ca.js')).runInitCa,

@@ -36,11 +36,11 @@ export const crlUrl = (): Option => new Option('--crl-url <url>', 'CRL URL put i
 export const rootCrlUrl = (): Option => new Option('--root-crl-url <url>', "CRL URL put in the intermediate (the root's CRL)");
 export const ocspUrl = (): Option => new Option('--ocsp-url <url>', 'OCSP URL put in the AIA of the intermediate and the certificates');
 export const permitDns = (): Option =>
-  new Option('--permit-dns <domain>', 'the intermediate may issue only for names under this domain (repeatable)').argParser(collect);
+  new Option('--permit-dns <domain>', 'the intermediate (with --csr: the new CA) may issue only for names under this domain (repeatable)').argParser(collect);
 export const permitIp = (): Option =>
-  new Option('--permit-ip <cidr>', 'the intermediate may issue only for addresses in this range (repeatable)').argParser(collect);
+  new Option('--permit-ip <cidr>', 'the intermediate (with --csr: the new CA) may issue only for addresses in this range (repeatable)').argParser(collect);
 export const permitEmail = (): Option =>
-  new Option('--permit-email <domain>', 'the intermediate may issue only for e-mail addresses at this domain or mailbox (repeatable)').argParser(collect);
+  new Option('--permit-email <domain>', 'the intermediate (with --csr: the new CA) may issue only for e-mail addresses at this domain or mailbox (repeatable)').argParser(collect);
 
 /** The options of every command that opens the CA directory. */
 export const store = (): Option[] => [db(), lockTimeout()];

@@ -29,8 +29,10 @@ export interface RootOptions {
   lockTimeout?: string;
   reason?: string;
   issuer?: string;
-  /** `sign FILE`: the CSR file. */
+  /** `sign FILE`: the CSR file; `init --csr FILE`: an external engine's CA. */
   csr?: string;
+  /** init --csr: the path length of the external CA. */
+  pathlen?: string;
   crlDays?: string;
   rootCrlDays?: string;
   permitDns?: string[];

@@ -25,6 +25,8 @@ export interface CertificateRecord {
   managed?: boolean;
   /** Issued by the ACME server: the account (its JWK thumbprint) and the order it was issued for. No key file, no CSR. */
   acme?: { account: string; order: string };
+  /** A CA whose key lives in another engine (Vault, step-ca, ...): certified signed its CSR, holds no key and publishes no CRL of its. */
+  external?: boolean;
 }
 
 export function serializeRecord(record: CertificateRecord): string {

@@ -6,6 +6,7 @@ import { join, relative } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { initCa } from '../../src/ca/authorities/init-ca.js';
 import { createSubCa } from '../../src/ca/authorities/create-sub-ca.js';
+import { createExternalCa } from '../../src/ca/authorities/create-external-ca.js';
 import { loadConfig } from '../../src/ca/ca-files.js';
 import { noPassword, type AskPassword } from '../../src/ca/passwords.js';
 import { buildCertificate } from '../../src/ca/certificate-builder.js';
@@ -103,6 +104,34 @@ describe('who may sign what, at every entry point of ca/', () => {
     const keys = await generateKeyPair(KEY);
     await assert.rejects(buildCertificate({ kind: 'sub-ca', subject: { CN: 'Z CA' }, publicKey: keys.publicKey, issuer: team, policy: config, days: 1, now: new Date() }), { code: 'PATH_LENGTH' });
     assertUnchanged();
+  });
+
+  it('gives a CA at most its issuer\'s path length less one, through createExternalCa or buildCertificate', async () => {
+    const input = new TextEncoder().encode(csrPem);
+    const external = { input, source: 'engine.csr', days: 365, ...common };
+    await assert.rejects(createExternalCa(store, { ...external, issuer: 'ca', pathLength: 1 }), {
+      code: 'PATH_LENGTH',
+      message: 'the CA "ca" (pathlen 1) cannot sign a CA with the path length 1',
+    });
+    await assert.rejects(createExternalCa(store, { ...external, issuer: 'team-ca' }), { code: 'PATH_LENGTH', message: 'the CA "team-ca" may not sign CAs (pathlen 0)' });
+    const config = await loadConfig(store);
+    const intermediate = await loadIssuer(store, 'ca', noPassword);
+    const keys = await generateKeyPair(KEY);
+    const request = { kind: 'sub-ca' as const, subject: { CN: 'Z CA' }, publicKey: keys.publicKey, issuer: intermediate, policy: config, days: 1, now: new Date() };
+    await assert.rejects(buildCertificate({ ...request, pathLength: 1 }), { code: 'PATH_LENGTH' });
+    assertUnchanged();
+    // The root has no limit; the intermediate gives 0.
+    const root = await loadIssuer(store, 'root-ca', rootPassword);
+    assert.equal((await buildCertificate({ ...request, issuer: root, pathLength: 3 })).certificate.pathLength, 3);
+    assert.equal((await buildCertificate(request)).certificate.pathLength, 0);
+    // Name constraints narrower than the CA's own, never wider, whoever asks the builder.
+    const policy = { ...config, nameConstraints: { dns: ['example.com'], ip: [], email: [] } };
+    await assert.rejects(buildCertificate({ ...request, policy, nameConstraints: { dns: ['example.org'], ip: [], email: [] } }), {
+      code: 'INVALID_INPUT',
+      message: 'the permitted DNS domain "example.org" is outside the name constraints of "certified.json" (permitted: example.com)',
+    });
+    const narrowed = await buildCertificate({ ...request, policy, nameConstraints: { dns: ['.svc.example.com'], ip: [], email: [] } });
+    assert.match(x509Text(narrowed.certificate.pem), /Permitted:\n\s+DNS:\.svc\.example\.com\n/);
   });
 
   it('cuts a leaf to its issuer and says so, backdated by a minute', async () => {

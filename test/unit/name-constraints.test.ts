@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { NameConstraints } from '@peculiar/asn1-x509';
-import { assertNamesPermitted, dnsPermitted, parsePermittedSubtrees } from '../../src/ca/authorities/name-constraints.js';
+import { assertNamesPermitted, dnsPermitted, externalConstraints, parsePermittedSubtrees } from '../../src/ca/authorities/name-constraints.js';
 import { nameConstraintsExtension } from '../../src/pki/extensions.js';
 
 describe('name constraints', () => {
@@ -34,6 +34,33 @@ describe('name constraints', () => {
     assert.throws(() => assertNamesPermitted([{ type: 'ip', value: 'fe80::1' }], issuers), /outside/);
     assert.throws(() => assertNamesPermitted([{ type: 'email', value: 'a@sub.example.com' }], issuers), /outside/);
     assertNamesPermitted([{ type: 'ip', value: '192.168.0.1' }], [{ name: 'DNS only', permitted: { dns: ['example.com'], ip: [], email: [] } }]);
+  });
+
+  it("narrows the chain's constraints for an external CA, and refuses a subtree wider than the chain's", () => {
+    const chain = [
+      { name: 'Team CA', permitted: { dns: ['.team.example.com'], ip: ['10.1.0.0/16'], email: [] } },
+      { name: 'Example CA', permitted: { dns: ['example.com'], ip: ['10.0.0.0/8'], email: ['.example.com'] } },
+    ];
+    // Nothing asked: the nearest list of each kind.
+    assert.deepEqual(externalConstraints(chain, undefined), { dns: ['.team.example.com'], ip: ['10.1.0.0/16'], email: ['.example.com'] });
+    assert.equal(externalConstraints([], undefined), undefined);
+    // Asked inside every CA above: it replaces the chain's list of its kind.
+    assert.deepEqual(externalConstraints(chain, { dns: ['svc.team.example.com', '.db.team.example.com'], ip: ['10.1.2.0/24'], email: ['ops@a.example.com', 'b.example.com'] }), {
+      dns: ['svc.team.example.com', '.db.team.example.com'],
+      ip: ['10.1.2.0/24'],
+      email: ['ops@a.example.com', 'b.example.com'],
+    });
+    // An unconstrained chain takes what is asked.
+    assert.deepEqual(externalConstraints([], { dns: ['example.org'], ip: [], email: [] }), { dns: ['example.org'], ip: [], email: [] });
+    for (const [asked, message] of [
+      [{ dns: ['team.example.com'], ip: [], email: [] }, /the permitted DNS domain "team\.example\.com" is outside the name constraints of "Team CA" \(permitted: \.team\.example\.com\)/],
+      [{ dns: ['example.org'], ip: [], email: [] }, /"example\.org" is outside the name constraints of "Team CA"/],
+      [{ dns: [], ip: ['10.0.0.0/8'], email: [] }, /the permitted address range "10\.0\.0\.0\/8" is outside the name constraints of "Team CA"/],
+      [{ dns: [], ip: ['fd00::/8'], email: [] }, /"fd00::\/8" is outside/],
+      [{ dns: [], ip: [], email: ['example.com'] }, /the permitted e-mail domain "example\.com" is outside the name constraints of "Example CA" \(permitted: \.example\.com\)/],
+    ] as const) {
+      assert.throws(() => externalConstraints(chain, { dns: [...asked.dns], ip: [...asked.ip], email: [...asked.email] }), { code: 'INVALID_INPUT', message });
+    }
   });
 
   it('builds a critical extension', () => {

@@ -14,7 +14,8 @@ import { loadIssuer, type Issuer } from '../load-issuer.js';
 import { recordWrite, toRecord } from '../certificate-record.js';
 import { commitMessage, isoDate } from '../commit-message.js';
 import { crlDaysFor, withDefaults, type CaConfig, type TokenKeyRecord } from '../config.js';
-import { assertMaySign, buildCertificate } from '../certificate-builder.js';
+import { assertMaySign, buildCertificate, type CaRequest } from '../certificate-builder.js';
+import type { NameConstraintSet } from './name-constraints.js';
 import { assertNewName } from '../names-in-use.js';
 import { buildCrl } from '../revocation/generate-crl.js';
 import { assertKeyNotInUse, assertOwnTokenKey, configWrite, describeTokenKeyWithFingerprint, makeTokenCaKey, tokenKeyHolders, tokenKeyPair } from '../token-keys.js';
@@ -110,6 +111,11 @@ export interface PrepareSubCaParams {
   replacing?: boolean;
   /** The new CA's key, on a PKCS#11 token: no key file, and certified.json records it. */
   token?: { key: SigningKey & { token: TokenKey }; record: TokenKeyRecord };
+  /**
+   * A CA whose key is in another engine (from its CSR): no key file and no CRL (the engine signs its
+   * own), a path length and name constraints of its own, and a record marked external.
+   */
+  external?: { publicKey: CaRequest['publicKey']; pathLength: number; nameConstraints?: NameConstraintSet };
 }
 
 export interface PreparedSubCa {
@@ -119,8 +125,8 @@ export interface PreparedSubCa {
   files: CreateSubCaResult['files'];
   writes: FileWrite[];
   record: CertificateRecord;
-  /** The new sub-CA, ready to sign (the leaves of the same apply). */
-  self: Issuer;
+  /** The new sub-CA, ready to sign (the leaves of the same apply); none for an external CA. */
+  self?: Issuer;
   warnings: string[];
 }
 
@@ -130,25 +136,31 @@ export interface PreparedSubCa {
  */
 export async function prepareSubCa(store: CaStore, config: CaConfig, issuer: Issuer, params: PrepareSubCaParams): Promise<PreparedSubCa> {
   if (!params.replacing) await assertNewName(store, params.name, [certPath(params.name), keyPath(params.name)]);
-  assertMaySign(issuer, 'sub-ca');
+  const { external } = params;
+  assertMaySign(issuer, 'sub-ca', external?.pathLength);
   const subject = withDefaults(params.subject, config.subject);
-  const keys = params.token ? tokenKeyPair(params.token.key) : await generateKeyPair(params.key);
+  const keys = external ? undefined : params.token ? tokenKeyPair(params.token.key) : await generateKeyPair(params.key);
   const { certificate, warnings } = await buildCertificate({
     kind: 'sub-ca',
     subject,
-    publicKey: keys.publicKey,
+    publicKey: external ? external.publicKey : keys!.publicKey,
     issuer,
     policy: config,
     days: params.days,
     now: params.now,
+    ...(external ? { pathLength: external.pathLength, ...(external.nameConstraints ? { nameConstraints: external.nameConstraints } : {}) } : {}),
   });
   const chainPem = certificate.pem + issuer.chainPem;
-  const record = toRecord(certificate, params.name, issuer.name, 'ca');
-  const self: Issuer = { name: params.name, certificate, chainPem, key: keys };
+  const record: CertificateRecord = { ...toRecord(certificate, params.name, issuer.name, 'ca'), ...(external ? { external: true } : {}) };
   const files = { certificate: certPath(params.name), chain: chainPath(params.name), key: keyPath(params.name), crl: crlPath(params.name) };
-  const writes: FileWrite[] = [
+  const certificateWrites: FileWrite[] = [
     { path: files.certificate, content: certificate.pem, commit: true },
     { path: files.chain, content: chainPem, commit: true },
+  ];
+  if (!keys) return { certificate, subject, chainPem, files, writes: [...certificateWrites, recordWrite(record)], record, warnings };
+  const self: Issuer = { name: params.name, certificate, chainPem, key: keys };
+  const writes: FileWrite[] = [
+    ...certificateWrites,
     ...(params.token ? [configWrite(config, params.name, params.token.record)] : [await keyWrite(params.name, keys as KeyPair, params.password, true)]),
     // A CA of this name whose key was on a token is gone: its key file now says where the key is.
     ...(!params.token && config.tokenKeys?.[params.name] ? [configWrite(config, params.name, undefined)] : []),

@@ -2,13 +2,15 @@ import type { CaStore } from '../../store/ca-store.js';
 import { CRL_DIR, INTERMEDIATE_NAME, OLD_ROOT_NAME, ROOT_NAME } from '../../store/layout.js';
 import type { CaConfig } from '../config.js';
 import { loadCertificate } from '../ca-files.js';
-import { CertifiedError } from '../errors.js';
+import { CertifiedError, ExternalCaError } from '../errors.js';
+import { findRecord, lastRevocation } from '../find-record.js';
 import { printable, validateName } from '../names.js';
 
 /**
  * The file name of the CA that `input` (a file name like "team-ca" or a CN like "Team CA") names.
- * Every CA publishes crl/NAME.crl, so the candidates are those; a revoked CA still resolves, so
- * that loading it reports the revocation.
+ * Every CA that certified signs with publishes crl/NAME.crl, so the candidates are those; a revoked
+ * CA still resolves, so that loading it reports the revocation. An external CA (no CRL here) is
+ * refused as such.
  */
 export async function resolveIssuer(store: CaStore, input: string): Promise<string> {
   const names = (await store.list(CRL_DIR)).filter((file) => file.endsWith('.crl')).map((file) => file.slice(0, -'.crl'.length));
@@ -19,6 +21,13 @@ export async function resolveIssuer(store: CaStore, input: string): Promise<stri
   for (const name of names) {
     const certificate = await loadCertificate(store, name);
     if (certificate?.subject.CN?.toLowerCase() === input.trim().toLowerCase()) return checkCa(store, name, input);
+  }
+  // An external CA publishes no CRL here, and certified cannot sign with it: say so, not "no such CA".
+  for (const candidate of [input, derived]) {
+    if (!isValidName(candidate)) continue;
+    const certificate = await loadCertificate(store, candidate);
+    const record = certificate ? await findRecord(store, certificate.serial) : await lastRevocation(store, candidate);
+    if (record?.external && record.profile === 'ca') throw new ExternalCaError(candidate);
   }
   throw new CertifiedError(`there is no CA "${printable(input)}" in "${store.dir}"`, {
     code: 'NO_ISSUER',

@@ -146,3 +146,68 @@ export function assertNamesPermitted(sans: SubjectAltName[], issuers: readonly C
     }
   }
 }
+
+/** The constraints a CA signed by the issuer of `chainPem` is bound by: the chain's, then the CA's own (certified.json). */
+export function issuerConstraints(chainPem: string, own: NameConstraintSet | undefined): ConstrainedIssuer[] {
+  return [...chainNameConstraints(chainPem), ...(own ? [{ name: 'certified.json', permitted: own }] : [])];
+}
+
+const KINDS = [
+  { kind: 'dns', option: 'permitDns', within: dnsWithin, example: 'a domain inside them' },
+  { kind: 'ip', option: 'permitIp', within: ipWithin, example: 'a range inside them' },
+  { kind: 'email', option: 'permitEmail', within: emailWithin, example: 'a domain or mailbox inside them' },
+] as const;
+
+/**
+ * The name constraints of a CA signed for another engine: what its issuer chain permits (the
+ * chain's constraints and the CA's own, `policy`), narrowed by what was asked. A kind of name asked
+ * for replaces the chain's list of that kind, once each asked subtree is checked to lie inside every
+ * constrained CA above; a kind not asked for keeps the nearest list of the chain. An asked subtree
+ * outside the chain's is refused rather than narrowed away: the engine's operator would get less
+ * than they wrote. Undefined when nothing constrains the new CA.
+ */
+export function externalConstraints(chain: readonly ConstrainedIssuer[], asked: NameConstraintSet | undefined): NameConstraintSet | undefined {
+  const result: NameConstraintSet = { dns: [], ip: [], email: [] };
+  for (const { kind, option, within, example } of KINDS) {
+    const wanted = asked?.[kind] ?? [];
+    if (wanted.length === 0) {
+      result[kind] = [...(chain.find((issuer) => issuer.permitted[kind].length > 0)?.permitted[kind] ?? [])];
+      continue;
+    }
+    for (const { name, permitted } of chain) {
+      const list = permitted[kind];
+      const outside = wanted.find((subtree) => list.length > 0 && !list.some((constraint) => within(subtree, constraint)));
+      if (outside !== undefined) {
+        throw new InvalidInputError(
+          [{ option }, ` "${printable(outside)}" is outside the name constraints of "${name}" (permitted: ${list.join(', ')})`],
+          `Nothing was written. Give ${example}, or leave it out to inherit them.`,
+        );
+      }
+    }
+    result[kind] = [...wanted];
+  }
+  return result.dns.length + result.ip.length + result.email.length ? result : undefined;
+}
+
+/** Is every name the DNS subtree `subtree` permits also permitted by `constraint`? */
+function dnsWithin(subtree: string, constraint: string): boolean {
+  const name = subtree.toLowerCase().replace(/^\./, '');
+  const base = constraint.toLowerCase();
+  if (!base.startsWith('.')) return name === base || name.endsWith(`.${base}`);
+  return name.endsWith(base) || (subtree.startsWith('.') && `.${name}` === base);
+}
+
+function ipWithin(subtree: string, constraint: string): boolean {
+  const [network = '', prefix = ''] = subtree.split('/');
+  const [, basePrefix = ''] = constraint.split('/');
+  return Number(prefix) >= Number(basePrefix) && ipPermitted(network, constraint);
+}
+
+function emailWithin(subtree: string, constraint: string): boolean {
+  if (subtree.includes('@')) return emailPermitted(subtree, constraint);
+  if (constraint.includes('@')) return false;
+  const base = constraint.toLowerCase();
+  const host = subtree.toLowerCase();
+  if (!base.startsWith('.')) return host === base;
+  return host.endsWith(base) || (host.startsWith('.') && host === base);
+}

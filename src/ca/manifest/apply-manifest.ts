@@ -173,7 +173,7 @@ async function buildAction(
         replacing,
       });
       const record = { ...subCa.record, managed: true };
-      issuers.set(entry.name, subCa.self);
+      issuers.set(entry.name, subCa.self!);
       writes.push(...subCa.writes.map((write) => (write.path === recordPath(record.issuer, record.serial) ? recordWrite(record) : write)));
       warnings.push(...subCa.warnings.map((warning) => `${entry.name}: ${warning}`));
       summary = `${verb(action)} sub-CA ${entry.name} (expires ${record.notAfter.slice(0, 10)})`;

@@ -61,6 +61,9 @@ export async function planManifest(store: CaStore, now = new Date()): Promise<Pl
   const replacedIssuers = new Set<string>();
   for (const entry of ordered) {
     await checkIssuer(store, manifest, entry);
+    if (current.get(entry.issuer)?.external && !manifest.entries.some((other) => other.name === entry.issuer)) {
+      throw new ManifestError(entry.line, `the issuer of "${entry.name}", "${entry.issuer}", is an external CA: certified has no key for it`, 'Issue from it in the engine that holds its key, or use issuer: ca.');
+    }
     const record = current.get(entry.name);
     if (!record) {
       if (await store.exists(certPath(entry.name))) throw conflict(entry, `"${certPath(entry.name)}" exists without a valid record`);

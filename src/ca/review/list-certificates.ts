@@ -32,6 +32,8 @@ export interface CertificateListing {
   revocation?: CertificateRecord['revocation'];
   /** Present (true) when certificates.yaml manages it: "certified apply" may renew or revoke it. */
   managed?: true;
+  /** A CA whose key is in another engine: certified signed it and cannot sign with it. */
+  external?: true;
   /** Present when the ACME server issued it: the account and the order. */
   acme?: { account: string; order: string };
 }
@@ -96,6 +98,7 @@ function toListing(record: CertificateRecord, now: string, issuers: IssuerRevoca
     fingerprint: record.fingerprint,
     ...(record.revocation ? { revocation: record.revocation } : {}),
     ...(record.managed ? { managed: true as const } : {}),
+    ...(record.external ? { external: true as const } : {}),
     ...(record.acme ? { acme: { account: record.acme.account, order: record.acme.order } } : {}),
   };
 }

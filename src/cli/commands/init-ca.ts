@@ -18,7 +18,13 @@ import { askPasswordFrom } from '../passwords.js';
 import { requireSecret, resolveSecret, type SecretRequest } from '../secrets.js';
 
 export async function runInitCa(args: string[], options: RootOptions, argv: string[]): Promise<void> {
+  if (options.csr !== undefined) {
+    const { runCreateExternalCa } = await import('./create-external-ca.js');
+    return runCreateExternalCa(args, options, argv);
+  }
   if (options.issuer !== undefined) {
+    const permit = options.permitDns ? '--permit-dns' : options.permitIp ? '--permit-ip' : options.permitEmail ? '--permit-email' : undefined;
+    if (permit) throw new UsageError(`${permit} goes with --issuer only for --csr: a sub-CA takes the name constraints of the CA it is under`, `Drop ${permit}, or sign an engine's CSR with --csr FILE.`);
     const { runCreateSubCa } = await import('./create-sub-ca.js');
     return runCreateSubCa(args, options, argv);
   }

@@ -72,7 +72,7 @@ function row(listing: CertificateListing): string[] {
     listing.issuer,
     listing.serial,
     listing.notAfter.slice(0, 10),
-    listing.managed ? `${listing.status} (manifest)` : listing.acme ? `${listing.status} (acme)` : listing.status,
+    listing.managed ? `${listing.status} (manifest)` : listing.acme ? `${listing.status} (acme)` : listing.external ? `${listing.status} (external CA)` : listing.status,
   ];
 }
 

@@ -45,7 +45,7 @@ export async function runSignCsr(args: string[], options: RootOptions, argv: str
 }
 
 /** The CSR file is user input, read (with a cap) by ca/; ca/ gets the bytes. */
-async function readCsrFile(file: string): Promise<Uint8Array> {
+export async function readCsrFile(file: string): Promise<Uint8Array> {
   try {
     return await readInputFile(file, 'csr');
   } catch (error) {
