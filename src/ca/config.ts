@@ -1,6 +1,6 @@
 import type { NameConstraintSet } from '../pki/extensions.js';
 import type { DistinguishedName } from '../pki/types.js';
-import { isRootName } from '../store/layout.js';
+import { CRL_DIR, OLD_ROOT_NAME, ROOT_NAME, crlPath, isRootName } from '../store/layout.js';
 import { DEFAULT_ROOT_CRL_DAYS } from './profiles.js';
 
 /** certified.json: the CA's saved defaults, used by every later command. */
@@ -25,9 +25,32 @@ export interface CaConfig {
 export interface RootRotation {
   oldRootSerial: string;
   started: string;
+  /** The CRL URL the old root's certificates carry (the root's before the rotation): the old root keeps publishing there. */
+  oldRootCrlUrl?: string;
   /** True until "certified rotate-root --finish": chain files end with the cross-certificate and roots.crt holds both roots. */
   bridge: boolean;
   finished?: string;
+}
+
+/** The new root's CRL after a rotation: the old root keeps crl/root-ca.crl, the file its certificates' CRL URL names. */
+export const NEW_ROOT_CRL_PATH = `${CRL_DIR}/${ROOT_NAME}.2.crl`;
+
+/** The CRL file of the CA `name`: crl/NAME.crl, but for the two roots after a root rotation (see NEW_ROOT_CRL_PATH). */
+export function crlFileOf(config: Pick<CaConfig, 'rootRotation'> | undefined, name: string): string {
+  if (config?.rootRotation) {
+    if (name === OLD_ROOT_NAME) return crlPath(ROOT_NAME);
+    if (name === ROOT_NAME) return NEW_ROOT_CRL_PATH;
+  }
+  return crlPath(name);
+}
+
+/** The CA whose CRL is the file crl/BASE.crl (the inverse of crlFileOf). */
+export function caOfCrlFile(config: Pick<CaConfig, 'rootRotation'> | undefined, base: string): string {
+  if (config?.rootRotation) {
+    if (base === ROOT_NAME) return OLD_ROOT_NAME;
+    if (`${CRL_DIR}/${base}.crl` === NEW_ROOT_CRL_PATH) return ROOT_NAME;
+  }
+  return base;
 }
 
 /** Where a CA's key lives on a token: its PKCS#11 URI (never with a PIN) and the module's file name. */

@@ -1,5 +1,5 @@
 import type { CaStore } from '../store/ca-store.js';
-import { INTERMEDIATE_NAME, ROOT_NAME, certPath, keyPath } from '../store/layout.js';
+import { CROSS_NAME, INTERMEDIATE_NAME, OLD_ROOT_NAME, ROOT_NAME, certPath, keyPath } from '../store/layout.js';
 import { loadCertificate, loadChainPem, loadSigningKey } from './ca-files.js';
 import { caKeyRole, type AskPassword } from './passwords.js';
 import { CertifiedError, ExternalCaError, IssuerRevokedError, NoCaError, type TextPart } from './errors.js';
@@ -36,6 +36,14 @@ export async function loadIssuer(store: CaStore, name: string, askPassword: AskP
   if (!certificate) {
     if (name === INTERMEDIATE_NAME) throw new NoCaError(store.dir);
     throw new CertifiedError(`there is no issuing CA "${name}" in "${store.dir}"`, { code: 'NO_ISSUER', hint: ['Check ', { option: 'issuer' }, ' against "certified ls".'] });
+  }
+  // After a root rotation the old root and the certificates it signed only sign their CRLs.
+  if (purpose && record?.issuer === OLD_ROOT_NAME) {
+    const current = name === OLD_ROOT_NAME || name === CROSS_NAME ? ROOT_NAME : name.replace(/\.old$/, '');
+    throw new CertifiedError(`"${name}" is a certificate of the root that "certified rotate-root" replaced, and signs nothing new`, {
+      code: 'RETIRED_ISSUER',
+      hint: ['Sign with the new one: ', { option: 'issuer', value: current }, '.'],
+    });
   }
   if (purpose) assertMaySign({ name, certificate }, purpose);
   const key = openKey && certificateMatchesKey(certificate.der, openKey) ? openKey : await loadSigningKey(store, name, askPassword, caKeyRole(name));

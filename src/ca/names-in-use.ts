@@ -17,8 +17,13 @@ export async function assertNameFree(store: CaStore, name: string, paths: readon
 
 /** A new CA or a certificate without an issuer takes none of the CA's own names, and no name in use. */
 export async function assertNewName(store: CaStore, name: string, paths: readonly string[]): Promise<void> {
-  if (RESERVED_NAMES.has(name)) {
-    throw new InvalidInputError(`the name "${name}" is reserved for the root and the intermediate`, ['Choose another CN or ', { option: 'name' }, '.']);
-  }
+  assertNotReserved(name);
   await assertNameFree(store, name, paths);
+}
+
+/** The names of the CA's own certificates, and NAME.old, which a root rotation gives a CA's certificate under the old root. */
+export function assertNotReserved(name: string): void {
+  if (RESERVED_NAMES.has(name) || name.endsWith('.old')) {
+    throw new InvalidInputError(`the name "${name}" is reserved for the CA's own certificates (the roots, the intermediate, a root rotation's NAME.old)`, ['Choose another CN or ', { option: 'name' }, '.']);
+  }
 }

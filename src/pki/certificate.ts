@@ -266,3 +266,8 @@ export function describeKeyOf(info: CertificateInfo): string {
 export function certificatePublicKey(pem: string): CreateCertificateParams['publicKey'] {
   return new X509Certificate(pem).publicKey;
 }
+
+/** Whether a DER certificate is a CA's (basicConstraints CA:TRUE), read natively without describing it. */
+export function isCaCertificate(der: Uint8Array): boolean {
+  return new NodeX509Certificate(der).ca;
+}

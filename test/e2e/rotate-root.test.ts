@@ -42,6 +42,9 @@ describe('certified rotate-root: a new root bridged by a cross-certificate, then
     assert.equal((await run(['CN=old.example.com'], { cwd })).code, 0);
     assert.equal((await run(['init', '--issuer', 'ca', 'CN=Team CA'], { cwd })).code, 0);
     assert.equal((await run(['issue', '--issuer', 'team-ca', 'CN=svc.example.com'], { cwd })).code, 0);
+    // A CA the root signs directly is carried over to the new root too.
+    assert.equal((await run(['init', '--issuer', 'root-ca', 'CN=Direct CA'], { cwd, env: { CERTIFIED_ROOT_PASSWORD: ROOT_PASSWORD } })).code, 0);
+    assert.equal((await run(['issue', '--issuer', 'direct-ca', 'CN=direct.example.com'], { cwd })).code, 0);
     writeFileSync(join(db, 'certificates.yaml'), 'certificates:\n  managed:\n    cn: managed.example.com\n');
     git(db, ['add', 'certificates.yaml']);
     git(db, ['commit', '-q', '-m', 'Add the manifest']);
@@ -87,7 +90,11 @@ describe('certified rotate-root: a new root bridged by a cross-certificate, then
     assert.equal(publicKeyOf(cross), publicKeyOf(join(db, 'certs/root-ca.crt')));
     const crossText = openssl(['x509', '-in', cross, '-noout', '-text']).stdout;
     assert.match(crossText, /CA:TRUE\n/);
-    assert.match(crossText, /URI:http:\/\/pki\.example\.com\/root-ca\.old\.crl/);
+    // The old root keeps publishing where its certificates point; the new root has a URL of its own.
+    assert.match(crossText, /URI:http:\/\/pki\.example\.com\/root-ca\.crl\n/);
+    assert.match(openssl(['x509', '-in', join(db, 'certs/ca.crt'), '-noout', '-text']).stdout, /URI:http:\/\/pki\.example\.com\/root-ca\.2\.crl\n/);
+    assert.match(crlText(join(db, 'crl/root-ca.crl')), /Issuer: C = US, O = Example, CN = Example CA\n/);
+    assert.match(crlText(join(db, 'crl/root-ca.2.crl')), /Issuer: C = US, O = Example, CN = Example Root 2027\n/);
     assert.ok(openssl(['verify', '-CAfile', join(db, 'certs/root-ca.old.crt'), cross]).status === 0);
     // The intermediate keeps its key and name, now certified by the new root.
     const intermediate = join(db, 'certs/ca.crt');
@@ -98,6 +105,9 @@ describe('certified rotate-root: a new root bridged by a cross-certificate, then
     assert.equal(certificatesIn(join(db, 'certs/roots.crt')), 2);
     assert.equal(certificatesIn(join(db, 'certs/ca.chain.crt')), 2);
     assert.equal(certificatesIn(join(db, 'certs/team-ca.chain.crt')), 3);
+    assert.equal(publicKeyOf(join(db, 'certs/direct-ca.crt')), publicKeyOf(join(db, 'certs/direct-ca.old.crt')));
+    assert.equal(subjectOf(join(db, 'certs/direct-ca.crt'), 'issuer'), 'CN=Example Root 2027,O=Example,C=US');
+    assert.match(openssl(['x509', '-in', join(db, 'certs/direct-ca.crt'), '-noout', '-text']).stdout, /CA:TRUE, pathlen:0/);
     assert.ok(existsSync(join(db, 'private/root-ca.old.key')));
     const tracked = git(db, ['ls-files']);
     assert.doesNotMatch(tracked, /private\//);
@@ -113,7 +123,7 @@ describe('certified rotate-root: a new root bridged by a cross-certificate, then
       const verified = verifyWith(db, anchor, 'new.example.com');
       assert.ok(verified.ok, `${anchor}: ${verified.output}`);
     }
-    const crls = ['root-ca.old', 'root-ca', 'ca'].flatMap((name) => ['-CRLfile', join(db, `crl/${name}.crl`)]);
+    const crls = ['root-ca', 'root-ca.2', 'ca'].flatMap((name) => ['-CRLfile', join(db, `crl/${name}.crl`)]);
     for (const anchor of ['root-ca.old.crt', 'root-ca.crt']) {
       const verified = verifyWith(db, anchor, 'new.example.com', ['-crl_check_all', ...crls]);
       assert.ok(verified.ok, `${anchor} with CRLs: ${verified.output}`);
@@ -122,8 +132,17 @@ describe('certified rotate-root: a new root bridged by a cross-certificate, then
     assert.equal((await run(['issue', '--issuer', 'team-ca', 'CN=svc2.example.com'], { cwd })).code, 0);
     assert.ok(verifyWith(db, 'root-ca.old.crt', 'svc2.example.com').ok);
     assert.ok(verifyWith(db, 'root-ca.crt', 'svc2.example.com').ok);
-    // A certificate issued before the rotation still verifies against the old root.
-    assert.ok(verifyWith(db, 'root-ca.old.crt', 'old.example.com').ok);
+    // A certificate issued before the rotation still verifies against the old root, with the CRLs its URLs name.
+    const byUrl = ['root-ca', 'ca'].flatMap((name) => ['-CRLfile', join(db, `crl/${name}.crl`)]);
+    const old = verifyWith(db, 'root-ca.old.crt', 'old.example.com', ['-crl_check_all', ...byUrl]);
+    assert.ok(old.ok, old.output);
+    assert.equal((await run(['issue', '--issuer', 'direct-ca', 'CN=direct2.example.com'], { cwd })).code, 0);
+    assert.ok(verifyWith(db, 'root-ca.old.crt', 'direct2.example.com').ok);
+    assert.ok(verifyWith(db, 'root-ca.crt', 'direct2.example.com').ok);
+    // The old root and the certificates it signed sign nothing new; their names are reserved.
+    await assertRefused(['init', '--issuer', 'root-ca.old', 'CN=Late CA'], { cwd, env: NEW_ROOT }, 1, /"root-ca\.old" is a certificate of the root that "certified rotate-root" replaced, and signs nothing new\. Sign with the new one: --issuer root-ca/);
+    await assertRefused(['--name', 'roots', 'CN=roots.example.com'], { cwd }, 1, /the name "roots" is reserved/);
+    await assertRefused(['revoke', '--name', 'root-ca.cross'], { cwd, env: NEW_ROOT }, 1, /the cross-certificate is the bridge of the root rotation under way/);
   });
 
   it('is served by nginx and accepted by curl with either root as its CA file', async () => {
@@ -166,10 +185,10 @@ describe('certified rotate-root: a new root bridged by a cross-certificate, then
 
     const crl = await run(['crl'], { cwd, env: NEW_ROOT });
     assert.equal(crl.code, 0, crl.stderr);
-    assert.match(crl.stderr, /Re-signed "[^"]*crl\/root-ca\.old\.crl"/);
+    assert.match(crl.stderr, /Re-signed "[^"]*crl\/root-ca\.2\.crl"/);
     assert.match(crl.stderr, /Re-signed "[^"]*crl\/root-ca\.crl"/);
-    assert.match(openssl(['crl', '-in', join(db, 'crl/root-ca.old.crl'), '-CAfile', join(db, 'certs/root-ca.old.crt'), '-noout']).stderr, /verify OK/);
-    assert.match(crlText(join(db, 'crl/root-ca.old.crl')), /Issuer: C = US, O = Example, CN = Example CA\n/);
+    assert.match(openssl(['crl', '-in', join(db, 'crl/root-ca.crl'), '-CAfile', join(db, 'certs/root-ca.old.crt'), '-noout']).stderr, /verify OK/);
+    assert.match(openssl(['crl', '-in', join(db, 'crl/root-ca.2.crl'), '-CAfile', join(db, 'certs/root-ca.crt'), '-noout']).stderr, /verify OK/);
   });
 
   it('trust installs both roots while the rotation bridges them', async () => {
@@ -204,3 +223,32 @@ describe('certified rotate-root: a new root bridged by a cross-certificate, then
     await assertRefused(['rotate-root'], { cwd, env: { ...BOTH, ...NEW_ROOT } }, 1, /the root was rotated before, and the root it replaced is still at "certs\/root-ca\.old\.crt"/);
   });
 });
+
+describe('certified rotate-root: what the rotation changes for revocation', () => {
+  let cwd: string;
+  let db: string;
+  before(async () => {
+    cwd = tempDir();
+    db = join(cwd, 'etc/ssl');
+    await makeCa(cwd);
+    assert.equal((await run(['CN=old.example.com'], { cwd })).code, 0);
+    const rotated = await run(['rotate-root'], { cwd, env: BOTH });
+    assert.equal(rotated.code, 0, rotated.stderr);
+  });
+
+  it('revoking the intermediate revokes its certificate under the old root too, each on its root CRL', async () => {
+    const newSerial = serialOf(join(db, 'certs/ca.crt'));
+    const oldSerial = serialOf(join(db, 'certs/ca.old.crt'));
+    const commits = commitCount(db);
+    const revoked = await run(['revoke', '--ca', '--reason', 'keyCompromise'], { cwd, env: NEW_ROOT });
+    assert.equal(revoked.code, 0, revoked.stderr);
+    assert.equal(commitCount(db), commits + 1);
+    assert.match(crlText(join(db, 'crl/root-ca.2.crl')), new RegExp(`Serial Number: ${newSerial.toUpperCase()}\\n`));
+    assert.match(crlText(join(db, 'crl/root-ca.crl')), new RegExp(`Serial Number: ${oldSerial.toUpperCase()}\\n`));
+    assert.ok(!existsSync(join(db, 'certs/ca.old.crt')));
+    const judged = openssl(['verify', '-crl_check_all', '-CAfile', join(db, 'certs/root-ca.old.crt'), '-untrusted', join(db, 'certs/old.example.com.chain.crt'),
+      '-CRLfile', join(db, 'crl/root-ca.crl'), '-CRLfile', join(db, 'crl/ca.crl'), join(db, 'certs/old.example.com.crt')]);
+    assert.match(judged.stdout + judged.stderr, /certificate revoked/);
+  });
+});
+

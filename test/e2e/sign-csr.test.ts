@@ -124,7 +124,7 @@ describe('certified --csr FILE', () => {
       [['--csr', wildcard], /the CSR is refused: "\*\.\*\.example\.com" is not a valid wildcard/],
       [['--csr', badCn], /the CSR is refused: cannot derive a file name from CN/],
       [['--csr', weak], /the CSR's key is RSA 1024, below the minimum of 2048 bits/],
-      [['--csr', good, '--name', 'ca'], /the name "ca" is already taken by "certs\/ca\.crt"/],
+      [['--csr', good, '--name', 'ca'], /the name "ca" is reserved for the CA's own certificates/],
       [['--csr', join(work, 'missing.csr')], /cannot read the CSR ".*missing\.csr": no such file/],
       [['--csr', good, 'CN=other.example.com'], /the subject and names come from the CSR/],
       [['--csr', good, '--bits', '4096'], /^certified: unknown option '--bits' for "sign"\. Run "certified sign --help" for usage\.\n$/],

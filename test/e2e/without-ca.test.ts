@@ -84,7 +84,7 @@ describe('certified --self-signed', () => {
     const before = snapshot(cwd);
     for (const [args, message] of [
       [['--self-signed', 'CN=dup.example.com'], /^certified: the name "dup\.example\.com" is already taken by "certs\/dup\.example\.com\.crt"\./],
-      [['--self-signed', '--name', 'ca', 'CN=x.example.com'], /^certified: the name "ca" is reserved for the root and the intermediate\./],
+      [['--self-signed', '--name', 'ca', 'CN=x.example.com'], /^certified: the name "ca" is reserved for the CA's own certificates /],
       [['--self-signed', '--ca-password', 'x', 'CN=x.example.com'], /^certified: unknown option '--ca-password' for "self-signed", did you mean '--password'\? Run "certified self-signed --help" for usage\.\n$/],
       [['--self-signed', 'CN=x.example.com', '+bad..name'], /^certified: "bad\.\.name" is not a valid DNS name/],
     ] as const) {

@@ -1,7 +1,7 @@
 import type { CaStore } from '../../store/ca-store.js';
 import { CRL_DIR, INTERMEDIATE_NAME, OLD_ROOT_NAME, ROOT_NAME } from '../../store/layout.js';
-import type { CaConfig } from '../config.js';
-import { loadCertificate } from '../ca-files.js';
+import { caOfCrlFile, type CaConfig } from '../config.js';
+import { loadCertificate, loadConfig } from '../ca-files.js';
 import { CertifiedError, ExternalCaError } from '../errors.js';
 import { findRecord, lastRevocation } from '../find-record.js';
 import { printable, validateName } from '../names.js';
@@ -13,7 +13,8 @@ import { printable, validateName } from '../names.js';
  * refused as such.
  */
 export async function resolveIssuer(store: CaStore, input: string): Promise<string> {
-  const names = (await store.list(CRL_DIR)).filter((file) => file.endsWith('.crl')).map((file) => file.slice(0, -'.crl'.length));
+  const config = await loadConfig(store).catch(() => undefined);
+  const names = (await store.list(CRL_DIR)).filter((file) => file.endsWith('.crl')).map((file) => caOfCrlFile(config, file.slice(0, -'.crl'.length)));
   const derived = input.trim().toLowerCase().replace(/\s+/g, '-');
   for (const candidate of [input, derived]) {
     if (isValidName(candidate) && names.includes(candidate)) return checkCa(store, candidate, input);
@@ -50,8 +51,8 @@ async function checkCa(store: CaStore, name: string, input: string): Promise<str
  */
 export function crlUrlFor(config: CaConfig, issuer: string): string | undefined {
   if (issuer === ROOT_NAME) return config.rootCrlUrl;
-  // The old root's CRL moved beside the new root's: crl/root-ca.old.crl.
-  if (issuer === OLD_ROOT_NAME) return config.rootCrlUrl?.endsWith(`/${ROOT_NAME}.crl`) ? `${config.rootCrlUrl.slice(0, -`${ROOT_NAME}.crl`.length)}${OLD_ROOT_NAME}.crl` : undefined;
+  // The old root keeps publishing its CRL where its certificates say.
+  if (issuer === OLD_ROOT_NAME) return config.rootRotation?.oldRootCrlUrl;
   if (issuer === INTERMEDIATE_NAME) return config.crlUrl;
   if (config.crlUrl?.endsWith(`/${INTERMEDIATE_NAME}.crl`)) return `${config.crlUrl.slice(0, -`${INTERMEDIATE_NAME}.crl`.length)}${issuer}.crl`;
   return undefined;

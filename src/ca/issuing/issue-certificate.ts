@@ -14,7 +14,7 @@ import { recordWrite, toRecord } from '../certificate-record.js';
 import { commitMessage, isoDate } from '../commit-message.js';
 import { withDefaults, type CaConfig } from '../config.js';
 import { NameTakenError } from '../errors.js';
-import { assertNameFree } from '../names-in-use.js';
+import { assertNameFree, assertNotReserved } from '../names-in-use.js';
 import { keyWrite } from '../authorities/init-ca.js';
 import { formatSan } from '../names.js';
 import { assertMaySign, buildCertificate } from '../certificate-builder.js';
@@ -106,6 +106,7 @@ export async function prepareIssue(
   const existing = params.existingKey;
   // A key already at private/NAME.key may be the one a CSR was made with (--no-sign, then --csr).
   const taken = params.replacing || options.replacing ? [] : existing ? [certPath(params.name)] : [certPath(params.name), keyPath(params.name)];
+  if (taken.length) assertNotReserved(params.name);
   await assertNameFree(store, params.name, taken);
   if (existing) {
     const storedCsr = await store.readText(csrPath(params.name));

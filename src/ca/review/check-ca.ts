@@ -2,9 +2,10 @@ import type { CertificateView } from '../../pki/inspect.js';
 import type { KeyComparison } from '../../pki/keys.js';
 import type { CaStore } from '../../store/ca-store.js';
 import { gitGrepTracked } from '../../store/git.js';
-import { CERTS_DIR, CROSS_NAME, INTERMEDIATE_NAME, OLD_INTERMEDIATE_NAME, PRIVATE_DIR, RECORDS_DIR, ROOTS_FILE, ROOT_NAME, certPath, crlPath, recordPath } from '../../store/layout.js';
+import { CERTS_DIR, CROSS_NAME, INTERMEDIATE_NAME, OLD_INTERMEDIATE_NAME, PRIVATE_DIR, RECORDS_DIR, ROOTS_FILE, ROOT_NAME, certPath, recordPath } from '../../store/layout.js';
 import { parseRecord, type CertificateRecord } from '../../store/records.js';
 import { loadConfig } from '../ca-files.js';
+import { crlFileOf } from '../config.js';
 import { IssuerRevocations } from '../issuer-revocations.js';
 import { CertificateChecker, type SignaturePair } from './check-certificates.js';
 import { checkCrls } from './check-crls.js';
@@ -51,6 +52,7 @@ export async function checkCa(store: CaStore, options: { now?: Date; askPassword
   const checker = await CertificateChecker.start(store, names.length);
   try {
     const { certificates, keys } = await loadCertificates(checker, names, findings);
+    const crlPath = (name: string) => crlFileOf(config, name);
     const twins = caTwins(certificates);
     const cross = config.rootRotation?.bridge ? certificates.get(CROSS_NAME) : undefined;
     const rootChains = new Map(cross ? [[ROOT_NAME, [{ name: CROSS_NAME, view: cross }]]] : []);
@@ -61,7 +63,7 @@ export async function checkCa(store: CaStore, options: { now?: Date; askPassword
     for (const [name, others] of twins) {
       if (!(await store.exists(crlPath(name))) && (await Promise.all(others.map((other) => store.exists(crlPath(other))))).some(Boolean)) sharingCrl.add(name);
     }
-    const crls = await checkCrls(store, new Map([...certificates].filter(([name]) => !sharingCrl.has(name))), records, now, findings);
+    const crls = await checkCrls(store, new Map([...certificates].filter(([name]) => !sharingCrl.has(name))), records, now, findings, crlPath);
     let trackedKeys: string[] = [];
     try {
       trackedKeys = await gitGrepTracked(store.dir, PLAINTEXT_KEY_PATTERN);

@@ -1,7 +1,6 @@
 import { verifyCrlSignature } from '../../pki/crl.js';
 import { inspectCrl, type CertificateView } from '../../pki/inspect.js';
 import type { CaStore } from '../../store/ca-store.js';
-import { crlPath } from '../../store/layout.js';
 import type { CertificateRecord } from '../../store/records.js';
 import { isoSeconds } from './describe.js';
 import { finding, type Finding } from './check-findings.js';
@@ -20,6 +19,7 @@ export async function checkCrls(
   records: CertificateRecord[],
   now: Date,
   findings: Finding[],
+  crlPath: (name: string) => string,
 ): Promise<number> {
   let count = 0;
   // An external CA's CRL is its engine's to publish: certified has no key to sign one.

@@ -1,6 +1,8 @@
 import { inspectCrl } from '../../pki/inspect.js';
 import type { CaStore } from '../../store/ca-store.js';
 import { CRL_DIR, certPath, isRootName } from '../../store/layout.js';
+import { loadConfig } from '../ca-files.js';
+import { caOfCrlFile } from '../config.js';
 
 /** A CA's CRL as `ls --expiring` and `check` see it. */
 export interface CrlListing {
@@ -21,8 +23,9 @@ export function crlWarningDays(issuer: string): number {
 export async function listExpiringCrls(store: CaStore, params: { days: number; now?: Date }): Promise<CrlListing[]> {
   const limit = (params.now ?? new Date()).getTime() + params.days * 86_400_000;
   const listings: CrlListing[] = [];
+  const config = await loadConfig(store).catch(() => undefined);
   for (const file of (await store.list(CRL_DIR)).filter((name) => name.endsWith('.crl'))) {
-    const issuer = file.slice(0, -'.crl'.length);
+    const issuer = caOfCrlFile(config, file.slice(0, -'.crl'.length));
     if (!(await store.exists(certPath(issuer)))) continue; // a revoked CA's last CRL: never re-signed
     const pem = await store.readText(`${CRL_DIR}/${file}`);
     let nextUpdate: Date | undefined;

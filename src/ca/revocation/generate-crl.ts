@@ -1,6 +1,6 @@
 import { createCrl, readCrlNumber } from '../../pki/crl.js';
 import type { CaStore, FileWrite } from '../../store/ca-store.js';
-import { CRL_DIR, certPath, crlPath, isRootName, keyPath, recordsDir } from '../../store/layout.js';
+import { CRL_DIR, certPath, isRootName, keyPath, recordsDir } from '../../store/layout.js';
 import { parseRecord, type CertificateRecord } from '../../store/records.js';
 import type { AskPassword } from '../passwords.js';
 import { resolveIssuer } from '../authorities/issuers.js';
@@ -9,7 +9,7 @@ import { commitMessage, isoDate } from '../commit-message.js';
 import { issuedBy } from '../issuer-revocations.js';
 import { CertifiedError, PasswordError } from '../errors.js';
 import { loadConfig } from '../ca-files.js';
-import { crlDaysFor } from '../config.js';
+import { caOfCrlFile, crlDaysFor, crlFileOf, type CaConfig } from '../config.js';
 
 /** Every record of an issuer (read synchronously: for thousands of small files that is several times faster). */
 export async function loadRecords(store: CaStore, issuer: string): Promise<CertificateRecord[]> {
@@ -24,6 +24,8 @@ export interface CrlOptions {
   records?: CertificateRecord[];
   /** The number the new CRL must exceed, where the current file cannot tell (a merge conflict). */
   previous?: number;
+  /** The CA's settings where the change rewrites them (a root rotation): they say where the CRL goes. */
+  config?: CaConfig;
 }
 
 /** A CRL file to write, with the number and the count of entries it was signed with. */
@@ -39,7 +41,7 @@ export interface CrlWrite extends FileWrite {
  * every number either branch published, whichever side the merge kept.
  */
 export async function buildCrl(store: CaStore, issuer: Issuer, options: CrlOptions): Promise<CrlWrite> {
-  const path = crlPath(issuer.name);
+  const path = crlFileOf(options.config ?? (await loadConfig(store).catch(() => undefined)), issuer.name);
   const current = options.previous === undefined ? await store.readText(path) : undefined;
   const previous = options.previous ?? (current ? (currentCrlNumber(path, current) ?? 0) : 0);
   const crlNumber = Math.max(previous + 1, Math.floor(options.now.getTime() / 1000));
@@ -86,7 +88,8 @@ export async function buildCrlWith(
 
 /** Every CA that publishes a CRL and still has its certificate (a revoked CA's files are moved away). */
 export async function listCrlIssuers(store: CaStore): Promise<string[]> {
-  const names = (await store.list(CRL_DIR)).filter((file) => file.endsWith('.crl')).map((file) => file.slice(0, -'.crl'.length));
+  const config = await loadConfig(store).catch(() => undefined);
+  const names = (await store.list(CRL_DIR)).filter((file) => file.endsWith('.crl')).map((file) => caOfCrlFile(config, file.slice(0, -'.crl'.length)));
   const present = await Promise.all(names.map((name) => store.exists(certPath(name))));
   return names.filter((_, index) => present[index]);
 }
@@ -157,8 +160,9 @@ export async function resignCrls(store: CaStore, params: ResignCrlsParams): Prom
   return store.locked(async () => {
     const now = params.now ?? new Date();
     const merge = await store.unfinishedMerge();
-    if (merge) refuseForeignConflicts(merge.unmerged, params.issuers);
     const config = await loadConfig(store);
+    const crlPath = (name: string) => crlFileOf(config, name);
+    if (merge) refuseForeignConflicts(merge.unmerged, params.issuers.map(crlPath));
     const writes: FileWrite[] = [];
     const crls: ResignCrlsResult['crls'] = [];
     const skipped: SkippedCrl[] = [];
@@ -199,8 +203,8 @@ export async function resignCrls(store: CaStore, params: ResignCrlsParams): Prom
 }
 
 /** During a merge, conflicts in anything but the CRLs being re-signed are the user's to resolve first. */
-function refuseForeignConflicts(unmerged: string[], issuers: string[]): void {
-  const ours = new Set(issuers.map((name) => crlPath(name)));
+function refuseForeignConflicts(unmerged: string[], crls: string[]): void {
+  const ours = new Set(crls);
   const foreign = unmerged.filter((path) => !ours.has(path));
   if (foreign.length === 0) return;
   const offlineCrls = foreign.filter((path) => path.startsWith(`${CRL_DIR}/`));

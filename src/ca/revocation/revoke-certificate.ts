@@ -2,9 +2,9 @@ import type { CertificateInfo } from '../../pki/certificate.js';
 import { isEncryptedKeyPem } from '../../pki/keys.js';
 import { formatDn } from '../../pki/name.js';
 import type { CaStore, ChangeSet, FileWrite } from '../../store/ca-store.js';
-import { isRootName, certPath, chainPath, csrPath, keyPath, revokedDir, revokedKeyPath } from '../../store/layout.js';
+import { CROSS_NAME, isRootName, certPath, chainPath, csrPath, keyPath, revokedDir, revokedKeyPath } from '../../store/layout.js';
 import type { CertificateRecord } from '../../store/records.js';
-import { loadConfig } from '../ca-files.js';
+import { loadCertificate, loadConfig } from '../ca-files.js';
 import { crlDaysFor } from '../config.js';
 import { confirmChange, type Confirm } from '../confirm.js';
 import type { AskPassword } from '../passwords.js';
@@ -13,7 +13,7 @@ import { resolveIssuer } from '../authorities/issuers.js';
 import { recordWrite } from '../certificate-record.js';
 import { commitMessage } from '../commit-message.js';
 import { CertifiedError, UsageError } from '../errors.js';
-import { locateCertificate, locateSerial } from '../find-record.js';
+import { findRecord, locateCertificate, locateSerial } from '../find-record.js';
 import { buildCrlWith } from './generate-crl.js';
 
 export const REVOCATION_REASONS = ['unspecified', 'keyCompromise', 'superseded', 'cessationOfOperation', 'affiliationChanged'] as const;
@@ -36,6 +36,15 @@ export function assertRevocable(name: string): void {
 }
 
 export type Move = NonNullable<ChangeSet['moves']>[number];
+
+/** The valid record of the same CA's other certificate after a root rotation (NAME and NAME.old: the same subject and key), if any. */
+async function twinOf(store: CaStore, record: CertificateRecord): Promise<CertificateRecord | undefined> {
+  const name = record.name.endsWith('.old') ? record.name.slice(0, -'.old'.length) : `${record.name}.old`;
+  const certificate = await loadCertificate(store, name);
+  if (!certificate || certificate.subjectKeyId !== record.subjectKeyId || formatDn(certificate.subject) !== formatDn(record.subject)) return undefined;
+  const twin = await findRecord(store, certificate.serial);
+  return twin?.status === 'valid' ? twin : undefined;
+}
 
 export interface PreparedRevocation {
   /** None for a record revoked alone (a spare record of a name whose file holds another serial). */
@@ -148,24 +157,40 @@ export async function revokeCertificate(store: CaStore, params: RevokeCertificat
     const now = params.now ?? new Date();
     const issuerName = params.issuer === undefined ? undefined : await resolveIssuer(store, params.issuer);
     const prepared = await prepareRevocation(store, issuerName, params.target, params.reason, now);
-    const writes: FileWrite[] = [...prepared.writes];
-    let crl: RevokeCertificateResult['crl'];
-    if (await issuedByCurrentCa(store, prepared.record)) {
-      const issuer = await loadIssuer(store, prepared.record.issuer, params.askPassword);
-      const crlWrite = await buildCrlWith(store, issuer, [prepared.record], { now, days: params.crlDays ?? crlDaysFor(config, issuer.name) });
-      writes.push(crlWrite);
-      crl = { path: crlWrite.path, crlNumber: crlWrite.crlNumber };
+    if (prepared.record.name === CROSS_NAME && config.rootRotation?.bridge) {
+      throw new CertifiedError('the cross-certificate is the bridge of the root rotation under way', {
+        code: 'CROSS_IN_USE',
+        hint: ['End the bridge with "certified rotate-root ', { option: 'finish' }, '" instead: chain files would still hold a revoked certificate.'],
+      });
     }
+    // A CA's other certificate for the same key (its certificate under the old root after a root
+    // rotation) would keep that key trusted: revoking a CA revokes both, each on its issuer's CRL.
+    const twin = prepared.record.profile === 'ca' ? await twinOf(store, prepared.record) : undefined;
+    const revocations = [prepared, ...(twin ? [await prepareRevocation(store, undefined, twin.name, params.reason, now)] : [])];
+    const writes: FileWrite[] = revocations.flatMap((revocation) => revocation.writes);
+    const crls: NonNullable<RevokeCertificateResult['crl']>[] = [];
+    for (const { record } of revocations) {
+      if (!(await issuedByCurrentCa(store, record))) continue;
+      const issuer = await loadIssuer(store, record.issuer, params.askPassword);
+      const crlWrite = await buildCrlWith(store, issuer, [record], { now, days: params.crlDays ?? crlDaysFor(config, issuer.name) });
+      writes.push(crlWrite);
+      crls.push({ path: crlWrite.path, crlNumber: crlWrite.crlNumber });
+    }
+    const crl = crls[0];
     const message = commitMessage({
       summary: prepared.summary,
       commandLine: params.commandLine,
-      details: [...prepared.details, crl
-        ? `CRL:     ${crl.path}, CRL number ${crl.crlNumber}`
-        : `CRL:     none (${prepared.record.profile === 'self-signed' ? 'self-signed' : `its CA "${prepared.record.issuer}" was revoked`})`],
+      details: [
+        ...prepared.details,
+        ...(twin ? [`Also:    ${twin.name} (serial ${twin.serial}), the same CA's certificate under ${twin.issuer}`] : []),
+        ...(crls.length
+          ? crls.map((written) => `CRL:     ${written.path}, CRL number ${written.crlNumber}`)
+          : [`CRL:     none (${prepared.record.profile === 'self-signed' ? 'self-signed' : `its CA "${prepared.record.issuer}" was revoked`})`]),
+      ],
       trailers: prepared.trailers,
     });
     await confirmChange(params.confirm, `${prepared.summary}?`);
-    const { commit } = await store.apply({ message, writes, moves: prepared.moves });
+    const { commit } = await store.apply({ message, writes, moves: revocations.flatMap((revocation) => revocation.moves) });
     const movedTo = prepared.certificate ? revokedDir(prepared.record.name, prepared.record.serial) : undefined;
     return { record: prepared.record, ...(crl ? { crl } : {}), ...(movedTo ? { movedTo } : {}), commit };
   });

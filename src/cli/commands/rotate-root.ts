@@ -1,7 +1,7 @@
-import { finishRootRotation, rotateRoot } from '../../ca/authorities/rotate-root.js';
+import { assertMayRotate, finishRootRotation, rotateRoot } from '../../ca/authorities/rotate-root.js';
 import { UsageError } from '../../ca/errors.js';
 import { parseSubjectArguments, validateDn } from '../../ca/names.js';
-import { parseDays, parseKeySpec } from '../../ca/options.js';
+import { parseDays, parseKeySpec, parseUrl } from '../../ca/options.js';
 import { DEFAULT_CA_DAYS } from '../../ca/profiles.js';
 import { CROSS_NAME, ROOTS_FILE, certPath } from '../../ca/layout.js';
 import { redactedCommandLine } from '../command-line.js';
@@ -35,6 +35,10 @@ export async function runRotateRoot(args: string[], options: RotateRootOptions, 
   const subject = validateDn(parsed.dn, { requireCn: false });
   const key = options.keyType === undefined && options.bits === undefined ? undefined : parseKeySpec(options, 'ca');
   const days = options.days === undefined ? DEFAULT_CA_DAYS : parseDays(options.days);
+  const rootCrlUrl = options.rootCrlUrl === undefined ? undefined : parseUrl(options.rootCrlUrl, 'rootCrlUrl');
+  const keyUri = options.rootKey === undefined ? undefined : (await import('../../ca/token-keys.js')).readTokenKeyUri(options.rootKey, { option: 'rootKey' });
+  // What needs no key is refused before a password is asked for.
+  await assertMayRotate(store, rootCrlUrl ? { rootCrlUrl } : {});
   const request: SecretRequest = {
     label: 'the new root key',
     flag: '--new-root-password',
@@ -43,21 +47,25 @@ export async function runRotateRoot(args: string[], options: RotateRootOptions, 
     prompt: { confirm: true },
     forNewKey: true,
   };
-  const newRootPassword = requireSecret(await resolveSecret(request), request);
+  // A key on a token has no file to encrypt.
+  const newRootPassword = keyUri ? undefined : requireSecret(await resolveSecret(request), request);
   const result = await withSpinner('Making the new root and its cross-certificate...', () =>
     rotateRoot(store, {
       subject,
       ...(key ? { key } : {}),
       days,
       askPassword: askPasswordFrom(options),
-      newRootPassword,
+      ...(newRootPassword === undefined ? {} : { newRootPassword }),
+      ...(keyUri ? { keyUri } : {}),
+      ...(rootCrlUrl ? { rootCrlUrl } : {}),
       commandLine: redactedCommandLine(argv),
     }),
   );
   if (store.dryRun) return reportDryRun(store);
   status(`Made the new root "${result.root.subject.CN}" (serial ${result.root.serial}), valid until ${longDate(result.root.notAfter)}.`);
   status(`The old root "${result.oldRoot.subject.CN}" signed its key: ${shown(store.path(certPath(CROSS_NAME)))}, until ${longDate(result.cross.notAfter)}.`);
-  status(`The intermediate keeps its key, now certified by the new root; ${result.chains.length} CA chain file(s) end with the cross-certificate.`);
+  status(`${result.carried.join(', ')} keep${result.carried.length === 1 ? 's its key' : ' their keys'}, now certified by the new root too; ${result.chains.length} CA chain file(s) end with the cross-certificate.`);
+  if (result.keyOnToken) status(`The new root's key is on the PKCS#11 token (${result.keyOnToken}); it never leaves it.`);
   for (const text of result.warnings) await warning(text);
   await note(`install ${shown(store.path(ROOTS_FILE))} (both roots) where clients trust the CA ("certified trust" does), renew certificates to move them to the new chain, then run "certified rotate-root --finish".`);
   status(`Committed as ${result.commit.slice(0, 12)}.`);
