@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ACME_SERVER_DAYS, acmeServerCertificate, identifierProblem, readAcmePolicy } from '../../src/ca/acme/policy.js';
+import { rotateRoot } from '../../src/ca/authorities/rotate-root.js';
 import { AcmeProblem, type AcmeIdentifier, type AcmePolicy } from '../../src/ca/acme/types.js';
 import { initCa } from '../../src/ca/authorities/init-ca.js';
 import { parsePermittedSubtrees } from '../../src/ca/authorities/name-constraints.js';
@@ -267,6 +268,18 @@ describe('the ACME policy of a CA', () => {
       /"DNS:outside\.example\.com" is outside the name constraints/,
     );
     assert.equal(commits(), before);
+  });
+
+  it('issues it again after a root rotation, so that its chain leads to the new root', async () => {
+    const rootAsk = async (request: { role: string }) => (request.role === 'root' ? 'root password' : undefined);
+    await rotateRoot(store, { subject: {}, days: 400, askPassword: rootAsk, newRootPassword: 'new root password', commandLine: 'certified rotate-root' });
+    const before = commits();
+    const now = new Date(Date.now() + 64 * 86_400_000);
+    const after = await acmeServerCertificate(store, { name: '10.0.0.53', askPassword: ask, now, commandLine: 'certified serve' });
+    assert.equal(after.issued, true, 'a certificate whose chain ends at the old root is not reused');
+    assert.equal(commits(), before + 1);
+    assert.equal(after.chainPem, readFileSync(join(db, 'certs/acme-server.crt'), 'utf8') + readFileSync(join(db, 'certs/ca.chain.crt'), 'utf8'));
+    assert.equal(after.chainPem.split('-----BEGIN CERTIFICATE-----').length - 1, 3, 'leaf, intermediate, cross-certificate');
   });
 });
 

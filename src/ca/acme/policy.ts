@@ -158,7 +158,8 @@ export async function acmeServerCertificate(store: CaStore, params: AcmeServerCe
       current.sans[0]?.value === san.value &&
       keyPem !== undefined &&
       chainPem !== undefined &&
-      chainPem.startsWith(current.pem.trim()) &&
+      // Its chain as the intermediate's is now: after a root rotation, through the new root.
+      chainPem === current.pem + (await loadChainPem(store, record.issuer)) &&
       compareKeyWithCertificate(keyPem, current).result === 'match' &&
       (await issuedByCurrentCa(store, record));
     if (reusable) return { keyPem, chainPem, notBefore: current.notBefore, notAfter: current.notAfter, issued: false };
