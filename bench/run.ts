@@ -11,6 +11,7 @@ import { commitAll, hostName, issueMany, revokeMany } from './grow.js';
 import { HAS_TIME, ROOT_PASSWORD, certified, formatTable, measure, sample, scratchDir, type Row } from './measure.js';
 import { benchApply } from './apply.js';
 import { benchAcme } from './acme.js';
+import { benchPeers } from './peers.js';
 import { benchKeyCost, benchTokenIssue, tokenBenchMissing, type KeyCost, type TokenBench } from './token.js';
 
 const CERTS = Number(process.env.BENCH_CERTS ?? 10_000);
@@ -41,7 +42,7 @@ async function main(): Promise<void> {
   if (!HAS_TIME) log('Note: /usr/bin/time is missing (apt-get install time): peak RSS is not measured.');
 
   log('Floor:');
-  add(measure('node -e 0', 7, () => sample(process.execPath, ['-e', '0'], { cwd: process.cwd() })));
+  const floor = add(measure('node -e 0', 7, () => sample(process.execPath, ['-e', '0'], { cwd: process.cwd() })));
   const version = add(measure('certified --version', 7, () => certified(['--version'], { cwd: process.cwd() })));
 
   log('Making the CA:');
@@ -76,6 +77,9 @@ async function main(): Promise<void> {
   const repo = prepareBaseline(small);
   const baseEc = add(measure('baseline: openssl ecparam/req/x509 -req + git (P-256)', 7, (i) => baselineIssue(repo, `ec-${i}`, 'ecdsa')));
   const baseRsa = add(measure('baseline: openssl genrsa/req/x509 -req + git (RSA 2048)', 5, (i) => baselineIssue(repo, `rsa-${i}`, 'rsa')));
+
+  log('The tools a user would pick instead (Debian packages), each from a CA made once:');
+  const peers = benchPeers(7).map(add);
 
   // Before the growth phase, and each run in a directory kept until the end: on an ext4 without a
   // journal (this machine's), every file created soon after many were deleted pays for a scan of
@@ -126,7 +130,7 @@ async function main(): Promise<void> {
     ),
   );
   // Every CRL, the root's included (its key is still in private/ here).
-  add(measure(`certified crl at ${CERTS}`, 5, () => certified(['crl', '--db', big], { cwd: big, env: { CERTIFIED_ROOT_PASSWORD: ROOT_PASSWORD } })));
+  const crl = add(measure(`certified crl at ${CERTS}`, 5, () => certified(['crl', '--db', big], { cwd: big, env: { CERTIFIED_ROOT_PASSWORD: ROOT_PASSWORD } })));
   const check = add(
     measure(`certified check at ${CERTS}`, 1, () => certified(['check', '--db', big], { cwd: big }), (s) => s.code === 0 || s.code === 1),
   );
@@ -140,13 +144,14 @@ async function main(): Promise<void> {
     `Machine: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}, ${process.platform}.`,
     `Our time / baseline: ${ratio(issueSmall.ms, baseEc.ms)} (P-256), ${ratio(issueSmallRsa.ms, baseRsa.ms)} (RSA 2048).`,
     `Issue at ${CERTS} / at 10: ${ratio(issueBig.ms, issueSmall.ms)}.`,
+    `Our CN=host / each peer's one issue: ${peers.map((peer) => `${peer.label.split(':')[0]} ${ratio(issueSmall.ms, peer.ms)}`).join(', ')}.`,
     `CA directory per certificate: ${((files * 1024) / total / 1024).toFixed(1)} KiB of files, ${((packed * 1024) / total / 1024).toFixed(1)} KiB of .git (after gc).`,
     `Made ${CERTS} certificates through the library at ${(CERTS / (issuedMs / 1000)).toFixed(0)} per second.`,
     '',
     'Targets:',
-    target('certified CN=host <= 150 ms', issueSmall.ms, 150),
-    target('certified CN=host <= 0.5x baseline', issueSmall.ms, baseEc.ms === undefined ? undefined : baseEc.ms * 0.5),
-    target('certified --version <= 80 ms', version.ms, 80),
+    target('certified CN=host <= 130 ms', issueSmall.ms, 130),
+    target('certified CN=host <= 2x the OpenSSL + git script', issueSmall.ms, baseEc.ms === undefined ? undefined : baseEc.ms * 2),
+    target('certified --version <= node -e 0 + 10 ms', version.ms, floor.ms === undefined ? undefined : floor.ms + 10),
     ...(tokenRun && keyCost
       ? [
           target('CN=host with the intermediate on a token <= 10 ms more than with a key file (whole command, median of pairs)', tokenRun.extraMs, 10),
@@ -157,12 +162,13 @@ async function main(): Promise<void> {
     target(`issue at ${CERTS} <= 1.2x at 10`, issueBig.ms, issueSmall.ms === undefined ? undefined : issueSmall.ms * 1.2),
     target('ls --json <= 1 s', ls.ms, 1000),
     target('revoke with a 1,000-entry CRL <= 300 ms', revoke.ms, 300),
-    target('check <= 5 s', check.ms, 5000),
-    `- apply >= 200 certificates/s: ${applied.certsPerSecond}/s: ${applied.certsPerSecond >= 200 ? 'met' : `missed (${((applied.certsPerSecond / 200) * 100).toFixed(0)}% of the target)`}`,
+    target('crl with a 1,000-entry CRL <= 300 ms', crl.ms, 300),
+    target('check <= 10 s', check.ms, 10_000),
+    `- apply >= 300 certificates/s: ${applied.certsPerSecond}/s: ${applied.certsPerSecond >= 300 ? 'met' : `missed (${((applied.certsPerSecond / 300) * 100).toFixed(0)}% of the target)`}`,
     `- ACME >= 100 issuances/s, every one committed: ${acmeRun.perSecond}/s, ${acmeRun.recordsCommitted} of ${acmeRun.certificates} in HEAD: ${acmeRun.perSecond >= 100 && acmeRun.recordsCommitted === acmeRun.certificates ? 'met' : `missed (${((acmeRun.perSecond / 100) * 100).toFixed(0)}% of the target)`}`,
     target('ACME p95 from newOrder to certificate <= 250 ms', acmeRun.p95Ms, 250),
     // The target is per command at 10,000 certificates; apply's row (1,000 new ones in one process) is reported apart.
-    target('peak RSS <= 120 MiB', Math.max(...rows.filter((row) => !row.label.startsWith('baseline') && !row.label.startsWith('certified apply')).map((row) => row.rssMb ?? 0)), 120, 'MiB'),
+    target('peak RSS <= 150 MiB', Math.max(...rows.filter((row) => row.label.startsWith('certified') && !row.label.startsWith('certified apply')).map((row) => row.rssMb ?? 0)), 150, 'MiB'),
     '',
     `Bench took ${((Date.now() - started) / 1000).toFixed(0)} s.`,
   ];
