@@ -171,6 +171,9 @@ describe('certified rotate-root: a new root bridged by a cross-certificate, then
     assert.match(checked.stderr, /(\d+) certificate\(s\) still chain to the old root, [^\n]*"old\.example\.com"/);
     assert.match(checked.stderr, /"svc\.example\.com"/);
     assert.doesNotMatch(checked.stderr, /still chain to the old root[^\n]*"new\.example\.com"/);
+    assert.match(checked.stderr, /still chain to the old root[^\n]*"direct\.example\.com"/);
+    // The old root's own certificates are where those chains lead, not what is left under it.
+    assert.doesNotMatch(checked.stderr, /still chain to the old root[^\n]*"(direct-ca|ca)\.old"/);
     // plan sees nothing to do for a managed certificate issued before the rotation.
     const planned = await run(['plan'], { cwd });
     assert.equal(planned.code, 0, planned.stderr);

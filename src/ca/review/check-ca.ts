@@ -2,7 +2,7 @@ import type { CertificateView } from '../../pki/inspect.js';
 import type { KeyComparison } from '../../pki/keys.js';
 import type { CaStore } from '../../store/ca-store.js';
 import { gitGrepTracked } from '../../store/git.js';
-import { CERTS_DIR, CROSS_NAME, INTERMEDIATE_NAME, OLD_INTERMEDIATE_NAME, PRIVATE_DIR, RECORDS_DIR, ROOTS_FILE, ROOT_NAME, certPath, recordPath } from '../../store/layout.js';
+import { CERTS_DIR, CROSS_NAME, INTERMEDIATE_NAME, OLD_ROOT_NAME, PRIVATE_DIR, RECORDS_DIR, ROOTS_FILE, ROOT_NAME, certPath, recordPath } from '../../store/layout.js';
 import { parseRecord, type CertificateRecord } from '../../store/records.js';
 import { loadConfig } from '../ca-files.js';
 import { crlFileOf } from '../config.js';
@@ -135,7 +135,9 @@ async function checkCertificates(
     const found = checkChainFile(store, name, view, expected);
     const chain = found.length || !expected ? undefined : expected;
     const alternative = chain ?? (expected ? alternativeChains(expected, rotation.twins, chains).find((other) => checkChainFile(store, name, view, other).length === 0) : undefined);
-    if (alternative && name !== OLD_INTERMEDIATE_NAME && endsAtOldRoot(alternative, issuerName)) underOldRoot.push(name);
+    // The old root's own certificates (NAME.old, the cross-certificate) are where such chains lead, not what is under it.
+    const underOld = bySerial.get(view.serial)?.issuer !== OLD_ROOT_NAME && alternative !== undefined && endsAtOldRoot(alternative, issuerName);
+    if (underOld) underOldRoot.push(name);
     return alternative ? [] : found;
   };
   for (const [name, view] of certificates) {
