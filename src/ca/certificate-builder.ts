@@ -59,6 +59,8 @@ export interface CaRequest extends Validity {
   pathLength?: number;
   /** Narrower name constraints than the CA's own: each must lie inside the issuer chain's (externalConstraints). */
   nameConstraints?: NameConstraintSet;
+  /** An engine's CA: the kinds of name its constraints do not list are excluded, not free. */
+  excludeUnlisted?: boolean;
 }
 
 /** A server or client certificate signed by a CA: over a key made here or a CSR's key. */
@@ -153,7 +155,7 @@ export async function buildCertificate(request: CertificateRequest): Promise<Bui
     signingKey: issuer.key,
     ...(crlUrl ? { crlUrl } : {}),
     ...(policy.ocspUrl ? { ocspUrl: policy.ocspUrl } : {}),
-    ...(constraints ? { extraExtensions: [nameConstraintsExtension(constraints)] } : {}),
+    ...(constraints ? { extraExtensions: [nameConstraintsExtension(constraints, { excludeUnlisted: request.kind !== 'leaf' && request.excludeUnlisted === true })] } : {}),
   });
   return { certificate, warnings };
 }

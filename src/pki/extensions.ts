@@ -132,14 +132,32 @@ export interface NameConstraintSet {
 /**
  * A critical nameConstraints extension (RFC 5280 4.2.1.10) with these permitted subtrees, for any
  * CA certificate: the intermediate, and sub-CAs through `extraExtensions` of createCertificate.
+ * With `excludeUnlisted`, a kind with no permitted subtree is shut altogether: DNS names and IP
+ * addresses by excluding a zero-length dNSName, 0.0.0.0/0 and ::/0, as the CA/Browser Forum's
+ * technically constrained CAs do; e-mail by permitting only the reserved domain ".invalid" (RFC
+ * 6761), since verifiers match no address against an empty rfc822Name. Otherwise a kind the list
+ * leaves out is free.
  */
-export function nameConstraintsExtension(permitted: NameConstraintSet): Extension {
-  const subtrees = [
+export function nameConstraintsExtension(permitted: NameConstraintSet, options: { excludeUnlisted?: boolean } = {}): Extension {
+  const subtrees = (names: GeneralName[]) => new GeneralSubtrees(names.map((base) => new GeneralSubtree({ base })));
+  const shut = options.excludeUnlisted === true;
+  const email = permitted.email.length || !shut ? permitted.email : ['.invalid'];
+  const allowed = [
     ...permitted.dns.map((dNSName) => new GeneralName({ dNSName })),
     ...permitted.ip.map((range) => new GeneralName({ iPAddress: ipAsnText(range) })),
-    ...permitted.email.map((rfc822Name) => new GeneralName({ rfc822Name })),
-  ].map((base) => new GeneralSubtree({ base }));
-  return extension(id_ce_nameConstraints, true, new NameConstraints({ permittedSubtrees: new GeneralSubtrees(subtrees) }));
+    ...email.map((rfc822Name) => new GeneralName({ rfc822Name })),
+  ];
+  const excluded = shut
+    ? [
+        ...(permitted.dns.length ? [] : [new GeneralName({ dNSName: '' })]),
+        ...(permitted.ip.length ? [] : [new GeneralName({ iPAddress: ipAsnText('0.0.0.0/0') }), new GeneralName({ iPAddress: ipAsnText('::/0') })]),
+      ]
+    : [];
+  return extension(
+    id_ce_nameConstraints,
+    true,
+    new NameConstraints({ ...(allowed.length ? { permittedSubtrees: subtrees(allowed) } : {}), ...(excluded.length ? { excludedSubtrees: subtrees(excluded) } : {}) }),
+  );
 }
 
 /** The permitted subtrees of a certificate's nameConstraints, or undefined when it has none. */

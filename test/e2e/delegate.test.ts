@@ -30,13 +30,13 @@ describe('certified --ca --csr FILE --issuer CA (a CA for an external engine)', 
     return out;
   }
 
-  /** A leaf the engine issues for `dns` with its own key, as its ACME server or PKI mount would. */
-  function engineLeaf(engine: string, engineCert: string, dns: string): string {
+  /** A leaf the engine issues for `dns` (and `extraSans`) with its own key, as its ACME server or PKI mount would. */
+  function engineLeaf(engine: string, engineCert: string, dns: string, extraSans = ''): string {
     const csr = engineCsr(`leaf-${dns}`, `/CN=${dns}`);
     const ext = join(work, `leaf-${dns}.ext`);
     writeFileSync(
       ext,
-      `subjectAltName=DNS:${dns}\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n`,
+      `subjectAltName=DNS:${dns}${extraSans}\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n`,
     );
     const out = join(work, `leaf-${dns}.crt`);
     const result = openssl(['x509', '-req', '-in', csr, '-CA', engineCert, '-CAkey', join(work, `${engine}.key`), '-days', '30', '-extfile', ext, '-out', out]);
@@ -75,7 +75,7 @@ describe('certified --ca --csr FILE --issuer CA (a CA for an external engine)', 
     const result = await run(['--ca', '--csr', csr, '--issuer', 'ca', '--permit-dns', '.svc.example.com'], { cwd });
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stderr, /Signed the external CA "Engine CA" \(engine-ca, ECDSA P-256, pathlen 0\) under "ca"\./);
-    assert.match(result.stderr, /It may only issue for DNS:\.svc\.example\.com, IP:10\.0\.0\.0\/8 \(a critical nameConstraints extension\)\./);
+    assert.match(result.stderr, /It may only issue for DNS:\.svc\.example\.com, IP:10\.0\.0\.0\/8 \(a critical nameConstraints extension; DNS names, IP addresses and e-mail addresses not listed are shut/);
     const crt = join(db, 'certs/engine-ca.crt');
     assert.equal(result.stdout, readFileSync(join(db, 'certs/engine-ca.chain.crt'), 'utf8'));
     assert.equal(readFileSync(join(db, 'certs/engine-ca.chain.crt'), 'utf8'), readFileSync(crt, 'utf8') + readFileSync(join(db, 'certs/ca.crt'), 'utf8'));
@@ -85,7 +85,8 @@ describe('certified --ca --csr FILE --issuer CA (a CA for an external engine)', 
     assert.match(text, /X509v3 Subject Key Identifier:/);
     assert.match(text, /X509v3 Authority Key Identifier:/);
     assert.match(text, /X509v3 CRL Distribution Points:\s+Full Name:\s+URI:http:\/\/pki\.example\.com\/ca\.crl\n/);
-    assert.match(text, /X509v3 Name Constraints: critical\n\s+Permitted:\n\s+DNS:\.svc\.example\.com\n\s+IP:10\.0\.0\.0\/255\.0\.0\.0\n/);
+    // The kind of name neither the chain nor the flags permit is shut (only the reserved .invalid), not left free.
+    assert.match(text, /X509v3 Name Constraints: critical\n\s+Permitted:\n\s+DNS:\.svc\.example\.com\n\s+IP:10\.0\.0\.0\/255\.0\.0\.0\n\s+email:\.invalid\n/);
     assert.doesNotMatch(text, /engine\.example\.org|Digital Signature|pathlen:5/);
     assert.equal(publicKey('x509', crt), publicKey('req', csr));
     // Files and record like a sub-CA's, but no key and no CRL: both stay with the engine.
@@ -107,6 +108,9 @@ describe('certified --ca --csr FILE --issuer CA (a CA for an external engine)', 
     const outside = verify(engineLeaf('engine', join(db, 'certs/engine-ca.crt'), 'web.example.com'), chain);
     assert.ok(!outside.ok);
     assert.match(outside.output, /permitted subtree violation/);
+    const mail = verify(engineLeaf('engine', join(db, 'certs/engine-ca.crt'), 'mail.svc.example.com', ',email:ceo@bank.example'), chain);
+    assert.ok(!mail.ok, 'an e-mail address, which nothing permits');
+    assert.match(mail.output, /permitted subtree violation/);
   });
 
   it('lists it as an external CA, and check passes without its key or a CRL of its', async () => {
@@ -153,12 +157,18 @@ describe('certified --ca --csr FILE --issuer CA (a CA for an external engine)', 
     assert.equal(openssl(['req', '-new', '-key', join(db, 'private/ca.key'), '-subj', '/CN=Copy CA', '-out', reused]).status, 0);
     const made = await run(['--ca', '--issuer', 'ca', '--name', 'team', 'CN=Team CA'], { cwd });
     assert.equal(made.code, 0, made.stderr);
+    const lookalike = engineCsr('lookalike', '/C=US/O=Example/CN=Example CA Intermediate');
+    const two = join(work, 'two.csr');
+    writeFileSync(two, readFileSync(good, 'utf8') + readFileSync(lookalike, 'utf8'));
     const cases: [string[], 1 | 2, RegExp][] = [
       [['--ca', '--csr', der, '--issuer', 'ca'], 1, /is not a usable certificate signing request: its signature does not match its key/],
       [['--ca', '--csr', weak, '--issuer', 'ca'], 1, /the CSR's key is RSA 1024, below the minimum of 2048 bits/],
       [['--ca', '--csr', good, '--issuer', 'ca', '--pathlen', '1'], 1, /the CA "ca" \(pathlen 1\) cannot sign a CA with --pathlen 1\. Nothing was written\. Give --pathlen 0 or less, or sign it with --issuer root-ca\./],
       [['--ca', '--csr', good, '--issuer', 'team'], 1, /the CA "team" may not sign CAs \(pathlen 0\)/],
       [['--ca', '--csr', good, '--issuer', 'ca', '--pathlen', 'x'], 1, /--pathlen must be a whole number from 0 to 8, got "x"/],
+      [['--ca', '--csr', lookalike, '--issuer', 'ca', '--name', 'lookalike'], 1, /the subject "C=US, O=Example, CN=Example CA Intermediate" is the subject of the CA "ca"/],
+      [['--ca', '--issuer', 'ca', '--name', 'lookalike', 'CN=Example CA Intermediate'], 1, /the subject "C=US, O=Example, CN=Example CA Intermediate" is the subject of the CA "ca"/],
+      [['--ca', '--csr', two, '--issuer', 'ca'], 1, /it holds 2 requests, not one/],
       [['--ca', '--csr', reused, '--issuer', 'ca'], 1, /the CSR's key is the key of the CA "ca" in this CA/],
       [['--ca', '--csr', good, '--issuer', 'ca', '--name', 'engine-ca'], 1, /the name "engine-ca" is already taken/],
       [['--ca', '--csr', good, '--issuer', 'ca', '--name', 'ca'], 1, /the name "ca" is reserved for the CA's own certificates/],
@@ -209,6 +219,20 @@ describe('certified --ca --csr FILE --issuer CA (a CA for an external engine)', 
     assert.match(after.output, /error 23 at 1 depth lookup: certificate revoked/);
     // Its files moved away, and it is still named as external, not as an unknown CA.
     await assertRefused(['issue', '--issuer', 'engine-ca', 'CN=late.svc.example.com'], { cwd }, 1, EXTERNAL);
+    const check = await run(['check'], { cwd });
+    assert.equal(check.code, 0, check.stdout + check.stderr);
+  });
+
+  it('takes the name of a revoked CA, whose last CRL stays published apart and is not re-signed for it', async () => {
+    const teamSerial = serialOf(join(db, 'certs/team.crt'));
+    assert.equal((await run(['revoke', '--name', 'team'], { cwd })).code, 0);
+    const csr = engineCsr('team2', '/CN=Team Engine CA');
+    const made = await run(['--ca', '--csr', csr, '--issuer', 'ca', '--name', 'team'], { cwd });
+    assert.equal(made.code, 0, made.stderr);
+    assert.ok(!existsSync(join(db, 'crl/team.crl')));
+    assert.ok(existsSync(join(db, `crl/team-${teamSerial}.crl`)));
+    const crl = await run(['crl'], { cwd });
+    assert.equal(crl.code, 0, crl.stderr);
     const check = await run(['check'], { cwd });
     assert.equal(check.code, 0, check.stdout + check.stderr);
   });

@@ -3,11 +3,12 @@ import { formatDn } from '../../pki/name.js';
 import { keyIdentifier, subjectPublicKeyInfo } from '../../pki/signature.js';
 import type { CsrInfo } from '../../pki/csr.js';
 import type { CaStore } from '../../store/ca-store.js';
-import { RECORDS_DIR, certPath, keyPath } from '../../store/layout.js';
+import { RECORDS_DIR, certPath, crlPath, keyPath, retiredCrlPath } from '../../store/layout.js';
+import { lastRevocation } from '../find-record.js';
 import { loadCertificate, loadChainPem, loadConfig } from '../ca-files.js';
 import { commitMessage, isoDate } from '../commit-message.js';
 import { SUB_CA_PATH_LENGTH } from '../profiles.js';
-import { InvalidInputError } from '../errors.js';
+import { InvalidInputError, NameTakenError } from '../errors.js';
 import { loadIssuer } from '../load-issuer.js';
 import type { AskPassword } from '../passwords.js';
 import { deriveName, validateDn, validateName } from '../names.js';
@@ -67,6 +68,11 @@ export async function createExternalCa(store: CaStore, params: CreateExternalCaP
   return store.locked(async () => {
     const config = await loadConfig(store);
     await assertNewName(store, name, [certPath(name), keyPath(name)]);
+    // A revoked CA of this name left its last CRL, which "certified crl" would take for the new CA's:
+    // it stays published under a name of its own, as a replaced intermediate's does.
+    const retired = (await store.exists(crlPath(name))) ? await lastRevocation(store, name) : undefined;
+    if ((await store.exists(crlPath(name))) && !retired) throw new NameTakenError(name, crlPath(name));
+    const moves = retired ? [{ from: crlPath(name), to: retiredCrlPath(name, retired.serial), commit: true }] : [];
     await assertKeyOfNoCa(store, csr);
     // What the issuer may give, before its key is opened (and a password asked).
     const issuerCertificate = await loadCertificate(store, issuerName);
@@ -105,7 +111,7 @@ export async function createExternalCa(store: CaStore, params: CreateExternalCaP
         'Certified-Fingerprint': certificate.fingerprint,
       },
     });
-    const { commit } = await store.apply({ message, writes: prepared.writes });
+    const { commit } = await store.apply({ message, writes: prepared.writes, moves });
     return {
       issuer: issuerName,
       name,

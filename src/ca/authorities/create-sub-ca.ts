@@ -6,7 +6,7 @@ import { formatDn } from '../../pki/name.js';
 import type { DistinguishedName } from '../../pki/types.js';
 import type { CaStore, FileWrite } from '../../store/ca-store.js';
 import type { CertificateRecord } from '../../store/records.js';
-import { ROOT_NAME, certPath, chainPath, crlPath, keyPath } from '../../store/layout.js';
+import { RECORDS_DIR, ROOT_NAME, certPath, chainPath, crlPath, keyPath } from '../../store/layout.js';
 import { loadCertificate, loadConfig } from '../ca-files.js';
 import { lastRevocation } from '../find-record.js';
 import type { AskPassword } from '../passwords.js';
@@ -17,7 +17,8 @@ import { crlDaysFor, withDefaults, type CaConfig, type TokenKeyRecord } from '..
 import { assertMaySign, buildCertificate, type CaRequest } from '../certificate-builder.js';
 import type { NameConstraintSet } from './name-constraints.js';
 import { assertNewName } from '../names-in-use.js';
-import { buildCrl } from '../revocation/generate-crl.js';
+import { InvalidInputError } from '../errors.js';
+import { buildCrl, loadRecords } from '../revocation/generate-crl.js';
 import { assertKeyNotInUse, assertOwnTokenKey, configWrite, describeTokenKeyWithFingerprint, makeTokenCaKey, tokenKeyHolders, tokenKeyPair } from '../token-keys.js';
 import { keyWrite } from './init-ca.js';
 import { resolveIssuer } from './issuers.js';
@@ -138,7 +139,9 @@ export async function prepareSubCa(store: CaStore, config: CaConfig, issuer: Iss
   if (!params.replacing) await assertNewName(store, params.name, [certPath(params.name), keyPath(params.name)]);
   const { external } = params;
   assertMaySign(issuer, 'sub-ca', external?.pathLength);
-  const subject = withDefaults(params.subject, config.subject);
+  // An engine's CSR names its CA as the engine wants it; a CA made here takes the CA's defaults.
+  const subject = external ? params.subject : withDefaults(params.subject, config.subject);
+  if (!params.replacing) await assertSubjectOfNoCa(store, subject);
   const keys = external ? undefined : params.token ? tokenKeyPair(params.token.key) : await generateKeyPair(params.key);
   const { certificate, warnings } = await buildCertificate({
     kind: 'sub-ca',
@@ -148,7 +151,7 @@ export async function prepareSubCa(store: CaStore, config: CaConfig, issuer: Iss
     policy: config,
     days: params.days,
     now: params.now,
-    ...(external ? { pathLength: external.pathLength, ...(external.nameConstraints ? { nameConstraints: external.nameConstraints } : {}) } : {}),
+    ...(external ? { pathLength: external.pathLength, excludeUnlisted: true, ...(external.nameConstraints ? { nameConstraints: external.nameConstraints } : {}) } : {}),
   });
   const chainPem = certificate.pem + issuer.chainPem;
   const record: CertificateRecord = { ...toRecord(certificate, params.name, issuer.name, 'ca'), ...(external ? { external: true } : {}) };
@@ -169,3 +172,21 @@ export async function prepareSubCa(store: CaStore, config: CaConfig, issuer: Iss
   ];
   return { certificate, subject, chainPem, files, writes, record, self, warnings };
 }
+
+/**
+ * Refuses a new CA whose subject is another CA's (the issuer's, the root's, a revoked one's): its
+ * certificates would look self-issued or issued by that CA to every verifier that goes by names.
+ */
+export async function assertSubjectOfNoCa(store: CaStore, subject: DistinguishedName): Promise<void> {
+  const wanted = formatDn(subject);
+  for (const issuer of await store.list(RECORDS_DIR)) {
+    const holder = (await loadRecords(store, issuer)).find((record) => (record.profile === 'root' || record.profile === 'ca') && formatDn(record.subject) === wanted);
+    if (holder) {
+      throw new InvalidInputError(
+        `the subject "${wanted}" is the subject of the CA "${holder.name}"${holder.status === 'revoked' ? ' (revoked)' : ''}`,
+        'Nothing was written. Give the new CA a name of its own (another CN).',
+      );
+    }
+  }
+}
+

@@ -21,6 +21,7 @@ import type { AskPassword } from '../passwords.js';
 import { buildCrl, loadRecords } from '../revocation/generate-crl.js';
 import { describeTokenKeyWithFingerprint, makeTokenCaKey, tokenKeyPair } from '../token-keys.js';
 import { keyWrite } from './init-ca.js';
+import { assertSubjectOfNoCa } from './create-sub-ca.js';
 
 const DAY_MS = 86_400_000;
 
@@ -129,10 +130,7 @@ export async function rotateRoot(store: CaStore, params: RotateRootParams): Prom
     const intermediate = carried.find(({ name }) => name === INTERMEDIATE_NAME)!;
     const old = await loadIssuer(store, ROOT_NAME, params.askPassword);
     const subject = newRootSubject(old.certificate.subject, params.subject, now);
-    const taken = carried.find(({ certificate }) => formatDn(certificate.subject) === formatDn(subject));
-    if (formatDn(subject) === formatDn(old.certificate.subject) || taken) {
-      throw new InvalidInputError(`the new root's subject "${formatDn(subject)}" is the old root's${taken ? ` or "${taken.name}"'s` : ''}`, 'Give the new root a CN of its own, like CN="Example Root 2027"; clients tell roots apart by name.');
-    }
+    await assertSubjectOfNoCa(store, subject);
     const spec = params.key ?? old.certificate.key;
     const token = params.keyUri ? await makeTokenCaKey(ROOT_NAME, params.keyUri, spec, params.askPassword, { dryRun: store.dryRun }) : undefined;
     if (token && old.key.token?.publicKey.equals(token.key.token.publicKey)) {
@@ -177,6 +175,7 @@ export async function rotateRoot(store: CaStore, params: RotateRootParams): Prom
               now,
               ...(certificate.pathLength !== undefined ? { pathLength: certificate.pathLength } : {}),
               ...carriedConstraints(certificate.pem),
+              ...(record.external ? { excludeUnlisted: true } : {}),
             },
       );
       warnings.push(...built.warnings);

@@ -44,8 +44,11 @@ export async function readCsr(input: Uint8Array, source: string): Promise<CsrInf
   const text = Buffer.from(input).toString('latin1');
   let der = input;
   if (text.includes('-----BEGIN')) {
-    const block = readPemBlocks(text).find((candidate) => CSR_LABELS.includes(candidate.label));
+    const blocks = readPemBlocks(text).filter((candidate) => CSR_LABELS.includes(candidate.label));
+    const block = blocks[0];
     if (!block) throw badCsr(source, 'no complete "CERTIFICATE REQUEST" PEM block (is it truncated?)');
+    // Which of several was meant is not for certified to guess.
+    if (blocks.length > 1) throw badCsr(source, `it holds ${blocks.length} requests, not one`);
     der = block.der;
   }
   let csr: CsrInfo;

@@ -41,7 +41,11 @@ export async function runCreateExternalCa(args: string[], options: RootOptions, 
   data(result.chainPem);
   status(`Signed the external CA "${result.certificate.subject.CN ?? result.name}" (${result.name}, ${result.keyName}, pathlen ${result.certificate.pathLength ?? 0}) under "${result.issuer}".`);
   status(`The certificate is at ${shown(store.path(result.files.certificate))} and the chain at ${shown(store.path(result.files.chain))}; the key and the CRL stay with the engine.`);
-  if (result.nameConstraints) status(`It may only issue for ${describePermitted(result.nameConstraints)} (a critical nameConstraints extension).`);
+  if (result.nameConstraints) {
+    status(`It may only issue for ${describePermitted(result.nameConstraints)} (a critical nameConstraints extension; DNS names, IP addresses and e-mail addresses not listed are shut, other kinds of name are not constrained).`);
+  } else {
+    await warning('neither this CA nor the flags constrain names, so the engine may issue for any name: give --permit-dns, --permit-ip or --permit-email to limit it.');
+  }
   status(`It will expire on ${longDate(result.certificate.notAfter)}.`);
   for (const text of result.warnings) await warning(text);
   status(`Give the engine both files; revoke it with "certified revoke --name ${result.name}". Committed as ${result.commit.slice(0, 12)}.`);
