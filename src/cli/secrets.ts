@@ -89,6 +89,11 @@ export interface SecretRequest {
 
 export const MIN_PASSWORD_LENGTH = 8;
 
+/** The password that encrypts a new root key: required, and typed twice at a prompt. */
+export function newRootKeySecret(label: string, flag: string, flagValue: string | undefined, env: string): SecretRequest {
+  return { label, flag, flagValue, env, prompt: { confirm: true }, forNewKey: true };
+}
+
 /** From the flag (`-` reads a line of stdin), the environment, or a masked prompt on a TTY. */
 export async function resolveSecret(request: SecretRequest): Promise<string | undefined> {
   let secret: string | undefined;

@@ -15,7 +15,7 @@ import type { RootOptions } from '../options.js';
 import { data, longDate, shown, status, warning, withSpinner } from '../output.js';
 import { promptDn } from '../prompts.js';
 import { askPasswordFrom } from '../passwords.js';
-import { requireSecret, resolveSecret, type SecretRequest } from '../secrets.js';
+import { newRootKeySecret, requireSecret, resolveSecret } from '../secrets.js';
 
 export async function runInitCa(args: string[], options: RootOptions, argv: string[]): Promise<void> {
   if (options.csr !== undefined) {
@@ -47,14 +47,7 @@ export async function runInitCa(args: string[], options: RootOptions, argv: stri
   const nameConstraints = parsePermittedSubtrees(options);
   const rootCrlDays = options.rootCrlDays === undefined ? undefined : parseDays(options.rootCrlDays, 'rootCrlDays');
   const store = openStore(options);
-  const rootRequest: SecretRequest = {
-    label: 'the root key',
-    flag: '--root-password',
-    flagValue: options.rootPassword,
-    env: 'CERTIFIED_ROOT_PASSWORD',
-    prompt: { confirm: true },
-    forNewKey: true,
-  };
+  const rootRequest = newRootKeySecret('the root key', '--root-password', options.rootPassword, 'CERTIFIED_ROOT_PASSWORD');
   const tokenKeys = options.rootKey !== undefined || options.intermediateKey !== undefined ? await import('../../ca/token-keys.js') : undefined;
   const rootKeyUri = options.rootKey === undefined ? undefined : tokenKeys!.readTokenKeyUri(options.rootKey, { option: 'rootKey' });
   const intermediateKeyUri = options.intermediateKey === undefined ? undefined : tokenKeys!.readTokenKeyUri(options.intermediateKey, { option: 'intermediateKey' });

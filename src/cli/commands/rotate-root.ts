@@ -10,7 +10,7 @@ import { reportDryRun } from '../dry-run.js';
 import type { RootOptions } from '../options.js';
 import { longDate, note, shown, status, warning, withSpinner } from '../output.js';
 import { askPasswordFrom } from '../passwords.js';
-import { requireSecret, resolveSecret, type SecretRequest } from '../secrets.js';
+import { newRootKeySecret, requireSecret, resolveSecret } from '../secrets.js';
 
 export interface RotateRootOptions extends RootOptions {
   finish?: boolean;
@@ -39,14 +39,7 @@ export async function runRotateRoot(args: string[], options: RotateRootOptions, 
   const keyUri = options.rootKey === undefined ? undefined : (await import('../../ca/token-keys.js')).readTokenKeyUri(options.rootKey, { option: 'rootKey' });
   // What needs no key is refused before a password is asked for.
   await assertMayRotate(store, rootCrlUrl ? { rootCrlUrl } : {});
-  const request: SecretRequest = {
-    label: 'the new root key',
-    flag: '--new-root-password',
-    flagValue: options.newRootPassword,
-    env: 'CERTIFIED_NEW_ROOT_PASSWORD',
-    prompt: { confirm: true },
-    forNewKey: true,
-  };
+  const request = newRootKeySecret('the new root key', '--new-root-password', options.newRootPassword, 'CERTIFIED_NEW_ROOT_PASSWORD');
   // A key on a token has no file to encrypt.
   const newRootPassword = keyUri ? undefined : requireSecret(await resolveSecret(request), request);
   const result = await withSpinner('Making the new root and its cross-certificate...', () =>
