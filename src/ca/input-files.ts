@@ -1,4 +1,4 @@
-import { READ_LIMITS, ReadTooLargeError, formatBytes, readBounded } from '../store/bounded-read.js';
+import { READ_LIMITS, ReadTooLargeError, formatBytes, readBounded, readBoundedSync } from '../store/bounded-read.js';
 import { CertifiedError } from './errors.js';
 
 /** Files from outside the CA (a CSR to sign, a file to show, a CRL git hands the merge driver), read with a cap. */
@@ -29,11 +29,24 @@ export async function readInputFile(path: string, kind: InputKind): Promise<Uint
   try {
     return new Uint8Array(await readBounded(path, INPUT_LIMITS[kind]));
   } catch (error) {
-    if (error instanceof ReadTooLargeError) {
-      throw new InputFileError(path, kind, `it is larger than ${formatBytes(error.limit)}, the most ${WHAT[kind]} may hold`, undefined);
-    }
-    const code = (error as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (error as Error).message;
-    throw new InputFileError(path, kind, why, code);
+    throw inputFileError(path, kind, error);
   }
+}
+
+/** readInputFile, synchronously (for `certified show` as git runs it, which reads one file and loads as little as it can). */
+export function readInputFileSync(path: string, kind: InputKind): Uint8Array {
+  try {
+    return new Uint8Array(readBoundedSync(path, INPUT_LIMITS[kind]));
+  } catch (error) {
+    throw inputFileError(path, kind, error);
+  }
+}
+
+function inputFileError(path: string, kind: InputKind, error: unknown): InputFileError {
+  if (error instanceof ReadTooLargeError) {
+    return new InputFileError(path, kind, `it is larger than ${formatBytes(error.limit)}, the most ${WHAT[kind]} may hold`, undefined);
+  }
+  const code = (error as NodeJS.ErrnoException).code;
+  const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (error as Error).message;
+  return new InputFileError(path, kind, why, code);
 }
