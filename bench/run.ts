@@ -11,6 +11,7 @@ import { commitAll, hostName, issueMany, revokeMany } from './grow.js';
 import { HAS_TIME, ROOT_PASSWORD, certified, formatTable, measure, sample, scratchDir, type Row } from './measure.js';
 import { benchApply } from './apply.js';
 import { benchAcme } from './acme.js';
+import { benchReview } from './review.js';
 import { benchKeyCost, benchTokenIssue, tokenBenchMissing, type KeyCost, type TokenBench } from './token.js';
 
 const CERTS = Number(process.env.BENCH_CERTS ?? 10_000);
@@ -76,6 +77,8 @@ async function main(): Promise<void> {
   const repo = prepareBaseline(small);
   const baseEc = add(measure('baseline: openssl ecparam/req/x509 -req + git (P-256)', 7, (i) => baselineIssue(repo, `ec-${i}`, 'ecdsa')));
   const baseRsa = add(measure('baseline: openssl genrsa/req/x509 -req + git (RSA 2048)', 5, (i) => baselineIssue(repo, `rsa-${i}`, 'rsa')));
+
+  benchReview(add, log);
 
   // Before the growth phase, and each run in a directory kept until the end: on an ext4 without a
   // journal (this machine's), every file created soon after many were deleted pays for a scan of
