@@ -1,4 +1,4 @@
-import { READ_LIMITS, ReadTooLargeError, formatBytes, readBounded, readBoundedSync } from '../store/bounded-read.js';
+import { READ_LIMITS, ReadTooLargeError, formatBytes, readBounded, readRegularFileBoundedSync } from '../store/bounded-read.js';
 import { CertifiedError } from './errors.js';
 
 /** Files from outside the CA (a CSR to sign, a file to show, a CRL git hands the merge driver), read with a cap. */
@@ -33,10 +33,15 @@ export async function readInputFile(path: string, kind: InputKind): Promise<Uint
   }
 }
 
-/** readInputFile, synchronously (for `certified show` as git runs it, which reads one file and loads as little as it can). */
-export function readInputFileSync(path: string, kind: InputKind): Uint8Array {
+/**
+ * readInputFile of a regular file, synchronously (for `certified show` as git runs it, which reads
+ * one file and loads as little as it can); undefined, having read nothing, for a FIFO, a device or
+ * /dev/stdin, so that readInputFile can still read it once.
+ */
+export function readRegularInputFileSync(path: string, kind: InputKind): Uint8Array | undefined {
   try {
-    return new Uint8Array(readBoundedSync(path, INPUT_LIMITS[kind]));
+    const bytes = readRegularFileBoundedSync(path, INPUT_LIMITS[kind]);
+    return bytes && new Uint8Array(bytes);
   } catch (error) {
     throw inputFileError(path, kind, error);
   }

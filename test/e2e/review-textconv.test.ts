@@ -125,6 +125,11 @@ describe('review: the textconv git runs', () => {
     }
     assert.deepEqual([...quickly].sort(), ['ec.crt', 'ec.csr', 'empty.crt', 'rsa.crt', 'rsa.csr', 'with-key.crt']);
     assert.match(fullShow('large.crl', work).stderr, /larger than 64 MiB/);
+    // What is not a regular file is read once, by the CLI: a second reader would find it drained.
+    const piped = (script: string) => exec('sh', ['-c', `cat ec.der | "$0" "$1" show /dev/stdin`, process.execPath, script], work);
+    const fromStdin = piped(BIN);
+    assert.deepEqual(fromStdin, piped(CLI));
+    assert.match(fromStdin.stdout, /^Certificate:\n  Subject: +C=US, ST=Oregon/);
     assert.match(fullShow('ec.crt', work).stdout, /SAN: +IP Address:2001:db8::1:0:0:1\n  SAN: +IP Address:::1\n/);
   });
 
