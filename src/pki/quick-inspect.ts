@@ -105,6 +105,13 @@ function readSignatureAlgorithm(tlv: Tlv): (typeof SIGNATURES)[string] {
   return algorithm;
 }
 
+/** An AlgorithmIdentifier the library would parse (the copy inside what is signed, which nothing prints). */
+function checkAlgorithmIdentifier(tlv: Tlv | undefined): void {
+  const [oid, parameters, ...rest] = childrenOf(expect(tlv, TAG.sequence));
+  readOid(oid ?? expect(undefined, TAG.oid));
+  if (rest.length || (parameters && !(parameters.tag === 0x05 && parameters.end === parameters.contentStart))) throw new NotQuick('algorithm identifier');
+}
+
 interface QuickName {
   dn: DistinguishedName;
   /** Each attribute as type and text, RDN by RDN: two names render alike when these are equal. */
@@ -141,6 +148,15 @@ function sameName(a: QuickName, b: QuickName): boolean {
 }
 
 function readKey(spki: Tlv): { keyObject: KeyObject; key: KeySpec } {
+  // The shape the library parses (Node's reader lets odd parameters through): an algorithm with no
+  // parameters, NULL ones (RSA) or a curve's OID (EC), then the key's bits.
+  const [algorithm, bits, ...rest] = childrenOf(expect(spki, TAG.sequence));
+  const [oid, parameters, ...more] = childrenOf(expect(algorithm, TAG.sequence));
+  readOid(oid ?? expect(undefined, TAG.oid));
+  if (parameters && parameters.tag === TAG.oid) readOid(parameters);
+  else if (parameters && !(parameters.tag === 0x05 && parameters.end === parameters.contentStart)) throw new NotQuick('key parameters');
+  if (rest.length || more.length) throw new NotQuick('key shape');
+  expect(bits, TAG.bitString);
   let keyObject: KeyObject;
   try {
     keyObject = createPublicKey({ key: Buffer.from(encodingOf(expect(spki, TAG.sequence))), format: 'der', type: 'spki' });
@@ -304,7 +320,7 @@ function quickCertificate(der: Uint8Array): CertificateView {
   }
   const [serial, innerAlgorithm, issuerTlv, validity, subjectTlv, spki, extensionsTlv, ...rest] = parts;
   if (rest.length || !spki || (extensionsTlv && extensionsTlv.tag !== 0xa3)) throw new NotQuick('certificate shape');
-  expect(innerAlgorithm, TAG.sequence);
+  checkAlgorithmIdentifier(innerAlgorithm);
   const serialBytes = contentOf(expect(serial, TAG.integer));
   if (serialBytes.length === 0) throw new NotQuick('serial');
   const [notBefore, notAfter, ...more] = childrenOf(expect(validity, TAG.sequence));
@@ -378,7 +394,8 @@ function quickCrl(der: Uint8Array): CrlView {
   const { signed, algorithm } = readSigned(der);
   const parts = childrenOf(signed);
   if (parts[0]?.tag === TAG.integer && readSmallInteger(parts.shift()!) > 1) throw new NotQuick('version');
-  const [, issuerTlv, thisUpdate, ...rest] = parts;
+  const [innerAlgorithm, issuerTlv, thisUpdate, ...rest] = parts;
+  checkAlgorithmIdentifier(innerAlgorithm);
   const nextUpdate = rest[0] && (rest[0].tag === TAG.utcTime || rest[0].tag === TAG.generalizedTime) ? readTime(rest.shift()!) : undefined;
   const revoked = rest[0]?.tag === TAG.sequence ? childrenOf(rest.shift()!) : [];
   const extensionsTlv = rest.shift();

@@ -4,6 +4,8 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, truncateSyn
 import { join, relative } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { formatViews, inspectContent } from '../../src/ca/review/describe.js';
+import { readPemBlocks } from '../../src/pki/pem-blocks.js';
+import { inspectContentQuickly } from '../../src/pki/quick-inspect.js';
 import { BIN, REPO, baseEnv, git, makeCa, openssl, run, tempDir } from '../helpers/cli.js';
 
 /**
@@ -131,6 +133,33 @@ describe('review: the textconv git runs', () => {
     assert.deepEqual(fromStdin, piped(CLI));
     assert.match(fromStdin.stdout, /^Certificate:\n  Subject: +C=US, ST=Oregon/);
     assert.match(fullShow('ec.crt', work).stdout, /SAN: +IP Address:2001:db8::1:0:0:1\n  SAN: +IP Address:::1\n/);
+  });
+
+  it('gives up, rather than print another text than show, on certificates, CSRs and CRLs altered byte by byte', async () => {
+    let seed = 7;
+    const random = (n: number) => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed % n;
+    };
+    const samples = ['certs/web.example.com.chain.crt', 'certs/rsa.example.com.crt', 'csr/rsa.example.com.csr', 'crl/ca.crl'];
+    let read = 0;
+    for (const name of samples) {
+      for (const block of readPemBlocks(readFileSync(join(db, name), 'latin1'))) {
+        for (let run = 0; run < 150; run++) {
+          const der = Buffer.from(block.der);
+          for (let change = 1 + random(3); change > 0; change--) {
+            const at = random(der.length);
+            der[at] = der[at]! ^ (1 << random(8));
+          }
+          const content = Buffer.from(`-----BEGIN ${block.label}-----\n${der.toString('base64')}\n-----END ${block.label}-----\n`);
+          const quick = inspectContentQuickly(content);
+          if (!quick) continue;
+          read++;
+          assert.equal(formatViews(quick), formatViews(await inspectContent(content)), `${name}, run ${run}`);
+        }
+      }
+    }
+    assert.ok(read > 100, `${read} altered files were read quickly`);
   });
 
   it('git log -p in a clone without a git identity decodes, keeps the text and reads it back the next time', async () => {
