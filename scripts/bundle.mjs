@@ -121,6 +121,6 @@ const textconv = build({
 const outputs = await Promise.all([cli, show, textconv]);
 const digest = createHash('sha256');
 for (const result of outputs) {
-  for (const file of Object.keys(result.metafile.outputs).filter((name) => name.endsWith('.js')).sort()) digest.update(await readFile(join(root, file)));
+  for (const file of Object.keys(result.metafile.outputs).filter((name) => /\.c?js$/.test(name)).sort()) digest.update(await readFile(join(root, file)));
 }
 await writeFile(join(outdir, 'textconv-cache-key'), `${digest.digest('hex').slice(0, 16)}\n`);

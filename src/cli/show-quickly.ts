@@ -9,8 +9,8 @@ export const NOT_SHOWN_QUICKLY = 90;
  * diff: bin/certified loads this small bundle entry (dist/bundle/show.js) instead of the CLI, which
  * costs several times more to load than the decoding. It prints exactly what the show command
  * prints, or nothing and returns false when it cannot be sure to (the file cannot be read or is no
- * regular file, it is a name in the CA, it holds DER or anything quick-inspect.ts does not read): the launcher then runs
- * the CLI, which shows it or reports the error as always.
+ * regular file, it is a name in the CA, it holds DER or anything quick-inspect.ts does not read):
+ * the launcher then runs the CLI, which shows it or reports the error as always.
  */
 export function showQuickly(target: string): boolean {
   let content: Uint8Array | undefined;
