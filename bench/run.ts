@@ -12,6 +12,7 @@ import { HAS_TIME, ROOT_PASSWORD, certified, formatTable, measure, sample, scrat
 import { benchApply } from './apply.js';
 import { benchAcme } from './acme.js';
 import { benchPeers } from './peers.js';
+import { benchReview } from './review.js';
 import { benchKeyCost, benchTokenIssue, tokenBenchMissing, type KeyCost, type TokenBench } from './token.js';
 
 const CERTS = Number(process.env.BENCH_CERTS ?? 10_000);
@@ -80,6 +81,7 @@ async function main(): Promise<void> {
 
   log('The tools a user would pick instead (Debian packages), each from a CA made once:');
   const peers = benchPeers(7).map(add);
+  benchReview(add, log);
 
   // Before the growth phase, and each run in a directory kept until the end: on an ext4 without a
   // journal (this machine's), every file created soon after many were deleted pays for a scan of

@@ -1,4 +1,4 @@
-import { READ_LIMITS, ReadTooLargeError, formatBytes, readBounded } from '../store/bounded-read.js';
+import { READ_LIMITS, ReadTooLargeError, formatBytes, readBounded, readRegularFileBoundedSync } from '../store/bounded-read.js';
 import { CertifiedError } from './errors.js';
 
 /** Files from outside the CA (a CSR to sign, a file to show, a CRL git hands the merge driver), read with a cap. */
@@ -29,11 +29,29 @@ export async function readInputFile(path: string, kind: InputKind): Promise<Uint
   try {
     return new Uint8Array(await readBounded(path, INPUT_LIMITS[kind]));
   } catch (error) {
-    if (error instanceof ReadTooLargeError) {
-      throw new InputFileError(path, kind, `it is larger than ${formatBytes(error.limit)}, the most ${WHAT[kind]} may hold`, undefined);
-    }
-    const code = (error as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (error as Error).message;
-    throw new InputFileError(path, kind, why, code);
+    throw inputFileError(path, kind, error);
   }
+}
+
+/**
+ * readInputFile of a regular file, synchronously (for `certified show` as git runs it, which reads
+ * one file and loads as little as it can); undefined, having read nothing, for a FIFO, a device or
+ * /dev/stdin, so that readInputFile can still read it once.
+ */
+export function readRegularInputFileSync(path: string, kind: InputKind): Uint8Array | undefined {
+  try {
+    const bytes = readRegularFileBoundedSync(path, INPUT_LIMITS[kind]);
+    return bytes && new Uint8Array(bytes);
+  } catch (error) {
+    throw inputFileError(path, kind, error);
+  }
+}
+
+function inputFileError(path: string, kind: InputKind, error: unknown): InputFileError {
+  if (error instanceof ReadTooLargeError) {
+    return new InputFileError(path, kind, `it is larger than ${formatBytes(error.limit)}, the most ${WHAT[kind]} may hold`, undefined);
+  }
+  const code = (error as NodeJS.ErrnoException).code;
+  const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (error as Error).message;
+  return new InputFileError(path, kind, why, code);
 }

@@ -13,6 +13,7 @@ import { describeCertificate, fingerprintOf, type CertificateInfo } from './cert
 import { parseCrl, type CrlInfo } from './crl.js';
 import { parseCsr, type CsrInfo } from './csr.js';
 import { readPemBlocks } from './pem.js';
+import { EKU_NAMES, KEY_USAGE_NAMES } from './quick-inspect.js';
 
 /** A certificate as `certified show` and `certified check` see it: every field a reviewer needs. */
 export interface CertificateView extends CertificateInfo {
@@ -52,28 +53,6 @@ export interface UnreadableView {
 }
 
 export type PkiView = CertificateView | CsrView | CrlView | OtherView | UnreadableView;
-
-const KEY_USAGE_NAMES = [
-  'digitalSignature',
-  'nonRepudiation',
-  'keyEncipherment',
-  'dataEncipherment',
-  'keyAgreement',
-  'keyCertSign',
-  'cRLSign',
-  'encipherOnly',
-  'decipherOnly',
-] as const;
-
-const EKU_NAMES: Record<string, string> = {
-  '1.3.6.1.5.5.7.3.1': 'serverAuth',
-  '1.3.6.1.5.5.7.3.2': 'clientAuth',
-  '1.3.6.1.5.5.7.3.3': 'codeSigning',
-  '1.3.6.1.5.5.7.3.4': 'emailProtection',
-  '1.3.6.1.5.5.7.3.8': 'timeStamping',
-  '1.3.6.1.5.5.7.3.9': 'OCSPSigning',
-  '2.5.29.37.0': 'anyExtendedKeyUsage',
-};
 
 function algorithmName(algorithm: HashedAlgorithm): string {
   const hash = (algorithm.hash as { name?: string } | undefined)?.name;

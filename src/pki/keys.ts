@@ -7,12 +7,12 @@ import { EncryptedPrivateKeyInfo, PrivateKeyInfo } from '@peculiar/asn1-pkcs8';
 import { RSAPrivateKey, RSAPublicKey, id_rsaEncryption } from '@peculiar/asn1-rsa';
 import { encryptPrivateKeyInfo } from './pbes2.js';
 import { readPemBlocks, toPem } from './pem.js';
+import { keySpecOf, type KeySpec } from './key-spec.js';
 
 type CryptoKey = webcrypto.CryptoKey;
 const { subtle } = webcrypto;
 
-export type EcCurve = 'P-256' | 'P-384';
-export type KeySpec = { type: 'ecdsa'; curve: EcCurve } | { type: 'rsa'; bits: number };
+export { describeKey, keySpecOf, type EcCurve, type KeySpec } from './key-spec.js';
 
 export interface KeyPair {
   spec: KeySpec;
@@ -57,9 +57,6 @@ export class KeyPasswordError extends Error {
   }
 }
 
-export function describeKey(spec: KeySpec): string {
-  return spec.type === 'ecdsa' ? `ECDSA ${spec.curve}` : `RSA ${spec.bits}`;
-}
 
 function importAlgorithm(spec: KeySpec): webcrypto.EcKeyImportParams | webcrypto.RsaHashedImportParams {
   return spec.type === 'ecdsa'
@@ -92,16 +89,6 @@ export function isEncryptedKeyPem(pem: string): boolean {
   return pem.includes('-----BEGIN ENCRYPTED PRIVATE KEY-----');
 }
 
-export function keySpecOf(key: KeyObject): KeySpec {
-  const details = key.asymmetricKeyDetails ?? {};
-  if (key.asymmetricKeyType === 'ec') {
-    if (details.namedCurve === 'prime256v1') return { type: 'ecdsa', curve: 'P-256' };
-    if (details.namedCurve === 'secp384r1') return { type: 'ecdsa', curve: 'P-384' };
-    throw new Error(`unsupported elliptic curve ${details.namedCurve ?? 'unknown'}`);
-  }
-  if (key.asymmetricKeyType === 'rsa') return { type: 'rsa', bits: details.modulusLength ?? 0 };
-  throw new Error(`unsupported key type ${key.asymmetricKeyType ?? 'unknown'}`);
-}
 
 /** Reads a PKCS#8 (optionally encrypted) PEM key for signing. */
 export async function importPrivateKey(pem: string, password?: string): Promise<FileKey> {

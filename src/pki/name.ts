@@ -44,9 +44,4 @@ export function fromX509Name(name: Name): DistinguishedName {
   return dn;
 }
 
-/** One-line RFC 4514-like rendering for messages: C=US, O=Example, CN=host. */
-export function formatDn(dn: DistinguishedName): string {
-  return DN_ATTRIBUTES.filter((attribute) => dn[attribute] !== undefined)
-    .map((attribute) => `${attribute}=${dn[attribute]}`)
-    .join(', ');
-}
+export { formatDn } from './format-dn.js';

@@ -14,19 +14,4 @@ export function toPem(der: ArrayBuffer | Uint8Array, label: PemLabel): string {
   return `${PemConverter.encode(toArrayBuffer(bytes), label).replace(/\r\n/g, '\n').trimEnd()}\n`;
 }
 
-export interface PemBlock {
-  label: string;
-  der: Uint8Array;
-}
-
-const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----\r?\n([A-Za-z0-9+/=\r\n]*?)-----END \1-----/g;
-
-/** Every PEM block in a text, in order; anything between blocks is ignored. */
-export function readPemBlocks(text: string): PemBlock[] {
-  const blocks: PemBlock[] = [];
-  for (const match of text.matchAll(PEM_BLOCK)) {
-    // Node's base64 decoder skips the line breaks itself: no copy of a large block without them.
-    blocks.push({ label: match[1] ?? '', der: new Uint8Array(Buffer.from(match[2] ?? '', 'base64')) });
-  }
-  return blocks;
-}
+export { readPemBlocks, type PemBlock } from './pem-blocks.js';

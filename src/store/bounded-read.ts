@@ -100,15 +100,30 @@ export async function readBounded(path: string, maxBytes: number): Promise<Buffe
 
 /** readBounded, synchronously (for many small files, where it is several times faster). */
 export function readBoundedSync(path: string, maxBytes: number): Buffer {
+  return readSyncIf(path, maxBytes, false)!;
+}
+
+/**
+ * readBoundedSync of a regular file; undefined, having read nothing, when `path` is anything else
+ * (a FIFO or /dev/stdin, whose bytes a second reader would not see again).
+ */
+export function readRegularFileBoundedSync(path: string, maxBytes: number): Buffer | undefined {
+  return readSyncIf(path, maxBytes, true);
+}
+
+function readSyncIf(path: string, maxBytes: number, regularOnly: boolean): Buffer | undefined {
   const fd = openSync(path, 'r');
   try {
     let hint = 0;
+    let regular = false;
     try {
       const stats = fstatSync(fd);
-      if (stats.isFile()) hint = stats.size;
+      regular = stats.isFile();
+      if (regular) hint = stats.size;
     } catch {
       // no hint
     }
+    if (regularOnly && !regular) return undefined;
     const into = new Accumulator(path, maxBytes, hint);
     for (;;) {
       const [buffer, offset, length] = into.next();

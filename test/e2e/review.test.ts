@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { createCrl } from '../../src/pki/crl.js';
 import { importPrivateKey } from '../../src/pki/keys.js';
-import { BIN, ROOT_PASSWORD, commitCount, git, makeCa, openssl, readText, run, snapshot, tempDir, tool } from '../helpers/cli.js';
+import { BIN, REPO, ROOT_PASSWORD, commitCount, git, makeCa, openssl, readText, run, snapshot, tempDir, tool } from '../helpers/cli.js';
 
 const IDENTITY = ['-c', 'user.name=Reviewer', '-c', 'user.email=reviewer@example.com'];
 
@@ -85,7 +85,7 @@ describe('review: show, git diffs, trailers, log, dry run', () => {
   it('commits .gitattributes with the CA and sets the diff driver, so git log -p and git show decode', () => {
     assert.match(git(db, ['ls-files', '.gitattributes']), /\.gitattributes/);
     assert.equal(readText(join(db, '.gitattributes')).split('\n').filter((line) => line.includes('diff=')).join('\n'), '*.crt diff=certified\n*.csr diff=certified\n*.crl diff=certified');
-    assert.equal(git(db, ['config', 'diff.certified.textconv']).trim(), `${BIN} show`);
+    assert.equal(git(db, ['config', 'diff.certified.textconv']).trim(), join(REPO, 'bin/certified-textconv'));
     assert.equal(tool('git', ['-C', db, 'config', 'diff.certified.cachetextconv']).status, 1, 'no textconv cache: it needs a git identity');
     const log = git(db, ['log', '-p']);
     assert.match(log, /\+  Subject: +C=US, O=Example, CN=web\.example\.com\n/);

@@ -40,7 +40,7 @@ describe('a clone of the CA is found the way git finds a repository', () => {
     assert.equal(commitCount(clone), before + 1);
     const setup = await run(['git-setup'], { cwd: clone });
     assert.equal(setup.code, 0, setup.stderr);
-    assert.match(git(clone, ['config', 'diff.certified.textconv']), /certified['"]? show/);
+    assert.match(git(clone, ['config', 'diff.certified.textconv']), /certified-textconv['"]?\n/);
   });
 
   it('refuses to make a second CA inside the one it found, naming it', async () => {

@@ -20,7 +20,7 @@ export function gitAttributesContent(current: string | undefined): string | unde
   return `${current}${current.endsWith('\n') || current === '' ? '' : '\n'}${missing.join('\n')}\n`;
 }
 
-/** The shell commands git runs: the absolute path of bin/certified, then "show" or "merge-crl %O %A %B". */
+/** The shell commands git runs: the absolute path of bin/certified-textconv, and of bin/certified then "merge-crl %O %A %B". */
 export interface GitDrivers {
   textconv: string;
   mergeCrl: string;
@@ -56,8 +56,10 @@ export async function setupGitDiff(store: CaStore, params: GitSetupParams): Prom
 }
 
 /**
- * The per-clone part: diff.certified.textconv (and the CRL merge driver) in .git/config. No
- * cachetextconv: git stores that cache as commits, which fail in a clone with no identity (CI).
+ * The per-clone part: diff.certified.textconv (and the CRL merge driver) in .git/config, set again
+ * each time, so that git-setup moves a clone to the current commands. No cachetextconv: git writes
+ * that cache as commits with the user's identity, and in a clone with none (CI) git log -p then
+ * dies ("Author identity unknown"); the textconv keeps its own cache instead.
  */
 export async function configureDiffDriver(store: CaStore, drivers: GitDrivers): Promise<string> {
   const repository = await gitFindWorkTree(store.dir);

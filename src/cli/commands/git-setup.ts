@@ -4,11 +4,15 @@ import { redactedCommandLine } from '../command-line.js';
 import { openStore, type StoreFlags } from '../context.js';
 import { note, shown, status } from '../output.js';
 
-/** The commands git runs in this clone: this installation's launcher, quoted for git's shell. */
+/**
+ * The commands git runs in this clone, from this installation, quoted for git's shell: the textconv
+ * is bin/certified-textconv (`certified show FILE`, kept by content in the git directory), the
+ * merge driver the launcher. Clones set up before keep working with "<bin>/certified show".
+ */
 export function gitDrivers(): { textconv: string; mergeCrl: string } {
-  const bin = fileURLToPath(new URL('../../../bin/certified', import.meta.url));
-  const quoted = /^[A-Za-z0-9_@%+=:,./-]+$/.test(bin) ? bin : `'${bin.replace(/'/g, `'\\''`)}'`;
-  return { textconv: `${quoted} show`, mergeCrl: `${quoted} merge-crl %O %A %B` };
+  const quote = (path: string) => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(path) ? path : `'${path.replace(/'/g, `'\\''`)}'`);
+  const bin = (name: string) => quote(fileURLToPath(new URL(`../../../bin/${name}`, import.meta.url)));
+  return { textconv: bin('certified-textconv'), mergeCrl: `${bin('certified')} merge-crl %O %A %B` };
 }
 
 export async function runGitSetup(_args: string[], options: StoreFlags, argv: string[]): Promise<void> {
