@@ -157,9 +157,10 @@ export function checkManifest(tree: TreeNode): Manifest {
       issuer,
     });
   }
+  const byName = new Map(entries.map((entry) => [entry.name, entry]));
   for (const entry of entries) {
     if (entry.issuer === INTERMEDIATE_NAME) continue;
-    const target = entries.find((other) => other.name === entry.issuer);
+    const target = byName.get(entry.issuer);
     if (target && target.profile !== 'ca') {
       throw new ManifestError(entry.line, `the issuer of "${entry.name}", "${entry.issuer}", is not a CA`, `Add "ca: true" to "${entry.issuer}" or pick another issuer.`);
     }
