@@ -11,6 +11,7 @@ import { commitAll, hostName, issueMany, revokeMany } from './grow.js';
 import { HAS_TIME, ROOT_PASSWORD, certified, formatTable, measure, sample, scratchDir, type Row } from './measure.js';
 import { benchApply } from './apply.js';
 import { benchAcme } from './acme.js';
+import { benchPlan } from './plan.js';
 import { benchKeyCost, benchTokenIssue, tokenBenchMissing, type KeyCost, type TokenBench } from './token.js';
 
 const CERTS = Number(process.env.BENCH_CERTS ?? 10_000);
@@ -108,6 +109,9 @@ async function main(): Promise<void> {
     ...(acmeRun.serverCpuMsPerCert === undefined ? {} : { cpuMs: acmeRun.serverCpuMsPerCert }),
     note: `${acmeRun.perSecond}/s, p95 ${acmeRun.p95Ms} ms, server CPU ms per certificate`,
   });
+
+  log('Declarative: certified plan of a manifest the CA already matches, at 1,000 to 20,000 entries:');
+  for (const row of (await benchPlan(undefined, log)).rows) rows.push(row);
 
   log(`Growth: a CA with ${CERTS} certificates (made through the library, one commit):`);
   const big = scratchDir('big');
