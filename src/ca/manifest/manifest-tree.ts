@@ -80,6 +80,8 @@ function scalarValue(text: string): unknown {
   const quoted = DOUBLE_QUOTED.exec(text) ?? SINGLE_QUOTED.exec(text);
   if (quoted) return /[\t\n\r]/.test(quoted[1] ?? '') ? notCommon() : quoted[1];
   if (!PLAIN.test(text)) return notCommon();
+  // Most scalars start with a letter no null, boolean or number starts with.
+  if (/^[A-Za-z_]/.test(text) && !/^[nNtTfF]/.test(text)) return text;
   if (!NOT_STRING.some((pattern) => pattern.test(text))) return text;
   if (DECIMAL.test(text)) return Number(text);
   if (text === 'true' || text === 'false') return text === 'true';
