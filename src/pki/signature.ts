@@ -4,6 +4,7 @@ import { id_sha256WithRSAEncryption } from '@peculiar/asn1-rsa';
 import { AsnConvert, AsnSerializer } from '@peculiar/asn1-schema';
 import { AlgorithmIdentifier, SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
 import type { webcrypto } from 'node:crypto';
+import { toArrayBuffer } from './bytes.js';
 import { signWith, type KeySpec, type SigningKey } from './keys.js';
 
 /**
@@ -81,11 +82,32 @@ export function subjectPublicKeyInfo(key: webcrypto.CryptoKey | SpkiKey): Subjec
   if ('rawData' in key) return key.spki ?? AsnConvert.parse(key.rawData, SubjectPublicKeyInfo);
   // A new key goes into its certificate and its CSR: export it once.
   let spki = exportedKeys.get(key);
-  if (!spki) exportedKeys.set(key, (spki = AsnConvert.parse(KeyObject.from(key).export({ type: 'spki', format: 'der' }), SubjectPublicKeyInfo)));
+  if (!spki) exportedKeys.set(key, (spki = readSpki(KeyObject.from(key).export({ type: 'spki', format: 'der' }))));
   return spki;
 }
 
 const exportedKeys = new WeakMap<webcrypto.CryptoKey, SubjectPublicKeyInfo>();
+
+/**
+ * The last SubjectPublicKeyInfo parsed, and how many of its bytes come before the key bits: the
+ * algorithm and the BIT STRING's header. Keys of one type and size share those bytes, so a key
+ * whose DER starts with the same ones is the same algorithm with other bits, and is not parsed:
+ * apply makes thousands of keys of one type.
+ */
+let lastSpki: { der: Buffer; prefix: number; spki: SubjectPublicKeyInfo } | undefined;
+
+function readSpki(der: Buffer): SubjectPublicKeyInfo {
+  const last = lastSpki;
+  if (last && last.der.length === der.length && der.compare(last.der, 0, last.prefix, 0, last.prefix) === 0) {
+    return new SubjectPublicKeyInfo({ algorithm: last.spki.algorithm, subjectPublicKey: toArrayBuffer(der.subarray(last.prefix)) });
+  }
+  const spki = AsnConvert.parse(der, SubjectPublicKeyInfo);
+  const bits = new Uint8Array(spki.subjectPublicKey);
+  const prefix = der.length - bits.length;
+  // The key bits end the DER; anything else (never seen) is simply not remembered.
+  if (prefix > 0 && der.subarray(prefix).equals(bits)) lastSpki = { der, prefix, spki };
+  return spki;
+}
 
 /** The key identifier of RFC 5280 4.2.1.2, method (1): SHA-1 of the subjectPublicKey bits, as hex. */
 export function keyIdentifier(spki: SubjectPublicKeyInfo): string {

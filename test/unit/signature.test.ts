@@ -7,6 +7,7 @@ import { Certificate } from '@peculiar/asn1-x509';
 import { createCertificate } from '../../src/pki/certificate.js';
 import { createCrl } from '../../src/pki/crl.js';
 import { createCsr } from '../../src/pki/csr.js';
+import { subjectPublicKeyInfo } from '../../src/pki/signature.js';
 import { generateKeyPair, type KeySpec } from '../../src/pki/keys.js';
 import { readPemBlocks } from '../../src/pki/pem.js';
 import { randomSerial } from '../../src/pki/serial.js';
@@ -60,5 +61,14 @@ test('certificates, CRLs and CSRs are one DER SEQUENCE of the signed part, the a
     const csr = der(await createCsr({ subject: { CN: 'leaf' }, sans, keyPair: keys }));
     assertSignedDer(csr, publicKey, spec);
     assert.deepEqual(Buffer.from(AsnConvert.serialize(AsnConvert.parse(csr, CertificationRequest))), csr);
+  }
+});
+
+test('the SubjectPublicKeyInfo of new keys is their own, whatever the key before them was', async () => {
+  const specs: KeySpec[] = [{ type: 'ecdsa', curve: 'P-256' }, { type: 'ecdsa', curve: 'P-256' }, { type: 'ecdsa', curve: 'P-384' }, { type: 'ecdsa', curve: 'P-256' }, { type: 'rsa', bits: 2048 }, { type: 'rsa', bits: 2048 }, { type: 'ecdsa', curve: 'P-384' }];
+  for (const spec of specs) {
+    const keys = await generateKeyPair(spec);
+    const exported = Buffer.from(await crypto.subtle.exportKey('spki', keys.publicKey));
+    assert.deepEqual(Buffer.from(AsnConvert.serialize(subjectPublicKeyInfo(keys.publicKey))), exported);
   }
 });
