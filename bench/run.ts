@@ -13,6 +13,7 @@ import { benchApply } from './apply.js';
 import { benchAcme } from './acme.js';
 import { benchPeers } from './peers.js';
 import { benchReview } from './review.js';
+import { benchPlan } from './plan.js';
 import { benchKeyCost, benchTokenIssue, tokenBenchMissing, type KeyCost, type TokenBench } from './token.js';
 
 const CERTS = Number(process.env.BENCH_CERTS ?? 10_000);
@@ -115,6 +116,12 @@ async function main(): Promise<void> {
     note: `${acmeRun.perSecond}/s, p95 ${acmeRun.p95Ms} ms, server CPU ms per certificate`,
   });
 
+  log('Declarative: certified plan of a manifest the CA already matches, at 1,000 to 20,000 entries:');
+  // 1,000 and the grown CA's size by default (BENCH_PLAN_SIZES=1000,5000,10000,20000 shows more of the curve).
+  const planSizes = process.env.BENCH_PLAN_SIZES ? process.env.BENCH_PLAN_SIZES.split(',').map(Number) : [...new Set([1_000, CERTS])];
+  const planned = await benchPlan(planSizes, log);
+  for (const row of planned.rows) rows.push(row);
+
   log(`Growth: a CA with ${CERTS} certificates (made through the library, one commit):`);
   const big = scratchDir('big');
   ok('certified --ca', makeCa(big));
@@ -166,6 +173,7 @@ async function main(): Promise<void> {
     target('revoke with a 1,000-entry CRL <= 300 ms', revoke.ms, 300),
     target('crl with a 1,000-entry CRL <= 300 ms', crl.ms, 300),
     target('check <= 10 s', check.ms, 10_000),
+    target(`plan of ${CERTS} unchanged entries <= 1 s`, planned.rows.find((row) => row.label === `certified plan, ${CERTS} unchanged entries`)?.ms, 1000),
     `- apply >= 300 certificates/s: ${applied.certsPerSecond}/s: ${applied.certsPerSecond >= 300 ? 'met' : `missed (${((applied.certsPerSecond / 300) * 100).toFixed(0)}% of the target)`}`,
     `- ACME >= 100 issuances/s, every one committed: ${acmeRun.perSecond}/s, ${acmeRun.recordsCommitted} of ${acmeRun.certificates} in HEAD: ${acmeRun.perSecond >= 100 && acmeRun.recordsCommitted === acmeRun.certificates ? 'met' : `missed (${((acmeRun.perSecond / 100) * 100).toFixed(0)}% of the target)`}`,
     target('ACME p95 from newOrder to certificate <= 250 ms', acmeRun.p95Ms, 250),

@@ -80,7 +80,8 @@ export async function generateKeyPair(spec: KeySpec): Promise<KeyPair> {
 
 /** PKCS#8 PEM; encrypted with PBES2 (see pbes2.ts) when a password is given. */
 export async function exportPrivateKey(privateKey: CryptoKey, password?: string): Promise<string> {
-  const der = new Uint8Array(await subtle.exportKey('pkcs8', privateKey));
+  // The same PKCS#8 as WebCrypto's exportKey, natively and at once: apply exports thousands.
+  const der = new Uint8Array(KeyObject.from(privateKey).export({ type: 'pkcs8', format: 'der' }));
   if (password === undefined) return toPem(der, 'PRIVATE KEY');
   return toPem(await encryptPrivateKeyInfo(der, password), 'ENCRYPTED PRIVATE KEY');
 }

@@ -1,9 +1,8 @@
 import { KeyObject, createHash } from 'node:crypto';
 import { id_ecdsaWithSHA256, id_ecdsaWithSHA384 } from '@peculiar/asn1-ecc';
 import { id_sha256WithRSAEncryption } from '@peculiar/asn1-rsa';
-import { AsnConvert, AsnProp, AsnSerializer, AsnPropTypes, AsnType, AsnTypeTypes, type IAsnConverter } from '@peculiar/asn1-schema';
+import { AsnConvert, AsnSerializer } from '@peculiar/asn1-schema';
 import { AlgorithmIdentifier, SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
-import { Null, type AsnType as Asn1jsType } from 'asn1js';
 import type { webcrypto } from 'node:crypto';
 import { toArrayBuffer } from './bytes.js';
 import { signWith, type KeySpec, type SigningKey } from './keys.js';
@@ -19,44 +18,42 @@ export function signatureAlgorithmIdentifier(spec: KeySpec): AlgorithmIdentifier
   return new AlgorithmIdentifier({ algorithm: spec.curve === 'P-384' ? id_ecdsaWithSHA384 : id_ecdsaWithSHA256 });
 }
 
-/** A part already converted to asn1js blocks, put in as they are (AsnPropTypes.Any alone wants DER, and parses it). */
-const ConvertedBlock: IAsnConverter<Asn1jsType, Asn1jsType> = {
-  fromASN: (value) => value,
-  toASN: (value) => value,
-};
+/** The DER of each signature AlgorithmIdentifier, encoded once. */
+const algorithmDer = new Map<string, Uint8Array>();
 
-/**
- * The outer SEQUENCE of every signed X.509 structure: a certificate (RFC 5280 4.1), a CRL
- * (5.1) and a PKCS#10 request (RFC 2986 4.2) are the encoded to-be-signed part, the signature
- * algorithm and the signature bits. The to-be-signed part is converted from its schema once, for
- * signing, and put in as those blocks: converting it again would cost as much as the rest.
- */
-@AsnType({ type: AsnTypeTypes.Sequence })
-class SignedStructure {
-  @AsnProp({ type: AsnPropTypes.Any, converter: ConvertedBlock })
-  toBeSigned: Asn1jsType = new Null();
+function signatureAlgorithmDer(spec: KeySpec): Uint8Array {
+  const id = spec.type === 'rsa' ? 'rsa' : spec.curve;
+  let der = algorithmDer.get(id);
+  if (!der) algorithmDer.set(id, (der = new Uint8Array(AsnConvert.serialize(signatureAlgorithmIdentifier(spec)))));
+  return der;
+}
 
-  @AsnProp({ type: AlgorithmIdentifier })
-  signatureAlgorithm = new AlgorithmIdentifier();
+/** A DER tag-length-value header: the tag, then the length in the short or long form. */
+function derHeader(tag: number, length: number): Uint8Array {
+  if (length < 0x80) return Uint8Array.of(tag, length);
+  const bytes: number[] = [];
+  for (let rest = length; rest > 0; rest = Math.floor(rest / 256)) bytes.unshift(rest % 256);
+  return Uint8Array.of(tag, 0x80 | bytes.length, ...bytes);
+}
 
-  @AsnProp({ type: AsnPropTypes.BitString })
-  signature = new ArrayBuffer(0);
-
-  constructor(params: Partial<SignedStructure> = {}) {
-    Object.assign(this, params);
-  }
+function concat(parts: Uint8Array[]): Uint8Array {
+  return new Uint8Array(Buffer.concat(parts));
 }
 
 /**
  * Encodes `toBeSigned` (a TBSCertificate, CertificationRequestInfo, ...: its `signature` field,
  * if it has one, must already name `signatureAlgorithmIdentifier(key.spec)`), signs it, and
- * returns the DER of the signed structure.
+ * returns the DER of the signed structure. That outer SEQUENCE of every signed X.509 structure
+ * (RFC 5280 4.1 and 5.1, RFC 2986 4.2: the to-be-signed part, the signature algorithm, the
+ * signature bits) is put together from bytes: encoding it through the schema would encode the
+ * to-be-signed part a second time, which cost as much as converting it.
  */
 export function signStructure(toBeSigned: object, key: SigningKey): Uint8Array {
-  const converted = AsnSerializer.toASN(toBeSigned);
-  const encoded = converted.toBER();
-  const signed = new SignedStructure({ toBeSigned: converted, signatureAlgorithm: signatureAlgorithmIdentifier(key.spec), signature: signDer(encoded, key) });
-  return new Uint8Array(AsnConvert.serialize(signed));
+  const encoded = new Uint8Array(AsnSerializer.serialize(toBeSigned));
+  const signature = signDer(encoded, key);
+  const bits = concat([derHeader(0x03, signature.length + 1), Uint8Array.of(0), signature]);
+  const algorithm = signatureAlgorithmDer(key.spec);
+  return concat([derHeader(0x30, encoded.length + algorithm.length + bits.length), encoded, algorithm, bits]);
 }
 
 /**
@@ -64,9 +61,9 @@ export function signStructure(toBeSigned: object, key: SigningKey): Uint8Array {
  * Ecdsa-Sig-Value, RSA as PKCS#1 v1.5. Synchronous and native (Node's crypto), without WebCrypto's
  * promise round trip: apply signs thousands.
  */
-function signDer(data: ArrayBuffer, key: SigningKey): ArrayBuffer {
+function signDer(data: Uint8Array, key: SigningKey): Uint8Array {
   const hash = key.spec.type === 'ecdsa' && key.spec.curve === 'P-384' ? 'sha384' : 'sha256';
-  return toArrayBuffer(signWith(key, hash, new Uint8Array(data)));
+  return signWith(key, hash, data);
 }
 
 /**
@@ -85,11 +82,32 @@ export function subjectPublicKeyInfo(key: webcrypto.CryptoKey | SpkiKey): Subjec
   if ('rawData' in key) return key.spki ?? AsnConvert.parse(key.rawData, SubjectPublicKeyInfo);
   // A new key goes into its certificate and its CSR: export it once.
   let spki = exportedKeys.get(key);
-  if (!spki) exportedKeys.set(key, (spki = AsnConvert.parse(KeyObject.from(key).export({ type: 'spki', format: 'der' }), SubjectPublicKeyInfo)));
+  if (!spki) exportedKeys.set(key, (spki = readSpki(KeyObject.from(key).export({ type: 'spki', format: 'der' }))));
   return spki;
 }
 
 const exportedKeys = new WeakMap<webcrypto.CryptoKey, SubjectPublicKeyInfo>();
+
+/**
+ * The last SubjectPublicKeyInfo parsed, and how many of its bytes come before the key bits: the
+ * algorithm and the BIT STRING's header. Keys of one type and size share those bytes, so a key
+ * whose DER starts with the same ones is the same algorithm with other bits, and is not parsed:
+ * apply makes thousands of keys of one type.
+ */
+let lastSpki: { der: Buffer; prefix: number; spki: SubjectPublicKeyInfo } | undefined;
+
+function readSpki(der: Buffer): SubjectPublicKeyInfo {
+  const last = lastSpki;
+  if (last && last.der.length === der.length && der.compare(last.der, 0, last.prefix, 0, last.prefix) === 0) {
+    return new SubjectPublicKeyInfo({ algorithm: last.spki.algorithm, subjectPublicKey: toArrayBuffer(der.subarray(last.prefix)) });
+  }
+  const spki = AsnConvert.parse(der, SubjectPublicKeyInfo);
+  const bits = new Uint8Array(spki.subjectPublicKey);
+  const prefix = der.length - bits.length;
+  // The key bits end the DER; anything else (never seen) is simply not remembered.
+  if (prefix > 0 && der.subarray(prefix).equals(bits)) lastSpki = { der, prefix, spki };
+  return spki;
+}
 
 /** The key identifier of RFC 5280 4.2.1.2, method (1): SHA-1 of the subjectPublicKey bits, as hex. */
 export function keyIdentifier(spki: SubjectPublicKeyInfo): string {

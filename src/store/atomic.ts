@@ -12,8 +12,13 @@ export interface WriteOptions {
   dirMode?: number;
 }
 
+/** Random per process, then counted: a temporary name costs no random bytes of its own. */
+let tempToken: string | undefined;
+let tempCount = 0;
+
 function tempPath(path: string): string {
-  return join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}${TEMP_SUFFIX}`);
+  tempToken ??= randomBytes(4).toString('hex');
+  return join(dirname(path), `.${basename(path)}.${process.pid}.${tempToken}${(tempCount++).toString(36)}${TEMP_SUFFIX}`);
 }
 
 /** Writes a file so that readers see the old content or the new, never a part: temp file, fsync, rename. */
@@ -64,9 +69,16 @@ export async function syncDirectory(dir: string): Promise<void> {
   }
 }
 
-/** writeFileAtomic without the fsync, synchronously: for thousands of files, flushed together with syncFiles. */
-export function writeFileAtomicUnsynced(path: string, content: string | Uint8Array, options: WriteOptions = {}): void {
-  mkdirSync(dirname(path), { recursive: true, mode: options.dirMode ?? 0o755 });
+/**
+ * writeFileAtomic without the fsync, synchronously: for thousands of files, flushed together with
+ * syncFiles. `madeDirs` holds the directories already made by the same batch, made only once.
+ */
+export function writeFileAtomicUnsynced(path: string, content: string | Uint8Array, options: WriteOptions = {}, madeDirs?: Set<string>): void {
+  const dir = dirname(path);
+  if (!madeDirs?.has(dir)) {
+    mkdirSync(dir, { recursive: true, mode: options.dirMode ?? 0o755 });
+    madeDirs?.add(dir);
+  }
   const temp = tempPath(path);
   try {
     writeFileSync(temp, content, { flag: 'wx', mode: options.mode ?? 0o644 });

@@ -134,6 +134,39 @@ function readSyncIf(path: string, maxBytes: number, regularOnly: boolean): Buffe
   }
 }
 
+/** Up to this cap, readBoundedTextsSync reads into one buffer of the cap (plus one byte), reused. */
+const SHARED_BUFFER_MAX = 1 << 20;
+
+/**
+ * Many small files as text, in a row (every record of the CA): readBoundedSync's bounds, but one
+ * buffer for all of them and no fstat for a size hint, so a file costs open, two reads and close.
+ * `onError` turns a file's error into its result (or throws).
+ */
+export function readBoundedTextsSync<T>(paths: string[], maxBytesOf: (index: number) => number, onError: (index: number, error: unknown) => T): (string | T)[] {
+  let shared: Buffer | undefined;
+  return paths.map((path, index) => {
+    const maxBytes = maxBytesOf(index);
+    try {
+      if (maxBytes > SHARED_BUFFER_MAX) return readBoundedSync(path, maxBytes).toString('utf8');
+      if (!shared || shared.length <= maxBytes) shared = Buffer.allocUnsafe(maxBytes + 1);
+      const fd = openSync(path, 'r');
+      try {
+        let total = 0;
+        for (;;) {
+          const bytesRead = readSync(fd, shared, total, maxBytes + 1 - total, null);
+          if (bytesRead === 0) return shared.toString('utf8', 0, total);
+          total += bytesRead;
+          if (total > maxBytes) throw new ReadTooLargeError(path, maxBytes);
+        }
+      } finally {
+        closeSync(fd);
+      }
+    } catch (error) {
+      return onError(index, error);
+    }
+  });
+}
+
 /** The kind of a file of the CA directory, by its path relative to it. */
 export function readKindOf(rel: string): ReadKind {
   if (rel === CONFIG_FILE) return 'config';

@@ -225,10 +225,11 @@ export class JournalledChange {
    * to the disk together (see syncFiles).
    */
   private async writeManyFiles(writes: FileWrite[]): Promise<void> {
+    const madeDirs = new Set<string>();
     for (const [index, write] of writes.entries()) {
       if (index % 100 === 99) await new Promise((resume) => setImmediate(resume));
       try {
-        writeFileAtomicUnsynced(this.path(write.path), write.content, this.writeOptions(write));
+        writeFileAtomicUnsynced(this.path(write.path), write.content, this.writeOptions(write), madeDirs);
       } catch (error) {
         throw new StoreWriteError('write', write.path, error);
       }

@@ -1,6 +1,6 @@
 import { access, readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { READ_LIMITS, ReadTooLargeError, readBoundedSync, readKindOf } from './bounded-read.js';
+import { READ_LIMITS, ReadTooLargeError, readBoundedTextsSync, readKindOf } from './bounded-read.js';
 import { StoreWriteError } from './errors.js';
 
 /** Reads the CA directory: files by their path relative to it. */
@@ -33,15 +33,16 @@ export class CaReader {
    * than fs/promises for thousands of files. Undefined for a file that does not exist.
    */
   readTexts(rels: string[]): (string | undefined)[] {
-    return rels.map((rel) => {
-      try {
-        return readBoundedSync(this.path(rel), READ_LIMITS[readKindOf(rel)]).toString('utf8');
-      } catch (error) {
+    return readBoundedTextsSync(
+      rels.map((rel) => this.path(rel)),
+      (index) => READ_LIMITS[readKindOf(rels[index]!)],
+      (index, error) => {
+        const rel = rels[index]!;
         if (error instanceof ReadTooLargeError) throw new ReadTooLargeError(rel, error.limit);
         if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
         throw new StoreWriteError('read', rel, error);
-      }
-    });
+      },
+    );
   }
 
   /** File names in a directory of the CA, sorted; empty when it does not exist. */

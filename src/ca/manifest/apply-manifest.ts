@@ -86,6 +86,7 @@ export async function applyManifest(store: CaStore, params: ApplyManifestParams)
     // Signing needs the keys: load the intermediate's first so that a wrong password fails before any work.
     await issuerOf(INTERMEDIATE_NAME);
     const records = plan.records;
+    const positions = new Map<string, Map<string, number>>();
     const pending: Built[] = [];
     const commitBuilt = async (built: Built[], message: string): Promise<void> => {
       const crls: FileWrite[] = [];
@@ -121,7 +122,7 @@ export async function applyManifest(store: CaStore, params: ApplyManifestParams)
     for (const action of plan.actions) {
       const built =
         builtCas.get(action) ?? (await buildAction(store, config, action, context, issuerOf, issuers, result.warnings, prepared.get(action.name)));
-      for (const record of built.revoked) replaceRecord(records, record);
+      for (const record of built.revoked) replaceRecord(records, positions, record);
       result.issued += built.issued;
       if (params.commitEach) await commitBuilt([built], built.change.message);
       else pending.push(built);
@@ -216,11 +217,21 @@ function lastWritePerPath(writes: FileWrite[]): FileWrite[] {
   return [...new Map(writes.map((write) => [write.path, write])).values()];
 }
 
-function replaceRecord(records: Map<string, CertificateRecord[]>, record: CertificateRecord): void {
+/**
+ * Puts `record` in place of the one of its serial. `positions` indexes each issuer's list by
+ * serial, made on first use: a reissue of thousands of certificates replaces thousands of records.
+ */
+function replaceRecord(records: Map<string, CertificateRecord[]>, positions: Map<string, Map<string, number>>, record: CertificateRecord): void {
   const list = records.get(record.issuer) ?? [];
-  const index = list.findIndex((known) => known.serial === record.serial);
-  if (index >= 0) list[index] = record;
-  else list.push(record);
+  let index = positions.get(record.issuer);
+  if (!index) positions.set(record.issuer, (index = new Map(list.map((known, at) => [known.serial, at]))));
+  const at = index.get(record.serial);
+  if (at !== undefined) {
+    list[at] = record;
+  } else {
+    index.set(record.serial, list.length);
+    list.push(record);
+  }
   records.set(record.issuer, list);
 }
 

@@ -8,6 +8,7 @@ import { parseKeySpec } from '../options.js';
 import { DEFAULT_CA_DAYS, DEFAULT_LEAF_DAYS, type LeafProfile } from '../profiles.js';
 import { normalizeAllowEntry } from '../acme/allow-list.js';
 import { CHALLENGE_TYPES, type AcmePolicy, type ChallengeType } from '../acme/types.js';
+import { readCommonShape, toTree, type TreeNode } from './manifest-tree.js';
 
 export const MANIFEST_FILE = 'certificates.yaml';
 export const DEFAULT_RENEW_BEFORE_DAYS = 30;
@@ -62,49 +63,59 @@ const DEFAULT_KEYS = ['days', 'key', 'bits'];
 const ENTRY_KEYS = ['cn', 'san', 'profile', 'days', 'key', 'bits', 'ca', 'issuer'];
 const PROFILES: Record<string, LeafProfile> = { server: 'server', client: 'client', both: 'server+client' };
 
-type Yaml = typeof import('yaml');
-type Node = import('yaml').Node | import('yaml').Pair | null | undefined;
+type Node = TreeNode | undefined;
 interface Field {
   line: number;
   value: unknown;
   node: Node;
 }
 
-/** Parses and validates certificates.yaml; every error names its line. */
-export async function parseManifest(text: string): Promise<Manifest> {
+const lineOf = (node: Node, fallback = 1): number => node?.line ?? fallback;
+
+/** The tree of certificates.yaml: the common shape directly, anything else through the `yaml` package. */
+async function readTree(text: string): Promise<TreeNode> {
+  const common = readCommonShape(text);
+  if (common) return common;
   // The bundle may hand a CommonJS namespace back under `default`.
   const loaded = await import('yaml');
   const yaml = ((loaded as { default?: Yaml }).default ?? loaded) as Yaml;
   const lineCounter = new yaml.LineCounter();
   const doc = yaml.parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
-  const lineOf = (node: Node, fallback = 1): number => {
-    const range = node && 'range' in node ? node.range : undefined;
-    return range ? lineCounter.linePos(range[0]).line : fallback;
-  };
   const first = doc.errors[0];
   if (first) {
     const line = first.linePos?.[0].line ?? lineCounter.linePos(first.pos[0]).line;
     throw new ManifestError(line, `it is not valid YAML: ${first.message.split('\n')[0]?.replace(/ at line \d+, column \d+:?$/, '')}`);
   }
   if (doc.contents === null) throw new ManifestError(1, 'it is empty', 'Add a "certificates:" map (see the help of "certified plan").');
-  const top = mapFields(yaml, doc.contents, 'the manifest', TOP_KEYS, lineOf);
-  const defaults = top.defaults ? mapFields(yaml, top.defaults.node, 'defaults', DEFAULT_KEYS, lineOf) : {};
+  return toTree(yaml, doc.contents, (offset) => lineCounter.linePos(offset).line) ?? { kind: 'other', line: undefined };
+}
+type Yaml = typeof import('yaml');
+
+/** Parses and validates certificates.yaml; every error names its line. */
+export async function parseManifest(text: string): Promise<Manifest> {
+  return checkManifest(await readTree(text));
+}
+
+/** Validates the tree of certificates.yaml (exported for tests: both readers must give the same result). */
+export function checkManifest(tree: TreeNode): Manifest {
+  const top = mapFields(tree, 'the manifest', TOP_KEYS);
+  const defaults = top.defaults ? mapFields(top.defaults.node, 'defaults', DEFAULT_KEYS) : {};
   const defaultDays = defaults.days ? days(defaults.days, 'defaults.days') : undefined;
   const defaultKey = defaults.key ? keyType(defaults.key, 'defaults.key') : undefined;
   const defaultBits = defaults.bits ? bits(defaults.bits, 'defaults.bits') : undefined;
   const renewBeforeDays = top.renew_before ? renewBefore(top.renew_before) : DEFAULT_RENEW_BEFORE_DAYS;
 
-  const acme = top.acme ? acmeSection(yaml, top.acme, lineOf) : undefined;
+  const acme = top.acme ? acmeSection(top.acme) : undefined;
   if (!top.certificates) {
     if (acme) return { entries: [], renewBeforeDays, acme };
     throw new ManifestError(1, 'there is no "certificates:" map', 'Add one: certificates: { web: { cn: web.example.com } }.');
   }
   const certificates = top.certificates;
-  if (!yaml.isMap(certificates.node)) throw new ManifestError(certificates.line, '"certificates" must be a map of name: { cn: ..., san: [...] }');
+  if (certificates.node?.kind !== 'map') throw new ManifestError(certificates.line, '"certificates" must be a map of name: { cn: ..., san: [...] }');
   const entries: ManifestEntry[] = [];
-  for (const pair of certificates.node.items) {
-    const line = lineOf(pair.key as Node, certificates.line);
-    const name = yaml.isScalar(pair.key) ? String(pair.key.value) : '';
+  for (const pair of certificates.node.pairs) {
+    const line = pair.keyLine ?? certificates.line;
+    const name = pair.key;
     wrap(line, 'certificate name', () => validateName(name));
     if (RESERVED_NAMES.has(name)) {
       throw new ManifestError(line, `"${name}" is the name of the CA itself`, 'Choose another name for this certificate.');
@@ -112,14 +123,14 @@ export async function parseManifest(text: string): Promise<Manifest> {
     if (name.startsWith(ACME_NAME_PREFIX)) {
       throw new ManifestError(line, `"${name}" starts with "${ACME_NAME_PREFIX}", which names the certificates of the ACME server`, 'Choose another name for this certificate.');
     }
-    const fields = mapFields(yaml, pair.value as Node, `"${name}"`, ENTRY_KEYS, lineOf, line);
+    const fields = mapFields(pair.value, `"${name}"`, ENTRY_KEYS, line);
     const isCa = fields.ca ? flag(fields.ca, 'ca') : false;
     if (!fields.cn) throw new ManifestError(line, `"${name}" has no cn`, 'Give it one, like { cn: host.example.com }.');
     const cn = scalarText(fields.cn, 'cn');
     wrap(fields.cn.line, 'cn', () => validateDn({ CN: cn }));
     // A CA certifies no names of its own (as with "--ca --issuer"): its CN is only a name.
     if (isCa && fields.san) throw new ManifestError(fields.san.line, `"${name}" is a CA and cannot have san`, 'Drop "san" or "ca: true".');
-    const sanList = fields.san ? stringList(yaml, fields.san, 'san', lineOf) : [];
+    const sanList = fields.san ? stringList(fields.san, 'san') : [];
     if (fields.san) wrap(fields.san.line, '', () => assertSanCount(sanList.length));
     const sans = isCa ? [] : wrap(fields.cn.line, 'cn', () => subjectAltNames(cn, []));
     for (const item of sanList) {
@@ -146,9 +157,10 @@ export async function parseManifest(text: string): Promise<Manifest> {
       issuer,
     });
   }
+  const byName = new Map(entries.map((entry) => [entry.name, entry]));
   for (const entry of entries) {
     if (entry.issuer === INTERMEDIATE_NAME) continue;
-    const target = entries.find((other) => other.name === entry.issuer);
+    const target = byName.get(entry.issuer);
     if (target && target.profile !== 'ca') {
       throw new ManifestError(entry.line, `the issuer of "${entry.name}", "${entry.issuer}", is not a CA`, `Add "ca: true" to "${entry.issuer}" or pick another issuer.`);
     }
@@ -157,11 +169,11 @@ export async function parseManifest(text: string): Promise<Manifest> {
 }
 
 /** The `acme:` section: allow (required), days, challenges, eab. */
-function acmeSection(yaml: Yaml, field: Field, lineOf: (node: Node, fallback?: number) => number): AcmePolicy {
-  const fields = mapFields(yaml, field.node, 'acme', ACME_KEYS, lineOf, field.line);
+function acmeSection(field: Field): AcmePolicy {
+  const fields = mapFields(field.node, 'acme', ACME_KEYS, field.line);
   const example = 'Add one, like allow: [.internal.example.com, 10.0.0.0/8].';
   if (!fields.allow) throw new ManifestError(field.line, 'acme has no "allow" list of the names and addresses ACME clients may get', example);
-  const allow = stringList(yaml, fields.allow, 'acme.allow', lineOf).map((item) => wrap(item.line, 'acme.allow', () => normalizeAllowEntry(String(item.value))));
+  const allow = stringList(fields.allow, 'acme.allow').map((item) => wrap(item.line, 'acme.allow', () => normalizeAllowEntry(String(item.value))));
   if (allow.length === 0) throw new ManifestError(fields.allow.line, 'acme.allow is empty, so ACME clients could get nothing', example);
   let acmeDays = ACME_DEFAULT_DAYS;
   if (fields.days) {
@@ -173,7 +185,7 @@ function acmeSection(yaml: Yaml, field: Field, lineOf: (node: Node, fallback?: n
   }
   let challenges: ChallengeType[] = [...CHALLENGE_TYPES];
   if (fields.challenges) {
-    const items = stringList(yaml, fields.challenges, 'acme.challenges', lineOf);
+    const items = stringList(fields.challenges, 'acme.challenges');
     if (items.length === 0) throw new ManifestError(fields.challenges.line, 'acme.challenges is empty, so no client could prove a name', `Leave it out for all three, or list some of ${CHALLENGE_TYPES.join(', ')}.`);
     challenges = [];
     for (const item of items) {
@@ -185,18 +197,18 @@ function acmeSection(yaml: Yaml, field: Field, lineOf: (node: Node, fallback?: n
   return { allow, days: acmeDays, challenges, eab: fields.eab ? flag(fields.eab, 'acme.eab') : false };
 }
 
-function mapFields(yaml: Yaml, node: Node, what: string, allowed: string[], lineOf: (node: Node, fallback?: number) => number, fallback = 1): Record<string, Field> {
+function mapFields(node: Node, what: string, allowed: string[], fallback = 1): Record<string, Field> {
   const line = lineOf(node, fallback);
-  if (!yaml.isMap(node)) throw new ManifestError(line, `${what} must be a map (key: value)`);
+  if (node?.kind !== 'map') throw new ManifestError(line, `${what} must be a map (key: value)`);
   const fields: Record<string, Field> = {};
-  for (const pair of node.items) {
-    const keyLine = lineOf(pair.key as Node, line);
-    const key = yaml.isScalar(pair.key) ? String(pair.key.value) : '';
+  for (const pair of node.pairs) {
+    const keyLine = pair.keyLine ?? line;
+    const key = pair.key;
     if (!allowed.includes(key)) {
       throw new ManifestError(keyLine, `unknown key "${printable(key)}" in ${what}`, `Use ${allowed.join(', ')}.`);
     }
-    const value = pair.value as Node;
-    fields[key] = { line: lineOf(value, keyLine), value: yaml.isScalar(value) ? value.value : undefined, node: value };
+    const value = pair.value;
+    fields[key] = { line: lineOf(value, keyLine), value: value?.kind === 'scalar' ? value.value : undefined, node: value };
   }
   return fields;
 }
@@ -218,11 +230,11 @@ function scalarText(field: Field, what: string): string {
   return String(field.value);
 }
 
-function stringList(yaml: Yaml, field: Field, what: string, lineOf: (node: Node, fallback?: number) => number): Field[] {
-  if (!yaml.isSeq(field.node)) throw new ManifestError(field.line, `${what} must be a list, like [a.example.com, 10.0.0.1]`);
+function stringList(field: Field, what: string): Field[] {
+  if (field.node?.kind !== 'seq') throw new ManifestError(field.line, `${what} must be a list, like [a.example.com, 10.0.0.1]`);
   return field.node.items.map((item) => {
-    const line = lineOf(item as Node, field.line);
-    if (!yaml.isScalar(item) || (typeof item.value !== 'string' && typeof item.value !== 'number')) {
+    const line = lineOf(item, field.line);
+    if (item?.kind !== 'scalar' || (typeof item.value !== 'string' && typeof item.value !== 'number')) {
       throw new ManifestError(line, `every ${what} must be a text value`);
     }
     return { line, value: item.value, node: item };

@@ -59,9 +59,11 @@ export async function planManifest(store: CaStore, now = new Date()): Promise<Pl
   const actions: PlanAction[] = [];
   const ordered = [...manifest.entries.filter((e) => e.profile === 'ca'), ...manifest.entries.filter((e) => e.profile !== 'ca')];
   const replacedIssuers = new Set<string>();
+  const wanted = new Set(manifest.entries.map((entry) => entry.name));
+  const issuersInCa = new Map<string, boolean>();
   for (const entry of ordered) {
-    await checkIssuer(store, manifest, entry);
-    if (current.get(entry.issuer)?.external && !manifest.entries.some((other) => other.name === entry.issuer)) {
+    if (entry.issuer !== INTERMEDIATE_NAME && !wanted.has(entry.issuer)) await checkIssuer(store, issuersInCa, entry);
+    if (current.get(entry.issuer)?.external && !wanted.has(entry.issuer)) {
       throw new ManifestError(entry.line, `the issuer of "${entry.name}", "${entry.issuer}", is an external CA: certified has no key for it`, 'Issue from it in the engine that holds its key, or use issuer: ca.');
     }
     const record = current.get(entry.name);
@@ -85,7 +87,6 @@ export async function planManifest(store: CaStore, now = new Date()): Promise<Pl
     }
     replacedIssuers.add(entry.name);
   }
-  const wanted = new Set(manifest.entries.map((entry) => entry.name));
   for (const record of [...current.values()].sort((a, b) => a.name.localeCompare(b.name))) {
     if (record.managed && !wanted.has(record.name)) actions.push({ kind: 'revoke', name: record.name, reason: 'removed from manifest', record });
   }
@@ -123,9 +124,14 @@ export function formatAction(action: PlanAction): string {
   return `${sign} ${action.kind} ${action.name} (${action.reason}${details})`;
 }
 
-async function checkIssuer(store: CaStore, manifest: Manifest, entry: ManifestEntry): Promise<void> {
-  if (entry.issuer === INTERMEDIATE_NAME || manifest.entries.some((other) => other.name === entry.issuer)) return;
-  if (!(await store.exists(certPath(entry.issuer)))) {
+/**
+ * An issuer that is neither the intermediate nor in the manifest must be in the CA. `inCa`
+ * remembers the answer per issuer: thousands of entries may name the same one.
+ */
+async function checkIssuer(store: CaStore, inCa: Map<string, boolean>, entry: ManifestEntry): Promise<void> {
+  let exists = inCa.get(entry.issuer);
+  if (exists === undefined) inCa.set(entry.issuer, (exists = await store.exists(certPath(entry.issuer))));
+  if (!exists) {
     throw new ManifestError(entry.line, `the issuer of "${entry.name}", "${entry.issuer}", is neither in the manifest nor in the CA`, 'Add it with "ca: true", or use issuer: ca.');
   }
 }

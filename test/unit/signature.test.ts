@@ -1,0 +1,74 @@
+import assert from 'node:assert/strict';
+import { X509Certificate, createPublicKey, verify } from 'node:crypto';
+import { test } from 'node:test';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { CertificationRequest } from '@peculiar/asn1-csr';
+import { Certificate } from '@peculiar/asn1-x509';
+import { createCertificate } from '../../src/pki/certificate.js';
+import { createCrl } from '../../src/pki/crl.js';
+import { createCsr } from '../../src/pki/csr.js';
+import { subjectPublicKeyInfo } from '../../src/pki/signature.js';
+import { generateKeyPair, type KeySpec } from '../../src/pki/keys.js';
+import { readPemBlocks } from '../../src/pki/pem.js';
+import { randomSerial } from '../../src/pki/serial.js';
+
+const der = (pem: string): Buffer => Buffer.from(readPemBlocks(pem)[0]!.der);
+
+/** One DER tag-length-value at `at`: where its value starts and where it ends. */
+function tlv(bytes: Buffer, at: number): { tag: number; start: number; end: number } {
+  const first = bytes[at + 1]!;
+  const size = first < 0x80 ? 0 : first & 0x7f;
+  let length = first < 0x80 ? first : 0;
+  for (let index = 0; index < size; index++) length = length * 256 + bytes[at + 2 + index]!;
+  // DER: the shortest form of the length.
+  if (size) assert.ok(length >= 0x80 && bytes[at + 2] !== 0, 'a long length only where the short one cannot hold it');
+  const start = at + 2 + size;
+  return { tag: bytes[at]!, start, end: start + length };
+}
+
+/** SEQUENCE { signed part, algorithm, BIT STRING with no unused bits }, filling the bytes, with a signature that verifies. */
+function assertSignedDer(bytes: Buffer, publicKey: ReturnType<typeof createPublicKey>, spec: KeySpec): void {
+  const outer = tlv(bytes, 0);
+  assert.deepEqual([outer.tag, outer.end], [0x30, bytes.length]);
+  const signed = tlv(bytes, outer.start);
+  const algorithm = tlv(bytes, signed.end);
+  const bits = tlv(bytes, algorithm.end);
+  assert.deepEqual([signed.tag, algorithm.tag, bits.tag, bits.end, bytes[bits.start]], [0x30, 0x30, 0x03, outer.end, 0]);
+  const hash = spec.type === 'ecdsa' && spec.curve === 'P-384' ? 'sha384' : 'sha256';
+  const signature = bytes.subarray(bits.start + 1, bits.end);
+  assert.ok(verify(hash, bytes.subarray(outer.start, signed.end), { key: publicKey, dsaEncoding: 'der' }, signature));
+}
+
+test('certificates, CRLs and CSRs are one DER SEQUENCE of the signed part, the algorithm and the signature', async () => {
+  const now = new Date('2026-01-01T00:00:00Z');
+  const later = new Date('2027-01-01T00:00:00Z');
+  for (const spec of [{ type: 'ecdsa', curve: 'P-256' }, { type: 'ecdsa', curve: 'P-384' }, { type: 'rsa', bits: 2048 }] as const) {
+    const keys = await generateKeyPair(spec);
+    const publicKey = createPublicKey({ key: Buffer.from(await crypto.subtle.exportKey('spki', keys.publicKey)), format: 'der', type: 'spki' });
+    const ca = await createCertificate({ subject: { CN: 'Signing CA' }, publicKey: keys.publicKey, serial: randomSerial(), notBefore: now, notAfter: later, signingKey: keys, ca: {}, keyUsage: ['keyCertSign', 'cRLSign'] });
+    assertSignedDer(Buffer.from(ca.der), publicKey, spec);
+    assert.deepEqual(Buffer.from(AsnConvert.serialize(AsnConvert.parse(ca.der, Certificate))), Buffer.from(ca.der));
+    assert.ok(new X509Certificate(ca.pem).verify(publicKey));
+    // Many SANs and entries: lengths of two and three bytes.
+    const sans = Array.from({ length: 40 }, (_, index) => ({ type: 'dns' as const, value: `host-${index}.example.com` }));
+    const leaf = await createCertificate({ subject: { CN: 'leaf' }, publicKey: keys.publicKey, serial: randomSerial(), notBefore: now, notAfter: later, issuerPem: ca.pem, signingKey: keys, keyUsage: ['digitalSignature'], extendedKeyUsage: ['serverAuth'], sans });
+    assertSignedDer(Buffer.from(leaf.der), publicKey, spec);
+    assert.deepEqual(Buffer.from(AsnConvert.serialize(AsnConvert.parse(leaf.der, Certificate))), Buffer.from(leaf.der));
+    const entries = Array.from({ length: 3000 }, () => ({ serial: randomSerial(), revokedAt: now, reason: 'superseded' as const }));
+    const crl = await createCrl({ issuerPem: ca.pem, signingKey: keys, crlNumber: 7, thisUpdate: now, nextUpdate: later, entries });
+    assert.ok(der(crl).length > 65_536);
+    assertSignedDer(der(crl), publicKey, spec);
+    const csr = der(await createCsr({ subject: { CN: 'leaf' }, sans, keyPair: keys }));
+    assertSignedDer(csr, publicKey, spec);
+    assert.deepEqual(Buffer.from(AsnConvert.serialize(AsnConvert.parse(csr, CertificationRequest))), csr);
+  }
+});
+
+test('the SubjectPublicKeyInfo of new keys is their own, whatever the key before them was', async () => {
+  const specs: KeySpec[] = [{ type: 'ecdsa', curve: 'P-256' }, { type: 'ecdsa', curve: 'P-256' }, { type: 'ecdsa', curve: 'P-384' }, { type: 'ecdsa', curve: 'P-256' }, { type: 'rsa', bits: 2048 }, { type: 'rsa', bits: 2048 }, { type: 'ecdsa', curve: 'P-384' }];
+  for (const spec of specs) {
+    const keys = await generateKeyPair(spec);
+    const exported = Buffer.from(await crypto.subtle.exportKey('spki', keys.publicKey));
+    assert.deepEqual(Buffer.from(AsnConvert.serialize(subjectPublicKeyInfo(keys.publicKey))), exported);
+  }
+});
