@@ -1,5 +1,5 @@
 import { AsnConvert } from '@peculiar/asn1-schema';
-import { CRLNumber, CertificateList, Extensions, RevokedCertificate, TBSCertList, Time, Version, id_ce_cRLNumber } from '@peculiar/asn1-x509';
+import { CRLNumber, Extensions, RevokedCertificate, TBSCertList, Time, Version, id_ce_cRLNumber } from '@peculiar/asn1-x509';
 import { X509Certificate, X509Crl, X509CrlReason } from './x509.js';
 import { authorityKeyIdExtension, crlNumberExtension, crlReasonExtension } from './extensions.js';
 import { readIssuer } from './issuer.js';
@@ -36,6 +36,13 @@ export async function createCrl(params: CreateCrlParams): Promise<string> {
   const extensions = [...(issuer.keyId ? [authorityKeyIdExtension(issuer.keyId)] : []), crlNumberExtension(params.crlNumber)];
   const entries = [...params.entries].sort((a, b) => compareSerials(a.serial, b.serial));
   const seen = new Set<string>();
+  // One extension object per reason, shared by its entries: building it per entry cost ~50 ms at 1,000.
+  const reasons = new Map<RevocationReason, Extensions>();
+  const reasonExtensions = (reason: RevocationReason): Extensions => {
+    let extensions = reasons.get(reason);
+    if (!extensions) reasons.set(reason, (extensions = new Extensions([crlReasonExtension(reason)])));
+    return extensions;
+  };
   const revokedCertificates = entries.map((entry) => {
     const userCertificate = serialOctets(entry.serial);
     const key = Buffer.from(userCertificate).toString('hex');
@@ -45,7 +52,7 @@ export async function createCrl(params: CreateCrlParams): Promise<string> {
       userCertificate,
       revocationDate: new Time(entry.revokedAt),
       // RFC 5280 5.3.1: the reason code "unspecified" SHOULD be left out.
-      ...(entry.reason === 'unspecified' ? {} : { crlEntryExtensions: new Extensions([crlReasonExtension(entry.reason)]) }),
+      ...(entry.reason === 'unspecified' ? {} : { crlEntryExtensions: reasonExtensions(entry.reason) }),
     });
   });
   const tbsCertList = new TBSCertList({
@@ -100,16 +107,98 @@ export function parseCrl(input: string | Uint8Array): CrlInfo {
   };
 }
 
+/** What the next CRL counts on: the current one's number, and the serials it lists (normalized). */
+export interface CrlSummary {
+  crlNumber?: number;
+  serials: string[];
+}
+
 /**
- * Only the CRL number (what the next CRL counts on from): the ASN.1 structure alone, without the
- * objects parseCrl builds for every entry, which take twice as long (1,000 entries: ~80 vs ~170 ms).
+ * The CRL number and the listed serials, read by walking the DER of the TBSCertList alone: the
+ * ASN.1 schema builds objects for every entry, which took ~100 ms at 1,000 entries, this ~1 ms.
+ * It reads, never builds (certified check still parses and verifies each CRL in full).
  */
-export function readCrlNumber(pem: string): number | undefined {
+export function readCrlSummary(pem: string): CrlSummary {
   const [block] = readPemBlocks(pem);
   if (!block) throw new Error('no PEM block in the CRL');
-  const list = AsnConvert.parse(block.der, CertificateList);
-  const extension = list.tbsCertList.crlExtensions?.find((candidate) => candidate.extnID === id_ce_cRLNumber);
-  return extension ? decodeCrlNumber(extension.extnValue) : undefined;
+  const der = block.der;
+  const [certList] = derChildren(der, { tag: 0, start: 0, end: der.length });
+  if (!certList || certList.tag !== SEQUENCE || certList.end !== der.length) throw new Error('not a DER CertificateList');
+  const [tbs] = derChildren(der, certList);
+  if (tbs?.tag !== SEQUENCE) throw new Error('not a DER CertificateList');
+  const fields = derChildren(der, tbs);
+  let index = fields[0]?.tag === INTEGER ? 1 : 0;
+  // signature, issuer, thisUpdate, then an optional nextUpdate.
+  index += 3;
+  if (fields[index]?.tag === UTC_TIME || fields[index]?.tag === GENERALIZED_TIME) index++;
+  const serials: string[] = [];
+  if (fields[index]?.tag === SEQUENCE) {
+    for (const entry of derChildren(der, fields[index]!)) {
+      const [serial] = derChildren(der, entry);
+      if (serial?.tag !== INTEGER) throw new Error('a CRL entry without a serial');
+      serials.push(normalizeSerial(Buffer.from(der.subarray(serial.start, serial.end)).toString('hex')));
+    }
+    index++;
+  }
+  let crlNumber: number | undefined;
+  const extensions = fields[index];
+  if (extensions?.tag === CONTEXT_0) {
+    const [list] = derChildren(der, extensions);
+    for (const extension of list ? derChildren(der, list) : []) {
+      const parts = derChildren(der, extension);
+      const id = parts[0];
+      const value = parts[parts.length - 1];
+      if (id?.tag !== OBJECT_IDENTIFIER || value?.tag !== OCTET_STRING || Buffer.from(der.subarray(id.start, id.end)).toString('hex') !== CRL_NUMBER_OID) continue;
+      crlNumber = decodeCrlNumber(toArrayBuffer(der.subarray(value.start, value.end)));
+    }
+  }
+  return { ...(crlNumber === undefined ? {} : { crlNumber }), serials };
+}
+
+/** Only the CRL number (what the next CRL counts on from). */
+export function readCrlNumber(pem: string): number | undefined {
+  return readCrlSummary(pem).crlNumber;
+}
+
+const SEQUENCE = 0x30;
+const INTEGER = 0x02;
+const OCTET_STRING = 0x04;
+const OBJECT_IDENTIFIER = 0x06;
+const UTC_TIME = 0x17;
+const GENERALIZED_TIME = 0x18;
+const CONTEXT_0 = 0xa0;
+/** 2.5.29.20, the content octets of id-ce-cRLNumber. */
+const CRL_NUMBER_OID = '551d14';
+
+interface DerElement {
+  tag: number;
+  /** Where its content starts and ends. */
+  start: number;
+  end: number;
+}
+
+/** The elements inside `parent` (single-byte tags, definite lengths: DER). */
+function derChildren(der: Uint8Array, parent: DerElement): DerElement[] {
+  const elements: DerElement[] = [];
+  for (let offset = parent.start; offset < parent.end; ) {
+    if (offset + 2 > parent.end) throw new Error('truncated DER');
+    const tag = der[offset]!;
+    if ((tag & 0x1f) === 0x1f) throw new Error('unexpected DER tag');
+    let length = der[offset + 1]!;
+    let start = offset + 2;
+    if (length & 0x80) {
+      const count = length & 0x7f;
+      if (count === 0 || count > 4 || start + count > parent.end) throw new Error('bad DER length');
+      length = 0;
+      for (let i = 0; i < count; i++) length = length * 256 + der[start + i]!;
+      start += count;
+    }
+    const end = start + length;
+    if (end > parent.end) throw new Error('truncated DER');
+    elements.push({ tag, start, end });
+    offset = end;
+  }
+  return elements;
 }
 
 /** The schema gives INTEGERs of four bytes or more as decimal strings; CRL numbers here are safe integers. */

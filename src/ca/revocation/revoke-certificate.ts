@@ -149,11 +149,13 @@ export async function revokeCertificate(store: CaStore, params: RevokeCertificat
     const issuerName = params.issuer === undefined ? undefined : await resolveIssuer(store, params.issuer);
     const prepared = await prepareRevocation(store, issuerName, params.target, params.reason, now);
     const writes: FileWrite[] = [...prepared.writes];
+    const removes: string[] = [];
     let crl: RevokeCertificateResult['crl'];
     if (await issuedByCurrentCa(store, prepared.record)) {
       const issuer = await loadIssuer(store, prepared.record.issuer, params.askPassword);
       const crlWrite = await buildCrlWith(store, issuer, [prepared.record], { now, days: params.crlDays ?? crlDaysFor(config, issuer.name) });
-      writes.push(crlWrite);
+      writes.push(crlWrite, ...crlWrite.index.writes);
+      removes.push(...crlWrite.index.removes);
       crl = { path: crlWrite.path, crlNumber: crlWrite.crlNumber };
     }
     const message = commitMessage({
@@ -165,7 +167,7 @@ export async function revokeCertificate(store: CaStore, params: RevokeCertificat
       trailers: prepared.trailers,
     });
     await confirmChange(params.confirm, `${prepared.summary}?`);
-    const { commit } = await store.apply({ message, writes, moves: prepared.moves });
+    const { commit } = await store.apply({ message, writes, removes, moves: prepared.moves });
     const movedTo = prepared.certificate ? revokedDir(prepared.record.name, prepared.record.serial) : undefined;
     return { record: prepared.record, ...(crl ? { crl } : {}), ...(movedTo ? { movedTo } : {}), commit };
   });
