@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { Certificate } from '@peculiar/asn1-x509';
 import { createCertificate, parseCertificate, verifyCertificateSignature } from '../../src/pki/certificate.js';
-import { createCrl, parseCrl, readCrlNumber, readCrlSummary, verifyCrlSignature } from '../../src/pki/crl.js';
+import { createCrl, encodeRevokedCertificate, parseCrl, readCrlNumber, readCrlSummary, revokedCertificate, verifyCrlSignature } from '../../src/pki/crl.js';
 import { createCsr, parseCsr } from '../../src/pki/csr.js';
 import { exportPrivateKey, generateKeyPair, importPrivateKey, keyIdOfPrivateKeyPem } from '../../src/pki/keys.js';
 import { readPemBlocks } from '../../src/pki/pem.js';
@@ -150,6 +150,19 @@ describe('pki', () => {
     const truncated = `-----BEGIN X509 CRL-----\n${Buffer.from(der.subarray(0, der.length - 20)).toString('base64')}\n-----END X509 CRL-----\n`;
     assert.throws(() => readCrlSummary(truncated), /truncated DER|not a DER CertificateList/);
     assert.throws(() => readCrlSummary('no PEM here'), /no PEM block/);
+  });
+
+  it('encodes a CRL entry byte for byte as the schema does', () => {
+    const reasons = ['unspecified', 'keyCompromise', 'superseded', 'cessationOfOperation', 'affiliationChanged'] as const;
+    const serials = ['ff01', '0000ab', '7f', '1', '80', '00', ...Array.from({ length: 50 }, () => randomSerial())];
+    const dates = [new Date(Date.UTC(1950, 0, 1)), new Date(Date.UTC(1949, 11, 31, 23, 59, 59)), new Date(Date.UTC(2049, 11, 31, 23, 59, 59, 999)), new Date(Date.UTC(2050, 0, 1)), new Date('2026-12-01T19:14:04.123Z'), new Date(Date.UTC(2009, 8, 9, 9, 9, 9))];
+    let count = 0;
+    for (const [index, serial] of serials.entries()) {
+      for (const revokedAt of dates) {
+        const entry = { serial, revokedAt, reason: reasons[(index + count++) % reasons.length]! };
+        assert.equal(Buffer.from(encodeRevokedCertificate(entry)).toString('hex'), Buffer.from(AsnConvert.serialize(revokedCertificate(entry))).toString('hex'), JSON.stringify(entry));
+      }
+    }
   });
 
   it('encodes a serial as a positive INTEGER and reads it back without leading zero bytes', async () => {
