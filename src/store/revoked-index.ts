@@ -27,11 +27,14 @@ export function withRevokedIndex(dir: string, change: ChangeSet): ChangeSet {
     if (!place) continue;
     const entry = revokedIndexPath(place.issuer, place.serial);
     if (touched.has(entry)) continue;
-    let revoked: boolean;
-    try {
-      revoked = parseRecord(write.content).status === 'revoked';
-    } catch {
-      continue;
+    let revoked = false;
+    // Parsed only when it may say so: apply writes thousands of new, valid records at once.
+    if (write.content.includes('"revoked"')) {
+      try {
+        revoked = parseRecord(write.content).status === 'revoked';
+      } catch {
+        continue;
+      }
     }
     if (revoked && !present(entry)) writes.push({ path: entry, content: '', commit: write.commit });
     else if (!revoked && present(entry)) removes.push(entry);

@@ -110,8 +110,14 @@ describe('the index of revoked certificates', () => {
     // Below a revoked CA: the record and the index change, no CRL.
     await ok(cwd, ['revoke', '--yes', '--name', 't2.example.com']);
 
+    // apply revokes what left the manifest.
+    writeFileSync(join(db, 'certificates.yaml'), 'certificates:\n  m1.example.com: { cn: m1.example.com }\n  m2.example.com: { cn: m2.example.com }\n');
+    await ok(cwd, ['apply', '--yes']);
+    writeFileSync(join(db, 'certificates.yaml'), 'certificates:\n  m1.example.com: { cn: m1.example.com }\n');
+    await ok(cwd, ['apply', '--yes', '--allow-revoke']);
+
     for (const issuer of ['ca', 'team-ca']) assert.deepEqual(indexOf(db, issuer), revokedSerials(db, issuer), issuer);
-    assert.equal(indexOf(db, 'ca').length, 4, 'a, b, the renewed c and team-ca');
+    assert.equal(indexOf(db, 'ca').length, 5, 'a, b, the renewed c, team-ca and m2');
     assert.equal(indexOf(db, 'team-ca').length, 2);
     assert.deepEqual(crlEntries(db, 'ca'), expectedEntries(db, 'ca'));
     await ok(cwd, ['crl'], ROOT);

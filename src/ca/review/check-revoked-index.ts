@@ -19,11 +19,13 @@ export async function checkRevokedIndex(store: CaStore, paths: Map<CertificateRe
     if (place && record.status === 'revoked') expected.add(revokedIndexPath(place.issuer, place.serial));
   }
   const listed = new Set<string>();
+  const findings: Finding[] = [];
   for (const issuer of await store.list(REVOKED_INDEX_DIR)) {
     if (issuer.startsWith('.')) continue;
-    for (const serial of await store.list(revokedIndexDir(issuer))) listed.add(revokedIndexPath(issuer, serial));
+    const serials = await store.list(revokedIndexDir(issuer)).catch(() => undefined);
+    if (serials) for (const serial of serials) listed.add(revokedIndexPath(issuer, serial));
+    else findings.push(finding(revokedIndexDir(issuer), 'revoked-index', `is a file where the index keeps a directory: remove it with "git rm", then ${REBUILD}`));
   }
-  const findings: Finding[] = [];
   for (const path of expected) {
     if (listed.has(path)) continue;
     const [, issuer = '', serial = ''] = path.split('/');
