@@ -178,6 +178,7 @@ describe('the index of revoked certificates', () => {
     const { cwd, db } = await caWithRevocations();
     git(db, ['config', 'user.name', 'Tester']);
     git(db, ['config', 'user.email', 'tester@example.com']);
+    await ok(cwd, ['CN=e.example.com']);
     const main = git(db, ['rev-parse', '--abbrev-ref', 'HEAD']).trim();
     git(db, ['checkout', '-q', '-b', 'other']);
     await ok(cwd, ['--revoke', 'CN=c.example.com']);
@@ -203,6 +204,23 @@ describe('the index of revoked certificates', () => {
     await ok(cwd, ['crl'], ROOT);
     assert.deepEqual(indexOf(db, 'ca'), revokedSerials(db, 'ca'));
     assert.deepEqual(crlEntries(db, 'ca'), expectedEntries(db, 'ca'));
+    assert.equal(await checkFindings(cwd), '');
+
+    // The other branch revoked as a certified without the index does (no entry), and the driver
+    // kept this side's CRL: "certified crl" still finds that revocation (its files in revoked/).
+    git(db, ['reset', '-q', '--hard', head]);
+    git(db, ['checkout', '-q', 'other']);
+    const serial = serialOfName(db, 'e.example.com');
+    await ok(cwd, ['--revoke', 'CN=e.example.com']);
+    git(db, ['rm', '-q', `revoked-index/ca/${serial}`]);
+    git(db, ['commit', '-q', '--amend', '--no-edit']);
+    git(db, ['checkout', '-q', main]);
+    const older = tool('git', ['-C', db, '-c', 'merge.certified-crl.driver=true', 'merge', '--no-edit', 'other']);
+    assert.equal(older.status, 0, older.stdout + older.stderr);
+    assert.ok(!crlEntries(db, 'ca').some((entry) => entry.serial === serial));
+    await ok(cwd, ['crl'], ROOT);
+    assert.deepEqual(crlEntries(db, 'ca'), expectedEntries(db, 'ca'));
+    assert.ok(indexOf(db, 'ca').includes(serial), 'its entry is written');
     assert.equal(await checkFindings(cwd), '');
   });
 

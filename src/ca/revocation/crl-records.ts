@@ -3,6 +3,7 @@ import {
   RECORDS_DIR,
   REVOKED_INDEX_COMPLETE,
   REVOKED_INDEX_COMPLETE_CONTENT,
+  REVOKED_DIR,
   REVOKED_INDEX_DIR,
   recordPath,
   recordsDir,
@@ -29,11 +30,11 @@ export interface CrlRecords {
 /**
  * The records of `issuer` its CRL needs: the revoked ones. With the index of revoked certificates
  * (revoked-index/<issuer>/<serial>, kept by every change that writes a record), only those the
- * index lists, plus `listed` (the serials of the current CRL, so that a revocation made by a
- * version of certified that kept no index, merged in from another branch, is not dropped; its
- * missing entry is written). A CA made before the index (no revoked-index/.complete) reads every
- * record once, as before, and gets the whole index, for every issuer, in the same commit: the next
- * CRL reads ~1,000 records instead of ~10,000. `full` reads every record of `issuer` regardless
+ * index lists, plus `listed` (the serials of the current CRL) and those of revoked/NAME-SERIAL/,
+ * so that a revocation made by a version of certified that kept no index, merged in from another
+ * branch, is not dropped; its missing entry is written. A CA made before the index (no
+ * revoked-index/.complete) reads every record once, as before, and gets the whole index, for every
+ * issuer, in the same commit: the next CRL reads ~1,000 records instead of ~10,000. `full` reads every record of `issuer` regardless
  * (while resolving a merge), and writes whatever entry it finds missing.
  */
 export async function loadCrlRecords(store: CaStore, issuer: string, listed: readonly string[], options: { full?: boolean } = {}): Promise<CrlRecords> {
@@ -42,7 +43,11 @@ export async function loadCrlRecords(store: CaStore, issuer: string, listed: rea
   let records: CertificateRecord[];
   if (options.full) records = await loadRecords(store, issuer);
   else {
-    const serials = [...new Set([...indexed, ...listed])];
+    // revoked/NAME-SERIAL/ (one readdir) as well: what an older certified revoked on a branch merged
+    // in, whose CRL the merge driver may not have kept. Not enough alone: a record revoked by serial
+    // moves no files, and nothing keeps anyone from clearing out revoked/.
+    const moved = (await store.list(REVOKED_DIR)).map((dir) => dir.slice(dir.lastIndexOf('-') + 1)).filter((serial) => HEX.test(serial));
+    const serials = [...new Set([...indexed, ...listed, ...moved])];
     const texts = store.readTexts(serials.map((serial) => recordPath(issuer, serial)));
     records = texts.flatMap((text) => (text === undefined ? [] : [parseRecord(text)]));
   }
@@ -73,5 +78,7 @@ export async function rebuildRevokedIndex(store: CaStore, issuer: string): Promi
   indexWrites.push({ path: REVOKED_INDEX_COMPLETE, content: REVOKED_INDEX_COMPLETE_CONTENT, commit: true });
   return { records: mine, indexWrites, indexRemoves };
 }
+
+const HEX = /^[0-9a-f]+$/;
 
 const indexEntry = (issuer: string, serial: string): FileWrite => ({ path: revokedIndexPath(issuer, serial), content: '', commit: true });
