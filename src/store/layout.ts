@@ -55,8 +55,9 @@ export const revokedIndexDir = (issuer: string): string => `${REVOKED_INDEX_DIR}
 export const revokedIndexPath = (issuer: string, serial: string): string => `${revokedIndexDir(issuer)}/${serial}`;
 /** Present once the index lists every revoked record: a CA made before the index has none until a CRL is built. */
 export const REVOKED_INDEX_COMPLETE = `${REVOKED_INDEX_DIR}/.complete`;
+/** Never changed: two branches that each built the index add this file alike, and merge cleanly. */
 export const REVOKED_INDEX_COMPLETE_CONTENT = `Written by certified: every revoked record records/<issuer>/<serial>.json has an empty file
-revoked-index/<issuer>/<serial>, and CRLs are built from those records alone. "certified check" compares both.
+revoked-index/<issuer>/<serial>, and CRLs read the records listed here. "certified check" compares both.
 `;
 /** A revoked certificate's key: under private/ so that the .gitignore pattern still covers it. */
 export const revokedKeyPath = (name: string, serial: string): string => `${PRIVATE_DIR}/${REVOKED_DIR}/${name}-${serial}.key`;
