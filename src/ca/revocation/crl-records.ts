@@ -39,14 +39,14 @@ export interface CrlRecords {
  */
 export async function loadCrlRecords(store: CaStore, issuer: string, listed: readonly string[], options: { full?: boolean } = {}): Promise<CrlRecords> {
   if (!(await store.exists(REVOKED_INDEX_COMPLETE))) return rebuildRevokedIndex(store, issuer);
-  const indexed = new Set(await store.list(revokedIndexDir(issuer)));
+  const indexed = new Set(await listOrNone(store, revokedIndexDir(issuer)));
   let records: CertificateRecord[];
   if (options.full) records = await loadRecords(store, issuer);
   else {
     // revoked/NAME-SERIAL/ (one readdir) as well: what an older certified revoked on a branch merged
     // in, whose CRL the merge driver may not have kept. Not enough alone: a record revoked by serial
     // moves no files, and nothing keeps anyone from clearing out revoked/.
-    const moved = (await store.list(REVOKED_DIR)).map((dir) => dir.slice(dir.lastIndexOf('-') + 1)).filter((serial) => HEX.test(serial));
+    const moved = (await listOrNone(store, REVOKED_DIR)).map((dir) => dir.slice(dir.lastIndexOf('-') + 1)).filter((serial) => HEX.test(serial));
     const serials = [...new Set([...indexed, ...listed, ...moved])];
     const texts = store.readTexts(serials.map((serial) => recordPath(issuer, serial)));
     records = texts.flatMap((text) => (text === undefined ? [] : [parseRecord(text)]));
@@ -66,12 +66,12 @@ export async function rebuildRevokedIndex(store: CaStore, issuer: string): Promi
   const indexWrites: FileWrite[] = [];
   const indexRemoves: string[] = [];
   let mine: CertificateRecord[] = [];
-  const issuers = new Set([...(await store.list(RECORDS_DIR)), ...(await store.list(REVOKED_INDEX_DIR)).filter((name) => !name.startsWith('.'))]);
+  const issuers = new Set([...(await store.list(RECORDS_DIR)), ...(await listOrNone(store, REVOKED_INDEX_DIR)).filter((name) => !name.startsWith('.'))]);
   for (const name of issuers) {
     const records = await loadRecords(store, name);
     if (name === issuer) mine = records;
     const revoked = new Set(records.filter((record) => record.status === 'revoked').map((record) => record.serial));
-    const indexed = new Set(await store.list(revokedIndexDir(name)));
+    const indexed = new Set(await listOrNone(store, revokedIndexDir(name)));
     for (const serial of revoked) if (!indexed.has(serial)) indexWrites.push(indexEntry(name, serial));
     for (const serial of indexed) if (!revoked.has(serial)) indexRemoves.push(revokedIndexPath(name, serial));
   }
@@ -80,5 +80,13 @@ export async function rebuildRevokedIndex(store: CaStore, issuer: string): Promi
 }
 
 const HEX = /^[0-9a-f]+$/;
+
+/**
+ * The names in a directory of the index or of revoked/, none where a file is in its place: the
+ * change that writes there then refuses it with its own message (see refuseUnsafeFolders).
+ */
+async function listOrNone(store: CaStore, dir: string): Promise<string[]> {
+  return store.list(dir).catch(() => []);
+}
 
 const indexEntry = (issuer: string, serial: string): FileWrite => ({ path: revokedIndexPath(issuer, serial), content: '', commit: true });
