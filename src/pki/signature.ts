@@ -56,6 +56,7 @@ export function signStructure(toBeSigned: object, key: SigningKey): Uint8Array {
   return concat([derHeader(0x30, encoded.length + algorithm.length + bits.length), encoded, algorithm, bits]);
 }
 
+
 /**
  * Signs DER-encoded to-be-signed bytes as X.509 and PKCS#10 want them: ECDSA signatures as a DER
  * Ecdsa-Sig-Value, RSA as PKCS#1 v1.5. Synchronous and native (Node's crypto), without WebCrypto's

@@ -10,6 +10,7 @@ import { CorruptJournalError, readJournal } from './journal.js';
 import { JOURNAL_FILE } from './layout.js';
 import { acquireLock, type Lock, type LockHolder } from './lock.js';
 import { CaReader } from './reader.js';
+import { withRevokedIndex } from './revoked-index.js';
 import type { RollbackReport } from './rollback.js';
 
 export { StoreWriteError } from './errors.js';
@@ -157,16 +158,17 @@ export class CaStore extends CaReader {
   plannedChange: ChangeSet | undefined;
 
   /** Applies a change: journal, atomic writes, one commit of exactly the paths it touched. */
-  async apply(change: ChangeSet): Promise<ChangeResult> {
-    for (const write of change.writes) {
+  async apply(asked: ChangeSet): Promise<ChangeResult> {
+    for (const write of asked.writes) {
       if (write.commit && UNENCRYPTED_KEY.test(write.content)) {
         throw new Error(`refusing to commit the unencrypted private key "${write.path}"`);
       }
     }
     if (this.dryRun) {
-      this.plannedChange = change;
+      this.plannedChange = asked;
       return { commit: '' };
     }
+    const change = withRevokedIndex(this.dir, asked);
     const paths = [...change.writes.map((write) => write.path), ...(change.removes ?? []), ...(change.moves ?? []).flatMap((move) => [move.from, move.to])];
     let result: ChangeResult;
     try {

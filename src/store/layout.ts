@@ -44,6 +44,21 @@ export const recordsDir = (issuer: string): string => `${RECORDS_DIR}/${issuer}`
 export const recordPath = (issuer: string, serial: string): string => `${recordsDir(issuer)}/${serial}.json`;
 /** Where a revoked certificate's files go, so that its name can be issued again. */
 export const revokedDir = (name: string, serial: string): string => `${REVOKED_DIR}/${name}-${serial}`;
+/**
+ * The index of revoked certificates: one empty file per revoked record,
+ * revoked-index/<issuer>/<serial>, kept by every change that writes or removes a record (see
+ * revoked-index.ts), so that a CRL reads only the records it lists. One file each, like the
+ * records, so that branches that each revoke something merge without conflicts.
+ */
+export const REVOKED_INDEX_DIR = 'revoked-index';
+export const revokedIndexDir = (issuer: string): string => `${REVOKED_INDEX_DIR}/${issuer}`;
+export const revokedIndexPath = (issuer: string, serial: string): string => `${revokedIndexDir(issuer)}/${serial}`;
+/** Present once the index lists every revoked record: a CA made before the index has none until a CRL is built. */
+export const REVOKED_INDEX_COMPLETE = `${REVOKED_INDEX_DIR}/.complete`;
+/** Never changed: two branches that each built the index add this file alike, and merge cleanly. */
+export const REVOKED_INDEX_COMPLETE_CONTENT = `Written by certified: every revoked record records/<issuer>/<serial>.json has an empty file
+revoked-index/<issuer>/<serial>, and CRLs read the records listed here. "certified check" compares both.
+`;
 /** A revoked certificate's key: under private/ so that the .gitignore pattern still covers it. */
 export const revokedKeyPath = (name: string, serial: string): string => `${PRIVATE_DIR}/${REVOKED_DIR}/${name}-${serial}.key`;
 

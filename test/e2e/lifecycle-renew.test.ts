@@ -62,6 +62,7 @@ describe('certified renew', () => {
       'csr/alice.csr',
       `records/ca/${newSerial}.json`,
       `records/ca/${oldSerial}.json`,
+      `revoked-index/ca/${oldSerial}`,
       `revoked/alice-${oldSerial}/alice.chain.crt`,
       `revoked/alice-${oldSerial}/alice.crt`,
       `revoked/alice-${oldSerial}/alice.csr`,

@@ -75,6 +75,7 @@ describe('certified --revoke and certified crl', () => {
       'crl/ca.crl',
       'csr/host.example.com.csr',
       `records/ca/${serial}.json`,
+      `revoked-index/ca/${serial}`,
       `revoked/host.example.com-${serial}/host.example.com.chain.crt`,
       `revoked/host.example.com-${serial}/host.example.com.crt`,
       `revoked/host.example.com-${serial}/host.example.com.csr`,

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { Certificate } from '@peculiar/asn1-x509';
 import { createCertificate, parseCertificate, verifyCertificateSignature } from '../../src/pki/certificate.js';
-import { createCrl, parseCrl, readCrlNumber, verifyCrlSignature } from '../../src/pki/crl.js';
+import { createCrl, encodeRevokedCertificate, parseCrl, readCrlNumber, readCrlSummary, revokedCertificate, verifyCrlSignature } from '../../src/pki/crl.js';
 import { createCsr, parseCsr } from '../../src/pki/csr.js';
 import { exportPrivateKey, generateKeyPair, importPrivateKey, keyIdOfPrivateKeyPem } from '../../src/pki/keys.js';
 import { readPemBlocks } from '../../src/pki/pem.js';
@@ -128,6 +128,41 @@ describe('pki', () => {
     await assert.rejects(crl(['fff', '0fff']), /serial .* is listed twice/);
     await assert.rejects(crl(['00ab', 'AB']), /serial .* is listed twice/);
     assert.equal(parseCrl(await crl(['fff', '1fff'])).entries.length, 2);
+  });
+
+  it('reads the CRL number and serials from the DER exactly as parsing the whole CRL does', async () => {
+    const keys = await generateKeyPair({ type: 'ecdsa', curve: 'P-256' });
+    const now = new Date();
+    const ca = await createCertificate({ subject: { CN: 'CA' }, publicKey: keys.publicKey, serial: randomSerial(), notBefore: now, notAfter: new Date(now.getTime() + 60_000), signingKey: keys, ca: {}, keyUsage: ['cRLSign'] });
+    const reasons = ['unspecified', 'keyCompromise', 'superseded', 'cessationOfOperation', 'affiliationChanged'] as const;
+    const serials = ['ff01', '00ab', '7f', '1', ...Array.from({ length: 200 }, () => randomSerial())];
+    // Dates from 2050 on are GeneralizedTime, before UTCTime.
+    const entries = serials.map((serial, index) => ({ serial, revokedAt: new Date(Date.UTC(2049 + (index % 3), 0, 1 + index)), reason: reasons[index % reasons.length]! }));
+    for (const [list, crlNumber, nextUpdate] of [[entries, 1_796_124_460, new Date(Date.UTC(2051, 0, 1))], [[], 7, new Date(now.getTime() + 1000)]] as const) {
+      const pem = await createCrl({ issuerPem: ca.pem, signingKey: keys, crlNumber, thisUpdate: now, nextUpdate, entries: [...list] });
+      const parsed = parseCrl(pem);
+      assert.deepEqual(readCrlSummary(pem), { crlNumber: parsed.crlNumber, serials: parsed.entries.map((entry) => entry.serial) });
+      assert.equal(readCrlSummary(pem).serials.length, list.length);
+      assert.equal(readCrlNumber(pem), crlNumber);
+    }
+    const pem = await createCrl({ issuerPem: ca.pem, signingKey: keys, crlNumber: 3, thisUpdate: now, nextUpdate: now, entries: entries.slice(0, 3) });
+    const der = readPemBlocks(pem)[0]!.der;
+    const truncated = `-----BEGIN X509 CRL-----\n${Buffer.from(der.subarray(0, der.length - 20)).toString('base64')}\n-----END X509 CRL-----\n`;
+    assert.throws(() => readCrlSummary(truncated), /truncated DER|not a DER CertificateList/);
+    assert.throws(() => readCrlSummary('no PEM here'), /no PEM block/);
+  });
+
+  it('encodes a CRL entry byte for byte as the schema does', () => {
+    const reasons = ['unspecified', 'keyCompromise', 'superseded', 'cessationOfOperation', 'affiliationChanged'] as const;
+    const serials = ['ff01', '0000ab', '7f', '1', '80', '00', ...Array.from({ length: 50 }, () => randomSerial())];
+    const dates = [new Date(Date.UTC(1950, 0, 1)), new Date(Date.UTC(1949, 11, 31, 23, 59, 59)), new Date(Date.UTC(2049, 11, 31, 23, 59, 59, 999)), new Date(Date.UTC(2050, 0, 1)), new Date('2026-12-01T19:14:04.123Z'), new Date(Date.UTC(2009, 8, 9, 9, 9, 9))];
+    let count = 0;
+    for (const [index, serial] of serials.entries()) {
+      for (const revokedAt of dates) {
+        const entry = { serial, revokedAt, reason: reasons[(index + count++) % reasons.length]! };
+        assert.equal(Buffer.from(encodeRevokedCertificate(entry)).toString('hex'), Buffer.from(AsnConvert.serialize(revokedCertificate(entry))).toString('hex'), JSON.stringify(entry));
+      }
+    }
   });
 
   it('encodes a serial as a positive INTEGER and reads it back without leading zero bytes', async () => {

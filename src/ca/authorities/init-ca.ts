@@ -10,6 +10,8 @@ import {
   GITIGNORE_CONTENT,
   GITIGNORE_FILE,
   INTERMEDIATE_NAME,
+  REVOKED_INDEX_COMPLETE,
+  REVOKED_INDEX_COMPLETE_CONTENT,
   ROOT_NAME,
   certPath,
   chainPath,
@@ -144,6 +146,8 @@ export async function initCa(store: CaStore, params: InitCaParams): Promise<Init
       recordWrite(rootRecord),
       recordWrite(intermediateRecord),
       ...crls,
+      // A new CA keeps the index of revoked certificates from the start (see loadCrlRecords).
+      { path: REVOKED_INDEX_COMPLETE, content: REVOKED_INDEX_COMPLETE_CONTENT, commit: true },
     ];
     const [rootKeyName, intermediateKeyName] = [describeKey(rootKeys.spec), describeKey(intermediateKeys.spec)];
     const keyName = rootKeyName === intermediateKeyName ? rootKeyName : `${rootKeyName} and ${intermediateKeyName}`;

@@ -116,7 +116,12 @@ export async function renewCertificate(store: CaStore, params: RenewCertificateP
       },
     });
     await confirmChange(params.confirm, `${message.split('\n')[0] ?? 'Renew'}, revoking the old one as superseded?`);
-    const { commit } = await store.apply({ message, writes: [...revocation.writes, ...issued.writes, ...crls], moves: revocation.moves });
+    const { commit } = await store.apply({
+      message,
+      writes: [...revocation.writes, ...issued.writes, ...crls.flatMap((crl) => [crl, ...crl.index.writes])],
+      removes: crls.flatMap((crl) => crl.index.removes),
+      moves: revocation.moves,
+    });
     const keyEncrypted = params.reuseKey ? await isKeyEncrypted(store, params.name) : params.password !== undefined;
     return { ...issued.result, keyEncrypted, commit, issuer: issuerName, replaced: { serial: record.serial, issuer: record.issuer }, reusedKey: params.reuseKey === true };
   });

@@ -9,6 +9,7 @@ import { crlFileOf } from '../config.js';
 import { IssuerRevocations } from '../issuer-revocations.js';
 import { CertificateChecker, type SignaturePair } from './check-certificates.js';
 import { checkCrls } from './check-crls.js';
+import { checkRevokedIndex } from './check-revoked-index.js';
 import { checkKeys } from './check-keys.js';
 import { checkTokenKeys, type TokenKeyCheck } from './check-token-keys.js';
 import { noPassword, type AskPassword } from '../passwords.js';
@@ -46,6 +47,7 @@ export async function checkCa(store: CaStore, options: { now?: Date; askPassword
   const findings: Finding[] = [];
   findings.push(...(await pendingChangeFindings(store)));
   const { records, paths } = await loadAllRecords(store, findings);
+  findings.push(...(await checkRevokedIndex(store, paths)));
   const names = (await store.list(CERTS_DIR))
     .filter((file) => file.endsWith('.crt') && !file.endsWith('.chain.crt') && `${CERTS_DIR}/${file}` !== ROOTS_FILE)
     .map((file) => file.slice(0, -'.crt'.length));

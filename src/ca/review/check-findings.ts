@@ -23,6 +23,7 @@ export type FindingCode =
   | 'stale-crl'
   | 'crl-expiring'
   | 'crl-entries'
+  | 'revoked-index'
   | 'plaintext-key-tracked'
   | 'pending-change'
   | 'git-unavailable';

@@ -1,7 +1,8 @@
-import { createCrl, readCrlNumber } from '../../pki/crl.js';
+import { createCrl, readCrlSummary, type CrlSummary } from '../../pki/crl.js';
 import type { CaStore, FileWrite } from '../../store/ca-store.js';
-import { CRL_DIR, certPath, isRootName, keyPath, recordsDir } from '../../store/layout.js';
-import { parseRecord, type CertificateRecord } from '../../store/records.js';
+import { CRL_DIR, certPath, isRootName, keyPath } from '../../store/layout.js';
+import type { CertificateRecord } from '../../store/records.js';
+import { loadCrlRecords } from './crl-records.js';
 import type { AskPassword } from '../passwords.js';
 import { resolveIssuer } from '../authorities/issuers.js';
 import { loadIssuer, type Issuer } from '../load-issuer.js';
@@ -11,12 +12,7 @@ import { CertifiedError, PasswordError } from '../errors.js';
 import { loadConfig } from '../ca-files.js';
 import { caOfCrlFile, crlDaysFor, crlFileOf, type CaConfig } from '../config.js';
 
-/** Every record of an issuer (read synchronously: for thousands of small files that is several times faster). */
-export async function loadRecords(store: CaStore, issuer: string): Promise<CertificateRecord[]> {
-  const dir = recordsDir(issuer);
-  const files = (await store.list(dir)).filter((file) => file.endsWith('.json'));
-  return store.readTexts(files.map((file) => `${dir}/${file}`)).map((text) => parseRecord(text ?? ''));
-}
+export { loadRecords } from './crl-records.js';
 
 export interface CrlOptions {
   now: Date;
@@ -26,12 +22,18 @@ export interface CrlOptions {
   previous?: number;
   /** The CA's settings where the change rewrites them (a root rotation): they say where the CRL goes. */
   config?: CaConfig;
+  /** Records the same command rewrites, in place of theirs on disk. */
+  changed?: CertificateRecord[];
+  /** Read every record of the issuer, not only those the index of revoked certificates lists (while resolving a merge). */
+  allRecords?: boolean;
 }
 
 /** A CRL file to write, with the number and the count of entries it was signed with. */
 export interface CrlWrite extends FileWrite {
   crlNumber: number;
   entries: number;
+  /** What the index of revoked certificates needs with it (see loadCrlRecords): commit these in the same change. */
+  index: { writes: FileWrite[]; removes: string[] };
 }
 
 /**
@@ -43,9 +45,13 @@ export interface CrlWrite extends FileWrite {
 export async function buildCrl(store: CaStore, issuer: Issuer, options: CrlOptions): Promise<CrlWrite> {
   const path = crlFileOf(options.config ?? (await loadConfig(store).catch(() => undefined)), issuer.name);
   const current = options.previous === undefined ? await store.readText(path) : undefined;
-  const previous = options.previous ?? (current ? (currentCrlNumber(path, current) ?? 0) : 0);
+  const summary = current ? currentCrlSummary(path, current) : undefined;
+  const previous = options.previous ?? summary?.crlNumber ?? 0;
   const crlNumber = Math.max(previous + 1, Math.floor(options.now.getTime() / 1000));
-  const records = options.records ?? (await loadRecords(store, issuer.name));
+  const loaded = options.records
+    ? { records: options.records, indexWrites: [], indexRemoves: [] }
+    : await loadCrlRecords(store, issuer.name, summary?.serials ?? [], { full: options.allRecords === true });
+  const records = options.changed ? withChanged(loaded.records, options.changed, issuer.name) : loaded.records;
   const entries = records.flatMap((record) =>
     record.status === 'revoked' && record.revocation && record.issuer === issuer.name && record.serial !== issuer.certificate.serial && issuedBy(record, issuer.certificate)
       ? [{ serial: record.serial, revokedAt: new Date(record.revocation.date), reason: record.revocation.reason }]
@@ -59,12 +65,12 @@ export async function buildCrl(store: CaStore, issuer: Issuer, options: CrlOptio
     nextUpdate: new Date(options.now.getTime() + options.days * 86_400_000),
     entries,
   });
-  return { path, content, commit: true, crlNumber, entries: entries.length };
+  return { path, content, commit: true, crlNumber, entries: entries.length, index: { writes: loaded.indexWrites, removes: loaded.indexRemoves } };
 }
 
-function currentCrlNumber(path: string, pem: string): number | undefined {
+function currentCrlSummary(path: string, pem: string): CrlSummary {
   try {
-    return readCrlNumber(pem);
+    return readCrlSummary(pem);
   } catch (error) {
     throw new CertifiedError(`"${path}" is not a readable CRL, so the next CRL number is unknown: ${(error as Error).message}`, {
       code: 'BAD_CRL',
@@ -79,11 +85,15 @@ export async function buildCrlWith(
   store: CaStore,
   issuer: Issuer,
   changed: CertificateRecord[],
-  options: Omit<CrlOptions, 'records'>,
+  options: Omit<CrlOptions, 'records' | 'changed'>,
 ): Promise<CrlWrite> {
-  const bySerial = new Map((await loadRecords(store, issuer.name)).map((record) => [record.serial, record]));
-  for (const record of changed) if (record.issuer === issuer.name) bySerial.set(record.serial, record);
-  return buildCrl(store, issuer, { ...options, records: [...bySerial.values()] });
+  return buildCrl(store, issuer, { ...options, changed });
+}
+
+function withChanged(records: CertificateRecord[], changed: CertificateRecord[], issuer: string): CertificateRecord[] {
+  const bySerial = new Map(records.map((record) => [record.serial, record]));
+  for (const record of changed) if (record.issuer === issuer) bySerial.set(record.serial, record);
+  return [...bySerial.values()];
 }
 
 /** Every CA that publishes a CRL and still has its certificate (a revoked CA's files are moved away). */
@@ -164,6 +174,7 @@ export async function resignCrls(store: CaStore, params: ResignCrlsParams): Prom
     const crlPath = (name: string) => crlFileOf(config, name);
     if (merge) refuseForeignConflicts(merge.unmerged, params.issuers.map(crlPath));
     const writes: FileWrite[] = [];
+    const removes: string[] = [];
     const crls: ResignCrlsResult['crls'] = [];
     const skipped: SkippedCrl[] = [];
     for (const name of params.issuers) {
@@ -185,8 +196,10 @@ export async function resignCrls(store: CaStore, params: ResignCrlsParams): Prom
       const days = (isRootName(name) ? params.rootDays : params.days) ?? crlDaysFor(config, name);
       const conflicted = merge?.unmerged.includes(crlPath(name)) === true;
       const previous = conflicted ? await highestCrlNumberOfSides(store, crlPath(name)) : undefined;
-      const write = await buildCrl(store, issuer, { now, days, ...(previous === undefined ? {} : { previous }) });
-      writes.push(write);
+      // Resolving a merge, every record is read: the index merged too, but the records are the truth.
+      const write = await buildCrl(store, issuer, { now, days, allRecords: merge !== undefined, ...(previous === undefined ? {} : { previous }) });
+      writes.push(write, ...write.index.writes);
+      removes.push(...write.index.removes);
       crls.push({ issuer: name, path: write.path, crlNumber: write.crlNumber, entries: write.entries, nextUpdate: new Date(now.getTime() + days * 86_400_000) });
     }
     if (crls.length === 0) return { crls, skipped, commit: '', stagedForMerge: false };
@@ -197,9 +210,14 @@ export async function resignCrls(store: CaStore, params: ResignCrlsParams): Prom
       details: crls.map((crl) => `${crl.path}: CRL number ${crl.crlNumber}, ${crl.entries} revoked, next update ${isoDate(crl.nextUpdate)}`),
       trailers: { 'Certified-Action': 'crl', 'Certified-Issuers': crls.map((crl) => crl.issuer).join(', ') },
     });
-    const { commit, stagedForMerge } = await store.apply({ message, writes, stageDuringMerge: true });
+    const { commit, stagedForMerge } = await store.apply({ message, writes: uniqueWrites(writes), removes: [...new Set(removes)], stageDuringMerge: true });
     return { crls, skipped, commit, stagedForMerge: stagedForMerge === true };
   });
+}
+
+/** The index writes of several CRLs built from scratch (see rebuildRevokedIndex) repeat each other. */
+function uniqueWrites(writes: FileWrite[]): FileWrite[] {
+  return [...new Map(writes.map((write) => [write.path, write])).values()];
 }
 
 /** During a merge, conflicts in anything but the CRLs being re-signed are the user's to resolve first. */
@@ -222,7 +240,7 @@ async function highestCrlNumberOfSides(store: CaStore, path: string): Promise<nu
   for (const stage of [2, 3] as const) {
     const pem = await store.unmergedVersion(path, stage);
     if (pem === undefined) continue;
-    highest = Math.max(highest, currentCrlNumber(path, pem) ?? 0);
+    highest = Math.max(highest, currentCrlSummary(path, pem).crlNumber ?? 0);
   }
   return highest;
 }

@@ -168,12 +168,15 @@ export async function revokeCertificate(store: CaStore, params: RevokeCertificat
     const twin = prepared.record.profile === 'ca' ? await twinOf(store, prepared.record) : undefined;
     const revocations = [prepared, ...(twin ? [await prepareRevocation(store, undefined, twin.name, params.reason, now)] : [])];
     const writes: FileWrite[] = revocations.flatMap((revocation) => revocation.writes);
+    const removes: string[] = [];
     const crls: NonNullable<RevokeCertificateResult['crl']>[] = [];
     for (const { record } of revocations) {
       if (!(await issuedByCurrentCa(store, record))) continue;
       const issuer = await loadIssuer(store, record.issuer, params.askPassword);
       const crlWrite = await buildCrlWith(store, issuer, [record], { now, days: params.crlDays ?? crlDaysFor(config, issuer.name) });
-      writes.push(crlWrite);
+      // Two CRLs that each build the index write its marker once.
+      writes.push(crlWrite, ...crlWrite.index.writes.filter((write) => !writes.some((other) => other.path === write.path)));
+      removes.push(...crlWrite.index.removes);
       crls.push({ path: crlWrite.path, crlNumber: crlWrite.crlNumber });
     }
     const crl = crls[0];
@@ -190,7 +193,7 @@ export async function revokeCertificate(store: CaStore, params: RevokeCertificat
       trailers: prepared.trailers,
     });
     await confirmChange(params.confirm, `${prepared.summary}?`);
-    const { commit } = await store.apply({ message, writes, moves: revocations.flatMap((revocation) => revocation.moves) });
+    const { commit } = await store.apply({ message, writes, removes, moves: revocations.flatMap((revocation) => revocation.moves) });
     const movedTo = prepared.certificate ? revokedDir(prepared.record.name, prepared.record.serial) : undefined;
     return { record: prepared.record, ...(crl ? { crl } : {}), ...(movedTo ? { movedTo } : {}), commit };
   });
