@@ -12,7 +12,8 @@ import { checkCrls } from './check-crls.js';
 import { checkKeys } from './check-keys.js';
 import { checkTokenKeys, type TokenKeyCheck } from './check-token-keys.js';
 import { noPassword, type AskPassword } from '../passwords.js';
-import { finding, sortFindings, type Finding } from './check-findings.js';
+import { finding, sortFindings, type Finding, type FindingCode } from './check-findings.js';
+import { ROTATION_NAMES, scopeOfChanges, scopePaths } from './check-scope.js';
 import type { TextPart } from '../text.js';
 import { checkProfile } from './check-profile.js';
 import { checkRecordFields, checkRecordPlace } from './check-records.js';
@@ -30,7 +31,15 @@ export interface CheckResult {
   crls: number;
   /** While or after a root rotation: certificates whose chain files still lead to the old root (renew moves them). */
   underOldRoot?: string[];
+  /** With `since`: what was checked (the certificates and CRLs the changes can affect), or why the whole CA was. */
+  scope?: CheckedScope;
 }
+
+/** What `check --since` checked: the changed files and the certificates and CRLs they affect, or the reason for a full check. */
+export type CheckedScope = { since: string; changed: string[] } & ({ certificates: string[]; crls: string[] } | { fallback: string });
+
+/** Findings about the CA directory as a whole, which a scoped check reports as a full one does. */
+const ALWAYS_REPORTED: ReadonlySet<FindingCode> = new Set(['pending-change', 'git-unavailable']);
 
 /** An unencrypted PEM private key header, PKCS#8 or traditional (the text is built, never written out). */
 const PLAINTEXT_KEY_PATTERN = ['BEGIN', ' (RSA |EC |DSA |OPENSSH )?', 'PRIVATE KEY'].join('');
@@ -40,15 +49,20 @@ const PLAINTEXT_KEY_PATTERN = ['BEGIN', ' (RSA |EC |DSA |OPENSSH )?', 'PRIVATE K
  * certificates verify against their issuers and follow the profile, CRLs are signed, fresh and
  * list exactly the revoked records, and git tracks no unencrypted private key. Reads, never writes.
  */
-export async function checkCa(store: CaStore, options: { now?: Date; askPassword?: AskPassword } = {}): Promise<CheckResult> {
+export async function checkCa(store: CaStore, options: { now?: Date; askPassword?: AskPassword; since?: string } = {}): Promise<CheckResult> {
   const config = await loadConfig(store);
   const now = options.now ?? new Date();
   const findings: Finding[] = [];
   findings.push(...(await pendingChangeFindings(store)));
   const { records, paths } = await loadAllRecords(store, findings);
+  const scoped = options.since === undefined ? undefined : await scopeOfChanges(store, config, options.since, records, paths);
+  const scope = scoped && 'names' in scoped ? scoped : undefined;
+  // A scoped check decodes its certificates and every CA (the issuers and chains they are judged against).
+  const issuers = new Set(records.map((record) => record.issuer));
   const names = (await store.list(CERTS_DIR))
     .filter((file) => file.endsWith('.crt') && !file.endsWith('.chain.crt') && `${CERTS_DIR}/${file}` !== ROOTS_FILE)
-    .map((file) => file.slice(0, -'.crt'.length));
+    .map((file) => file.slice(0, -'.crt'.length))
+    .filter((name) => !scope || scope.names.has(name) || issuers.has(name) || ROTATION_NAMES.has(name));
   const checker = await CertificateChecker.start(store, names.length);
   try {
     const { certificates, keys } = await loadCertificates(checker, names, findings);
@@ -56,17 +70,18 @@ export async function checkCa(store: CaStore, options: { now?: Date; askPassword
     const twins = caTwins(certificates);
     const cross = config.rootRotation?.bridge ? certificates.get(CROSS_NAME) : undefined;
     const rootChains = new Map(cross ? [[ROOT_NAME, [{ name: CROSS_NAME, view: cross }]]] : []);
-    const checked = await checkCertificates(store, checker, certificates, records, paths, { twins, rootChains });
+    const inScope = scope ? (name: string) => scope.names.has(name) : () => true;
+    const checked = await checkCertificates(store, checker, certificates, records, paths, { twins, rootChains }, inScope);
     findings.push(...checked.findings);
     // Another certificate of a CA (its certificate under the old root, a cross-certificate) shares that CA's CRL.
     const sharingCrl = new Set<string>();
     for (const [name, others] of twins) {
       if (!(await store.exists(crlPath(name))) && (await Promise.all(others.map((other) => store.exists(crlPath(other))))).some(Boolean)) sharingCrl.add(name);
     }
-    const crls = await checkCrls(store, new Map([...certificates].filter(([name]) => !sharingCrl.has(name))), records, now, findings, crlPath);
+    const crls = await checkCrls(store, new Map([...certificates].filter(([name]) => !sharingCrl.has(name) && (!scope || scope.crls.has(name)))), records, now, findings, crlPath);
     let trackedKeys: string[] = [];
     try {
-      trackedKeys = await gitGrepTracked(store.dir, PLAINTEXT_KEY_PATTERN);
+      trackedKeys = await gitGrepTracked(store.dir, PLAINTEXT_KEY_PATTERN, scope?.changed);
     } catch (error) {
       // Without git, check cannot tell whether a key is committed in the clear: that is no pass.
       const reason = (error as Error).message.split('\n')[0] ?? '';
@@ -75,18 +90,23 @@ export async function checkCa(store: CaStore, options: { now?: Date; askPassword
     for (const path of trackedKeys) {
       findings.push(finding(path, 'plaintext-key-tracked', 'an unencrypted private key is tracked by git: remove it from git ("git rm --cached") and from the history, and replace the key'));
     }
-    const checkedKeys = await checkKeys(store, certificates, keys, new Set(trackedKeys));
+    const checkedKeys = await checkKeys(store, certificates, keys, new Set(trackedKeys), inScope);
     findings.push(...checkedKeys.findings);
-    const tokens = await checkTokenKeys(config, certificates, options.askPassword ?? noPassword);
+    const tokens = await checkTokenKeys(config, scope ? new Map([...certificates].filter(([name]) => inScope(name))) : certificates, options.askPassword ?? noPassword);
     findings.push(...tokens.findings);
+    const inScopePaths = scope && scopePaths(scope, config, paths);
+    const reported = inScopePaths ? findings.filter((item) => inScopePaths.has(item.path) || ALWAYS_REPORTED.has(item.code)) : findings;
+    const underOldRoot = checked.underOldRoot.filter(inScope);
     return {
-      findings: sortFindings(findings),
+      findings: sortFindings(reported),
       uncheckedKeys: checkedKeys.unchecked,
       ...(tokens.tokenKeys.length ? { tokenKeys: tokens.tokenKeys } : {}),
-      certificates: certificates.size,
-      records: records.length,
+      certificates: scope ? [...certificates.keys()].filter(inScope).length : certificates.size,
+      records: inScopePaths ? [...paths.values()].filter((path) => inScopePaths.has(path)).length : records.length,
       crls,
-      ...(checked.underOldRoot.length ? { underOldRoot: checked.underOldRoot } : {}),
+      ...(underOldRoot.length ? { underOldRoot } : {}),
+      ...(scoped && 'fallback' in scoped ? { scope: scoped } : {}),
+      ...(scope ? { scope: { since: scope.since, changed: scope.changed, certificates: [...scope.names].filter((name) => certificates.has(name)).sort(), crls: [...scope.crls].filter((name) => certificates.get(name)?.isCa).map(crlPath).sort() } } : {}),
     };
   } finally {
     await checker.close();
@@ -111,6 +131,7 @@ async function checkCertificates(
   records: CertificateRecord[],
   paths: Map<CertificateRecord, string>,
   rotation: { twins: Map<string, string[]>; rootChains: ReadonlyMap<string, NamedView[]> },
+  inScope: (name: string) => boolean,
 ): Promise<{ findings: Finding[]; underOldRoot: string[] }> {
   const findings: Finding[] = [];
   const underOldRoot: string[] = [];
@@ -177,7 +198,7 @@ async function checkCertificates(
     findings.push(finding(certPath(name), 'duplicate-name', [`${group.length} valid records name "${name}" (serials ${serials}), as after a merge of two branches that issued it: revoke the one${spare.length > 1 ? 's' : ''} not in use with `, ...fix]));
   }
   for (const record of records) {
-    if (record.status !== 'valid' || duplicates.has(record.name)) continue;
+    if (record.status !== 'valid' || duplicates.has(record.name) || !inScope(record.name)) continue;
     const view = certificates.get(record.name);
     if (!view || view.serial !== record.serial) {
       const where = view ? `"${certPath(record.name)}" holds serial ${view.serial}` : `"${certPath(record.name)}" is missing`;

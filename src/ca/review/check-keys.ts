@@ -25,10 +25,12 @@ export async function checkKeys(
   certificates: Map<string, CertificateView>,
   comparisons: Map<string, KeyComparison>,
   tracked: Set<string>,
+  /** Only the keys of these names (check --since); all by default. */
+  inScope: (name: string) => boolean = () => true,
 ): Promise<CheckedKeys> {
   const findings: Finding[] = [];
   const unchecked: string[] = [];
-  const names = (await store.list(PRIVATE_DIR)).filter((file) => file.endsWith('.key')).map((file) => file.slice(0, -'.key'.length));
+  const names = (await store.list(PRIVATE_DIR)).filter((file) => file.endsWith('.key')).map((file) => file.slice(0, -'.key'.length)).filter(inScope);
   for (const name of names) {
     const path = keyPath(name);
     if (tracked.has(path)) continue;
