@@ -128,6 +128,32 @@ export function keySpecOfSpki(spki: Uint8Array): KeySpec | undefined {
   return { type: 'rsa', bits: (modulus.end - first - 1) * 8 + (32 - Math.clz32(spki[first]!)) };
 }
 
+/**
+ * The public point an unencrypted PKCS#8 EC key carries (ECPrivateKey's [1] publicKey), read from
+ * the DER alone: the ASN.1 schema parse cost ~0.4 ms a key, which check pays for every key on disk.
+ * Undefined for anything else or any other shape (the schema parse then decides).
+ */
+function ecPublicPointOfPkcs8(der: Uint8Array): Uint8Array | undefined {
+  const info = derItem(der, 0);
+  if (info?.tag !== 0x30 || info.end !== der.length) return undefined;
+  const version = derItem(der, info.start);
+  const algorithm = version?.tag === 0x02 ? derItem(der, version.end) : undefined;
+  const oid = algorithm?.tag === 0x30 ? derItem(der, algorithm.start) : undefined;
+  if (!algorithm || oid?.tag !== 0x06 || Buffer.from(der.subarray(algorithm.start, oid.end)).toString('hex') !== SPKI_EC) return undefined;
+  const octets = derItem(der, algorithm.end);
+  const key = octets?.tag === 0x04 ? derItem(der, octets.start) : undefined;
+  if (!octets || key?.tag !== 0x30 || key.end !== octets.end) return undefined;
+  const keyVersion = derItem(der, key.start);
+  const secret = keyVersion?.tag === 0x02 ? derItem(der, keyVersion.end) : undefined;
+  if (secret?.tag !== 0x04) return undefined;
+  let next = derItem(der, secret.end);
+  if (next?.tag === 0xa0 && next.end < key.end) next = derItem(der, next.end);
+  if (next?.tag !== 0xa1 || next.end !== key.end) return undefined;
+  const bits = derItem(der, next.start);
+  if (bits?.tag !== 0x03 || bits.end !== next.end || bits.end - bits.start < 2 || der[bits.start] !== 0) return undefined;
+  return der.subarray(bits.start + 1, bits.end);
+}
+
 /** DER: the OIDs of ecPublicKey and rsaEncryption, and the curves' named parameters, each with its tag and length. */
 const SPKI_EC = '06072a8648ce3d0201';
 const SPKI_RSA = '06092a864886f70d010101';
@@ -237,6 +263,8 @@ export function keyIdOfPrivateKeyPem(pem: string): string | undefined {
   try {
     const block = readPemBlocks(pem)[0];
     if (!block || block.label !== 'PRIVATE KEY') return undefined;
+    const point = ecPublicPointOfPkcs8(block.der);
+    if (point) return createHash('sha1').update(point).digest('hex');
     const info = AsnConvert.parse(block.der, PrivateKeyInfo);
     const privateKey = new Uint8Array(info.privateKey.buffer);
     if (info.privateKeyAlgorithm.algorithm === id_ecPublicKey) {

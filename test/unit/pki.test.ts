@@ -5,7 +5,7 @@ import { Certificate } from '@peculiar/asn1-x509';
 import { createCertificate, parseCertificate, verifyCertificateSignature } from '../../src/pki/certificate.js';
 import { createCrl, parseCrl, readCrlNumber, verifyCrlSignature } from '../../src/pki/crl.js';
 import { createCsr, parseCsr } from '../../src/pki/csr.js';
-import { generateKeyPairSync } from 'node:crypto';
+import { createHash, generateKeyPairSync } from 'node:crypto';
 import { exportPrivateKey, generateKeyPair, importPrivateKey, keyIdOfPrivateKeyPem, keySpecOf, keySpecOfSpki } from '../../src/pki/keys.js';
 import { readPemBlocks } from '../../src/pki/pem.js';
 import { randomSerial, serialOctets } from '../../src/pki/serial.js';
@@ -179,6 +179,16 @@ describe('pki', () => {
     // Another curve or algorithm: left to the import, which names it.
     for (const { publicKey } of [generateKeyPairSync('ec', { namedCurve: 'P-521' }), generateKeyPairSync('ed25519')]) {
       assert.equal(keySpecOfSpki(new Uint8Array(publicKey.export({ type: 'spki', format: 'der' }))), undefined);
+    }
+  });
+
+  it('reads the key identifier of an EC key from its DER as the schema parse does', () => {
+    for (const curve of ['P-256', 'P-384'] as const) {
+      const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: curve });
+      const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+      const spki = new Uint8Array(publicKey.export({ type: 'spki', format: 'der' }));
+      const point = spki.subarray(spki.length - (curve === 'P-256' ? 65 : 97));
+      assert.equal(keyIdOfPrivateKeyPem(pem), createHash('sha1').update(point).digest('hex'));
     }
   });
 });
