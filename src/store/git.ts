@@ -446,14 +446,14 @@ const GREP_PATHSPECS = 1000;
  */
 export async function gitChangedPaths(dir: string, ref: string): Promise<{ base: string; paths: string[]; added: Set<string> }> {
   const client = await git(dir);
+  // Untracked files do not depend on `ref`: listed while the revisions are resolved.
+  const listing = client.raw(['ls-files', '--others', '--exclude-standard', '-z', '--', '.']);
+  listing.catch(() => undefined);
   const commit = (await client.raw(['rev-parse', '--verify', '--quiet', '--end-of-options', `${ref}^{commit}`]).catch(() => '')).trim();
   if (!OBJECT_ID.test(commit)) throw new GitUnknownRefError(ref, 'unknown');
   const base = (await client.raw(['merge-base', commit, 'HEAD']).catch(() => '')).trim();
   if (!OBJECT_ID.test(base)) throw new GitUnknownRefError(ref, 'unrelated');
-  const [changed, untracked] = await Promise.all([
-    client.raw(['diff', '--name-status', '--no-renames', '--relative', '-z', base, '--', '.']),
-    client.raw(['ls-files', '--others', '--exclude-standard', '-z', '--', '.']),
-  ]);
+  const [changed, untracked] = await Promise.all([client.raw(['diff', '--name-status', '--no-renames', '--relative', '-z', base, '--', '.']), listing]);
   // --name-status -z: the status letter and the path, each ended by NUL.
   const fields = changed.split('\0');
   const paths = new Set<string>();

@@ -155,7 +155,7 @@ describe('check --since', () => {
     const result = await run(['check', '--since', 'origin/no-such-branch'], { cwd: home });
     assert.equal(result.code, 1);
     assert.equal(result.stdout, '');
-    assert.match(result.stderr, /^certified: unknown git revision "origin\/no-such-branch" for check --since\. Fetch it first/);
-    assert.equal(result.stderr.split("\n").filter(Boolean).length, 1);
+    assert.match(result.stderr, /^certified: unknown git revision "origin\/no-such-branch" given to --since\. Fetch it first/);
+    assert.equal(result.stderr.split('\n').filter(Boolean).length, 1);
   });
 });

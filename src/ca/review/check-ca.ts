@@ -13,7 +13,7 @@ import { checkKeys } from './check-keys.js';
 import { checkTokenKeys, type TokenKeyCheck } from './check-token-keys.js';
 import { noPassword, type AskPassword } from '../passwords.js';
 import { finding, sortFindings, type Finding, type FindingCode } from './check-findings.js';
-import { ROTATION_NAMES, scopeOfChanges, scopePaths } from './check-scope.js';
+import { ROTATION_NAMES, changesSince, scopeOfChanges, scopePaths } from './check-scope.js';
 import type { TextPart } from '../text.js';
 import { checkProfile } from './check-profile.js';
 import { checkRecordFields, checkRecordPlace } from './check-records.js';
@@ -54,8 +54,11 @@ export async function checkCa(store: CaStore, options: { now?: Date; askPassword
   const now = options.now ?? new Date();
   const findings: Finding[] = [];
   findings.push(...(await pendingChangeFindings(store)));
+  const changes = options.since === undefined ? undefined : changesSince(store, options.since);
+  // Handled when awaited below; until then git runs while the records are read.
+  changes?.catch(() => undefined);
   const { records, paths } = await loadAllRecords(store, findings);
-  const scoped = options.since === undefined ? undefined : await scopeOfChanges(store, config, options.since, records, paths);
+  const scoped = changes && (await scopeOfChanges(store, config, changes, records, paths));
   const scope = scoped && 'names' in scoped ? scoped : undefined;
   // A scoped check decodes its certificates and every CA (the issuers and chains they are judged against).
   const issuers = new Set(records.map((record) => record.issuer));
@@ -232,7 +235,9 @@ async function loadAllRecords(store: CaStore, findings: Finding[]): Promise<{ re
   }
   const records: CertificateRecord[] = [];
   const places = new Map<CertificateRecord, string>();
-  for (const path of paths) {
+  for (const [index, path] of paths.entries()) {
+    // Now and then, let the event loop go on with git (check --since asks it while this reads).
+    if (index % 1000 === 999) await new Promise((resolve) => setImmediate(resolve));
     try {
       const record = parseRecord(store.readTexts([path])[0] ?? '');
       records.push(record);

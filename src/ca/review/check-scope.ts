@@ -43,6 +43,27 @@ export interface FullCheck {
   fallback: string;
 }
 
+/** The files changed since the merge base with `since` (see gitChangedPaths). */
+export type ChangedFiles = Awaited<ReturnType<typeof gitChangedPaths>> & { since: string };
+
+/**
+ * Asks git what changed since the merge base with `since`; started before the records are read, so
+ * that git runs beside that. An unknown revision is a CertifiedError naming it.
+ */
+export async function changesSince(store: CaStore, since: string): Promise<ChangedFiles> {
+  try {
+    return { ...(await gitChangedPaths(store.dir, since)), since };
+  } catch (error) {
+    if (!(error instanceof GitUnknownRefError)) throw error;
+    throw new CertifiedError(
+      error.reason === 'unknown'
+        ? [`unknown git revision "${since}" given to `, { option: 'since' }]
+        : [`"${since}" shares no history with HEAD, so `, { option: 'since' }, ' cannot tell what changed'],
+      { code: 'UNKNOWN_REF', hint: 'Fetch it first (e.g. "git fetch origin main" for origin/main), or name a commit or branch of this repository.' },
+    );
+  }
+}
+
 /** The certificates a root rotation links together: a change to one of them touches every chain. */
 export const ROTATION_NAMES: ReadonlySet<string> = new Set([ROOT_NAME, OLD_ROOT_NAME, OLD_INTERMEDIATE_NAME, CROSS_NAME]);
 
@@ -59,17 +80,15 @@ function nameIn(path: string, dir: string, ext: string): string | undefined {
  * certificate below it, a changed record the CRL of its issuer. Anything else (certified.json,
  * .gitattributes, a root or rotation certificate, a file check does not map) is a FullCheck.
  */
-export async function scopeOfChanges(store: CaStore, config: CaConfig, since: string, records: CertificateRecord[], recordPaths: Map<CertificateRecord, string>): Promise<CheckScope | FullCheck> {
-  let changed: Awaited<ReturnType<typeof gitChangedPaths>>;
-  try {
-    changed = await gitChangedPaths(store.dir, since);
-  } catch (error) {
-    if (!(error instanceof GitUnknownRefError)) throw error;
-    throw new CertifiedError(
-      error.reason === 'unknown' ? `unknown git revision "${since}" for check --since` : `"${since}" shares no history with HEAD, so check --since cannot tell what changed`,
-      { code: 'UNKNOWN_REF', hint: 'Fetch it first (e.g. "git fetch origin main" for origin/main), or name a commit or branch of this repository.' },
-    );
-  }
+export async function scopeOfChanges(
+  store: CaStore,
+  config: CaConfig,
+  changes: Promise<ChangedFiles>,
+  records: CertificateRecord[],
+  recordPaths: Map<CertificateRecord, string>,
+): Promise<CheckScope | FullCheck> {
+  const changed = await changes;
+  const since = changed.since;
   const paths = changed.paths;
   const full = (fallback: string): FullCheck => ({ since, changed: paths, fallback });
   const names = new Set<string>();
@@ -124,7 +143,11 @@ export async function scopeOfChanges(store: CaStore, config: CaConfig, since: st
   }
   // Below a changed CA: everything it issued, all the way down (records/NAME/ holds what NAME issued).
   const issued = new Map<string, string[]>();
-  for (const record of records) issued.set(record.issuer, [...(issued.get(record.issuer) ?? []), record.name]);
+  for (const record of records) {
+    const below = issued.get(record.issuer);
+    if (below) below.push(record.name);
+    else issued.set(record.issuer, [record.name]);
+  }
   const queue = [...expand];
   const expanded = new Set(queue);
   while (queue.length) {
