@@ -1,4 +1,4 @@
-import type { CertificateView } from '../../pki/inspect.js';
+import type { CheckedView } from './check-certificates.js';
 import type { KeyComparison } from '../../pki/keys.js';
 import type { CaStore } from '../../store/ca-store.js';
 import { gitGrepTracked } from '../../store/git.js';
@@ -130,7 +130,7 @@ async function pendingChangeFindings(store: CaStore): Promise<Finding[]> {
 async function checkCertificates(
   store: CaStore,
   checker: CertificateChecker,
-  certificates: Map<string, CertificateView>,
+  certificates: Map<string, CheckedView>,
   records: CertificateRecord[],
   paths: Map<CertificateRecord, string>,
   rotation: { twins: Map<string, string[]>; rootChains: ReadonlyMap<string, NamedView[]> },
@@ -142,7 +142,7 @@ async function checkCertificates(
   const bySerial = new Map(records.map((record) => [`${record.serial}`, record]));
   const issuers = new IssuerRevocations(records);
   const replacement = records.some((record) => record.name === INTERMEDIATE_NAME && record.status === 'valid' && !issuers.revokedAbove(record)) ? INTERMEDIATE_NAME : 'CA';
-  const revokedAbove = (view: CertificateView) => {
+  const revokedAbove = (view: CheckedView) => {
     const record = bySerial.get(view.serial);
     return record?.status === 'valid' ? issuers.revokedAbove(record) : undefined;
   };
@@ -152,7 +152,7 @@ async function checkCertificates(
     return issuerOf(name, view, bySerial.get(view.serial), certificates)?.name;
   };
   const chains = expectedChains(certificates, issuerName, rotation.rootChains);
-  const checkChain = (name: string, view: CertificateView): Finding[] => {
+  const checkChain = (name: string, view: CheckedView): Finding[] => {
     // The cross-certificate is a link of other chains, not served on its own.
     if (view.selfSigned || name === CROSS_NAME) return [];
     const expected = chains.get(name);
@@ -255,8 +255,8 @@ async function loadCertificates(
   checker: CertificateChecker,
   names: string[],
   findings: Finding[],
-): Promise<{ certificates: Map<string, CertificateView>; keys: Map<string, KeyComparison> }> {
-  const certificates = new Map<string, CertificateView>();
+): Promise<{ certificates: Map<string, CheckedView>; keys: Map<string, KeyComparison> }> {
+  const certificates = new Map<string, CheckedView>();
   const keys = new Map<string, KeyComparison>();
   const inspected = await checker.inspect(names);
   names.forEach((name, index) => {
@@ -272,10 +272,10 @@ async function loadCertificates(
 /** The issuer by the record's name; a self-signed certificate is its own; else by key identifier. */
 function issuerOf(
   name: string,
-  view: CertificateView,
+  view: CheckedView,
   record: CertificateRecord | undefined,
-  certificates: Map<string, CertificateView>,
-): { name: string; view: CertificateView } | undefined {
+  certificates: Map<string, CheckedView>,
+): { name: string; view: CheckedView } | undefined {
   if (view.selfSigned) return { name, view };
   const byRecord = record ? certificates.get(record.issuer) : undefined;
   if (record && byRecord) return { name: record.issuer, view: byRecord };
