@@ -8,7 +8,7 @@ import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { baselineIssue, prepareBaseline } from './baseline.js';
 import { commitAll, hostName, issueMany, revokeMany } from './grow.js';
-import { HAS_TIME, ROOT_PASSWORD, certified, formatTable, measure, sample, scratchDir, type Row } from './measure.js';
+import { HAS_TIME, ROOT_PASSWORD, certified, formatTable, git, measure, sample, scratchDir, type Row } from './measure.js';
 import { benchApply } from './apply.js';
 import { benchAcme } from './acme.js';
 import { benchPeers } from './peers.js';
@@ -143,9 +143,15 @@ async function main(): Promise<void> {
   const check = add(
     measure(`certified check at ${CERTS}`, 1, () => certified(['check', '--db', big], { cwd: big }), (s) => s.code === 0 || s.code === 1),
   );
+  // A pull request's review: one more certificate committed past a base branch, then check --since that base.
+  git(big, ['branch', 'bench-base']);
+  ok('certified CN=host', certified(['--db', big, 'CN=since.example.com'], { cwd: big }));
+  const since = add(
+    measure(`certified check --since (1 new certificate) at ${CERTS}`, 5, () => certified(['check', '--db', big, '--since', 'bench-base'], { cwd: big }), (s) => s.code === 0 || s.code === 1),
+  );
   const files = Number(execSync(`du -sk --exclude=.git ${JSON.stringify(big)}`).toString().split('\t')[0]);
   const packed = Number(execSync(`du -sk ${JSON.stringify(join(big, '.git'))}`).toString().split('\t')[0]);
-  const total = CERTS + issueBig.runs;
+  const total = CERTS + issueBig.runs + 1;
 
   process.stdout.write(`\n${formatTable(rows)}\n\n`);
   const ratio = (a?: number, b?: number) => (a !== undefined && b ? (a / b).toFixed(2) : 'n/a');
@@ -174,6 +180,7 @@ async function main(): Promise<void> {
     target('crl with a 1,000-entry CRL <= 300 ms', crl.ms, 300),
     target('check <= 10 s', check.ms, 10_000),
     target(`plan of ${CERTS} unchanged entries <= 1 s`, planned.rows.find((row) => row.label === `certified plan, ${CERTS} unchanged entries`)?.ms, 1000),
+    target('check --since with one new certificate <= 1 s', since.ms, 1000),
     `- apply >= 300 certificates/s: ${applied.certsPerSecond}/s: ${applied.certsPerSecond >= 300 ? 'met' : `missed (${((applied.certsPerSecond / 300) * 100).toFixed(0)}% of the target)`}`,
     `- ACME >= 100 issuances/s, every one committed: ${acmeRun.perSecond}/s, ${acmeRun.recordsCommitted} of ${acmeRun.certificates} in HEAD: ${acmeRun.perSecond >= 100 && acmeRun.recordsCommitted === acmeRun.certificates ? 'met' : `missed (${((acmeRun.perSecond / 100) * 100).toFixed(0)}% of the target)`}`,
     target('ACME p95 from newOrder to certificate <= 250 ms', acmeRun.p95Ms, 250),

@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import type { Worker } from 'node:worker_threads';
+import type { ResourceLimits, Worker } from 'node:worker_threads';
 import { childEnv } from '../store/child-env.js';
 import { CertifiedError, type TextPart } from './errors.js';
 
@@ -25,11 +25,11 @@ export class WorkerPool {
     }
   }
 
-  /** One thread per core, at most `maxThreads` (there is no use for more threads than chunks). */
-  static async start(script: URL, workerData: unknown, maxThreads: number): Promise<WorkerPool> {
+  /** One thread per core, at most `maxThreads` (there is no use for more threads than chunks); `resourceLimits` bound each thread's heap. */
+  static async start(script: URL, workerData: unknown, maxThreads: number, resourceLimits?: ResourceLimits): Promise<WorkerPool> {
     const { Worker } = await import('node:worker_threads');
     const threads = Math.max(1, Math.min(availableParallelism(), MAX_THREADS, maxThreads));
-    return new WorkerPool(Array.from({ length: threads }, () => new Worker(script, { workerData, env: childEnv() })));
+    return new WorkerPool(Array.from({ length: threads }, () => new Worker(script, { workerData, env: childEnv(), ...(resourceLimits ? { resourceLimits } : {}) })));
   }
 
   /**

@@ -245,8 +245,13 @@ export function commandSpecs(): CommandSpec[] {
     {
       name: 'check',
       summary: 'check the CA for consistency and policy (for CI)',
-      options: [flag.json('findings as JSON'), ...flag.token(), ...flag.store()],
-      examples: ['certified check', 'certified check --json', 'certified check --pin - < pin.txt'],
+      options: [
+        flag.json('findings as JSON'),
+        new Option('--since <ref>', "only what changed since the merge base with REF (a pull request's base, e.g. origin/main) and what those changes affect"),
+        ...flag.token(),
+        ...flag.store(),
+      ],
+      examples: ['certified check', 'certified check --json', 'certified check --since origin/main', 'certified check --pin - < pin.txt'],
       load: async () => (await import('./commands/check.js')).runCheck,
     },
     {

@@ -15,7 +15,7 @@ import {
   X509Certificate,
 } from './x509.js';
 import { authorityKeyIdExtension, profileExtensions, subjectKeyIdExtension, type Extension, type ExtensionParams } from './extensions.js';
-import { keySpecOf, describeKey, type KeySpec, type SigningKey } from './keys.js';
+import { keySpecOf, keySpecOfSpki, describeKey, type KeySpec, type SigningKey } from './keys.js';
 import { definedAttributes, fromX509Name, toAsnName } from './name.js';
 import { toPem } from './pem.js';
 import { normalizeSerial, serialOctets } from './serial.js';
@@ -210,10 +210,10 @@ export function describeCertificate(certificate: X509Certificate): CertificateIn
   const aia = certificate.getExtension(AuthorityInfoAccessExtension);
   const subjectKeyId = certificate.getExtension(SubjectKeyIdentifierExtension)?.keyId;
   const authorityKeyId = certificate.getExtension(AuthorityKeyIdentifierExtension)?.keyId;
-  const keyObject = createPublicKey({ key: Buffer.from(certificate.publicKey.rawData), format: 'der', type: 'spki' });
+  const spki = new Uint8Array(certificate.publicKey.rawData);
   return {
     ...describeEnvelope(certificate),
-    key: keySpecOf(keyObject),
+    key: keySpecOfSpki(spki) ?? keySpecOf(createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' })),
     isCa: basic?.ca ?? false,
     ...(basic?.pathLength !== undefined ? { pathLength: basic.pathLength } : {}),
     keyUsage: KEY_USAGES.filter(

@@ -91,6 +91,78 @@ export function isEncryptedKeyPem(pem: string): boolean {
 }
 
 
+/**
+ * keySpecOf for a SubjectPublicKeyInfo, read from its DER alone: importing the key (createPublicKey)
+ * costs ~1 ms for an EC key, which `check` paid for every certificate. Undefined for anything but a
+ * P-256, P-384 or RSA key in the expected shape (import it then, and let keySpecOf say what it is).
+ */
+export function keySpecOfSpki(spki: Uint8Array): KeySpec | undefined {
+  const outer = derItem(spki, 0);
+  const algorithm = outer?.tag === 0x30 ? derItem(spki, outer.start) : undefined;
+  const oid = algorithm?.tag === 0x30 ? derItem(spki, algorithm.start) : undefined;
+  if (!outer || !algorithm || oid?.tag !== 0x06 || outer.end !== spki.length) return undefined;
+  const hex = (from: number, to: number) => Buffer.from(spki.subarray(from, to)).toString('hex');
+  const [type, parameters] = [hex(algorithm.start, oid.end), hex(oid.end, algorithm.end)];
+  if (type === SPKI_EC) return parameters === SPKI_P256 ? { type: 'ecdsa', curve: 'P-256' } : parameters === SPKI_P384 ? { type: 'ecdsa', curve: 'P-384' } : undefined;
+  if (type !== SPKI_RSA || parameters !== '0500') return undefined;
+  const bits = derItem(spki, algorithm.end);
+  if (bits?.tag !== 0x03 || spki[bits.start] !== 0) return undefined;
+  const sequence = derItem(spki, bits.start + 1);
+  const modulus = sequence?.tag === 0x30 ? derItem(spki, sequence.start) : undefined;
+  if (modulus?.tag !== 0x02) return undefined;
+  let first = modulus.start;
+  while (first < modulus.end && spki[first] === 0) first++;
+  if (first === modulus.end) return undefined;
+  return { type: 'rsa', bits: (modulus.end - first - 1) * 8 + (32 - Math.clz32(spki[first]!)) };
+}
+
+/**
+ * The public point an unencrypted PKCS#8 EC key carries (ECPrivateKey's [1] publicKey), read from
+ * the DER alone: the ASN.1 schema parse cost ~0.4 ms a key, which check pays for every key on disk.
+ * Undefined for anything else or any other shape (the schema parse then decides).
+ */
+function ecPublicPointOfPkcs8(der: Uint8Array): Uint8Array | undefined {
+  const info = derItem(der, 0);
+  if (info?.tag !== 0x30 || info.end !== der.length) return undefined;
+  const version = derItem(der, info.start);
+  const algorithm = version?.tag === 0x02 ? derItem(der, version.end) : undefined;
+  const oid = algorithm?.tag === 0x30 ? derItem(der, algorithm.start) : undefined;
+  if (!algorithm || oid?.tag !== 0x06 || Buffer.from(der.subarray(algorithm.start, oid.end)).toString('hex') !== SPKI_EC) return undefined;
+  const octets = derItem(der, algorithm.end);
+  const key = octets?.tag === 0x04 ? derItem(der, octets.start) : undefined;
+  if (!octets || key?.tag !== 0x30 || key.end !== octets.end) return undefined;
+  const keyVersion = derItem(der, key.start);
+  const secret = keyVersion?.tag === 0x02 ? derItem(der, keyVersion.end) : undefined;
+  if (secret?.tag !== 0x04) return undefined;
+  let next = derItem(der, secret.end);
+  if (next?.tag === 0xa0 && next.end < key.end) next = derItem(der, next.end);
+  if (next?.tag !== 0xa1 || next.end !== key.end) return undefined;
+  const bits = derItem(der, next.start);
+  if (bits?.tag !== 0x03 || bits.end !== next.end || bits.end - bits.start < 2 || der[bits.start] !== 0) return undefined;
+  return der.subarray(bits.start + 1, bits.end);
+}
+
+/** DER: the OIDs of ecPublicKey and rsaEncryption, and the curves' named parameters, each with its tag and length. */
+const SPKI_EC = '06072a8648ce3d0201';
+const SPKI_RSA = '06092a864886f70d010101';
+const SPKI_P256 = '06082a8648ce3d030107';
+const SPKI_P384 = '06052b81040022';
+
+/** The DER item at `at`: its tag and where its content starts and ends; undefined if it runs past the end. */
+function derItem(der: Uint8Array, at: number): { tag: number; start: number; end: number } | undefined {
+  if (at + 2 > der.length) return undefined;
+  let length = der[at + 1]!;
+  let start = at + 2;
+  if (length & 0x80) {
+    const count = length & 0x7f;
+    if (count < 1 || count > 3 || start + count > der.length) return undefined;
+    length = 0;
+    for (let i = 0; i < count; i++) length = length * 256 + der[start + i]!;
+    start += count;
+  }
+  return start + length <= der.length ? { tag: der[at]!, start, end: start + length } : undefined;
+}
+
 /** Reads a PKCS#8 (optionally encrypted) PEM key for signing. */
 export async function importPrivateKey(pem: string, password?: string): Promise<FileKey> {
   const encrypted = isEncryptedKeyPem(pem);
@@ -179,6 +251,8 @@ export function keyIdOfPrivateKeyPem(pem: string): string | undefined {
   try {
     const block = readPemBlocks(pem)[0];
     if (!block || block.label !== 'PRIVATE KEY') return undefined;
+    const point = ecPublicPointOfPkcs8(block.der);
+    if (point) return createHash('sha1').update(point).digest('hex');
     const info = AsnConvert.parse(block.der, PrivateKeyInfo);
     const privateKey = new Uint8Array(info.privateKey.buffer);
     if (info.privateKeyAlgorithm.algorithm === id_ecPublicKey) {

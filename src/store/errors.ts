@@ -54,3 +54,10 @@ export class NotAFolderError extends Error {
     super(`"${path}" in "${dir}" is not a folder, but certified keeps files in it`);
   }
 }
+
+/** A revision given to compare with (check --since) that git does not know, or that shares no history with HEAD. */
+export class GitUnknownRefError extends Error {
+  constructor(readonly ref: string, readonly reason: 'unknown' | 'unrelated') {
+    super(reason === 'unknown' ? `git knows no commit "${ref}"` : `"${ref}" shares no history with HEAD`);
+  }
+}

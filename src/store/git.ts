@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { ReadTooLargeError } from './bounded-read.js';
 import { childEnv } from './child-env.js';
-import { GitBusyError, GitMissingError, GitOperationError, SkipWorktreeError } from './errors.js';
+import { GitBusyError, GitMissingError, GitOperationError, GitUnknownRefError, SkipWorktreeError } from './errors.js';
 
 /** Used when the user has no git identity configured: commit rather than fail. */
 export const FALLBACK_IDENTITY = { name: 'certified', email: 'certified@localhost' };
@@ -413,13 +413,59 @@ export async function gitCommitMessages(dir: string, commits: string[]): Promise
   return output.split('\x1e').slice(1);
 }
 
-/** Paths under `dir` (relative to it) tracked in the index whose staged content matches `pattern` (ERE). */
-export async function gitGrepTracked(dir: string, pattern: string): Promise<string[]> {
+/**
+ * Paths under `dir` (relative to it) tracked in the index whose staged content matches `pattern`
+ * (ERE); only among `paths` when given (taken literally; a long list greps everything and keeps those).
+ */
+export async function gitGrepTracked(dir: string, pattern: string, paths?: string[]): Promise<string[]> {
+  if (paths?.length === 0) return [];
   const client = await git(dir);
+  const few = paths !== undefined && paths.length <= GREP_PATHSPECS;
+  const grep = ['grep', '--cached', '-l', '-I', '-E', '-e', pattern, '--'];
   // Exit code 1 is "no match"; any other failure (no git, no repository) is thrown: the caller must not read it as "none".
-  const output = await client.raw(['grep', '--cached', '-l', '-I', '-E', '-e', pattern, '--', '.']).catch((error: unknown) => {
+  const args = few ? ['--literal-pathspecs', ...grep, ...paths] : [...grep, '.'];
+  const output = await client.raw(args).catch((error: unknown) => {
     if (error instanceof GitCommandError && error.exitCode === 1) return '';
     throw error;
   });
-  return output.split('\n').filter(Boolean);
+  const found = output.split('\n').filter(Boolean);
+  if (paths === undefined || few) return found;
+  const wanted = new Set(paths);
+  return found.filter((path) => wanted.has(path));
+}
+
+/** Up to this many paths go to git grep on its command line. */
+const GREP_PATHSPECS = 1000;
+
+/**
+ * Paths under `dir` (relative to it) that differ between the merge base of `ref` and HEAD and the
+ * working tree: what `git diff ref...HEAD` lists, plus uncommitted changes and untracked files that
+ * git does not ignore. Deleted files are included. Throws GitUnknownRefError for a `ref` git does
+ * not know or that shares no history with HEAD. `base` is the merge base; `added` holds the paths
+ * that did not exist there.
+ */
+export async function gitChangedPaths(dir: string, ref: string): Promise<{ base: string; paths: string[]; added: Set<string> }> {
+  const client = await git(dir);
+  // Untracked files do not depend on `ref`: listed while the revisions are resolved.
+  const listing = client.raw(['ls-files', '--others', '--exclude-standard', '-z', '--', '.']);
+  listing.catch(() => undefined);
+  const commit = (await client.raw(['rev-parse', '--verify', '--quiet', '--end-of-options', `${ref}^{commit}`]).catch(() => '')).trim();
+  if (!OBJECT_ID.test(commit)) throw new GitUnknownRefError(ref, 'unknown');
+  const base = (await client.raw(['merge-base', commit, 'HEAD']).catch(() => '')).trim();
+  if (!OBJECT_ID.test(base)) throw new GitUnknownRefError(ref, 'unrelated');
+  const [changed, untracked] = await Promise.all([client.raw(['diff', '--name-status', '--no-renames', '--relative', '-z', base, '--', '.']), listing]);
+  // --name-status -z: the status letter and the path, each ended by NUL.
+  const fields = changed.split('\0');
+  const paths = new Set<string>();
+  const added = new Set<string>();
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    const path = fields[i + 1]!;
+    paths.add(path);
+    if (fields[i] === 'A') added.add(path);
+  }
+  for (const path of untracked.split('\0').filter(Boolean)) {
+    paths.add(path);
+    added.add(path);
+  }
+  return { base, paths: [...paths].sort(), added };
 }

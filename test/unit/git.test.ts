@@ -4,8 +4,8 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { SkipWorktreeError } from '../../src/store/errors.js';
-import { gitCommitPaths, gitHead, gitIndexMatchesHead, gitRefuseSkipWorktree, gitRestorePaths } from '../../src/store/git.js';
+import { GitUnknownRefError, SkipWorktreeError } from '../../src/store/errors.js';
+import { gitChangedPaths, gitCommitPaths, gitHead, gitIndexMatchesHead, gitRefuseSkipWorktree, gitRestorePaths } from '../../src/store/git.js';
 
 const dirs: string[] = [];
 after(() => {
@@ -182,5 +182,44 @@ describe('gitCommitPaths', () => {
     await gitRestorePaths(dir, [...many, 'kept.txt', 'new.txt']);
     assert.equal(readFileSync(join(dir, 'kept.txt'), 'utf8'), 'v1');
     assert.equal(git(dir, ['status', '--porcelain']), '?? new.txt');
+  });
+});
+
+describe('gitChangedPaths lists what changed in a folder since the merge base with a revision', () => {
+  it('committed on the branch, uncommitted and untracked, relative to the folder, not what the base moved on to', async () => {
+    const dir = repo();
+    mkdirSync(join(dir, 'ca/sub'), { recursive: true });
+    writeFileSync(join(dir, 'ca/.gitignore'), 'ignored.key\n');
+    for (const name of ['ca/kept.txt', 'ca/changed.txt', 'ca/deleted.txt', 'ca/edited.txt', 'outside.txt']) commitFile(dir, name, 'v1');
+    git(dir, ['add', 'ca/.gitignore']);
+    git(dir, ['commit', '-q', '-m', 'ignore']);
+    git(dir, ['branch', 'base']);
+    commitFile(dir, 'ca/changed.txt', 'v2');
+    commitFile(dir, 'ca/sub/added.txt', 'v1');
+    commitFile(dir, 'outside.txt', 'v2');
+    git(dir, ['rm', '-q', 'ca/deleted.txt']);
+    git(dir, ['commit', '-q', '-m', 'delete']);
+    writeFileSync(join(dir, 'ca/edited.txt'), 'v2');
+    writeFileSync(join(dir, 'ca/untracked.txt'), 'v1');
+    writeFileSync(join(dir, 'ca/ignored.key'), 'v1');
+    // The base branch moves on after the fork: not a change of this branch.
+    git(dir, ['checkout', '-q', 'base']);
+    commitFile(dir, 'ca/kept.txt', 'v2');
+    git(dir, ['checkout', '-q', '-']);
+    const changed = await gitChangedPaths(join(dir, 'ca'), 'base');
+    assert.deepEqual(changed.paths, ['changed.txt', 'deleted.txt', 'edited.txt', 'sub/added.txt', 'untracked.txt']);
+    assert.deepEqual([...changed.added].sort(), ['sub/added.txt', 'untracked.txt']);
+    assert.equal(changed.base, git(dir, ['merge-base', 'base', 'HEAD']));
+  });
+
+  it('refuses a revision git does not know, and one with no history in common', async () => {
+    const dir = repo();
+    commitFile(dir, 'a.txt', 'v1');
+    await assert.rejects(gitChangedPaths(dir, 'origin/nothing'), (error) => error instanceof GitUnknownRefError && error.reason === 'unknown');
+    await assert.rejects(gitChangedPaths(dir, '--output=x'), (error) => error instanceof GitUnknownRefError && error.reason === 'unknown');
+    const first = git(dir, ['rev-parse', '--abbrev-ref', 'HEAD']);
+    git(dir, ['checkout', '-q', '--orphan', 'other']);
+    commitFile(dir, 'b.txt', 'v1');
+    await assert.rejects(gitChangedPaths(dir, first), (error) => error instanceof GitUnknownRefError && error.reason === 'unrelated');
   });
 });

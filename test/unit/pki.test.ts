@@ -5,7 +5,8 @@ import { Certificate } from '@peculiar/asn1-x509';
 import { createCertificate, parseCertificate, verifyCertificateSignature } from '../../src/pki/certificate.js';
 import { createCrl, encodeRevokedCertificate, parseCrl, readCrlNumber, readCrlSummary, revokedCertificate, verifyCrlSignature } from '../../src/pki/crl.js';
 import { createCsr, parseCsr } from '../../src/pki/csr.js';
-import { exportPrivateKey, generateKeyPair, importPrivateKey, keyIdOfPrivateKeyPem } from '../../src/pki/keys.js';
+import { createHash, generateKeyPairSync } from 'node:crypto';
+import { exportPrivateKey, generateKeyPair, importPrivateKey, keyIdOfPrivateKeyPem, keySpecOf, keySpecOfSpki } from '../../src/pki/keys.js';
 import { readPemBlocks } from '../../src/pki/pem.js';
 import { randomSerial, serialOctets } from '../../src/pki/serial.js';
 
@@ -197,5 +198,32 @@ describe('pki', () => {
       assert.equal(keyIdOfPrivateKeyPem(await exportPrivateKey(keys.privateKey, 'a password here')), undefined);
     }
     assert.equal(keyIdOfPrivateKeyPem('not a key'), undefined);
+  });
+
+  it('reads the key type and size from a SubjectPublicKeyInfo as importing the key says them', () => {
+    const keys = [
+      generateKeyPairSync('ec', { namedCurve: 'P-256' }),
+      generateKeyPairSync('ec', { namedCurve: 'P-384' }),
+      ...[1024, 1025, 2048, 3072, 4095].map((modulusLength) => generateKeyPairSync('rsa', { modulusLength })),
+    ];
+    for (const { publicKey } of keys) {
+      const spki = new Uint8Array(publicKey.export({ type: 'spki', format: 'der' }));
+      assert.deepEqual(keySpecOfSpki(spki), keySpecOf(publicKey));
+      assert.equal(keySpecOfSpki(spki.subarray(0, spki.length - 1)), undefined);
+    }
+    // Another curve or algorithm: left to the import, which names it.
+    for (const { publicKey } of [generateKeyPairSync('ec', { namedCurve: 'P-521' }), generateKeyPairSync('ed25519')]) {
+      assert.equal(keySpecOfSpki(new Uint8Array(publicKey.export({ type: 'spki', format: 'der' }))), undefined);
+    }
+  });
+
+  it('reads the key identifier of an EC key from its DER as the schema parse does', () => {
+    for (const curve of ['P-256', 'P-384'] as const) {
+      const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: curve });
+      const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+      const spki = new Uint8Array(publicKey.export({ type: 'spki', format: 'der' }));
+      const point = spki.subarray(spki.length - (curve === 'P-256' ? 65 : 97));
+      assert.equal(keyIdOfPrivateKeyPem(pem), createHash('sha1').update(point).digest('hex'));
+    }
   });
 });

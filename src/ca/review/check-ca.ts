@@ -1,4 +1,4 @@
-import type { CertificateView } from '../../pki/inspect.js';
+import type { CheckedView } from './check-certificates.js';
 import type { KeyComparison } from '../../pki/keys.js';
 import type { CaStore } from '../../store/ca-store.js';
 import { gitGrepTracked } from '../../store/git.js';
@@ -13,7 +13,8 @@ import { checkRevokedIndex } from './check-revoked-index.js';
 import { checkKeys } from './check-keys.js';
 import { checkTokenKeys, type TokenKeyCheck } from './check-token-keys.js';
 import { noPassword, type AskPassword } from '../passwords.js';
-import { finding, sortFindings, type Finding } from './check-findings.js';
+import { finding, sortFindings, type Finding, type FindingCode } from './check-findings.js';
+import { ROTATION_NAMES, changesSince, scopeOfChanges, scopePaths } from './check-scope.js';
 import type { TextPart } from '../text.js';
 import { checkProfile } from './check-profile.js';
 import { checkRecordFields, checkRecordPlace } from './check-records.js';
@@ -31,7 +32,15 @@ export interface CheckResult {
   crls: number;
   /** While or after a root rotation: certificates whose chain files still lead to the old root (renew moves them). */
   underOldRoot?: string[];
+  /** With `since`: what was checked (the certificates and CRLs the changes can affect), or why the whole CA was. */
+  scope?: CheckedScope;
 }
+
+/** What `check --since` checked: the changed files and the certificates and CRLs they affect, or the reason for a full check. */
+export type CheckedScope = { since: string; changed: string[] } & ({ certificates: string[]; crls: string[] } | { fallback: string });
+
+/** Findings about the CA directory as a whole, which a scoped check reports as a full one does. */
+const ALWAYS_REPORTED: ReadonlySet<FindingCode> = new Set(['pending-change', 'git-unavailable']);
 
 /** An unencrypted PEM private key header, PKCS#8 or traditional (the text is built, never written out). */
 const PLAINTEXT_KEY_PATTERN = ['BEGIN', ' (RSA |EC |DSA |OPENSSH )?', 'PRIVATE KEY'].join('');
@@ -41,16 +50,24 @@ const PLAINTEXT_KEY_PATTERN = ['BEGIN', ' (RSA |EC |DSA |OPENSSH )?', 'PRIVATE K
  * certificates verify against their issuers and follow the profile, CRLs are signed, fresh and
  * list exactly the revoked records, and git tracks no unencrypted private key. Reads, never writes.
  */
-export async function checkCa(store: CaStore, options: { now?: Date; askPassword?: AskPassword } = {}): Promise<CheckResult> {
+export async function checkCa(store: CaStore, options: { now?: Date; askPassword?: AskPassword; since?: string } = {}): Promise<CheckResult> {
   const config = await loadConfig(store);
   const now = options.now ?? new Date();
   const findings: Finding[] = [];
   findings.push(...(await pendingChangeFindings(store)));
+  const changes = options.since === undefined ? undefined : changesSince(store, options.since);
+  // Handled when awaited below; until then git runs while the records are read.
+  changes?.catch(() => undefined);
   const { records, paths } = await loadAllRecords(store, findings);
   findings.push(...(await checkRevokedIndex(store, paths)));
+  const scoped = changes && (await scopeOfChanges(store, config, changes, records, paths));
+  const scope = scoped && 'names' in scoped ? scoped : undefined;
+  // A scoped check decodes its certificates and every CA (the issuers and chains they are judged against).
+  const issuers = new Set(records.map((record) => record.issuer));
   const names = (await store.list(CERTS_DIR))
     .filter((file) => file.endsWith('.crt') && !file.endsWith('.chain.crt') && `${CERTS_DIR}/${file}` !== ROOTS_FILE)
-    .map((file) => file.slice(0, -'.crt'.length));
+    .map((file) => file.slice(0, -'.crt'.length))
+    .filter((name) => !scope || scope.names.has(name) || issuers.has(name) || ROTATION_NAMES.has(name));
   const checker = await CertificateChecker.start(store, names.length);
   try {
     const { certificates, keys } = await loadCertificates(checker, names, findings);
@@ -58,17 +75,18 @@ export async function checkCa(store: CaStore, options: { now?: Date; askPassword
     const twins = caTwins(certificates);
     const cross = config.rootRotation?.bridge ? certificates.get(CROSS_NAME) : undefined;
     const rootChains = new Map(cross ? [[ROOT_NAME, [{ name: CROSS_NAME, view: cross }]]] : []);
-    const checked = await checkCertificates(store, checker, certificates, records, paths, { twins, rootChains });
+    const inScope = scope ? (name: string) => scope.names.has(name) : () => true;
+    const checked = await checkCertificates(store, checker, certificates, records, paths, { twins, rootChains }, inScope);
     findings.push(...checked.findings);
     // Another certificate of a CA (its certificate under the old root, a cross-certificate) shares that CA's CRL.
     const sharingCrl = new Set<string>();
     for (const [name, others] of twins) {
       if (!(await store.exists(crlPath(name))) && (await Promise.all(others.map((other) => store.exists(crlPath(other))))).some(Boolean)) sharingCrl.add(name);
     }
-    const crls = await checkCrls(store, new Map([...certificates].filter(([name]) => !sharingCrl.has(name))), records, now, findings, crlPath);
+    const crls = await checkCrls(store, new Map([...certificates].filter(([name]) => !sharingCrl.has(name) && (!scope || scope.crls.has(name)))), records, now, findings, crlPath);
     let trackedKeys: string[] = [];
     try {
-      trackedKeys = await gitGrepTracked(store.dir, PLAINTEXT_KEY_PATTERN);
+      trackedKeys = await gitGrepTracked(store.dir, PLAINTEXT_KEY_PATTERN, scope?.changed);
     } catch (error) {
       // Without git, check cannot tell whether a key is committed in the clear: that is no pass.
       const reason = (error as Error).message.split('\n')[0] ?? '';
@@ -77,18 +95,23 @@ export async function checkCa(store: CaStore, options: { now?: Date; askPassword
     for (const path of trackedKeys) {
       findings.push(finding(path, 'plaintext-key-tracked', 'an unencrypted private key is tracked by git: remove it from git ("git rm --cached") and from the history, and replace the key'));
     }
-    const checkedKeys = await checkKeys(store, certificates, keys, new Set(trackedKeys));
+    const checkedKeys = await checkKeys(store, certificates, keys, new Set(trackedKeys), inScope);
     findings.push(...checkedKeys.findings);
-    const tokens = await checkTokenKeys(config, certificates, options.askPassword ?? noPassword);
+    const tokens = await checkTokenKeys(config, scope ? new Map([...certificates].filter(([name]) => inScope(name))) : certificates, options.askPassword ?? noPassword);
     findings.push(...tokens.findings);
+    const inScopePaths = scope && scopePaths(scope, config, paths);
+    const reported = inScopePaths ? findings.filter((item) => inScopePaths.has(item.path) || ALWAYS_REPORTED.has(item.code)) : findings;
+    const underOldRoot = checked.underOldRoot.filter(inScope);
     return {
-      findings: sortFindings(findings),
+      findings: sortFindings(reported),
       uncheckedKeys: checkedKeys.unchecked,
       ...(tokens.tokenKeys.length ? { tokenKeys: tokens.tokenKeys } : {}),
-      certificates: certificates.size,
-      records: records.length,
+      certificates: scope ? [...certificates.keys()].filter(inScope).length : certificates.size,
+      records: inScopePaths ? [...paths.values()].filter((path) => inScopePaths.has(path)).length : records.length,
       crls,
-      ...(checked.underOldRoot.length ? { underOldRoot: checked.underOldRoot } : {}),
+      ...(underOldRoot.length ? { underOldRoot } : {}),
+      ...(scoped && 'fallback' in scoped ? { scope: scoped } : {}),
+      ...(scope ? { scope: { since: scope.since, changed: scope.changed, certificates: [...scope.names].filter((name) => certificates.has(name)).sort(), crls: [...scope.crls].filter((name) => certificates.get(name)?.isCa).map(crlPath).sort() } } : {}),
     };
   } finally {
     await checker.close();
@@ -109,10 +132,11 @@ async function pendingChangeFindings(store: CaStore): Promise<Finding[]> {
 async function checkCertificates(
   store: CaStore,
   checker: CertificateChecker,
-  certificates: Map<string, CertificateView>,
+  certificates: Map<string, CheckedView>,
   records: CertificateRecord[],
   paths: Map<CertificateRecord, string>,
   rotation: { twins: Map<string, string[]>; rootChains: ReadonlyMap<string, NamedView[]> },
+  inScope: (name: string) => boolean,
 ): Promise<{ findings: Finding[]; underOldRoot: string[] }> {
   const findings: Finding[] = [];
   const underOldRoot: string[] = [];
@@ -120,7 +144,7 @@ async function checkCertificates(
   const bySerial = new Map(records.map((record) => [`${record.serial}`, record]));
   const issuers = new IssuerRevocations(records);
   const replacement = records.some((record) => record.name === INTERMEDIATE_NAME && record.status === 'valid' && !issuers.revokedAbove(record)) ? INTERMEDIATE_NAME : 'CA';
-  const revokedAbove = (view: CertificateView) => {
+  const revokedAbove = (view: CheckedView) => {
     const record = bySerial.get(view.serial);
     return record?.status === 'valid' ? issuers.revokedAbove(record) : undefined;
   };
@@ -130,7 +154,7 @@ async function checkCertificates(
     return issuerOf(name, view, bySerial.get(view.serial), certificates)?.name;
   };
   const chains = expectedChains(certificates, issuerName, rotation.rootChains);
-  const checkChain = (name: string, view: CertificateView): Finding[] => {
+  const checkChain = (name: string, view: CheckedView): Finding[] => {
     // The cross-certificate is a link of other chains, not served on its own.
     if (view.selfSigned || name === CROSS_NAME) return [];
     const expected = chains.get(name);
@@ -181,7 +205,7 @@ async function checkCertificates(
     findings.push(finding(certPath(name), 'duplicate-name', [`${group.length} valid records name "${name}" (serials ${serials}), as after a merge of two branches that issued it: revoke the one${spare.length > 1 ? 's' : ''} not in use with `, ...fix]));
   }
   for (const record of records) {
-    if (record.status !== 'valid' || duplicates.has(record.name)) continue;
+    if (record.status !== 'valid' || duplicates.has(record.name) || !inScope(record.name)) continue;
     const view = certificates.get(record.name);
     if (!view || view.serial !== record.serial) {
       const where = view ? `"${certPath(record.name)}" holds serial ${view.serial}` : `"${certPath(record.name)}" is missing`;
@@ -215,7 +239,9 @@ async function loadAllRecords(store: CaStore, findings: Finding[]): Promise<{ re
   }
   const records: CertificateRecord[] = [];
   const places = new Map<CertificateRecord, string>();
-  for (const path of paths) {
+  for (const [index, path] of paths.entries()) {
+    // Now and then, let the event loop go on with git (check --since asks it while this reads).
+    if (index % 1000 === 999) await new Promise((resolve) => setImmediate(resolve));
     try {
       const record = parseRecord(store.readTexts([path])[0] ?? '');
       records.push(record);
@@ -233,8 +259,8 @@ async function loadCertificates(
   checker: CertificateChecker,
   names: string[],
   findings: Finding[],
-): Promise<{ certificates: Map<string, CertificateView>; keys: Map<string, KeyComparison> }> {
-  const certificates = new Map<string, CertificateView>();
+): Promise<{ certificates: Map<string, CheckedView>; keys: Map<string, KeyComparison> }> {
+  const certificates = new Map<string, CheckedView>();
   const keys = new Map<string, KeyComparison>();
   const inspected = await checker.inspect(names);
   names.forEach((name, index) => {
@@ -250,10 +276,10 @@ async function loadCertificates(
 /** The issuer by the record's name; a self-signed certificate is its own; else by key identifier. */
 function issuerOf(
   name: string,
-  view: CertificateView,
+  view: CheckedView,
   record: CertificateRecord | undefined,
-  certificates: Map<string, CertificateView>,
-): { name: string; view: CertificateView } | undefined {
+  certificates: Map<string, CheckedView>,
+): { name: string; view: CheckedView } | undefined {
   if (view.selfSigned) return { name, view };
   const byRecord = record ? certificates.get(record.issuer) : undefined;
   if (record && byRecord) return { name: record.issuer, view: byRecord };

@@ -1,4 +1,4 @@
-import type { CertificateView } from '../../pki/inspect.js';
+import type { CheckedView } from './check-certificates.js';
 import { readPemBlocks } from '../../pki/pem.js';
 import type { CaStore } from '../../store/ca-store.js';
 import { certPath, chainPath } from '../../store/layout.js';
@@ -7,7 +7,7 @@ import { finding, type Finding } from './check-findings.js';
 /** A certificate with the name of its file in certs/. */
 export interface NamedView {
   name: string;
-  view: CertificateView;
+  view: CheckedView;
 }
 
 /**
@@ -17,7 +17,7 @@ export interface NamedView {
  * undefined when the CAs above are not all in certs/ (a revoked or missing CA), and then only the
  * first certificate is compared. Text equal to the expected PEMs is accepted without decoding.
  */
-export function checkChainFile(store: CaStore, name: string, view: CertificateView, expected: NamedView[] | undefined): Finding[] {
+export function checkChainFile(store: CaStore, name: string, view: CheckedView, expected: NamedView[] | undefined): Finding[] {
   const path = chainPath(name);
   let text: string | undefined;
   try {
@@ -33,7 +33,8 @@ export function checkChainFile(store: CaStore, name: string, view: CertificateVi
   if (!expected && text.startsWith(view.pem)) return [];
   const blocks = readPemBlocks(text);
   const fingerprints = blocks.map((block) => (block.label === 'CERTIFICATE' ? Buffer.from(block.der).toString('base64') : block.label));
-  const wanted = (expected ?? [{ name, view }]).map((entry) => Buffer.from(entry.view.der).toString('base64'));
+  // A view's PEM is its DER in base64 (as toPem writes it): the same text once the lines are joined.
+  const wanted = (expected ?? [{ name, view }]).map((entry) => entry.view.pem.replace(/-----[^-]*-----|\s/g, ''));
   if (fingerprints[0] !== wanted[0]) {
     // The certificate may be the file that changed (check says so): no advice to copy it.
     return [finding(path, 'chain-mismatch', `does not start with the certificate in "${certPath(name)}"`)];
@@ -49,7 +50,7 @@ export function checkChainFile(store: CaStore, name: string, view: CertificateVi
  * above is not in certs/ (`issuerOf` answers undefined) or the issuers loop.
  */
 export function expectedChains(
-  certificates: Map<string, CertificateView>,
+  certificates: Map<string, CheckedView>,
   issuerOf: (name: string) => string | undefined,
   /** The chain of a self-signed CA, when it has one: the new root's is its cross-certificate while a rotation bridges the roots. */
   rootChains: ReadonlyMap<string, NamedView[]> = new Map(),

@@ -1,5 +1,6 @@
 import { verifyCrlSignature } from '../../pki/crl.js';
-import { inspectCrl, type CertificateView } from '../../pki/inspect.js';
+import { inspectCrl } from '../../pki/inspect.js';
+import type { CheckedView } from './check-certificates.js';
 import type { CaStore } from '../../store/ca-store.js';
 import type { CertificateRecord } from '../../store/records.js';
 import { isoSeconds } from './describe.js';
@@ -15,7 +16,7 @@ import { isRootName } from '../../store/layout.js';
  */
 export async function checkCrls(
   store: CaStore,
-  certificates: Map<string, CertificateView>,
+  certificates: Map<string, CheckedView>,
   records: CertificateRecord[],
   now: Date,
   findings: Finding[],

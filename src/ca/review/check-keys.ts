@@ -1,5 +1,5 @@
 import { isEncryptedKeyPem, type KeyComparison } from '../../pki/keys.js';
-import type { CertificateView } from '../../pki/inspect.js';
+import type { CheckedView } from './check-certificates.js';
 import type { CaStore } from '../../store/ca-store.js';
 import { PRIVATE_DIR, certPath, csrPath, keyPath } from '../../store/layout.js';
 import type { TextPart } from '../text.js';
@@ -22,13 +22,15 @@ export interface CheckedKeys {
  */
 export async function checkKeys(
   store: CaStore,
-  certificates: Map<string, CertificateView>,
+  certificates: Map<string, CheckedView>,
   comparisons: Map<string, KeyComparison>,
   tracked: Set<string>,
+  /** Only the keys of these names (check --since); all by default. */
+  inScope: (name: string) => boolean = () => true,
 ): Promise<CheckedKeys> {
   const findings: Finding[] = [];
   const unchecked: string[] = [];
-  const names = (await store.list(PRIVATE_DIR)).filter((file) => file.endsWith('.key')).map((file) => file.slice(0, -'.key'.length));
+  const names = (await store.list(PRIVATE_DIR)).filter((file) => file.endsWith('.key')).map((file) => file.slice(0, -'.key'.length)).filter(inScope);
   for (const name of names) {
     const path = keyPath(name);
     if (tracked.has(path)) continue;
@@ -55,7 +57,7 @@ export async function checkKeys(
 }
 
 /** How to get the right key back: from a backup or git, else a new certificate (a new CA for a CA). */
-function restoreKey(name: string, certificate: CertificateView): TextPart[] {
+function restoreKey(name: string, certificate: CheckedView): TextPart[] {
   const path = keyPath(name);
   const back = `put its own key back at "${path}" (from your backup, or "git checkout -- ${path}" if it is encrypted and committed); `;
   if (certificate.isCa) return [back, ...lostCaKey(name)];

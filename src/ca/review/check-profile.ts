@@ -1,4 +1,4 @@
-import type { CertificateView } from '../../pki/inspect.js';
+import type { CheckedView } from './check-certificates.js';
 import type { CertificateRecord } from '../../store/records.js';
 import { certPath } from '../../store/layout.js';
 import { isoDate } from '../commit-message.js';
@@ -16,7 +16,7 @@ const LEAF_EKU: Record<string, string[]> = {
  * The profile rules for one certificate: key size, signature hash, validity inside the issuer's,
  * and the extensions certified puts in a CA or a leaf of the record's profile.
  */
-export function checkProfile(name: string, view: CertificateView, record: CertificateRecord | undefined, issuer: CertificateView | undefined): Finding[] {
+export function checkProfile(name: string, view: CheckedView, record: CertificateRecord | undefined, issuer: CheckedView | undefined): Finding[] {
   const path = certPath(name);
   const findings: Finding[] = [];
   const problem = (text: string) => findings.push(finding(path, 'profile', text));

@@ -1,4 +1,4 @@
-import type { CertificateView } from '../../pki/inspect.js';
+import type { CheckedView } from './check-certificates.js';
 import { describeKey } from '../../pki/keys.js';
 import { formatDn } from '../../pki/name.js';
 import { RECORDS_DIR, certPath } from '../../store/layout.js';
@@ -23,7 +23,7 @@ const sameInstant = (text: unknown, date: Date): boolean => typeof text === 'str
  * certificate: `ls --expiring`, renew and the CRLs read the record, so a record edited by hand (a
  * notAfter moved out, a name added) would mislead them without a word. One finding per field.
  */
-export function checkRecordFields(name: string, view: CertificateView, record: CertificateRecord, path: string): Finding[] {
+export function checkRecordFields(name: string, view: CheckedView, record: CertificateRecord, path: string): Finding[] {
   const differences: FieldValues[] = [];
   const compare = (field: string, recorded: unknown, actual: string, same = recorded === actual) => {
     if (!same) differences.push({ field, record: shown(recorded), certificate: actual });

@@ -1,4 +1,4 @@
-import type { CertificateView } from '../../pki/inspect.js';
+import type { CheckedView } from './check-certificates.js';
 import { CROSS_NAME, OLD_ROOT_NAME } from '../../store/layout.js';
 import type { NamedView } from './check-chains.js';
 
@@ -7,7 +7,7 @@ import type { NamedView } from './check-chains.js';
  * the new root and its certificate under the old root after "certified rotate-root" (or the new
  * root and its cross-certificate). Each name maps to the other certificates of its CA.
  */
-export function caTwins(certificates: Map<string, CertificateView>): Map<string, string[]> {
+export function caTwins(certificates: Map<string, CheckedView>): Map<string, string[]> {
   const byCa = new Map<string, string[]>();
   for (const [name, view] of certificates) {
     if (!view.isCa || view.subjectKeyId === undefined) continue;

@@ -1,4 +1,4 @@
-import type { CertificateView } from '../../pki/inspect.js';
+import type { CheckedView } from './check-certificates.js';
 import { certificateMatchesKey } from '../../pki/keys.js';
 import { CONFIG_FILE, certPath } from '../../store/layout.js';
 import type { CaConfig } from '../config.js';
@@ -24,7 +24,7 @@ export interface TokenKeyCheck {
  * reached is reported as not checked, never as a failure. CAs without a certificate (a revoked
  * intermediate not yet replaced) are left out.
  */
-export async function checkTokenKeys(config: CaConfig, certificates: Map<string, CertificateView>, askPassword: AskPassword): Promise<{ findings: Finding[]; tokenKeys: TokenKeyCheck[] }> {
+export async function checkTokenKeys(config: CaConfig, certificates: Map<string, CheckedView>, askPassword: AskPassword): Promise<{ findings: Finding[]; tokenKeys: TokenKeyCheck[] }> {
   const findings: Finding[] = [];
   const tokenKeys: TokenKeyCheck[] = [];
   const records = Object.entries(config.tokenKeys ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));

@@ -11,6 +11,7 @@ export interface CheckOptions extends StoreFlags {
   json?: boolean;
   pin?: string;
   rootPin?: string;
+  since?: string;
 }
 
 /** `certified check`: exit 0 when the CA is healthy, 1 with one finding per line otherwise. */
@@ -18,7 +19,12 @@ export async function runCheck(args: string[], options: CheckOptions, _argv: str
   if (args.length) throw new UsageError('check takes no arguments', 'Example: certified check --json');
   const store = openStore(options);
   // Only a token's PIN, never a prompt: keys on a token are compared when the PIN is given.
-  const checked = await checkCa(store, { askPassword: askPasswordFrom({ pin: options.pin, rootPin: options.rootPin }, { roles: ['pin', 'root-pin'], prompt: false }) });
+  const checked = await checkCa(store, {
+    askPassword: askPasswordFrom({ pin: options.pin, rootPin: options.rootPin }, { roles: ['pin', 'root-pin'], prompt: false }),
+    ...(options.since === undefined ? {} : { since: options.since }),
+  });
+  const scope = checked.scope;
+  if (scope && 'fallback' in scope) status(`Note: checking the whole CA, not only what changed since "${scope.since}": ${scope.fallback}.`);
   // Not a finding: the history cannot be mended without rewriting it, so it must not fail every later check.
   const withoutTrailers = (await commitsWithoutTrailers(store)).map((entry) => entry.shortCommit);
   if (withoutTrailers.length) {
@@ -26,7 +32,9 @@ export async function runCheck(args: string[], options: CheckOptions, _argv: str
   }
   const result = { ...checked, findings: checked.findings.map((item) => ({ ...item, message: renderText(item.message, FLAGS) })) };
   if (options.json) {
-    data(`${JSON.stringify({ ok: result.findings.length === 0, ...result, ...(withoutTrailers.length ? { commitsWithoutTrailers: withoutTrailers } : {}) }, null, 2)}\n`);
+    const { scope: _scope, ...rest } = result;
+    const since = scope ? { since: scope.since, scope: 'fallback' in scope ? { full: true, reason: scope.fallback, changed: scope.changed } : { full: false, changed: scope.changed, certificates: scope.certificates, crls: scope.crls } } : {};
+    data(`${JSON.stringify({ ok: result.findings.length === 0, ...rest, ...since, ...(withoutTrailers.length ? { commitsWithoutTrailers: withoutTrailers } : {}) }, null, 2)}\n`);
   } else {
     for (const item of result.findings) data(`${item.path}: ${item.message} [${item.code}]`);
   }
@@ -47,7 +55,8 @@ export async function runCheck(args: string[], options: CheckOptions, _argv: str
   for (const key of tokenKeys.filter((key) => key.result === 'unchecked')) {
     status(`Note: the key of "${key.name}" on the PKCS#11 token (${key.uri}) could not be compared with its certificate: ${key.reason ?? 'the token could not be reached'}.`);
   }
-  const counted = `${result.certificates} certificate(s), ${result.records} record(s), ${result.crls} CRL(s)`;
+  const changedSince = scope && !('fallback' in scope) ? ` changed since "${scope.since}" or affected by ${scope.changed.length === 1 ? 'that change' : 'those changes'}` : '';
+  const counted = `${result.certificates} certificate(s), ${result.records} record(s), ${result.crls} CRL(s)${changedSince}`;
   if (result.findings.length) {
     status(`certified: ${result.findings.length} finding(s) in ${shown(store.dir)} (${counted} checked).`);
     process.exitCode = 1;

@@ -1,0 +1,161 @@
+import assert from 'node:assert/strict';
+import { cpSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { before, describe, it } from 'node:test';
+import { git, makeCa, run, tempDir } from '../helpers/cli.js';
+
+/**
+ * `check --since REF` checks what changed since REF and what those changes affect, with the
+ * findings a full check gives for those files: each case makes a change, runs both, and compares
+ * the scoped findings with the full check's findings about the files the scoped check covered.
+ */
+
+const TEAM_PASSWORD = 'team password for tests';
+
+interface CheckJson {
+  ok: boolean;
+  findings: { path: string; code: string; message: string }[];
+  since?: string;
+  scope?: { full: boolean; reason?: string; changed: string[]; certificates?: string[]; crls?: string[] };
+}
+
+/** The CA every case copies: two leaves under the intermediate, a sub-CA and a leaf under it; branch "base" at its HEAD. */
+let home: string;
+
+before(async () => {
+  home = tempDir();
+  await makeCa(home);
+  for (const args of [
+    ['CN=web.example.com'],
+    ['CN=api.example.com'],
+    ['init', '--issuer', 'ca', '--password', TEAM_PASSWORD, 'CN=Team CA'],
+    ['issue', '--issuer', 'Team CA', 'CN=build.team.example.com'],
+  ]) {
+    const result = await run(args, { cwd: home, env: { CERTIFIED_CA_PASSWORD: TEAM_PASSWORD } });
+    assert.equal(result.code, 0, `${args.join(' ')}: ${result.stderr}`);
+  }
+  git(join(home, 'etc/ssl'), ['branch', 'base']);
+});
+
+function copyCa(): { cwd: string; db: string } {
+  const cwd = tempDir();
+  cpSync(home, cwd, { recursive: true });
+  return { cwd, db: join(cwd, 'etc/ssl') };
+}
+
+async function check(cwd: string, args: string[] = []): Promise<{ code: number; json: CheckJson; stderr: string }> {
+  const result = await run(['check', '--json', ...args], { cwd });
+  return { code: result.code, json: JSON.parse(result.stdout) as CheckJson, stderr: result.stderr };
+}
+
+/** Every file a scoped check answers for: its certificates' files and records, its CRLs, the changed files. */
+function coveredPaths(db: string, scope: NonNullable<CheckJson['scope']>): Set<string> {
+  const names = new Set(scope.certificates ?? []);
+  const paths = new Set([...scope.changed, ...(scope.crls ?? [])]);
+  for (const name of names) for (const path of [`certs/${name}.crt`, `certs/${name}.chain.crt`, `private/${name}.key`, `csr/${name}.csr`]) paths.add(path);
+  for (const issuer of readdirSync(join(db, 'records'))) {
+    for (const file of readdirSync(join(db, 'records', issuer))) {
+      const path = `records/${issuer}/${file}`;
+      try {
+        if (names.has((JSON.parse(readFileSync(join(db, path), 'utf8')) as { name: string }).name)) paths.add(path);
+      } catch {
+        // An unreadable record is covered only when it changed.
+      }
+    }
+  }
+  return paths;
+}
+
+const serialIn = (db: string, name: string): string => {
+  const record = git(db, ['grep', '-l', `"name": "${name}"`, '--', 'records']).trim().split('\n')[0]!;
+  return record.split('/')[2]!.replace('.json', '');
+};
+
+/** Runs the full and the scoped check after `change`, and checks they agree on what the scoped one covers. */
+async function compare(change: (db: string, cwd: string) => Promise<void> | void): Promise<{ full: CheckJson; since: CheckJson; stderr: string; db: string }> {
+  const { cwd, db } = copyCa();
+  await change(db, cwd);
+  const full = await check(cwd);
+  const since = await check(cwd, ['--since', 'base']);
+  assert.equal(since.json.since, 'base');
+  assert.ok(since.json.scope, 'the JSON says what was checked');
+  assert.equal(since.code, since.json.findings.length ? 1 : 0);
+  if (since.json.scope.full) {
+    assert.deepEqual(since.json.findings, full.json.findings);
+  } else {
+    const covered = coveredPaths(db, since.json.scope);
+    assert.deepEqual(since.json.findings, full.json.findings.filter((item) => covered.has(item.path)));
+  }
+  return { full: full.json, since: since.json, stderr: since.stderr, db };
+}
+
+const codes = (json: CheckJson) => json.findings.map((item) => `${item.path} ${item.code}`);
+
+describe('check --since', () => {
+  it('checks a new leaf and nothing else; a clean change passes', async () => {
+    const { since } = await compare(async (_db, cwd) => {
+      const issued = await run(['CN=new.example.com'], { cwd });
+      assert.equal(issued.code, 0, issued.stderr);
+    });
+    assert.deepEqual(since.findings, []);
+    assert.equal(since.scope?.full, false);
+    assert.deepEqual(since.scope?.certificates, ['new.example.com']);
+    assert.deepEqual(since.scope?.crls, []);
+  });
+
+  it('checks a revoked certificate with its issuer\'s CRL, and finds a CRL that misses it', async () => {
+    const { since } = await compare(async (db, cwd) => {
+      const revoked = await run(['revoke', '--name', 'web.example.com'], { cwd });
+      assert.equal(revoked.code, 0, revoked.stderr);
+      // The CRL as it was before: it does not list the serial just revoked (uncommitted).
+      git(db, ['checkout', 'base', '--', 'crl/ca.crl']);
+    });
+    assert.deepEqual(since.scope?.crls, ['crl/ca.crl']);
+    assert.deepEqual(codes(since), ['crl/ca.crl crl-entries']);
+  });
+
+  it('checks everything below a changed sub-CA', async () => {
+    const { since, full } = await compare((db) => {
+      // Another CA's certificate where the sub-CA's was: what it issued no longer verifies.
+      writeFileSync(join(db, 'certs/team-ca.crt'), readFileSync(join(db, 'certs/ca.crt')));
+    });
+    assert.ok(since.scope?.certificates?.includes('build.team.example.com'), JSON.stringify(since.scope));
+    assert.ok(!since.scope?.certificates?.includes('web.example.com'));
+    assert.ok(codes(since).includes('certs/build.team.example.com.crt bad-signature'), codes(since).join('\n'));
+    assert.ok(codes(full).includes('certs/build.team.example.com.crt bad-signature'));
+  });
+
+  it('finds a tampered record and a deleted chain file (uncommitted)', async () => {
+    const { since, db } = await compare((db) => {
+      const path = join(db, 'records/ca', `${serialIn(db, 'api.example.com')}.json`);
+      writeFileSync(path, readFileSync(path, 'utf8').replace(/"notAfter": "\d{4}/, '"notAfter": "2099'));
+      rmSync(join(db, 'certs/web.example.com.chain.crt'));
+    });
+    assert.deepEqual(codes(since), [
+      'certs/web.example.com.chain.crt missing-chain',
+      `records/ca/${serialIn(db, 'api.example.com')}.json record-mismatch`,
+    ]);
+    assert.deepEqual(since.scope?.certificates, ['api.example.com', 'web.example.com']);
+  });
+
+  it('checks the whole CA when certified.json changed, and says so', async () => {
+    const { since, stderr } = await compare((db) => {
+      const path = join(db, 'certified.json');
+      const config = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+      writeFileSync(path, `${JSON.stringify({ ...config, crlDays: 8 }, null, 2)}\n`);
+      rmSync(join(db, 'certs/api.example.com.chain.crt'));
+    });
+    assert.equal(since.scope?.full, true);
+    assert.match(since.scope?.reason ?? '', /certified\.json/);
+    assert.match(stderr, /^Note: checking the whole CA, not only what changed since "base": "certified\.json" changed\.$/m);
+    assert.deepEqual(codes(since), ['certs/api.example.com.chain.crt missing-chain']);
+  });
+
+  it('refuses an unknown REF in one line naming it', async () => {
+    const result = await run(['check', '--since', 'origin/no-such-branch'], { cwd: home });
+    assert.equal(result.code, 1);
+    assert.equal(result.stdout, '');
+    assert.match(result.stderr, /^certified: unknown git revision "origin\/no-such-branch" given to --since\. Fetch it first/);
+    assert.equal(result.stderr.split('\n').filter(Boolean).length, 1);
+  });
+});
