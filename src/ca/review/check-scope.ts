@@ -12,12 +12,14 @@ import {
   PRIVATE_DIR,
   RECORDS_DIR,
   REVOKED_DIR,
+  REVOKED_INDEX_DIR,
   ROOTS_FILE,
   ROOT_NAME,
   certPath,
   chainPath,
   csrPath,
   keyPath,
+  revokedIndexPath,
 } from '../../store/layout.js';
 import { parseRecord, type CertificateRecord } from '../../store/records.js';
 import { caOfCrlFile, crlFileOf, type CaConfig } from '../config.js';
@@ -139,6 +141,12 @@ export async function scopeOfChanges(
     }
     // Revoked certificates' files are kept, never checked (their records and the CRL are).
     if (path.startsWith(`${REVOKED_DIR}/`) || path.startsWith(`${PRIVATE_DIR}/${REVOKED_DIR}/`)) continue;
+    // An entry of the index of revoked certificates: the CRL of its issuer, which is built from it.
+    const indexed = path.startsWith(`${REVOKED_INDEX_DIR}/`) ? path.slice(REVOKED_INDEX_DIR.length + 1).split('/') : undefined;
+    if (indexed?.length === 2 && indexed[0]) {
+      crls.add(indexed[0]);
+      continue;
+    }
     return full(path === CONFIG_FILE ? `"${CONFIG_FILE}" changed` : `"${path}" changed, which check cannot map to certificates`);
   }
   // Below a changed CA: everything it issued, all the way down (records/NAME/ holds what NAME issued).
@@ -169,7 +177,12 @@ export function scopePaths(scope: CheckScope, config: CaConfig, recordPaths: Map
   const paths = new Set<string>(scope.changed);
   for (const name of scope.names) for (const path of [certPath(name), chainPath(name), keyPath(name), csrPath(name)]) paths.add(path);
   for (const [record, path] of recordPaths) if (scope.names.has(record.name)) paths.add(path);
-  for (const path of scope.records) paths.add(path);
+  for (const path of scope.records) {
+    paths.add(path);
+    // records/ISSUER/SERIAL.json -> revoked-index/ISSUER/SERIAL, which check compares with it.
+    const [, issuer, file] = path.split('/');
+    if (issuer && file?.endsWith('.json')) paths.add(revokedIndexPath(issuer, file.slice(0, -'.json'.length)));
+  }
   for (const name of scope.crls) paths.add(crlFileOf(config, name));
   return paths;
 }
