@@ -174,16 +174,17 @@ export async function prepareSubCa(store: CaStore, config: CaConfig, issuer: Iss
 }
 
 /**
- * Refuses a new CA whose subject is another CA's (the issuer's, the root's, a revoked one's): its
- * certificates would look self-issued or issued by that CA to every verifier that goes by names.
+ * Refuses a new CA whose subject is another valid CA's (the issuer's, the root's): its certificates
+ * would look self-issued or issued by that CA to every verifier that goes by names. A revoked CA's
+ * successor may take its name, as a new intermediate takes the revoked one's.
  */
 export async function assertSubjectOfNoCa(store: CaStore, subject: DistinguishedName): Promise<void> {
   const wanted = formatDn(subject);
   for (const issuer of await store.list(RECORDS_DIR)) {
-    const holder = (await loadRecords(store, issuer)).find((record) => (record.profile === 'root' || record.profile === 'ca') && formatDn(record.subject) === wanted);
+    const holder = (await loadRecords(store, issuer)).find((record) => (record.profile === 'root' || record.profile === 'ca') && record.status === 'valid' && formatDn(record.subject) === wanted);
     if (holder) {
       throw new InvalidInputError(
-        `the subject "${wanted}" is the subject of the CA "${holder.name}"${holder.status === 'revoked' ? ' (revoked)' : ''}`,
+        `the subject "${wanted}" is the subject of the CA "${holder.name}"`,
         'Nothing was written. Give the new CA a name of its own (another CN).',
       );
     }
