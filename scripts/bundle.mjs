@@ -81,41 +81,19 @@ const cli = build({
   metafile: true,
 });
 
+/** What the two small programs below share: one self-contained file each, for Node 20. */
+const standalone = { absWorkingDir: root, outdir, bundle: true, platform: 'node', target: 'node20', sourcemap: 'linked', legalComments: 'none', logLevel: 'warning', metafile: true };
+
 /**
  * `certified show FILE`, the command git runs once per certificate, CSR and CRL of a diff (its
  * textconv): one file of its own that loads no X.509 library, which bin/certified imports for
  * exactly that command line. One file, not chunks shared with the CLI: each module costs Node's
  * loader a resolution and a link, and these run hundreds of times in a row.
  */
-const show = build({
-  absWorkingDir: root,
-  entryPoints: { show: 'src/cli/show-quickly.ts' },
-  outdir,
-  bundle: true,
-  format: 'esm',
-  platform: 'node',
-  target: 'node20',
-  sourcemap: 'linked',
-  legalComments: 'none',
-  logLevel: 'warning',
-  metafile: true,
-});
+const show = build({ ...standalone, entryPoints: { show: 'src/cli/show-quickly.ts' }, format: 'esm' });
 
 /** The same, as the CommonJS program bin/certified-textconv runs: Node starts it faster than an ES module. */
-const textconv = build({
-  absWorkingDir: root,
-  entryPoints: { textconv: 'src/cli/textconv.ts' },
-  outdir,
-  outExtension: { '.js': '.cjs' },
-  bundle: true,
-  format: 'cjs',
-  platform: 'node',
-  target: 'node20',
-  sourcemap: 'linked',
-  legalComments: 'none',
-  logLevel: 'warning',
-  metafile: true,
-});
+const textconv = build({ ...standalone, entryPoints: { textconv: 'src/cli/textconv.ts' }, outExtension: { '.js': '.cjs' }, format: 'cjs' });
 
 // What bin/certified-textconv keys its cache on: any change to what the bundle prints starts a new cache.
 const outputs = await Promise.all([cli, show, textconv]);

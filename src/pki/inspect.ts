@@ -14,6 +14,7 @@ import { parseCrl, type CrlInfo } from './crl.js';
 import { parseCsr, type CsrInfo } from './csr.js';
 import { readPemBlocks } from './pem.js';
 import { EKU_NAMES, KEY_USAGE_NAMES } from './quick-inspect.js';
+import { PEM_KINDS } from './pem-labels.js';
 
 /** A certificate as `certified show` and `certified check` see it: every field a reviewer needs. */
 export interface CertificateView extends CertificateInfo {
@@ -93,14 +94,6 @@ export function inspectCrl(input: string | Uint8Array): CrlView {
   };
 }
 
-const LABELS: Record<string, 'certificate' | 'csr' | 'crl'> = {
-  CERTIFICATE: 'certificate',
-  'TRUSTED CERTIFICATE': 'certificate',
-  'CERTIFICATE REQUEST': 'csr',
-  'NEW CERTIFICATE REQUEST': 'csr',
-  'X509 CRL': 'crl',
-  CRL: 'crl',
-};
 
 /**
  * Whether the bytes are one DER SEQUENCE whose length covers them exactly, as every certificate,
@@ -137,7 +130,7 @@ export async function inspectContent(content: Uint8Array): Promise<PkiView[]> {
     const text = bytes.toString('latin1');
     const views: PkiView[] = [];
     for (const block of readPemBlocks(text)) {
-      const kind = LABELS[block.label];
+      const kind = PEM_KINDS[block.label];
       if (!kind) {
         views.push({ kind: 'other', label: block.label });
         continue;

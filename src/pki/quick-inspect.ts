@@ -6,6 +6,7 @@ import { NotQuick, TAG, asciiOf, childrenOf, contentOf, encodingOf, expect, hexO
 import { keySpecOf, type KeySpec } from './key-spec.js';
 import { readPemBlocks } from './pem-blocks.js';
 import type { DistinguishedName, DnAttribute, ExtendedKeyUsageName, KeyUsageName, RevocationReason, SanType, SubjectAltName } from './types.js';
+import { PEM_KINDS } from './pem-labels.js';
 
 /**
  * The views of inspectContent (inspect.ts), read without @peculiar/x509 for the PEM files a CA
@@ -19,7 +20,7 @@ export function inspectContentQuickly(content: Uint8Array): PkiView[] | undefine
   if (!bytes.includes('-----BEGIN ')) return undefined;
   try {
     return readPemBlocks(bytes.toString('latin1')).map((block): PkiView => {
-      const kind = LABELS[block.label];
+      const kind = PEM_KINDS[block.label];
       if (!kind) return { kind: 'other', label: block.label };
       if (kind === 'certificate') return quickCertificate(block.der);
       if (kind === 'csr') return quickCsr(block.der);
@@ -31,14 +32,6 @@ export function inspectContentQuickly(content: Uint8Array): PkiView[] | undefine
   }
 }
 
-const LABELS: Record<string, 'certificate' | 'csr' | 'crl'> = {
-  CERTIFICATE: 'certificate',
-  'TRUSTED CERTIFICATE': 'certificate',
-  'CERTIFICATE REQUEST': 'csr',
-  'NEW CERTIFICATE REQUEST': 'csr',
-  'X509 CRL': 'crl',
-  CRL: 'crl',
-};
 
 /** Every key usage bit, by its RFC 5280 name, in bit order. */
 export const KEY_USAGE_NAMES = ['digitalSignature', 'nonRepudiation', 'keyEncipherment', 'dataEncipherment', 'keyAgreement', 'keyCertSign', 'cRLSign', 'encipherOnly', 'decipherOnly'] as const;
