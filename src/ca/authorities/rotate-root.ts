@@ -59,7 +59,7 @@ export interface RotateRootResult {
 }
 
 /** A CA the old root signed, carried over: the same name, subject and key, certified by the new root. */
-interface CarriedCa {
+export interface CarriedCa {
   name: string;
   record: CertificateRecord;
   certificate: CertificateInfo;
@@ -72,9 +72,9 @@ const SHORT_BRIDGE_DAYS = 30;
 /**
  * Refuses what rotate-root cannot do, before any key or password is asked for: a rotation under
  * way, an old root still kept, no intermediate in use, files in the way, a root CRL URL whose
- * successor cannot be named, an old root about to expire.
+ * successor cannot be named, an old root about to expire. Returns the CAs the rotation carries over.
  */
-export async function assertMayRotate(store: CaStore, params: { rootCrlUrl?: string; now?: Date }): Promise<void> {
+export async function assertMayRotate(store: CaStore, params: { rootCrlUrl?: string; now?: Date }): Promise<CarriedCa[]> {
   const config = await loadConfig(store);
   if (config.rootRotation?.bridge) {
     throw new CertifiedError(`a root rotation is under way (since ${config.rootRotation.started.slice(0, 10)})`, {
@@ -109,6 +109,7 @@ export async function assertMayRotate(store: CaStore, params: { rootCrlUrl?: str
       hint: 'Make a new CA beside this one and move clients to it ("Regenerate the whole CA" in the wiki).',
     });
   }
+  return carried;
 }
 
 /**
@@ -124,9 +125,8 @@ export async function assertMayRotate(store: CaStore, params: { rootCrlUrl?: str
 export async function rotateRoot(store: CaStore, params: RotateRootParams): Promise<RotateRootResult> {
   return store.locked(async () => {
     const now = params.now ?? new Date();
-    await assertMayRotate(store, { ...(params.rootCrlUrl ? { rootCrlUrl: params.rootCrlUrl } : {}), now });
+    const carried = await assertMayRotate(store, { ...(params.rootCrlUrl ? { rootCrlUrl: params.rootCrlUrl } : {}), now });
     const config = await loadConfig(store);
-    const carried = await carriedCas(store);
     const intermediate = carried.find(({ name }) => name === INTERMEDIATE_NAME)!;
     const old = await loadIssuer(store, ROOT_NAME, params.askPassword);
     const subject = newRootSubject(old.certificate.subject, params.subject, now);
