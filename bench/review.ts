@@ -57,7 +57,7 @@ export function benchReview(add: (row: Row) => Row, log: (line: string) => void)
     show.push(checked('certified show', certified(['show', file], { cwd: dir })));
     rmSync(kept, { recursive: true, force: true });
     textconv.push(checked('bin/certified-textconv', sample(join(REPO, 'bin/certified-textconv'), [file], { cwd: dir })));
-    whole.push(checked('whole CLI show', sample(process.execPath, [join(REPO, 'dist/bundle/main.js'), 'show', file], { cwd: dir })));
+    whole.push(checked('whole CLI show', sample(process.execPath, [join(REPO, 'dist/bundle/cli.cjs'), 'show', file], { cwd: dir })));
   }
   const floorRow = add(row('node -e 0 (interleaved with the three rows below)', floor));
   const limit = floorRow.ms === undefined ? undefined : floorRow.ms + 20;

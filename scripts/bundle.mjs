@@ -1,7 +1,9 @@
 // Bundles the CLI into dist/bundle/ (run by `npm run build` after tsc has type-checked and
-// compiled to dist/). Why: Node 20 spends most of a command's start-up resolving and compiling the
-// ~300 files of @peculiar/x509 and its ASN.1 packages; one file per lazily loaded command is far
-// cheaper. Each command stays its own chunk, so `--version` and help still load only commander.
+// compiled to dist/). Why: Node 20 spends most of a command's start-up resolving, linking and
+// compiling modules (~300 files for @peculiar/x509 and its ASN.1 packages alone). The CLI is one
+// CommonJS file, cli.cjs, which bin/certified compiles from V8's code cache (made at the end of
+// this build): no resolving, no linking, and almost no compiling. What only rare commands need
+// (PKCS#12's node-forge, the manifest's yaml, the prompts) is bundled apart and loaded on use.
 import { createHash } from 'node:crypto';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -55,50 +57,110 @@ const pureAsn1 = {
   },
 };
 
+/**
+ * Packages only rare commands load (`import()` in src), each bundled into a file of its own: in the
+ * CLI's file, they would more than double what every command reads and deserializes.
+ */
+const APART = { 'node-forge': 'forge', yaml: 'yaml', '@inquirer/prompts': 'prompts' };
+const loadedApart = {
+  name: 'loaded-apart',
+  setup(builder) {
+    const filter = new RegExp(`^(?:${Object.keys(APART).map((name) => name.replace('/', '\\/')).join('|')})$`);
+    builder.onResolve({ filter }, (args) => ({ path: `./${APART[args.path]}.cjs`, external: true }));
+  },
+};
+
+/**
+ * The CLI's entry: @peculiar/x509's tsyringe checks for the reflect-metadata polyfill when it
+ * loads, so the polyfill runs first, before any module that imports the library.
+ */
+const cliEntry = { contents: "import 'reflect-metadata';\nimport './src/cli/main.ts';\n", resolveDir: root, sourcefile: 'cli-entry.ts', loader: 'ts' };
+
+/** In a CommonJS file, import.meta.url (see keepImportMetaUrl) is the file's own URL. */
+const cjsImportMetaUrl = {
+  define: { 'import.meta.url': '__certifiedFileUrl' },
+  banner: { js: "var __certifiedFileUrl = require('node:url').pathToFileURL(__filename).href;" },
+};
+
+const common = { absWorkingDir: root, bundle: true, platform: 'node', target: 'node20', sourcemap: 'linked', legalComments: 'none', logLevel: 'warning', metafile: true };
+
 await rm(outdir, { recursive: true, force: true });
 const cli = build({
-  absWorkingDir: root,
-  entryPoints: { main: 'src/cli/main.ts', ...WORKERS },
+  ...common,
+  stdin: cliEntry,
+  outfile: join(outdir, 'cli.cjs'),
+  format: 'cjs',
+  // Packages that ship both prefer their ES module build (tree-shakeable).
+  mainFields: ['module', 'main'],
+  ...cjsImportMetaUrl,
+  // import() becomes require(): the launcher compiles cli.cjs as a script, which has no ES module loader.
+  supported: { 'dynamic-import': false },
+  plugins: [keepImportMetaUrl, loadedApart, ...(process.env.BUNDLE_NO_PURE ? [] : [pureAsn1])],
+  // pkcs11js is a native addon (an optional dependency), required at run time only when a token key is used.
+  external: ['pkcs11js'],
+});
+const apart = Object.entries(APART).map(([name, file]) =>
+  build({ ...common, stdin: { contents: `module.exports = require(${JSON.stringify(name)});`, resolveDir: root, sourcefile: `${file}-entry.cjs` }, outfile: join(outdir, `${file}.cjs`), format: 'cjs', mainFields: ['module', 'main'] }),
+);
+
+/** Worker thread scripts, each one ES module file that starts as fast as the CLI. */
+const workers = build({
+  ...common,
+  entryPoints: WORKERS,
   outdir,
-  bundle: true,
-  splitting: true,
   format: 'esm',
-  platform: 'node',
-  target: 'node20',
-  // Packages that ship both prefer their ES module build (tree-shakeable, no CJS wrapper).
   mainFields: ['module', 'main'],
   // CommonJS packages inside an ES module bundle still need require() for Node's built-ins.
   banner: { js: "import { createRequire as __certifiedRequire } from 'node:module';\nconst require = __certifiedRequire(import.meta.url);" },
   plugins: [keepImportMetaUrl, ...(process.env.BUNDLE_NO_PURE ? [] : [pureAsn1])],
-  // @peculiar/x509's tsyringe checks for the reflect-metadata polyfill when it loads. Bundled, the
-  // polyfill (a CommonJS package) would run where src/pki/x509.ts imports it, which esbuild may
-  // place after the library; left external, it stays an ES import that runs before the chunk.
-  // pkcs11js is a native addon (an optional dependency), required at run time only when a token key is used.
+  // Left external, the reflect-metadata polyfill stays an ES import that runs before the library (see cliEntry).
   external: ['reflect-metadata', 'pkcs11js'],
-  sourcemap: 'linked',
-  legalComments: 'none',
-  logLevel: 'warning',
-  metafile: true,
 });
 
-/** What the two small programs below share: one self-contained file each, for Node 20. */
-const standalone = { absWorkingDir: root, outdir, bundle: true, platform: 'node', target: 'node20', sourcemap: 'linked', legalComments: 'none', logLevel: 'warning', metafile: true };
+/** What the two small programs below share: one self-contained CommonJS file each. */
+const standalone = { ...common, outdir, format: 'cjs', outExtension: { '.js': '.cjs' } };
 
 /**
  * `certified show FILE`, the command git runs once per certificate, CSR and CRL of a diff (its
- * textconv): one file of its own that loads no X.509 library, which bin/certified imports for
- * exactly that command line. One file, not chunks shared with the CLI: each module costs Node's
- * loader a resolution and a link, and these run hundreds of times in a row.
+ * textconv): one small file that loads no X.509 library, which bin/certified requires for exactly
+ * that command line, since these run hundreds of times in a row.
  */
-const show = build({ ...standalone, entryPoints: { show: 'src/cli/show-quickly.ts' }, format: 'esm' });
+const show = build({ ...standalone, entryPoints: { show: 'src/cli/show-quickly.ts' } });
 
-/** The same, as the CommonJS program bin/certified-textconv runs: Node starts it faster than an ES module. */
-const textconv = build({ ...standalone, entryPoints: { textconv: 'src/cli/textconv.ts' }, outExtension: { '.js': '.cjs' }, format: 'cjs' });
+/** The same, as the program bin/certified-textconv runs. */
+const textconv = build({ ...standalone, entryPoints: { textconv: 'src/cli/textconv.ts' } });
 
 // What bin/certified-textconv keys its cache on: any change to what the bundle prints starts a new cache.
-const outputs = await Promise.all([cli, show, textconv]);
+const outputs = await Promise.all([cli, ...apart, workers, show, textconv]);
 const digest = createHash('sha256');
 for (const result of outputs) {
   for (const file of Object.keys(result.metafile.outputs).filter((name) => /\.c?js$/.test(name)).sort()) digest.update(await readFile(join(root, file)));
 }
 await writeFile(join(outdir, 'textconv-cache-key'), `${digest.digest('hex').slice(0, 16)}\n`);
+
+/**
+ * bin/certified compiles cli.cjs from V8's code cache, cli.cjs.v8-cache, and writes that cache when
+ * it finds none (or one another Node made). V8 keeps in it what a run compiled, so the build makes
+ * it with the command run most: it makes a CA in a scratch directory, then issues from it with no
+ * cache, which leaves the cache of issuing. A build that cannot do so (no git, say) still works:
+ * the first command run writes the cache.
+ */
+async function trainCodeCache() {
+  const { spawnSync } = await import('node:child_process');
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const bin = join(root, 'bin/certified');
+  const cache = join(outdir, 'cli.cjs.v8-cache');
+  const scratch = mkdtempSync(join(tmpdir(), 'certified-build-'));
+  const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('CERTIFIED_')));
+  env.CERTIFIED_ROOT_PASSWORD = createHash('sha256').update(`${Math.random()}`).digest('hex');
+  const run = (args) => spawnSync(process.execPath, [bin, ...args], { cwd: scratch, env, stdio: 'ignore', timeout: 60_000 }).status;
+  try {
+    const made = run(['--ca', 'CN=Code Cache CA']) === 0;
+    await rm(cache, { force: true });
+    if (!made || run(['CN=host.example.com']) !== 0) console.warn('bundle: could not issue a certificate to make the code cache; the first command run will');
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+await trainCodeCache();

@@ -9,7 +9,7 @@
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-[ -f "$root/dist/bundle/main.js" ] || { echo "check-install: run npm run build first" >&2; exit 2; }
+[ -f "$root/dist/bundle/cli.cjs" ] || { echo "check-install: run npm run build first" >&2; exit 2; }
 node="$(command -v node)"
 npm_cli="$(readlink -f "$(command -v npm)")"
 work="$(mktemp -d "${TMPDIR:-/tmp}/certified-install-XXXXXX")"

@@ -78,4 +78,4 @@ function isPromptAbort(error: unknown): boolean {
   return error instanceof Error && (error.name === 'ExitPromptError' || error.name === 'AbortPromptError');
 }
 
-await main();
+void main();

@@ -6,7 +6,7 @@ export const NOT_SHOWN_QUICKLY = 90;
 
 /**
  * `certified show FILE` as git's textconv runs it, once for every certificate, CSR and CRL of a
- * diff: bin/certified loads this small bundle entry (dist/bundle/show.js) instead of the CLI, which
+ * diff: bin/certified loads this small bundle (dist/bundle/show.cjs) instead of the CLI, which
  * costs several times more to load than the decoding. It prints exactly what the show command
  * prints, or nothing and returns false when it cannot be sure to (the file cannot be read or is no
  * regular file, it is a name in the CA, it holds DER or anything quick-inspect.ts does not read):

@@ -10,13 +10,13 @@ import { BIN, REPO, baseEnv, git, makeCa, openssl, run, tempDir } from '../helpe
 
 /**
  * git's textconv (bin/certified-textconv) and `certified show FILE` as the launcher answers it
- * (dist/bundle/show.js, without the X.509 library): the same bytes as the CLI's show command, for
+ * (dist/bundle/show.cjs, without the X.509 library): the same bytes as the CLI's show command, for
  * every kind of file, and a cache that works in a clone without a git identity.
  */
 
 const TEXTCONV = join(REPO, 'bin/certified-textconv');
 const QUICK = join(REPO, 'dist/bundle/textconv.cjs');
-const CLI = join(REPO, 'dist/bundle/main.js');
+const CLI = join(REPO, 'dist/bundle/cli.cjs');
 
 interface Output {
   code: number | null;
