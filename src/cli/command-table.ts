@@ -76,7 +76,7 @@ export function commandSpecs(): CommandSpec[] {
       name: 'issue',
       summary: 'issue a certificate and its key from the intermediate or a sub-CA',
       arguments: [SUBJECT],
-      options: [flag.issuer(), ...flag.leaf(), flag.password('encrypt the new key (then it is committed)'), flag.caPassword(), flag.dryRun(), ...flag.token(), ...flag.store()],
+      options: [flag.issuer(), ...flag.leaf(), flag.password('encrypt the new key (then it is committed)'), flag.caPassword(), flag.dryRun(), flag.jsonChange(), ...flag.token(), ...flag.store()],
       examples: [
         'certified issue CN=host.example.com +alt.example.com +10.0.0.1',
         'certified issue --client CN=alice +alice@example.com --days 90',

@@ -1,16 +1,30 @@
 import { formatViews } from '../ca/review/describe.js';
 import { inspectContent } from '../ca/review/describe.js';
 import type { CaStore } from '../ca/ca-directory.js';
+import { printJson } from './json-output.js';
 import { data, status } from './output.js';
 
 const DECODABLE = /\.(crt|crl|csr)$/;
 
 /**
  * --dry-run: the certificates, CRLs and CSRs the command would have written, decoded on stdout;
- * the files it would have written or moved and the commit summary on stderr.
+ * the files it would have written or moved and the commit summary on stderr. With --json, one
+ * document of the planned change instead (docs/json.md).
  */
-export async function reportDryRun(store: CaStore): Promise<void> {
+export async function reportDryRun(store: CaStore, json?: { action: string }): Promise<void> {
   const change = store.plannedChange;
+  if (json) {
+    return printJson({
+      action: json.action,
+      dryRun: true,
+      summary: change?.message.split('\n')[0] ?? null,
+      files: (change?.writes ?? []).map((write) => store.path(write.path)),
+      moves: (change?.moves ?? []).map((move) => ({ from: store.path(move.from), to: store.path(move.to) })),
+      removes: (change?.removes ?? []).map((path) => store.path(path)),
+      commit: null,
+      warnings: [],
+    });
+  }
   if (!change) {
     status('Dry run: nothing would change.');
     return;

@@ -39,4 +39,6 @@ export interface RootOptions {
   permitIp?: string[];
   permitEmail?: string[];
   dryRun?: boolean;
+  /** Print what was done as one JSON document (docs/json.md). */
+  json?: boolean;
 }

@@ -157,6 +157,9 @@ export class CaStore extends CaReader {
   /** In a dry run, the change apply() would have made. */
   plannedChange: ChangeSet | undefined;
 
+  /** The changes this store applied, in order: each commit (empty when none was made) and the paths it wrote or moved to. */
+  readonly changesMade: { commit: string; written: string[] }[] = [];
+
   /** Applies a change: journal, atomic writes, one commit of exactly the paths it touched. */
   async apply(asked: ChangeSet): Promise<ChangeResult> {
     for (const write of asked.writes) {
@@ -177,6 +180,7 @@ export class CaStore extends CaReader {
       for (const listener of this.commitListeners) listener({ rolledBack: paths });
       throw error;
     }
+    this.changesMade.push({ commit: result.commit, written: [...change.writes.map((write) => write.path), ...(change.moves ?? []).map((move) => move.to)] });
     if (result.commit && !result.stagedForMerge && this.commitListeners.size) {
       // The commit's own parent, not HEAD as the change found it: a commit made meanwhile by
       // someone else is then between the two, and a listener must not take it for nothing.

@@ -60,11 +60,13 @@ export interface IssueCertificateResult {
   /** The issuing CA's key, so that a caller can say when the new key is of another type. */
   issuerKey: KeySpec;
   warnings: string[];
+  /** What records/ keeps of it. */
+  record: CertificateRecord;
   commit: string;
 }
 
 export interface PreparedIssue {
-  result: Omit<IssueCertificateResult, 'commit'>;
+  result: Omit<IssueCertificateResult, 'commit' | 'record'>;
   writes: FileWrite[];
   record: CertificateRecord;
   /** The commit summary line and the details block for the commit message. */
@@ -87,7 +89,7 @@ export async function issueCertificate(store: CaStore, params: IssueCertificateP
       trailers: prepared.trailers,
     });
     const { commit } = await store.apply({ message, writes: prepared.writes });
-    return { ...prepared.result, commit };
+    return { ...prepared.result, record: prepared.record, commit };
   });
 }
 

@@ -123,6 +123,6 @@ export async function renewCertificate(store: CaStore, params: RenewCertificateP
       moves: revocation.moves,
     });
     const keyEncrypted = params.reuseKey ? await isKeyEncrypted(store, params.name) : params.password !== undefined;
-    return { ...issued.result, keyEncrypted, commit, issuer: issuerName, replaced: { serial: record.serial, issuer: record.issuer }, reusedKey: params.reuseKey === true };
+    return { ...issued.result, record: issued.record, keyEncrypted, commit, issuer: issuerName, replaced: { serial: record.serial, issuer: record.issuer }, reusedKey: params.reuseKey === true };
   });
 }

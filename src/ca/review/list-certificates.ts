@@ -83,6 +83,11 @@ async function readRecords(store: CaStore): Promise<CertificateRecord[]> {
 
 function toListing(record: CertificateRecord, now: string, issuers: IssuerRevocations): CertificateListing {
   const status = record.status !== 'valid' ? record.status : record.notAfter < now ? 'expired' : issuers.revokedAbove(record) ? 'issuer-revoked' : 'valid';
+  return listingOf(record, status);
+}
+
+/** A record as `ls --json` and every command's --json show a certificate, with `status` as given. */
+export function listingOf(record: CertificateRecord, status: string = record.status): CertificateListing {
   return {
     name: record.name,
     cn: record.subject.CN ?? '',
