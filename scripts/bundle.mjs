@@ -59,16 +59,26 @@ const pureAsn1 = {
 
 /**
  * Packages only rare commands load (`import()` in src), each bundled into a file of its own: in the
- * CLI's file, they would more than double what every command reads and deserializes.
+ * CLI's file, they would more than double what every command reads and deserializes. `only`: the
+ * exports used (the prompts package also holds an editor prompt with its own charset tables).
  */
-const APART = { 'node-forge': 'forge', yaml: 'yaml', '@inquirer/prompts': 'prompts' };
+const APART = {
+  'node-forge': { file: 'forge' },
+  yaml: { file: 'yaml' },
+  '@inquirer/prompts': { file: 'prompts', only: ['confirm', 'input', 'password'] },
+};
 const loadedApart = {
   name: 'loaded-apart',
   setup(builder) {
     const filter = new RegExp(`^(?:${Object.keys(APART).map((name) => name.replace('/', '\\/')).join('|')})$`);
-    builder.onResolve({ filter }, (args) => ({ path: `./${APART[args.path]}.cjs`, external: true }));
+    builder.onResolve({ filter }, (args) => ({ path: `./${APART[args.path].file}.cjs`, external: true }));
   },
 };
+const apartEntry = (name, { file, only }) => ({
+  contents: only ? `export { ${only.join(', ')} } from ${JSON.stringify(name)};` : `module.exports = require(${JSON.stringify(name)});`,
+  resolveDir: root,
+  sourcefile: `${file}-entry.${only ? 'mjs' : 'cjs'}`,
+});
 
 /**
  * The CLI's entry: @peculiar/x509's tsyringe checks for the reflect-metadata polyfill when it
@@ -99,8 +109,8 @@ const cli = build({
   // pkcs11js is a native addon (an optional dependency), required at run time only when a token key is used.
   external: ['pkcs11js'],
 });
-const apart = Object.entries(APART).map(([name, file]) =>
-  build({ ...common, stdin: { contents: `module.exports = require(${JSON.stringify(name)});`, resolveDir: root, sourcefile: `${file}-entry.cjs` }, outfile: join(outdir, `${file}.cjs`), format: 'cjs', mainFields: ['module', 'main'] }),
+const apart = Object.entries(APART).map(([name, apartSpec]) =>
+  build({ ...common, stdin: apartEntry(name, apartSpec), outfile: join(outdir, `${apartSpec.file}.cjs`), format: 'cjs', mainFields: ['module', 'main'] }),
 );
 
 /** Worker thread scripts, each one ES module file that starts as fast as the CLI. */
