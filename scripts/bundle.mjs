@@ -4,8 +4,8 @@
 // CommonJS file, cli.cjs, which bin/certified compiles from V8's code cache (made at the end of
 // this build): no resolving, no linking, and almost no compiling. What only rare commands need
 // (PKCS#12's node-forge, the manifest's yaml, the prompts) is bundled apart and loaded on use.
-import { createHash } from 'node:crypto';
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -149,8 +149,8 @@ for (const result of outputs) {
 await writeFile(join(outdir, 'textconv-cache-key'), `${digest.digest('hex').slice(0, 16)}\n`);
 
 /**
- * bin/certified compiles cli.cjs from V8's code cache, cli.cjs.v8-cache, and writes that cache when
- * it finds none (or one another Node made). V8 keeps in it what a run compiled, so the build makes
+ * bin/certified compiles cli.cjs from V8's code cache for the Node that runs it,
+ * cli.cjs.<node>.v8-cache, and writes that cache when it finds none. V8 keeps in it what a run compiled, so the build makes
  * it with the command run most: it makes a CA in a scratch directory, then issues from it with no
  * cache, which leaves the cache of issuing. A build that cannot do so (no git, say) still works:
  * the first command run writes the cache.
@@ -160,14 +160,14 @@ async function trainCodeCache() {
   const { mkdtempSync, rmSync } = await import('node:fs');
   const { tmpdir } = await import('node:os');
   const bin = join(root, 'bin/certified');
-  const cache = join(outdir, 'cli.cjs.v8-cache');
+  const caches = async () => (await readdir(outdir)).filter((name) => name.endsWith('.v8-cache')).map((name) => join(outdir, name));
   const scratch = mkdtempSync(join(tmpdir(), 'certified-build-'));
   const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('CERTIFIED_')));
-  env.CERTIFIED_ROOT_PASSWORD = createHash('sha256').update(`${Math.random()}`).digest('hex');
+  env.CERTIFIED_ROOT_PASSWORD = randomBytes(24).toString('base64');
   const run = (args) => spawnSync(process.execPath, [bin, ...args], { cwd: scratch, env, stdio: 'ignore', timeout: 60_000 }).status;
   try {
     const made = run(['--ca', 'CN=Code Cache CA']) === 0;
-    await rm(cache, { force: true });
+    for (const cache of await caches()) await rm(cache, { force: true });
     if (!made || run(['CN=host.example.com']) !== 0) console.warn('bundle: could not issue a certificate to make the code cache; the first command run will');
   } finally {
     rmSync(scratch, { recursive: true, force: true });

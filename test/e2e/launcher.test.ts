@@ -1,25 +1,29 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { Script } from 'node:vm';
 import Module from 'node:module';
 import { describe, it } from 'node:test';
 import { REPO, baseEnv, tempDir } from '../helpers/cli.js';
 
 /**
- * bin/certified compiles dist/bundle/cli.cjs from V8's code cache beside it, made by the build,
- * and makes it again when it is missing or another Node's. Tried on a copy of the launcher and
- * the bundle, so that the checkout's cache is left alone.
+ * bin/certified compiles dist/bundle/cli.cjs from V8's code cache beside it, made by the build
+ * for the Node that built it, and makes one for any other Node that runs it. Tried on a copy of
+ * the launcher and the bundle, so that the checkout's cache is left alone.
  */
 
-function copyOfTool(): { bin: string; bundle: string; cache: string } {
+/** The code caches beside `bundle` (one per Node build that ran it). */
+function cachesOf(bundle: string): string[] {
+  return readdirSync(dirname(bundle)).filter((name) => name.endsWith('.v8-cache')).map((name) => join(dirname(bundle), name));
+}
+
+function copyOfTool(): { bin: string; bundle: string } {
   const root = tempDir('certified-launcher-');
   mkdirSync(join(root, 'bin'));
   mkdirSync(join(root, 'dist/bundle'), { recursive: true });
   for (const file of ['bin/certified', 'bin/package.json', 'package.json', 'dist/bundle/cli.cjs']) copyFileSync(join(REPO, file), join(root, file));
-  const bundle = join(root, 'dist/bundle/cli.cjs');
-  return { bin: join(root, 'bin/certified'), bundle, cache: `${bundle}.v8-cache` };
+  return { bin: join(root, 'bin/certified'), bundle: join(root, 'dist/bundle/cli.cjs') };
 }
 
 function runTool(bin: string, args: string[]) {
@@ -36,34 +40,58 @@ function accepted(bundle: string, cache: string): boolean {
 describe('the launcher', () => {
   it('ships a code cache that this Node takes for the bundle', () => {
     const bundle = join(REPO, 'dist/bundle/cli.cjs');
-    assert.ok(accepted(bundle, `${bundle}.v8-cache`), 'the build made a usable code cache');
+    const [cache, ...others] = cachesOf(bundle);
+    assert.ok(cache, 'the build made a code cache');
+    assert.deepEqual(others, [], 'one cache, for the Node that built it');
+    assert.match(cache, new RegExp(`cli\\.cjs\\.${process.version.replaceAll('.', '\\.')}-${process.arch}-`));
+    assert.ok(accepted(bundle, cache), 'V8 takes it');
   });
 
   it('makes the code cache when there is none, and runs the same with it', () => {
     const tool = copyOfTool();
     const first = runTool(tool.bin, ['help', 'ls']);
     assert.equal(first.code, 0, first.stderr);
-    assert.ok(existsSync(tool.cache), 'the first run wrote the cache');
-    assert.ok(accepted(tool.bundle, tool.cache));
+    const [cache, ...others] = cachesOf(tool.bundle);
+    assert.ok(cache, 'the first run wrote the cache');
+    assert.deepEqual(others, []);
+    assert.ok(accepted(tool.bundle, cache));
     assert.deepEqual(runTool(tool.bin, ['help', 'ls']), first);
+    assert.deepEqual(cachesOf(tool.bundle), [cache], 'the second run used it');
   });
 
-  it('replaces a cache V8 refuses, such as one of another Node', () => {
+  it("leaves another Node's cache alone and makes its own", () => {
     const tool = copyOfTool();
-    writeFileSync(tool.cache, 'not a code cache');
+    const other = `${tool.bundle}.v20.0.0-${process.arch}-0-0.v8-cache`;
+    writeFileSync(other, 'the code cache of another Node');
     const result = runTool(tool.bin, ['--help']);
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /^Usage: certified/);
-    assert.ok(accepted(tool.bundle, tool.cache), 'the refused cache was replaced');
+    const caches = cachesOf(tool.bundle);
+    assert.equal(caches.length, 2);
+    assert.equal(readFileSync(other, 'utf8'), 'the code cache of another Node');
+    assert.ok(accepted(tool.bundle, caches.find((cache) => cache !== other)!));
+  });
+
+  it('replaces a cache V8 refuses', () => {
+    const tool = copyOfTool();
+    runTool(tool.bin, ['--help']);
+    const [cache] = cachesOf(tool.bundle);
+    writeFileSync(cache!, 'not a code cache');
+    const result = runTool(tool.bin, ['--help']);
+    assert.equal(result.code, 0, result.stderr);
+    assert.ok(accepted(tool.bundle, cache!), 'the refused cache was replaced');
   });
 
   it('runs on when it cannot write the cache, leaving nothing behind', () => {
     const tool = copyOfTool();
-    mkdirSync(tool.cache); // unreadable and unreplaceable as a file, even for root
+    runTool(tool.bin, ['--help']);
+    const [cache] = cachesOf(tool.bundle);
+    rmSync(cache!);
+    mkdirSync(cache!); // unreadable and unreplaceable as a file, even for root
     const result = runTool(tool.bin, ['--help']);
     assert.equal(result.code, 0, result.stderr);
     assert.equal(result.stderr, '');
-    assert.deepEqual(readdirSync(join(tool.bundle, '..')).sort(), ['cli.cjs', 'cli.cjs.v8-cache']);
-    assert.deepEqual(readdirSync(tool.cache), []);
+    assert.deepEqual(readdirSync(dirname(tool.bundle)).sort(), ['cli.cjs', basename(cache!)]);
+    assert.deepEqual(readdirSync(cache!), []);
   });
 });
