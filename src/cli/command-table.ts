@@ -356,9 +356,10 @@ export function commandSpecs(): CommandSpec[] {
     {
       name: 'completion',
       summary: 'print a script that completes commands, options and certificate names in bash, zsh or fish',
-      arguments: [['<shell>', 'the shell: bash, zsh or fish', SHELLS]],
+      arguments: [['<shell>', 'the shell to complete in', SHELLS]],
       options: [],
       examples: [
+        'source <(certified completion bash)',
         'certified completion bash > ~/.local/share/bash-completion/completions/certified',
         'certified completion zsh > "${fpath[1]}/_certified"',
         'certified completion fish > ~/.config/fish/completions/certified.fish',

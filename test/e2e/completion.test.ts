@@ -165,6 +165,7 @@ describe('bash completion', () => {
     assert.deepEqual(bash(['certified', 'revoke', '--name', ''], { cwd: elsewhere }), []);
     assert.deepEqual(sorted(bash(['certified', 'revoke', '--db', db, '--name', ''], { cwd: elsewhere })), NAMES);
     assert.deepEqual(sorted(bash(['certified', '--db', '=', db, 'revoke', '--name', ''], { cwd: elsewhere })), NAMES);
+    assert.deepEqual(sorted(bash(['certified', 'revoke', '--db', `'${db}'`, '--name', ''], { cwd: elsewhere })), NAMES);
     assert.deepEqual(sorted(bash(['certified', 'revoke', '--name', ''], { cwd: elsewhere, env: { CERTIFIED_DB: db } })), NAMES);
     const inside = join(db, 'records/ca');
     assert.deepEqual(sorted(bash(['certified', 'revoke', '--name', ''], { cwd: inside })), NAMES);

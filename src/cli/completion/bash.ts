@@ -30,6 +30,8 @@ _certified_ca_dir() {
       --db=*) dir=\${word#--db=} ;;
     esac
   done
+  # As typed: "DIR", 'DIR' or DIR with backslashes.
+  if [[ $dir == \\"*\\" || $dir == \\'*\\' ]]; then dir=\${dir:1:-1}; else dir=\${dir//\\\\/}; fi
   [[ -z $dir ]] && dir=$CERTIFIED_DB
   if [[ -z $dir ]]; then
     up=$PWD
