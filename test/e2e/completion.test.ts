@@ -180,6 +180,8 @@ describe('bash completion', () => {
     assert.deepEqual(bash(['certified', 'issue', '--key-type', '']), ['ecdsa', 'rsa']);
     assert.deepEqual(bash(['certified', 'CN', '=', 'x.example.com', '--key-type', 'r']), ['rsa']);
     assert.deepEqual(bash(['certified', 'rotate-root', '--key-type', 'e']), ['ecdsa']);
+    // The last CRL of a replaced intermediate, kept published, names no CA that signs.
+    writeFileSync(join(db, 'crl/ca-3ac3526a3c731e42821fe4bb72a6950e.crl'), '');
     assert.deepEqual(sorted(bash(['certified', 'crl', '--issuer', ''])), ['ca', 'root-ca']);
     assert.deepEqual(bash(['certified', 'completion', '']), ['bash', 'zsh', 'fish']);
     // A password or a number is not guessed.
@@ -211,6 +213,8 @@ describe('zsh completion', { skip: has('zsh') ? false : 'zsh is not installed' }
     assert.deepEqual(zsh(['certified', 'revoke', '--reason', '']), [...REVOCATION_REASONS]);
     assert.deepEqual(zsh(['certified', '--revoke', '--reason=k']), ['keyCompromise']);
     assert.deepEqual(zsh(['certified', '--ca', '--key-type', '']), ['ecdsa', 'rsa']);
+    assert.deepEqual(sorted(zsh(['certified', 'crl', '--issuer', ''])), ['ca', 'root-ca']);
+    assert.deepEqual(zsh(['certified', 'revoke', '--name', ''], { cwd: tempDir() }), []);
     assert.deepEqual(zsh(['certified', 'ls', '--db', '']), ['(files -/)']);
   });
 });
@@ -226,6 +230,8 @@ describe('fish completion', { skip: has('fish') ? false : 'fish is not installed
     assert.deepEqual(sorted(fish('certified ')), sorted(COMMANDS));
     assert.deepEqual(fish('certified revoke --rea'), ['--reason']);
     assert.deepEqual(sorted(fish('certified revoke --name ')), NAMES);
+    assert.deepEqual(fish('certified renew --name w'), ['web.example.com']);
+    assert.deepEqual(fish('certified revoke --name ', { cwd: tempDir() }), []);
     assert.deepEqual(sorted(fish('certified revoke ')), NAMES.map((name) => `--name=${name}`));
     assert.deepEqual(sorted(fish(`certified revoke --db ${db} --name `, { cwd: tempDir() })), NAMES);
     assert.deepEqual(sorted(fish('certified revoke --reason ')), sorted(REVOCATION_REASONS));

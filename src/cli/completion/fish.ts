@@ -1,6 +1,8 @@
 import type { CompletedCommand, CompletionSurface, Values } from './surface.js';
 import { caseLabel, modeFlags, valueOptions } from './shell-words.js';
 
+/** A name as a regular expression that matches only it. */
+const regexEscaped = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 /** A word in single quotes, for fish. */
 const quoted = (text: string): string => `'${text.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`;
 
@@ -58,36 +60,30 @@ end
 # The words $argv[3..] that start with $argv[2], each after $argv[1].
 function __certified_words
     set -l prefix $argv[1]
-    set -l cur $argv[2]
-    for word in $argv[3..-1]
-        if test -z "$cur"; or test (string sub -l (string length -- $cur) -- $word) = "$cur"
-            printf '%s%s\\n' "$prefix" "$word"
-        end
-    end
+    set -l words $argv[3..-1]
+    # One string command for all of them (a CA holds thousands of names; fish runs loops slowly).
+    # Each is given words: with none, string would read its standard input.
+    set -q words[1]; or return 0
+    test -n "$argv[2]"; and set words (string match -r -- '^'(string escape --style=regex -- $argv[2])'.*' $words)
+    set -q words[1]; and printf '%s\\n' $prefix$words
 end
 
 # The certificate names: ${layout.certsDir}/NAME.crt, without chain files and the CA's own.
 function __certified_certificates
-    set -l names
-    for file in (__certified_ca_dir)/${layout.certsDir}/*.crt
-        set -l name (string replace -r -- '^.*/(.*)\\.crt$' '$1' $file)
-        switch $name
-            case '*.chain' ${layout.reserved.map(quoted).join(' ')}
-                continue
-        end
-        set -a names $name
-    end
+    # set, unlike a command, takes a wildcard that matches nothing.
+    set -l names (__certified_ca_dir)/${layout.certsDir}/*.crt
+    set -q names[1]; or return 0
+    set names (string replace -r -- '^.*/(.*)\\.crt$' '$1' $names)
+    set names (string match -v -r -- '\\.chain$|^(?:${layout.reserved.map(regexEscaped).join('|')})$' $names)
     __certified_words "$argv[1]" "$argv[2]" $names
 end
 
 # The CAs that sign: ${layout.crlDir}/NAME.crl, without the last CRLs of replaced CAs (NAME-SERIAL.crl).
 function __certified_issuers
-    set -l names
-    for file in (__certified_ca_dir)/${layout.crlDir}/*.crl
-        set -l name (string replace -r -- '^.*/(.*)\\.crl$' '$1' $file)
-        string match -qr -- '-[0-9a-f]{16,}$' $name; and continue
-        set -a names $name
-    end
+    set -l names (__certified_ca_dir)/${layout.crlDir}/*.crl
+    set -q names[1]; or return 0
+    set names (string replace -r -- '^.*/(.*)\\.crl$' '$1' $names)
+    set names (string match -v -r -- '-[0-9a-f]{16,}$' $names)
     __certified_words "$argv[1]" "$argv[2]" $names
 end
 
