@@ -58,7 +58,8 @@ _certified_words() {
 _certified_certificates() {
   local dir file name
   dir=$(_certified_ca_dir)
-  for file in "$dir"/${layout.certsDir}/*.crt; do
+  # Only the names that start with the word (quoted: taken literally), not every certificate of the CA.
+  for file in "$dir"/${layout.certsDir}/"$1"*.crt; do
     name=\${file##*/}
     name=\${name%.crt}
     case $name in
@@ -72,7 +73,7 @@ _certified_certificates() {
 _certified_issuers() {
   local dir file name
   dir=$(_certified_ca_dir)
-  for file in "$dir"/${layout.crlDir}/*.crl; do
+  for file in "$dir"/${layout.crlDir}/"$1"*.crl; do
     name=\${file##*/}
     name=\${name%.crl}
     [[ $name =~ -[0-9a-f]{16,}$ ]] && continue
