@@ -104,11 +104,11 @@ ${all.map((command) => valueCase(command, values)).join('\n')}
 
 # The options of command $1 ('' before a command).
 _certified_options() {
-  local -a options
+  local -a flags
   case $1 in
-${all.map((command) => `    (${caseLabel(command.name)}) options=(${command.options.flatMap((option) => option.flags.map((name) => item(name, option.description))).join(' ')}) ;;`).join('\n')}
+${all.map((command) => `    (${caseLabel(command.name)}) flags=(${command.options.flatMap((option) => option.flags.map((name) => item(name, option.description))).join(' ')}) ;;`).join('\n')}
   esac
-  _describe -t options option options
+  _describe -t options option flags
 }
 
 # A word of command $1 ('' before a command) that is not an option.
@@ -190,7 +190,7 @@ function calls(values: Values, prefix: string, commandItems: string[]): string {
     else if (source === 'issuers') parts.push(`_certified_issuers ${quoted(prefix)}`);
     else if (source === 'files') parts.push('_files');
     else if (source === 'directories') parts.push('_files -/');
-    else parts.push(`local -a commands=(${commandItems.join(' ')}); _describe -t commands command commands`);
+    else parts.push(`local -a names=(${commandItems.join(' ')}); _describe -t commands command names`);
   }
   return parts.length ? parts.join('; ') : ':';
 }
