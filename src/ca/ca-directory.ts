@@ -2,11 +2,10 @@ import { resolve } from 'node:path';
 import { CaStore, type StoreOptions } from '../store/ca-store.js';
 import { CONFIG_FILE } from '../store/layout.js';
 import { findUpward } from '../store/locate.js';
+import { DEFAULT_CA_DIRECTORY } from './layout.js';
 
 export { CRASH_STEPS, type CaStore, type CrashStep, type ChangeNotice, type StoreOptions } from '../store/ca-store.js';
-
-/** Where a new CA goes when no CA is found and none is named. */
-export const DEFAULT_CA_DIRECTORY = 'etc/ssl';
+export { DEFAULT_CA_DIRECTORY };
 
 /**
  * The CA a command works on, found the way git finds a repository: the directory named by the

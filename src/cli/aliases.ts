@@ -14,6 +14,21 @@ export interface CommandSurface {
 
 const HELP_OR_VERSION = new Set(['-h', '--help', '-V', '--version']);
 
+/**
+ * What the seed's mode flags become, the first form whose flags are all given winning; the last flag
+ * of the form is dropped (`--ca --revoke` is `revoke --ca`). `--csr FILE` becomes `sign FILE`.
+ * Shell completion resolves them from these same lists.
+ */
+export const SEED_MODES: readonly { flags: readonly [string, ...string[]]; command: string }[] = [
+  { flags: ['--ca', '--revoke'], command: 'revoke' },
+  { flags: ['--ca'], command: 'init' },
+  { flags: ['--revoke'], command: 'revoke' },
+  { flags: ['--self-signed'], command: 'self-signed' },
+  { flags: ['--no-sign'], command: 'request' },
+];
+export const SEED_CSR = { flag: '--csr', command: 'sign' } as const;
+const MODE_FLAGS: ReadonlySet<string> = new Set(SEED_MODES.flatMap((mode) => mode.flags));
+
 export function rewriteAliases(argv: readonly string[], surface: CommandSurface): string[] {
   const args = [...argv];
   // `certified help lss`: an unknown command, with commander's "did you mean".
@@ -45,7 +60,7 @@ export function rewriteAliases(argv: readonly string[], surface: CommandSurface)
       if (arg === '--csr') i++;
       continue;
     }
-    if (arg === '--ca' || arg === '--revoke' || arg === '--self-signed' || arg === '--no-sign') {
+    if (MODE_FLAGS.has(arg)) {
       modes.set(arg, [...(modes.get(arg) ?? []), i]);
       continue;
     }
@@ -56,11 +71,8 @@ export function rewriteAliases(argv: readonly string[], surface: CommandSurface)
   }
 
   const without = (flag: string): string[] => args.filter((_, index) => !(modes.get(flag) ?? []).includes(index));
-  if (modes.has('--ca') && modes.has('--revoke')) return ['revoke', ...without('--revoke')];
-  if (modes.has('--ca')) return ['init', ...without('--ca')];
-  if (modes.has('--revoke')) return ['revoke', ...without('--revoke')];
-  if (modes.has('--self-signed')) return ['self-signed', ...without('--self-signed')];
-  if (modes.has('--no-sign')) return ['request', ...without('--no-sign')];
+  const mode = SEED_MODES.find(({ flags }) => flags.every((flag) => modes.has(flag)));
+  if (mode) return [mode.command, ...without(mode.flags[mode.flags.length - 1] ?? '')];
   if (csr) {
     if (csr.length === 2 && csr.index + 1 >= args.length) return ['sign', ...args.slice(0, csr.index), ...args.slice(csr.index + 1)];
     return ['sign', csr.file, ...args.slice(0, csr.index), ...args.slice(csr.index + csr.length)];

@@ -7,7 +7,8 @@ export interface CommandSpec {
   name: string;
   /** Lowercase, no period. */
   summary: string;
-  arguments?: [string, string][];
+  /** Name, description, and the values it takes when they are a fixed set (commander refuses others). */
+  arguments?: [name: string, description: string, choices?: readonly string[]][];
   options: Option[];
   /** Options this command takes only together with another: the attribute name -> the options that need it. */
   needs?: Record<string, string[]>;
@@ -19,6 +20,9 @@ export interface CommandSpec {
   /** Loads the command module only when the command runs, so --version and help stay fast. */
   load: (options: Record<string, unknown>) => Promise<Run>;
 }
+
+/** The shells `certified completion` writes a script for. */
+export const SHELLS = ['bash', 'zsh', 'fish'] as const;
 
 const SUBJECT: [string, string] = ['[subject...]', 'subject attributes (C= ST= L= O= OU= CN=) and +names: DNS, IPv4/IPv6, e-mail, +URI:uri'];
 const TARGET: [string, string] = ['[subject...]', 'CN=.. of the certificate (or --name)'];
@@ -97,7 +101,7 @@ export function commandSpecs(): CommandSpec[] {
           'caPassword',
           'serial',
         ]),
-        flag.name('the certificate to revoke'),
+        flag.certificate('the certificate to revoke'),
         new Option('--serial <hex>', 'the certificate with this serial, whatever its name (a duplicate left by a merge)').conflicts('name'),
         flag.issuer('the CA that issued it, by CN or file name'),
         flag.reason(),
@@ -124,7 +128,7 @@ export function commandSpecs(): CommandSpec[] {
       summary: 'issue a new certificate with the same names, superseding the old one',
       arguments: [['[subject...]', 'CN=.. (or --name)']],
       options: [
-        flag.name('the certificate to renew'),
+        flag.certificate('the certificate to renew'),
         flag.issuer('issue the new one from this CA (by CN or file name), e.g. when its own CA was revoked'),
         new Option('--reuse-key', 'keep the same key'),
         flag.days('validity in days'),
@@ -348,6 +352,19 @@ export function commandSpecs(): CommandSpec[] {
       options: flag.store(),
       examples: ['certified git-setup'],
       load: async () => (await import('./commands/git-setup.js')).runGitSetup,
+    },
+    {
+      name: 'completion',
+      summary: 'print a script that completes commands, options and certificate names in bash, zsh or fish',
+      arguments: [['<shell>', 'the shell to complete in', SHELLS]],
+      options: [],
+      examples: [
+        'source <(certified completion bash)',
+        'certified completion bash > ~/.local/share/bash-completion/completions/certified',
+        'certified completion zsh > "${fpath[1]}/_certified"',
+        'certified completion fish > ~/.config/fish/completions/certified.fish',
+      ],
+      load: async () => (await import('./commands/completion.js')).runCompletion,
     },
     {
       name: 'merge-crl',

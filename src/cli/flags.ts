@@ -1,4 +1,5 @@
 import { Option } from 'commander';
+import { REVOCATION_REASONS } from '../ca/revocation/reasons.js';
 
 /**
  * The options more than one command takes, defined once and added per command (each command
@@ -22,6 +23,8 @@ export const intermediatePassword = (): Option =>
 
 export const issuer = (what = 'the issuing CA, by CN or file name (default: the intermediate, "ca")'): Option => new Option('--issuer <ca>', what);
 export const name = (what = 'file name for the certificate (default: the CN, lower-case, spaces as dashes)'): Option => new Option('--name <name>', what);
+/** --name of a certificate already in the CA (revoke, renew): shell completion offers the names in certs/. */
+export const certificate = (what: string): Option => new Option('--name <certificate>', what);
 export const days = (what: string): Option => new Option('--days <n>', what);
 export const crlDays = (what = 'days until the next CRL update (default 7)'): Option => new Option('--crl-days <n>', what);
 export const rootCrlDays = (what = "days until the next update of the root's CRL (default 365)"): Option => new Option('--root-crl-days <n>', what);
@@ -31,8 +34,11 @@ export const server = (): Option => new Option('--server', 'a server certificate
 export const keyType = (): Option => new Option('--key-type <type>', 'key algorithm').choices(['ecdsa', 'rsa']);
 export const bits = (): Option => new Option('--bits <n>', 'RSA key size (implies --key-type rsa; at least 2048)');
 
-export const reason = (): Option =>
-  new Option('--reason <reason>', 'revocation reason: unspecified, keyCompromise, superseded, cessationOfOperation, affiliationChanged');
+/**
+ * Not commander's .choices(): parseReason takes any case (keyCompromise, keycompromise) and refuses
+ * with the reasons and an example; completion reads the same list (see completion/surface.ts).
+ */
+export const reason = (): Option => new Option('--reason <reason>', `revocation reason: ${REVOCATION_REASONS.join(', ')}`);
 
 export const crlUrl = (): Option => new Option('--crl-url <url>', 'CRL URL put in every certificate the intermediate issues');
 export const rootCrlUrl = (): Option => new Option('--root-crl-url <url>', "CRL URL put in the intermediate (the root's CRL)");

@@ -1,4 +1,4 @@
-import { Command, type CommanderError } from 'commander';
+import { Argument, Command, type CommanderError } from 'commander';
 import { commandSpecs } from './command-table.js';
 import { useTokenModule } from '../ca/token-module.js';
 
@@ -65,7 +65,10 @@ export function buildProgram(version: string, argv: string[]): Command {
       .allowExcessArguments(spec.excessArguments === true)
       .exitOverride(failIn(spec.name))
       .configureOutput({ outputError: () => undefined });
-    for (const [name, description] of spec.arguments ?? []) command.argument(name, description);
+    for (const [name, description, choices] of spec.arguments ?? []) {
+      const argument = new Argument(name, description);
+      command.addArgument(choices ? argument.choices(choices) : argument);
+    }
     for (const option of spec.options) command.addOption(option);
     command.action(async () => {
       const options = command.opts();

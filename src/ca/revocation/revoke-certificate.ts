@@ -15,9 +15,9 @@ import { commitMessage } from '../commit-message.js';
 import { CertifiedError, UsageError } from '../errors.js';
 import { findRecord, locateCertificate, locateSerial } from '../find-record.js';
 import { buildCrlWith } from './generate-crl.js';
+import { REVOCATION_REASONS, type RevokeReason } from './reasons.js';
 
-export const REVOCATION_REASONS = ['unspecified', 'keyCompromise', 'superseded', 'cessationOfOperation', 'affiliationChanged'] as const;
-export type RevokeReason = (typeof REVOCATION_REASONS)[number];
+export { REVOCATION_REASONS, type RevokeReason } from './reasons.js';
 
 export function parseReason(value: string | undefined): RevokeReason {
   if (value === undefined) return 'unspecified';
