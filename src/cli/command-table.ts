@@ -320,6 +320,7 @@ export function commandSpecs(): CommandSpec[] {
         new Option('--acme-resolve <rule>', 'NAME=IP: validations of NAME connect to IP; *.domain=IP allowed (repeatable)').argParser((value: string, previous: string[] = []) => [...previous, value]),
         flag.caPassword('password of the issuing CA keys'),
         flag.rootPassword('password of the root key, to answer OCSP for the CAs it issued (never prompted)'),
+        flag.json('once listening, print one JSON line with the URLs served; a failure to start as a JSON error (for scripts)'),
         ...flag.token(), ...flag.store(),
       ],
       needs: { acmeListen: ['acmeName', 'acmeHttpPort', 'acmeTlsPort', 'acmeDns', 'acmeResolve'] },
