@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import https from 'node:https';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { BIN, baseEnv, git, makeCa, openssl, run, tempDir, type RunResult } from '../helpers/cli.js';
@@ -273,24 +274,41 @@ describe('--json of export, trust, acme eab, yaml and git-setup', () => {
   });
 });
 
+/** `certified serve ARGS --json` until its first line on stdout: the document, and a way to stop it and see all it printed. */
+async function serveJson(cwd: string, args: string[]): Promise<{ document: Document; stop: () => Promise<{ code: number | null; stdout: string; stderr: string }> }> {
+  const child = spawn(process.execPath, [BIN, 'serve', ...args, '--json'], { cwd, env: baseEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk) => (stdout += chunk));
+  child.stderr.on('data', (chunk) => (stderr += chunk));
+  const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const stop = async () => {
+    child.kill('SIGTERM');
+    return { code: await exit, stdout, stderr };
+  };
+  try {
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', () => stdout.includes('\n') && resolve());
+      void exit.then(() => reject(new Error(`serve stopped: ${stderr}`)));
+    });
+    return { document: JSON.parse(stdout) as Document, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
 describe('--json of serve', () => {
+  const SERVE_KEYS = ['action', 'crl', 'ocsp', 'ocspIssuers', 'acmeDirectory', 'warnings'];
+
   it('prints one line once listening, with the real URLs, and nothing else on stdout', async () => {
     const cwd = tempDir();
     await makeCa(cwd);
     const db = join(cwd, 'etc/ssl');
-    const child = spawn(process.execPath, [BIN, 'serve', '--listen', '127.0.0.1:0', '--json'], { cwd, env: baseEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const { document, stop } = await serveJson(cwd, ['--listen', '127.0.0.1:0']);
+    let stopped;
     try {
-      await new Promise<void>((resolve, reject) => {
-        child.stdout.on('data', () => stdout.includes('\n') && resolve());
-        void exit.then(() => reject(new Error(`serve stopped: ${stderr}`)));
-      });
-      const document = JSON.parse(stdout) as Document;
-      assert.deepEqual(Object.keys(document), ['action', 'crl', 'ocsp', 'ocspIssuers', 'acmeDirectory', 'warnings']);
+      assert.deepEqual(Object.keys(document), SERVE_KEYS);
       assert.equal(document.action, 'serve');
       assert.match(document.crl as string, /^http:\/\/127\.0\.0\.1:[1-9][0-9]*\/crl\/$/);
       assert.deepEqual([document.ocspIssuers, document.acmeDirectory, document.warnings], [['ca'], null, []]);
@@ -299,11 +317,35 @@ describe('--json of serve', () => {
       const der = Buffer.from(readFileSync(join(db, 'crl/ca.crl'), 'utf8').replace(/-----[A-Z0-9 ]+-----|\s/g, ''), 'base64');
       assert.deepEqual(Buffer.from(await response.arrayBuffer()), der);
     } finally {
-      child.kill('SIGTERM');
+      stopped = await stop();
     }
-    assert.equal(await exit, 0);
-    assert.equal(stdout.split('\n').length, 2, 'one line, then nothing');
-    assert.match(stderr, /GET \/crl\/ca\.crl 200/);
+    assert.equal(stopped.code, 0);
+    assert.equal(stopped.stdout, `${JSON.stringify(document)}\n`, 'one line, then nothing');
+    assert.match(stopped.stderr, /GET \/crl\/ca\.crl 200/);
+  });
+
+  it('names the ACME directory on its real port when it serves ACME', async () => {
+    const cwd = tempDir();
+    await makeCa(cwd);
+    const db = join(cwd, 'etc/ssl');
+    writeManifest(db, 'acme:\n  allow: [.example.test]\n  days: 30\n');
+    const { document, stop } = await serveJson(cwd, ['--acme-listen', '127.0.0.1:0']);
+    try {
+      assert.deepEqual(Object.keys(document), SERVE_KEYS);
+      assert.deepEqual([document.crl, document.ocsp, document.ocspIssuers], [null, null, []]);
+      assert.match(document.acmeDirectory as string, /^https:\/\/127\.0\.0\.1:[1-9][0-9]*\/acme\/directory$/);
+      const directory = await new Promise<string>((resolve, reject) => {
+        const ca = readFileSync(join(db, 'certs/root-ca.crt'), 'utf8');
+        https.get(document.acmeDirectory as string, { ca }, (res) => {
+          let body = '';
+          res.on('data', (chunk) => (body += chunk));
+          res.on('end', () => resolve(body));
+        }).on('error', reject);
+      });
+      assert.match((JSON.parse(directory) as { newNonce: string }).newNonce, /^https:\/\/127\.0\.0\.1:/);
+    } finally {
+      assert.equal((await stop()).code, 0);
+    }
   });
 
   it('fails to start with a JSON error', async () => {
