@@ -49,3 +49,21 @@ export function oneCertificateChange(action: string, record: CertificateRecord, 
 export function errorDocument(code: string, message: string, hint: string | undefined): ErrorDocument {
   return { error: { code, message, hint: hint ?? null } };
 }
+
+/** A CRL a command signed, as every command's `crls` lists it. */
+export interface CrlDocument {
+  /** The CA that signed it (its file name). */
+  issuer: string;
+  /** The CRL number. */
+  number: number;
+  /** ISO 8601, UTC, to the second as in the file. */
+  thisUpdate: string;
+  nextUpdate: string;
+  /** Absolute path of the CRL file. */
+  file: string;
+}
+
+export function crlDocument(crl: { issuer: string; crlNumber: number; thisUpdate: Date; nextUpdate: Date; path: string }, store: CaStore): CrlDocument {
+  const seconds = (date: Date) => new Date(Math.floor(date.getTime() / 1000) * 1000).toISOString();
+  return { issuer: crl.issuer, number: crl.crlNumber, thisUpdate: seconds(crl.thisUpdate), nextUpdate: seconds(crl.nextUpdate), file: store.path(crl.path) };
+}

@@ -75,7 +75,8 @@ describe('certified acme eab', () => {
     const fromStdin = await run(['acme', 'eab', '--ca-password', '-', '--json'], { cwd, input: `${CA_PASSWORD}\n` });
     assert.equal(fromStdin.code, 0, fromStdin.stderr);
     const json = JSON.parse(fromStdin.stdout) as Record<string, string>;
-    assert.deepEqual(Object.keys(json), ['kid', 'hmacKey', 'path', 'commit']);
+    // The keys it always printed, then the change keys of docs/json.md.
+    assert.deepEqual(Object.keys(json), ['kid', 'hmacKey', 'path', 'commit', 'action', 'files', 'warnings']);
     assert.equal(json.path, `acme/eab/${json.kid}.json`);
     assert.equal(git(db, ['rev-parse', 'HEAD']).trim(), json.commit);
     assert.match(git(db, ['log', '-1', '--format=%B']), /\n\$ certified acme eab --ca-password - --json\n/);

@@ -6,7 +6,9 @@ import { createPkcs12 } from '../../pki/pkcs12.js';
 import type { CaStore } from '../../store/ca-store.js';
 import { locateNewFile, realDirectory, writeExportFile } from '../../store/export-file.js';
 import { certPath, chainPath } from '../../store/layout.js';
+import type { CertificateRecord } from '../../store/records.js';
 import { loadSigningKey } from '../ca-files.js';
+import { findRecord } from '../find-record.js';
 import { CertifiedError, InvalidInputError } from '../errors.js';
 import type { AskPassword } from '../passwords.js';
 
@@ -25,6 +27,8 @@ export interface ExportPkcs12Result {
   certificate: CertificateInfo;
   /** How many certificates went in: the certificate and its issuing CAs (not the root). */
   certificates: number;
+  /** The certificate's record, when it has one. */
+  record?: CertificateRecord;
 }
 
 /**
@@ -72,7 +76,8 @@ export async function exportPkcs12(store: CaStore, params: ExportPkcs12Params): 
     }
     throw error;
   }
-  return { der, certificate, certificates: 1 + issuers.length };
+  const record = await findRecord(store, certificate.serial);
+  return { der, certificate, certificates: 1 + issuers.length, ...(record ? { record } : {}) };
 }
 
 /**

@@ -9,7 +9,7 @@ import { recordWrite } from '../certificate-record.js';
 import { commitMessage } from '../commit-message.js';
 import { crlDaysFor, type CaConfig } from '../config.js';
 import { CertifiedError } from '../errors.js';
-import { buildCrl } from '../revocation/generate-crl.js';
+import { buildCrl, type CrlWrite } from '../revocation/generate-crl.js';
 import { prepareIssue, type PreparedIssue } from '../issuing/issue-certificate.js';
 import { prepareIssues, type IssueJob } from '../issuing/issue-pool.js';
 import { prepareSubCa } from '../authorities/create-sub-ca.js';
@@ -39,6 +39,10 @@ export interface ApplyManifestResult {
   commits: string[];
   issued: number;
   warnings: string[];
+  /** What each action of the plan did, in its order: the certificate made (or, for a revoke, revoked) and the one it revoked. */
+  done: { action: PlanAction; record: CertificateRecord; revoked?: CertificateRecord }[];
+  /** The CRLs re-signed for the certificates revoked (the last of each issuer's, with --commit-each). */
+  crls: (Pick<CrlWrite, 'path' | 'crlNumber' | 'entries' | 'thisUpdate' | 'nextUpdate'> & { issuer: string })[];
 }
 
 export class RevokeNotAllowedError extends CertifiedError {
@@ -56,6 +60,8 @@ interface Built {
   /** Records revoked by this action, by issuer, for the CRL. */
   revoked: CertificateRecord[];
   issued: number;
+  /** The certificate made, as committed. */
+  record?: CertificateRecord;
 }
 
 /** Makes the CA match certificates.yaml: one commit for the whole plan, or one per action. */
@@ -66,7 +72,7 @@ export async function applyManifest(store: CaStore, params: ApplyManifestParams)
     params.onPlan?.(plan);
     const revokes = plan.actions.filter((action) => action.kind === 'revoke');
     if (revokes.length && !params.allowRevoke) throw new RevokeNotAllowedError(revokes.map((action) => action.name));
-    const result: ApplyManifestResult = { plan, applied: false, commits: [], issued: 0, warnings: [] };
+    const result: ApplyManifestResult = { plan, applied: false, commits: [], issued: 0, warnings: [], done: [], crls: [] };
     if (plan.actions.length === 0 || !(await params.confirm(plan))) return result;
 
     const config = await loadConfig(store);
@@ -94,7 +100,10 @@ export async function applyManifest(store: CaStore, params: ApplyManifestParams)
       const revoked = built.flatMap((b) => b.revoked);
       const current = await Promise.all(revoked.map((record) => issuedByCurrentCa(store, record)));
       for (const issuerName of new Set(revoked.filter((_, index) => current[index]).map((record) => record.issuer))) {
-        crls.push(await buildCrl(store, await issuerOf(issuerName), { now, days: crlDaysFor(config, issuerName), records: records.get(issuerName) ?? [] }));
+        const crl = await buildCrl(store, await issuerOf(issuerName), { now, days: crlDaysFor(config, issuerName), records: records.get(issuerName) ?? [] });
+        crls.push(crl);
+        const { path, crlNumber, entries, thisUpdate, nextUpdate } = crl;
+        result.crls = [...result.crls.filter((known) => known.issuer !== issuerName), { issuer: issuerName, path, crlNumber, entries, thisUpdate, nextUpdate }];
       }
       const { commit } = await store.apply({
         message,
@@ -124,6 +133,8 @@ export async function applyManifest(store: CaStore, params: ApplyManifestParams)
         builtCas.get(action) ?? (await buildAction(store, config, action, context, issuerOf, issuers, result.warnings, prepared.get(action.name)));
       for (const record of built.revoked) replaceRecord(records, positions, record);
       result.issued += built.issued;
+      const made = built.record ?? built.revoked[0];
+      if (made) result.done.push({ action, record: made, ...(built.record && built.revoked[0] ? { revoked: built.revoked[0] } : {}) });
       if (params.commitEach) await commitBuilt([built], built.change.message);
       else pending.push(built);
     }
@@ -147,6 +158,7 @@ async function buildAction(
   const writes: FileWrite[] = [];
   const moves: NonNullable<ChangeSet['moves']> = [];
   const revoked: CertificateRecord[] = [];
+  let made: CertificateRecord | undefined;
   if (action.record) {
     const reason: RevocationReason = action.kind === 'revoke' ? 'cessationOfOperation' : 'superseded';
     const revocation = await prepareRevocation(store, action.record.issuer, action.record.name, reason, now);
@@ -173,7 +185,7 @@ async function buildAction(
         now,
         replacing,
       });
-      const record = { ...subCa.record, managed: true };
+      const record = (made = { ...subCa.record, managed: true });
       issuers.set(entry.name, subCa.self!);
       writes.push(...subCa.writes.map((write) => (write.path === recordPath(record.issuer, record.serial) ? recordWrite(record) : write)));
       warnings.push(...subCa.warnings.map((warning) => `${entry.name}: ${warning}`));
@@ -182,7 +194,7 @@ async function buildAction(
       trailers['Certified-Serial'] = record.serial;
     } else {
       const prepared = preparedIssue ?? (await prepareIssue(store, config, issuer, issueParams(entry, params), { replacing }));
-      const record = { ...prepared.record, managed: true };
+      const record = (made = { ...prepared.record, managed: true });
       const recordFile = recordPath(record.issuer, record.serial);
       writes.push(...prepared.writes.map((write) => (write.path === recordFile ? recordWrite(record) : write)));
       warnings.push(...prepared.result.warnings.map((warning) => `${entry.name}: ${warning}`));
@@ -192,7 +204,7 @@ async function buildAction(
     }
   }
   const message = commitMessage({ summary, commandLine: params.commandLine, details, trailers });
-  return { change: { message, writes, moves }, revoked, issued: entry ? 1 : 0 };
+  return { change: { message, writes, moves }, revoked, issued: entry ? 1 : 0, ...(made ? { record: made } : {}) };
 }
 
 function issueParams(entry: ManifestEntry, params: { password?: string; now: Date }): IssueJob['params'] {

@@ -32,6 +32,8 @@ export interface CrlOptions {
 export interface CrlWrite extends FileWrite {
   crlNumber: number;
   entries: number;
+  thisUpdate: Date;
+  nextUpdate: Date;
   /** What the index of revoked certificates needs with it (see loadCrlRecords): commit these in the same change. */
   index: { writes: FileWrite[]; removes: string[] };
 }
@@ -57,15 +59,10 @@ export async function buildCrl(store: CaStore, issuer: Issuer, options: CrlOptio
       ? [{ serial: record.serial, revokedAt: new Date(record.revocation.date), reason: record.revocation.reason }]
       : [],
   );
-  const content = await createCrl({
-    issuerPem: issuer.certificate.pem,
-    signingKey: issuer.key,
-    crlNumber,
-    thisUpdate: options.now,
-    nextUpdate: new Date(options.now.getTime() + options.days * 86_400_000),
-    entries,
-  });
-  return { path, content, commit: true, crlNumber, entries: entries.length, index: { writes: loaded.indexWrites, removes: loaded.indexRemoves } };
+  const thisUpdate = options.now;
+  const nextUpdate = new Date(options.now.getTime() + options.days * 86_400_000);
+  const content = await createCrl({ issuerPem: issuer.certificate.pem, signingKey: issuer.key, crlNumber, thisUpdate, nextUpdate, entries });
+  return { path, content, commit: true, crlNumber, entries: entries.length, thisUpdate, nextUpdate, index: { writes: loaded.indexWrites, removes: loaded.indexRemoves } };
 }
 
 function currentCrlSummary(path: string, pem: string): CrlSummary {
@@ -152,7 +149,7 @@ export interface ResignCrlsParams {
 }
 
 export interface ResignCrlsResult {
-  crls: { issuer: string; path: string; crlNumber: number; entries: number; nextUpdate: Date }[];
+  crls: { issuer: string; path: string; crlNumber: number; entries: number; thisUpdate: Date; nextUpdate: Date }[];
   /** CRLs left as they were because no password opened their key (see ResignCrlsParams.optional). */
   skipped: SkippedCrl[];
   /** Empty when every CRL was skipped and nothing was committed. */
@@ -200,7 +197,7 @@ export async function resignCrls(store: CaStore, params: ResignCrlsParams): Prom
       const write = await buildCrl(store, issuer, { now, days, allRecords: merge !== undefined, ...(previous === undefined ? {} : { previous }) });
       writes.push(write, ...write.index.writes);
       removes.push(...write.index.removes);
-      crls.push({ issuer: name, path: write.path, crlNumber: write.crlNumber, entries: write.entries, nextUpdate: new Date(now.getTime() + days * 86_400_000) });
+      crls.push({ issuer: name, path: write.path, crlNumber: write.crlNumber, entries: write.entries, thisUpdate: write.thisUpdate, nextUpdate: write.nextUpdate });
     }
     if (crls.length === 0) return { crls, skipped, commit: '', stagedForMerge: false };
     const soonest = new Date(Math.min(...crls.map((crl) => crl.nextUpdate.getTime())));

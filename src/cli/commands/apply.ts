@@ -1,7 +1,8 @@
-import { applyManifest } from '../../ca/manifest/apply-manifest.js';
+import { applyManifest, type ApplyManifestResult } from '../../ca/manifest/apply-manifest.js';
 import { CertifiedError } from '../../ca/errors.js';
 import { redactedCommandLine } from '../command-line.js';
 import { openStore, type StoreFlags } from '../context.js';
+import { certificateDocument, crlDocument, madeBy, printJson } from '../json-output.js';
 import { note, status, warning } from '../output.js';
 import { askPasswordFrom } from '../passwords.js';
 import { resolveSecret } from '../secrets.js';
@@ -13,6 +14,7 @@ export interface ApplyOptions extends StoreFlags {
   allowRevoke?: boolean;
   caPassword?: string;
   pin?: string;
+  json?: boolean;
 }
 
 const MAX_WARNINGS = 10;
@@ -39,9 +41,11 @@ export async function runApply(_args: string[], options: ApplyOptions, argv: str
       }
       const { confirm } = await import('@inquirer/prompts');
       const n = plan.actions.length;
-      return confirm({ message: `Apply ${n === 1 ? 'this change' : `these ${n} changes`}?`, default: false });
+      // Under --json stdout carries the document alone: the question goes to stderr.
+      return confirm({ message: `Apply ${n === 1 ? 'this change' : `these ${n} changes`}?`, default: false }, options.json ? { output: process.stderr } : undefined);
     },
   });
+  if (options.json) printJson(applyDocument(result, store));
   if (result.plan.actions.length === 0) return;
   if (!result.applied) {
     status('Nothing was changed.');
@@ -57,4 +61,23 @@ export async function runApply(_args: string[], options: ApplyOptions, argv: str
   status(
     `Applied ${result.plan.actions.length} change${result.plan.actions.length === 1 ? '' : 's'} from certificates.yaml in ${commits.length} commit${commits.length === 1 ? '' : 's'}${commits.length === 1 ? ` (${commits[0]})` : ''}.`,
   );
+}
+
+/** apply --json (docs/json.md): each certificate made or revoked, with the plan's action and reason. */
+function applyDocument(result: ApplyManifestResult, store: ReturnType<typeof openStore>): object {
+  return {
+    action: 'apply',
+    applied: result.applied,
+    certificates: result.done.map(({ action, record, revoked }) => ({
+      ...certificateDocument(record),
+      action: action.kind,
+      reason: action.reason,
+      replaced: revoked ? { serial: revoked.serial, notAfter: revoked.notAfter, issuer: revoked.issuer } : null,
+    })),
+    crls: result.crls.map((crl) => crlDocument(crl, store)),
+    unchanged: result.plan.unchanged,
+    ...madeBy(store),
+    commits: result.commits,
+    warnings: result.warnings,
+  };
 }

@@ -3,6 +3,7 @@ import { parseDays } from '../../ca/options.js';
 import { redactedCommandLine } from '../command-line.js';
 import { openStore } from '../context.js';
 import { reportDryRun } from '../dry-run.js';
+import { crlDocument, madeBy, printJson } from '../json-output.js';
 import { longDate, note, shown, status } from '../output.js';
 import { askPasswordFrom } from '../passwords.js';
 
@@ -14,6 +15,7 @@ export interface CrlOptions {
   rootCrlDays?: string;
   caPassword?: string;
   rootPassword?: string;
+  json?: boolean;
 }
 
 export async function runCrl(_args: string[], options: CrlOptions, argv: string[]): Promise<void> {
@@ -30,8 +32,18 @@ export async function runCrl(_args: string[], options: CrlOptions, argv: string[
     ...(rootDays === undefined ? {} : { rootDays }),
     commandLine: redactedCommandLine(argv),
   });
-  if (store.dryRun) return reportDryRun(store);
+  if (store.dryRun) return reportDryRun(store, options.json ? { action: 'crl' } : undefined);
   for (const crl of [...skipped, ...result.skipped]) await note(skippedNote(crl, store.path(crl.keyPath)));
+  if (options.json) {
+    return printJson({
+      action: 'crl',
+      crls: result.crls.map((crl) => crlDocument(crl, store)),
+      skipped: [...skipped, ...result.skipped].map((crl) => ({ issuer: crl.issuer, reason: crl.reason })),
+      stagedForMerge: result.stagedForMerge,
+      ...madeBy(store),
+      warnings: [],
+    });
+  }
   for (const crl of result.crls) {
     status(`Re-signed ${shown(store.path(crl.path))}: CRL number ${crl.crlNumber}, ${crl.entries} revoked, next update by ${longDate(crl.nextUpdate)}.`);
   }

@@ -3,6 +3,7 @@ import { checkExportPkcs12, exportPkcs12 } from '../../ca/export/export-pkcs12.j
 import { UsageError } from '../../ca/errors.js';
 import { validateName } from '../../ca/names.js';
 import { openStore } from '../context.js';
+import { certificateDocument, printJson } from '../json-output.js';
 import { shown, status, warning } from '../output.js';
 import { askPasswordFrom } from '../passwords.js';
 import { requireSecret, resolveSecret, type SecretRequest } from '../secrets.js';
@@ -14,6 +15,7 @@ export interface ExportOptions {
   p12Password?: string;
   password?: string;
   out?: string;
+  json?: boolean;
 }
 
 export async function runExport(args: string[], options: ExportOptions): Promise<void> {
@@ -34,6 +36,19 @@ export async function runExport(args: string[], options: ExportOptions): Promise
 
   const result = await exportPkcs12(store, { name, p12Password, out, askPassword: askPasswordFrom({ password: options.password }) });
   status(`Exported "${name}" with its key and ${result.certificates - 1} issuing CA certificate${result.certificates === 2 ? '' : 's'} to ${shown(out)} (PKCS#12, AES-256, SHA-256 MAC).`);
-  await warning(`${shown(out)} holds the private key, protected only by its password: do not commit it; delete it once it is imported.`);
+  const caution = `${shown(out)} holds the private key, protected only by its password: do not commit it; delete it once it is imported.`;
+  await warning(caution);
+  if (options.json) {
+    printJson({
+      action: 'export',
+      ...(result.record ? certificateDocument(result.record) : { name }),
+      format: 'pkcs12',
+      file: out,
+      certificates: result.certificates,
+      files: [out],
+      commit: null,
+      warnings: [caution],
+    });
+  }
   status('Import it in a browser or the OS key store, or check it with: openssl pkcs12 -info -nokeys -in ' + shown(out).slice(1, -1));
 }

@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { setupGitDiff } from '../../ca/review/git-setup.js';
 import { redactedCommandLine } from '../command-line.js';
 import { openStore, type StoreFlags } from '../context.js';
+import { madeBy, printJson } from '../json-output.js';
 import { note, shown, status } from '../output.js';
 
 /**
@@ -15,9 +16,11 @@ export function gitDrivers(): { textconv: string; mergeCrl: string } {
   return { textconv: bin('certified-textconv'), mergeCrl: `${bin('certified')} merge-crl %O %A %B` };
 }
 
-export async function runGitSetup(_args: string[], options: StoreFlags, argv: string[]): Promise<void> {
+export async function runGitSetup(_args: string[], options: StoreFlags & { json?: boolean }, argv: string[]): Promise<void> {
   const store = openStore(options);
-  const result = await setupGitDiff(store, { drivers: gitDrivers(), commandLine: redactedCommandLine(argv) });
+  const drivers = gitDrivers();
+  const result = await setupGitDiff(store, { drivers, commandLine: redactedCommandLine(argv) });
+  if (options.json) printJson({ action: 'git-setup', repository: result.repository, drivers, ...madeBy(store), warnings: [] });
   if (result.commit) status(`Wrote ${shown(store.path('.gitattributes'))}; committed as ${result.commit.slice(0, 12)}.`);
   status(`git diff, git log -p and git show now print certificates, CSRs and CRLs decoded in ${shown(result.repository)}.`);
   await note('this setting lives in .git/config, so run "certified git-setup" once in every clone.');

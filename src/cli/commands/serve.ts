@@ -9,7 +9,7 @@ import type { AskPassword } from '../../ca/passwords.js';
 import type { ValidationTargets } from '../../ca/acme/types.js';
 import { openStore, warnPendingChange } from '../context.js';
 import { redactedCommandLine } from '../command-line.js';
-import { note, status, warning } from '../output.js';
+import { data, note, status, warning } from '../output.js';
 import { askPasswordFrom } from '../passwords.js';
 import { BodyAbortedError, BodyTooLargeError, readBody } from '../../serve/acme/http.js';
 
@@ -27,6 +27,7 @@ export interface ServeOptions {
   pin?: string;
   rootPin?: string;
   rootPassword?: string;
+  json?: boolean;
 }
 
 const DEFAULT_LISTEN = '127.0.0.1:8080';
@@ -72,8 +73,14 @@ export async function runServe(_args: string[], options: ServeOptions, argv: str
   const askCa = rememberPasswords(askPasswordFrom({ caPassword: options.caPassword, pin: options.pin }, { roles: ['ca', 'pin'] }));
   const askRoot = askPasswordFrom({ rootPassword: options.rootPassword, rootPin: options.rootPin }, { roles: ['root', 'root-pin'], prompt: false });
   const stops: (() => Promise<void>)[] = [];
+  const served: ServedDocument = { action: 'serve', crl: null, ocsp: null, ocspIssuers: [], acmeDirectory: null, warnings: [] };
 
-  if (plain && listen !== undefined) stops.push(await startRevocationServer(store, plain, listen, askCa, askRoot));
+  if (plain && listen !== undefined) {
+    const revocation = await startRevocationServer(store, plain, listen, askCa, askRoot);
+    Object.assign(served, { crl: `${revocation.base}/crl/`, ocsp: `${revocation.base}${revocation.ocspPath}`, ocspIssuers: revocation.issuers });
+    served.warnings.push(...revocation.warnings);
+    stops.push(revocation.close);
+  }
   if (acme) {
     // Ask for the intermediate's password now, not at the first finalize.
     await loadIssuer(store, INTERMEDIATE_NAME, askCa, 'leaf');
@@ -89,8 +96,11 @@ export async function runServe(_args: string[], options: ServeOptions, argv: str
       throw error;
     }
     status(`Serving ACME at ${server.directoryUrl}.`);
+    served.acmeDirectory = server.directoryUrl;
     stops.push(() => server.close());
   }
+  // Once everything listens: one line a script can wait for, and nothing else on stdout (docs/json.md).
+  if (options.json) data(JSON.stringify(served));
   status('Stop with Ctrl-C or SIGTERM.');
 
   await new Promise<void>((resolve) => {
@@ -120,12 +130,37 @@ async function acmeSettings(options: ServeOptions): Promise<{ host: string; port
   return { host, port, name, targets };
 }
 
-async function startRevocationServer(store: ReturnType<typeof openStore>, where: { host: string; port: number }, listen: string, askCa: AskPassword, askRoot: AskPassword): Promise<() => Promise<void>> {
+/** What `serve --json` prints once it listens: the URLs it serves (null when not served). */
+interface ServedDocument {
+  action: 'serve';
+  crl: string | null;
+  ocsp: string | null;
+  ocspIssuers: string[];
+  acmeDirectory: string | null;
+  warnings: string[];
+}
+
+interface RevocationServer {
+  /** http://host:port */
+  base: string;
+  ocspPath: string;
+  /** The CAs OCSP answers for. */
+  issuers: string[];
+  warnings: string[];
+  close: () => Promise<void>;
+}
+
+async function startRevocationServer(store: ReturnType<typeof openStore>, where: { host: string; port: number }, listen: string, askCa: AskPassword, askRoot: AskPassword): Promise<RevocationServer> {
   const { host, port } = where;
   const service = await openRevocationService(store, { askPassword: (request) => (request.role === 'root' || request.role === 'root-pin' ? askRoot(request) : askCa(request)) });
+  const warnings: string[] = [];
   for (const { name, reason } of service.skipped) {
     if (name === ROOT_NAME) await note('the root key stays offline, so OCSP answers "unauthorized" for the intermediate itself (its status is in the root CRL); give --root-password to answer for it.');
-    else await warning(`no OCSP answers for certificates issued by "${name}": ${reason}.`);
+    else {
+      const text = `no OCSP answers for certificates issued by "${name}": ${reason}.`;
+      warnings.push(text);
+      await warning(text);
+    }
   }
 
   const { createServer } = await import('node:http');
@@ -141,12 +176,13 @@ async function startRevocationServer(store: ReturnType<typeof openStore>, where:
   const address = server.address() as AddressInfo;
   const base = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
   status(`Serving CRLs at ${base}/crl/<issuer>.crl and OCSP for ${service.issuers.map((name) => `"${name}"`).join(', ')} at ${base}${service.ocspPath}.`);
-  return () =>
+  const close = () =>
     new Promise<void>((resolve) => {
       server.close(() => resolve());
       server.closeIdleConnections();
       setTimeout(() => server.closeAllConnections(), 5_000).unref();
     });
+  return { base, ocspPath: service.ocspPath, issuers: [...service.issuers], warnings, close };
 }
 
 async function respond(service: RevocationService, req: IncomingMessage, res: ServerResponse): Promise<void> {

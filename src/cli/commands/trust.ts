@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { trustRoot, type TrustOutcome, type TrustStoreKind } from '../../ca/export/trust-root.js';
 import { openStore } from '../context.js';
+import { printJson } from '../json-output.js';
 import { data, status } from '../output.js';
 
 export interface TrustOptions {
@@ -12,6 +13,7 @@ export interface TrustOptions {
   javaKeystore?: string;
   uninstall?: boolean;
   root?: string;
+  json?: boolean;
 }
 
 const LABEL: Record<TrustStoreKind, string> = { system: 'System store', nss: 'NSS database', java: 'Java keystore' };
@@ -36,12 +38,33 @@ export async function runTrust(_args: string[], options: TrustOptions): Promise<
   for (const outcome of result.outcomes) status(describe(outcome));
   if (result.manualCommands.length) {
     status(`On ${PLATFORM_NAME[platform] ?? platform} certified does not change the system store itself; run this${options.uninstall ? ' to remove' : ' to trust'} "${result.commonName}":`);
-    for (const command of result.manualCommands) data(command);
+    // Under --json the commands are in the document, not on stdout beside it.
+    if (!options.json) for (const command of result.manualCommands) data(command);
   }
   if (result.alsoRoots.length) {
     status(options.uninstall ? `The old root ${result.alsoRoots.map((name) => `"${name}"`).join(', ')} was looked for too.` : `The old root ${result.alsoRoots.map((name) => `"${name}"`).join(', ')} goes with it while a root rotation bridges the two.`);
   }
-  const changed = result.outcomes.filter((outcome) => outcome.action === 'installed' || outcome.action === 'removed').length;
+  const changedStores = result.outcomes.filter((outcome) => outcome.action === 'installed' || outcome.action === 'removed');
+  const changed = changedStores.length;
+  if (options.json) {
+    printJson({
+      action: 'trust',
+      uninstall: options.uninstall === true,
+      root: { cn: result.commonName, fingerprint: result.fingerprint },
+      alsoRoots: result.alsoRoots,
+      stores: result.outcomes.map((outcome) => ({
+        store: outcome.store,
+        location: outcome.location || null,
+        outcome: outcome.action,
+        changed: changedStores.includes(outcome),
+        detail: outcome.detail ?? null,
+      })),
+      manualCommands: result.manualCommands,
+      files: [...new Set(changedStores.map((outcome) => outcome.location))],
+      commit: null,
+      warnings: [],
+    });
+  }
   if (options.uninstall) {
     status(changed ? `Removed the root "${result.commonName}" from ${changed} store${changed === 1 ? '' : 's'}.` : `Nothing changed: "${result.commonName}" was not in any store.`);
   } else {

@@ -1,18 +1,21 @@
 import { exportHiera } from '../../ca/export/export-yaml.js';
 import { openStore, type StoreFlags } from '../context.js';
 import { renderHieraYaml } from '../hiera-yaml.js';
+import { printJson } from '../json-output.js';
 import { data, note } from '../output.js';
 import { askPasswordFrom } from '../passwords.js';
 
 export interface YamlOptions extends StoreFlags {
   password?: string;
+  json?: boolean;
 }
 
 export async function runYaml(_args: string[], options: YamlOptions, _argv: string[]): Promise<void> {
   const store = openStore(options);
   // One password for every encrypted key (never prompted): the keys it does not open are left out.
   const result = await exportHiera(store, askPasswordFrom({ password: options.password }, { prompt: false }));
-  data(renderHieraYaml(result.entries));
+  if (options.json) printJson({ entries: Object.fromEntries(result.entries.map(({ key, value }) => [key, value])), skipped: result.skipped });
+  else data(renderHieraYaml(result.entries));
   for (const { path, reason } of result.skipped) {
     await note(
       reason === 'no password'
