@@ -362,7 +362,7 @@ export function commandSpecs(): CommandSpec[] {
       name: 'completion',
       summary: 'print a script that completes commands, options and certificate names in bash, zsh or fish',
       arguments: [['<shell>', 'the shell to complete in', SHELLS]],
-      options: [],
+      options: [flag.json('the script in a JSON document ({ "shell", "script" }), for tools that install it')],
       examples: [
         'source <(certified completion bash)',
         'certified completion bash > ~/.local/share/bash-completion/completions/certified',

@@ -83,3 +83,9 @@ export async function withoutSpinner<T>(ask: () => Promise<T>): Promise<T> {
     if (spinner && activeSpinner === spinner) spinner.start();
   }
 }
+
+/**
+ * The context every prompt is drawn in: stderr, so that stdout stays what the command prints (a
+ * chain, a JSON document), even when it is redirected while a prompt asks on the terminal.
+ */
+export const ON_STDERR = { output: process.stderr };

@@ -1,4 +1,5 @@
 import type { DistinguishedName } from '../ca/types.js';
+import { ON_STDERR } from './output.js';
 
 const FIELDS = [
   ['C', 'Country (two letters)'],
@@ -15,7 +16,7 @@ export async function promptDn(given: DistinguishedName): Promise<DistinguishedN
   const dn: DistinguishedName = {};
   for (const [attribute, message] of FIELDS) {
     const answer = (
-      await input({ message: `${message}:`, ...(given[attribute] ? { default: given[attribute] } : {}), required: attribute === 'CN' })
+      await input({ message: `${message}:`, ...(given[attribute] ? { default: given[attribute] } : {}), required: attribute === 'CN' }, ON_STDERR)
     ).trim();
     if (answer) dn[attribute] = answer;
   }
@@ -31,7 +32,7 @@ export function confirmation(options: { yes?: boolean | undefined; dryRun?: bool
   return {
     confirm: async (question) => {
       const { confirm } = await import('@inquirer/prompts');
-      return confirm({ message: question, default: false });
+      return confirm({ message: question, default: false }, ON_STDERR);
     },
   };
 }

@@ -37,6 +37,9 @@ before(async () => {
     assert.equal(result.stderr, '');
     scripts[shell] = join(cwd, `certified.${shell}`);
     writeFileSync(scripts[shell], result.stdout);
+    const json = await run(['completion', shell, '--json'], { cwd: tempDir() });
+    assert.equal(json.code, 0, json.stderr);
+    assert.deepEqual(JSON.parse(json.stdout), { shell, script: result.stdout }, `${shell}: --json holds the same script`);
   }
 });
 

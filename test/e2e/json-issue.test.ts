@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { makeCa, run, tempDir, tool } from '../helpers/cli.js';
+import { BIN, baseEnv, makeCa, run, tempDir, tool } from '../helpers/cli.js';
 
 /** `--json` of issuing, and the error object every command prints under --json when it fails. */
 
@@ -65,5 +67,28 @@ describe('--json of issue', () => {
     const noCa = await run(['CN=x.example.com', '--json'], { cwd: tempDir() });
     assert.equal(noCa.code, 1);
     assert.equal((JSON.parse(noCa.stdout) as { error: { code: string } }).error.code, 'NO_CA');
+  });
+
+  it('asks on the terminal through stderr, so that a redirected stdout holds only the document', async () => {
+    const cwd = tempDir();
+    const out = join(cwd, 'init.json');
+    const command = `${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} init CN=Prompted --json > ${JSON.stringify(out)}`;
+    const child = spawn('script', ['-q', '-e', '-c', command, '/dev/null'], { cwd, env: baseEnv({ TERM: 'dumb' }), stdio: ['pipe', 'pipe', 'pipe'] });
+    let screen = '';
+    let answered = 0;
+    child.stdout.on('data', (chunk: Buffer) => {
+      screen += chunk.toString();
+      const asked = screen.match(/password[^\n]*:/gi)?.length ?? 0;
+      while (answered < asked) {
+        answered++;
+        child.stdin.write('a root password for the terminal\r');
+      }
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    assert.equal(code, 0, screen);
+    assert.ok(answered >= 1, `the password was asked for on the terminal:\n${screen}`);
+    const document = JSON.parse(readFileSync(out, 'utf8')) as { action: string; commit: string };
+    assert.equal(document.action, 'init');
+    assert.match(document.commit, /^[0-9a-f]{40}$/);
   });
 });

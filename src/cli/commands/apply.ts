@@ -3,7 +3,7 @@ import { CertifiedError } from '../../ca/errors.js';
 import { redactedCommandLine } from '../command-line.js';
 import { openStore, type StoreFlags } from '../context.js';
 import { certificateDocument, crlDocument, madeBy, printJson } from '../json-output.js';
-import { note, status, warning } from '../output.js';
+import { ON_STDERR, note, status, warning } from '../output.js';
 import { askPasswordFrom } from '../passwords.js';
 import { resolveSecret } from '../secrets.js';
 import { printPlan } from './plan.js';
@@ -42,7 +42,7 @@ export async function runApply(_args: string[], options: ApplyOptions, argv: str
       const { confirm } = await import('@inquirer/prompts');
       const n = plan.actions.length;
       // Under --json stdout carries the document alone: the question goes to stderr.
-      return confirm({ message: `Apply ${n === 1 ? 'this change' : `these ${n} changes`}?`, default: false }, options.json ? { output: process.stderr } : undefined);
+      return confirm({ message: `Apply ${n === 1 ? 'this change' : `these ${n} changes`}?`, default: false }, ON_STDERR);
     },
   });
   if (options.json) printJson(applyDocument(result, store));

@@ -5,12 +5,18 @@ import { data } from '../output.js';
  * no CA and loads no X.509 code: the script reads the CA's names from its directory when it runs.
  * Commander has already refused a shell that is not one of the three.
  */
-export async function runCompletion(args: string[], _options: Record<string, never>, _argv: string[]): Promise<void> {
+export async function runCompletion(args: string[], options: { json?: boolean }, _argv: string[]): Promise<void> {
   const { buildProgram } = await import('../program.js');
   const { completionSurface } = await import('../completion/surface.js');
   const surface = completionSurface(buildProgram('', []));
-  const shell = args[0];
-  if (shell === 'zsh') data((await import('../completion/zsh.js')).zshScript(surface));
-  else if (shell === 'fish') data((await import('../completion/fish.js')).fishScript(surface));
-  else data((await import('../completion/bash.js')).bashScript(surface));
+  const shell = args[0] ?? 'bash';
+  const script =
+    shell === 'zsh'
+      ? (await import('../completion/zsh.js')).zshScript(surface)
+      : shell === 'fish'
+        ? (await import('../completion/fish.js')).fishScript(surface)
+        : (await import('../completion/bash.js')).bashScript(surface);
+  // As printJson writes it, without loading json-output.ts (which reads records) for this command.
+  if (options.json) data(JSON.stringify({ shell, script }, null, 2));
+  else data(script);
 }
