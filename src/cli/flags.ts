@@ -11,6 +11,8 @@ export const db = (): Option => new Option('--db <dir>', 'the CA directory (defa
 export const lockTimeout = (): Option => new Option('--lock-timeout <seconds>', 'how long to wait for another certified process (default 60)');
 export const dryRun = (what = 'show what would be made, validate everything, write nothing'): Option => new Option('--dry-run', what);
 export const json = (what = 'as JSON, for scripts'): Option => new Option('--json', what);
+/** For the commands that draw a progress line on a terminal (none on a pipe or under CI). */
+export const quiet = (): Option => new Option('--quiet', 'draw no progress line on the terminal');
 
 export const password = (what: string): Option => new Option('--password <password>', what);
 export const caPassword = (what = 'password of the issuing CA key'): Option => new Option('--ca-password <password>', what);

@@ -1,9 +1,10 @@
-import { applyManifest } from '../../ca/manifest/apply-manifest.js';
+import { applyManifest, type ApplyManifestParams } from '../../ca/manifest/apply-manifest.js';
 import { CertifiedError } from '../../ca/errors.js';
 import { redactedCommandLine } from '../command-line.js';
 import { openStore, type StoreFlags } from '../context.js';
 import { note, status, warning } from '../output.js';
 import { askPasswordFrom } from '../passwords.js';
+import { withProgress, type Progress } from '../progress.js';
 import { resolveSecret } from '../secrets.js';
 import { printPlan } from './plan.js';
 
@@ -13,6 +14,7 @@ export interface ApplyOptions extends StoreFlags {
   allowRevoke?: boolean;
   caPassword?: string;
   pin?: string;
+  quiet?: boolean;
 }
 
 const MAX_WARNINGS = 10;
@@ -22,13 +24,14 @@ export async function runApply(_args: string[], options: ApplyOptions, argv: str
   // New keys are encrypted (and committed) only when CERTIFIED_PASSWORD is set.
   const password = await resolveSecret({ label: 'the new keys', flag: '--password', flagValue: undefined, env: 'CERTIFIED_PASSWORD', forNewKey: true });
 
-  const result = await applyManifest(store, {
+  const result = await withProgress(options.quiet, (progress) => applyManifest(store, {
     askPassword: askPasswordFrom({ caPassword: options.caPassword, pin: options.pin }, { roles: ['ca', 'pin'] }),
     ...(password ? { password } : {}),
     commitEach: options.commitEach === true,
     allowRevoke: options.allowRevoke === true,
     commandLine: redactedCommandLine(argv),
     onPlan: (plan) => printPlan(plan, status),
+    onProgress: applyProgress(progress, options.commitEach === true),
     confirm: async (plan) => {
       if (options.yes) return true;
       if (!process.stdin.isTTY) {
@@ -41,7 +44,7 @@ export async function runApply(_args: string[], options: ApplyOptions, argv: str
       const n = plan.actions.length;
       return confirm({ message: `Apply ${n === 1 ? 'this change' : `these ${n} changes`}?`, default: false });
     },
-  });
+  }));
   if (result.plan.actions.length === 0) return;
   if (!result.applied) {
     status('Nothing was changed.');
@@ -57,4 +60,14 @@ export async function runApply(_args: string[], options: ApplyOptions, argv: str
   status(
     `Applied ${result.plan.actions.length} change${result.plan.actions.length === 1 ? '' : 's'} from certificates.yaml in ${commits.length} commit${commits.length === 1 ? '' : 's'}${commits.length === 1 ? ` (${commits[0]})` : ''}.`,
   );
+}
+
+/** "Comparing 40/1000 manifest entries", "Issuing 412/1000 certificates, 143/s, 4 s left", then the commit(s). */
+function applyProgress(progress: Progress, commitEach: boolean): ApplyManifestParams['onProgress'] {
+  return (done, total, step) => {
+    if (step === 'plan') progress.count('Comparing', done, total, 'manifest entries');
+    else if (step === 'issue') progress.count('Issuing', done, total, 'certificates');
+    else if (commitEach) progress.count('Committing', done, total, 'changes');
+    else if (done < total) progress.text(`Committing ${total} change${total === 1 ? '' : 's'}...`);
+  };
 }

@@ -5,6 +5,7 @@ import { openStore } from '../context.js';
 import { reportDryRun } from '../dry-run.js';
 import { longDate, note, shown, status } from '../output.js';
 import { askPasswordFrom } from '../passwords.js';
+import { withProgress } from '../progress.js';
 
 export interface CrlOptions {
   db?: string;
@@ -14,6 +15,7 @@ export interface CrlOptions {
   rootCrlDays?: string;
   caPassword?: string;
   rootPassword?: string;
+  quiet?: boolean;
 }
 
 export async function runCrl(_args: string[], options: CrlOptions, argv: string[]): Promise<void> {
@@ -22,14 +24,15 @@ export async function runCrl(_args: string[], options: CrlOptions, argv: string[
   const store = openStore(options);
   const { issuers, optional, skipped } = await chooseCrlIssuers(store, options.issuer);
 
-  const result = await resignCrls(store, {
+  const result = await withProgress(options.quiet, (progress) => resignCrls(store, {
     issuers,
     optional,
     askPassword: askPasswordFrom(options),
     ...(days === undefined ? {} : { days }),
     ...(rootDays === undefined ? {} : { rootDays }),
     commandLine: redactedCommandLine(argv),
-  });
+    onProgress: (done, total) => progress.count('Re-signing', done, total, 'CRLs'),
+  }));
   if (store.dryRun) return reportDryRun(store);
   for (const crl of [...skipped, ...result.skipped]) await note(skippedNote(crl, store.path(crl.keyPath)));
   for (const crl of result.crls) {
