@@ -36,8 +36,9 @@ export class WorkerPool {
    * Posts each chunk as `{ id, ...message(chunk) }` to the next free thread; the results come back
    * in the order of the chunks. The first failure (a worker's error reply, a thread that throws or
    * stops) closes the pool and is thrown: a reply is CertifiedError with the worker's code and hint.
+   * `onChunk` hears of each chunk done, with its size, as it comes back.
    */
-  async map<T, R>(chunks: T[][], message: (chunk: T[]) => object): Promise<R[]> {
+  async map<T, R>(chunks: T[][], message: (chunk: T[]) => object, onChunk?: (size: number) => void): Promise<R[]> {
     if (this.failure) throw this.failure;
     const results: R[][] = new Array(chunks.length);
     let next = 0;
@@ -60,6 +61,7 @@ export class WorkerPool {
                 if (reply.error) return reject(new CertifiedError(reply.error.message, { code: reply.error.code ?? 'WORKER', hint: reply.error.hint }));
                 if (reply.results?.length !== chunks[reply.id]?.length) return reject(new Error(`a worker thread answered ${reply.results?.length ?? 0} results for ${chunks[reply.id]?.length ?? 0} jobs`));
                 results[reply.id] = reply.results ?? [];
+                onChunk?.(results[reply.id]!.length);
                 send();
               };
               const onExit = (code: number) => reject(new Error(`a worker thread stopped (exit code ${code})`));
@@ -86,10 +88,10 @@ export class WorkerPool {
 }
 
 /** One round of WorkerPool.map in a pool of its own. */
-export async function runInWorkers<T, R>(script: URL, workerData: unknown, chunks: T[][], message: (chunk: T[]) => object): Promise<R[]> {
+export async function runInWorkers<T, R>(script: URL, workerData: unknown, chunks: T[][], message: (chunk: T[]) => object, onChunk?: (size: number) => void): Promise<R[]> {
   const pool = await WorkerPool.start(script, workerData, chunks.length);
   try {
-    return await pool.map<T, R>(chunks, message);
+    return await pool.map<T, R>(chunks, message, onChunk);
   } finally {
     await pool.close();
   }

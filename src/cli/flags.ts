@@ -14,6 +14,8 @@ export const dryRun = (what = 'show what would be made, validate everything, wri
 export const json = (what = 'as JSON, for scripts'): Option => new Option('--json', what);
 /** --json of the commands that change the CA or write files. */
 export const jsonChange = (): Option => json('print what was done as one JSON document, and a failure as a JSON error (for scripts)');
+/** For the commands that draw a progress line on a terminal (none on a pipe or under CI). */
+export const quiet = (): Option => new Option('--quiet', 'draw no progress line on the terminal');
 
 export const password = (what: string): Option => new Option('--password <password>', what);
 export const caPassword = (what = 'password of the issuing CA key'): Option => new Option('--ca-password <password>', what);

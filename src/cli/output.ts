@@ -14,6 +14,7 @@ export async function colors(): Promise<ChalkInstance> {
 }
 
 export function status(line = ''): void {
+  liveLine?.erase();
   process.stderr.write(`${line}\n`);
 }
 
@@ -26,6 +27,7 @@ export async function warning(text: string): Promise<void> {
 }
 
 export function data(text: string): void {
+  liveLine?.erase();
   process.stdout.write(text.endsWith('\n') || text === '' ? text : `${text}\n`);
 }
 
@@ -42,6 +44,29 @@ export function longDate(date: Date): string {
   return `${date.getUTCDate()} ${MONTHS[date.getUTCMonth()]} ${date.getUTCFullYear()}`;
 }
 
+/** The erase sequence of a line drawn in place: back to its start, then clear it. */
+export const CLEAR_LINE = '\r\x1b[2K';
+
+/**
+ * A line drawn in place on stderr (the spinner, a progress line): status and data erase it before
+ * they print, and a prompt pauses it while it asks (see withoutSpinner). One at a time.
+ */
+export interface LiveLine {
+  /** Clears it; it is drawn again on its next update. */
+  erase(): void;
+  pause(): void;
+  resume(): void;
+}
+
+let liveLine: LiveLine | undefined;
+
+/** Makes `line` the live line (undefined: none); returns the one it replaces. */
+export function setLiveLine(line: LiveLine | undefined): LiveLine | undefined {
+  const previous = liveLine;
+  liveLine = line;
+  return previous;
+}
+
 const FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 
 /** A spinner on a TTY for slow steps (RSA key generation); nothing at all on a pipe. */
@@ -50,37 +75,36 @@ export async function withSpinner<T>(text: string, work: () => Promise<T>): Prom
   let frame = 0;
   let timer: NodeJS.Timeout | undefined;
   const draw = () => process.stderr.write(`\r${FRAMES[frame++ % FRAMES.length]} ${text}`);
-  const spinner = {
-    start: () => {
+  const spinner: LiveLine = {
+    resume: () => {
       draw();
       timer = setInterval(draw, 80);
     },
-    stop: () => {
+    pause: () => {
       clearInterval(timer);
-      process.stderr.write('\r\x1b[2K');
+      process.stderr.write(CLEAR_LINE);
     },
+    // The next frame draws it again, below what was printed.
+    erase: () => process.stderr.write(CLEAR_LINE),
   };
-  activeSpinner = spinner;
-  spinner.start();
+  const previous = setLiveLine(spinner);
+  spinner.resume();
   try {
     return await work();
   } finally {
-    spinner.stop();
-    activeSpinner = undefined;
+    spinner.pause();
+    setLiveLine(previous);
   }
 }
 
-/** The spinner drawing now, if any: a prompt stops it while it asks (see withoutSpinner). */
-let activeSpinner: { start(): void; stop(): void } | undefined;
-
-/** Runs `ask` (a prompt) with the spinner stopped, so that it does not draw over the question. */
+/** Runs `ask` (a prompt) with the live line (spinner, progress) paused, so that it does not draw over the question. */
 export async function withoutSpinner<T>(ask: () => Promise<T>): Promise<T> {
-  const spinner = activeSpinner;
-  spinner?.stop();
+  const line = liveLine;
+  line?.pause();
   try {
     return await ask();
   } finally {
-    if (spinner && activeSpinner === spinner) spinner.start();
+    if (line && liveLine === line) line.resume();
   }
 }
 

@@ -46,6 +46,8 @@ export interface TrustParams {
   home: string | undefined;
   platform: string;
   java: JavaKeystore;
+  /** Hears how many of the stores are done, of how many (each store once per root). */
+  onProgress?: (done: number, total: number) => void;
 }
 
 export interface TrustResult {
@@ -67,6 +69,9 @@ export async function trustRoot(store: CaStore, params: TrustParams): Promise<Tr
   const names = [ROOT_NAME, ...(config.rootRotation?.bridge || (params.uninstall && (await store.exists(certPath(OLD_ROOT_NAME)))) ? [OLD_ROOT_NAME] : [])];
   const stores = params.stores.length ? params.stores : TRUST_STORES;
   let result: TrustResult | undefined;
+  const total = names.length * stores.length;
+  let done = 0;
+  params.onProgress?.(done, total);
   for (const name of names) {
     const pem = await store.readText(certPath(name));
     if (pem === undefined) throw new NoCaError(store.dir);
@@ -92,6 +97,7 @@ export async function trustRoot(store: CaStore, params: TrustParams): Promise<Tr
         if (explicit || !(error instanceof TrustStoreError)) throw wrap(error);
         result.outcomes.push({ store: kind, location: '', action: 'skipped', detail: error.message });
       }
+      params.onProgress?.(++done, total);
     }
   }
   return result!;

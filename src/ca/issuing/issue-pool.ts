@@ -16,13 +16,16 @@ const CHUNK = 20;
 /**
  * Prepares many issuances by one issuer (see prepareIssue): on every core, in worker threads of
  * this process, for `certified apply`; in this thread when the issuer's key is on a token. Results
- * come back in the order of `jobs`.
+ * come back in the order of `jobs`; `onPrepared` hears how many more are ready as they are.
  */
-export async function prepareIssues(store: CaStore, config: CaConfig, issuer: Issuer, jobs: IssueJob[]): Promise<PreparedIssue[]> {
+export async function prepareIssues(store: CaStore, config: CaConfig, issuer: Issuer, jobs: IssueJob[], onPrepared?: (count: number) => void): Promise<PreparedIssue[]> {
   // A key on a PKCS#11 token lives in this thread's session and cannot be sent to a worker: it signs here.
   if (issuer.key.token || !worthWorkers(jobs.length, MIN_JOBS_FOR_WORKERS)) {
     const results: PreparedIssue[] = [];
-    for (const job of jobs) results.push(await prepareIssue(store, config, issuer, job.params, { replacing: job.replacing }));
+    for (const job of jobs) {
+      results.push(await prepareIssue(store, config, issuer, job.params, { replacing: job.replacing }));
+      onPrepared?.(1);
+    }
     return results;
   }
   return runInWorkers<IssueJob, PreparedIssue>(
@@ -30,5 +33,6 @@ export async function prepareIssues(store: CaStore, config: CaConfig, issuer: Is
     { dir: store.dir, config, issuer },
     chunked(jobs, CHUNK),
     (chunk) => ({ jobs: chunk }),
+    onPrepared,
   );
 }

@@ -30,7 +30,16 @@ export interface ApplyManifestParams {
   onPlan?: (plan: Plan) => void;
   /** Asked after the checks, before anything is written; false stops with nothing changed. */
   confirm: (plan: Plan) => Promise<boolean>;
+  /** Hears how far each step is: entries compared, certificates built, commits made (see ApplyStep). */
+  onProgress?: (done: number, total: number, step: ApplyStep) => void;
 }
+
+/**
+ * The steps of an apply that take long: 'plan' (manifest entries compared with the CA), 'issue'
+ * (certificates and sub-CAs built), 'commit' (actions committed: one by one with commitEach, else
+ * all of them at once, reported at 0 and at the end).
+ */
+export type ApplyStep = 'plan' | 'issue' | 'commit';
 
 export interface ApplyManifestResult {
   plan: Plan;
@@ -68,7 +77,8 @@ interface Built {
 export async function applyManifest(store: CaStore, params: ApplyManifestParams): Promise<ApplyManifestResult> {
   return store.locked(async () => {
     const now = params.now ?? new Date();
-    const plan = await planManifest(store, now);
+    const progress = params.onProgress;
+    const plan = await planManifest(store, now, progress && ((done, total) => progress(done, total, 'plan')));
     params.onPlan?.(plan);
     const revokes = plan.actions.filter((action) => action.kind === 'revoke');
     if (revokes.length && !params.allowRevoke) throw new RevokeNotAllowedError(revokes.map((action) => action.name));
@@ -114,10 +124,16 @@ export async function applyManifest(store: CaStore, params: ApplyManifestParams)
     };
 
     const context = { ...params, now, caPassword: () => caPassword };
+    const toBuild = plan.actions.filter((action) => action.entry).length;
+    let builtCount = 0;
+    const onBuilt = (count: number) => progress?.((builtCount += count), toBuild, 'issue');
+    if (toBuild) onBuilt(0);
     // Sub-CAs first: the leaves of the same apply may be signed by them.
     const builtCas = new Map<PlanAction, Built>();
     for (const action of plan.actions) {
-      if (action.entry?.profile === 'ca') builtCas.set(action, await buildAction(store, config, action, context, issuerOf, issuers, result.warnings));
+      if (action.entry?.profile !== 'ca') continue;
+      builtCas.set(action, await buildAction(store, config, action, context, issuerOf, issuers, result.warnings));
+      onBuilt(1);
     }
     // Then every leaf, on all cores, one batch per issuer.
     const leaves = plan.actions.filter((action) => action.entry && action.entry.profile !== 'ca');
@@ -125,9 +141,11 @@ export async function applyManifest(store: CaStore, params: ApplyManifestParams)
     for (const issuerName of new Set(leaves.map((action) => action.entry?.issuer ?? INTERMEDIATE_NAME))) {
       const group = leaves.filter((action) => action.entry?.issuer === issuerName);
       const jobs = group.map((action) => ({ params: issueParams(action.entry!, context), replacing: action.record !== undefined }));
-      const results = await prepareIssues(store, config, await issuerOf(issuerName), jobs);
+      const results = await prepareIssues(store, config, await issuerOf(issuerName), jobs, onBuilt);
       group.forEach((action, index) => prepared.set(action.name, results[index]!));
     }
+    const actions = plan.actions.length;
+    progress?.(0, actions, 'commit');
     for (const action of plan.actions) {
       const built =
         builtCas.get(action) ?? (await buildAction(store, config, action, context, issuerOf, issuers, result.warnings, prepared.get(action.name)));
@@ -135,10 +153,15 @@ export async function applyManifest(store: CaStore, params: ApplyManifestParams)
       result.issued += built.issued;
       const made = built.record ?? built.revoked[0];
       if (made) result.done.push({ action, record: made, ...(built.record && built.revoked[0] ? { revoked: built.revoked[0] } : {}) });
-      if (params.commitEach) await commitBuilt([built], built.change.message);
-      else pending.push(built);
+      if (params.commitEach) {
+        await commitBuilt([built], built.change.message);
+        progress?.(result.commits.length, actions, 'commit');
+      } else pending.push(built);
     }
-    if (!params.commitEach) await commitBuilt(pending, applyMessage(plan, pending, params.commandLine));
+    if (!params.commitEach) {
+      await commitBuilt(pending, applyMessage(plan, pending, params.commandLine));
+      progress?.(actions, actions, 'commit');
+    }
     result.applied = true;
     return result;
   });

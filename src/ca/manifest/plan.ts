@@ -41,8 +41,11 @@ export class NoManifestError extends CertifiedError {
 const DAY_MS = 86_400_000;
 const PROFILE_NAMES: Record<string, string> = { server: 'server', client: 'client', 'server+client': 'both', ca: 'ca' };
 
-/** Reads certificates.yaml and every record, and works out what apply would do. Writes nothing. */
-export async function planManifest(store: CaStore, now = new Date()): Promise<Plan> {
+/**
+ * Reads certificates.yaml and every record, and works out what apply would do. Writes nothing.
+ * `onProgress` hears how many manifest entries have been compared with the CA.
+ */
+export async function planManifest(store: CaStore, now = new Date(), onProgress?: (done: number, total: number) => void): Promise<Plan> {
   await loadConfig(store);
   const text = await store.readText(MANIFEST_FILE);
   if (text === undefined) throw new NoManifestError(store.dir);
@@ -61,7 +64,8 @@ export async function planManifest(store: CaStore, now = new Date()): Promise<Pl
   const replacedIssuers = new Set<string>();
   const wanted = new Set(manifest.entries.map((entry) => entry.name));
   const issuersInCa = new Map<string, boolean>();
-  for (const entry of ordered) {
+  for (const [compared, entry] of ordered.entries()) {
+    onProgress?.(compared, ordered.length);
     if (entry.issuer !== INTERMEDIATE_NAME && !wanted.has(entry.issuer)) await checkIssuer(store, issuersInCa, entry);
     if (current.get(entry.issuer)?.external && !wanted.has(entry.issuer)) {
       throw new ManifestError(entry.line, `the issuer of "${entry.name}", "${entry.issuer}", is an external CA: certified has no key for it`, 'Issue from it in the engine that holds its key, or use issuer: ca.');
@@ -87,6 +91,7 @@ export async function planManifest(store: CaStore, now = new Date()): Promise<Pl
     }
     replacedIssuers.add(entry.name);
   }
+  onProgress?.(ordered.length, ordered.length);
   for (const record of [...current.values()].sort((a, b) => a.name.localeCompare(b.name))) {
     if (record.managed && !wanted.has(record.name)) actions.push({ kind: 'revoke', name: record.name, reason: 'removed from manifest', record });
   }

@@ -36,6 +36,17 @@ export interface CheckResult {
   scope?: CheckedScope;
 }
 
+/** The steps of a check that take long: decoding the certificates (and comparing their keys), then verifying their signatures. */
+export type CheckStep = 'read' | 'verify';
+
+export interface CheckCaOptions {
+  now?: Date;
+  askPassword?: AskPassword;
+  since?: string;
+  /** Hears how many certificates each step has done, of how many. */
+  onProgress?: (done: number, total: number, step: CheckStep) => void;
+}
+
 /** What `check --since` checked: the changed files and the certificates and CRLs they affect, or the reason for a full check. */
 export type CheckedScope = { since: string; changed: string[] } & ({ certificates: string[]; crls: string[] } | { fallback: string });
 
@@ -50,7 +61,7 @@ const PLAINTEXT_KEY_PATTERN = ['BEGIN', ' (RSA |EC |DSA |OPENSSH )?', 'PRIVATE K
  * certificates verify against their issuers and follow the profile, CRLs are signed, fresh and
  * list exactly the revoked records, and git tracks no unencrypted private key. Reads, never writes.
  */
-export async function checkCa(store: CaStore, options: { now?: Date; askPassword?: AskPassword; since?: string } = {}): Promise<CheckResult> {
+export async function checkCa(store: CaStore, options: CheckCaOptions = {}): Promise<CheckResult> {
   const config = await loadConfig(store);
   const now = options.now ?? new Date();
   const findings: Finding[] = [];
@@ -70,13 +81,13 @@ export async function checkCa(store: CaStore, options: { now?: Date; askPassword
     .filter((name) => !scope || scope.names.has(name) || issuers.has(name) || ROTATION_NAMES.has(name));
   const checker = await CertificateChecker.start(store, names.length);
   try {
-    const { certificates, keys } = await loadCertificates(checker, names, findings);
+    const { certificates, keys } = await loadCertificates(checker, names, findings, counter('read', options.onProgress));
     const crlPath = (name: string) => crlFileOf(config, name);
     const twins = caTwins(certificates);
     const cross = config.rootRotation?.bridge ? certificates.get(CROSS_NAME) : undefined;
     const rootChains = new Map(cross ? [[ROOT_NAME, [{ name: CROSS_NAME, view: cross }]]] : []);
     const inScope = scope ? (name: string) => scope.names.has(name) : () => true;
-    const checked = await checkCertificates(store, checker, certificates, records, paths, { twins, rootChains }, inScope);
+    const checked = await checkCertificates(store, checker, certificates, records, paths, { twins, rootChains }, inScope, counter('verify', options.onProgress));
     findings.push(...checked.findings);
     // Another certificate of a CA (its certificate under the old root, a cross-certificate) shares that CA's CRL.
     const sharingCrl = new Set<string>();
@@ -137,6 +148,7 @@ async function checkCertificates(
   paths: Map<CertificateRecord, string>,
   rotation: { twins: Map<string, string[]>; rootChains: ReadonlyMap<string, NamedView[]> },
   inScope: (name: string) => boolean,
+  progress: Counter,
 ): Promise<{ findings: Finding[]; underOldRoot: string[] }> {
   const findings: Finding[] = [];
   const underOldRoot: string[] = [];
@@ -212,7 +224,7 @@ async function checkCertificates(
       findings.push(finding(recordPath(record.issuer, record.serial), 'missing-certificate', `the record of "${record.name}" is valid but ${where}`));
     }
   }
-  const verified = await checker.verify(signed.map((entry) => entry.pair));
+  const verified = await checker.verify(signed.map((entry) => entry.pair), progress(signed.length));
   signed.forEach(({ name, issuerName }, index) => {
     if (!verified[index]) findings.push(finding(certPath(name), 'bad-signature', `the signature does not verify against its issuer "${certPath(issuerName)}"`));
   });
@@ -259,10 +271,11 @@ async function loadCertificates(
   checker: CertificateChecker,
   names: string[],
   findings: Finding[],
+  progress: Counter,
 ): Promise<{ certificates: Map<string, CheckedView>; keys: Map<string, KeyComparison> }> {
   const certificates = new Map<string, CheckedView>();
   const keys = new Map<string, KeyComparison>();
-  const inspected = await checker.inspect(names);
+  const inspected = await checker.inspect(names, progress(names.length));
   names.forEach((name, index) => {
     const result = inspected[index];
     if (result && 'view' in result) {
@@ -271,6 +284,18 @@ async function loadCertificates(
     } else findings.push(finding(certPath(name), 'unreadable', `not a certificate: ${result?.error ?? 'not decoded'}`));
   });
   return { certificates, keys };
+}
+
+/** Makes, for a step of `total` items, the callback that adds each chunk done to its count (reported at 0 first; an empty step not at all). */
+type Counter = (total: number) => ((size: number) => void) | undefined;
+
+function counter(step: CheckStep, onProgress: CheckCaOptions['onProgress']): Counter {
+  return (total) => {
+    if (!onProgress || total === 0) return undefined;
+    let done = 0;
+    onProgress(0, total, step);
+    return (size) => onProgress((done += size), total, step);
+  };
 }
 
 /** The issuer by the record's name; a self-signed certificate is its own; else by key identifier. */

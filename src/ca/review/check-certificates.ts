@@ -74,17 +74,29 @@ export class CertificateChecker {
     return new CertificateChecker(store, pool);
   }
 
-  async inspect(names: string[]): Promise<Inspected[]> {
-    if (!this.pool) return inspectCertificates(this.store, names);
-    return this.pool.map<string, Inspected>(chunked(names, CHUNK), (chunk): { task: CheckTask } => ({ task: { kind: 'inspect', names: chunk } }));
+  /** `onChunk` hears of each chunk of names done, with its size (in this thread too). */
+  async inspect(names: string[], onChunk?: (size: number) => void): Promise<Inspected[]> {
+    const chunks = chunked(names, CHUNK);
+    if (!this.pool) return inThisThread(chunks, (chunk) => inspectCertificates(this.store, chunk), onChunk);
+    return this.pool.map<string, Inspected>(chunks, (chunk): { task: CheckTask } => ({ task: { kind: 'inspect', names: chunk } }), onChunk);
   }
 
-  async verify(pairs: SignaturePair[]): Promise<boolean[]> {
-    if (!this.pool) return verifySignatures(pairs);
-    return this.pool.map<SignaturePair, boolean>(chunked(pairs, CHUNK), (chunk): { task: CheckTask } => ({ task: { kind: 'verify', pairs: chunk } }));
+  async verify(pairs: SignaturePair[], onChunk?: (size: number) => void): Promise<boolean[]> {
+    const chunks = chunked(pairs, CHUNK);
+    if (!this.pool) return inThisThread(chunks, verifySignatures, onChunk);
+    return this.pool.map<SignaturePair, boolean>(chunks, (chunk): { task: CheckTask } => ({ task: { kind: 'verify', pairs: chunk } }), onChunk);
   }
 
   async close(): Promise<void> {
     await this.pool?.close();
   }
+}
+
+async function inThisThread<T, R>(chunks: T[][], work: (chunk: T[]) => R[] | Promise<R[]>, onChunk?: (size: number) => void): Promise<R[]> {
+  const results: R[] = [];
+  for (const chunk of chunks) {
+    results.push(...(await work(chunk)));
+    onChunk?.(chunk.length);
+  }
+  return results;
 }

@@ -146,6 +146,8 @@ export interface ResignCrlsParams {
   rootDays?: number;
   commandLine: string;
   now?: Date;
+  /** Hears how many of the issuers are done (re-signed or skipped). */
+  onProgress?: (done: number, total: number) => void;
 }
 
 export interface ResignCrlsResult {
@@ -174,7 +176,8 @@ export async function resignCrls(store: CaStore, params: ResignCrlsParams): Prom
     const removes: string[] = [];
     const crls: ResignCrlsResult['crls'] = [];
     const skipped: SkippedCrl[] = [];
-    for (const name of params.issuers) {
+    for (const [done, name] of params.issuers.entries()) {
+      params.onProgress?.(done, params.issuers.length);
       let issuer: Issuer;
       try {
         issuer = await loadIssuer(store, name, params.askPassword);
@@ -199,6 +202,7 @@ export async function resignCrls(store: CaStore, params: ResignCrlsParams): Prom
       removes.push(...write.index.removes);
       crls.push({ issuer: name, path: write.path, crlNumber: write.crlNumber, entries: write.entries, thisUpdate: write.thisUpdate, nextUpdate: write.nextUpdate });
     }
+    params.onProgress?.(params.issuers.length, params.issuers.length);
     if (crls.length === 0) return { crls, skipped, commit: '', stagedForMerge: false };
     const soonest = new Date(Math.min(...crls.map((crl) => crl.nextUpdate.getTime())));
     const message = commitMessage({

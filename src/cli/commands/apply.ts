@@ -1,10 +1,11 @@
-import { applyManifest, type ApplyManifestResult } from '../../ca/manifest/apply-manifest.js';
+import { applyManifest, type ApplyManifestParams, type ApplyManifestResult } from '../../ca/manifest/apply-manifest.js';
 import { CertifiedError } from '../../ca/errors.js';
 import { redactedCommandLine } from '../command-line.js';
 import { openStore, type StoreFlags } from '../context.js';
 import { certificateDocument, crlDocument, madeBy, printJson } from '../json-output.js';
 import { ON_STDERR, note, status, warning } from '../output.js';
 import { askPasswordFrom } from '../passwords.js';
+import { withProgress, type Progress } from '../progress.js';
 import { resolveSecret } from '../secrets.js';
 import { printPlan } from './plan.js';
 
@@ -15,6 +16,7 @@ export interface ApplyOptions extends StoreFlags {
   caPassword?: string;
   pin?: string;
   json?: boolean;
+  quiet?: boolean;
 }
 
 const MAX_WARNINGS = 10;
@@ -24,13 +26,14 @@ export async function runApply(_args: string[], options: ApplyOptions, argv: str
   // New keys are encrypted (and committed) only when CERTIFIED_PASSWORD is set.
   const password = await resolveSecret({ label: 'the new keys', flag: '--password', flagValue: undefined, env: 'CERTIFIED_PASSWORD', forNewKey: true });
 
-  const result = await applyManifest(store, {
+  const result = await withProgress(options.quiet, (progress) => applyManifest(store, {
     askPassword: askPasswordFrom({ caPassword: options.caPassword, pin: options.pin }, { roles: ['ca', 'pin'] }),
     ...(password ? { password } : {}),
     commitEach: options.commitEach === true,
     allowRevoke: options.allowRevoke === true,
     commandLine: redactedCommandLine(argv),
     onPlan: (plan) => printPlan(plan, status),
+    onProgress: applyProgress(progress, options.commitEach === true),
     confirm: async (plan) => {
       if (options.yes) return true;
       if (!process.stdin.isTTY) {
@@ -44,7 +47,7 @@ export async function runApply(_args: string[], options: ApplyOptions, argv: str
       // Under --json stdout carries the document alone: the question goes to stderr.
       return confirm({ message: `Apply ${n === 1 ? 'this change' : `these ${n} changes`}?`, default: false }, ON_STDERR);
     },
-  });
+  }));
   if (options.json) printJson(applyDocument(result, store));
   if (result.plan.actions.length === 0) return;
   if (!result.applied) {
@@ -79,5 +82,15 @@ function applyDocument(result: ApplyManifestResult, store: ReturnType<typeof ope
     ...madeBy(store),
     commits: result.commits,
     warnings: result.warnings,
+  };
+}
+
+/** "Comparing 40/1000 manifest entries", "Issuing 412/1000 certificates, 143/s, 4 s left", then the commit(s). */
+function applyProgress(progress: Progress, commitEach: boolean): ApplyManifestParams['onProgress'] {
+  return (done, total, step) => {
+    if (step === 'plan') progress.count('Comparing', done, total, 'manifest entries');
+    else if (step === 'issue') progress.count('Issuing', done, total, 'certificates');
+    else if (commitEach) progress.count('Committing', done, total, 'changes');
+    else if (done < total) progress.text(`Committing ${total} change${total === 1 ? '' : 's'}...`);
   };
 }

@@ -6,12 +6,14 @@ import { FLAGS } from '../error-hints.js';
 import { openStore, type StoreFlags } from '../context.js';
 import { data, note, shown, status } from '../output.js';
 import { askPasswordFrom } from '../passwords.js';
+import { withProgress } from '../progress.js';
 
 export interface CheckOptions extends StoreFlags {
   json?: boolean;
   pin?: string;
   rootPin?: string;
   since?: string;
+  quiet?: boolean;
 }
 
 /** `certified check`: exit 0 when the CA is healthy, 1 with one finding per line otherwise. */
@@ -19,10 +21,11 @@ export async function runCheck(args: string[], options: CheckOptions, _argv: str
   if (args.length) throw new UsageError('check takes no arguments', 'Example: certified check --json');
   const store = openStore(options);
   // Only a token's PIN, never a prompt: keys on a token are compared when the PIN is given.
-  const checked = await checkCa(store, {
+  const checked = await withProgress(options.quiet, (progress) => checkCa(store, {
     askPassword: askPasswordFrom({ pin: options.pin, rootPin: options.rootPin }, { roles: ['pin', 'root-pin'], prompt: false }),
     ...(options.since === undefined ? {} : { since: options.since }),
-  });
+    onProgress: (done, total, step) => progress.count(step === 'read' ? 'Reading' : 'Verifying', done, total, 'certificates'),
+  }));
   const scope = checked.scope;
   if (scope && 'fallback' in scope) status(`Note: checking the whole CA, not only what changed since "${scope.since}": ${scope.fallback}.`);
   // Not a finding: the history cannot be mended without rewriting it, so it must not fail every later check.

@@ -6,6 +6,7 @@ import { reportDryRun } from '../dry-run.js';
 import { crlDocument, madeBy, printJson } from '../json-output.js';
 import { longDate, note, shown, status } from '../output.js';
 import { askPasswordFrom } from '../passwords.js';
+import { withProgress } from '../progress.js';
 
 export interface CrlOptions {
   db?: string;
@@ -16,6 +17,7 @@ export interface CrlOptions {
   caPassword?: string;
   rootPassword?: string;
   json?: boolean;
+  quiet?: boolean;
 }
 
 export async function runCrl(_args: string[], options: CrlOptions, argv: string[]): Promise<void> {
@@ -24,14 +26,15 @@ export async function runCrl(_args: string[], options: CrlOptions, argv: string[
   const store = openStore(options);
   const { issuers, optional, skipped } = await chooseCrlIssuers(store, options.issuer);
 
-  const result = await resignCrls(store, {
+  const result = await withProgress(options.quiet, (progress) => resignCrls(store, {
     issuers,
     optional,
     askPassword: askPasswordFrom(options),
     ...(days === undefined ? {} : { days }),
     ...(rootDays === undefined ? {} : { rootDays }),
     commandLine: redactedCommandLine(argv),
-  });
+    onProgress: (done, total) => progress.count('Re-signing', done, total, 'CRLs'),
+  }));
   if (store.dryRun) return reportDryRun(store, options.json ? { action: 'crl' } : undefined);
   for (const crl of [...skipped, ...result.skipped]) await note(skippedNote(crl, store.path(crl.keyPath)));
   if (options.json) {

@@ -3,9 +3,11 @@ import { formatAction, planManifest, type Plan } from '../../ca/manifest/plan.js
 import { formatSan } from '../../ca/names.js';
 import { openStore, type StoreFlags } from '../context.js';
 import { data, status } from '../output.js';
+import { withProgress } from '../progress.js';
 
 export interface PlanOptions extends StoreFlags {
   json?: boolean;
+  quiet?: boolean;
 }
 
 /** Exit code of `certified plan` when there is something to do (0: nothing, 1: error). */
@@ -15,7 +17,9 @@ export async function runPlan(_args: string[], options: PlanOptions): Promise<vo
   const store = openStore(options);
   // Under the lock where it can be taken, so that a change an interrupted command left is
   // finished or undone first; a read-only checkout (a CI job, a reviewer's clone) is planned as is.
-  const plan = await store.lockedIfWritable(() => planManifest(store));
+  const plan = await withProgress(options.quiet, (progress) =>
+    store.lockedIfWritable(() => planManifest(store, new Date(), (done, total) => progress.count('Comparing', done, total, 'manifest entries'))),
+  );
   if (options.json) data(JSON.stringify(planJson(plan), null, 2));
   else printPlan(plan, data);
   if (plan.actions.length) process.exitCode = PLAN_HAS_CHANGES;

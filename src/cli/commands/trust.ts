@@ -3,6 +3,7 @@ import { trustRoot, type TrustOutcome, type TrustStoreKind } from '../../ca/expo
 import { openStore } from '../context.js';
 import { printJson } from '../json-output.js';
 import { data, status } from '../output.js';
+import { withProgress } from '../progress.js';
 
 export interface TrustOptions {
   db?: string;
@@ -14,6 +15,7 @@ export interface TrustOptions {
   uninstall?: boolean;
   root?: string;
   json?: boolean;
+  quiet?: boolean;
 }
 
 const LABEL: Record<TrustStoreKind, string> = { system: 'System store', nss: 'NSS database', java: 'Java keystore' };
@@ -23,7 +25,7 @@ export async function runTrust(_args: string[], options: TrustOptions): Promise<
   const stores: TrustStoreKind[] = (['system', 'nss', 'java'] as const).filter((kind) => options[kind]);
   if (options.javaKeystore !== undefined && !stores.includes('java') && stores.length) stores.push('java');
   const platform = process.env.CERTIFIED_TRUST_PLATFORM ?? process.platform;
-  const result = await trustRoot(openStore(options), {
+  const result = await withProgress(options.quiet, (progress) => trustRoot(openStore(options), {
     stores,
     uninstall: options.uninstall === true,
     root: resolve(options.root ?? '/'),
@@ -33,7 +35,8 @@ export async function runTrust(_args: string[], options: TrustOptions): Promise<
       ...(options.javaKeystore !== undefined ? { file: resolve(options.javaKeystore) } : {}),
       password: process.env.CERTIFIED_JAVA_STOREPASS ?? 'changeit',
     },
-  });
+    onProgress: (done, total) => progress.count('Updating', done, total, 'trust stores'),
+  }));
 
   for (const outcome of result.outcomes) status(describe(outcome));
   if (result.manualCommands.length) {
