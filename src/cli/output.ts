@@ -69,9 +69,19 @@ export function setLiveLine(line: LiveLine | undefined): LiveLine | undefined {
 
 const FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 
-/** A spinner on a TTY for slow steps (RSA key generation); nothing at all on a pipe. */
+/**
+ * Whether a line redrawn in place (the spinner, a progress line) is drawn: only on a terminal that
+ * understands it, outside CI (CI set to anything but "", "0" or "false") and without --quiet.
+ */
+export function liveLineShown(quiet: boolean | undefined, env: NodeJS.ProcessEnv = process.env, isTTY = process.stderr.isTTY === true): boolean {
+  if (quiet === true || !isTTY || env.TERM === 'dumb') return false;
+  const ci = env.CI?.trim().toLowerCase();
+  return ci === undefined || ci === '' || ci === '0' || ci === 'false';
+}
+
+/** A spinner on a terminal for slow steps (RSA key generation); nothing on a pipe or under CI (see liveLineShown). */
 export async function withSpinner<T>(text: string, work: () => Promise<T>): Promise<T> {
-  if (!process.stderr.isTTY) return work();
+  if (!liveLineShown(undefined)) return work();
   let frame = 0;
   let timer: NodeJS.Timeout | undefined;
   const draw = () => process.stderr.write(`\r${FRAMES[frame++ % FRAMES.length]} ${text}`);

@@ -1,4 +1,4 @@
-import { CLEAR_LINE, setLiveLine, type LiveLine } from './output.js';
+import { CLEAR_LINE, liveLineShown, setLiveLine, type LiveLine } from './output.js';
 
 /** At most this often a progress line is drawn again (the last count of a step always is). */
 const REDRAW_MS = 100;
@@ -16,21 +16,11 @@ export interface Progress {
 const SILENT: Progress = { count: () => undefined, text: () => undefined };
 
 /**
- * Whether a progress line is drawn: only on a terminal that understands it, outside CI (CI set to
- * anything but "", "0" or "false") and without --quiet.
- */
-export function progressShown(quiet: boolean | undefined, env: NodeJS.ProcessEnv = process.env, isTTY = process.stderr.isTTY === true): boolean {
-  if (quiet === true || !isTTY || env.TERM === 'dumb') return false;
-  const ci = env.CI?.trim().toLowerCase();
-  return ci === undefined || ci === '' || ci === '0' || ci === 'false';
-}
-
-/**
  * Runs `work` with one progress line on stderr, redrawn in place and erased at the end (and before
  * anything else is printed: see output.ts), so that the command's summary follows on a clean line.
  */
 export async function withProgress<T>(quiet: boolean | undefined, work: (progress: Progress) => Promise<T>): Promise<T> {
-  if (!progressShown(quiet)) return work(SILENT);
+  if (!liveLineShown(quiet)) return work(SILENT);
   const line = new ProgressLine((text) => process.stderr.write(text), () => process.stderr.columns);
   const previous = setLiveLine(line);
   try {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ProgressLine, duration, progressShown } from '../../src/cli/progress.js';
+import { ProgressLine, duration } from '../../src/cli/progress.js';
+import { liveLineShown } from '../../src/cli/output.js';
 
 const CLEAR = '\r\x1b[2K';
 
@@ -75,13 +76,13 @@ describe('ProgressLine', () => {
   });
 });
 
-describe('progressShown', () => {
+describe('liveLineShown', () => {
   it('only on a terminal, not with --quiet, TERM=dumb or CI set to anything but "", "0" or "false"', () => {
-    assert.equal(progressShown(undefined, {}, true), true);
-    assert.equal(progressShown(undefined, {}, false), false);
-    assert.equal(progressShown(true, {}, true), false);
-    assert.equal(progressShown(undefined, { TERM: 'dumb' }, true), false);
-    for (const CI of ['', '0', 'false', 'FALSE']) assert.equal(progressShown(undefined, { CI }, true), true, `CI=${CI}`);
-    for (const CI of ['1', 'true', 'yes', 'github']) assert.equal(progressShown(undefined, { CI }, true), false, `CI=${CI}`);
+    assert.equal(liveLineShown(undefined, {}, true), true);
+    assert.equal(liveLineShown(undefined, {}, false), false);
+    assert.equal(liveLineShown(true, {}, true), false);
+    assert.equal(liveLineShown(undefined, { TERM: 'dumb' }, true), false);
+    for (const CI of ['', '0', 'false', 'FALSE']) assert.equal(liveLineShown(undefined, { CI }, true), true, `CI=${CI}`);
+    for (const CI of ['1', 'true', 'yes', 'github']) assert.equal(liveLineShown(undefined, { CI }, true), false, `CI=${CI}`);
   });
 });
