@@ -1,6 +1,7 @@
 import { listingOf, type CertificateListing } from '../ca/review/list-certificates.js';
 
 import type { CaStore } from '../ca/ca-directory.js';
+import type { PublishedCrl } from '../ca/revocation/generate-crl.js';
 
 type CertificateRecord = Parameters<typeof listingOf>[0];
 
@@ -44,6 +45,41 @@ export function madeBy(store: CaStore): Pick<ChangeDocument, 'files' | 'commit'>
 /** The change `store` made to one certificate: the certificate's fields at the top, between the action and the files. */
 export function oneCertificateChange(action: string, record: CertificateRecord, store: CaStore, warnings: readonly string[]): ChangeDocument & CertificateDocument {
   return { action, ...certificateDocument(record), ...madeBy(store), warnings: [...warnings] };
+}
+
+/** oneCertificateChange with keys of the command's own (`replaced`, `crls`), between the certificate's and the files. */
+export function oneCertificateChangeWith<Extra extends object>(
+  action: string,
+  record: CertificateRecord,
+  extra: Extra,
+  store: CaStore,
+  warnings: readonly string[],
+): ChangeDocument & CertificateDocument & Extra {
+  return { action, ...certificateDocument(record), ...extra, ...madeBy(store), warnings: [...warnings] };
+}
+
+/** A CRL a command signed: the CA that signed it, its CRL number, its validity (ISO 8601, UTC) and its file (absolute). */
+export interface CrlDocument {
+  issuer: string;
+  number: number;
+  thisUpdate: string;
+  nextUpdate: string;
+  file: string;
+}
+
+export function crlDocument(crl: PublishedCrl, store: CaStore): CrlDocument {
+  return { issuer: crl.issuer, number: crl.crlNumber, thisUpdate: crl.thisUpdate.toISOString(), nextUpdate: crl.nextUpdate.toISOString(), file: store.path(crl.path) };
+}
+
+/** The change `store` made to several certificates (a CA and its intermediate, a root rotation), with the CRLs it signed. */
+export function certificatesChange(
+  action: string,
+  records: readonly CertificateRecord[],
+  crls: readonly PublishedCrl[],
+  store: CaStore,
+  warnings: readonly string[],
+): ChangeDocument & { certificates: CertificateDocument[]; crls: CrlDocument[] } {
+  return { action, certificates: records.map(certificateDocument), crls: crls.map((crl) => crlDocument(crl, store)), ...madeBy(store), warnings: [...warnings] };
 }
 
 export function errorDocument(code: string, message: string, hint: string | undefined): ErrorDocument {
