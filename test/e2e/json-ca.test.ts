@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
-import { ROOT_PASSWORD, makeCa, openssl, run, tempDir, tool, type RunResult } from '../helpers/cli.js';
+import { BIN, ROOT_PASSWORD, baseEnv, makeCa, openssl, run, tempDir, tool, type RunResult } from '../helpers/cli.js';
 
 /**
  * `--json` of the commands that make CAs and certificates, sign, renew, revoke and rotate the root
@@ -292,6 +293,29 @@ describe('--json of certificates: self-signed, request, sign, renew, revoke', ()
     assertCrl(crls[0]!, 'ca', [issued.serial as string]);
     const listed = openssl(['crl', '-in', crls[0]!.file, '-noout', '-text']).stdout;
     assert.match(listed, new RegExp(`Serial Number: ${(issued.serial as string).toUpperCase()}\\s+Revocation Date: ${opensslDate(revocation.date)}\n`));
+
+    // On a terminal, revoke asks first: on stderr, so that stdout still holds the document alone.
+    documentOf(await run(['issue', 'CN=asked.example.com', '--json'], { cwd }));
+    const out = join(work, 'asked.json');
+    const command = `${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} revoke --name asked.example.com --json > ${JSON.stringify(out)}`;
+    const child = spawn('script', ['-q', '-e', '-c', command, '/dev/null'], { cwd, env: baseEnv({ TERM: 'dumb' }), stdio: ['pipe', 'pipe', 'pipe'] });
+    let screen = '';
+    let answered = false;
+    child.stdout.on('data', (chunk: Buffer) => {
+      screen += chunk.toString();
+      if (!answered && screen.includes('Revoke asked.example.com')) {
+        answered = true;
+        child.stdin.write('y\r');
+      }
+    });
+    // Asked where the terminal does not show it, the question would wait forever.
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    clearTimeout(timer);
+    assert.ok(answered, `the terminal was asked:\n${screen}\nstdout: ${existsSync(out) ? readFileSync(out, 'utf8') : ''}`);
+    assert.equal(code, 0, screen);
+    const asked = JSON.parse(readFileSync(out, 'utf8')) as Document;
+    assert.deepEqual([asked.action, asked.name, asked.status], ['revoke', 'asked.example.com', 'revoked']);
 
     const again = assertJsonError(await run(['revoke', '--name', 'old.example.com', '--json'], { cwd }), 'ALREADY_REVOKED');
     assert.ok(again.hint);
