@@ -1,5 +1,8 @@
 import type { DistinguishedName } from '../ca/types.js';
 
+/** Prompts are drawn on stderr, as status is: stdout holds only data (PEM, --json) and may be redirected. */
+export const ON_STDERR = { output: process.stderr };
+
 const FIELDS = [
   ['C', 'Country (two letters)'],
   ['ST', 'State or province'],
@@ -15,7 +18,7 @@ export async function promptDn(given: DistinguishedName): Promise<DistinguishedN
   const dn: DistinguishedName = {};
   for (const [attribute, message] of FIELDS) {
     const answer = (
-      await input({ message: `${message}:`, ...(given[attribute] ? { default: given[attribute] } : {}), required: attribute === 'CN' })
+      await input({ message: `${message}:`, ...(given[attribute] ? { default: given[attribute] } : {}), required: attribute === 'CN' }, ON_STDERR)
     ).trim();
     if (answer) dn[attribute] = answer;
   }
@@ -31,7 +34,7 @@ export function confirmation(options: { yes?: boolean | undefined; dryRun?: bool
   return {
     confirm: async (question) => {
       const { confirm } = await import('@inquirer/prompts');
-      return confirm({ message: question, default: false });
+      return confirm({ message: question, default: false }, ON_STDERR);
     },
   };
 }

@@ -2,6 +2,7 @@ import { InvalidInputError, PasswordError } from '../ca/errors.js';
 import { STDIN_LINE_LIMIT, formatLimit } from '../ca/input-files.js';
 import { SECRET_OPTIONS } from './command-line.js';
 import { withoutSpinner } from './output.js';
+import { ON_STDERR } from './prompts.js';
 
 let reader: { chunks: AsyncIterator<Buffer | string>; pending: string; ended: boolean } | undefined;
 /** The lines read so far: line i belongs to the i-th secret flag given as "-". */
@@ -123,10 +124,10 @@ export function requireSecret(secret: string | undefined, request: SecretRequest
 
 async function promptSecret(noun: string, label: string, confirm: boolean, optional: boolean): Promise<string | undefined> {
   const { password } = await import('@inquirer/prompts');
-  const first = await password({ message: `${noun} for ${label}${optional ? ' (empty for none)' : ''}:`, mask: '*' });
+  const first = await password({ message: `${noun} for ${label}${optional ? ' (empty for none)' : ''}:`, mask: '*' }, ON_STDERR);
   if (optional && first === '') return undefined;
   if (confirm) {
-    const again = await password({ message: 'Repeat the password:', mask: '*' });
+    const again = await password({ message: 'Repeat the password:', mask: '*' }, ON_STDERR);
     if (again !== first) throw new PasswordError('the two passwords differ', 'Run the command again and type the same password twice.');
   }
   return first;
