@@ -1,6 +1,7 @@
 import { listingOf, type CertificateListing } from '../ca/review/list-certificates.js';
 
 import type { CaStore } from '../ca/ca-directory.js';
+import type { PublishedCrl } from '../ca/revocation/generate-crl.js';
 
 type CertificateRecord = Parameters<typeof listingOf>[0];
 
@@ -46,24 +47,43 @@ export function oneCertificateChange(action: string, record: CertificateRecord, 
   return { action, ...certificateDocument(record), ...madeBy(store), warnings: [...warnings] };
 }
 
-export function errorDocument(code: string, message: string, hint: string | undefined): ErrorDocument {
-  return { error: { code, message, hint: hint ?? null } };
+/** oneCertificateChange with keys of the command's own (`replaced`, `crls`), between the certificate's and the files. */
+export function oneCertificateChangeWith<Extra extends object>(
+  action: string,
+  record: CertificateRecord,
+  extra: Extra,
+  store: CaStore,
+  warnings: readonly string[],
+): ChangeDocument & CertificateDocument & Extra {
+  return { action, ...certificateDocument(record), ...extra, ...madeBy(store), warnings: [...warnings] };
 }
 
-/** A CRL a command signed, as every command's `crls` lists it. */
+/** A CRL a command signed: the CA that signed it, its CRL number, its validity (ISO 8601, UTC) and its file (absolute). */
 export interface CrlDocument {
-  /** The CA that signed it (its file name). */
   issuer: string;
-  /** The CRL number. */
   number: number;
-  /** ISO 8601, UTC, to the second as in the file. */
   thisUpdate: string;
   nextUpdate: string;
-  /** Absolute path of the CRL file. */
   file: string;
 }
 
-export function crlDocument(crl: { issuer: string; crlNumber: number; thisUpdate: Date; nextUpdate: Date; path: string }, store: CaStore): CrlDocument {
+export function crlDocument(crl: PublishedCrl, store: CaStore): CrlDocument {
+  // To the second, as the file holds them.
   const seconds = (date: Date) => new Date(Math.floor(date.getTime() / 1000) * 1000).toISOString();
   return { issuer: crl.issuer, number: crl.crlNumber, thisUpdate: seconds(crl.thisUpdate), nextUpdate: seconds(crl.nextUpdate), file: store.path(crl.path) };
+}
+
+/** The change `store` made to several certificates (a CA and its intermediate, a root rotation), with the CRLs it signed. */
+export function certificatesChange(
+  action: string,
+  records: readonly CertificateRecord[],
+  crls: readonly PublishedCrl[],
+  store: CaStore,
+  warnings: readonly string[],
+): ChangeDocument & { certificates: CertificateDocument[]; crls: CrlDocument[] } {
+  return { action, certificates: records.map(certificateDocument), crls: crls.map((crl) => crlDocument(crl, store)), ...madeBy(store), warnings: [...warnings] };
+}
+
+export function errorDocument(code: string, message: string, hint: string | undefined): ErrorDocument {
+  return { error: { code, message, hint: hint ?? null } };
 }

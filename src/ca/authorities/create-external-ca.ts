@@ -3,6 +3,7 @@ import { formatDn } from '../../pki/name.js';
 import { keyIdentifier, subjectPublicKeyInfo } from '../../pki/signature.js';
 import type { CsrInfo } from '../../pki/csr.js';
 import type { CaStore } from '../../store/ca-store.js';
+import type { CertificateRecord } from '../../store/records.js';
 import { RECORDS_DIR, certPath, crlPath, keyPath, retiredCrlPath } from '../../store/layout.js';
 import { lastRevocation } from '../find-record.js';
 import { loadCertificate, loadChainPem, loadConfig } from '../ca-files.js';
@@ -50,6 +51,8 @@ export interface CreateExternalCaResult {
   nameConstraints?: NameConstraintSet;
   keyName: string;
   warnings: string[];
+  /** What records/ keeps of it (marked external). */
+  record: CertificateRecord;
   commit: string;
 }
 
@@ -121,6 +124,7 @@ export async function createExternalCa(store: CaStore, params: CreateExternalCaP
       ...(nameConstraints ? { nameConstraints } : {}),
       keyName,
       warnings: prepared.warnings,
+      record: prepared.record,
       commit,
     };
   });

@@ -18,7 +18,7 @@ import { assertMaySign, buildCertificate, type CaRequest } from '../certificate-
 import type { NameConstraintSet } from './name-constraints.js';
 import { assertNewName } from '../names-in-use.js';
 import { InvalidInputError } from '../errors.js';
-import { buildCrl, loadRecords } from '../revocation/generate-crl.js';
+import { buildCrl, loadRecords, publishedCrl, type PublishedCrl } from '../revocation/generate-crl.js';
 import { assertKeyNotInUse, assertOwnTokenKey, configWrite, describeTokenKeyWithFingerprint, makeTokenCaKey, tokenKeyHolders, tokenKeyPair } from '../token-keys.js';
 import { keyWrite } from './init-ca.js';
 import { resolveIssuer } from './issuers.js';
@@ -50,6 +50,10 @@ export interface CreateSubCaResult {
   /** The URI of the key when a token holds it (then there is no key file). */
   keyOnToken?: string;
   warnings: string[];
+  /** What records/ keeps of it. */
+  record: CertificateRecord;
+  /** Its first CRL, empty. */
+  crls: PublishedCrl[];
   commit: string;
 }
 
@@ -94,8 +98,9 @@ export async function createSubCa(store: CaStore, params: CreateSubCaParams): Pr
       },
     });
     const { commit } = await store.apply({ message, writes: prepared.writes });
-    const { chainPem, files, warnings } = prepared;
-    return { issuer: params.issuer, certificate, chainPem, files, keyEncrypted: params.password !== undefined, ...(token ? { keyOnToken: token.record.uri } : {}), warnings, commit };
+    const { chainPem, files, warnings, record } = prepared;
+    const crls = prepared.crl ? [publishedCrl(prepared.crl)] : [];
+    return { issuer: params.issuer, certificate, chainPem, files, keyEncrypted: params.password !== undefined, ...(token ? { keyOnToken: token.record.uri } : {}), warnings, record, crls, commit };
   });
 }
 
@@ -128,6 +133,8 @@ export interface PreparedSubCa {
   record: CertificateRecord;
   /** The new sub-CA, ready to sign (the leaves of the same apply); none for an external CA. */
   self?: Issuer;
+  /** Its first CRL (among the writes); none for an external CA. */
+  crl?: PublishedCrl;
   warnings: string[];
 }
 
@@ -162,15 +169,16 @@ export async function prepareSubCa(store: CaStore, config: CaConfig, issuer: Iss
   ];
   if (!keys) return { certificate, subject, chainPem, files, writes: [...certificateWrites, recordWrite(record)], record, warnings };
   const self: Issuer = { name: params.name, certificate, chainPem, key: keys };
+  const crl = await buildCrl(store, self, { now: params.now, days: crlDaysFor(config, self.name) });
   const writes: FileWrite[] = [
     ...certificateWrites,
     ...(params.token ? [configWrite(config, params.name, params.token.record)] : [await keyWrite(params.name, keys as KeyPair, params.password, true)]),
     // A CA of this name whose key was on a token is gone: its key file now says where the key is.
     ...(!params.token && config.tokenKeys?.[params.name] ? [configWrite(config, params.name, undefined)] : []),
     recordWrite(record),
-    await buildCrl(store, self, { now: params.now, days: crlDaysFor(config, self.name) }),
+    crl,
   ];
-  return { certificate, subject, chainPem, files, writes, record, self, warnings };
+  return { certificate, subject, chainPem, files, writes, record, self, crl: publishedCrl(crl), warnings };
 }
 
 /**

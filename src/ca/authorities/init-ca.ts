@@ -3,6 +3,7 @@ import { describeKey, exportPrivateKey, generateKeyPair, type KeyPair, type KeyS
 import type { Pkcs11Uri } from '../../pki/pkcs11-uri.js';
 import type { DistinguishedName } from '../../pki/types.js';
 import type { CaStore, FileWrite } from '../../store/ca-store.js';
+import type { CertificateRecord } from '../../store/records.js';
 import {
   CONFIG_FILE,
   GITATTRIBUTES_CONTENT,
@@ -24,7 +25,7 @@ import { crlDaysFor, serializeConfig, type CaConfig } from '../config.js';
 import { CaExistsError, InvalidInputError } from '../errors.js';
 import { noPassword, type AskPassword } from '../passwords.js';
 import { describeTokenKeyWithFingerprint, makeTokenCaKey, tokenKeyPair } from '../token-keys.js';
-import { buildCrl } from '../revocation/generate-crl.js';
+import { buildCrl, publishedCrl, type PublishedCrl } from '../revocation/generate-crl.js';
 import { formatDn } from '../../pki/name.js';
 import type { NameConstraintSet } from '../../pki/extensions.js';
 import { buildCertificate } from '../certificate-builder.js';
@@ -61,6 +62,10 @@ export interface InitCaResult {
   /** The URIs of keys on tokens. */
   rootKeyOnToken?: string;
   intermediateKeyOnToken?: string;
+  /** What records/ keeps of the root and the intermediate, in that order. */
+  records: CertificateRecord[];
+  /** The root's CRL and the intermediate's. */
+  crls: PublishedCrl[];
   commit: string;
 }
 
@@ -189,6 +194,8 @@ export async function initCa(store: CaStore, params: InitCaParams): Promise<Init
       intermediateKeyEncrypted: params.intermediatePassword !== undefined,
       ...(rootToken ? { rootKeyOnToken: rootToken.record.uri } : {}),
       ...(intermediateToken ? { intermediateKeyOnToken: intermediateToken.record.uri } : {}),
+      records: [rootRecord, intermediateRecord],
+      crls: crls.map(publishedCrl),
       commit,
     };
   });

@@ -4,6 +4,7 @@ import type { Pkcs11Uri } from '../../pki/pkcs11-uri.js';
 import { formatDn } from '../../pki/name.js';
 import type { DistinguishedName } from '../../pki/types.js';
 import type { CaStore, FileWrite } from '../../store/ca-store.js';
+import type { CertificateRecord } from '../../store/records.js';
 import { INTERMEDIATE_NAME, ROOT_NAME, certPath, chainPath, crlPath, retiredCrlPath } from '../../store/layout.js';
 import { lastRevocation } from '../find-record.js';
 import { loadConfig } from '../ca-files.js';
@@ -13,7 +14,7 @@ import { recordWrite, toRecord } from '../certificate-record.js';
 import { commitMessage, isoDate } from '../commit-message.js';
 import { crlDaysFor, withDefaults } from '../config.js';
 import { CaExistsError } from '../errors.js';
-import { buildCrl } from '../revocation/generate-crl.js';
+import { buildCrl, publishedCrl, type PublishedCrl } from '../revocation/generate-crl.js';
 import { assertKeyNotInUse, assertOwnTokenKey, configWrite, describeTokenKeyWithFingerprint, makeTokenCaKey, tokenKeyHolders, tokenKeyPair } from '../token-keys.js';
 import { intermediateSubject, keyWrite } from './init-ca.js';
 import { buildCertificate } from '../certificate-builder.js';
@@ -39,6 +40,10 @@ export interface ReplaceIntermediateResult {
   keyEncrypted: boolean;
   /** The URI of the key when a token holds it (then there is no key file). */
   keyOnToken?: string;
+  /** What records/ keeps of the new intermediate. */
+  record: CertificateRecord;
+  /** Its first CRL, empty. */
+  crls: PublishedCrl[];
   commit: string;
 }
 
@@ -72,6 +77,7 @@ export async function replaceIntermediate(store: CaStore, params: ReplaceInterme
     const record = toRecord(intermediate, INTERMEDIATE_NAME, ROOT_NAME, 'ca');
     // The root's chain is the cross-certificate while a root rotation bridges the two roots.
     const issuer: Issuer = { name: INTERMEDIATE_NAME, certificate: intermediate, chainPem: intermediate.pem + root.chainPem, key: keys };
+    const crl = await buildCrl(store, issuer, { now, days: crlDaysFor(config, issuer.name) });
     const writes: FileWrite[] = [
       { path: certPath(INTERMEDIATE_NAME), content: intermediate.pem, commit: true },
       { path: chainPath(INTERMEDIATE_NAME), content: issuer.chainPem, commit: true },
@@ -79,7 +85,7 @@ export async function replaceIntermediate(store: CaStore, params: ReplaceInterme
       // certified.json records the new key on the token, or no longer the revoked one's.
       ...(token || config.tokenKeys?.[INTERMEDIATE_NAME] ? [configWrite(config, INTERMEDIATE_NAME, token?.record)] : []),
       recordWrite(record),
-      await buildCrl(store, issuer, { now, days: crlDaysFor(config, issuer.name) }),
+      crl,
     ];
     const keyName = describeKey(spec);
     const message = commitMessage({
@@ -108,6 +114,6 @@ export async function replaceIntermediate(store: CaStore, params: ReplaceInterme
     const keepOldCrl = retired && (await store.exists(crlPath(INTERMEDIATE_NAME)));
     const moves = keepOldCrl ? [{ from: crlPath(INTERMEDIATE_NAME), to: retiredCrlPath(INTERMEDIATE_NAME, retired.serial), commit: true }] : [];
     const { commit } = await store.apply({ message, writes, moves });
-    return { intermediate, warnings, keyEncrypted: params.intermediatePassword !== undefined, ...(token ? { keyOnToken: token.record.uri } : {}), commit };
+    return { intermediate, warnings, keyEncrypted: params.intermediatePassword !== undefined, ...(token ? { keyOnToken: token.record.uri } : {}), record, crls: [publishedCrl(crl)], commit };
   });
 }

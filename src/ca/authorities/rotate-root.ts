@@ -18,7 +18,7 @@ import { CertifiedError, InvalidInputError } from '../errors.js';
 import { loadIssuer, type Issuer } from '../load-issuer.js';
 import { printable } from '../names.js';
 import type { AskPassword } from '../passwords.js';
-import { buildCrl, loadRecords } from '../revocation/generate-crl.js';
+import { buildCrl, loadRecords, publishedCrl, type PublishedCrl } from '../revocation/generate-crl.js';
 import { describeTokenKeyWithFingerprint, makeTokenCaKey, tokenKeyPair } from '../token-keys.js';
 import { keyWrite } from './init-ca.js';
 import { assertSubjectOfNoCa } from './create-sub-ca.js';
@@ -55,6 +55,10 @@ export interface RotateRootResult {
   /** The URI of the new root's key when a token holds it. */
   keyOnToken?: string;
   warnings: string[];
+  /** What records/ keeps of the certificates made: the new root, the cross-certificate, then each carried CA's under the new root. */
+  records: CertificateRecord[];
+  /** The old root's CRL, signed again, and the new root's first. */
+  crls: PublishedCrl[];
   commit: string;
 }
 
@@ -199,6 +203,10 @@ export async function rotateRoot(store: CaStore, params: RotateRootParams): Prom
     const rootRecord = toRecord(root, ROOT_NAME, ROOT_NAME, 'root');
     const previousRootCrl = await store.readText(crlFileOf(config, ROOT_NAME));
     const previous = previousRootCrl ? readCrlNumber(previousRootCrl) : 0;
+    const crls = [
+      await buildCrl(store, oldRoot, { now, days: crlDaysFor(config, OLD_ROOT_NAME), records: [...movedRecords, crossRecord], previous, config: nextConfig }),
+      await buildCrl(store, newRoot, { now, days: crlDaysFor(config, ROOT_NAME), records: [rootRecord, ...newRecords], previous, config: nextConfig }),
+    ];
     writes.push(
       { path: CONFIG_FILE, content: serializeConfig(nextConfig), commit: true },
       { path: certPath(OLD_ROOT_NAME), content: old.certificate.pem, commit: true },
@@ -214,8 +222,7 @@ export async function rotateRoot(store: CaStore, params: RotateRootParams): Prom
       recordWrite(crossRecord),
       recordWrite(rootRecord),
       ...newRecords.map(recordWrite),
-      await buildCrl(store, oldRoot, { now, days: crlDaysFor(config, OLD_ROOT_NAME), records: [...movedRecords, crossRecord], previous, config: nextConfig }),
-      await buildCrl(store, newRoot, { now, days: crlDaysFor(config, ROOT_NAME), records: [rootRecord, ...newRecords], previous, config: nextConfig }),
+      ...crls,
     );
     // A file key of the old root without a new password to re-encrypt it with (the new root on a token) moves as it is.
     const moves = old.key.privateKey && params.newRootPassword === undefined ? [{ from: keyPath(ROOT_NAME), to: keyPath(OLD_ROOT_NAME), commit: false }] : [];
@@ -253,6 +260,8 @@ export async function rotateRoot(store: CaStore, params: RotateRootParams): Prom
       chains: [...carried.map(({ name }) => chainPath(name)), ...chains.map((chain) => chain.path)],
       ...(token ? { keyOnToken: token.record.uri } : {}),
       warnings,
+      records: [rootRecord, crossRecord, ...newRecords],
+      crls: crls.map(publishedCrl),
       commit,
     };
   });

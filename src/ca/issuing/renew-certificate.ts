@@ -11,7 +11,7 @@ import { resolveIssuer } from '../authorities/issuers.js';
 import { commitMessage, isoDate } from '../commit-message.js';
 import { CertifiedError, PasswordError } from '../errors.js';
 import { locateCertificate } from '../find-record.js';
-import { buildCrlWith } from '../revocation/generate-crl.js';
+import { buildCrlWith, publishedCrl, type PublishedCrl } from '../revocation/generate-crl.js';
 import { prepareIssue, type IssueCertificateResult } from './issue-certificate.js';
 import { BACKDATE_MS, type LeafProfile } from '../profiles.js';
 import { prepareRevocation } from '../revocation/revoke-certificate.js';
@@ -43,6 +43,8 @@ export interface RenewCertificateResult extends IssueCertificateResult {
   issuer: string;
   replaced: { serial: string; issuer: string };
   reusedKey: boolean;
+  /** The old one's CA's CRL, which lists it now; none when that CA was revoked itself. */
+  crls: PublishedCrl[];
 }
 
 /** Only certificates a CA issued for servers and clients are renewed; CAs are replaced. */
@@ -123,6 +125,15 @@ export async function renewCertificate(store: CaStore, params: RenewCertificateP
       moves: revocation.moves,
     });
     const keyEncrypted = params.reuseKey ? await isKeyEncrypted(store, params.name) : params.password !== undefined;
-    return { ...issued.result, record: issued.record, keyEncrypted, commit, issuer: issuerName, replaced: { serial: record.serial, issuer: record.issuer }, reusedKey: params.reuseKey === true };
+    return {
+      ...issued.result,
+      record: issued.record,
+      keyEncrypted,
+      commit,
+      issuer: issuerName,
+      replaced: { serial: record.serial, issuer: record.issuer },
+      reusedKey: params.reuseKey === true,
+      crls: crls.map(publishedCrl),
+    };
   });
 }

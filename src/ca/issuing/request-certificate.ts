@@ -22,6 +22,10 @@ export interface RequestCertificateParams {
 export interface RequestCertificateResult {
   name: string;
   subject: DistinguishedName;
+  /** The names the CSR asks for, as records write them ("DNS:www.example.com"). */
+  sans: string[];
+  /** The new key, as records describe it ("ECDSA P-256"). */
+  key: string;
   csrPem: string;
   files: { csr: string; key: string };
   keyEncrypted: boolean;
@@ -53,6 +57,6 @@ export async function requestCertificate(store: CaStore, params: RequestCertific
         await keyWrite(params.name, keys, params.password, true),
       ],
     });
-    return { name: params.name, subject, csrPem, files, keyEncrypted: params.password !== undefined, commit };
+    return { name: params.name, subject, sans: params.sans.map(formatSan), key: describeKey(params.key), csrPem, files, keyEncrypted: params.password !== undefined, commit };
   });
 }

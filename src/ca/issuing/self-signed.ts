@@ -2,6 +2,7 @@ import type { CertificateInfo } from '../../pki/certificate.js';
 import { describeKey, generateKeyPair } from '../../pki/keys.js';
 import { formatDn } from '../../pki/name.js';
 import type { CaStore } from '../../store/ca-store.js';
+import type { CertificateRecord } from '../../store/records.js';
 import { SELF_SIGNED_ISSUER, certPath, keyPath } from '../../store/layout.js';
 import { recordWrite, toRecord } from '../certificate-record.js';
 import { commitMessage, isoDate } from '../commit-message.js';
@@ -19,6 +20,8 @@ export interface SelfSignResult {
   files: { certificate: string; key: string };
   keyEncrypted: boolean;
   warnings: string[];
+  /** What records/ keeps of it. */
+  record: CertificateRecord;
   commit: string;
 }
 
@@ -73,6 +76,6 @@ export async function selfSignCertificate(store: CaStore, params: SelfSignParams
         recordWrite(record),
       ],
     });
-    return { name: params.name, certificate, files, keyEncrypted: params.password !== undefined, warnings, commit };
+    return { name: params.name, certificate, files, keyEncrypted: params.password !== undefined, warnings, record, commit };
   });
 }

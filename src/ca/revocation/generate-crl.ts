@@ -28,12 +28,19 @@ export interface CrlOptions {
   allRecords?: boolean;
 }
 
-/** A CRL file to write, with the number and the count of entries it was signed with. */
-export interface CrlWrite extends FileWrite {
+/** A CRL a command signed: whose, where, its number and its validity. */
+export interface PublishedCrl {
+  /** The CA that signed it (its file name). */
+  issuer: string;
+  path: string;
   crlNumber: number;
-  entries: number;
   thisUpdate: Date;
   nextUpdate: Date;
+}
+
+/** A CRL file to write, with the number and the count of entries it was signed with. */
+export interface CrlWrite extends FileWrite, PublishedCrl {
+  entries: number;
   /** What the index of revoked certificates needs with it (see loadCrlRecords): commit these in the same change. */
   index: { writes: FileWrite[]; removes: string[] };
 }
@@ -59,10 +66,26 @@ export async function buildCrl(store: CaStore, issuer: Issuer, options: CrlOptio
       ? [{ serial: record.serial, revokedAt: new Date(record.revocation.date), reason: record.revocation.reason }]
       : [],
   );
-  const thisUpdate = options.now;
-  const nextUpdate = new Date(options.now.getTime() + options.days * 86_400_000);
+  // Whole seconds, as the CRL holds them (RFC 5280 allows no fractions), so results report what the file says.
+  const thisUpdate = new Date(Math.floor(options.now.getTime() / 1000) * 1000);
+  const nextUpdate = new Date(thisUpdate.getTime() + options.days * 86_400_000);
   const content = await createCrl({ issuerPem: issuer.certificate.pem, signingKey: issuer.key, crlNumber, thisUpdate, nextUpdate, entries });
-  return { path, content, commit: true, crlNumber, entries: entries.length, thisUpdate, nextUpdate, index: { writes: loaded.indexWrites, removes: loaded.indexRemoves } };
+  return {
+    path,
+    content,
+    commit: true,
+    issuer: issuer.name,
+    crlNumber,
+    thisUpdate,
+    nextUpdate,
+    entries: entries.length,
+    index: { writes: loaded.indexWrites, removes: loaded.indexRemoves },
+  };
+}
+
+/** What a result reports of a CRL it wrote (not its bytes). */
+export function publishedCrl(write: PublishedCrl): PublishedCrl {
+  return { issuer: write.issuer, path: write.path, crlNumber: write.crlNumber, thisUpdate: write.thisUpdate, nextUpdate: write.nextUpdate };
 }
 
 function currentCrlSummary(path: string, pem: string): CrlSummary {

@@ -14,7 +14,7 @@ import { recordWrite } from '../certificate-record.js';
 import { commitMessage } from '../commit-message.js';
 import { CertifiedError, UsageError } from '../errors.js';
 import { findRecord, locateCertificate, locateSerial } from '../find-record.js';
-import { buildCrlWith } from './generate-crl.js';
+import { buildCrlWith, publishedCrl, type PublishedCrl } from './generate-crl.js';
 import { REVOCATION_REASONS, type RevokeReason } from './reasons.js';
 
 export { REVOCATION_REASONS, type RevokeReason } from './reasons.js';
@@ -141,6 +141,8 @@ export interface RevokeCertificateResult {
   record: CertificateRecord;
   /** None when the issuing CA was itself revoked: its CRL is not signed again. */
   crl?: { path: string; crlNumber: number };
+  /** Every CRL signed again: its CA's, and the other root's for a CA's certificate under it after a root rotation. */
+  crls: PublishedCrl[];
   /** Where its files went; none for a record revoked alone. */
   movedTo?: string;
   commit: string;
@@ -169,7 +171,7 @@ export async function revokeCertificate(store: CaStore, params: RevokeCertificat
     const revocations = [prepared, ...(twin ? [await prepareRevocation(store, undefined, twin.name, params.reason, now)] : [])];
     const writes: FileWrite[] = revocations.flatMap((revocation) => revocation.writes);
     const removes: string[] = [];
-    const crls: NonNullable<RevokeCertificateResult['crl']>[] = [];
+    const crls: PublishedCrl[] = [];
     for (const { record } of revocations) {
       if (!(await issuedByCurrentCa(store, record))) continue;
       const issuer = await loadIssuer(store, record.issuer, params.askPassword);
@@ -177,7 +179,7 @@ export async function revokeCertificate(store: CaStore, params: RevokeCertificat
       // Two CRLs that each build the index write its marker once.
       writes.push(crlWrite, ...crlWrite.index.writes.filter((write) => !writes.some((other) => other.path === write.path)));
       removes.push(...crlWrite.index.removes);
-      crls.push({ path: crlWrite.path, crlNumber: crlWrite.crlNumber });
+      crls.push(publishedCrl(crlWrite));
     }
     const crl = crls[0];
     const message = commitMessage({
@@ -195,6 +197,6 @@ export async function revokeCertificate(store: CaStore, params: RevokeCertificat
     await confirmChange(params.confirm, `${prepared.summary}?`);
     const { commit } = await store.apply({ message, writes, removes, moves: revocations.flatMap((revocation) => revocation.moves) });
     const movedTo = prepared.certificate ? revokedDir(prepared.record.name, prepared.record.serial) : undefined;
-    return { record: prepared.record, ...(crl ? { crl } : {}), ...(movedTo ? { movedTo } : {}), commit };
+    return { record: prepared.record, ...(crl ? { crl: { path: crl.path, crlNumber: crl.crlNumber } } : {}), crls, ...(movedTo ? { movedTo } : {}), commit };
   });
 }

@@ -9,9 +9,12 @@ import { redactedCommandLine } from '../command-line.js';
 import { openStore } from '../context.js';
 import { reportDryRun } from '../dry-run.js';
 import type { RootOptions } from '../options.js';
+import { oneCertificateChangeWith, printJson } from '../json-output.js';
 import { data, longDate, shown, status, warning, withSpinner } from '../output.js';
 import { askPasswordFrom } from '../passwords.js';
 import { readCsrFile } from './sign-csr.js';
+
+const UNCONSTRAINED = 'neither this CA nor the flags constrain names, so the engine may issue for any name: give --permit-dns, --permit-ip or --permit-email to limit it.';
 
 /** `certified --ca --csr FILE --issuer X`: the CA certificate of a key another engine holds, signed by X. */
 export async function runCreateExternalCa(args: string[], options: RootOptions, argv: string[]): Promise<void> {
@@ -37,14 +40,19 @@ export async function runCreateExternalCa(args: string[], options: RootOptions, 
       commandLine: redactedCommandLine(argv),
     }),
   );
-  if (store.dryRun) return reportDryRun(store);
+  if (store.dryRun) return reportDryRun(store, options.json ? { action: 'init' } : undefined);
+  if (options.json) {
+    const warnings = [...(result.nameConstraints ? [] : [UNCONSTRAINED]), ...result.warnings];
+    // The engine signs its CRLs: certified signed none.
+    return printJson(oneCertificateChangeWith('init', result.record, { crls: [] }, store, warnings));
+  }
   data(result.chainPem);
   status(`Signed the external CA "${result.certificate.subject.CN ?? result.name}" (${result.name}, ${result.keyName}, pathlen ${result.certificate.pathLength ?? 0}) under "${result.issuer}".`);
   status(`The certificate is at ${shown(store.path(result.files.certificate))} and the chain at ${shown(store.path(result.files.chain))}; the key and the CRL stay with the engine.`);
   if (result.nameConstraints) {
     status(`It may only issue for ${describePermitted(result.nameConstraints)} (a critical nameConstraints extension; DNS names, IP addresses and e-mail addresses not listed are shut, other kinds of name are not constrained).`);
   } else {
-    await warning('neither this CA nor the flags constrain names, so the engine may issue for any name: give --permit-dns, --permit-ip or --permit-email to limit it.');
+    await warning(UNCONSTRAINED);
   }
   status(`It will expire on ${longDate(result.certificate.notAfter)}.`);
   for (const text of result.warnings) await warning(text);

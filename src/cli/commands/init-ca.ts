@@ -12,6 +12,7 @@ import { openStore } from '../context.js';
 import { reportDryRun } from '../dry-run.js';
 import { gitDrivers } from './git-setup.js';
 import type { RootOptions } from '../options.js';
+import { certificatesChange, printJson } from '../json-output.js';
 import { data, longDate, shown, status, warning, withSpinner } from '../output.js';
 import { promptDn } from '../prompts.js';
 import { askPasswordFrom } from '../passwords.js';
@@ -79,7 +80,12 @@ export async function runInitCa(args: string[], options: RootOptions, argv: stri
     }),
   );
 
-  if (store.dryRun) return reportDryRun(store);
+  if (store.dryRun) return reportDryRun(store, options.json ? { action: 'init' } : undefined);
+  if (options.json) {
+    const warnings = result.rootKeyOnToken ? [] : [rootKeyWarning(`"${store.path(result.rootKeyPath)}"`)];
+    await configureDiffDriver(store, gitDrivers()).catch((error: Error) => warnings.push(diffDriverWarning(error)));
+    return printJson(certificatesChange('init', result.records, result.crls, store, warnings));
+  }
   data(result.root.pem);
   status(`Created the root CA "${result.root.subject.CN}" and its intermediate "${result.intermediate.subject.CN}" in ${shown(store.dir)}.`);
   status(`The root certificate is at ${shown(store.path('certs/root-ca.crt'))}: install it where your certificates must be trusted (it is also printed on stdout).`);
@@ -87,9 +93,7 @@ export async function runInitCa(args: string[], options: RootOptions, argv: stri
   status(`It will expire on ${longDate(result.root.notAfter)}.`);
   if (result.rootKeyOnToken) status(`The root key is on the PKCS#11 token (${result.rootKeyOnToken}); it never leaves it.`);
   else {
-    await warning(
-      `the root key ${shown(store.path(result.rootKeyPath))} is encrypted and git-ignored: move it somewhere safe and offline. It is needed only to replace or revoke the intermediate.`,
-    );
+    await warning(rootKeyWarning(shown(store.path(result.rootKeyPath))));
   }
   if (result.intermediateKeyOnToken) status(`The intermediate key is on the PKCS#11 token (${result.intermediateKeyOnToken}); it never leaves it.`);
   else if (!result.intermediateKeyEncrypted) {
@@ -98,6 +102,14 @@ export async function runInitCa(args: string[], options: RootOptions, argv: stri
   status(`Committed as ${result.commit.slice(0, 12)}.`);
   await configureDiffDriver(store, gitDrivers()).then(
     () => status('git diff and git log -p in this clone now show certificates decoded; in other clones run "certified git-setup" once.'),
-    (error: Error) => warning(`could not set up the git diff driver (${error.message}); run "certified git-setup" later.`),
+    (error: Error) => warning(diffDriverWarning(error)),
   );
+}
+
+function rootKeyWarning(file: string): string {
+  return `the root key ${file} is encrypted and git-ignored: move it somewhere safe and offline. It is needed only to replace or revoke the intermediate.`;
+}
+
+function diffDriverWarning(error: Error): string {
+  return `could not set up the git diff driver (${error.message}); run "certified git-setup" later.`;
 }

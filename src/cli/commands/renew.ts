@@ -5,6 +5,7 @@ import { assertRenewable, renewCertificate } from '../../ca/issuing/renew-certif
 import { redactedCommandLine } from '../command-line.js';
 import { openStore } from '../context.js';
 import { reportDryRun } from '../dry-run.js';
+import { crlDocument, oneCertificateChangeWith, printJson } from '../json-output.js';
 import { data, longDate, shown, status, warning } from '../output.js';
 import { resolveSecret } from '../secrets.js';
 import { askPasswordFrom } from '../passwords.js';
@@ -23,6 +24,7 @@ export interface RenewOptions {
   pin?: string;
   yes?: boolean;
   dryRun?: boolean;
+  json?: boolean;
 }
 
 export async function runRenew(args: string[], options: RenewOptions, argv: string[]): Promise<void> {
@@ -46,7 +48,11 @@ export async function runRenew(args: string[], options: RenewOptions, argv: stri
     ...confirmation(options),
     commandLine: redactedCommandLine(argv),
   });
-  if (store.dryRun) return reportDryRun(store);
+  if (store.dryRun) return reportDryRun(store, options.json ? { action: 'renew' } : undefined);
+  if (options.json) {
+    const extra = { replaced: result.replaced, crls: result.crls.map((crl) => crlDocument(crl, store)) };
+    return printJson(oneCertificateChangeWith('renew', result.record, extra, store, result.warnings));
+  }
   data(result.chainPem);
   const under = result.issuer === result.replaced.issuer ? '' : ` under "${result.issuer}"`;
   status(`Renewed "${name}"${under} (serial ${result.certificate.serial}, ${result.reusedKey ? 'same key' : 'new key'}); serial ${result.replaced.serial} is revoked as superseded.`);

@@ -7,6 +7,7 @@ import { redactedCommandLine } from '../command-line.js';
 import { openStore } from '../context.js';
 import { reportDryRun } from '../dry-run.js';
 import type { RootOptions } from '../options.js';
+import { crlDocument, oneCertificateChangeWith, printJson } from '../json-output.js';
 import { shown, status } from '../output.js';
 import { askPasswordFrom } from '../passwords.js';
 import { confirmation } from '../prompts.js';
@@ -28,7 +29,8 @@ export async function runRevokeIntermediate(args: string[], options: RootOptions
     ...(crlDays ? { crlDays } : {}),
     commandLine: redactedCommandLine(argv),
   });
-  if (store.dryRun) return reportDryRun(store);
+  if (store.dryRun) return reportDryRun(store, options.json ? { action: 'revoke' } : undefined);
+  if (options.json) return printJson(oneCertificateChangeWith('revoke', result.record, { crls: result.crls.map((crl) => crlDocument(crl, store)) }, store, []));
   const crl = result.crl ? `; the root's CRL ${shown(store.path(result.crl.path))} (number ${result.crl.crlNumber}) lists it` : '';
   status(`Revoked the intermediate (serial ${result.record.serial}, ${reason})${crl}.`);
   status(`Its files moved to ${shown(store.path(result.movedTo ?? ''))}; committed as ${result.commit.slice(0, 12)}.`);

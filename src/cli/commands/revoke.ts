@@ -7,6 +7,7 @@ import { redactedCommandLine } from '../command-line.js';
 import { openStore } from '../context.js';
 import { reportDryRun } from '../dry-run.js';
 import type { RootOptions } from '../options.js';
+import { crlDocument, oneCertificateChangeWith, printJson } from '../json-output.js';
 import { shown, status } from '../output.js';
 import { askPasswordFrom } from '../passwords.js';
 import { targetName } from '../target.js';
@@ -32,7 +33,8 @@ export async function runRevoke(args: string[], options: RootOptions, argv: stri
     ...(crlDays ? { crlDays } : {}),
     commandLine: redactedCommandLine(argv),
   });
-  if (store.dryRun) return reportDryRun(store);
+  if (store.dryRun) return reportDryRun(store, options.json ? { action: 'revoke' } : undefined);
+  if (options.json) return printJson(oneCertificateChangeWith('revoke', result.record, { crls: result.crls.map((crl) => crlDocument(crl, store)) }, store, []));
   status(`Revoked "${result.record.name}" (serial ${result.record.serial}, ${reason}).`);
   if (result.crl) {
     status(`The CRL ${shown(store.path(result.crl.path))} (number ${result.crl.crlNumber}) lists it; publish it where the CRL URL points.`);

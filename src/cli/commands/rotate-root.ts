@@ -8,6 +8,7 @@ import { redactedCommandLine } from '../command-line.js';
 import { openStore } from '../context.js';
 import { reportDryRun } from '../dry-run.js';
 import type { RootOptions } from '../options.js';
+import { certificatesChange, madeBy, printJson } from '../json-output.js';
 import { longDate, note, shown, status, warning, withSpinner } from '../output.js';
 import { askPasswordFrom } from '../passwords.js';
 import { newRootKeySecret, requireSecret, resolveSecret } from '../secrets.js';
@@ -22,11 +23,16 @@ export async function runRotateRoot(args: string[], options: RotateRootOptions, 
   if (options.finish) {
     if (args.length) throw new UsageError('--finish takes no subject', 'Run "certified rotate-root --finish" alone.');
     const result = await finishRootRotation(store, { commandLine: redactedCommandLine(argv) });
-    if (store.dryRun) return reportDryRun(store);
-    status(`Dropped the cross-certificate from ${result.chains.length} chain file(s); ${shown(store.path(ROOTS_FILE))} holds only the new root.`);
-    if (result.underOldRoot.length) {
-      await warning(`${result.underOldRoot.length} certificate(s) still chain to the old root, which clients may no longer trust: renew them (${result.underOldRoot.slice(0, 5).join(', ')}${result.underOldRoot.length > 5 ? ', ...' : ''}).`);
+    if (store.dryRun) return reportDryRun(store, options.json ? { action: 'rotate-root' } : undefined);
+    const stillUnderOldRoot = result.underOldRoot.length
+      ? `${result.underOldRoot.length} certificate(s) still chain to the old root, which clients may no longer trust: renew them (${result.underOldRoot.slice(0, 5).join(', ')}${result.underOldRoot.length > 5 ? ', ...' : ''}).`
+      : undefined;
+    if (options.json) {
+      const { chains, underOldRoot } = result;
+      return printJson({ action: 'rotate-root', chains: chains.map((path) => store.path(path)), underOldRoot, ...madeBy(store), warnings: stillUnderOldRoot ? [stillUnderOldRoot] : [] });
     }
+    status(`Dropped the cross-certificate from ${result.chains.length} chain file(s); ${shown(store.path(ROOTS_FILE))} holds only the new root.`);
+    if (stillUnderOldRoot) await warning(stillUnderOldRoot);
     status(`Committed as ${result.commit.slice(0, 12)}.`);
     return;
   }
@@ -54,7 +60,8 @@ export async function runRotateRoot(args: string[], options: RotateRootOptions, 
       commandLine: redactedCommandLine(argv),
     }),
   );
-  if (store.dryRun) return reportDryRun(store);
+  if (store.dryRun) return reportDryRun(store, options.json ? { action: 'rotate-root' } : undefined);
+  if (options.json) return printJson(certificatesChange('rotate-root', result.records, result.crls, store, result.warnings));
   status(`Made the new root "${result.root.subject.CN}" (serial ${result.root.serial}), valid until ${longDate(result.root.notAfter)}.`);
   status(`The old root "${result.oldRoot.subject.CN}" signed its key: ${shown(store.path(certPath(CROSS_NAME)))}, until ${longDate(result.cross.notAfter)}.`);
   status(`${result.carried.join(', ')} keep${result.carried.length === 1 ? 's its key' : ' their keys'}, now certified by the new root too; ${result.chains.length} CA chain file(s) end with the cross-certificate.`);
