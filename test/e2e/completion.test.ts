@@ -198,6 +198,17 @@ describe('bash completion', () => {
     assert.deepEqual(bash(['certified', '--csr', 'requests/v']), ['requests/vendor.csr']);
     assert.deepEqual(bash(['certified', 'sign', 'requests/']), ['requests/vendor.csr']);
   });
+
+  it('never puts shell syntax on the command line: foreign names are left out, files after a prefix quoted', () => {
+    const other = tempDir();
+    mkdirSync(join(other, 'certs'));
+    writeFileSync(join(other, 'certified.json'), '{}');
+    for (const name of ['web', '$(touch pwned)', 'a;b', 'two words']) writeFileSync(join(other, `certs/${name}.crt`), '');
+    assert.deepEqual(bash(['certified', 'revoke', ''], { cwd: other }), ['--name=web']);
+    mkdirSync(join(other, 'in'));
+    writeFileSync(join(other, 'in/a b;c.csr'), '');
+    assert.deepEqual(bash(['certified', '--csr=in/a'], { cwd: other }), ['--csr=in/a\\ b\\;c.csr']);
+  });
 });
 
 describe('zsh completion', { skip: has('zsh') ? false : 'zsh is not installed' }, () => {

@@ -1,5 +1,5 @@
 import type { CompletedCommand, CompletionSurface, Values } from './surface.js';
-import { allFlags, caseLabel, modeFlags, valueOptions } from './shell-words.js';
+import { allFlags, caDirectoryFallbacks, caseLabel, modeFlags, valueOptions } from './shell-words.js';
 
 /**
  * The bash script: `complete -F _certified certified`. Bash splits `--db=DIR` and `CN=x` at "=" into
@@ -32,16 +32,7 @@ _certified_ca_dir() {
   done
   # As typed: "DIR", 'DIR' or DIR with backslashes.
   if [[ $dir == \\"*\\" || $dir == \\'*\\' ]]; then dir=\${dir:1:-1}; else dir=\${dir//\\\\/}; fi
-  [[ -z $dir ]] && dir=$CERTIFIED_DB
-  if [[ -z $dir ]]; then
-    up=$PWD
-    while :; do
-      if [[ -e $up/${layout.configFile} ]]; then dir=\${up:-/}; break; fi
-      if [[ -z $up ]]; then dir=${layout.defaultDirectory}; break; fi
-      up=\${up%/*}
-    done
-  fi
-  [[ $dir == '~' || $dir == '~/'* ]] && dir=$HOME\${dir#'~'}
+${caDirectoryFallbacks(layout)}
   printf '%s' "$dir"
 }
 
@@ -65,6 +56,8 @@ _certified_certificates() {
     case $name in
       *.chain | ${layout.reserved.map((name) => `'${name}'`).join(' | ')}) continue ;;
     esac
+    # Only what certified could have named (a file of another origin could hold shell syntax).
+    [[ $name =~ ^[[:alnum:]][[:alnum:]._@-]*$ ]] || continue
     [[ -e $file && $name == "$1"* ]] && COMPREPLY+=("$2$name")
   done
 }
@@ -76,7 +69,7 @@ _certified_issuers() {
   for file in "$dir"/${layout.crlDir}/"$1"*.crl; do
     name=\${file##*/}
     name=\${name%.crl}
-    [[ $name =~ -[0-9a-f]{16,}$ ]] && continue
+    [[ $name =~ -[0-9a-f]{16,}$ || ! $name =~ ^[[:alnum:]][[:alnum:]._@-]*$ ]] && continue
     [[ -e $file && $name == "$1"* ]] && COMPREPLY+=("$2$name")
   done
 }
@@ -86,6 +79,8 @@ _certified_files() {
   local file
   [[ -z $2 ]] && compopt -o filenames 2>/dev/null
   while IFS= read -r file; do
+    # After a prefix (--csr=) bash quotes nothing itself: a file name must not become shell syntax.
+    [[ -n $2 ]] && printf -v file '%q' "$file"
     COMPREPLY+=("$2$file")
   done < <(compgen "$3" -- "$1")
 }

@@ -15,3 +15,20 @@ export function valueOptions(commands: readonly CompletedCommand[]): string[] {
 
 /** The seed's mode flags that take no value (`--ca`, `--revoke`, ...), each once. */
 export const modeFlags = (surface: CompletionSurface): string[] => [...new Set(surface.modes.flatMap((mode) => mode.flags))];
+
+/**
+ * bash and zsh alike: when `dir` is still empty, CERTIFIED_DB, else the nearest directory upward
+ * holding certified.json, else the default directory; then a leading ~ expanded.
+ */
+export function caDirectoryFallbacks(layout: CompletionSurface['layout']): string {
+  return `  [[ -z $dir ]] && dir=$CERTIFIED_DB
+  if [[ -z $dir ]]; then
+    up=$PWD
+    while :; do
+      if [[ -e $up/${layout.configFile} ]]; then dir=\${up:-/}; break; fi
+      if [[ -z $up ]]; then dir=${layout.defaultDirectory}; break; fi
+      up=\${up%/*}
+    done
+  fi
+  [[ $dir == '~' || $dir == '~/'* ]] && dir=$HOME\${dir#'~'}`;
+}

@@ -1,5 +1,5 @@
 import type { CompletedCommand, CompletionSurface, Values } from './surface.js';
-import { caseLabel, modeFlags, valueOptions } from './shell-words.js';
+import { caDirectoryFallbacks, caseLabel, modeFlags, valueOptions } from './shell-words.js';
 
 /** A word in single quotes, for zsh. */
 const quoted = (text: string): string => `'${text.replaceAll("'", "'\\''")}'`;
@@ -36,16 +36,7 @@ _certified_ca_dir() {
       (--db=*) dir=\${(Q)words[i]#--db=} ;;
     esac
   done
-  [[ -z $dir ]] && dir=$CERTIFIED_DB
-  if [[ -z $dir ]]; then
-    up=$PWD
-    while :; do
-      if [[ -e $up/${layout.configFile} ]]; then dir=\${up:-/}; break; fi
-      if [[ -z $up ]]; then dir=${layout.defaultDirectory}; break; fi
-      up=\${up%/*}
-    done
-  fi
-  [[ $dir == '~' || $dir == '~/'* ]] && dir=$HOME\${dir#'~'}
+${caDirectoryFallbacks(layout)}
   REPLY=$dir
 }
 
