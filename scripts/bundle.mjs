@@ -140,7 +140,8 @@ const show = build({ ...standalone, entryPoints: { show: 'src/cli/show-quickly.t
 /** The same, as the program bin/certified-textconv runs. */
 const textconv = build({ ...standalone, entryPoints: { textconv: 'src/cli/textconv.ts' } });
 
-// What bin/certified-textconv keys its cache on: any change to what the bundle prints starts a new cache.
+// The build's id: bin/certified-textconv keys its cache on it (any change to what the bundle prints
+// starts a new cache), and bin/certified its code cache.
 const outputs = await Promise.all([cli, ...apart, workers, show, textconv]);
 const digest = createHash('sha256');
 for (const result of outputs) {

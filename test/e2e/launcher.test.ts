@@ -22,7 +22,9 @@ function copyOfTool(): { bin: string; bundle: string } {
   const root = tempDir('certified-launcher-');
   mkdirSync(join(root, 'bin'));
   mkdirSync(join(root, 'dist/bundle'), { recursive: true });
-  for (const file of ['bin/certified', 'bin/package.json', 'package.json', 'dist/bundle/cli.cjs']) copyFileSync(join(REPO, file), join(root, file));
+  for (const file of ['bin/certified', 'bin/package.json', 'package.json', 'dist/bundle/cli.cjs', 'dist/bundle/textconv-cache-key']) {
+    copyFileSync(join(REPO, file), join(root, file));
+  }
   return { bin: join(root, 'bin/certified'), bundle: join(root, 'dist/bundle/cli.cjs') };
 }
 
@@ -38,7 +40,7 @@ function accepted(bundle: string, cache: string): boolean {
 }
 
 describe('the launcher', () => {
-  it('ships a code cache that this Node takes for the bundle', () => {
+  it('is built with a code cache that this Node takes for the bundle', () => {
     const bundle = join(REPO, 'dist/bundle/cli.cjs');
     const [cache, ...others] = cachesOf(bundle);
     assert.ok(cache, 'the build made a code cache');
@@ -72,6 +74,22 @@ describe('the launcher', () => {
     assert.ok(accepted(tool.bundle, caches.find((cache) => cache !== other)!));
   });
 
+  it('keeps no cache of a failed run, which compiled little', () => {
+    const tool = copyOfTool();
+    const result = runTool(tool.bin, ['issue', '--no-such-option']);
+    assert.equal(result.code, 2);
+    assert.deepEqual(cachesOf(tool.bundle), []);
+  });
+
+  it('makes another cache for another build of the bundle', () => {
+    const tool = copyOfTool();
+    runTool(tool.bin, ['--help']);
+    const [first] = cachesOf(tool.bundle);
+    writeFileSync(join(dirname(tool.bundle), 'textconv-cache-key'), 'another-build\n');
+    runTool(tool.bin, ['--help']);
+    assert.equal(cachesOf(tool.bundle).filter((cache) => cache !== first).length, 1);
+  });
+
   it('replaces a cache V8 refuses', () => {
     const tool = copyOfTool();
     runTool(tool.bin, ['--help']);
@@ -91,7 +109,7 @@ describe('the launcher', () => {
     const result = runTool(tool.bin, ['--help']);
     assert.equal(result.code, 0, result.stderr);
     assert.equal(result.stderr, '');
-    assert.deepEqual(readdirSync(dirname(tool.bundle)).sort(), ['cli.cjs', basename(cache!)]);
+    assert.deepEqual(readdirSync(dirname(tool.bundle)).sort(), ['cli.cjs', basename(cache!), 'textconv-cache-key']);
     assert.deepEqual(readdirSync(cache!), []);
   });
 });
