@@ -2,6 +2,7 @@ import { listingOf, type CertificateListing } from '../ca/review/list-certificat
 
 import type { CaStore } from '../ca/ca-directory.js';
 import type { PublishedCrl } from '../ca/revocation/generate-crl.js';
+import { data } from './output.js';
 
 type CertificateRecord = Parameters<typeof listingOf>[0];
 
@@ -27,12 +28,21 @@ export interface ErrorDocument {
   error: { code: string; message: string; hint: string | null };
 }
 
-export function printJson(document: object): void {
-  process.stdout.write(`${JSON.stringify(document, null, 2)}\n`);
+/** Whether this run printed its document: a failure after it (a server stopping) then goes to stderr only. */
+let printed = false;
+
+export function printJson(document: object, options: { compact?: boolean } = {}): void {
+  data(options.compact ? JSON.stringify(document) : JSON.stringify(document, null, 2));
+  printed = true;
 }
 
-export function certificateDocument(record: CertificateRecord): CertificateDocument {
-  return listingOf(record);
+export function jsonPrinted(): boolean {
+  return printed;
+}
+
+/** `status` is the record's, or `expired` past notAfter; only `ls` also looks for a revoked CA above it (`issuer-revoked`). */
+export function certificateDocument(record: CertificateRecord, now = new Date()): CertificateDocument {
+  return listingOf(record, record.status === 'valid' && record.notAfter < now.toISOString() ? 'expired' : record.status);
 }
 
 /** What `store` wrote (absolute paths, in order, each once) and its last commit. */
@@ -68,9 +78,7 @@ export interface CrlDocument {
 }
 
 export function crlDocument(crl: PublishedCrl, store: CaStore): CrlDocument {
-  // To the second, as the file holds them.
-  const seconds = (date: Date) => new Date(Math.floor(date.getTime() / 1000) * 1000).toISOString();
-  return { issuer: crl.issuer, number: crl.crlNumber, thisUpdate: seconds(crl.thisUpdate), nextUpdate: seconds(crl.nextUpdate), file: store.path(crl.path) };
+  return { issuer: crl.issuer, number: crl.crlNumber, thisUpdate: crl.thisUpdate.toISOString(), nextUpdate: crl.nextUpdate.toISOString(), file: store.path(crl.path) };
 }
 
 /** The change `store` made to several certificates (a CA and its intermediate, a root rotation), with the CRLs it signed. */
@@ -81,7 +89,7 @@ export function certificatesChange(
   store: CaStore,
   warnings: readonly string[],
 ): ChangeDocument & { certificates: CertificateDocument[]; crls: CrlDocument[] } {
-  return { action, certificates: records.map(certificateDocument), crls: crls.map((crl) => crlDocument(crl, store)), ...madeBy(store), warnings: [...warnings] };
+  return { action, certificates: records.map((record) => certificateDocument(record)), crls: crls.map((crl) => crlDocument(crl, store)), ...madeBy(store), warnings: [...warnings] };
 }
 
 export function errorDocument(code: string, message: string, hint: string | undefined): ErrorDocument {

@@ -44,8 +44,9 @@ async function report(error: unknown, json: boolean): Promise<number> {
   if (failure.exitCode === 0) return 0;
   process.stderr.write(`certified: ${failure.line}\n`);
   if (json) {
-    const { errorDocument, printJson } = await import('./json-output.js');
-    printJson(errorDocument(failure.code, failure.message, failure.hint));
+    const { errorDocument, jsonPrinted, printJson } = await import('./json-output.js');
+    // One document per run: after it (serve's line), stdout stays as it is.
+    if (!jsonPrinted()) printJson(errorDocument(failure.code, failure.message, failure.hint));
   }
   return failure.exitCode;
 }
@@ -93,6 +94,8 @@ function usageMessage(error: CommandError): { message: string; hint: string } {
   // Commander quotes the user's text: keep it on one line (no control characters) and short.
   let message = text
     .replace(/^error: /, '')
+    // An unknown --option=VALUE may be a mistyped secret flag (--pasword=...): its value is not repeated.
+    .replace(/'(--[^'=\s]+)=[^']*'/g, "'$1=***'")
     .replace(/[\p{Cc}\p{Cf}\u2028\u2029]/gu, '?')
     .replace(/'([^']{60})[^']+'/g, "'$1...'")
     .replace(/\.$/, '');

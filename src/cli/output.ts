@@ -118,6 +118,11 @@ export async function withoutSpinner<T>(ask: () => Promise<T>): Promise<T> {
   }
 }
 
+/** Whether a person can be asked: stdin to answer on and stderr, where prompts draw, are both a terminal. */
+export function canAsk(): boolean {
+  return process.stdin.isTTY === true && process.stderr.isTTY === true;
+}
+
 /**
  * The context every prompt is drawn in: stderr, so that stdout stays what the command prints (a
  * chain, a JSON document), even when it is redirected while a prompt asks on the terminal.

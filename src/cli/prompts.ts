@@ -1,5 +1,5 @@
 import type { DistinguishedName } from '../ca/types.js';
-import { ON_STDERR } from './output.js';
+import { ON_STDERR, canAsk } from './output.js';
 
 const FIELDS = [
   ['C', 'Country (two letters)'],
@@ -28,7 +28,7 @@ export async function promptDn(given: DistinguishedName): Promise<DistinguishedN
  * (scripts and CI proceed as they always did) or in a dry run, which changes nothing.
  */
 export function confirmation(options: { yes?: boolean | undefined; dryRun?: boolean | undefined }): { confirm?: (question: string) => Promise<boolean> } {
-  if (options.yes || options.dryRun || !process.stdin.isTTY) return {};
+  if (options.yes || options.dryRun || !canAsk()) return {};
   return {
     confirm: async (question) => {
       const { confirm } = await import('@inquirer/prompts');

@@ -1,7 +1,7 @@
 import { InvalidInputError, PasswordError } from '../ca/errors.js';
 import { STDIN_LINE_LIMIT, formatLimit } from '../ca/input-files.js';
 import { SECRET_OPTIONS } from './command-line.js';
-import { ON_STDERR, withoutSpinner } from './output.js';
+import { ON_STDERR, canAsk, withoutSpinner } from './output.js';
 
 let reader: { chunks: AsyncIterator<Buffer | string>; pending: string; ended: boolean } | undefined;
 /** The lines read so far: line i belongs to the i-th secret flag given as "-". */
@@ -104,7 +104,7 @@ export async function resolveSecret(request: SecretRequest): Promise<string | un
     secret = request.flagValue;
   } else if (process.env[request.env]) {
     secret = process.env[request.env];
-  } else if (request.prompt && process.stdin.isTTY) {
+  } else if (request.prompt && canAsk()) {
     const { confirm, optional } = request.prompt;
     secret = await withoutSpinner(() => promptSecret(request.noun ?? 'Password', request.label, confirm, optional === true));
   }

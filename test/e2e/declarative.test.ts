@@ -75,7 +75,7 @@ describe('certified plan and apply', () => {
     const before = snapshot(cwd);
     const refused = await cli(['apply']);
     assert.equal(refused.code, 1);
-    assert.match(refused.stderr, /certified: apply needs a confirmation and stdin is not a terminal\. .*--yes/);
+    assert.match(refused.stderr, /certified: apply needs a confirmation and stdin or stderr is not a terminal\. .*--yes/);
     assert.deepEqual(snapshot(cwd), before, 'apply without --yes on a pipe writes nothing');
 
     const commits = commitCount(ca);

@@ -3,7 +3,8 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
-import { BIN, ROOT_PASSWORD, baseEnv, makeCa, openssl, run, tempDir, tool, type RunResult } from '../helpers/cli.js';
+import { BIN, ROOT_PASSWORD, baseEnv, makeCa, openssl, run, tempDir, tool } from '../helpers/cli.js';
+import { CERTIFICATE_KEYS, CHANGE_KEYS, CRL_KEYS, documentOf, jsonError, type Crl, type Document } from '../helpers/json.js';
 
 /**
  * `--json` of the commands that make CAs and certificates, sign, renew, revoke and rotate the root
@@ -11,25 +12,8 @@ import { BIN, ROOT_PASSWORD, baseEnv, makeCa, openssl, run, tempDir, tool, type 
  * and the commit (git reads it), and refusals as one JSON error.
  */
 
-const CHANGE_KEYS = ['action', 'files', 'commit', 'warnings'];
-const CERTIFICATE_KEYS = ['name', 'cn', 'subject', 'sans', 'issuer', 'serial', 'notBefore', 'notAfter', 'status', 'profile', 'key', 'fingerprint'];
-const CRL_KEYS = ['issuer', 'number', 'thisUpdate', 'nextUpdate', 'file'];
 const NEW_ROOT_PASSWORD = 'new root password for tests';
 const ROOT = { CERTIFIED_ROOT_PASSWORD: ROOT_PASSWORD };
-
-type Document = Record<string, unknown>;
-interface Crl {
-  issuer: string;
-  number: number;
-  thisUpdate: string;
-  nextUpdate: string;
-  file: string;
-}
-
-function documentOf(result: RunResult): Document {
-  assert.equal(result.code, 0, result.stderr);
-  return JSON.parse(result.stdout) as Document;
-}
 
 function keysOf(document: object): string[] {
   return Object.keys(document).sort();
@@ -81,17 +65,6 @@ function fileEnding(document: Document, end: string): string {
 
 function assertFilesExist(document: Document): void {
   for (const file of document.files as string[]) assert.ok(existsSync(file), `${file} exists`);
-}
-
-/** The error object on stdout, its code and the exit code. */
-function assertJsonError(result: RunResult, code: string, exitCode = 1): { code: string; message: string; hint: string | null } {
-  assert.equal(result.code, exitCode, result.stderr);
-  const document = JSON.parse(result.stdout) as { error: { code: string; message: string; hint: string | null } };
-  assert.deepEqual(Object.keys(document), ['error']);
-  assert.deepEqual(Object.keys(document.error), ['code', 'message', 'hint']);
-  assert.equal(document.error.code, code);
-  assert.match(result.stderr, /^certified: /);
-  return document.error;
 }
 
 describe('--json of init', () => {
@@ -186,9 +159,9 @@ describe('--json of init', () => {
   });
 
   it('refuses as a JSON error', async () => {
-    const error = assertJsonError(await run(['init', 'CN=Again', '--json'], { cwd, env: ROOT }), 'CA_EXISTS');
+    const error = jsonError(await run(['init', 'CN=Again', '--json'], { cwd, env: ROOT }), 'CA_EXISTS');
     assert.match(error.message, /a CA already exists/);
-    assertJsonError(await run(['init', '--issuer', 'ca', '--permit-dns', 'example.com', 'CN=X', '--json'], { cwd }), 'USAGE', 2);
+    jsonError(await run(['init', '--issuer', 'ca', '--permit-dns', 'example.com', 'CN=X', '--json'], { cwd }), 'USAGE', 2);
     // --dry-run --json: the planned change, nothing written.
     const planned = documentOf(await run(['init', '--issuer', 'ca', 'CN=Planned CA', '--dry-run', '--json'], { cwd }));
     assert.deepEqual([planned.action, planned.dryRun, planned.commit], ['init', true, null]);
@@ -216,7 +189,7 @@ describe('--json of certificates: self-signed, request, sign, renew, revoke', ()
     assert.equal(document.commit, head(join(alone, 'etc/ssl')));
     assertFilesExist(document);
     assertCertificate(document, fileEnding(document, '/certs/dev.local.crt'));
-    assertJsonError(await run(['self-signed', 'CN=dev.local', '--json'], { cwd: alone }), 'NAME_TAKEN');
+    jsonError(await run(['self-signed', 'CN=dev.local', '--json'], { cwd: alone }), 'NAME_TAKEN');
   });
 
   it('request: the CSR\'s subject and names, the files, no certificate', async () => {
@@ -234,7 +207,7 @@ describe('--json of certificates: self-signed, request, sign, renew, revoke', ()
     assert.equal(/subject=(.*)/.exec(out)?.[1], Object.entries(subject).map(([key, value]) => `${key}=${value}`).join(', '));
     assert.equal(subject.O, 'Vendor');
     assert.match(out, /DNS:vendor\.example\.com, DNS:www\.vendor\.example\.com/);
-    assertJsonError(await run(['request', 'CN=vendor.example.com', '--json'], { cwd }), 'NAME_TAKEN');
+    jsonError(await run(['request', 'CN=vendor.example.com', '--json'], { cwd }), 'NAME_TAKEN');
   });
 
   it('sign: the certificate of the CSR at the top level', async () => {
@@ -252,7 +225,7 @@ describe('--json of certificates: self-signed, request, sign, renew, revoke', ()
 
     const garbage = join(work, 'garbage.csr');
     writeFileSync(garbage, 'not a request\n');
-    assertJsonError(await run(['sign', garbage, '--json'], { cwd }), 'BAD_CSR');
+    jsonError(await run(['sign', garbage, '--json'], { cwd }), 'BAD_CSR');
   });
 
   it('renew: the new certificate at the top level, the one it replaced and the CRL that lists that one', async () => {
@@ -261,7 +234,7 @@ describe('--json of certificates: self-signed, request, sign, renew, revoke', ()
     assert.deepEqual(keysOf(document), [...CHANGE_KEYS, ...CERTIFICATE_KEYS, 'replaced', 'crls'].sort());
     assert.deepEqual([document.action, document.name, document.issuer, document.status], ['renew', 'web.example.com', 'ca', 'valid']);
     assert.notEqual(document.serial, issued.serial);
-    assert.deepEqual(document.replaced, { serial: issued.serial, issuer: 'ca' });
+    assert.deepEqual(document.replaced, { serial: issued.serial, notAfter: issued.notAfter, issuer: 'ca' });
     assert.equal(document.commit, head(db));
     assertFilesExist(document);
     assertCertificate(document, fileEnding(document, '/certs/web.example.com.crt'));
@@ -269,7 +242,7 @@ describe('--json of certificates: self-signed, request, sign, renew, revoke', ()
     assert.equal(crls.length, 1);
     assertCrl(crls[0]!, 'ca', [issued.serial as string]);
 
-    assertJsonError(await run(['renew', '--name', 'ca', '--json'], { cwd }), 'NOT_RENEWABLE');
+    jsonError(await run(['renew', '--name', 'ca', '--json'], { cwd }), 'NOT_RENEWABLE');
   });
 
   it('revoke: the revoked certificate with its revocation, and the CRL it republished', async () => {
@@ -317,9 +290,9 @@ describe('--json of certificates: self-signed, request, sign, renew, revoke', ()
     const asked = JSON.parse(readFileSync(out, 'utf8')) as Document;
     assert.deepEqual([asked.action, asked.name, asked.status], ['revoke', 'asked.example.com', 'revoked']);
 
-    const again = assertJsonError(await run(['revoke', '--name', 'old.example.com', '--json'], { cwd }), 'ALREADY_REVOKED');
+    const again = jsonError(await run(['revoke', '--name', 'old.example.com', '--json'], { cwd }), 'ALREADY_REVOKED');
     assert.ok(again.hint);
-    assertJsonError(await run(['revoke', '--name', 'web.example.com', '--reason', 'stolen', '--json'], { cwd }), 'USAGE', 2);
+    jsonError(await run(['revoke', '--name', 'web.example.com', '--reason', 'stolen', '--json'], { cwd }), 'USAGE', 2);
   });
 });
 
@@ -360,7 +333,7 @@ describe('--json of rotate-root', () => {
   });
 
   it('refuses a second rotation as a JSON error', async () => {
-    assertJsonError(await run(['rotate-root', '--json'], { cwd, env: { CERTIFIED_ROOT_PASSWORD: NEW_ROOT_PASSWORD, CERTIFIED_NEW_ROOT_PASSWORD: NEW_ROOT_PASSWORD } }), 'ROTATION_UNDER_WAY');
+    jsonError(await run(['rotate-root', '--json'], { cwd, env: { CERTIFIED_ROOT_PASSWORD: NEW_ROOT_PASSWORD, CERTIFIED_NEW_ROOT_PASSWORD: NEW_ROOT_PASSWORD } }), 'ROTATION_UNDER_WAY');
   });
 
   it('--finish names the chain files it rewrote and what still chains to the old root', async () => {
@@ -373,6 +346,6 @@ describe('--json of rotate-root', () => {
     assert.ok((document.files as string[]).includes(join(db, 'certs/roots.crt')));
     assert.equal(readFileSync(join(db, 'certs/roots.crt'), 'utf8').match(/BEGIN CERTIFICATE/g)?.length, 1);
     assert.deepEqual(document.warnings, []);
-    assertJsonError(await run(['rotate-root', '--finish', '--json'], { cwd }), 'NO_ROTATION');
+    jsonError(await run(['rotate-root', '--finish', '--json'], { cwd }), 'NO_ROTATION');
   });
 });

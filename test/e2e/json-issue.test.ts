@@ -4,11 +4,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { BIN, baseEnv, makeCa, run, tempDir, tool } from '../helpers/cli.js';
+import { CERTIFICATE_KEYS, CHANGE_KEYS, jsonError } from '../helpers/json.js';
 
 /** `--json` of issuing, and the error object every command prints under --json when it fails. */
 
-const CHANGE_KEYS = ['action', 'files', 'commit', 'warnings'];
-const CERTIFICATE_KEYS = ['name', 'cn', 'subject', 'sans', 'issuer', 'serial', 'notBefore', 'notAfter', 'status', 'profile', 'key', 'fingerprint'];
 
 describe('--json of issue', () => {
   it('names the certificate, the files and the commit it made', async () => {
@@ -52,21 +51,15 @@ describe('--json of issue', () => {
     await makeCa(cwd);
     await run(['CN=taken.example.com'], { cwd });
     const taken = await run(['CN=taken.example.com', '--json'], { cwd });
-    assert.equal(taken.code, 1);
-    const error = JSON.parse(taken.stdout) as { error: { code: string; message: string; hint: string | null } };
-    assert.deepEqual(Object.keys(error), ['error']);
-    assert.deepEqual(Object.keys(error.error), ['code', 'message', 'hint']);
-    assert.equal(error.error.code, 'NAME_TAKEN');
-    assert.match(error.error.message, /already taken/);
+    assert.match(jsonError(taken, 'NAME_TAKEN').message, /already taken/);
     assert.match(taken.stderr, /^certified: the name "taken\.example\.com" is already taken/);
+    jsonError(await run(['issue', 'CN=x.example.com', '--no-such-flag', '--json'], { cwd }), 'USAGE', 2);
+    jsonError(await run(['CN=x.example.com', '--json'], { cwd: tempDir() }), 'NO_CA');
 
-    const usage = await run(['issue', 'CN=x.example.com', '--no-such-flag', '--json'], { cwd });
-    assert.equal(usage.code, 2);
-    assert.equal((JSON.parse(usage.stdout) as { error: { code: string } }).error.code, 'USAGE');
-
-    const noCa = await run(['CN=x.example.com', '--json'], { cwd: tempDir() });
-    assert.equal(noCa.code, 1);
-    assert.equal((JSON.parse(noCa.stdout) as { error: { code: string } }).error.code, 'NO_CA');
+    // A mistyped secret flag: the value is in neither the error line nor the document.
+    const mistyped = await run(['issue', 'CN=x.example.com', '--pasword=S3cret-value', '--json'], { cwd });
+    assert.match(jsonError(mistyped, 'USAGE', 2).message, /unknown option '--pasword=\*\*\*'/);
+    assert.doesNotMatch(mistyped.stdout + mistyped.stderr, /S3cret/);
   });
 
   it('asks on the terminal through stderr, so that a redirected stdout holds only the document', async () => {

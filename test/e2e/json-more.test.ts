@@ -5,39 +5,16 @@ import https from 'node:https';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { BIN, baseEnv, git, makeCa, openssl, run, tempDir, type RunResult } from '../helpers/cli.js';
+import { CERTIFICATE_KEYS, CHANGE_KEYS, CRL_KEYS, documentOf, jsonError, type Crl, type Document } from '../helpers/json.js';
 
 /**
  * `--json` of crl, apply, export, trust, acme eab, yaml, git-setup and serve (docs/json.md): the
  * exact keys, the fields against the files (OpenSSL) and the commit (git), refusals as JSON errors.
  */
 
-const CHANGE_KEYS = ['action', 'files', 'commit', 'warnings'];
-const CERTIFICATE_KEYS = ['name', 'cn', 'subject', 'sans', 'issuer', 'serial', 'notBefore', 'notAfter', 'status', 'profile', 'key', 'fingerprint'];
-const CRL_KEYS = ['issuer', 'number', 'thisUpdate', 'nextUpdate', 'file'];
-
-type Document = Record<string, unknown>;
-interface Crl {
-  issuer: string;
-  number: number;
-  thisUpdate: string;
-  nextUpdate: string;
-  file: string;
-}
-
-function parsed(result: RunResult): Document {
-  assert.equal(result.code, 0, result.stderr);
-  return JSON.parse(result.stdout) as Document;
-}
-
-/** The error object of a refusal under --json, with its exit code checked. */
+/** The error message of a refusal under --json (see jsonError). */
 function refusal(result: RunResult, code: string, exitCode = 1): string {
-  assert.equal(result.code, exitCode, result.stderr);
-  const document = JSON.parse(result.stdout) as { error: { code: string; message: string; hint: string | null } };
-  assert.deepEqual(Object.keys(document), ['error']);
-  assert.deepEqual(Object.keys(document.error), ['code', 'message', 'hint']);
-  assert.equal(document.error.code, code);
-  assert.match(result.stderr, /^certified: /m);
-  return document.error.message;
+  return jsonError(result, code, exitCode).message;
 }
 
 const sorted = (keys: string[]) => [...keys].sort();
@@ -72,7 +49,7 @@ describe('--json of crl', () => {
   });
 
   it('lists each CRL signed as the file has it, and the commit', async () => {
-    const document = parsed(await run(['crl', '--json'], { cwd }));
+    const document = documentOf(await run(['crl', '--json'], { cwd }));
     assert.deepEqual(sorted(Object.keys(document)), sorted([...CHANGE_KEYS, 'crls', 'skipped', 'stagedForMerge']));
     assert.equal(document.action, 'crl');
     assert.equal(document.commit, head(db));
@@ -92,7 +69,7 @@ describe('--json of crl', () => {
 
   it('plans under --dry-run and refuses an unknown issuer as a JSON error', async () => {
     const before = head(db);
-    const plan = parsed(await run(['crl', '--dry-run', '--json'], { cwd }));
+    const plan = documentOf(await run(['crl', '--dry-run', '--json'], { cwd }));
     assert.equal(plan.action, 'crl');
     assert.equal(plan.dryRun, true);
     assert.deepEqual(plan.files, [join(db, 'crl/ca.crl')]);
@@ -113,7 +90,7 @@ describe('--json of apply', () => {
   it('lists each certificate issued with the action and reason plan gave it', async () => {
     writeManifest(db, 'certificates:\n  api: { cn: api.example.com, san: [10.0.0.5] }\n  bob: { cn: bob, profile: client }\n');
     const plan = JSON.parse((await run(['plan', '--json'], { cwd })).stdout) as { actions: { action: string; name: string; reason: string }[] };
-    const document = parsed(await run(['apply', '--yes', '--json'], { cwd }));
+    const document = documentOf(await run(['apply', '--yes', '--json'], { cwd }));
     assert.deepEqual(sorted(Object.keys(document)), sorted([...CHANGE_KEYS, 'applied', 'certificates', 'crls', 'unchanged', 'commits']));
     assert.equal(document.action, 'apply');
     assert.equal(document.applied, true);
@@ -141,7 +118,7 @@ describe('--json of apply', () => {
     const old = certificateOnDisk(join(db, 'certs/api.crt'));
     const bob = certificateOnDisk(join(db, 'certs/bob.crt'));
     writeManifest(db, 'certificates:\n  api: { cn: api.example.com, san: [10.0.0.6] }\n');
-    const document = parsed(await run(['apply', '--yes', '--allow-revoke', '--commit-each', '--json'], { cwd }));
+    const document = documentOf(await run(['apply', '--yes', '--allow-revoke', '--commit-each', '--json'], { cwd }));
     const [reissued, revoked] = document.certificates as Document[];
     assert.equal(reissued?.action, 'reissue');
     assert.deepEqual(certificateOnDisk(join(db, 'certs/api.crt')).serial, reissued?.serial);
@@ -164,7 +141,7 @@ describe('--json of apply', () => {
   });
 
   it('reports nothing applied when there is nothing to do, and refusals as JSON errors', async () => {
-    const document = parsed(await run(['apply', '--yes', '--json'], { cwd }));
+    const document = documentOf(await run(['apply', '--yes', '--json'], { cwd }));
     assert.equal(document.applied, false);
     assert.deepEqual([document.certificates, document.files, document.commit, document.commits], [[], [], null, []]);
     assert.equal(document.unchanged, 1);
@@ -191,10 +168,10 @@ describe('--json of export, trust, acme eab, yaml and git-setup', () => {
   it('export: the certificate, the file written and its format, no commit', async () => {
     const before = head(db);
     const out = join(cwd, 'web.p12');
-    const document = parsed(await run(['export', 'web.example.com', '--p12', '--p12-password', 'p12 password', '--out', 'web.p12', '--json'], { cwd }));
-    assert.deepEqual(sorted(Object.keys(document)), sorted([...CHANGE_KEYS, ...CERTIFICATE_KEYS, 'format', 'file', 'certificates']));
+    const document = documentOf(await run(['export', 'web.example.com', '--p12', '--p12-password', 'p12 password', '--out', 'web.p12', '--json'], { cwd }));
+    assert.deepEqual(sorted(Object.keys(document)), sorted([...CHANGE_KEYS, ...CERTIFICATE_KEYS, 'format', 'file', 'certificateCount']));
     assert.equal(document.action, 'export');
-    assert.deepEqual([document.format, document.file, document.files, document.commit, document.certificates], ['pkcs12', out, [out], null, 2]);
+    assert.deepEqual([document.format, document.file, document.files, document.commit, document.certificateCount], ['pkcs12', out, [out], null, 2]);
     assert.equal((document.warnings as string[]).length, 1);
     assert.equal(head(db), before);
     const inside = openssl(['pkcs12', '-in', out, '-nokeys', '-clcerts', '-passin', 'pass:p12 password']);
@@ -210,7 +187,7 @@ describe('--json of export, trust, acme eab, yaml and git-setup', () => {
     const root = tempDir('certified-root-');
     mkdirSync(join(root, 'usr/local/share/ca-certificates'), { recursive: true });
     const anchor = join(root, 'usr/local/share/ca-certificates/certified-example-ca.crt');
-    const installed = parsed(await run(['trust', '--system', '--root', root, '--json'], { cwd }));
+    const installed = documentOf(await run(['trust', '--system', '--root', root, '--json'], { cwd }));
     assert.deepEqual(sorted(Object.keys(installed)), sorted([...CHANGE_KEYS, 'uninstall', 'root', 'alsoRoots', 'stores', 'manualCommands']));
     assert.equal(installed.action, 'trust');
     assert.equal(installed.uninstall, false);
@@ -221,9 +198,9 @@ describe('--json of export, trust, acme eab, yaml and git-setup', () => {
     assert.deepEqual([installed.files, installed.commit, installed.manualCommands], [[anchor], null, []]);
     assert.equal(readFileSync(anchor, 'utf8'), readFileSync(join(db, 'certs/root-ca.crt'), 'utf8'));
 
-    const again = parsed(await run(['trust', '--system', '--root', root, '--json'], { cwd }));
+    const again = documentOf(await run(['trust', '--system', '--root', root, '--json'], { cwd }));
     assert.deepEqual([(again.stores as Document[])[0]?.outcome, (again.stores as Document[])[0]?.changed, again.files], ['already trusted', false, []]);
-    const removed = parsed(await run(['trust', '--system', '--root', root, '--uninstall', '--json'], { cwd }));
+    const removed = documentOf(await run(['trust', '--system', '--root', root, '--uninstall', '--json'], { cwd }));
     assert.deepEqual([removed.uninstall, (removed.stores as Document[])[0]?.outcome, removed.files], [true, 'removed', [anchor]]);
     assert.equal(existsSync(anchor), false);
 
@@ -231,13 +208,13 @@ describe('--json of export, trust, acme eab, yaml and git-setup', () => {
   });
 
   it('trust: on macOS the commands to run are in the document, not beside it', async () => {
-    const document = parsed(await run(['trust', '--system', '--json'], { cwd, env: { CERTIFIED_TRUST_PLATFORM: 'darwin' } }));
+    const document = documentOf(await run(['trust', '--system', '--json'], { cwd, env: { CERTIFIED_TRUST_PLATFORM: 'darwin' } }));
     assert.deepEqual([document.stores, document.files], [[], []]);
     assert.match((document.manualCommands as string[]).join('\n'), /security add-trusted-cert/);
   });
 
   it('acme eab: the keys it always printed, then the change keys', async () => {
-    const document = parsed(await run(['acme', 'eab', '--name', 'ci', '--json'], { cwd }));
+    const document = documentOf(await run(['acme', 'eab', '--name', 'ci', '--json'], { cwd }));
     assert.deepEqual(Object.keys(document), ['kid', 'hmacKey', 'name', 'path', 'commit', 'action', 'files', 'warnings']);
     assert.equal(document.action, 'acme-eab');
     assert.equal(document.commit, head(db));
@@ -247,7 +224,7 @@ describe('--json of export, trust, acme eab, yaml and git-setup', () => {
   });
 
   it('yaml: the Hiera entries as one object', async () => {
-    const document = parsed(await run(['yaml', '--json'], { cwd }));
+    const document = documentOf(await run(['yaml', '--json'], { cwd }));
     assert.deepEqual(Object.keys(document), ['entries', 'skipped']);
     const entries = document.entries as Record<string, string>;
     assert.equal(entries['web.example.com.crt'], readFileSync(join(db, 'certs/web.example.com.crt'), 'utf8'));
@@ -258,7 +235,7 @@ describe('--json of export, trust, acme eab, yaml and git-setup', () => {
 
   it('git-setup: the clone set up, the drivers, and no commit when .gitattributes was complete', async () => {
     const before = head(db);
-    const document = parsed(await run(['git-setup', '--json'], { cwd }));
+    const document = documentOf(await run(['git-setup', '--json'], { cwd }));
     assert.deepEqual(sorted(Object.keys(document)), sorted([...CHANGE_KEYS, 'repository', 'drivers']));
     assert.deepEqual([document.action, document.repository, document.files, document.commit], ['git-setup', db, [], null]);
     const drivers = document.drivers as { textconv: string; mergeCrl: string };
@@ -268,7 +245,7 @@ describe('--json of export, trust, acme eab, yaml and git-setup', () => {
 
     writeFileSync(join(db, '.gitattributes'), '');
     git(db, ['-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-q', '-am', 'Empty .gitattributes']);
-    const completed = parsed(await run(['git-setup', '--json'], { cwd }));
+    const completed = documentOf(await run(['git-setup', '--json'], { cwd }));
     assert.deepEqual([completed.files, completed.commit], [[join(db, '.gitattributes')], head(db)]);
     refusal(await run(['git-setup', '--json'], { cwd: tempDir() }), 'NO_CA');
   });

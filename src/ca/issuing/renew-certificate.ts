@@ -41,7 +41,7 @@ export interface RenewCertificateParams {
 export interface RenewCertificateResult extends IssueCertificateResult {
   /** The CA that signed the new certificate. */
   issuer: string;
-  replaced: { serial: string; issuer: string };
+  replaced: { serial: string; notAfter: string; issuer: string };
   reusedKey: boolean;
   /** The old one's CA's CRL, which lists it now; none when that CA was revoked itself. */
   crls: PublishedCrl[];
@@ -131,7 +131,7 @@ export async function renewCertificate(store: CaStore, params: RenewCertificateP
       keyEncrypted,
       commit,
       issuer: issuerName,
-      replaced: { serial: record.serial, issuer: record.issuer },
+      replaced: { serial: record.serial, notAfter: record.notAfter, issuer: record.issuer },
       reusedKey: params.reuseKey === true,
       crls: crls.map(publishedCrl),
     };

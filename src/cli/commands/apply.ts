@@ -3,7 +3,7 @@ import { CertifiedError } from '../../ca/errors.js';
 import { redactedCommandLine } from '../command-line.js';
 import { openStore, type StoreFlags } from '../context.js';
 import { certificateDocument, crlDocument, madeBy, printJson } from '../json-output.js';
-import { ON_STDERR, note, status, warning } from '../output.js';
+import { ON_STDERR, canAsk, note, status, warning, withoutSpinner } from '../output.js';
 import { askPasswordFrom } from '../passwords.js';
 import { withProgress, type Progress } from '../progress.js';
 import { resolveSecret } from '../secrets.js';
@@ -36,16 +36,15 @@ export async function runApply(_args: string[], options: ApplyOptions, argv: str
     onProgress: applyProgress(progress, options.commitEach === true),
     confirm: async (plan) => {
       if (options.yes) return true;
-      if (!process.stdin.isTTY) {
-        throw new CertifiedError('apply needs a confirmation and stdin is not a terminal', {
+      if (!canAsk()) {
+        throw new CertifiedError('apply needs a confirmation and stdin or stderr is not a terminal', {
           code: 'CONFIRM',
           hint: 'Nothing was changed. Review "certified plan", then run "certified apply --yes".',
         });
       }
       const { confirm } = await import('@inquirer/prompts');
       const n = plan.actions.length;
-      // Under --json stdout carries the document alone: the question goes to stderr.
-      return confirm({ message: `Apply ${n === 1 ? 'this change' : `these ${n} changes`}?`, default: false }, ON_STDERR);
+      return withoutSpinner(() => confirm({ message: `Apply ${n === 1 ? 'this change' : `these ${n} changes`}?`, default: false }, ON_STDERR));
     },
   }));
   if (options.json) printJson(applyDocument(result, store));

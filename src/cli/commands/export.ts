@@ -44,7 +44,7 @@ export async function runExport(args: string[], options: ExportOptions): Promise
       ...(result.record ? certificateDocument(result.record) : { name }),
       format: 'pkcs12',
       file: out,
-      certificates: result.certificates,
+      certificateCount: result.certificates,
       files: [out],
       commit: null,
       warnings: [caution],

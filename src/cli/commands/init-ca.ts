@@ -13,7 +13,7 @@ import { reportDryRun } from '../dry-run.js';
 import { gitDrivers } from './git-setup.js';
 import type { RootOptions } from '../options.js';
 import { certificatesChange, printJson } from '../json-output.js';
-import { data, longDate, shown, status, warning, withSpinner } from '../output.js';
+import { canAsk, data, longDate, shown, status, warning, withSpinner } from '../output.js';
 import { promptDn } from '../prompts.js';
 import { askPasswordFrom } from '../passwords.js';
 import { newRootKeySecret, requireSecret, resolveSecret } from '../secrets.js';
@@ -36,7 +36,7 @@ export async function runInitCa(args: string[], options: RootOptions, argv: stri
   }
   const parsed = parseSubjectArguments(args);
   if (parsed.sans.length) throw new UsageError('a CA takes no +names', 'Give only the subject, like C=US O=Example CN="Example CA".');
-  const interactive = parsed.dn.CN === undefined && process.stdin.isTTY === true;
+  const interactive = parsed.dn.CN === undefined && canAsk();
   const subject = validateDn(interactive ? await promptDn(parsed.dn) : parsed.dn);
   const key = parseKeySpec(options, 'ca');
   const days = options.days === undefined ? DEFAULT_CA_DAYS : parseDays(options.days);

@@ -9,7 +9,8 @@ import type { AskPassword } from '../../ca/passwords.js';
 import type { ValidationTargets } from '../../ca/acme/types.js';
 import { openStore, warnPendingChange } from '../context.js';
 import { redactedCommandLine } from '../command-line.js';
-import { data, note, status, warning } from '../output.js';
+import { printJson } from '../json-output.js';
+import { note, status, warning } from '../output.js';
 import { askPasswordFrom } from '../passwords.js';
 import { BodyAbortedError, BodyTooLargeError, readBody } from '../../serve/acme/http.js';
 
@@ -100,7 +101,7 @@ export async function runServe(_args: string[], options: ServeOptions, argv: str
     stops.push(() => server.close());
   }
   // Once everything listens: one line a script can wait for, and nothing else on stdout (docs/json.md).
-  if (options.json) data(JSON.stringify(served));
+  if (options.json) printJson(served, { compact: true });
   status('Stop with Ctrl-C or SIGTERM.');
 
   await new Promise<void>((resolve) => {
