@@ -84,4 +84,20 @@ describe('--json of issue', () => {
     assert.equal(document.action, 'init');
     assert.match(document.commit, /^[0-9a-f]{40}$/);
   });
+
+  it('asks nothing when stderr, where prompts draw, is not the terminal: it fails at once, as without one', async () => {
+    const cwd = tempDir();
+    const err = join(cwd, 'err.txt');
+    const command = `${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} init CN=Unasked --json 2> ${JSON.stringify(err)}`;
+    const child = spawn('script', ['-q', '-e', '-c', command, '/dev/null'], { cwd, env: baseEnv({ TERM: 'dumb' }), stdio: ['pipe', 'pipe', 'pipe'] });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    let screen = '';
+    child.stdout.on('data', (chunk: Buffer) => (screen += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    clearTimeout(timer);
+    assert.equal(code, 1, `it did not wait for an answer nobody could see:\n${screen}`);
+    assert.doesNotMatch(readFileSync(err, 'utf8'), /\?|assword for/i);
+    assert.match(readFileSync(err, 'utf8'), /^certified: .*root/);
+    assert.equal(existsSync(join(cwd, 'etc')), false);
+  });
 });
