@@ -1,5 +1,5 @@
 import type { CompletedCommand, CompletionSurface, Values } from './surface.js';
-import { allFlags, caDirectoryFallbacks, caseLabel, modeFlags, valueOptions } from './shell-words.js';
+import { allFlags, caDirectoryFallbacks, caseLabel, commandOfWords, modeFlags, valueOptions } from './shell-words.js';
 
 /**
  * The bash script: `complete -F _certified certified`. Bash splits `--db=DIR` and `CN=x` at "=" into
@@ -133,14 +133,7 @@ _certified() {
       *) command=$word ;;
     esac
   done
-  if [[ -n $command ]]; then
-    :
-${modeTests}
-  elif [[ $modes == *' ${surface.csr.flag} '* ]]; then
-    command=${surface.csr.command}
-  elif [[ -n $subject ]]; then
-    command=issue
-  fi
+${commandOfWords(surface, modeTests)}
 
   # An option's value: "--opt VALUE", "--opt=VALUE" (split at "=" by bash, or not).
   if [[ $cur == = && $prev == -* ]]; then

@@ -32,3 +32,18 @@ export function caDirectoryFallbacks(layout: CompletionSurface['layout']): strin
   fi
   [[ $dir == '~' || $dir == '~/'* ]] && dir=$HOME\${dir#'~'}`;
 }
+
+/**
+ * bash and zsh alike: the command the words name, when none was typed: the seed's mode flags
+ * (`modeTests`, one `elif` per form), `--csr FILE`, or a subject word (`CN=..`, `+name`) for issue.
+ */
+export function commandOfWords(surface: CompletionSurface, modeTests: string): string {
+  return `  if [[ -n $command ]]; then
+    :
+${modeTests}
+  elif [[ $modes == *' ${surface.csr.flag} '* ]]; then
+    command=${surface.csr.command}
+  elif [[ -n $subject ]]; then
+    command=issue
+  fi`;
+}

@@ -1,5 +1,5 @@
 import type { CompletedCommand, CompletionSurface, Values } from './surface.js';
-import { caDirectoryFallbacks, caseLabel, modeFlags, valueOptions } from './shell-words.js';
+import { caDirectoryFallbacks, caseLabel, commandOfWords, modeFlags, valueOptions } from './shell-words.js';
 
 /** A word in single quotes, for zsh. */
 const quoted = (text: string): string => `'${text.replaceAll("'", "'\\''")}'`;
@@ -127,14 +127,7 @@ _certified() {
       (*) command=$word ;;
     esac
   done
-  if [[ -n $command ]]; then
-    :
-${modeTests}
-  elif [[ $modes == *' ${surface.csr.flag} '* ]]; then
-    command=${surface.csr.command}
-  elif [[ -n $subject ]]; then
-    command=issue
-  fi
+${commandOfWords(surface, modeTests)}
 
   if [[ $cur == --*=* ]]; then
     local option=\${cur%%=*}
