@@ -46,26 +46,24 @@ export function certificateDocument(record: CertificateRecord, now = new Date())
 }
 
 /** What `store` wrote (absolute paths, in order, each once) and its last commit. */
-export function madeBy(store: CaStore): Pick<ChangeDocument, 'files' | 'commit'> {
+export function filesAndCommit(store: CaStore): Pick<ChangeDocument, 'files' | 'commit'> {
   const files = new Set(store.changesMade.flatMap((change) => change.written.map((path) => store.path(path))));
   const commits = store.changesMade.map((change) => change.commit).filter((commit) => commit !== '');
   return { files: [...files], commit: commits.at(-1) ?? null };
 }
 
-/** The change `store` made to one certificate: the certificate's fields at the top, between the action and the files. */
-export function oneCertificateChange(action: string, record: CertificateRecord, store: CaStore, warnings: readonly string[]): ChangeDocument & CertificateDocument {
-  return { action, ...certificateDocument(record), ...madeBy(store), warnings: [...warnings] };
-}
-
-/** oneCertificateChange with keys of the command's own (`replaced`, `crls`), between the certificate's and the files. */
-export function oneCertificateChangeWith<Extra extends object>(
+/**
+ * The change `store` made to one certificate: the certificate's keys at the top, then the
+ * command's own (`replaced`, `crls`), then the files, the commit and the warnings.
+ */
+export function certificateChange<Extra extends object = Record<never, never>>(
   action: string,
   record: CertificateRecord,
-  extra: Extra,
   store: CaStore,
   warnings: readonly string[],
+  extra?: Extra,
 ): ChangeDocument & CertificateDocument & Extra {
-  return { action, ...certificateDocument(record), ...extra, ...madeBy(store), warnings: [...warnings] };
+  return { action, ...certificateDocument(record), ...(extra as Extra), ...filesAndCommit(store), warnings: [...warnings] };
 }
 
 /** A CRL a command signed: the CA that signed it, its CRL number, its validity (ISO 8601, UTC) and its file (absolute). */
@@ -89,7 +87,7 @@ export function certificatesChange(
   store: CaStore,
   warnings: readonly string[],
 ): ChangeDocument & { certificates: CertificateDocument[]; crls: CrlDocument[] } {
-  return { action, certificates: records.map((record) => certificateDocument(record)), crls: crls.map((crl) => crlDocument(crl, store)), ...madeBy(store), warnings: [...warnings] };
+  return { action, certificates: records.map((record) => certificateDocument(record)), crls: crls.map((crl) => crlDocument(crl, store)), ...filesAndCommit(store), warnings: [...warnings] };
 }
 
 export function errorDocument(code: string, message: string, hint: string | undefined): ErrorDocument {

@@ -2,7 +2,7 @@ import { createEab, loadEabKey, parseEabName } from '../../ca/acme/eab.js';
 import { UsageError } from '../../ca/errors.js';
 import { redactedCommandLine } from '../command-line.js';
 import { openStore, type StoreFlags } from '../context.js';
-import { madeBy, printJson } from '../json-output.js';
+import { filesAndCommit, printJson } from '../json-output.js';
 import { data, note, shown, status } from '../output.js';
 import { askPasswordFrom } from '../passwords.js';
 
@@ -34,7 +34,7 @@ async function runAcmeEab(options: AcmeOptions, argv: string[]): Promise<void> {
   const result = await createEab(store, { ...(name === undefined ? {} : { name }), caKey, commandLine: redactedCommandLine(argv) });
   if (options.json) {
     // The first keys are those acme eab --json always printed; the change keys of docs/json.md follow.
-    const { files } = madeBy(store);
+    const { files } = filesAndCommit(store);
     printJson({ kid: result.kid, hmacKey: result.hmacKey, ...(name === undefined ? {} : { name }), path: result.path, commit: result.commit, action: 'acme-eab', files, warnings: [] });
   } else {
     data(`Key ID:   ${result.kid}\nHMAC key: ${result.hmacKey}`);

@@ -2,7 +2,7 @@ import { applyManifest, type ApplyManifestParams, type ApplyManifestResult } fro
 import { CertifiedError } from '../../ca/errors.js';
 import { redactedCommandLine } from '../command-line.js';
 import { openStore, type StoreFlags } from '../context.js';
-import { certificateDocument, crlDocument, madeBy, printJson } from '../json-output.js';
+import { certificateDocument, crlDocument, filesAndCommit, printJson } from '../json-output.js';
 import { ON_STDERR, canAsk, note, status, warning, withoutSpinner } from '../output.js';
 import { askPasswordFrom } from '../passwords.js';
 import { withProgress, type Progress } from '../progress.js';
@@ -78,7 +78,7 @@ function applyDocument(result: ApplyManifestResult, store: ReturnType<typeof ope
     })),
     crls: result.crls.map((crl) => crlDocument(crl, store)),
     unchanged: result.plan.unchanged,
-    ...madeBy(store),
+    ...filesAndCommit(store),
     commits: result.commits,
     warnings: result.warnings,
   };

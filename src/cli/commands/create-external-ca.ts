@@ -9,7 +9,7 @@ import { redactedCommandLine } from '../command-line.js';
 import { openStore } from '../context.js';
 import { reportDryRun } from '../dry-run.js';
 import type { RootOptions } from '../options.js';
-import { oneCertificateChangeWith, printJson } from '../json-output.js';
+import { certificateChange, printJson } from '../json-output.js';
 import { data, longDate, shown, status, warning, withSpinner } from '../output.js';
 import { askPasswordFrom } from '../passwords.js';
 import { readCsrFile } from './sign-csr.js';
@@ -44,7 +44,7 @@ export async function runCreateExternalCa(args: string[], options: RootOptions, 
   if (options.json) {
     const warnings = [...(result.nameConstraints ? [] : [UNCONSTRAINED]), ...result.warnings];
     // The engine signs its CRLs: certified signed none.
-    return printJson(oneCertificateChangeWith('init', result.record, { crls: [] }, store, warnings));
+    return printJson(certificateChange('init', result.record, store, warnings, { crls: [] }));
   }
   data(result.chainPem);
   status(`Signed the external CA "${result.certificate.subject.CN ?? result.name}" (${result.name}, ${result.keyName}, pathlen ${result.certificate.pathLength ?? 0}) under "${result.issuer}".`);

@@ -7,7 +7,7 @@ import { redactedCommandLine } from '../command-line.js';
 import { openStore } from '../context.js';
 import { reportDryRun } from '../dry-run.js';
 import type { RootOptions } from '../options.js';
-import { crlDocument, oneCertificateChangeWith, printJson } from '../json-output.js';
+import { certificateChange, crlDocument, printJson } from '../json-output.js';
 import { data, longDate, shown, status, warning, withSpinner } from '../output.js';
 import { resolveSecret } from '../secrets.js';
 import { askPasswordFrom } from '../passwords.js';
@@ -45,7 +45,7 @@ export async function runCreateSubCa(args: string[], options: RootOptions, argv:
     }),
   );
   if (store.dryRun) return reportDryRun(store, options.json ? { action: 'init' } : undefined);
-  if (options.json) return printJson(oneCertificateChangeWith('init', result.record, { crls: result.crls.map((crl) => crlDocument(crl, store)) }, store, result.warnings));
+  if (options.json) return printJson(certificateChange('init', result.record, store, result.warnings, { crls: result.crls.map((crl) => crlDocument(crl, store)) }));
   data(result.chainPem);
   status(`Created the CA "${result.certificate.subject.CN}" (${name}), signed by "${result.issuer}".`);
   if (result.keyOnToken) {

@@ -3,7 +3,7 @@ import { parseDays } from '../../ca/options.js';
 import { redactedCommandLine } from '../command-line.js';
 import { openStore } from '../context.js';
 import { reportDryRun } from '../dry-run.js';
-import { crlDocument, madeBy, printJson } from '../json-output.js';
+import { crlDocument, filesAndCommit, printJson } from '../json-output.js';
 import { longDate, note, shown, status } from '../output.js';
 import { askPasswordFrom } from '../passwords.js';
 import { withProgress } from '../progress.js';
@@ -43,7 +43,7 @@ export async function runCrl(_args: string[], options: CrlOptions, argv: string[
       crls: result.crls.map((crl) => crlDocument(crl, store)),
       skipped: [...skipped, ...result.skipped].map((crl) => ({ issuer: crl.issuer, reason: crl.reason })),
       stagedForMerge: result.stagedForMerge,
-      ...madeBy(store),
+      ...filesAndCommit(store),
       warnings: [],
     });
   }

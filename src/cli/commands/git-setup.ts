@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { setupGitDiff } from '../../ca/review/git-setup.js';
 import { redactedCommandLine } from '../command-line.js';
 import { openStore, type StoreFlags } from '../context.js';
-import { madeBy, printJson } from '../json-output.js';
+import { filesAndCommit, printJson } from '../json-output.js';
 import { note, shown, status } from '../output.js';
 
 /**
@@ -20,7 +20,7 @@ export async function runGitSetup(_args: string[], options: StoreFlags & { json?
   const store = openStore(options);
   const drivers = gitDrivers();
   const result = await setupGitDiff(store, { drivers, commandLine: redactedCommandLine(argv) });
-  if (options.json) printJson({ action: 'git-setup', repository: result.repository, drivers, ...madeBy(store), warnings: [] });
+  if (options.json) printJson({ action: 'git-setup', repository: result.repository, drivers, ...filesAndCommit(store), warnings: [] });
   if (result.commit) status(`Wrote ${shown(store.path('.gitattributes'))}; committed as ${result.commit.slice(0, 12)}.`);
   status(`git diff, git log -p and git show now print certificates, CSRs and CRLs decoded in ${shown(result.repository)}.`);
   await note('this setting lives in .git/config, so run "certified git-setup" once in every clone.');

@@ -4,7 +4,7 @@ import { redactedCommandLine } from '../command-line.js';
 import { openStore } from '../context.js';
 import { reportDryRun } from '../dry-run.js';
 import type { RootOptions } from '../options.js';
-import { printJson, oneCertificateChange } from '../json-output.js';
+import { certificateChange, printJson } from '../json-output.js';
 import { data, longDate, note, shown, status, warning, withSpinner } from '../output.js';
 import { askPasswordFrom } from '../passwords.js';
 
@@ -30,7 +30,7 @@ export async function runIssue(args: string[], options: RootOptions, argv: strin
   );
 
   if (store.dryRun) return reportDryRun(store, options.json ? { action: 'issue' } : undefined);
-  if (options.json) return printJson(oneCertificateChange('issue', result.record, store, result.warnings));
+  if (options.json) return printJson(certificateChange('issue', result.record, store, result.warnings));
   data(result.chainPem);
   const names = result.certificate.sans.map((san) => san.value);
   status(`Issued "${name}" (${profile}) for ${names.length ? names.map((n) => `"${n}"`).join(', ') : `CN "${cn}"`}.`);

@@ -5,7 +5,7 @@ import { assertRenewable, renewCertificate } from '../../ca/issuing/renew-certif
 import { redactedCommandLine } from '../command-line.js';
 import { openStore } from '../context.js';
 import { reportDryRun } from '../dry-run.js';
-import { crlDocument, oneCertificateChangeWith, printJson } from '../json-output.js';
+import { certificateChange, crlDocument, printJson } from '../json-output.js';
 import { data, longDate, shown, status, warning } from '../output.js';
 import { resolveSecret } from '../secrets.js';
 import { askPasswordFrom } from '../passwords.js';
@@ -51,7 +51,7 @@ export async function runRenew(args: string[], options: RenewOptions, argv: stri
   if (store.dryRun) return reportDryRun(store, options.json ? { action: 'renew' } : undefined);
   if (options.json) {
     const extra = { replaced: result.replaced, crls: result.crls.map((crl) => crlDocument(crl, store)) };
-    return printJson(oneCertificateChangeWith('renew', result.record, extra, store, result.warnings));
+    return printJson(certificateChange('renew', result.record, store, result.warnings, extra));
   }
   data(result.chainPem);
   const under = result.issuer === result.replaced.issuer ? '' : ` under "${result.issuer}"`;

@@ -7,7 +7,7 @@ import type { CaStore } from '../../ca/ca-directory.js';
 import { keyPath } from '../../ca/layout.js';
 import { redactedCommandLine } from '../command-line.js';
 import type { RootOptions } from '../options.js';
-import { crlDocument, oneCertificateChangeWith, printJson } from '../json-output.js';
+import { certificateChange, crlDocument, printJson } from '../json-output.js';
 import { data, longDate, shown, status, warning, withSpinner } from '../output.js';
 import { resolveSecret } from '../secrets.js';
 import { askPasswordFrom } from '../passwords.js';
@@ -50,7 +50,7 @@ export async function runReplaceIntermediate(store: CaStore, args: string[], opt
     }),
   );
   if (store.dryRun) return reportDryRun(store, options.json ? { action: 'init' } : undefined);
-  if (options.json) return printJson(oneCertificateChangeWith('init', result.record, { crls: result.crls.map((crl) => crlDocument(crl, store)) }, store, result.warnings));
+  if (options.json) return printJson(certificateChange('init', result.record, store, result.warnings, { crls: result.crls.map((crl) => crlDocument(crl, store)) }));
   data(result.intermediate.pem);
   status(`Made a new intermediate "${result.intermediate.subject.CN}" (serial ${result.intermediate.serial}) under the existing root.`);
   status(`It will expire on ${longDate(result.intermediate.notAfter)}.`);

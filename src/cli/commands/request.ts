@@ -4,7 +4,7 @@ import { redactedCommandLine } from '../command-line.js';
 import { openStore } from '../context.js';
 import { reportDryRun } from '../dry-run.js';
 import type { RootOptions } from '../options.js';
-import { madeBy, printJson } from '../json-output.js';
+import { filesAndCommit, printJson } from '../json-output.js';
 import { data, shown, status, withSpinner } from '../output.js';
 
 export async function runRequest(args: string[], options: RootOptions, argv: string[]): Promise<void> {
@@ -26,7 +26,7 @@ export async function runRequest(args: string[], options: RootOptions, argv: str
   if (store.dryRun) return reportDryRun(store, options.json ? { action: 'request' } : undefined);
   if (options.json) {
     const { name, subject, sans, key } = result;
-    return printJson({ action: 'request', name, cn: subject.CN ?? '', subject, sans, key, ...madeBy(store), warnings: [] });
+    return printJson({ action: 'request', name, cn: subject.CN ?? '', subject, sans, key, ...filesAndCommit(store), warnings: [] });
   }
   data(result.csrPem);
   status(`The request is at ${shown(store.path(result.files.csr))} and the key at ${shown(store.path(result.files.key))}.`);

@@ -7,7 +7,7 @@ import { redactedCommandLine } from '../command-line.js';
 import { openStore } from '../context.js';
 import { reportDryRun } from '../dry-run.js';
 import type { RootOptions } from '../options.js';
-import { crlDocument, oneCertificateChangeWith, printJson } from '../json-output.js';
+import { certificateChange, crlDocument, printJson } from '../json-output.js';
 import { shown, status } from '../output.js';
 import { askPasswordFrom } from '../passwords.js';
 import { confirmation } from '../prompts.js';
@@ -30,7 +30,7 @@ export async function runRevokeIntermediate(args: string[], options: RootOptions
     commandLine: redactedCommandLine(argv),
   });
   if (store.dryRun) return reportDryRun(store, options.json ? { action: 'revoke' } : undefined);
-  if (options.json) return printJson(oneCertificateChangeWith('revoke', result.record, { crls: result.crls.map((crl) => crlDocument(crl, store)) }, store, []));
+  if (options.json) return printJson(certificateChange('revoke', result.record, store, [], { crls: result.crls.map((crl) => crlDocument(crl, store)) }));
   const crl = result.crl ? `; the root's CRL ${shown(store.path(result.crl.path))} (number ${result.crl.crlNumber}) lists it` : '';
   status(`Revoked the intermediate (serial ${result.record.serial}, ${reason})${crl}.`);
   status(`Its files moved to ${shown(store.path(result.movedTo ?? ''))}; committed as ${result.commit.slice(0, 12)}.`);

@@ -7,7 +7,7 @@ import { redactedCommandLine } from '../command-line.js';
 import { openStore } from '../context.js';
 import { reportDryRun } from '../dry-run.js';
 import type { RootOptions } from '../options.js';
-import { crlDocument, oneCertificateChangeWith, printJson } from '../json-output.js';
+import { certificateChange, crlDocument, printJson } from '../json-output.js';
 import { shown, status } from '../output.js';
 import { askPasswordFrom } from '../passwords.js';
 import { targetName } from '../target.js';
@@ -34,7 +34,7 @@ export async function runRevoke(args: string[], options: RootOptions, argv: stri
     commandLine: redactedCommandLine(argv),
   });
   if (store.dryRun) return reportDryRun(store, options.json ? { action: 'revoke' } : undefined);
-  if (options.json) return printJson(oneCertificateChangeWith('revoke', result.record, { crls: result.crls.map((crl) => crlDocument(crl, store)) }, store, []));
+  if (options.json) return printJson(certificateChange('revoke', result.record, store, [], { crls: result.crls.map((crl) => crlDocument(crl, store)) }));
   status(`Revoked "${result.record.name}" (serial ${result.record.serial}, ${reason}).`);
   if (result.crl) {
     status(`The CRL ${shown(store.path(result.crl.path))} (number ${result.crl.crlNumber}) lists it; publish it where the CRL URL points.`);

@@ -8,7 +8,7 @@ import { redactedCommandLine } from '../command-line.js';
 import { openStore } from '../context.js';
 import { reportDryRun } from '../dry-run.js';
 import type { RootOptions } from '../options.js';
-import { certificatesChange, madeBy, printJson } from '../json-output.js';
+import { certificatesChange, filesAndCommit, printJson } from '../json-output.js';
 import { longDate, note, shown, status, warning, withSpinner } from '../output.js';
 import { askPasswordFrom } from '../passwords.js';
 import { newRootKeySecret, requireSecret, resolveSecret } from '../secrets.js';
@@ -29,7 +29,7 @@ export async function runRotateRoot(args: string[], options: RotateRootOptions, 
       : undefined;
     if (options.json) {
       const { chains, underOldRoot } = result;
-      return printJson({ action: 'rotate-root', chains: chains.map((path) => store.path(path)), underOldRoot, ...madeBy(store), warnings: stillUnderOldRoot ? [stillUnderOldRoot] : [] });
+      return printJson({ action: 'rotate-root', chains: chains.map((path) => store.path(path)), underOldRoot, ...filesAndCommit(store), warnings: stillUnderOldRoot ? [stillUnderOldRoot] : [] });
     }
     status(`Dropped the cross-certificate from ${result.chains.length} chain file(s); ${shown(store.path(ROOTS_FILE))} holds only the new root.`);
     if (stillUnderOldRoot) await warning(stillUnderOldRoot);

@@ -4,7 +4,7 @@ import { redactedCommandLine } from '../command-line.js';
 import { openStore } from '../context.js';
 import { reportDryRun } from '../dry-run.js';
 import type { RootOptions } from '../options.js';
-import { oneCertificateChange, printJson } from '../json-output.js';
+import { certificateChange, printJson } from '../json-output.js';
 import { data, longDate, shown, status, warning, withSpinner } from '../output.js';
 
 export async function runSelfSigned(args: string[], options: RootOptions, argv: string[]): Promise<void> {
@@ -26,7 +26,7 @@ export async function runSelfSigned(args: string[], options: RootOptions, argv: 
   );
 
   if (store.dryRun) return reportDryRun(store, options.json ? { action: 'self-signed' } : undefined);
-  if (options.json) return printJson(oneCertificateChange('self-signed', result.record, store, result.warnings));
+  if (options.json) return printJson(certificateChange('self-signed', result.record, store, result.warnings));
   data(result.certificate.pem);
   status(`Made the self-signed "${name}" (${profile}); it is its own issuer, so clients must trust this certificate itself.`);
   status(`The certificate is at ${shown(store.path(result.files.certificate))} and the key at ${shown(store.path(result.files.key))}.`);

@@ -8,7 +8,7 @@ import { redactedCommandLine } from '../command-line.js';
 import { openStore } from '../context.js';
 import { reportDryRun } from '../dry-run.js';
 import type { RootOptions } from '../options.js';
-import { oneCertificateChange, printJson } from '../json-output.js';
+import { certificateChange, printJson } from '../json-output.js';
 import { data, longDate, shown, status, warning } from '../output.js';
 import { askPasswordFrom } from '../passwords.js';
 
@@ -36,7 +36,7 @@ export async function runSignCsr(args: string[], options: RootOptions, argv: str
   });
 
   if (store.dryRun) return reportDryRun(store, options.json ? { action: 'sign' } : undefined);
-  if (options.json) return printJson(oneCertificateChange('sign', result.record, store, result.warnings));
+  if (options.json) return printJson(certificateChange('sign', result.record, store, result.warnings));
   data(result.chainPem);
   const names = result.certificate.sans.map((san) => `"${san.value}"`);
   status(`Signed the CSR ${shown(file)} as "${result.name}" (${profile}, ${result.keyName}) for ${names.length ? names.join(', ') : `CN "${result.certificate.subject.CN ?? ''}"`}.`);
