@@ -11,7 +11,7 @@ const DECODABLE = /\.(crt|crl|csr)$/;
  * the files it would have written or moved and the commit summary on stderr. With --json, one
  * document of the planned change instead (docs/json.md).
  */
-export async function reportDryRun(store: CaStore, json?: { action: string }): Promise<void> {
+export async function reportDryRun(store: CaStore, json?: { action: string; warnings?: readonly string[] }): Promise<void> {
   const change = store.plannedChange;
   if (json) {
     return printJson({
@@ -22,7 +22,7 @@ export async function reportDryRun(store: CaStore, json?: { action: string }): P
       moves: (change?.moves ?? []).map((move) => ({ from: store.path(move.from), to: store.path(move.to) })),
       removes: (change?.removes ?? []).map((path) => store.path(path)),
       commit: null,
-      warnings: [],
+      warnings: [...(json.warnings ?? [])],
     });
   }
   if (!change) {

@@ -168,7 +168,8 @@ export class CaStore extends CaReader {
       }
     }
     if (this.dryRun) {
-      this.plannedChange = asked;
+      // What apply would write, the index of revoked certificates included.
+      this.plannedChange = withRevokedIndex(this.dir, asked);
       return { commit: '' };
     }
     const change = withRevokedIndex(this.dir, asked);

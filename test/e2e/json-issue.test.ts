@@ -46,6 +46,21 @@ describe('--json of issue', () => {
     for (const file of document.files) assert.equal(existsSync(file), false, `${file} was not written`);
   });
 
+  it('plans under --dry-run the files a real run writes, the index of revoked certificates included', async () => {
+    const cwd = tempDir();
+    await makeCa(cwd);
+    const issued = JSON.parse((await run(['CN=gone.example.com', '--json'], { cwd })).stdout) as { serial: string };
+    const planned = await run(['revoke', '--name', 'gone.example.com', '--yes', '--dry-run', '--json'], { cwd });
+    assert.equal(planned.code, 0, planned.stderr);
+    const plan = JSON.parse(planned.stdout) as { files: string[]; moves: { from: string; to: string }[] };
+    assert.ok(plan.files.some((file) => file.endsWith(`/revoked-index/ca/${issued.serial}`)), plan.files.join('\n'));
+    // A real run's files are what it wrote and what it moved into place.
+    const plannedFiles = [...plan.files, ...plan.moves.map((move) => move.to)];
+    const done = await run(['revoke', '--name', 'gone.example.com', '--yes', '--json'], { cwd });
+    assert.equal(done.code, 0, done.stderr);
+    assert.deepEqual([...plannedFiles].sort(), [...(JSON.parse(done.stdout) as { files: string[] }).files].sort());
+  });
+
   it('fails with one JSON error object and the usual exit code', async () => {
     const cwd = tempDir();
     await makeCa(cwd);

@@ -44,7 +44,7 @@ export async function runCreateSubCa(args: string[], options: RootOptions, argv:
       commandLine: redactedCommandLine(argv),
     }),
   );
-  if (store.dryRun) return reportDryRun(store, options.json ? { action: 'init' } : undefined);
+  if (store.dryRun) return reportDryRun(store, options.json ? { action: 'init', warnings: result.warnings } : undefined);
   if (options.json) return printJson(certificateChange('init', result.record, store, result.warnings, { crls: result.crls.map((crl) => crlDocument(crl, store)) }));
   data(result.chainPem);
   status(`Created the CA "${result.certificate.subject.CN}" (${name}), signed by "${result.issuer}".`);

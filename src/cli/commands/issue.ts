@@ -29,7 +29,7 @@ export async function runIssue(args: string[], options: RootOptions, argv: strin
     }),
   );
 
-  if (store.dryRun) return reportDryRun(store, options.json ? { action: 'issue' } : undefined);
+  if (store.dryRun) return reportDryRun(store, options.json ? { action: 'issue', warnings: result.warnings } : undefined);
   if (options.json) return printJson(certificateChange('issue', result.record, store, result.warnings));
   data(result.chainPem);
   const names = result.certificate.sans.map((san) => san.value);

@@ -48,7 +48,7 @@ export async function runRenew(args: string[], options: RenewOptions, argv: stri
     ...confirmation(options),
     commandLine: redactedCommandLine(argv),
   });
-  if (store.dryRun) return reportDryRun(store, options.json ? { action: 'renew' } : undefined);
+  if (store.dryRun) return reportDryRun(store, options.json ? { action: 'renew', warnings: result.warnings } : undefined);
   if (options.json) {
     const extra = { replaced: result.replaced, crls: result.crls.map((crl) => crlDocument(crl, store)) };
     return printJson(certificateChange('renew', result.record, store, result.warnings, extra));

@@ -49,7 +49,7 @@ export async function runReplaceIntermediate(store: CaStore, args: string[], opt
       commandLine: redactedCommandLine(argv),
     }),
   );
-  if (store.dryRun) return reportDryRun(store, options.json ? { action: 'init' } : undefined);
+  if (store.dryRun) return reportDryRun(store, options.json ? { action: 'init', warnings: result.warnings } : undefined);
   if (options.json) return printJson(certificateChange('init', result.record, store, result.warnings, { crls: result.crls.map((crl) => crlDocument(crl, store)) }));
   data(result.intermediate.pem);
   status(`Made a new intermediate "${result.intermediate.subject.CN}" (serial ${result.intermediate.serial}) under the existing root.`);

@@ -60,7 +60,7 @@ export async function runRotateRoot(args: string[], options: RotateRootOptions, 
       commandLine: redactedCommandLine(argv),
     }),
   );
-  if (store.dryRun) return reportDryRun(store, options.json ? { action: 'rotate-root' } : undefined);
+  if (store.dryRun) return reportDryRun(store, options.json ? { action: 'rotate-root', warnings: result.warnings } : undefined);
   if (options.json) return printJson(certificatesChange('rotate-root', result.records, result.crls, store, result.warnings));
   status(`Made the new root "${result.root.subject.CN}" (serial ${result.root.serial}), valid until ${longDate(result.root.notAfter)}.`);
   status(`The old root "${result.oldRoot.subject.CN}" signed its key: ${shown(store.path(certPath(CROSS_NAME)))}, until ${longDate(result.cross.notAfter)}.`);

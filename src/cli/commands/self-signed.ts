@@ -25,7 +25,7 @@ export async function runSelfSigned(args: string[], options: RootOptions, argv: 
     }),
   );
 
-  if (store.dryRun) return reportDryRun(store, options.json ? { action: 'self-signed' } : undefined);
+  if (store.dryRun) return reportDryRun(store, options.json ? { action: 'self-signed', warnings: result.warnings } : undefined);
   if (options.json) return printJson(certificateChange('self-signed', result.record, store, result.warnings));
   data(result.certificate.pem);
   status(`Made the self-signed "${name}" (${profile}); it is its own issuer, so clients must trust this certificate itself.`);

@@ -35,7 +35,7 @@ export async function runSignCsr(args: string[], options: RootOptions, argv: str
     commandLine: redactedCommandLine(argv),
   });
 
-  if (store.dryRun) return reportDryRun(store, options.json ? { action: 'sign' } : undefined);
+  if (store.dryRun) return reportDryRun(store, options.json ? { action: 'sign', warnings: result.warnings } : undefined);
   if (options.json) return printJson(certificateChange('sign', result.record, store, result.warnings));
   data(result.chainPem);
   const names = result.certificate.sans.map((san) => `"${san.value}"`);
