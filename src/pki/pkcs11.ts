@@ -11,7 +11,7 @@ import { basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
 import { ECParameters } from '@peculiar/asn1-ecc';
-import type * as Pkcs11js from 'pkcs11js';
+import type { Attribute, Binding, Pkcs11Module, Template } from './pkcs11-binding.js';
 import type { KeySpec } from './keys.js';
 import { formatPkcs11Uri, type Pkcs11Uri } from './pkcs11-uri.js';
 import { AsnEcSignatureFormatter } from './x509.js';
@@ -54,8 +54,6 @@ const OTHER_CURVES: Record<string, string> = { '1.3.132.0.35': 'P-521', '1.3.132
 const CURVE_OIDS: Record<'P-256' | 'P-384', string> = { 'P-256': '1.2.840.10045.3.1.7', 'P-384': '1.3.132.0.34' };
 const CURVE_BYTES: Record<'P-256' | 'P-384', number> = { 'P-256': 32, 'P-384': 48 };
 
-type Binding = typeof Pkcs11js;
-
 let binding: Binding | undefined;
 
 /** Refuses, with TokenError 'binding', where the native binding is not installed: asked before a PIN is. */
@@ -74,9 +72,9 @@ function loadBinding(): Binding {
 }
 
 /** One loaded, initialized module per path, for the life of the process. */
-const modules = new Map<string, Pkcs11js.PKCS11>();
+const modules = new Map<string, Pkcs11Module>();
 
-function loadModule(path: string): Pkcs11js.PKCS11 {
+function loadModule(path: string): Pkcs11Module {
   let module = modules.get(path);
   if (module) return module;
   const pkcs11 = loadBinding();
@@ -117,7 +115,7 @@ const codeOf = (error: unknown): number | undefined => (error as { code?: number
 const firstLine = (error: unknown): string => String((error as Error)?.message ?? error).split('\n')[0]!.slice(0, 200);
 const padded = (text: string | undefined): string => (text ?? '').replace(/[\s\0]+$/, '');
 
-function findSlot(module: Pkcs11js.PKCS11, uri: Pkcs11Uri): Buffer {
+function findSlot(module: Pkcs11Module, uri: Pkcs11Uri): Buffer {
   const wanted = uri.path;
   const matches: Buffer[] = [];
   const labels: string[] = [];
@@ -140,7 +138,7 @@ function findSlot(module: Pkcs11js.PKCS11, uri: Pkcs11Uri): Buffer {
   return matches[0]!;
 }
 
-function login(module: Pkcs11js.PKCS11, pkcs11: Binding, session: Buffer, pin: string | undefined, token: string): void {
+function login(module: Pkcs11Module, pkcs11: Binding, session: Buffer, pin: string | undefined, token: string): void {
   if (pin === undefined || pin === '') throw new TokenError('no-pin', `the token "${token}" needs its user PIN and none was given`);
   try {
     module.C_Login(session, pkcs11.CKU_USER, pin);
@@ -153,7 +151,7 @@ function login(module: Pkcs11js.PKCS11, pkcs11: Binding, session: Buffer, pin: s
   }
 }
 
-function findObjects(module: Pkcs11js.PKCS11, session: Buffer, template: Pkcs11js.Template): Buffer[] {
+function findObjects(module: Pkcs11Module, session: Buffer, template: Template): Buffer[] {
   module.C_FindObjectsInit(session, template);
   try {
     return module.C_FindObjects(session, 3);
@@ -175,7 +173,7 @@ export function openTokenKey(params: OpenTokenKeyParams): TokenKey {
   let session = openSession(module, pkcs11, slot, false, token);
   try {
     login(module, pkcs11, session, params.pin, token);
-    const select: Pkcs11js.Template = [
+    const select: Template = [
       ...(params.uri.path.object !== undefined ? [{ type: pkcs11.CKA_LABEL, value: params.uri.path.object }] : []),
       ...(params.uri.idBytes !== undefined ? [{ type: pkcs11.CKA_ID, value: Buffer.from(params.uri.idBytes) }] : []),
     ];
@@ -202,7 +200,7 @@ export function openTokenKey(params: OpenTokenKeyParams): TokenKey {
     // A key found there must stay there: one imported from a file, or that may be exported, is refused.
     if (!created) {
       const [sensitive, extractable] = module.C_GetAttributeValue(session, key, [{ type: pkcs11.CKA_SENSITIVE }, { type: pkcs11.CKA_EXTRACTABLE }]);
-      const flag = (attribute: Pkcs11js.Attribute | undefined) => Buffer.isBuffer(attribute?.value) && attribute.value.length > 0 && attribute.value[0] !== 0;
+      const flag = (attribute: Attribute | undefined) => Buffer.isBuffer(attribute?.value) && attribute.value.length > 0 && attribute.value[0] !== 0;
       if (!flag(sensitive) || flag(extractable)) throw new TokenError('exportable', `the key ${named} on the token "${token}" ${flag(extractable) ? 'may be exported (CKA_EXTRACTABLE)' : 'is not sensitive (CKA_SENSITIVE)'}, so it could leave the token`);
     }
     const { spec, publicKey } = publicHalf(module, pkcs11, session, key, select, `${named} on the token "${token}"`);
@@ -218,7 +216,7 @@ export function openTokenKey(params: OpenTokenKeyParams): TokenKey {
   }
 }
 
-function openSession(module: Pkcs11js.PKCS11, pkcs11: Binding, slot: Buffer, readWrite: boolean, token: string): Buffer {
+function openSession(module: Pkcs11Module, pkcs11: Binding, slot: Buffer, readWrite: boolean, token: string): Buffer {
   try {
     return module.C_OpenSession(slot, pkcs11.CKF_SERIAL_SESSION | (readWrite ? pkcs11.CKF_RW_SESSION : 0));
   } catch (error) {
@@ -228,7 +226,7 @@ function openSession(module: Pkcs11js.PKCS11, pkcs11: Binding, slot: Buffer, rea
 }
 
 /** The TokenKey of an open session's key: signs there, hashing first for ECDSA. */
-function tokenSigner(module: Pkcs11js.PKCS11, pkcs11: Binding, session: Buffer, key: Buffer, described: Omit<TokenKey, 'sign'>): TokenKey {
+function tokenSigner(module: Pkcs11Module, pkcs11: Binding, session: Buffer, key: Buffer, described: Omit<TokenKey, 'sign'>): TokenKey {
   const { spec } = described;
   const formatter = new AsnEcSignatureFormatter();
   return {
@@ -246,10 +244,10 @@ function tokenSigner(module: Pkcs11js.PKCS11, pkcs11: Binding, session: Buffer, 
   };
 }
 
-function generateKeyPair(module: Pkcs11js.PKCS11, pkcs11: Binding, session: Buffer, select: Pkcs11js.Template, spec: KeySpec): void {
+function generateKeyPair(module: Pkcs11Module, pkcs11: Binding, session: Buffer, select: Template, spec: KeySpec): void {
   const id = select.some((attribute) => attribute.type === pkcs11.CKA_ID) ? [] : [{ type: pkcs11.CKA_ID, value: randomBytes(16) }];
   const common = [...select, ...id, { type: pkcs11.CKA_TOKEN, value: true }];
-  const privateTemplate: Pkcs11js.Template = [
+  const privateTemplate: Template = [
     ...common,
     { type: pkcs11.CKA_PRIVATE, value: true },
     { type: pkcs11.CKA_SENSITIVE, value: true },
@@ -274,7 +272,7 @@ function generateKeyPair(module: Pkcs11js.PKCS11, pkcs11: Binding, session: Buff
 }
 
 /** The key's type and public half: RSA from the private object, EC from its public object (which has the point). */
-function publicHalf(module: Pkcs11js.PKCS11, pkcs11: Binding, session: Buffer, key: Buffer, select: Pkcs11js.Template, named: string): { spec: KeySpec; publicKey: KeyObject } {
+function publicHalf(module: Pkcs11Module, pkcs11: Binding, session: Buffer, key: Buffer, select: Template, named: string): { spec: KeySpec; publicKey: KeyObject } {
   const [type] = module.C_GetAttributeValue(session, key, [{ type: pkcs11.CKA_KEY_TYPE }]);
   const keyType = Buffer.isBuffer(type?.value) ? type.value.readUIntLE(0, Math.min(type.value.length, 6)) : undefined;
   const unsupported = (what: string) => new TokenError('key-type', `the key ${named} is ${what}, which certified does not sign with (ECDSA P-256 or P-384, RSA of 2048 bits or more)`);
