@@ -84,11 +84,24 @@ else
 fi
 
 # npx from the repository: npm clones the commit, installs the dev dependencies and runs prepare,
-# which builds it. On the PATH without a compiler (git added): pkcs11js is left out, the build
-# must still pass.
-ln -s "$(command -v git)" "$work/bin/git"
+# which builds it. git and its shell scripts need the usual tools: this PATH has every program of
+# the system's but compilers, make and Python, so pkcs11js is left out and the build must pass.
+mkdir "$work/nocc"
+for dir in /usr/local/bin /usr/bin /bin; do
+  for program in "$dir"/*; do
+    name=${program##*/}
+    case $name in
+      cc | c++ | gcc* | g++* | *-gcc* | *-g++* | clang* | make | gmake | python*) continue ;;
+    esac
+    [ -e "$work/nocc/$name" ] || ln -s "$program" "$work/nocc/$name"
+  done
+done
+ln -sf "$node" "$work/nocc/node"
+for tool in g++ c++ cc make python3; do
+  PATH="$work/nocc" command -v "$tool" >/dev/null 2>&1 && fail "$tool is still on the PATH without a compiler"
+done
 mkdir "$work/npx" && cd "$work/npx"
-version="$(PATH="$work/bin" "$node" "$(dirname "$npm_cli")/npx-cli.js" --yes --prefer-offline "git+file://$root#$(git -C "$root" rev-parse HEAD)" --version 2>"$work/npx.log")" \
-  || { cat "$work/npx.log" >&2; fail "npx from the repository failed"; }
+version="$(PATH="$work/nocc" "$node" "$(dirname "$npm_cli")/npx-cli.js" --yes --prefer-offline "git+file://$root#$(git -C "$root" rev-parse HEAD)" --version 2>"$work/npx.log")" \
+  || { tail -30 "$work/npx.log" >&2; fail "npx from the repository failed"; }
 [ "$version" = "$(node -p "require('$root/package.json').version")" ] || fail "npx from the repository printed \"$version\""
 echo "check-package: npx from the repository runs it ($((SECONDS - started)) s)"
