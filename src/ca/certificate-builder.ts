@@ -176,19 +176,22 @@ function profileOf(request: CertificateRequest): Pick<CreateCertificateParams, '
   }
 }
 
+const CUT: Partial<Record<CaRequest['kind'] | 'leaf', string>> = {
+  leaf: 'the certificate is cut to end with its issuer',
+  intermediate: 'the intermediate is cut to end with the root',
+  cross: 'the cross-certificate is cut to end with the old root',
+};
+
 /**
- * No certificate outlives its issuer. A CA asked to end within a day after its issuer is what the
- * default validity gives (both count from "now"), so only a longer cut is worth a warning; a leaf
- * gets one whenever it is cut.
+ * No certificate outlives its issuer. One asked to end within a day after its issuer is what equal
+ * lifetimes give when both count from "now" (a sub-CA and its leaves made by one apply, seconds
+ * apart), so only a longer cut is worth a warning.
  */
 function cutToIssuer(asked: Date, issuer: Issuer, kind: CaRequest['kind'] | 'leaf', warnings: string[]): Date {
   const end = issuer.certificate.notAfter;
   if (asked.getTime() <= end.getTime()) return asked;
   const date = isoDate(end);
-  if (kind === 'leaf') warnings.push(`the certificate is cut to end with its issuer on ${date}.`);
-  else if (asked.getTime() > end.getTime() + DAY_MS) {
-    warnings.push(kind === 'intermediate' ? `the intermediate is cut to end with the root on ${date}.` : kind === 'cross' ? `the cross-certificate is cut to end with the old root on ${date}.` : `the CA is cut to end with its issuer on ${date}.`);
-  }
+  if (asked.getTime() > end.getTime() + DAY_MS) warnings.push(`${CUT[kind] ?? 'the CA is cut to end with its issuer'} on ${date}.`);
   return new Date(end.getTime());
 }
 

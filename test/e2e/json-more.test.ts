@@ -140,6 +140,22 @@ describe('--json of apply', () => {
     for (const serial of [old.serial, bob.serial]) assert.ok(listed.includes(serial), `${serial} is in the CRL`);
   });
 
+  it("lists a new sub-CA's first CRL among the CRLs it signed", async () => {
+    const other = tempDir();
+    const otherDb = join(other, 'etc/ssl');
+    await makeCa(other);
+    writeManifest(otherDb, 'certificates:\n  team-ca: { cn: Team CA, ca: true }\n  build: { cn: build.example.com, issuer: team-ca }\n');
+    const document = documentOf(await run(['apply', '--yes', '--json'], { cwd: other }));
+    const [crl, ...more] = document.crls as Crl[];
+    assert.deepEqual(more, []);
+    assert.deepEqual(sorted(Object.keys(crl!)), sorted(CRL_KEYS));
+    assert.equal(crl!.issuer, 'team-ca');
+    assert.equal(crl!.file, join(otherDb, 'crl/team-ca.crl'));
+    assert.deepEqual({ number: crl!.number, thisUpdate: crl!.thisUpdate, nextUpdate: crl!.nextUpdate }, crlOnDisk(crl!.file));
+    assert.ok((document.files as string[]).includes(crl!.file));
+    assert.deepEqual(document.warnings, [], 'the leaf cut to its sub-CA by a moment is no news');
+  });
+
   it('reports nothing applied when there is nothing to do, and refusals as JSON errors', async () => {
     const document = documentOf(await run(['apply', '--yes', '--json'], { cwd }));
     assert.equal(document.applied, false);

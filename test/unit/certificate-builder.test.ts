@@ -155,6 +155,17 @@ describe('who may sign what, at every entry point of ca/', () => {
     assert.deepEqual(built.warnings, [`the certificate is cut to end with its issuer on ${team.certificate.notAfter.toISOString().slice(0, 10)}.`]);
     assert.equal(built.certificate.notBefore.getTime(), Math.floor((now.getTime() - 60_000) / 1000) * 1000);
   });
+
+  it('cuts a leaf asked to end within a day after its issuer without a word (equal lifetimes, a moment apart)', async () => {
+    const config = await loadConfig(store);
+    const team = await loadIssuer(store, 'team-ca', noPassword);
+    const keys = await generateKeyPair(KEY);
+    const now = new Date();
+    const days = Math.floor((team.certificate.notAfter.getTime() - now.getTime()) / 86_400_000) + 1; // past its end by less than a day
+    const built = await buildCertificate({ kind: 'leaf', subject: { CN: 'same.example.com' }, publicKey: keys.publicKey, key: KEY, profile: 'client', sans: [], issuer: team, policy: config, days, now });
+    assert.equal(built.certificate.notAfter.getTime(), team.certificate.notAfter.getTime());
+    assert.deepEqual(built.warnings, []);
+  });
 });
 
 describe('emailProtection for an e-mail address on a client certificate', () => {

@@ -9,7 +9,7 @@ import { recordWrite } from '../certificate-record.js';
 import { commitMessage } from '../commit-message.js';
 import { crlDaysFor, type CaConfig } from '../config.js';
 import { CertifiedError } from '../errors.js';
-import { buildCrl, type CrlWrite } from '../revocation/generate-crl.js';
+import { buildCrl, publishedCrl, type PublishedCrl } from '../revocation/generate-crl.js';
 import { prepareIssue, type PreparedIssue } from '../issuing/issue-certificate.js';
 import { prepareIssues, type IssueJob } from '../issuing/issue-pool.js';
 import { prepareSubCa } from '../authorities/create-sub-ca.js';
@@ -51,7 +51,8 @@ export interface ApplyManifestResult {
   /** What each action of the plan did, in its order: the certificate made (or, for a revoke, revoked) and the one it revoked. */
   done: { action: PlanAction; record: CertificateRecord; revoked?: CertificateRecord }[];
   /** The CRLs re-signed for the certificates revoked (the last of each issuer's, with --commit-each). */
-  crls: (Pick<CrlWrite, 'path' | 'crlNumber' | 'entries' | 'thisUpdate' | 'nextUpdate'> & { issuer: string })[];
+  /** The CRLs signed: new sub-CAs' first ones and those re-signed for revocations, with their count of entries. */
+  crls: (PublishedCrl & { entries: number })[];
 }
 
 export class RevokeNotAllowedError extends CertifiedError {
@@ -71,6 +72,8 @@ interface Built {
   issued: number;
   /** The certificate made, as committed. */
   record?: CertificateRecord;
+  /** A new sub-CA's first CRL. */
+  crl?: PublishedCrl;
 }
 
 /** Makes the CA match certificates.yaml: one commit for the whole plan, or one per action. */
@@ -106,14 +109,14 @@ export async function applyManifest(store: CaStore, params: ApplyManifestParams)
     const pending: Built[] = [];
     const commitBuilt = async (built: Built[], message: string): Promise<void> => {
       const crls: FileWrite[] = [];
+      for (const crl of built.flatMap((b) => (b.crl ? [b.crl] : []))) result.crls.push({ ...crl, entries: 0 });
       // A CA that was revoked itself signs no CRL any more (see revokeCertificate).
       const revoked = built.flatMap((b) => b.revoked);
       const current = await Promise.all(revoked.map((record) => issuedByCurrentCa(store, record)));
       for (const issuerName of new Set(revoked.filter((_, index) => current[index]).map((record) => record.issuer))) {
         const crl = await buildCrl(store, await issuerOf(issuerName), { now, days: crlDaysFor(config, issuerName), records: records.get(issuerName) ?? [] });
         crls.push(crl);
-        const { path, crlNumber, entries, thisUpdate, nextUpdate } = crl;
-        result.crls = [...result.crls.filter((known) => known.issuer !== issuerName), { issuer: issuerName, path, crlNumber, entries, thisUpdate, nextUpdate }];
+        result.crls = [...result.crls.filter((known) => known.issuer !== issuerName), { ...publishedCrl(crl), entries: crl.entries }];
       }
       const { commit } = await store.apply({
         message,
@@ -182,6 +185,7 @@ async function buildAction(
   const moves: NonNullable<ChangeSet['moves']> = [];
   const revoked: CertificateRecord[] = [];
   let made: CertificateRecord | undefined;
+  let firstCrl: PublishedCrl | undefined;
   if (action.record) {
     const reason: RevocationReason = action.kind === 'revoke' ? 'cessationOfOperation' : 'superseded';
     const revocation = await prepareRevocation(store, action.record.issuer, action.record.name, reason, now);
@@ -209,6 +213,7 @@ async function buildAction(
         replacing,
       });
       const record = (made = { ...subCa.record, managed: true });
+      firstCrl = subCa.crl;
       issuers.set(entry.name, subCa.self!);
       writes.push(...subCa.writes.map((write) => (write.path === recordPath(record.issuer, record.serial) ? recordWrite(record) : write)));
       warnings.push(...subCa.warnings.map((warning) => `${entry.name}: ${warning}`));
@@ -227,7 +232,7 @@ async function buildAction(
     }
   }
   const message = commitMessage({ summary, commandLine: params.commandLine, details, trailers });
-  return { change: { message, writes, moves }, revoked, issued: entry ? 1 : 0, ...(made ? { record: made } : {}) };
+  return { change: { message, writes, moves }, revoked, issued: entry ? 1 : 0, ...(made ? { record: made } : {}), ...(firstCrl ? { crl: firstCrl } : {}) };
 }
 
 function issueParams(entry: ManifestEntry, params: { password?: string; now: Date }): IssueJob['params'] {
