@@ -11,7 +11,7 @@ import { assertPkcs11Support, findModule, openTokenKey, TokenError, type TokenKe
 import { formatPkcs11Uri, parsePkcs11Uri, Pkcs11UriError, type Pkcs11Uri } from '../pki/pkcs11-uri.js';
 import { keyIdentifier, subjectPublicKeyInfo, type SpkiKey } from '../pki/signature.js';
 import type { CaStore, FileWrite } from '../store/ca-store.js';
-import { CONFIG_FILE, INTERMEDIATE_NAME, ROOT_NAME, isRootName } from '../store/layout.js';
+import { CONFIG_FILE, INTERMEDIATE_NAME, isRootName } from '../store/layout.js';
 import { serializeConfig, type CaConfig, type TokenKeyRecord } from './config.js';
 import { loadCertificate } from './ca-files.js';
 import { CertifiedError, InvalidInputError, type TextPart } from './errors.js';

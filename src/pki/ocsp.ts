@@ -1,4 +1,4 @@
-import { KeyObject, createHash, sign } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
 import { AlgorithmIdentifier, Certificate, CRLReason, type Extension } from '@peculiar/asn1-x509';
 import {

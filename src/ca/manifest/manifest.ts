@@ -1,6 +1,6 @@
 import type { KeySpec } from '../../pki/keys.js';
 import type { SubjectAltName } from '../../pki/types.js';
-import { INTERMEDIATE_NAME, RESERVED_NAMES, ROOT_NAME } from '../../store/layout.js';
+import { INTERMEDIATE_NAME, RESERVED_NAMES } from '../../store/layout.js';
 import { CertifiedError, type TextPart, type Spelling } from '../errors.js';
 import { printable, subjectAltNames, validateDn, validateName } from '../names.js';
 import { assertSanCount } from '../address-forms.js';

@@ -13,7 +13,6 @@ const item = (name: string, description: string): string => quoted(`${name.repla
 export function zshScript(surface: CompletionSurface): string {
   const { layout } = surface;
   const all = [surface.root, ...surface.commands];
-  const commandNames = surface.commands.map((command) => command.name);
   const commandItems = surface.commands.map((command) => item(command.name, command.description.split('\n')[0] ?? ''));
   const modeTests = surface.modes
     .map(({ flags, command }) => `  elif ${flags.map((flag) => `[[ $modes == *' ${flag} '* ]]`).join(' && ')}; then\n    command=${command}`)
