@@ -1,8 +1,7 @@
 import { formatViews } from '../ca/review/describe.js';
 import { inspectContent } from '../ca/review/describe.js';
 import type { CaStore } from '../ca/ca-directory.js';
-import { printJson } from './json-output.js';
-import { data, status } from './output.js';
+import { data, printJson, status } from './output.js';
 
 const DECODABLE = /\.(crt|crl|csr)$/;
 

@@ -1,8 +1,6 @@
 import { listingOf, type CertificateListing } from '../ca/review/list-certificates.js';
-
 import type { CaStore } from '../ca/ca-directory.js';
 import type { PublishedCrl } from '../ca/revocation/generate-crl.js';
-import { data } from './output.js';
 
 type CertificateRecord = Parameters<typeof listingOf>[0];
 
@@ -26,18 +24,6 @@ export type CertificateDocument = CertificateListing;
 
 export interface ErrorDocument {
   error: { code: string; message: string; hint: string | null };
-}
-
-/** Whether this run printed its document: a failure after it (a server stopping) then goes to stderr only. */
-let printed = false;
-
-export function printJson(document: object, options: { compact?: boolean } = {}): void {
-  data(options.compact ? JSON.stringify(document) : JSON.stringify(document, null, 2));
-  printed = true;
-}
-
-export function jsonPrinted(): boolean {
-  return printed;
 }
 
 /** `status` is the record's, or `expired` past notAfter; only `ls` also looks for a revoked CA above it (`issuer-revoked`). */

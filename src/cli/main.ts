@@ -44,7 +44,8 @@ async function report(error: unknown, json: boolean): Promise<number> {
   if (failure.exitCode === 0) return 0;
   process.stderr.write(`certified: ${failure.line}\n`);
   if (json) {
-    const { errorDocument, jsonPrinted, printJson } = await import('./json-output.js');
+    const { jsonPrinted, printJson } = await import('./output.js');
+    const { errorDocument } = await import('./json-output.js');
     // One document per run: after it (serve's line), stdout stays as it is.
     if (!jsonPrinted()) printJson(errorDocument(failure.code, failure.message, failure.hint));
   }

@@ -31,6 +31,19 @@ export function data(text: string): void {
   process.stdout.write(text.endsWith('\n') || text === '' ? text : `${text}\n`);
 }
 
+/** Whether this run printed its JSON document: a failure after it (a server stopping) then goes to stderr only. */
+let jsonDocumentPrinted = false;
+
+/** --json: the one document of a run on stdout (docs/json.md), pretty-printed unless `compact`. */
+export function printJson(document: unknown, options: { compact?: boolean } = {}): void {
+  data(options.compact ? JSON.stringify(document) : JSON.stringify(document, null, 2));
+  jsonDocumentPrinted = true;
+}
+
+export function jsonPrinted(): boolean {
+  return jsonDocumentPrinted;
+}
+
 /** A path as the user should type it: relative to where they stand, quoted. */
 export function shown(absolutePath: string): string {
   const rel = relative(process.cwd(), absolutePath);

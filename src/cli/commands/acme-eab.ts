@@ -2,8 +2,8 @@ import { createEab, loadEabKey, parseEabName } from '../../ca/acme/eab.js';
 import { UsageError } from '../../ca/errors.js';
 import { redactedCommandLine } from '../command-line.js';
 import { openStore, type StoreFlags } from '../context.js';
-import { filesAndCommit, printJson } from '../json-output.js';
-import { data, note, shown, status } from '../output.js';
+import { filesAndCommit } from '../json-output.js';
+import { data, note, printJson, shown, status } from '../output.js';
 import { askPasswordFrom } from '../passwords.js';
 
 export interface AcmeOptions extends StoreFlags {

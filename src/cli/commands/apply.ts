@@ -2,8 +2,8 @@ import { applyManifest, type ApplyManifestParams, type ApplyManifestResult } fro
 import { CertifiedError } from '../../ca/errors.js';
 import { redactedCommandLine } from '../command-line.js';
 import { openStore, type StoreFlags } from '../context.js';
-import { certificateDocument, crlDocument, filesAndCommit, printJson } from '../json-output.js';
-import { ON_STDERR, canAsk, note, status, warning, withoutSpinner } from '../output.js';
+import { certificateDocument, crlDocument, filesAndCommit } from '../json-output.js';
+import { canAsk, note, ON_STDERR, printJson, status, warning, withoutSpinner } from '../output.js';
 import { askPasswordFrom } from '../passwords.js';
 import { withProgress, type Progress } from '../progress.js';
 import { resolveSecret } from '../secrets.js';

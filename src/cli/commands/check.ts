@@ -4,7 +4,7 @@ import { UsageError } from '../../ca/errors.js';
 import { renderText } from '../../ca/text.js';
 import { FLAGS } from '../error-hints.js';
 import { openStore, type StoreFlags } from '../context.js';
-import { data, note, shown, status } from '../output.js';
+import { data, note, printJson, shown, status } from '../output.js';
 import { askPasswordFrom } from '../passwords.js';
 import { withProgress } from '../progress.js';
 
@@ -37,7 +37,7 @@ export async function runCheck(args: string[], options: CheckOptions, _argv: str
   if (options.json) {
     const { scope: _scope, ...rest } = result;
     const since = scope ? { since: scope.since, scope: 'fallback' in scope ? { full: true, reason: scope.fallback, changed: scope.changed } : { full: false, changed: scope.changed, certificates: scope.certificates, crls: scope.crls } } : {};
-    data(`${JSON.stringify({ ok: result.findings.length === 0, ...rest, ...since, ...(withoutTrailers.length ? { commitsWithoutTrailers: withoutTrailers } : {}) }, null, 2)}\n`);
+    printJson({ ok: result.findings.length === 0, ...rest, ...since, ...(withoutTrailers.length ? { commitsWithoutTrailers: withoutTrailers } : {}) });
   } else {
     for (const item of result.findings) data(`${item.path}: ${item.message} [${item.code}]`);
   }

@@ -1,4 +1,4 @@
-import { data } from '../output.js';
+import { data, printJson } from '../output.js';
 
 /**
  * `certified completion bash|zsh|fish`: prints the script, generated from the program itself. Opens
@@ -16,7 +16,6 @@ export async function runCompletion(args: string[], options: { json?: boolean },
       : shell === 'fish'
         ? (await import('../completion/fish.js')).fishScript(surface)
         : (await import('../completion/bash.js')).bashScript(surface);
-  // As printJson writes it, without loading json-output.ts (which reads records) for this command.
-  if (options.json) data(JSON.stringify({ shell, script }, null, 2));
+  if (options.json) printJson({ shell, script });
   else data(script);
 }

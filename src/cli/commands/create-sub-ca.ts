@@ -7,8 +7,8 @@ import { redactedCommandLine } from '../command-line.js';
 import { openStore } from '../context.js';
 import { reportDryRun } from '../dry-run.js';
 import type { RootOptions } from '../options.js';
-import { certificateChange, crlDocument, printJson } from '../json-output.js';
-import { data, longDate, shown, status, warning, withSpinner } from '../output.js';
+import { certificateChange, crlDocument } from '../json-output.js';
+import { data, longDate, printJson, shown, status, warning, withSpinner } from '../output.js';
 import { resolveSecret } from '../secrets.js';
 import { askPasswordFrom } from '../passwords.js';
 

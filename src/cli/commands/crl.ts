@@ -3,8 +3,8 @@ import { parseDays } from '../../ca/options.js';
 import { redactedCommandLine } from '../command-line.js';
 import { openStore } from '../context.js';
 import { reportDryRun } from '../dry-run.js';
-import { crlDocument, filesAndCommit, printJson } from '../json-output.js';
-import { longDate, note, shown, status } from '../output.js';
+import { crlDocument, filesAndCommit } from '../json-output.js';
+import { longDate, note, printJson, shown, status } from '../output.js';
 import { askPasswordFrom } from '../passwords.js';
 import { withProgress } from '../progress.js';
 

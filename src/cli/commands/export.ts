@@ -3,8 +3,8 @@ import { checkExportPkcs12, exportPkcs12 } from '../../ca/export/export-pkcs12.j
 import { UsageError } from '../../ca/errors.js';
 import { validateName } from '../../ca/names.js';
 import { openStore } from '../context.js';
-import { certificateDocument, printJson } from '../json-output.js';
-import { shown, status, warning } from '../output.js';
+import { certificateDocument } from '../json-output.js';
+import { printJson, shown, status, warning } from '../output.js';
 import { askPasswordFrom } from '../passwords.js';
 import { requireSecret, resolveSecret, type SecretRequest } from '../secrets.js';
 

@@ -2,8 +2,8 @@ import { fileURLToPath } from 'node:url';
 import { setupGitDiff } from '../../ca/review/git-setup.js';
 import { redactedCommandLine } from '../command-line.js';
 import { openStore, type StoreFlags } from '../context.js';
-import { filesAndCommit, printJson } from '../json-output.js';
-import { note, shown, status } from '../output.js';
+import { filesAndCommit } from '../json-output.js';
+import { note, printJson, shown, status } from '../output.js';
 
 /**
  * The commands git runs in this clone, from this installation, quoted for git's shell: the textconv

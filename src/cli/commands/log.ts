@@ -1,7 +1,7 @@
 import { readHistory, type HistoryEntry } from '../../ca/review/history.js';
 import { UsageError } from '../../ca/errors.js';
 import { openStore, type StoreFlags } from '../context.js';
-import { data, note, shown, status } from '../output.js';
+import { data, note, printJson, shown, status } from '../output.js';
 
 export interface LogOptions extends StoreFlags {
   json?: boolean;
@@ -20,7 +20,7 @@ export async function runLog(args: string[], options: LogOptions, _argv: string[
     await note(`${bare.length} commit(s) made by certified lost their trailers to a git hook (${ids}): shown from what their messages still say.`);
   }
   if (options.json) {
-    data(`${JSON.stringify(entries, null, 2)}\n`);
+    printJson(entries);
     return;
   }
   if (entries.length === 0) {

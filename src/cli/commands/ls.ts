@@ -2,7 +2,7 @@ import { listCertificates, type CertificateListing } from '../../ca/review/list-
 import { listExpiringCrls } from '../../ca/review/expiring-crls.js';
 import { parseDays } from '../../ca/options.js';
 import { openStore, warnPendingChange, type StoreFlags } from '../context.js';
-import { data, note, shown, status } from '../output.js';
+import { data, note, printJson, shown, status } from '../output.js';
 
 export interface LsOptions extends StoreFlags {
   json?: boolean;
@@ -26,7 +26,7 @@ export async function runLs(_args: string[], options: LsOptions, _argv: string[]
   const hidden = listings.length - shownListings.length;
   // --expiring also lists the CRLs due within DAYS: past their nextUpdate, clients refuse every certificate.
   const crls = expiringDays === undefined || options.issuer !== undefined ? [] : await listExpiringCrls(store, { days: expiringDays });
-  if (options.json) data(`${JSON.stringify([...listings, ...crls], null, 2)}\n`);
+  if (options.json) printJson([...listings, ...crls]);
   else if (shownListings.length) data(formatTable(shownListings, terminalWidth()));
   if (!options.json) for (const crl of crls) data(crlLine(crl.name, crl.nextUpdate, terminalWidth()));
   if (expiringDays !== undefined) {

@@ -2,7 +2,7 @@ import { describeKey } from '../../ca/types.js';
 import { formatAction, planManifest, type Plan } from '../../ca/manifest/plan.js';
 import { formatSan } from '../../ca/names.js';
 import { openStore, type StoreFlags } from '../context.js';
-import { data, status } from '../output.js';
+import { data, printJson, status } from '../output.js';
 import { withProgress } from '../progress.js';
 
 export interface PlanOptions extends StoreFlags {
@@ -20,7 +20,7 @@ export async function runPlan(_args: string[], options: PlanOptions): Promise<vo
   const plan = await withProgress(options.quiet, (progress) =>
     store.lockedIfWritable(() => planManifest(store, new Date(), (done, total) => progress.count('Comparing', done, total, 'manifest entries'))),
   );
-  if (options.json) data(JSON.stringify(planJson(plan), null, 2));
+  if (options.json) printJson(planJson(plan));
   else printPlan(plan, data);
   if (plan.actions.length) process.exitCode = PLAN_HAS_CHANGES;
 }

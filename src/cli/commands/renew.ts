@@ -5,8 +5,8 @@ import { assertRenewable, renewCertificate } from '../../ca/issuing/renew-certif
 import { redactedCommandLine } from '../command-line.js';
 import { openStore } from '../context.js';
 import { reportDryRun } from '../dry-run.js';
-import { certificateChange, crlDocument, printJson } from '../json-output.js';
-import { data, longDate, shown, status, warning } from '../output.js';
+import { certificateChange, crlDocument } from '../json-output.js';
+import { data, longDate, printJson, shown, status, warning } from '../output.js';
 import { resolveSecret } from '../secrets.js';
 import { askPasswordFrom } from '../passwords.js';
 import { targetName } from '../target.js';

@@ -4,8 +4,8 @@ import { redactedCommandLine } from '../command-line.js';
 import { openStore } from '../context.js';
 import { reportDryRun } from '../dry-run.js';
 import type { RootOptions } from '../options.js';
-import { filesAndCommit, printJson } from '../json-output.js';
-import { data, shown, status, withSpinner } from '../output.js';
+import { filesAndCommit } from '../json-output.js';
+import { data, printJson, shown, status, withSpinner } from '../output.js';
 
 export async function runRequest(args: string[], options: RootOptions, argv: string[]): Promise<void> {
   const { dn, name, sans, key } = parseLeafRequest(args, options);

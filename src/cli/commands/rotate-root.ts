@@ -8,8 +8,8 @@ import { redactedCommandLine } from '../command-line.js';
 import { openStore } from '../context.js';
 import { reportDryRun } from '../dry-run.js';
 import type { RootOptions } from '../options.js';
-import { certificatesChange, filesAndCommit, printJson } from '../json-output.js';
-import { longDate, note, shown, status, warning, withSpinner } from '../output.js';
+import { certificatesChange, filesAndCommit } from '../json-output.js';
+import { longDate, note, printJson, shown, status, warning, withSpinner } from '../output.js';
 import { askPasswordFrom } from '../passwords.js';
 import { newRootKeySecret, requireSecret, resolveSecret } from '../secrets.js';
 

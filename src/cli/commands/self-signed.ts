@@ -4,8 +4,8 @@ import { redactedCommandLine } from '../command-line.js';
 import { openStore } from '../context.js';
 import { reportDryRun } from '../dry-run.js';
 import type { RootOptions } from '../options.js';
-import { certificateChange, printJson } from '../json-output.js';
-import { data, longDate, shown, status, warning, withSpinner } from '../output.js';
+import { certificateChange } from '../json-output.js';
+import { data, longDate, printJson, shown, status, warning, withSpinner } from '../output.js';
 
 export async function runSelfSigned(args: string[], options: RootOptions, argv: string[]): Promise<void> {
   const { dn, name, sans, profile, key, days } = parseLeafRequest(args, options);

@@ -9,8 +9,7 @@ import type { AskPassword } from '../../ca/passwords.js';
 import type { ValidationTargets } from '../../ca/acme/types.js';
 import { openStore, warnPendingChange } from '../context.js';
 import { redactedCommandLine } from '../command-line.js';
-import { printJson } from '../json-output.js';
-import { note, status, warning } from '../output.js';
+import { note, printJson, status, warning } from '../output.js';
 import { askPasswordFrom } from '../passwords.js';
 import { BodyAbortedError, BodyTooLargeError, readBody } from '../../serve/acme/http.js';
 

@@ -4,7 +4,7 @@ import { formatViews, viewsToJson } from '../../ca/review/describe.js';
 import { inspectContent } from '../../ca/review/describe.js';
 import { certPath } from '../../ca/layout.js';
 import { openStore, type StoreFlags } from '../context.js';
-import { data } from '../output.js';
+import { data, printJson } from '../output.js';
 
 export interface ShowOptions extends StoreFlags {
   json?: boolean;
@@ -25,7 +25,8 @@ export async function runShow(args: string[], options: ShowOptions, _argv: strin
   } catch (error) {
     throw new InvalidInputError(`"${target}" holds ${(error as Error).message}`, 'Give a PEM or DER certificate, CSR or CRL.');
   }
-  data(options.json ? `${JSON.stringify(viewsToJson(views), null, 2)}\n` : formatViews(views));
+  if (options.json) printJson(viewsToJson(views));
+  else data(formatViews(views));
 }
 
 async function readTarget(target: string, options: StoreFlags): Promise<Uint8Array> {

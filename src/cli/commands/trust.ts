@@ -1,8 +1,7 @@
 import { resolve } from 'node:path';
 import { trustRoot, type TrustOutcome, type TrustStoreKind } from '../../ca/export/trust-root.js';
 import { openStore } from '../context.js';
-import { printJson } from '../json-output.js';
-import { data, status } from '../output.js';
+import { data, printJson, status } from '../output.js';
 import { withProgress } from '../progress.js';
 
 export interface TrustOptions {

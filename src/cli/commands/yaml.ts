@@ -1,8 +1,7 @@
 import { exportHiera } from '../../ca/export/export-yaml.js';
 import { openStore, type StoreFlags } from '../context.js';
 import { renderHieraYaml } from '../hiera-yaml.js';
-import { printJson } from '../json-output.js';
-import { data, note } from '../output.js';
+import { data, note, printJson } from '../output.js';
 import { askPasswordFrom } from '../passwords.js';
 
 export interface YamlOptions extends StoreFlags {
