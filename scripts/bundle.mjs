@@ -93,36 +93,36 @@ const cjsImportMetaUrl = {
 };
 
 const common = { absWorkingDir: root, bundle: true, platform: 'node', target: 'node20', sourcemap: 'linked', legalComments: 'none', logLevel: 'warning', metafile: true };
+/** For what bundles npm packages: those that ship both prefer their ES module build (tree-shakeable). */
+const withPackages = { ...common, mainFields: ['module', 'main'] };
+const pure = process.env.BUNDLE_NO_PURE ? [] : [pureAsn1];
 
 await rm(outdir, { recursive: true, force: true });
 const cli = build({
-  ...common,
+  ...withPackages,
   stdin: cliEntry,
   outfile: join(outdir, 'cli.cjs'),
   format: 'cjs',
-  // Packages that ship both prefer their ES module build (tree-shakeable).
-  mainFields: ['module', 'main'],
   ...cjsImportMetaUrl,
   // import() becomes require(): the launcher compiles cli.cjs as a script, which has no ES module loader.
   supported: { 'dynamic-import': false },
-  plugins: [keepImportMetaUrl, loadedApart, ...(process.env.BUNDLE_NO_PURE ? [] : [pureAsn1])],
+  plugins: [keepImportMetaUrl, loadedApart, ...pure],
   // pkcs11js is a native addon (an optional dependency), required at run time only when a token key is used.
   external: ['pkcs11js'],
 });
 const apart = Object.entries(APART).map(([name, apartSpec]) =>
-  build({ ...common, stdin: apartEntry(name, apartSpec), outfile: join(outdir, `${apartSpec.file}.cjs`), format: 'cjs', mainFields: ['module', 'main'] }),
+  build({ ...withPackages, stdin: apartEntry(name, apartSpec), outfile: join(outdir, `${apartSpec.file}.cjs`), format: 'cjs' }),
 );
 
 /** Worker thread scripts, each one ES module file that starts as fast as the CLI. */
 const workers = build({
-  ...common,
+  ...withPackages,
   entryPoints: WORKERS,
   outdir,
   format: 'esm',
-  mainFields: ['module', 'main'],
   // CommonJS packages inside an ES module bundle still need require() for Node's built-ins.
   banner: { js: "import { createRequire as __certifiedRequire } from 'node:module';\nconst require = __certifiedRequire(import.meta.url);" },
-  plugins: [keepImportMetaUrl, ...(process.env.BUNDLE_NO_PURE ? [] : [pureAsn1])],
+  plugins: [keepImportMetaUrl, ...pure],
   // Left external, the reflect-metadata polyfill stays an ES import that runs before the library (see cliEntry).
   external: ['reflect-metadata', 'pkcs11js'],
 });
