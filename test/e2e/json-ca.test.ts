@@ -3,8 +3,8 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
-import { BIN, ROOT_PASSWORD, baseEnv, makeCa, openssl, run, tempDir, tool } from '../helpers/cli.js';
-import { CERTIFICATE_KEYS, CHANGE_KEYS, CRL_KEYS, documentOf, jsonError, type Crl, type Document } from '../helpers/json.js';
+import { BIN, ROOT_PASSWORD, baseEnv, makeCa, openssl, run, tempDir } from '../helpers/cli.js';
+import { CERTIFICATE_KEYS, CHANGE_KEYS, CRL_KEYS, certificateOnDisk, crlOnDisk, documentOf, headOf, jsonError, type Crl, type Document } from '../helpers/json.js';
 
 /**
  * `--json` of the commands that make CAs and certificates, sign, renew, revoke and rotate the root
@@ -19,35 +19,20 @@ function keysOf(document: object): string[] {
   return Object.keys(document).sort();
 }
 
-function head(db: string): string {
-  return tool('git', ['-C', db, 'rev-parse', 'HEAD']).stdout.trim();
-}
-
-/** OpenSSL's ISO date ("2027-11-24 10:00:00Z") as JSON writes it. */
-function isoOf(openssl: string): string | undefined {
-  return openssl.replace(' ', 'T').replace('Z', '.000Z');
-}
-
 /** The certificate's keys as `ls --json` shows them, checked against `file` by OpenSSL. */
 function assertCertificate(document: Document, file: string, extra: string[] = []): void {
   const keys = ['name', 'cn', 'subject', 'sans', 'issuer', 'serial', 'notBefore', 'notAfter', 'status', 'profile', 'key', 'fingerprint', ...extra];
   for (const key of keys) assert.ok(key in document, `the document has "${key}"`);
-  const out = openssl(['x509', '-in', file, '-noout', '-serial', '-fingerprint', '-sha256', '-startdate', '-enddate', '-dateopt', 'iso_8601']).stdout;
-  assert.equal(/serial=(\S+)/.exec(out)?.[1], (document.serial as string).toUpperCase());
-  assert.equal(/Fingerprint=(\S+)/.exec(out)?.[1], document.fingerprint);
-  assert.equal(isoOf(/notBefore=(\S+ \S+)/.exec(out)?.[1] ?? ''), document.notBefore);
-  assert.equal(isoOf(/notAfter=(\S+ \S+)/.exec(out)?.[1] ?? ''), document.notAfter);
+  assert.deepEqual(certificateOnDisk(file), { serial: document.serial, fingerprint: document.fingerprint, notBefore: document.notBefore, notAfter: document.notAfter });
 }
 
 /** A CRL of the document against its file: number and dates, and the serials it lists. */
 function assertCrl(crl: Crl, issuer: string, lists: string[] = []): void {
   assert.deepEqual(keysOf(crl), [...CRL_KEYS].sort());
   assert.equal(crl.issuer, issuer);
-  const out = openssl(['crl', '-in', crl.file, '-noout', '-text', '-crlnumber', '-lastupdate', '-nextupdate', '-dateopt', 'iso_8601']).stdout;
-  assert.equal(Number(/crlNumber=(0x[0-9A-Fa-f]+)/.exec(out)?.[1]), crl.number);
-  assert.equal(isoOf(/lastUpdate=(\S+ \S+)/.exec(out)?.[1] ?? ''), crl.thisUpdate);
-  assert.equal(isoOf(/nextUpdate=(\S+ \S+)/.exec(out)?.[1] ?? ''), crl.nextUpdate);
-  for (const serial of lists) assert.match(out, new RegExp(`Serial Number: ${serial.toUpperCase()}`));
+  assert.deepEqual(crlOnDisk(crl.file), { number: crl.number, thisUpdate: crl.thisUpdate, nextUpdate: crl.nextUpdate });
+  const text = openssl(['crl', '-in', crl.file, '-noout', '-text']).stdout;
+  for (const serial of lists) assert.match(text, new RegExp(`Serial Number: ${serial.toUpperCase()}`));
 }
 
 /** A date as "openssl crl -text" prints it: "Dec  1 22:07:54 2026 GMT". */
@@ -81,7 +66,7 @@ describe('--json of init', () => {
     const document = documentOf(await run(['init', 'C=US', 'O=Example', 'CN=Example CA', '--json'], { cwd, env: ROOT }));
     assert.deepEqual(keysOf(document), [...CHANGE_KEYS, 'certificates', 'crls'].sort());
     assert.equal(document.action, 'init');
-    assert.equal(document.commit, head(db));
+    assert.equal(document.commit, headOf(db));
     assertFilesExist(document);
     const [root, intermediate, ...more] = document.certificates as Document[];
     assert.ok(root && intermediate);
@@ -107,7 +92,7 @@ describe('--json of init', () => {
     const document = documentOf(await run(['init', '--issuer', 'ca', 'CN=Team CA', '--json'], { cwd }));
     assert.deepEqual(keysOf(document), [...CHANGE_KEYS, ...CERTIFICATE_KEYS, 'crls'].sort());
     assert.deepEqual([document.action, document.name, document.issuer, document.profile, document.status], ['init', 'team-ca', 'ca', 'ca', 'valid']);
-    assert.equal(document.commit, head(db));
+    assert.equal(document.commit, headOf(db));
     assertFilesExist(document);
     assertCertificate(document, fileEnding(document, '/certs/team-ca.crt'));
     const crls = document.crls as Crl[];
@@ -125,7 +110,7 @@ describe('--json of init', () => {
     assert.deepEqual(keysOf(document), [...CHANGE_KEYS, ...CERTIFICATE_KEYS, 'external', 'crls'].sort());
     assert.deepEqual([document.action, document.name, document.issuer, document.external], ['init', 'vault', 'ca', true]);
     assert.deepEqual(document.crls, []);
-    assert.equal(document.commit, head(db));
+    assert.equal(document.commit, headOf(db));
     assertCertificate(document, fileEnding(document, '/certs/vault.crt'));
     // Nothing limits the names it may issue for: stderr warns, and so does the document.
     assert.equal((document.warnings as string[]).length, 1);
@@ -137,7 +122,7 @@ describe('--json of init', () => {
     assert.deepEqual(keysOf(document), [...CHANGE_KEYS, ...CERTIFICATE_KEYS, 'revocation', 'crls'].sort());
     assert.deepEqual([document.action, document.name, document.status], ['revoke', 'ca', 'revoked']);
     assert.equal((document.revocation as { reason: string }).reason, 'keyCompromise');
-    assert.equal(document.commit, head(db));
+    assert.equal(document.commit, headOf(db));
     assertFilesExist(document);
     const moved = fileEnding(document, `/revoked/ca-${document.serial as string}/ca.crt`);
     assertCertificate(document, moved);
@@ -150,7 +135,7 @@ describe('--json of init', () => {
     const document = documentOf(await run(['init', '--json'], { cwd, env: ROOT }));
     assert.deepEqual(keysOf(document), [...CHANGE_KEYS, ...CERTIFICATE_KEYS, 'crls'].sort());
     assert.deepEqual([document.action, document.name, document.issuer, document.profile], ['init', 'ca', 'root-ca', 'ca']);
-    assert.equal(document.commit, head(db));
+    assert.equal(document.commit, headOf(db));
     assertFilesExist(document);
     assertCertificate(document, fileEnding(document, '/certs/ca.crt'));
     const crls = document.crls as Crl[];
@@ -186,7 +171,7 @@ describe('--json of certificates: self-signed, request, sign, renew, revoke', ()
     assert.deepEqual(keysOf(document), [...CHANGE_KEYS, ...CERTIFICATE_KEYS].sort());
     assert.deepEqual([document.action, document.name, document.issuer, document.profile], ['self-signed', 'dev.local', 'self-signed', 'self-signed']);
     assert.deepEqual(document.sans, ['DNS:dev.local', 'DNS:localhost', 'IP Address:127.0.0.1']);
-    assert.equal(document.commit, head(join(alone, 'etc/ssl')));
+    assert.equal(document.commit, headOf(join(alone, 'etc/ssl')));
     assertFilesExist(document);
     assertCertificate(document, fileEnding(document, '/certs/dev.local.crt'));
     jsonError(await run(['self-signed', 'CN=dev.local', '--json'], { cwd: alone }), 'NAME_TAKEN');
@@ -197,7 +182,7 @@ describe('--json of certificates: self-signed, request, sign, renew, revoke', ()
     assert.deepEqual(keysOf(document), [...CHANGE_KEYS, 'name', 'cn', 'subject', 'sans', 'key'].sort());
     assert.deepEqual([document.action, document.name, document.cn, document.key], ['request', 'vendor.example.com', 'vendor.example.com', 'ECDSA P-256']);
     assert.deepEqual(document.sans, ['DNS:vendor.example.com', 'DNS:www.vendor.example.com']);
-    assert.equal(document.commit, head(db));
+    assert.equal(document.commit, headOf(db));
     assertFilesExist(document);
     const csr = fileEnding(document, '/csr/vendor.example.com.csr');
     fileEnding(document, '/private/vendor.example.com.key');
@@ -218,7 +203,7 @@ describe('--json of certificates: self-signed, request, sign, renew, revoke', ()
     assert.deepEqual(keysOf(document), [...CHANGE_KEYS, ...CERTIFICATE_KEYS].sort());
     assert.deepEqual([document.action, document.name, document.issuer, document.profile], ['sign', 'partner.example.com', 'ca', 'server']);
     assert.deepEqual(document.sans, ['DNS:partner.example.com']);
-    assert.equal(document.commit, head(db));
+    assert.equal(document.commit, headOf(db));
     assertFilesExist(document);
     assertCertificate(document, fileEnding(document, '/certs/partner.example.com.crt'));
     assert.equal((document.files as string[]).some((file) => file.endsWith('.key')), false, 'no key: it stays with whoever made the CSR');
@@ -235,7 +220,7 @@ describe('--json of certificates: self-signed, request, sign, renew, revoke', ()
     assert.deepEqual([document.action, document.name, document.issuer, document.status], ['renew', 'web.example.com', 'ca', 'valid']);
     assert.notEqual(document.serial, issued.serial);
     assert.deepEqual(document.replaced, { serial: issued.serial, notAfter: issued.notAfter, issuer: 'ca' });
-    assert.equal(document.commit, head(db));
+    assert.equal(document.commit, headOf(db));
     assertFilesExist(document);
     assertCertificate(document, fileEnding(document, '/certs/web.example.com.crt'));
     const crls = document.crls as Crl[];
@@ -257,7 +242,7 @@ describe('--json of certificates: self-signed, request, sign, renew, revoke', ()
     const revocation = document.revocation as { date: string; reason: string };
     assert.deepEqual(keysOf(revocation), ['date', 'reason']);
     assert.equal(revocation.reason, 'superseded');
-    assert.equal(document.commit, head(db));
+    assert.equal(document.commit, headOf(db));
     assertFilesExist(document);
     assertCertificate(document, fileEnding(document, `/revoked/old.example.com-${issued.serial as string}/old.example.com.crt`));
     const crls = document.crls as Crl[];
@@ -309,7 +294,7 @@ describe('--json of rotate-root', () => {
     const document = documentOf(await run(['rotate-root', 'CN=Example Root 2027', '--json'], { cwd, env: { ...ROOT, CERTIFIED_NEW_ROOT_PASSWORD: NEW_ROOT_PASSWORD } }));
     assert.deepEqual(keysOf(document), [...CHANGE_KEYS, 'certificates', 'crls'].sort());
     assert.equal(document.action, 'rotate-root');
-    assert.equal(document.commit, head(db));
+    assert.equal(document.commit, headOf(db));
     assertFilesExist(document);
     const certificates = document.certificates as Document[];
     assert.deepEqual(
@@ -342,7 +327,7 @@ describe('--json of rotate-root', () => {
     assert.equal(document.action, 'rotate-root');
     assert.deepEqual(document.chains, [join(db, 'certs/ca.chain.crt')]);
     assert.deepEqual(document.underOldRoot, []);
-    assert.equal(document.commit, head(db));
+    assert.equal(document.commit, headOf(db));
     assert.ok((document.files as string[]).includes(join(db, 'certs/roots.crt')));
     assert.equal(readFileSync(join(db, 'certs/roots.crt'), 'utf8').match(/BEGIN CERTIFICATE/g)?.length, 1);
     assert.deepEqual(document.warnings, []);

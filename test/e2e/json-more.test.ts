@@ -5,7 +5,7 @@ import https from 'node:https';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { BIN, baseEnv, git, makeCa, openssl, run, tempDir, type RunResult } from '../helpers/cli.js';
-import { CERTIFICATE_KEYS, CHANGE_KEYS, CRL_KEYS, documentOf, jsonError, type Crl, type Document } from '../helpers/json.js';
+import { CERTIFICATE_KEYS, CHANGE_KEYS, CRL_KEYS, certificateOnDisk, crlOnDisk, documentOf, headOf, jsonError, type Crl, type Document } from '../helpers/json.js';
 
 /**
  * `--json` of crl, apply, export, trust, acme eab, yaml, git-setup and serve (docs/json.md): the
@@ -18,21 +18,6 @@ function refusal(result: RunResult, code: string, exitCode = 1): string {
 }
 
 const sorted = (keys: string[]) => [...keys].sort();
-const head = (db: string) => git(db, ['rev-parse', 'HEAD']).trim();
-
-/** The CRL file as OpenSSL reads it, in the document's terms. */
-function crlOnDisk(file: string): Omit<Crl, 'issuer' | 'file'> {
-  const text = openssl(['crl', '-in', file, '-noout', '-crlnumber', '-lastupdate', '-nextupdate', '-dateopt', 'iso_8601']).stdout;
-  const iso = (name: string) => new Date(new RegExp(`^${name}=(\\S+) (\\S+)$`, 'm').exec(text)?.slice(1, 3).join('T') ?? '').toISOString();
-  return { number: Number(/crlNumber=(0x[0-9A-F]+)/.exec(text)?.[1]), thisUpdate: iso('lastUpdate'), nextUpdate: iso('nextUpdate') };
-}
-
-/** Serial (lower-case hex) and SHA-256 fingerprint of a certificate file, from OpenSSL. */
-function certificateOnDisk(file: string): { serial: string; fingerprint: string } {
-  const text = openssl(['x509', '-in', file, '-noout', '-serial', '-fingerprint', '-sha256']).stdout;
-  return { serial: /serial=(\S+)/.exec(text)?.[1]?.toLowerCase() ?? '', fingerprint: /Fingerprint=(\S+)/.exec(text)?.[1] ?? '' };
-}
-
 function writeManifest(db: string, text: string): void {
   writeFileSync(join(db, 'certificates.yaml'), text);
   git(db, ['add', 'certificates.yaml']);
@@ -52,7 +37,7 @@ describe('--json of crl', () => {
     const document = documentOf(await run(['crl', '--json'], { cwd }));
     assert.deepEqual(sorted(Object.keys(document)), sorted([...CHANGE_KEYS, 'crls', 'skipped', 'stagedForMerge']));
     assert.equal(document.action, 'crl');
-    assert.equal(document.commit, head(db));
+    assert.equal(document.commit, headOf(db));
     assert.equal(document.stagedForMerge, false);
     // The root key is encrypted and no password was given: its CRL is skipped, not refused.
     assert.deepEqual(document.skipped, [{ issuer: 'root-ca', reason: 'no-password' }]);
@@ -68,12 +53,12 @@ describe('--json of crl', () => {
   });
 
   it('plans under --dry-run and refuses an unknown issuer as a JSON error', async () => {
-    const before = head(db);
+    const before = headOf(db);
     const plan = documentOf(await run(['crl', '--dry-run', '--json'], { cwd }));
     assert.equal(plan.action, 'crl');
     assert.equal(plan.dryRun, true);
     assert.deepEqual(plan.files, [join(db, 'crl/ca.crl')]);
-    assert.equal(head(db), before);
+    assert.equal(headOf(db), before);
     refusal(await run(['crl', '--issuer', 'nobody', '--json'], { cwd }), 'NO_ISSUER');
   });
 });
@@ -94,8 +79,8 @@ describe('--json of apply', () => {
     assert.deepEqual(sorted(Object.keys(document)), sorted([...CHANGE_KEYS, 'applied', 'certificates', 'crls', 'unchanged', 'commits']));
     assert.equal(document.action, 'apply');
     assert.equal(document.applied, true);
-    assert.equal(document.commit, head(db));
-    assert.deepEqual(document.commits, [head(db)]);
+    assert.equal(document.commit, headOf(db));
+    assert.deepEqual(document.commits, [headOf(db)]);
     assert.deepEqual(document.crls, []);
     assert.equal(document.unchanged, 0);
     const certificates = document.certificates as Document[];
@@ -109,7 +94,7 @@ describe('--json of apply', () => {
       assert.equal(certificate.replaced, null);
       const file = join(db, `certs/${certificate.name as string}.crt`);
       assert.ok((document.files as string[]).includes(file));
-      assert.deepEqual(certificateOnDisk(file), { serial: certificate.serial, fingerprint: certificate.fingerprint });
+      assert.deepEqual(certificateOnDisk(file), { serial: certificate.serial, fingerprint: certificate.fingerprint, notBefore: certificate.notBefore, notAfter: certificate.notAfter });
     }
     for (const file of document.files as string[]) assert.ok(existsSync(file), `${file} exists`);
   });
@@ -132,7 +117,7 @@ describe('--json of apply', () => {
     assert.equal(revoked?.replaced, null);
 
     assert.deepEqual(document.commits, git(db, ['rev-list', '-2', '--reverse', 'HEAD']).trim().split('\n'));
-    assert.equal(document.commit, head(db));
+    assert.equal(document.commit, headOf(db));
     const crls = document.crls as Crl[];
     assert.deepEqual(crls.map((crl) => [crl.issuer, crl.file]), [['ca', join(db, 'crl/ca.crl')]]);
     assert.deepEqual({ number: crls[0]?.number, thisUpdate: crls[0]?.thisUpdate, nextUpdate: crls[0]?.nextUpdate }, crlOnDisk(join(db, 'crl/ca.crl')));
@@ -162,7 +147,7 @@ describe('--json of apply', () => {
     assert.deepEqual([document.certificates, document.files, document.commit, document.commits], [[], [], null, []]);
     assert.equal(document.unchanged, 1);
 
-    const applied = head(db);
+    const applied = headOf(db);
     writeManifest(db, 'certificates:\n  api: { cn: api.example.com, san: [10.0.0.6] }\n  web: { cn: web.example.com }\n');
     refusal(await run(['apply', '--json'], { cwd }), 'CONFIRM');
     writeManifest(db, 'certificates:\n  web: { cn: web.example.com }\n');
@@ -182,18 +167,18 @@ describe('--json of export, trust, acme eab, yaml and git-setup', () => {
   });
 
   it('export: the certificate, the file written and its format, no commit', async () => {
-    const before = head(db);
+    const before = headOf(db);
     const out = join(cwd, 'web.p12');
     const document = documentOf(await run(['export', 'web.example.com', '--p12', '--p12-password', 'p12 password', '--out', 'web.p12', '--json'], { cwd }));
     assert.deepEqual(sorted(Object.keys(document)), sorted([...CHANGE_KEYS, ...CERTIFICATE_KEYS, 'format', 'file', 'certificateCount']));
     assert.equal(document.action, 'export');
     assert.deepEqual([document.format, document.file, document.files, document.commit, document.certificateCount], ['pkcs12', out, [out], null, 2]);
     assert.equal((document.warnings as string[]).length, 1);
-    assert.equal(head(db), before);
+    assert.equal(headOf(db), before);
     const inside = openssl(['pkcs12', '-in', out, '-nokeys', '-clcerts', '-passin', 'pass:p12 password']);
     assert.equal(inside.status, 0, inside.stderr);
     const fromP12 = certificateOnDisk(writeTemp(inside.stdout));
-    assert.deepEqual(fromP12, { serial: document.serial, fingerprint: document.fingerprint });
+    assert.deepEqual(fromP12, { serial: document.serial, fingerprint: document.fingerprint, notBefore: document.notBefore, notAfter: document.notAfter });
 
     refusal(await run(['export', 'web.example.com', '--p12', '--p12-password', 'p12 password', '--out', 'web.p12', '--json'], { cwd }), 'INVALID_INPUT');
     refusal(await run(['export', 'nobody', '--p12', '--p12-password', 'p12 password', '--json'], { cwd }), 'NOT_FOUND');
@@ -233,7 +218,7 @@ describe('--json of export, trust, acme eab, yaml and git-setup', () => {
     const document = documentOf(await run(['acme', 'eab', '--name', 'ci', '--json'], { cwd }));
     assert.deepEqual(Object.keys(document), ['kid', 'hmacKey', 'name', 'path', 'commit', 'action', 'files', 'warnings']);
     assert.equal(document.action, 'acme-eab');
-    assert.equal(document.commit, head(db));
+    assert.equal(document.commit, headOf(db));
     assert.deepEqual(document.files, [join(db, document.path as string)]);
     assert.equal((JSON.parse(readFileSync(join(db, document.path as string), 'utf8')) as { kid: string }).kid, document.kid);
     refusal(await run(['acme', 'nope', '--json'], { cwd }), 'USAGE', 2);
@@ -250,19 +235,19 @@ describe('--json of export, trust, acme eab, yaml and git-setup', () => {
   });
 
   it('git-setup: the clone set up, the drivers, and no commit when .gitattributes was complete', async () => {
-    const before = head(db);
+    const before = headOf(db);
     const document = documentOf(await run(['git-setup', '--json'], { cwd }));
     assert.deepEqual(sorted(Object.keys(document)), sorted([...CHANGE_KEYS, 'repository', 'drivers']));
     assert.deepEqual([document.action, document.repository, document.files, document.commit], ['git-setup', db, [], null]);
     const drivers = document.drivers as { textconv: string; mergeCrl: string };
     assert.equal(git(db, ['config', 'diff.certified.textconv']).trim(), drivers.textconv);
     assert.equal(git(db, ['config', 'merge.certified-crl.driver']).trim(), drivers.mergeCrl);
-    assert.equal(head(db), before);
+    assert.equal(headOf(db), before);
 
     writeFileSync(join(db, '.gitattributes'), '');
     git(db, ['-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-q', '-am', 'Empty .gitattributes']);
     const completed = documentOf(await run(['git-setup', '--json'], { cwd }));
-    assert.deepEqual([completed.files, completed.commit], [[join(db, '.gitattributes')], head(db)]);
+    assert.deepEqual([completed.files, completed.commit], [[join(db, '.gitattributes')], headOf(db)]);
     refusal(await run(['git-setup', '--json'], { cwd: tempDir() }), 'NO_CA');
   });
 });
