@@ -1,4 +1,6 @@
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { readFile, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../store/atomic.js';
@@ -23,9 +25,10 @@ export interface CommandResult {
   output: string;
 }
 
-function runCommand(command: string, args: string[]): CommandResult {
+/** `shownArgs`: the arguments as the user is told of them, when some of the real ones mean nothing after the run. */
+function runCommand(command: string, args: string[], shownArgs: string[] = args): CommandResult {
   const result = spawnSync(command, args, { encoding: 'utf8', env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
-  const shown = [command, ...args].map((arg) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`)).join(' ');
+  const shown = [command, ...shownArgs].map((arg) => (/^[\w@%+=:,./<>-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`)).join(' ');
   const missing = (result.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
   return { shown, ok: !result.error && result.status === 0, missing, output: `${result.stdout ?? ''}${result.stderr ?? ''}`.trim() };
 }
@@ -130,25 +133,33 @@ export interface JavaKeystore {
   password: string;
 }
 
-function keystoreArgs(store: JavaKeystore): string[] {
-  return [...(store.file ? ['-keystore', store.file] : ['-cacerts']), '-storepass', store.password];
+/**
+ * Runs keytool on `store`. The store password goes in a file of its own (mode 0600, in a folder
+ * only this user can read, removed at once): in argv, every user of the machine could read it
+ * with ps, and keytool's other way, an environment variable, would hand it to a child's environment.
+ */
+function runKeytool(store: JavaKeystore, args: string[]): CommandResult {
+  const location = store.file ? ['-keystore', store.file] : ['-cacerts'];
+  const dir = mkdtempSync(join(tmpdir(), 'certified-keytool-'));
+  try {
+    const passwordFile = join(dir, 'storepass');
+    writeFileSync(passwordFile, `${store.password}\n`, { mode: 0o600 });
+    return runCommand('keytool', [...args, ...location, '-storepass:file', passwordFile], [...args, ...location, '-storepass:file', '<password-file>']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 export function javaHas(store: JavaKeystore, alias: string): CommandResult {
-  return runCommand('keytool', ['-list', '-alias', alias, ...keystoreArgs(store)]);
+  return runKeytool(store, ['-list', '-alias', alias]);
 }
 
 export function javaAdd(store: JavaKeystore, alias: string, certificateFile: string): CommandResult {
-  return runCommand('keytool', ['-importcert', '-noprompt', '-trustcacerts', '-alias', alias, '-file', certificateFile, ...keystoreArgs(store)]);
+  return runKeytool(store, ['-importcert', '-noprompt', '-trustcacerts', '-alias', alias, '-file', certificateFile]);
 }
 
 export function javaDelete(store: JavaKeystore, alias: string): CommandResult {
-  return runCommand('keytool', ['-delete', '-alias', alias, ...keystoreArgs(store)]);
-}
-
-/** The command as shown to a user: the store password masked. */
-export function maskStorePassword(shown: string): string {
-  return shown.replace(/(-storepass )\S+/, '$1***');
+  return runKeytool(store, ['-delete', '-alias', alias]);
 }
 
 export async function fileExists(path: string): Promise<boolean> {

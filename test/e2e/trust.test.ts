@@ -60,7 +60,7 @@ describe('certified trust', () => {
     assert.match(first.stderr, /System store ".*certified-example-ca\.crt": installed \(ran update-ca-certificates --certsconf /);
     assert.match(first.stderr, /NSS database "sql:.*\.pki\/nssdb": installed \(ran certutil -A /);
     assert.match(first.stderr, /NSS database "sql:.*abcd1234\.default-release": installed/);
-    assert.match(first.stderr, /Java keystore ".*truststore\.p12": installed \(ran keytool -importcert .* -storepass \*\*\*\)/);
+    assert.match(first.stderr, /Java keystore ".*truststore\.p12": installed \(ran keytool -importcert .* -storepass:file <password-file>\)/);
     assert.match(first.stderr, /Installed the root "Example CA" \(SHA-256 [0-9A-F:]+\) into 4 stores\./);
     assert.equal(readFileSync(anchor, 'utf8'), readFileSync(join(db, 'certs/root-ca.crt'), 'utf8'));
     // Judges: OpenSSL with the rebuilt system bundle, NSS verifying the leaf, keytool listing the entry.
@@ -133,12 +133,36 @@ describe('certified trust', () => {
     }
   });
 
+  it("gives keytool the keystore password in a file it removes, never in keytool's arguments", async () => {
+    const password = 'Distinct-Storepass-4711';
+    const store = join(tempDir('certified-keystore-'), 'store.p12');
+    const other = debianRoot();
+    const made = tool('keytool', ['-importcert', '-noprompt', '-alias', 'other', '-file', join(other, 'usr/local/share/ca-certificates/other.crt'), '-keystore', store, '-storetype', 'PKCS12', '-storepass', password]);
+    assert.equal(made.status, 0, made.stdout + made.stderr);
+    // A keytool first on the PATH that writes down its arguments, then runs the real one.
+    const bin = tempDir('certified-bin-');
+    const log = join(bin, 'argv.log');
+    const real = tool('sh', ['-c', 'command -v keytool']).stdout.trim();
+    writeFileSync(join(bin, 'keytool'), `#!/bin/sh\nprintf '%s\\n' "$@" >> '${log}'\nexec '${real}' "$@"\n`, { mode: 0o755 });
+    const result = await run(['trust', '--java', '--java-keystore', store], { cwd, env: { HOME: home, PATH: `${bin}:${process.env.PATH}`, CERTIFIED_JAVA_STOREPASS: password } });
+    assert.equal(result.code, 0, result.stderr);
+    const argv = readFileSync(log, 'utf8').split('\n');
+    assert.ok(argv.includes('-importcert'), 'keytool ran through the wrapper');
+    assert.ok(!argv.some((arg) => arg.includes(password)), argv.join(' '));
+    const passwordFiles = argv.filter((_, index) => argv[index - 1] === '-storepass:file');
+    assert.ok(passwordFiles.length >= 2, argv.join(' '));
+    for (const file of passwordFiles) assert.equal(existsSync(file), false, `${file} is removed`);
+    assert.ok(!result.stderr.includes(password));
+    const listed = tool('keytool', ['-list', '-keystore', store, '-storepass', password, '-alias', 'certified-example-ca']);
+    assert.equal(listed.status, 0, listed.stdout + listed.stderr);
+  });
+
   it('refuses a store that is not there, with the reason, and without a CA', async () => {
     const empty = tempDir('certified-empty-');
     const cases: [string[], Record<string, string>, RegExp][] = [
       [['trust', '--system', '--root', empty], {}, /^certified: no system trust store under ".*"\. Only Debian\/Ubuntu/],
       [['trust', '--nss'], { HOME: empty }, /^certified: no NSS database under ".*" \(~\/\.pki\/nssdb or a Firefox profile\)\. Start Chrome or Firefox once, or make one with: certutil -N/],
-      [['trust', '--java', '--java-keystore', keystore], { HOME: home, CERTIFIED_JAVA_STOREPASS: 'wrong' }, /^certified: "keytool -importcert .* -storepass \*\*\*" failed: .*\. Check the keystore password/],
+      [['trust', '--java', '--java-keystore', keystore], { HOME: home, CERTIFIED_JAVA_STOREPASS: 'wrong' }, /^certified: "keytool -importcert .* -storepass:file <password-file>" failed: .*\. Check the keystore password/],
       [['trust', '--system', '--root', debianRoot(), '--db', empty], {}, /^certified: there is no CA in/],
     ];
     for (const [args, env, message] of cases) {

@@ -11,7 +11,6 @@ import {
   javaAdd,
   javaDelete,
   javaHas,
-  maskStorePassword,
   nssAdd,
   nssDelete,
   nssFind,
@@ -165,12 +164,12 @@ function trustJava(context: StoreContext, explicit: boolean): TrustOutcome {
     if (!has.ok) return { store: 'java', location, action: 'not there' };
     const ran = javaDelete(java, context.slug);
     check(ran, ['Check the keystore password (', { variable: 'javaStorePass' }, ') and permissions.']);
-    return { store: 'java', location, action: 'removed', detail: `ran ${maskStorePassword(ran.shown)}` };
+    return { store: 'java', location, action: 'removed', detail: `ran ${ran.shown}` };
   }
   if (has.ok) return { store: 'java', location, action: 'already trusted' };
   const ran = javaAdd(java, context.slug, context.file);
   check(ran, ['Check the keystore password (', { variable: 'javaStorePass' }, ") and permissions; the JDK's cacerts needs sudo."]);
-  return { store: 'java', location, action: 'installed', detail: `ran ${maskStorePassword(ran.shown)}` };
+  return { store: 'java', location, action: 'installed', detail: `ran ${ran.shown}` };
 }
 
 function manualCommands(platform: 'darwin' | 'win32', file: string, commonName: string, uninstall: boolean): string[] {
@@ -184,13 +183,12 @@ function manualCommands(platform: 'darwin' | 'win32', file: string, commonName: 
 
 function check(result: CommandResult, hint: string | readonly TextPart[]): void {
   if (result.ok) return;
-  const shown = maskStorePassword(result.shown);
   const parts = typeof hint === 'string' ? [hint] : hint;
   const fail = (message: string) =>
     Object.assign(new TrustStoreError(message, renderText(parts, PLAIN)), { hintParts: parts });
-  if (result.missing) throw fail(`"${shown.split(' ')[0]}" was not found`);
+  if (result.missing) throw fail(`"${result.shown.split(' ')[0]}" was not found`);
   const firstLine = result.output.split('\n').find((line) => line.trim()) ?? 'no output';
-  throw fail(`"${shown}" failed: ${firstLine.trim()}`);
+  throw fail(`"${result.shown}" failed: ${firstLine.trim()}`);
 }
 
 function sameCertificate(a: string, b: string): boolean {
