@@ -186,6 +186,11 @@ describe('bash completion', () => {
     // The last CRL of a replaced intermediate, kept published, names no CA that signs.
     writeFileSync(join(db, 'crl/ca-3ac3526a3c731e42821fe4bb72a6950e.crl'), '');
     assert.deepEqual(sorted(bash(['certified', 'crl', '--issuer', ''])), ['ca', 'root-ca']);
+    // The root signs only CAs: it is offered for a sub-CA, never for a server or client certificate.
+    assert.deepEqual(sorted(bash(['certified', 'init', '--issuer', ''])), ['ca', 'root-ca']);
+    for (const words of [['issue', '--issuer', ''], ['sign', '--issuer', ''], ['renew', '--issuer', ''], ['CN', '=', 'x.example.com', '--issuer', '']]) {
+      assert.deepEqual(bash(['certified', ...words]), ['ca'], words.join(' '));
+    }
     assert.deepEqual(bash(['certified', 'completion', '']), ['bash', 'zsh', 'fish']);
     // A password or a number is not guessed.
     assert.deepEqual(bash(['certified', 'revoke', '--ca-password', '']), []);
@@ -228,6 +233,7 @@ describe('zsh completion', { skip: has('zsh') ? false : 'zsh is not installed' }
     assert.deepEqual(zsh(['certified', '--revoke', '--reason=k']), ['keyCompromise']);
     assert.deepEqual(zsh(['certified', '--ca', '--key-type', '']), ['ecdsa', 'rsa']);
     assert.deepEqual(sorted(zsh(['certified', 'crl', '--issuer', ''])), ['ca', 'root-ca']);
+    assert.deepEqual(zsh(['certified', 'issue', '--issuer', '']), ['ca']);
     assert.deepEqual(zsh(['certified', 'revoke', '--name', ''], { cwd: tempDir() }), []);
     assert.deepEqual(zsh(['certified', 'ls', '--db', '']), ['(files -/)']);
   });
@@ -252,5 +258,6 @@ describe('fish completion', { skip: has('fish') ? false : 'fish is not installed
     assert.deepEqual(fish('certified --revoke --reason=k'), ['--reason=keyCompromise']);
     assert.deepEqual(fish('certified --ca --key-type '), ['ecdsa', 'rsa']);
     assert.deepEqual(sorted(fish('certified crl --issuer ')), ['ca', 'root-ca']);
+    assert.deepEqual(fish('certified issue --issuer '), ['ca']);
   });
 });

@@ -62,7 +62,8 @@ _certified_certificates() {
   done
 }
 
-# The CAs that sign: ${layout.crlDir}/NAME.crl, without the last CRLs of replaced CAs (NAME-SERIAL.crl).
+# The CAs that sign: ${layout.crlDir}/NAME.crl, without the last CRLs of replaced CAs (NAME-SERIAL.crl);
+# with $3 = leaf, without the roots too (they sign only CAs).
 _certified_issuers() {
   local dir file name
   dir=$(_certified_ca_dir)
@@ -70,6 +71,11 @@ _certified_issuers() {
     name=\${file##*/}
     name=\${name%.crl}
     [[ $name =~ -[0-9a-f]{16,}$ || ! $name =~ ^[[:alnum:]][[:alnum:]._@-]*$ ]] && continue
+    if [[ $3 == leaf ]]; then
+      case $name in
+        ${layout.roots.map((name) => `'${name}'`).join(' | ')}) continue ;;
+      esac
+    fi
     [[ -e $file && $name == "$1"* ]] && COMPREPLY+=("$2$name")
   done
 }
@@ -175,6 +181,7 @@ function calls(values: Values, cur: string, prefix: string, commandNames: string
   for (const source of values.sources) {
     if (source === 'certificates') parts.push(`_certified_certificates ${cur} ${prefix}`);
     else if (source === 'issuers') parts.push(`_certified_issuers ${cur} ${prefix}`);
+    else if (source === 'leaf-issuers') parts.push(`_certified_issuers ${cur} ${prefix} leaf`);
     else if (source === 'files') parts.push(`_certified_files ${cur} ${prefix} -f`);
     else if (source === 'directories') parts.push(`_certified_files ${cur} ${prefix} -d`);
     else parts.push(`_certified_words ${cur} ${prefix} ${commandNames.join(' ')}`);

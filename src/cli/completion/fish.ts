@@ -78,12 +78,14 @@ function __certified_certificates
     __certified_words "$argv[1]" "$argv[2]" $names
 end
 
-# The CAs that sign: ${layout.crlDir}/NAME.crl, without the last CRLs of replaced CAs (NAME-SERIAL.crl).
+# The CAs that sign: ${layout.crlDir}/NAME.crl, without the last CRLs of replaced CAs (NAME-SERIAL.crl);
+# with $argv[3] = leaf, without the roots too (they sign only CAs).
 function __certified_issuers
     set -l names (__certified_ca_dir)/${layout.crlDir}/*.crl
     set -q names[1]; or return 0
     set names (string replace -r -- '^.*/(.*)\\.crl$' '$1' $names)
     set names (string match -v -r -- '-[0-9a-f]{16,}$' $names)
+    test "$argv[3]" = leaf; and set names (string match -v -r -- '^(${layout.roots.map((name) => name.replace(/\./g, '\\\\.')).join('|')})$' $names)
     __certified_words "$argv[1]" "$argv[2]" $names
 end
 
@@ -191,6 +193,7 @@ function calls(values: Values, prefix: string, cur: string, commandPairs: string
   for (const source of values.sources) {
     if (source === 'certificates') parts.push(`__certified_certificates ${prefix} ${cur}`);
     else if (source === 'issuers') parts.push(`__certified_issuers ${prefix} ${cur}`);
+    else if (source === 'leaf-issuers') parts.push(`__certified_issuers ${prefix} ${cur} leaf`);
     else if (source === 'files') parts.push(`__fish_complete_path ${cur} | string replace -r -- '^' ${prefix}`);
     else if (source === 'directories') parts.push(`__fish_complete_directories ${cur} | string replace -r -- '^' ${prefix}`);
     else parts.push(`printf '%s\\t%s\\n' ${commandPairs.join(' ')}`);

@@ -1,5 +1,5 @@
 import type { Argument, Command, Option } from 'commander';
-import { CERTS_DIR, CONFIG_FILE, CRL_DIR, DEFAULT_CA_DIRECTORY, RESERVED_NAMES } from '../../ca/layout.js';
+import { CERTS_DIR, CONFIG_FILE, CRL_DIR, DEFAULT_CA_DIRECTORY, OLD_ROOT_NAME, RESERVED_NAMES, ROOT_NAME } from '../../ca/layout.js';
 import { REVOCATION_REASONS } from '../../ca/revocation/reasons.js';
 import { SEED_CSR, SEED_MODES } from '../aliases.js';
 import * as flag from '../flags.js';
@@ -16,6 +16,8 @@ export type Source =
   | 'certificates'
   /** The CAs that sign: crl/NAME.crl, without the kept CRLs of replaced CAs (NAME-SERIAL.crl). */
   | 'issuers'
+  /** The CAs that sign certificates for servers and clients: the issuers without the roots. */
+  | 'leaf-issuers'
   | 'files'
   | 'directories'
   | 'commands';
@@ -53,7 +55,7 @@ export interface CompletionSurface {
   /** `--csr FILE` (no mode flag given) is `sign FILE`. */
   csr: { flag: string; command: string };
   /** How the scripts find the CA directory and its names, as certified does (see ca-directory.ts). */
-  layout: { configFile: string; defaultDirectory: string; certsDir: string; crlDir: string; reserved: string[] };
+  layout: { configFile: string; defaultDirectory: string; certsDir: string; crlDir: string; reserved: string[]; roots: string[] };
 }
 
 const FREE: Values = { choices: [], sources: [] };
@@ -76,6 +78,9 @@ const OPERAND_VALUES: Record<string, Values> = {
   'csr-file': of('files'),
 };
 
+/** The commands whose --issuer signs a certificate for a server or client, which the root never does. */
+const LEAF_ISSUING = new Set(['issue', 'renew', 'sign']);
+
 const HELP: CompletedOption = { flags: ['-h', '--help'], description: 'print the help' };
 
 export function completionSurface(program: Command): CompletionSurface {
@@ -89,10 +94,10 @@ export function completionSurface(program: Command): CompletionSurface {
     description: program.description(),
     options: [
       HELP,
-      ...program.options.map(completedOption),
+      ...program.options.map((option) => completedOption(option)),
       ...SEED_MODES.filter((mode) => mode.flags.length === 1).map((mode) => ({ flags: [...mode.flags], description: `the seed's form of "certified ${mode.command}"` })),
       { flags: [SEED_CSR.flag], description: `the seed's form of "certified ${SEED_CSR.command} FILE"`, values: of('files') },
-      ...flag.store().map(completedOption),
+      ...flag.store().map((option) => completedOption(option)),
     ],
     operands: of('commands'),
   };
@@ -101,12 +106,13 @@ export function completionSurface(program: Command): CompletionSurface {
     root,
     modes: SEED_MODES,
     csr: SEED_CSR,
-    layout: { configFile: CONFIG_FILE, defaultDirectory: DEFAULT_CA_DIRECTORY, certsDir: CERTS_DIR, crlDir: CRL_DIR, reserved: [...RESERVED_NAMES] },
+    layout: { configFile: CONFIG_FILE, defaultDirectory: DEFAULT_CA_DIRECTORY, certsDir: CERTS_DIR, crlDir: CRL_DIR, reserved: [...RESERVED_NAMES], roots: [ROOT_NAME, OLD_ROOT_NAME] },
   };
 }
 
 function completedCommand(command: Command): CompletedCommand {
-  const options = [HELP, ...command.options.map(completedOption)];
+  const leafIssuing = LEAF_ISSUING.has(command.name());
+  const options = [HELP, ...command.options.map((option) => completedOption(option, leafIssuing))];
   const [first] = command.registeredArguments;
   // revoke and renew name a certificate by CN=.. or --name NAME: a bare name would be refused.
   const byName = options.some((option) => option.flags.includes('--name') && option.values?.sources.includes('certificates'));
@@ -114,11 +120,15 @@ function completedCommand(command: Command): CompletedCommand {
   return { name: command.name(), description: command.description(), options, ...(operands ? { operands } : {}) };
 }
 
-function completedOption(option: Option): CompletedOption {
+function completedOption(option: Option, leafIssuing = false): CompletedOption {
   const flags = [option.short, option.long].filter((name): name is string => name !== undefined);
   if (!option.required && !option.optional) return { flags, description: option.description };
   const placeholder = /<[^>]+>|\[[^\]]+\]/.exec(option.flags)?.[0] ?? '';
-  const values = option.argChoices ? { choices: option.argChoices, sources: [] } : (OPTION_VALUES[placeholder] ?? FREE);
+  const values = option.argChoices
+    ? { choices: option.argChoices, sources: [] }
+    : leafIssuing && placeholder === '<ca>'
+      ? of('leaf-issuers')
+      : (OPTION_VALUES[placeholder] ?? FREE);
   return { flags, description: option.description, values };
 }
 

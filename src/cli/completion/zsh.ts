@@ -70,7 +70,8 @@ _certified_certificates() {
   _certified_add "$1" "\${names[@]}"
 }
 
-# The CAs that sign: ${layout.crlDir}/NAME.crl, without the last CRLs of replaced CAs (NAME-SERIAL.crl).
+# The CAs that sign: ${layout.crlDir}/NAME.crl, without the last CRLs of replaced CAs (NAME-SERIAL.crl);
+# with $2 = leaf, without the roots too (they sign only CAs).
 _certified_issuers() {
   local REPLY file name
   local -a names
@@ -78,6 +79,7 @@ _certified_issuers() {
   for file in "$REPLY"/${layout.crlDir}/*.crl(N); do
     name=\${file:t:r}
     [[ $name =~ '-[0-9a-f]{16,}$' ]] && continue
+    [[ $2 == leaf && ( ${layout.roots.map((name) => `$name == '${name}'`).join(' || ')} ) ]] && continue
     names+=("$name")
   done
   _certified_add "$1" "\${names[@]}"
@@ -171,6 +173,7 @@ function calls(values: Values, prefix: string, commandItems: string[]): string {
   for (const source of values.sources) {
     if (source === 'certificates') parts.push(`_certified_certificates ${quoted(prefix)}`);
     else if (source === 'issuers') parts.push(`_certified_issuers ${quoted(prefix)}`);
+    else if (source === 'leaf-issuers') parts.push(`_certified_issuers ${quoted(prefix)} leaf`);
     else if (source === 'files') parts.push('_files');
     else if (source === 'directories') parts.push('_files -/');
     else parts.push(`local -a names=(${commandItems.join(' ')}); _describe -t commands command names`);
