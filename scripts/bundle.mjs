@@ -127,22 +127,17 @@ const workers = build({
   external: ['reflect-metadata', 'pkcs11js'],
 });
 
-/** What the two small programs below share: one self-contained CommonJS file each. */
-const standalone = { ...common, outdir, format: 'cjs', outExtension: { '.js': '.cjs' } };
 
 /**
  * `certified show FILE`, the command git runs once per certificate, CSR and CRL of a diff (its
  * textconv): one small file that loads no X.509 library, which bin/certified requires for exactly
  * that command line, since these run hundreds of times in a row.
  */
-const show = build({ ...standalone, entryPoints: { show: 'src/cli/show-quickly.ts' } });
-
-/** The same, as the program bin/certified-textconv runs. */
-const textconv = build({ ...standalone, entryPoints: { textconv: 'src/cli/textconv.ts' } });
+const show = build({ ...common, outdir, format: 'cjs', outExtension: { '.js': '.cjs' }, entryPoints: { show: 'src/cli/show-quickly.ts' } });
 
 // The build's id: bin/certified-textconv keys its cache on it (any change to what the bundle prints
 // starts a new cache), and bin/certified its code cache.
-const outputs = await Promise.all([cli, ...apart, workers, show, textconv]);
+const outputs = await Promise.all([cli, ...apart, workers, show]);
 const digest = createHash('sha256');
 for (const result of outputs) {
   for (const file of Object.keys(result.metafile.outputs).filter((name) => /\.c?js$/.test(name)).sort()) digest.update(await readFile(join(root, file)));

@@ -1,9 +1,6 @@
 import { readRegularInputFileSync } from '../ca/input-files.js';
 import { formatViews, inspectContentQuickly } from '../ca/review/format-views.js';
 
-/** The exit code of dist/bundle/textconv.cjs when it leaves the file to the CLI (see bin/certified-textconv). */
-export const NOT_SHOWN_QUICKLY = 90;
-
 /**
  * `certified show FILE` as git's textconv runs it, once for every certificate, CSR and CRL of a
  * diff: bin/certified loads this small bundle (dist/bundle/show.cjs) instead of the CLI, which
