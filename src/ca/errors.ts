@@ -66,6 +66,15 @@ export class CaExistsError extends CertifiedError {
   }
 }
 
+export class CaInsideCaError extends CertifiedError {
+  constructor(dir: string, outer: string) {
+    super(`"${dir}" is inside the CA in "${outer}"`, {
+      code: 'CA_INSIDE_CA',
+      hint: ['Nothing was changed. Make the new CA in a directory of its own, outside that one (', { option: 'db', value: 'DIR' }, '), or a sub-CA of that CA with ', { option: 'issuer' }, '.'],
+    });
+  }
+}
+
 export class NameTakenError extends CertifiedError {
   constructor(name: string, path: string) {
     super(`the name "${name}" is already taken by "${path}"`, {

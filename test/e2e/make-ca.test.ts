@@ -131,6 +131,21 @@ describe('certified --ca', () => {
     assert.deepEqual(snapshot(cwd), before);
   });
 
+  it("refuses a new CA inside another CA's directory, before asking for a password, and writes nothing", async () => {
+    const cwd = tempDir();
+    await makeCa(cwd);
+    const before = snapshot(cwd);
+    for (const db of ['etc/ssl/certs/inner', 'etc/ssl/team']) {
+      const nested = await run(['--ca', '--db', db, 'CN=Inner CA'], { cwd, silentStdin: true, timeoutMs: 10_000 });
+      assert.equal(nested.code, 1, nested.stderr);
+      assert.match(nested.stderr, /^certified: ".*etc\/ssl\/(certs\/inner|team)" is inside the CA in ".*etc\/ssl"\. Nothing was changed\. Make the new CA in a directory of its own, outside that one \(--db DIR\), or a sub-CA of that CA with --issuer\.\n$/);
+      assert.deepEqual(snapshot(cwd), before);
+    }
+    // Side by side in one repository is fine.
+    const beside = await run(['--ca', '--db', 'etc/ssl-dev', 'CN=Dev CA'], { cwd, env: { CERTIFIED_ROOT_PASSWORD: ROOT_PASSWORD } });
+    assert.equal(beside.code, 0, beside.stderr);
+  });
+
   it('without a TTY and without a root password, fails at once and leaves nothing', async () => {
     const cwd = tempDir();
     const result = await run(['--ca', 'CN=Example CA'], { cwd, silentStdin: true, timeoutMs: 10_000 });

@@ -29,6 +29,7 @@ import { buildCrl, publishedCrl, type PublishedCrl } from '../revocation/generat
 import { formatDn } from '../../pki/name.js';
 import type { NameConstraintSet } from '../../pki/extensions.js';
 import { buildCertificate } from '../certificate-builder.js';
+import { refuseCaInsideCa } from './choose-init.js';
 import { DEFAULT_CRL_DAYS, DEFAULT_ROOT_CRL_DAYS } from '../profiles.js';
 
 export interface InitCaParams {
@@ -79,6 +80,7 @@ export async function initCa(store: CaStore, params: InitCaParams): Promise<Init
     if ((await store.exists(certPath(ROOT_NAME))) || (await store.exists(certPath(INTERMEDIATE_NAME)))) {
       throw new CaExistsError(store.dir);
     }
+    refuseCaInsideCa(store);
     const now = params.now ?? new Date();
     const ask = params.askPassword ?? noPassword;
     // Token keys first: a wrong PIN, a missing module or a key that cannot be used stops here, and
