@@ -1,4 +1,5 @@
-import { mkdir, rm, rmdir } from 'node:fs/promises';
+import { mkdirSync } from 'node:fs';
+import { rm, rmdir } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { JournalledChange, type ChangeResult, type ChangeSet, type CrashStep } from './change.js';
 import { PendingChangeError, StoreWriteError } from './errors.js';
@@ -12,6 +13,7 @@ import { acquireLock, type Lock, type LockHolder } from './lock.js';
 import { CaReader } from './reader.js';
 import { withRevokedIndex } from './revoked-index.js';
 import type { RollbackReport } from './rollback.js';
+import { startSpawnHelper } from './spawn.js';
 
 export { StoreWriteError } from './errors.js';
 export type { CommitNotice } from './git-notices.js';
@@ -84,7 +86,8 @@ export class CaStore extends CaReader {
     for (;;) {
       let now: string | undefined;
       try {
-        now = await mkdir(this.dir, { recursive: true });
+        // Synchronously, like the lock: see gitFindWorkTree.
+        now = mkdirSync(this.dir, { recursive: true });
       } catch (error) {
         // A parent it made was removed meanwhile by another command that found no CA here.
         if ((error as NodeJS.ErrnoException).code === 'ENOENT' && Date.now() < deadline) continue;
@@ -192,6 +195,14 @@ export class CaStore extends CaReader {
       for (const notice of await gitCommitNotices(this.dir, result.commit, change.message).catch(() => [])) this.options.onCommitNotice(notice);
     }
     return result;
+  }
+
+  /**
+   * For a process that keeps running (a server): git and sync are started from now on by a small
+   * helper process, whose forks cost far less than this process's (see spawn.ts).
+   */
+  startProgramsFromHelper(): void {
+    startSpawnHelper();
   }
 
   /** Calls `listener` after every commit this store makes (not for changes staged for a merge). */
