@@ -43,11 +43,16 @@ function runHere(file: string, args: string[], options: RunOptions): Promise<Run
 
 /**
  * The helper's whole program (CommonJS, given to `node -e`): one execFile per message, the outcome
- * sent back; it ends when this process goes (the IPC channel closes).
+ * sent back; it ends when this process goes (the IPC channel closes), not on the SIGINT or SIGTERM
+ * that stops the server (sent to the whole process group by Ctrl-C and by systemd), so that the
+ * server can still make the commit it is finishing.
  */
 const HELPER_PROGRAM = `
 const { execFile } = require('node:child_process');
 process.on('disconnect', () => process.exit(0));
+// Ctrl-C or a service manager signals the whole group: the server finishes its commit through us.
+process.on('SIGINT', () => undefined);
+process.on('SIGTERM', () => undefined);
 process.on('message', ({ id, file, args, cwd, env, maxBuffer, input }) => {
   const reply = (error, stdout, stderr) => process.send({ id, stdout: String(stdout ?? ''), stderr: String(stderr ?? ''),
     error: error && { message: error.message, code: error.code, signal: error.signal, syscall: error.syscall, killed: error.killed } });

@@ -27,6 +27,19 @@ describe('runProgram through the helper process', () => {
     assert.equal(cwd.stdout.trim(), '/');
   });
 
+  it('outlives the SIGINT and SIGTERM that stop the server, so that its last commit is made', async () => {
+    startSpawnHelper();
+    const env = { PATH: process.env.PATH ?? '/usr/bin:/bin' };
+    const helper = Number((await runProgram('sh', ['-c', 'echo $PPID'], { env })).stdout.trim());
+    assert.notEqual(helper, process.pid);
+    process.kill(helper, 'SIGINT');
+    process.kill(helper, 'SIGTERM');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const after = await runProgram('sh', ['-c', 'echo $PPID'], { env });
+    assert.equal(after.error, null);
+    assert.equal(Number(after.stdout.trim()), helper);
+  });
+
   it('keeps no process alive once its programs are done', () => {
     const script = `import { runProgram, startSpawnHelper } from ${JSON.stringify(pathToFileURL(SPAWN_MODULE).href)};
 startSpawnHelper();
