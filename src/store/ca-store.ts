@@ -61,6 +61,8 @@ export class CaStore extends CaReader {
   private readonly change: JournalledChange;
   private readonly commitListeners = new Set<(commit: ChangeNotice) => void>();
   private gitDirs: Promise<{ gitDir: string; commonDir: string } | null> | undefined;
+  /** Set while apply() commits for listeners: HEAD as the change found it (see apply). */
+  private headWhileCommitting: { head: string | undefined } | undefined;
 
   private constructor(
     dir: string,
@@ -178,18 +180,25 @@ export class CaStore extends CaReader {
     const change = withRevokedIndex(this.dir, asked);
     const paths = [...change.writes.map((write) => write.path), ...(change.removes ?? []), ...(change.moves ?? []).flatMap((move) => [move.from, move.to])];
     let result: ChangeResult;
+    // Listeners hear of this commit when it is made; until then headCommit() answers with HEAD as
+    // the change found it, so that a reader does not take the commit for someone else's meanwhile.
+    if (this.commitListeners.size) this.headWhileCommitting = { head: await this.headCommit() };
     try {
-      result = await this.change.apply(change);
-    } catch (error) {
-      for (const listener of this.commitListeners) listener({ rolledBack: paths });
-      throw error;
-    }
-    this.changesMade.push({ commit: result.commit, written: [...change.writes.map((write) => write.path), ...(change.moves ?? []).map((move) => move.to)] });
-    if (result.commit && !result.stagedForMerge && this.commitListeners.size) {
-      // The commit's own parent, not HEAD as the change found it: a commit made meanwhile by
-      // someone else is then between the two, and a listener must not take it for nothing.
-      const parent = await gitParentOf(this.dir, result.commit).catch(() => null);
-      for (const listener of this.commitListeners) listener(parent === null ? { rolledBack: [] } : { parent, commit: result.commit, paths });
+      try {
+        result = await this.change.apply(change);
+      } catch (error) {
+        for (const listener of this.commitListeners) listener({ rolledBack: paths });
+        throw error;
+      }
+      this.changesMade.push({ commit: result.commit, written: [...change.writes.map((write) => write.path), ...(change.moves ?? []).map((move) => move.to)] });
+      if (result.commit && !result.stagedForMerge && this.commitListeners.size) {
+        // The commit's own parent, not HEAD as the change found it: a commit made meanwhile by
+        // someone else is then between the two, and a listener must not take it for nothing.
+        const parent = await gitParentOf(this.dir, result.commit).catch(() => null);
+        for (const listener of this.commitListeners) listener(parent === null ? { rolledBack: [] } : { parent, commit: result.commit, paths });
+      }
+    } finally {
+      this.headWhileCommitting = undefined;
     }
     if (result.commit && this.options.onCommitNotice) {
       for (const notice of await gitCommitNotices(this.dir, result.commit, change.message).catch(() => [])) this.options.onCommitNotice(notice);
@@ -215,6 +224,7 @@ export class CaStore extends CaReader {
    * small reads, so that a long-running server can ask before each request whether the CA moved.
    */
   async headCommit(): Promise<string | undefined> {
+    if (this.headWhileCommitting) return this.headWhileCommitting.head;
     this.gitDirs ??= findGitDirs(this.dir).catch(() => null);
     const dirs = await this.gitDirs;
     const head = dirs ? readHeadOf(dirs) : null;
