@@ -122,11 +122,16 @@ class LeanClient {
     this.account = String(answer.headers.location);
   }
 
+  /** The account key's JWK thumbprint (RFC 7638), for key authorizations: computed once, as a client keeps it. */
   thumbprint(): string {
-    const jwk = createPublicKey(this.key).export({ format: 'jwk' });
-    const canonical = JSON.stringify({ crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y });
-    return createHash('sha256').update(canonical).digest('base64url');
+    if (this.thumb === undefined) {
+      const jwk = createPublicKey(this.key).export({ format: 'jwk' });
+      const canonical = JSON.stringify({ crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y });
+      this.thumb = createHash('sha256').update(canonical).digest('base64url');
+    }
+    return this.thumb;
   }
+  private thumb: string | undefined;
 
   /** newOrder -> http-01 -> finalize -> download; resolves with the PEM chain. */
   async issue(name: string, csr: string, tokens: Map<string, string>): Promise<string> {

@@ -1,11 +1,11 @@
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdir, open, rename, rm, statfs } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { childEnv } from './child-env.js';
 import { forEachConcurrently } from './concurrently.js';
 import { TEMP_SUFFIX } from './layout.js';
+import { runProgram } from './spawn.js';
 
 export interface WriteOptions {
   mode?: number;
@@ -42,6 +42,47 @@ export async function writeFileAtomic(path: string, content: string | Uint8Array
     throw error;
   }
   await syncDirectory(dirname(path));
+}
+
+/**
+ * writeFileAtomic done synchronously, fsyncs included, for one small file written at every change
+ * (the journal): in a server, each await of a file operation waits behind every request queued
+ * meanwhile, and writeFileAtomic takes nine of them.
+ */
+export function writeFileAtomicSync(path: string, content: string | Uint8Array, options: WriteOptions = {}): void {
+  mkdirSync(dirname(path), { recursive: true, mode: options.dirMode ?? 0o755 });
+  const temp = tempPath(path);
+  try {
+    const fd = openSync(temp, 'wx', options.mode ?? 0o644);
+    try {
+      writeFileSync(fd, content);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temp, path);
+  } catch (error) {
+    rmSync(temp, { force: true });
+    throw error;
+  }
+  syncDirectorySync(dirname(path));
+}
+
+function syncDirectorySync(dir: string): void {
+  let fd;
+  try {
+    fd = openSync(dir, 'r');
+  } catch (error) {
+    if (DIRECTORY_SYNC_UNSUPPORTED.has((error as NodeJS.ErrnoException).code ?? '')) return;
+    throw error;
+  }
+  try {
+    fsyncSync(fd);
+  } catch (error) {
+    if (!DIRECTORY_SYNC_UNSUPPORTED.has((error as NodeJS.ErrnoException).code ?? '')) throw error;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** What fsync of a directory fails with where the platform or file system does not support it. */
@@ -116,9 +157,7 @@ async function onFuse(dir: string): Promise<boolean> {
 }
 
 function syncFileSystem(dir: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    execFile('sync', ['--file-system', dir], { env: childEnv() }, (error) => resolve(!error));
-  });
+  return runProgram('sync', ['--file-system', dir], { env: childEnv() }).then(({ error }) => !error);
 }
 
 async function syncFile(path: string): Promise<void> {

@@ -1,4 +1,5 @@
-import { mkdir, rm, rmdir } from 'node:fs/promises';
+import { mkdirSync } from 'node:fs';
+import { rm, rmdir } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { JournalledChange, type ChangeResult, type ChangeSet, type CrashStep } from './change.js';
 import { PendingChangeError, StoreWriteError } from './errors.js';
@@ -12,6 +13,7 @@ import { acquireLock, type Lock, type LockHolder } from './lock.js';
 import { CaReader } from './reader.js';
 import { withRevokedIndex } from './revoked-index.js';
 import type { RollbackReport } from './rollback.js';
+import { startSpawnHelper } from './spawn.js';
 
 export { StoreWriteError } from './errors.js';
 export type { CommitNotice } from './git-notices.js';
@@ -59,6 +61,8 @@ export class CaStore extends CaReader {
   private readonly change: JournalledChange;
   private readonly commitListeners = new Set<(commit: ChangeNotice) => void>();
   private gitDirs: Promise<{ gitDir: string; commonDir: string } | null> | undefined;
+  /** Set while apply() commits for listeners: HEAD as the change found it (see apply). */
+  private headWhileCommitting: { head: string | undefined } | undefined;
 
   private constructor(
     dir: string,
@@ -84,7 +88,8 @@ export class CaStore extends CaReader {
     for (;;) {
       let now: string | undefined;
       try {
-        now = await mkdir(this.dir, { recursive: true });
+        // Synchronously, like the lock: see gitFindWorkTree.
+        now = mkdirSync(this.dir, { recursive: true });
       } catch (error) {
         // A parent it made was removed meanwhile by another command that found no CA here.
         if ((error as NodeJS.ErrnoException).code === 'ENOENT' && Date.now() < deadline) continue;
@@ -175,23 +180,38 @@ export class CaStore extends CaReader {
     const change = withRevokedIndex(this.dir, asked);
     const paths = [...change.writes.map((write) => write.path), ...(change.removes ?? []), ...(change.moves ?? []).flatMap((move) => [move.from, move.to])];
     let result: ChangeResult;
+    // Listeners hear of this commit when it is made; until then headCommit() answers with HEAD as
+    // the change found it, so that a reader does not take the commit for someone else's meanwhile.
+    if (this.commitListeners.size) this.headWhileCommitting = { head: await this.headCommit() };
     try {
-      result = await this.change.apply(change);
-    } catch (error) {
-      for (const listener of this.commitListeners) listener({ rolledBack: paths });
-      throw error;
-    }
-    this.changesMade.push({ commit: result.commit, written: [...change.writes.map((write) => write.path), ...(change.moves ?? []).map((move) => move.to)] });
-    if (result.commit && !result.stagedForMerge && this.commitListeners.size) {
-      // The commit's own parent, not HEAD as the change found it: a commit made meanwhile by
-      // someone else is then between the two, and a listener must not take it for nothing.
-      const parent = await gitParentOf(this.dir, result.commit).catch(() => null);
-      for (const listener of this.commitListeners) listener(parent === null ? { rolledBack: [] } : { parent, commit: result.commit, paths });
+      try {
+        result = await this.change.apply(change);
+      } catch (error) {
+        for (const listener of this.commitListeners) listener({ rolledBack: paths });
+        throw error;
+      }
+      this.changesMade.push({ commit: result.commit, written: [...change.writes.map((write) => write.path), ...(change.moves ?? []).map((move) => move.to)] });
+      if (result.commit && !result.stagedForMerge && this.commitListeners.size) {
+        // The commit's own parent, not HEAD as the change found it: a commit made meanwhile by
+        // someone else is then between the two, and a listener must not take it for nothing.
+        const parent = await gitParentOf(this.dir, result.commit).catch(() => null);
+        for (const listener of this.commitListeners) listener(parent === null ? { rolledBack: [] } : { parent, commit: result.commit, paths });
+      }
+    } finally {
+      this.headWhileCommitting = undefined;
     }
     if (result.commit && this.options.onCommitNotice) {
       for (const notice of await gitCommitNotices(this.dir, result.commit, change.message).catch(() => [])) this.options.onCommitNotice(notice);
     }
     return result;
+  }
+
+  /**
+   * For a process that keeps running (a server): git and sync are started from now on by a small
+   * helper process, whose forks cost far less than this process's (see spawn.ts).
+   */
+  startProgramsFromHelper(): void {
+    startSpawnHelper();
   }
 
   /** Calls `listener` after every commit this store makes (not for changes staged for a merge). */
@@ -204,6 +224,7 @@ export class CaStore extends CaReader {
    * small reads, so that a long-running server can ask before each request whether the CA moved.
    */
   async headCommit(): Promise<string | undefined> {
+    if (this.headWhileCommitting) return this.headWhileCommitting.head;
     this.gitDirs ??= findGitDirs(this.dir).catch(() => null);
     const dirs = await this.gitDirs;
     const head = dirs ? readHeadOf(dirs) : null;

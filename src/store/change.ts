@@ -143,8 +143,12 @@ export class JournalledChange {
     });
     this.crashPoint('after-journal');
     let commit: string;
+    // Whether the index holds exactly HEAD: asked after the files are written, right before staging
+    // (see gitCommitPaths); while they are flushed to the disk when there are many (see writeManyFiles).
+    let indexCheck: Promise<boolean> | undefined;
+    const askIndex = (): Promise<boolean> => (indexCheck ??= operation === 'merge' ? Promise.resolve(false) : gitIndexMatchesHead(this.dir).catch(() => false));
     try {
-      await this.writeFilesAndObjects(change);
+      await this.writeFilesAndObjects(change, askIndex);
       this.crashPoint('after-writes');
       // From here git's index may hold what the change wrote because the change put it there: a
       // rollback must not take that for the user's own "git add".
@@ -158,8 +162,7 @@ export class JournalledChange {
         });
         commit = '';
       } else {
-        // Asked after the files are written, right before staging: see gitCommitPaths.
-        const indexMatchedHead = await gitIndexMatchesHead(this.dir).catch(() => false);
+        const indexMatchedHead = await askIndex();
         commit = await gitCommitPaths(this.dir, toCommit, change.message, { indexMatchedHead }).catch((error) => {
           throw new StoreWriteError('commit the change in', this.dir, error);
         });
@@ -187,7 +190,7 @@ export class JournalledChange {
    * commits as one git pack, meanwhile, so that staging writes no loose object (see
    * gitWriteBlobs), and its files are flushed to the disk together (see syncFiles).
    */
-  private async writeFilesAndObjects(change: ChangeSet): Promise<void> {
+  private async writeFilesAndObjects(change: ChangeSet, whileFlushing: () => Promise<unknown>): Promise<void> {
     for (const move of change.moves ?? []) {
       await mkdir(dirname(this.path(move.to)), { recursive: true, mode: move.to.startsWith(`${PRIVATE_DIR}/`) ? 0o700 : 0o755 });
       await rename(this.path(move.from), this.path(move.to)).catch((error) => {
@@ -196,7 +199,7 @@ export class JournalledChange {
     }
     const committed = change.writes.filter((write) => write.commit);
     if (change.writes.length >= MANY_FILES && committed.length < PACK_MIN_OBJECTS) {
-      await this.writeManyFiles(change.writes);
+      await this.writeManyFiles(change.writes, whileFlushing);
     } else if (committed.length < PACK_MIN_OBJECTS) {
       await forEachConcurrently(change.writes, WRITE_CONCURRENCY, (write) =>
         writeFileAtomic(this.path(write.path), write.content, this.writeOptions(write)).catch((error) => {
@@ -224,7 +227,7 @@ export class JournalledChange {
    * file, with a pause every hundred files so that the pack (if any) is fed meanwhile; then flushed
    * to the disk together (see syncFiles).
    */
-  private async writeManyFiles(writes: FileWrite[]): Promise<void> {
+  private async writeManyFiles(writes: FileWrite[], whileFlushing?: () => Promise<unknown>): Promise<void> {
     const madeDirs = new Set<string>();
     for (const [index, write] of writes.entries()) {
       if (index % 100 === 99) await new Promise((resume) => setImmediate(resume));
@@ -234,6 +237,8 @@ export class JournalledChange {
         throw new StoreWriteError('write', write.path, error);
       }
     }
+    // Never rejects (see askIndex): started now so that it overlaps the flush.
+    void whileFlushing?.();
     const paths = (commit: boolean) => writes.filter((write) => write.commit === commit).map((write) => this.path(write.path));
     await syncFiles(this.dir, { committed: paths(true), uncommitted: paths(false) }).catch((error) => {
       throw new StoreWriteError('flush the new files to the disk in', this.dir, error);

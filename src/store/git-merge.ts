@@ -1,4 +1,4 @@
-import { stat } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { OPERATION_FILES, findGitDirs, git } from './git.js';
 
@@ -19,7 +19,7 @@ export async function gitOperationUnderWay(dir: string): Promise<GitOperation | 
   const dirs = await findGitDirs(dir).catch(() => null);
   if (!dirs) return undefined;
   for (const name of OPERATION_FILES) {
-    if (await stat(join(dirs.gitDir, name)).then(() => true, () => false)) return OPERATION_OF[name];
+    if (existsSync(join(dirs.gitDir, name))) return OPERATION_OF[name];
   }
   return undefined;
 }

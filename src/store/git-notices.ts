@@ -1,7 +1,6 @@
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { inflateSync } from 'node:zlib';
-import { GitCommandError, OBJECT_ID, findGitDirs, git } from './git.js';
+import { GitCommandError, OBJECT_ID, findGitDirs, git, readLooseObject } from './git.js';
 
 /** What the user should hear about a commit just made. */
 export type CommitNotice =
@@ -40,7 +39,12 @@ function trailerKeys(message: string): string[] {
 /** True when HEAD names a commit rather than a branch. */
 async function gitHeadDetached(dir: string): Promise<boolean> {
   const dirs = await findGitDirs(dir).catch(() => null);
-  const head = dirs ? await readFile(join(dirs.gitDir, 'HEAD'), 'utf8').then((text) => text.trim(), () => '') : '';
+  let head = '';
+  try {
+    head = dirs ? readFileSync(join(dirs.gitDir, 'HEAD'), 'utf8').trim() : '';
+  } catch {
+    head = '';
+  }
   if (OBJECT_ID.test(head)) return true;
   if (head.startsWith('ref: ')) return false;
   // Exit 1: HEAD is not a symbolic ref (detached).
@@ -49,17 +53,8 @@ async function gitHeadDetached(dir: string): Promise<boolean> {
 
 /** The message of `commit`: from its loose object (a new commit always is one), else from git. */
 async function readCommitMessage(dir: string, commit: string): Promise<string> {
-  const dirs = await findGitDirs(dir).catch(() => null);
-  const loose = dirs ? await readFile(join(dirs.commonDir, 'objects', commit.slice(0, 2), commit.slice(2))).catch(() => undefined) : undefined;
-  let object: string | undefined;
-  if (loose) {
-    try {
-      const raw = inflateSync(loose, { maxOutputLength: 512 * 1024 * 1024 }).toString('utf8'); // as git()'s maxBuffer
-      object = raw.slice(raw.indexOf('\0') + 1);
-    } catch {
-      object = undefined;
-    }
-  }
+  const raw = await readLooseObject(dir, commit);
+  let object = raw?.slice(raw.indexOf('\0') + 1);
   object ??= await (await git(dir)).raw(['cat-file', 'commit', commit]);
   const start = object.indexOf('\n\n');
   return start < 0 ? '' : object.slice(start + 2);

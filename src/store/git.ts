@@ -1,11 +1,12 @@
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { access, constants, mkdtemp, open, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { accessSync, closeSync, constants as fsConstants, existsSync, openSync, readFileSync, readSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtemp, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
+import { inflateSync } from 'node:zlib';
 import { ReadTooLargeError } from './bounded-read.js';
 import { childEnv } from './child-env.js';
+import { runProgram } from './spawn.js';
 import { GitBusyError, GitMissingError, GitOperationError, GitUnknownRefError, SkipWorktreeError } from './errors.js';
 
 /** Used when the user has no git identity configured: commit rather than fail. */
@@ -47,23 +48,17 @@ export interface GitClient {
 export async function git(baseDir: string, config: string[] = []): Promise<GitClient> {
   const prefix = config.flatMap((entry) => ['-c', entry]);
   return {
-    raw: (args, input, options = {}) =>
-      new Promise((resolvePromise, reject) => {
-        const child = execFile('git', [...prefix, ...args], { cwd: baseDir, env: gitEnv(), maxBuffer: options.maxBuffer ?? 512 * 1024 * 1024 }, (error, stdout, stderr) => {
-          if (!error) return resolvePromise(stdout);
-          const code = typeof error.code === 'number' ? error.code : null;
-          // ENOENT from spawn: no git on PATH, or no such working directory.
-          if (error.code === 'ENOENT' && (error as NodeJS.ErrnoException).syscall?.startsWith('spawn')) {
-            return void stat(baseDir).then(() => reject(new GitMissingError(error)), () => reject(error));
-          }
-          if (code === null && !stderr) return reject(error); // git could not be started at all
-          reject(new GitCommandError(args, code, (stderr || stdout).trim()));
-        });
-        if (input !== undefined) {
-          child.stdin?.on('error', () => undefined); // git exited early: its exit code tells why
-          child.stdin?.end(input);
-        }
-      }),
+    raw: async (args, input, options = {}) => {
+      const { error, stdout, stderr } = await runProgram('git', [...prefix, ...args], { cwd: baseDir, env: gitEnv(), maxBuffer: options.maxBuffer ?? 512 * 1024 * 1024, ...(input === undefined ? {} : { input }) });
+      if (!error) return stdout;
+      const code = typeof error.code === 'number' ? error.code : null;
+      // ENOENT from spawn: no git on PATH, or no such working directory.
+      if (error.code === 'ENOENT' && error.syscall?.startsWith('spawn')) {
+        throw await stat(baseDir).then(() => new GitMissingError(error), () => error);
+      }
+      if (code === null && !stderr) throw error; // git could not be started at all
+      throw new GitCommandError(args, code, (stderr || stdout).trim());
+    },
   };
 }
 
@@ -75,17 +70,26 @@ export async function git(baseDir: string, config: string[] = []): Promise<GitCl
 export async function gitCheckInstalled(): Promise<void> {
   if (process.platform === 'win32') return; // PATHEXT and friends: let spawn find it
   for (const entry of (process.env.PATH ?? '/usr/bin:/bin').split(delimiter)) {
-    if (await access(join(entry || '.', 'git'), constants.X_OK).then(() => true, () => false)) return;
+    try {
+      accessSync(join(entry || '.', 'git'), fsConstants.X_OK);
+      return;
+    } catch {
+      // not in this one
+    }
   }
   throw new GitMissingError(undefined);
 }
 
-/** The work tree that contains `dir` (walking up to the nearest `.git`), or undefined. */
+/**
+ * The work tree that contains `dir` (walking up to the nearest `.git`), or undefined. This and the
+ * other look-ups of a change (git's state files, the index header, the journal, the lock) use
+ * synchronous file calls: each takes microseconds, and in a server each await of one waited
+ * behind every request queued meanwhile (tens of ms per step, hundreds per commit under load).
+ */
 export async function gitFindWorkTree(dir: string): Promise<string | undefined> {
   let current = resolve(dir);
   for (;;) {
-    const found = await stat(join(current, '.git')).then(() => true, () => false);
-    if (found) return current;
+    if (existsSync(join(current, '.git'))) return current;
     const parent = dirname(current);
     if (parent === current) return undefined;
     current = parent;
@@ -142,12 +146,17 @@ export async function findGitDirs(dir: string): Promise<{ gitDir: string; common
   const workTree = await gitFindWorkTree(dir);
   if (!workTree) return null;
   let gitDir = join(workTree, '.git');
-  if ((await stat(gitDir)).isFile()) {
-    const pointer = /^gitdir: (.+)$/m.exec(await readFile(gitDir, 'utf8'));
+  if (statSync(gitDir).isFile()) {
+    const pointer = /^gitdir: (.+)$/m.exec(readFileSync(gitDir, 'utf8'));
     if (!pointer?.[1]) return null;
     gitDir = resolve(workTree, pointer[1].trim());
   }
-  const commonFile = await readFile(join(gitDir, 'commondir'), 'utf8').catch(() => undefined);
+  let commonFile: string | undefined;
+  try {
+    commonFile = readFileSync(join(gitDir, 'commondir'), 'utf8');
+  } catch {
+    commonFile = undefined;
+  }
   return { gitDir, commonDir: commonFile === undefined ? gitDir : resolve(gitDir, commonFile.trim()) };
 }
 
@@ -198,6 +207,12 @@ export function readHeadOf({ gitDir, commonDir }: { gitDir: string; commonDir: s
 /** The first parent of `commit`, undefined for a repository's first commit. */
 export async function gitParentOf(dir: string, commit: string): Promise<string | undefined> {
   if (!OBJECT_ID.test(commit)) throw new Error(`"${commit.slice(0, 80)}" is not a commit id`);
+  // A commit just made is a loose object: its header says, without a git process.
+  const header = await readLooseObject(dir, commit);
+  if (header?.startsWith('commit ')) {
+    const parent = /\nparent ([0-9a-f]+)\n/.exec(header.slice(0, header.indexOf('\n\n') + 1))?.[1];
+    if (parent === undefined || OBJECT_ID.test(parent)) return parent;
+  }
   const parent = await (await git(dir)).raw(['rev-parse', '--verify', '-q', `${commit}^`]).then((out) => out.trim(), () => '');
   return OBJECT_ID.test(parent) ? parent : undefined;
 }
@@ -220,6 +235,18 @@ export async function gitCommittedText(dir: string, commit: string, rel: string,
   });
 }
 
+/** A loose object's text (header, NUL, body), undefined when `id` is not a readable loose object. */
+export async function readLooseObject(dir: string, id: string): Promise<string | undefined> {
+  const dirs = await findGitDirs(dir).catch(() => null);
+  if (!dirs) return undefined;
+  try {
+    const loose = readFileSync(join(dirs.commonDir, 'objects', id.slice(0, 2), id.slice(2)));
+    return inflateSync(loose, { maxOutputLength: 512 * 1024 * 1024 }).toString('utf8'); // as git()'s maxBuffer
+  } catch {
+    return undefined;
+  }
+}
+
 /** `git commit` prints "[branch (root-commit) <id>] summary"; with core.abbrev=no the id is whole. */
 const COMMIT_LINE = /^\[[^\]\n]*?\b([0-9a-f]{40}|[0-9a-f]{64})\] /m;
 
@@ -235,7 +262,7 @@ export async function gitIndexMatchesHead(dir: string): Promise<boolean> {
   const dirs = await findGitDirs(dir).catch(() => null);
   if (!dirs || (await gitHead(dir)) === undefined) return false;
   for (const name of OPERATION_FILES) {
-    if (await stat(join(dirs.gitDir, name)).then(() => true, () => false)) return false;
+    if (existsSync(join(dirs.gitDir, name))) return false;
   }
   // Exit 0: nothing staged; 1: something is. The plumbing command over the whole repository, so
   // that neither diff.relative (from a CA in a subdirectory) nor ignored submodules hide a change.
@@ -294,10 +321,10 @@ async function withMessageFile<T>(dir: string, message: string, work: (file: str
   const parent = dirs ? dirs.gitDir : await mkdtemp(join(tmpdir(), 'certified-commit-'));
   const file = join(parent, `CERTIFIED_COMMIT_MSG.${process.pid}.${randomBytes(4).toString('hex')}`);
   try {
-    await writeFile(file, message, { mode: 0o600 });
+    writeFileSync(file, message, { mode: 0o600 });
     return await work(file);
   } finally {
-    await rm(dirs ? file : parent, { recursive: true, force: true });
+    rmSync(dirs ? file : parent, { recursive: true, force: true });
   }
 }
 
@@ -369,23 +396,27 @@ export async function gitRefuseSkipWorktree(dir: string, paths: string[]): Promi
 }
 
 async function hasSharedIndex(gitDir: string): Promise<boolean> {
-  return (await readdir(gitDir).catch(() => [] as string[])).some((name) => name.startsWith('sharedindex.'));
+  try {
+    return readdirSync(gitDir).some((name) => name.startsWith('sharedindex.'));
+  } catch {
+    return false;
+  }
 }
 
 /** The version in an index file's header; 2 when there is no index yet (nothing to flag), undefined when unknown. */
 async function indexVersion(indexFile: string): Promise<number | undefined> {
-  let handle;
+  let fd;
   try {
-    handle = await open(indexFile, 'r');
+    fd = openSync(indexFile, 'r');
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'ENOENT' ? 2 : undefined;
   }
   try {
     const header = Buffer.alloc(8);
-    const { bytesRead } = await handle.read(header, 0, 8, 0);
+    const bytesRead = readSync(fd, header, 0, 8, 0);
     return bytesRead === 8 && header.toString('latin1', 0, 4) === 'DIRC' ? header.readUInt32BE(4) : undefined;
   } finally {
-    await handle.close();
+    closeSync(fd);
   }
 }
 

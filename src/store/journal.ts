@@ -1,6 +1,6 @@
-import { rm } from 'node:fs/promises';
+import { existsSync, rmSync } from 'node:fs';
 import { isAbsolute, join, normalize } from 'node:path';
-import { writeFileAtomic, writeFileAtomicUnsynced } from './atomic.js';
+import { writeFileAtomicSync, writeFileAtomicUnsynced } from './atomic.js';
 import { READ_LIMITS, ReadTooLargeError, readBounded } from './bounded-read.js';
 import { JOURNAL_FILE } from './layout.js';
 
@@ -43,6 +43,8 @@ export class CorruptJournalError extends Error {
 
 export async function readJournal(dir: string): Promise<Journal | undefined> {
   const path = join(dir, JOURNAL_FILE);
+  // Most changes find none: known without a round trip through the thread pool.
+  if (!existsSync(path)) return undefined;
   let text: string;
   try {
     text = (await readBounded(path, READ_LIMITS.journal)).toString('utf8');
@@ -110,9 +112,9 @@ export function journalProblem(value: unknown): string | undefined {
 export async function writeJournal(dir: string, journal: Journal, options: { durable?: boolean } = {}): Promise<void> {
   const text = `${JSON.stringify(journal, null, 2)}\n`;
   if (options.durable === false) writeFileAtomicUnsynced(join(dir, JOURNAL_FILE), text);
-  else await writeFileAtomic(join(dir, JOURNAL_FILE), text);
+  else writeFileAtomicSync(join(dir, JOURNAL_FILE), text);
 }
 
 export async function clearJournal(dir: string): Promise<void> {
-  await rm(join(dir, JOURNAL_FILE), { force: true });
+  rmSync(join(dir, JOURNAL_FILE), { force: true });
 }

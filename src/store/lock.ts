@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { readFileSync } from 'node:fs';
-import { link, open, rm, stat, writeFile } from 'node:fs/promises';
+import { closeSync, fstatSync, linkSync, openSync, readFileSync, readSync, rmSync, writeFileSync } from 'node:fs';
+import { rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StoreWriteError } from './errors.js';
 import { LOCK_FILE } from './layout.js';
@@ -63,18 +63,22 @@ interface LockState {
   ageMs: number;
 }
 
-async function readLock(path: string): Promise<LockState | undefined> {
+/**
+ * The lock's small files are read and written synchronously: in a server, each await of a file
+ * operation waits behind every request queued meanwhile, and the lock is taken at every commit.
+ */
+function readLock(path: string): LockState | undefined {
   let raw: string;
   let ageMs: number;
   try {
-    const handle = await open(path, 'r');
+    const fd = openSync(path, 'r');
     try {
       const buffer = Buffer.alloc(4096);
-      const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+      const bytesRead = readSync(fd, buffer, 0, buffer.length, 0);
       raw = buffer.subarray(0, bytesRead).toString('utf8');
-      ageMs = Date.now() - (await handle.stat()).mtimeMs;
+      ageMs = Date.now() - fstatSync(fd).mtimeMs;
     } finally {
-      await handle.close();
+      closeSync(fd);
     }
   } catch {
     return undefined;
@@ -95,8 +99,8 @@ function parseHolder(raw: string): LockHolder | undefined {
   }
 }
 
-async function readHolder(path: string): Promise<LockHolder | undefined> {
-  return (await readLock(path))?.holder;
+function readHolder(path: string): LockHolder | undefined {
+  return readLock(path)?.holder;
 }
 
 /** Field 22 of /proc/<pid>/stat (start time in clock ticks since boot); undefined off Linux or when gone. */
@@ -151,17 +155,17 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * Creates `path` with `content` only if it does not exist, atomically: the content is written to a
  * temp file first and hard-linked into place, so no reader ever sees an empty lock file.
  */
-async function createExclusive(path: string, content: string): Promise<boolean> {
+function createExclusive(path: string, content: string): boolean {
   const temp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.new`;
   try {
-    await writeFile(temp, content, { flag: 'wx', mode: 0o644 });
-    await link(temp, path);
+    writeFileSync(temp, content, { flag: 'wx', mode: 0o644 });
+    linkSync(temp, path);
     return true;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
     throw new StoreWriteError('create the lock', LOCK_FILE, error);
   } finally {
-    await rm(temp, { force: true });
+    rmSync(temp, { force: true });
   }
 }
 
@@ -184,8 +188,8 @@ export async function acquireLock(dir: string, options: LockOptions): Promise<Lo
   const waitStart = Date.now();
   let noticed = false;
   for (;;) {
-    if (await createExclusive(path, `${JSON.stringify(me)}\n`)) return { release: () => releaseLock(path, me.token) };
-    const lock = await readLock(path);
+    if (createExclusive(path, `${JSON.stringify(me)}\n`)) return { release: () => releaseLock(path, me.token) };
+    const lock = readLock(path);
     if (!lock) continue; // released meanwhile
     const holder = lock.holder;
     if (staleLockReason(lock, me) !== undefined) {
@@ -208,13 +212,13 @@ export async function acquireLock(dir: string, options: LockOptions): Promise<Lo
  */
 async function takeOverStale(path: string, stale: string): Promise<void> {
   const guard = `${path}.takeover`;
-  if (!(await createExclusive(guard, `${process.pid}\n`))) {
+  if (!createExclusive(guard, `${process.pid}\n`)) {
     const age = await stat(guard).then((stats) => Date.now() - stats.mtimeMs, () => 0);
     if (age > GUARD_STALE_MS) await rm(guard, { force: true });
     return;
   }
   try {
-    const current = await readLock(path);
+    const current = readLock(path);
     if (current?.raw === stale) await rm(path, { force: true });
   } finally {
     await rm(guard, { force: true });
@@ -222,6 +226,5 @@ async function takeOverStale(path: string, stale: string): Promise<void> {
 }
 
 async function releaseLock(path: string, token: string): Promise<void> {
-  const holder = await readHolder(path);
-  if (holder?.token === token) await rm(path, { force: true });
+  if (readHolder(path)?.token === token) rmSync(path, { force: true });
 }

@@ -260,6 +260,23 @@ describe('certified serve --acme-listen (an ACME server)', () => {
     assert.equal(head(), before, 'no refusal wrote anything');
   });
 
+  it("answers a challenge's POST with the outcome of a validation that ends at once, so the first poll finds the order ready", async () => {
+    const client = new acme.Client({ directoryUrl, accountKey: await acme.crypto.createPrivateEcdsaKey() });
+    await client.createAccount({ termsOfServiceAgreed: true });
+    const order = await client.createOrder({ identifiers: [{ type: 'dns', value: 'quick.example.test' }] });
+    const [authz] = await client.getAuthorizations(order);
+    const challenge = authz!.challenges.find((each) => each.type === 'http-01')!;
+    tokens.set(challenge.token, await client.getChallengeKeyAuthorization(challenge));
+    const answered = await client.completeChallenge(challenge);
+    assert.equal(answered.status, 'valid');
+    assert.equal((await client.getOrder(order)).status, 'ready');
+    // One that fails at once is answered as invalid, with its error.
+    const failing = await client.createOrder({ identifiers: [{ type: 'dns', value: 'nothing-here-either.example.test' }] });
+    const failed = await client.completeChallenge((await client.getAuthorizations(failing))[0]!.challenges.find((each) => each.type === 'http-01')!);
+    assert.equal(failed.status, 'invalid');
+    assert.equal((failed as { error?: { type: string } }).error?.type, 'urn:ietf:params:acme:error:incorrectResponse');
+  });
+
   it('marks a failed validation invalid, and keeps answering while a client is slow', async () => {
     const client = new acme.Client({ directoryUrl, accountKey: await acme.crypto.createPrivateEcdsaKey() });
     await client.createAccount({ termsOfServiceAgreed: true });

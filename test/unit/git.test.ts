@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { GitUnknownRefError, SkipWorktreeError } from '../../src/store/errors.js';
-import { gitChangedPaths, gitCommitPaths, gitHead, gitIndexMatchesHead, gitRefuseSkipWorktree, gitRestorePaths } from '../../src/store/git.js';
+import { gitChangedPaths, gitCommitPaths, gitHead, gitParentOf, gitIndexMatchesHead, gitRefuseSkipWorktree, gitRestorePaths } from '../../src/store/git.js';
 
 const dirs: string[] = [];
 after(() => {
@@ -30,6 +30,27 @@ function commitFile(dir: string, name: string, text: string): void {
   git(dir, ['add', name]);
   git(dir, ['commit', '-q', '-m', `add ${name}`]);
 }
+
+describe('gitParentOf', () => {
+  it('gives the first parent as git does, from a loose commit, a packed one and a root commit', async () => {
+    const dir = repo();
+    commitFile(dir, 'a.txt', 'a');
+    const first = git(dir, ['rev-parse', 'HEAD']);
+    commitFile(dir, 'b.txt', 'b');
+    const second = git(dir, ['rev-parse', 'HEAD']);
+    git(dir, ['checkout', '-q', '-b', 'side', first]);
+    commitFile(dir, 'c.txt', 'c');
+    git(dir, ['checkout', '-q', '-']);
+    git(dir, ['merge', '-q', '--no-edit', 'side']);
+    const merge = git(dir, ['rev-parse', 'HEAD']);
+    assert.equal(await gitParentOf(dir, merge), second);
+    assert.equal(await gitParentOf(dir, second), first);
+    assert.equal(await gitParentOf(dir, first), undefined);
+    git(dir, ['gc', '-q']);
+    assert.equal(await gitParentOf(dir, merge), second);
+    assert.equal(await gitParentOf(dir, first), undefined);
+  });
+});
 
 describe('gitHead reads HEAD as git rev-parse does', () => {
   it('is undefined before the first commit', async () => {
