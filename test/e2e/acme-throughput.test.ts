@@ -44,7 +44,9 @@ class Client {
     ca: string,
     private readonly dir: Record<string, string>,
   ) {
-    this.agent = new https.Agent({ ca, keepAlive: true, maxSockets: 1, localAddress: nextAddress() });
+    // An idle connection is dropped here after 4 s, before the server's keep-alive timeout (5 s)
+    // closes it: otherwise a request sent as the server closes it fails with ECONNRESET.
+    this.agent = new https.Agent({ ca, keepAlive: true, maxSockets: 1, timeout: 4_000, localAddress: nextAddress() });
   }
 
   async request(method: string, url: string, body?: string): Promise<Answer> {
