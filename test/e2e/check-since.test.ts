@@ -151,6 +151,35 @@ describe('check --since', () => {
     assert.deepEqual(codes(since), ['certs/api.example.com.chain.crt missing-chain']);
   });
 
+  it('finds a revocation undone by git revert, and the older CRL it put back', async () => {
+    const { cwd, db } = copyCa();
+    const serial = serialIn(db, 'web.example.com');
+    const revoked = await run(['revoke', '--reason', 'keyCompromise', '--name', 'web.example.com'], { cwd });
+    assert.equal(revoked.code, 0, revoked.stderr);
+    git(db, ['branch', '-f', 'base']);
+    git(db, ['revert', '--no-edit', 'HEAD']);
+    const reverted = await check(cwd, ['--since', 'base']);
+    assert.equal(reverted.code, 1);
+    assert.deepEqual(codes(reverted.json), ['crl/ca.crl crl-rollback', `records/ca/${serial}.json unrevoked`]);
+    assert.match(reverted.json.findings[1]!.message, /revoked \(keyCompromise\) in "base", and no longer is/);
+    // Re-signing the CRL from the records gives it a higher number, but the revocation is still undone.
+    const crl = await run(['crl'], { cwd });
+    assert.equal(crl.code, 0, crl.stderr);
+    const resigned = await check(cwd, ['--since', 'base']);
+    assert.deepEqual(codes(resigned.json), [`records/ca/${serial}.json unrevoked`]);
+  });
+
+  it('finds a revoked record deleted outright', async () => {
+    const { cwd, db } = copyCa();
+    const serial = serialIn(db, 'web.example.com');
+    const revoked = await run(['revoke', '--name', 'web.example.com'], { cwd });
+    assert.equal(revoked.code, 0, revoked.stderr);
+    git(db, ['branch', '-f', 'base']);
+    git(db, ['rm', '-q', `records/ca/${serial}.json`, `revoked-index/ca/${serial}`]);
+    const since = await check(cwd, ['--since', 'base']);
+    assert.ok(codes(since.json).includes(`records/ca/${serial}.json unrevoked`), codes(since.json).join('\n'));
+  });
+
   it('refuses an unknown REF in one line naming it', async () => {
     const result = await run(['check', '--since', 'origin/no-such-branch'], { cwd: home });
     assert.equal(result.code, 1);
