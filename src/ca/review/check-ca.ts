@@ -9,6 +9,7 @@ import { crlFileOf } from '../config.js';
 import { IssuerRevocations } from '../issuer-revocations.js';
 import { CertificateChecker, type SignaturePair } from './check-certificates.js';
 import { checkCrls } from './check-crls.js';
+import { checkHistory } from './check-history.js';
 import { checkRevokedIndex } from './check-revoked-index.js';
 import { checkKeys } from './check-keys.js';
 import { checkTokenKeys, type TokenKeyCheck } from './check-token-keys.js';
@@ -73,6 +74,7 @@ export async function checkCa(store: CaStore, options: CheckCaOptions = {}): Pro
   findings.push(...(await checkRevokedIndex(store, paths)));
   const scoped = changes && (await scopeOfChanges(store, config, changes, records, paths));
   const scope = scoped && 'names' in scoped ? scoped : undefined;
+  if (changes) findings.push(...(await checkHistory(store, await changes, paths)));
   // A scoped check decodes its certificates and every CA (the issuers and chains they are judged against).
   const issuers = new Set(records.map((record) => record.issuer));
   const names = (await store.list(CERTS_DIR))

@@ -23,6 +23,8 @@ export type FindingCode =
   | 'stale-crl'
   | 'crl-expiring'
   | 'crl-entries'
+  | 'crl-rollback'
+  | 'unrevoked'
   | 'revoked-index'
   | 'plaintext-key-tracked'
   | 'pending-change'
