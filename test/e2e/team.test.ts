@@ -443,3 +443,28 @@ describe('revocation is deliberate on a terminal', () => {
     assert.equal(commitCount(db), commits + 1);
   });
 });
+
+describe('a record left with conflict markers after a merge', () => {
+  it('crl and revoke name the record and say to resolve the conflict, in one line, changing nothing', async () => {
+    const cwd = tempDir();
+    await makeCa(cwd);
+    const db = join(cwd, 'etc/ssl');
+    await certifiedPlain(cwd, ['CN=a.example.com']);
+    await certifiedPlain(cwd, ['CN=b.example.com']);
+    await certifiedPlain(cwd, ['revoke', '--yes', 'CN=a.example.com']);
+    const serial = readdirSync(join(db, 'revoked-index/ca'))[0]!;
+    const path = `records/ca/${serial}.json`;
+    // Both sides revoked it with another reason; the conflict was "git add"ed and committed as it was.
+    const text = readFileSync(join(db, path), 'utf8');
+    writeFileSync(join(db, path), text.replace(/( *"reason": .*\n)/, '<<<<<<< HEAD\n$1=======\n    "reason": "keyCompromise"\n>>>>>>> theirs\n'));
+    git(db, ['commit', '-q', '-am', 'Merge, half resolved']);
+    const commits = commitCount(db);
+    for (const args of [['crl'], ['revoke', '--yes', 'CN=b.example.com']]) {
+      const result = await run(args, { cwd });
+      assert.equal(result.code, 1, `${args.join(' ')}: ${result.stderr}`);
+      assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr);
+      assert.match(result.stderr, new RegExp(`^certified: the record "${path}" holds git conflict markers \\(<<<<<<<\\)`), result.stderr);
+      assert.equal(commitCount(db), commits);
+    }
+  });
+});
