@@ -180,6 +180,19 @@ describe('check --since', () => {
     assert.ok(codes(since.json).includes(`records/ca/${serial}.json unrevoked`), codes(since.json).join('\n'));
   });
 
+  it('in a shallow clone (CI\'s fetch-depth: 1), says the history is missing and how to fetch it', async () => {
+    const { cwd, db } = copyCa();
+    const issued = await run(['CN=new.example.com'], { cwd });
+    assert.equal(issued.code, 0, issued.stderr);
+    const ci = join(tempDir(), 'ci');
+    git(cwd, ['clone', '-q', '--depth', '1', `file://${db}`, ci]);
+    git(ci, ['fetch', '-q', '--depth', '1', 'origin', 'base:refs/remotes/origin/base']);
+    const result = await run(['check', '--since', 'origin/base'], { cwd: ci });
+    assert.equal(result.code, 1);
+    assert.equal(result.stderr.split('\n').filter(Boolean).length, 1, result.stderr);
+    assert.match(result.stderr, /^certified: this clone is shallow, so --since cannot find where "origin\/base" and HEAD part\. .*git fetch --unshallow/);
+  });
+
   it('refuses an unknown REF in one line naming it', async () => {
     const result = await run(['check', '--since', 'origin/no-such-branch'], { cwd: home });
     assert.equal(result.code, 1);
