@@ -57,6 +57,12 @@ export async function changesSince(store: CaStore, since: string): Promise<Chang
     return { ...(await gitChangedPaths(store.dir, since)), since };
   } catch (error) {
     if (!(error instanceof GitUnknownRefError)) throw error;
+    if (error.reason === 'shallow') {
+      throw new CertifiedError(['this clone is shallow, so ', { option: 'since' }, ` cannot find where "${since}" and HEAD part`], {
+        code: 'SHALLOW_CLONE',
+        hint: 'Fetch the history with "git fetch --unshallow" (in GitHub Actions, actions/checkout with fetch-depth: 0).',
+      });
+    }
     throw new CertifiedError(
       error.reason === 'unknown'
         ? [`unknown git revision "${since}" given to `, { option: 'since' }]
