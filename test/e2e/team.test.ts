@@ -156,6 +156,34 @@ describe('branches that revoke merge into CRLs that list every revocation, numbe
     );
   });
 
+  it('a "git pull --rebase" without git-setup stops on the CRL: "certified crl" resolves it, "git rebase --continue" finishes', async () => {
+    const team = await makeTeam();
+    const alice = team.clone('alice');
+    for (const name of ['one', 'two', 'three']) await certified(alice, [`CN=${name}.example.com`]);
+    git(alice, ['push', '-q', 'origin', 'HEAD']);
+    const bob = team.clone('bob');
+    const serials = Object.fromEntries(['one', 'two'].map((name) => [name, serialOf(join(alice, `certs/${name}.example.com.crt`))]));
+    await certified(bob, ['--revoke', 'CN=two.example.com']);
+    await certified(alice, ['--revoke', 'CN=one.example.com']);
+    const aliceNumber = crlNumber(join(alice, 'crl/ca.crl'));
+    git(alice, ['push', '-q', 'origin', 'HEAD']);
+
+    const pull = tool('git', ['-C', bob, 'pull', '--rebase', 'origin', 'HEAD']);
+    assert.notEqual(pull.status, 0, 'both sides rewrote crl/ca.crl: the rebase stops on it');
+    assert.deepEqual(git(bob, ['diff', '--name-only', '--diff-filter=U']).trim().split('\n'), ['crl/ca.crl']);
+    const resolved = await certified(bob, ['crl']);
+    assert.match(resolved, /staged for the rebase under way: finish it with "git rebase --continue"/);
+    assert.equal(git(bob, ['diff', '--name-only', '--diff-filter=U']).trim(), '');
+    const done = tool('git', ['-C', bob, '-c', 'core.editor=true', 'rebase', '--continue']);
+    assert.equal(done.status, 0, done.stdout + done.stderr);
+    assert.ok(crlNumber(join(bob, 'crl/ca.crl')) > aliceNumber);
+    await assertConsistent(
+      bob,
+      [revokedCopy(bob, 'one.example.com', serials.one!), revokedCopy(bob, 'two.example.com', serials.two!)],
+      ['three.example.com'],
+    );
+  });
+
   it('a merge with the CRL merge driver of git-setup completes; one "certified crl" then lists both sides', async () => {
     const team = await makeTeam();
     const alice = team.clone('alice');
