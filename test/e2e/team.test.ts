@@ -267,6 +267,26 @@ describe('a team of three clones, merging in every way', () => {
   });
 });
 
+describe('a branch that revokes the last certificate of csr/ merges with one that issues', () => {
+  it('the new request stays in csr/: git does not take the revocation for a renamed folder', async () => {
+    const team = await makeTeam();
+    const alice = team.clone('alice');
+    await certified(alice, ['CN=first.example.com']);
+    git(alice, ['push', '-q', 'origin', 'HEAD']);
+    const bob = team.clone('bob');
+    git(bob, ['checkout', '-q', '-b', 'second']);
+    await certified(bob, ['CN=second.example.com']);
+    await certified(alice, ['revoke', '--yes', 'CN=first.example.com']);
+    git(alice, ['push', '-q', 'origin', 'HEAD']);
+    git(bob, ['fetch', '-q', 'origin']);
+    const merge = tool('git', ['-C', bob, 'merge', '--no-edit', 'origin/HEAD']);
+    assert.equal(merge.status, 0, merge.stdout + merge.stderr);
+    assert.equal(existsSync(join(bob, 'csr/second.example.com.csr')), true);
+    await certified(bob, ['crl']);
+    assert.equal((await run(['check'], { cwd: bob })).code, 0);
+  });
+});
+
 describe('check finds what branches leave behind', () => {
   it('reports two valid records for one name, left by merging two branches that issued it, naming both serials', async () => {
     const team = await makeTeam();
