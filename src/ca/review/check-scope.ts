@@ -7,6 +7,7 @@ import {
   CROSS_NAME,
   CRL_DIR,
   CSR_DIR,
+  CSR_KEEP_FILE,
   OLD_INTERMEDIATE_NAME,
   OLD_ROOT_NAME,
   PRIVATE_DIR,
@@ -145,6 +146,7 @@ export async function scopeOfChanges(
       }
       continue;
     }
+    if (path === CSR_KEEP_FILE) continue; // holds no request
     // Revoked certificates' files are kept, never checked (their records and the CRL are).
     if (path.startsWith(`${REVOKED_DIR}/`) || path.startsWith(`${PRIVATE_DIR}/${REVOKED_DIR}/`)) continue;
     // An entry of the index of revoked certificates: the CRL of its issuer, which is built from it.
