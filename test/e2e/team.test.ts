@@ -492,6 +492,18 @@ describe('revocation is deliberate on a terminal', () => {
   });
 });
 
+describe('a clone of a CA whose intermediate key is not encrypted', () => {
+  it('has no intermediate key (git ignores it): issue says where to get it', async () => {
+    const cwd = tempDir();
+    await makeCa(cwd);
+    const clone = cloneCa(join(cwd, 'etc/ssl'), tempDir());
+    const result = await run(['CN=web.example.com'], { cwd: clone });
+    assert.equal(result.code, 1);
+    assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr);
+    assert.match(result.stderr, /^certified: the key of "ca" is not at "private\/ca\.key"\. git ignores unencrypted keys, so a clone has none: copy it from the clone that made the CA/);
+  });
+});
+
 describe('a record left with conflict markers after a merge', () => {
   it('crl and revoke name the record and say to resolve the conflict, in one line, changing nothing', async () => {
     const cwd = tempDir();
