@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { cpSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { git, makeCa, run, tempDir } from '../helpers/cli.js';
@@ -149,6 +149,19 @@ describe('check --since', () => {
     assert.match(since.scope?.reason ?? '', /certified\.json/);
     assert.match(stderr, /^Note: checking the whole CA, not only what changed since "base": "certified\.json" changed\.$/m);
     assert.deepEqual(codes(since), ['certs/api.example.com.chain.crt missing-chain']);
+  });
+
+  it('finds a file replaced by a symbolic link to a copy outside the CA (what a pull request can commit)', async () => {
+    const { since, full } = await compare((db) => {
+      const outside = join(tempDir(), 'web.chain.crt');
+      writeFileSync(outside, readFileSync(join(db, 'certs/web.example.com.chain.crt')));
+      rmSync(join(db, 'certs/web.example.com.chain.crt'));
+      symlinkSync(outside, join(db, 'certs/web.example.com.chain.crt'));
+      git(db, ['add', 'certs/web.example.com.chain.crt']);
+      git(db, ['commit', '-q', '-m', 'A link']);
+    });
+    assert.deepEqual(codes(since), ['certs/web.example.com.chain.crt symlink']);
+    assert.deepEqual(codes(full), ['certs/web.example.com.chain.crt symlink']);
   });
 
   it('finds a revocation undone by git revert, and the older CRL it put back', async () => {
