@@ -434,6 +434,19 @@ export async function gitGrepTracked(dir: string, pattern: string, paths?: strin
   return found.filter((path) => wanted.has(path));
 }
 
+/** Paths under `dir` (relative to it) that git's index holds as symbolic links; only among `paths` when given. */
+export async function gitTrackedSymlinks(dir: string, paths?: string[]): Promise<string[]> {
+  if (paths?.length === 0) return [];
+  const client = await git(dir);
+  const few = paths !== undefined && paths.length <= GREP_PATHSPECS;
+  const args = few ? ['--literal-pathspecs', 'ls-files', '-s', '-z', '--', ...paths] : ['ls-files', '-s', '-z', '--', '.'];
+  // "MODE OBJECT STAGE\tPATH", each ended by NUL; 120000 is a symbolic link.
+  const found = (await client.raw(args)).split('\0').filter((entry) => entry.startsWith('120000 ')).map((entry) => entry.slice(entry.indexOf('\t') + 1));
+  if (paths === undefined || few) return [...new Set(found)];
+  const wanted = new Set(paths);
+  return [...new Set(found)].filter((path) => wanted.has(path));
+}
+
 /** Up to this many paths go to git grep on its command line. */
 const GREP_PATHSPECS = 1000;
 

@@ -1,7 +1,7 @@
 import type { CheckedView } from './check-certificates.js';
 import type { KeyComparison } from '../../pki/keys.js';
 import type { CaStore } from '../../store/ca-store.js';
-import { gitGrepTracked } from '../../store/git.js';
+import { gitGrepTracked, gitTrackedSymlinks } from '../../store/git.js';
 import { CERTS_DIR, CROSS_NAME, INTERMEDIATE_NAME, OLD_ROOT_NAME, PRIVATE_DIR, RECORDS_DIR, ROOTS_FILE, ROOT_NAME, certPath, recordPath } from '../../store/layout.js';
 import { parseRecord, type CertificateRecord } from '../../store/records.js';
 import { loadConfig } from '../ca-files.js';
@@ -98,12 +98,16 @@ export async function checkCa(store: CaStore, options: CheckCaOptions = {}): Pro
     }
     const crls = await checkCrls(store, new Map([...certificates].filter(([name]) => !sharingCrl.has(name) && (!scope || scope.crls.has(name)))), records, now, findings, crlPath);
     let trackedKeys: string[] = [];
+    let links: string[] = [];
     try {
-      trackedKeys = await gitGrepTracked(store.dir, PLAINTEXT_KEY_PATTERN, scope?.changed);
+      [trackedKeys, links] = await Promise.all([gitGrepTracked(store.dir, PLAINTEXT_KEY_PATTERN, scope?.changed), gitTrackedSymlinks(store.dir, scope?.changed)]);
     } catch (error) {
       // Without git, check cannot tell whether a key is committed in the clear: that is no pass.
       const reason = (error as Error).message.split('\n')[0] ?? '';
       findings.push(finding(PRIVATE_DIR, 'git-unavailable', `could not verify that git tracks no unencrypted private key, because git failed (${reason}): install git or put it on PATH, and run check in the CA's git repository`));
+    }
+    for (const path of links) {
+      findings.push(finding(path, 'symlink', 'is committed as a symbolic link, which certified never makes: check read the file it points to, which git does not hold; commit the file itself in its place'));
     }
     for (const path of trackedKeys) {
       findings.push(finding(path, 'plaintext-key-tracked', 'an unencrypted private key is tracked by git: remove it from git ("git rm --cached") and from the history, and replace the key'));

@@ -27,6 +27,7 @@ export type FindingCode =
   | 'unrevoked'
   | 'revoked-index'
   | 'plaintext-key-tracked'
+  | 'symlink'
   | 'pending-change'
   | 'git-unavailable';
 
