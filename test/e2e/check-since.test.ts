@@ -164,6 +164,16 @@ describe('check --since', () => {
     assert.deepEqual(codes(full), ['certs/web.example.com.chain.crt symlink']);
   });
 
+  it('finds a .gitignore that no longer keeps unencrypted keys out of git', async () => {
+    const { since, full } = await compare((db) => {
+      writeFileSync(join(db, '.gitignore'), '# nothing ignored\n');
+      git(db, ['commit', '-q', '-am', 'Ignore less']);
+    });
+    assert.equal(since.scope?.full, true);
+    assert.deepEqual(codes(since), ['.gitignore keys-not-ignored']);
+    assert.deepEqual(codes(full), ['.gitignore keys-not-ignored']);
+  });
+
   it('finds a revocation undone by git revert, and the older CRL it put back', async () => {
     const { cwd, db } = copyCa();
     const serial = serialIn(db, 'web.example.com');
