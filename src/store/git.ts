@@ -434,6 +434,19 @@ export async function gitGrepTracked(dir: string, pattern: string, paths?: strin
   return found.filter((path) => wanted.has(path));
 }
 
+/** Whether git ignores `path` (relative to `dir`; it need not exist) by .gitignore, info/exclude or core.excludesFile. */
+export async function gitIgnores(dir: string, path: string): Promise<boolean> {
+  const client = await git(dir);
+  // Exit code 1 is "not ignored"; any other failure is thrown: the caller must not read it as an answer.
+  return client.raw(['check-ignore', '-q', '--no-index', '--', path]).then(
+    () => true,
+    (error: unknown) => {
+      if (error instanceof GitCommandError && error.exitCode === 1) return false;
+      throw error;
+    },
+  );
+}
+
 /** Paths under `dir` (relative to it) that git's index holds as symbolic links; only among `paths` when given. */
 export async function gitTrackedSymlinks(dir: string, paths?: string[]): Promise<string[]> {
   if (paths?.length === 0) return [];

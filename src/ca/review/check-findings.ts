@@ -28,6 +28,7 @@ export type FindingCode =
   | 'revoked-index'
   | 'plaintext-key-tracked'
   | 'symlink'
+  | 'keys-not-ignored'
   | 'pending-change'
   | 'git-unavailable';
 
