@@ -18,12 +18,12 @@ export async function checkHistory(store: CaStore, changes: ChangedFiles, curren
   for (const path of changes.paths) {
     if (changes.added.has(path)) continue;
     if (path.startsWith(`${RECORDS_DIR}/`) && path.endsWith('.json')) {
+      // Revoked now (what a revocation or renewal leaves), or unreadable (a finding of its own): nothing
+      // to compare, and no git process per record of a change that revokes thousands.
+      const now = byPath.get(path);
+      if (now?.status === 'revoked' || (now === undefined && (await store.exists(path)))) continue;
       const was = await readOr(async () => parseRecord((await store.readCommittedText(path, changes.base)) ?? ''));
       if (was?.status !== 'revoked') continue;
-      const now = byPath.get(path);
-      // An unreadable record is a finding of its own.
-      if (now === undefined && (await store.exists(path))) continue;
-      if (now?.status === 'revoked') continue;
       findings.push(
         finding(
           path,
