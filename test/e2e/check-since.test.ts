@@ -216,6 +216,19 @@ describe('check --since', () => {
     assert.match(result.stderr, /^certified: this clone is shallow, so --since cannot find where "origin\/base" and HEAD part\. .*git fetch --unshallow/);
   });
 
+  it('finds an issued certificate forgotten by git revert: its record gone, no CRL can list it', async () => {
+    const { cwd, db } = copyCa();
+    const issued = await run(['CN=new.example.com'], { cwd });
+    assert.equal(issued.code, 0, issued.stderr);
+    const serial = serialIn(db, 'new.example.com');
+    git(db, ['branch', '-f', 'base']);
+    git(db, ['revert', '--no-edit', 'HEAD']);
+    const since = await check(cwd, ['--since', 'base']);
+    assert.equal(since.code, 1);
+    assert.deepEqual(codes(since.json), [`records/ca/${serial}.json record-deleted`]);
+    assert.match(since.json.findings[0]!.message, /restore the record .* and revoke the certificate instead/);
+  });
+
   it('refuses an unknown REF in one line naming it', async () => {
     const result = await run(['check', '--since', 'origin/no-such-branch'], { cwd: home });
     assert.equal(result.code, 1);
