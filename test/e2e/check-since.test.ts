@@ -225,8 +225,9 @@ describe('check --since', () => {
     git(db, ['revert', '--no-edit', 'HEAD']);
     const since = await check(cwd, ['--since', 'base']);
     assert.equal(since.code, 1);
-    assert.deepEqual(codes(since.json), [`records/ca/${serial}.json record-deleted`]);
-    assert.match(since.json.findings[0]!.message, /restore the record .* and revoke the certificate instead/);
+    // Its key, git-ignored, stayed on disk.
+    assert.deepEqual(codes(since.json), ['private/new.example.com.key orphan-key', `records/ca/${serial}.json record-deleted`]);
+    assert.match(since.json.findings[1]!.message, /restore the record .* and revoke the certificate instead/);
   });
 
   it('refuses an unknown REF in one line naming it', async () => {

@@ -77,7 +77,7 @@ export async function checkCa(store: CaStore, options: CheckCaOptions = {}): Pro
   findings.push(...(await checkRevokedIndex(store, paths)));
   const scoped = changes && (await scopeOfChanges(store, config, changes, records, paths));
   const scope = scoped && 'names' in scoped ? scoped : undefined;
-  if (changes) findings.push(...(await checkHistory(store, await changes, paths)));
+  if (changes) findings.push(...(await checkHistory(store, await changes, paths, now)));
   // A scoped check decodes its certificates and every CA (the issuers and chains they are judged against).
   const issuers = new Set(records.map((record) => record.issuer));
   const names = (await store.list(CERTS_DIR))

@@ -25,6 +25,7 @@ export type FindingCode =
   | 'crl-entries'
   | 'crl-rollback'
   | 'unrevoked'
+  | 'record-deleted'
   | 'revoked-index'
   | 'plaintext-key-tracked'
   | 'symlink'
