@@ -54,7 +54,7 @@ export async function loadSigningKey(store: CaStore, name: string, askPassword: 
       code: 'NO_KEY',
       hint: name === ROOT_NAME
         ? `The root key is kept offline: copy it back to "${path}" for this command, then move it away again.`
-        : `Restore "${path}" from your backup.`,
+        : ['git ignores unencrypted keys, so a clone has none: copy it from the clone that made the CA, or restore it from your backup (a CA made with ', { option: 'intermediatePassword' }, ' commits its key encrypted).'],
     });
   }
   const password = isEncryptedKeyPem(pem) ? await askPassword({ role, name, path }) : undefined;

@@ -2,8 +2,9 @@ import type { CertificateInfo } from '../pki/certificate.js';
 import { normalizeSerial } from '../pki/serial.js';
 import type { CaStore } from '../store/ca-store.js';
 import { RECORDS_DIR, REVOKED_DIR, certPath, recordPath } from '../store/layout.js';
-import { parseRecord, type CertificateRecord } from '../store/records.js';
+import type { CertificateRecord } from '../store/records.js';
 import { loadCertificate } from './ca-files.js';
+import { readRecord } from './certificate-record.js';
 import { AlreadyRevokedError, CertifiedError, InvalidInputError, UnknownCertificateError } from './errors.js';
 import { printable } from './names.js';
 
@@ -11,8 +12,9 @@ import { printable } from './names.js';
 export async function findRecord(store: CaStore, serial: string): Promise<CertificateRecord | undefined> {
   const wanted = normalizeSerial(serial);
   for (const issuer of await store.list(RECORDS_DIR)) {
-    const text = await store.readText(recordPath(issuer, wanted)).catch(() => undefined);
-    if (text !== undefined) return parseRecord(text);
+    const path = recordPath(issuer, wanted);
+    const text = await store.readText(path).catch(() => undefined);
+    if (text !== undefined) return readRecord(path, text);
   }
   return undefined;
 }

@@ -22,6 +22,11 @@ const GIT_ENDS: Record<Exclude<GitOperationError['operation'], 'merge'>, { finis
   rebase: { finish: 'git rebase --continue', abort: 'git rebase --abort' },
 };
 
+/** The command that finishes a git operation once its conflicts are staged. */
+export function gitFinishCommand(operation: GitOperationError['operation']): string {
+  return operation === 'merge' ? 'git commit' : GIT_ENDS[operation].finish;
+}
+
 /** Turns a store failure (lock timeout, full or read-only disk, busy git) into a one-line CertifiedError. */
 export function storeErrorToCertified(error: unknown): CertifiedError | undefined {
   // A missing git, or a git operation git itself found under way, as such however deep it was wrapped.
@@ -61,7 +66,7 @@ export function storeErrorToCertified(error: unknown): CertifiedError | undefine
       code: 'GIT_OPERATION',
       hint: error.operation === 'merge'
         ? 'Finish the merge first: resolve the conflicts, "git add" them and run "git merge --continue" (or "git merge --abort"). "certified crl" resolves conflicts in CRLs itself.'
-        : `Finish it first ("${GIT_ENDS[error.operation].finish}") or abort it ("${GIT_ENDS[error.operation].abort}").`,
+        : `Finish it first ("${GIT_ENDS[error.operation].finish}") or abort it ("${GIT_ENDS[error.operation].abort}"). "certified crl" resolves conflicts in CRLs itself.`,
     });
   }
   if (error instanceof PendingChangeError) {

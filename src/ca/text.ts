@@ -11,7 +11,7 @@ export type OptionName =
   | 'serial' | 'rootCrlDays'
   | 'acmeListen'
   | 'pkcs11Module' | 'pin' | 'rootPin' | 'rootKey' | 'intermediateKey' | 'key'
-  | 'csr' | 'pathlen' | 'finish' | 'since';
+  | 'csr' | 'pathlen' | 'finish' | 'since' | 'intermediatePassword';
 
 /** A setting the user gives through the environment, by what it is; the caller spells it. */
 export type VariableName = 'db' | 'javaStorePass' | 'pkcs11Module' | 'pkcs11Pin' | 'pkcs11RootPin';

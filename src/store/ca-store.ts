@@ -6,7 +6,7 @@ import { PendingChangeError, StoreWriteError } from './errors.js';
 import { gitCommitNotices, type CommitNotice } from './git-notices.js';
 import { findGitDirs, gitCommittedText, gitHead, gitParentOf, readHeadOf } from './git.js';
 import { READ_LIMITS, ReadTooLargeError, readKindOf } from './bounded-read.js';
-import { gitOperationUnderWay, gitUnmergedPaths, gitUnmergedVersion } from './git-merge.js';
+import { gitOperationUnderWay, gitUnmergedPaths, gitUnmergedVersion, type GitOperation } from './git-merge.js';
 import { CorruptJournalError, readJournal } from './journal.js';
 import { JOURNAL_FILE } from './layout.js';
 import { acquireLock, type Lock, type LockHolder } from './lock.js';
@@ -242,10 +242,11 @@ export class CaStore extends CaReader {
     }
   }
 
-  /** The merge under way in the CA's repository, with the paths git could not merge; undefined when none is. */
-  async unfinishedMerge(): Promise<{ unmerged: string[] } | undefined> {
-    if ((await gitOperationUnderWay(this.dir)) !== 'merge') return undefined;
-    return { unmerged: await gitUnmergedPaths(this.dir) };
+  /** The merge (or rebase, cherry-pick, revert) under way in the CA's repository, with the paths git could not merge; undefined when none is. */
+  async unfinishedMerge(): Promise<{ operation: GitOperation; unmerged: string[] } | undefined> {
+    const operation = await gitOperationUnderWay(this.dir);
+    if (!operation) return undefined;
+    return { operation, unmerged: await gitUnmergedPaths(this.dir) };
   }
 
   /** Our side (2) or theirs (3) of a path git could not merge. */

@@ -5,7 +5,7 @@ import { dirname } from 'node:path';
 import { syncFiles, writeFileAtomic, writeFileAtomicUnsynced } from './atomic.js';
 import { forEachConcurrently } from './concurrently.js';
 import { GitOperationError, SkipWorktreeError, StoreWriteError } from './errors.js';
-import { gitIndexEntries, gitOperationUnderWay, gitStagePaths } from './git-merge.js';
+import { gitIndexEntries, gitOperationUnderWay, gitStagePaths, type GitOperation } from './git-merge.js';
 import {
   PACK_MIN_OBJECTS,
   gitCheckInstalled,
@@ -41,17 +41,19 @@ export interface ChangeSet {
   removes?: string[];
   moves?: { from: string; to: string; commit: boolean }[];
   /**
-   * During an unfinished git merge, stage the change (resolving its paths) for the merge commit
-   * instead of committing it. Without it, a change is refused while a merge, cherry-pick, revert
-   * or rebase is under way, before anything is written.
+   * During an unfinished git merge (or a rebase, cherry-pick or revert stopped on a conflict),
+   * stage the change (resolving its paths) for the commit that finishes it instead of committing
+   * it. Without it, a change is refused while any of them is under way, before anything is written.
    */
   stageDuringMerge?: boolean;
 }
 
-/** What apply() did: the commit it made, or, during a merge, that it staged the change instead. */
+/** What apply() did: the commit it made, or, during a merge (rebase, ...), that it staged the change instead. */
 export interface ChangeResult {
   commit: string;
   stagedForMerge?: true;
+  /** The git operation the change was staged for. */
+  stagedFor?: GitOperation;
 }
 
 /** What recover() did with a change a killed process left, and the files its rollback kept. */
@@ -103,7 +105,7 @@ export class JournalledChange {
     ];
     refuseUnsafeFolders(this.dir, touched);
     const operation = await gitOperationUnderWay(this.dir);
-    if (operation && !(operation === 'merge' && change.stageDuringMerge)) throw new GitOperationError(this.dir, operation);
+    if (operation && !change.stageDuringMerge) throw new GitOperationError(this.dir, operation);
     await gitCheckInstalled();
     const repo = await gitFindWorkTree(this.dir);
     if (!repo) {
@@ -125,7 +127,7 @@ export class JournalledChange {
     // Synchronously: a large change (apply) touches thousands of paths.
     for (const path of touched) (existsSync(this.path(path)) ? changed : created).push(path);
     const parent = await gitHead(this.dir);
-    const mergeIndex = operation === 'merge' ? await gitIndexEntries(this.dir, touched) : undefined;
+    const mergeIndex = operation ? await gitIndexEntries(this.dir, touched) : undefined;
     const uncommitted = change.writes.filter((write) => !write.commit).map((write) => write.path);
     const journal: Journal = {
       summary: change.message.split('\n')[0] ?? '',
@@ -156,9 +158,9 @@ export class JournalledChange {
       await writeJournal(this.dir, journal, { durable: false }).catch((error) => {
         throw new StoreWriteError('write', JOURNAL_FILE, error);
       });
-      if (operation === 'merge') {
+      if (operation) {
         await gitStagePaths(this.dir, toCommit).catch((error) => {
-          throw new StoreWriteError('stage the change for the merge in', this.dir, error);
+          throw new StoreWriteError(`stage the change for the ${operation} in`, this.dir, error);
         });
         commit = '';
       } else {
@@ -182,7 +184,7 @@ export class JournalledChange {
     }
     this.crashPoint('after-commit-before-journal-clear');
     await clearJournal(this.dir);
-    return operation === 'merge' ? { commit, stagedForMerge: true } : { commit };
+    return operation ? { commit, stagedForMerge: true, stagedFor: operation } : { commit };
   }
 
   /**

@@ -57,7 +57,8 @@ export class NotAFolderError extends Error {
 
 /** A revision given to compare with (check --since) that git does not know, or that shares no history with HEAD. */
 export class GitUnknownRefError extends Error {
-  constructor(readonly ref: string, readonly reason: 'unknown' | 'unrelated') {
-    super(reason === 'unknown' ? `git knows no commit "${ref}"` : `"${ref}" shares no history with HEAD`);
+  /** shallow: no merge base in a clone that lacks the history (CI's fetch-depth: 1), so whether there is one is unknown. */
+  constructor(readonly ref: string, readonly reason: 'unknown' | 'unrelated' | 'shallow') {
+    super(reason === 'unknown' ? `git knows no commit "${ref}"` : reason === 'shallow' ? `the shallow clone lacks the history of "${ref}" and HEAD` : `"${ref}" shares no history with HEAD`);
   }
 }

@@ -465,6 +465,32 @@ export async function gitGrepTracked(dir: string, pattern: string, paths?: strin
   return found.filter((path) => wanted.has(path));
 }
 
+/** Whether git ignores `path` (relative to `dir`; it need not exist) by .gitignore, info/exclude or core.excludesFile. */
+export async function gitIgnores(dir: string, path: string): Promise<boolean> {
+  const client = await git(dir);
+  // Exit code 1 is "not ignored"; any other failure is thrown: the caller must not read it as an answer.
+  return client.raw(['check-ignore', '-q', '--no-index', '--', path]).then(
+    () => true,
+    (error: unknown) => {
+      if (error instanceof GitCommandError && error.exitCode === 1) return false;
+      throw error;
+    },
+  );
+}
+
+/** Paths under `dir` (relative to it) that git's index holds as symbolic links; only among `paths` when given. */
+export async function gitTrackedSymlinks(dir: string, paths?: string[]): Promise<string[]> {
+  if (paths?.length === 0) return [];
+  const client = await git(dir);
+  const few = paths !== undefined && paths.length <= GREP_PATHSPECS;
+  const args = few ? ['--literal-pathspecs', 'ls-files', '-s', '-z', '--', ...paths] : ['ls-files', '-s', '-z', '--', '.'];
+  // "MODE OBJECT STAGE\tPATH", each ended by NUL; 120000 is a symbolic link.
+  const found = (await client.raw(args)).split('\0').filter((entry) => entry.startsWith('120000 ')).map((entry) => entry.slice(entry.indexOf('\t') + 1));
+  if (paths === undefined || few) return [...new Set(found)];
+  const wanted = new Set(paths);
+  return [...new Set(found)].filter((path) => wanted.has(path));
+}
+
 /** Up to this many paths go to git grep on its command line. */
 const GREP_PATHSPECS = 1000;
 
@@ -483,7 +509,10 @@ export async function gitChangedPaths(dir: string, ref: string): Promise<{ base:
   const commit = (await client.raw(['rev-parse', '--verify', '--quiet', '--end-of-options', `${ref}^{commit}`]).catch(() => '')).trim();
   if (!OBJECT_ID.test(commit)) throw new GitUnknownRefError(ref, 'unknown');
   const base = (await client.raw(['merge-base', commit, 'HEAD']).catch(() => '')).trim();
-  if (!OBJECT_ID.test(base)) throw new GitUnknownRefError(ref, 'unrelated');
+  if (!OBJECT_ID.test(base)) {
+    const shallow = (await client.raw(['rev-parse', '--is-shallow-repository']).catch(() => '')).trim() === 'true';
+    throw new GitUnknownRefError(ref, shallow ? 'shallow' : 'unrelated');
+  }
   const [changed, untracked] = await Promise.all([client.raw(['diff', '--name-status', '--no-renames', '--relative', '-z', base, '--', '.']), listing]);
   // --name-status -z: the status letter and the path, each ended by NUL.
   const fields = changed.split('\0');

@@ -33,6 +33,15 @@ export const REVOKED_DIR = 'revoked';
 export const ACME_ACCOUNTS_DIR = 'acme/accounts';
 export const acmeAccountPath = (id: string): string => `${ACME_ACCOUNTS_DIR}/${id}.json`;
 
+/**
+ * Written by the first revocation that moves a request out of csr/, and never moved: a branch
+ * that moved the last request to revoked/NAME-SERIAL/ would otherwise look to git like csr/
+ * renamed there, and a merge would put the requests another branch added into that folder.
+ */
+export const CSR_KEEP_FILE = `${CSR_DIR}/.keep`;
+export const CSR_KEEP_CONTENT = `Written by certified: keeps ${CSR_DIR}/ in git when its last request moves to ${REVOKED_DIR}/, so that
+git does not take that move for a renamed folder and merge other branches' requests into it.
+`;
 export const certPath = (name: string): string => `${CERTS_DIR}/${name}.crt`;
 export const chainPath = (name: string): string => `${CERTS_DIR}/${name}.chain.crt`;
 export const keyPath = (name: string): string => `${PRIVATE_DIR}/${name}.key`;

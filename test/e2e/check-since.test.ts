@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { cpSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { git, makeCa, run, tempDir } from '../helpers/cli.js';
@@ -149,6 +149,85 @@ describe('check --since', () => {
     assert.match(since.scope?.reason ?? '', /certified\.json/);
     assert.match(stderr, /^Note: checking the whole CA, not only what changed since "base": "certified\.json" changed\.$/m);
     assert.deepEqual(codes(since), ['certs/api.example.com.chain.crt missing-chain']);
+  });
+
+  it('finds a file replaced by a symbolic link to a copy outside the CA (what a pull request can commit)', async () => {
+    const { since, full } = await compare((db) => {
+      const outside = join(tempDir(), 'web.chain.crt');
+      writeFileSync(outside, readFileSync(join(db, 'certs/web.example.com.chain.crt')));
+      rmSync(join(db, 'certs/web.example.com.chain.crt'));
+      symlinkSync(outside, join(db, 'certs/web.example.com.chain.crt'));
+      git(db, ['add', 'certs/web.example.com.chain.crt']);
+      git(db, ['commit', '-q', '-m', 'A link']);
+    });
+    assert.deepEqual(codes(since), ['certs/web.example.com.chain.crt symlink']);
+    assert.deepEqual(codes(full), ['certs/web.example.com.chain.crt symlink']);
+  });
+
+  it('finds a .gitignore that no longer keeps unencrypted keys out of git', async () => {
+    const { since, full } = await compare((db) => {
+      writeFileSync(join(db, '.gitignore'), '# nothing ignored\n');
+      git(db, ['commit', '-q', '-am', 'Ignore less']);
+    });
+    assert.equal(since.scope?.full, true);
+    assert.deepEqual(codes(since), ['.gitignore keys-not-ignored']);
+    assert.deepEqual(codes(full), ['.gitignore keys-not-ignored']);
+  });
+
+  it('finds a revocation undone by git revert, and the older CRL it put back', async () => {
+    const { cwd, db } = copyCa();
+    const serial = serialIn(db, 'web.example.com');
+    const revoked = await run(['revoke', '--reason', 'keyCompromise', '--name', 'web.example.com'], { cwd });
+    assert.equal(revoked.code, 0, revoked.stderr);
+    git(db, ['branch', '-f', 'base']);
+    git(db, ['revert', '--no-edit', 'HEAD']);
+    const reverted = await check(cwd, ['--since', 'base']);
+    assert.equal(reverted.code, 1);
+    assert.deepEqual(codes(reverted.json), ['crl/ca.crl crl-rollback', `records/ca/${serial}.json unrevoked`]);
+    assert.match(reverted.json.findings[1]!.message, /revoked \(keyCompromise\) in "base", and no longer is/);
+    // Re-signing the CRL from the records gives it a higher number, but the revocation is still undone.
+    const crl = await run(['crl', '--issuer', 'ca'], { cwd });
+    assert.equal(crl.code, 0, crl.stderr);
+    const resigned = await check(cwd, ['--since', 'base']);
+    assert.deepEqual(codes(resigned.json), [`records/ca/${serial}.json unrevoked`]);
+  });
+
+  it('finds a revoked record deleted outright', async () => {
+    const { cwd, db } = copyCa();
+    const serial = serialIn(db, 'web.example.com');
+    const revoked = await run(['revoke', '--name', 'web.example.com'], { cwd });
+    assert.equal(revoked.code, 0, revoked.stderr);
+    git(db, ['branch', '-f', 'base']);
+    git(db, ['rm', '-q', `records/ca/${serial}.json`, `revoked-index/ca/${serial}`]);
+    const since = await check(cwd, ['--since', 'base']);
+    assert.ok(codes(since.json).includes(`records/ca/${serial}.json unrevoked`), codes(since.json).join('\n'));
+  });
+
+  it('in a shallow clone (CI\'s fetch-depth: 1), says the history is missing and how to fetch it', async () => {
+    const { cwd, db } = copyCa();
+    const issued = await run(['CN=new.example.com'], { cwd });
+    assert.equal(issued.code, 0, issued.stderr);
+    const ci = join(tempDir(), 'ci');
+    git(cwd, ['clone', '-q', '--depth', '1', `file://${db}`, ci]);
+    git(ci, ['fetch', '-q', '--depth', '1', 'origin', 'base:refs/remotes/origin/base']);
+    const result = await run(['check', '--since', 'origin/base'], { cwd: ci });
+    assert.equal(result.code, 1);
+    assert.equal(result.stderr.split('\n').filter(Boolean).length, 1, result.stderr);
+    assert.match(result.stderr, /^certified: this clone is shallow, so --since cannot find where "origin\/base" and HEAD part\. .*git fetch --unshallow/);
+  });
+
+  it('finds an issued certificate forgotten by git revert: its record gone, no CRL can list it', async () => {
+    const { cwd, db } = copyCa();
+    const issued = await run(['CN=new.example.com'], { cwd });
+    assert.equal(issued.code, 0, issued.stderr);
+    const serial = serialIn(db, 'new.example.com');
+    git(db, ['branch', '-f', 'base']);
+    git(db, ['revert', '--no-edit', 'HEAD']);
+    const since = await check(cwd, ['--since', 'base']);
+    assert.equal(since.code, 1);
+    // Its key, git-ignored, stayed on disk.
+    assert.deepEqual(codes(since.json), ['private/new.example.com.key orphan-key', `records/ca/${serial}.json record-deleted`]);
+    assert.match(since.json.findings[1]!.message, /restore the record .* and revoke the certificate instead/);
   });
 
   it('refuses an unknown REF in one line naming it', async () => {

@@ -156,6 +156,34 @@ describe('branches that revoke merge into CRLs that list every revocation, numbe
     );
   });
 
+  it('a "git pull --rebase" without git-setup stops on the CRL: "certified crl" resolves it, "git rebase --continue" finishes', async () => {
+    const team = await makeTeam();
+    const alice = team.clone('alice');
+    for (const name of ['one', 'two', 'three']) await certified(alice, [`CN=${name}.example.com`]);
+    git(alice, ['push', '-q', 'origin', 'HEAD']);
+    const bob = team.clone('bob');
+    const serials = Object.fromEntries(['one', 'two'].map((name) => [name, serialOf(join(alice, `certs/${name}.example.com.crt`))]));
+    await certified(bob, ['--revoke', 'CN=two.example.com']);
+    await certified(alice, ['--revoke', 'CN=one.example.com']);
+    const aliceNumber = crlNumber(join(alice, 'crl/ca.crl'));
+    git(alice, ['push', '-q', 'origin', 'HEAD']);
+
+    const pull = tool('git', ['-C', bob, 'pull', '--rebase', 'origin', 'HEAD']);
+    assert.notEqual(pull.status, 0, 'both sides rewrote crl/ca.crl: the rebase stops on it');
+    assert.deepEqual(git(bob, ['diff', '--name-only', '--diff-filter=U']).trim().split('\n'), ['crl/ca.crl']);
+    const resolved = await certified(bob, ['crl']);
+    assert.match(resolved, /staged for the rebase under way: finish it with "git rebase --continue"/);
+    assert.equal(git(bob, ['diff', '--name-only', '--diff-filter=U']).trim(), '');
+    const done = tool('git', ['-C', bob, '-c', 'core.editor=true', 'rebase', '--continue']);
+    assert.equal(done.status, 0, done.stdout + done.stderr);
+    assert.ok(crlNumber(join(bob, 'crl/ca.crl')) > aliceNumber);
+    await assertConsistent(
+      bob,
+      [revokedCopy(bob, 'one.example.com', serials.one!), revokedCopy(bob, 'two.example.com', serials.two!)],
+      ['three.example.com'],
+    );
+  });
+
   it('a merge with the CRL merge driver of git-setup completes; one "certified crl" then lists both sides', async () => {
     const team = await makeTeam();
     const alice = team.clone('alice');
@@ -236,6 +264,26 @@ describe('a team of three clones, merging in every way', () => {
       [revokedCopy(carol, 'a.example.com', oldA), revokedCopy(carol, 'b.example.com', oldB), revokedCopy(carol, 'c.example.com', oldC)],
       ['a.example.com'],
     );
+  });
+});
+
+describe('a branch that revokes the last certificate of csr/ merges with one that issues', () => {
+  it('the new request stays in csr/: git does not take the revocation for a renamed folder', async () => {
+    const team = await makeTeam();
+    const alice = team.clone('alice');
+    await certified(alice, ['CN=first.example.com']);
+    git(alice, ['push', '-q', 'origin', 'HEAD']);
+    const bob = team.clone('bob');
+    git(bob, ['checkout', '-q', '-b', 'second']);
+    await certified(bob, ['CN=second.example.com']);
+    await certified(alice, ['revoke', '--yes', 'CN=first.example.com']);
+    git(alice, ['push', '-q', 'origin', 'HEAD']);
+    git(bob, ['fetch', '-q', 'origin']);
+    const merge = tool('git', ['-C', bob, 'merge', '--no-edit', 'origin/HEAD']);
+    assert.equal(merge.status, 0, merge.stdout + merge.stderr);
+    assert.equal(existsSync(join(bob, 'csr/second.example.com.csr')), true);
+    await certified(bob, ['crl']);
+    assert.equal((await run(['check'], { cwd: bob })).code, 0);
   });
 });
 
@@ -441,5 +489,42 @@ describe('revocation is deliberate on a terminal', () => {
     assert.equal(yes.code, 0, yes.output);
     assert.doesNotMatch(yes.output, /\(y\/N\)/);
     assert.equal(commitCount(db), commits + 1);
+  });
+});
+
+describe('a clone of a CA whose intermediate key is not encrypted', () => {
+  it('has no intermediate key (git ignores it): issue says where to get it', async () => {
+    const cwd = tempDir();
+    await makeCa(cwd);
+    const clone = cloneCa(join(cwd, 'etc/ssl'), tempDir());
+    const result = await run(['CN=web.example.com'], { cwd: clone });
+    assert.equal(result.code, 1);
+    assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr);
+    assert.match(result.stderr, /^certified: the key of "ca" is not at "private\/ca\.key"\. git ignores unencrypted keys, so a clone has none: copy it from the clone that made the CA/);
+  });
+});
+
+describe('a record left with conflict markers after a merge', () => {
+  it('crl and revoke name the record and say to resolve the conflict, in one line, changing nothing', async () => {
+    const cwd = tempDir();
+    await makeCa(cwd);
+    const db = join(cwd, 'etc/ssl');
+    await certifiedPlain(cwd, ['CN=a.example.com']);
+    await certifiedPlain(cwd, ['CN=b.example.com']);
+    await certifiedPlain(cwd, ['revoke', '--yes', 'CN=a.example.com']);
+    const serial = readdirSync(join(db, 'revoked-index/ca'))[0]!;
+    const path = `records/ca/${serial}.json`;
+    // Both sides revoked it with another reason; the conflict was "git add"ed and committed as it was.
+    const text = readFileSync(join(db, path), 'utf8');
+    writeFileSync(join(db, path), text.replace(/( *"reason": .*\n)/, '<<<<<<< HEAD\n$1=======\n    "reason": "keyCompromise"\n>>>>>>> theirs\n'));
+    git(db, ['commit', '-q', '-am', 'Merge, half resolved']);
+    const commits = commitCount(db);
+    for (const args of [['crl'], ['revoke', '--yes', 'CN=b.example.com']]) {
+      const result = await run(args, { cwd });
+      assert.equal(result.code, 1, `${args.join(' ')}: ${result.stderr}`);
+      assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr);
+      assert.match(result.stderr, new RegExp(`^certified: the record "${path}" holds git conflict markers \\(<<<<<<<\\)`), result.stderr);
+      assert.equal(commitCount(db), commits);
+    }
   });
 });

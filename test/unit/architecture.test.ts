@@ -32,6 +32,7 @@ const OTHER_PROGRAMS = [
   'git merge --abort',
   'git merge --continue',
   'git checkout --theirs',
+  'git fetch --unshallow',
   'pkcs11-tool --module MODULE --list-tokens',
   'pkcs11-tool --module MODULE --list-objects --login',
   ...['cherry-pick', 'revert', 'rebase'].flatMap((operation) => [`git ${operation} --continue`, `git ${operation} --abort`]),

@@ -80,7 +80,7 @@ export async function renewCertificate(store: CaStore, params: RenewCertificateP
     const oldIssuerCurrent = await issuedByCurrentCa(store, record);
     const issuerName = params.issuer === undefined ? record.issuer : await resolveIssuer(store, params.issuer);
     const issuer = await loadIssuer(store, issuerName, params.askPassword, 'leaf');
-    const revocation = await prepareRevocation(store, record.issuer, params.name, 'superseded', now, { keepKey: params.reuseKey === true });
+    const revocation = await prepareRevocation(store, record.issuer, params.name, 'superseded', now, { keepKey: params.reuseKey === true, reissued: true });
     const issued = await prepareIssue(store, config, issuer, {
       name: params.name,
       subject: params.names?.subject ?? certificate.subject,

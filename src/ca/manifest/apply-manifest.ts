@@ -188,7 +188,8 @@ async function buildAction(
   let firstCrl: PublishedCrl | undefined;
   if (action.record) {
     const reason: RevocationReason = action.kind === 'revoke' ? 'cessationOfOperation' : 'superseded';
-    const revocation = await prepareRevocation(store, action.record.issuer, action.record.name, reason, now);
+    // Reissued or renewed, the name gets a new request in csr/ in the same change.
+    const revocation = await prepareRevocation(store, action.record.issuer, action.record.name, reason, now, { reissued: action.entry !== undefined });
     writes.push(...revocation.writes);
     moves.push(...revocation.moves);
     revoked.push(revocation.record);

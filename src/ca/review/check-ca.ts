@@ -1,14 +1,15 @@
 import type { CheckedView } from './check-certificates.js';
 import type { KeyComparison } from '../../pki/keys.js';
 import type { CaStore } from '../../store/ca-store.js';
-import { gitGrepTracked } from '../../store/git.js';
-import { CERTS_DIR, CROSS_NAME, INTERMEDIATE_NAME, OLD_ROOT_NAME, PRIVATE_DIR, RECORDS_DIR, ROOTS_FILE, ROOT_NAME, certPath, recordPath } from '../../store/layout.js';
+import { gitGrepTracked, gitIgnores, gitTrackedSymlinks } from '../../store/git.js';
+import { CERTS_DIR, CROSS_NAME, GITIGNORE_FILE, INTERMEDIATE_NAME, OLD_ROOT_NAME, PRIVATE_DIR, RECORDS_DIR, ROOTS_FILE, ROOT_NAME, certPath, keyPath, recordPath, revokedKeyPath } from '../../store/layout.js';
 import { parseRecord, type CertificateRecord } from '../../store/records.js';
 import { loadConfig } from '../ca-files.js';
 import { crlFileOf } from '../config.js';
 import { IssuerRevocations } from '../issuer-revocations.js';
 import { CertificateChecker, type SignaturePair } from './check-certificates.js';
 import { checkCrls } from './check-crls.js';
+import { checkHistory } from './check-history.js';
 import { checkRevokedIndex } from './check-revoked-index.js';
 import { checkKeys } from './check-keys.js';
 import { checkTokenKeys, type TokenKeyCheck } from './check-token-keys.js';
@@ -53,6 +54,9 @@ export type CheckedScope = { since: string; changed: string[] } & ({ certificate
 /** Findings about the CA directory as a whole, which a scoped check reports as a full one does. */
 const ALWAYS_REPORTED: ReadonlySet<FindingCode> = new Set(['pending-change', 'git-unavailable']);
 
+/** Where unencrypted keys go (a leaf's, a revoked one's): git must ignore both (see GITIGNORE_CONTENT). */
+const IGNORE_PROBES = [keyPath('certified-check'), revokedKeyPath('certified-check', '00')];
+
 /** An unencrypted PEM private key header, PKCS#8 or traditional (the text is built, never written out). */
 const PLAINTEXT_KEY_PATTERN = ['BEGIN', ' (RSA |EC |DSA |OPENSSH )?', 'PRIVATE KEY'].join('');
 
@@ -73,6 +77,7 @@ export async function checkCa(store: CaStore, options: CheckCaOptions = {}): Pro
   findings.push(...(await checkRevokedIndex(store, paths)));
   const scoped = changes && (await scopeOfChanges(store, config, changes, records, paths));
   const scope = scoped && 'names' in scoped ? scoped : undefined;
+  if (changes) findings.push(...(await checkHistory(store, await changes, paths, now)));
   // A scoped check decodes its certificates and every CA (the issuers and chains they are judged against).
   const issuers = new Set(records.map((record) => record.issuer));
   const names = (await store.list(CERTS_DIR))
@@ -96,12 +101,24 @@ export async function checkCa(store: CaStore, options: CheckCaOptions = {}): Pro
     }
     const crls = await checkCrls(store, new Map([...certificates].filter(([name]) => !sharingCrl.has(name) && (!scope || scope.crls.has(name)))), records, now, findings, crlPath);
     let trackedKeys: string[] = [];
+    let links: string[] = [];
+    let ignored: boolean[] = [];
     try {
-      trackedKeys = await gitGrepTracked(store.dir, PLAINTEXT_KEY_PATTERN, scope?.changed);
+      [trackedKeys, links, ignored] = await Promise.all([
+        gitGrepTracked(store.dir, PLAINTEXT_KEY_PATTERN, scope?.changed),
+        gitTrackedSymlinks(store.dir, scope?.changed),
+        Promise.all(IGNORE_PROBES.map((path) => gitIgnores(store.dir, path))),
+      ]);
     } catch (error) {
       // Without git, check cannot tell whether a key is committed in the clear: that is no pass.
       const reason = (error as Error).message.split('\n')[0] ?? '';
       findings.push(finding(PRIVATE_DIR, 'git-unavailable', `could not verify that git tracks no unencrypted private key, because git failed (${reason}): install git or put it on PATH, and run check in the CA's git repository`));
+    }
+    if (ignored.includes(false)) {
+      findings.push(finding(GITIGNORE_FILE, 'keys-not-ignored', `git no longer ignores unencrypted private keys (${IGNORE_PROBES.join(', ')}), so the next "git add" of private/ commits them: put back the line "/${PRIVATE_DIR}/**/*.key" certified wrote`));
+    }
+    for (const path of links) {
+      findings.push(finding(path, 'symlink', 'is committed as a symbolic link, which certified never makes: check read the file it points to, which git does not hold; commit the file itself in its place'));
     }
     for (const path of trackedKeys) {
       findings.push(finding(path, 'plaintext-key-tracked', 'an unencrypted private key is tracked by git: remove it from git ("git rm --cached") and from the history, and replace the key'));

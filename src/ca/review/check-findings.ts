@@ -23,8 +23,13 @@ export type FindingCode =
   | 'stale-crl'
   | 'crl-expiring'
   | 'crl-entries'
+  | 'crl-rollback'
+  | 'unrevoked'
+  | 'record-deleted'
   | 'revoked-index'
   | 'plaintext-key-tracked'
+  | 'symlink'
+  | 'keys-not-ignored'
   | 'pending-change'
   | 'git-unavailable';
 

@@ -7,6 +7,7 @@ import {
   CROSS_NAME,
   CRL_DIR,
   CSR_DIR,
+  CSR_KEEP_FILE,
   OLD_INTERMEDIATE_NAME,
   OLD_ROOT_NAME,
   PRIVATE_DIR,
@@ -57,6 +58,12 @@ export async function changesSince(store: CaStore, since: string): Promise<Chang
     return { ...(await gitChangedPaths(store.dir, since)), since };
   } catch (error) {
     if (!(error instanceof GitUnknownRefError)) throw error;
+    if (error.reason === 'shallow') {
+      throw new CertifiedError(['this clone is shallow, so ', { option: 'since' }, ` cannot find where "${since}" and HEAD part`], {
+        code: 'SHALLOW_CLONE',
+        hint: 'Fetch the history with "git fetch --unshallow" (in GitHub Actions, actions/checkout with fetch-depth: 0).',
+      });
+    }
     throw new CertifiedError(
       error.reason === 'unknown'
         ? [`unknown git revision "${since}" given to `, { option: 'since' }]
@@ -139,6 +146,7 @@ export async function scopeOfChanges(
       }
       continue;
     }
+    if (path === CSR_KEEP_FILE) continue; // holds no request
     // Revoked certificates' files are kept, never checked (their records and the CRL are).
     if (path.startsWith(`${REVOKED_DIR}/`) || path.startsWith(`${PRIVATE_DIR}/${REVOKED_DIR}/`)) continue;
     // An entry of the index of revoked certificates: the CRL of its issuer, which is built from it.

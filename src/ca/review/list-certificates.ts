@@ -1,8 +1,9 @@
 import type { DistinguishedName } from '../../pki/types.js';
 import type { CaStore } from '../../store/ca-store.js';
 import { CONFIG_FILE, RECORDS_DIR, SELF_SIGNED_ISSUER, recordsDir } from '../../store/layout.js';
-import { parseRecord, type CertificateRecord } from '../../store/records.js';
-import { CertifiedError, InvalidInputError, NoCaError } from '../errors.js';
+import type { CertificateRecord } from '../../store/records.js';
+import { readRecord } from '../certificate-record.js';
+import { InvalidInputError, NoCaError } from '../errors.js';
 import { IssuerRevocations } from '../issuer-revocations.js';
 import { printable } from '../names.js';
 
@@ -67,16 +68,7 @@ async function readRecords(store: CaStore): Promise<CertificateRecord[]> {
   const records: CertificateRecord[] = [];
   texts.forEach((text, index) => {
     if (text === undefined) return; // removed meanwhile
-    try {
-      records.push(parseRecord(text));
-    } catch (error) {
-      const path = paths[index] ?? '';
-      throw new CertifiedError(`the record "${path}" cannot be read: ${(error as Error).message}`, {
-        code: 'BAD_RECORD',
-        hint: `Restore it from git ("git checkout -- ${path}").`,
-        cause: error,
-      });
-    }
+    records.push(readRecord(paths[index] ?? '', text));
   });
   return records;
 }

@@ -10,13 +10,14 @@ import {
   revokedIndexDir,
   revokedIndexPath,
 } from '../../store/layout.js';
-import { parseRecord, type CertificateRecord } from '../../store/records.js';
+import type { CertificateRecord } from '../../store/records.js';
+import { readRecord } from '../certificate-record.js';
 
 /** Every record of an issuer (read synchronously: for thousands of small files that is several times faster). */
 export async function loadRecords(store: CaStore, issuer: string): Promise<CertificateRecord[]> {
   const dir = recordsDir(issuer);
-  const files = (await store.list(dir)).filter((file) => file.endsWith('.json'));
-  return store.readTexts(files.map((file) => `${dir}/${file}`)).map((text) => parseRecord(text ?? ''));
+  const paths = (await store.list(dir)).filter((file) => file.endsWith('.json')).map((file) => `${dir}/${file}`);
+  return store.readTexts(paths).map((text, index) => readRecord(paths[index]!, text ?? ''));
 }
 
 /** The records a CRL is built from, and what the index of revoked certificates needs written with it. */
@@ -48,8 +49,8 @@ export async function loadCrlRecords(store: CaStore, issuer: string, listed: rea
     // moves no files, and nothing keeps anyone from clearing out revoked/.
     const moved = (await listOrNone(store, REVOKED_DIR)).map((dir) => dir.slice(dir.lastIndexOf('-') + 1)).filter((serial) => HEX.test(serial));
     const serials = [...new Set([...indexed, ...listed, ...moved])];
-    const texts = store.readTexts(serials.map((serial) => recordPath(issuer, serial)));
-    records = texts.flatMap((text) => (text === undefined ? [] : [parseRecord(text)]));
+    const paths = serials.map((serial) => recordPath(issuer, serial));
+    records = store.readTexts(paths).flatMap((text, index) => (text === undefined ? [] : [readRecord(paths[index]!, text)]));
   }
   const indexWrites = records
     .filter((record) => record.status === 'revoked' && !indexed.has(record.serial))

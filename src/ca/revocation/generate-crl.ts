@@ -2,6 +2,7 @@ import { createCrl, readCrlSummary, type CrlSummary } from '../../pki/crl.js';
 import type { CaStore, FileWrite } from '../../store/ca-store.js';
 import { CRL_DIR, certPath, isRootName, keyPath } from '../../store/layout.js';
 import type { CertificateRecord } from '../../store/records.js';
+import type { GitOperationError } from '../../store/errors.js';
 import { loadCrlRecords } from './crl-records.js';
 import type { AskPassword } from '../passwords.js';
 import { resolveIssuer } from '../authorities/issuers.js';
@@ -11,6 +12,7 @@ import { issuedBy } from '../issuer-revocations.js';
 import { CertifiedError, PasswordError } from '../errors.js';
 import { loadConfig } from '../ca-files.js';
 import { caOfCrlFile, crlDaysFor, crlFileOf, type CaConfig } from '../config.js';
+import { gitFinishCommand } from '../store-errors.js';
 
 export { loadRecords } from './crl-records.js';
 
@@ -179,14 +181,17 @@ export interface ResignCrlsResult {
   skipped: SkippedCrl[];
   /** Empty when every CRL was skipped and nothing was committed. */
   commit: string;
-  /** During an unfinished merge the CRLs are staged for the merge commit, not committed. */
+  /** During an unfinished merge (or rebase, cherry-pick, revert) the CRLs are staged for the commit that finishes it, not committed. */
   stagedForMerge: boolean;
+  /** Then, what was under way and the command that finishes it ("git commit", "git rebase --continue"). */
+  stagedFor?: { operation: string; finish: string };
 }
 
 /**
  * Re-signs the CRLs of `issuers` from their records, in one commit. During an unfinished merge
- * whose only conflicts are CRLs, it resolves them: each CRL is rebuilt from the merged records,
- * numbered past both sides, and staged for the merge commit.
+ * (or a rebase, cherry-pick or revert stopped on a conflict) whose only conflicts are CRLs, it
+ * resolves them: each CRL is rebuilt from the merged records, numbered past both sides, and staged
+ * for the commit that finishes the merge.
  */
 export async function resignCrls(store: CaStore, params: ResignCrlsParams): Promise<ResignCrlsResult> {
   return store.locked(async () => {
@@ -194,7 +199,7 @@ export async function resignCrls(store: CaStore, params: ResignCrlsParams): Prom
     const merge = await store.unfinishedMerge();
     const config = await loadConfig(store);
     const crlPath = (name: string) => crlFileOf(config, name);
-    if (merge) refuseForeignConflicts(merge.unmerged, params.issuers.map(crlPath));
+    if (merge) refuseForeignConflicts(merge.operation, merge.unmerged, params.issuers.map(crlPath));
     const writes: FileWrite[] = [];
     const removes: string[] = [];
     const crls: ResignCrlsResult['crls'] = [];
@@ -234,8 +239,8 @@ export async function resignCrls(store: CaStore, params: ResignCrlsParams): Prom
       details: crls.map((crl) => `${crl.path}: CRL number ${crl.crlNumber}, ${crl.entries} revoked, next update ${isoDate(crl.nextUpdate)}`),
       trailers: { 'Certified-Action': 'crl', 'Certified-Issuers': crls.map((crl) => crl.issuer).join(', ') },
     });
-    const { commit, stagedForMerge } = await store.apply({ message, writes: uniqueWrites(writes), removes: [...new Set(removes)], stageDuringMerge: true });
-    return { crls, skipped, commit, stagedForMerge: stagedForMerge === true };
+    const { commit, stagedFor } = await store.apply({ message, writes: uniqueWrites(writes), removes: [...new Set(removes)], stageDuringMerge: true });
+    return { crls, skipped, commit, stagedForMerge: stagedFor !== undefined, ...(stagedFor ? { stagedFor: { operation: stagedFor, finish: gitFinishCommand(stagedFor) } } : {}) };
   });
 }
 
@@ -245,16 +250,16 @@ function uniqueWrites(writes: FileWrite[]): FileWrite[] {
 }
 
 /** During a merge, conflicts in anything but the CRLs being re-signed are the user's to resolve first. */
-function refuseForeignConflicts(unmerged: string[], crls: string[]): void {
+function refuseForeignConflicts(operation: GitOperationError['operation'], unmerged: string[], crls: string[]): void {
   const ours = new Set(crls);
   const foreign = unmerged.filter((path) => !ours.has(path));
   if (foreign.length === 0) return;
   const offlineCrls = foreign.filter((path) => path.startsWith(`${CRL_DIR}/`));
-  throw new CertifiedError(`the merge has conflicts that certified does not resolve: ${foreign.slice(0, 5).join(', ')}${foreign.length > 5 ? ', ...' : ''}`, {
+  throw new CertifiedError(`the ${operation} has conflicts that certified does not resolve: ${foreign.slice(0, 5).join(', ')}${foreign.length > 5 ? ', ...' : ''}`, {
     code: 'MERGE_CONFLICTS',
     hint: offlineCrls.length
       ? 'A CRL whose key is not here cannot be re-signed: bring the key back, or take either side ("git checkout --theirs" on it, then "git add" it) and re-sign it later. Nothing was changed.'
-      : 'Resolve those conflicts and "git add" them, then run "certified crl" again to re-sign the CRLs, and finish with "git commit". Nothing was changed.',
+      : `Resolve those conflicts and "git add" them, then run "certified crl" again to re-sign the CRLs, and finish with "${gitFinishCommand(operation)}". Nothing was changed.`,
   });
 }
 

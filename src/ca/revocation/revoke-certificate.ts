@@ -2,7 +2,7 @@ import type { CertificateInfo } from '../../pki/certificate.js';
 import { isEncryptedKeyPem } from '../../pki/keys.js';
 import { formatDn } from '../../pki/name.js';
 import type { CaStore, ChangeSet, FileWrite } from '../../store/ca-store.js';
-import { CROSS_NAME, isRootName, certPath, chainPath, csrPath, keyPath, revokedDir, revokedKeyPath } from '../../store/layout.js';
+import { CROSS_NAME, CSR_KEEP_CONTENT, CSR_KEEP_FILE, isRootName, certPath, chainPath, csrPath, keyPath, revokedDir, revokedKeyPath } from '../../store/layout.js';
 import type { CertificateRecord } from '../../store/records.js';
 import { loadCertificate, loadConfig } from '../ca-files.js';
 import { crlDaysFor } from '../config.js';
@@ -74,7 +74,8 @@ export async function prepareRevocation(
   revocationTarget: RevocationTarget,
   reason: RevokeReason,
   now: Date,
-  options: { keepKey?: boolean } = {},
+  /** reissued: the same change writes a new certificate of the name (renew), so csr/ keeps a request. */
+  options: { keepKey?: boolean; reissued?: boolean } = {},
 ): Promise<PreparedRevocation> {
   const { certificate, record } = typeof revocationTarget === 'string' ? await locateCertificate(store, revocationTarget) : await locateSerial(store, revocationTarget.serial);
   const target = record.name;
@@ -92,6 +93,7 @@ export async function prepareRevocation(
   for (const path of files) {
     if (await store.exists(path)) moves.push({ from: path, to: `${dir}/${path.split('/').pop() ?? path}`, commit: true });
   }
+  const keep = !options.reissued && moves.some((move) => move.from === csrPath(target)) && !(await store.exists(CSR_KEEP_FILE));
   const key = options.keepKey || !certificate ? undefined : await store.readText(keyPath(target));
   if (key !== undefined) {
     // Only an encrypted key is tracked; an unencrypted one moves on disk and stays git-ignored.
@@ -100,7 +102,7 @@ export async function prepareRevocation(
   return {
     certificate,
     record: revoked,
-    writes: [recordWrite(revoked)],
+    writes: [recordWrite(revoked), ...(keep ? [{ path: CSR_KEEP_FILE, content: CSR_KEEP_CONTENT, commit: true }] : [])],
     moves,
     summary: `Revoke ${target} (serial ${record.serial}, ${reason})`,
     details: [
@@ -169,7 +171,7 @@ export async function revokeCertificate(store: CaStore, params: RevokeCertificat
     // rotation) would keep that key trusted: revoking a CA revokes both, each on its issuer's CRL.
     const twin = prepared.record.profile === 'ca' ? await twinOf(store, prepared.record) : undefined;
     const revocations = [prepared, ...(twin ? [await prepareRevocation(store, undefined, twin.name, params.reason, now)] : [])];
-    const writes: FileWrite[] = revocations.flatMap((revocation) => revocation.writes);
+    const writes: FileWrite[] = revocations.flatMap((revocation) => revocation.writes).filter((write, index, all) => all.findIndex((other) => other.path === write.path) === index);
     const removes: string[] = [];
     const crls: PublishedCrl[] = [];
     for (const { record } of revocations) {

@@ -51,7 +51,7 @@ export async function runCrl(_args: string[], options: CrlOptions, argv: string[
     status(`Re-signed ${shown(store.path(crl.path))}: CRL number ${crl.crlNumber}, ${crl.entries} revoked, next update by ${longDate(crl.nextUpdate)}.`);
   }
   if (result.crls.length === 0) status('Nothing was re-signed.');
-  else if (result.stagedForMerge) status('The CRLs are staged for the merge under way: finish it with "git commit".');
+  else if (result.stagedFor) status(`The CRLs are staged for the ${result.stagedFor.operation} under way: finish it with "${result.stagedFor.finish}".`);
   else status(`Committed as ${result.commit.slice(0, 12)}.`);
 }
 
