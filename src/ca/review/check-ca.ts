@@ -69,25 +69,31 @@ export async function checkCa(store: CaStore, options: CheckCaOptions = {}): Pro
   const changes = options.since === undefined ? undefined : changesSince(store, options.since);
   // Handled when awaited below; until then git runs while the records are read.
   changes?.catch(() => undefined);
-  const { records, paths } = await loadAllRecords(store, findings);
-  findings.push(...(await checkRevokedIndex(store, paths)));
-  const scoped = changes && (await scopeOfChanges(store, config, changes, records, paths));
-  const scope = scoped && 'names' in scoped ? scoped : undefined;
-  // A scoped check decodes its certificates and every CA (the issuers and chains they are judged against).
-  const issuers = new Set(records.map((record) => record.issuer));
-  const names = (await store.list(CERTS_DIR))
+  const allNames = (await store.list(CERTS_DIR))
     .filter((file) => file.endsWith('.crt') && !file.endsWith('.chain.crt') && `${CERTS_DIR}/${file}` !== ROOTS_FILE)
-    .map((file) => file.slice(0, -'.crt'.length))
-    .filter((name) => !scope || scope.names.has(name) || issuers.has(name) || ROTATION_NAMES.has(name));
-  const checker = await CertificateChecker.start(store, names.length);
+    .map((file) => file.slice(0, -'.crt'.length));
+  // A full check decodes every certificate: the worker threads start on that while this thread reads the records.
+  let checker = changes ? undefined : await CertificateChecker.start(store, allNames.length);
   try {
-    const { certificates, keys } = await loadCertificates(checker, names, findings, counter('read', options.onProgress));
+    const loading = checker && loadCertificates(checker, allNames, findings, counter('read', options.onProgress));
+    // Handled when awaited below.
+    loading?.catch(() => undefined);
+    const { records, paths } = await loadAllRecords(store, findings);
+    findings.push(...(await checkRevokedIndex(store, paths)));
+    const scoped = changes && (await scopeOfChanges(store, config, changes, records, paths));
+    const scope = scoped && 'names' in scoped ? scoped : undefined;
+    // A scoped check decodes its certificates and every CA (the issuers and chains they are judged against).
+    const issuers = new Set(records.map((record) => record.issuer));
+    const names = allNames.filter((name) => !scope || scope.names.has(name) || issuers.has(name) || ROTATION_NAMES.has(name));
+    checker ??= await CertificateChecker.start(store, names.length);
+    const { certificates, keys } = await (loading ?? loadCertificates(checker, names, findings, counter('read', options.onProgress)));
     const crlPath = (name: string) => crlFileOf(config, name);
     const twins = caTwins(certificates);
     const cross = config.rootRotation?.bridge ? certificates.get(CROSS_NAME) : undefined;
     const rootChains = new Map(cross ? [[ROOT_NAME, [{ name: CROSS_NAME, view: cross }]]] : []);
     const inScope = scope ? (name: string) => scope.names.has(name) : () => true;
     const checked = await checkCertificates(store, checker, certificates, records, paths, { twins, rootChains }, inScope, counter('verify', options.onProgress));
+    checked.signatures.catch(() => undefined);
     findings.push(...checked.findings);
     // Another certificate of a CA (its certificate under the old root, a cross-certificate) shares that CA's CRL.
     const sharingCrl = new Set<string>();
@@ -110,6 +116,7 @@ export async function checkCa(store: CaStore, options: CheckCaOptions = {}): Pro
     findings.push(...checkedKeys.findings);
     const tokens = await checkTokenKeys(config, scope ? new Map([...certificates].filter(([name]) => inScope(name))) : certificates, options.askPassword ?? noPassword);
     findings.push(...tokens.findings);
+    findings.push(...(await checked.signatures));
     const inScopePaths = scope && scopePaths(scope, config, paths);
     const reported = inScopePaths ? findings.filter((item) => inScopePaths.has(item.path) || ALWAYS_REPORTED.has(item.code)) : findings;
     const underOldRoot = checked.underOldRoot.filter(inScope);
@@ -125,7 +132,7 @@ export async function checkCa(store: CaStore, options: CheckCaOptions = {}): Pro
       ...(scope ? { scope: { since: scope.since, changed: scope.changed, certificates: [...scope.names].filter((name) => certificates.has(name)).sort(), crls: [...scope.crls].filter((name) => certificates.get(name)?.isCa).map(crlPath).sort() } } : {}),
     };
   } finally {
-    await checker.close();
+    await checker?.close();
   }
 }
 
@@ -149,7 +156,7 @@ async function checkCertificates(
   rotation: { twins: Map<string, string[]>; rootChains: ReadonlyMap<string, NamedView[]> },
   inScope: (name: string) => boolean,
   progress: Counter,
-): Promise<{ findings: Finding[]; underOldRoot: string[] }> {
+): Promise<{ findings: Finding[]; underOldRoot: string[]; signatures: Promise<Finding[]> }> {
   const findings: Finding[] = [];
   const underOldRoot: string[] = [];
   const signed: { name: string; issuerName: string; pair: SignaturePair }[] = [];
@@ -178,7 +185,22 @@ async function checkCertificates(
     if (underOld) underOldRoot.push(name);
     return alternative ? [] : found;
   };
+  // The signatures first: the worker threads verify them (most of a large check's time) while this
+  // thread makes the other checks.
+  const issuerOfView = new Map<string, { name: string; view: CheckedView } | undefined>();
   for (const [name, view] of certificates) {
+    if (revokedAbove(view)) continue;
+    const issuer = issuerOf(name, view, bySerial.get(view.serial), certificates);
+    issuerOfView.set(name, issuer);
+    if (issuer) signed.push({ name, issuerName: issuer.name, pair: [view.pem, issuer.view.pem] });
+  }
+  const verifying = checker.verify(signed.map((entry) => entry.pair), progress(signed.length));
+  // Handled when awaited (signatures); a failure of the checks below must not leave it unhandled.
+  verifying.catch(() => undefined);
+  let done = 0;
+  for (const [name, view] of certificates) {
+    // Now and then, let the event loop hand the next chunk to a worker thread that is done with its own.
+    if (++done % 500 === 0) await new Promise((resolve) => setImmediate(resolve));
     const path = certPath(name);
     const record = bySerial.get(view.serial);
     const revokedCa = revokedAbove(view);
@@ -199,12 +221,8 @@ async function checkCertificates(
     if (!record) findings.push(finding(path, 'no-record', `serial ${view.serial} has no record in ${RECORDS_DIR}/`));
     else if (record.name !== name) findings.push(finding(path, 'record-mismatch', `its record ${recordPath(record.issuer, record.serial)} names "${record.name}"`));
     else if (record.status === 'revoked') findings.push(finding(path, 'revoked-in-certs', `serial ${view.serial} is revoked but the certificate is still in ${CERTS_DIR}/`));
-    const issuer = issuerOf(name, view, record, certificates);
-    if (!issuer) {
-      findings.push(finding(path, 'no-issuer', `its issuer "${record?.issuer ?? view.issuer.CN ?? '?'}" is not in ${CERTS_DIR}/`));
-    } else {
-      signed.push({ name, issuerName: issuer.name, pair: [view.pem, issuer.view.pem] });
-    }
+    const issuer = issuerOfView.get(name);
+    if (!issuer) findings.push(finding(path, 'no-issuer', `its issuer "${record?.issuer ?? view.issuer.CN ?? '?'}" is not in ${CERTS_DIR}/`));
     findings.push(...checkProfile(name, view, record, issuer?.view));
     findings.push(...chain);
   }
@@ -224,11 +242,10 @@ async function checkCertificates(
       findings.push(finding(recordPath(record.issuer, record.serial), 'missing-certificate', `the record of "${record.name}" is valid but ${where}`));
     }
   }
-  const verified = await checker.verify(signed.map((entry) => entry.pair), progress(signed.length));
-  signed.forEach(({ name, issuerName }, index) => {
-    if (!verified[index]) findings.push(finding(certPath(name), 'bad-signature', `the signature does not verify against its issuer "${certPath(issuerName)}"`));
-  });
-  return { findings, underOldRoot };
+  const signatures = verifying.then((verified) =>
+    signed.flatMap(({ name, issuerName }, index) => (verified[index] ? [] : [finding(certPath(name), 'bad-signature', `the signature does not verify against its issuer "${certPath(issuerName)}"`)])),
+  );
+  return { findings, underOldRoot, signatures };
 }
 
 /** Names that more than one valid record holds, with those records. */
@@ -252,8 +269,9 @@ async function loadAllRecords(store: CaStore, findings: Finding[]): Promise<{ re
   const records: CertificateRecord[] = [];
   const places = new Map<CertificateRecord, string>();
   for (const [index, path] of paths.entries()) {
-    // Now and then, let the event loop go on with git (check --since asks it while this reads).
-    if (index % 1000 === 999) await new Promise((resolve) => setImmediate(resolve));
+    // Now and then, let the event loop go on with git (check --since asks it while this reads) and the
+    // worker threads (a full check decodes the certificates meanwhile).
+    if (index % 200 === 199) await new Promise((resolve) => setImmediate(resolve));
     try {
       const record = parseRecord(store.readTexts([path])[0] ?? '');
       records.push(record);

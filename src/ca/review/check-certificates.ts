@@ -1,6 +1,6 @@
-import { verifyCertificateSignature } from '../../pki/certificate.js';
-import { inspectCertificate, type CertificateView } from '../../pki/inspect.js';
+import type { CertificateView } from '../../pki/inspect.js';
 import { compareKeyWithCertificate, type KeyComparison } from '../../pki/keys.js';
+import { inspectCertificateTextQuickly, issuerKeyOf, verifySignatureQuickly } from '../../pki/quick-check.js';
 import type { CaStore } from '../../store/ca-store.js';
 import { certPath, keyPath } from '../../store/layout.js';
 import { WorkerPool, chunked, worthWorkers } from '../worker-pool.js';
@@ -17,35 +17,68 @@ export type Inspected = { view: CheckedView; key?: KeyComparison } | { error: st
 /** A certificate and the certificate of the issuer its signature must verify with. */
 export type SignaturePair = [pem: string, issuerPem: string];
 
-export type CheckTask = { kind: 'inspect'; names: string[] } | { kind: 'verify'; pairs: SignaturePair[] };
+/** Pairs as sent to a worker: each issuer's PEM once (a chunk shares a few issuers), then each certificate with its issuer's index. */
+interface VerifyBatch {
+  issuers: string[];
+  pairs: [pem: string, issuer: number][];
+}
+
+export type CheckTask = { kind: 'inspect'; names: string[] } | { kind: 'verify'; batch: VerifyBatch };
 
 /**
  * Reads and decodes certs/NAME.crt for each name, and compares private/NAME.key with it in the same
- * pass (synchronous reads: much faster for thousands of small files).
+ * pass (synchronous reads: much faster for thousands of small files). A file as certified writes it
+ * is decoded without the X.509 library (quick-check.ts); any other is left to the library.
  */
-export function inspectCertificates(store: CaStore, names: string[]): Inspected[] {
-  return names.map((name) => {
+export async function inspectCertificates(store: CaStore, names: string[]): Promise<Inspected[]> {
+  const results: Inspected[] = [];
+  for (const name of names) {
     let view: CheckedView;
     try {
-      const { der: _der, ...rest } = inspectCertificate(store.readTexts([certPath(name)])[0] ?? '');
+      const text = store.readTexts([certPath(name)])[0] ?? '';
+      const { der: _der, ...rest } = inspectCertificateTextQuickly(text) ?? (await import('../../pki/inspect.js')).inspectCertificate(text);
       view = rest;
     } catch (error) {
-      return { error: (error as Error).message };
+      results.push({ error: (error as Error).message });
+      continue;
     }
     let pem: string | undefined;
     try {
       [pem] = store.readTexts([keyPath(name)]);
     } catch (error) {
-      return { view, key: { result: 'unreadable', error: `cannot be read: ${(error as Error).message}` } };
+      results.push({ view, key: { result: 'unreadable', error: `cannot be read: ${(error as Error).message}` } });
+      continue;
     }
-    return pem === undefined ? { view } : { view, key: compareKeyWithCertificate(pem, view) };
-  });
+    results.push(pem === undefined ? { view } : { view, key: compareKeyWithCertificate(pem, view) });
+  }
+  return results;
 }
 
 export async function verifySignatures(pairs: SignaturePair[]): Promise<boolean[]> {
   const results: boolean[] = [];
-  for (const [pem, issuerPem] of pairs) results.push(await verifyCertificateSignature(pem, issuerPem));
+  for (const [pem, issuerPem] of pairs) {
+    const key = issuerKeyOf(issuerPem);
+    const quick = key && verifySignatureQuickly(pem, 'CERTIFICATE', key);
+    results.push(quick ?? (await (await import('../../pki/certificate.js')).verifyCertificateSignature(pem, issuerPem)));
+  }
   return results;
+}
+
+function toBatch(pairs: SignaturePair[]): VerifyBatch {
+  const issuers: string[] = [];
+  const index = new Map<string, number>();
+  return {
+    issuers,
+    pairs: pairs.map(([pem, issuerPem]) => {
+      let at = index.get(issuerPem);
+      if (at === undefined) index.set(issuerPem, (at = issuers.push(issuerPem) - 1));
+      return [pem, at];
+    }),
+  };
+}
+
+export function fromBatch(batch: VerifyBatch): SignaturePair[] {
+  return batch.pairs.map(([pem, at]) => [pem, batch.issuers[at]!]);
 }
 
 /**
@@ -84,7 +117,7 @@ export class CertificateChecker {
   async verify(pairs: SignaturePair[], onChunk?: (size: number) => void): Promise<boolean[]> {
     const chunks = chunked(pairs, CHUNK);
     if (!this.pool) return inThisThread(chunks, verifySignatures, onChunk);
-    return this.pool.map<SignaturePair, boolean>(chunks, (chunk): { task: CheckTask } => ({ task: { kind: 'verify', pairs: chunk } }), onChunk);
+    return this.pool.map<SignaturePair, boolean>(chunks, (chunk): { task: CheckTask } => ({ task: { kind: 'verify', batch: toBatch(chunk) } }), onChunk);
   }
 
   async close(): Promise<void> {
