@@ -39,9 +39,23 @@ export class WorkerPool {
    * `onChunk` hears of each chunk done, with its size, as it comes back.
    */
   async map<T, R>(chunks: T[][], message: (chunk: T[]) => object, onChunk?: (size: number) => void): Promise<R[]> {
-    if (this.failure) throw this.failure;
     const results: R[][] = new Array(chunks.length);
+    await this.each<T, R>(chunks, message, (chunkResults, id) => {
+      results[id] = chunkResults;
+      onChunk?.(chunkResults.length);
+    });
+    return results.flat();
+  }
+
+  /**
+   * map, without keeping the results: `onResults` gets each chunk's results, with the chunk's index,
+   * as they come back (in any order), so that a caller can use them and let them go.
+   */
+  async each<T, R>(chunks: T[][], message: (chunk: T[]) => object, onResults: (results: R[], index: number) => void): Promise<void> {
+    if (this.failure) throw this.failure;
     let next = 0;
+    // A failure of onResults after this thread's promise was resolved (its last chunk) is thrown here.
+    let failed: { error: unknown } | undefined;
     const detach: (() => void)[] = [];
     try {
       await Promise.all(
@@ -60,9 +74,14 @@ export class WorkerPool {
               const onMessage = (reply: WorkerReply<R>) => {
                 if (reply.error) return reject(new CertifiedError(reply.error.message, { code: reply.error.code ?? 'WORKER', hint: reply.error.hint }));
                 if (reply.results?.length !== chunks[reply.id]?.length) return reject(new Error(`a worker thread answered ${reply.results?.length ?? 0} results for ${chunks[reply.id]?.length ?? 0} jobs`));
-                results[reply.id] = reply.results ?? [];
-                onChunk?.(results[reply.id]!.length);
+                // The next chunk first: this thread's work goes on while the results are used here.
                 send();
+                try {
+                  onResults(reply.results ?? [], reply.id);
+                } catch (error) {
+                  failed ??= { error };
+                  reject(error);
+                }
               };
               const onExit = (code: number) => reject(new Error(`a worker thread stopped (exit code ${code})`));
               worker.on('message', onMessage).on('error', reject).on('exit', onExit);
@@ -71,6 +90,7 @@ export class WorkerPool {
             }),
         ),
       );
+      if (failed) throw failed.error;
     } catch (error) {
       // Other threads may still be busy with this round: stop them, so no stale reply is ever read.
       this.failure ??= error as Error;
@@ -79,7 +99,6 @@ export class WorkerPool {
     } finally {
       for (const off of detach) off();
     }
-    return results.flat();
   }
 
   async close(): Promise<void> {

@@ -2,11 +2,11 @@ import type { CheckedView } from './check-certificates.js';
 import type { KeyComparison } from '../../pki/keys.js';
 import type { CaStore } from '../../store/ca-store.js';
 import { gitGrepTracked } from '../../store/git.js';
-import { CERTS_DIR, CROSS_NAME, INTERMEDIATE_NAME, OLD_ROOT_NAME, PRIVATE_DIR, RECORDS_DIR, ROOTS_FILE, ROOT_NAME, certPath, recordPath } from '../../store/layout.js';
+import { CERTS_DIR, CROSS_NAME, PRIVATE_DIR, RECORDS_DIR, ROOTS_FILE, ROOT_NAME, certPath, recordPath } from '../../store/layout.js';
 import { parseRecord, type CertificateRecord } from '../../store/records.js';
 import { loadConfig } from '../ca-files.js';
-import { crlFileOf } from '../config.js';
-import { IssuerRevocations } from '../issuer-revocations.js';
+import { crlFileOf, type CaConfig } from '../config.js';
+import { CertificateJudge, keepInspected, type DecodedCertificate } from './check-each-certificate.js';
 import { CertificateChecker, type SignaturePair } from './check-certificates.js';
 import { checkCrls } from './check-crls.js';
 import { checkRevokedIndex } from './check-revoked-index.js';
@@ -16,10 +16,8 @@ import { noPassword, type AskPassword } from '../passwords.js';
 import { finding, sortFindings, type Finding, type FindingCode } from './check-findings.js';
 import { ROTATION_NAMES, changesSince, scopeOfChanges, scopePaths } from './check-scope.js';
 import type { TextPart } from '../text.js';
-import { checkProfile } from './check-profile.js';
-import { checkRecordFields, checkRecordPlace } from './check-records.js';
-import { checkChainFile, expectedChains, type NamedView } from './check-chains.js';
-import { alternativeChains, caTwins, endsAtOldRoot } from './check-rotation.js';
+import { checkRecordPlace } from './check-records.js';
+import { caTwins } from './check-rotation.js';
 
 export interface CheckResult {
   findings: Finding[];
@@ -72,12 +70,9 @@ export async function checkCa(store: CaStore, options: CheckCaOptions = {}): Pro
   const allNames = (await store.list(CERTS_DIR))
     .filter((file) => file.endsWith('.crt') && !file.endsWith('.chain.crt') && `${CERTS_DIR}/${file}` !== ROOTS_FILE)
     .map((file) => file.slice(0, -'.crt'.length));
-  // A full check decodes every certificate: the worker threads start on that while this thread reads the records.
+  // A full check decodes every certificate: the worker threads start while this thread reads the records.
   let checker = changes ? undefined : await CertificateChecker.start(store, allNames.length);
   try {
-    const loading = checker && loadCertificates(checker, allNames, findings, counter('read', options.onProgress));
-    // Handled when awaited below.
-    loading?.catch(() => undefined);
     const { records, paths } = await loadAllRecords(store, findings);
     findings.push(...(await checkRevokedIndex(store, paths)));
     const scoped = changes && (await scopeOfChanges(store, config, changes, records, paths));
@@ -86,15 +81,12 @@ export async function checkCa(store: CaStore, options: CheckCaOptions = {}): Pro
     const issuers = new Set(records.map((record) => record.issuer));
     const names = allNames.filter((name) => !scope || scope.names.has(name) || issuers.has(name) || ROTATION_NAMES.has(name));
     checker ??= await CertificateChecker.start(store, names.length);
-    const { certificates, keys } = await (loading ?? loadCertificates(checker, names, findings, counter('read', options.onProgress)));
     const crlPath = (name: string) => crlFileOf(config, name);
-    const twins = caTwins(certificates);
-    const cross = config.rootRotation?.bridge ? certificates.get(CROSS_NAME) : undefined;
-    const rootChains = new Map(cross ? [[ROOT_NAME, [{ name: CROSS_NAME, view: cross }]]] : []);
     const inScope = scope ? (name: string) => scope.names.has(name) : () => true;
-    const checked = await checkCertificates(store, checker, certificates, records, paths, { twins, rootChains }, inScope, counter('verify', options.onProgress));
+    const checked = await checkCertificates(store, checker, config, names, records, paths, inScope, options.onProgress);
     checked.signatures.catch(() => undefined);
     findings.push(...checked.findings);
+    const { certificates, decoded, keys, twins } = checked;
     // Another certificate of a CA (its certificate under the old root, a cross-certificate) shares that CA's CRL.
     const sharingCrl = new Set<string>();
     for (const [name, others] of twins) {
@@ -112,7 +104,7 @@ export async function checkCa(store: CaStore, options: CheckCaOptions = {}): Pro
     for (const path of trackedKeys) {
       findings.push(finding(path, 'plaintext-key-tracked', 'an unencrypted private key is tracked by git: remove it from git ("git rm --cached") and from the history, and replace the key'));
     }
-    const checkedKeys = await checkKeys(store, certificates, keys, new Set(trackedKeys), inScope);
+    const checkedKeys = await checkKeys(store, decoded, keys, new Set(trackedKeys), inScope);
     findings.push(...checkedKeys.findings);
     const tokens = await checkTokenKeys(config, scope ? new Map([...certificates].filter(([name]) => inScope(name))) : certificates, options.askPassword ?? noPassword);
     findings.push(...tokens.findings);
@@ -124,12 +116,12 @@ export async function checkCa(store: CaStore, options: CheckCaOptions = {}): Pro
       findings: sortFindings(reported),
       uncheckedKeys: checkedKeys.unchecked,
       ...(tokens.tokenKeys.length ? { tokenKeys: tokens.tokenKeys } : {}),
-      certificates: scope ? [...certificates.keys()].filter(inScope).length : certificates.size,
+      certificates: scope ? [...decoded.keys()].filter(inScope).length : decoded.size,
       records: inScopePaths ? [...paths.values()].filter((path) => inScopePaths.has(path)).length : records.length,
       crls,
       ...(underOldRoot.length ? { underOldRoot } : {}),
       ...(scoped && 'fallback' in scoped ? { scope: scoped } : {}),
-      ...(scope ? { scope: { since: scope.since, changed: scope.changed, certificates: [...scope.names].filter((name) => certificates.has(name)).sort(), crls: [...scope.crls].filter((name) => certificates.get(name)?.isCa).map(crlPath).sort() } } : {}),
+      ...(scope ? { scope: { since: scope.since, changed: scope.changed, certificates: [...scope.names].filter((name) => decoded.has(name)).sort(), crls: [...scope.crls].filter((name) => decoded.get(name)?.isCa).map(crlPath).sort() } } : {}),
     };
   } finally {
     await checker?.close();
@@ -146,89 +138,107 @@ async function pendingChangeFindings(store: CaStore): Promise<Finding[]> {
   return [finding(pending.path, 'pending-change', `an interrupted change ("${pending.summary}") was neither committed nor rolled back, so its files are half-made: run any command that changes the CA (e.g. "certified crl") to finish or roll it back`)];
 }
 
-/** Each certificate against its record, its issuer (signature), the profile and its chain file; each valid record against its certificate. */
+/** What checkCertificates found, and what the checks after it need of the certificates. */
+interface CheckedCertificates {
+  findings: Finding[];
+  underOldRoot: string[];
+  /** The bad-signature findings, when the last signatures are verified. */
+  signatures: Promise<Finding[]>;
+  /** Every certificate that may issue or be a link of a chain (the CAs, what a record names as an issuer), decoded; with `complete`, every certificate. */
+  certificates: Map<string, CheckedView>;
+  /** Every certificate decoded, by name. */
+  decoded: Map<string, DecodedCertificate>;
+  keys: Map<string, KeyComparison>;
+  twins: Map<string, string[]>;
+}
+
+const CA_PROFILES: ReadonlySet<string> = new Set(['root', 'ca', 'sub-ca']);
+
+/**
+ * Each certificate against its record, its issuer (signature), the profile and its chain file;
+ * each valid record against its certificate. The certificates that may issue (by the records, the
+ * rotation and token-key names) are decoded first; then the others go through in chunks, each
+ * checked as it comes back from a worker thread (which verified its signature in the same pass)
+ * and let go, so that at most a few chunks' views are alive at once. A CA found among those others
+ * (a CA certificate no record names) could issue what was already checked: then every certificate
+ * is decoded again and kept, and each checked with all of them in view.
+ */
 async function checkCertificates(
   store: CaStore,
   checker: CertificateChecker,
-  certificates: Map<string, CheckedView>,
+  config: CaConfig,
+  names: string[],
   records: CertificateRecord[],
   paths: Map<CertificateRecord, string>,
-  rotation: { twins: Map<string, string[]>; rootChains: ReadonlyMap<string, NamedView[]> },
   inScope: (name: string) => boolean,
-  progress: Counter,
-): Promise<{ findings: Finding[]; underOldRoot: string[]; signatures: Promise<Finding[]> }> {
-  const findings: Finding[] = [];
+  onProgress: CheckCaOptions['onProgress'],
+): Promise<CheckedCertificates> {
+  const issuing = new Set([
+    ...records.map((record) => record.issuer),
+    ...records.filter((record) => CA_PROFILES.has(record.profile)).map((record) => record.name),
+    ...ROTATION_NAMES,
+    ...Object.keys(config.tokenKeys ?? {}),
+  ]);
+  return (await checkCertificatesIn(store, checker, config, names, (name) => issuing.has(name), records, paths, inScope, onProgress)) ??
+    // A CA no record names: check everything with every certificate in view.
+    (await checkCertificatesIn(store, checker, config, names, () => true, records, paths, inScope, onProgress))!;
+}
+
+/** checkCertificates with the certificates `first` holds decoded first; undefined when a CA is found among the others. */
+async function checkCertificatesIn(
+  store: CaStore,
+  checker: CertificateChecker,
+  config: CaConfig,
+  names: string[],
+  first: (name: string) => boolean,
+  records: CertificateRecord[],
+  paths: Map<CertificateRecord, string>,
+  inScope: (name: string) => boolean,
+  onProgress: CheckCaOptions['onProgress'],
+): Promise<CheckedCertificates | undefined> {
+  const kept = { findings: [] as Finding[], decoded: new Map<string, DecodedCertificate>(), keys: new Map<string, KeyComparison>() };
+  const { findings } = kept;
   const underOldRoot: string[] = [];
-  const signed: { name: string; issuerName: string; pair: SignaturePair }[] = [];
-  const bySerial = new Map(records.map((record) => [`${record.serial}`, record]));
-  const issuers = new IssuerRevocations(records);
-  const replacement = records.some((record) => record.name === INTERMEDIATE_NAME && record.status === 'valid' && !issuers.revokedAbove(record)) ? INTERMEDIATE_NAME : 'CA';
-  const revokedAbove = (view: CheckedView) => {
-    const record = bySerial.get(view.serial);
-    return record?.status === 'valid' ? issuers.revokedAbove(record) : undefined;
+  const read = counter('read', onProgress)(names.length);
+  const firstNames = names.filter(first);
+  const certificates = new Map<string, CheckedView>();
+  const firstResults = await checker.inspect(firstNames, read);
+  firstNames.forEach((name, index) => {
+    const view = keepInspected(name, firstResults[index], kept);
+    if (view) certificates.set(name, view);
+  });
+  const twins = caTwins(certificates);
+  const cross = config.rootRotation?.bridge ? certificates.get(CROSS_NAME) : undefined;
+  const rootChains = new Map(cross ? [[ROOT_NAME, [{ name: CROSS_NAME, view: cross }]]] : []);
+  const judge = new CertificateJudge(store, certificates, records, paths, { twins, rootChains });
+  const signed: { name: string; issuerName: string; valid?: boolean; pair?: SignaturePair }[] = [];
+  const accept = (name: string, view: CheckedView, signature?: { pem: string; valid: boolean }) => {
+    const judged = judge.judge(name, view);
+    findings.push(...judged.findings);
+    if (judged.underOldRoot) underOldRoot.push(name);
+    if (!judged.issuer) return;
+    const issuerPem = judged.issuer.view.pem;
+    // Verified in the pass that decoded it when the worker picked the same issuer; else now.
+    signed.push({ name, issuerName: judged.issuer.name, ...(signature && signature.pem === issuerPem ? { valid: signature.valid } : { pair: [view.pem, issuerPem] }) });
   };
-  const issuerName = (name: string) => {
-    const view = certificates.get(name);
-    if (!view || revokedAbove(view)) return undefined;
-    return issuerOf(name, view, bySerial.get(view.serial), certificates)?.name;
-  };
-  const chains = expectedChains(certificates, issuerName, rotation.rootChains);
-  const checkChain = (name: string, view: CheckedView): Finding[] => {
-    // The cross-certificate is a link of other chains, not served on its own.
-    if (view.selfSigned || name === CROSS_NAME) return [];
-    const expected = chains.get(name);
-    const found = checkChainFile(store, name, view, expected);
-    const chain = found.length || !expected ? undefined : expected;
-    const alternative = chain ?? (expected ? alternativeChains(expected, rotation.twins, chains).find((other) => checkChainFile(store, name, view, other).length === 0) : undefined);
-    // The old root's own certificates (NAME.old, the cross-certificate) are where such chains lead, not what is under it.
-    const underOld = bySerial.get(view.serial)?.issuer !== OLD_ROOT_NAME && alternative !== undefined && endsAtOldRoot(alternative, issuerName);
-    if (underOld) underOldRoot.push(name);
-    return alternative ? [] : found;
-  };
-  // The signatures first: the worker threads verify them (most of a large check's time) while this
-  // thread makes the other checks.
-  const issuerOfView = new Map<string, { name: string; view: CheckedView } | undefined>();
-  for (const [name, view] of certificates) {
-    if (revokedAbove(view)) continue;
-    const issuer = issuerOf(name, view, bySerial.get(view.serial), certificates);
-    issuerOfView.set(name, issuer);
-    if (issuer) signed.push({ name, issuerName: issuer.name, pair: [view.pem, issuer.view.pem] });
-  }
-  const verifying = checker.verify(signed.map((entry) => entry.pair), progress(signed.length));
-  // Handled when awaited (signatures); a failure of the checks below must not leave it unhandled.
-  verifying.catch(() => undefined);
-  let done = 0;
-  for (const [name, view] of certificates) {
-    // Now and then, let the event loop hand the next chunk to a worker thread that is done with its own.
-    if (++done % 500 === 0) await new Promise((resolve) => setImmediate(resolve));
-    const path = certPath(name);
-    const record = bySerial.get(view.serial);
-    const revokedCa = revokedAbove(view);
-    if (record) findings.push(...checkRecordFields(name, view, record, paths.get(record) ?? recordPath(record.issuer, record.serial)));
-    const chain = checkChain(name, view);
-    if (revokedCa) {
-      const when = revokedCa.revocation?.date.slice(0, 10) ?? '?';
-      findings.push(finding(path, 'issuer-revoked', [
-        `the CA "${revokedCa.name}" above it (serial ${revokedCa.serial}) was revoked on ${when}, so it is no longer trusted: move it to another CA with "certified renew `,
-        { option: 'issuer', value: replacement },
-        ' ',
-        { option: 'name', value: name },
-        '", or revoke it',
-      ]));
-      findings.push(...chain);
-      continue;
-    }
-    if (!record) findings.push(finding(path, 'no-record', `serial ${view.serial} has no record in ${RECORDS_DIR}/`));
-    else if (record.name !== name) findings.push(finding(path, 'record-mismatch', `its record ${recordPath(record.issuer, record.serial)} names "${record.name}"`));
-    else if (record.status === 'revoked') findings.push(finding(path, 'revoked-in-certs', `serial ${view.serial} is revoked but the certificate is still in ${CERTS_DIR}/`));
-    const issuer = issuerOfView.get(name);
-    if (!issuer) findings.push(finding(path, 'no-issuer', `its issuer "${record?.issuer ?? view.issuer.CN ?? '?'}" is not in ${CERTS_DIR}/`));
-    findings.push(...checkProfile(name, view, record, issuer?.view));
-    findings.push(...chain);
-  }
+  for (const [name, view] of certificates) accept(name, view);
+  const hints = [...certificates.values()].filter((view) => view.isCa).map((view) => ({ pem: view.pem, ...(view.subjectKeyId ? { subjectKeyId: view.subjectKeyId } : {}) }));
+  let lateCa = false;
+  await checker.inspectEach(names.filter((name) => !first(name)), hints, (chunk, results) => {
+    chunk.forEach((name, index) => {
+      const result = results[index];
+      const view = keepInspected(name, result, kept);
+      if (view?.isCa) lateCa = true;
+      if (!view || lateCa || !result || !('view' in result)) return;
+      const signature = result.signature && { pem: result.signature.issuer === -1 ? view.pem : hints[result.signature.issuer]!.pem, valid: result.signature.valid };
+      accept(name, view, signature);
+    });
+    read?.(chunk.length);
+  });
+  if (lateCa) return undefined;
   const duplicates = duplicateNames(records);
   for (const [name, group] of duplicates) {
-    const inCerts = certificates.get(name)?.serial;
+    const inCerts = kept.decoded.get(name)?.serial;
     const spare = group.filter((record) => record.serial !== inCerts);
     const serials = group.map((record) => `${record.serial}${record.serial === inCerts ? ` (in ${CERTS_DIR}/)` : ''}`).join(', ');
     const fix = spare.flatMap((record, index): TextPart[] => [index ? ', then "certified revoke ' : '"certified revoke ', { option: 'serial', value: record.serial }, '"']);
@@ -236,16 +246,24 @@ async function checkCertificates(
   }
   for (const record of records) {
     if (record.status !== 'valid' || duplicates.has(record.name) || !inScope(record.name)) continue;
-    const view = certificates.get(record.name);
+    const view = kept.decoded.get(record.name);
     if (!view || view.serial !== record.serial) {
       const where = view ? `"${certPath(record.name)}" holds serial ${view.serial}` : `"${certPath(record.name)}" is missing`;
       findings.push(finding(recordPath(record.issuer, record.serial), 'missing-certificate', `the record of "${record.name}" is valid but ${where}`));
     }
   }
-  const signatures = verifying.then((verified) =>
-    signed.flatMap(({ name, issuerName }, index) => (verified[index] ? [] : [finding(certPath(name), 'bad-signature', `the signature does not verify against its issuer "${certPath(issuerName)}"`)])),
-  );
-  return { findings, underOldRoot, signatures };
+  // The signatures the first pass could not verify (the first certificates', any other issuer's), while the checks after this go on.
+  const pending = signed.filter((entry) => entry.pair);
+  const verifyProgress = counter('verify', onProgress)(signed.length);
+  verifyProgress?.(signed.length - pending.length);
+  const verifying = checker.verify(pending.map((entry) => entry.pair!), verifyProgress);
+  verifying.catch(() => undefined);
+  const signatures = verifying.then((verified) => {
+    pending.forEach((entry, index) => (entry.valid = verified[index]));
+    return signed.flatMap(({ name, issuerName, valid }) => (valid ? [] : [finding(certPath(name), 'bad-signature', `the signature does not verify against its issuer "${certPath(issuerName)}"`)]));
+  });
+  // In the order of the names, as when every certificate was checked in one loop.
+  return { findings, underOldRoot: underOldRoot.sort(), signatures, certificates, decoded: kept.decoded, keys: kept.keys, twins };
 }
 
 /** Names that more than one valid record holds, with those records. */
@@ -284,26 +302,6 @@ async function loadAllRecords(store: CaStore, findings: Finding[]): Promise<{ re
   return { records, paths: places };
 }
 
-/** Each certificate decoded, and how the key file of its name compares with it (see inspectCertificates). */
-async function loadCertificates(
-  checker: CertificateChecker,
-  names: string[],
-  findings: Finding[],
-  progress: Counter,
-): Promise<{ certificates: Map<string, CheckedView>; keys: Map<string, KeyComparison> }> {
-  const certificates = new Map<string, CheckedView>();
-  const keys = new Map<string, KeyComparison>();
-  const inspected = await checker.inspect(names, progress(names.length));
-  names.forEach((name, index) => {
-    const result = inspected[index];
-    if (result && 'view' in result) {
-      certificates.set(name, result.view);
-      if (result.key) keys.set(name, result.key);
-    } else findings.push(finding(certPath(name), 'unreadable', `not a certificate: ${result?.error ?? 'not decoded'}`));
-  });
-  return { certificates, keys };
-}
-
 /** Makes, for a step of `total` items, the callback that adds each chunk done to its count (reported at 0 first; an empty step not at all). */
 type Counter = (total: number) => ((size: number) => void) | undefined;
 
@@ -314,20 +312,4 @@ function counter(step: CheckStep, onProgress: CheckCaOptions['onProgress']): Cou
     onProgress(0, total, step);
     return (size) => onProgress((done += size), total, step);
   };
-}
-
-/** The issuer by the record's name; a self-signed certificate is its own; else by key identifier. */
-function issuerOf(
-  name: string,
-  view: CheckedView,
-  record: CertificateRecord | undefined,
-  certificates: Map<string, CheckedView>,
-): { name: string; view: CheckedView } | undefined {
-  if (view.selfSigned) return { name, view };
-  const byRecord = record ? certificates.get(record.issuer) : undefined;
-  if (record && byRecord) return { name: record.issuer, view: byRecord };
-  for (const [candidate, other] of certificates) {
-    if (other.isCa && other.subjectKeyId !== undefined && other.subjectKeyId === view.authorityKeyId) return { name: candidate, view: other };
-  }
-  return undefined;
 }

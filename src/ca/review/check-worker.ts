@@ -8,7 +8,7 @@ const store = CaStore.open((workerData as { dir: string }).dir, { lockTimeoutMs:
 
 parentPort?.on('message', async ({ id, task }: { id: number; task: CheckTask }) => {
   try {
-    const results = task.kind === 'inspect' ? await inspectCertificates(store, task.names) : await verifySignatures(fromBatch(task.batch));
+    const results = task.kind === 'inspect' ? await inspectCertificates(store, task.names, task.issuers) : await verifySignatures(fromBatch(task.batch));
     parentPort?.postMessage({ id, results });
   } catch (error) {
     parentPort?.postMessage(errorReply(id, error));
