@@ -51,9 +51,9 @@ export class WorkerPool {
    * map, without keeping the results: `onResults` gets each chunk's results, with the chunk's index,
    * as they come back (in any order), so that a caller can use them and let them go.
    */
-  async each<T, R>(chunks: T[][], message: (chunk: T[]) => object, onResults: (results: R[], index: number) => void): Promise<void> {
+  async each<T, R>(chunks: T[][] | ChunkQueue<T>, message: (chunk: T[]) => object, onResults: (results: R[], index: number) => void): Promise<void> {
     if (this.failure) throw this.failure;
-    let next = 0;
+    const queue = chunks instanceof ChunkQueue ? chunks : new ChunkQueue(chunks);
     // A failure of onResults after this thread's promise was resolved (its last chunk) is thrown here.
     let failed: { error: unknown } | undefined;
     const detach: (() => void)[] = [];
@@ -63,17 +63,17 @@ export class WorkerPool {
           (worker) =>
             new Promise<void>((resolve, reject) => {
               const send = () => {
-                if (next >= chunks.length) return resolve();
-                const id = next++;
+                const id = queue.take();
+                if (id === undefined) return resolve();
                 try {
-                  worker.postMessage({ id, ...message(chunks[id]!) });
+                  worker.postMessage({ id, ...message(queue.chunks[id]!) });
                 } catch (error) {
                   reject(error);
                 }
               };
               const onMessage = (reply: WorkerReply<R>) => {
                 if (reply.error) return reject(new CertifiedError(reply.error.message, { code: reply.error.code ?? 'WORKER', hint: reply.error.hint }));
-                if (reply.results?.length !== chunks[reply.id]?.length) return reject(new Error(`a worker thread answered ${reply.results?.length ?? 0} results for ${chunks[reply.id]?.length ?? 0} jobs`));
+                if (reply.results?.length !== queue.chunks[reply.id]?.length) return reject(new Error(`a worker thread answered ${reply.results?.length ?? 0} results for ${queue.chunks[reply.id]?.length ?? 0} jobs`));
                 // The next chunk first: this thread's work goes on while the results are used here.
                 send();
                 try {
@@ -106,6 +106,18 @@ export class WorkerPool {
   }
 }
 
+/** Chunks handed out one at a time by index: to a pool's threads (WorkerPool.each) and to whoever else takes some, such as the main thread. */
+export class ChunkQueue<T> {
+  private next = 0;
+
+  constructor(readonly chunks: T[][]) {}
+
+  /** The index of the next chunk nobody took yet, or undefined when all are taken. */
+  take(): number | undefined {
+    return this.next < this.chunks.length ? this.next++ : undefined;
+  }
+}
+
 /** One round of WorkerPool.map in a pool of its own. */
 export async function runInWorkers<T, R>(script: URL, workerData: unknown, chunks: T[][], message: (chunk: T[]) => object, onChunk?: (size: number) => void): Promise<R[]> {
   const pool = await WorkerPool.start(script, workerData, chunks.length);
@@ -130,6 +142,11 @@ export function chunked<T>(items: T[], size: number): T[][] {
   const chunks: T[][] = [];
   for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
   return chunks;
+}
+
+/** Worker threads to start when the main thread works too: one per core but its own. */
+export function threadsBesideMain(): number {
+  return Math.max(1, availableParallelism() - 1);
 }
 
 /** Whether `count` jobs are worth starting worker threads for (each costs ~0.3 s to load). */

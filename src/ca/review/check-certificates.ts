@@ -3,7 +3,7 @@ import { compareKeyWithCertificate, type KeyComparison } from '../../pki/keys.js
 import { inspectCertificateTextQuickly, issuerKeyOf, verifySignatureQuickly } from '../../pki/quick-check.js';
 import type { CaStore } from '../../store/ca-store.js';
 import { certPath, keyPath } from '../../store/layout.js';
-import { WorkerPool, chunked, worthWorkers } from '../worker-pool.js';
+import { ChunkQueue, WorkerPool, chunked, threadsBesideMain, worthWorkers } from '../worker-pool.js';
 
 /**
  * A decoded certificate as check keeps it: without its DER bytes, which as a typed array sent from a
@@ -113,13 +113,15 @@ export function fromBatch(batch: VerifyBatch): SignaturePair[] {
  */
 const MIN_CERTIFICATES_FOR_WORKERS = 200;
 const CHUNK = 100;
+/** What this thread decodes and verifies between two looks at the worker threads' replies (~30 ms). */
+const SLICE = 20;
 /**
  * Decoding makes much short-lived garbage: V8's default young generation (tens of MiB per thread)
  * only made each thread's heap larger, not the check faster (2 MiB: ~20 MiB less at 10,000).
  */
 const WORKER_LIMITS = { maxYoungGenerationSizeMb: 2 };
 
-/** Runs the two rounds of a check, in worker threads when the CA is large. */
+/** Runs the two rounds of a check, in worker threads (and this one) when the CA is large. */
 export class CertificateChecker {
   private constructor(
     private readonly store: CaStore,
@@ -128,7 +130,7 @@ export class CertificateChecker {
 
   static async start(store: CaStore, certificates: number): Promise<CertificateChecker> {
     const pool = worthWorkers(certificates, MIN_CERTIFICATES_FOR_WORKERS)
-      ? await WorkerPool.start(new URL('./check-worker.js', import.meta.url), { dir: store.dir }, Math.ceil(certificates / CHUNK), WORKER_LIMITS)
+      ? await WorkerPool.start(new URL('./check-worker.js', import.meta.url), { dir: store.dir }, Math.min(threadsBesideMain(), Math.ceil(certificates / CHUNK)), WORKER_LIMITS)
       : undefined;
     return new CertificateChecker(store, pool);
   }
@@ -151,7 +153,24 @@ export class CertificateChecker {
       for (const chunk of chunks) onResults(chunk, await inspectCertificates(this.store, chunk, issuers));
       return;
     }
-    await this.pool.each<string, Inspected>(chunks, (chunk): { task: CheckTask } => ({ task: { kind: 'inspect', names: chunk, issuers } }), (results, index) => onResults(chunks[index]!, results));
+    // This thread takes chunks too, between the results it checks: a thread more would cost ~40 MiB.
+    const queue = new ChunkQueue(chunks);
+    let failed = false;
+    const inThreads = this.pool.each<string, Inspected>(queue, (chunk): { task: CheckTask } => ({ task: { kind: 'inspect', names: chunk, issuers } }), (results, index) => onResults(chunks[index]!, results));
+    inThreads.catch(() => (failed = true));
+    const here = async () => {
+      for (let index = queue.take(); index !== undefined && !failed; index = queue.take()) {
+        const chunk = chunks[index]!;
+        const results: Inspected[] = [];
+        // In slices, letting the event loop hand the threads their next chunks in between.
+        for (let at = 0; at < chunk.length; at += SLICE) {
+          results.push(...(await inspectCertificates(this.store, chunk.slice(at, at + SLICE), issuers)));
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+        onResults(chunk, results);
+      }
+    };
+    await Promise.all([inThreads, here()]);
   }
 
   async verify(pairs: SignaturePair[], onChunk?: (size: number) => void): Promise<boolean[]> {
