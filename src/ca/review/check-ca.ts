@@ -80,6 +80,9 @@ export async function checkCa(store: CaStore, options: CheckCaOptions = {}): Pro
     // A scoped check decodes its certificates and every CA (the issuers and chains they are judged against).
     const issuers = new Set(records.map((record) => record.issuer));
     const names = allNames.filter((name) => !scope || scope.names.has(name) || issuers.has(name) || ROTATION_NAMES.has(name));
+    // git looks for unencrypted keys while the certificates are checked.
+    const grepping = gitGrepTracked(store.dir, PLAINTEXT_KEY_PATTERN, scope?.changed);
+    grepping.catch(() => undefined);
     checker ??= await CertificateChecker.start(store, names.length);
     const crlPath = (name: string) => crlFileOf(config, name);
     const inScope = scope ? (name: string) => scope.names.has(name) : () => true;
@@ -95,7 +98,7 @@ export async function checkCa(store: CaStore, options: CheckCaOptions = {}): Pro
     const crls = await checkCrls(store, new Map([...certificates].filter(([name]) => !sharingCrl.has(name) && (!scope || scope.crls.has(name)))), records, now, findings, crlPath);
     let trackedKeys: string[] = [];
     try {
-      trackedKeys = await gitGrepTracked(store.dir, PLAINTEXT_KEY_PATTERN, scope?.changed);
+      trackedKeys = await grepping;
     } catch (error) {
       // Without git, check cannot tell whether a key is committed in the clear: that is no pass.
       const reason = (error as Error).message.split('\n')[0] ?? '';
@@ -275,8 +278,12 @@ function duplicateNames(records: CertificateRecord[]): Map<string, CertificateRe
   return new Map([...byName].filter(([, group]) => group.length > 1));
 }
 
-// Files are read with store.readTexts, one at a time so that an unreadable one is a finding: for
-// thousands of small files, synchronous reads are several times faster than awaited ones.
+// Files are read with store.readTexts, a batch at a time (one at a time when a batch fails, so that
+// an unreadable one is a finding): for thousands of small files, synchronous reads are several
+// times faster than awaited ones.
+/** Records read in one call: a few hundred, so that git's output (check --since) keeps flowing in between. */
+const RECORDS_AT_ONCE = 250;
+
 async function loadAllRecords(store: CaStore, findings: Finding[]): Promise<{ records: CertificateRecord[]; paths: Map<CertificateRecord, string> }> {
   const paths: string[] = [];
   for (const issuer of await store.list(RECORDS_DIR)) {
@@ -286,18 +293,28 @@ async function loadAllRecords(store: CaStore, findings: Finding[]): Promise<{ re
   }
   const records: CertificateRecord[] = [];
   const places = new Map<CertificateRecord, string>();
-  for (const [index, path] of paths.entries()) {
-    // Now and then, let the event loop go on with git (check --since asks it while this reads) and the
-    // worker threads (a full check decodes the certificates meanwhile).
-    if (index % 200 === 199) await new Promise((resolve) => setImmediate(resolve));
+  const take = (path: string, read: () => string | undefined) => {
     try {
-      const record = parseRecord(store.readTexts([path])[0] ?? '');
+      const record = parseRecord(read() ?? '');
       records.push(record);
       places.set(record, path);
       findings.push(...checkRecordPlace(record, path));
     } catch (error) {
       findings.push(finding(path, 'unreadable', `not a record: ${(error as Error).message}`));
     }
+  };
+  for (let at = 0; at < paths.length; at += RECORDS_AT_ONCE) {
+    // Between batches, let the event loop go on with git (check --since asks it while this reads).
+    if (at) await new Promise((resolve) => setImmediate(resolve));
+    const batch = paths.slice(at, at + RECORDS_AT_ONCE);
+    let texts: (string | undefined)[] | undefined;
+    try {
+      texts = store.readTexts(batch);
+    } catch {
+      // A file that cannot be read: each one alone, so that only it is a finding.
+      texts = undefined;
+    }
+    batch.forEach((path, index) => take(path, texts ? () => texts[index] : () => store.readTexts([path])[0]));
   }
   return { records, paths: places };
 }
