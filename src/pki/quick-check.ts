@@ -78,6 +78,11 @@ function issuerKeyFromPem(pem: string): KeyObject | undefined {
 export function verifySignatureQuickly(pem: string, label: 'CERTIFICATE' | 'X509 CRL', issuerKey: KeyObject): boolean | undefined {
   const der = onlyBlock(pem, label);
   if (!der || pemOf(der, label) !== pem) return undefined;
+  return verifyDerSignatureQuickly(der, issuerKey);
+}
+
+/** verifySignatureQuickly of the DER already decoded from such a PEM. */
+export function verifyDerSignatureQuickly(der: Uint8Array, issuerKey: KeyObject): boolean | undefined {
   try {
     const { signed, algorithm, algorithmDer, signature } = readSigned(der);
     // A certificate: [0] version, serial, algorithm; a CRL: version (optional), algorithm.

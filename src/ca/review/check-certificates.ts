@@ -1,6 +1,6 @@
 import type { CertificateView } from '../../pki/inspect.js';
 import { compareKeyWithCertificate, type KeyComparison } from '../../pki/keys.js';
-import { inspectCertificateTextQuickly, issuerKeyOf, verifySignatureQuickly } from '../../pki/quick-check.js';
+import { inspectCertificateTextQuickly, issuerKeyOf, verifyDerSignatureQuickly, verifySignatureQuickly } from '../../pki/quick-check.js';
 import type { CaStore } from '../../store/ca-store.js';
 import { certPath, keyPath } from '../../store/layout.js';
 import { ChunkQueue, WorkerPool, chunked, threadsBesideMain, worthWorkers } from '../worker-pool.js';
@@ -50,15 +50,17 @@ export async function inspectCertificates(store: CaStore, names: string[], issue
   const results: Inspected[] = [];
   for (const name of names) {
     let view: CheckedView;
+    let decoded: Uint8Array;
     try {
       const text = store.readTexts([certPath(name)])[0] ?? '';
-      const { der: _der, ...rest } = inspectCertificateTextQuickly(text) ?? (await import('../../pki/inspect.js')).inspectCertificate(text);
+      const { der, ...rest } = inspectCertificateTextQuickly(text) ?? (await import('../../pki/inspect.js')).inspectCertificate(text);
       view = rest;
+      decoded = der;
     } catch (error) {
       results.push({ error: (error as Error).message });
       continue;
     }
-    const signature = issuers.length ? await signatureOf(view, issuers) : undefined;
+    const signature = issuers.length ? await signatureOf(view, decoded, issuers) : undefined;
     const signed = signature ? { signature } : {};
     let pem: string | undefined;
     try {
@@ -73,11 +75,14 @@ export async function inspectCertificates(store: CaStore, names: string[], issue
 }
 
 /** The signature verified with the issuer check would most likely pick: itself when self-signed, else the first CA of its authority key identifier. */
-async function signatureOf(view: CheckedView, issuers: IssuerHint[]): Promise<CheckedSignature | undefined> {
+async function signatureOf(view: CheckedView, der: Uint8Array, issuers: IssuerHint[]): Promise<CheckedSignature | undefined> {
   const issuer = view.selfSigned ? -1 : issuers.findIndex((hint) => hint.subjectKeyId !== undefined && hint.subjectKeyId === view.authorityKeyId);
   if (issuer === -1 && !view.selfSigned) return undefined;
-  const [valid] = await verifySignatures([[view.pem, issuer === -1 ? view.pem : issuers[issuer]!.pem]]);
-  return { issuer, valid: valid! };
+  const issuerPem = issuer === -1 ? view.pem : issuers[issuer]!.pem;
+  // The DER just decoded (the view's PEM is its canonical encoding): verifySignatures without decoding it again.
+  const key = issuerKeyOf(issuerPem);
+  const valid = (key && verifyDerSignatureQuickly(der, key)) ?? (await verifySignatures([[view.pem, issuerPem]]))[0]!;
+  return { issuer, valid };
 }
 
 export async function verifySignatures(pairs: SignaturePair[]): Promise<boolean[]> {
