@@ -39,9 +39,23 @@ export class WorkerPool {
    * `onChunk` hears of each chunk done, with its size, as it comes back.
    */
   async map<T, R>(chunks: T[][], message: (chunk: T[]) => object, onChunk?: (size: number) => void): Promise<R[]> {
-    if (this.failure) throw this.failure;
     const results: R[][] = new Array(chunks.length);
-    let next = 0;
+    await this.each<T, R>(chunks, message, (chunkResults, id) => {
+      results[id] = chunkResults;
+      onChunk?.(chunkResults.length);
+    });
+    return results.flat();
+  }
+
+  /**
+   * map, without keeping the results: `onResults` gets each chunk's results, with the chunk's index,
+   * as they come back (in any order), so that a caller can use them and let them go.
+   */
+  async each<T, R>(chunks: T[][] | ChunkQueue<T>, message: (chunk: T[]) => object, onResults: (results: R[], index: number) => void): Promise<void> {
+    if (this.failure) throw this.failure;
+    const queue = chunks instanceof ChunkQueue ? chunks : new ChunkQueue(chunks);
+    // A failure of onResults after this thread's promise was resolved (its last chunk) is thrown here.
+    let failed: { error: unknown } | undefined;
     const detach: (() => void)[] = [];
     try {
       await Promise.all(
@@ -49,20 +63,25 @@ export class WorkerPool {
           (worker) =>
             new Promise<void>((resolve, reject) => {
               const send = () => {
-                if (next >= chunks.length) return resolve();
-                const id = next++;
+                const id = queue.take();
+                if (id === undefined) return resolve();
                 try {
-                  worker.postMessage({ id, ...message(chunks[id]!) });
+                  worker.postMessage({ id, ...message(queue.chunks[id]!) });
                 } catch (error) {
                   reject(error);
                 }
               };
               const onMessage = (reply: WorkerReply<R>) => {
                 if (reply.error) return reject(new CertifiedError(reply.error.message, { code: reply.error.code ?? 'WORKER', hint: reply.error.hint }));
-                if (reply.results?.length !== chunks[reply.id]?.length) return reject(new Error(`a worker thread answered ${reply.results?.length ?? 0} results for ${chunks[reply.id]?.length ?? 0} jobs`));
-                results[reply.id] = reply.results ?? [];
-                onChunk?.(results[reply.id]!.length);
+                if (reply.results?.length !== queue.chunks[reply.id]?.length) return reject(new Error(`a worker thread answered ${reply.results?.length ?? 0} results for ${queue.chunks[reply.id]?.length ?? 0} jobs`));
+                // The next chunk first: this thread's work goes on while the results are used here.
                 send();
+                try {
+                  onResults(reply.results ?? [], reply.id);
+                } catch (error) {
+                  failed ??= { error };
+                  reject(error);
+                }
               };
               const onExit = (code: number) => reject(new Error(`a worker thread stopped (exit code ${code})`));
               worker.on('message', onMessage).on('error', reject).on('exit', onExit);
@@ -71,6 +90,7 @@ export class WorkerPool {
             }),
         ),
       );
+      if (failed) throw failed.error;
     } catch (error) {
       // Other threads may still be busy with this round: stop them, so no stale reply is ever read.
       this.failure ??= error as Error;
@@ -79,11 +99,22 @@ export class WorkerPool {
     } finally {
       for (const off of detach) off();
     }
-    return results.flat();
   }
 
   async close(): Promise<void> {
     await Promise.all(this.workers.map((worker) => worker.terminate()));
+  }
+}
+
+/** Chunks handed out one at a time by index: to a pool's threads (WorkerPool.each) and to whoever else takes some, such as the main thread. */
+export class ChunkQueue<T> {
+  private next = 0;
+
+  constructor(readonly chunks: T[][]) {}
+
+  /** The index of the next chunk nobody took yet, or undefined when all are taken. */
+  take(): number | undefined {
+    return this.next < this.chunks.length ? this.next++ : undefined;
   }
 }
 
@@ -111,6 +142,11 @@ export function chunked<T>(items: T[], size: number): T[][] {
   const chunks: T[][] = [];
   for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
   return chunks;
+}
+
+/** Worker threads to start when the main thread works too: one per core but its own. */
+export function threadsBesideMain(): number {
+  return Math.max(1, availableParallelism() - 1);
 }
 
 /** Whether `count` jobs are worth starting worker threads for (each costs ~0.3 s to load). */

@@ -84,7 +84,7 @@ function fingerprint(der: Uint8Array): string {
   return createHash('sha256').update(der).digest('hex').toUpperCase().match(/../g)!.join(':');
 }
 
-function pemOf(der: Uint8Array, label: string): string {
+export function pemOf(der: Uint8Array, label: string): string {
   const lines = Buffer.from(der.buffer, der.byteOffset, der.byteLength).toString('base64').match(/.{1,64}/g) ?? [];
   return `-----BEGIN ${label}-----\n${lines.join('\n')}\n-----END ${label}-----\n`;
 }
@@ -141,22 +141,39 @@ function sameName(a: QuickName, b: QuickName): boolean {
 }
 
 function readKey(spki: Tlv): { keyObject: KeyObject; key: KeySpec } {
-  // The shape the library parses (Node's reader lets odd parameters through): an algorithm with no
-  // parameters, NULL ones (RSA) or a curve's OID (EC), then the key's bits.
-  const [algorithm, bits, ...rest] = childrenOf(expect(spki, TAG.sequence));
-  const [oid, parameters, ...more] = childrenOf(expect(algorithm, TAG.sequence));
-  readOid(oid ?? expect(undefined, TAG.oid));
-  if (parameters && parameters.tag === TAG.oid) readOid(parameters);
-  else if (parameters && !(parameters.tag === 0x05 && parameters.end === parameters.contentStart)) throw new NotQuick('key parameters');
-  if (rest.length || more.length) throw new NotQuick('key shape');
-  expect(bits, TAG.bitString);
-  let keyObject: KeyObject;
+  readKeyShape(spki);
   try {
-    keyObject = createPublicKey({ key: Buffer.from(encodingOf(expect(spki, TAG.sequence))), format: 'der', type: 'spki' });
+    const keyObject = createPublicKey({ key: Buffer.from(encodingOf(expect(spki, TAG.sequence))), format: 'der', type: 'spki' });
     return { keyObject, key: keySpecOf(keyObject) };
   } catch {
     throw new NotQuick('key');
   }
+}
+
+/**
+ * A certificate's key as the library's reader (describeCertificate) names it: a P-256 or P-384 key
+ * from the DER alone, as keySpecOfSpki (keys.ts) does (the library reads no more of an EC key);
+ * any other through Node, which imports the key (~0.5 ms an EC key: check reads thousands). RSA
+ * keys are imported: the library parses the modulus and exponent, and refuses what Node refuses.
+ */
+function readCertificateKey(spki: Tlv): KeySpec {
+  const { oid, parameters } = readKeyShape(spki);
+  const curve = oid === EC_KEY && parameters?.tag === TAG.oid ? CURVES[readOid(parameters)] : undefined;
+  return curve ? { type: 'ecdsa', curve } : readKey(spki).key;
+}
+
+const EC_KEY = '1.2.840.10045.2.1';
+const CURVES: Record<string, 'P-256' | 'P-384'> = { '1.2.840.10045.3.1.7': 'P-256', '1.3.132.0.34': 'P-384' };
+
+/** The shape the library parses (Node's reader lets odd parameters through): an algorithm with no parameters, NULL ones (RSA) or a curve's OID (EC), then the key's bits. */
+function readKeyShape(spki: Tlv): { oid: string; parameters: Tlv | undefined; bits: Tlv } {
+  const [algorithm, bits, ...rest] = childrenOf(expect(spki, TAG.sequence));
+  const [oid, parameters, ...more] = childrenOf(expect(algorithm, TAG.sequence));
+  const name = readOid(oid ?? expect(undefined, TAG.oid));
+  if (parameters && parameters.tag === TAG.oid) readOid(parameters);
+  else if (parameters && !(parameters.tag === 0x05 && parameters.end === parameters.contentStart)) throw new NotQuick('key parameters');
+  if (rest.length || more.length) throw new NotQuick('key shape');
+  return { oid: name, parameters, bits: expect(bits, TAG.bitString) };
 }
 
 function ipText(bytes: Uint8Array): string {
@@ -296,15 +313,18 @@ function readAuthorityKeyId(tlv: Tlv): { authorityKeyId?: string } {
   return parts[0] ? { authorityKeyId: readKeyId(parts[0]) } : {};
 }
 
-/** The outer SEQUENCE of a signed object: what is signed, the algorithm and the signature bits. */
-function readSigned(der: Uint8Array): { signed: Tlv; algorithm: (typeof SIGNATURES)[string]; signature: Uint8Array } {
+/** A signature algorithm read here: its name as the library gives it, its hash and the type of key that makes it. */
+export type SignatureAlgorithm = (typeof SIGNATURES)[string];
+
+/** The outer SEQUENCE of a signed object: what is signed, the algorithm (and its encoding) and the signature bits. */
+export function readSigned(der: Uint8Array): { signed: Tlv; algorithm: SignatureAlgorithm; algorithmDer: Uint8Array; signature: Uint8Array } {
   const [signed, algorithm, signature, ...rest] = childrenOf(readOne(der, TAG.sequence));
   const bits = contentOf(expect(signature, TAG.bitString));
   if (rest.length || bits[0] !== 0) throw new NotQuick('signed object');
-  return { signed: expect(signed, TAG.sequence), algorithm: readSignatureAlgorithm(algorithm!), signature: bits.subarray(1) };
+  return { signed: expect(signed, TAG.sequence), algorithm: readSignatureAlgorithm(algorithm!), algorithmDer: encodingOf(algorithm!), signature: bits.subarray(1) };
 }
 
-function quickCertificate(der: Uint8Array): CertificateView {
+export function quickCertificate(der: Uint8Array): CertificateView {
   const { signed, algorithm } = readSigned(der);
   const parts = childrenOf(signed);
   if (parts[0]?.tag === 0xa0) {
@@ -320,7 +340,7 @@ function quickCertificate(der: Uint8Array): CertificateView {
   if (!notAfter || more.length) throw new NotQuick('validity');
   const subject = readName(subjectTlv!);
   const issuer = readName(issuerTlv!);
-  const { key } = readKey(spki);
+  const key = readCertificateKey(spki);
   const extensionList = extensionsTlv ? childrenOf(extensionsTlv) : [];
   if (extensionList.length > 1) throw new NotQuick('extensions');
   const extensions = readCertificateExtensions(extensionList[0] ? readExtensions(extensionList[0], CERTIFICATE_EXTENSIONS) : { critical: new Map(), values: new Map() });
@@ -383,7 +403,7 @@ function quickCsr(der: Uint8Array): CsrView {
   return { pem: pemOf(der, 'CERTIFICATE REQUEST'), subject: readName(subjectTlv!).dn, sans: sans ?? [], key, signatureValid, kind: 'csr', signatureAlgorithm: algorithm.name };
 }
 
-function quickCrl(der: Uint8Array): CrlView {
+export function quickCrl(der: Uint8Array): CrlView {
   const { signed, algorithm } = readSigned(der);
   const parts = childrenOf(signed);
   if (parts[0]?.tag === TAG.integer && readSmallInteger(parts.shift()!) > 1) throw new NotQuick('version');

@@ -136,6 +136,12 @@ function readSyncIf(path: string, maxBytes: number, regularOnly: boolean): Buffe
 
 /** Up to this cap, readBoundedTextsSync reads into one buffer of the cap (plus one byte), reused. */
 const SHARED_BUFFER_MAX = 1 << 20;
+/**
+ * That buffer, kept for the next call (the reads are synchronous, so no two calls share it at
+ * once): callers read one file per call (check, every certificate and chain file), and a new
+ * buffer of the cap for each cost more than the read and grew the heap by a megabyte a file.
+ */
+let shared: Buffer | undefined;
 
 /**
  * Many small files as text, in a row (every record of the CA): readBoundedSync's bounds, but one
@@ -143,18 +149,18 @@ const SHARED_BUFFER_MAX = 1 << 20;
  * `onError` turns a file's error into its result (or throws).
  */
 export function readBoundedTextsSync<T>(paths: string[], maxBytesOf: (index: number) => number, onError: (index: number, error: unknown) => T): (string | T)[] {
-  let shared: Buffer | undefined;
   return paths.map((path, index) => {
     const maxBytes = maxBytesOf(index);
     try {
       if (maxBytes > SHARED_BUFFER_MAX) return readBoundedSync(path, maxBytes).toString('utf8');
       if (!shared || shared.length <= maxBytes) shared = Buffer.allocUnsafe(maxBytes + 1);
+      const buffer = shared;
       const fd = openSync(path, 'r');
       try {
         let total = 0;
         for (;;) {
-          const bytesRead = readSync(fd, shared, total, maxBytes + 1 - total, null);
-          if (bytesRead === 0) return shared.toString('utf8', 0, total);
+          const bytesRead = readSync(fd, buffer, total, maxBytes + 1 - total, null);
+          if (bytesRead === 0) return buffer.toString('utf8', 0, total);
           total += bytesRead;
           if (total > maxBytes) throw new ReadTooLargeError(path, maxBytes);
         }

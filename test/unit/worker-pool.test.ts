@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, describe, it } from 'node:test';
 import { CertifiedError } from '../../src/ca/errors.js';
-import { WorkerPool, chunked } from '../../src/ca/worker-pool.js';
+import { ChunkQueue, WorkerPool, chunked } from '../../src/ca/worker-pool.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'certified-pool-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -33,6 +33,33 @@ describe('WorkerPool', () => {
       assert.deepEqual(await pool.map<string, string>(chunked(letters, 3), message), letters.map((letter) => letter.toUpperCase()));
       assert.deepEqual(await pool.map<string, string>([['x'], ['y', 'z']], message), ['X', 'Y', 'Z']);
       assert.deepEqual(await pool.map<string, string>([], message), []);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('each hands out the chunks of a queue it shares with another taker, each chunk once, and throws what its callback throws', async () => {
+    const pool = await start();
+    try {
+      const letters = 'abcdefghijklmnopqrstuvwxyz'.split('');
+      const chunks = chunked(letters, 2);
+      const queue = new ChunkQueue(chunks);
+      const done = new Map<number, string[]>();
+      const byThreads = pool.each<string, string>(queue, message, (results, index) => done.set(index, results));
+      // The main thread's share: one chunk now and then, as check takes them.
+      for (let index = queue.take(); index !== undefined; index = queue.take()) {
+        done.set(index, chunks[index]!.map((letter) => letter.toUpperCase()));
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      await byThreads;
+      assert.deepEqual([...done.keys()].sort((a, b) => a - b), chunks.map((_, index) => index));
+      assert.deepEqual(chunks.flatMap((_, index) => done.get(index)!), letters.map((letter) => letter.toUpperCase()));
+      await assert.rejects(
+        pool.each<string, string>([['a'], ['b']], message, () => {
+          throw new Error('the callback failed');
+        }),
+        /the callback failed/,
+      );
     } finally {
       await pool.close();
     }

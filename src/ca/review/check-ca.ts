@@ -5,8 +5,8 @@ import { gitGrepTracked, gitIgnores, gitTrackedSymlinks } from '../../store/git.
 import { CERTS_DIR, CROSS_NAME, GITIGNORE_FILE, INTERMEDIATE_NAME, OLD_ROOT_NAME, PRIVATE_DIR, RECORDS_DIR, ROOTS_FILE, ROOT_NAME, certPath, keyPath, recordPath, revokedKeyPath } from '../../store/layout.js';
 import { parseRecord, type CertificateRecord } from '../../store/records.js';
 import { loadConfig } from '../ca-files.js';
-import { crlFileOf } from '../config.js';
-import { IssuerRevocations } from '../issuer-revocations.js';
+import { crlFileOf, type CaConfig } from '../config.js';
+import { CertificateJudge, keepInspected, type DecodedCertificate } from './check-each-certificate.js';
 import { CertificateChecker, type SignaturePair } from './check-certificates.js';
 import { checkCrls } from './check-crls.js';
 import { checkHistory } from './check-history.js';
@@ -17,10 +17,8 @@ import { noPassword, type AskPassword } from '../passwords.js';
 import { finding, sortFindings, type Finding, type FindingCode } from './check-findings.js';
 import { ROTATION_NAMES, changesSince, scopeOfChanges, scopePaths } from './check-scope.js';
 import type { TextPart } from '../text.js';
-import { checkProfile } from './check-profile.js';
-import { checkRecordFields, checkRecordPlace } from './check-records.js';
-import { checkChainFile, expectedChains, type NamedView } from './check-chains.js';
-import { alternativeChains, caTwins, endsAtOldRoot } from './check-rotation.js';
+import { checkRecordPlace } from './check-records.js';
+import { caTwins } from './check-rotation.js';
 
 export interface CheckResult {
   findings: Finding[];
@@ -73,27 +71,30 @@ export async function checkCa(store: CaStore, options: CheckCaOptions = {}): Pro
   const changes = options.since === undefined ? undefined : changesSince(store, options.since);
   // Handled when awaited below; until then git runs while the records are read.
   changes?.catch(() => undefined);
-  const { records, paths } = await loadAllRecords(store, findings);
-  findings.push(...(await checkRevokedIndex(store, paths)));
-  const scoped = changes && (await scopeOfChanges(store, config, changes, records, paths));
-  const scope = scoped && 'names' in scoped ? scoped : undefined;
-  if (changes) findings.push(...(await checkHistory(store, await changes, paths, now)));
-  // A scoped check decodes its certificates and every CA (the issuers and chains they are judged against).
-  const issuers = new Set(records.map((record) => record.issuer));
-  const names = (await store.list(CERTS_DIR))
+  const allNames = (await store.list(CERTS_DIR))
     .filter((file) => file.endsWith('.crt') && !file.endsWith('.chain.crt') && `${CERTS_DIR}/${file}` !== ROOTS_FILE)
-    .map((file) => file.slice(0, -'.crt'.length))
-    .filter((name) => !scope || scope.names.has(name) || issuers.has(name) || ROTATION_NAMES.has(name));
-  const checker = await CertificateChecker.start(store, names.length);
+    .map((file) => file.slice(0, -'.crt'.length));
+  // A full check decodes every certificate: the worker threads start while this thread reads the records.
+  let checker = changes ? undefined : await CertificateChecker.start(store, allNames.length);
   try {
-    const { certificates, keys } = await loadCertificates(checker, names, findings, counter('read', options.onProgress));
+    const { records, paths } = await loadAllRecords(store, findings);
+    findings.push(...(await checkRevokedIndex(store, paths)));
+    const scoped = changes && (await scopeOfChanges(store, config, changes, records, paths));
+    const scope = scoped && 'names' in scoped ? scoped : undefined;
+    if (changes) findings.push(...(await checkHistory(store, await changes, paths, now)));
+    // A scoped check decodes its certificates and every CA (the issuers and chains they are judged against).
+    const issuers = new Set(records.map((record) => record.issuer));
+    const names = allNames.filter((name) => !scope || scope.names.has(name) || issuers.has(name) || ROTATION_NAMES.has(name));
+    // git looks for unencrypted keys while the certificates are checked.
+    const grepping = gitGrepTracked(store.dir, PLAINTEXT_KEY_PATTERN, scope?.changed);
+    grepping.catch(() => undefined);
+    checker ??= await CertificateChecker.start(store, names.length);
     const crlPath = (name: string) => crlFileOf(config, name);
-    const twins = caTwins(certificates);
-    const cross = config.rootRotation?.bridge ? certificates.get(CROSS_NAME) : undefined;
-    const rootChains = new Map(cross ? [[ROOT_NAME, [{ name: CROSS_NAME, view: cross }]]] : []);
     const inScope = scope ? (name: string) => scope.names.has(name) : () => true;
-    const checked = await checkCertificates(store, checker, certificates, records, paths, { twins, rootChains }, inScope, counter('verify', options.onProgress));
+    const checked = await checkCertificates(store, checker, config, names, records, paths, inScope, options.onProgress);
+    checked.signatures.catch(() => undefined);
     findings.push(...checked.findings);
+    const { certificates, decoded, keys, twins } = checked;
     // Another certificate of a CA (its certificate under the old root, a cross-certificate) shares that CA's CRL.
     const sharingCrl = new Set<string>();
     for (const [name, others] of twins) {
@@ -105,7 +106,7 @@ export async function checkCa(store: CaStore, options: CheckCaOptions = {}): Pro
     let ignored: boolean[] = [];
     try {
       [trackedKeys, links, ignored] = await Promise.all([
-        gitGrepTracked(store.dir, PLAINTEXT_KEY_PATTERN, scope?.changed),
+        grepping,
         gitTrackedSymlinks(store.dir, scope?.changed),
         Promise.all(IGNORE_PROBES.map((path) => gitIgnores(store.dir, path))),
       ]);
@@ -123,10 +124,11 @@ export async function checkCa(store: CaStore, options: CheckCaOptions = {}): Pro
     for (const path of trackedKeys) {
       findings.push(finding(path, 'plaintext-key-tracked', 'an unencrypted private key is tracked by git: remove it from git ("git rm --cached") and from the history, and replace the key'));
     }
-    const checkedKeys = await checkKeys(store, certificates, keys, new Set(trackedKeys), inScope);
+    const checkedKeys = await checkKeys(store, decoded, keys, new Set(trackedKeys), inScope);
     findings.push(...checkedKeys.findings);
     const tokens = await checkTokenKeys(config, scope ? new Map([...certificates].filter(([name]) => inScope(name))) : certificates, options.askPassword ?? noPassword);
     findings.push(...tokens.findings);
+    findings.push(...(await checked.signatures));
     const inScopePaths = scope && scopePaths(scope, config, paths);
     const reported = inScopePaths ? findings.filter((item) => inScopePaths.has(item.path) || ALWAYS_REPORTED.has(item.code)) : findings;
     const underOldRoot = checked.underOldRoot.filter(inScope);
@@ -134,15 +136,15 @@ export async function checkCa(store: CaStore, options: CheckCaOptions = {}): Pro
       findings: sortFindings(reported),
       uncheckedKeys: checkedKeys.unchecked,
       ...(tokens.tokenKeys.length ? { tokenKeys: tokens.tokenKeys } : {}),
-      certificates: scope ? [...certificates.keys()].filter(inScope).length : certificates.size,
+      certificates: scope ? [...decoded.keys()].filter(inScope).length : decoded.size,
       records: inScopePaths ? [...paths.values()].filter((path) => inScopePaths.has(path)).length : records.length,
       crls,
       ...(underOldRoot.length ? { underOldRoot } : {}),
       ...(scoped && 'fallback' in scoped ? { scope: scoped } : {}),
-      ...(scope ? { scope: { since: scope.since, changed: scope.changed, certificates: [...scope.names].filter((name) => certificates.has(name)).sort(), crls: [...scope.crls].filter((name) => certificates.get(name)?.isCa).map(crlPath).sort() } } : {}),
+      ...(scope ? { scope: { since: scope.since, changed: scope.changed, certificates: [...scope.names].filter((name) => decoded.has(name)).sort(), crls: [...scope.crls].filter((name) => decoded.get(name)?.isCa).map(crlPath).sort() } } : {}),
     };
   } finally {
-    await checker.close();
+    await checker?.close();
   }
 }
 
@@ -156,78 +158,107 @@ async function pendingChangeFindings(store: CaStore): Promise<Finding[]> {
   return [finding(pending.path, 'pending-change', `an interrupted change ("${pending.summary}") was neither committed nor rolled back, so its files are half-made: run any command that changes the CA (e.g. "certified crl") to finish or roll it back`)];
 }
 
-/** Each certificate against its record, its issuer (signature), the profile and its chain file; each valid record against its certificate. */
+/** What checkCertificates found, and what the checks after it need of the certificates. */
+interface CheckedCertificates {
+  findings: Finding[];
+  underOldRoot: string[];
+  /** The bad-signature findings, when the last signatures are verified. */
+  signatures: Promise<Finding[]>;
+  /** Every certificate that may issue or be a link of a chain (the CAs, what a record names as an issuer), decoded; with `complete`, every certificate. */
+  certificates: Map<string, CheckedView>;
+  /** Every certificate decoded, by name. */
+  decoded: Map<string, DecodedCertificate>;
+  keys: Map<string, KeyComparison>;
+  twins: Map<string, string[]>;
+}
+
+const CA_PROFILES: ReadonlySet<string> = new Set(['root', 'ca', 'sub-ca']);
+
+/**
+ * Each certificate against its record, its issuer (signature), the profile and its chain file;
+ * each valid record against its certificate. The certificates that may issue (by the records, the
+ * rotation and token-key names) are decoded first; then the others go through in chunks, each
+ * checked as it comes back from a worker thread (which verified its signature in the same pass)
+ * and let go, so that at most a few chunks' views are alive at once. A CA found among those others
+ * (a CA certificate no record names) could issue what was already checked: then every certificate
+ * is decoded again and kept, and each checked with all of them in view.
+ */
 async function checkCertificates(
   store: CaStore,
   checker: CertificateChecker,
-  certificates: Map<string, CheckedView>,
+  config: CaConfig,
+  names: string[],
   records: CertificateRecord[],
   paths: Map<CertificateRecord, string>,
-  rotation: { twins: Map<string, string[]>; rootChains: ReadonlyMap<string, NamedView[]> },
   inScope: (name: string) => boolean,
-  progress: Counter,
-): Promise<{ findings: Finding[]; underOldRoot: string[] }> {
-  const findings: Finding[] = [];
+  onProgress: CheckCaOptions['onProgress'],
+): Promise<CheckedCertificates> {
+  const issuing = new Set([
+    ...records.map((record) => record.issuer),
+    ...records.filter((record) => CA_PROFILES.has(record.profile)).map((record) => record.name),
+    ...ROTATION_NAMES,
+    ...Object.keys(config.tokenKeys ?? {}),
+  ]);
+  return (await checkCertificatesIn(store, checker, config, names, (name) => issuing.has(name), records, paths, inScope, onProgress)) ??
+    // A CA no record names: check everything with every certificate in view.
+    (await checkCertificatesIn(store, checker, config, names, () => true, records, paths, inScope, onProgress))!;
+}
+
+/** checkCertificates with the certificates `first` holds decoded first; undefined when a CA is found among the others. */
+async function checkCertificatesIn(
+  store: CaStore,
+  checker: CertificateChecker,
+  config: CaConfig,
+  names: string[],
+  first: (name: string) => boolean,
+  records: CertificateRecord[],
+  paths: Map<CertificateRecord, string>,
+  inScope: (name: string) => boolean,
+  onProgress: CheckCaOptions['onProgress'],
+): Promise<CheckedCertificates | undefined> {
+  const kept = { findings: [] as Finding[], decoded: new Map<string, DecodedCertificate>(), keys: new Map<string, KeyComparison>() };
+  const { findings } = kept;
   const underOldRoot: string[] = [];
-  const signed: { name: string; issuerName: string; pair: SignaturePair }[] = [];
-  const bySerial = new Map(records.map((record) => [`${record.serial}`, record]));
-  const issuers = new IssuerRevocations(records);
-  const replacement = records.some((record) => record.name === INTERMEDIATE_NAME && record.status === 'valid' && !issuers.revokedAbove(record)) ? INTERMEDIATE_NAME : 'CA';
-  const revokedAbove = (view: CheckedView) => {
-    const record = bySerial.get(view.serial);
-    return record?.status === 'valid' ? issuers.revokedAbove(record) : undefined;
+  const read = counter('read', onProgress)(names.length);
+  const firstNames = names.filter(first);
+  const certificates = new Map<string, CheckedView>();
+  const firstResults = await checker.inspect(firstNames, read);
+  firstNames.forEach((name, index) => {
+    const view = keepInspected(name, firstResults[index], kept);
+    if (view) certificates.set(name, view);
+  });
+  const twins = caTwins(certificates);
+  const cross = config.rootRotation?.bridge ? certificates.get(CROSS_NAME) : undefined;
+  const rootChains = new Map(cross ? [[ROOT_NAME, [{ name: CROSS_NAME, view: cross }]]] : []);
+  const judge = new CertificateJudge(store, certificates, records, paths, { twins, rootChains });
+  const signed: { name: string; issuerName: string; valid?: boolean; pair?: SignaturePair }[] = [];
+  const accept = (name: string, view: CheckedView, signature?: { pem: string; valid: boolean }) => {
+    const judged = judge.judge(name, view);
+    findings.push(...judged.findings);
+    if (judged.underOldRoot) underOldRoot.push(name);
+    if (!judged.issuer) return;
+    const issuerPem = judged.issuer.view.pem;
+    // Verified in the pass that decoded it when the worker picked the same issuer; else now.
+    signed.push({ name, issuerName: judged.issuer.name, ...(signature && signature.pem === issuerPem ? { valid: signature.valid } : { pair: [view.pem, issuerPem] }) });
   };
-  const issuerName = (name: string) => {
-    const view = certificates.get(name);
-    if (!view || revokedAbove(view)) return undefined;
-    return issuerOf(name, view, bySerial.get(view.serial), certificates)?.name;
-  };
-  const chains = expectedChains(certificates, issuerName, rotation.rootChains);
-  const checkChain = (name: string, view: CheckedView): Finding[] => {
-    // The cross-certificate is a link of other chains, not served on its own.
-    if (view.selfSigned || name === CROSS_NAME) return [];
-    const expected = chains.get(name);
-    const found = checkChainFile(store, name, view, expected);
-    const chain = found.length || !expected ? undefined : expected;
-    const alternative = chain ?? (expected ? alternativeChains(expected, rotation.twins, chains).find((other) => checkChainFile(store, name, view, other).length === 0) : undefined);
-    // The old root's own certificates (NAME.old, the cross-certificate) are where such chains lead, not what is under it.
-    const underOld = bySerial.get(view.serial)?.issuer !== OLD_ROOT_NAME && alternative !== undefined && endsAtOldRoot(alternative, issuerName);
-    if (underOld) underOldRoot.push(name);
-    return alternative ? [] : found;
-  };
-  for (const [name, view] of certificates) {
-    const path = certPath(name);
-    const record = bySerial.get(view.serial);
-    const revokedCa = revokedAbove(view);
-    if (record) findings.push(...checkRecordFields(name, view, record, paths.get(record) ?? recordPath(record.issuer, record.serial)));
-    const chain = checkChain(name, view);
-    if (revokedCa) {
-      const when = revokedCa.revocation?.date.slice(0, 10) ?? '?';
-      findings.push(finding(path, 'issuer-revoked', [
-        `the CA "${revokedCa.name}" above it (serial ${revokedCa.serial}) was revoked on ${when}, so it is no longer trusted: move it to another CA with "certified renew `,
-        { option: 'issuer', value: replacement },
-        ' ',
-        { option: 'name', value: name },
-        '", or revoke it',
-      ]));
-      findings.push(...chain);
-      continue;
-    }
-    if (!record) findings.push(finding(path, 'no-record', `serial ${view.serial} has no record in ${RECORDS_DIR}/`));
-    else if (record.name !== name) findings.push(finding(path, 'record-mismatch', `its record ${recordPath(record.issuer, record.serial)} names "${record.name}"`));
-    else if (record.status === 'revoked') findings.push(finding(path, 'revoked-in-certs', `serial ${view.serial} is revoked but the certificate is still in ${CERTS_DIR}/`));
-    const issuer = issuerOf(name, view, record, certificates);
-    if (!issuer) {
-      findings.push(finding(path, 'no-issuer', `its issuer "${record?.issuer ?? view.issuer.CN ?? '?'}" is not in ${CERTS_DIR}/`));
-    } else {
-      signed.push({ name, issuerName: issuer.name, pair: [view.pem, issuer.view.pem] });
-    }
-    findings.push(...checkProfile(name, view, record, issuer?.view));
-    findings.push(...chain);
-  }
+  for (const [name, view] of certificates) accept(name, view);
+  const hints = [...certificates.values()].filter((view) => view.isCa).map((view) => ({ pem: view.pem, ...(view.subjectKeyId ? { subjectKeyId: view.subjectKeyId } : {}) }));
+  let lateCa = false;
+  await checker.inspectEach(names.filter((name) => !first(name)), hints, (chunk, results) => {
+    chunk.forEach((name, index) => {
+      const result = results[index];
+      const view = keepInspected(name, result, kept);
+      if (view?.isCa) lateCa = true;
+      if (!view || lateCa || !result || !('view' in result)) return;
+      const signature = result.signature && { pem: result.signature.issuer === -1 ? view.pem : hints[result.signature.issuer]!.pem, valid: result.signature.valid };
+      accept(name, view, signature);
+    });
+    read?.(chunk.length);
+  });
+  if (lateCa) return undefined;
   const duplicates = duplicateNames(records);
   for (const [name, group] of duplicates) {
-    const inCerts = certificates.get(name)?.serial;
+    const inCerts = kept.decoded.get(name)?.serial;
     const spare = group.filter((record) => record.serial !== inCerts);
     const serials = group.map((record) => `${record.serial}${record.serial === inCerts ? ` (in ${CERTS_DIR}/)` : ''}`).join(', ');
     const fix = spare.flatMap((record, index): TextPart[] => [index ? ', then "certified revoke ' : '"certified revoke ', { option: 'serial', value: record.serial }, '"']);
@@ -235,17 +266,24 @@ async function checkCertificates(
   }
   for (const record of records) {
     if (record.status !== 'valid' || duplicates.has(record.name) || !inScope(record.name)) continue;
-    const view = certificates.get(record.name);
+    const view = kept.decoded.get(record.name);
     if (!view || view.serial !== record.serial) {
       const where = view ? `"${certPath(record.name)}" holds serial ${view.serial}` : `"${certPath(record.name)}" is missing`;
       findings.push(finding(recordPath(record.issuer, record.serial), 'missing-certificate', `the record of "${record.name}" is valid but ${where}`));
     }
   }
-  const verified = await checker.verify(signed.map((entry) => entry.pair), progress(signed.length));
-  signed.forEach(({ name, issuerName }, index) => {
-    if (!verified[index]) findings.push(finding(certPath(name), 'bad-signature', `the signature does not verify against its issuer "${certPath(issuerName)}"`));
+  // The signatures the first pass could not verify (the first certificates', any other issuer's), while the checks after this go on.
+  const pending = signed.filter((entry) => entry.pair);
+  const verifyProgress = counter('verify', onProgress)(signed.length);
+  verifyProgress?.(signed.length - pending.length);
+  const verifying = checker.verify(pending.map((entry) => entry.pair!), verifyProgress);
+  verifying.catch(() => undefined);
+  const signatures = verifying.then((verified) => {
+    pending.forEach((entry, index) => (entry.valid = verified[index]));
+    return signed.flatMap(({ name, issuerName, valid }) => (valid ? [] : [finding(certPath(name), 'bad-signature', `the signature does not verify against its issuer "${certPath(issuerName)}"`)]));
   });
-  return { findings, underOldRoot };
+  // In the order of the names, as when every certificate was checked in one loop.
+  return { findings, underOldRoot: underOldRoot.sort(), signatures, certificates, decoded: kept.decoded, keys: kept.keys, twins };
 }
 
 /** Names that more than one valid record holds, with those records. */
@@ -257,8 +295,12 @@ function duplicateNames(records: CertificateRecord[]): Map<string, CertificateRe
   return new Map([...byName].filter(([, group]) => group.length > 1));
 }
 
-// Files are read with store.readTexts, one at a time so that an unreadable one is a finding: for
-// thousands of small files, synchronous reads are several times faster than awaited ones.
+// Files are read with store.readTexts, a batch at a time (one at a time when a batch fails, so that
+// an unreadable one is a finding): for thousands of small files, synchronous reads are several
+// times faster than awaited ones.
+/** Records read in one call: a few hundred, so that git's output (check --since) keeps flowing in between. */
+const RECORDS_AT_ONCE = 250;
+
 async function loadAllRecords(store: CaStore, findings: Finding[]): Promise<{ records: CertificateRecord[]; paths: Map<CertificateRecord, string> }> {
   const paths: string[] = [];
   for (const issuer of await store.list(RECORDS_DIR)) {
@@ -268,39 +310,30 @@ async function loadAllRecords(store: CaStore, findings: Finding[]): Promise<{ re
   }
   const records: CertificateRecord[] = [];
   const places = new Map<CertificateRecord, string>();
-  for (const [index, path] of paths.entries()) {
-    // Now and then, let the event loop go on with git (check --since asks it while this reads).
-    if (index % 1000 === 999) await new Promise((resolve) => setImmediate(resolve));
+  const take = (path: string, read: () => string | undefined) => {
     try {
-      const record = parseRecord(store.readTexts([path])[0] ?? '');
+      const record = parseRecord(read() ?? '');
       records.push(record);
       places.set(record, path);
       findings.push(...checkRecordPlace(record, path));
     } catch (error) {
       findings.push(finding(path, 'unreadable', `not a record: ${(error as Error).message}`));
     }
+  };
+  for (let at = 0; at < paths.length; at += RECORDS_AT_ONCE) {
+    // Between batches, let the event loop go on with git (check --since asks it while this reads).
+    if (at) await new Promise((resolve) => setImmediate(resolve));
+    const batch = paths.slice(at, at + RECORDS_AT_ONCE);
+    let texts: (string | undefined)[] | undefined;
+    try {
+      texts = store.readTexts(batch);
+    } catch {
+      // A file that cannot be read: each one alone, so that only it is a finding.
+      texts = undefined;
+    }
+    batch.forEach((path, index) => take(path, texts ? () => texts[index] : () => store.readTexts([path])[0]));
   }
   return { records, paths: places };
-}
-
-/** Each certificate decoded, and how the key file of its name compares with it (see inspectCertificates). */
-async function loadCertificates(
-  checker: CertificateChecker,
-  names: string[],
-  findings: Finding[],
-  progress: Counter,
-): Promise<{ certificates: Map<string, CheckedView>; keys: Map<string, KeyComparison> }> {
-  const certificates = new Map<string, CheckedView>();
-  const keys = new Map<string, KeyComparison>();
-  const inspected = await checker.inspect(names, progress(names.length));
-  names.forEach((name, index) => {
-    const result = inspected[index];
-    if (result && 'view' in result) {
-      certificates.set(name, result.view);
-      if (result.key) keys.set(name, result.key);
-    } else findings.push(finding(certPath(name), 'unreadable', `not a certificate: ${result?.error ?? 'not decoded'}`));
-  });
-  return { certificates, keys };
 }
 
 /** Makes, for a step of `total` items, the callback that adds each chunk done to its count (reported at 0 first; an empty step not at all). */
@@ -313,20 +346,4 @@ function counter(step: CheckStep, onProgress: CheckCaOptions['onProgress']): Cou
     onProgress(0, total, step);
     return (size) => onProgress((done += size), total, step);
   };
-}
-
-/** The issuer by the record's name; a self-signed certificate is its own; else by key identifier. */
-function issuerOf(
-  name: string,
-  view: CheckedView,
-  record: CertificateRecord | undefined,
-  certificates: Map<string, CheckedView>,
-): { name: string; view: CheckedView } | undefined {
-  if (view.selfSigned) return { name, view };
-  const byRecord = record ? certificates.get(record.issuer) : undefined;
-  if (record && byRecord) return { name: record.issuer, view: byRecord };
-  for (const [candidate, other] of certificates) {
-    if (other.isCa && other.subjectKeyId !== undefined && other.subjectKeyId === view.authorityKeyId) return { name: candidate, view: other };
-  }
-  return undefined;
 }

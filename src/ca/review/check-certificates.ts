@@ -1,9 +1,9 @@
-import { verifyCertificateSignature } from '../../pki/certificate.js';
-import { inspectCertificate, type CertificateView } from '../../pki/inspect.js';
+import type { CertificateView } from '../../pki/inspect.js';
 import { compareKeyWithCertificate, type KeyComparison } from '../../pki/keys.js';
+import { inspectCertificateTextQuickly, issuerKeyOf, verifyDerSignatureQuickly, verifySignatureQuickly } from '../../pki/quick-check.js';
 import type { CaStore } from '../../store/ca-store.js';
 import { certPath, keyPath } from '../../store/layout.js';
-import { WorkerPool, chunked, worthWorkers } from '../worker-pool.js';
+import { ChunkQueue, WorkerPool, chunked, threadsBesideMain, worthWorkers } from '../worker-pool.js';
 
 /**
  * A decoded certificate as check keeps it: without its DER bytes, which as a typed array sent from a
@@ -11,41 +11,105 @@ import { WorkerPool, chunked, worthWorkers } from '../worker-pool.js';
  */
 export type CheckedView = Omit<CertificateView, 'der'>;
 
-/** A certificate file decoded, with how private/NAME.key compares with it (none: no key file), or why it could not be. */
-export type Inspected = { view: CheckedView; key?: KeyComparison } | { error: string };
+/**
+ * A certificate file decoded, with how private/NAME.key compares with it (none: no key file), and
+ * whether its signature verifies with the CA it names by key identifier (see IssuerHint), or why
+ * it could not be decoded.
+ */
+export type Inspected = { view: CheckedView; key?: KeyComparison; signature?: CheckedSignature } | { error: string };
+
+/** A signature verified in the pass that decodes: with which of the hinted issuers (-1: the certificate itself), and the verdict. */
+export interface CheckedSignature {
+  issuer: number;
+  valid: boolean;
+}
+
+/** A CA a certificate may name as its issuer, by the key identifier its authorityKeyId must equal. */
+export interface IssuerHint {
+  pem: string;
+  subjectKeyId?: string;
+}
 
 /** A certificate and the certificate of the issuer its signature must verify with. */
 export type SignaturePair = [pem: string, issuerPem: string];
 
-export type CheckTask = { kind: 'inspect'; names: string[] } | { kind: 'verify'; pairs: SignaturePair[] };
+/** Pairs as sent to a worker: each issuer's PEM once (a chunk shares a few issuers), then each certificate with its issuer's index. */
+interface VerifyBatch {
+  issuers: string[];
+  pairs: [pem: string, issuer: number][];
+}
+
+export type CheckTask = { kind: 'inspect'; names: string[]; issuers?: IssuerHint[] } | { kind: 'verify'; batch: VerifyBatch };
 
 /**
  * Reads and decodes certs/NAME.crt for each name, and compares private/NAME.key with it in the same
- * pass (synchronous reads: much faster for thousands of small files).
+ * pass (synchronous reads: much faster for thousands of small files). A file as certified writes it
+ * is decoded without the X.509 library (quick-check.ts); any other is left to the library.
  */
-export function inspectCertificates(store: CaStore, names: string[]): Inspected[] {
-  return names.map((name) => {
+export async function inspectCertificates(store: CaStore, names: string[], issuers: IssuerHint[] = []): Promise<Inspected[]> {
+  const results: Inspected[] = [];
+  for (const name of names) {
     let view: CheckedView;
+    let decoded: Uint8Array;
     try {
-      const { der: _der, ...rest } = inspectCertificate(store.readTexts([certPath(name)])[0] ?? '');
+      const text = store.readTexts([certPath(name)])[0] ?? '';
+      const { der, ...rest } = inspectCertificateTextQuickly(text) ?? (await import('../../pki/inspect.js')).inspectCertificate(text);
       view = rest;
+      decoded = der;
     } catch (error) {
-      return { error: (error as Error).message };
+      results.push({ error: (error as Error).message });
+      continue;
     }
+    const signature = issuers.length ? await signatureOf(view, decoded, issuers) : undefined;
+    const signed = signature ? { signature } : {};
     let pem: string | undefined;
     try {
       [pem] = store.readTexts([keyPath(name)]);
     } catch (error) {
-      return { view, key: { result: 'unreadable', error: `cannot be read: ${(error as Error).message}` } };
+      results.push({ view, key: { result: 'unreadable', error: `cannot be read: ${(error as Error).message}` }, ...signed });
+      continue;
     }
-    return pem === undefined ? { view } : { view, key: compareKeyWithCertificate(pem, view) };
-  });
+    results.push(pem === undefined ? { view, ...signed } : { view, key: compareKeyWithCertificate(pem, view), ...signed });
+  }
+  return results;
+}
+
+/** The signature verified with the issuer check would most likely pick: itself when self-signed, else the first CA of its authority key identifier. */
+async function signatureOf(view: CheckedView, der: Uint8Array, issuers: IssuerHint[]): Promise<CheckedSignature | undefined> {
+  const issuer = view.selfSigned ? -1 : issuers.findIndex((hint) => hint.subjectKeyId !== undefined && hint.subjectKeyId === view.authorityKeyId);
+  if (issuer === -1 && !view.selfSigned) return undefined;
+  const issuerPem = issuer === -1 ? view.pem : issuers[issuer]!.pem;
+  // The DER just decoded (the view's PEM is its canonical encoding): verifySignatures without decoding it again.
+  const key = issuerKeyOf(issuerPem);
+  const valid = (key && verifyDerSignatureQuickly(der, key)) ?? (await verifySignatures([[view.pem, issuerPem]]))[0]!;
+  return { issuer, valid };
 }
 
 export async function verifySignatures(pairs: SignaturePair[]): Promise<boolean[]> {
   const results: boolean[] = [];
-  for (const [pem, issuerPem] of pairs) results.push(await verifyCertificateSignature(pem, issuerPem));
+  for (const [pem, issuerPem] of pairs) {
+    const key = issuerKeyOf(issuerPem);
+    const quick = key && verifySignatureQuickly(pem, 'CERTIFICATE', key);
+    results.push(quick ?? (await (await import('../../pki/certificate.js')).verifyCertificateSignature(pem, issuerPem)));
+  }
   return results;
+}
+
+function toBatch(pairs: SignaturePair[]): VerifyBatch {
+  const issuers: string[] = [];
+  const index = new Map<string, number>();
+  return {
+    issuers,
+    pairs: pairs.map(([pem, issuerPem]) => {
+      let at = index.get(issuerPem);
+      if (at === undefined) index.set(issuerPem, (at = issuers.push(issuerPem) - 1));
+      return [pem, at];
+    }),
+  };
+}
+
+export function fromBatch(batch: VerifyBatch): SignaturePair[] {
+  return batch.pairs.map(([pem, at]) => [pem, batch.issuers[at]!]);
 }
 
 /**
@@ -54,13 +118,15 @@ export async function verifySignatures(pairs: SignaturePair[]): Promise<boolean[
  */
 const MIN_CERTIFICATES_FOR_WORKERS = 200;
 const CHUNK = 100;
+/** What this thread decodes and verifies between two looks at the worker threads' replies (~30 ms). */
+const SLICE = 20;
 /**
  * Decoding makes much short-lived garbage: V8's default young generation (tens of MiB per thread)
- * only made each thread's heap larger, not the check faster.
+ * only made each thread's heap larger, not the check faster (2 MiB: ~20 MiB less at 10,000).
  */
-const WORKER_LIMITS = { maxYoungGenerationSizeMb: 8 };
+const WORKER_LIMITS = { maxYoungGenerationSizeMb: 2 };
 
-/** Runs the two rounds of a check, in worker threads when the CA is large. */
+/** Runs the two rounds of a check, in worker threads (and this one) when the CA is large. */
 export class CertificateChecker {
   private constructor(
     private readonly store: CaStore,
@@ -69,7 +135,7 @@ export class CertificateChecker {
 
   static async start(store: CaStore, certificates: number): Promise<CertificateChecker> {
     const pool = worthWorkers(certificates, MIN_CERTIFICATES_FOR_WORKERS)
-      ? await WorkerPool.start(new URL('./check-worker.js', import.meta.url), { dir: store.dir }, Math.ceil(certificates / CHUNK), WORKER_LIMITS)
+      ? await WorkerPool.start(new URL('./check-worker.js', import.meta.url), { dir: store.dir }, Math.min(threadsBesideMain(), Math.ceil(certificates / CHUNK)), WORKER_LIMITS)
       : undefined;
     return new CertificateChecker(store, pool);
   }
@@ -81,10 +147,41 @@ export class CertificateChecker {
     return this.pool.map<string, Inspected>(chunks, (chunk): { task: CheckTask } => ({ task: { kind: 'inspect', names: chunk } }), onChunk);
   }
 
+  /**
+   * Decodes each name's certificate, and verifies its signature with one of `issuers` (see
+   * signatureOf); `onResults` gets each chunk's results with their names as they come back, in
+   * any order, to use and let go: at 10,000 certificates, keeping every view cost ~30 MiB.
+   */
+  async inspectEach(names: string[], issuers: IssuerHint[], onResults: (names: string[], results: Inspected[]) => void): Promise<void> {
+    const chunks = chunked(names, CHUNK);
+    if (!this.pool) {
+      for (const chunk of chunks) onResults(chunk, await inspectCertificates(this.store, chunk, issuers));
+      return;
+    }
+    // This thread takes chunks too, between the results it checks: a thread more would cost ~40 MiB.
+    const queue = new ChunkQueue(chunks);
+    let failed = false;
+    const inThreads = this.pool.each<string, Inspected>(queue, (chunk): { task: CheckTask } => ({ task: { kind: 'inspect', names: chunk, issuers } }), (results, index) => onResults(chunks[index]!, results));
+    inThreads.catch(() => (failed = true));
+    const here = async () => {
+      for (let index = queue.take(); index !== undefined && !failed; index = queue.take()) {
+        const chunk = chunks[index]!;
+        const results: Inspected[] = [];
+        // In slices, letting the event loop hand the threads their next chunks in between.
+        for (let at = 0; at < chunk.length; at += SLICE) {
+          results.push(...(await inspectCertificates(this.store, chunk.slice(at, at + SLICE), issuers)));
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+        onResults(chunk, results);
+      }
+    };
+    await Promise.all([inThreads, here()]);
+  }
+
   async verify(pairs: SignaturePair[], onChunk?: (size: number) => void): Promise<boolean[]> {
     const chunks = chunked(pairs, CHUNK);
     if (!this.pool) return inThisThread(chunks, verifySignatures, onChunk);
-    return this.pool.map<SignaturePair, boolean>(chunks, (chunk): { task: CheckTask } => ({ task: { kind: 'verify', pairs: chunk } }), onChunk);
+    return this.pool.map<SignaturePair, boolean>(chunks, (chunk): { task: CheckTask } => ({ task: { kind: 'verify', batch: toBatch(chunk) } }), onChunk);
   }
 
   async close(): Promise<void> {

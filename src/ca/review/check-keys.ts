@@ -22,7 +22,7 @@ export interface CheckedKeys {
  */
 export async function checkKeys(
   store: CaStore,
-  certificates: Map<string, CheckedView>,
+  certificates: ReadonlyMap<string, Pick<CheckedView, 'isCa'>>,
   comparisons: Map<string, KeyComparison>,
   tracked: Set<string>,
   /** Only the keys of these names (check --since); all by default. */
@@ -57,7 +57,7 @@ export async function checkKeys(
 }
 
 /** How to get the right key back: from a backup or git, else a new certificate (a new CA for a CA). */
-function restoreKey(name: string, certificate: CheckedView): TextPart[] {
+function restoreKey(name: string, certificate: Pick<CheckedView, 'isCa'>): TextPart[] {
   const path = keyPath(name);
   const back = `put its own key back at "${path}" (from your backup, or "git checkout -- ${path}" if it is encrypted and committed); `;
   if (certificate.isCa) return [back, ...lostCaKey(name)];
