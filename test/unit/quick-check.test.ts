@@ -7,7 +7,7 @@ import { createCrl, verifyCrlSignature } from '../../src/pki/crl.js';
 import { inspectCertificate, inspectCrl } from '../../src/pki/inspect.js';
 import { generateKeyPair, type KeyPair } from '../../src/pki/keys.js';
 import { readPemBlocks } from '../../src/pki/pem-blocks.js';
-import { inspectCertificateTextQuickly, inspectCrlTextQuickly, issuerKeyOf, verifySignatureQuickly } from '../../src/pki/quick-check.js';
+import { inspectCertificateTextQuickly, inspectCrlTextQuickly, issuerKeyOf, verifyCertificateNatively, verifySignatureQuickly } from '../../src/pki/quick-check.js';
 import { CaStore } from '../../src/store/ca-store.js';
 import type { CertificateRecord } from '../../src/store/records.js';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -109,7 +109,7 @@ describe('check reads certificates and CRLs as the library does, without it', ()
     for (const { what, pem, issuer, valid, label } of cases) {
       const library = label ? await verifyCrlSignature(pem, issuer).catch(() => false) : await verifyCertificateSignature(pem, issuer);
       assert.equal(library, valid, `${what}: the library`);
-      const quick = verifySignatureQuickly(pem, label ?? 'CERTIFICATE', issuerKeyOf(issuer)!);
+      const quick = label ? verifySignatureQuickly(pem, label, issuerKeyOf(issuer)!) : verifyCertificateNatively(pem, issuerKeyOf(issuer)!);
       // Another key type than the signature's is left to the library, which says no.
       if (what !== 'an issuer of another key type') assert.equal(quick, valid, `${what}: read quickly`);
       if (!label) assert.deepEqual(await verifySignatures([[pem, issuer]]), [valid], `${what}: check`);
@@ -135,7 +135,7 @@ describe('check reads certificates and CRLs as the library does, without it', ()
           const library = label === 'CERTIFICATE' ? inspectCertificate(pem) : inspectCrl(pem);
           assert.deepEqual(view, library, `${name}, run ${run}: the view`);
         }
-        const verdict = verifySignatureQuickly(pem, label, issuerKeyOf(issuer)!);
+        const verdict = label === 'X509 CRL' ? verifySignatureQuickly(pem, label, issuerKeyOf(issuer)!) : verifyCertificateNatively(pem, issuerKeyOf(issuer)!);
         if (verdict === undefined) continue;
         const library = label === 'CERTIFICATE' ? await verifyCertificateSignature(pem, issuer) : await verifyCrlSignature(pem, issuer).catch(() => false);
         assert.equal(verdict, library, `${name}, run ${run}: the signature`);

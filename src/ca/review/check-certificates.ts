@@ -1,6 +1,6 @@
 import type { CertificateView } from '../../pki/inspect.js';
 import { compareKeyWithCertificate, type KeyComparison } from '../../pki/keys.js';
-import { inspectCertificateTextQuickly, issuerKeyOf, verifyDerSignatureQuickly, verifySignatureQuickly } from '../../pki/quick-check.js';
+import { inspectCertificateTextQuickly, issuerKeyOf, verifyCertificateNatively } from '../../pki/quick-check.js';
 import type { CaStore } from '../../store/ca-store.js';
 import { certPath, keyPath } from '../../store/layout.js';
 import { ChunkQueue, WorkerPool, chunked, threadsBesideMain, worthWorkers } from '../worker-pool.js';
@@ -79,9 +79,9 @@ async function signatureOf(view: CheckedView, der: Uint8Array, issuers: IssuerHi
   const issuer = view.selfSigned ? -1 : issuers.findIndex((hint) => hint.subjectKeyId !== undefined && hint.subjectKeyId === view.authorityKeyId);
   if (issuer === -1 && !view.selfSigned) return undefined;
   const issuerPem = issuer === -1 ? view.pem : issuers[issuer]!.pem;
-  // The DER just decoded (the view's PEM is its canonical encoding): verifySignatures without decoding it again.
+  // The DER just decoded (the view's PEM is its canonical encoding), judged by OpenSSL as in verifySignatures.
   const key = issuerKeyOf(issuerPem);
-  const valid = (key && verifyDerSignatureQuickly(der, key)) ?? (await verifySignatures([[view.pem, issuerPem]]))[0]!;
+  const valid = key ? verifyCertificateNatively(der, key) : (await verifySignatures([[view.pem, issuerPem]]))[0]!;
   return { issuer, valid };
 }
 
@@ -89,8 +89,7 @@ export async function verifySignatures(pairs: SignaturePair[]): Promise<boolean[
   const results: boolean[] = [];
   for (const [pem, issuerPem] of pairs) {
     const key = issuerKeyOf(issuerPem);
-    const quick = key && verifySignatureQuickly(pem, 'CERTIFICATE', key);
-    results.push(quick ?? (await (await import('../../pki/certificate.js')).verifyCertificateSignature(pem, issuerPem)));
+    results.push(key ? verifyCertificateNatively(pem, key) : await (await import('../../pki/certificate.js')).verifyCertificateSignature(pem, issuerPem));
   }
   return results;
 }
