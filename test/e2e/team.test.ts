@@ -109,14 +109,20 @@ function revokedCopy(dir: string, name: string, serial: string): string {
   return join(dir, 'revoked', `${name}-${serial}`, `${name}.crt`);
 }
 
+/** Alice issues one, two and three and pushes; Bob clones after her: the serials of one and two. */
+async function aliceAndBob(): Promise<{ alice: string; bob: string; serials: Record<string, string> }> {
+  const team = await makeTeam();
+  const alice = team.clone('alice');
+  for (const name of ['one', 'two', 'three']) await certified(alice, [`CN=${name}.example.com`]);
+  git(alice, ['push', '-q', 'origin', 'HEAD']);
+  const bob = team.clone('bob');
+  const serials = Object.fromEntries(['one', 'two'].map((name) => [name, serialOf(join(alice, `certs/${name}.example.com.crt`))]));
+  return { alice, bob, serials };
+}
+
 describe('branches that revoke merge into CRLs that list every revocation, numbered past both sides', () => {
   it('a conflicting merge without git-setup: "certified crl" resolves the CRL conflict, "git commit" finishes', async () => {
-    const team = await makeTeam();
-    const alice = team.clone('alice');
-    for (const name of ['one', 'two', 'three']) await certified(alice, [`CN=${name}.example.com`]);
-    git(alice, ['push', '-q', 'origin', 'HEAD']);
-    const bob = team.clone('bob');
-    const serials = Object.fromEntries(['one', 'two'].map((name) => [name, serialOf(join(alice, `certs/${name}.example.com.crt`))]));
+    const { alice, bob, serials } = await aliceAndBob();
 
     git(bob, ['checkout', '-q', '-b', 'revoke-two']);
     await certified(bob, ['--revoke', 'CN=two.example.com']);
@@ -157,12 +163,7 @@ describe('branches that revoke merge into CRLs that list every revocation, numbe
   });
 
   it('a "git pull --rebase" without git-setup stops on the CRL: "certified crl" resolves it, "git rebase --continue" finishes', async () => {
-    const team = await makeTeam();
-    const alice = team.clone('alice');
-    for (const name of ['one', 'two', 'three']) await certified(alice, [`CN=${name}.example.com`]);
-    git(alice, ['push', '-q', 'origin', 'HEAD']);
-    const bob = team.clone('bob');
-    const serials = Object.fromEntries(['one', 'two'].map((name) => [name, serialOf(join(alice, `certs/${name}.example.com.crt`))]));
+    const { alice, bob, serials } = await aliceAndBob();
     await certified(bob, ['--revoke', 'CN=two.example.com']);
     await certified(alice, ['--revoke', 'CN=one.example.com']);
     const aliceNumber = crlNumber(join(alice, 'crl/ca.crl'));

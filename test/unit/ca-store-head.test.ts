@@ -1,31 +1,15 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { commitFile, git, repo } from '../helpers/git-repo.js';
 import { CaStore, type ChangeNotice } from '../../src/store/ca-store.js';
-
-const dirs: string[] = [];
-after(() => {
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-});
-
-function git(dir: string, args: string[]): string {
-  const result = spawnSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@localhost', ...args], { cwd: dir, encoding: 'utf8' });
-  if (result.status !== 0) throw new Error(`git ${args.join(' ')}: ${result.stderr}`);
-  return result.stdout.trim();
-}
 
 describe('CaStore.headCommit while the store commits for its listeners', () => {
   it('answers with HEAD as the change found it until the listeners hear of the commit', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'certified-head-'));
-    dirs.push(dir);
-    git(dir, ['init', '-q']);
-    writeFileSync(join(dir, 'first.txt'), 'first\n');
-    git(dir, ['add', 'first.txt']);
-    git(dir, ['commit', '-q', '-m', 'first']);
+    const dir = repo('certified-head-');
+    commitFile(dir, 'first.txt', 'first\n');
     const before = git(dir, ['rev-parse', 'HEAD']);
     // git has moved HEAD when post-commit runs, and its process ends only after the hook.
     const hook = join(dir, '.git/hooks/post-commit');

@@ -1,35 +1,10 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
+import { commitFile, git, removedAfter, repo } from '../helpers/git-repo.js';
 import { GitUnknownRefError, SkipWorktreeError } from '../../src/store/errors.js';
 import { gitChangedPaths, gitCommitPaths, gitHead, gitParentOf, gitIndexMatchesHead, gitRefuseSkipWorktree, gitRestorePaths } from '../../src/store/git.js';
-
-const dirs: string[] = [];
-after(() => {
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-});
-
-function git(dir: string, args: string[]): string {
-  const result = spawnSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@localhost', ...args], { cwd: dir, encoding: 'utf8' });
-  if (result.status !== 0) throw new Error(`git ${args.join(' ')}: ${result.stderr}`);
-  return result.stdout.trim();
-}
-
-function repo(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'certified-git-'));
-  dirs.push(dir);
-  git(dir, ['init', '-q']);
-  return dir;
-}
-
-function commitFile(dir: string, name: string, text: string): void {
-  writeFileSync(join(dir, name), text);
-  git(dir, ['add', name]);
-  git(dir, ['commit', '-q', '-m', `add ${name}`]);
-}
 
 describe('gitParentOf', () => {
   it('gives the first parent as git does, from a loose commit, a packed one and a root commit', async () => {
@@ -75,7 +50,7 @@ describe('gitHead reads HEAD as git rev-parse does', () => {
     const dir = repo();
     commitFile(dir, 'a.txt', 'a');
     const linked = join(dir, '..', `${dir.split('/').pop()}-linked`);
-    dirs.push(linked);
+    removedAfter(linked);
     git(dir, ['worktree', 'add', '-q', '-b', 'other', linked]);
     commitFile(linked, 'b.txt', 'b');
     assert.equal(await gitHead(linked), git(linked, ['rev-parse', 'HEAD']));
