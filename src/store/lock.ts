@@ -80,8 +80,11 @@ function readLock(path: string): LockState | undefined {
     } finally {
       closeSync(fd);
     }
-  } catch {
-    return undefined;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined; // released meanwhile
+    // There but unreadable (another user's 0600 file, a directory): held by someone unknown, never
+    // stale, so the caller waits for its timeout instead of trying again at once, forever.
+    return { raw: '', holder: undefined, ageMs: 0 };
   }
   return { raw, holder: parseHolder(raw), ageMs };
 }
@@ -193,7 +196,8 @@ export async function acquireLock(dir: string, options: LockOptions): Promise<Lo
     if (!lock) continue; // released meanwhile
     const holder = lock.holder;
     if (staleLockReason(lock, me) !== undefined) {
-      await takeOverStale(path, lock.raw);
+      // Another process is taking it over: give it the time to, rather than spin.
+      if (!(await takeOverStale(path, lock.raw))) await sleep(25);
       continue;
     }
     const waited = Date.now() - waitStart;
@@ -207,19 +211,21 @@ export async function acquireLock(dir: string, options: LockOptions): Promise<Lo
 }
 
 /**
- * Removes a stale lock. Takeovers are serialized by a guard file, so that two processes that both
- * saw the same dead holder cannot remove a lock a third has meanwhile taken.
+ * Removes a stale lock; true when it did. Takeovers are serialized by a guard file, so that two
+ * processes that both saw the same dead holder cannot remove a lock a third has meanwhile taken.
  */
-async function takeOverStale(path: string, stale: string): Promise<void> {
+async function takeOverStale(path: string, stale: string): Promise<boolean> {
   const guard = `${path}.takeover`;
   if (!createExclusive(guard, `${process.pid}\n`)) {
     const age = await stat(guard).then((stats) => Date.now() - stats.mtimeMs, () => 0);
     if (age > GUARD_STALE_MS) await rm(guard, { force: true });
-    return;
+    return false;
   }
   try {
     const current = readLock(path);
-    if (current?.raw === stale) await rm(path, { force: true });
+    if (current?.raw !== stale) return false;
+    await rm(path, { force: true });
+    return true;
   } finally {
     await rm(guard, { force: true });
   }
