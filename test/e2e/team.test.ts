@@ -185,6 +185,22 @@ describe('branches that revoke merge into CRLs that list every revocation, numbe
     );
   });
 
+  it('a "git revert" of a revocation stopped on the CRL: "certified crl" refuses to drop the revoked serial', async () => {
+    const { bob, serials } = await aliceAndBob();
+    await certified(bob, ['--revoke', 'CN=one.example.com']);
+    const revocation = git(bob, ['rev-parse', 'HEAD']).trim();
+    await certified(bob, ['crl']);
+    const reverted = tool('git', ['-C', bob, 'revert', '--no-edit', revocation]);
+    assert.notEqual(reverted.status, 0, 'the CRL changed since the revocation: the revert stops on it');
+    assert.deepEqual(git(bob, ['diff', '--name-only', '--diff-filter=U']).trim().split('\n'), ['crl/ca.crl']);
+    const head = git(bob, ['rev-parse', 'HEAD']);
+    const refused = await run(['crl'], { cwd: bob, env: TEAM_ENV });
+    assert.equal(refused.code, 1, refused.stderr);
+    assert.match(refused.stderr, new RegExp(`^certified: the revert makes a certificate of "ca" valid again that a side's CRL lists as revoked \\(serial ${serials.one!}\\): a revocation cannot be undone\\. Keep its record revoked`));
+    assert.equal(git(bob, ['rev-parse', 'HEAD']), head);
+    assert.deepEqual(git(bob, ['diff', '--name-only', '--diff-filter=U']).trim().split('\n'), ['crl/ca.crl'], 'still in conflict, as git left it');
+  });
+
   it('a merge with the CRL merge driver of git-setup completes; one "certified crl" then lists both sides', async () => {
     const team = await makeTeam();
     const alice = team.clone('alice');

@@ -1,8 +1,8 @@
 import { createCrl, readCrlSummary, type CrlSummary } from '../../pki/crl.js';
 import type { CaStore, FileWrite } from '../../store/ca-store.js';
-import { CRL_DIR, certPath, isRootName, keyPath } from '../../store/layout.js';
+import { CRL_DIR, certPath, isRootName, keyPath, recordPath } from '../../store/layout.js';
 import type { CertificateRecord } from '../../store/records.js';
-import type { GitOperationError } from '../../store/errors.js';
+import { GitOperationError } from '../../store/errors.js';
 import { loadCrlRecords } from './crl-records.js';
 import type { AskPassword } from '../passwords.js';
 import { resolveIssuer } from '../authorities/issuers.js';
@@ -199,7 +199,12 @@ export async function resignCrls(store: CaStore, params: ResignCrlsParams): Prom
     const merge = await store.unfinishedMerge();
     const config = await loadConfig(store);
     const crlPath = (name: string) => crlFileOf(config, name);
-    if (merge) refuseForeignConflicts(merge.operation, merge.unmerged, params.issuers.map(crlPath));
+    if (merge) {
+      refuseForeignConflicts(merge.operation, merge.unmerged, params.issuers.map(crlPath));
+      // A rebase, cherry-pick or revert goes on with the user's own commits: what it stopped on for a
+      // CRL is resolved here, anything else would be swept into the commit it makes next.
+      if (merge.operation !== 'merge' && !params.issuers.some((name) => merge.unmerged.includes(crlPath(name)))) throw new GitOperationError(store.dir, merge.operation);
+    }
     const writes: FileWrite[] = [];
     const removes: string[] = [];
     const crls: ResignCrlsResult['crls'] = [];
@@ -223,9 +228,10 @@ export async function resignCrls(store: CaStore, params: ResignCrlsParams): Prom
       }
       const days = (isRootName(name) ? params.rootDays : params.days) ?? crlDaysFor(config, name);
       const conflicted = merge?.unmerged.includes(crlPath(name)) === true;
-      const previous = conflicted ? await highestCrlNumberOfSides(store, crlPath(name)) : undefined;
+      const sides = conflicted ? await crlSides(store, crlPath(name)) : undefined;
       // Resolving a merge, every record is read: the index merged too, but the records are the truth.
-      const write = await buildCrl(store, issuer, { now, days, allRecords: merge !== undefined, ...(previous === undefined ? {} : { previous }) });
+      const write = await buildCrl(store, issuer, { now, days, allRecords: merge !== undefined, ...(sides ? { previous: sides.crlNumber } : {}) });
+      if (sides) refuseUndoneRevocations(merge!.operation, name, sides.serials, write.content);
       writes.push(write, ...write.index.writes);
       removes.push(...write.index.removes);
       crls.push({ issuer: name, path: write.path, crlNumber: write.crlNumber, entries: write.entries, thisUpdate: write.thisUpdate, nextUpdate: write.nextUpdate });
@@ -263,13 +269,31 @@ function refuseForeignConflicts(operation: GitOperationError['operation'], unmer
   });
 }
 
-/** The larger CRL number of the two sides of a CRL git could not merge (0 where neither side reads). */
-async function highestCrlNumberOfSides(store: CaStore, path: string): Promise<number> {
-  let highest = 0;
+/** Of the two sides of a CRL git could not merge: the larger CRL number (0 where neither side reads), and every serial either lists. */
+async function crlSides(store: CaStore, path: string): Promise<{ crlNumber: number; serials: Set<string> }> {
+  let crlNumber = 0;
+  const serials = new Set<string>();
   for (const stage of [2, 3] as const) {
     const pem = await store.unmergedVersion(path, stage);
     if (pem === undefined) continue;
-    highest = Math.max(highest, currentCrlSummary(path, pem).crlNumber ?? 0);
+    const summary = currentCrlSummary(path, pem);
+    crlNumber = Math.max(crlNumber, summary.crlNumber ?? 0);
+    for (const serial of summary.serials) serials.add(serial);
   }
-  return highest;
+  return { crlNumber, serials };
+}
+
+/**
+ * Refuses a CRL rebuilt from the records that lacks a serial a side of the conflict listed: the
+ * records then say a revoked certificate is valid again (a "git revert" of its revocation), and a
+ * revocation relying parties have seen cannot be undone.
+ */
+function refuseUndoneRevocations(operation: GitOperationError['operation'], issuer: string, listed: Set<string>, rebuilt: string): void {
+  const kept = new Set(readCrlSummary(rebuilt).serials);
+  const dropped = [...listed].filter((serial) => !kept.has(serial));
+  if (dropped.length === 0) return;
+  throw new CertifiedError(`the ${operation} makes ${dropped.length === 1 ? 'a certificate' : `${dropped.length} certificates`} of "${issuer}" valid again that a side's CRL lists as revoked (serial ${dropped.slice(0, 3).join(', ')}${dropped.length > 3 ? ', ...' : ''}): a revocation cannot be undone`, {
+    code: 'REVOCATION_UNDONE',
+    hint: `Keep ${dropped.length === 1 ? 'its record' : 'their records'} revoked (${recordPath(issuer, dropped[0]!)}: take the revoked side, "git add" it), or abort the ${operation}; issue a new certificate instead. Nothing was changed.`,
+  });
 }
