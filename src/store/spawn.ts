@@ -83,7 +83,9 @@ class SpawnHelper {
   private readonly child: ChildProcess;
 
   constructor() {
-    this.child = spawn(process.execPath, ['-e', HELPER_PROGRAM], { stdio: ['ignore', 'ignore', 'ignore', 'ipc'], serialization: 'advanced', env: childEnv() });
+    // A process group of its own: Ctrl-C signals the server's group, which would also stop the git
+    // the helper is running for the commit the server is finishing.
+    this.child = spawn(process.execPath, ['-e', HELPER_PROGRAM], { stdio: ['ignore', 'ignore', 'ignore', 'ipc'], serialization: 'advanced', env: childEnv(), detached: true });
     this.child.on('message', (reply: Reply) => {
       const done = this.pending.get(reply.id);
       if (!done) return;

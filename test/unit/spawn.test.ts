@@ -40,6 +40,15 @@ describe('runProgram through the helper process', () => {
     assert.equal(Number(after.stdout.trim()), helper);
   });
 
+  it("runs programs outside this process's group, which Ctrl-C signals as a whole", async () => {
+    startSpawnHelper();
+    const env = { PATH: process.env.PATH ?? '/usr/bin:/bin' };
+    const ours = spawnSync('ps', ['-o', 'pgid=', '-p', String(process.pid)], { encoding: 'utf8' }).stdout.trim();
+    const theirs = (await runProgram('sh', ['-c', 'ps -o pgid= -p $$'], { env })).stdout.trim();
+    assert.match(theirs, /^\d+$/);
+    assert.notEqual(theirs, ours);
+  });
+
   it('keeps no process alive once its programs are done', () => {
     const script = `import { runProgram, startSpawnHelper } from ${JSON.stringify(pathToFileURL(SPAWN_MODULE).href)};
 startSpawnHelper();
