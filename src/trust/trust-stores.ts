@@ -28,7 +28,7 @@ export interface CommandResult {
 /** `shownArgs`: the arguments as the user is told of them, when some of the real ones mean nothing after the run. */
 function runCommand(command: string, args: string[], shownArgs: string[] = args): CommandResult {
   const result = spawnSync(command, args, { encoding: 'utf8', env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
-  const shown = [command, ...shownArgs].map((arg) => (/^[\w@%+=:,./<>-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`)).join(' ');
+  const shown = [command, ...shownArgs].map((arg) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`)).join(' ');
   const missing = (result.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
   return { shown, ok: !result.error && result.status === 0, missing, output: `${result.stdout ?? ''}${result.stderr ?? ''}`.trim() };
 }

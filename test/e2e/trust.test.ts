@@ -60,7 +60,7 @@ describe('certified trust', () => {
     assert.match(first.stderr, /System store ".*certified-example-ca\.crt": installed \(ran update-ca-certificates --certsconf /);
     assert.match(first.stderr, /NSS database "sql:.*\.pki\/nssdb": installed \(ran certutil -A /);
     assert.match(first.stderr, /NSS database "sql:.*abcd1234\.default-release": installed/);
-    assert.match(first.stderr, /Java keystore ".*truststore\.p12": installed \(ran keytool -importcert .* -storepass:file <password-file>\)/);
+    assert.match(first.stderr, /Java keystore ".*truststore\.p12": installed \(ran keytool -importcert .* -storepass:file '<password-file>'\)/);
     assert.match(first.stderr, /Installed the root "Example CA" \(SHA-256 [0-9A-F:]+\) into 4 stores\./);
     assert.equal(readFileSync(anchor, 'utf8'), readFileSync(join(db, 'certs/root-ca.crt'), 'utf8'));
     // Judges: OpenSSL with the rebuilt system bundle, NSS verifying the leaf, keytool listing the entry.
@@ -162,7 +162,7 @@ describe('certified trust', () => {
     const cases: [string[], Record<string, string>, RegExp][] = [
       [['trust', '--system', '--root', empty], {}, /^certified: no system trust store under ".*"\. Only Debian\/Ubuntu/],
       [['trust', '--nss'], { HOME: empty }, /^certified: no NSS database under ".*" \(~\/\.pki\/nssdb or a Firefox profile\)\. Start Chrome or Firefox once, or make one with: certutil -N/],
-      [['trust', '--java', '--java-keystore', keystore], { HOME: home, CERTIFIED_JAVA_STOREPASS: 'wrong' }, /^certified: "keytool -importcert .* -storepass:file <password-file>" failed: .*\. Check the keystore password/],
+      [['trust', '--java', '--java-keystore', keystore], { HOME: home, CERTIFIED_JAVA_STOREPASS: 'wrong' }, /^certified: "keytool -importcert .* -storepass:file '<password-file>'" failed: .*\. Check the keystore password/],
       [['trust', '--system', '--root', debianRoot(), '--db', empty], {}, /^certified: there is no CA in/],
     ];
     for (const [args, env, message] of cases) {
