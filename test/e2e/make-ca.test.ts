@@ -141,9 +141,13 @@ describe('certified --ca', () => {
       assert.match(nested.stderr, /^certified: ".*etc\/ssl\/(certs\/inner|team)" is inside the CA in ".*etc\/ssl"\. Nothing was changed\. Make the new CA in a directory of its own, outside that one \(--db DIR\), or a sub-CA of that CA with --issuer\.\n$/);
       assert.deepEqual(snapshot(cwd), before);
     }
-    // Side by side in one repository is fine.
+    // Side by side in one repository is fine, and so is a repository of its own.
     const beside = await run(['--ca', '--db', 'etc/ssl-dev', 'CN=Dev CA'], { cwd, env: { CERTIFIED_ROOT_PASSWORD: ROOT_PASSWORD } });
     assert.equal(beside.code, 0, beside.stderr);
+    const own = join(cwd, 'etc/ssl-dev/lab');
+    git(cwd, ['init', '-q', own]);
+    const repository = await run(['--ca', '--db', own, 'CN=Lab CA'], { cwd, env: { CERTIFIED_ROOT_PASSWORD: ROOT_PASSWORD } });
+    assert.equal(repository.code, 0, repository.stderr);
   });
 
   it('without a TTY and without a root password, fails at once and leaves nothing', async () => {

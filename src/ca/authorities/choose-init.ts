@@ -1,7 +1,6 @@
-import { dirname } from 'node:path';
 import type { CaStore } from '../../store/ca-store.js';
 import { CONFIG_FILE, INTERMEDIATE_NAME, JOURNAL_FILE, ROOT_NAME, certPath } from '../../store/layout.js';
-import { findUpward } from '../../store/locate.js';
+import { findUpwardInWorkTree } from '../../store/locate.js';
 import { CaExistsError, CaInsideCaError } from '../errors.js';
 
 /** What `init` does in a CA directory: make a new CA, or a new intermediate under the existing root. */
@@ -30,10 +29,11 @@ export async function chooseInit(store: CaStore): Promise<InitKind> {
 }
 
 /**
- * Refuses a new CA in a directory below another CA's: its files would be committed into that CA's
- * repository and history, among that CA's own. CAs side by side in one repository are fine.
+ * Refuses a new CA in a directory below another CA's, in its git work tree: its files would be
+ * committed into that CA's repository and history, among that CA's own. CAs side by side in one
+ * repository are fine, and so is a repository of its own below a CA's directory.
  */
 export function refuseCaInsideCa(store: CaStore): void {
-  const outer = findUpward(dirname(store.dir), CONFIG_FILE);
+  const outer = findUpwardInWorkTree(store.dir, CONFIG_FILE);
   if (outer !== undefined) throw new CaInsideCaError(store.dir, outer);
 }
