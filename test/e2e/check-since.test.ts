@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { cpSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { git, makeCa, run, tempDir } from '../helpers/cli.js';
@@ -199,6 +199,24 @@ describe('check --since', () => {
     assert.equal(revoked.code, 0, revoked.stderr);
     git(db, ['branch', '-f', 'base']);
     git(db, ['rm', '-q', `records/ca/${serial}.json`, `revoked-index/ca/${serial}`]);
+    const since = await check(cwd, ['--since', 'base']);
+    assert.ok(codes(since.json).includes(`records/ca/${serial}.json unrevoked`), codes(since.json).join('\n'));
+  });
+
+  it('finds a revoked record moved to another folder and made valid', async () => {
+    const { cwd, db } = copyCa();
+    const serial = serialIn(db, 'web.example.com');
+    const revoked = await run(['revoke', '--name', 'web.example.com'], { cwd });
+    assert.equal(revoked.code, 0, revoked.stderr);
+    git(db, ['branch', '-f', 'base']);
+    const record = JSON.parse(readFileSync(join(db, `records/ca/${serial}.json`), 'utf8')) as { status: string; revocation?: unknown };
+    record.status = 'valid';
+    delete record.revocation;
+    mkdirSync(join(db, 'records/elsewhere'), { recursive: true });
+    writeFileSync(join(db, `records/elsewhere/${serial}.json`), `${JSON.stringify(record, null, 2)}\n`);
+    git(db, ['rm', '-q', `records/ca/${serial}.json`]);
+    git(db, ['add', `records/elsewhere/${serial}.json`]);
+    git(db, ['commit', '-q', '-m', 'Move a record']);
     const since = await check(cwd, ['--since', 'base']);
     assert.ok(codes(since.json).includes(`records/ca/${serial}.json unrevoked`), codes(since.json).join('\n'));
   });

@@ -16,7 +16,8 @@ import type { ChangedFiles } from './check-scope.js';
 export async function checkHistory(store: CaStore, changes: ChangedFiles, current: Map<CertificateRecord, string>, now: Date): Promise<Finding[]> {
   const byPath = new Map([...current].map(([record, path]) => [path, record]));
   // A record moved to another directory (rotate-root moves the old root's) is not deleted.
-  const fingerprints = new Set([...current.keys()].map((record) => record.fingerprint));
+  const moves = new Map<string, [CertificateRecord, string][]>();
+  for (const [record, path] of current) moves.set(record.fingerprint, [...(moves.get(record.fingerprint) ?? []), [record, path]]);
   const findings: Finding[] = [];
   const since = changes.since;
   for (const path of changes.paths) {
@@ -27,7 +28,10 @@ export async function checkHistory(store: CaStore, changes: ChangedFiles, curren
       const record = byPath.get(path);
       if (record?.status === 'revoked' || (record === undefined && (await store.exists(path)))) continue;
       const was = await readOr(async () => parseRecord((await store.readCommittedText(path, changes.base)) ?? ''));
-      if (!was || (record === undefined && fingerprints.has(was.fingerprint))) continue;
+      if (!was) continue;
+      const moved = record === undefined ? (moves.get(was.fingerprint) ?? []) : [];
+      // Moved, and still revoked if it was: no finding; moved and made valid: undone all the same.
+      if (moved.length && (was.status !== 'revoked' || moved.some(([copy]) => copy.status === 'revoked'))) continue;
       if (was.status !== 'revoked') {
         if (record !== undefined || !(Date.parse(was.notAfter) > now.getTime())) continue;
         findings.push(
@@ -43,7 +47,7 @@ export async function checkHistory(store: CaStore, changes: ChangedFiles, curren
         finding(
           path,
           'unrevoked',
-          `"${was.name}" (serial ${was.serial}) was revoked (${was.revocation?.reason ?? 'unspecified'}) in "${since}", and no longer is${record ? '' : ' (its record was deleted)'}: a revocation cannot be undone, so restore the record with "git checkout ${changes.base.slice(0, 12)} -- ${path}" and issue a new certificate instead`,
+          `"${was.name}" (serial ${was.serial}) was revoked (${was.revocation?.reason ?? 'unspecified'}) in "${since}", and no longer is${record ? '' : moved.length ? ` (its record was moved to "${moved[0]![1]}")` : ' (its record was deleted)'}: a revocation cannot be undone, so restore the record with "git checkout ${changes.base.slice(0, 12)} -- ${path}" and issue a new certificate instead`,
         ),
       );
       continue;
