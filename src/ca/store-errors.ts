@@ -20,6 +20,7 @@ const GIT_ENDS: Record<Exclude<GitOperationError['operation'], 'merge'>, { finis
   'cherry-pick': { finish: 'git cherry-pick --continue', abort: 'git cherry-pick --abort' },
   revert: { finish: 'git revert --continue', abort: 'git revert --abort' },
   rebase: { finish: 'git rebase --continue', abort: 'git rebase --abort' },
+  am: { finish: 'git am --continue', abort: 'git am --abort' },
 };
 
 /** The command that finishes a git operation once its conflicts are staged. */

@@ -36,7 +36,7 @@ export class PendingChangeError extends Error {
 
 /** git is in the middle of a merge, cherry-pick, revert or rebase in the CA's repository. */
 export class GitOperationError extends Error {
-  constructor(readonly dir: string, readonly operation: 'merge' | 'cherry-pick' | 'revert' | 'rebase') {
+  constructor(readonly dir: string, readonly operation: 'merge' | 'cherry-pick' | 'revert' | 'rebase' | 'am') {
     super(`a git ${operation} is under way in the repository of "${dir}"`);
   }
 }
@@ -58,7 +58,8 @@ export class NotAFolderError extends Error {
 /** A revision given to compare with (check --since) that git does not know, or that shares no history with HEAD. */
 export class GitUnknownRefError extends Error {
   /** shallow: no merge base in a clone that lacks the history (CI's fetch-depth: 1), so whether there is one is unknown. */
-  constructor(readonly ref: string, readonly reason: 'unknown' | 'unrelated' | 'shallow') {
+  /** `inShallowClone`: the clone lacks history, so an unknown ref may simply not have been fetched. */
+  constructor(readonly ref: string, readonly reason: 'unknown' | 'unrelated' | 'shallow', readonly inShallowClone = reason === 'shallow') {
     super(reason === 'unknown' ? `git knows no commit "${ref}"` : reason === 'shallow' ? `the shallow clone lacks the history of "${ref}" and HEAD` : `"${ref}" shares no history with HEAD`);
   }
 }

@@ -1,9 +1,9 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { OPERATION_FILES, findGitDirs, git } from './git.js';
 
 /** What git is in the middle of in the CA's repository, by the file it keeps meanwhile. */
-export type GitOperation = 'merge' | 'cherry-pick' | 'revert' | 'rebase';
+export type GitOperation = 'merge' | 'cherry-pick' | 'revert' | 'rebase' | 'am';
 
 const OPERATION_OF: Record<(typeof OPERATION_FILES)[number], GitOperation> = {
   MERGE_HEAD: 'merge',
@@ -19,9 +19,24 @@ export async function gitOperationUnderWay(dir: string): Promise<GitOperation | 
   const dirs = await findGitDirs(dir).catch(() => null);
   if (!dirs) return undefined;
   for (const name of OPERATION_FILES) {
-    if (existsSync(join(dirs.gitDir, name))) return OPERATION_OF[name];
+    if (!existsSync(join(dirs.gitDir, name))) continue;
+    // git am keeps rebase-apply/ too, with this file in it.
+    if (name === 'rebase-apply' && existsSync(join(dirs.gitDir, name, 'applying'))) return 'am';
+    if (name === 'sequencer') return sequenceOf(join(dirs.gitDir, name, 'todo'));
+    return OPERATION_OF[name];
   }
   return undefined;
+}
+
+/** A sequence of picks or reverts stopped between two, by the first line of what it has left to do. */
+function sequenceOf(todo: string): GitOperation {
+  let first = '';
+  try {
+    first = readFileSync(todo, 'utf8').split('\n').find((line) => line.trim() && !line.startsWith('#')) ?? '';
+  } catch {
+    // no todo left: the last step stopped
+  }
+  return /^(revert|r)\s/.test(first) ? 'revert' : 'cherry-pick';
 }
 
 /**

@@ -507,12 +507,10 @@ export async function gitChangedPaths(dir: string, ref: string): Promise<{ base:
   const listing = client.raw(['ls-files', '--others', '--exclude-standard', '-z', '--', '.']);
   listing.catch(() => undefined);
   const commit = (await client.raw(['rev-parse', '--verify', '--quiet', '--end-of-options', `${ref}^{commit}`]).catch(() => '')).trim();
-  if (!OBJECT_ID.test(commit)) throw new GitUnknownRefError(ref, 'unknown');
+  const shallow = async () => (await client.raw(['rev-parse', '--is-shallow-repository']).catch(() => '')).trim() === 'true';
+  if (!OBJECT_ID.test(commit)) throw new GitUnknownRefError(ref, 'unknown', await shallow());
   const base = (await client.raw(['merge-base', commit, 'HEAD']).catch(() => '')).trim();
-  if (!OBJECT_ID.test(base)) {
-    const shallow = (await client.raw(['rev-parse', '--is-shallow-repository']).catch(() => '')).trim() === 'true';
-    throw new GitUnknownRefError(ref, shallow ? 'shallow' : 'unrelated');
-  }
+  if (!OBJECT_ID.test(base)) throw new GitUnknownRefError(ref, (await shallow()) ? 'shallow' : 'unrelated');
   const [changed, untracked] = await Promise.all([client.raw(['diff', '--name-status', '--no-renames', '--relative', '-z', base, '--', '.']), listing]);
   // --name-status -z: the status letter and the path, each ended by NUL.
   const fields = changed.split('\0');

@@ -232,6 +232,10 @@ describe('check --since', () => {
     assert.equal(result.code, 1);
     assert.equal(result.stderr.split('\n').filter(Boolean).length, 1, result.stderr);
     assert.match(result.stderr, /^certified: this clone is shallow, so --since cannot find where "origin\/base" and HEAD part\. .*git fetch --unshallow/);
+    // CI's usual case: the pull request's base was not fetched at all.
+    const unfetched = await run(['check', '--since', 'origin/main'], { cwd: ci });
+    assert.equal(unfetched.code, 1);
+    assert.match(unfetched.stderr, /^certified: unknown git revision "origin\/main" given to --since\. This clone is shallow: fetch the history and that branch \("git fetch --unshallow origin main"/);
   });
 
   it('finds an issued certificate forgotten by git revert: its record gone, no CRL can list it', async () => {

@@ -35,7 +35,7 @@ const OTHER_PROGRAMS = [
   'git fetch --unshallow',
   'pkcs11-tool --module MODULE --list-tokens',
   'pkcs11-tool --module MODULE --list-objects --login',
-  ...['cherry-pick', 'revert', 'rebase'].flatMap((operation) => [`git ${operation} --continue`, `git ${operation} --abort`]),
+  ...['cherry-pick', 'revert', 'rebase', 'am'].flatMap((operation) => [`git ${operation} --continue`, `git ${operation} --abort`]),
 ];
 /** `--` then a letter, not inside a longer run of dashes (a PEM line like "-----BEGIN" is not a flag). */
 const FLAG = /(?<![-\w])--[A-Za-z]/;

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { commitFile, git, removedAfter, repo } from '../helpers/git-repo.js';
 import { GitUnknownRefError, SkipWorktreeError } from '../../src/store/errors.js';
+import { gitOperationUnderWay } from '../../src/store/git-merge.js';
 import { gitChangedPaths, gitCommitPaths, gitHead, gitParentOf, gitIndexMatchesHead, gitRefuseSkipWorktree, gitRestorePaths } from '../../src/store/git.js';
 
 describe('gitParentOf', () => {
@@ -217,5 +218,24 @@ describe('gitChangedPaths lists what changed in a folder since the merge base wi
     git(dir, ['checkout', '-q', '--orphan', 'other']);
     commitFile(dir, 'b.txt', 'v1');
     await assert.rejects(gitChangedPaths(dir, first), (error) => error instanceof GitUnknownRefError && error.reason === 'unrelated');
+  });
+});
+
+describe('gitOperationUnderWay', () => {
+  it('tells git am from a rebase, and a stopped sequence of reverts from one of picks', async () => {
+    const dir = repo();
+    commitFile(dir, 'a.txt', 'a');
+    const gitDir = join(dir, '.git');
+    assert.equal(await gitOperationUnderWay(dir), undefined);
+    mkdirSync(join(gitDir, 'rebase-apply'));
+    assert.equal(await gitOperationUnderWay(dir), 'rebase');
+    writeFileSync(join(gitDir, 'rebase-apply/applying'), '');
+    assert.equal(await gitOperationUnderWay(dir), 'am');
+    rmSync(join(gitDir, 'rebase-apply'), { recursive: true });
+    mkdirSync(join(gitDir, 'sequencer'));
+    writeFileSync(join(gitDir, 'sequencer/todo'), 'revert 1234567 Revoke one\n');
+    assert.equal(await gitOperationUnderWay(dir), 'revert');
+    writeFileSync(join(gitDir, 'sequencer/todo'), '# picks left\npick 1234567 Issue one\n');
+    assert.equal(await gitOperationUnderWay(dir), 'cherry-pick');
   });
 });

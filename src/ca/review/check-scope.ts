@@ -68,7 +68,12 @@ export async function changesSince(store: CaStore, since: string): Promise<Chang
       error.reason === 'unknown'
         ? [`unknown git revision "${since}" given to `, { option: 'since' }]
         : [`"${since}" shares no history with HEAD, so `, { option: 'since' }, ' cannot tell what changed'],
-      { code: 'UNKNOWN_REF', hint: 'Fetch it first (e.g. "git fetch origin main" for origin/main), or name a commit or branch of this repository.' },
+      {
+        code: 'UNKNOWN_REF',
+        hint: error.inShallowClone
+          ? 'This clone is shallow: fetch the history and that branch ("git fetch --unshallow origin main" for origin/main; in GitHub Actions, actions/checkout with fetch-depth: 0).'
+          : 'Fetch it first (e.g. "git fetch origin main" for origin/main), or name a commit or branch of this repository.',
+      },
     );
   }
 }
