@@ -209,8 +209,9 @@ export async function gitParentOf(dir: string, commit: string): Promise<string |
   if (!OBJECT_ID.test(commit)) throw new Error(`"${commit.slice(0, 80)}" is not a commit id`);
   // A commit just made is a loose object: its header says, without a git process.
   const header = await readLooseObject(dir, commit);
-  if (header?.startsWith('commit ')) {
-    const parent = /\nparent ([0-9a-f]+)\n/.exec(header.slice(0, header.indexOf('\n\n') + 1))?.[1];
+  const end = header?.startsWith('commit ') ? header.indexOf('\n\n') : -1;
+  if (header !== undefined && end !== -1) {
+    const parent = /\nparent ([0-9a-f]+)\n/.exec(header.slice(0, end + 1))?.[1];
     if (parent === undefined || OBJECT_ID.test(parent)) return parent;
   }
   const parent = await (await git(dir)).raw(['rev-parse', '--verify', '-q', `${commit}^`]).then((out) => out.trim(), () => '');
