@@ -15,7 +15,7 @@ import tls from 'node:tls';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BIN, baseEnv, git, makeCa, openssl, run, tempDir } from '../helpers/cli.js';
+import { BIN, baseEnv, freshCa, git, openssl, run } from '../helpers/cli.js';
 import { DnsResponder } from '../helpers/dns-responder.js';
 import { freePort } from '../helpers/serve.js';
 import { commitAcmePolicy, httpsRequest, type Answer } from '../helpers/acme.js';
@@ -136,9 +136,7 @@ describe('the ACME server end to end: dns-01, tls-alpn-01, EAB, account keys, po
   }
 
   before(async () => {
-    cwd = tempDir();
-    db = join(cwd, 'etc/ssl');
-    await makeCa(cwd, ['--intermediate-password', CA_PASSWORD]);
+    ({ cwd, db } = await freshCa(['--intermediate-password', CA_PASSWORD]));
     await commitPolicy(policy(ALLOW), 'ACME policy');
     rootPem = readFileSync(join(db, 'certs/root-ca.crt'), 'utf8');
     acme.axios.defaults.httpsAgent = new https.Agent({ ca: rootPem });

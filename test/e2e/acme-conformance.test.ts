@@ -9,7 +9,7 @@ import tls from 'node:tls';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BIN, baseEnv, makeCa, tempDir } from '../helpers/cli.js';
+import { BIN, baseEnv, freshCa } from '../helpers/cli.js';
 import { freePort } from '../helpers/serve.js';
 import { commitAcmePolicy, httpsRequest, type Answer } from '../helpers/acme.js';
 
@@ -31,9 +31,7 @@ describe('certified serve --acme-listen: HTTP-level conformance', () => {
   }
 
   before(async () => {
-    cwd = tempDir();
-    db = join(cwd, 'etc/ssl');
-    await makeCa(cwd);
+    ({ cwd, db } = await freshCa());
     commitAcmePolicy(db, 'acme:\n  allow: [.example.test]\n');
     rootPem = readFileSync(join(db, 'certs/root-ca.crt'), 'utf8');
     port = await freePort();

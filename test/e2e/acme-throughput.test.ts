@@ -16,7 +16,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { checkAcmeRequest, issueAcmeCertificates, loadAcmeSigner, presignAcmeRequest } from '../../src/ca/acme/issue.js';
 import { AcmeProblem } from '../../src/ca/acme/types.js';
 import { openCaDirectory } from '../../src/ca/ca-directory.js';
-import { git, makeCa, run, tempDir } from '../helpers/cli.js';
+import { freshCa, git, run } from '../helpers/cli.js';
 import { commitAcmePolicy, startAcmeServer, type AcmeTestServer, httpsRequest, type Answer } from '../helpers/acme.js';
 import { signJws } from '../helpers/jws.js';
 
@@ -127,9 +127,7 @@ describe('ACME group commit', () => {
   }
 
   before(async () => {
-    cwd = tempDir();
-    db = join(cwd, 'etc/ssl');
-    await makeCa(cwd);
+    ({ cwd, db } = await freshCa());
     commitAcmePolicy(db, POLICY);
     rootPem = readFileSync(join(db, 'certs/root-ca.crt'), 'utf8');
     csrKey = await acme.crypto.createPrivateEcdsaKey();

@@ -5,7 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { buildProgram } from '../../src/cli/program.js';
 import { REVOCATION_REASONS } from '../../src/ca/revocation/reasons.js';
-import { REPO, ROOT_PASSWORD, baseEnv, makeCa, run, tempDir } from '../helpers/cli.js';
+import { REPO, ROOT_PASSWORD, baseEnv, freshCa, run, tempDir } from '../helpers/cli.js';
 
 /** Whether `shell` runs here (zsh and fish are not on every machine). */
 const has = (shell: string): boolean => spawnSync(shell, ['-c', 'exit 0']).status === 0;
@@ -24,9 +24,7 @@ let db: string;
 const scripts: Record<string, string> = {};
 
 before(async () => {
-  cwd = tempDir();
-  db = join(cwd, 'etc/ssl');
-  await makeCa(cwd);
+  ({ cwd, db } = await freshCa());
   for (const args of [['CN=web.example.com'], ['--name', 'db', 'CN=Data base'], ['--client', 'CN=alice', '+alice@example.com']]) {
     const result = await run(args, { cwd, env: { CERTIFIED_ROOT_PASSWORD: ROOT_PASSWORD } });
     assert.equal(result.code, 0, result.stderr);

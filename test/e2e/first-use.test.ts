@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
-import { makeCa, openssl, run, tempDir } from '../helpers/cli.js';
+import { freshCa, openssl, run } from '../helpers/cli.js';
 
 /** What a new user meets first: names derived from the CN, the hint after issuing, notes on key types. */
 
@@ -15,11 +15,7 @@ const RSA_NOTE = "Note: the new key is ECDSA P-256 while the CA's key is RSA; us
 describe('issuing for the first time', () => {
   let cwd: string;
   let db: string;
-  before(async () => {
-    cwd = tempDir();
-    db = join(cwd, 'etc/ssl');
-    await makeCa(cwd);
-  });
+  before(async () => ({ cwd, db } = await freshCa()));
 
   it('derives a file name from an IPv6 CN (colons as dashes) and puts the address in the SANs', async () => {
     for (const [cn, name, san] of [
@@ -56,11 +52,7 @@ describe('issuing for the first time', () => {
 describe('issuing from an RSA CA', () => {
   let cwd: string;
   let db: string;
-  before(async () => {
-    cwd = tempDir();
-    db = join(cwd, 'etc/ssl');
-    await makeCa(cwd, ['--bits', '2048']);
-  });
+  before(async () => ({ cwd, db } = await freshCa(['--bits', '2048'])));
 
   it('notes once that the new key is ECDSA unless a key type was asked for', async () => {
     const plain = await run(['CN=plain.example.com'], { cwd });

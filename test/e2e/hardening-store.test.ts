@@ -3,7 +3,7 @@ import { existsSync, readFileSync, readdirSync, rmSync, symlinkSync, utimesSync,
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
-import { BIN, commitCount, git, makeCa, run, tempDir, tool } from '../helpers/cli.js';
+import { BIN, commitCount, freshCa, git, run, tempDir, tool } from '../helpers/cli.js';
 import { start } from '../helpers/ca-state.js';
 import { gitBlobId } from '../../src/store/git-held.js';
 import { journalProblem } from '../../src/store/journal.js';
@@ -14,11 +14,7 @@ const LOCK = '.certified.lock';
 describe('store hardening: rollback, journal, lock, folders, fsync', () => {
   let cwd: string;
   let db: string;
-  before(async () => {
-    cwd = tempDir();
-    db = join(cwd, 'etc/ssl');
-    await makeCa(cwd);
-  });
+  before(async () => ({ cwd, db } = await freshCa()));
 
   /** The CA passes check and git has nothing uncommitted (the user's hand commits aside). */
   async function assertHealthy(): Promise<void> {

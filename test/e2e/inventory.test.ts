@@ -3,7 +3,7 @@ import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { parse } from 'yaml';
-import { makeCa, openssl, readText, run, snapshot, tempDir } from '../helpers/cli.js';
+import { freshCa, makeCa, openssl, readText, run, snapshot, tempDir } from '../helpers/cli.js';
 
 const UNENCRYPTED_KEY = /-----BEGIN (?:RSA |EC )?PRIVATE KEY-----/;
 const KEY_PASSWORD = 'inventory key password';
@@ -64,9 +64,7 @@ describe('certified ls and yaml', () => {
   let db: string;
   let expected: Expected[];
   before(async () => {
-    cwd = tempDir();
-    db = join(cwd, 'etc/ssl');
-    await makeCa(cwd);
+    ({ cwd, db } = await freshCa());
     const ok = async (args: string[], input?: string) => {
       const result = await run(args, { cwd, ...(input === undefined ? {} : { input }) });
       assert.equal(result.code, 0, `${args.join(' ')}: ${result.stderr}`);

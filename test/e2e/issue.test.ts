@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
-import { ROOT_PASSWORD, commitCount, git, makeCa, openssl, readText, run, snapshot, tempDir, tool } from '../helpers/cli.js';
+import { ROOT_PASSWORD, commitCount, freshCa, git, makeCa, openssl, readText, run, snapshot, tempDir, tool } from '../helpers/cli.js';
 
 function verifyLeaf(db: string, name: string, purpose?: string) {
   const args = ['verify', '-x509_strict', '-CAfile', join(db, 'certs/root-ca.crt'), '-untrusted', join(db, 'certs/ca.crt')];
@@ -17,11 +17,7 @@ function text(db: string, name: string): string {
 describe('certified CN=.. (issue)', () => {
   let cwd: string;
   let db: string;
-  before(async () => {
-    cwd = tempDir();
-    db = join(cwd, 'etc/ssl');
-    await makeCa(cwd, ['--crl-url', 'http://pki.example.com/ca.crl', '--ocsp-url', 'http://ocsp.example.com']);
-  });
+  before(async () => ({ cwd, db } = await freshCa(['--crl-url', 'http://pki.example.com/ca.crl', '--ocsp-url', 'http://ocsp.example.com'])));
 
   it('issues an ECDSA P-256 certificate for server and client use with every kind of SAN', async () => {
     const result = await run(

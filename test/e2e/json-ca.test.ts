@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
-import { BIN, ROOT_PASSWORD, baseEnv, makeCa, openssl, run, tempDir } from '../helpers/cli.js';
+import { BIN, ROOT_PASSWORD, baseEnv, freshCa, makeCa, openssl, run, tempDir } from '../helpers/cli.js';
 import { CERTIFICATE_KEYS, CHANGE_KEYS, CRL_KEYS, certificateOnDisk, crlOnDisk, documentOf, headOf, jsonError, type Crl, type Document } from '../helpers/json.js';
 
 /**
@@ -284,11 +284,7 @@ describe('--json of certificates: self-signed, request, sign, renew, revoke', ()
 describe('--json of rotate-root', () => {
   let cwd: string;
   let db: string;
-  before(async () => {
-    cwd = tempDir();
-    db = join(cwd, 'etc/ssl');
-    await makeCa(cwd);
-  });
+  before(async () => ({ cwd, db } = await freshCa()));
 
   it('names the new root, the cross-certificate, the intermediate under the new root and both roots\' CRLs', async () => {
     const document = documentOf(await run(['rotate-root', 'CN=Example Root 2027', '--json'], { cwd, env: { ...ROOT, CERTIFIED_NEW_ROOT_PASSWORD: NEW_ROOT_PASSWORD } }));

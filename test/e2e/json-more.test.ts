@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
-import { BIN, baseEnv, git, makeCa, openssl, run, tempDir, type RunResult } from '../helpers/cli.js';
+import { BIN, type RunResult, baseEnv, freshCa, git, makeCa, openssl, run, tempDir } from '../helpers/cli.js';
 import { CERTIFICATE_KEYS, CHANGE_KEYS, CRL_KEYS, certificateOnDisk, crlOnDisk, documentOf, headOf, jsonError, type Crl, type Document } from '../helpers/json.js';
 
 /**
@@ -27,11 +27,7 @@ function writeManifest(db: string, text: string): void {
 describe('--json of crl', () => {
   let cwd: string;
   let db: string;
-  before(async () => {
-    cwd = tempDir();
-    db = join(cwd, 'etc/ssl');
-    await makeCa(cwd);
-  });
+  before(async () => ({ cwd, db } = await freshCa()));
 
   it('lists each CRL signed as the file has it, and the commit', async () => {
     const document = documentOf(await run(['crl', '--json'], { cwd }));
@@ -66,11 +62,7 @@ describe('--json of crl', () => {
 describe('--json of apply', () => {
   let cwd: string;
   let db: string;
-  before(async () => {
-    cwd = tempDir();
-    db = join(cwd, 'etc/ssl');
-    await makeCa(cwd);
-  });
+  before(async () => ({ cwd, db } = await freshCa()));
 
   it('lists each certificate issued with the action and reason plan gave it', async () => {
     writeManifest(db, 'certificates:\n  api: { cn: api.example.com, san: [10.0.0.5] }\n  bob: { cn: bob, profile: client }\n');
@@ -160,9 +152,7 @@ describe('--json of export, trust, acme eab, yaml and git-setup', () => {
   let cwd: string;
   let db: string;
   before(async () => {
-    cwd = tempDir();
-    db = join(cwd, 'etc/ssl');
-    await makeCa(cwd);
+    ({ cwd, db } = await freshCa());
     assert.equal((await run(['CN=web.example.com'], { cwd })).code, 0);
   });
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
-import { ROOT_PASSWORD, commitCount, git, makeCa, openssl, readText, run, tempDir } from '../helpers/cli.js';
+import { ROOT_PASSWORD, commitCount, freshCa, git, openssl, readText, run } from '../helpers/cli.js';
 import { assertRefused, crlNumber, crlText, nowSeconds, revokedDirOf, serialOf, verifyCrl, verifyWithCrls } from '../helpers/lifecycle.js';
 
 const ROOT = { CERTIFIED_ROOT_PASSWORD: ROOT_PASSWORD };
@@ -15,9 +15,7 @@ describe('certified --ca --revoke, then a new intermediate under the same root',
   let cwd: string;
   let db: string;
   before(async () => {
-    cwd = tempDir();
-    db = join(cwd, 'etc/ssl');
-    await makeCa(cwd, ['--crl-url', 'http://pki.example.com/ca.crl', '--root-crl-url', 'http://pki.example.com/root-ca.crl', '--ocsp-url', 'http://ocsp.example.com']);
+    ({ cwd, db } = await freshCa(['--crl-url', 'http://pki.example.com/ca.crl', '--root-crl-url', 'http://pki.example.com/root-ca.crl', '--ocsp-url', 'http://ocsp.example.com']));
     assert.equal((await run(['CN=old.example.com'], { cwd })).code, 0);
   });
 
@@ -77,11 +75,7 @@ describe('certified --ca --revoke, then a new intermediate under the same root',
 describe('sub-CAs: certified --ca --issuer=ca CN="Team CA"', () => {
   let cwd: string;
   let db: string;
-  before(async () => {
-    cwd = tempDir();
-    db = join(cwd, 'etc/ssl');
-    await makeCa(cwd, ['--crl-url', 'http://pki.example.com/ca.crl']);
-  });
+  before(async () => ({ cwd, db } = await freshCa(['--crl-url', 'http://pki.example.com/ca.crl'])));
 
   it('makes a pathlen:0 CA with its own CRL, issues and revokes from it; the whole chain verifies', async () => {
     const subCaSince = nowSeconds();

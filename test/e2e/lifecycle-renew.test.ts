@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
-import { commitCount, git, makeCa, openssl, readText, run, tempDir } from '../helpers/cli.js';
+import { commitCount, freshCa, git, openssl, readText, run } from '../helpers/cli.js';
 import { assertRefused, crlText, revokedDirOf, serialOf, verifyWithCrls } from '../helpers/lifecycle.js';
 
 function publicKeyOf(cert: string): string {
@@ -17,9 +17,7 @@ describe('certified renew', () => {
   let cwd: string;
   let db: string;
   before(async () => {
-    cwd = tempDir();
-    db = join(cwd, 'etc/ssl');
-    await makeCa(cwd);
+    ({ cwd, db } = await freshCa());
     assert.equal((await run(['--client', '--days', '90', 'CN=alice', '+alice@example.com'], { cwd })).code, 0);
     assert.equal((await run(['--server', 'CN=web.example.com', '+api.example.com', '+10.0.0.5'], { cwd })).code, 0);
   });

@@ -2,16 +2,14 @@ import assert from 'node:assert/strict';
 import { existsSync, renameSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
-import { ROOT_PASSWORD, commitCount, git, makeCa, openssl, readText, run, tempDir } from '../helpers/cli.js';
+import { ROOT_PASSWORD, commitCount, freshCa, git, makeCa, openssl, readText, run, tempDir } from '../helpers/cli.js';
 import { assertNextCrlNumber, assertRefused, crlNumber, nowSeconds, crlText, revokedDirOf, serialOf, verifyCrl, verifyWithCrls } from '../helpers/lifecycle.js';
 
 describe('certified --revoke and certified crl', () => {
   let cwd: string;
   let db: string;
   before(async () => {
-    cwd = tempDir();
-    db = join(cwd, 'etc/ssl');
-    await makeCa(cwd, ['--crl-url', 'http://pki.example.com/ca.crl']);
+    ({ cwd, db } = await freshCa(['--crl-url', 'http://pki.example.com/ca.crl']));
     for (const cn of ['host.example.com', 'good.example.com']) {
       const result = await run([`CN=${cn}`], { cwd });
       assert.equal(result.code, 0, result.stderr);

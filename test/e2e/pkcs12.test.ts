@@ -4,7 +4,7 @@ import { connect, createServer, createSecureContext } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
-import { commitCount, git, makeCa, openssl, run, snapshot, tempDir, tool } from '../helpers/cli.js';
+import { commitCount, freshCa, git, openssl, run, snapshot, tempDir, tool } from '../helpers/cli.js';
 
 const P12_PASSWORD = 'p12 password for tests';
 const KEY_PASSWORD = 'key password for tests';
@@ -33,9 +33,7 @@ describe('certified export NAME --p12', () => {
   let db: string;
   let rootPem: string;
   before(async () => {
-    cwd = tempDir();
-    db = join(cwd, 'etc/ssl');
-    await makeCa(cwd);
+    ({ cwd, db } = await freshCa());
     rootPem = readFileSync(join(db, 'certs/root-ca.crt'), 'utf8');
     assert.equal((await run(['CN=web.example.com'], { cwd })).code, 0);
     const rsa = await run(['--bits', '2048', 'CN=rsa.example.com', '--password', KEY_PASSWORD], { cwd });

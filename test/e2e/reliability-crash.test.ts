@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
-import { BIN, ROOT_PASSWORD, baseEnv, commitCount, git, makeCa, run, tempDir } from '../helpers/cli.js';
+import { BIN, ROOT_PASSWORD, baseEnv, commitCount, freshCa, git, makeCa, run, tempDir } from '../helpers/cli.js';
 import { assertAllOrNothing, assertCaSound, start } from '../helpers/ca-state.js';
 
 const INTERRUPTED = /Warning: an earlier command was interrupted \("Issue ([^ ]+) [^"]*"\): it has been (finished|rolled back)\./;
@@ -27,11 +27,7 @@ async function nextCommandRecovers(cwd: string, db: string, name: string, next: 
 describe('crash safety: a killed command leaves the CA as before or as after', () => {
   let cwd: string;
   let db: string;
-  before(async () => {
-    cwd = tempDir();
-    db = join(cwd, 'etc/ssl');
-    await makeCa(cwd);
-  });
+  before(async () => ({ cwd, db } = await freshCa()));
 
   // CERTIFIED_TEST_CRASH_AT makes the store SIGKILL itself at a named step (src/cli/context.ts).
   for (const [step, outcome] of [

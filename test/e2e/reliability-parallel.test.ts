@@ -4,7 +4,7 @@ import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
-import { commitCount, makeCa, run, tempDir } from '../helpers/cli.js';
+import { commitCount, freshCa, run } from '../helpers/cli.js';
 import { assertAllOrNothing, assertCaSound, start } from '../helpers/ca-state.js';
 
 /** A pid that belonged to a process that has exited. */
@@ -31,11 +31,7 @@ const serials = (db: string) => (existsSync(join(db, 'records/ca')) ? readdirSyn
 describe('parallel use: certified processes queue on the lock', () => {
   let cwd: string;
   let db: string;
-  before(async () => {
-    cwd = tempDir();
-    db = join(cwd, 'etc/ssl');
-    await makeCa(cwd);
-  });
+  before(async () => ({ cwd, db } = await freshCa()));
 
   it('8 processes at once: all succeed, 8 distinct serials, exactly 8 commits', async () => {
     const commits = commitCount(db);

@@ -6,7 +6,7 @@ import { before, describe, it } from 'node:test';
 import { formatViews, inspectContent } from '../../src/ca/review/describe.js';
 import { readPemBlocks } from '../../src/pki/pem-blocks.js';
 import { inspectContentQuickly } from '../../src/pki/quick-inspect.js';
-import { BIN, REPO, baseEnv, git, makeCa, openssl, run, tempDir } from '../helpers/cli.js';
+import { BIN, REPO, baseEnv, freshCa, git, openssl, run, tempDir } from '../helpers/cli.js';
 
 /**
  * git's textconv (bin/certified-textconv) and `certified show FILE` as the launcher answers it
@@ -63,9 +63,7 @@ describe('review: the textconv git runs', () => {
   let db: string;
   let caFiles: string[];
   before(async () => {
-    cwd = tempDir();
-    db = join(cwd, 'etc/ssl');
-    await makeCa(cwd, ['--crl-url', 'http://pki.example.com/ca.crl', '--ocsp-url', 'http://ocsp.example.com']);
+    ({ cwd, db } = await freshCa(['--crl-url', 'http://pki.example.com/ca.crl', '--ocsp-url', 'http://ocsp.example.com']));
     for (const args of [
       ['--server', 'CN=web.example.com', '+10.0.0.7', '+2001:db8::7', '+api.example.com'],
       ['--bits', '2048', 'CN=rsa.example.com'],

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { createCrl } from '../../src/pki/crl.js';
 import { importPrivateKey } from '../../src/pki/keys.js';
-import { BIN, REPO, ROOT_PASSWORD, commitCount, git, makeCa, openssl, readText, run, snapshot, tempDir, tool } from '../helpers/cli.js';
+import { REPO, ROOT_PASSWORD, commitCount, freshCa, git, makeCa, openssl, readText, run, snapshot, tempDir, tool } from '../helpers/cli.js';
 
 const IDENTITY = ['-c', 'user.name=Reviewer', '-c', 'user.email=reviewer@example.com'];
 
@@ -22,9 +22,7 @@ describe('review: show, git diffs, trailers, log, dry run', () => {
   let cwd: string;
   let db: string;
   before(async () => {
-    cwd = tempDir();
-    db = join(cwd, 'etc/ssl');
-    await makeCa(cwd, ['--crl-url', 'http://pki.example.com/ca.crl']);
+    ({ cwd, db } = await freshCa(['--crl-url', 'http://pki.example.com/ca.crl']));
     const issued = await run(['--server', 'CN=web.example.com', '+10.0.0.7', '+api.example.com'], { cwd });
     assert.equal(issued.code, 0, issued.stderr);
   });
@@ -175,9 +173,7 @@ describe('certified check', () => {
   let db: string;
   let serial: string;
   before(async () => {
-    cwd = tempDir();
-    db = join(cwd, 'etc/ssl');
-    await makeCa(cwd);
+    ({ cwd, db } = await freshCa());
     for (const args of [['CN=web.example.com'], ['--bits', '2048', '--client', 'CN=alice']]) {
       const result = await run(args, { cwd });
       assert.equal(result.code, 0, result.stderr);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
-import { ROOT_PASSWORD, commitCount, git, makeCa, openssl, readText, run, tempDir, tool } from '../helpers/cli.js';
+import { ROOT_PASSWORD, commitCount, freshCa, git, openssl, readText, run, tempDir, tool } from '../helpers/cli.js';
 import { assertRefused, crlText, serialOf } from '../helpers/lifecycle.js';
 import { withNginx } from '../helpers/nginx.js';
 import { freePort } from '../helpers/ports.js';
@@ -36,9 +36,7 @@ describe('certified rotate-root: a new root bridged by a cross-certificate, then
   let oldRoot: string;
   let oldIntermediate: string;
   before(async () => {
-    cwd = tempDir();
-    db = join(cwd, 'etc/ssl');
-    await makeCa(cwd, ['--crl-url', 'http://pki.example.com/ca.crl', '--root-crl-url', 'http://pki.example.com/root-ca.crl']);
+    ({ cwd, db } = await freshCa(['--crl-url', 'http://pki.example.com/ca.crl', '--root-crl-url', 'http://pki.example.com/root-ca.crl']));
     assert.equal((await run(['CN=old.example.com'], { cwd })).code, 0);
     assert.equal((await run(['init', '--issuer', 'ca', 'CN=Team CA'], { cwd })).code, 0);
     assert.equal((await run(['issue', '--issuer', 'team-ca', 'CN=svc.example.com'], { cwd })).code, 0);
@@ -231,9 +229,7 @@ describe('certified rotate-root: what the rotation changes for revocation', () =
   let cwd: string;
   let db: string;
   before(async () => {
-    cwd = tempDir();
-    db = join(cwd, 'etc/ssl');
-    await makeCa(cwd);
+    ({ cwd, db } = await freshCa());
     assert.equal((await run(['CN=old.example.com'], { cwd })).code, 0);
     const rotated = await run(['rotate-root'], { cwd, env: BOTH });
     assert.equal(rotated.code, 0, rotated.stderr);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
-import { commitCount, makeCa, openssl, run, snapshot, tempDir, tool } from '../helpers/cli.js';
+import { commitCount, freshCa, openssl, run, snapshot, tempDir, tool } from '../helpers/cli.js';
 
 const STOREPASS = 'changeit';
 
@@ -31,9 +31,7 @@ describe('certified trust', () => {
   let keystore: string;
   let nssDbs: string[];
   before(async () => {
-    cwd = tempDir();
-    db = join(cwd, 'etc/ssl');
-    await makeCa(cwd);
+    ({ cwd, db } = await freshCa());
     assert.equal((await run(['CN=web.example.com'], { cwd })).code, 0);
     home = tempDir('certified-home-');
     nssDbs = [nssDb(join(home, '.pki/nssdb')), nssDb(join(home, '.mozilla/firefox/abcd1234.default-release'))];

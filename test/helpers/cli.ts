@@ -65,6 +65,13 @@ export function tempDir(prefix = 'certified-test-'): string {
   return dir;
 }
 
+/** A CA made in a new directory, as most suites make one before their tests: the directory and the CA's. */
+export async function freshCa(args: string[] = [], env: Record<string, string> = {}): Promise<{ cwd: string; db: string }> {
+  const cwd = tempDir();
+  await makeCa(cwd, args, env);
+  return { cwd, db: join(cwd, 'etc/ssl') };
+}
+
 /** Makes a CA in `<cwd>/etc/ssl` (or --db from args) and fails loudly if it could not. */
 export async function makeCa(cwd: string, args: string[] = [], env: Record<string, string> = {}): Promise<RunResult> {
   const result = await run(['--ca', 'C=US', 'O=Example', 'CN=Example CA', ...args], {
