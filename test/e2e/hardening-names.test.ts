@@ -9,7 +9,7 @@ import { writeFileSync } from 'node:fs';
 import { BlockList } from 'node:net';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
-import { ROOT_PASSWORD, commitCount, git, makeCa, openssl, run, tempDir } from '../helpers/cli.js';
+import { ROOT_PASSWORD, commitCount, freshCa, git, openssl, run, tempDir } from '../helpers/cli.js';
 import { verifyChain } from '../helpers/judge.js';
 import { assertRefused } from '../helpers/lifecycle.js';
 
@@ -37,10 +37,8 @@ describe('names: what goes into a certificate is what was asked for, or a clear 
   let work: string;
   const at = () => ({ cwd });
   before(async () => {
-    cwd = tempDir();
-    db = join(cwd, 'etc/ssl');
+    ({ cwd, db } = await freshCa());
     work = tempDir();
-    await makeCa(cwd);
   });
 
   /** A CSR made by OpenSSL with these extra `req` arguments. */

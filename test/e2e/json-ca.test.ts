@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
-import { BIN, ROOT_PASSWORD, baseEnv, freshCa, makeCa, openssl, run, tempDir } from '../helpers/cli.js';
+import { BIN, ROOT_PASSWORD, baseEnv, freshCa, openssl, run, tempDir } from '../helpers/cli.js';
 import { CERTIFICATE_KEYS, CHANGE_KEYS, CRL_KEYS, certificateOnDisk, crlOnDisk, documentOf, headOf, jsonError, type Crl, type Document } from '../helpers/json.js';
 
 /**
@@ -159,10 +159,8 @@ describe('--json of certificates: self-signed, request, sign, renew, revoke', ()
   let db: string;
   let work: string;
   before(async () => {
-    cwd = tempDir();
-    db = join(cwd, 'etc/ssl');
+    ({ cwd, db } = await freshCa());
     work = tempDir();
-    await makeCa(cwd);
   });
 
   it('self-signed: the certificate at the top level', async () => {

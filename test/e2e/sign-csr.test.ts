@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
-import { ROOT_PASSWORD, commitCount, git, makeCa, openssl, readText, run, snapshot, tempDir } from '../helpers/cli.js';
+import { ROOT_PASSWORD, commitCount, freshCa, git, openssl, readText, run, snapshot, tempDir } from '../helpers/cli.js';
 import { assertRefused } from '../helpers/lifecycle.js';
 import { committedFiles, publicKey, serialOf, verifyChain, x509Text } from '../helpers/judge.js';
 
@@ -11,10 +11,8 @@ describe('certified --csr FILE', () => {
   let db: string;
   let work: string;
   before(async () => {
-    cwd = tempDir();
-    db = join(cwd, 'etc/ssl');
+    ({ cwd, db } = await freshCa());
     work = tempDir();
-    await makeCa(cwd);
   });
 
   /** A CSR made by OpenSSL, as a server that keeps its key would make it. */
