@@ -50,13 +50,23 @@ export async function writeFileAtomic(path: string, content: string | Uint8Array
  * meanwhile, and writeFileAtomic takes nine of them.
  */
 export function writeFileAtomicSync(path: string, content: string | Uint8Array, options: WriteOptions = {}): void {
-  mkdirSync(dirname(path), { recursive: true, mode: options.dirMode ?? 0o755 });
+  writeThenRenameSync(path, content, options, true);
+  syncDirectorySync(dirname(path));
+}
+
+/** The temp file written (and fsynced when `durable`), then renamed to `path`; the temp file removed on failure. */
+function writeThenRenameSync(path: string, content: string | Uint8Array, options: WriteOptions, durable: boolean, madeDirs?: Set<string>): void {
+  const dir = dirname(path);
+  if (!madeDirs?.has(dir)) {
+    mkdirSync(dir, { recursive: true, mode: options.dirMode ?? 0o755 });
+    madeDirs?.add(dir);
+  }
   const temp = tempPath(path);
   try {
     const fd = openSync(temp, 'wx', options.mode ?? 0o644);
     try {
       writeFileSync(fd, content);
-      fsyncSync(fd);
+      if (durable) fsyncSync(fd);
     } finally {
       closeSync(fd);
     }
@@ -65,7 +75,6 @@ export function writeFileAtomicSync(path: string, content: string | Uint8Array, 
     rmSync(temp, { force: true });
     throw error;
   }
-  syncDirectorySync(dirname(path));
 }
 
 function syncDirectorySync(dir: string): void {
@@ -115,19 +124,7 @@ export async function syncDirectory(dir: string): Promise<void> {
  * syncFiles. `madeDirs` holds the directories already made by the same batch, made only once.
  */
 export function writeFileAtomicUnsynced(path: string, content: string | Uint8Array, options: WriteOptions = {}, madeDirs?: Set<string>): void {
-  const dir = dirname(path);
-  if (!madeDirs?.has(dir)) {
-    mkdirSync(dir, { recursive: true, mode: options.dirMode ?? 0o755 });
-    madeDirs?.add(dir);
-  }
-  const temp = tempPath(path);
-  try {
-    writeFileSync(temp, content, { flag: 'wx', mode: options.mode ?? 0o644 });
-    renameSync(temp, path);
-  } catch (error) {
-    rmSync(temp, { force: true });
-    throw error;
-  }
+  writeThenRenameSync(path, content, options, false, madeDirs);
 }
 
 /**
