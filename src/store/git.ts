@@ -450,17 +450,25 @@ export async function gitCommitMessages(dir: string, commits: string[]): Promise
  * (ERE); only among `paths` when given (taken literally; a long list greps everything and keeps those).
  */
 export async function gitGrepTracked(dir: string, pattern: string, paths?: string[]): Promise<string[]> {
+  // Exit code 1 is "no match"; any other failure (no git, no repository) is thrown: the caller must not read it as "none".
+  return gitPathsAmong(dir, ['grep', '--cached', '-l', '-I', '-E', '-e', pattern], paths, (output) => output.split('\n').filter(Boolean), { noMatchExitCode: 1 });
+}
+
+/**
+ * What `command` (git's arguments before its pathspecs) finds, as `parse` reads its output: among
+ * `paths` (taken literally) when given, else under `dir`. A list too long for a command line runs
+ * over everything, and only what it names is kept.
+ */
+async function gitPathsAmong(dir: string, command: string[], paths: string[] | undefined, parse: (output: string) => string[], options: { noMatchExitCode?: number } = {}): Promise<string[]> {
   if (paths?.length === 0) return [];
   const client = await git(dir);
   const few = paths !== undefined && paths.length <= GREP_PATHSPECS;
-  const grep = ['grep', '--cached', '-l', '-I', '-E', '-e', pattern, '--'];
-  // Exit code 1 is "no match"; any other failure (no git, no repository) is thrown: the caller must not read it as "none".
-  const args = few ? ['--literal-pathspecs', ...grep, ...paths] : [...grep, '.'];
+  const args = few ? ['--literal-pathspecs', ...command, '--', ...paths] : [...command, '--', '.'];
   const output = await client.raw(args).catch((error: unknown) => {
-    if (error instanceof GitCommandError && error.exitCode === 1) return '';
+    if (options.noMatchExitCode !== undefined && error instanceof GitCommandError && error.exitCode === options.noMatchExitCode) return '';
     throw error;
   });
-  const found = output.split('\n').filter(Boolean);
+  const found = [...new Set(parse(output))];
   if (paths === undefined || few) return found;
   const wanted = new Set(paths);
   return found.filter((path) => wanted.has(path));
@@ -481,18 +489,16 @@ export async function gitIgnores(dir: string, path: string): Promise<boolean> {
 
 /** Paths under `dir` (relative to it) that git's index holds as symbolic links; only among `paths` when given. */
 export async function gitTrackedSymlinks(dir: string, paths?: string[]): Promise<string[]> {
-  if (paths?.length === 0) return [];
-  const client = await git(dir);
-  const few = paths !== undefined && paths.length <= GREP_PATHSPECS;
-  const args = few ? ['--literal-pathspecs', 'ls-files', '-s', '-z', '--', ...paths] : ['ls-files', '-s', '-z', '--', '.'];
   // "MODE OBJECT STAGE\tPATH", each ended by NUL; 120000 is a symbolic link.
-  const found = (await client.raw(args)).split('\0').filter((entry) => entry.startsWith('120000 ')).map((entry) => entry.slice(entry.indexOf('\t') + 1));
-  if (paths === undefined || few) return [...new Set(found)];
-  const wanted = new Set(paths);
-  return [...new Set(found)].filter((path) => wanted.has(path));
+  return gitPathsAmong(dir, ['ls-files', '-s', '-z'], paths, (output) =>
+    output
+      .split('\0')
+      .filter((entry) => entry.startsWith('120000 '))
+      .map((entry) => entry.slice(entry.indexOf('\t') + 1)),
+  );
 }
 
-/** Up to this many paths go to git grep on its command line. */
+/** Up to this many paths go on a git command line (see gitPathsAmong). */
 const GREP_PATHSPECS = 1000;
 
 /**
