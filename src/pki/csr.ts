@@ -1,9 +1,9 @@
-import { Name, Pkcs10CertificateRequest, SubjectAlternativeNameExtension } from './x509.js';
+import { GeneralNames, Name, Pkcs10CertificateRequest } from './x509.js';
 import { createPublicKey, verify, type KeyObject } from 'node:crypto';
 import { Attributes, CertificationRequest, CertificationRequestInfo } from '@peculiar/asn1-csr';
 import { id_pkcs9_at_extensionRequest } from '@peculiar/asn1-pkcs9';
 import { AsnConvert } from '@peculiar/asn1-schema';
-import { Attribute, Extensions } from '@peculiar/asn1-x509';
+import { Attribute, Extensions, SubjectAlternativeName } from '@peculiar/asn1-x509';
 import { sanExtension } from './extensions.js';
 import { keySpecOf, type KeyPair, type KeySpec } from './keys.js';
 import { fromX509Name, toAsnName } from './name.js';
@@ -99,11 +99,14 @@ async function csrSignatureValid(der: ArrayBuffer, request: CertificationRequest
   if (algorithm === undefined || signed === undefined) return new Pkcs10CertificateRequest(der).verify();
   // Node would check an RSA signature labelled ECDSA (or the reverse) as the key's kind: a request must say what it is.
   if (key.asymmetricKeyType !== algorithm.keyType) return false;
-  try {
-    return verify(algorithm.hash, new Uint8Array(signed), key, new Uint8Array(request.signature));
-  } catch {
-    return false; // a signature algorithm that does not fit the key
-  }
+  // On libuv's thread pool: a server checking CSRs under load goes on answering meanwhile.
+  return new Promise((resolve) => {
+    try {
+      verify(algorithm.hash, new Uint8Array(signed), key, new Uint8Array(request.signature), (error, valid) => resolve(!error && valid));
+    } catch {
+      resolve(false); // a signature algorithm that does not fit the key
+    }
+  });
 }
 
 /** The subjectAltName names of the request's extensionRequest attribute. */
@@ -113,7 +116,8 @@ function requestedSans(request: CertificationRequest): SubjectAltName[] {
     for (const value of attribute.values) {
       const san = AsnConvert.parse(value, Extensions).find((extension) => extension.extnID === OID_SUBJECT_ALT_NAME);
       if (!san) continue;
-      return new SubjectAlternativeNameExtension(AsnConvert.serialize(san)).names.items.map((name) => {
+      // Read from the parsed schema: the library's extension class would encode it and parse it again.
+      return new GeneralNames(AsnConvert.parse(san.extnValue.buffer, SubjectAlternativeName)).items.map((name) => {
         const type = SAN_TYPES[name.type];
         if (!type) throw new Error(`unsupported subjectAltName type ${name.type}`);
         return { type, value: name.value };
@@ -135,7 +139,7 @@ export async function parseCsr(input: string | Uint8Array): Promise<CsrInfo> {
   const key = csrKeySpec(keyObject);
   return {
     pem: toPem(new Uint8Array(der), 'CERTIFICATE REQUEST'),
-    subject: fromX509Name(new Name(AsnConvert.serialize(info.subject))),
+    subject: fromX509Name(new Name(info.subject)),
     sans: requestedSans(request),
     key,
     publicKey: { rawData: spkiDer, spki: info.subjectPKInfo, spec: key, keyObject },
