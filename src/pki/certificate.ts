@@ -20,7 +20,7 @@ import { definedAttributes, fromX509Name, toAsnName } from './name.js';
 import { toPem } from './pem.js';
 import { normalizeSerial, serialOctets } from './serial.js';
 import { readIssuer } from './issuer.js';
-import { keyIdentifier, signStructure, signatureAlgorithmIdentifier, subjectPublicKeyInfo, type SpkiKey } from './signature.js';
+import { keyIdentifier, signStructureOffThread, signatureAlgorithmIdentifier, subjectPublicKeyInfo, type SpkiKey } from './signature.js';
 import type { DistinguishedName, ExtendedKeyUsageName, KeyUsageName, SanType, SubjectAltName } from './types.js';
 import { toArrayBuffer } from './bytes.js';
 
@@ -84,7 +84,7 @@ export async function createCertificate(params: CreateCertificateParams): Promis
     subjectPublicKeyInfo: spki,
     extensions: new Extensions(extensions),
   });
-  const der = signStructure(tbsCertificate, params.signingKey);
+  const der = await signStructureOffThread(tbsCertificate, params.signingKey);
   const selfSigned = !issuer || issuer.nameDer.equals(Buffer.from(AsnConvert.serialize(subject)));
   const serial = normalizeSerial(Buffer.from(serialNumber).toString('hex'));
   return describeCreated(der, params, { serial, issuerDn: issuer?.dn, subjectKeyId, authorityKeyId, selfSigned });

@@ -98,22 +98,22 @@ export function isJwsAlgorithm(value: unknown): value is JwsAlgorithm {
   return typeof value === 'string' && (JWS_ALGORITHMS as readonly string[]).includes(value);
 }
 
-/** Verifies the signature with `key` under `alg` (the caller checked that they fit). */
-export function verifyJws(jws: ParsedJws, alg: JwsAlgorithm, key: KeyObject): boolean {
-  try {
-    switch (alg) {
-      case 'ES256':
-        return jws.signature.length === 64 && verify('sha256', jws.signingInput, { key, dsaEncoding: 'ieee-p1363' }, jws.signature);
-      case 'ES384':
-        return jws.signature.length === 96 && verify('sha384', jws.signingInput, { key, dsaEncoding: 'ieee-p1363' }, jws.signature);
-      case 'RS256':
-        return verify('sha256', jws.signingInput, key, jws.signature);
-      case 'EdDSA':
-        return verify(null, jws.signingInput, key, jws.signature);
+/**
+ * Verifies the signature with `key` under `alg` (the caller checked that they fit), on libuv's
+ * thread pool: a server under load goes on answering meanwhile. Any failure is a signature that does not verify.
+ */
+export function verifyJws(jws: ParsedJws, alg: JwsAlgorithm, key: KeyObject): Promise<boolean> {
+  const ecdsaLength = alg === 'ES256' ? 64 : alg === 'ES384' ? 96 : undefined;
+  if (ecdsaLength !== undefined && jws.signature.length !== ecdsaLength) return Promise.resolve(false);
+  const hash = alg === 'ES384' ? 'sha384' : alg === 'EdDSA' ? null : 'sha256';
+  const verifyKey = ecdsaLength === undefined ? key : { key, dsaEncoding: 'ieee-p1363' as const };
+  return new Promise((resolve) => {
+    try {
+      verify(hash, jws.signingInput, verifyKey, jws.signature, (error, valid) => resolve(!error && valid));
+    } catch {
+      resolve(false);
     }
-  } catch {
-    return false;
-  }
+  });
 }
 
 /** The public JWK of a key, with only the members RFC 7638 names (what is stored for an account). */

@@ -5,7 +5,7 @@ import { AsnConvert, AsnSerializer } from '@peculiar/asn1-schema';
 import { AlgorithmIdentifier, SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
 import type { webcrypto } from 'node:crypto';
 import { toArrayBuffer } from './bytes.js';
-import { signWith, type KeySpec, type SigningKey } from './keys.js';
+import { signWith, signWithOffThread, type KeySpec, type SigningKey } from './keys.js';
 
 /**
  * The AlgorithmIdentifier of the signatures a key makes: ECDSA with SHA-384 for P-384, with
@@ -50,12 +50,20 @@ function concat(parts: Uint8Array[]): Uint8Array {
  */
 export function signStructure(toBeSigned: object, key: SigningKey): Uint8Array {
   const encoded = new Uint8Array(AsnSerializer.serialize(toBeSigned));
-  const signature = signDer(encoded, key);
-  const bits = concat([derHeader(0x03, signature.length + 1), Uint8Array.of(0), signature]);
-  const algorithm = signatureAlgorithmDer(key.spec);
-  return concat([derHeader(0x30, encoded.length + algorithm.length + bits.length), encoded, algorithm, bits]);
+  return signedStructure(encoded, signDer(encoded, key), key.spec);
 }
 
+/** signStructure with the signature made off the event loop (signWithOffThread): for a server. */
+export async function signStructureOffThread(toBeSigned: object, key: SigningKey): Promise<Uint8Array> {
+  const encoded = new Uint8Array(AsnSerializer.serialize(toBeSigned));
+  return signedStructure(encoded, await signWithOffThread(key, signatureHash(key.spec), encoded), key.spec);
+}
+
+function signedStructure(encoded: Uint8Array, signature: Uint8Array, spec: KeySpec): Uint8Array {
+  const bits = concat([derHeader(0x03, signature.length + 1), Uint8Array.of(0), signature]);
+  const algorithm = signatureAlgorithmDer(spec);
+  return concat([derHeader(0x30, encoded.length + algorithm.length + bits.length), encoded, algorithm, bits]);
+}
 
 /**
  * Signs DER-encoded to-be-signed bytes as X.509 and PKCS#10 want them: ECDSA signatures as a DER
@@ -63,9 +71,10 @@ export function signStructure(toBeSigned: object, key: SigningKey): Uint8Array {
  * promise round trip: apply signs thousands.
  */
 function signDer(data: Uint8Array, key: SigningKey): Uint8Array {
-  const hash = key.spec.type === 'ecdsa' && key.spec.curve === 'P-384' ? 'sha384' : 'sha256';
-  return signWith(key, hash, data);
+  return signWith(key, signatureHash(key.spec), data);
 }
+
+const signatureHash = (spec: KeySpec): 'sha256' | 'sha384' => (spec.type === 'ecdsa' && spec.curve === 'P-384' ? 'sha384' : 'sha256');
 
 /**
  * A public key read from DER (a CSR's, a certificate's), with what reading it already learnt:

@@ -121,7 +121,7 @@ async function changeKey(ctx: AcmeContext, request: SignedRequest, requestUrl: s
   if (inner.header.url !== requestUrl) throw new AcmeProblem('malformed', 'the inner JWS url must be the keyChange URL');
   if ('nonce' in inner.header) throw new AcmeProblem('malformed', 'the inner JWS must not have a nonce');
   if ('kid' in inner.header) throw new AcmeProblem('malformed', 'the inner JWS must carry the new key as jwk, not a kid');
-  if (!verifyJws(inner, alg, newKey)) throw new AcmeProblem('malformed', 'the inner JWS signature does not verify');
+  if (!(await verifyJws(inner, alg, newKey))) throw new AcmeProblem('malformed', 'the inner JWS signature does not verify');
   let change: unknown;
   try {
     change = JSON.parse(Buffer.from(inner.payload).toString('utf8'));

@@ -144,9 +144,9 @@ export async function verifyRequest(ctx: AcmeContext, body: Buffer, requestUrl: 
     if (account.status !== 'valid') throw new Problem('unauthorized', `the account is ${account.status}`, 403);
     key = accountKey(account.jwk);
   }
-  const verified = algorithmFitsKey(alg, key) && verifyJws(jws, alg, key);
+  const verified = algorithmFitsKey(alg, key) && (await verifyJws(jws, alg, key));
   // A key the account has replaced is refused as such, whatever its type.
-  if (!verified && account?.previousKeys?.some((previous) => signedBy(jws, alg, previous.jwk))) throw new Problem('unauthorized', 'the request is signed with a key this account has replaced', 403);
+  if (!verified && (await signedByAny(jws, alg, account?.previousKeys?.map((previous) => previous.jwk) ?? []))) throw new Problem('unauthorized', 'the request is signed with a key this account has replaced', 403);
   if (!algorithmFitsKey(alg, key)) throw new Problem('badSignatureAlgorithm', `alg ${alg} does not fit the ${key.asymmetricKeyType} key`);
   if (!verified) throw new Problem('malformed', 'the JWS signature does not verify');
   let payload: unknown;
@@ -160,13 +160,17 @@ export async function verifyRequest(ctx: AcmeContext, body: Buffer, requestUrl: 
   return { jws, payload, key, ...(account ? { account } : {}), ...(jwk !== undefined ? { jwk: jwk as JsonWebKey } : {}) };
 }
 
-function signedBy(jws: ParsedJws, alg: Parameters<typeof verifyJws>[1], jwk: JsonWebKey): boolean {
-  try {
-    const key = importJwk(jwk);
-    return algorithmFitsKey(alg, key) && verifyJws(jws, alg, key);
-  } catch {
-    return false;
+async function signedByAny(jws: ParsedJws, alg: Parameters<typeof verifyJws>[1], jwks: JsonWebKey[]): Promise<boolean> {
+  for (const jwk of jwks) {
+    let key: KeyObject;
+    try {
+      key = importJwk(jwk);
+    } catch {
+      continue;
+    }
+    if (algorithmFitsKey(alg, key) && (await verifyJws(jws, alg, key))) return true;
   }
+  return false;
 }
 
 /**
