@@ -21,6 +21,7 @@ const GIT_ENDS: Record<Exclude<GitOperationError['operation'], 'merge'>, { finis
   revert: { finish: 'git revert --continue', abort: 'git revert --abort' },
   rebase: { finish: 'git rebase --continue', abort: 'git rebase --abort' },
   am: { finish: 'git am --continue', abort: 'git am --abort' },
+  squash: { finish: 'git commit', abort: 'git reset --merge' },
 };
 
 /** The command that finishes a git operation once its conflicts are staged. */

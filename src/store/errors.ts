@@ -36,9 +36,14 @@ export class PendingChangeError extends Error {
 
 /** git is in the middle of a merge, cherry-pick, revert or rebase in the CA's repository. */
 export class GitOperationError extends Error {
-  constructor(readonly dir: string, readonly operation: 'merge' | 'cherry-pick' | 'revert' | 'rebase' | 'am') {
-    super(`a git ${operation} is under way in the repository of "${dir}"`);
+  constructor(readonly dir: string, readonly operation: 'merge' | 'squash' | 'cherry-pick' | 'revert' | 'rebase' | 'am') {
+    super(`a git ${gitOperationName(operation)} is under way in the repository of "${dir}"`);
   }
+}
+
+/** A git operation as the user started it: "merge --squash" for a squash. */
+export function gitOperationName(operation: GitOperationError['operation']): string {
+  return operation === 'squash' ? 'merge --squash' : operation;
 }
 
 /** The `git` program could not be started: it is not installed, or not on PATH. */

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { OPERATION_FILES, findGitDirs, git } from './git.js';
 
 /** What git is in the middle of in the CA's repository, by the file it keeps meanwhile. */
-export type GitOperation = 'merge' | 'cherry-pick' | 'revert' | 'rebase' | 'am';
+export type GitOperation = 'merge' | 'squash' | 'cherry-pick' | 'revert' | 'rebase' | 'am';
 
 const OPERATION_OF: Record<(typeof OPERATION_FILES)[number], GitOperation> = {
   MERGE_HEAD: 'merge',
@@ -24,6 +24,13 @@ export async function gitOperationUnderWay(dir: string): Promise<GitOperation | 
     if (name === 'rebase-apply' && existsSync(join(dirs.gitDir, name, 'applying'))) return 'am';
     if (name === 'sequencer') return sequenceOf(join(dirs.gitDir, name, 'todo'));
     return OPERATION_OF[name];
+  }
+  // "git merge --squash" leaves no MERGE_HEAD, only the message of the commit that will finish it;
+  // git removes that message when the commit is made or the squash undone, or leaves it stale
+  // (a commit with --only, a reset of the work tree): a squash is under way while something is staged.
+  if (existsSync(join(dirs.gitDir, 'SQUASH_MSG'))) {
+    const staged = await (await git(dir)).raw(['diff-index', '--cached', '--quiet', '--ignore-submodules=none', 'HEAD', '--']).then(() => false, () => true);
+    if (staged) return 'squash';
   }
   return undefined;
 }

@@ -185,6 +185,31 @@ describe('branches that revoke merge into CRLs that list every revocation, numbe
     );
   });
 
+  it('a "git merge --squash" stopped on the CRL: "certified crl" stages the CRL for the squash commit and commits nothing', async () => {
+    const { alice, bob, serials } = await aliceAndBob();
+    await certified(bob, ['--revoke', 'CN=two.example.com']);
+    await certified(alice, ['--revoke', 'CN=one.example.com']);
+    git(alice, ['push', '-q', 'origin', 'HEAD']);
+    git(bob, ['fetch', '-q', 'origin']);
+
+    const squash = tool('git', ['-C', bob, 'merge', '--squash', 'FETCH_HEAD']);
+    assert.notEqual(squash.status, 0, 'both sides rewrote crl/ca.crl: the squash stops on it');
+    const head = git(bob, ['rev-parse', 'HEAD']);
+    const resolved = await certified(bob, ['crl']);
+    assert.match(resolved, /staged for the merge --squash under way: finish it with "git commit"/);
+    assert.equal(git(bob, ['rev-parse', 'HEAD']), head, 'nothing is committed before the squash commit');
+    assert.equal(git(bob, ['diff', '--name-only', '--diff-filter=U']).trim(), '');
+    const refused = await run(['CN=four.example.com'], { cwd: bob, env: TEAM_ENV });
+    assert.equal(refused.code, 1, 'no other change goes into the squash commit');
+    assert.match(refused.stderr, /a git merge --squash is under way/);
+    git(bob, ['commit', '-q', '-m', 'Squash alice\'s revocation']);
+    await assertConsistent(
+      bob,
+      [revokedCopy(bob, 'one.example.com', serials.one!), revokedCopy(bob, 'two.example.com', serials.two!)],
+      ['three.example.com'],
+    );
+  });
+
   it('a "git revert" of a revocation stopped on the CRL: "certified crl" refuses to drop the revoked serial', async () => {
     const { bob, serials } = await aliceAndBob();
     await certified(bob, ['--revoke', 'CN=one.example.com']);

@@ -30,6 +30,7 @@ const OTHER_PROGRAMS = [
   'git update-index --no-skip-worktree',
   '--empty-password',
   'git merge --abort',
+  'git reset --merge',
   'git merge --continue',
   'git checkout --theirs',
   'git fetch --unshallow',

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { commitFile, git, removedAfter, repo } from '../helpers/git-repo.js';
@@ -237,5 +237,18 @@ describe('gitOperationUnderWay', () => {
     assert.equal(await gitOperationUnderWay(dir), 'revert');
     writeFileSync(join(gitDir, 'sequencer/todo'), '# picks left\npick 1234567 Issue one\n');
     assert.equal(await gitOperationUnderWay(dir), 'cherry-pick');
+  });
+
+  it('takes a squash merge for under way while something is staged, and a stale SQUASH_MSG for nothing', async () => {
+    const dir = repo();
+    commitFile(dir, 'a.txt', 'a');
+    git(dir, ['checkout', '-q', '-b', 'side']);
+    commitFile(dir, 'b.txt', 'b');
+    git(dir, ['checkout', '-q', '-']);
+    git(dir, ['merge', '-q', '--squash', 'side']);
+    assert.equal(await gitOperationUnderWay(dir), 'squash');
+    git(dir, ['reset', '-q', 'HEAD', '--', 'b.txt']);
+    assert.equal(existsSync(join(dir, '.git/SQUASH_MSG')), true);
+    assert.equal(await gitOperationUnderWay(dir), undefined, 'nothing staged: the message is stale');
   });
 });

@@ -2,7 +2,7 @@ import { createCrl, readCrlSummary, type CrlSummary } from '../../pki/crl.js';
 import type { CaStore, FileWrite } from '../../store/ca-store.js';
 import { CRL_DIR, certPath, isRootName, keyPath, recordPath } from '../../store/layout.js';
 import type { CertificateRecord } from '../../store/records.js';
-import { GitOperationError } from '../../store/errors.js';
+import { GitOperationError, gitOperationName } from '../../store/errors.js';
 import { loadCrlRecords } from './crl-records.js';
 import type { AskPassword } from '../passwords.js';
 import { resolveIssuer } from '../authorities/issuers.js';
@@ -203,7 +203,7 @@ export async function resignCrls(store: CaStore, params: ResignCrlsParams): Prom
       refuseForeignConflicts(merge.operation, merge.unmerged, params.issuers.map(crlPath));
       // A rebase, cherry-pick or revert goes on with the user's own commits: what it stopped on for a
       // CRL is resolved here, anything else would be swept into the commit it makes next.
-      if (merge.operation !== 'merge' && !params.issuers.some((name) => merge.unmerged.includes(crlPath(name)))) throw new GitOperationError(store.dir, merge.operation);
+      if (merge.operation !== 'merge' && merge.operation !== 'squash' && !params.issuers.some((name) => merge.unmerged.includes(crlPath(name)))) throw new GitOperationError(store.dir, merge.operation);
     }
     const writes: FileWrite[] = [];
     const removes: string[] = [];
@@ -246,7 +246,7 @@ export async function resignCrls(store: CaStore, params: ResignCrlsParams): Prom
       trailers: { 'Certified-Action': 'crl', 'Certified-Issuers': crls.map((crl) => crl.issuer).join(', ') },
     });
     const { commit, stagedFor } = await store.apply({ message, writes: uniqueWrites(writes), removes: [...new Set(removes)], stageDuringMerge: true });
-    return { crls, skipped, commit, stagedForMerge: stagedFor !== undefined, ...(stagedFor ? { stagedFor: { operation: stagedFor, finish: gitFinishCommand(stagedFor) } } : {}) };
+    return { crls, skipped, commit, stagedForMerge: stagedFor !== undefined, ...(stagedFor ? { stagedFor: { operation: gitOperationName(stagedFor), finish: gitFinishCommand(stagedFor) } } : {}) };
   });
 }
 
@@ -261,7 +261,7 @@ function refuseForeignConflicts(operation: GitOperationError['operation'], unmer
   const foreign = unmerged.filter((path) => !ours.has(path));
   if (foreign.length === 0) return;
   const offlineCrls = foreign.filter((path) => path.startsWith(`${CRL_DIR}/`));
-  throw new CertifiedError(`the ${operation} has conflicts that certified does not resolve: ${foreign.slice(0, 5).join(', ')}${foreign.length > 5 ? ', ...' : ''}`, {
+  throw new CertifiedError(`the ${gitOperationName(operation)} has conflicts that certified does not resolve: ${foreign.slice(0, 5).join(', ')}${foreign.length > 5 ? ', ...' : ''}`, {
     code: 'MERGE_CONFLICTS',
     hint: offlineCrls.length
       ? 'A CRL whose key is not here cannot be re-signed: bring the key back, or take either side ("git checkout --theirs" on it, then "git add" it) and re-sign it later. Nothing was changed.'
@@ -292,8 +292,8 @@ function refuseUndoneRevocations(operation: GitOperationError['operation'], issu
   const kept = new Set(readCrlSummary(rebuilt).serials);
   const dropped = [...listed].filter((serial) => !kept.has(serial));
   if (dropped.length === 0) return;
-  throw new CertifiedError(`the ${operation} makes ${dropped.length === 1 ? 'a certificate' : `${dropped.length} certificates`} of "${issuer}" valid again that a side's CRL lists as revoked (serial ${dropped.slice(0, 3).join(', ')}${dropped.length > 3 ? ', ...' : ''}): a revocation cannot be undone`, {
+  throw new CertifiedError(`the ${gitOperationName(operation)} makes ${dropped.length === 1 ? 'a certificate' : `${dropped.length} certificates`} of "${issuer}" valid again that a side's CRL lists as revoked (serial ${dropped.slice(0, 3).join(', ')}${dropped.length > 3 ? ', ...' : ''}): a revocation cannot be undone`, {
     code: 'REVOCATION_UNDONE',
-    hint: `Keep ${dropped.length === 1 ? 'its record' : 'their records'} revoked (${recordPath(issuer, dropped[0]!)}: take the revoked side, "git add" it), or abort the ${operation}; issue a new certificate instead. Nothing was changed.`,
+    hint: `Keep ${dropped.length === 1 ? 'its record' : 'their records'} revoked (${recordPath(issuer, dropped[0]!)}: take the revoked side, "git add" it), or abort the ${gitOperationName(operation)}; issue a new certificate instead. Nothing was changed.`,
   });
 }
