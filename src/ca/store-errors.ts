@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { CertifiedError, LockError, StorageError } from './errors.js';
-import { GitBusyError, GitMissingError, GitOperationError, NotAFolderError, PendingChangeError, SkipWorktreeError, StoreWriteError } from '../store/errors.js';
+import { GitBusyError, GitMissingError, GitOperationError, HelperGoneError, NotAFolderError, causeOfType, PendingChangeError, SkipWorktreeError, StoreWriteError } from '../store/errors.js';
 import { CorruptJournalError } from '../store/journal.js';
 import { JOURNAL_FILE } from '../store/layout.js';
 import { LockTimeoutError } from '../store/lock.js';
@@ -102,18 +102,13 @@ export function storeErrorToCertified(error: unknown): CertifiedError | undefine
   return undefined;
 }
 
-/** `error` or the first error of its cause chain that is an instance of `type`. */
-function causeOfType<T>(error: unknown, type: abstract new (...args: never[]) => T): T | undefined {
-  for (let current = error, depth = 0; current instanceof Error && depth < 10; current = current.cause, depth++) {
-    if (current instanceof type) return current;
-  }
-  return undefined;
-}
-
 /** The hint of a change that failed after it began writing: what its undo left, and why. */
 function leftoverHint(leftover: StoreWriteError['leftover']): string | undefined {
   if (!leftover) return undefined;
   if ('undoError' in leftover) {
+    if (leftover.undoError instanceof HelperGoneError) {
+      return `git may still be committing it: the journal "${JOURNAL_FILE}" stays, and the next certified command finishes or undoes the change. Run the command again.`;
+    }
     const why = firstLine(String((leftover.undoError as Error)?.message ?? leftover.undoError));
     return `Nothing was committed, but the files it wrote could not be removed (${why}): they and the journal "${JOURNAL_FILE}" stay, and the next certified command removes them once that works. Fix the cause and run the command again.`;
   }

@@ -4,7 +4,8 @@ import { mkdir, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { syncFiles, writeFileAtomic, writeFileAtomicUnsynced } from './atomic.js';
 import { forEachConcurrently } from './concurrently.js';
-import { GitOperationError, SkipWorktreeError, StoreWriteError } from './errors.js';
+import { GitOperationError, HelperGoneError, SkipWorktreeError, StoreWriteError, causeOfType } from './errors.js';
+import { ORPHAN_WAIT_MS, waitForExit } from './spawn.js';
 import { gitIndexEntries, gitOperationUnderWay, gitStagePaths, type GitOperation } from './git-merge.js';
 import {
   PACK_MIN_OBJECTS,
@@ -170,6 +171,9 @@ export class JournalledChange {
         });
       }
     } catch (error) {
+      // A git that may still be running (its helper process died) could commit after an undo here.
+      const gone = causeOfType(error, HelperGoneError);
+      if (gone) return this.afterOrphans(gone, error);
       // Undo at once (the disk may be full or read-only); if even that fails, the journal stays
       // and the next command rolls back. The error says what was left behind.
       const leftover = await rollBackChange(this.dir, journal, { inProcess: true }).then(
@@ -259,6 +263,25 @@ export class JournalledChange {
     if (this.crashAt === step) process.kill(process.pid, 'SIGKILL');
   }
 
+  /**
+   * The change whose git outlived its helper process: once that git has ended, finished (it made
+   * the commit) or undone from the journal, as the next command would. If it runs on, the journal
+   * is left for the next command.
+   */
+  private async afterOrphans(gone: HelperGoneError, error: unknown): Promise<ChangeResult> {
+    if (!(await waitForExit(gone.orphans, ORPHAN_WAIT_MS))) {
+      if (error instanceof StoreWriteError) error.leftover = { undoError: gone };
+      throw error;
+    }
+    const recovered = await this.recover();
+    if (recovered?.outcome === 'finished') {
+      const commit = await gitHead(this.dir);
+      if (commit !== undefined) return { commit };
+    }
+    if (error instanceof StoreWriteError && recovered?.kept.length) error.leftover = { kept: recovered.kept };
+    throw error;
+  }
+
   /** Finishes (if it was committed) or rolls back (if not) a change a killed process left. */
   async recover(): Promise<Recovered | undefined> {
     const journal = await readJournal(this.dir);
@@ -273,3 +296,4 @@ export class JournalledChange {
     return { outcome: committed ? 'finished' : 'rolled back', summary: journal.summary, kept };
   }
 }
+

@@ -46,6 +46,18 @@ export function gitOperationName(operation: GitOperationError['operation']): str
   return operation === 'squash' ? 'merge --squash' : operation;
 }
 
+/**
+ * The helper process that starts git for a server exited while a program it started ran: that
+ * program may still be running (a git commit finishing after all), so what it was doing is
+ * finished or undone only once it has ended.
+ */
+export class HelperGoneError extends Error {
+  /** The processes of the programs it had started and not seen end. */
+  constructor(readonly orphans: readonly number[]) {
+    super('the helper process that starts git exited while git was running');
+  }
+}
+
 /** The `git` program could not be started: it is not installed, or not on PATH. */
 export class GitMissingError extends Error {
   constructor(cause: unknown) {
@@ -67,4 +79,12 @@ export class GitUnknownRefError extends Error {
   constructor(readonly ref: string, readonly reason: 'unknown' | 'unrelated' | 'shallow', readonly inShallowClone = reason === 'shallow') {
     super(reason === 'unknown' ? `git knows no commit "${ref}"` : reason === 'shallow' ? `the shallow clone lacks the history of "${ref}" and HEAD` : `"${ref}" shares no history with HEAD`);
   }
+}
+
+/** `error` or the first error of its cause chain that is an instance of `type`. */
+export function causeOfType<T>(error: unknown, type: abstract new (...args: never[]) => T): T | undefined {
+  for (let current = error, depth = 0; current instanceof Error && depth < 10; current = current.cause, depth++) {
+    if (current instanceof type) return current;
+  }
+  return undefined;
 }

@@ -6,8 +6,8 @@ import { delimiter, dirname, join, resolve } from 'node:path';
 import { inflateSync } from 'node:zlib';
 import { ReadTooLargeError } from './bounded-read.js';
 import { childEnv } from './child-env.js';
-import { runProgram } from './spawn.js';
-import { GitBusyError, GitMissingError, GitOperationError, GitUnknownRefError, SkipWorktreeError } from './errors.js';
+import { ORPHAN_WAIT_MS, runProgram, waitForExit } from './spawn.js';
+import { GitBusyError, GitMissingError, GitOperationError, GitUnknownRefError, HelperGoneError, SkipWorktreeError, causeOfType } from './errors.js';
 
 /** Used when the user has no git identity configured: commit rather than fail. */
 export const FALLBACK_IDENTITY = { name: 'certified', email: 'certified@localhost' };
@@ -324,6 +324,11 @@ async function withMessageFile<T>(dir: string, message: string, work: (file: str
   try {
     writeFileSync(file, message, { mode: 0o600 });
     return await work(file);
+  } catch (error) {
+    // A git left running by its dead helper reads the message after the pre-commit hook.
+    const gone = causeOfType(error, HelperGoneError);
+    if (gone) await waitForExit(gone.orphans, ORPHAN_WAIT_MS);
+    throw error;
   } finally {
     rmSync(dirs ? file : parent, { recursive: true, force: true });
   }

@@ -7,7 +7,9 @@
  * starts them for it (startSpawnHelper); a command runs them itself.
  */
 import { execFile, spawn, type ChildProcess, type ExecFileException } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { childEnv } from './child-env.js';
+import { HelperGoneError } from './errors.js';
 
 export interface RunOptions {
   cwd?: string;
@@ -26,6 +28,8 @@ export interface RunResult {
 
 /** Runs `file` with `args` (no shell): through the helper when one runs, else from this process. */
 export function runProgram(file: string, args: string[], options: RunOptions): Promise<RunResult> {
+  // A helper that died (killed for memory, say) is replaced at the next program.
+  if (helperWanted) helper ??= new SpawnHelper();
   return helper?.run(file, args, options) ?? runHere(file, args, options);
 }
 
@@ -63,6 +67,8 @@ process.on('message', ({ id, file, args, cwd, env, maxBuffer, input }) => {
     reply(error, '', '');
     return;
   }
+  // Its process id, so that the server can wait for it should this helper die before it ends.
+  if (child.pid !== undefined) process.send({ id, pid: child.pid });
   if (input !== undefined) {
     child.stdin.on('error', () => undefined);
     child.stdin.end(input);
@@ -79,6 +85,8 @@ interface Reply {
 
 class SpawnHelper {
   private readonly pending = new Map<number, (result: RunResult) => void>();
+  /** The process of each program running, by request id. */
+  private readonly running = new Map<number, number>();
   private nextId = 0;
   private readonly child: ChildProcess;
 
@@ -86,14 +94,19 @@ class SpawnHelper {
     // A process group of its own: Ctrl-C signals the server's group, which would also stop the git
     // the helper is running for the commit the server is finishing.
     this.child = spawn(process.execPath, ['-e', HELPER_PROGRAM], { stdio: ['ignore', 'ignore', 'ignore', 'ipc'], serialization: 'advanced', env: childEnv(), detached: true });
-    this.child.on('message', (reply: Reply) => {
+    this.child.on('message', (reply: Reply | { id: number; pid: number }) => {
+      if ('pid' in reply) {
+        if (this.pending.has(reply.id)) this.running.set(reply.id, reply.pid);
+        return;
+      }
       const done = this.pending.get(reply.id);
       if (!done) return;
       this.pending.delete(reply.id);
+      this.running.delete(reply.id);
       this.holdOpen();
       done({ error: reply.error ? Object.assign(new Error(reply.error.message) as ExecFileException, reply.error) : null, stdout: reply.stdout, stderr: reply.stderr });
     });
-    const gone = () => this.fail(new Error('the helper process that starts git exited'));
+    const gone = () => this.fail(new HelperGoneError([...this.running.values()]));
     this.child.on('exit', gone);
     this.child.on('error', gone);
     this.holdOpen();
@@ -108,6 +121,7 @@ class SpawnHelper {
       const message = { id, file, args, cwd: options.cwd, env: options.env, maxBuffer: options.maxBuffer ?? 1024 * 1024, input: options.input };
       this.child.send(message, (error) => {
         if (!error || !this.pending.delete(id)) return;
+        this.running.delete(id);
         this.holdOpen();
         // Never reached the helper: nothing ran, so it can run here.
         void runHere(file, args, options).then(resolve);
@@ -126,17 +140,50 @@ class SpawnHelper {
     }
   }
 
-  /** The helper is gone: what it was running is reported as failed (it may or may not have run), and programs start here from now on. */
+  /** The helper is gone: what it was running is reported as failed (it may or may not have run, and may still be running); the next program starts another helper. */
   private fail(error: Error): void {
     if (helper === this) helper = undefined;
     for (const done of this.pending.values()) done({ error: error as ExecFileException, stdout: '', stderr: '' });
     this.pending.clear();
+    this.running.clear();
   }
 }
 
 let helper: SpawnHelper | undefined;
+let helperWanted = false;
 
 /** From now on, programs are started by a small helper process (for a process that keeps running). */
 export function startSpawnHelper(): void {
+  helperWanted = true;
   helper ??= new SpawnHelper();
+}
+
+/** How long to wait for a program whose helper process died to end (a git commit's hooks may take a while). */
+export const ORPHAN_WAIT_MS = 60_000;
+
+/**
+ * Resolves once none of `pids` runs any more (an exited process a reaper has not collected yet
+ * counts as ended), or after `timeoutMs`: true if they all ended.
+ */
+export async function waitForExit(pids: readonly number[], timeoutMs: number): Promise<boolean> {
+  const started = Date.now();
+  for (;;) {
+    if (!pids.some(isRunning)) return true;
+    if (Date.now() - started > timeoutMs) return false;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  try {
+    // A zombie: where the first process of a container reaps nobody, it stays one.
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0] !== 'Z';
+  } catch {
+    return true;
+  }
 }

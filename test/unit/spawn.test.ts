@@ -3,7 +3,12 @@ import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { CaStore } from '../../src/store/ca-store.js';
+import { StoreWriteError } from '../../src/store/errors.js';
+import { JOURNAL_FILE } from '../../src/store/layout.js';
 import { runProgram, startSpawnHelper } from '../../src/store/spawn.js';
+import { commitFile, git, repo } from '../helpers/git-repo.js';
 
 const SPAWN_MODULE = join(dirname(fileURLToPath(import.meta.url)), '../../src/store/spawn.js');
 
@@ -59,4 +64,42 @@ process.stdout.write(stdout);`;
     assert.equal(result.status, 0, result.stderr);
     assert.equal(result.stdout, 'done\n');
   });
+
+  for (const [hook, outcome] of [
+    ['exit 0', 'made'],
+    ['exit 1', 'refused'],
+  ] as const) {
+    it(`waits for the git its killed helper left running, then ${outcome === 'made' ? 'keeps the commit it made' : 'undoes the change it refused'}`, async () => {
+      const dir = repo();
+      commitFile(dir, 'a.txt', 'a');
+      git(dir, ['config', 'user.name', 't']);
+      git(dir, ['config', 'user.email', 't@localhost']);
+      // The commit's hook says it started and waits: the helper dies while git, its orphan now, is committing.
+      const started = join(dir, '.git/hook-started');
+      writeFileSync(join(dir, '.git/hooks/pre-commit'), `#!/bin/sh\ntouch "${started}"\nsleep 1\n${hook}\n`, { mode: 0o755 });
+      const store = CaStore.open(dir, { lockTimeoutMs: 10_000 });
+      store.startProgramsFromHelper();
+      const env = { PATH: process.env.PATH ?? '/usr/bin:/bin' };
+      const helper = Number((await runProgram('sh', ['-c', 'echo $PPID'], { env })).stdout.trim());
+      const head = git(dir, ['rev-parse', 'HEAD']);
+      const applying = store.locked(() => store.apply({ message: 'Add b', writes: [{ path: 'b.txt', content: 'b\n', commit: true }] }));
+      for (let waited = 0; !existsSync(started) && waited < 10_000; waited += 10) await new Promise((resolve) => setTimeout(resolve, 10));
+      process.kill(helper, 'SIGKILL');
+      if (outcome === 'made') {
+        const { commit } = await applying;
+        assert.equal(commit, git(dir, ['rev-parse', 'HEAD']));
+        assert.equal(git(dir, ['log', '-1', '--format=%s']), 'Add b');
+        assert.equal(readFileSync(join(dir, 'b.txt'), 'utf8'), 'b\n');
+      } else {
+        await assert.rejects(applying, (error: unknown) => error instanceof StoreWriteError && /helper process/.test(error.message));
+        assert.equal(git(dir, ['rev-parse', 'HEAD']), head);
+        assert.equal(existsSync(join(dir, 'b.txt')), false);
+      }
+      assert.equal(existsSync(join(dir, JOURNAL_FILE)), false);
+      assert.equal(git(dir, ['status', '--porcelain']), '');
+      const replaced = Number((await runProgram('sh', ['-c', 'echo $PPID'], { env })).stdout.trim());
+      assert.notEqual(replaced, helper);
+      assert.notEqual(replaced, process.pid, 'a new helper starts programs');
+    });
+  }
 });
