@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { LOCK_FILE } from '../../src/store/layout.js';
@@ -48,5 +49,32 @@ describe('the CA lock', () => {
     await lock.release();
     const again = await acquireLock(dir, { timeoutMs: 100 });
     await again.release();
+  });
+
+  it("takes over at once the lock of a process that is gone, once, when two wait for it", async () => {
+    const dir = caDir();
+    const gone = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout;
+    const boot = existsSync('/proc/sys/kernel/random/boot_id') ? { boot: readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim() } : {};
+    writeFileSync(join(dir, LOCK_FILE), `${JSON.stringify({ pid: Number(gone), host: hostname(), since: new Date().toISOString(), token: 'dead', ...boot })}\n`);
+    const first = acquireLock(dir, { timeoutMs: 2_000 });
+    const second = acquireLock(dir, { timeoutMs: 300 });
+    const outcomes = await Promise.allSettled([first, second]);
+    assert.equal(outcomes[0].status, 'fulfilled', 'the stale lock was taken over');
+    assert.equal(outcomes[1].status, 'rejected', 'by one of them only: the other waited for it');
+    assert.ok(outcomes[1].status === 'rejected' && outcomes[1].reason instanceof LockTimeoutError);
+    await (outcomes[0] as PromiseFulfilledResult<Awaited<typeof first>>).value.release();
+    assert.equal(existsSync(join(dir, LOCK_FILE)), false);
+  });
+
+  it('removes the takeover guard a process left when it died taking over', async () => {
+    const dir = caDir();
+    writeFileSync(join(dir, LOCK_FILE), 'not a lock\n');
+    const old = new Date(Date.now() - 60_000);
+    utimesSync(join(dir, LOCK_FILE), old, old);
+    writeFileSync(join(dir, `${LOCK_FILE}.takeover`), '1\n');
+    utimesSync(join(dir, `${LOCK_FILE}.takeover`), old, old);
+    const lock = await acquireLock(dir, { timeoutMs: 2_000 });
+    assert.equal(existsSync(join(dir, `${LOCK_FILE}.takeover`)), false);
+    await lock.release();
   });
 });
