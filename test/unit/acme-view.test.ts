@@ -5,12 +5,13 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { saveAccount, type AcmeAccount } from '../../src/ca/acme/accounts.js';
+import { loadAcmeSigner } from '../../src/ca/acme/issue.js';
 import { AcmeView } from '../../src/ca/acme/view.js';
 import { initCa } from '../../src/ca/authorities/init-ca.js';
 import { openCaDirectory, type CaStore } from '../../src/ca/ca-directory.js';
@@ -115,5 +116,34 @@ describe('the ACME server’s view of the CA', () => {
     }
     await later();
     assert.equal((await view.account(ID))?.status, 'valid');
+  });
+
+  it('keeps the signer across its own ACME commits, and loads it again after any other commit', async () => {
+    const view = new AcmeView(store);
+    let loads = 0;
+    const load = async () => ({ ...(await loadAcmeSigner(store, async () => undefined)), basis: `load ${++loads}` });
+    assert.equal((await view.signer(load)).basis, 'load 1');
+    await later();
+    assert.equal((await view.signer(load)).basis, 'load 1', 'the CA did not change');
+    // The server's own commit of an ACME certificate, its chain and record: the signer stands.
+    const serial = 'ab'.repeat(8);
+    await store.apply({
+      message: 'Issue acme-abab over ACME',
+      writes: [`certs/acme-${serial}.crt`, `certs/acme-${serial}.chain.crt`, `records/ca/${serial}.json`].map((path) => ({ path, content: 'x\n', commit: true })),
+    });
+    await later();
+    assert.equal((await view.signer(load, { fresh: true })).basis, 'load 1');
+    // Its own commit of anything the signer is read from: loaded again.
+    await store.apply({ message: 'Settings', writes: [{ path: 'certified.json', content: readFileSync(join(db, 'certified.json'), 'utf8'), commit: true }, { path: 'notes.txt', content: 'n\n', commit: true }] });
+    assert.equal((await view.signer(load, { fresh: true })).basis, 'load 2');
+    // Someone else's commit, whatever it touched: loaded again.
+    writeFileSync(join(db, 'notes.txt'), 'other\n');
+    git('commit', '-q', '-m', 'Notes by hand', '--', 'notes.txt');
+    assert.equal((await view.signer(load, { fresh: true })).basis, 'load 3');
+    // A load that fails is not kept.
+    await later();
+    git('commit', '-q', '--allow-empty', '-m', 'Another');
+    await assert.rejects(view.signer(async () => Promise.reject(new Error('no key')), { fresh: true }), /no key/);
+    assert.equal((await view.signer(load)).basis, 'load 4');
   });
 });

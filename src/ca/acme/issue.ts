@@ -180,10 +180,11 @@ export async function issueAcmeCertificate(store: CaStore, params: IssueAcmePara
  * commit fails, nothing is written and every request fails with the same error; a CSR that cannot
  * be signed is refused alone (an AcmeProblem in its place), the others are committed.
  */
-export async function issueAcmeCertificates(store: CaStore, requests: CheckedAcmeRequest[]): Promise<(IssueAcmeResult | AcmeProblem)[]> {
+export async function issueAcmeCertificates(store: CaStore, requests: CheckedAcmeRequest[], signerNow?: () => Promise<AcmeSigner>): Promise<(IssueAcmeResult | AcmeProblem)[]> {
   if (requests.length === 0) return [];
   return store.locked(async () => {
-    const signer = await loadAcmeSigner(store, requests[0]!.params.askPassword, requests[0]!.params.issuerKey);
+    // The CA as it is now, under the lock: `signerNow` may know it unchanged since it last looked.
+    const signer = await (signerNow ?? (() => loadAcmeSigner(store, requests[0]!.params.askPassword, requests[0]!.params.issuerKey)))();
     const issuer = signer.issuer;
     const built: { name: string; certificate: CertificateInfo; chainPem: string; fullSubject: ReturnType<typeof withDefaults>; params: IssueAcmeParams; wanted: SubjectAltName[] }[] = [];
     const writes: FileWrite[] = [];

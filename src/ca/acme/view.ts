@@ -5,10 +5,11 @@
  * any other commit (a reviewed policy change merged, an account deactivated by hand) drops it all.
  */
 import type { CaStore, ChangeNotice } from '../../store/ca-store.js';
-import { ACME_ACCOUNTS_DIR, REVOKED_DIR } from '../../store/layout.js';
+import { ACME_ACCOUNTS_DIR, CERTS_DIR, INTERMEDIATE_NAME, REVOKED_DIR, recordsDir } from '../../store/layout.js';
 import { MANIFEST_FILE } from '../manifest/manifest.js';
 import { readAccount, type AcmeAccount } from './accounts.js';
 import { readAcmePolicy } from './policy.js';
+import type { AcmeSigner } from './issue.js';
 import type { AcmePolicy } from './types.js';
 
 /** Accounts kept in memory; past this many the oldest read is dropped (and read again if asked). */
@@ -35,6 +36,7 @@ export class AcmeView {
   private policyAt: { head: string | undefined; policy: AcmePolicy } | undefined;
   private readonly accounts = new Map<string, AcmeAccount>();
   private readonly issued = new Map<string, IssuedChain>();
+  private signerAt: { head: string | undefined; signer: Promise<AcmeSigner> } | undefined;
   private headReadAt = -Infinity;
 
   constructor(private readonly store: CaStore) {
@@ -64,6 +66,25 @@ export class AcmeView {
     return account;
   }
 
+  /**
+   * What ACME certificates are signed with, from `load` (loadAcmeSigner): loaded again only when
+   * HEAD moved by a commit the server did not make, or by one of its own that wrote anything but
+   * ACME certificates, their records and accounts. `fresh`: HEAD read now, as a commit under the
+   * lock needs it.
+   */
+  async signer(load: () => Promise<AcmeSigner>, { fresh = false } = {}): Promise<AcmeSigner> {
+    const head = await this.refresh(fresh);
+    if (!this.signerAt || this.signerAt.head !== head) {
+      const loading = { head, signer: load() };
+      this.signerAt = loading;
+      // A failure (a key that cannot be opened) is not kept: the next commit tries again.
+      loading.signer.catch(() => {
+        if (this.signerAt === loading) this.signerAt = undefined;
+      });
+    }
+    return this.signerAt.signer;
+  }
+
   /** Keeps the chain of a certificate just issued for its download. */
   rememberIssued(serial: string, chain: IssuedChain): void {
     if (this.issued.size >= ISSUED_KEPT) this.issued.delete(this.issued.keys().next().value!);
@@ -77,9 +98,9 @@ export class AcmeView {
   }
 
   /** HEAD now; what was kept is dropped when HEAD moved by a commit the server did not make. */
-  private async refresh(): Promise<string | undefined> {
+  private async refresh(fresh = false): Promise<string | undefined> {
     const now = performance.now();
-    if (this.head !== null && now - this.headReadAt < HEAD_FRESH_MS) return this.head;
+    if (!fresh && this.head !== null && now - this.headReadAt < HEAD_FRESH_MS) return this.head;
     const head = await this.store.headCommit();
     this.headReadAt = now;
     if (head !== this.head) {
@@ -94,6 +115,7 @@ export class AcmeView {
     this.accounts.clear();
     this.issued.clear();
     this.policyAt = undefined;
+    this.signerAt = undefined;
   }
 
   /**
@@ -114,12 +136,20 @@ export class AcmeView {
     for (const path of paths) this.forget(path);
     if (this.policyAt && this.policyAt.head === parent) this.policyAt.head = commit;
     else this.policyAt = undefined;
+    if (this.signerAt && this.signerAt.head === parent && paths.every(leavesSignerAlone)) this.signerAt.head = commit;
+    else this.signerAt = undefined;
   }
 
   /** Drops what was kept of `path`. */
   private forget(path: string): void {
+    if (!leavesSignerAlone(path)) this.signerAt = undefined;
     if (path.startsWith(`${ACME_ACCOUNTS_DIR}/`)) this.accounts.delete(path.slice(ACME_ACCOUNTS_DIR.length + 1).replace(/\.json$/, ''));
     else if (path === MANIFEST_FILE) this.policyAt = undefined;
     else if (path.startsWith(`${REVOKED_DIR}/`)) this.issued.clear(); // a revocation moves files
   }
+}
+
+/** A file the server writes for an ACME certificate or account, which the signer is not read from. */
+function leavesSignerAlone(path: string): boolean {
+  return path.startsWith(`${CERTS_DIR}/acme-`) || path.startsWith(`${recordsDir(INTERMEDIATE_NAME)}/`) || path.startsWith(`${ACME_ACCOUNTS_DIR}/`);
 }

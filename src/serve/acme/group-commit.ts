@@ -9,6 +9,7 @@
 import { AcmeProblem } from '../../ca/acme/types.js';
 import { issueAcmeCertificates, loadAcmeSigner, presignAcmeRequest, type AcmeSigner, type CheckedAcmeRequest, type IssueAcmeResult } from '../../ca/acme/issue.js';
 import type { CaStore } from '../../ca/ca-directory.js';
+import type { AcmeView } from '../../ca/acme/view.js';
 
 /** A commit of more than this many certificates is split: a huge message and change gain nothing. */
 export const MAX_BATCH = 256;
@@ -28,16 +29,21 @@ export class GroupCommitter {
   private queue: Waiting[] = [];
   private running: Promise<void> | undefined;
   private closed = false;
-  /** The CA as the last commit found it, to sign with before the next commit (checked again under its lock). */
+  /** The CA as the last commit found it, to sign with before the next commit (checked again under its lock), when there is no view to keep it. */
   private signer: Promise<AcmeSigner | undefined> | undefined;
+  private loadSigner: (() => Promise<AcmeSigner>) | undefined;
 
-  constructor(private readonly store: CaStore) {}
+  /** `view`: keeps the signer while the CA does not change (else it is loaded for each commit). */
+  constructor(
+    private readonly store: CaStore,
+    private readonly view?: AcmeView,
+  ) {}
 
   /** Issues the certificate in the next commit; resolves once that commit is made. */
   async issue(request: CheckedAcmeRequest): Promise<IssueAcmeResult> {
+    this.loadSigner ??= () => loadAcmeSigner(this.store, request.params.askPassword, request.params.issuerKey);
     // Signed now, while the previous commit runs: the commit then only writes.
-    this.signer ??= loadAcmeSigner(this.store, request.params.askPassword, request.params.issuerKey).catch(() => undefined);
-    const signer = await this.signer;
+    const signer = this.view ? await this.view.signer(this.loadSigner).catch(() => undefined) : await (this.signer ??= this.loadSigner().catch(() => undefined));
     if (signer) await presignAcmeRequest(request, signer);
     if (this.closed) throw new AcmeProblem('serverInternal', 'the server is stopping; retry the finalization in a moment', 503);
     return new Promise((resolve, reject) => {
@@ -64,7 +70,13 @@ export class GroupCommitter {
       if (this.queue.length === 1) await new Promise((resolve) => setTimeout(resolve, GROUP_WINDOW_MS));
       const batch = this.queue.splice(0, MAX_BATCH);
       try {
-        const results = await issueAcmeCertificates(this.store, batch.map((waiting) => waiting.request));
+        const view = this.view;
+        const load = this.loadSigner;
+        const results = await issueAcmeCertificates(
+          this.store,
+          batch.map((waiting) => waiting.request),
+          view && load ? () => view.signer(load, { fresh: true }) : undefined,
+        );
         batch.forEach((waiting, index) => {
           const result = results[index]!;
           if (result instanceof AcmeProblem) waiting.reject(result);

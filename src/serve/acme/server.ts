@@ -79,7 +79,7 @@ export async function startAcmeServer(params: StartAcmeServerParams): Promise<Ac
     authorizations: new Map(),
     challenges: new Map(),
     pending: new Set(),
-    committer: new GroupCommitter(params.store),
+    committer: new GroupCommitter(params.store, view),
     log: params.log,
     limits,
     validations: new ValidationSlots(limits.validations, limits.validationsPerAccount),
