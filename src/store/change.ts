@@ -146,8 +146,8 @@ export class JournalledChange {
     });
     this.crashPoint('after-journal');
     let commit: string;
-    // Whether the index holds exactly HEAD: asked after the files are written, right before staging
-    // (see gitCommitPaths); while they are flushed to the disk when there are many (see writeManyFiles).
+    // Whether the index holds exactly HEAD (see gitCommitPaths): asked while the files are written
+    // (their writes do not touch the index), or flushed to the disk when there are many (see writeManyFiles).
     let indexCheck: Promise<boolean> | undefined;
     const askIndex = (): Promise<boolean> => (indexCheck ??= operation === 'merge' ? Promise.resolve(false) : gitIndexMatchesHead(this.dir).catch(() => false));
     try {
@@ -207,6 +207,8 @@ export class JournalledChange {
     if (change.writes.length >= MANY_FILES && committed.length < PACK_MIN_OBJECTS) {
       await this.writeManyFiles(change.writes, whileFlushing);
     } else if (committed.length < PACK_MIN_OBJECTS) {
+      // Never rejects (see askIndex): a git process beside the writes and their fsyncs.
+      void whileFlushing();
       await forEachConcurrently(change.writes, WRITE_CONCURRENCY, (write) =>
         writeFileAtomic(this.path(write.path), write.content, this.writeOptions(write)).catch((error) => {
           throw new StoreWriteError('write', write.path, error);

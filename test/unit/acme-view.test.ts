@@ -73,10 +73,10 @@ describe('the ACME server’s view of the CA', () => {
 
   /** Runs `during` after the store's next change has written its files and before it commits. */
   function betweenWriteAndCommit(during: () => Promise<void> | void): () => void {
-    const change = (store as unknown as { change: { writeFilesAndObjects: (set: unknown) => Promise<void> } }).change;
+    const change = (store as unknown as { change: { writeFilesAndObjects: (...args: unknown[]) => Promise<void> } }).change;
     const original = change.writeFilesAndObjects.bind(change);
-    change.writeFilesAndObjects = async (set: unknown) => {
-      await original(set);
+    change.writeFilesAndObjects = async (...args: unknown[]) => {
+      await original(...args);
       await during();
     };
     return () => (change.writeFilesAndObjects = original);
