@@ -479,6 +479,22 @@ async function gitPathsAmong(dir: string, command: string[], paths: string[] | u
   return found.filter((path) => wanted.has(path));
 }
 
+/**
+ * Of the tracked files under `dir` that match `patterns` (pathspecs such as "*.crt"), or of
+ * `paths` when given, those git shows no diff of: their `diff` attribute is unset ("-diff", or
+ * "binary"), so `git diff`, `git log -p` and a pull request's page hide what changed in them.
+ */
+export async function gitDiffHiddenPaths(dir: string, patterns: string[], paths?: string[]): Promise<string[]> {
+  const client = await git(dir);
+  const tracked = paths ?? (await client.raw(['ls-files', '-z', '--', ...patterns])).split('\0').filter(Boolean);
+  if (tracked.length === 0) return [];
+  // "PATH\0ATTRIBUTE\0VALUE\0" for each path; the paths go on stdin, however many.
+  const fields = (await client.raw(['check-attr', '-z', '--stdin', 'diff'], tracked.map((path) => `${path}\0`).join(''))).split('\0');
+  const hidden: string[] = [];
+  for (let at = 0; at + 2 < fields.length; at += 3) if (fields[at + 2] === 'unset') hidden.push(fields[at]!);
+  return hidden;
+}
+
 /** Whether git ignores `path` (relative to `dir`; it need not exist) by .gitignore, info/exclude or core.excludesFile. */
 export async function gitIgnores(dir: string, path: string): Promise<boolean> {
   const client = await git(dir);

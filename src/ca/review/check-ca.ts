@@ -18,6 +18,7 @@ import { finding, sortFindings, type Finding, type FindingCode } from './check-f
 import { ROTATION_NAMES, changesSince, scopeOfChanges, scopePaths } from './check-scope.js';
 import type { TextPart } from '../text.js';
 import { checkRecordPlace } from './check-records.js';
+import { checkDiffHidden } from './check-attributes.js';
 import { caTwins } from './check-rotation.js';
 
 export interface CheckResult {
@@ -104,11 +105,13 @@ export async function checkCa(store: CaStore, options: CheckCaOptions = {}): Pro
     let trackedKeys: string[] = [];
     let links: string[] = [];
     let ignored: boolean[] = [];
+    let hidden: Finding[] = [];
     try {
-      [trackedKeys, links, ignored] = await Promise.all([
+      [trackedKeys, links, ignored, hidden] = await Promise.all([
         grepping,
         gitTrackedSymlinks(store.dir, scope?.changed),
         Promise.all(IGNORE_PROBES.map((path) => gitIgnores(store.dir, path))),
+        checkDiffHidden(store, scope?.changed),
       ]);
     } catch (error) {
       // Without git, check cannot tell whether a key is committed in the clear: that is no pass.
@@ -118,6 +121,7 @@ export async function checkCa(store: CaStore, options: CheckCaOptions = {}): Pro
     if (ignored.includes(false)) {
       findings.push(finding(GITIGNORE_FILE, 'keys-not-ignored', `git no longer ignores unencrypted private keys (${IGNORE_PROBES.join(', ')}), so the next "git add" of private/ commits them: put back the line "/${PRIVATE_DIR}/**/*.key" certified wrote`));
     }
+    findings.push(...hidden);
     for (const path of links) {
       findings.push(finding(path, 'symlink', 'is committed as a symbolic link, which certified never makes: check read the file it points to, which git does not hold; commit the file itself in its place'));
     }

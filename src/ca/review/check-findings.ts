@@ -30,6 +30,7 @@ export type FindingCode =
   | 'plaintext-key-tracked'
   | 'symlink'
   | 'keys-not-ignored'
+  | 'diff-hidden'
   | 'pending-change'
   | 'git-unavailable';
 
