@@ -534,3 +534,32 @@ export async function gitChangedPaths(dir: string, ref: string): Promise<{ base:
   }
   return { base, paths: [...paths].sort(), added };
 }
+
+/**
+ * What the Perl-compatible `pattern` matches in each file under `folder` (relative to `dir`),
+ * tracked, untracked and ignored files alike, by path: every match of each file, in order. One
+ * `git grep -o` reads them all, in C and on its own threads. Files without a match are absent.
+ * Throws when git cannot (one built without PCRE, no repository): the caller reads the files itself.
+ */
+export async function gitMatchesUnder(dir: string, folder: string, pattern: string): Promise<Map<string, string[]>> {
+  const client = await git(dir);
+  const args = ['grep', '--untracked', '--no-exclude-standard', '--no-line-number', '--no-column', '--no-full-name', '--no-color', '--text', '--only-matching', '-z', '--perl-regexp', '-e', pattern, '--', `${folder}/`];
+  const output = await client.raw(args).catch((error: unknown) => {
+    if (error instanceof GitCommandError && error.exitCode === 1) return ''; // no match
+    throw error;
+  });
+  // "PATH\0MATCH\n" for each match: a path may hold a newline, a match (one line's) cannot.
+  const matches = new Map<string, string[]>();
+  for (let at = 0; at < output.length; ) {
+    const nul = output.indexOf('\0', at);
+    if (nul === -1) break;
+    const end = output.indexOf('\n', nul + 1);
+    const path = output.slice(at, nul);
+    const match = output.slice(nul + 1, end === -1 ? output.length : end);
+    const list = matches.get(path);
+    if (list) list.push(match);
+    else matches.set(path, [match]);
+    at = end === -1 ? output.length : end + 1;
+  }
+  return matches;
+}

@@ -252,6 +252,30 @@ describe('check --since', () => {
     assert.match(since.json.findings[1]!.message, /restore the record .* and revoke the certificate instead/);
   });
 
+  it('finds a name that a record from REF and a new one both hold, as after merging two branches that issued it', async () => {
+    const { since, db } = await compare(async (db, cwd) => {
+      // This branch issues web.example.com again; the record REF holds of it stays valid.
+      for (const path of ['certs/web.example.com.crt', 'certs/web.example.com.chain.crt', 'csr/web.example.com.csr', 'private/web.example.com.key']) rmSync(join(db, path), { force: true });
+      const issued = await run(['CN=web.example.com'], { cwd });
+      assert.equal(issued.code, 0, issued.stderr);
+    });
+    assert.deepEqual(codes(since), ['certs/web.example.com.crt duplicate-name']);
+    assert.equal(git(db, ['grep', '-l', '"name": "web.example.com"', '--', 'records']).trim().split('\n').length, 2);
+  });
+
+  it('finds it too when the record REF holds is written by hand (compact, its name escaped)', async () => {
+    const { since } = await compare(async (db, cwd) => {
+      const path = join(db, 'records/ca', `${serialIn(db, 'web.example.com')}.json`);
+      writeFileSync(path, JSON.stringify(JSON.parse(readFileSync(path, 'utf8'))).replace('"name":"web', '"name":"\\u0077eb'));
+      git(db, ['commit', '-q', '-am', 'A record written by hand']);
+      git(db, ['branch', '-f', 'base']);
+      for (const file of ['certs/web.example.com.crt', 'certs/web.example.com.chain.crt', 'csr/web.example.com.csr', 'private/web.example.com.key']) rmSync(join(db, file), { force: true });
+      const issued = await run(['CN=web.example.com'], { cwd });
+      assert.equal(issued.code, 0, issued.stderr);
+    });
+    assert.deepEqual(codes(since), ['certs/web.example.com.crt duplicate-name']);
+  });
+
   it('refuses an unknown REF in one line naming it', async () => {
     const result = await run(['check', '--since', 'origin/no-such-branch'], { cwd: home });
     assert.equal(result.code, 1);

@@ -1,0 +1,226 @@
+import type { CaStore } from '../../store/ca-store.js';
+import { gitMatchesUnder } from '../../store/git.js';
+import { INTERMEDIATE_NAME, RECORDS_DIR, REVOKED_INDEX_DIR, recordPath } from '../../store/layout.js';
+import { parseRecord, type CertificateRecord } from '../../store/records.js';
+import type { CaConfig } from '../config.js';
+import { finding, type Finding } from './check-findings.js';
+import { checkRecordPlace } from './check-records.js';
+import { ROTATION_NAMES, scopeOfChanges, type ChangedFiles, type CheckScope, type FullCheck } from './check-scope.js';
+
+/** The records check read, where each is, and what every record (read or not) says of issuers. */
+export interface LoadedRecords {
+  records: CertificateRecord[];
+  paths: Map<CertificateRecord, string>;
+  /** Every `issuer` the records name: the certificates that may issue, decoded first. */
+  issuers: Set<string>;
+  /** With `since`: what the changes affect, or why the whole CA is checked. */
+  scoped?: CheckScope | FullCheck;
+  /** The record a certificate's serial leads to, as among all records (the last of that serial); absent when all were read. */
+  recordOfSerial?: (serial: string) => CertificateRecord | undefined;
+}
+
+// Files are read with store.readTexts, a batch at a time (one at a time when a batch fails, so that
+// an unreadable one is a finding): for thousands of small files, synchronous reads are several
+// times faster than awaited ones.
+/** Records read in one call: a few hundred, so that git's output (check --since) keeps flowing in between. */
+const RECORDS_AT_ONCE = 250;
+
+/** Every records/ISSUER/SERIAL.json, issuer folders and files sorted: the order check reads them in. */
+export async function listRecordPaths(store: CaStore): Promise<string[]> {
+  const paths: string[] = [];
+  for (const issuer of await store.list(RECORDS_DIR)) {
+    for (const file of await store.list(`${RECORDS_DIR}/${issuer}`)) {
+      if (file.endsWith('.json')) paths.push(`${RECORDS_DIR}/${issuer}/${file}`);
+    }
+  }
+  return paths;
+}
+
+/** Reads and parses `paths` (findings for unreadable and misplaced records), calling `take` with each record in their order. */
+async function readRecords(store: CaStore, paths: string[], findings: Finding[], take: (record: CertificateRecord, path: string) => void): Promise<void> {
+  const one = (path: string, read: () => string | undefined) => {
+    try {
+      const record = parseRecord(read() ?? '');
+      take(record, path);
+      findings.push(...checkRecordPlace(record, path));
+    } catch (error) {
+      findings.push(finding(path, 'unreadable', `not a record: ${(error as Error).message}`));
+    }
+  };
+  for (let at = 0; at < paths.length; at += RECORDS_AT_ONCE) {
+    // Between batches, let the event loop go on with git (check --since asks it while this reads).
+    if (at) await new Promise((resolve) => setImmediate(resolve));
+    const batch = paths.slice(at, at + RECORDS_AT_ONCE);
+    let texts: (string | undefined)[] | undefined;
+    try {
+      texts = store.readTexts(batch);
+    } catch {
+      // A file that cannot be read: each one alone, so that only it is a finding.
+      texts = undefined;
+    }
+    batch.forEach((path, index) => one(path, texts ? () => texts[index] : () => store.readTexts([path])[0]));
+  }
+}
+
+/** Every record of the CA. */
+export async function loadAllRecords(store: CaStore, findings: Finding[], listed?: string[]): Promise<LoadedRecords> {
+  const records: CertificateRecord[] = [];
+  const paths = new Map<CertificateRecord, string>();
+  await readRecords(store, listed ?? (await listRecordPaths(store)), findings, (record, path) => {
+    records.push(record);
+    paths.set(record, path);
+  });
+  return { records, paths, issuers: new Set(records.map((record) => record.issuer)) };
+}
+
+/**
+ * What `git grep` shows of a record: its `name`, `issuer` and `serial` members, whole when each
+ * is a plain JSON string on the key's line, else the key alone; any backslash (an escape could
+ * spell anything). A record is known by these without being read only when all three are plain,
+ * each once, and the issuer and serial are where it is stored.
+ */
+const MEMBERS_PATTERN = String.raw`"(?:name|issuer|serial)"(?:\s*:\s*"[^"\\]*")?|\\`;
+const MEMBER = /^"(name|issuer|serial)"\s*:\s*"([^"\\]*)"$/;
+
+/** Of each plainly written record (see MEMBERS_PATTERN), its name; undefined when git cannot tell. */
+export async function scanRecordNames(store: CaStore): Promise<Map<string, string> | undefined> {
+  let matches: Map<string, string[]>;
+  try {
+    matches = await gitMatchesUnder(store.dir, RECORDS_DIR, MEMBERS_PATTERN);
+  } catch {
+    return undefined;
+  }
+  const names = new Map<string, string>();
+  for (const [path, found] of matches) {
+    const [top, issuer, file, ...deeper] = path.split('/');
+    if (top !== RECORDS_DIR || deeper.length || !file?.endsWith('.json')) continue;
+    const members = new Map<string, string>();
+    let plain = found.length === 3;
+    for (const match of found) {
+      const member = MEMBER.exec(match);
+      if (!member || members.has(member[1]!)) plain = false;
+      else members.set(member[1]!, member[2]!);
+    }
+    if (plain && members.get('issuer') === issuer && `${members.get('serial')}.json` === file) names.set(path, members.get('name')!);
+  }
+  return names;
+}
+
+/** Names a changed path is about: certs/NAME.crt, certs/NAME.chain.crt, private/NAME.key, csr/NAME.csr (a superset is harmless). */
+function namesOfPath(path: string): string[] {
+  const match = /^(?:certs|private|csr)\/([^/]+?)(?:\.chain\.crt|\.crt|\.key|\.csr)$/.exec(path);
+  return match ? [match[1]!] : [];
+}
+
+/**
+ * The records a `check --since` needs, without reading the thousands it does not: the changed
+ * ones, every record of a certificate the changes affect (all of them, so that a name two valid
+ * records hold is still found), of every CA above those and of the rotation, and any record `git
+ * grep` cannot vouch for (scanRecordNames); from the others only their issuer (their folder) is
+ * used. The findings are those of reading every record, restricted to what the scope covers: when
+ * that cannot be told from fewer records (the whole CA is checked, a CRL is, a record was
+ * deleted, git could not scan), every record is read.
+ */
+export async function loadRecordsSince(store: CaStore, config: CaConfig, changes: Promise<ChangedFiles>, scanning: Promise<Map<string, string> | undefined>, findings: Finding[]): Promise<LoadedRecords> {
+  const all = await listRecordPaths(store);
+  const changed = await changes;
+  const scanned = await scanning;
+  const everything = async (): Promise<LoadedRecords> => {
+    const loaded = await loadAllRecords(store, findings, all);
+    return { ...loaded, scoped: await scopeOfChanges(store, config, Promise.resolve(changed), loaded.records, loaded.paths) };
+  };
+  const exists = new Set(all);
+  const changedRecords = changed.paths.filter((path) => path.startsWith(`${RECORDS_DIR}/`) && path.endsWith('.json'));
+  if (!scanned || changedRecords.some((path) => !exists.has(path))) return everything();
+
+  const read = new Map<string, CertificateRecord | undefined>();
+  const load = async (paths: string[]) => {
+    const wanted = paths.filter((path) => exists.has(path) && !read.has(path));
+    for (const path of wanted) read.set(path, undefined);
+    await readRecords(store, wanted, findings, (record, path) => read.set(path, record));
+  };
+  const byFolder = new Map<string, string[]>();
+  for (const path of all) {
+    const folder = path.split('/')[1]!;
+    const list = byFolder.get(folder);
+    if (list) list.push(path);
+    else byFolder.set(folder, [path]);
+  }
+  const nameOf = (path: string) => (read.has(path) ? read.get(path)?.name : scanned.get(path));
+
+  await load(all.filter((path) => !scanned.has(path)));
+  await load(changedRecords);
+  // An entry of the revoked index is judged against the record stored at its place.
+  for (const path of changed.paths) {
+    const [top, issuer, serial, ...deeper] = path.split('/');
+    if (top === REVOKED_INDEX_DIR && issuer && serial && !deeper.length) await load([recordPath(issuer, serial)]);
+  }
+  // Everything below what changed (what scopeOfChanges may add), read: records/NAME/ holds what NAME issued.
+  const recordNames = changedRecords.map((path) => read.get(path)?.name).filter((name): name is string => typeof name === 'string');
+  const below = new Set([...changed.paths.flatMap(namesOfPath), ...recordNames]);
+  const queue = [...below];
+  while (queue.length) {
+    const name = queue.pop()!;
+    const children = [...(byFolder.get(name) ?? []), ...[...read].filter(([, record]) => record?.issuer === name).map(([path]) => path)];
+    await load(children);
+    if (read.size > all.length / 4) return everything();
+    for (const path of children) {
+      const child = nameOf(path);
+      if (typeof child === 'string' && !below.has(child)) {
+        below.add(child);
+        queue.push(child);
+      }
+    }
+  }
+  const current = () => {
+    const records: CertificateRecord[] = [];
+    const paths = new Map<CertificateRecord, string>();
+    for (const path of all) {
+      const record = read.get(path);
+      if (record) {
+        records.push(record);
+        paths.set(record, path);
+      }
+    }
+    return { records, paths };
+  };
+  const partial = current();
+  const scoped = await scopeOfChanges(store, config, Promise.resolve(changed), partial.records, partial.paths);
+  if ('fallback' in scoped || scoped.crls.size) return everything();
+
+  // Every record of a name in scope, of an issuer (up to the root) and of the rotation.
+  // Plain records not read are issued by their folder; those read, by what they say.
+  const issuers = () => new Set([...[...byFolder].filter(([, paths]) => paths.some((path) => !read.has(path))).map(([folder]) => folder), ...[...read.values()].map((record) => record?.issuer)]);
+  for (let wanted = new Set<unknown>(); ; ) {
+    const names = new Set<unknown>([...scoped.names, ...issuers(), ...ROTATION_NAMES, INTERMEDIATE_NAME]);
+    if (names.size === wanted.size) break;
+    wanted = names;
+    await load(all.filter((path) => names.has(nameOf(path))));
+  }
+  const serials = new Map<string, string[]>();
+  for (const path of all) {
+    const serial = read.has(path) ? (read.get(path) ? `${read.get(path)!.serial}` : undefined) : path.slice(path.lastIndexOf('/') + 1, -'.json'.length);
+    const list = serial === undefined ? undefined : serials.get(serial);
+    if (list) list.push(path);
+    else if (serial !== undefined) serials.set(serial, [path]);
+  }
+  const { records, paths } = current();
+  const recordOfSerial = (serial: string) => {
+    const found = serials.get(serial) ?? [];
+    for (const path of found) {
+      if (read.has(path)) continue;
+      // Synchronous: a plain record is small, and the judge asks while it judges.
+      read.set(path, undefined);
+      const text = store.readTexts([path])[0];
+      try {
+        const record = parseRecord(text ?? '');
+        read.set(path, record);
+        paths.set(record, path);
+      } catch {
+        // Unreadable: its finding is outside the scope (it did not change).
+      }
+    }
+    return found.map((path) => read.get(path)).filter((record) => record !== undefined && `${record.serial}` === serial).pop();
+  };
+  return { records, paths, issuers: new Set([...issuers()].filter((issuer) => typeof issuer === 'string')), scoped, recordOfSerial };
+}
