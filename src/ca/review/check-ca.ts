@@ -73,6 +73,17 @@ export async function checkCa(store: CaStore, options: CheckCaOptions = {}): Pro
   changes?.catch(() => undefined);
   // Beside that, git tells which records name what, so that --since reads only those it needs.
   const scanning = changes && scanRecordNames(store);
+  // What git is asked about keys and links depends only on the files changed (or none, for a full check).
+  const ignoring = gitIgnores(store.dir, IGNORE_PROBES);
+  ignoring.catch(() => undefined);
+  const gitLooks = (paths?: string[]) => {
+    const looks = Promise.all([gitGrepTracked(store.dir, PLAINTEXT_KEY_PATTERN, paths), gitTrackedSymlinks(store.dir, paths)]);
+    looks.catch(() => undefined);
+    return looks;
+  };
+  // Asked among the changed files as soon as they are known, while the records are read; a full check asks again.
+  const amongChanged = changes?.then((changed) => gitLooks(changed.paths));
+  amongChanged?.catch(() => undefined);
   const allNames = (await store.list(CERTS_DIR))
     .filter((file) => file.endsWith('.crt') && !file.endsWith('.chain.crt') && `${CERTS_DIR}/${file}` !== ROOTS_FILE)
     .map((file) => file.slice(0, -'.crt'.length));
@@ -86,9 +97,8 @@ export async function checkCa(store: CaStore, options: CheckCaOptions = {}): Pro
     if (changes) findings.push(...(await checkHistory(store, await changes, paths, now)));
     // A scoped check decodes its certificates and every CA (the issuers and chains they are judged against).
     const names = allNames.filter((name) => !scope || scope.names.has(name) || issuers.has(name) || ROTATION_NAMES.has(name));
-    // git looks for unencrypted keys while the certificates are checked.
-    const grepping = gitGrepTracked(store.dir, PLAINTEXT_KEY_PATTERN, scope?.changed);
-    grepping.catch(() => undefined);
+    // git looks for unencrypted keys and links while the certificates are checked.
+    const looking = scope && amongChanged ? amongChanged : gitLooks();
     checker ??= await CertificateChecker.start(store, names.length);
     const crlPath = (name: string) => crlFileOf(config, name);
     const inScope = scope ? (name: string) => scope.names.has(name) : () => true;
@@ -106,11 +116,7 @@ export async function checkCa(store: CaStore, options: CheckCaOptions = {}): Pro
     let links: string[] = [];
     let ignored: boolean[] = [];
     try {
-      [trackedKeys, links, ignored] = await Promise.all([
-        grepping,
-        gitTrackedSymlinks(store.dir, scope?.changed),
-        Promise.all(IGNORE_PROBES.map((path) => gitIgnores(store.dir, path))),
-      ]);
+      [[trackedKeys, links], ignored] = await Promise.all([looking, ignoring]);
     } catch (error) {
       // Without git, check cannot tell whether a key is committed in the clear: that is no pass.
       const reason = (error as Error).message.split('\n')[0] ?? '';

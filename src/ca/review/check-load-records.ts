@@ -81,28 +81,45 @@ export async function loadAllRecords(store: CaStore, findings: Finding[], listed
  */
 const MEMBERS_PATTERN = String.raw`"(?:name|issuer|serial)"(?:\s*:\s*"[^"\\]*")?|\\`;
 const MEMBER = /^"(name|issuer|serial)"\s*:\s*"([^"\\]*)"$/;
+const MEMBER_KEYS = ['name', 'issuer', 'serial'] as const;
+
+/** A member as MEMBERS_PATTERN shows it, [key, value], or undefined when it is not a plain string; as certified writes it, without a regular expression. */
+function memberOf(match: string): [string, string] | undefined {
+  for (const key of MEMBER_KEYS) {
+    const start = `"${key}": "`;
+    if (match.startsWith(start) && match.endsWith('"') && match.indexOf('"', start.length) === match.length - 1) return [key, match.slice(start.length, -1)];
+  }
+  const member = MEMBER.exec(match);
+  return member ? [member[1]!, member[2]!] : undefined;
+}
 
 /** Of each plainly written record (see MEMBERS_PATTERN), its name; undefined when git cannot tell. */
 export async function scanRecordNames(store: CaStore): Promise<Map<string, string> | undefined> {
-  let matches: Map<string, string[]>;
+  const names = new Map<string, string>();
+  // The file whose matches are coming: its three members, each seen once, or not plain.
+  let path = '';
+  let plain = false;
+  const members: Record<string, string | undefined> = {};
+  const done = () => {
+    const { name, issuer, serial } = members;
+    if (plain && name !== undefined && issuer !== undefined && serial !== undefined && !`${issuer}${serial}`.includes('/') && path === `${RECORDS_DIR}/${issuer}/${serial}.json`) names.set(path, name);
+  };
   try {
-    matches = await gitMatchesUnder(store.dir, RECORDS_DIR, MEMBERS_PATTERN);
+    await gitMatchesUnder(store.dir, RECORDS_DIR, MEMBERS_PATTERN, (file, match) => {
+      if (file !== path) {
+        done();
+        path = file;
+        plain = true;
+        for (const key of MEMBER_KEYS) members[key] = undefined;
+      }
+      const member = memberOf(match);
+      if (!member || members[member[0]] !== undefined) plain = false;
+      else members[member[0]] = member[1];
+    });
   } catch {
     return undefined;
   }
-  const names = new Map<string, string>();
-  for (const [path, found] of matches) {
-    const [top, issuer, file, ...deeper] = path.split('/');
-    if (top !== RECORDS_DIR || deeper.length || !file?.endsWith('.json')) continue;
-    const members = new Map<string, string>();
-    let plain = found.length === 3;
-    for (const match of found) {
-      const member = MEMBER.exec(match);
-      if (!member || members.has(member[1]!)) plain = false;
-      else members.set(member[1]!, member[2]!);
-    }
-    if (plain && members.get('issuer') === issuer && `${members.get('serial')}.json` === file) names.set(path, members.get('name')!);
-  }
+  done();
   return names;
 }
 
@@ -116,7 +133,7 @@ function namesOfPath(path: string): string[] {
  * The records a `check --since` needs, without reading the thousands it does not: the changed
  * ones, every record of a certificate the changes affect (all of them, so that a name two valid
  * records hold is still found), of every CA above those and of the rotation, and any record `git
- * grep` cannot vouch for (scanRecordNames); from the others only their issuer (their folder) is
+ * grep` cannot vouch for (scanRecordNames; an untracked one too); from the others only their issuer (their folder) is
  * used. The findings are those of reading every record, restricted to what the scope covers: when
  * that cannot be told from fewer records (the whole CA is checked, a CRL is, a record was
  * deleted, git could not scan), every record is read.
@@ -197,30 +214,31 @@ export async function loadRecordsSince(store: CaStore, config: CaConfig, changes
     wanted = names;
     await load(all.filter((path) => names.has(nameOf(path))));
   }
-  const serials = new Map<string, string[]>();
-  for (const path of all) {
-    const serial = read.has(path) ? (read.get(path) ? `${read.get(path)!.serial}` : undefined) : path.slice(path.lastIndexOf('/') + 1, -'.json'.length);
-    const list = serial === undefined ? undefined : serials.get(serial);
-    if (list) list.push(path);
-    else if (serial !== undefined) serials.set(serial, [path]);
-  }
   const { records, paths } = current();
+  const folders = [...byFolder.keys()];
+  // In the order the records are listed in: by folder, then by file name (as store.list sorts).
+  const listed = (a: string, b: string) => {
+    const [, folderA = '', fileA = ''] = a.split('/');
+    const [, folderB = '', fileB = ''] = b.split('/');
+    return folderA === folderB ? (fileA < fileB ? -1 : fileA > fileB ? 1 : 0) : folders.indexOf(folderA) - folders.indexOf(folderB);
+  };
+  /** The last record of `serial` among all, as when all are read: a plain record not read holds the serial its file is named after. */
   const recordOfSerial = (serial: string) => {
-    const found = serials.get(serial) ?? [];
-    for (const path of found) {
-      if (read.has(path)) continue;
+    for (const path of folders.map((folder) => recordPath(folder, serial))) {
+      if (!exists.has(path) || read.has(path)) continue;
       // Synchronous: a plain record is small, and the judge asks while it judges.
       read.set(path, undefined);
-      const text = store.readTexts([path])[0];
       try {
-        const record = parseRecord(text ?? '');
+        const record = parseRecord(store.readTexts([path])[0] ?? '');
         read.set(path, record);
         paths.set(record, path);
       } catch {
         // Unreadable: its finding is outside the scope (it did not change).
       }
     }
-    return found.map((path) => read.get(path)).filter((record) => record !== undefined && `${record.serial}` === serial).pop();
+    const found = [...read].filter(([, record]) => record !== undefined && `${record.serial}` === serial).map(([path]) => path);
+    const last = found.sort(listed).pop();
+    return last === undefined ? undefined : read.get(last);
   };
   return { records, paths, issuers: new Set([...issuers()].filter((issuer) => typeof issuer === 'string')), scoped, recordOfSerial };
 }
