@@ -84,11 +84,10 @@ export async function checkCa(store: CaStore, options: CheckCaOptions = {}): Pro
   // Asked among the changed files as soon as they are known, while the records are read; a full check asks again.
   const amongChanged = changes?.then((changed) => gitLooks(changed.paths));
   amongChanged?.catch(() => undefined);
-  const allNames = (await store.list(CERTS_DIR))
-    .filter((file) => file.endsWith('.crt') && !file.endsWith('.chain.crt') && `${CERTS_DIR}/${file}` !== ROOTS_FILE)
-    .map((file) => file.slice(0, -'.crt'.length));
+  const isCertificateFile = (file: string) => file.endsWith('.crt') && !file.endsWith('.chain.crt') && `${CERTS_DIR}/${file}` !== ROOTS_FILE;
+  const listNames = async () => (await store.list(CERTS_DIR)).filter(isCertificateFile).map((file) => file.slice(0, -'.crt'.length));
   // A full check decodes every certificate: the worker threads start while this thread reads the records.
-  let checker = changes ? undefined : await CertificateChecker.start(store, allNames.length);
+  let checker = changes ? undefined : await CertificateChecker.start(store, (await listNames()).length);
   try {
     const loaded = changes && scanning ? await loadRecordsSince(store, config, changes, scanning, findings) : await loadAllRecords(store, findings);
     const { records, paths, issuers, scoped } = loaded;
@@ -96,7 +95,7 @@ export async function checkCa(store: CaStore, options: CheckCaOptions = {}): Pro
     const scope = scoped && 'names' in scoped ? scoped : undefined;
     if (changes) findings.push(...(await checkHistory(store, await changes, paths, now)));
     // A scoped check decodes its certificates and every CA (the issuers and chains they are judged against).
-    const names = allNames.filter((name) => !scope || scope.names.has(name) || issuers.has(name) || ROTATION_NAMES.has(name));
+    const names = scope ? await certificatesAmong(store, [...scope.names, ...issuers, ...ROTATION_NAMES], isCertificateFile) : await listNames();
     // git looks for unencrypted keys and links while the certificates are checked.
     const looking = scope && amongChanged ? amongChanged : gitLooks();
     checker ??= await CertificateChecker.start(store, names.length);
@@ -153,6 +152,16 @@ export async function checkCa(store: CaStore, options: CheckCaOptions = {}): Pro
   } finally {
     await checker?.close();
   }
+}
+
+/**
+ * Of `names`, those with a certificate in certs/ (one that `isCertificateFile` takes), in the order
+ * of their files there: what listing thousands of certificates and keeping those would give.
+ */
+async function certificatesAmong(store: CaStore, names: string[], isCertificateFile: (file: string) => boolean): Promise<string[]> {
+  const files = [...new Set(names)].filter((name) => typeof name === 'string' && !name.includes('/')).map((name) => `${name}.crt`).filter(isCertificateFile);
+  const present = await Promise.all(files.map((file) => store.listed(`${CERTS_DIR}/${file}`)));
+  return files.filter((_, index) => present[index]).sort().map((file) => file.slice(0, -'.crt'.length));
 }
 
 /** A change a killed command left half-made: what check sees is not the CA until it is finished or rolled back. */
