@@ -276,6 +276,16 @@ describe('check --since', () => {
     assert.deepEqual(codes(since), ['certs/web.example.com.crt duplicate-name']);
   });
 
+  it('judges a certificate replaced by another one with the record of that other one\'s serial', async () => {
+    const { since } = await compare((db) => {
+      // api.example.com did not change: its record is found by the serial in the copy.
+      writeFileSync(join(db, 'certs/web.example.com.crt'), readFileSync(join(db, 'certs/api.example.com.crt')));
+    });
+    assert.deepEqual(since.scope?.certificates, ['web.example.com']);
+    assert.ok(codes(since).includes('certs/web.example.com.crt record-mismatch'), codes(since).join('\n'));
+    assert.match(since.findings.find((item) => item.code === 'record-mismatch')?.message ?? '', /names "api\.example\.com"/);
+  });
+
   it('refuses an unknown REF in one line naming it', async () => {
     const result = await run(['check', '--since', 'origin/no-such-branch'], { cwd: home });
     assert.equal(result.code, 1);
