@@ -286,6 +286,18 @@ describe('check --since', () => {
     assert.match(since.findings.find((item) => item.code === 'record-mismatch')?.message ?? '', /names "api\.example\.com"/);
   });
 
+  it('reports a misplaced record once when a revocation brings every record in', async () => {
+    const { since, db } = await compare(async (db, cwd) => {
+      // A record whose serial no longer matches its file, read first among the few; then a CRL in scope needs them all.
+      const path = join(db, 'records/ca', `${serialIn(db, 'web.example.com')}.json`);
+      writeFileSync(path, readFileSync(path, 'utf8').replace(/"serial": "([0-9a-f]+)"/, '"serial": "00$1"'));
+      const revoked = await run(['revoke', '--name', 'api.example.com'], { cwd });
+      assert.equal(revoked.code, 0, revoked.stderr);
+    });
+    const misplaced = `records/ca/${serialIn(db, 'web.example.com')}.json record-mismatch`;
+    assert.equal(codes(since).filter((code) => code === misplaced).length, 1, codes(since).join('\n'));
+  });
+
   it('refuses an unknown REF in one line naming it', async () => {
     const result = await run(['check', '--since', 'origin/no-such-branch'], { cwd: home });
     assert.equal(result.code, 1);
