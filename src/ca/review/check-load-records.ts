@@ -133,8 +133,8 @@ function namesOfPath(path: string): string[] {
  * The records a `check --since` needs, without reading the thousands it does not: the changed
  * ones, every record of a certificate the changes affect (all of them, so that a name two valid
  * records hold is still found), of every CA above those and of the rotation, and any record `git
- * grep` cannot vouch for (scanRecordNames; an untracked one too); from the others only their issuer (their folder) is
- * used. The findings are those of reading every record, restricted to what the scope covers: when
+ * grep` cannot vouch for (scanRecordNames; an untracked one too); of the others only their
+ * issuer (their folder) is used. The findings are those of reading every record, restricted to what the scope covers: when
  * that cannot be told from fewer records (the whole CA is checked, a CRL is, a record was
  * deleted, git could not scan), every record is read.
  */
@@ -151,10 +151,12 @@ export async function loadRecordsSince(store: CaStore, config: CaConfig, changes
   if (!scanned || changedRecords.some((path) => !exists.has(path))) return everything();
 
   const read = new Map<string, CertificateRecord | undefined>();
+  // What reading these found, reported unless every record is read after all.
+  const found: Finding[] = [];
   const load = async (paths: string[]) => {
     const wanted = paths.filter((path) => exists.has(path) && !read.has(path));
     for (const path of wanted) read.set(path, undefined);
-    await readRecords(store, wanted, findings, (record, path) => read.set(path, record));
+    await readRecords(store, wanted, found, (record, path) => read.set(path, record));
   };
   const byFolder = new Map<string, string[]>();
   for (const path of all) {
@@ -236,9 +238,10 @@ export async function loadRecordsSince(store: CaStore, config: CaConfig, changes
         // Unreadable: its finding is outside the scope (it did not change).
       }
     }
-    const found = [...read].filter(([, record]) => record !== undefined && `${record.serial}` === serial).map(([path]) => path);
-    const last = found.sort(listed).pop();
+    const holding = [...read].filter(([, record]) => record !== undefined && `${record.serial}` === serial).map(([path]) => path);
+    const last = holding.sort(listed).pop();
     return last === undefined ? undefined : read.get(last);
   };
+  findings.push(...found);
   return { records, paths, issuers: new Set([...issuers()].filter((issuer) => typeof issuer === 'string')), scoped, recordOfSerial };
 }
