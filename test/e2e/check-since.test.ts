@@ -298,6 +298,18 @@ describe('check --since', () => {
     assert.equal(codes(since).filter((code) => code === misplaced).length, 1, codes(since).join('\n'));
   });
 
+  it('compares a CRL in scope with the revoked records REF already had', async () => {
+    const { since } = await compare(async (db, cwd) => {
+      const first = await run(['revoke', '--name', 'web.example.com'], { cwd });
+      assert.equal(first.code, 0, first.stderr);
+      git(db, ['branch', '-f', 'base']);
+      const second = await run(['revoke', '--name', 'api.example.com'], { cwd });
+      assert.equal(second.code, 0, second.stderr);
+    });
+    assert.deepEqual(since.scope?.crls, ['crl/ca.crl']);
+    assert.deepEqual(since.findings, []);
+  });
+
   it('refuses an unknown REF in one line naming it', async () => {
     const result = await run(['check', '--since', 'origin/no-such-branch'], { cwd: home });
     assert.equal(result.code, 1);

@@ -17,7 +17,7 @@ import { noPassword, type AskPassword } from '../passwords.js';
 import { finding, sortFindings, type Finding, type FindingCode } from './check-findings.js';
 import { ROTATION_NAMES, changesSince, scopePaths } from './check-scope.js';
 import type { TextPart } from '../text.js';
-import { loadAllRecords, loadRecordsSince, scanRecordNames, type LoadedRecords } from './check-load-records.js';
+import { loadAllRecords, loadRecordsSince, scanRecords, type LoadedRecords } from './check-load-records.js';
 import { caTwins } from './check-rotation.js';
 
 export interface CheckResult {
@@ -72,7 +72,7 @@ export async function checkCa(store: CaStore, options: CheckCaOptions = {}): Pro
   // Handled when awaited below; until then git runs while the certificates are listed.
   changes?.catch(() => undefined);
   // Beside that, git tells which records name what, so that --since reads only those it needs.
-  const scanning = changes && scanRecordNames(store);
+  const scanning = changes && scanRecords(store);
   // What git is asked about keys and links depends only on the files changed (or none, for a full check).
   const ignoring = gitIgnores(store.dir, IGNORE_PROBES);
   ignoring.catch(() => undefined);

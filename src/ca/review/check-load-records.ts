@@ -74,14 +74,20 @@ export async function loadAllRecords(store: CaStore, findings: Finding[], listed
 }
 
 /**
- * What `git grep` shows of a record: its `name`, `issuer` and `serial` members, whole when each
- * is a plain JSON string on the key's line, else the key alone; any backslash (an escape could
- * spell anything). A record is known by these without being read only when all three are plain,
- * each once, and the issuer and serial are where it is stored.
+ * What `git grep` shows of a record: its `name`, `issuer`, `serial` and `status` members, whole
+ * when each is a plain JSON string on the key's line, else the key alone; any backslash (an escape
+ * could spell anything). A record is known by these without being read only when all four are
+ * plain, each once, and the issuer and serial are where it is stored.
  */
-const MEMBERS_PATTERN = String.raw`"(?:name|issuer|serial)"(?:\s*:\s*"[^"\\]*")?|\\`;
-const MEMBER = /^"(name|issuer|serial)"\s*:\s*"([^"\\]*)"$/;
-const MEMBER_KEYS = ['name', 'issuer', 'serial'] as const;
+const MEMBERS_PATTERN = String.raw`"(?:name|issuer|serial|status)"(?:\s*:\s*"[^"\\]*")?|\\`;
+const MEMBER = /^"(name|issuer|serial|status)"\s*:\s*"([^"\\]*)"$/;
+const MEMBER_KEYS = ['name', 'issuer', 'serial', 'status'] as const;
+
+/** What check knows of a plainly written record without reading it (besides its issuer and serial, which are where it is stored). */
+export interface ScannedRecord {
+  name: string;
+  status: string;
+}
 
 /** A member as MEMBERS_PATTERN shows it, [key, value], or undefined when it is not a plain string; as certified writes it, without a regular expression. */
 function memberOf(match: string): [string, string] | undefined {
@@ -93,16 +99,17 @@ function memberOf(match: string): [string, string] | undefined {
   return member ? [member[1]!, member[2]!] : undefined;
 }
 
-/** Of each plainly written record (see MEMBERS_PATTERN), its name; undefined when git cannot tell. */
-export async function scanRecordNames(store: CaStore): Promise<Map<string, string> | undefined> {
-  const names = new Map<string, string>();
+/** Each plainly written record (see MEMBERS_PATTERN), by path; undefined when git cannot tell. */
+export async function scanRecords(store: CaStore): Promise<Map<string, ScannedRecord> | undefined> {
+  const scanned = new Map<string, ScannedRecord>();
   // The file whose matches are coming: its three members, each seen once, or not plain.
   let path = '';
   let plain = false;
   const members: Record<string, string | undefined> = {};
   const done = () => {
-    const { name, issuer, serial } = members;
-    if (plain && name !== undefined && issuer !== undefined && serial !== undefined && !`${issuer}${serial}`.includes('/') && path === `${RECORDS_DIR}/${issuer}/${serial}.json`) names.set(path, name);
+    const { name, issuer, serial, status } = members;
+    if (!plain || name === undefined || issuer === undefined || serial === undefined || status === undefined) return;
+    if (!`${issuer}${serial}`.includes('/') && path === `${RECORDS_DIR}/${issuer}/${serial}.json`) scanned.set(path, { name, status });
   };
   try {
     await gitMatchesUnder(store.dir, RECORDS_DIR, MEMBERS_PATTERN, (file, match) => {
@@ -120,7 +127,7 @@ export async function scanRecordNames(store: CaStore): Promise<Map<string, strin
     return undefined;
   }
   done();
-  return names;
+  return scanned;
 }
 
 /** Names a changed path is about: certs/NAME.crt, certs/NAME.chain.crt, private/NAME.key, csr/NAME.csr (a superset is harmless). */
@@ -132,13 +139,14 @@ function namesOfPath(path: string): string[] {
 /**
  * The records a `check --since` needs, without reading the thousands it does not: the changed
  * ones, every record of a certificate the changes affect (all of them, so that a name two valid
- * records hold is still found), of every CA above those and of the rotation, and any record `git
- * grep` cannot vouch for (scanRecordNames; an untracked one too); of the others only their
- * issuer (their folder) is used. The findings are those of reading every record, restricted to what the scope covers: when
- * that cannot be told from fewer records (the whole CA is checked, a CRL is, a record was
- * deleted, git could not scan), every record is read.
+ * records hold is still found), of every CA above those and of the rotation, every revoked record
+ * of a CA whose CRL is in scope, and any record `git grep` cannot vouch for (scanRecords; an
+ * untracked one too); of the others only their issuer (their folder) and serial (their file name)
+ * are used. The findings are those of reading every record, restricted to what the scope covers:
+ * when that cannot be told from fewer records (the whole CA is checked, a record was deleted, git
+ * could not scan), every record is read.
  */
-export async function loadRecordsSince(store: CaStore, config: CaConfig, changes: Promise<ChangedFiles>, scanning: Promise<Map<string, string> | undefined>, findings: Finding[]): Promise<LoadedRecords> {
+export async function loadRecordsSince(store: CaStore, config: CaConfig, changes: Promise<ChangedFiles>, scanning: Promise<Map<string, ScannedRecord> | undefined>, findings: Finding[]): Promise<LoadedRecords> {
   const all = await listRecordPaths(store);
   const changed = await changes;
   const scanned = await scanning;
@@ -165,7 +173,7 @@ export async function loadRecordsSince(store: CaStore, config: CaConfig, changes
     if (list) list.push(path);
     else byFolder.set(folder, [path]);
   }
-  const nameOf = (path: string) => (read.has(path) ? read.get(path)?.name : scanned.get(path));
+  const nameOf = (path: string) => (read.has(path) ? read.get(path)?.name : scanned.get(path)?.name);
 
   await load(all.filter((path) => !scanned.has(path)));
   await load(changedRecords);
@@ -205,7 +213,9 @@ export async function loadRecordsSince(store: CaStore, config: CaConfig, changes
   };
   const partial = current();
   const scoped = await scopeOfChanges(store, config, Promise.resolve(changed), partial.records, partial.paths);
-  if ('fallback' in scoped || scoped.crls.size) return everything();
+  if ('fallback' in scoped) return everything();
+  // A CRL is compared with every revoked record of its CA: those not read are plain, so in its folder.
+  for (const ca of scoped.crls) await load((byFolder.get(ca) ?? []).filter((path) => scanned.get(path)?.status !== 'valid'));
 
   // Every record of a name in scope, of an issuer (up to the root) and of the rotation.
   // Plain records not read are issued by their folder; those read, by what they say.
