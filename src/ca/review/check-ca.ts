@@ -69,7 +69,7 @@ export async function checkCa(store: CaStore, options: CheckCaOptions = {}): Pro
   const findings: Finding[] = [];
   findings.push(...(await pendingChangeFindings(store)));
   const changes = options.since === undefined ? undefined : changesSince(store, options.since);
-  // Handled when awaited below; until then git runs while the certificates are listed.
+  // Handled when awaited below; until then git runs while this thread goes on.
   changes?.catch(() => undefined);
   // Beside that, git tells which records name what, so that --since reads only those it needs.
   const scanning = changes && scanRecords(store);
@@ -85,7 +85,8 @@ export async function checkCa(store: CaStore, options: CheckCaOptions = {}): Pro
   const amongChanged = changes?.then((changed) => gitLooks(changed.paths));
   amongChanged?.catch(() => undefined);
   const isCertificateFile = (file: string) => file.endsWith('.crt') && !file.endsWith('.chain.crt') && `${CERTS_DIR}/${file}` !== ROOTS_FILE;
-  const listNames = async () => (await store.list(CERTS_DIR)).filter(isCertificateFile).map((file) => file.slice(0, -'.crt'.length));
+  let listed: Promise<string[]> | undefined;
+  const listNames = () => (listed ??= store.list(CERTS_DIR).then((files) => files.filter(isCertificateFile).map((file) => file.slice(0, -'.crt'.length))));
   // A full check decodes every certificate: the worker threads start while this thread reads the records.
   let checker = changes ? undefined : await CertificateChecker.start(store, (await listNames()).length);
   try {
