@@ -495,17 +495,16 @@ export async function gitDiffHiddenPaths(dir: string, patterns: string[], paths?
   return hidden;
 }
 
-/** Whether git ignores `path` (relative to `dir`; it need not exist) by .gitignore, info/exclude or core.excludesFile. */
-export async function gitIgnores(dir: string, path: string): Promise<boolean> {
+/** Whether git ignores each of `paths` (relative to `dir`; they need not exist) by .gitignore, info/exclude or core.excludesFile: one process for all. */
+export async function gitIgnores(dir: string, paths: string[]): Promise<boolean[]> {
   const client = await git(dir);
-  // Exit code 1 is "not ignored"; any other failure is thrown: the caller must not read it as an answer.
-  return client.raw(['check-ignore', '-q', '--no-index', '--', path]).then(
-    () => true,
-    (error: unknown) => {
-      if (error instanceof GitCommandError && error.exitCode === 1) return false;
-      throw error;
-    },
-  );
+  // Prints the ignored ones; exit code 1 is "none ignored"; any other failure is thrown: the caller must not read it as an answer.
+  const output = await client.raw(['check-ignore', '-z', '--stdin', '--no-index'], paths.map((path) => `${path}\0`).join('')).catch((error: unknown) => {
+    if (error instanceof GitCommandError && error.exitCode === 1) return '';
+    throw error;
+  });
+  const ignored = new Set(output.split('\0'));
+  return paths.map((path) => ignored.has(path));
 }
 
 /** Paths under `dir` (relative to it) that git's index holds as symbolic links; only among `paths` when given. */
@@ -534,12 +533,21 @@ export async function gitChangedPaths(dir: string, ref: string): Promise<{ base:
   // Untracked files do not depend on `ref`: listed while the revisions are resolved.
   const listing = client.raw(['ls-files', '--others', '--exclude-standard', '-z', '--', '.']);
   listing.catch(() => undefined);
-  const commit = (await client.raw(['rev-parse', '--verify', '--quiet', '--end-of-options', `${ref}^{commit}`]).catch(() => '')).trim();
-  const shallow = async () => (await client.raw(['rev-parse', '--is-shallow-repository']).catch(() => '')).trim() === 'true';
-  if (!OBJECT_ID.test(commit)) throw new GitUnknownRefError(ref, 'unknown', await shallow());
-  const base = (await client.raw(['merge-base', commit, 'HEAD']).catch(() => '')).trim();
-  if (!OBJECT_ID.test(base)) throw new GitUnknownRefError(ref, (await shallow()) ? 'shallow' : 'unrelated');
-  const [changed, untracked] = await Promise.all([client.raw(['diff', '--name-status', '--no-renames', '--relative', '-z', base, '--', '.']), listing]);
+  // The merge base (its id) and the diff from it start together: `diff --merge-base` finds it
+  // again rather than wait for it (git 2.30 and later; else, or with several bases, the diff
+  // from the id). Only a failure asks git why.
+  const target = `${ref}^{commit}`;
+  const diffArgs = ['diff', '--name-status', '--no-renames', '--relative', '-z'];
+  const merged = client.raw(['merge-base', '--end-of-options', target, 'HEAD']).then((out) => out.trim(), () => '');
+  const diffing = client.raw([...diffArgs, '--merge-base', '--end-of-options', target, '--', '.']);
+  diffing.catch(() => undefined);
+  const base = await merged;
+  if (!OBJECT_ID.test(base)) {
+    const commit = (await client.raw(['rev-parse', '--verify', '--quiet', '--end-of-options', target]).catch(() => '')).trim();
+    const shallow = (await client.raw(['rev-parse', '--is-shallow-repository']).catch(() => '')).trim() === 'true';
+    throw new GitUnknownRefError(ref, !OBJECT_ID.test(commit) ? 'unknown' : shallow ? 'shallow' : 'unrelated', shallow);
+  }
+  const [changed, untracked] = await Promise.all([diffing.catch(() => client.raw([...diffArgs, base, '--', '.'])), listing]);
   // --name-status -z: the status letter and the path, each ended by NUL.
   const fields = changed.split('\0');
   const paths = new Set<string>();
@@ -554,4 +562,30 @@ export async function gitChangedPaths(dir: string, ref: string): Promise<{ base:
     added.add(path);
   }
   return { base, paths: [...paths].sort(), added };
+}
+
+/**
+ * Each match of the Perl-compatible `pattern` in the tracked files under `folder` (relative to
+ * `dir`; as the work tree has them), in order, a file's matches together and given the same
+ * path string. One `git grep -o` reads them all in C, on one thread (it runs beside other git
+ * processes; more threads cost more CPU than they save here). Files without a match, and
+ * untracked ones, are not seen. Throws when git cannot (one built without PCRE, no repository).
+ */
+export async function gitMatchesUnder(dir: string, folder: string, pattern: string, onMatch: (path: string, match: string) => void): Promise<void> {
+  const client = await git(dir);
+  const args = ['grep', '--threads=1', '--no-line-number', '--no-column', '--no-full-name', '--no-color', '--text', '--only-matching', '-z', '--perl-regexp', '-e', pattern, '--', `${folder}/`];
+  const output = await client.raw(args).catch((error: unknown) => {
+    if (error instanceof GitCommandError && error.exitCode === 1) return ''; // no match
+    throw error;
+  });
+  // "PATH\0MATCH\n" for each match: a path may hold a newline, a match (one line's) cannot.
+  let path = '';
+  for (let at = 0; at < output.length; ) {
+    const nul = output.indexOf('\0', at);
+    if (nul === -1) break;
+    const end = output.indexOf('\n', nul + 1);
+    if (nul - at !== path.length || !output.startsWith(path, at)) path = output.slice(at, nul);
+    onMatch(path, output.slice(nul + 1, end === -1 ? output.length : end));
+    at = end === -1 ? output.length : end + 1;
+  }
 }

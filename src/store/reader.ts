@@ -1,4 +1,4 @@
-import { access, readdir } from 'node:fs/promises';
+import { access, lstat, readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { READ_LIMITS, ReadTooLargeError, readBoundedTextsSync, readKindOf } from './bounded-read.js';
 import { StoreWriteError } from './errors.js';
@@ -17,6 +17,11 @@ export class CaReader {
 
   async exists(rel: string): Promise<boolean> {
     return access(this.path(rel)).then(() => true, () => false);
+  }
+
+  /** Whether a directory of the CA lists `rel` (as list() would name it): a broken link is there, unlike for exists(). */
+  async listed(rel: string): Promise<boolean> {
+    return lstat(this.path(rel)).then(() => true, () => false);
   }
 
   /**

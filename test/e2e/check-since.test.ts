@@ -252,6 +252,64 @@ describe('check --since', () => {
     assert.match(since.json.findings[1]!.message, /restore the record .* and revoke the certificate instead/);
   });
 
+  it('finds a name that a record from REF and a new one both hold, as after merging two branches that issued it', async () => {
+    const { since, db } = await compare(async (db, cwd) => {
+      // This branch issues web.example.com again; the record REF holds of it stays valid.
+      for (const path of ['certs/web.example.com.crt', 'certs/web.example.com.chain.crt', 'csr/web.example.com.csr', 'private/web.example.com.key']) rmSync(join(db, path), { force: true });
+      const issued = await run(['CN=web.example.com'], { cwd });
+      assert.equal(issued.code, 0, issued.stderr);
+    });
+    assert.deepEqual(codes(since), ['certs/web.example.com.crt duplicate-name']);
+    assert.equal(git(db, ['grep', '-l', '"name": "web.example.com"', '--', 'records']).trim().split('\n').length, 2);
+  });
+
+  it('finds it too when the record REF holds is written by hand (compact, its name escaped)', async () => {
+    const { since } = await compare(async (db, cwd) => {
+      const path = join(db, 'records/ca', `${serialIn(db, 'web.example.com')}.json`);
+      writeFileSync(path, JSON.stringify(JSON.parse(readFileSync(path, 'utf8'))).replace('"name":"web', '"name":"\\u0077eb'));
+      git(db, ['commit', '-q', '-am', 'A record written by hand']);
+      git(db, ['branch', '-f', 'base']);
+      for (const file of ['certs/web.example.com.crt', 'certs/web.example.com.chain.crt', 'csr/web.example.com.csr', 'private/web.example.com.key']) rmSync(join(db, file), { force: true });
+      const issued = await run(['CN=web.example.com'], { cwd });
+      assert.equal(issued.code, 0, issued.stderr);
+    });
+    assert.deepEqual(codes(since), ['certs/web.example.com.crt duplicate-name']);
+  });
+
+  it('judges a certificate replaced by another one with the record of that other one\'s serial', async () => {
+    const { since } = await compare((db) => {
+      // api.example.com did not change: its record is found by the serial in the copy.
+      writeFileSync(join(db, 'certs/web.example.com.crt'), readFileSync(join(db, 'certs/api.example.com.crt')));
+    });
+    assert.deepEqual(since.scope?.certificates, ['web.example.com']);
+    assert.ok(codes(since).includes('certs/web.example.com.crt record-mismatch'), codes(since).join('\n'));
+    assert.match(since.findings.find((item) => item.code === 'record-mismatch')?.message ?? '', /names "api\.example\.com"/);
+  });
+
+  it('reports a misplaced record once when a revocation brings every record in', async () => {
+    const { since, db } = await compare(async (db, cwd) => {
+      // A record whose serial no longer matches its file, read first among the few; then a CRL in scope needs them all.
+      const path = join(db, 'records/ca', `${serialIn(db, 'web.example.com')}.json`);
+      writeFileSync(path, readFileSync(path, 'utf8').replace(/"serial": "([0-9a-f]+)"/, '"serial": "00$1"'));
+      const revoked = await run(['revoke', '--name', 'api.example.com'], { cwd });
+      assert.equal(revoked.code, 0, revoked.stderr);
+    });
+    const misplaced = `records/ca/${serialIn(db, 'web.example.com')}.json record-mismatch`;
+    assert.equal(codes(since).filter((code) => code === misplaced).length, 1, codes(since).join('\n'));
+  });
+
+  it('compares a CRL in scope with the revoked records REF already had', async () => {
+    const { since } = await compare(async (db, cwd) => {
+      const first = await run(['revoke', '--name', 'web.example.com'], { cwd });
+      assert.equal(first.code, 0, first.stderr);
+      git(db, ['branch', '-f', 'base']);
+      const second = await run(['revoke', '--name', 'api.example.com'], { cwd });
+      assert.equal(second.code, 0, second.stderr);
+    });
+    assert.deepEqual(since.scope?.crls, ['crl/ca.crl']);
+    assert.deepEqual(since.findings, []);
+  });
+
   it('refuses an unknown REF in one line naming it', async () => {
     const result = await run(['check', '--since', 'origin/no-such-branch'], { cwd: home });
     assert.equal(result.code, 1);

@@ -209,6 +209,26 @@ describe('gitChangedPaths lists what changed in a folder since the merge base wi
     assert.equal(changed.base, git(dir, ['merge-base', 'base', 'HEAD']));
   });
 
+  it('with two merge bases (branches merged into each other), from the one git merge-base names', async () => {
+    const dir = repo();
+    commitFile(dir, 'a.txt', 'v1');
+    const main = git(dir, ['rev-parse', '--abbrev-ref', 'HEAD']);
+    git(dir, ['checkout', '-q', '-b', 'left']);
+    commitFile(dir, 'left.txt', 'v1');
+    git(dir, ['checkout', '-q', main]);
+    commitFile(dir, 'right.txt', 'v1');
+    git(dir, ['checkout', '-q', '-b', 'merged-left', 'left']);
+    git(dir, ['merge', '-q', '--no-edit', main]);
+    git(dir, ['checkout', '-q', main]);
+    git(dir, ['merge', '-q', '--no-edit', 'left']);
+    commitFile(dir, 'new.txt', 'v1');
+    assert.equal(git(dir, ['merge-base', '--all', 'merged-left', 'HEAD']).split('\n').length, 2);
+    const changed = await gitChangedPaths(dir, 'merged-left');
+    const base = git(dir, ['merge-base', 'merged-left', 'HEAD']);
+    assert.equal(changed.base, base);
+    assert.deepEqual(changed.paths, git(dir, ['diff', '--name-only', base]).split('\n'));
+  });
+
   it('refuses a revision git does not know, and one with no history in common', async () => {
     const dir = repo();
     commitFile(dir, 'a.txt', 'v1');

@@ -15,10 +15,10 @@ import { checkKeys } from './check-keys.js';
 import { checkTokenKeys, type TokenKeyCheck } from './check-token-keys.js';
 import { noPassword, type AskPassword } from '../passwords.js';
 import { finding, sortFindings, type Finding, type FindingCode } from './check-findings.js';
-import { ROTATION_NAMES, changesSince, scopeOfChanges, scopePaths } from './check-scope.js';
+import { ROTATION_NAMES, changesSince, scopePaths } from './check-scope.js';
 import type { TextPart } from '../text.js';
-import { checkRecordPlace } from './check-records.js';
 import { checkDiffHidden } from './check-attributes.js';
+import { loadAllRecords, loadRecordsSince, scanRecords, type LoadedRecords } from './check-load-records.js';
 import { caTwins } from './check-rotation.js';
 
 export interface CheckResult {
@@ -70,29 +70,40 @@ export async function checkCa(store: CaStore, options: CheckCaOptions = {}): Pro
   const findings: Finding[] = [];
   findings.push(...(await pendingChangeFindings(store)));
   const changes = options.since === undefined ? undefined : changesSince(store, options.since);
-  // Handled when awaited below; until then git runs while the records are read.
+  // Handled when awaited below; until then git runs while this thread goes on.
   changes?.catch(() => undefined);
-  const allNames = (await store.list(CERTS_DIR))
-    .filter((file) => file.endsWith('.crt') && !file.endsWith('.chain.crt') && `${CERTS_DIR}/${file}` !== ROOTS_FILE)
-    .map((file) => file.slice(0, -'.crt'.length));
+  // Beside that, git tells which records name what, so that --since reads only those it needs.
+  const scanning = changes && scanRecords(store);
+  // What git is asked about keys, links and hidden diffs depends only on the files changed (or none, for a full check).
+  const ignoring = gitIgnores(store.dir, IGNORE_PROBES);
+  ignoring.catch(() => undefined);
+  const gitLooks = (paths?: string[]) => {
+    const looks = Promise.all([gitGrepTracked(store.dir, PLAINTEXT_KEY_PATTERN, paths), gitTrackedSymlinks(store.dir, paths), checkDiffHidden(store, paths)]);
+    looks.catch(() => undefined);
+    return looks;
+  };
+  // Asked among the changed files as soon as they are known, while the records are read; a full check asks again.
+  const amongChanged = changes?.then((changed) => gitLooks(changed.paths));
+  amongChanged?.catch(() => undefined);
+  const isCertificateFile = (file: string) => file.endsWith('.crt') && !file.endsWith('.chain.crt') && `${CERTS_DIR}/${file}` !== ROOTS_FILE;
+  let listed: Promise<string[]> | undefined;
+  const listNames = () => (listed ??= store.list(CERTS_DIR).then((files) => files.filter(isCertificateFile).map((file) => file.slice(0, -'.crt'.length))));
   // A full check decodes every certificate: the worker threads start while this thread reads the records.
-  let checker = changes ? undefined : await CertificateChecker.start(store, allNames.length);
+  let checker = changes ? undefined : await CertificateChecker.start(store, (await listNames()).length);
   try {
-    const { records, paths } = await loadAllRecords(store, findings);
+    const loaded = changes && scanning ? await loadRecordsSince(store, config, changes, scanning, findings) : await loadAllRecords(store, findings);
+    const { records, paths, issuers, scoped } = loaded;
     findings.push(...(await checkRevokedIndex(store, paths)));
-    const scoped = changes && (await scopeOfChanges(store, config, changes, records, paths));
     const scope = scoped && 'names' in scoped ? scoped : undefined;
     if (changes) findings.push(...(await checkHistory(store, await changes, paths, now)));
     // A scoped check decodes its certificates and every CA (the issuers and chains they are judged against).
-    const issuers = new Set(records.map((record) => record.issuer));
-    const names = allNames.filter((name) => !scope || scope.names.has(name) || issuers.has(name) || ROTATION_NAMES.has(name));
-    // git looks for unencrypted keys while the certificates are checked.
-    const grepping = gitGrepTracked(store.dir, PLAINTEXT_KEY_PATTERN, scope?.changed);
-    grepping.catch(() => undefined);
+    const names = scope ? await certificatesAmong(store, [...scope.names, ...issuers, ...ROTATION_NAMES], isCertificateFile) : await listNames();
+    // git looks for unencrypted keys and links while the certificates are checked.
+    const looking = scope && amongChanged ? amongChanged : gitLooks();
     checker ??= await CertificateChecker.start(store, names.length);
     const crlPath = (name: string) => crlFileOf(config, name);
     const inScope = scope ? (name: string) => scope.names.has(name) : () => true;
-    const checked = await checkCertificates(store, checker, config, names, records, paths, inScope, options.onProgress);
+    const checked = await checkCertificates(store, checker, config, names, { records, paths, issuers, ...(loaded.recordOfSerial ? { recordOfSerial: loaded.recordOfSerial } : {}) }, inScope, options.onProgress);
     checked.signatures.catch(() => undefined);
     findings.push(...checked.findings);
     const { certificates, decoded, keys, twins } = checked;
@@ -107,12 +118,7 @@ export async function checkCa(store: CaStore, options: CheckCaOptions = {}): Pro
     let ignored: boolean[] = [];
     let hidden: Finding[] = [];
     try {
-      [trackedKeys, links, ignored, hidden] = await Promise.all([
-        grepping,
-        gitTrackedSymlinks(store.dir, scope?.changed),
-        Promise.all(IGNORE_PROBES.map((path) => gitIgnores(store.dir, path))),
-        checkDiffHidden(store, scope?.changed),
-      ]);
+      [[trackedKeys, links, hidden], ignored] = await Promise.all([looking, ignoring]);
     } catch (error) {
       // Without git, check cannot tell whether a key is committed in the clear: that is no pass.
       const reason = (error as Error).message.split('\n')[0] ?? '';
@@ -150,6 +156,16 @@ export async function checkCa(store: CaStore, options: CheckCaOptions = {}): Pro
   } finally {
     await checker?.close();
   }
+}
+
+/**
+ * Of `names`, those with a certificate in certs/ (one that `isCertificateFile` takes), in the order
+ * of their files there: what listing thousands of certificates and keeping those would give.
+ */
+async function certificatesAmong(store: CaStore, names: string[], isCertificateFile: (file: string) => boolean): Promise<string[]> {
+  const files = [...new Set(names)].filter((name) => typeof name === 'string' && !name.includes('/')).map((name) => `${name}.crt`).filter(isCertificateFile);
+  const present = await Promise.all(files.map((file) => store.listed(`${CERTS_DIR}/${file}`)));
+  return files.filter((_, index) => present[index]).sort().map((file) => file.slice(0, -'.crt'.length));
 }
 
 /** A change a killed command left half-made: what check sees is not the CA until it is finished or rolled back. */
@@ -192,20 +208,20 @@ async function checkCertificates(
   checker: CertificateChecker,
   config: CaConfig,
   names: string[],
-  records: CertificateRecord[],
-  paths: Map<CertificateRecord, string>,
+  loaded: LoadedRecords,
   inScope: (name: string) => boolean,
   onProgress: CheckCaOptions['onProgress'],
 ): Promise<CheckedCertificates> {
+  const { records } = loaded;
   const issuing = new Set([
-    ...records.map((record) => record.issuer),
+    ...loaded.issuers,
     ...records.filter((record) => CA_PROFILES.has(record.profile)).map((record) => record.name),
     ...ROTATION_NAMES,
     ...Object.keys(config.tokenKeys ?? {}),
   ]);
-  return (await checkCertificatesIn(store, checker, config, names, (name) => issuing.has(name), records, paths, inScope, onProgress)) ??
+  return (await checkCertificatesIn(store, checker, config, names, (name) => issuing.has(name), loaded, inScope, onProgress)) ??
     // A CA no record names: check everything with every certificate in view.
-    (await checkCertificatesIn(store, checker, config, names, () => true, records, paths, inScope, onProgress))!;
+    (await checkCertificatesIn(store, checker, config, names, () => true, loaded, inScope, onProgress))!;
 }
 
 /** checkCertificates with the certificates `first` holds decoded first; undefined when a CA is found among the others. */
@@ -215,11 +231,11 @@ async function checkCertificatesIn(
   config: CaConfig,
   names: string[],
   first: (name: string) => boolean,
-  records: CertificateRecord[],
-  paths: Map<CertificateRecord, string>,
+  loaded: LoadedRecords,
   inScope: (name: string) => boolean,
   onProgress: CheckCaOptions['onProgress'],
 ): Promise<CheckedCertificates | undefined> {
+  const { records, paths } = loaded;
   const kept = { findings: [] as Finding[], decoded: new Map<string, DecodedCertificate>(), keys: new Map<string, KeyComparison>() };
   const { findings } = kept;
   const underOldRoot: string[] = [];
@@ -234,7 +250,7 @@ async function checkCertificatesIn(
   const twins = caTwins(certificates);
   const cross = config.rootRotation?.bridge ? certificates.get(CROSS_NAME) : undefined;
   const rootChains = new Map(cross ? [[ROOT_NAME, [{ name: CROSS_NAME, view: cross }]]] : []);
-  const judge = new CertificateJudge(store, certificates, records, paths, { twins, rootChains });
+  const judge = new CertificateJudge(store, certificates, records, paths, { twins, rootChains }, loaded.recordOfSerial);
   const signed: { name: string; issuerName: string; valid?: boolean; pair?: SignaturePair }[] = [];
   const accept = (name: string, view: CheckedView, signature?: { pem: string; valid: boolean }) => {
     const judged = judge.judge(name, view);
@@ -297,47 +313,6 @@ function duplicateNames(records: CertificateRecord[]): Map<string, CertificateRe
     if (record.status === 'valid') byName.set(record.name, [...(byName.get(record.name) ?? []), record]);
   }
   return new Map([...byName].filter(([, group]) => group.length > 1));
-}
-
-// Files are read with store.readTexts, a batch at a time (one at a time when a batch fails, so that
-// an unreadable one is a finding): for thousands of small files, synchronous reads are several
-// times faster than awaited ones.
-/** Records read in one call: a few hundred, so that git's output (check --since) keeps flowing in between. */
-const RECORDS_AT_ONCE = 250;
-
-async function loadAllRecords(store: CaStore, findings: Finding[]): Promise<{ records: CertificateRecord[]; paths: Map<CertificateRecord, string> }> {
-  const paths: string[] = [];
-  for (const issuer of await store.list(RECORDS_DIR)) {
-    for (const file of await store.list(`${RECORDS_DIR}/${issuer}`)) {
-      if (file.endsWith('.json')) paths.push(`${RECORDS_DIR}/${issuer}/${file}`);
-    }
-  }
-  const records: CertificateRecord[] = [];
-  const places = new Map<CertificateRecord, string>();
-  const take = (path: string, read: () => string | undefined) => {
-    try {
-      const record = parseRecord(read() ?? '');
-      records.push(record);
-      places.set(record, path);
-      findings.push(...checkRecordPlace(record, path));
-    } catch (error) {
-      findings.push(finding(path, 'unreadable', `not a record: ${(error as Error).message}`));
-    }
-  };
-  for (let at = 0; at < paths.length; at += RECORDS_AT_ONCE) {
-    // Between batches, let the event loop go on with git (check --since asks it while this reads).
-    if (at) await new Promise((resolve) => setImmediate(resolve));
-    const batch = paths.slice(at, at + RECORDS_AT_ONCE);
-    let texts: (string | undefined)[] | undefined;
-    try {
-      texts = store.readTexts(batch);
-    } catch {
-      // A file that cannot be read: each one alone, so that only it is a finding.
-      texts = undefined;
-    }
-    batch.forEach((path, index) => take(path, texts ? () => texts[index] : () => store.readTexts([path])[0]));
-  }
-  return { records, paths: places };
 }
 
 /** Makes, for a step of `total` items, the callback that adds each chunk done to its count (reported at 0 first; an empty step not at all). */

@@ -29,7 +29,8 @@ export interface Judged {
  * them). The signature is verified elsewhere, with the issuer this names.
  */
 export class CertificateJudge {
-  private readonly bySerial: Map<string, CertificateRecord>;
+  /** The record of a serial (the last of that serial, as the records are read). */
+  private readonly recordOf: (serial: string) => CertificateRecord | undefined;
   private readonly revocations: IssuerRevocations;
   private readonly replacement: string;
   private readonly chains: Map<string, NamedView[] | undefined>;
@@ -40,8 +41,10 @@ export class CertificateJudge {
     records: CertificateRecord[],
     private readonly paths: Map<CertificateRecord, string>,
     private readonly rotation: { twins: Map<string, string[]>; rootChains: ReadonlyMap<string, NamedView[]> },
+    recordOfSerial?: (serial: string) => CertificateRecord | undefined,
   ) {
-    this.bySerial = new Map(records.map((record) => [`${record.serial}`, record]));
+    const bySerial = new Map(records.map((record) => [`${record.serial}`, record]));
+    this.recordOf = recordOfSerial ?? ((serial) => bySerial.get(serial));
     this.revocations = new IssuerRevocations(records);
     const issuers = this.revocations;
     this.replacement = records.some((record) => record.name === INTERMEDIATE_NAME && record.status === 'valid' && !issuers.revokedAbove(record)) ? INTERMEDIATE_NAME : 'CA';
@@ -49,13 +52,13 @@ export class CertificateJudge {
   }
 
   private revokedAbove(view: CheckedView): CertificateRecord | undefined {
-    const record = this.bySerial.get(view.serial);
+    const record = this.recordOf(view.serial);
     return record?.status === 'valid' ? this.revocations.revokedAbove(record) : undefined;
   }
 
   private issuerName(name: string, view = this.certificates.get(name)): string | undefined {
     if (!view || this.revokedAbove(view)) return undefined;
-    return issuerOf(name, view, this.bySerial.get(view.serial), this.certificates)?.name;
+    return issuerOf(name, view, this.recordOf(view.serial), this.certificates)?.name;
   }
 
   /** The chain certified writes for it: see expectedChains, of which this is one step more for a certificate not in `certificates`. */
@@ -75,14 +78,14 @@ export class CertificateJudge {
     const chain = found.length || !expected ? undefined : expected;
     const alternative = chain ?? (expected ? alternativeChains(expected, this.rotation.twins, this.chains).find((other) => checkChainFile(this.store, name, view, other).length === 0) : undefined);
     // The old root's own certificates (NAME.old, the cross-certificate) are where such chains lead, not what is under it.
-    const underOldRoot = this.bySerial.get(view.serial)?.issuer !== OLD_ROOT_NAME && alternative !== undefined && endsAtOldRoot(alternative, (other) => this.issuerName(other));
+    const underOldRoot = this.recordOf(view.serial)?.issuer !== OLD_ROOT_NAME && alternative !== undefined && endsAtOldRoot(alternative, (other) => this.issuerName(other));
     return { findings: alternative ? [] : found, underOldRoot };
   }
 
   judge(name: string, view: CheckedView): Judged {
     const findings: Finding[] = [];
     const path = certPath(name);
-    const record = this.bySerial.get(view.serial);
+    const record = this.recordOf(view.serial);
     const revokedCa = this.revokedAbove(view);
     if (record) findings.push(...checkRecordFields(name, view, record, this.paths.get(record) ?? recordPath(record.issuer, record.serial)));
     const chain = this.checkChain(name, view);
