@@ -235,7 +235,7 @@ describe('check --since', () => {
     // CI's usual case: the pull request's base was not fetched at all.
     const unfetched = await run(['check', '--since', 'origin/main'], { cwd: ci });
     assert.equal(unfetched.code, 1);
-    assert.match(unfetched.stderr, /^certified: unknown git revision "origin\/main" given to --since\. This clone is shallow: fetch the history and that branch \("git fetch --unshallow origin main"/);
+    assert.match(unfetched.stderr, /^certified: unknown git revision "origin\/main" given to --since\. This clone is shallow: fetch the history and that branch \("git fetch --unshallow origin main:refs\/remotes\/origin\/main"/);
   });
 
   it('finds an issued certificate forgotten by git revert: its record gone, no CRL can list it', async () => {
@@ -308,6 +308,24 @@ describe('check --since', () => {
     });
     assert.deepEqual(since.scope?.crls, ['crl/ca.crl']);
     assert.deepEqual(since.findings, []);
+  });
+
+  it('names the fetch that gives a clone of one branch the base it lacks', async () => {
+    const { cwd, db } = copyCa();
+    git(db, ['branch', '-f', 'main', 'base']);
+    git(db, ['checkout', '-q', '-b', 'work']);
+    const issued = await run(['CN=new.example.com'], { cwd });
+    assert.equal(issued.code, 0, issued.stderr);
+    const ci = join(tempDir(), 'ci');
+    git(cwd, ['clone', '-q', '--single-branch', '--branch', 'work', `file://${db}`, ci]);
+    const refused = await run(['check', '--since', 'origin/main'], { cwd: ci });
+    assert.equal(refused.code, 1);
+    const fetch = /"(git fetch origin main:[^"]+)"/.exec(refused.stderr)?.[1];
+    assert.ok(fetch, refused.stderr);
+    git(ci, fetch.split(' ').slice(1));
+    const since = await check(ci, ['--since', 'origin/main']);
+    assert.equal(since.code, 0, JSON.stringify(since.json.findings));
+    assert.deepEqual(since.json.scope?.certificates, ['new.example.com']);
   });
 
   it('refuses an unknown REF in one line naming it', async () => {

@@ -71,8 +71,8 @@ export async function changesSince(store: CaStore, since: string): Promise<Chang
       {
         code: 'UNKNOWN_REF',
         hint: error.inShallowClone
-          ? 'This clone is shallow: fetch the history and that branch ("git fetch --unshallow origin main" for origin/main; in GitHub Actions, actions/checkout with fetch-depth: 0).'
-          : 'Fetch it first (e.g. "git fetch origin main" for origin/main), or name a commit or branch of this repository.',
+          ? 'This clone is shallow: fetch the history and that branch ("git fetch --unshallow origin main:refs/remotes/origin/main" for origin/main; in GitHub Actions, actions/checkout with fetch-depth: 0).'
+          : 'Fetch it first ("git fetch origin main:refs/remotes/origin/main" for origin/main: a clone of one branch keeps no other), or name a commit or branch of this repository.',
       },
     );
   }
