@@ -118,13 +118,16 @@ describe('the ACME server’s view of the CA', () => {
     assert.equal((await view.account(ID))?.status, 'valid');
   });
 
-  it('keeps the signer across its own ACME commits, and loads it again after any other commit', async () => {
+  it('keeps the signer loaded under the lock across its own ACME commits, and loads it again after any other commit', async () => {
     const view = new AcmeView(store);
     let loads = 0;
     const load = async () => ({ ...(await loadAcmeSigner(store, async () => undefined)), basis: `load ${++loads}` });
+    // Without the lock another command may be halfway through a change: what is loaded then is not kept.
     assert.equal((await view.signer(load)).basis, 'load 1');
+    assert.equal((await view.signer(load)).basis, 'load 2');
+    assert.equal((await view.signer(load, { underLock: true })).basis, 'load 3');
     await later();
-    assert.equal((await view.signer(load)).basis, 'load 1', 'the CA did not change');
+    assert.equal((await view.signer(load)).basis, 'load 3', 'the CA did not change');
     // The server's own commit of an ACME certificate, its chain and record: the signer stands.
     const serial = 'ab'.repeat(8);
     await store.apply({
@@ -132,18 +135,17 @@ describe('the ACME server’s view of the CA', () => {
       writes: [`certs/acme-${serial}.crt`, `certs/acme-${serial}.chain.crt`, `records/ca/${serial}.json`].map((path) => ({ path, content: 'x\n', commit: true })),
     });
     await later();
-    assert.equal((await view.signer(load, { fresh: true })).basis, 'load 1');
+    assert.equal((await view.signer(load, { underLock: true })).basis, 'load 3');
     // Its own commit of anything the signer is read from: loaded again.
     await store.apply({ message: 'Settings', writes: [{ path: 'certified.json', content: readFileSync(join(db, 'certified.json'), 'utf8'), commit: true }, { path: 'notes.txt', content: 'n\n', commit: true }] });
-    assert.equal((await view.signer(load, { fresh: true })).basis, 'load 2');
+    assert.equal((await view.signer(load, { underLock: true })).basis, 'load 4');
     // Someone else's commit, whatever it touched: loaded again.
     writeFileSync(join(db, 'notes.txt'), 'other\n');
     git('commit', '-q', '-m', 'Notes by hand', '--', 'notes.txt');
-    assert.equal((await view.signer(load, { fresh: true })).basis, 'load 3');
+    assert.equal((await view.signer(load, { underLock: true })).basis, 'load 5');
     // A load that fails is not kept.
-    await later();
     git('commit', '-q', '--allow-empty', '-m', 'Another');
-    await assert.rejects(view.signer(async () => Promise.reject(new Error('no key')), { fresh: true }), /no key/);
-    assert.equal((await view.signer(load)).basis, 'load 4');
+    await assert.rejects(view.signer(async () => Promise.reject(new Error('no key')), { underLock: true }), /no key/);
+    assert.equal((await view.signer(load, { underLock: true })).basis, 'load 6');
   });
 });

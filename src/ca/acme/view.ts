@@ -67,22 +67,23 @@ export class AcmeView {
   }
 
   /**
-   * What ACME certificates are signed with, from `load` (loadAcmeSigner): loaded again only when
-   * HEAD moved by a commit the server did not make, or by one of its own that wrote anything but
-   * ACME certificates, their records and accounts. `fresh`: HEAD read now, as a commit under the
-   * lock needs it.
+   * What ACME certificates are signed with, from `load` (loadAcmeSigner). Only a signer loaded
+   * under the CA's lock (`underLock`: HEAD is read afresh) is kept: without the lock, another
+   * command may be halfway through a change that it will undo. It is kept while HEAD moves only by
+   * the server's own commits of ACME certificates, their records and accounts; a signer asked for
+   * without the lock, when none is kept, is loaded for that once.
    */
-  async signer(load: () => Promise<AcmeSigner>, { fresh = false } = {}): Promise<AcmeSigner> {
-    const head = await this.refresh(fresh);
-    if (!this.signerAt || this.signerAt.head !== head) {
-      const loading = { head, signer: load() };
-      this.signerAt = loading;
-      // A failure (a key that cannot be opened) is not kept: the next commit tries again.
-      loading.signer.catch(() => {
-        if (this.signerAt === loading) this.signerAt = undefined;
-      });
-    }
-    return this.signerAt.signer;
+  async signer(load: () => Promise<AcmeSigner>, { underLock = false } = {}): Promise<AcmeSigner> {
+    const head = await this.refresh(underLock);
+    if (this.signerAt && this.signerAt.head === head) return this.signerAt.signer;
+    if (!underLock) return load();
+    const loading = { head, signer: load() };
+    this.signerAt = loading;
+    // A failure (a key that cannot be opened) is not kept: the next commit tries again.
+    loading.signer.catch(() => {
+      if (this.signerAt === loading) this.signerAt = undefined;
+    });
+    return loading.signer;
   }
 
   /** Keeps the chain of a certificate just issued for its download. */

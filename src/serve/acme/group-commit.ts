@@ -75,7 +75,7 @@ export class GroupCommitter {
         const results = await issueAcmeCertificates(
           this.store,
           batch.map((waiting) => waiting.request),
-          view && load ? () => view.signer(load, { fresh: true }) : undefined,
+          view && load ? () => view.signer(load, { underLock: true }) : undefined,
         );
         batch.forEach((waiting, index) => {
           const result = results[index]!;
