@@ -15,6 +15,7 @@ import {
   gitHead,
   gitHeadSubject,
   gitIndexMatchesHead,
+  gitIndexStamp,
   gitInit,
   gitRefuseSkipWorktree,
   gitWaitIdle,
@@ -148,8 +149,12 @@ export class JournalledChange {
     let commit: string;
     // Whether the index holds exactly HEAD (see gitCommitPaths): asked while the files are written
     // (their writes do not touch the index), or flushed to the disk when there are many (see writeManyFiles).
-    let indexCheck: Promise<boolean> | undefined;
-    const askIndex = (): Promise<boolean> => (indexCheck ??= operation === 'merge' ? Promise.resolve(false) : gitIndexMatchesHead(this.dir).catch(() => false));
+    let indexCheck: Promise<{ matched: boolean; stamp: string | undefined }> | undefined;
+    const askIndex = () =>
+      (indexCheck ??= (async () => {
+        const stamp = await gitIndexStamp(this.dir);
+        return { matched: operation !== 'merge' && (await gitIndexMatchesHead(this.dir).catch(() => false)), stamp };
+      })());
     try {
       await this.writeFilesAndObjects(change, askIndex);
       this.crashPoint('after-writes');
@@ -165,7 +170,9 @@ export class JournalledChange {
         });
         commit = '';
       } else {
-        const indexMatchedHead = await askIndex();
+        const index = await askIndex();
+        // Written since it was asked (someone staged something): only the change's paths go in.
+        const indexMatchedHead = index.matched && index.stamp !== undefined && index.stamp === (await gitIndexStamp(this.dir));
         commit = await gitCommitPaths(this.dir, toCommit, change.message, { indexMatchedHead }).catch((error) => {
           throw new StoreWriteError('commit the change in', this.dir, error);
         });
@@ -298,4 +305,3 @@ export class JournalledChange {
     return { outcome: committed ? 'finished' : 'rolled back', summary: journal.summary, kept };
   }
 }
-

@@ -31,3 +31,23 @@ describe('CaStore.headCommit while the store commits for its listeners', () => {
     assert.equal(await store.headCommit(), commit);
   });
 });
+
+describe('CaStore.apply beside a user of the same repository', () => {
+  it('keeps out of its commit what someone stages while its files are written', async () => {
+    const dir = repo('certified-staged-');
+    commitFile(dir, 'first.txt', 'first\n');
+    const store = CaStore.open(dir, { lockTimeoutMs: 10_000 });
+    // Whether the index holds HEAD is asked while the files are written: the user stages right after.
+    const change = (store as unknown as { change: { writeFilesAndObjects: (...args: unknown[]) => Promise<void> } }).change;
+    const original = change.writeFilesAndObjects.bind(change);
+    change.writeFilesAndObjects = async (...args: unknown[]) => {
+      await original(...args);
+      await sleep(200);
+      writeFileSync(join(dir, 'mine.txt'), 'the user\'s\n');
+      git(dir, ['add', 'mine.txt']);
+    };
+    const { commit } = await store.locked(() => store.apply({ message: 'second', writes: [{ path: 'second.txt', content: 'second\n', commit: true }] }));
+    assert.equal(git(dir, ['show', '--name-only', '--format=', commit]), 'second.txt');
+    assert.equal(git(dir, ['diff', '--cached', '--name-only']), 'mine.txt', 'still staged, for the user to commit');
+  });
+});
