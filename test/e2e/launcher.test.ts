@@ -74,6 +74,18 @@ describe('the launcher', () => {
     assert.ok(accepted(tool.bundle, caches.find((cache) => cache !== other)!));
   });
 
+  it('makes, from a check (which tunes V8 while it runs), a cache that every command takes', () => {
+    const tool = copyOfTool();
+    const cwd = tempDir();
+    const made = spawnSync(process.execPath, [join(REPO, 'bin/certified'), '--ca', 'CN=Launcher CA'], { cwd, env: baseEnv({ CERTIFIED_ROOT_PASSWORD: 'root password for tests' }), encoding: 'utf8' });
+    assert.equal(made.status, 0, made.stderr);
+    const checked = spawnSync(process.execPath, [tool.bin, 'check'], { cwd, env: baseEnv(), encoding: 'utf8' });
+    assert.equal(checked.status, 0, checked.stderr);
+    const [cache] = cachesOf(tool.bundle);
+    assert.ok(cache, 'the check wrote the cache');
+    assert.ok(accepted(tool.bundle, cache), 'V8 takes it with its usual flags');
+  });
+
   it('keeps no cache of a failed run, which compiled little', () => {
     const tool = copyOfTool();
     const result = runTool(tool.bin, ['issue', '--no-such-option']);

@@ -21,16 +21,17 @@ export interface CheckOptions extends StoreFlags {
 export async function runCheck(args: string[], options: CheckOptions, _argv: string[]): Promise<void> {
   if (args.length) throw new UsageError('check takes no arguments', 'Example: certified check --json');
   const store = openStore(options);
-  keepYoungGenerationSmall();
   // Read from git's log while the CA is checked; reported after.
   const trailersLost = commitsWithoutTrailers(store);
   trailersLost.catch(() => undefined);
   // Only a token's PIN, never a prompt: keys on a token are compared when the PIN is given.
-  const checked = await withProgress(options.quiet, (progress) => checkCa(store, {
-    askPassword: askPasswordFrom({ pin: options.pin, rootPin: options.rootPin }, { roles: ['pin', 'root-pin'], prompt: false }),
-    ...(options.since === undefined ? {} : { since: options.since }),
-    onProgress: (done, total, step) => progress.count(step === 'read' ? 'Reading' : 'Verifying', done, total, 'certificates'),
-  }));
+  const checked = await withYoungGenerationKeptSmall(() =>
+    withProgress(options.quiet, (progress) => checkCa(store, {
+      askPassword: askPasswordFrom({ pin: options.pin, rootPin: options.rootPin }, { roles: ['pin', 'root-pin'], prompt: false }),
+      ...(options.since === undefined ? {} : { since: options.since }),
+      onProgress: (done, total, step) => progress.count(step === 'read' ? 'Reading' : 'Verifying', done, total, 'certificates'),
+    })),
+  );
   const scope = checked.scope;
   if (scope && 'fallback' in scope) status(`Note: checking the whole CA, not only what changed since "${scope.since}": ${scope.fallback}.`);
   // Not a finding: the history cannot be mended without rewriting it, so it must not fail every later check.
@@ -77,10 +78,19 @@ export async function runCheck(args: string[], options: CheckOptions, _argv: str
  * V8 doubles a thread's young generation while many objects survive (a check keeps every record
  * and the CAs' views), up to 32 MiB; kept at its first size, a full check at 10,000 certificates
  * peaks ~18 MiB lower, for no more CPU time. The setting is read whenever the space would grow,
- * and a worker thread starting sets it back: so it is set again once each has started.
+ * and a worker thread starting sets it back: so it is set again once each has started. It is V8's
+ * default (2) again after the check: a code cache V8 makes records its flags, and the launcher
+ * may make one as the process exits, which every other command would then refuse.
  */
-function keepYoungGenerationSmall(): void {
+async function withYoungGenerationKeptSmall<T>(work: () => Promise<T>): Promise<T> {
   const keep = () => setFlagsFromString('--semi-space-growth-factor=1');
+  const keepInWorker = (worker: import('node:worker_threads').Worker) => worker.once('online', keep);
   keep();
-  process.on('worker', (worker) => worker.once('online', keep));
+  process.on('worker', keepInWorker);
+  try {
+    return await work();
+  } finally {
+    process.off('worker', keepInWorker);
+    setFlagsFromString('--semi-space-growth-factor=2');
+  }
 }
