@@ -274,11 +274,11 @@ export class JournalledChange {
 
   /**
    * The change whose git outlived its helper process: once that git has ended, finished (it made
-   * the commit) or undone from the journal, as the next command would. If it runs on, the journal
-   * is left for the next command.
+   * the commit) or undone from the journal, as the next command would. If it runs on, or the
+   * helper died before saying it had started one, the journal is left for the next command.
    */
   private async afterOrphans(gone: HelperGoneError, error: unknown): Promise<ChangeResult> {
-    if (!(await waitForExit(gone.orphans, ORPHAN_WAIT_MS))) {
+    if (gone.unsure || !(await waitForExit(gone.orphans, ORPHAN_WAIT_MS))) {
       if (error instanceof StoreWriteError) error.leftover = { undoError: gone };
       throw error;
     }

@@ -52,8 +52,14 @@ export function gitOperationName(operation: GitOperationError['operation']): str
  * finished or undone only once it has ended.
  */
 export class HelperGoneError extends Error {
-  /** The processes of the programs it had started and not seen end. */
-  constructor(readonly orphans: readonly number[]) {
+  /**
+   * The processes of the programs it had started and not seen end; `unsure`: one it was asked to
+   * run may have started without saying so (then only a later command, after a while, can tell).
+   */
+  constructor(
+    readonly orphans: readonly number[],
+    readonly unsure = false,
+  ) {
     super('the helper process that starts git exited while git was running');
   }
 }

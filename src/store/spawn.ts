@@ -87,6 +87,8 @@ class SpawnHelper {
   private readonly pending = new Map<number, (result: RunResult) => void>();
   /** The process of each program running, by request id. */
   private readonly running = new Map<number, number>();
+  /** Whether it ever answered: one that dies before it does cannot start, and is not replaced. */
+  private answered = false;
   private nextId = 0;
   private readonly child: ChildProcess;
 
@@ -95,6 +97,7 @@ class SpawnHelper {
     // the helper is running for the commit the server is finishing.
     this.child = spawn(process.execPath, ['-e', HELPER_PROGRAM], { stdio: ['ignore', 'ignore', 'ignore', 'ipc'], serialization: 'advanced', env: childEnv(), detached: true });
     this.child.on('message', (reply: Reply | { id: number; pid: number }) => {
+      this.answered = true;
       if ('pid' in reply) {
         if (this.pending.has(reply.id)) this.running.set(reply.id, reply.pid);
         return;
@@ -106,7 +109,8 @@ class SpawnHelper {
       this.holdOpen();
       done({ error: reply.error ? Object.assign(new Error(reply.error.message) as ExecFileException, reply.error) : null, stdout: reply.stdout, stderr: reply.stderr });
     });
-    const gone = () => this.fail(new HelperGoneError([...this.running.values()]));
+    // A program it was asked to run and did not report started may or may not be running.
+    const gone = () => this.fail(new HelperGoneError([...this.running.values()], [...this.pending.keys()].some((id) => !this.running.has(id))));
     this.child.on('exit', gone);
     this.child.on('error', gone);
     this.holdOpen();
@@ -143,6 +147,8 @@ class SpawnHelper {
   /** The helper is gone: what it was running is reported as failed (it may or may not have run, and may still be running); the next program starts another helper. */
   private fail(error: Error): void {
     if (helper === this) helper = undefined;
+    // Node cannot be started again (its binary replaced by an upgrade, say): programs start here.
+    if (!this.answered) helperWanted = false;
     for (const done of this.pending.values()) done({ error: error as ExecFileException, stdout: '', stderr: '' });
     this.pending.clear();
     this.running.clear();
@@ -182,7 +188,9 @@ function isRunning(pid: number): boolean {
   }
   try {
     // A zombie: where the first process of a container reaps nobody, it stays one.
-    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0] !== 'Z';
+    // The state follows the command's name in parentheses, which may hold ") " itself.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat[stat.lastIndexOf(')') + 2] !== 'Z';
   } catch {
     return true;
   }
