@@ -496,8 +496,8 @@ async function gitPathsAmong(dir: string, command: string[], paths: string[] | u
 
 /**
  * Of the tracked files under `dir` that match `patterns` (pathspecs such as "*.crt"), or of
- * `paths` when given, those git shows no diff of: their `diff` attribute is unset ("-diff", or
- * "binary"), so `git diff`, `git log -p` and a pull request's page hide what changed in them.
+ * `paths` when given, those git shows no diff of: their `diff` attribute is unset ("-diff", or "binary"), so `git diff`,
+ * `git log -p` and a pull request's page hide what changed in them.
  */
 export async function gitDiffHiddenPaths(dir: string, patterns: string[], paths?: string[]): Promise<string[]> {
   const client = await git(dir);
@@ -508,6 +508,12 @@ export async function gitDiffHiddenPaths(dir: string, patterns: string[], paths?
   const hidden: string[] = [];
   for (let at = 0; at + 2 < fields.length; at += 3) if (fields[at + 2] === 'unset') hidden.push(fields[at]!);
   return hidden;
+}
+
+/** Whether any .gitattributes of the repository that holds `dir`, wherever it is, differs between `base` and the working tree. */
+export async function gitAttributesChangedSince(dir: string, base: string): Promise<boolean> {
+  const output = await (await git(dir)).raw(['diff', '--name-only', '-z', base, '--', ':(top,glob)**/.gitattributes']);
+  return output !== '';
 }
 
 /** Whether git ignores each of `paths` (relative to `dir`; they need not exist) by .gitignore, info/exclude or core.excludesFile: one process for all. */

@@ -4,10 +4,10 @@
  * git and on a pull request's page. check names each file such a rule hides.
  */
 import assert from 'node:assert/strict';
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
-import { freshCa, git, run } from '../helpers/cli.js';
+import { freshCa, git, makeCa, run, tempDir } from '../helpers/cli.js';
 
 interface Finding {
   path: string;
@@ -59,5 +59,26 @@ describe('check and .gitattributes rules that hide a diff from review', () => {
       found.map((item) => `${item.path} ${item.code}`),
       ['certs/quiet-host.example.com.chain.crt diff-hidden', 'certs/quiet-host.example.com.crt diff-hidden'],
     );
+  });
+
+  it('names them when the rule is in a .gitattributes above the CA, with --since too', async () => {
+    const outer = tempDir();
+    git(outer, ['init', '-q']);
+    git(outer, ['-c', 'user.name=t', '-c', 'user.email=t@example.com', 'commit', '-q', '--allow-empty', '-m', 'A repository of several things']);
+    await makeCa(outer);
+    // A CA whose own .gitattributes says nothing of *.crt (its rule would win over one above it).
+    const own = join(outer, 'etc/ssl/.gitattributes');
+    writeFileSync(own, readFileSync(own, 'utf8').replace(/^\*\.crt .*\n/m, ''));
+    git(outer, ['-c', 'user.name=t', '-c', 'user.email=t@example.com', 'commit', '-q', '-am', 'An older .gitattributes']);
+    assert.equal((await findings(outer)).code, 0);
+    git(outer, ['branch', 'base']);
+    writeFileSync(join(outer, '.gitattributes'), '*.crt -diff\n');
+    git(outer, ['add', '.gitattributes']);
+    git(outer, ['-c', 'user.name=t', '-c', 'user.email=t@example.com', 'commit', '-q', '-m', 'Quieter diffs, from the top']);
+    for (const args of [[], ['--since', 'base']]) {
+      const { code, found } = await findings(outer, args);
+      assert.equal(code, 1, args.join(' '));
+      assert.deepEqual(found.map((item) => `${item.path} ${item.code}`), ['certs/ca.chain.crt diff-hidden', 'certs/ca.crt diff-hidden', 'certs/root-ca.crt diff-hidden'], args.join(' '));
+    }
   });
 });

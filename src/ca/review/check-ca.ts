@@ -51,7 +51,7 @@ export interface CheckCaOptions {
 export type CheckedScope = { since: string; changed: string[] } & ({ certificates: string[]; crls: string[] } | { fallback: string });
 
 /** Findings about the CA directory as a whole, which a scoped check reports as a full one does. */
-const ALWAYS_REPORTED: ReadonlySet<FindingCode> = new Set(['pending-change', 'git-unavailable']);
+const ALWAYS_REPORTED: ReadonlySet<FindingCode> = new Set(['pending-change', 'git-unavailable', 'diff-hidden']);
 
 /** Where unencrypted keys go (a leaf's, a revoked one's): git must ignore both (see GITIGNORE_CONTENT). */
 const IGNORE_PROBES = [keyPath('certified-check'), revokedKeyPath('certified-check', '00')];
@@ -74,11 +74,14 @@ export async function checkCa(store: CaStore, options: CheckCaOptions = {}): Pro
   changes?.catch(() => undefined);
   // Beside that, git tells which records name what, so that --since reads only those it needs.
   const scanning = changes && scanRecords(store);
-  // What git is asked about keys, links and hidden diffs depends only on the files changed (or none, for a full check).
+  // What git is asked about keys and links depends only on the files changed (or none, for a full check).
+  // Hidden diffs: of every file, or of the changed ones while no .gitattributes changed (see checkDiffHidden).
+  const hiding = changes ? changes.then((changed) => checkDiffHidden(store, changed)) : checkDiffHidden(store);
+  hiding.catch(() => undefined);
   const ignoring = gitIgnores(store.dir, IGNORE_PROBES);
   ignoring.catch(() => undefined);
   const gitLooks = (paths?: string[]) => {
-    const looks = Promise.all([gitGrepTracked(store.dir, PLAINTEXT_KEY_PATTERN, paths), gitTrackedSymlinks(store.dir, paths), checkDiffHidden(store, paths)]);
+    const looks = Promise.all([gitGrepTracked(store.dir, PLAINTEXT_KEY_PATTERN, paths), gitTrackedSymlinks(store.dir, paths)]);
     looks.catch(() => undefined);
     return looks;
   };
@@ -118,7 +121,7 @@ export async function checkCa(store: CaStore, options: CheckCaOptions = {}): Pro
     let ignored: boolean[] = [];
     let hidden: Finding[] = [];
     try {
-      [[trackedKeys, links, hidden], ignored] = await Promise.all([looking, ignoring]);
+      [[trackedKeys, links], ignored, hidden] = await Promise.all([looking, ignoring, hiding]);
     } catch (error) {
       // Without git, check cannot tell whether a key is committed in the clear: that is no pass.
       const reason = (error as Error).message.split('\n')[0] ?? '';
