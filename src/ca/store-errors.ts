@@ -68,7 +68,9 @@ export function storeErrorToCertified(error: unknown): CertifiedError | undefine
       code: 'GIT_OPERATION',
       hint: error.operation === 'merge'
         ? 'Finish the merge first: resolve the conflicts, "git add" them and run "git merge --continue" (or "git merge --abort"). "certified crl" resolves conflicts in CRLs itself.'
-        : `Finish it first ("${GIT_ENDS[error.operation].finish}") or abort it ("${GIT_ENDS[error.operation].abort}"). "certified crl" resolves conflicts in CRLs itself.`,
+        : error.operation === 'squash'
+          ? 'Finish it first ("git commit") or abort it ("git reset --merge"). "certified crl" resolves conflicts in CRLs itself. No squash under way? Then git left .git/SQUASH_MSG behind: remove that file, and what you staged stays.'
+          : `Finish it first ("${GIT_ENDS[error.operation].finish}") or abort it ("${GIT_ENDS[error.operation].abort}"). "certified crl" resolves conflicts in CRLs itself.`,
     });
   }
   if (error instanceof PendingChangeError) {

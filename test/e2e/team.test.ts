@@ -201,7 +201,7 @@ describe('branches that revoke merge into CRLs that list every revocation, numbe
     assert.equal(git(bob, ['diff', '--name-only', '--diff-filter=U']).trim(), '');
     const refused = await run(['CN=four.example.com'], { cwd: bob, env: TEAM_ENV });
     assert.equal(refused.code, 1, 'no other change goes into the squash commit');
-    assert.match(refused.stderr, /a git merge --squash is under way/);
+    assert.match(refused.stderr, /a git merge --squash is under way.*"git commit".*No squash under way\? Then git left \.git\/SQUASH_MSG behind/s);
     git(bob, ['commit', '-q', '-m', 'Squash alice\'s revocation']);
     await assertConsistent(
       bob,
