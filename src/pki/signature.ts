@@ -53,7 +53,10 @@ export function signStructure(toBeSigned: object, key: SigningKey): Uint8Array {
   return signedStructure(encoded, signDer(encoded, key), key.spec);
 }
 
-/** signStructure with the signature made off the event loop (signWithOffThread): for a server. */
+/**
+ * signStructure with the signature made on libuv's threads (signWithOffThread): what certificates
+ * are signed with, so that a server answers meanwhile and apply's threads build the next one.
+ */
 export async function signStructureOffThread(toBeSigned: object, key: SigningKey): Promise<Uint8Array> {
   const encoded = new Uint8Array(AsnSerializer.serialize(toBeSigned));
   return signedStructure(encoded, await signWithOffThread(key, signatureHash(key.spec), encoded), key.spec);
@@ -67,8 +70,8 @@ function signedStructure(encoded: Uint8Array, signature: Uint8Array, spec: KeySp
 
 /**
  * Signs DER-encoded to-be-signed bytes as X.509 and PKCS#10 want them: ECDSA signatures as a DER
- * Ecdsa-Sig-Value, RSA as PKCS#1 v1.5. Synchronous and native (Node's crypto), without WebCrypto's
- * promise round trip: apply signs thousands.
+ * Ecdsa-Sig-Value, RSA as PKCS#1 v1.5. Native (Node's crypto), without WebCrypto's promise round
+ * trip; synchronous, for CRLs and CSRs.
  */
 function signDer(data: Uint8Array, key: SigningKey): Uint8Array {
   return signWith(key, signatureHash(key.spec), data);
