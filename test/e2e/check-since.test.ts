@@ -235,7 +235,7 @@ describe('check --since', () => {
     // CI's usual case: the pull request's base was not fetched at all.
     const unfetched = await run(['check', '--since', 'origin/main'], { cwd: ci });
     assert.equal(unfetched.code, 1);
-    assert.match(unfetched.stderr, /^certified: unknown git revision "origin\/main" given to --since\. This clone is shallow: fetch the history and that branch \("git fetch --unshallow origin main:refs\/remotes\/origin\/main"/);
+    assert.match(unfetched.stderr, /^certified: unknown git revision "origin\/main" given to --since\. This clone is shallow: fetch the history and that branch \("git fetch --unshallow origin \+main:refs\/remotes\/origin\/main"/);
   });
 
   it('finds an issued certificate forgotten by git revert: its record gone, no CRL can list it', async () => {
@@ -320,7 +320,7 @@ describe('check --since', () => {
     git(cwd, ['clone', '-q', '--single-branch', '--branch', 'work', `file://${db}`, ci]);
     const refused = await run(['check', '--since', 'origin/main'], { cwd: ci });
     assert.equal(refused.code, 1);
-    const fetch = /"(git fetch origin main:[^"]+)"/.exec(refused.stderr)?.[1];
+    const fetch = /"(git fetch origin \+main:refs\/remotes\/origin\/main)"/.exec(refused.stderr)?.[1];
     assert.ok(fetch, refused.stderr);
     git(ci, fetch.split(' ').slice(1));
     const since = await check(ci, ['--since', 'origin/main']);
@@ -332,7 +332,7 @@ describe('check --since', () => {
     const result = await run(['check', '--since', 'origin/no-such-branch'], { cwd: home });
     assert.equal(result.code, 1);
     assert.equal(result.stdout, '');
-    assert.match(result.stderr, /^certified: unknown git revision "origin\/no-such-branch" given to --since\. Fetch it first/);
+    assert.match(result.stderr, /^certified: unknown git revision "origin\/no-such-branch" given to --since\. Fetch it first \("git fetch origin \+no-such-branch:refs\/remotes\/origin\/no-such-branch"/);
     assert.equal(result.stderr.split('\n').filter(Boolean).length, 1);
   });
 });

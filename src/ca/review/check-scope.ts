@@ -71,11 +71,20 @@ export async function changesSince(store: CaStore, since: string): Promise<Chang
       {
         code: 'UNKNOWN_REF',
         hint: error.inShallowClone
-          ? 'This clone is shallow: fetch the history and that branch ("git fetch --unshallow origin main:refs/remotes/origin/main" for origin/main; in GitHub Actions, actions/checkout with fetch-depth: 0).'
-          : 'Fetch it first ("git fetch origin main:refs/remotes/origin/main" for origin/main: a clone of one branch keeps no other), or name a commit or branch of this repository.',
+          ? `This clone is shallow: fetch the history and that branch ("${fetchCommand(since, true)}"; in GitHub Actions, actions/checkout with fetch-depth: 0).`
+          : `Fetch it first ("${fetchCommand(since, false)}": a clone of one branch keeps no other), or name a commit or branch of this repository.`,
       },
     );
   }
+}
+
+/**
+ * The fetch that makes `ref` known, for origin/BRANCH (else for origin/main, as an example): by
+ * its refspec, which a clone of one branch does not have; forced, as the base may have been.
+ */
+function fetchCommand(ref: string, unshallow: boolean): string {
+  const branch = /^origin\/([A-Za-z0-9._\/-]+)$/.exec(ref)?.[1] ?? 'main';
+  return `${unshallow ? 'git fetch --unshallow' : 'git fetch'} origin +${branch}:refs/remotes/origin/${branch}${ref === `origin/${branch}` ? '' : ` for origin/${branch}`}`;
 }
 
 /** The certificates a root rotation links together: a change to one of them touches every chain. */
