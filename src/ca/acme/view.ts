@@ -37,6 +37,8 @@ export class AcmeView {
   private readonly accounts = new Map<string, AcmeAccount>();
   private readonly issued = new Map<string, IssuedChain>();
   private signerAt: { head: string | undefined; signer: Promise<AcmeSigner> } | undefined;
+  /** One signer loaded without the lock, shared by the signatures made ahead of commits until one is kept (never used under the lock). */
+  private unlockedAt: { head: string | undefined; signer: Promise<AcmeSigner> } | undefined;
   private headReadAt = -Infinity;
 
   constructor(private readonly store: CaStore) {
@@ -70,18 +72,20 @@ export class AcmeView {
    * What ACME certificates are signed with, from `load` (loadAcmeSigner). Only a signer loaded
    * under the CA's lock (`underLock`: HEAD is read afresh) is kept: without the lock, another
    * command may be halfway through a change that it will undo. It is kept while HEAD moves only by
-   * the server's own commits of ACME certificates, their records and accounts; a signer asked for
-   * without the lock, when none is kept, is loaded for that once.
+   * the server's own commits of ACME certificates, their records and accounts. Asked for without
+   * the lock when none is kept, one is loaded per HEAD and shared by those asking meanwhile.
    */
   async signer(load: () => Promise<AcmeSigner>, { underLock = false } = {}): Promise<AcmeSigner> {
     const head = await this.refresh(underLock);
     if (this.signerAt && this.signerAt.head === head) return this.signerAt.signer;
-    if (!underLock) return load();
+    if (!underLock && this.unlockedAt && this.unlockedAt.head === head) return this.unlockedAt.signer;
     const loading = { head, signer: load() };
-    this.signerAt = loading;
-    // A failure (a key that cannot be opened) is not kept: the next commit tries again.
+    if (underLock) this.signerAt = loading;
+    else this.unlockedAt = loading;
+    // A failure (a key that cannot be opened) is not kept: the next one tries again.
     loading.signer.catch(() => {
       if (this.signerAt === loading) this.signerAt = undefined;
+      if (this.unlockedAt === loading) this.unlockedAt = undefined;
     });
     return loading.signer;
   }
@@ -117,6 +121,7 @@ export class AcmeView {
     this.issued.clear();
     this.policyAt = undefined;
     this.signerAt = undefined;
+    this.unlockedAt = undefined;
   }
 
   /**
@@ -139,11 +144,12 @@ export class AcmeView {
     else this.policyAt = undefined;
     if (this.signerAt && this.signerAt.head === parent && paths.every(leavesSignerAlone)) this.signerAt.head = commit;
     else this.signerAt = undefined;
+    this.unlockedAt = undefined;
   }
 
   /** Drops what was kept of `path`. */
   private forget(path: string): void {
-    if (!leavesSignerAlone(path)) this.signerAt = undefined;
+    if (!leavesSignerAlone(path)) this.signerAt = this.unlockedAt = undefined;
     if (path.startsWith(`${ACME_ACCOUNTS_DIR}/`)) this.accounts.delete(path.slice(ACME_ACCOUNTS_DIR.length + 1).replace(/\.json$/, ''));
     else if (path === MANIFEST_FILE) this.policyAt = undefined;
     else if (path.startsWith(`${REVOKED_DIR}/`)) this.issued.clear(); // a revocation moves files
