@@ -18,22 +18,20 @@ import { pemOf, quickCertificate, quickCrl, readSigned } from './quick-inspect.j
  * (the library takes the first block of any label, with its own idea of PEM).
  */
 export function inspectCertificateTextQuickly(text: string): CertificateView | undefined {
-  const der = onlyBlock(text, 'CERTIFICATE');
-  if (!der) return undefined;
-  try {
-    const view = quickCertificate(der);
-    return view.pem === text ? view : undefined;
-  } catch {
-    return undefined;
-  }
+  return quickView(text, 'CERTIFICATE', quickCertificate);
 }
 
 /** inspectCrl (inspect.ts) of a CRL file's text, when it is one X509 CRL block exactly as certified writes it. */
 export function inspectCrlTextQuickly(text: string): CrlView | undefined {
-  const der = onlyBlock(text, 'X509 CRL');
+  return quickView(text, 'X509 CRL', quickCrl);
+}
+
+/** `read`'s view of the one `label` block `text` is, when that view's PEM gives back `text` exactly. */
+function quickView<V extends { pem: string }>(text: string, label: string, read: (der: Uint8Array) => V): V | undefined {
+  const der = onlyBlock(text, label);
   if (!der) return undefined;
   try {
-    const view = quickCrl(der);
+    const view = read(der);
     return view.pem === text ? view : undefined;
   } catch {
     return undefined;
