@@ -1,18 +1,11 @@
-import { randomBytes } from 'node:crypto';
-import { accessSync, closeSync, constants as fsConstants, existsSync, openSync, readFileSync, readSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { mkdtemp, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { accessSync, closeSync, constants as fsConstants, existsSync, openSync, readFileSync, readSync, readdirSync, statSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { inflateSync } from 'node:zlib';
 import { ReadTooLargeError } from './bounded-read.js';
 import { childEnv } from './child-env.js';
-import { ORPHAN_WAIT_MS, runProgram, waitForExit } from './spawn.js';
-import { GitBusyError, GitMissingError, GitOperationError, GitUnknownRefError, HelperGoneError, SkipWorktreeError, causeOfType } from './errors.js';
-
-/** Used when the user has no git identity configured: commit rather than fail. */
-export const FALLBACK_IDENTITY = { name: 'certified', email: 'certified@localhost' };
-
-const MISSING_IDENTITY = /Please tell me who you are|empty ident name|unable to auto-detect email|Author identity unknown/i;
+import { runProgram } from './spawn.js';
+import { GitBusyError, GitMissingError, GitUnknownRefError, SkipWorktreeError } from './errors.js';
 
 /** A failed git command: its stderr (or stdout) is the message, as simple-git reported it. */
 export class GitCommandError extends Error {
@@ -248,9 +241,6 @@ export async function readLooseObject(dir: string, id: string): Promise<string |
   }
 }
 
-/** `git commit` prints "[branch (root-commit) <id>] summary"; with core.abbrev=no the id is whole. */
-const COMMIT_LINE = /^\[[^\]\n]*?\b([0-9a-f]{40}|[0-9a-f]{64})\] /m;
-
 /** What git keeps while a merge, cherry-pick, revert or rebase is under way. */
 export const OPERATION_FILES = ['MERGE_HEAD', 'CHERRY_PICK_HEAD', 'REVERT_HEAD', 'rebase-merge', 'rebase-apply', 'sequencer'];
 
@@ -282,70 +272,6 @@ export async function gitIndexStamp(dir: string): Promise<string | undefined> {
     return `${stats.ino}:${stats.size}:${stats.mtimeNs}:${stats.ctimeNs}`;
   } catch {
     return undefined;
-  }
-}
-
-/**
- * Stages exactly `paths` (relative to `dir`; deleted paths stage their removal) and commits only
- * them, so a user's other staged or unstaged changes are never swept in. Returns the commit id.
- * Two git processes: `update-index` (the paths on stdin, taken literally, however many; for
- * thousands of paths much faster than `git add`, which matches every file against every
- * pathspec), then `commit` (which prints the full id, so no rev-parse). The repository's hooks
- * run as for any commit. The caller refuses skip-worktree paths first (gitRefuseSkipWorktree).
- *
- * `indexMatchedHead` is gitIndexMatchesHead() asked while the change was written, with the index
- * unwritten since (gitIndexStamp). When it is false, `commit --only <paths>` keeps the user's staged changes out. When it is true a plain
- * `commit` records the same tree, much faster in a large repository: `--only` rebuilds a
- * temporary index from HEAD, which took 0.5 s at 40,000 files when a new path sorts before most
- * others (0.1 s for the plain commit).
- */
-export async function gitCommitPaths(dir: string, paths: string[], message: string, options: { indexMatchedHead?: boolean } = {}): Promise<string> {
-  const client = await git(dir);
-  await client.raw(['update-index', '-z', '--add', '--remove', '--replace', '--stdin'], paths.map((path) => `${path}\0`).join(''));
-  const only = options.indexMatchedHead ? [] : ['--only', ...PATHSPECS_FROM_STDIN];
-  const commitInput = options.indexMatchedHead ? undefined : literalPathspecs(paths);
-  return withMessageFile(dir, message, async (messageFile) => {
-    // The message goes in a file, not in argv: a change naming thousands of hosts has a message
-    // longer than a command line may be (E2BIG); stdin carries the pathspecs.
-    const commitArgs = ['-c', 'core.abbrev=no', 'commit', '--no-edit', '-F', messageFile, ...only];
-    let output: string;
-    try {
-      output = await client.raw(commitArgs, commitInput);
-    } catch (error) {
-      const operation = PARTIAL_COMMIT_REFUSED.exec(String(error))?.[1];
-      if (operation) throw new GitOperationError(dir, operation as GitOperationError['operation']);
-      if (!MISSING_IDENTITY.test(String(error))) throw error;
-      const fallback = await git(dir, [`user.name=${FALLBACK_IDENTITY.name}`, `user.email=${FALLBACK_IDENTITY.email}`]);
-      output = await fallback.raw(commitArgs, commitInput);
-    }
-    return COMMIT_LINE.exec(output)?.[1] ?? (await client.raw(['rev-parse', 'HEAD'])).trim();
-  });
-}
-
-/**
- * git's refusal when a merge, cherry-pick or revert began after gitIndexMatchesHead looked (or in
- * a repository whose state files it could not find): reported like the refusal before writing.
- */
-const PARTIAL_COMMIT_REFUSED = /cannot do a partial commit during a (merge|cherry-pick|revert|rebase)/;
-
-/**
- * Runs `work` with `message` in a file of its own in the repository's git directory (beside
- * git's own COMMIT_EDITMSG; the system's temporary directory when that is not found), removed after.
- */
-async function withMessageFile<T>(dir: string, message: string, work: (file: string) => Promise<T>): Promise<T> {
-  const dirs = await findGitDirs(dir).catch(() => null);
-  const parent = dirs ? dirs.gitDir : await mkdtemp(join(tmpdir(), 'certified-commit-'));
-  const file = join(parent, `CERTIFIED_COMMIT_MSG.${process.pid}.${randomBytes(4).toString('hex')}`);
-  try {
-    writeFileSync(file, message, { mode: 0o600 });
-    return await work(file);
-  } catch (error) {
-    // A git left running by its dead helper reads the message after the pre-commit hook.
-    const gone = causeOfType(error, HelperGoneError);
-    if (gone) await waitForExit(gone.orphans, ORPHAN_WAIT_MS);
-    throw error;
-  } finally {
-    rmSync(dirs ? file : parent, { recursive: true, force: true });
   }
 }
 
@@ -385,10 +311,10 @@ export async function gitRestorePaths(dir: string, paths: string[]): Promise<voi
 }
 
 /** Pathspecs go on stdin, NUL-separated: a large apply has more paths than a command line holds. */
-const PATHSPECS_FROM_STDIN = ['--pathspec-from-file=-', '--pathspec-file-nul'];
+export const PATHSPECS_FROM_STDIN = ['--pathspec-from-file=-', '--pathspec-file-nul'];
 
 /** Each path as a pathspec that matches exactly it (no glob), for PATHSPECS_FROM_STDIN. */
-function literalPathspecs(paths: string[]): string {
+export function literalPathspecs(paths: string[]): string {
   return paths.map((path) => `:(literal)${path}\0`).join('');
 }
 

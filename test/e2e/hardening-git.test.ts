@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { ROOT_PASSWORD, commitCount, git, makeCa, run, snapshot, tempDir, tool } from '../helpers/cli.js';
 import { GitOperationError } from '../../src/store/errors.js';
-import { gitCommitPaths } from '../../src/store/git.js';
+import { gitCommitPaths } from '../../src/store/git-commit.js';
 import { runInWorkers } from '../../src/ca/worker-pool.js';
 import { pathToFileURL } from 'node:url';
 

@@ -3,6 +3,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CaStore, StoreWriteError, type FileWrite } from '../../src/store/ca-store.js';
+import { PLUMBING_MIN_INDEX_BYTES } from '../../src/store/git-commit.js';
 import { PACK_MIN_OBJECTS } from '../../src/store/git.js';
 import { GITIGNORE_CONTENT, JOURNAL_FILE } from '../../src/store/layout.js';
 import { git, tempDir } from '../helpers/cli.js';
@@ -77,6 +78,50 @@ describe('a change that commits many files', () => {
       assert.ok(!existsSync(join(dir, 'private/host-0.key')), 'no key is left');
       assert.ok(!existsSync(join(dir, JOURNAL_FILE)));
       assert.equal(git(dir, ['status', '--porcelain']), '');
+    });
+  });
+
+  describe('in a large repository', () => {
+    const shimDir = tempDir();
+    const log = join(shimDir, 'git.log');
+    const path = process.env.PATH;
+    before(() => {
+      const realGit = join(git(shimDir, ['--exec-path']).trim(), 'git');
+      writeFileSync(join(shimDir, 'git'), `#!/bin/sh\necho "$*" >> "${log}"\nexec "${realGit}" "$@"\n`);
+      chmodSync(join(shimDir, 'git'), 0o755);
+      process.env.PATH = `${shimDir}:${path ?? ''}`;
+    });
+    after(() => {
+      process.env.PATH = path;
+    });
+
+    it('commits with plumbing, as git commit would, and with git commit when a hook would run', async () => {
+      // Enough certificates for an index past the threshold (each entry takes ~88 bytes).
+      const { dir, writes } = setUp(Math.ceil(PLUMBING_MIN_INDEX_BYTES / 80));
+      const store = CaStore.open(dir, { lockTimeoutMs: 5000 });
+      await store.locked(() => store.apply({ message: 'Apply certificates.yaml', writes: writes.filter((write) => write.commit) }));
+      assert.ok(statSync(join(dir, '.git/index')).size >= PLUMBING_MIN_INDEX_BYTES);
+      const gitRuns = async (name: string): Promise<string[]> => {
+        writeFileSync(log, '');
+        await store.locked(() => store.apply({ message: `Issue ${name}\n\nCertified-Action: issue`, writes: [{ path: `certs/${name}.crt`, content: `${name}\n`, commit: true }] }));
+        // Each git command's name: its first word after any "-c name=value".
+        return readFileSync(log, 'utf8').split('\n').map((line) => line.replace(/^(-c \S+ )+/, '').split(' ')[0] ?? '');
+      };
+
+      const plumbing = await gitRuns('plumbed');
+      assert.ok(['write-tree', 'commit-tree', 'update-ref', 'maintenance'].every((command) => plumbing.includes(command)), plumbing.join(' '));
+      assert.ok(!plumbing.includes('commit'), plumbing.join(' '));
+      assert.equal(git(dir, ['log', '-1', '--format=%s%n%n%b']).trim(), 'Issue plumbed\n\nCertified-Action: issue');
+      assert.equal(git(dir, ['reflog', '-1', '--format=%gs']).trim(), 'commit: Issue plumbed');
+      assert.equal(git(dir, ['show', '--name-only', '--format=', 'HEAD']).trim(), 'certs/plumbed.crt');
+      assert.equal(git(dir, ['status', '--porcelain']), '');
+
+      writeFileSync(join(dir, '.git/hooks/pre-commit'), `#!/bin/sh\ntouch "${join(shimDir, 'hook-ran')}"\n`);
+      chmodSync(join(dir, '.git/hooks/pre-commit'), 0o755);
+      const porcelain = await gitRuns('hooked');
+      assert.ok(porcelain.includes('commit') && !porcelain.includes('commit-tree'), porcelain.join(' '));
+      assert.ok(existsSync(join(shimDir, 'hook-ran')), 'the pre-commit hook ran');
+      assert.equal(git(dir, ['show', '--name-only', '--format=', 'HEAD']).trim(), 'certs/hooked.crt');
     });
   });
 });

@@ -1,11 +1,14 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { commitFile, git, removedAfter, repo } from '../helpers/git-repo.js';
 import { GitUnknownRefError, SkipWorktreeError } from '../../src/store/errors.js';
 import { gitOperationUnderWay } from '../../src/store/git-merge.js';
-import { gitChangedPaths, gitCommitPaths, gitHead, gitParentOf, gitIndexMatchesHead, gitRefuseSkipWorktree, gitRestorePaths } from '../../src/store/git.js';
+import { PLUMBING_MIN_INDEX_BYTES, gitCommitMayUsePlumbing, gitCommitPaths, stripSpace } from '../../src/store/git-commit.js';
+import { gitChangedPaths, gitHead, gitParentOf, gitIndexMatchesHead, gitRefuseSkipWorktree, gitRestorePaths } from '../../src/store/git.js';
 
 describe('gitParentOf', () => {
   it('gives the first parent as git does, from a loose commit, a packed one and a root commit', async () => {
@@ -88,6 +91,95 @@ describe('gitCommitPaths', () => {
     assert.equal(id, git(dir, ['rev-parse', 'HEAD']));
     assert.equal(git(dir, ['show', '--name-status', '--format=', 'HEAD']), 'A\tcerts/b.crt\nD\tcerts/old.crt');
     assert.match(git(dir, ['status', '--porcelain']), /^\?\? unstaged\.txt$/);
+  });
+
+  it('commits the index with plumbing as git commit would: tree, parent, message, identity, reflog', async () => {
+    const message = '\n\nIssue b   \n\n\n\nDNS:b.example.com\t\nCertified-Action: issue\n\n';
+    const made: Record<string, string>[] = [];
+    for (const plumbing of [false, true]) {
+      const dir = repo();
+      mkdirSync(join(dir, 'certs'));
+      commitFile(dir, 'certs/a.crt', 'a');
+      const parent = git(dir, ['rev-parse', 'HEAD']);
+      writeFileSync(join(dir, 'certs/b.crt'), 'b');
+      const id = await gitCommitPaths(dir, ['certs/b.crt'], message, { indexMatchedHead: true, plumbing, parent });
+      assert.equal(id, git(dir, ['rev-parse', 'HEAD']));
+      assert.equal(git(dir, ['diff', '--cached', '--name-only']), '', 'the index is the new commit');
+      made.push({
+        commit: git(dir, ['log', '-1', '--format=%T %P%n%an <%ae>%n%cn <%ce>%n%B']),
+        headReflog: git(dir, ['reflog', '-1', '--format=%gs', 'HEAD']),
+        branchReflog: git(dir, ['reflog', '-1', '--format=%gs', git(dir, ['symbolic-ref', '--short', 'HEAD'])]),
+      });
+    }
+    assert.deepEqual(made[1], made[0]);
+    assert.equal(made[1]?.headReflog, 'commit: Issue b');
+  });
+
+  it('cleans a message as git commit does with -F (git stripspace)', () => {
+    for (const message of ['', '\n\n', 'a', 'a\n', ' a \n\n\n b\t\r\n\n', '\n\nx\n \n\t\ny  \n\n', '# not a comment here\n\n\nz\f\v\n']) {
+      const dir = repo();
+      const expected = spawnSync('git', ['stripspace'], { cwd: dir, input: message, encoding: 'utf8' }).stdout;
+      assert.equal(stripSpace(message), expected, JSON.stringify(message));
+    }
+  });
+
+  it('runs git maintenance after a plumbing commit, as git commit does', async () => {
+    const dir = repo();
+    commitFile(dir, 'a.txt', 'a');
+    // gc.auto=1: git packs once objects/17/ (its sample of the loose objects) holds two.
+    for (let n = 0, found = 0; found < 2; n += 1) {
+      if (!createHash('sha1').update(`blob ${String(n).length}\0${n}`).digest('hex').startsWith('17')) continue;
+      writeFileSync(join(dir, 'blob'), String(n));
+      git(dir, ['hash-object', '-w', 'blob']);
+      found += 1;
+    }
+    rmSync(join(dir, 'blob'));
+    git(dir, ['config', 'gc.auto', '1']);
+    git(dir, ['config', 'gc.autoDetach', 'false']);
+    writeFileSync(join(dir, 'b.txt'), 'b');
+    await gitCommitPaths(dir, ['b.txt'], 'Add b', { indexMatchedHead: true, plumbing: true, parent: git(dir, ['rev-parse', 'HEAD']) });
+    assert.match(git(dir, ['count-objects', '-v']), /^packs: 1$/m, 'git gc --auto packed the repository');
+  });
+
+  it('moves HEAD only from the parent it was given, and makes no empty commit', async () => {
+    const dir = repo();
+    commitFile(dir, 'a.txt', 'a');
+    const first = git(dir, ['rev-parse', 'HEAD']);
+    commitFile(dir, 'b.txt', 'b');
+    const second = git(dir, ['rev-parse', 'HEAD']);
+    writeFileSync(join(dir, 'c.txt'), 'c');
+    await assert.rejects(gitCommitPaths(dir, ['c.txt'], 'Add c', { indexMatchedHead: true, plumbing: true, parent: first }), /expected|cannot lock/);
+    assert.equal(git(dir, ['rev-parse', 'HEAD']), second);
+    git(dir, ['reset', '-q', 'c.txt']);
+    await assert.rejects(gitCommitPaths(dir, ['b.txt'], 'Nothing', { indexMatchedHead: true, plumbing: true, parent: second }), /nothing to commit/);
+    assert.equal(git(dir, ['rev-parse', 'HEAD']), second);
+  });
+
+  it('takes the plumbing only for a large index, and when git commit would run no hook, sign nothing and clean the message by default', async () => {
+    const dir = repo();
+    commitFile(dir, 'a.txt', 'a');
+    assert.equal(await gitCommitMayUsePlumbing(dir), false, 'a small index');
+    // Index entries alone (no files): enough paths for an index over the threshold.
+    const blob = git(dir, ['rev-parse', 'HEAD:a.txt']);
+    const entries = Array.from({ length: Math.ceil(PLUMBING_MIN_INDEX_BYTES / 60) }, (_, i) => `100644 ${blob}\tbulk/${String(i).padStart(6, '0')}.txt\0`);
+    spawnSync('git', ['update-index', '-z', '--index-info'], { cwd: dir, input: entries.join('') });
+    assert.equal(await gitCommitMayUsePlumbing(dir), true, "git init's sample hooks only");
+    for (const hook of ['pre-commit', 'prepare-commit-msg', 'commit-msg', 'post-commit']) {
+      writeFileSync(join(dir, '.git/hooks', hook), '#!/bin/sh\n');
+      assert.equal(await gitCommitMayUsePlumbing(dir), false, hook);
+      rmSync(join(dir, '.git/hooks', hook));
+    }
+    mkdirSync(join(dir, 'team-hooks'));
+    writeFileSync(join(dir, 'team-hooks/commit-msg'), '#!/bin/sh\n');
+    git(dir, ['config', 'core.hooksPath', 'team-hooks']);
+    assert.equal(await gitCommitMayUsePlumbing(join(dir, 'team-hooks')), false, 'core.hooksPath, relative to the work tree');
+    git(dir, ['config', 'core.hooksPath', '/dev/null']);
+    assert.equal(await gitCommitMayUsePlumbing(dir), true, 'hooks turned off');
+    for (const [key, value, plumbing] of [['commit.gpgSign', 'true', false], ['commit.gpgSign', 'false', true], ['commit.cleanup', 'strip', false], ['commit.cleanup', 'default', true]] as const) {
+      git(dir, ['config', key, value]);
+      assert.equal(await gitCommitMayUsePlumbing(dir), plumbing, `${key}=${value}`);
+      git(dir, ['config', '--unset', key]);
+    }
   });
 
   it('says the index does not match HEAD when something is staged, before the first commit, or during a merge', async () => {
