@@ -3,11 +3,12 @@ import { createPublicKey, verify, type KeyObject } from 'node:crypto';
 import { Attributes, CertificationRequest, CertificationRequestInfo } from '@peculiar/asn1-csr';
 import { id_pkcs9_at_extensionRequest } from '@peculiar/asn1-pkcs9';
 import { AsnConvert } from '@peculiar/asn1-schema';
-import { Attribute, Extensions, SubjectAlternativeName } from '@peculiar/asn1-x509';
-import { sanExtension } from './extensions.js';
+import { Attribute, Extensions, SubjectAlternativeName, type Extension, type Name as AsnName, type SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
+import { encodedItem } from './encoded-block.js';
+import { sanExtensionDer } from './extensions.js';
 import { keySpecOf, type KeyPair, type KeySpec } from './keys.js';
-import { fromX509Name, toAsnName } from './name.js';
-import { signStructure, subjectPublicKeyInfo, type SpkiKey } from './signature.js';
+import { fromX509Name, nameDer } from './name.js';
+import { signStructure, subjectPublicKeyInfoDer, type SpkiKey } from './signature.js';
 import { toPem } from './pem.js';
 import type { DistinguishedName, SanType, SubjectAltName } from './types.js';
 import { toArrayBuffer } from './bytes.js';
@@ -20,13 +21,20 @@ export interface CreateCsrParams {
   keyPair: KeyPair;
 }
 
-/** A PKCS#10 request signed by its own key; the SANs travel in an extensionRequest attribute. */
+/**
+ * A PKCS#10 request signed by its own key; the SANs travel in an extensionRequest attribute. The
+ * subject and the key go in already encoded, as in the certificate made with it (see toBeSigned).
+ */
 export async function createCsr(params: CreateCsrParams): Promise<string> {
   const attributes = new Attributes();
   if (params.sans.length) {
-    attributes.push(new Attribute({ type: id_pkcs9_at_extensionRequest, values: [AsnConvert.serialize(new Extensions([sanExtension(params.sans)]))] }));
+    attributes.push(new Attribute({ type: id_pkcs9_at_extensionRequest, values: [AsnConvert.serialize(new Extensions([encodedItem<Extension>(sanExtensionDer(params.sans))]))] }));
   }
-  const info = new CertificationRequestInfo({ subject: toAsnName(params.subject), subjectPKInfo: subjectPublicKeyInfo(params.keyPair.publicKey), attributes });
+  const info = new CertificationRequestInfo({
+    subject: encodedItem<AsnName>(nameDer(params.subject)),
+    subjectPKInfo: encodedItem<SubjectPublicKeyInfo>(subjectPublicKeyInfoDer(params.keyPair.publicKey)),
+    attributes,
+  });
   return toPem(signStructure(info, params.keyPair), 'CERTIFICATE REQUEST');
 }
 

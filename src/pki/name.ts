@@ -1,3 +1,4 @@
+import { AsnConvert } from '@peculiar/asn1-schema';
 import { AttributeTypeAndValue, AttributeValue, Name as AsnName, RelativeDistinguishedName } from '@peculiar/asn1-x509';
 import type { Name } from './x509.js';
 import { DN_ATTRIBUTES, type DistinguishedName, type DnAttribute } from './types.js';
@@ -22,6 +23,15 @@ export function toAsnName(dn: DistinguishedName): AsnName {
     }),
   );
 }
+
+/** The DER of toAsnName(dn); the last one is kept, since a certificate and its CSR encode the same subject. */
+export function nameDer(dn: DistinguishedName): Uint8Array {
+  const key = DN_ATTRIBUTES.map((attribute) => dn[attribute] ?? '\0').join('\0');
+  if (lastName?.key !== key) lastName = { key, der: new Uint8Array(AsnConvert.serialize(toAsnName(dn))) };
+  return lastName.der;
+}
+
+let lastName: { key: string; der: Uint8Array } | undefined;
 
 /** The attributes of `dn` that are set, as a certificate built from it reads back. */
 export function definedAttributes(dn: DistinguishedName): DistinguishedName {

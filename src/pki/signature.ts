@@ -21,7 +21,7 @@ export function signatureAlgorithmIdentifier(spec: KeySpec): AlgorithmIdentifier
 /** The DER of each signature AlgorithmIdentifier, encoded once. */
 const algorithmDer = new Map<string, Uint8Array>();
 
-function signatureAlgorithmDer(spec: KeySpec): Uint8Array {
+export function signatureAlgorithmDer(spec: KeySpec): Uint8Array {
   const id = spec.type === 'rsa' ? 'rsa' : spec.curve;
   let der = algorithmDer.get(id);
   if (!der) algorithmDer.set(id, (der = new Uint8Array(AsnConvert.serialize(signatureAlgorithmIdentifier(spec)))));
@@ -93,13 +93,30 @@ export interface SpkiKey {
 /** The SubjectPublicKeyInfo of a public key: a WebCrypto key, or one read from a CSR or certificate (its DER). */
 export function subjectPublicKeyInfo(key: webcrypto.CryptoKey | SpkiKey): SubjectPublicKeyInfo {
   if ('rawData' in key) return key.spki ?? AsnConvert.parse(key.rawData, SubjectPublicKeyInfo);
-  // A new key goes into its certificate and its CSR: export it once.
-  let spki = exportedKeys.get(key);
-  if (!spki) exportedKeys.set(key, (spki = readSpki(KeyObject.from(key).export({ type: 'spki', format: 'der' }))));
-  return spki;
+  return exportedSpki(key).spki;
 }
 
-const exportedKeys = new WeakMap<webcrypto.CryptoKey, SubjectPublicKeyInfo>();
+/**
+ * The DER of a public key's SubjectPublicKeyInfo. A new key's is OpenSSL's export, used as it is;
+ * a key read from a CSR or a certificate is encoded again from its parsed form (its bytes, from
+ * outside, may not be DER).
+ */
+export function subjectPublicKeyInfoDer(key: webcrypto.CryptoKey | SpkiKey): Uint8Array {
+  if ('rawData' in key) return new Uint8Array(AsnConvert.serialize(subjectPublicKeyInfo(key)));
+  return exportedSpki(key).der;
+}
+
+/** A new key goes into its certificate and its CSR: it is exported once. */
+function exportedSpki(key: webcrypto.CryptoKey): { spki: SubjectPublicKeyInfo; der: Uint8Array } {
+  let exported = exportedKeys.get(key);
+  if (!exported) {
+    const der = KeyObject.from(key).export({ type: 'spki', format: 'der' });
+    exportedKeys.set(key, (exported = { spki: readSpki(der), der: new Uint8Array(der) }));
+  }
+  return exported;
+}
+
+const exportedKeys = new WeakMap<webcrypto.CryptoKey, { spki: SubjectPublicKeyInfo; der: Uint8Array }>();
 
 /**
  * The last SubjectPublicKeyInfo parsed, and how many of its bytes come before the key bits: the

@@ -1,16 +1,20 @@
 import assert from 'node:assert/strict';
 import { X509Certificate, createPublicKey, verify } from 'node:crypto';
 import { test } from 'node:test';
-import { AsnConvert } from '@peculiar/asn1-schema';
+import { AsnConvert, AsnSerializer } from '@peculiar/asn1-schema';
 import { CertificationRequest } from '@peculiar/asn1-csr';
-import { Certificate } from '@peculiar/asn1-x509';
-import { createCertificate } from '../../src/pki/certificate.js';
+import { Certificate, Extensions, TBSCertificate, Validity, Version } from '@peculiar/asn1-x509';
+import { createCertificate, toBeSigned, type CreateCertificateParams } from '../../src/pki/certificate.js';
+import { toArrayBuffer } from '../../src/pki/bytes.js';
+import { authorityKeyIdExtension, nameConstraintsExtension, profileExtensions, subjectKeyIdExtension } from '../../src/pki/extensions.js';
+import { readIssuer } from '../../src/pki/issuer.js';
+import { toAsnName } from '../../src/pki/name.js';
 import { createCrl } from '../../src/pki/crl.js';
 import { createCsr } from '../../src/pki/csr.js';
-import { subjectPublicKeyInfo } from '../../src/pki/signature.js';
+import { keyIdentifier, signatureAlgorithmIdentifier, subjectPublicKeyInfo } from '../../src/pki/signature.js';
 import { generateKeyPair, type KeySpec } from '../../src/pki/keys.js';
 import { readPemBlocks } from '../../src/pki/pem.js';
-import { randomSerial } from '../../src/pki/serial.js';
+import { randomSerial, serialOctets } from '../../src/pki/serial.js';
 
 const der = (pem: string): Buffer => Buffer.from(readPemBlocks(pem)[0]!.der);
 
@@ -70,5 +74,48 @@ test('the SubjectPublicKeyInfo of new keys is their own, whatever the key before
     const keys = await generateKeyPair(spec);
     const exported = Buffer.from(await crypto.subtle.exportKey('spki', keys.publicKey));
     assert.deepEqual(Buffer.from(AsnConvert.serialize(subjectPublicKeyInfo(keys.publicKey))), exported);
+  }
+});
+
+test('the to-be-signed part put together from encoded names, key and extensions is what the schema encodes from whole objects', async () => {
+  const keys = await generateKeyPair({ type: 'ecdsa', curve: 'P-384' });
+  const leafKeys = await generateKeyPair({ type: 'ecdsa', curve: 'P-256' });
+  const now = new Date('2026-01-01T00:00:00.750Z');
+  const later = new Date('2051-01-01T00:00:00Z'); // GeneralizedTime
+  const ca = await createCertificate({ subject: { C: 'US', O: 'Example', CN: 'Example CA' }, publicKey: keys.publicKey, serial: '00ff01', notBefore: now, notAfter: later, signingKey: keys, ca: { pathLength: 0 }, keyUsage: ['keyCertSign', 'cRLSign'] });
+  const leafSpki = { rawData: toArrayBuffer(Buffer.from(await crypto.subtle.exportKey('spki', leafKeys.publicKey))) };
+  const cases: CreateCertificateParams[] = [
+    // Self-signed, with every attribute, a CA with a path length and a name constraint.
+    { subject: { C: 'US', ST: 'CA', L: 'SF', O: 'Example', OU: 'Ops', CN: 'Root' }, publicKey: keys.publicKey, serial: '01', notBefore: now, notAfter: later, signingKey: keys, ca: { pathLength: 1 }, keyUsage: ['keyCertSign', 'cRLSign'], extraExtensions: [nameConstraintsExtension({ dns: ['example.com'], ip: ['10.0.0.0/8'], email: [] })] },
+    // Leaves of one profile in a row, with other SANs each time (the shared parts are kept between them).
+    ...[['a.example.com', '10.0.0.1'], ['b.example.com', '2001:db8::1'], ['c.example.com']].map((names, index): CreateCertificateParams => ({
+      subject: { O: 'Example', CN: names[0]! }, publicKey: index === 2 ? leafSpki : leafKeys.publicKey, serial: `7f${index}0`, notBefore: now, notAfter: later, issuerPem: ca.pem, signingKey: keys,
+      keyUsage: ['digitalSignature'], extendedKeyUsage: ['serverAuth', 'clientAuth'], crlUrl: 'http://ca.example.com/ca.crl', ocspUrl: 'http://ca.example.com/ocsp',
+      sans: names.map((value) => ({ type: value.includes('.example') ? ('dns' as const) : ('ip' as const), value })),
+    })),
+    { subject: { CN: 'mail' }, publicKey: leafKeys.publicKey, serial: '80', notBefore: now, notAfter: now, issuerPem: ca.pem, signingKey: keys, keyUsage: ['digitalSignature', 'keyEncipherment'], sans: [{ type: 'email', value: 'a@example.com' }, { type: 'uri', value: 'https://example.com/' }] },
+    { subject: { CN: 'no SANs' }, publicKey: leafKeys.publicKey, serial: '81', notBefore: now, notAfter: later, issuerPem: ca.pem, signingKey: keys, keyUsage: ['digitalSignature'] },
+  ];
+  for (const params of cases) {
+    const issuer = params.issuerPem === undefined ? undefined : readIssuer(params.issuerPem);
+    const subjectKeyId = keyIdentifier(subjectPublicKeyInfo(params.publicKey));
+    const authorityKeyId = issuer ? issuer.keyId : subjectKeyId;
+    // As the schema encodes the whole TBSCertificate from its objects.
+    const extensions = [...profileExtensions(params), subjectKeyIdExtension(subjectKeyId), ...(params.extraExtensions ?? [])];
+    if (authorityKeyId) extensions.push(authorityKeyIdExtension(authorityKeyId));
+    const whole = new TBSCertificate({
+      version: Version.v3,
+      serialNumber: serialOctets(params.serial),
+      signature: signatureAlgorithmIdentifier(params.signingKey.spec),
+      issuer: issuer ? issuer.name : toAsnName(params.subject),
+      validity: new Validity({ notBefore: params.notBefore, notAfter: params.notAfter }),
+      subject: toAsnName(params.subject),
+      subjectPublicKeyInfo: subjectPublicKeyInfo(params.publicKey),
+      extensions: new Extensions(extensions),
+    });
+    const { tbsCertificate } = toBeSigned(params, issuer, subjectKeyId, authorityKeyId);
+    assert.equal(Buffer.from(AsnSerializer.serialize(tbsCertificate)).toString('hex'), Buffer.from(AsnSerializer.serialize(whole)).toString('hex'), params.subject.CN);
+    const made = await createCertificate(params);
+    assert.equal(Buffer.from(AsnConvert.serialize(AsnConvert.parse(made.der, Certificate).tbsCertificate)).toString('hex'), Buffer.from(AsnSerializer.serialize(whole)).toString('hex'));
   }
 });
