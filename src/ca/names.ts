@@ -203,7 +203,8 @@ export function validateName(name: string): string {
  */
 export function deriveName(cn: string): string {
   const trimmed = cn.trim();
-  const name = isIPv6(trimmed)
+  // Every IPv6 address has a colon; net.isIPv6 compiles a large pattern on first use (~7 ms).
+  const name = trimmed.includes(':') && isIPv6(trimmed)
     ? trimmed.toLowerCase().replace(/^::/, '0::').replace(/:/g, '-')
     : trimmed.toLowerCase().replace(/\s+/g, '-').replace(/^\*\./, 'wildcard.');
   try {

@@ -1,5 +1,5 @@
 import { AsnConvert } from '@peculiar/asn1-schema';
-import { CRLNumber, Extensions, RevokedCertificate, TBSCertList, Time, Version, id_ce_cRLNumber } from '@peculiar/asn1-x509';
+import { CRLNumber, Extensions, RevokedCertificate, TBSCertList, Time, Version, id_ce_cRLNumber, type Name as AsnName } from '@peculiar/asn1-x509';
 import { X509Certificate, X509Crl, X509CrlReason } from './x509.js';
 import { authorityKeyIdExtension, crlNumberExtension, crlReasonExtension } from './extensions.js';
 import { readIssuer } from './issuer.js';
@@ -53,7 +53,7 @@ export async function createCrl(params: CreateCrlParams): Promise<string> {
   const tbsCertList = new TBSCertList({
     version: Version.v2,
     signature: signatureAlgorithmIdentifier(params.signingKey.spec),
-    issuer: issuer.name,
+    issuer: encodedItem<AsnName>(issuer.nameDer),
     thisUpdate: new Time(params.thisUpdate),
     nextUpdate: new Time(params.nextUpdate),
     ...(revokedCertificates.length ? { revokedCertificates } : {}),

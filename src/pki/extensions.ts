@@ -38,6 +38,7 @@ import {
   id_pe_authorityInfoAccess,
 } from '@peculiar/asn1-x509';
 import { ipAsnText } from './ip-address.js';
+import { certificateExtensionQuickly } from './quick-check.js';
 import { X509Certificate } from './x509.js';
 import type { ExtendedKeyUsageName, KeyUsageName, RevocationReason, SubjectAltName } from './types.js';
 
@@ -197,9 +198,11 @@ export function nameConstraintsExtension(permitted: NameConstraintSet, options: 
 
 /** The permitted subtrees of a certificate's nameConstraints, or undefined when it has none. */
 export function readNameConstraints(pem: string): NameConstraintSet | undefined {
-  const extension = new X509Certificate(pem).extensions.find((candidate) => candidate.type === id_ce_nameConstraints);
-  if (!extension) return undefined;
-  const value = AsnConvert.parse(extension.value, NameConstraints);
+  // Found without the X.509 library in a certificate as certified writes it (see quick-check.ts).
+  const quick = certificateExtensionQuickly(pem, id_ce_nameConstraints);
+  const der = quick === undefined ? new X509Certificate(pem).extensions.find((candidate) => candidate.type === id_ce_nameConstraints)?.value : quick;
+  if (!der) return undefined;
+  const value = AsnConvert.parse(der, NameConstraints);
   const set: NameConstraintSet = { dns: [], ip: [], email: [] };
   for (const { base } of value.permittedSubtrees ?? []) {
     if (base.dNSName !== undefined) set.dns.push(base.dNSName);

@@ -2,7 +2,7 @@ import { X509Certificate, verify, type KeyObject } from 'node:crypto';
 import { TAG, childrenOf, contentOf, encodingOf, readOne, type Tlv } from './der-reader.js';
 import type { CertificateView, CrlView } from './inspect.js';
 import { readPemBlocks } from './pem-blocks.js';
-import { pemOf, quickCertificate, quickCrl, readSigned } from './quick-inspect.js';
+import { certificateExtensionValue, pemOf, quickCertificate, quickCrl, readSigned } from './quick-inspect.js';
 
 /**
  * What `certified check` reads of every certificate and CRL, without @peculiar/x509: decoding a
@@ -33,6 +33,21 @@ function quickView<V extends { pem: string }>(text: string, label: string, read:
   try {
     const view = read(der);
     return view.pem === text ? view : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The DER value of one extension of a certificate file written as certified writes it, null when
+ * it has none; undefined when the file is outside what is read here (ask the library then).
+ */
+export function certificateExtensionQuickly(text: string, oid: string): Uint8Array | null | undefined {
+  const der = onlyBlock(text, 'CERTIFICATE');
+  if (!der || pemOf(der, 'CERTIFICATE') !== text) return undefined;
+  try {
+    const value = certificateExtensionValue(der, oid);
+    return value && encodingOf(value);
   } catch {
     return undefined;
   }

@@ -212,14 +212,14 @@ interface Extensions {
   values: Map<string, Tlv>;
 }
 
-/** Extensions by OID, each value read as one TLV; duplicates and OIDs not read here are not quick. */
-function readExtensions(tlv: Tlv, allowed: readonly string[]): Extensions {
+/** Extensions by OID, each value read as one TLV; duplicates and OIDs not read here (unless 'any') are not quick. */
+function readExtensions(tlv: Tlv, allowed: readonly string[] | 'any'): Extensions {
   const extensions: Extensions = { critical: new Map(), values: new Map() };
   for (const extension of childrenOf(expect(tlv, TAG.sequence))) {
     const parts = childrenOf(expect(extension, TAG.sequence));
     const oid = readOid(parts[0]!);
     const critical = parts.length === 3 ? readBoolean(parts[1]!) : false;
-    if (parts.length < 2 || parts.length > 3 || !allowed.includes(oid) || extensions.values.has(oid)) throw new NotQuick(`extension ${oid}`);
+    if (parts.length < 2 || parts.length > 3 || (allowed !== 'any' && !allowed.includes(oid)) || extensions.values.has(oid)) throw new NotQuick(`extension ${oid}`);
     extensions.critical.set(oid, critical);
     extensions.values.set(oid, readOne(contentOf(expect(parts[parts.length - 1], TAG.octetString))));
   }
@@ -374,6 +374,27 @@ export function quickCertificate(der: Uint8Array): CertificateView {
     extendedKeyUsageNames: extensions.eku.map((oid) => EKU_NAMES[oid] ?? oid),
     basicConstraintsCritical: extensions.basicConstraintsCritical,
   };
+}
+
+/**
+ * The value (the TLV inside extnValue) of one extension of a certificate, null when it has none:
+ * the certificate is read as quickCertificate reads it up to its extensions, which may be any.
+ */
+export function certificateExtensionValue(der: Uint8Array, oid: string): Tlv | null {
+  const parts = childrenOf(readSigned(der).signed);
+  if (parts[0]?.tag === 0xa0) parts.shift();
+  const [, , , , , spki, extensionsTlv, ...rest] = parts;
+  if (rest.length || !spki || (extensionsTlv && extensionsTlv.tag !== 0xa3)) throw new NotQuick('certificate shape');
+  const extensionList = extensionsTlv ? childrenOf(extensionsTlv) : [];
+  if (extensionList.length > 1) throw new NotQuick('extensions');
+  return extensionList[0] ? (readExtensions(extensionList[0], 'any').values.get(oid) ?? null) : null;
+}
+
+/** The subject name's DER, exactly as encoded, of a certificate quickCertificate reads. */
+export function certificateSubjectDer(der: Uint8Array): Uint8Array {
+  const parts = childrenOf(readSigned(der).signed);
+  if (parts[0]?.tag === 0xa0) parts.shift();
+  return encodingOf(expect(parts[4], TAG.sequence)); // serialNumber, signature, issuer, validity, subject
 }
 
 function quickCsr(der: Uint8Array): CsrView {

@@ -106,13 +106,15 @@ describe('gitCommitPaths', () => {
       assert.equal(id, git(dir, ['rev-parse', 'HEAD']));
       assert.equal(git(dir, ['diff', '--cached', '--name-only']), '', 'the index is the new commit');
       made.push({
-        commit: git(dir, ['log', '-1', '--format=%T %P%n%an <%ae>%n%cn <%ce>%n%B']),
+        commit: git(dir, ['log', '-1', '--format=%T%n%an <%ae>%n%cn <%ce>%n%B']),
+        onParent: String(git(dir, ['rev-parse', 'HEAD^']) === parent && git(dir, ['rev-list', '--count', 'HEAD']) === '2'),
         headReflog: git(dir, ['reflog', '-1', '--format=%gs', 'HEAD']),
         branchReflog: git(dir, ['reflog', '-1', '--format=%gs', git(dir, ['symbolic-ref', '--short', 'HEAD'])]),
       });
     }
     assert.deepEqual(made[1], made[0]);
     assert.equal(made[1]?.headReflog, 'commit: Issue b');
+    assert.equal(made[1]?.onParent, 'true');
   });
 
   it('cleans a message as git commit does with -F (git stripspace)', () => {

@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { AsnConvert } from '@peculiar/asn1-schema';
-import { NameConstraints } from '@peculiar/asn1-x509';
+import { NameConstraints, id_ce_nameConstraints, type Extension } from '@peculiar/asn1-x509';
 import { assertNamesPermitted, dnsPermitted, externalConstraints, parsePermittedSubtrees } from '../../src/ca/authorities/name-constraints.js';
-import { nameConstraintsExtension } from '../../src/pki/extensions.js';
+import { nameConstraintsExtension, readNameConstraints } from '../../src/pki/extensions.js';
+import { createCertificate } from '../../src/pki/certificate.js';
+import { generateKeyPair } from '../../src/pki/keys.js';
+import { certificateExtensionQuickly } from '../../src/pki/quick-check.js';
 
 describe('name constraints', () => {
   it('matches DNS names as RFC 5280 and OpenSSL do', () => {
@@ -70,5 +73,31 @@ describe('name constraints', () => {
     const value = AsnConvert.parse(extension.extnValue.buffer, NameConstraints);
     assert.deepEqual([...(value.permittedSubtrees ?? [])].map(({ base }) => base.dNSName ?? base.iPAddress), ['example.com', '10.0.0.0/8']);
     assert.equal(value.excludedSubtrees, undefined);
+  });
+});
+
+describe('reading a CA certificate\'s name constraints', () => {
+  it('finds them without the X.509 library as the library does, and leaves other files to it', async () => {
+    const keys = await generateKeyPair({ type: 'ecdsa', curve: 'P-256' });
+    const make = (extraExtensions: Extension[]) =>
+      createCertificate({ subject: { CN: 'CA' }, publicKey: keys.publicKey, serial: '01', notBefore: new Date(0), notAfter: new Date(8.64e12), signingKey: keys, ca: {}, keyUsage: ['keyCertSign'], extraExtensions });
+    const permitted = { dns: ['example.com', '.corp.example.com'], ip: ['10.0.0.0/8'], email: ['example.com'] };
+    const cases = {
+      constrained: (await make([nameConstraintsExtension(permitted)])).pem,
+      shut: (await make([nameConstraintsExtension({ dns: ['example.com'], ip: [], email: [] }, { excludeUnlisted: true })])).pem,
+      free: (await make([])).pem,
+    };
+    for (const [name, pem] of Object.entries(cases)) {
+      assert.notEqual(certificateExtensionQuickly(pem, id_ce_nameConstraints), undefined, `${name} is read quickly`);
+      const crlf = pem.replace(/\n/g, '\r\n');
+      assert.equal(certificateExtensionQuickly(crlf, id_ce_nameConstraints), undefined, `${name} with CRLF goes to the library`);
+      assert.deepEqual(readNameConstraints(pem), readNameConstraints(crlf), name);
+    }
+    assert.deepEqual(readNameConstraints(cases.constrained), permitted);
+    assert.equal(readNameConstraints(cases.free), undefined);
+    // The same extension twice: not read quickly (the library takes the first).
+    const twice = (await make([nameConstraintsExtension(permitted), nameConstraintsExtension({ dns: ['other.example'], ip: [], email: [] })])).pem;
+    assert.equal(certificateExtensionQuickly(twice, id_ce_nameConstraints), undefined);
+    assert.deepEqual(readNameConstraints(twice), permitted);
   });
 });

@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { inspectCertificates, verifySignatures } from '../../src/ca/review/check-certificates.js';
 import { checkRecordFields } from '../../src/ca/review/check-records.js';
-import { createCertificate, verifyCertificateSignature } from '../../src/pki/certificate.js';
+import { createCertificate, describeCertificate, parseCertificate, verifyCertificateSignature } from '../../src/pki/certificate.js';
+import { readIssuer } from '../../src/pki/issuer.js';
+import { X509Certificate as LibraryCertificate } from '../../src/pki/x509.js';
 import { createCrl, verifyCrlSignature } from '../../src/pki/crl.js';
 import { inspectCertificate, inspectCrl } from '../../src/pki/inspect.js';
 import { generateKeyPair, type KeyPair } from '../../src/pki/keys.js';
@@ -72,6 +74,18 @@ describe('check reads certificates and CRLs as the library does, without it', ()
     const crl = inspectCrlTextQuickly(pems.crl);
     assert.ok(crl, 'the CRL is read quickly');
     assert.deepEqual(crl, inspectCrl(pems.crl));
+  });
+
+  it('gives parseCertificate and readIssuer the library\'s answers', async () => {
+    const pems = await fixtures();
+    for (const name of ['ca', 'rsaCa', 'leaf', 'rsaLeaf'] as const) {
+      assert.deepEqual(parseCertificate(pems[name]), describeCertificate(new LibraryCertificate(pems[name])), name);
+      // CRLF line ends: not as certified writes it, so read by the library.
+      const { pem: quickPem, ...quick } = readIssuer(pems[name]);
+      const { pem: libraryPem, ...library } = readIssuer(pems[name].replace(/\n/g, '\r\n'));
+      assert.deepEqual([quickPem, libraryPem], [pems[name], pems[name].replace(/\n/g, '\r\n')]);
+      assert.deepEqual(quick, library, name);
+    }
   });
 
   it('leaves a file not written as certified writes it to the library, and check still reads it', async () => {

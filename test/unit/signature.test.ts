@@ -107,7 +107,7 @@ test('the to-be-signed part put together from encoded names, key and extensions 
       version: Version.v3,
       serialNumber: serialOctets(params.serial),
       signature: signatureAlgorithmIdentifier(params.signingKey.spec),
-      issuer: issuer ? issuer.name : toAsnName(params.subject),
+      issuer: params.issuerPem ? AsnConvert.parse(der(params.issuerPem), Certificate).tbsCertificate.subject : toAsnName(params.subject),
       validity: new Validity({ notBefore: params.notBefore, notAfter: params.notAfter }),
       subject: toAsnName(params.subject),
       subjectPublicKeyInfo: subjectPublicKeyInfo(params.publicKey),
