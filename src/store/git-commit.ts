@@ -4,7 +4,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { GitOperationError, HelperGoneError, causeOfType } from './errors.js';
-import { GitCommandError, PATHSPECS_FROM_STDIN, findGitDirs, git, gitFindWorkTree, literalPathspecs, type GitClient } from './git.js';
+import { GitCommandError, PATHSPECS_FROM_STDIN, findGitDirs, git, gitFindWorkTree, gitTreeOf, literalPathspecs, type GitClient } from './git.js';
 import { ORPHAN_WAIT_MS, waitForExit } from './spawn.js';
 
 /** Used when the user has no git identity configured: commit rather than fail. */
@@ -56,8 +56,8 @@ export async function gitCommitPaths(dir: string, paths: string[], message: stri
 async function commitIndex(dir: string, client: GitClient, message: string, parent: string): Promise<string> {
   const cleaned = stripSpace(message);
   if (!cleaned) throw new GitCommandError(['commit'], 1, 'Aborting commit due to empty commit message.');
-  const [tree, parentTree] = await Promise.all([client.raw(['write-tree']), client.raw(['rev-parse', '--verify', '-q', `${parent}^{tree}`])]);
-  if (tree.trim() === parentTree.trim()) throw new GitCommandError(['commit'], 1, 'nothing to commit, working tree clean');
+  const [tree, parentTree] = await Promise.all([client.raw(['write-tree']), gitTreeOf(dir, parent)]);
+  if (tree.trim() === parentTree) throw new GitCommandError(['commit'], 1, 'nothing to commit, working tree clean');
   const commit = await withMessageFile(dir, cleaned, async (messageFile) => {
     const { output, committer } = await withIdentity(dir, client, (as) => as.raw(['commit-tree', tree.trim(), '-p', parent, '-F', messageFile]));
     const id = output.trim();

@@ -211,6 +211,14 @@ export async function gitParentOf(dir: string, commit: string): Promise<string |
   return OBJECT_ID.test(parent) ? parent : undefined;
 }
 
+/** The tree of `commit`: from the loose object of a commit just made, else from git. */
+export async function gitTreeOf(dir: string, commit: string): Promise<string> {
+  if (!OBJECT_ID.test(commit)) throw new Error(`"${commit.slice(0, 80)}" is not a commit id`);
+  const tree = /^commit \d+\0tree ([0-9a-f]+)\n/.exec((await readLooseObject(dir, commit)) ?? '')?.[1];
+  if (tree !== undefined && OBJECT_ID.test(tree)) return tree;
+  return (await (await git(dir)).raw(['rev-parse', '--verify', '-q', `${commit}^{tree}`])).trim();
+}
+
 /**
  * The content of `rel` (relative to `dir`) in `commit`, undefined when the commit has no such
  * file; one `git cat-file`. Refused past `limit` bytes (git's output is cut there).

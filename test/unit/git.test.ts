@@ -8,7 +8,7 @@ import { commitFile, git, removedAfter, repo } from '../helpers/git-repo.js';
 import { GitUnknownRefError, SkipWorktreeError } from '../../src/store/errors.js';
 import { gitOperationUnderWay } from '../../src/store/git-merge.js';
 import { PLUMBING_MIN_INDEX_BYTES, gitCommitMayUsePlumbing, gitCommitPaths, stripSpace } from '../../src/store/git-commit.js';
-import { gitChangedPaths, gitHead, gitParentOf, gitIndexMatchesHead, gitRefuseSkipWorktree, gitRestorePaths } from '../../src/store/git.js';
+import { gitChangedPaths, gitHead, gitParentOf, gitTreeOf, gitIndexMatchesHead, gitRefuseSkipWorktree, gitRestorePaths } from '../../src/store/git.js';
 
 describe('gitParentOf', () => {
   it('gives the first parent as git does, from a loose commit, a packed one and a root commit', async () => {
@@ -28,6 +28,19 @@ describe('gitParentOf', () => {
     git(dir, ['gc', '-q']);
     assert.equal(await gitParentOf(dir, merge), second);
     assert.equal(await gitParentOf(dir, first), undefined);
+  });
+});
+
+describe('gitTreeOf', () => {
+  it('gives the tree of a loose and of a packed commit, as git does', async () => {
+    const dir = repo();
+    commitFile(dir, 'a.txt', 'a');
+    const commit = git(dir, ['rev-parse', 'HEAD']);
+    const tree = git(dir, ['rev-parse', 'HEAD^{tree}']);
+    assert.equal(await gitTreeOf(dir, commit), tree);
+    git(dir, ['gc', '-q']);
+    assert.ok(!existsSync(join(dir, '.git/objects', commit.slice(0, 2), commit.slice(2))), 'packed');
+    assert.equal(await gitTreeOf(dir, commit), tree);
   });
 });
 
