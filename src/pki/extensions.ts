@@ -84,6 +84,11 @@ export function sanExtension(sans: SubjectAltName[]): Extension {
 
 /** The profile extensions; the key identifiers are added by the certificate builder. */
 export function profileExtensions(params: ExtensionParams): Extension[] {
+  return [...extensionsBeforeSans(params), ...(params.sans?.length ? [sanExtension(params.sans)] : []), ...extensionsAfterSans(params)];
+}
+
+/** basicConstraints, keyUsage and extKeyUsage: what profileExtensions puts before the SANs. */
+function extensionsBeforeSans(params: ExtensionParams): Extension[] {
   const extensions = [
     extension(id_ce_basicConstraints, true, new BasicConstraints({ cA: params.ca !== undefined, ...(params.ca?.pathLength !== undefined ? { pathLenConstraint: params.ca.pathLength } : {}) })),
     extension(id_ce_keyUsage, true, new KeyUsage(params.keyUsage.reduce((flags, usage) => flags | KeyUsageFlags[usage], 0))),
@@ -91,7 +96,12 @@ export function profileExtensions(params: ExtensionParams): Extension[] {
   if (params.extendedKeyUsage?.length) {
     extensions.push(extension(id_ce_extKeyUsage, false, new ExtendedKeyUsage(params.extendedKeyUsage.map((usage) => EXTENDED_KEY_USAGE[usage]))));
   }
-  if (params.sans?.length) extensions.push(sanExtension(params.sans));
+  return extensions;
+}
+
+/** cRLDistributionPoints and authorityInfoAccess: what profileExtensions puts after the SANs. */
+function extensionsAfterSans(params: ExtensionParams): Extension[] {
+  const extensions: Extension[] = [];
   if (params.crlUrl) {
     const fullName = [new GeneralName({ uniformResourceIdentifier: params.crlUrl })];
     extensions.push(extension(id_ce_cRLDistributionPoints, false, new CRLDistributionPoints([new DistributionPoint({ distributionPoint: new DistributionPointName({ fullName }) })])));
@@ -109,12 +119,11 @@ export function profileExtensions(params: ExtensionParams): Extension[] {
  * encoded once per set of parameters (encoding an extension through the schema costs ~40 µs).
  */
 export function profileExtensionsDer(params: ExtensionParams): Uint8Array[] {
+  // Every field of ExtensionParams but the SANs.
   const key = JSON.stringify([params.ca ?? null, params.keyUsage, params.extendedKeyUsage ?? [], params.crlUrl ?? '', params.ocspUrl ?? '']);
   let shared = sharedProfileExtensions.get(key);
   if (!shared) {
-    const encoded = profileExtensions({ ...params, sans: [] }).map(extensionDer);
-    const beforeSans = params.extendedKeyUsage?.length ? 3 : 2; // basicConstraints, keyUsage, extKeyUsage
-    shared = { before: encoded.slice(0, beforeSans), after: encoded.slice(beforeSans) };
+    shared = { before: extensionsBeforeSans(params).map(extensionDer), after: extensionsAfterSans(params).map(extensionDer) };
     if (sharedProfileExtensions.size >= SHARED_PROFILES_KEPT) sharedProfileExtensions.clear();
     sharedProfileExtensions.set(key, shared);
   }

@@ -26,7 +26,7 @@ export function toAsnName(dn: DistinguishedName): AsnName {
 
 /** The DER of toAsnName(dn); the last one is kept, since a certificate and its CSR encode the same subject. */
 export function nameDer(dn: DistinguishedName): Uint8Array {
-  const key = DN_ATTRIBUTES.map((attribute) => dn[attribute] ?? '\0').join('\0');
+  const key = JSON.stringify(DN_ATTRIBUTES.map((attribute) => dn[attribute] ?? null));
   if (lastName?.key !== key) lastName = { key, der: new Uint8Array(AsnConvert.serialize(toAsnName(dn))) };
   return lastName.der;
 }

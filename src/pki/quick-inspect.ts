@@ -324,15 +324,22 @@ export function readSigned(der: Uint8Array): { signed: Tlv; algorithm: Signature
   return { signed: expect(signed, TAG.sequence), algorithm: readSignatureAlgorithm(algorithm!), algorithmDer: encodingOf(algorithm!), signature: bits.subarray(1) };
 }
 
-export function quickCertificate(der: Uint8Array): CertificateView {
+/** The fields of a certificate's TBSCertificate after its version (checked), and its signature algorithm. */
+function certificateFields(der: Uint8Array): { fields: Tlv[]; algorithm: SignatureAlgorithm } {
   const { signed, algorithm } = readSigned(der);
-  const parts = childrenOf(signed);
-  if (parts[0]?.tag === 0xa0) {
-    const [version, ...rest] = childrenOf(parts.shift()!);
+  const fields = childrenOf(signed);
+  if (fields[0]?.tag === 0xa0) {
+    const [version, ...rest] = childrenOf(fields.shift()!);
     if (rest.length || readSmallInteger(version!) > 2) throw new NotQuick('version');
   }
-  const [serial, innerAlgorithm, issuerTlv, validity, subjectTlv, spki, extensionsTlv, ...rest] = parts;
+  const [, , , , , spki, extensionsTlv, ...rest] = fields;
   if (rest.length || !spki || (extensionsTlv && extensionsTlv.tag !== 0xa3)) throw new NotQuick('certificate shape');
+  return { fields, algorithm };
+}
+
+export function quickCertificate(der: Uint8Array): CertificateView {
+  const { fields, algorithm } = certificateFields(der);
+  const [serial, innerAlgorithm, issuerTlv, validity, subjectTlv, spki, extensionsTlv] = fields;
   checkAlgorithmIdentifier(innerAlgorithm);
   const serialBytes = contentOf(expect(serial, TAG.integer));
   if (serialBytes.length === 0) throw new NotQuick('serial');
@@ -340,7 +347,7 @@ export function quickCertificate(der: Uint8Array): CertificateView {
   if (!notAfter || more.length) throw new NotQuick('validity');
   const subject = readName(subjectTlv!);
   const issuer = readName(issuerTlv!);
-  const key = readCertificateKey(spki);
+  const key = readCertificateKey(spki!);
   const extensionList = extensionsTlv ? childrenOf(extensionsTlv) : [];
   if (extensionList.length > 1) throw new NotQuick('extensions');
   const extensions = readCertificateExtensions(extensionList[0] ? readExtensions(extensionList[0], CERTIFICATE_EXTENSIONS) : { critical: new Map(), values: new Map() });
@@ -381,10 +388,7 @@ export function quickCertificate(der: Uint8Array): CertificateView {
  * the certificate is read as quickCertificate reads it up to its extensions, which may be any.
  */
 export function certificateExtensionValue(der: Uint8Array, oid: string): Tlv | null {
-  const parts = childrenOf(readSigned(der).signed);
-  if (parts[0]?.tag === 0xa0) parts.shift();
-  const [, , , , , spki, extensionsTlv, ...rest] = parts;
-  if (rest.length || !spki || (extensionsTlv && extensionsTlv.tag !== 0xa3)) throw new NotQuick('certificate shape');
+  const extensionsTlv = certificateFields(der).fields[6];
   const extensionList = extensionsTlv ? childrenOf(extensionsTlv) : [];
   if (extensionList.length > 1) throw new NotQuick('extensions');
   return extensionList[0] ? (readExtensions(extensionList[0], 'any').values.get(oid) ?? null) : null;
@@ -392,9 +396,7 @@ export function certificateExtensionValue(der: Uint8Array, oid: string): Tlv | n
 
 /** The subject name's DER, exactly as encoded, of a certificate quickCertificate reads. */
 export function certificateSubjectDer(der: Uint8Array): Uint8Array {
-  const parts = childrenOf(readSigned(der).signed);
-  if (parts[0]?.tag === 0xa0) parts.shift();
-  return encodingOf(expect(parts[4], TAG.sequence)); // serialNumber, signature, issuer, validity, subject
+  return encodingOf(expect(certificateFields(der).fields[4], TAG.sequence)); // serialNumber, signature, issuer, validity, subject
 }
 
 function quickCsr(der: Uint8Array): CsrView {

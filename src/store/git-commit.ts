@@ -8,7 +8,7 @@ import { GitCommandError, PATHSPECS_FROM_STDIN, findGitDirs, git, gitFindWorkTre
 import { ORPHAN_WAIT_MS, waitForExit } from './spawn.js';
 
 /** Used when the user has no git identity configured: commit rather than fail. */
-export const FALLBACK_IDENTITY = { name: 'certified', email: 'certified@localhost' };
+const FALLBACK_IDENTITY = { name: 'certified', email: 'certified@localhost' };
 
 const MISSING_IDENTITY = /Please tell me who you are|empty ident name|unable to auto-detect email|Author identity unknown/i;
 
@@ -49,9 +49,11 @@ export async function gitCommitPaths(dir: string, paths: string[], message: stri
 }
 
 /**
- * Commits the index on top of `parent` as `git commit` would with no hook, no signature and the
- * default clean-up of a message given with -F: the same commit, the same reflog entry, the same
- * automatic maintenance afterwards. `update-ref` moves HEAD only if it still is `parent`.
+ * Commits the index on top of `parent` as `git commit` would with no hook, no signature, no
+ * maintenance setting and the default clean-up of a message given with -F: the same commit, the
+ * same reflog entry, and afterwards `gc --auto`, which is all `git commit`'s automatic maintenance
+ * runs then (it goes to the background itself when there is work). `update-ref` moves HEAD only if
+ * it still is `parent`. Unlike `git commit`, it leaves .git/COMMIT_EDITMSG as it was.
  */
 async function commitIndex(dir: string, client: GitClient, message: string, parent: string): Promise<string> {
   const cleaned = stripSpace(message);
@@ -65,7 +67,7 @@ async function commitIndex(dir: string, client: GitClient, message: string, pare
     await committer.raw(['update-ref', '-m', `commit: ${subject}`, 'HEAD', id, parent]);
     return id;
   });
-  await client.raw(['maintenance', 'run', '--auto', '--quiet']).catch(() => undefined);
+  await client.raw(['gc', '--auto', '--quiet']).catch(() => undefined);
   return commit;
 }
 
@@ -102,8 +104,12 @@ export function stripSpace(message: string): string {
 /** The hooks `git commit` runs (reference-transaction runs for update-ref as well). */
 const COMMIT_HOOKS = ['pre-commit', 'prepare-commit-msg', 'commit-msg', 'post-commit'];
 
-/** Settings under which `git commit` does more than record the index (see gitCommitMayUsePlumbing). */
-const COMMIT_SETTINGS = '^(core\\.hookspath|commit\\.gpgsign|commit\\.cleanup)$';
+/**
+ * Settings under which `git commit` may do more than record the index and run `gc --auto` (see
+ * gitCommitMayUsePlumbing): hooks (in files under core.hooksPath, or defined in the configuration
+ * by newer gits), signing, the message's clean-up, and any maintenance setting.
+ */
+const COMMIT_SETTINGS = '^(core\\.hookspath|commit\\.gpgsign|commit\\.cleanup|hook\\..*|maintenance\\..*)$';
 
 /**
  * From this size of index on (about 2,500 tracked files) a change commits with plumbing. `git
@@ -115,9 +121,10 @@ export const PLUMBING_MIN_INDEX_BYTES = 256 * 1024;
 
 /**
  * True when a change may commit with plumbing (see gitCommitPaths): the index is large (see
- * PLUMBING_MIN_INDEX_BYTES) and `git commit` would only record it: no commit hook exists (in
- * core.hooksPath or the repository's hooks folder), commit.gpgSign is off, and commit.cleanup is
- * the default. One `git config` process for a large index, none for a small one; false when unsure.
+ * PLUMBING_MIN_INDEX_BYTES) and `git commit` would only record it and run `gc --auto`: no commit
+ * hook exists (in core.hooksPath or the repository's hooks folder) and none is configured,
+ * commit.gpgSign is off, commit.cleanup is the default, and no maintenance.* setting is made. One
+ * `git config` process for a large index, none for a small one; false when unsure.
  */
 export async function gitCommitMayUsePlumbing(dir: string): Promise<boolean> {
   const dirs = await findGitDirs(dir).catch(() => null);
@@ -137,14 +144,14 @@ export async function gitCommitMayUsePlumbing(dir: string): Promise<boolean> {
     const newline = entry.indexOf('\n');
     settings.set((newline < 0 ? entry : entry.slice(0, newline)).toLowerCase(), newline < 0 ? undefined : entry.slice(newline + 1));
   }
+  if ([...settings.keys()].some((key) => key.startsWith('hook.') || key.startsWith('maintenance.'))) return false;
   const signing = settings.get('commit.gpgsign');
   if (settings.has('commit.gpgsign') && !(signing !== undefined && /^(false|no|off|0|)$/i.test(signing))) return false;
   const cleanup = settings.get('commit.cleanup');
   if (settings.has('commit.cleanup') && !(cleanup !== undefined && /^(default|whitespace)$/i.test(cleanup))) return false;
   const hooksPath = settings.get('core.hookspath');
   if (settings.has('core.hookspath') && !hooksPath) return false;
-  const workTree = await gitFindWorkTree(dir);
-  const hooks = hooksPath ? resolve(workTree ?? dir, hooksPath) : join(dirs.commonDir, 'hooks');
+  const hooks = hooksPath ? resolve((await gitFindWorkTree(dir)) ?? dir, hooksPath) : join(dirs.commonDir, 'hooks');
   return !COMMIT_HOOKS.some((name) => existsSync(join(hooks, name)));
 }
 

@@ -106,28 +106,39 @@ describe('gitCommitPaths', () => {
     assert.match(git(dir, ['status', '--porcelain']), /^\?\? unstaged\.txt$/);
   });
 
-  it('commits the index with plumbing as git commit would: tree, parent, message, identity, reflog', async () => {
+  it('commits the index with plumbing as git commit would: tree, parent, message, identity, reflog; with and without a git identity', async () => {
     const message = '\n\nIssue b   \n\n\n\nDNS:b.example.com\t\nCertified-Action: issue\n\n';
-    const made: Record<string, string>[] = [];
-    for (const plumbing of [false, true]) {
-      const dir = repo();
-      mkdirSync(join(dir, 'certs'));
-      commitFile(dir, 'certs/a.crt', 'a');
-      const parent = git(dir, ['rev-parse', 'HEAD']);
-      writeFileSync(join(dir, 'certs/b.crt'), 'b');
-      const id = await gitCommitPaths(dir, ['certs/b.crt'], message, { indexMatchedHead: true, plumbing, parent });
-      assert.equal(id, git(dir, ['rev-parse', 'HEAD']));
-      assert.equal(git(dir, ['diff', '--cached', '--name-only']), '', 'the index is the new commit');
-      made.push({
-        commit: git(dir, ['log', '-1', '--format=%T%n%an <%ae>%n%cn <%ce>%n%B']),
-        onParent: String(git(dir, ['rev-parse', 'HEAD^']) === parent && git(dir, ['rev-list', '--count', 'HEAD']) === '2'),
-        headReflog: git(dir, ['reflog', '-1', '--format=%gs', 'HEAD']),
-        branchReflog: git(dir, ['reflog', '-1', '--format=%gs', git(dir, ['symbolic-ref', '--short', 'HEAD'])]),
-      });
+    const home = process.env.HOME;
+    try {
+      // A HOME with no .gitconfig: no identity (certified's own is used) unless git can make one up.
+      for (const withoutIdentity of [false, true]) {
+        if (withoutIdentity) process.env.HOME = repo('certified-home-');
+        const made: Record<string, string>[] = [];
+        for (const plumbing of [false, true]) {
+          const dir = repo();
+          mkdirSync(join(dir, 'certs'));
+          commitFile(dir, 'certs/a.crt', 'a');
+          rmSync(join(dir, '.git/COMMIT_EDITMSG'));
+          const parent = git(dir, ['rev-parse', 'HEAD']);
+          writeFileSync(join(dir, 'certs/b.crt'), 'b');
+          const id = await gitCommitPaths(dir, ['certs/b.crt'], message, { indexMatchedHead: true, plumbing, parent });
+          assert.equal(id, git(dir, ['rev-parse', 'HEAD']));
+          assert.equal(git(dir, ['diff', '--cached', '--name-only']), '', 'the index is the new commit');
+          assert.equal(existsSync(join(dir, '.git/COMMIT_EDITMSG')), !plumbing, plumbing ? 'made without git commit' : 'made by git commit');
+          made.push({
+            commit: git(dir, ['log', '-1', '--format=%T%n%an <%ae>%n%cn <%ce>%n%B']),
+            onParent: String(git(dir, ['rev-parse', 'HEAD^']) === parent && git(dir, ['rev-list', '--count', 'HEAD']) === '2'),
+            headReflog: git(dir, ['reflog', '-1', '--format=%gs %gn <%ge>', 'HEAD']),
+            branchReflog: git(dir, ['reflog', '-1', '--format=%gs %gn <%ge>', git(dir, ['symbolic-ref', '--short', 'HEAD'])]),
+          });
+        }
+        assert.deepEqual(made[1], made[0]);
+        assert.match(made[1]?.headReflog ?? '', /^commit: Issue b /);
+        assert.equal(made[1]?.onParent, 'true');
+      }
+    } finally {
+      process.env.HOME = home;
     }
-    assert.deepEqual(made[1], made[0]);
-    assert.equal(made[1]?.headReflog, 'commit: Issue b');
-    assert.equal(made[1]?.onParent, 'true');
   });
 
   it('cleans a message as git commit does with -F (git stripspace)', () => {
@@ -138,7 +149,7 @@ describe('gitCommitPaths', () => {
     }
   });
 
-  it('runs git maintenance after a plumbing commit, as git commit does', async () => {
+  it('runs git gc --auto after a plumbing commit, as git commit does', async () => {
     const dir = repo();
     commitFile(dir, 'a.txt', 'a');
     // gc.auto=1: git packs once objects/17/ (its sample of the loose objects) holds two.
@@ -190,7 +201,16 @@ describe('gitCommitPaths', () => {
     assert.equal(await gitCommitMayUsePlumbing(join(dir, 'team-hooks')), false, 'core.hooksPath, relative to the work tree');
     git(dir, ['config', 'core.hooksPath', '/dev/null']);
     assert.equal(await gitCommitMayUsePlumbing(dir), true, 'hooks turned off');
-    for (const [key, value, plumbing] of [['commit.gpgSign', 'true', false], ['commit.gpgSign', 'false', true], ['commit.cleanup', 'strip', false], ['commit.cleanup', 'default', true]] as const) {
+    const settings = [
+      ['commit.gpgSign', 'true', false],
+      ['commit.gpgSign', 'false', true],
+      ['commit.cleanup', 'strip', false],
+      ['commit.cleanup', 'default', true],
+      ['hook.scan.event', 'pre-commit', false], // hooks defined in the configuration (newer gits)
+      ['maintenance.auto', 'false', false],
+      ['gc.auto', '0', true],
+    ] as const;
+    for (const [key, value, plumbing] of settings) {
       git(dir, ['config', key, value]);
       assert.equal(await gitCommitMayUsePlumbing(dir), plumbing, `${key}=${value}`);
       git(dir, ['config', '--unset', key]);

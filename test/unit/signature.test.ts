@@ -2,11 +2,12 @@ import assert from 'node:assert/strict';
 import { X509Certificate, createPublicKey, verify } from 'node:crypto';
 import { test } from 'node:test';
 import { AsnConvert, AsnSerializer } from '@peculiar/asn1-schema';
-import { CertificationRequest } from '@peculiar/asn1-csr';
-import { Certificate, Extensions, TBSCertificate, Validity, Version } from '@peculiar/asn1-x509';
+import { Attributes, CertificationRequest, CertificationRequestInfo } from '@peculiar/asn1-csr';
+import { id_pkcs9_at_extensionRequest } from '@peculiar/asn1-pkcs9';
+import { Attribute, Certificate, Extensions, TBSCertificate, Validity, Version } from '@peculiar/asn1-x509';
 import { createCertificate, toBeSigned, type CreateCertificateParams } from '../../src/pki/certificate.js';
 import { toArrayBuffer } from '../../src/pki/bytes.js';
-import { authorityKeyIdExtension, nameConstraintsExtension, profileExtensions, subjectKeyIdExtension } from '../../src/pki/extensions.js';
+import { authorityKeyIdExtension, nameConstraintsExtension, profileExtensions, sanExtension, subjectKeyIdExtension } from '../../src/pki/extensions.js';
 import { readIssuer } from '../../src/pki/issuer.js';
 import { toAsnName } from '../../src/pki/name.js';
 import { createCrl } from '../../src/pki/crl.js';
@@ -117,5 +118,21 @@ test('the to-be-signed part put together from encoded names, key and extensions 
     assert.equal(Buffer.from(AsnSerializer.serialize(tbsCertificate)).toString('hex'), Buffer.from(AsnSerializer.serialize(whole)).toString('hex'), params.subject.CN);
     const made = await createCertificate(params);
     assert.equal(Buffer.from(AsnConvert.serialize(AsnConvert.parse(made.der, Certificate).tbsCertificate)).toString('hex'), Buffer.from(AsnSerializer.serialize(whole)).toString('hex'));
+  }
+});
+
+test('a CSR made from encoded subject, key and SANs holds what the schema encodes from whole objects', async () => {
+  const keys = await generateKeyPair({ type: 'ecdsa', curve: 'P-256' });
+  const requests = [
+    { subject: { C: 'US', O: 'Example', CN: 'a.example.com' }, sans: [{ type: 'dns' as const, value: 'a.example.com' }, { type: 'ip' as const, value: '10.0.0.1' }] },
+    { subject: { CN: 'b.example.com' }, sans: [{ type: 'dns' as const, value: 'b.example.com' }, { type: 'ip' as const, value: '2001:db8::1' }] },
+    { subject: { CN: 'no SANs' }, sans: [] },
+  ];
+  for (const { subject, sans } of requests) {
+    const attributes = new Attributes();
+    if (sans.length) attributes.push(new Attribute({ type: id_pkcs9_at_extensionRequest, values: [AsnConvert.serialize(new Extensions([sanExtension(sans)]))] }));
+    const whole = new CertificationRequestInfo({ subject: toAsnName(subject), subjectPKInfo: subjectPublicKeyInfo(keys.publicKey), attributes });
+    const made = AsnConvert.parse(der(await createCsr({ subject, sans, keyPair: keys })), CertificationRequest).certificationRequestInfo;
+    assert.equal(Buffer.from(AsnConvert.serialize(made)).toString('hex'), Buffer.from(AsnSerializer.serialize(whole)).toString('hex'), subject.CN);
   }
 });
