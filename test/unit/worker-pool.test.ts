@@ -10,12 +10,18 @@ import { ChunkQueue, WorkerPool, chunked } from '../../src/ca/worker-pool.js';
 const dir = mkdtempSync(join(tmpdir(), 'certified-pool-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Upper-cases its items; "fail" makes it reply with an error, "exit" makes the thread stop. */
+/**
+ * Upper-cases its items; "fail" makes it reply with an error, "exit" makes the thread stop, "given"
+ * answers how many chunks the thread had been given when it had worked 50 ms on this one.
+ */
 const script = join(dir, 'worker.mjs');
 writeFileSync(
   script,
   `import { parentPort } from 'node:worker_threads';
+let given = 0;
 parentPort.on('message', ({ id, items }) => {
+  given += 1;
+  if (items.includes('given')) return setTimeout(() => parentPort.postMessage({ id, results: items.map(() => given) }), 50);
   if (items.includes('exit')) process.exit(3);
   if (items.includes('fail')) return parentPort.postMessage({ id, error: { message: 'failed on purpose', code: 'TEST', hint: 'a hint' } });
   parentPort.postMessage({ id, results: items.map((item) => item.toUpperCase()) });
@@ -33,6 +39,16 @@ describe('WorkerPool', () => {
       assert.deepEqual(await pool.map<string, string>(chunked(letters, 3), message), letters.map((letter) => letter.toUpperCase()));
       assert.deepEqual(await pool.map<string, string>([['x'], ['y', 'z']], message), ['X', 'Y', 'Z']);
       assert.deepEqual(await pool.map<string, string>([], message), []);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('gives each thread its next chunk before it answers the current one', async () => {
+    const pool = await WorkerPool.start(pathToFileURL(script), {}, 1);
+    try {
+      // While the thread works on the first chunk, the second is already its own (one at a time: 1, 2, 3).
+      assert.deepEqual(await pool.map<string, number>([['given'], ['given'], ['given']], message), [2, 2, 3]);
     } finally {
       await pool.close();
     }

@@ -116,7 +116,8 @@ export function fromBatch(batch: VerifyBatch): SignaturePair[] {
  * is checked on every core; a small one in this thread, where starting workers would cost more.
  */
 const MIN_CERTIFICATES_FOR_WORKERS = 200;
-const CHUNK = 100;
+/** ~75 ms of work: each thread holds two (see WorkerPool), which this thread may wait for at the end. */
+const CHUNK = 50;
 /** What this thread decodes and verifies between two looks at the worker threads' replies (~30 ms). */
 const SLICE = 20;
 /**
