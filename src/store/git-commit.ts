@@ -58,10 +58,10 @@ export async function gitCommitPaths(dir: string, paths: string[], message: stri
 async function commitIndex(dir: string, client: GitClient, message: string, parent: string): Promise<string> {
   const cleaned = stripSpace(message);
   if (!cleaned) throw new GitCommandError(['commit'], 1, 'Aborting commit due to empty commit message.');
-  const [tree, parentTree] = await Promise.all([client.raw(['write-tree']), gitTreeOf(dir, parent)]);
-  if (tree.trim() === parentTree) throw new GitCommandError(['commit'], 1, 'nothing to commit, working tree clean');
+  const [tree, parentTree] = await Promise.all([client.raw(['write-tree']).then((output) => output.trim()), gitTreeOf(dir, parent)]);
+  if (tree === parentTree) throw new GitCommandError(['commit'], 1, 'nothing to commit, working tree clean');
   const commit = await withMessageFile(dir, cleaned, async (messageFile) => {
-    const { output, committer } = await withIdentity(dir, client, (as) => as.raw(['commit-tree', tree.trim(), '-p', parent, '-F', messageFile]));
+    const { output, committer } = await withIdentity(dir, client, (as) => as.raw(['commit-tree', tree, '-p', parent, '-F', messageFile]));
     const id = output.trim();
     const subject = cleaned.slice(0, cleaned.indexOf('\n'));
     await committer.raw(['update-ref', '-m', `commit: ${subject}`, 'HEAD', id, parent]);
