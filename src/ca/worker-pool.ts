@@ -5,13 +5,6 @@ import { CertifiedError, type TextPart } from './errors.js';
 
 const MAX_THREADS = 8;
 
-/**
- * Chunks each thread holds at once: it starts the next as soon as it posts a chunk's results,
- * instead of waiting for this thread to read them and send another. With one, check's worker
- * waited for the main thread (busy with its own slice of ~30 ms) ~10% of the time at 10,000.
- */
-const CHUNKS_IN_FLIGHT = 2;
-
 /** What a worker script posts back for one chunk. */
 export interface WorkerReply<R> {
   id: number;
@@ -57,54 +50,65 @@ export class WorkerPool {
   /**
    * map, without keeping the results: `onResults` gets each chunk's results, with the chunk's index,
    * as they come back (in any order), so that a caller can use them and let them go.
+   * `chunksAhead` more chunks are posted to each thread than it works on, one round of the threads
+   * at a time: a thread then starts its next chunk as soon as it posts a chunk's results, instead of
+   * waiting for this thread to read them and send another (check's worker waited ~10% of the time
+   * for a main thread busy with its own share).
    */
-  async each<T, R>(chunks: T[][] | ChunkQueue<T>, message: (chunk: T[]) => object, onResults: (results: R[], index: number) => void): Promise<void> {
+  async each<T, R>(chunks: T[][] | ChunkQueue<T>, message: (chunk: T[]) => object, onResults: (results: R[], index: number) => void, options: { chunksAhead?: number } = {}): Promise<void> {
     if (this.failure) throw this.failure;
     const queue = chunks instanceof ChunkQueue ? chunks : new ChunkQueue(chunks);
     // A failure of onResults after this thread's promise was resolved (its last chunk) is thrown here.
     let failed: { error: unknown } | undefined;
+    // Set by the first failure: replies still coming from other chunks are then ignored.
+    let stopped = false;
     const detach: (() => void)[] = [];
+    const senders: (() => void)[] = [];
     try {
-      await Promise.all(
-        this.workers.map(
-          (worker) =>
-            new Promise<void>((resolve, reject) => {
-              let inFlight = 0;
-              const send = () => {
-                const id = queue.take();
-                if (id === undefined) {
-                  if (inFlight === 0) resolve();
-                  return;
-                }
-                inFlight += 1;
-                try {
-                  worker.postMessage({ id, ...message(queue.chunks[id]!) });
-                } catch (error) {
-                  reject(error);
-                }
-              };
-              const onMessage = (reply: WorkerReply<R>) => {
-                inFlight -= 1;
-                if (reply.error) return reject(new CertifiedError(reply.error.message, { code: reply.error.code ?? 'WORKER', hint: reply.error.hint }));
-                if (reply.results?.length !== queue.chunks[reply.id]?.length) return reject(new Error(`a worker thread answered ${reply.results?.length ?? 0} results for ${queue.chunks[reply.id]?.length ?? 0} jobs`));
-                // The next chunk first: this thread's work goes on while the results are used here.
-                send();
-                try {
-                  onResults(reply.results ?? [], reply.id);
-                } catch (error) {
-                  failed ??= { error };
-                  reject(error);
-                }
-              };
-              const onExit = (code: number) => reject(new Error(`a worker thread stopped (exit code ${code})`));
-              worker.on('message', onMessage).on('error', reject).on('exit', onExit);
-              detach.push(() => worker.off('message', onMessage).off('error', reject).off('exit', onExit));
-              for (let queued = 0; queued < CHUNKS_IN_FLIGHT; queued++) send();
-            }),
-        ),
+      const threadsDone = this.workers.map(
+        (worker) =>
+          new Promise<void>((resolve, reject) => {
+            let inFlight = 0;
+            const send = () => {
+              if (stopped) return;
+              const id = queue.take();
+              if (id === undefined) {
+                if (inFlight === 0) resolve();
+                return;
+              }
+              inFlight += 1;
+              try {
+                worker.postMessage({ id, ...message(queue.chunks[id]!) });
+              } catch (error) {
+                reject(error);
+              }
+            };
+            const onMessage = (reply: WorkerReply<R>) => {
+              if (stopped) return;
+              inFlight -= 1;
+              if (reply.error) return reject(new CertifiedError(reply.error.message, { code: reply.error.code ?? 'WORKER', hint: reply.error.hint }));
+              if (reply.results?.length !== queue.chunks[reply.id]?.length) return reject(new Error(`a worker thread answered ${reply.results?.length ?? 0} results for ${queue.chunks[reply.id]?.length ?? 0} jobs`));
+              // The next chunk first: this thread's work goes on while the results are used here.
+              send();
+              try {
+                onResults(reply.results ?? [], reply.id);
+              } catch (error) {
+                failed ??= { error };
+                reject(error);
+              }
+            };
+            const onExit = (code: number) => reject(new Error(`a worker thread stopped (exit code ${code})`));
+            worker.on('message', onMessage).on('error', reject).on('exit', onExit);
+            detach.push(() => worker.off('message', onMessage).off('error', reject).off('exit', onExit));
+            senders.push(send);
+          }),
       );
+      // One chunk to each thread, then the chunks ahead, a round at a time: a few chunks are spread over every thread.
+      for (let round = 0; round <= (options.chunksAhead ?? 0); round++) for (const send of senders) send();
+      await Promise.all(threadsDone);
       if (failed) throw failed.error;
     } catch (error) {
+      stopped = true;
       // Other threads may still be busy with this round: stop them, so no stale reply is ever read.
       this.failure ??= error as Error;
       await this.close();

@@ -6,7 +6,7 @@ import { syncFiles, writeFileAtomic, writeFileAtomicUnsynced } from './atomic.js
 import { forEachConcurrently } from './concurrently.js';
 import { GitOperationError, HelperGoneError, SkipWorktreeError, StoreWriteError, causeOfType } from './errors.js';
 import { ORPHAN_WAIT_MS, waitForExit } from './spawn.js';
-import { gitCommitMayUsePlumbing, gitCommitPaths } from './git-commit.js';
+import { gitCommitPaths, gitPlumbingCommit, type PlumbingCommit } from './git-commit.js';
 import { gitIndexEntries, gitOperationUnderWay, gitStagePaths, type GitOperation } from './git-merge.js';
 import {
   PACK_MIN_OBJECTS,
@@ -149,11 +149,11 @@ export class JournalledChange {
     let commit: string;
     // Whether the index holds exactly HEAD (see gitCommitPaths): asked while the files are written
     // (their writes do not touch the index), or flushed to the disk when there are many (see writeManyFiles).
-    let indexCheck: Promise<{ matched: boolean; plumbing: boolean; stamp: string | undefined }> | undefined;
+    let indexCheck: Promise<{ matched: boolean; plumbing: PlumbingCommit | undefined; stamp: string | undefined }> | undefined;
     const askIndex = () =>
       (indexCheck ??= (async () => {
         const stamp = await gitIndexStamp(this.dir);
-        const [matched, plumbing] = await Promise.all([gitIndexMatchesHead(this.dir).catch(() => false), gitCommitMayUsePlumbing(this.dir).catch(() => false)]);
+        const [matched, plumbing] = await Promise.all([gitIndexMatchesHead(this.dir).catch(() => false), gitPlumbingCommit(this.dir).catch(() => undefined)]);
         return { matched: operation !== 'merge' && matched, plumbing, stamp };
       })());
     try {
@@ -174,7 +174,7 @@ export class JournalledChange {
         const index = await askIndex();
         // Written since it was asked (someone staged something): only the change's paths go in.
         const indexMatchedHead = index.matched && index.stamp !== undefined && index.stamp === (await gitIndexStamp(this.dir));
-        commit = await gitCommitPaths(this.dir, toCommit, change.message, { indexMatchedHead, plumbing: index.plumbing, ...(parent ? { parent } : {}) }).catch((error) => {
+        commit = await gitCommitPaths(this.dir, toCommit, change.message, { indexMatchedHead, ...(index.plumbing ? { plumbing: index.plumbing } : {}), ...(parent ? { parent } : {}) }).catch((error) => {
           throw new StoreWriteError('commit the change in', this.dir, error);
         });
       }

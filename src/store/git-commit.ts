@@ -27,13 +27,13 @@ const COMMIT_LINE = /^\[[^\]\n]*?\b([0-9a-f]{40}|[0-9a-f]{64})\] /m;
  * staged changes out (it rebuilds a temporary index from HEAD: 0.5 s at 40,000 files when a new
  * path sorts before most others). When it is true the index is exactly HEAD plus our paths, and
  * the commit records the index as it is: with `write-tree`, `commit-tree` and `update-ref` when
- * `plumbing` (see gitCommitMayUsePlumbing), else with `git commit`, whose hooks then run as for
+ * `plumbing` (see gitPlumbingCommit), else with `git commit`, whose hooks then run as for
  * any commit.
  */
-export async function gitCommitPaths(dir: string, paths: string[], message: string, options: { indexMatchedHead?: boolean; plumbing?: boolean; parent?: string } = {}): Promise<string> {
+export async function gitCommitPaths(dir: string, paths: string[], message: string, options: { indexMatchedHead?: boolean; plumbing?: PlumbingCommit; parent?: string } = {}): Promise<string> {
   const client = await git(dir);
   await client.raw(['update-index', '-z', '--add', '--remove', '--replace', '--stdin'], paths.map((path) => `${path}\0`).join(''));
-  if (options.indexMatchedHead && options.plumbing && options.parent) return commitIndex(dir, client, message, options.parent);
+  if (options.indexMatchedHead && options.plumbing && options.parent) return commitIndex(dir, client, message, options.parent, options.plumbing);
   const only = options.indexMatchedHead ? [] : ['--only', ...PATHSPECS_FROM_STDIN];
   const commitInput = options.indexMatchedHead ? undefined : literalPathspecs(paths);
   return withMessageFile(dir, message, async (messageFile) => {
@@ -49,13 +49,12 @@ export async function gitCommitPaths(dir: string, paths: string[], message: stri
 }
 
 /**
- * Commits the index on top of `parent` as `git commit` would with no hook, no signature, no
- * maintenance setting and the default clean-up of a message given with -F: the same commit, the
- * same reflog entry, and afterwards `gc --auto`, which is all `git commit`'s automatic maintenance
- * runs then (it goes to the background itself when there is work). `update-ref` moves HEAD only if
- * it still is `parent`. Unlike `git commit`, it leaves .git/COMMIT_EDITMSG as it was.
+ * Commits the index on top of `parent` as `git commit` would with no hook, no signature and the
+ * default clean-up of a message given with -F: the same commit, the same reflog entry, and then
+ * the same automatic maintenance. `update-ref` moves HEAD only if it still is `parent`. Unlike
+ * `git commit`, it leaves .git/COMMIT_EDITMSG as it was.
  */
-async function commitIndex(dir: string, client: GitClient, message: string, parent: string): Promise<string> {
+async function commitIndex(dir: string, client: GitClient, message: string, parent: string, plumbing: PlumbingCommit): Promise<string> {
   const cleaned = stripSpace(message);
   if (!cleaned) throw new GitCommandError(['commit'], 1, 'Aborting commit due to empty commit message.');
   const [tree, parentTree] = await Promise.all([client.raw(['write-tree']).then((output) => output.trim()), gitTreeOf(dir, parent)]);
@@ -67,8 +66,24 @@ async function commitIndex(dir: string, client: GitClient, message: string, pare
     await committer.raw(['update-ref', '-m', `commit: ${subject}`, 'HEAD', id, parent]);
     return id;
   });
-  await client.raw(['gc', '--auto', '--quiet']).catch(() => undefined);
+  await runAutoMaintenance(client, plumbing.maintenance);
   return commit;
+}
+
+/**
+ * What `git commit` starts after committing: `maintenance run --auto`, in the background unless
+ * told otherwise (`--detach`, git 2.47 on; before, its gc went to the background by itself), or
+ * `gc --auto` before git 2.29. Its failure fails nothing, as for `git commit`.
+ */
+async function runAutoMaintenance(client: GitClient, mode: PlumbingCommit['maintenance']): Promise<void> {
+  if (mode === 'none') return;
+  const failure = await client.raw(['maintenance', 'run', '--auto', '--quiet', `--${mode}`]).then(
+    () => undefined,
+    (error: unknown) => error,
+  );
+  if (!(failure instanceof GitCommandError)) return;
+  if (failure.exitCode === 129) await client.raw(['maintenance', 'run', '--auto', '--quiet']).catch(() => undefined); // no --detach yet
+  else if (/is not a git command/.test(failure.message)) await client.raw(['gc', '--auto', '--quiet']).catch(() => undefined);
 }
 
 /** Runs a command that records an identity; with certified's own when the user has none configured. */
@@ -105,11 +120,11 @@ export function stripSpace(message: string): string {
 const COMMIT_HOOKS = ['pre-commit', 'prepare-commit-msg', 'commit-msg', 'post-commit'];
 
 /**
- * Settings under which `git commit` may do more than record the index and run `gc --auto` (see
- * gitCommitMayUsePlumbing): hooks (in files under core.hooksPath, or defined in the configuration
- * by newer gits), signing, the message's clean-up, and any maintenance setting.
+ * Settings read to decide (see gitPlumbingCommit): hooks (in files under core.hooksPath, or
+ * defined in the configuration by newer gits), signing and the message's clean-up, which keep
+ * `git commit`; and the three that decide how `git commit` starts its automatic maintenance.
  */
-const COMMIT_SETTINGS = '^(core\\.hookspath|commit\\.gpgsign|commit\\.cleanup|hook\\..*|maintenance\\..*)$';
+const COMMIT_SETTINGS = '^(core\\.hookspath|commit\\.gpgsign|commit\\.cleanup|hook\\..*|maintenance\\.auto|maintenance\\.autodetach|gc\\.autodetach)$';
 
 /**
  * From this size of index on (about 2,500 tracked files) a change commits with plumbing. `git
@@ -119,23 +134,29 @@ const COMMIT_SETTINGS = '^(core\\.hookspath|commit\\.gpgsign|commit\\.cleanup|ho
  */
 export const PLUMBING_MIN_INDEX_BYTES = 256 * 1024;
 
+/** How a plumbing commit runs the automatic maintenance afterwards, as `git commit` would. */
+export interface PlumbingCommit {
+  /** None when maintenance.auto is off; else in the background unless maintenance.autoDetach (or gc.autoDetach) is off. */
+  maintenance: 'none' | 'detach' | 'no-detach';
+}
+
 /**
- * True when a change may commit with plumbing (see gitCommitPaths): the index is large (see
- * PLUMBING_MIN_INDEX_BYTES) and `git commit` would only record it and run `gc --auto`: no commit
- * hook exists (in core.hooksPath or the repository's hooks folder) and none is configured,
- * commit.gpgSign is off, commit.cleanup is the default, and no maintenance.* setting is made. One
- * `git config` process for a large index, none for a small one; false when unsure.
+ * How a change may commit with plumbing (see gitCommitPaths), undefined when it may not: the index
+ * is large (see PLUMBING_MIN_INDEX_BYTES) and `git commit` would only record it and start its
+ * automatic maintenance: no commit hook exists (in core.hooksPath or the repository's hooks
+ * folder) and none is configured, commit.gpgSign is off, commit.cleanup is the default. One `git
+ * config` process for a large index, none for a small one; undefined when unsure.
  */
-export async function gitCommitMayUsePlumbing(dir: string): Promise<boolean> {
+export async function gitPlumbingCommit(dir: string): Promise<PlumbingCommit | undefined> {
   const dirs = await findGitDirs(dir).catch(() => null);
-  if (!dirs) return false;
+  if (!dirs) return undefined;
   const index = statSync(join(dirs.gitDir, 'index'), { throwIfNoEntry: false });
-  if (!index || index.size < PLUMBING_MIN_INDEX_BYTES) return false;
+  if (!index || index.size < PLUMBING_MIN_INDEX_BYTES) return undefined;
   let listing: string;
   try {
     listing = await (await git(dir)).raw(['config', '-z', '--type=path', '--get-regexp', COMMIT_SETTINGS]);
   } catch (error) {
-    if (!(error instanceof GitCommandError && error.exitCode === 1)) return false;
+    if (!(error instanceof GitCommandError && error.exitCode === 1)) return undefined;
     listing = ''; // none of them is set
   }
   const settings = new Map<string, string | undefined>();
@@ -144,15 +165,24 @@ export async function gitCommitMayUsePlumbing(dir: string): Promise<boolean> {
     const newline = entry.indexOf('\n');
     settings.set((newline < 0 ? entry : entry.slice(0, newline)).toLowerCase(), newline < 0 ? undefined : entry.slice(newline + 1));
   }
-  if ([...settings.keys()].some((key) => key.startsWith('hook.') || key.startsWith('maintenance.'))) return false;
-  const signing = settings.get('commit.gpgsign');
-  if (settings.has('commit.gpgsign') && !(signing !== undefined && /^(false|no|off|0|)$/i.test(signing))) return false;
+  const flag = (key: string) => (settings.has(key) ? gitBoolean(settings.get(key)) : undefined);
+  if ([...settings.keys()].some((key) => key.startsWith('hook.'))) return undefined;
+  if (flag('commit.gpgsign') !== undefined && flag('commit.gpgsign') !== false) return undefined;
   const cleanup = settings.get('commit.cleanup');
-  if (settings.has('commit.cleanup') && !(cleanup !== undefined && /^(default|whitespace)$/i.test(cleanup))) return false;
+  if (settings.has('commit.cleanup') && !(cleanup !== undefined && /^(default|whitespace)$/i.test(cleanup))) return undefined;
   const hooksPath = settings.get('core.hookspath');
-  if (settings.has('core.hookspath') && !hooksPath) return false;
+  if (settings.has('core.hookspath') && !hooksPath) return undefined;
   const hooks = hooksPath ? resolve((await gitFindWorkTree(dir)) ?? dir, hooksPath) : join(dirs.commonDir, 'hooks');
-  return !COMMIT_HOOKS.some((name) => existsSync(join(hooks, name)));
+  if (COMMIT_HOOKS.some((name) => existsSync(join(hooks, name)))) return undefined;
+  if (flag('maintenance.auto') === false) return { maintenance: 'none' };
+  return { maintenance: (flag('maintenance.autodetach') ?? flag('gc.autodetach')) === false ? 'no-detach' : 'detach' };
+}
+
+/** A git boolean: true, false, or null when it is neither (then nothing is assumed). */
+function gitBoolean(value: string | undefined): boolean | null {
+  if (value === undefined || /^(true|yes|on|1)$/i.test(value)) return true;
+  if (/^(false|no|off|0|)$/i.test(value)) return false;
+  return null;
 }
 
 /**

@@ -109,7 +109,7 @@ describe('a change that commits many files', () => {
       };
 
       const plumbing = await gitRuns('plumbed');
-      assert.ok(['write-tree', 'commit-tree', 'update-ref', 'gc'].every((command) => plumbing.includes(command)), plumbing.join(' '));
+      assert.ok(['write-tree', 'commit-tree', 'update-ref', 'maintenance'].every((command) => plumbing.includes(command)), plumbing.join(' '));
       assert.ok(!plumbing.includes('commit'), plumbing.join(' '));
       assert.equal(git(dir, ['log', '-1', '--format=%s%n%n%b']).trim(), 'Issue plumbed\n\nCertified-Action: issue');
       assert.equal(git(dir, ['reflog', '-1', '--format=%gs']).trim(), 'commit: Issue plumbed');

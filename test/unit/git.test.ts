@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import { commitFile, git, removedAfter, repo } from '../helpers/git-repo.js';
 import { GitUnknownRefError, SkipWorktreeError } from '../../src/store/errors.js';
 import { gitOperationUnderWay } from '../../src/store/git-merge.js';
-import { PLUMBING_MIN_INDEX_BYTES, gitCommitMayUsePlumbing, gitCommitPaths, stripSpace } from '../../src/store/git-commit.js';
+import { PLUMBING_MIN_INDEX_BYTES, gitCommitPaths, gitPlumbingCommit, stripSpace, type PlumbingCommit } from '../../src/store/git-commit.js';
 import { gitChangedPaths, gitHead, gitParentOf, gitTreeOf, gitIndexMatchesHead, gitRefuseSkipWorktree, gitRestorePaths } from '../../src/store/git.js';
 
 describe('gitParentOf', () => {
@@ -75,6 +75,21 @@ describe('gitHead reads HEAD as git rev-parse does', () => {
   });
 });
 
+/** Index entries alone (no files): enough paths for an index past the plumbing threshold. */
+function makeIndexLarge(dir: string): void {
+  const blob = git(dir, ['hash-object', '-w', '--stdin']);
+  const entries = Array.from({ length: Math.ceil(PLUMBING_MIN_INDEX_BYTES / 60) }, (_, i) => `100644 ${blob}\tbulk/${String(i).padStart(6, '0')}.txt\0`);
+  spawnSync('git', ['update-index', '-z', '--index-info'], { cwd: dir, input: entries.join('') });
+}
+
+/** How gitPlumbingCommit would have a change in `dir` commit, its index made large first. */
+async function plumbingOf(dir: string): Promise<PlumbingCommit> {
+  makeIndexLarge(dir);
+  const plumbing = await gitPlumbingCommit(dir);
+  assert.ok(plumbing, 'a large index, no hook');
+  return plumbing;
+}
+
 describe('gitCommitPaths', () => {
   it('commits exactly the paths given, returns the full commit id, and leaves other staged changes staged', async () => {
     const dir = repo();
@@ -108,20 +123,23 @@ describe('gitCommitPaths', () => {
 
   it('commits the index with plumbing as git commit would: tree, parent, message, identity, reflog; with and without a git identity', async () => {
     const message = '\n\nIssue b   \n\n\n\nDNS:b.example.com\t\nCertified-Action: issue\n\n';
-    const home = process.env.HOME;
+    const saved = { HOME: process.env.HOME, XDG_CONFIG_HOME: process.env.XDG_CONFIG_HOME, EMAIL: process.env.EMAIL };
     try {
       // A HOME with no .gitconfig: no identity (certified's own is used) unless git can make one up.
       for (const withoutIdentity of [false, true]) {
-        if (withoutIdentity) process.env.HOME = repo('certified-home-');
+        if (withoutIdentity) {
+          process.env.HOME = process.env.XDG_CONFIG_HOME = repo('certified-home-');
+          delete process.env.EMAIL;
+        }
         const made: Record<string, string>[] = [];
-        for (const plumbing of [false, true]) {
+        for (const plumbing of [undefined, { maintenance: 'detach' } as const]) {
           const dir = repo();
           mkdirSync(join(dir, 'certs'));
           commitFile(dir, 'certs/a.crt', 'a');
           rmSync(join(dir, '.git/COMMIT_EDITMSG'));
           const parent = git(dir, ['rev-parse', 'HEAD']);
           writeFileSync(join(dir, 'certs/b.crt'), 'b');
-          const id = await gitCommitPaths(dir, ['certs/b.crt'], message, { indexMatchedHead: true, plumbing, parent });
+          const id = await gitCommitPaths(dir, ['certs/b.crt'], message, { indexMatchedHead: true, ...(plumbing ? { plumbing } : {}), parent });
           assert.equal(id, git(dir, ['rev-parse', 'HEAD']));
           assert.equal(git(dir, ['diff', '--cached', '--name-only']), '', 'the index is the new commit');
           assert.equal(existsSync(join(dir, '.git/COMMIT_EDITMSG')), !plumbing, plumbing ? 'made without git commit' : 'made by git commit');
@@ -135,9 +153,15 @@ describe('gitCommitPaths', () => {
         assert.deepEqual(made[1], made[0]);
         assert.match(made[1]?.headReflog ?? '', /^commit: Issue b /);
         assert.equal(made[1]?.onParent, 'true');
+        // Where git cannot make an identity up either, both commits are certified's.
+        const gitIdentity = spawnSync('git', ['var', 'GIT_COMMITTER_IDENT'], { cwd: repo(), env: { ...process.env, GIT_CONFIG_NOSYSTEM: '1' } }).status === 0;
+        if (withoutIdentity && !gitIdentity) assert.match(made[1]?.commit ?? '', /^certified <certified@localhost>$/m);
       }
     } finally {
-      process.env.HOME = home;
+      for (const [key, value] of Object.entries(saved)) {
+        if (value === undefined) delete process.env[key];
+        else process.env[key] = value;
+      }
     }
   });
 
@@ -149,7 +173,7 @@ describe('gitCommitPaths', () => {
     }
   });
 
-  it('runs git gc --auto after a plumbing commit, as git commit does', async () => {
+  it('runs the automatic maintenance after a plumbing commit, as git commit does, unless maintenance.auto is off', async () => {
     const dir = repo();
     commitFile(dir, 'a.txt', 'a');
     // gc.auto=1: git packs once objects/17/ (its sample of the loose objects) holds two.
@@ -162,9 +186,18 @@ describe('gitCommitPaths', () => {
     rmSync(join(dir, 'blob'));
     git(dir, ['config', 'gc.auto', '1']);
     git(dir, ['config', 'gc.autoDetach', 'false']);
+    git(dir, ['config', 'maintenance.auto', 'false']);
+    const plumbing = await plumbingOf(dir);
+    assert.deepEqual(plumbing, { maintenance: 'none' });
     writeFileSync(join(dir, 'b.txt'), 'b');
-    await gitCommitPaths(dir, ['b.txt'], 'Add b', { indexMatchedHead: true, plumbing: true, parent: git(dir, ['rev-parse', 'HEAD']) });
-    assert.match(git(dir, ['count-objects', '-v']), /^packs: 1$/m, 'git gc --auto packed the repository');
+    await gitCommitPaths(dir, ['b.txt'], 'Add b', { indexMatchedHead: true, plumbing, parent: git(dir, ['rev-parse', 'HEAD']) });
+    assert.match(git(dir, ['count-objects', '-v']), /^packs: 0$/m, 'maintenance.auto=false: nothing packed');
+    git(dir, ['config', '--unset', 'maintenance.auto']);
+    const detached = await plumbingOf(dir);
+    assert.deepEqual(detached, { maintenance: 'no-detach' }, 'gc.autoDetach=false');
+    writeFileSync(join(dir, 'c.txt'), 'c');
+    await gitCommitPaths(dir, ['c.txt'], 'Add c', { indexMatchedHead: true, plumbing: detached, parent: git(dir, ['rev-parse', 'HEAD']) });
+    assert.match(git(dir, ['count-objects', '-v']), /^packs: 1$/m, 'the automatic maintenance packed the repository');
   });
 
   it('moves HEAD only from the parent it was given, and makes no empty commit', async () => {
@@ -174,45 +207,44 @@ describe('gitCommitPaths', () => {
     commitFile(dir, 'b.txt', 'b');
     const second = git(dir, ['rev-parse', 'HEAD']);
     writeFileSync(join(dir, 'c.txt'), 'c');
-    await assert.rejects(gitCommitPaths(dir, ['c.txt'], 'Add c', { indexMatchedHead: true, plumbing: true, parent: first }), /expected|cannot lock/);
+    await assert.rejects(gitCommitPaths(dir, ['c.txt'], 'Add c', { indexMatchedHead: true, plumbing: { maintenance: 'detach' }, parent: first }), /expected|cannot lock/);
     assert.equal(git(dir, ['rev-parse', 'HEAD']), second);
     git(dir, ['reset', '-q', 'c.txt']);
-    await assert.rejects(gitCommitPaths(dir, ['b.txt'], 'Nothing', { indexMatchedHead: true, plumbing: true, parent: second }), /nothing to commit/);
+    await assert.rejects(gitCommitPaths(dir, ['b.txt'], 'Nothing', { indexMatchedHead: true, plumbing: { maintenance: 'detach' }, parent: second }), /nothing to commit/);
     assert.equal(git(dir, ['rev-parse', 'HEAD']), second);
   });
 
   it('takes the plumbing only for a large index, and when git commit would run no hook, sign nothing and clean the message by default', async () => {
     const dir = repo();
     commitFile(dir, 'a.txt', 'a');
-    assert.equal(await gitCommitMayUsePlumbing(dir), false, 'a small index');
-    // Index entries alone (no files): enough paths for an index over the threshold.
-    const blob = git(dir, ['rev-parse', 'HEAD:a.txt']);
-    const entries = Array.from({ length: Math.ceil(PLUMBING_MIN_INDEX_BYTES / 60) }, (_, i) => `100644 ${blob}\tbulk/${String(i).padStart(6, '0')}.txt\0`);
-    spawnSync('git', ['update-index', '-z', '--index-info'], { cwd: dir, input: entries.join('') });
-    assert.equal(await gitCommitMayUsePlumbing(dir), true, "git init's sample hooks only");
+    assert.equal(await gitPlumbingCommit(dir), undefined, 'a small index');
+    makeIndexLarge(dir);
+    const plumbs = async (at = dir) => (await gitPlumbingCommit(at)) !== undefined;
+    assert.equal(await plumbs(), true, "git init's sample hooks only");
     for (const hook of ['pre-commit', 'prepare-commit-msg', 'commit-msg', 'post-commit']) {
       writeFileSync(join(dir, '.git/hooks', hook), '#!/bin/sh\n');
-      assert.equal(await gitCommitMayUsePlumbing(dir), false, hook);
+      assert.equal(await plumbs(), false, hook);
       rmSync(join(dir, '.git/hooks', hook));
     }
     mkdirSync(join(dir, 'team-hooks'));
     writeFileSync(join(dir, 'team-hooks/commit-msg'), '#!/bin/sh\n');
     git(dir, ['config', 'core.hooksPath', 'team-hooks']);
-    assert.equal(await gitCommitMayUsePlumbing(join(dir, 'team-hooks')), false, 'core.hooksPath, relative to the work tree');
+    assert.equal(await plumbs(join(dir, 'team-hooks')), false, 'core.hooksPath, relative to the work tree');
     git(dir, ['config', 'core.hooksPath', '/dev/null']);
-    assert.equal(await gitCommitMayUsePlumbing(dir), true, 'hooks turned off');
+    assert.equal(await plumbs(), true, 'hooks turned off');
     const settings = [
       ['commit.gpgSign', 'true', false],
       ['commit.gpgSign', 'false', true],
       ['commit.cleanup', 'strip', false],
       ['commit.cleanup', 'default', true],
       ['hook.scan.event', 'pre-commit', false], // hooks defined in the configuration (newer gits)
-      ['maintenance.auto', 'false', false],
+      ['maintenance.auto', 'false', true], // then no maintenance, as git commit
+      ['maintenance.repo', '/elsewhere', true], // what `git maintenance register` writes
       ['gc.auto', '0', true],
     ] as const;
     for (const [key, value, plumbing] of settings) {
       git(dir, ['config', key, value]);
-      assert.equal(await gitCommitMayUsePlumbing(dir), plumbing, `${key}=${value}`);
+      assert.equal(await plumbs(), plumbing, `${key}=${value}`);
       git(dir, ['config', '--unset', key]);
     }
   });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, describe, it } from 'node:test';
@@ -12,16 +12,18 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 
 /**
  * Upper-cases its items; "fail" makes it reply with an error, "exit" makes the thread stop, "given"
- * answers how many chunks the thread had been given when it had worked 50 ms on this one.
+ * answers how many chunks the thread had been given when it had worked 50 ms on this one, "thread"
+ * the thread's id after 20 ms.
  */
 const script = join(dir, 'worker.mjs');
 writeFileSync(
   script,
-  `import { parentPort } from 'node:worker_threads';
+  `import { parentPort, threadId } from 'node:worker_threads';
 let given = 0;
 parentPort.on('message', ({ id, items }) => {
   given += 1;
   if (items.includes('given')) return setTimeout(() => parentPort.postMessage({ id, results: items.map(() => given) }), 50);
+  if (items.includes('thread')) return setTimeout(() => parentPort.postMessage({ id, results: items.map(() => threadId) }), 20);
   if (items.includes('exit')) process.exit(3);
   if (items.includes('fail')) return parentPort.postMessage({ id, error: { message: 'failed on purpose', code: 'TEST', hint: 'a hint' } });
   parentPort.postMessage({ id, results: items.map((item) => item.toUpperCase()) });
@@ -44,11 +46,30 @@ describe('WorkerPool', () => {
     }
   });
 
-  it('gives each thread its next chunk before it answers the current one', async () => {
+  it('with a chunk ahead, gives a thread its next chunk before it answers the current one', async () => {
     const pool = await WorkerPool.start(pathToFileURL(script), {}, 1);
     try {
-      // While the thread works on the first chunk, the second is already its own (one at a time: 1, 2, 3).
-      assert.deepEqual(await pool.map<string, number>([['given'], ['given'], ['given']], message), [2, 2, 3]);
+      const given: number[] = [];
+      await pool.each<string, number>([['given'], ['given'], ['given']], message, ([count], index) => (given[index] = count!), { chunksAhead: 1 });
+      assert.equal(given[0], 2, "the second chunk was the thread's while it worked on the first");
+      given.length = 0;
+      await pool.each<string, number>([['given'], ['given']], message, ([count], index) => (given[index] = count!));
+      assert.equal(given[0], 4, 'without, one at a time');
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('with a chunk ahead, still spreads a few chunks over every thread', async () => {
+    const pool = await start();
+    try {
+      // Each thread answers with its own id: as many chunks as threads, one each.
+      const count = Math.min(availableParallelism(), 4);
+      const chunks = Array.from({ length: count }, () => ['thread']);
+      assert.equal(new Set(await pool.map<string, number>(chunks, message)).size, count, 'without a chunk ahead');
+      const spread: number[] = [];
+      await pool.each<string, number>(chunks, message, ([thread], index) => (spread[index] = thread!), { chunksAhead: 1 });
+      assert.equal(new Set(spread).size, count, String(spread));
     } finally {
       await pool.close();
     }

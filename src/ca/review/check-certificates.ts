@@ -116,7 +116,7 @@ export function fromBatch(batch: VerifyBatch): SignaturePair[] {
  * is checked on every core; a small one in this thread, where starting workers would cost more.
  */
 const MIN_CERTIFICATES_FOR_WORKERS = 200;
-/** ~75 ms of work: each thread holds two (see WorkerPool), which this thread may wait for at the end. */
+/** ~75 ms of work: a thread holds two in inspectEach, which this thread may wait for at the end. */
 const CHUNK = 50;
 /** What this thread decodes and verifies between two looks at the worker threads' replies (~30 ms). */
 const SLICE = 20;
@@ -161,7 +161,8 @@ export class CertificateChecker {
     // This thread takes chunks too, between the results it checks: a thread more would cost ~40 MiB.
     const queue = new ChunkQueue(chunks);
     let failed = false;
-    const inThreads = this.pool.each<string, Inspected>(queue, (chunk): { task: CheckTask } => ({ task: { kind: 'inspect', names: chunk, issuers } }), (results, index) => onResults(chunks[index]!, results));
+    // A chunk ahead: the threads go on while this one, busy with its own slice, reads their results.
+    const inThreads = this.pool.each<string, Inspected>(queue, (chunk): { task: CheckTask } => ({ task: { kind: 'inspect', names: chunk, issuers } }), (results, index) => onResults(chunks[index]!, results), { chunksAhead: 1 });
     inThreads.catch(() => (failed = true));
     const here = async () => {
       for (let index = queue.take(); index !== undefined && !failed; index = queue.take()) {
