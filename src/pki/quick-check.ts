@@ -43,14 +43,20 @@ function quickView<V extends { pem: string }>(text: string, label: string, read:
  * it has none; undefined when the file is outside what is read here (ask the library then).
  */
 export function certificateExtensionQuickly(text: string, oid: string): Uint8Array | null | undefined {
-  const der = onlyBlock(text, 'CERTIFICATE');
-  if (!der || pemOf(der, 'CERTIFICATE') !== text) return undefined;
+  const der = canonicalBlock(text, 'CERTIFICATE');
+  if (!der) return undefined;
   try {
     const value = certificateExtensionValue(der, oid);
     return value && encodingOf(value);
   } catch {
     return undefined;
   }
+}
+
+/** The DER of the one `label` block `text` is, when `text` is exactly that block's PEM as certified writes it. */
+function canonicalBlock(text: string, label: string): Uint8Array | undefined {
+  const der = onlyBlock(text, label);
+  return der && pemOf(der, label) === text ? der : undefined;
 }
 
 function onlyBlock(text: string, label: string): Uint8Array | undefined {
@@ -102,8 +108,8 @@ export function verifyCertificateNatively(certificate: string | Uint8Array, issu
  * encoding, which the library's WebCrypto path reads differently): ask the library then.
  */
 export function verifySignatureQuickly(pem: string, label: 'X509 CRL', issuerKey: KeyObject): boolean | undefined {
-  const der = onlyBlock(pem, label);
-  if (!der || pemOf(der, label) !== pem) return undefined;
+  const der = canonicalBlock(pem, label);
+  if (!der) return undefined;
   return verifyDerSignatureQuickly(der, issuerKey);
 }
 
