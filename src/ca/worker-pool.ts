@@ -136,8 +136,15 @@ export class ChunkQueue<T> {
 }
 
 /** One round of WorkerPool.map in a pool of its own. */
-export async function runInWorkers<T, R>(script: URL, workerData: unknown, chunks: T[][], message: (chunk: T[]) => object, onChunk?: (size: number) => void): Promise<R[]> {
-  const pool = await WorkerPool.start(script, workerData, chunks.length);
+export async function runInWorkers<T, R>(
+  script: URL,
+  workerData: unknown,
+  chunks: T[][],
+  message: (chunk: T[]) => object,
+  onChunk?: (size: number) => void,
+  resourceLimits?: ResourceLimits,
+): Promise<R[]> {
+  const pool = await WorkerPool.start(script, workerData, chunks.length, resourceLimits);
   try {
     return await pool.map<T, R>(chunks, message, onChunk);
   } finally {

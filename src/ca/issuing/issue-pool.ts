@@ -12,6 +12,11 @@ export interface IssueJob {
 /** Below this many certificates, starting worker threads costs more than it saves. */
 const MIN_JOBS_FOR_WORKERS = 40;
 const CHUNK = 20;
+/**
+ * Each certificate leaves the thread's young generation much short-lived garbage, which V8 would
+ * let grow to 32 MiB a thread; at 4 MiB an apply of 1,000 peaks ~17 MiB lower, in the same time.
+ */
+const WORKER_LIMITS = { maxYoungGenerationSizeMb: 4 };
 
 /**
  * Prepares many issuances by one issuer (see prepareIssue): on every core, in worker threads of
@@ -34,5 +39,6 @@ export async function prepareIssues(store: CaStore, config: CaConfig, issuer: Is
     chunked(jobs, CHUNK),
     (chunk) => ({ jobs: chunk }),
     onPrepared,
+    WORKER_LIMITS,
   );
 }
