@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { Script } from 'node:vm';
 import Module from 'node:module';
@@ -28,8 +28,8 @@ function copyOfTool(): { bin: string; bundle: string } {
   return { bin: join(root, 'bin/certified'), bundle: join(root, 'dist/bundle/cli.cjs') };
 }
 
-function runTool(bin: string, args: string[]) {
-  const result = spawnSync(process.execPath, [bin, ...args], { cwd: tempDir(), env: baseEnv(), encoding: 'utf8' });
+function runTool(bin: string, args: string[], env: Record<string, string> = {}) {
+  const result = spawnSync(process.execPath, [bin, ...args], { cwd: tempDir(), env: baseEnv(env), encoding: 'utf8' });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
@@ -100,6 +100,23 @@ describe('the launcher', () => {
     writeFileSync(join(dirname(tool.bundle), 'textconv-cache-key'), 'another-build\n');
     runTool(tool.bin, ['--help']);
     assert.equal(cachesOf(tool.bundle).filter((cache) => cache !== first).length, 1);
+  });
+
+  it('keeps a cache for each set of V8 flags, which V8 takes under those flags', () => {
+    const tool = copyOfTool();
+    assert.equal(runTool(tool.bin, ['--help']).code, 0);
+    const [usual] = cachesOf(tool.bundle);
+    // A V8 flag in NODE_OPTIONS: V8 refuses a cache made under other flags.
+    const flagged = { NODE_OPTIONS: '--max-old-space-size=200' };
+    assert.equal(runTool(tool.bin, ['--help'], flagged).code, 0);
+    const [other, ...more] = cachesOf(tool.bundle).filter((cache) => cache !== usual);
+    assert.ok(other, 'a second cache, for the flags');
+    assert.deepEqual(more, []);
+    const inodes = () => [usual!, other].map((cache) => statSync(cache).ino);
+    const before = inodes();
+    runTool(tool.bin, ['--help'], flagged);
+    runTool(tool.bin, ['--help']);
+    assert.deepEqual(inodes(), before, 'each run took its cache: neither was rewritten');
   });
 
   it('replaces a cache V8 refuses', () => {
