@@ -1,4 +1,4 @@
-import { KeyObject, X509Certificate as NodeX509Certificate, createHash, createPublicKey, type webcrypto } from 'node:crypto';
+import { X509Certificate as NodeX509Certificate, createHash, createPublicKey, type KeyObject } from 'node:crypto';
 import { isIPv4 } from 'node:net';
 import { Extensions, TBSCertificate, Validity, Version, type AlgorithmIdentifier, type Extension, type Name as AsnName, type SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
 import {
@@ -27,7 +27,7 @@ import { toArrayBuffer } from './bytes.js';
 
 export interface CreateCertificateParams extends ExtensionParams {
   subject: DistinguishedName;
-  publicKey: webcrypto.CryptoKey | SpkiKey;
+  publicKey: KeyObject | SpkiKey;
   /** Hex; encoded as a positive INTEGER without leading zero bytes. */
   serial: string;
   notBefore: Date;
@@ -159,10 +159,7 @@ function describeCreated(
 function publicKeySpec(key: CreateCertificateParams['publicKey']): KeySpec {
   // A PublicKey of @peculiar/x509 (a key read from a CSR or a certificate) carries its DER.
   if ('rawData' in key) return key.spec ?? keySpecOf(createPublicKey({ key: Buffer.from(key.rawData), format: 'der', type: 'spki' }));
-  const algorithm = key.algorithm as Partial<webcrypto.EcKeyAlgorithm & webcrypto.RsaHashedKeyAlgorithm>;
-  if (algorithm.namedCurve === 'P-256' || algorithm.namedCurve === 'P-384') return { type: 'ecdsa', curve: algorithm.namedCurve };
-  if (algorithm.modulusLength) return { type: 'rsa', bits: algorithm.modulusLength };
-  return keySpecOf(KeyObject.from(key));
+  return keySpecOf(key);
 }
 
 export function parseCertificate(pem: string | Uint8Array): CertificateInfo {

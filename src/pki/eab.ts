@@ -46,11 +46,6 @@ function optionSafeRandom(size: number): Buffer {
   }
 }
 
-/** The private key of a CryptoKey (an extractable one, as keys read from files are) as a KeyObject. */
-export function keyObjectOf(key: CryptoKey | KeyObject): KeyObject {
-  return key instanceof KeyObject ? key : KeyObject.from(key);
-}
-
 /** AES-256 key derived with HKDF-SHA256 from the CA's private key (its PKCS#8 DER), the salt and `info`. */
 function sealKey(caKey: KeyObject, salt: Buffer, info: string): Buffer {
   if (caKey.type !== 'private') throw new Error('sealing needs a private key');

@@ -1,4 +1,4 @@
-import { KeyObject, X509Certificate as NodeX509Certificate, createPrivateKey, createPublicKey, sign, webcrypto } from 'node:crypto';
+import { KeyObject, X509Certificate as NodeX509Certificate, createPrivateKey, createPublicKey, generateKeyPair as generateNodeKeyPair, sign } from 'node:crypto';
 import type { TokenKey } from './pkcs11.js';
 import { createHash } from 'node:crypto';
 import { AsnConvert } from '@peculiar/asn1-schema';
@@ -7,36 +7,37 @@ import { EncryptedPrivateKeyInfo, PrivateKeyInfo } from '@peculiar/asn1-pkcs8';
 import { RSAPrivateKey, RSAPublicKey, id_rsaEncryption } from '@peculiar/asn1-rsa';
 import { encryptPrivateKeyInfo } from './pbes2.js';
 import { readPemBlocks, toPem } from './pem.js';
-import { keySpecOf, type KeySpec } from './key-spec.js';
-
-type CryptoKey = webcrypto.CryptoKey;
-const { subtle } = webcrypto;
+import { keySpecOf, rememberKeySpec, type KeySpec } from './key-spec.js';
 
 export { describeKey, keySpecOf, type EcCurve, type KeySpec } from './key-spec.js';
 
+/**
+ * Keys are Node's KeyObjects, which its crypto signs and exports with directly (WebCrypto's
+ * CryptoKeys cost a command's first key ~8 ms more: its module, argument checks and wrappers).
+ */
 export interface KeyPair {
   spec: KeySpec;
-  privateKey: CryptoKey;
-  publicKey: CryptoKey;
+  privateKey: KeyObject;
+  publicKey: KeyObject;
 }
 
 export interface SigningKey {
   spec: KeySpec;
   /** The key in memory, read from a file; absent when a token holds it. */
-  privateKey?: CryptoKey;
+  privateKey?: KeyObject;
   /** The PKCS#11 token that holds the key and signs with it, when one does. */
   token?: TokenKey;
 }
 
 /** A key read from a file: in memory. */
 export interface FileKey extends SigningKey {
-  privateKey: CryptoKey;
+  privateKey: KeyObject;
 }
 
 /** The key as Node's crypto takes it, or why it cannot be had: a token never lets it out. */
 export function privateKeyObject(key: SigningKey): KeyObject {
   if (!key.privateKey) throw new Error('the key is held by a PKCS#11 token and never leaves it');
-  return KeyObject.from(key.privateKey);
+  return key.privateKey;
 }
 
 /** X.509's signature of `data` with `key`: DER ECDSA-Sig-Value, or PKCS#1 v1.5; on the token when one holds it. */
@@ -68,30 +69,22 @@ export class KeyPasswordError extends Error {
 }
 
 
-function importAlgorithm(spec: KeySpec): webcrypto.EcKeyImportParams | webcrypto.RsaHashedImportParams {
-  return spec.type === 'ecdsa'
-    ? { name: 'ECDSA', namedCurve: spec.curve }
-    : { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' };
-}
-
+/** A new key pair, made on libuv's thread pool. */
 export async function generateKeyPair(spec: KeySpec): Promise<KeyPair> {
-  const algorithm =
-    spec.type === 'ecdsa'
-      ? { name: 'ECDSA', namedCurve: spec.curve }
-      : {
-          name: 'RSASSA-PKCS1-v1_5',
-          hash: 'SHA-256',
-          modulusLength: spec.bits,
-          publicExponent: new Uint8Array([1, 0, 1]),
-        };
-  const pair = (await subtle.generateKey(algorithm, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
-  return { spec, privateKey: pair.privateKey, publicKey: pair.publicKey };
+  return new Promise((resolve, reject) => {
+    const made = (error: Error | null, publicKey: KeyObject, privateKey: KeyObject) => {
+      if (error) return reject(error);
+      rememberKeySpec(publicKey, spec);
+      resolve({ spec, privateKey, publicKey });
+    };
+    if (spec.type === 'ecdsa') generateNodeKeyPair('ec', { namedCurve: spec.curve }, made);
+    else generateNodeKeyPair('rsa', { modulusLength: spec.bits, publicExponent: 0x10001 }, made);
+  });
 }
 
 /** PKCS#8 PEM; encrypted with PBES2 (see pbes2.ts) when a password is given. */
-export async function exportPrivateKey(privateKey: CryptoKey, password?: string): Promise<string> {
-  // The same PKCS#8 as WebCrypto's exportKey, natively and at once: apply exports thousands.
-  const der = new Uint8Array(KeyObject.from(privateKey).export({ type: 'pkcs8', format: 'der' }));
+export async function exportPrivateKey(privateKey: KeyObject, password?: string): Promise<string> {
+  const der = new Uint8Array(privateKey.export({ type: 'pkcs8', format: 'der' }));
   if (password === undefined) return toPem(der, 'PRIVATE KEY');
   return toPem(await encryptPrivateKeyInfo(der, password), 'ENCRYPTED PRIVATE KEY');
 }
@@ -184,22 +177,14 @@ export async function importPrivateKey(pem: string, password?: string): Promise<
     if (encrypted) throw new KeyPasswordError('wrong');
     throw error;
   }
-  const spec = keySpecOf(keyObject);
-  const der = keyObject.export({ type: 'pkcs8', format: 'der' });
-  const privateKey = await subtle.importKey('pkcs8', der, importAlgorithm(spec), true, ['sign']);
-  return { spec, privateKey };
-}
-
-/** The public half of a signing key, as a CryptoKey for certificate and CSR builders. */
-export async function publicKeyOf(key: SigningKey): Promise<CryptoKey> {
-  const spki = publicKeyObject(key).export({ type: 'spki', format: 'der' });
-  return subtle.importKey('spki', spki, importAlgorithm(key.spec), true, ['verify']);
+  // An unsupported key (another curve) is refused here, before anything is signed with it.
+  return { spec: keySpecOf(keyObject), privateKey: keyObject };
 }
 
 /** The DER PrivateKeyInfo (PKCS#8) of a key, for containers such as PKCS#12. */
 export async function privateKeyInfoOf(key: SigningKey): Promise<Uint8Array> {
   if (!key.privateKey) throw new Error('the key is held by a PKCS#11 token and cannot be exported');
-  return new Uint8Array(await subtle.exportKey('pkcs8', key.privateKey));
+  return new Uint8Array(key.privateKey.export({ type: 'pkcs8', format: 'der' }));
 }
 
 /**

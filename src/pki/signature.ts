@@ -3,7 +3,6 @@ import { id_ecdsaWithSHA256, id_ecdsaWithSHA384 } from '@peculiar/asn1-ecc';
 import { id_sha256WithRSAEncryption } from '@peculiar/asn1-rsa';
 import { AsnConvert, AsnSerializer } from '@peculiar/asn1-schema';
 import { AlgorithmIdentifier, SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
-import type { webcrypto } from 'node:crypto';
 import { toArrayBuffer } from './bytes.js';
 import { signWith, signWithOffThread, type KeySpec, type SigningKey } from './keys.js';
 
@@ -91,7 +90,7 @@ export interface SpkiKey {
 }
 
 /** The SubjectPublicKeyInfo of a public key: a WebCrypto key, or one read from a CSR or certificate (its DER). */
-export function subjectPublicKeyInfo(key: webcrypto.CryptoKey | SpkiKey): SubjectPublicKeyInfo {
+export function subjectPublicKeyInfo(key: KeyObject | SpkiKey): SubjectPublicKeyInfo {
   if ('rawData' in key) return key.spki ?? AsnConvert.parse(key.rawData, SubjectPublicKeyInfo);
   return exportedSpki(key).spki;
 }
@@ -101,22 +100,22 @@ export function subjectPublicKeyInfo(key: webcrypto.CryptoKey | SpkiKey): Subjec
  * a key read from a CSR or a certificate is encoded again from its parsed form (its bytes, from
  * outside, may not be DER).
  */
-export function subjectPublicKeyInfoDer(key: webcrypto.CryptoKey | SpkiKey): Uint8Array {
+export function subjectPublicKeyInfoDer(key: KeyObject | SpkiKey): Uint8Array {
   if ('rawData' in key) return new Uint8Array(AsnConvert.serialize(subjectPublicKeyInfo(key)));
   return exportedSpki(key).der;
 }
 
 /** A new key goes into its certificate and its CSR: it is exported once. */
-function exportedSpki(key: webcrypto.CryptoKey): { spki: SubjectPublicKeyInfo; der: Uint8Array } {
+function exportedSpki(key: KeyObject): { spki: SubjectPublicKeyInfo; der: Uint8Array } {
   let exported = exportedKeys.get(key);
   if (!exported) {
-    const der = KeyObject.from(key).export({ type: 'spki', format: 'der' });
+    const der = key.export({ type: 'spki', format: 'der' });
     exportedKeys.set(key, (exported = { spki: readSpki(der), der: new Uint8Array(der) }));
   }
   return exported;
 }
 
-const exportedKeys = new WeakMap<webcrypto.CryptoKey, { spki: SubjectPublicKeyInfo; der: Uint8Array }>();
+const exportedKeys = new WeakMap<KeyObject, { spki: SubjectPublicKeyInfo; der: Uint8Array }>();
 
 /**
  * The last SubjectPublicKeyInfo parsed, and how many of its bytes come before the key bits: the

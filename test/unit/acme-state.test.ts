@@ -274,7 +274,7 @@ describe('ACME state, in process', () => {
 
     it("refuses the account's current or earlier key as the certificate's key, writing nothing", async () => {
       const keys = await generateKeyPair({ type: 'ecdsa', curve: 'P-256' });
-      const jwk = publicJwk(createPublicKey(KeyObject.from(keys.privateKey)));
+      const jwk = publicJwk(createPublicKey(keys.privateKey));
       for (const accountKeys of [[jwk], [jwkOf(ec()), jwk]]) {
         const before = commits();
         const refused = await problemOf(issueAcmeCertificate(store, { ...account, csr: await csrOf({}, ['self.example.test'], keys), identifiers: [{ type: 'dns', value: 'self.example.test' }], accountKeys }));

@@ -5,6 +5,7 @@
  * acme-client, so what a real client serves is what the validator accepts.
  */
 import assert from 'node:assert/strict';
+import type { KeyObject } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -224,7 +225,7 @@ describe('ACME challenge validation', () => {
 
   describe('tls-alpn-01', () => {
     let certificateKey: string;
-    let publicKey: CryptoKey;
+    let publicKey: KeyObject;
     let signingKey: Awaited<ReturnType<typeof generateKeyPair>>;
 
     before(async () => {

@@ -49,7 +49,7 @@ test('certificates, CRLs and CSRs are one DER SEQUENCE of the signed part, the a
   const later = new Date('2027-01-01T00:00:00Z');
   for (const spec of [{ type: 'ecdsa', curve: 'P-256' }, { type: 'ecdsa', curve: 'P-384' }, { type: 'rsa', bits: 2048 }] as const) {
     const keys = await generateKeyPair(spec);
-    const publicKey = createPublicKey({ key: Buffer.from(await crypto.subtle.exportKey('spki', keys.publicKey)), format: 'der', type: 'spki' });
+    const publicKey = keys.publicKey;
     const ca = await createCertificate({ subject: { CN: 'Signing CA' }, publicKey: keys.publicKey, serial: randomSerial(), notBefore: now, notAfter: later, signingKey: keys, ca: {}, keyUsage: ['keyCertSign', 'cRLSign'] });
     assertSignedDer(Buffer.from(ca.der), publicKey, spec);
     assert.deepEqual(Buffer.from(AsnConvert.serialize(AsnConvert.parse(ca.der, Certificate))), Buffer.from(ca.der));
@@ -73,7 +73,7 @@ test('the SubjectPublicKeyInfo of new keys is their own, whatever the key before
   const specs: KeySpec[] = [{ type: 'ecdsa', curve: 'P-256' }, { type: 'ecdsa', curve: 'P-256' }, { type: 'ecdsa', curve: 'P-384' }, { type: 'ecdsa', curve: 'P-256' }, { type: 'rsa', bits: 2048 }, { type: 'rsa', bits: 2048 }, { type: 'ecdsa', curve: 'P-384' }];
   for (const spec of specs) {
     const keys = await generateKeyPair(spec);
-    const exported = Buffer.from(await crypto.subtle.exportKey('spki', keys.publicKey));
+    const exported = keys.publicKey.export({ type: 'spki', format: 'der' });
     assert.deepEqual(Buffer.from(AsnConvert.serialize(subjectPublicKeyInfo(keys.publicKey))), exported);
   }
 });
@@ -84,7 +84,7 @@ test('the to-be-signed part put together from encoded names, key and extensions 
   const now = new Date('2026-01-01T00:00:00.750Z');
   const later = new Date('2051-01-01T00:00:00Z'); // GeneralizedTime
   const ca = await createCertificate({ subject: { C: 'US', O: 'Example', CN: 'Example CA' }, publicKey: keys.publicKey, serial: '00ff01', notBefore: now, notAfter: later, signingKey: keys, ca: { pathLength: 0 }, keyUsage: ['keyCertSign', 'cRLSign'] });
-  const leafSpki = { rawData: toArrayBuffer(Buffer.from(await crypto.subtle.exportKey('spki', leafKeys.publicKey))) };
+  const leafSpki = { rawData: toArrayBuffer(leafKeys.publicKey.export({ type: 'spki', format: 'der' })) };
   const cases: CreateCertificateParams[] = [
     // Self-signed, with every attribute, a CA with a path length and a name constraint.
     { subject: { C: 'US', ST: 'CA', L: 'SF', O: 'Example', OU: 'Ops', CN: 'Root' }, publicKey: keys.publicKey, serial: '01', notBefore: now, notAfter: later, signingKey: keys, ca: { pathLength: 1 }, keyUsage: ['keyCertSign', 'cRLSign'], extraExtensions: [nameConstraintsExtension({ dns: ['example.com'], ip: ['10.0.0.0/8'], email: [] })] },

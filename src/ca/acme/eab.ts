@@ -6,7 +6,7 @@
  */
 import { jwkThumbprintOf } from '../../pki/jws.js';
 import type { SigningKey } from '../../pki/keys.js';
-import { EAB_MAC_ALGORITHMS, keyObjectOf, openSecret, randomEabKid, randomHmacKey, sealSecret, verifyHmac, SEAL_ALGORITHM, type EabMacAlgorithm, type KeyObject, type SealedSecret } from '../../pki/eab.js';
+import { EAB_MAC_ALGORITHMS, openSecret, randomEabKid, randomHmacKey, sealSecret, verifyHmac, SEAL_ALGORITHM, type EabMacAlgorithm, type KeyObject, type SealedSecret } from '../../pki/eab.js';
 import type { CaStore, FileWrite } from '../../store/ca-store.js';
 import { INTERMEDIATE_NAME, eabPath } from '../../store/layout.js';
 import { commitMessage } from '../commit-message.js';
@@ -66,7 +66,7 @@ export function eabSealingKey(key: SigningKey): KeyObject {
       hint: 'Turn eab off in the acme: section of certificates.yaml, or keep the intermediate\'s key in a file.',
     });
   }
-  return keyObjectOf(key.privateKey);
+  return key.privateKey;
 }
 
 export interface CreateEabParams {
