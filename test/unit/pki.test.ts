@@ -5,7 +5,7 @@ import { Certificate } from '@peculiar/asn1-x509';
 import { createCertificate, parseCertificate, verifyCertificateSignature } from '../../src/pki/certificate.js';
 import { createCrl, encodeRevokedCertificate, parseCrl, readCrlNumber, readCrlSummary, revokedCertificate, verifyCrlSignature } from '../../src/pki/crl.js';
 import { createCsr, parseCsr } from '../../src/pki/csr.js';
-import { createHash, generateKeyPairSync } from 'node:crypto';
+import { createHash, createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { exportPrivateKey, generateKeyPair, importPrivateKey, keyIdOfPrivateKeyPem, keySpecOf, keySpecOfSpki } from '../../src/pki/keys.js';
 import { readPemBlocks } from '../../src/pki/pem.js';
 import { randomSerial, serialOctets } from '../../src/pki/serial.js';
@@ -18,6 +18,16 @@ describe('pki', () => {
     assert.deepEqual((await importPrivateKey(pem, 'a good password')).spec, { type: 'ecdsa', curve: 'P-256' });
     await assert.rejects(importPrivateKey(pem, 'wrong'), /wrong password/);
     await assert.rejects(importPrivateKey(pem), /no password/);
+  });
+
+  it('makes keys of the spec asked, which keySpecOf answers as OpenSSL reads the key', async () => {
+    for (const spec of [{ type: 'ecdsa', curve: 'P-256' }, { type: 'ecdsa', curve: 'P-384' }, { type: 'rsa', bits: 2048 }] as const) {
+      const keys = await generateKeyPair(spec);
+      assert.deepEqual(keySpecOf(keys.publicKey), spec);
+      // A copy of the key, which keySpecOf reads from OpenSSL's details.
+      assert.deepEqual(keySpecOf(createPublicKey(keys.publicKey.export({ type: 'spki', format: 'pem' }))), spec);
+      assert.deepEqual(keySpecOf(keys.privateKey), spec);
+    }
   });
 
   it('makes random serials that always encode as 16 octets', () => {
