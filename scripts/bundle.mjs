@@ -145,11 +145,12 @@ for (const result of outputs) {
 await writeFile(join(outdir, 'textconv-cache-key'), `${digest.digest('hex').slice(0, 16)}\n`);
 
 /**
- * bin/certified compiles cli.cjs from V8's code cache for the Node that runs it,
- * cli.cjs.<node>.v8-cache, and writes that cache when it finds none. V8 keeps in it what a run compiled, so the build makes
- * it with the command run most: it makes a CA in a scratch directory, then issues from it with no
- * cache, which leaves the cache of issuing. A build that cannot do so (no git, say) still works:
- * the first command run writes the cache.
+ * bin/certified compiles cli.cjs and show.cjs from V8's code caches for the Node that runs it,
+ * cli.cjs.<node>.v8-cache and show.cjs.<node>.v8-cache, and writes each when it finds none. V8
+ * keeps in it what a run compiled, so the build makes them with the commands run most: it makes a
+ * CA in a scratch directory, then issues from it with no cache, which leaves the cache of issuing,
+ * then shows the chain file, as git's textconv does. A build that cannot do so (no git, say) still
+ * works: the first command run writes the cache.
  */
 async function trainCodeCache() {
   const { spawnSync } = await import('node:child_process');
@@ -165,6 +166,7 @@ async function trainCodeCache() {
     const made = run(['--ca', 'CN=Code Cache CA']) === 0;
     for (const cache of await caches()) await rm(cache, { force: true });
     if (!made || run(['CN=host.example.com']) !== 0) console.warn('bundle: could not issue a certificate to make the code cache; the first command run will');
+    else if (run(['show', 'etc/ssl/certs/host.example.com.chain.crt']) !== 0) console.warn('bundle: could not show a certificate to make its code cache; the first run of show will');
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }

@@ -5,27 +5,29 @@ import { basename, dirname, join } from 'node:path';
 import { Script } from 'node:vm';
 import Module from 'node:module';
 import { describe, it } from 'node:test';
-import { REPO, baseEnv, tempDir } from '../helpers/cli.js';
+import { REPO, baseEnv, makeCa, tempDir } from '../helpers/cli.js';
 
 /**
- * bin/certified compiles dist/bundle/cli.cjs from V8's code cache beside it, made by the build
- * for the Node that built it, and makes one for any other Node that runs it. Tried on a copy of
- * the launcher and the bundle, so that the checkout's cache is left alone.
+ * bin/certified compiles dist/bundle/cli.cjs (and show.cjs) from V8's code cache beside it, made
+ * by the build for the Node that built it, and makes one for any other Node that runs it. Tried on
+ * a copy of the launcher and the bundle, so that the checkout's cache is left alone.
  */
 
-/** The code caches beside `bundle` (one per Node build that ran it). */
+/** The code caches of `bundle` beside it (one per Node build that ran it). */
 function cachesOf(bundle: string): string[] {
-  return readdirSync(dirname(bundle)).filter((name) => name.endsWith('.v8-cache')).map((name) => join(dirname(bundle), name));
+  return readdirSync(dirname(bundle))
+    .filter((name) => name.startsWith(`${basename(bundle)}.`) && name.endsWith('.v8-cache'))
+    .map((name) => join(dirname(bundle), name));
 }
 
-function copyOfTool(): { bin: string; bundle: string } {
+function copyOfTool(): { bin: string; bundle: string; show: string } {
   const root = tempDir('certified-launcher-');
   mkdirSync(join(root, 'bin'));
   mkdirSync(join(root, 'dist/bundle'), { recursive: true });
-  for (const file of ['bin/certified', 'bin/package.json', 'package.json', 'dist/bundle/cli.cjs', 'dist/bundle/textconv-cache-key']) {
+  for (const file of ['bin/certified', 'bin/package.json', 'package.json', 'dist/bundle/cli.cjs', 'dist/bundle/show.cjs', 'dist/bundle/textconv-cache-key']) {
     copyFileSync(join(REPO, file), join(root, file));
   }
-  return { bin: join(root, 'bin/certified'), bundle: join(root, 'dist/bundle/cli.cjs') };
+  return { bin: join(root, 'bin/certified'), bundle: join(root, 'dist/bundle/cli.cjs'), show: join(root, 'dist/bundle/show.cjs') };
 }
 
 function runTool(bin: string, args: string[], env: Record<string, string> = {}) {
@@ -47,6 +49,31 @@ describe('the launcher', () => {
     assert.deepEqual(others, [], 'one cache, for the Node that built it');
     assert.match(cache, new RegExp(`cli\\.cjs\\.${process.version.replaceAll('.', '\\.')}-${process.arch}-`));
     assert.ok(accepted(bundle, cache), 'V8 takes it');
+  });
+
+  it('is built with a code cache of show, the command git runs for each file of a diff', () => {
+    const [cache, ...others] = cachesOf(join(REPO, 'dist/bundle/show.cjs'));
+    assert.ok(cache, 'the build made a code cache of show.cjs');
+    assert.deepEqual(others, []);
+    assert.ok(accepted(join(REPO, 'dist/bundle/show.cjs'), cache), 'V8 takes it');
+  });
+
+  it('makes the code cache of show when there is none, and shows the same with it', async () => {
+    const tool = copyOfTool();
+    const cwd = tempDir();
+    await makeCa(cwd);
+    const certificate = join(cwd, 'etc/ssl/certs/ca.chain.crt');
+    const first = runTool(tool.bin, ['show', certificate]);
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(first.stdout, /SHA-256/);
+    const [cache, ...others] = cachesOf(tool.show);
+    assert.ok(cache, 'the first show wrote the cache');
+    assert.deepEqual(others, []);
+    assert.deepEqual(cachesOf(tool.bundle), [], 'show did not load the whole CLI');
+    assert.ok(accepted(tool.show, cache));
+    const inode = statSync(cache).ino;
+    assert.deepEqual(runTool(tool.bin, ['show', certificate]), first);
+    assert.equal(statSync(cache).ino, inode, 'the second show took the cache');
   });
 
   it('makes the code cache when there is none, and runs the same with it', () => {
@@ -138,7 +165,7 @@ describe('the launcher', () => {
     const result = runTool(tool.bin, ['--help']);
     assert.equal(result.code, 0, result.stderr);
     assert.equal(result.stderr, '');
-    assert.deepEqual(readdirSync(dirname(tool.bundle)).sort(), ['cli.cjs', basename(cache!), 'textconv-cache-key']);
+    assert.deepEqual(readdirSync(dirname(tool.bundle)).sort(), ['cli.cjs', basename(cache!), 'show.cjs', 'textconv-cache-key']);
     assert.deepEqual(readdirSync(cache!), []);
   });
 });
