@@ -1,5 +1,5 @@
 import { parseCertificate, type CertificateInfo } from '../pki/certificate.js';
-import { importPrivateKey, isEncryptedKeyPem, KeyPasswordError, type SigningKey } from '../pki/keys.js';
+import { DamagedKeyError, importPrivateKey, isEncryptedKeyPem, KeyPasswordError, type SigningKey } from '../pki/keys.js';
 import type { CaStore } from '../store/ca-store.js';
 import { CONFIG_FILE, CROSS_NAME, ROOT_NAME, certPath, chainPath, keyPath } from '../store/layout.js';
 import { parseConfig, type CaConfig } from './config.js';
@@ -61,6 +61,12 @@ export async function loadSigningKey(store: CaStore, name: string, askPassword: 
   try {
     return await importPrivateKey(pem, password === '' ? undefined : password);
   } catch (error) {
+    if (error instanceof DamagedKeyError) {
+      throw new CertifiedError(`the key "${path}" is damaged: ${error.message}, so nothing was signed`, {
+        code: 'DAMAGED_KEY',
+        hint: `Put the key back at "${path}" from your backup (or "git checkout -- ${path}" if it is encrypted and committed).`,
+      });
+    }
     if (!(error instanceof KeyPasswordError)) throw error;
     if (error.reason === 'missing') {
       throw new PasswordError(`${keyLabel({ role, name })} needs a password and none was given`, undefined, { role, problem: 'missing' });

@@ -1,4 +1,4 @@
-import { KeyObject, X509Certificate as NodeX509Certificate, createPrivateKey, createPublicKey, generateKeyPair as generateNodeKeyPair, sign } from 'node:crypto';
+import { KeyObject, X509Certificate as NodeX509Certificate, createECDH, createPrivateKey, createPublicKey, generateKeyPair as generateNodeKeyPair, sign } from 'node:crypto';
 import type { TokenKey } from './pkcs11.js';
 import { createHash } from 'node:crypto';
 import { AsnConvert } from '@peculiar/asn1-schema';
@@ -7,7 +7,7 @@ import { EncryptedPrivateKeyInfo, PrivateKeyInfo } from '@peculiar/asn1-pkcs8';
 import { RSAPrivateKey, RSAPublicKey, id_rsaEncryption } from '@peculiar/asn1-rsa';
 import { encryptPrivateKeyInfo } from './pbes2.js';
 import { readPemBlocks, toPem } from './pem.js';
-import { keySpecOf, rememberKeySpec, type KeySpec } from './key-spec.js';
+import { keySpecOf, rememberKeySpec, type EcCurve, type KeySpec } from './key-spec.js';
 
 export { describeKey, keySpecOf, type EcCurve, type KeySpec } from './key-spec.js';
 
@@ -59,6 +59,16 @@ export async function signWithOffThread(key: SigningKey, hash: 'sha256' | 'sha38
 /** The public half of a signing key. */
 export function publicKeyObject(key: SigningKey): KeyObject {
   return key.token ? key.token.publicKey : createPublicKey(privateKeyObject(key));
+}
+
+/**
+ * Thrown for an EC key file whose public key is not the one its private key gives (a damaged
+ * file): OpenSSL would sign with the private key, and verifiers check with the public one.
+ */
+export class DamagedKeyError extends Error {
+  constructor() {
+    super('its public key is not the one its private key gives');
+  }
 }
 
 /** Thrown when an encrypted key cannot be decrypted with the password given. */
@@ -177,8 +187,23 @@ export async function importPrivateKey(pem: string, password?: string): Promise<
     if (encrypted) throw new KeyPasswordError('wrong');
     throw error;
   }
-  // An unsupported key (another curve) is refused here, before anything is signed with it.
-  return { spec: keySpecOf(keyObject), privateKey: keyObject };
+  // An unsupported key (another curve) or a damaged one is refused here, before anything is signed with it.
+  const spec = keySpecOf(keyObject);
+  if (spec.type === 'ecdsa') assertEcKeyConsistent(keyObject, spec.curve);
+  return { spec, privateKey: keyObject };
+}
+
+/**
+ * Refuses an EC private key whose stored public point is not the one its scalar gives: Node's
+ * createPrivateKey takes both as they are (WebCrypto's import checked them), so a flipped bit
+ * would make every signature fail while the key still matches its certificate. ~1.5 ms a P-384 key.
+ */
+function assertEcKeyConsistent(key: KeyObject, curve: EcCurve): void {
+  const { d, x, y } = key.export({ format: 'jwk' });
+  const ecdh = createECDH(curve === 'P-256' ? 'prime256v1' : 'secp384r1');
+  ecdh.setPrivateKey(Buffer.from(d ?? '', 'base64url'));
+  const stored = Buffer.concat([Uint8Array.of(4), Buffer.from(x ?? '', 'base64url'), Buffer.from(y ?? '', 'base64url')]);
+  if (!ecdh.getPublicKey().equals(stored)) throw new DamagedKeyError();
 }
 
 /** The DER PrivateKeyInfo (PKCS#8) of a key, for containers such as PKCS#12. */

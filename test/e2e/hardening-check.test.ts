@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createPrivateKey } from 'node:crypto';
 import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
@@ -106,6 +107,26 @@ describe('a CA key that is not the key of its certificate signs nothing', () => 
       assert.deepEqual(snapshot(db), files, 'no file written');
     });
   }
+
+  it('issue: refused with a damaged intermediate key (its public key is not its private key\'s), nothing written', async () => {
+    const { cwd, db } = copyCa();
+    const stored = createPrivateKey(readFileSync(join(db, 'private/ca.key'))).export({ format: 'jwk' });
+    const scalar = createPrivateKey(otherKey('ca')).export({ format: 'jwk' }).d;
+    // The file still holds the CA's public key, so it matches the CA's certificate; its private key is another.
+    const damaged = createPrivateKey({ key: { ...stored, d: scalar }, format: 'jwk' }).export({ type: 'pkcs8', format: 'pem' });
+    writeFileSync(join(db, 'private/ca.key'), damaged, { mode: 0o600 });
+    const commits = commitCount(db);
+    const files = snapshot(db);
+    const result = await run(['CN=new.example.com'], { cwd });
+    assert.equal(
+      result.stderr,
+      'certified: the key "private/ca.key" is damaged: its public key is not the one its private key gives, so nothing was signed. ' +
+        'Put the key back at "private/ca.key" from your backup (or "git checkout -- private/ca.key" if it is encrypted and committed).\n',
+    );
+    assert.equal(result.code, 1);
+    assert.equal(commitCount(db), commits, 'no commit');
+    assert.deepEqual(snapshot(db), files, 'no file written');
+  });
 
   it('serve: refuses to answer OCSP with the intermediate key of another CA', async () => {
     const { cwd, db } = copyCa();

@@ -5,8 +5,8 @@ import { Certificate } from '@peculiar/asn1-x509';
 import { createCertificate, parseCertificate, verifyCertificateSignature } from '../../src/pki/certificate.js';
 import { createCrl, encodeRevokedCertificate, parseCrl, readCrlNumber, readCrlSummary, revokedCertificate, verifyCrlSignature } from '../../src/pki/crl.js';
 import { createCsr, parseCsr } from '../../src/pki/csr.js';
-import { createHash, createPublicKey, generateKeyPairSync } from 'node:crypto';
-import { exportPrivateKey, generateKeyPair, importPrivateKey, keyIdOfPrivateKeyPem, keySpecOf, keySpecOfSpki } from '../../src/pki/keys.js';
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
+import { DamagedKeyError, exportPrivateKey, generateKeyPair, importPrivateKey, keyIdOfPrivateKeyPem, keySpecOf, keySpecOfSpki } from '../../src/pki/keys.js';
 import { readPemBlocks } from '../../src/pki/pem.js';
 import { randomSerial, serialOctets } from '../../src/pki/serial.js';
 
@@ -27,6 +27,18 @@ describe('pki', () => {
       // A copy of the key, which keySpecOf reads from OpenSSL's details.
       assert.deepEqual(keySpecOf(createPublicKey(keys.publicKey.export({ type: 'spki', format: 'pem' }))), spec);
       assert.deepEqual(keySpecOf(keys.privateKey), spec);
+    }
+  });
+
+  it('refuses an EC key whose public key is not the one its private key gives, plain or encrypted', async () => {
+    for (const curve of ['P-256', 'P-384'] as const) {
+      const stored = (await generateKeyPair({ type: 'ecdsa', curve })).privateKey.export({ format: 'jwk' });
+      const other = (await generateKeyPair({ type: 'ecdsa', curve })).privateKey.export({ format: 'jwk' });
+      const damaged = createPrivateKey({ key: { ...stored, d: other.d }, format: 'jwk' });
+      await assert.rejects(importPrivateKey(await exportPrivateKey(damaged)), DamagedKeyError);
+      await assert.rejects(importPrivateKey(await exportPrivateKey(damaged, 'a good password'), 'a good password'), DamagedKeyError);
+      const sound = await importPrivateKey(await exportPrivateKey(createPrivateKey({ key: stored, format: 'jwk' })));
+      assert.deepEqual(sound.spec, { type: 'ecdsa', curve });
     }
   });
 
