@@ -17,7 +17,7 @@ const madeKeys = new WeakMap<KeyObject, KeySpec>();
 
 /** Records the spec a key was made with, which keySpecOf then answers without asking OpenSSL. */
 export function rememberKeySpec(key: KeyObject, spec: KeySpec): void {
-  madeKeys.set(key, spec);
+  madeKeys.set(key, { ...spec });
 }
 
 export function keySpecOf(key: KeyObject): KeySpec {

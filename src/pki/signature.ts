@@ -89,7 +89,7 @@ export interface SpkiKey {
   keyObject?: KeyObject;
 }
 
-/** The SubjectPublicKeyInfo of a public key: a WebCrypto key, or one read from a CSR or certificate (its DER). */
+/** The SubjectPublicKeyInfo of a public key: a key in memory, or one read from a CSR or certificate (its DER). */
 export function subjectPublicKeyInfo(key: KeyObject | SpkiKey): SubjectPublicKeyInfo {
   if ('rawData' in key) return key.spki ?? AsnConvert.parse(key.rawData, SubjectPublicKeyInfo);
   return exportedSpki(key).spki;

@@ -139,11 +139,18 @@ describe('the launcher', () => {
     const [other, ...more] = cachesOf(tool.bundle).filter((cache) => cache !== usual);
     assert.ok(other, 'a second cache, for the flags');
     assert.deepEqual(more, []);
-    const inodes = () => [usual!, other].map((cache) => statSync(cache).ino);
+    // The same flag on the command line: a cache of its own too.
+    const onCommandLine = spawnSync(process.execPath, ['--max-old-space-size=200', tool.bin, '--help'], { cwd: tempDir(), env: baseEnv(), encoding: 'utf8' });
+    assert.equal(onCommandLine.status, 0, onCommandLine.stderr);
+    const [third, ...yetMore] = cachesOf(tool.bundle).filter((cache) => cache !== usual && cache !== other);
+    assert.ok(third, 'a third cache, for the flag on the command line');
+    assert.deepEqual(yetMore, []);
+    const inodes = () => [usual!, other, third].map((cache) => statSync(cache).ino);
     const before = inodes();
     runTool(tool.bin, ['--help'], flagged);
     runTool(tool.bin, ['--help']);
-    assert.deepEqual(inodes(), before, 'each run took its cache: neither was rewritten');
+    spawnSync(process.execPath, ['--max-old-space-size=200', tool.bin, '--help'], { cwd: tempDir(), env: baseEnv(), encoding: 'utf8' });
+    assert.deepEqual(inodes(), before, 'each run took its cache: none was rewritten');
   });
 
   it('replaces a cache V8 refuses', () => {

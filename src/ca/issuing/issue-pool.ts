@@ -17,7 +17,7 @@ const CHUNK = 20;
  * let grow to 32 MiB a thread. At 8 MiB an apply of 1,000 peaks ~15 MiB lower for about the same
  * time in GC (at 4 MiB, ~17 MiB lower but ~60% more time in GC).
  */
-const WORKER_LIMITS = { maxYoungGenerationSizeMb: 8 };
+const ISSUE_WORKER_LIMITS = { maxYoungGenerationSizeMb: 8 };
 
 /**
  * Prepares many issuances by one issuer (see prepareIssue): on every core, in worker threads of
@@ -40,6 +40,6 @@ export async function prepareIssues(store: CaStore, config: CaConfig, issuer: Is
     chunked(jobs, CHUNK),
     (chunk) => ({ jobs: chunk }),
     onPrepared,
-    WORKER_LIMITS,
+    ISSUE_WORKER_LIMITS,
   );
 }

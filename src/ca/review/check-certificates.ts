@@ -124,7 +124,7 @@ const SLICE = 20;
  * Decoding makes much short-lived garbage: V8's default young generation (tens of MiB per thread)
  * only made each thread's heap larger, not the check faster (2 MiB: ~20 MiB less at 10,000).
  */
-const WORKER_LIMITS = { maxYoungGenerationSizeMb: 2 };
+const CHECK_WORKER_LIMITS = { maxYoungGenerationSizeMb: 2 };
 
 /** Runs the two rounds of a check, in worker threads (and this one) when the CA is large. */
 export class CertificateChecker {
@@ -135,7 +135,7 @@ export class CertificateChecker {
 
   static async start(store: CaStore, certificates: number): Promise<CertificateChecker> {
     const pool = worthWorkers(certificates, MIN_CERTIFICATES_FOR_WORKERS)
-      ? await WorkerPool.start(new URL('./check-worker.js', import.meta.url), { dir: store.dir }, Math.min(threadsBesideMain(), Math.ceil(certificates / CHUNK)), WORKER_LIMITS)
+      ? await WorkerPool.start(new URL('./check-worker.js', import.meta.url), { dir: store.dir }, Math.min(threadsBesideMain(), Math.ceil(certificates / CHUNK)), CHECK_WORKER_LIMITS)
       : undefined;
     return new CertificateChecker(store, pool);
   }
