@@ -113,6 +113,20 @@ describe('the launcher', () => {
     assert.ok(accepted(tool.bundle, cache), 'V8 takes it with its usual flags');
   });
 
+  it("leaves a V8 setting the user gave alone through a check: the cache made then is taken under it", () => {
+    const tool = copyOfTool();
+    const cwd = tempDir();
+    const made = spawnSync(process.execPath, [join(REPO, 'bin/certified'), '--ca', 'CN=Launcher CA'], { cwd, env: baseEnv({ CERTIFIED_ROOT_PASSWORD: 'root password for tests' }), encoding: 'utf8' });
+    assert.equal(made.status, 0, made.stderr);
+    const check = () => spawnSync(process.execPath, ['--heap-growing-percent=30', tool.bin, 'check'], { cwd, env: baseEnv(), encoding: 'utf8' });
+    assert.equal(check().status, 0);
+    const [cache] = cachesOf(tool.bundle);
+    assert.ok(cache, 'the check wrote the cache');
+    const inode = statSync(cache).ino;
+    assert.equal(check().status, 0);
+    assert.equal(statSync(cache).ino, inode, 'the next check took it: the setting was not reset to V8\'s default');
+  });
+
   it('keeps no cache of a failed run, which compiled little', () => {
     const tool = copyOfTool();
     const result = runTool(tool.bin, ['issue', '--no-such-option']);

@@ -89,7 +89,11 @@ export async function runCheck(args: string[], options: CheckOptions, _argv: str
  * every other command would then refuse.
  */
 async function withHeapKeptSmall<T>(work: () => Promise<T>): Promise<T> {
-  const keep = () => setFlagsFromString('--semi-space-growth-factor=1 --heap-growing-percent=50');
+  // A setting the user gave Node is theirs: neither changed nor reset.
+  const given = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].map((arg) => arg.replace(/_/g, '-'));
+  const settings = HEAP_SETTINGS.filter(({ flag }) => !given.some((arg) => arg.startsWith(`--${flag}`)));
+  if (settings.length === 0) return work();
+  const keep = () => setFlagsFromString(settings.map(({ flag, kept }) => `--${flag}=${kept}`).join(' '));
   const keepInWorker = (worker: import('node:worker_threads').Worker) => worker.once('online', keep);
   keep();
   process.on('worker', keepInWorker);
@@ -97,6 +101,12 @@ async function withHeapKeptSmall<T>(work: () => Promise<T>): Promise<T> {
     return await work();
   } finally {
     process.off('worker', keepInWorker);
-    setFlagsFromString('--semi-space-growth-factor=2 --heap-growing-percent=0');
+    setFlagsFromString(settings.map(({ flag, usual }) => `--${flag}=${usual}`).join(' '));
   }
 }
+
+/** V8's settings a check keeps small, and their defaults. */
+const HEAP_SETTINGS = [
+  { flag: 'semi-space-growth-factor', kept: 1, usual: 2 },
+  { flag: 'heap-growing-percent', kept: 50, usual: 0 },
+];
