@@ -151,7 +151,13 @@ export function cleanUpPage(context: PageContext): void {
       const path = join(dir, entry.name);
       if (entry.isDirectory() && entry.name !== '.git' && entry.name !== 'home') walk(path, depth + 1);
       else if (entry.isFile() && entry.name.endsWith('.pid')) {
-        const pid = Number(readFileSync(path, 'utf8').trim());
+        let text: string;
+        try {
+          text = readFileSync(path, 'utf8');
+        } catch {
+          continue; // removed since it was listed: its daemon has just exited (nginx -s stop returns before nginx does)
+        }
+        const pid = Number(text.trim());
         if (Number.isInteger(pid) && pid > 1) {
           try {
             process.kill(pid, 'SIGTERM'); // nginx's master stops its workers on TERM
