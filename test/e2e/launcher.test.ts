@@ -76,6 +76,32 @@ describe('the launcher', () => {
     assert.equal(statSync(cache).ino, inode, 'the second show took the cache');
   });
 
+  it('keeps no cache of show when the whole CLI answered for it (a DER file)', async () => {
+    const tool = copyOfTool();
+    const cwd = tempDir();
+    await makeCa(cwd);
+    const der = join(cwd, 'ca.der');
+    assert.equal(spawnSync('openssl', ['x509', '-in', join(cwd, 'etc/ssl/certs/ca.crt'), '-outform', 'DER', '-out', der]).status, 0);
+    const shown = runTool(tool.bin, ['show', der]);
+    assert.equal(shown.code, 0, shown.stderr);
+    assert.match(shown.stdout, /SHA-256/);
+    assert.equal(cachesOf(tool.bundle).length, 1, 'the CLI answered, and keeps its cache');
+    assert.deepEqual(cachesOf(tool.show), [], 'what show compiled for a file it left to the CLI is not kept');
+  });
+
+  it("exits early only when no other 'beforeExit' listener may have more to do", () => {
+    const tool = copyOfTool();
+    const dir = tempDir();
+    const marker = join(dir, 'flushed');
+    // As a telemetry agent preloaded with --require would: more work once the loop is empty.
+    const preload = join(dir, 'preload.cjs');
+    writeFileSync(preload, `process.once('beforeExit', () => setTimeout(() => require('node:fs').writeFileSync(${JSON.stringify(marker)}, 'flushed'), 50));\n`);
+    const result = spawnSync(process.execPath, ['--require', preload, tool.bin, '--help'], { cwd: dir, env: baseEnv(), encoding: 'utf8' });
+    assert.equal(result.status, 0, result.stderr);
+    assert.match(result.stdout, /^Usage: certified/);
+    assert.equal(readFileSync(marker, 'utf8'), 'flushed');
+  });
+
   it('makes the code cache when there is none, and runs the same with it', () => {
     const tool = copyOfTool();
     const first = runTool(tool.bin, ['help', 'ls']);
