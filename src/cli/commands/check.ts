@@ -90,7 +90,7 @@ export async function runCheck(args: string[], options: CheckOptions, _argv: str
  */
 async function withHeapKeptSmall<T>(work: () => Promise<T>): Promise<T> {
   // A setting the user gave Node is theirs: neither changed nor reset.
-  const given = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].map((arg) => arg.replace(/_/g, '-'));
+  const given = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].map((arg) => arg.replace(/^-{1,2}/, '--').replace(/_/g, '-'));
   const settings = HEAP_SETTINGS.filter(({ flag }) => !given.some((arg) => arg.startsWith(`--${flag}`)));
   if (settings.length === 0) return work();
   const keep = () => setFlagsFromString(settings.map(({ flag, kept }) => `--${flag}=${kept}`).join(' '));
