@@ -62,7 +62,7 @@ export async function loadSigningKey(store: CaStore, name: string, askPassword: 
     return await importPrivateKey(pem, password === '' ? undefined : password);
   } catch (error) {
     if (error instanceof DamagedKeyError) {
-      throw new CertifiedError(`the key "${path}" is damaged: ${error.message}, so nothing was signed`, {
+      throw new CertifiedError(`the key "${path}" is damaged: ${error.message}, so nothing was ${role === 'certificate' ? 'written' : 'signed'}`, {
         code: 'DAMAGED_KEY',
         hint: `Put the key back at "${path}" from your backup (or "git checkout -- ${path}" if it is encrypted and committed).`,
       });

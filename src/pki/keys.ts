@@ -201,7 +201,11 @@ export async function importPrivateKey(pem: string, password?: string): Promise<
 function assertEcKeyConsistent(key: KeyObject, curve: EcCurve): void {
   const { d, x, y } = key.export({ format: 'jwk' });
   const ecdh = createECDH(curve === 'P-256' ? 'prime256v1' : 'secp384r1');
-  ecdh.setPrivateKey(Buffer.from(d ?? '', 'base64url'));
+  try {
+    ecdh.setPrivateKey(Buffer.from(d ?? '', 'base64url'));
+  } catch {
+    throw new DamagedKeyError(); // a scalar outside the curve's order
+  }
   const stored = Buffer.concat([Uint8Array.of(4), Buffer.from(x ?? '', 'base64url'), Buffer.from(y ?? '', 'base64url')]);
   if (!ecdh.getPublicKey().equals(stored)) throw new DamagedKeyError();
 }

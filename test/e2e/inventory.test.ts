@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createPrivateKey } from 'node:crypto';
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
@@ -232,6 +233,16 @@ describe('certified ls and yaml', () => {
     assert.equal(wrong.stdout, result.stdout);
     assert.equal(wrong.stderr, 'Note: "private/enc.example.com.key" is left out: the password given does not open it.\n');
     assert.deepEqual(snapshot(cwd), before, 'yaml changes nothing');
+
+    // A damaged key (its public key is not its private key's) is left out, named, and the rest exported.
+    const stored = createPrivateKey({ key: readFileSync(join(db, 'private/enc.example.com.key')), passphrase: KEY_PASSWORD }).export({ format: 'jwk' });
+    const other = createPrivateKey(readFileSync(join(db, 'private/web.example.com.key'))).export({ format: 'jwk' });
+    const damaged = createPrivateKey({ key: { ...stored, d: other.d }, format: 'jwk' });
+    writeFileSync(join(db, 'private/enc.example.com.key'), damaged.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: KEY_PASSWORD }));
+    const withDamaged = await run(['yaml', '--password', '-'], { cwd, input: `${KEY_PASSWORD}\n` });
+    assert.equal(withDamaged.code, 0, withDamaged.stderr);
+    assert.equal(withDamaged.stdout, result.stdout);
+    assert.equal(withDamaged.stderr, 'Note: "private/enc.example.com.key" is left out: it is damaged (its public key is not the one its private key gives); restore it from your backup.\n');
   });
 });
 

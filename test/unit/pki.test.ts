@@ -39,6 +39,9 @@ describe('pki', () => {
       await assert.rejects(importPrivateKey(await exportPrivateKey(damaged, 'a good password'), 'a good password'), DamagedKeyError);
       const sound = await importPrivateKey(await exportPrivateKey(createPrivateKey({ key: stored, format: 'jwk' })));
       assert.deepEqual(sound.spec, { type: 'ecdsa', curve });
+      // A private key past the curve's order, which OpenSSL takes as it is.
+      const tooLarge = createPrivateKey({ key: { ...stored, d: Buffer.alloc(curve === 'P-256' ? 32 : 48, 0xff).toString('base64url') }, format: 'jwk' });
+      await assert.rejects(importPrivateKey(await exportPrivateKey(tooLarge)), DamagedKeyError);
     }
   });
 

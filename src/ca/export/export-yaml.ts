@@ -1,5 +1,5 @@
 import { parseCertificate } from '../../pki/certificate.js';
-import { exportPrivateKey, importPrivateKey, isEncryptedKeyPem, KeyPasswordError } from '../../pki/keys.js';
+import { DamagedKeyError, exportPrivateKey, importPrivateKey, isEncryptedKeyPem, KeyPasswordError } from '../../pki/keys.js';
 import type { CaStore } from '../../store/ca-store.js';
 import { CERTS_DIR, CONFIG_FILE, PRIVATE_DIR, RECORDS_DIR, RESERVED_NAMES, certPath, keyPath } from '../../store/layout.js';
 import { NoCaError } from '../errors.js';
@@ -15,7 +15,7 @@ export interface HieraEntry {
 export interface HieraExport {
   entries: HieraEntry[];
   /** Encrypted keys left out: no password was given, or it does not open them. */
-  skipped: { path: string; reason: 'no password' | 'wrong password' }[];
+  skipped: { path: string; reason: 'no password' | 'wrong password' | 'damaged' }[];
 }
 
 const CHAIN_SUFFIX = '.chain.crt';
@@ -55,8 +55,9 @@ export async function exportHiera(store: CaStore, askPassword: AskPassword): Pro
       const key = await importPrivateKey(pem, password);
       entries.push({ key: file, value: await exportPrivateKey(key.privateKey) });
     } catch (error) {
-      if (!(error instanceof KeyPasswordError)) throw error;
-      skipped.push({ path: keyPath(name), reason: 'wrong password' });
+      if (error instanceof DamagedKeyError) skipped.push({ path: keyPath(name), reason: 'damaged' });
+      else if (error instanceof KeyPasswordError) skipped.push({ path: keyPath(name), reason: 'wrong password' });
+      else throw error;
     }
   }
   entries.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));

@@ -19,7 +19,9 @@ export async function runYaml(_args: string[], options: YamlOptions, _argv: stri
     await note(
       reason === 'no password'
         ? `"${path}" is encrypted and left out: pass --password - (or set CERTIFIED_PASSWORD) to include it.`
-        : `"${path}" is left out: the password given does not open it.`,
+        : reason === 'damaged'
+          ? `"${path}" is left out: it is damaged (its public key is not the one its private key gives); restore it from your backup.`
+          : `"${path}" is left out: the password given does not open it.`,
     );
   }
 }
