@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, readdirSync, writeFileSync, type Dirent } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { BIN, REPO, ROOT_PASSWORD, baseEnv } from './cli.js';
 import { freePort } from './ports.js';
@@ -147,7 +147,13 @@ export function cleanUpPage(context: PageContext): void {
   }
   const walk = (dir: string, depth: number): void => {
     if (depth > 3) return;
-    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    let entries: Dirent[];
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return; // removed since it was listed
+    }
+    for (const entry of entries) {
       const path = join(dir, entry.name);
       if (entry.isDirectory() && entry.name !== '.git' && entry.name !== 'home') walk(path, depth + 1);
       else if (entry.isFile() && entry.name.endsWith('.pid')) {
