@@ -39,6 +39,11 @@ export async function isKeyEncrypted(store: CaStore, name: string): Promise<bool
   return pem !== undefined && isEncryptedKeyPem(pem);
 }
 
+/** Where a lost or broken key file at `path` can be had again, for hints. */
+export function whereKeysComeBackFrom(path: string): string {
+  return `from your backup, or "git checkout -- ${path}" if it is encrypted and committed`;
+}
+
 /**
  * The key of `name`, opened with a password from `askPassword` only when the file really is
  * encrypted (so an unencrypted key never triggers a prompt). `role` says whose key it is.
@@ -64,7 +69,7 @@ export async function loadSigningKey(store: CaStore, name: string, askPassword: 
     if (error instanceof DamagedKeyError) {
       throw new CertifiedError(`the key "${path}" is damaged: ${error.message}, so nothing was ${role === 'certificate' ? 'written' : 'signed'}`, {
         code: 'DAMAGED_KEY',
-        hint: `Put the key back at "${path}" from your backup (or "git checkout -- ${path}" if it is encrypted and committed).`,
+        hint: `Put the key back at "${path}" (${whereKeysComeBackFrom(path)}).`,
       });
     }
     if (!(error instanceof KeyPasswordError)) throw error;

@@ -1,6 +1,6 @@
 import type { CaStore } from '../store/ca-store.js';
 import { CROSS_NAME, INTERMEDIATE_NAME, OLD_ROOT_NAME, ROOT_NAME, certPath, keyPath } from '../store/layout.js';
-import { loadCertificate, loadChainPem, loadSigningKey } from './ca-files.js';
+import { loadCertificate, loadChainPem, loadSigningKey, whereKeysComeBackFrom } from './ca-files.js';
 import { caKeyRole, type AskPassword } from './passwords.js';
 import { CertifiedError, ExternalCaError, IssuerRevokedError, NoCaError, type TextPart } from './errors.js';
 import { findRecord, lastRevocation } from './find-record.js';
@@ -67,7 +67,7 @@ export function assertCaKey(name: string, certificate: Uint8Array | string, key:
   const path = keyPath(name);
   const hint: TextPart[] = name === ROOT_NAME
     ? [`Put the root's own key back at "${path}" from where you keep it offline; `, ...lostCaKey(name, issuer), '.']
-    : [`Put the ${name === INTERMEDIATE_NAME ? "intermediate's own key" : `key of "${name}"`} back at "${path}" (from your backup, or "git checkout -- ${path}" if it is encrypted and committed); `, ...lostCaKey(name, issuer), '.'];
+    : [`Put the ${name === INTERMEDIATE_NAME ? "intermediate's own key" : `key of "${name}"`} back at "${path}" (${whereKeysComeBackFrom(path)}); `, ...lostCaKey(name, issuer), '.'];
   throw new CertifiedError(`the key "${path}" is not the key of the CA "${name}" (its public key is not the one in "${certPath(name)}"), so nothing was signed`, { code: 'CA_KEY_MISMATCH', hint });
 }
 

@@ -121,7 +121,7 @@ describe('a CA key that is not the key of its certificate signs nothing', () => 
     assert.equal(
       result.stderr,
       'certified: the key "private/ca.key" is damaged: its public key is not the one its private key gives, so nothing was signed. ' +
-        'Put the key back at "private/ca.key" from your backup (or "git checkout -- private/ca.key" if it is encrypted and committed).\n',
+        'Put the key back at "private/ca.key" (from your backup, or "git checkout -- private/ca.key" if it is encrypted and committed).\n',
     );
     assert.equal(result.code, 1);
     assert.equal(commitCount(db), commits, 'no commit');

@@ -4,6 +4,7 @@ import type { CaStore } from '../../store/ca-store.js';
 import { PRIVATE_DIR, certPath, csrPath, keyPath } from '../../store/layout.js';
 import type { TextPart } from '../text.js';
 import { lostCaKey } from '../load-issuer.js';
+import { whereKeysComeBackFrom } from '../ca-files.js';
 import { finding, type Finding } from './check-findings.js';
 
 export interface CheckedKeys {
@@ -59,7 +60,7 @@ export async function checkKeys(
 /** How to get the right key back: from a backup or git, else a new certificate (a new CA for a CA). */
 function restoreKey(name: string, certificate: Pick<CheckedView, 'isCa'>): TextPart[] {
   const path = keyPath(name);
-  const back = `put its own key back at "${path}" (from your backup, or "git checkout -- ${path}" if it is encrypted and committed); `;
+  const back = `put its own key back at "${path}" (${whereKeysComeBackFrom(path)}); `;
   if (certificate.isCa) return [back, ...lostCaKey(name)];
   return [back, 'if it is lost, make a new key and certificate with "certified renew ', { option: 'name', value: name }, '"'];
 }
